@@ -1,0 +1,35 @@
+// Defaults for the numeric queue settings, and the empty state of a new queue.
+import type { QueueSettings, QueueState } from './types.ts';
+
+const HOUR = 3_600_000;
+
+export const defaultSettings: Readonly<QueueSettings> = Object.freeze({
+  maxParallel: 2,
+  timeoutMs: 3 * HOUR,
+  retries: 2,
+  batchMaxSize: 20,
+  batchMaxInFlight: 0,
+  confirm: 1,
+  strategy: 'bisect',
+  confidence: 0.99,
+  dependencyTimeoutMs: 24 * HOUR,
+  gapTimeoutMs: 10 * 60_000,
+});
+
+/** A queue with no changes, ready for its first event. `keyPrefix` makes run keys unique across queues. */
+export function emptyQueue(name: string, settings: Partial<QueueSettings> = {}, keyPrefix = name): QueueState {
+  return {
+    schema: 1,
+    name,
+    keyPrefix,
+    settings: { ...defaultSettings, ...settings },
+    paused: null,
+    seq: 0,
+    streams: {},
+    changes: {},
+    active: [],
+    runs: {},
+    verdicts: [],
+    stats: { runsFinished: 0, runsFailed: 0, flakes: 0, culprits: 0, verdicts: 0, infraRetries: 0 },
+  };
+}

@@ -1,0 +1,44 @@
+// Flake-aware strategy: keeps a posterior over the first failing change, probes at its quantiles,
+// and blames once the posterior of the first change reaches `flaky.confidence`.
+import { failuresNeeded, posterior } from './posterior.ts';
+import { busyPositions, type Blame, type SearchView, type Strategy } from './strategy.ts';
+
+export const bayes: Strategy = {
+  name: 'bayes',
+
+  plan(view: SearchView): number[] {
+    if (view.free <= 0 || view.size === 0) return [];
+    const post = posterior(view.failures, view.flakeRate, view.culpritRate);
+    const p0 = post.first[0] ?? 0;
+    const best = post.first.reduce((bi, p, i, all) => (p > all[bi]! ? i : bi), 0);
+    if (best === 0 && (view.failures[0] ?? 0) > 0) {
+      // The first change is the favourite and has failed: confirm it, in parallel where runners allow.
+      const wanted = failuresNeeded(p0, view.confidence, view.flakeRate) - (view.inFlight[0] ?? 0);
+      return Array.from({ length: Math.max(0, Math.min(view.free, wanted)) }, () => 0);
+    }
+    const busy = busyPositions(view);
+    const slots = busy.length + view.free;
+    const cdf: number[] = [];
+    let acc = 0;
+    for (const p of post.first) cdf.push((acc += p));
+    const mass = acc; // the rest is "nothing fails"
+    const chosen = new Set<number>();
+    for (let i = 1; i <= slots; i++) {
+      const q = (mass * i) / (slots + 1);
+      const pos = cdf.findIndex((c) => c >= q);
+      if (pos >= 0) chosen.add(pos);
+    }
+    const busySet = new Set(busy);
+    return [...chosen]
+      .filter((p) => !busySet.has(p) && !((view.failures[p] ?? 0) > 0 && p !== 0))
+      .sort((a, b) => a - b)
+      .slice(0, view.free);
+  },
+
+  decide(view: SearchView): Blame | null {
+    if ((view.failures[0] ?? 0) < 1) return null;
+    const post = posterior(view.failures, view.flakeRate, view.culpritRate);
+    const p0 = post.first[0] ?? 0;
+    return p0 >= view.confidence ? { position: 0, confidence: p0 } : null;
+  },
+};

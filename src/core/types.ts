@@ -1,0 +1,231 @@
+// The plain-JSON data model of one queue: changes, runs, verdicts, the events the core accepts and the effects it returns.
+
+/** Where a change lives: `<host>:<project>@<branch>`. Every change of a stream contains all earlier ones. */
+export interface StreamRef {
+  host: string;
+  project: string;
+  branch: string;
+}
+
+/** A merged change as an adapter hands it to the core. */
+export interface ChangeInput {
+  /** Stable id: `github:owner/repo#123`, `github:owner/repo@<sha>`, `gerrit:<host>/<project>~<n>`, `git:<name>@<sha>`. */
+  id: string;
+  /** The commit at the tip of the branch right after this change merged. */
+  sha: string;
+  /** The commit the change was merged on top of, when known. */
+  parent?: string | null;
+  number?: number | null;
+  title?: string;
+  url?: string | null;
+  author?: string | null;
+  mergedAt?: number | null;
+  /** Change ids this change must not be tested before (from `Depends-On:` footers, already resolved). */
+  dependsOn?: string[];
+  /** Set by an adapter when the change must not be tested at all (for example a path filter). */
+  skipReason?: string | null;
+}
+
+export type ChangeState = 'waiting' | 'queued' | 'done';
+
+/** A change the queue knows about. */
+export interface ChangeRecord extends ChangeInput {
+  host: string;
+  project: string;
+  branch: string;
+  stream: string;
+  /** Position in the order the queue learned about changes; breaks ties between streams. */
+  seq: number;
+  state: ChangeState;
+  enqueuedAt: number;
+  verdict?: VerdictKind;
+}
+
+export type VerdictKind = 'passed' | 'culprit' | 'blocked' | 'fixed' | 'skipped' | 'rejected' | 'error';
+
+export interface Evidence {
+  key: string;
+  /** The last change included in the tested prefix. */
+  end: string;
+  result: 'passed' | 'failed';
+  url?: string | null;
+}
+
+export interface VerdictRecord {
+  change: string;
+  verdict: VerdictKind;
+  /** For `blocked` and `fixed`: the culprit; for `culprit`: itself. */
+  culprit?: string;
+  /** For `culprit`: posterior probability that this change is the first failing one. */
+  confidence?: number;
+  /** The run key the verdict was decided on. */
+  run?: string;
+  at: number;
+  reason?: string;
+  evidence?: Evidence[];
+  /** For `culprit`: the changes it blocked at the time of the verdict. */
+  blocked?: string[];
+  /** Set when a command reopened the change; a later verdict follows. */
+  retracted?: boolean;
+}
+
+export type RunState = 'dispatched' | 'running' | 'passed' | 'failed' | 'error' | 'timed-out' | 'cancelled';
+export type RunKind = 'batch' | 'probe' | 'confirm' | 'retry';
+
+/** One system-test run over a prefix of a line. */
+export interface Run {
+  key: string;
+  /** `main` for the queue's line, or the id of a broken stream whose fix is searched. */
+  line: string;
+  kind: RunKind;
+  /** The last change of the tested prefix. */
+  end: string;
+  /** The changes without a verdict that the prefix covers, in line order. */
+  changes: string[];
+  /** project -> sha: what the CI checks out. */
+  refs: Record<string, string>;
+  state: RunState;
+  attempt: number;
+  createdAt: number;
+  startedAt?: number;
+  finishedAt?: number;
+  deadline: number;
+  url?: string | null;
+  ciRunId?: string | number | null;
+  /** Its result can no longer change anything (the line moved on). */
+  superseded?: boolean;
+  /** A failure that later evidence showed to be a flake. */
+  flake?: boolean;
+}
+
+export interface BrokenStream {
+  culprit: string;
+  since: number;
+  /** Changes of this stream held behind the culprit, oldest first, still without a verdict. */
+  line: string[];
+}
+
+/** A push that arrived before the history it builds on. */
+export interface EarlyMerge {
+  before: string;
+  after?: string | null;
+  changes: ChangeInput[];
+  at: number;
+  deadline: number;
+}
+
+export interface StreamState {
+  id: string;
+  host: string;
+  project: string;
+  branch: string;
+  /** Newest sha seen on the branch. */
+  tip: string | null;
+  /** Last sha known to pass (or assumed good when the queue started). */
+  good: string | null;
+  /** The run that last proved `good`, when there was one. */
+  goodRun?: string | null;
+  /** Changes not yet fed into a line (waiting for a dependency, or behind one), oldest first. */
+  pending: string[];
+  broken: BrokenStream | null;
+  early: EarlyMerge[];
+  /** Shas of this stream's changes that the queue has seen (bounded). */
+  shas: string[];
+}
+
+export type StrategyName = string;
+
+/** Numeric settings the core works with; the config layer maps the repo config onto these. */
+export interface QueueSettings {
+  maxParallel: number;
+  timeoutMs: number;
+  retries: number;
+  batchMaxSize: number;
+  /** How many runs over new, untested changes may be in flight at once; 0: as many as `maxParallel` allows. */
+  batchMaxInFlight: number;
+  confirm: number;
+  strategy: StrategyName;
+  confidence: number;
+  dependencyTimeoutMs: number;
+  /** How long a push that arrived ahead of its history waits for the gap to fill. */
+  gapTimeoutMs: number;
+}
+
+export interface QueueStats {
+  runsFinished: number;
+  runsFailed: number;
+  flakes: number;
+  culprits: number;
+  verdicts: number;
+  infraRetries: number;
+}
+
+export interface QueueState {
+  schema: 1;
+  name: string;
+  keyPrefix: string;
+  settings: QueueSettings;
+  paused: { reason: string; by?: string | null; at: number } | null;
+  seq: number;
+  streams: Record<string, StreamState>;
+  changes: Record<string, ChangeRecord>;
+  /** The main line: changes under test, in the order they are tested. */
+  active: string[];
+  runs: Record<string, Run>;
+  /** Newest verdicts, oldest first; the store moves older ones to the history file. */
+  verdicts: VerdictRecord[];
+  stats: QueueStats;
+}
+
+export type RunStatus = 'success' | 'failure' | 'error' | 'cancelled';
+
+export type CommandVerb = 'retry' | 'enqueue' | 'dequeue' | 'not-culprit' | 'pause' | 'resume';
+
+export type CoreEvent =
+  | {
+      type: 'merged';
+      at: number;
+      stream: StreamRef;
+      before?: string | null;
+      after?: string | null;
+      forced?: boolean;
+      changes: ChangeInput[];
+    }
+  | { type: 'run-started'; at: number; key: string; url?: string | null; ciRunId?: string | number | null }
+  | { type: 'run-finished'; at: number; key: string; status: RunStatus; url?: string | null }
+  | { type: 'tick'; at: number }
+  | {
+      type: 'command';
+      at: number;
+      verb: CommandVerb;
+      change: string;
+      user: string;
+      /** Opaque handle the reply goes back to (comment, review...). */
+      replyTo?: unknown;
+      /** For `enqueue`: the change as the host knows it. */
+      input?: { stream: StreamRef; change: ChangeInput };
+    }
+  | { type: 'configure'; at: number; settings: Partial<QueueSettings> };
+
+export interface DispatchSpec {
+  key: string;
+  refs: Record<string, string>;
+  changes: string[];
+  attempt: number;
+  kind: RunKind;
+  line: string;
+  end: string;
+}
+
+export type Effect =
+  | { type: 'dispatch'; run: DispatchSpec }
+  | { type: 'cancel'; key: string; reason: string }
+  | { type: 'report'; change: string; verdict: VerdictRecord }
+  | { type: 'notice'; level: 'info' | 'warn' | 'error'; code: string; message: string; change?: string }
+  | { type: 'reply'; to: unknown; change: string; ok: boolean; message: string }
+  | { type: 'log'; level: 'debug' | 'info' | 'warn'; message: string };
+
+export interface StepResult {
+  state: QueueState;
+  effects: Effect[];
+}

@@ -1,0 +1,91 @@
+// The simulator's metrics (DESIGN section 7), computed from the true stream and the verdicts given.
+
+export interface SimTruth {
+  /** Change ids in merge order. */
+  order: string[];
+  mergedAt: Map<string, number>;
+  culprits: Set<string>;
+  /** culprit -> the change that fixed it. */
+  fixOf: Map<string, string>;
+  /** Final verdict per change, with its time in T. */
+  verdicts: Map<string, { verdict: string; culprit?: string | undefined; at: number }>;
+}
+
+export interface SimVerdict {
+  id: string;
+  verdict: string;
+  culprit?: string;
+  at: number;
+}
+
+export interface SimMetrics {
+  runs_per_change: number;
+  ttv_mean: number;
+  ttv_p90: number;
+  false_blame_rate: number;
+  culprits_found: number;
+  missed_culprits: number;
+  masked_culprits: number;
+  changes: number;
+  runs: number;
+  unfinished: number;
+  verdicts?: SimVerdict[];
+}
+
+export function quantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+}
+
+const round = (x: number) => Math.round(x * 1000) / 1000;
+
+export function computeMetrics(truth: SimTruth, runs: number, withVerdicts: boolean): SimMetrics {
+  const ttv: number[] = [];
+  let unfinished = 0;
+  for (const id of truth.order) {
+    const v = truth.verdicts.get(id);
+    if (!v) unfinished += 1;
+    else ttv.push(v.at - truth.mergedAt.get(id)!);
+  }
+  ttv.sort((a, b) => a - b);
+  const blamed = truth.order.filter((id) => truth.verdicts.get(id)?.verdict === 'culprit');
+  const innocent = blamed.filter((id) => !truth.culprits.has(id)).length;
+  const index = new Map(truth.order.map((id, i) => [id, i]));
+  let missed = 0;
+  let masked = 0;
+  let found = 0;
+  const earlier: string[] = [];
+  for (const id of truth.order) {
+    if (!truth.culprits.has(id)) continue;
+    const i = index.get(id)!;
+    const detectable = earlier.every((c) => {
+      const fix = truth.fixOf.get(c);
+      return fix !== undefined && (index.get(fix) ?? Infinity) < i;
+    });
+    const isBlamed = truth.verdicts.get(id)?.verdict === 'culprit';
+    if (isBlamed) found += 1;
+    if (!detectable) masked += 1;
+    else if (!isBlamed) missed += 1;
+    earlier.push(id);
+  }
+  const metrics: SimMetrics = {
+    runs_per_change: round(truth.order.length ? runs / truth.order.length : 0),
+    ttv_mean: round(ttv.length ? ttv.reduce((a, b) => a + b, 0) / ttv.length : 0),
+    ttv_p90: round(quantile(ttv, 0.9)),
+    false_blame_rate: round(blamed.length ? innocent / blamed.length : 0),
+    culprits_found: found,
+    missed_culprits: missed,
+    masked_culprits: masked,
+    changes: truth.order.length,
+    runs,
+    unfinished,
+  };
+  if (withVerdicts) {
+    metrics.verdicts = truth.order.flatMap((id) => {
+      const v = truth.verdicts.get(id);
+      if (!v) return [];
+      return [{ id, verdict: v.verdict, ...(v.culprit && v.culprit !== id ? { culprit: v.culprit } : {}), at: round(v.at) }];
+    });
+  }
+  return metrics;
+}

@@ -1,0 +1,154 @@
+// `ost-gate simulate`: the real core against a simulated CI on a random or recorded change stream.
+import { emptyQueue, step, type Effect, type QueueSettings, type QueueState, type Strategy } from '../core/index.ts';
+import { computeMetrics, type SimMetrics, type SimTruth } from './metrics.ts';
+import { seeded } from './random.ts';
+import type { TraceEntry } from './trace.ts';
+
+/** One time unit T (the length of a run) in the core's milliseconds. */
+export const T = 3_600_000;
+
+export interface SimOptions {
+  changes: number;
+  arrivalRate: number;
+  culpritRate: number;
+  flakeRate: number;
+  runners: number;
+  strategy: string;
+  batch: number;
+  seed: number;
+  confirm?: number;
+  confidence?: number;
+  /** Runs over new changes allowed in flight at once (0: as runners allow). */
+  batchInFlight?: number;
+  fixDelay?: number;
+  fixDelayMissed?: number;
+  trace?: TraceEntry[];
+  verdicts?: boolean;
+  /** Strategies beyond the built-in ones, by name (the benchmark's baselines). */
+  strategies?: Record<string, Strategy>;
+}
+
+interface Pending {
+  t: number;
+  order: number;
+  kind: 'arrive' | 'finish' | 'fix' | 'missed-fix';
+  id: string;
+  culprit?: boolean;
+  fixes?: string;
+  key?: string;
+  status?: 'success' | 'failure';
+}
+
+const STREAM = { host: 'sim', project: 'sim', branch: 'main' };
+const MAX_EVENTS = 2_000_000;
+
+/** Runs one simulation and returns its metrics (and, when asked, every change's final verdict). */
+export function simulate(opts: SimOptions): SimMetrics {
+  const fixDelay = opts.fixDelay ?? 2;
+  const fixDelayMissed = opts.fixDelayMissed ?? 16;
+  const streamRng = seeded(opts.seed);
+  const flakeRng = seeded(opts.seed ^ 0x5bd1e995);
+  const settings: Partial<QueueSettings> = {
+    maxParallel: opts.runners,
+    batchMaxSize: opts.batch,
+    batchMaxInFlight: opts.batchInFlight ?? 0,
+    strategy: opts.strategy,
+    timeoutMs: 1000 * T,
+    retries: 0,
+    ...(opts.confirm !== undefined ? { confirm: opts.confirm } : {}),
+    ...(opts.confidence !== undefined ? { confidence: opts.confidence } : {}),
+  };
+  let state: QueueState = emptyQueue('sim', settings, 'sim');
+  const truth: SimTruth = { order: [], mergedAt: new Map(), culprits: new Set(), fixOf: new Map(), verdicts: new Map() };
+  const fixScheduled = new Set<string>();
+  const agenda: Pending[] = [];
+  let order = 0;
+  const schedule = (p: Omit<Pending, 'order'>) => {
+    const item = { ...p, order: order++ };
+    let lo = 0;
+    let hi = agenda.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const m = agenda[mid]!;
+      if (m.t < item.t || (m.t === item.t && m.order < item.order)) lo = mid + 1;
+      else hi = mid;
+    }
+    agenda.splice(lo, 0, item);
+  };
+
+  if (opts.trace) {
+    for (const e of opts.trace) schedule({ t: e.at, kind: 'arrive', id: e.id, culprit: !!e.culprit, ...(e.fixes ? { fixes: e.fixes } : {}) });
+  } else {
+    let t = 0;
+    for (let i = 1; i <= opts.changes; i++) {
+      t += streamRng.exponential(opts.arrivalRate);
+      schedule({ t, kind: 'arrive', id: `c${i}`, culprit: streamRng.next() < opts.culpritRate });
+    }
+  }
+
+  let runs = 0;
+  let now = 0;
+  /** Is the prefix ending at `endId` broken by a culprit whose fix it does not contain? */
+  const trulyFails = (endId: string) => {
+    const end = truth.order.indexOf(endId);
+    for (const c of truth.culprits) {
+      const ci = truth.order.indexOf(c);
+      const fix = truth.fixOf.get(c);
+      const fi = fix === undefined ? Infinity : truth.order.indexOf(fix);
+      if (ci >= 0 && ci <= end && (fi < 0 || fi > end)) return true;
+    }
+    return false;
+  };
+  const scheduleFix = (culprit: string, at: number) => {
+    if (opts.trace || fixScheduled.has(culprit)) return;
+    fixScheduled.add(culprit);
+    schedule({ t: at, kind: 'fix', id: `fix-${culprit}`, fixes: culprit });
+  };
+  const apply = (effects: Effect[]) => {
+    for (const e of effects) {
+      if (e.type === 'dispatch') {
+        runs += 1;
+        const fails = trulyFails(e.run.end) || flakeRng.next() < opts.flakeRate;
+        schedule({ t: now + 1, kind: 'finish', id: e.run.end, key: e.run.key, status: fails ? 'failure' : 'success' });
+      } else if (e.type === 'cancel') {
+        const i = agenda.findIndex((p) => p.kind === 'finish' && p.key === e.key);
+        if (i >= 0) agenda.splice(i, 1);
+      } else if (e.type === 'report') {
+        truth.verdicts.set(e.change, { verdict: e.verdict.verdict, culprit: e.verdict.culprit, at: now });
+        if (e.verdict.verdict === 'culprit' && truth.culprits.has(e.change)) scheduleFix(e.change, now + fixDelay);
+      }
+    }
+  };
+  const feed = (event: Parameters<typeof step>[1]) => {
+    const result = step(state, event, { strategies: opts.strategies ?? {} });
+    state = result.state;
+    if (state.verdicts.length > 64) state.verdicts = state.verdicts.slice(-32);
+    apply(result.effects);
+  };
+
+  for (let n = 0; agenda.length > 0; n++) {
+    if (n > MAX_EVENTS) throw new Error('simulation did not settle: too many events');
+    const p = agenda.shift()!;
+    now = p.t;
+    const at = Math.round(p.t * T);
+    if (p.kind === 'finish') {
+      feed({ type: 'run-finished', at, key: p.key!, status: p.status! });
+      continue;
+    }
+    if (p.kind === 'missed-fix') {
+      if (!truth.verdicts.has(p.id) || truth.verdicts.get(p.id)!.verdict !== 'culprit') scheduleFix(p.id, now);
+      continue;
+    }
+    const id = p.id;
+    const parent = truth.order.at(-1) ?? 'base';
+    truth.order.push(id);
+    truth.mergedAt.set(id, now);
+    if (p.culprit) {
+      truth.culprits.add(id);
+      if (!opts.trace) schedule({ t: now + fixDelayMissed, kind: 'missed-fix', id });
+    }
+    if (p.fixes && !truth.fixOf.has(p.fixes)) truth.fixOf.set(p.fixes, id);
+    feed({ type: 'merged', at, stream: STREAM, before: parent, after: id, changes: [{ id, sha: id, parent, title: id }] });
+  }
+  return computeMetrics(truth, runs, opts.verdicts ?? false);
+}
