@@ -4,7 +4,7 @@ import type { ChangeRecord, QueueState } from './types.ts';
 /** True when `id` is in a line already or has its verdict: a change depending on it may follow it. */
 function isAhead(state: QueueState, id: string): boolean {
   const c = state.changes[id];
-  if (!c) return false;
+  if (!c) return state.forgotten.includes(id);
   if (c.state === 'done') return true;
   const stream = state.streams[c.stream];
   return state.active.includes(id) || (stream?.broken?.line.includes(id) ?? false);

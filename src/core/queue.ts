@@ -21,8 +21,9 @@ import type {
 } from './types.ts';
 
 const SHA_MEMORY = 5000;
-const DONE_CHANGES_KEPT = 2000;
-const FINISHED_RUNS_KEPT = 300;
+const DONE_CHANGES_KEPT = 50;
+const FINISHED_RUNS_KEPT = 50;
+const FORGOTTEN_IDS_KEPT = 2000;
 
 export function streamId(ref: StreamRef): string {
   return `${ref.host}:${ref.project}@${ref.branch}`;
@@ -75,7 +76,7 @@ export class ChangeQueue {
    */
   merge(ref: StreamRef, changes: ChangeInput[], at: number, before: string | null, after: string | null, forced: boolean): void {
     const stream = this.ensureStream(ref);
-    const isKnown = (c: ChangeInput) => this.state.changes[c.id] !== undefined || stream.shas.includes(c.sha);
+    const isKnown = (c: ChangeInput) => this.isKnownId(c.id) || stream.shas.includes(c.sha);
     const firstFresh = changes.findIndex((c) => !isKnown(c));
     if (forced) {
       this.rewriteHistory(stream, at, `force-push to ${stream.branch} (${short(before)} -> ${short(after)})`);
@@ -109,7 +110,7 @@ export class ChangeQueue {
       const i = stream.early.findIndex((e) => e.before === stream.tip);
       if (i < 0) return;
       const [e] = stream.early.splice(i, 1);
-      const fresh = e!.changes.filter((c) => !this.state.changes[c.id] && !stream.shas.includes(c.sha));
+      const fresh = e!.changes.filter((c) => !this.isKnownId(c.id) && !stream.shas.includes(c.sha));
       this.append(stream, fresh, at);
       stream.tip = e!.after ?? fresh.at(-1)?.sha ?? stream.tip;
     }
@@ -150,6 +151,11 @@ export class ChangeQueue {
       stream.pending.push(input.id);
     }
     if (stream.shas.length > SHA_MEMORY) stream.shas.splice(0, stream.shas.length - SHA_MEMORY);
+  }
+
+  /** True for a change the queue has, or had and forgot after its verdict. */
+  private isKnownId(id: string): boolean {
+    return this.state.changes[id] !== undefined || this.state.forgotten.includes(id);
   }
 
   private ensureStream(ref: StreamRef): StreamState {
@@ -321,7 +327,7 @@ export class ChangeQueue {
       stream.early = stream.early.filter((e) => e.deadline > at);
       for (const e of expired) {
         this.notice('warn', 'history-gap', `${stream.id}: the push before ${short(e.before)} never arrived; ${e.changes.length} change(s) appended in arrival order`);
-        const fresh = e.changes.filter((c) => !this.state.changes[c.id] && !stream.shas.includes(c.sha));
+        const fresh = e.changes.filter((c) => !this.isKnownId(c.id) && !stream.shas.includes(c.sha));
         this.append(stream, fresh, at);
         stream.tip = e.after ?? fresh.at(-1)?.sha ?? stream.tip;
       }
@@ -432,6 +438,8 @@ export class ChangeQueue {
     if (!change) return;
     change.state = 'done';
     change.verdict = kind;
+    if (extra.culprit && kind !== 'culprit') change.culprit = extra.culprit;
+    else delete change.culprit;
     const stream = this.state.streams[change.stream];
     this.state.active = this.state.active.filter((c) => c !== id);
     if (stream) {
@@ -478,20 +486,21 @@ export class ChangeQueue {
         free -= this.dispatchAt(view, bisect.plan(sv), at);
       } else free -= this.dispatchBatches(view, free, at);
     }
-    if (!searching && free > 0) this.dispatchBatches(main, free, at);
+    const speculate = settings.speculate || this.strategy().batchWhileSearching;
+    if ((!searching || speculate) && free > 0) this.dispatchBatches(viewLine(this.state, MAIN), free, at);
   }
 
   /** Dispatches runs over the untested tail of a line, each up to `batchMaxSize` changes. Returns how many. */
-  private dispatchBatches(view: LineView, free: number, at: number): number {
-    const { batchMaxSize, batchMaxInFlight } = this.state.settings;
+  private dispatchBatches(view: LineView, free: number, at: number, maxSize = this.state.settings.batchMaxSize): number {
+    const { batchMaxInFlight } = this.state.settings;
     let covered = -1;
     view.inFlight.forEach((n, i) => {
-      if (n > 0) covered = i;
+      if (n > 0 || (view.bounds[i] ?? 0) > 0) covered = i;
     });
     let batches = view.inFlightRuns.filter((r) => r.kind === 'batch').length;
     let sent = 0;
     while (sent < free && covered < view.changes.length - 1 && (batchMaxInFlight <= 0 || batches < batchMaxInFlight)) {
-      const end = Math.min(covered + Math.max(1, batchMaxSize), view.changes.length - 1);
+      const end = Math.min(covered + Math.max(1, maxSize), view.changes.length - 1);
       this.createRunAt(view, end, 'batch', at);
       covered = end;
       batches += 1;
@@ -573,7 +582,7 @@ export class ChangeQueue {
         this.notice('info', 'queue-resumed', `queue ${this.state.name} resumed by ${user}`);
         return reply(true, `queue ${this.state.name} resumed`);
       case 'enqueue': {
-        if (change) return reply(false, `${id} is already in queue ${this.state.name} (${change.verdict ?? change.state})`);
+        if (change || this.isKnownId(id)) return reply(false, `${id} is already in queue ${this.state.name} (${change?.verdict ?? change?.state ?? 'done'})`);
         if (!event.input) return reply(false, `${id} is not known to the host as a merged change`);
         this.merge(event.input.stream, [event.input.change], at, null, null, false);
         return reply(true, `${id} added to queue ${this.state.name}`);
@@ -608,7 +617,7 @@ export class ChangeQueue {
       }
       return reply(true, `${id} is ${change.state}; nothing failed to re-run${wasPaused ? '; queue resumed' : ''}`);
     }
-    const culprit = change.verdict === 'culprit' ? id : change.verdict === 'blocked' ? this.latestVerdict(id)?.culprit : undefined;
+    const culprit = change.verdict === 'culprit' ? id : change.verdict === 'blocked' ? change.culprit : undefined;
     if (verb === 'not-culprit' && change.verdict !== 'culprit') return reply(false, `${id} is not a culprit (${change.verdict ?? change.state})`);
     if (!culprit) return reply(false, `${id} has verdict ${change.verdict}; there is nothing to re-test`);
     const stream = this.state.streams[this.state.changes[culprit]!.stream]!;
@@ -623,7 +632,7 @@ export class ChangeQueue {
   /** Withdraws a culprit verdict and the blocks it caused; the changes go back to their streams' pending lists. */
   private reopen(culprit: string, at: number, flake: boolean): number {
     const affected = Object.values(this.state.changes)
-      .filter((c) => c.state === 'done' && (c.id === culprit || (c.verdict === 'blocked' && this.latestVerdict(c.id)?.culprit === culprit)))
+      .filter((c) => c.state === 'done' && (c.id === culprit || (c.verdict === 'blocked' && c.culprit === culprit)))
       .sort((a, b) => a.seq - b.seq);
     if (flake) this.recordDisputed(culprit);
     this.state.stats.culprits = Math.max(0, this.state.stats.culprits - 1);
@@ -639,6 +648,7 @@ export class ChangeQueue {
       if (v) v.retracted = true;
       c.state = 'queued';
       delete c.verdict;
+      delete c.culprit;
     }
     this.notice('info', 'verdict-reopened', `${culprit} reopened; ${affected.length} change(s) will be tested again`, culprit);
     return affected.length;
@@ -657,10 +667,19 @@ export class ChangeQueue {
 
   /** Keeps the state bounded: forgets the oldest finished changes and runs nothing refers to. */
   private prune(): void {
-    const done = Object.values(this.state.changes).filter((c) => c.state === 'done');
+    const openCulprits = new Set(Object.values(this.state.streams).flatMap((st) => (st.broken ? [st.broken.culprit] : [])));
+    const done = Object.values(this.state.changes).filter((c) => {
+      if (c.state !== 'done') return false;
+      if (openCulprits.has(c.id)) return false; // kept so that `not-culprit` can reopen it and its blocks
+      return !(c.verdict === 'blocked' && openCulprits.has(c.culprit ?? ''));
+    });
     if (done.length > DONE_CHANGES_KEPT) {
       done.sort((a, b) => a.seq - b.seq);
-      for (const c of done.slice(0, done.length - DONE_CHANGES_KEPT)) delete this.state.changes[c.id];
+      for (const c of done.slice(0, done.length - DONE_CHANGES_KEPT)) {
+        delete this.state.changes[c.id];
+        this.state.forgotten.push(c.id);
+      }
+      if (this.state.forgotten.length > FORGOTTEN_IDS_KEPT) this.state.forgotten.splice(0, this.state.forgotten.length - FORGOTTEN_IDS_KEPT);
     }
     const finished = Object.values(this.state.runs).filter((r) => !isInFlight(r));
     if (finished.length > FINISHED_RUNS_KEPT) {

@@ -39,6 +39,8 @@ export interface ChangeRecord extends ChangeInput {
   state: ChangeState;
   enqueuedAt: number;
   verdict?: VerdictKind;
+  /** For `blocked` and `fixed`: the culprit named by the verdict. */
+  culprit?: string;
 }
 
 export type VerdictKind = 'passed' | 'culprit' | 'blocked' | 'fixed' | 'skipped' | 'rejected' | 'error';
@@ -143,6 +145,8 @@ export interface QueueSettings {
   batchMaxSize: number;
   /** How many runs over new, untested changes may be in flight at once; 0: as many as `maxParallel` allows. */
   batchMaxInFlight: number;
+  /** Keep testing new changes while a failure is searched: a later passing prefix clears a flake at once. */
+  speculate: boolean;
   confirm: number;
   strategy: StrategyName;
   confidence: number;
@@ -169,6 +173,8 @@ export interface QueueState {
   seq: number;
   streams: Record<string, StreamState>;
   changes: Record<string, ChangeRecord>;
+  /** Ids of finished changes dropped from `changes` to keep the state small (bounded), so they are still recognised. */
+  forgotten: string[];
   /** The main line: changes under test, in the order they are tested. */
   active: string[];
   runs: Record<string, Run>;

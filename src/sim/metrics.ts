@@ -65,7 +65,7 @@ export function computeMetrics(truth: SimTruth, runs: number, withVerdicts: bool
     const isBlamed = truth.verdicts.get(id)?.verdict === 'culprit';
     if (isBlamed) found += 1;
     if (!detectable) masked += 1;
-    else if (!isBlamed) missed += 1;
+    else if (!isBlamed) { missed += 1; if (process.env.SIM_DEBUG) console.log("MISSED", id, truth.verdicts.get(id)); }
     earlier.push(id);
   }
   const metrics: SimMetrics = {

@@ -20,6 +20,8 @@ export interface SimOptions {
   confidence?: number;
   /** Runs over new changes allowed in flight at once (0: as runners allow). */
   batchInFlight?: number;
+  /** Keep testing new changes while a failure is searched. */
+  speculate?: boolean;
   fixDelay?: number;
   fixDelayMissed?: number;
   trace?: TraceEntry[];
@@ -52,6 +54,7 @@ export function simulate(opts: SimOptions): SimMetrics {
     maxParallel: opts.runners,
     batchMaxSize: opts.batch,
     batchMaxInFlight: opts.batchInFlight ?? 0,
+    speculate: opts.speculate ?? false,
     strategy: opts.strategy,
     timeoutMs: 1000 * T,
     retries: 0,

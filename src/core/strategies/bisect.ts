@@ -1,8 +1,13 @@
-// The default strategy: k-ary search for the first failing prefix, then `flaky.confirm` more
-// failures of that prefix before blaming it.
-import { posterior } from './posterior.ts';
+// The default strategy: k-ary search for the first failing prefix, then confirmation: at least
+// `flaky.confirm` more failures of that prefix, and as many as the posterior needs to reach
+// `flaky.confidence` given the queue's measured flake rate.
+import { failuresNeeded, posterior } from './posterior.ts';
 import { splitRange } from '../split.ts';
 import { busyPositions, lowestFailure, type Blame, type SearchView, type Strategy } from './strategy.ts';
+
+function firstConfidence(view: SearchView): number {
+  return posterior(view.failures, view.flakeRate, view.culpritRate).first[0] ?? 0;
+}
 
 export const bisect: Strategy = {
   name: 'bisect',
@@ -11,16 +16,18 @@ export const bisect: Strategy = {
     const top = lowestFailure(view);
     if (top < 0) return [];
     if (top === 0) {
-      const wanted = 1 + view.confirm - (view.failures[0] ?? 0) - (view.inFlight[0] ?? 0);
+      const failures = view.failures[0] ?? 0;
+      const byCount = 1 + view.confirm - failures;
+      const byPosterior = view.confidence > 0 ? failuresNeeded(firstConfidence(view), view.confidence, view.flakeRate) : 0;
+      const wanted = Math.max(byCount, byPosterior) - (view.inFlight[0] ?? 0);
       return Array.from({ length: Math.max(0, Math.min(view.free, wanted)) }, () => 0);
     }
     return splitRange(top, busyPositions(view), view.free);
   },
 
   decide(view: SearchView): Blame | null {
-    const failures = view.failures[0] ?? 0;
-    if (failures < 1 + view.confirm) return null;
-    const post = posterior(view.failures, view.flakeRate, view.culpritRate);
-    return { position: 0, confidence: post.first[0] ?? 0 };
+    if ((view.failures[0] ?? 0) < 1 + view.confirm) return null;
+    const confidence = firstConfidence(view);
+    return confidence >= view.confidence ? { position: 0, confidence } : null;
   },
 };

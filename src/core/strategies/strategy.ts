@@ -36,6 +36,8 @@ export interface Strategy {
   plan(view: SearchView): number[];
   /** Whether the change at position 0 is to be blamed now. */
   decide(view: SearchView): Blame | null;
+  /** Keep dispatching runs over new changes while a failure is searched (per-change testing does). */
+  batchWhileSearching?: boolean;
 }
 
 /** Lowest position with a recorded failure, or -1. */
