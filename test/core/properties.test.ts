@@ -1,0 +1,148 @@
+// Property tests of the core over random streams, culprits, flakes and runner counts.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { seeded } from '../../src/sim/random.ts';
+import { step } from '../../src/core/index.ts';
+import { Harness } from '../helpers/harness.ts';
+
+interface World {
+  n: number;
+  culprits: number[];
+  runners: number;
+  strategy: 'bisect' | 'bayes';
+  flakeRate: number;
+  seed: number;
+  chunks: number[];
+}
+
+const world = (flaky: boolean) =>
+  fc.record({
+    n: fc.integer({ min: 1, max: 24 }),
+    culprits: fc.uniqueArray(fc.integer({ min: 0, max: 23 }), { maxLength: 4 }),
+    runners: fc.integer({ min: 1, max: 4 }),
+    strategy: fc.constantFrom<'bisect' | 'bayes'>('bisect', 'bayes'),
+    flakeRate: flaky ? fc.constantFrom(0.05, 0.2) : fc.constant(0),
+    seed: fc.integer(),
+    chunks: fc.array(fc.integer({ min: 1, max: 6 }), { minLength: 1, maxLength: 8 }),
+  });
+
+/**
+ * Merges the world's changes in chunks, one chunk per round of CI, merges a fix for each true
+ * culprit once it is blamed (and, at the end, for every culprit never blamed), and runs until
+ * nothing is left in flight.
+ */
+function play(w: World, onStep?: (h: Harness) => void) {
+  const h = new Harness({ maxParallel: w.runners, strategy: w.strategy, confirm: 1, confidence: w.flakeRate > 0 ? 0.999 : 0 });
+  const ids = Array.from({ length: w.n }, (_, i) => `c${i + 1}`);
+  const culprits: Record<string, string | null> = {};
+  for (const i of w.culprits) if (i < w.n) culprits[`c${i + 1}`] = null;
+  const rng = seeded(w.seed);
+  const ci = (run: Parameters<ReturnType<Harness['brokenBy']>>[0]) => h.brokenBy(culprits)(run) || rng.next() < w.flakeRate;
+  const fixed = new Set<string>();
+  const mergeFixes = (which: string[]) => {
+    const fresh = which.filter((c) => !fixed.has(c));
+    fresh.forEach((c) => {
+      fixed.add(c);
+      culprits[c] = `fix-${c}`;
+    });
+    if (fresh.length) h.merge(fresh.map((c) => `fix-${c}`));
+  };
+  let next = 0;
+  for (let round = 0; round < 400; round++) {
+    const chunk = w.chunks[round % w.chunks.length]!;
+    if (next < ids.length) {
+      h.merge(ids.slice(next, next + chunk));
+      next += chunk;
+    }
+    onStep?.(h);
+    if (h.inFlight().length === 0 && next >= ids.length) {
+      const open = Object.keys(culprits).filter((c) => !fixed.has(c));
+      if (open.length === 0) break;
+      mergeFixes(open);
+      continue;
+    }
+    h.round(ci);
+    const blamed = [...h.verdicts().values()].filter((v) => v.verdict === 'culprit' && v.change in culprits).map((v) => v.change);
+    mergeFixes(blamed);
+  }
+  return { h, culprits, ids: [...ids, ...[...fixed].map((c) => `fix-${c}`)] };
+}
+
+describe('core properties', () => {
+  it('every change ends with exactly one verdict, flakes or not', () => {
+    fc.assert(
+      fc.property(world(true), (w) => {
+        const { h, ids } = play(w);
+        const counts = new Map<string, number>();
+        for (const r of h.reports()) counts.set(r.change, (counts.get(r.change) ?? 0) + 1);
+        for (const id of ids) expect(counts.get(id), `verdicts for ${id}`).toBe(1);
+        expect(h.inFlight()).toHaveLength(0);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('with no flakes, blames no innocent change and always blames the first culprit', () => {
+    fc.assert(
+      fc.property(world(false), (w) => {
+        const { h, culprits, ids } = play(w);
+        const verdicts = h.verdicts();
+        for (const v of verdicts.values()) if (v.verdict === 'culprit') expect(v.change in culprits, `${v.change} blamed`).toBe(true);
+        const first = ids.find((id) => id in culprits);
+        if (first) expect(verdicts.get(first)?.verdict).toBe('culprit');
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('finds one culprit among n changes within 1 + ceil(log_{k+1} n) + confirm rounds', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 64 }), fc.integer({ min: 1, max: 6 }), fc.nat(), fc.integer({ min: 0, max: 2 }), (n, k, c, confirm) => {
+        const culprit = `c${(c % n) + 1}`;
+        const h = new Harness({ maxParallel: k, confirm, confidence: 0, batchMaxSize: 100 });
+        h.merge(Array.from({ length: n }, (_, i) => `c${i + 1}`));
+        const fails = h.brokenBy({ [culprit]: null });
+        let rounds = 0;
+        while (h.verdictOf(culprit) === undefined && rounds < 100) {
+          h.round(fails);
+          rounds += 1;
+        }
+        const bound = 1 + Math.ceil(Math.log(n) / Math.log(k + 1) - 1e-9) + confirm;
+        expect(h.verdictOf(culprit)).toBe('culprit');
+        expect(rounds, `n=${n} k=${k} confirm=${confirm}`).toBeLessThanOrEqual(bound);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('a result for an unknown key changes nothing', () => {
+    fc.assert(
+      fc.property(world(true), fc.string(), fc.constantFrom('success', 'failure', 'error', 'cancelled') as fc.Arbitrary<'success'>, (w, key, status) => {
+        let checked = 0;
+        play({ ...w, n: Math.min(w.n, 10) }, (h) => {
+          if (h.state.runs[key]) return;
+          const result = step(h.state, { type: 'run-finished', at: h.now, key, status });
+          expect(result.state).toEqual(h.state);
+          expect(result.effects.every((e) => e.type === 'log')).toBe(true);
+          checked += 1;
+        });
+        expect(checked).toBeGreaterThan(0);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('the state survives a JSON round trip at any step: stepping a copy gives the same result', () => {
+    fc.assert(
+      fc.property(world(true), (w) => {
+        play({ ...w, n: Math.min(w.n, 12) }, (h) => {
+          const copy = JSON.parse(JSON.stringify(h.state));
+          expect(copy).toStrictEqual(h.state);
+          const event = { type: 'tick' as const, at: h.now + 1 };
+          expect(step(copy, event)).toStrictEqual(step(h.state, event));
+        });
+      }),
+      { numRuns: 60 },
+    );
+  });
+});

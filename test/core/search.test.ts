@@ -1,0 +1,165 @@
+// Scenario tests of batching, bisection, confirmation and flakes in the core.
+import { describe, expect, it } from 'vitest';
+import { Harness } from '../helpers/harness.ts';
+
+const ids = (n: number, prefix = 'c') => Array.from({ length: n }, (_, i) => `${prefix}${i + 1}`);
+
+describe('batching', () => {
+  it('tests all untested changes as one run on the newest prefix, and passes them together', () => {
+    const h = new Harness({ maxParallel: 2 });
+    h.merge(ids(5));
+    const [run] = h.inFlight();
+    expect(h.inFlight()).toHaveLength(1);
+    expect(run!.changes).toEqual(ids(5));
+    expect(run!.refs).toEqual({ app: 'sha-c5' });
+    h.round(() => false);
+    for (const id of ids(5)) expect(h.verdicts().get(id)).toMatchObject({ verdict: 'passed', run: run!.key });
+    expect(h.state.streams['git:app@main']!.good).toBe('sha-c5');
+  });
+
+  it('caps a run at batch.max_size and covers the rest with the next free runner', () => {
+    const h = new Harness({ maxParallel: 2, batchMaxSize: 20 });
+    h.merge(ids(25));
+    const runs = h.inFlight();
+    expect(runs.map((r) => r.changes.length)).toEqual([20, 25]);
+    expect(runs.map((r) => r.end)).toEqual(['c20', 'c25']);
+  });
+
+  it('keeps changes that arrive while runners are busy for the next run', () => {
+    const h = new Harness({ maxParallel: 1 });
+    h.merge(['a']);
+    h.merge(['b', 'c']);
+    expect(h.inFlight().map((r) => r.end)).toEqual(['a']);
+    h.round(() => false);
+    expect(h.inFlight().map((r) => r.changes)).toEqual([['b', 'c']]);
+  });
+
+  it('limits runs over new changes in flight when batch.max_in_flight is set', () => {
+    const h = new Harness({ maxParallel: 4, batchMaxInFlight: 1 });
+    h.merge(['a']);
+    h.merge(['b']);
+    expect(h.inFlight()).toHaveLength(1);
+  });
+});
+
+describe('bisection', () => {
+  it('halves with one runner and deduces the failing half without re-running it', () => {
+    const h = new Harness({ maxParallel: 1, confirm: 0, confidence: 0 });
+    h.merge(ids(8));
+    const fails = h.brokenBy({ c6: null });
+    const ends: string[] = [];
+    while (h.inFlight().length > 0) ends.push(...h.round(fails).map((r) => r.end));
+    // batch c8 fails; c4 passes; c6 fails; c5 passes -> c6 is first failing; c8 is never re-run
+    expect(ends).toEqual(['c8', 'c4', 'c6', 'c5']);
+    expect(h.verdictOf('c6')).toBe('culprit');
+    for (const id of ['c1', 'c2', 'c3', 'c4', 'c5']) expect(h.verdictOf(id)).toBe('passed');
+    for (const id of ['c7', 'c8']) expect(h.verdicts().get(id)).toMatchObject({ verdict: 'blocked', culprit: 'c6' });
+  });
+
+  it('searches k-ary with k runners: k probes split the range into k+1 nearly equal parts', () => {
+    const h = new Harness({ maxParallel: 3, confirm: 0, confidence: 0 });
+    h.merge(ids(12));
+    h.round(h.brokenBy({ c10: null }));
+    expect(h.inFlight().map((r) => r.end)).toEqual(['c3', 'c6', 'c9']);
+    h.round(h.brokenBy({ c10: null }));
+    // c9 passed: c10..c12 left, c12 known to fail -> probes at c10 and c11
+    expect(h.inFlight().map((r) => r.end).sort()).toEqual(['c10', 'c11']);
+    h.round(h.brokenBy({ c10: null }));
+    expect(h.verdictOf('c10')).toBe('culprit');
+  });
+
+  it('confirms a suspect before blaming it, and reports the evidence', () => {
+    const h = new Harness({ maxParallel: 2, confirm: 1, confidence: 0 });
+    h.merge(ids(3));
+    const fails = h.brokenBy({ c2: null });
+    h.round(fails); // c3 fails
+    h.round(fails); // c1 passes, c2 fails
+    expect(h.verdictOf('c2')).toBeUndefined();
+    expect(h.inFlight().map((r) => [r.end, r.kind])).toEqual([['c2', 'confirm']]);
+    h.round(fails);
+    const v = h.verdicts().get('c2')!;
+    expect(v.verdict).toBe('culprit');
+    expect(v.confidence).toBeGreaterThan(0.5);
+    expect(v.blocked).toEqual(['c3']);
+    expect(v.evidence!.map((e) => [e.end, e.result])).toEqual(
+      expect.arrayContaining([['c1', 'passed'], ['c2', 'failed'], ['c3', 'failed']]),
+    );
+  });
+
+  it('asks for more confirming runs while the posterior is below flaky.confidence', () => {
+    const h = new Harness({ maxParallel: 4, confirm: 1, confidence: 0.999 });
+    h.merge(['a']);
+    h.round(() => true);
+    // one failure at a 5% prior flake rate is far from 0.999: several confirmations go out at once
+    expect(h.inFlight().length).toBeGreaterThanOrEqual(2);
+    expect(h.inFlight().every((r) => r.end === 'a' && r.kind === 'confirm')).toBe(true);
+    h.round(() => true);
+    expect(h.verdicts().get('a')).toMatchObject({ verdict: 'culprit' });
+    expect(h.verdicts().get('a')!.confidence).toBeGreaterThanOrEqual(0.999);
+  });
+
+  it('never blames a change whose failure does not repeat: the flake is recorded and everything passes', () => {
+    const h = new Harness({ maxParallel: 1, confirm: 1, confidence: 0 });
+    h.merge(ids(4));
+    let first = true;
+    const flakyOnce = () => {
+      const f = first;
+      first = false;
+      return f;
+    };
+    while (h.inFlight().length > 0) h.round(flakyOnce);
+    expect([...h.verdicts().values()].map((v) => v.verdict)).toEqual(['passed', 'passed', 'passed', 'passed']);
+    expect(h.state.stats.flakes).toBe(1);
+    expect(h.ofType('report').some((e) => e.verdict.verdict === 'culprit')).toBe(false);
+  });
+
+  it('uses the bayes strategy to probe and blame with the posterior', () => {
+    const h = new Harness({ maxParallel: 2, strategy: 'bayes', confidence: 0.99 });
+    h.merge(ids(6));
+    const fails = h.brokenBy({ c4: null });
+    for (let i = 0; i < 20 && h.inFlight().length > 0; i++) h.round(fails);
+    expect(h.verdictOf('c4')).toBe('culprit');
+    expect(h.verdicts().get('c4')!.confidence).toBeGreaterThanOrEqual(0.99);
+    for (const id of ['c1', 'c2', 'c3']) expect(h.verdictOf(id)).toBe('passed');
+  });
+});
+
+describe('broken streams', () => {
+  it('blocks later changes, re-tests the tip as changes arrive, and names the first passing change fixed', () => {
+    const h = new Harness({ maxParallel: 1, confirm: 0, confidence: 0 });
+    h.merge(['c1', 'c2']);
+    let fails = h.brokenBy({ c1: null });
+    h.round(fails); // c2 fails
+    h.round(fails); // c1 fails -> culprit
+    expect(h.verdictOf('c1')).toBe('culprit');
+    expect(h.verdicts().get('c2')).toMatchObject({ verdict: 'blocked', culprit: 'c1' });
+    expect(h.inFlight()).toHaveLength(0);
+    h.merge(['c3']);
+    expect(h.inFlight().map((r) => r.end)).toEqual(['c3']);
+    h.round(fails);
+    expect(h.verdicts().get('c3')).toMatchObject({ verdict: 'blocked', culprit: 'c1' });
+    h.merge(['revert', 'c5', 'c6']);
+    fails = h.brokenBy({ c1: 'revert' });
+    for (let i = 0; i < 10 && h.inFlight().length > 0; i++) h.round(fails);
+    expect(h.verdicts().get('revert')).toMatchObject({ verdict: 'fixed', culprit: 'c1' });
+    expect(h.verdictOf('c5')).toBe('passed');
+    expect(h.verdictOf('c6')).toBe('passed');
+    expect(h.state.streams['git:app@main']!.broken).toBeNull();
+    expect(h.state.streams['git:app@main']!.good).toBe('sha-c6');
+  });
+
+  it('finds the fix among several new changes with a search for the first passing prefix', () => {
+    const h = new Harness({ maxParallel: 2, confirm: 0, confidence: 0 });
+    h.merge(['bad']);
+    h.round(() => true);
+    expect(h.verdictOf('bad')).toBe('culprit');
+    h.merge(['x1', 'x2', 'fix', 'x4', 'x5']);
+    const fails = h.brokenBy({ bad: 'fix' });
+    for (let i = 0; i < 10 && h.inFlight().length > 0; i++) h.round(fails);
+    expect(h.verdicts().get('fix')).toMatchObject({ verdict: 'fixed', culprit: 'bad' });
+    expect(h.verdicts().get('x1')).toMatchObject({ verdict: 'blocked', culprit: 'bad' });
+    expect(h.verdicts().get('x2')).toMatchObject({ verdict: 'blocked', culprit: 'bad' });
+    expect(h.verdictOf('x4')).toBe('passed');
+    expect(h.verdictOf('x5')).toBe('passed');
+  });
+});
