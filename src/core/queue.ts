@@ -246,7 +246,7 @@ export class ChangeQueue {
     if (run.state === 'failed') this.state.stats.runsFailed += 1;
     if (run.line === MAIN) {
       if (run.state === 'passed') this.passMain(run, at);
-      else this.supersedeAbove(MAIN, run.end, at, `prefix up to ${run.end} failed`);
+      else if (!this.speculating()) this.supersedeAbove(MAIN, run.end, at, `prefix up to ${run.end} failed`);
     } else if (run.state === 'failed') this.failFixLine(run, at);
     else this.supersedeAbove(run.line, run.end, at, `prefix up to ${run.end} passed`);
   }
@@ -454,6 +454,11 @@ export class ChangeQueue {
 
   // ---------------------------------------------------------------- scheduling
 
+  /** Whether runs over new changes go on while a failure is searched (and are kept when one is found). */
+  private speculating(): boolean {
+    return this.state.settings.speculate || !!this.strategy().batchWhileSearching;
+  }
+
   private strategy(): Strategy {
     return this.strategies[this.state.settings.strategy] ?? bisect;
   }
@@ -486,8 +491,7 @@ export class ChangeQueue {
         free -= this.dispatchAt(view, bisect.plan(sv), at);
       } else free -= this.dispatchBatches(view, free, at);
     }
-    const speculate = settings.speculate || this.strategy().batchWhileSearching;
-    if ((!searching || speculate) && free > 0) this.dispatchBatches(viewLine(this.state, MAIN), free, at);
+    if ((!searching || this.speculating()) && free > 0) this.dispatchBatches(viewLine(this.state, MAIN), free, at);
   }
 
   /** Dispatches runs over the untested tail of a line, each up to `batchMaxSize` changes. Returns how many. */

@@ -15,7 +15,10 @@ export interface SimVerdict {
   id: string;
   verdict: string;
   culprit?: string;
+  /** When the final verdict was given, in T. */
   at: number;
+  /** Time from merge to that verdict, in T. */
+  ttv: number;
 }
 
 export interface SimMetrics {
@@ -84,7 +87,7 @@ export function computeMetrics(truth: SimTruth, runs: number, withVerdicts: bool
     metrics.verdicts = truth.order.flatMap((id) => {
       const v = truth.verdicts.get(id);
       if (!v) return [];
-      return [{ id, verdict: v.verdict, ...(v.culprit && v.culprit !== id ? { culprit: v.culprit } : {}), at: round(v.at) }];
+      return [{ id, verdict: v.verdict, ...(v.culprit && v.culprit !== id ? { culprit: v.culprit } : {}), at: round(v.at), ttv: round(v.at - truth.mergedAt.get(id)!) }];
     });
   }
   return metrics;
