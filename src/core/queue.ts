@@ -475,7 +475,10 @@ export class ChangeQueue {
     const main = viewLine(this.state, MAIN);
     const searching = main.bounds.some((n) => n > 0);
     if (searching) {
-      const sv = searchView(this.state, main, free, settings.confirm);
+      // probes are limited to `searchWidth` per round; confirmations of the first change may use every free runner
+      const confirming = (main.bounds[0] ?? 0) > 0;
+      const width = settings.searchWidth > 0 && !confirming ? Math.min(free, Math.max(0, settings.searchWidth - main.inFlightRuns.filter((r) => r.kind === 'probe').length)) : free;
+      const sv = searchView(this.state, main, width, settings.confirm);
       let positions = this.strategy().plan(sv);
       if (positions.length === 0 && main.inFlightRuns.length === 0) positions = bisect.plan(sv);
       free -= this.dispatchAt(main, positions, at);

@@ -145,6 +145,8 @@ export interface QueueSettings {
   batchMaxSize: number;
   /** How many runs over new, untested changes may be in flight at once; 0: as many as `maxParallel` allows. */
   batchMaxInFlight: number;
+  /** Probes at once while searching for a culprit; 0: as many as runners allow (k-ary search). */
+  searchWidth: number;
   /** Keep testing new changes while a failure is searched: a later passing prefix clears a flake at once. */
   speculate: boolean;
   confirm: number;

@@ -22,6 +22,8 @@ export interface SimOptions {
   batchInFlight?: number;
   /** Keep testing new changes while a failure is searched. */
   speculate?: boolean;
+  /** Probes at once while searching (0: as runners allow). */
+  searchWidth?: number;
   fixDelay?: number;
   fixDelayMissed?: number;
   trace?: TraceEntry[];
@@ -54,7 +56,8 @@ export function simulate(opts: SimOptions): SimMetrics {
     maxParallel: opts.runners,
     batchMaxSize: opts.batch,
     batchMaxInFlight: opts.batchInFlight ?? 0,
-    speculate: opts.speculate ?? false,
+    speculate: opts.speculate ?? true,
+    searchWidth: opts.searchWidth ?? 0,
     strategy: opts.strategy,
     timeoutMs: 1000 * T,
     retries: 0,

@@ -18,19 +18,21 @@ export const bayes: Strategy = {
     }
     const busy = busyPositions(view);
     const slots = busy.length + view.free;
+    // The lowest failing position is where "every failure was a flake" is tested: re-running it.
+    const top = view.failures.findIndex((n) => n > 0);
     const cdf: number[] = [];
     let acc = 0;
     for (const p of post.first) cdf.push((acc += p));
-    const mass = acc; // the rest is "nothing fails"
-    const chosen = new Set<number>();
+    const chosen: number[] = [];
     for (let i = 1; i <= slots; i++) {
-      const q = (mass * i) / (slots + 1);
+      const q = i / (slots + 1);
       const pos = cdf.findIndex((c) => c >= q);
-      if (pos >= 0) chosen.add(pos);
+      const at = pos < 0 || (top >= 0 && pos > top) ? top : pos;
+      if (at >= 0 && !chosen.includes(at)) chosen.push(at);
     }
     const busySet = new Set(busy);
-    return [...chosen]
-      .filter((p) => !busySet.has(p) && !((view.failures[p] ?? 0) > 0 && p !== 0))
+    return chosen
+      .filter((p) => !busySet.has(p))
       .sort((a, b) => a - b)
       .slice(0, view.free);
   },

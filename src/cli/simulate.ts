@@ -1,0 +1,138 @@
+// `ost-gate simulate`: parses the options, runs the simulator and prints its metrics.
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { builtinStrategies } from '../core/index.ts';
+import { simulate, type SimOptions } from '../sim/simulate.ts';
+import { parseTrace } from '../sim/trace.ts';
+import { UsageError, zodMessage } from './errors.ts';
+
+export const simulateHelp = `Usage: ost-gate simulate [options]
+
+Runs the real queue core against a simulated CI in which every run takes one time unit T.
+A prefix fails when it holds a culprit whose fix it does not hold, and otherwise fails with
+the flake probability. Prints the metrics of DESIGN section 7.
+
+Stream (random unless --trace is given):
+  --changes N            changes to merge (default 200)
+  --arrival-rate R       changes per T, Poisson (default 1.5)
+  --culprit-rate P       probability that a change breaks the tests (default 0.03)
+  --flake-rate F         probability that a good run fails anyway (default 0.05)
+  --fix-delay D          T from the culprit verdict to its revert (default 2)
+  --fix-delay-missed D   T from merge to the fix of a culprit never blamed (default 16)
+  --trace FILE           a recorded stream: JSON array of { id, at, culprit?, fixes? } in merge order
+  --seed S               random seed; the same seed gives the same result (default 1)
+
+Queue:
+  --runners K            runs at once, ci.max_parallel (default 4)
+  --strategy NAME        ${Object.keys(builtinStrategies).join(' | ')} (default bisect)
+  --batch N              batch.max_size (default 20)
+  --batch-in-flight N    runs over new changes at once, 0 = as runners allow (default 0)
+  --confirm N            flaky.confirm (default 1)
+  --confidence C         flaky.confidence (default 0.999)
+  --no-speculate         stop testing new changes while a failure is searched
+
+Output:
+  --json                 print the metrics as JSON
+  --verdicts             add every change's final verdict
+`;
+
+const optionsSchema = z.object({
+  changes: z.coerce.number().int().min(1).max(100_000),
+  'arrival-rate': z.coerce.number().positive(),
+  'culprit-rate': z.coerce.number().min(0).max(1),
+  'flake-rate': z.coerce.number().min(0).max(0.99),
+  'fix-delay': z.coerce.number().min(0),
+  'fix-delay-missed': z.coerce.number().min(0),
+  runners: z.coerce.number().int().min(1).max(1000),
+  strategy: z.enum(Object.keys(builtinStrategies) as [string, ...string[]]),
+  batch: z.coerce.number().int().min(1),
+  'batch-in-flight': z.coerce.number().int().min(0),
+  confirm: z.coerce.number().int().min(0).max(20),
+  confidence: z.coerce.number().min(0).max(0.999999),
+  seed: z.coerce.number().int(),
+});
+
+export async function runSimulate(argv: string[], out: (s: string) => void): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      strict: true,
+      allowNegative: true,
+      options: {
+        changes: { type: 'string', default: '200' },
+        'arrival-rate': { type: 'string', default: '1.5' },
+        'culprit-rate': { type: 'string', default: '0.03' },
+        'flake-rate': { type: 'string', default: '0.05' },
+        'fix-delay': { type: 'string', default: '2' },
+        'fix-delay-missed': { type: 'string', default: '16' },
+        runners: { type: 'string', default: '4' },
+        strategy: { type: 'string', default: 'bisect' },
+        batch: { type: 'string', default: '20' },
+        'batch-in-flight': { type: 'string', default: '0' },
+        confirm: { type: 'string', default: '1' },
+        confidence: { type: 'string', default: '0.999' },
+        speculate: { type: 'boolean', default: true },
+        seed: { type: 'string', default: '1' },
+        trace: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        verdicts: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message}\n\n${simulateHelp}`);
+  }
+  const v = parsed.values;
+  if (v.help) {
+    out(simulateHelp);
+    return 0;
+  }
+  const checked = optionsSchema.safeParse(v);
+  if (!checked.success) throw new UsageError(`simulate: ${zodMessage(checked.error)}`);
+  const o = checked.data;
+  let trace;
+  if (v.trace) {
+    let text: string;
+    try {
+      text = await readFile(v.trace, 'utf8');
+    } catch (err) {
+      throw new UsageError(`simulate: cannot read trace ${v.trace}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    try {
+      trace = parseTrace(text, v.trace);
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+  }
+  const opts: SimOptions = {
+    changes: o.changes,
+    arrivalRate: o['arrival-rate'],
+    culpritRate: o['culprit-rate'],
+    flakeRate: o['flake-rate'],
+    fixDelay: o['fix-delay'],
+    fixDelayMissed: o['fix-delay-missed'],
+    runners: o.runners,
+    strategy: o.strategy,
+    batch: o.batch,
+    batchInFlight: o['batch-in-flight'],
+    confirm: o.confirm,
+    confidence: o.confidence,
+    speculate: v.speculate,
+    seed: o.seed,
+    verdicts: v.verdicts,
+    ...(trace ? { trace } : {}),
+  };
+  const metrics = simulate(opts);
+  if (v.json) {
+    out(JSON.stringify(metrics, null, 2));
+    return 0;
+  }
+  const { verdicts, ...figures } = metrics;
+  const width = Math.max(...Object.keys(figures).map((k) => k.length));
+  out(`ost-gate simulate: ${trace ? `trace ${v.trace}` : `${o.changes} changes, seed ${o.seed}`}, strategy ${o.strategy}, ${o.runners} runner(s)`);
+  for (const [k, val] of Object.entries(figures)) out(`  ${k.padEnd(width)}  ${val}`);
+  if (verdicts) for (const d of verdicts) out(`  ${d.id}: ${d.verdict}${d.culprit ? ` (culprit ${d.culprit})` : ''} at ${d.at} T`);
+  return 0;
+}
