@@ -1,9 +1,10 @@
 // Depends-On rules: when a change may enter a line, and when waiting would never end (a loop).
+import { own } from './own.ts';
 import type { ChangeRecord, QueueState } from './types.ts';
 
 /** True when `id` is in a line already or has its verdict: a change depending on it may follow it. */
 function isAhead(state: QueueState, id: string): boolean {
-  const c = state.changes[id];
+  const c = own(state.changes, id);
   if (!c) return state.forgotten.includes(id);
   if (c.state === 'done') return true;
   const stream = state.streams[c.stream];
@@ -21,7 +22,7 @@ export function firstUnmetDependency(state: QueueState, change: ChangeRecord): s
 
 /** What holds `id` back: the head of its stream's pending list, or its own first unmet dependency. */
 function heldBy(state: QueueState, id: string): string | null {
-  const c = state.changes[id];
+  const c = own(state.changes, id);
   if (!c || c.state === 'done') return null;
   const pending = state.streams[c.stream]?.pending ?? [];
   const at = pending.indexOf(id);

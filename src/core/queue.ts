@@ -4,6 +4,7 @@ import { bisect } from './strategies/bisect.ts';
 import type { Strategy } from './strategies/strategy.ts';
 import { MAIN, isInFlight, liveRuns, searchView, viewLine, type LineView } from './lines.ts';
 import { firstUnmetDependency, isDependencyLoop } from './dependencies.ts';
+import { own } from './own.ts';
 import type {
   ChangeInput,
   ChangeRecord,
@@ -131,6 +132,10 @@ export class ChangeQueue {
 
   private append(stream: StreamState, changes: ChangeInput[], at: number): void {
     for (const input of changes) {
+      if (input.id === '__proto__' || !input.id) {
+        this.log('warn', `change with unusable id ${JSON.stringify(input.id)} ignored`);
+        continue;
+      }
       const record: ChangeRecord = {
         ...input,
         host: stream.host,
@@ -155,7 +160,7 @@ export class ChangeQueue {
 
   /** True for a change the queue has, or had and forgot after its verdict. */
   private isKnownId(id: string): boolean {
-    return this.state.changes[id] !== undefined || this.state.forgotten.includes(id);
+    return own(this.state.changes, id) !== undefined || this.state.forgotten.includes(id);
   }
 
   private ensureStream(ref: StreamRef): StreamState {
@@ -212,7 +217,7 @@ export class ChangeQueue {
 
   /** Marks a dispatched run as running and records its CI URL. A key that is not in flight is logged and ignored. */
   runStarted(key: string, at: number, url?: string | null, ciRunId?: string | number | null): void {
-    const run = this.state.runs[key];
+    const run = own(this.state.runs, key);
     if (!run || !isInFlight(run)) {
       this.log('info', `start of run ${key} ignored: ${run ? `it is ${run.state}` : 'unknown key'}`);
       return;
@@ -229,7 +234,7 @@ export class ChangeQueue {
    * finished or superseded key changes nothing and is logged.
    */
   runFinished(key: string, status: 'success' | 'failure' | 'error' | 'cancelled', at: number, url?: string | null): void {
-    const run = this.state.runs[key];
+    const run = own(this.state.runs, key);
     if (!run || !isInFlight(run)) {
       const why = !run ? 'unknown key' : run.superseded ? 'superseded' : `already ${run.state}`;
       this.log('info', `stale result ${status} for run ${key} ignored (${why})`);
@@ -246,7 +251,7 @@ export class ChangeQueue {
     if (run.state === 'failed') this.state.stats.runsFailed += 1;
     if (run.line === MAIN) {
       if (run.state === 'passed') this.passMain(run, at);
-      else if (!this.speculating()) this.supersedeAbove(MAIN, run.end, at, `prefix up to ${run.end} failed`);
+      else this.supersedeAbove(MAIN, run.end, at, `prefix up to ${run.end} failed`, this.speculating());
     } else if (run.state === 'failed') this.failFixLine(run, at);
     else this.supersedeAbove(run.line, run.end, at, `prefix up to ${run.end} passed`);
   }
@@ -434,7 +439,7 @@ export class ChangeQueue {
 
   /** Records a final verdict, removes the change from every line and emits a report effect. */
   private verdict(id: string, kind: VerdictKind, at: number, extra: Partial<VerdictRecord> = {}): void {
-    const change = this.state.changes[id];
+    const change = own(this.state.changes, id);
     if (!change) return;
     change.state = 'done';
     change.verdict = kind;
@@ -474,7 +479,10 @@ export class ChangeQueue {
     if (free <= 0) return;
     const main = viewLine(this.state, MAIN);
     const searching = main.bounds.some((n) => n > 0);
-    if (searching) {
+    // Search rounds are synchronous: new probes go out once every probe of the round is back,
+    // so that they split what is left evenly (k-ary search) instead of a half-known range.
+    const probing = (view: LineView) => view.inFlightRuns.some((r) => r.kind === 'probe');
+    if (searching && !probing(main)) {
       // probes are limited to `searchWidth` per round; confirmations of the first change may use every free runner
       const confirming = (main.bounds[0] ?? 0) > 0;
       const width = settings.searchWidth > 0 && !confirming ? Math.min(free, Math.max(0, settings.searchWidth - main.inFlightRuns.filter((r) => r.kind === 'probe').length)) : free;
@@ -490,6 +498,7 @@ export class ChangeQueue {
       if (free <= 0) return;
       const view = viewLine(this.state, stream.id);
       if (view.bounds.some((n) => n > 0)) {
+        if (probing(view)) continue;
         const sv = searchView(this.state, view, free, 0);
         free -= this.dispatchAt(view, bisect.plan(sv), at);
       } else free -= this.dispatchBatches(view, free, at);
@@ -559,11 +568,15 @@ export class ChangeQueue {
     for (const r of liveRuns(this.state, line)) if (isInFlight(r) || r.state === 'failed' || r.state === 'passed') this.supersede(r, at, why);
   }
 
-  /** Cancels runs of `line` in flight whose prefix ends after `end`: their result is no longer needed. */
-  private supersedeAbove(line: string, end: string, at: number, why: string): void {
+  /**
+   * Cancels runs of `line` in flight whose prefix ends after `end`: their result is no longer
+   * needed. With `keepBatches`, runs over new changes stay: if one passes, the failure was a flake.
+   */
+  private supersedeAbove(line: string, end: string, at: number, why: string, keepBatches = false): void {
     const changes = viewLine(this.state, line).changes;
     const pos = changes.indexOf(end);
     for (const r of liveRuns(this.state, line)) {
+      if (keepBatches && r.kind === 'batch') continue;
       if (isInFlight(r) && changes.indexOf(r.end) > pos) this.supersede(r, at, why);
     }
   }
@@ -576,7 +589,7 @@ export class ChangeQueue {
     const reply = (ok: boolean, message: string): void => {
       this.effects.push({ type: 'reply', to: event.replyTo ?? null, change: id, ok, message });
     };
-    const change = this.state.changes[id];
+    const change = own(this.state.changes, id);
     switch (verb) {
       case 'pause':
         if (this.state.paused) return reply(false, `queue ${this.state.name} is already paused: ${this.state.paused.reason}`);
@@ -610,7 +623,7 @@ export class ChangeQueue {
 
   private reopenOrRetry(event: Extract<CoreEvent, { type: 'command' }>, reply: (ok: boolean, message: string) => void): void {
     const { verb, change: id, at, user } = event;
-    const change = this.state.changes[id];
+    const change = own(this.state.changes, id);
     if (!change) return reply(false, `${id} is not in queue ${this.state.name}`);
     if (verb === 'retry' && change.state !== 'done') {
       const last = Object.values(this.state.runs)
