@@ -6,5 +6,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     environment: 'node',
     testTimeout: 20_000,
+    // the JSON report lets .ci/run print a plain "N passed, N failed" line
+    reporters: ['default', 'json'],
+    outputFile: { json: 'test-results.json' },
   },
 });

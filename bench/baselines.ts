@@ -44,11 +44,15 @@ export interface SystemSetting {
   confirm: number;
   batchInFlight: number;
   confidence?: number;
+  /** Test new changes while a failure is searched (ost-gate's default). */
+  speculate?: boolean;
+  /** Probes at once while searching (0: as runners allow). */
+  searchWidth?: number;
   baseline: boolean;
 }
 
 export const baselines: SystemSetting[] = [
-  { label: 'every change alone (Zuul, GitHub merge queue)', strategy: 'per-change', runners: 'k', batch: 1, confirm: 0, batchInFlight: 0, baseline: true },
-  { label: 'original oVirt change queue', strategy: 'ovirt', runners: 1, batch: 1000, confirm: 0, batchInFlight: 1, baseline: true },
-  { label: 'Bors (split and retry both halves)', strategy: 'bors', runners: 'k', batch: 1000, confirm: 0, batchInFlight: 1, baseline: true },
+  { label: 'every change alone (Zuul, GitHub merge queue)', strategy: 'per-change', runners: 'k', batch: 1, confirm: 0, batchInFlight: 0, confidence: 0, speculate: true, baseline: true },
+  { label: 'original oVirt change queue', strategy: 'ovirt', runners: 1, batch: 1000, confirm: 0, batchInFlight: 1, confidence: 0, speculate: false, baseline: true },
+  { label: 'Bors (split and retry both halves)', strategy: 'bors', runners: 'k', batch: 1000, confirm: 0, batchInFlight: 1, confidence: 0, speculate: false, baseline: true },
 ];

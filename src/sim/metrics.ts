@@ -26,6 +26,8 @@ export interface SimMetrics {
   ttv_mean: number;
   ttv_p90: number;
   false_blame_rate: number;
+  /** Changes given a culprit verdict, rightly or not. */
+  blamed: number;
   culprits_found: number;
   missed_culprits: number;
   masked_culprits: number;
@@ -68,7 +70,7 @@ export function computeMetrics(truth: SimTruth, runs: number, withVerdicts: bool
     const isBlamed = truth.verdicts.get(id)?.verdict === 'culprit';
     if (isBlamed) found += 1;
     if (!detectable) masked += 1;
-    else if (!isBlamed) { missed += 1; if (process.env.SIM_DEBUG) console.log("MISSED", id, truth.verdicts.get(id)); }
+    else if (!isBlamed) missed += 1;
     earlier.push(id);
   }
   const metrics: SimMetrics = {
@@ -76,6 +78,7 @@ export function computeMetrics(truth: SimTruth, runs: number, withVerdicts: bool
     ttv_mean: round(ttv.length ? ttv.reduce((a, b) => a + b, 0) / ttv.length : 0),
     ttv_p90: round(quantile(ttv, 0.9)),
     false_blame_rate: round(blamed.length ? innocent / blamed.length : 0),
+    blamed: blamed.length,
     culprits_found: found,
     missed_culprits: missed,
     masked_culprits: masked,

@@ -1,0 +1,49 @@
+// Renders the benchmark chart (runs per change against p90 time to verdict) as SVG with Vega-Lite.
+import { compile, type TopLevelSpec } from 'vega-lite';
+import { parse, View } from 'vega';
+
+export interface ChartPoint {
+  system: string;
+  baseline: boolean;
+  runs_per_change: number;
+  ttv_p90: number;
+}
+
+export async function renderChart(points: ChartPoint[], floor: number): Promise<string> {
+  const data = points.map((p) => ({ ...p, kind: p.baseline ? 'baseline' : 'ost-gate' }));
+  const spec: TopLevelSpec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: { text: 'Reference point: p = 0.03, f = 0.05, k = 4, 1.5 changes per T', subtitle: `lower left is better; the floor is ${floor.toFixed(3)} runs per change` },
+    width: 640,
+    height: 380,
+    background: 'white',
+    layer: [
+      {
+        data: { values: data },
+        mark: { type: 'point', filled: true, size: 120 },
+        encoding: {
+          x: { field: 'runs_per_change', type: 'quantitative', title: 'runs per change', scale: { zero: true } },
+          y: { field: 'ttv_p90', type: 'quantitative', title: 'p90 time to verdict (T)', scale: { zero: true } },
+          color: { field: 'kind', type: 'nominal', title: null, scale: { domain: ['ost-gate', 'baseline'], range: ['#1f77b4', '#d62728'] } },
+          shape: { field: 'kind', type: 'nominal', title: null, scale: { domain: ['ost-gate', 'baseline'], range: ['circle', 'square'] } },
+        },
+      },
+      {
+        data: { values: data },
+        mark: { type: 'text', align: 'left', dx: 8, dy: -6, fontSize: 10 },
+        encoding: {
+          x: { field: 'runs_per_change', type: 'quantitative' },
+          y: { field: 'ttv_p90', type: 'quantitative' },
+          text: { field: 'system', type: 'nominal' },
+        },
+      },
+      {
+        data: { values: [{ floor }] },
+        mark: { type: 'rule', strokeDash: [4, 4], color: 'gray' },
+        encoding: { x: { field: 'floor', type: 'quantitative' } },
+      },
+    ],
+  };
+  const view = new View(parse(compile(spec).spec), { renderer: 'none' });
+  return view.toSVG();
+}

@@ -1,0 +1,180 @@
+// Benchmark: ost-gate's strategies and settings against three baselines and the information-theoretic
+// floor, on the same seeds. Writes bench/results/strategies.md and the chart strategies.svg.
+// Run: npm run bench:strategies  (BENCH_SEEDS=N to change the number of seeds, default 10)
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { simulate } from '../src/sim/simulate.ts';
+import { baselines, baselineStrategies, type SystemSetting } from './baselines.ts';
+import { renderChart } from './chart.ts';
+import { runsFloor } from './floor.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const SEEDS = Number(process.env.BENCH_SEEDS ?? 10);
+const CHANGES = 300;
+const ARRIVAL = 1.5;
+
+export interface Scenario {
+  name: string;
+  p: number;
+  f: number;
+  k: number;
+}
+
+const reference: Scenario = { name: 'reference', p: 0.03, f: 0.05, k: 4 };
+const scenarios: Scenario[] = [
+  reference,
+  { name: 'p = 0.01', p: 0.01, f: 0.05, k: 4 },
+  { name: 'p = 0.10', p: 0.1, f: 0.05, k: 4 },
+  { name: 'f = 0', p: 0.03, f: 0, k: 4 },
+  { name: 'f = 0.15', p: 0.03, f: 0.15, k: 4 },
+  { name: 'k = 1', p: 0.03, f: 0.05, k: 1 },
+  { name: 'k = 2', p: 0.03, f: 0.05, k: 2 },
+];
+
+/** ost-gate settings compared; each is a config a user can write. */
+const ours: SystemSetting[] = [
+  { label: 'ost-gate bisect (default)', strategy: 'bisect', runners: 'k', batch: 20, confirm: 1, batchInFlight: 0, baseline: false },
+  { label: 'ost-gate bayes', strategy: 'bayes', runners: 'k', batch: 20, confirm: 1, batchInFlight: 0, baseline: false },
+  { label: 'ost-gate bisect, one new batch at a time', strategy: 'bisect', runners: 'k', batch: 20, confirm: 1, batchInFlight: 1, baseline: false },
+  { label: 'ost-gate bayes, one new batch at a time, 2 probes, confidence 0.99', strategy: 'bayes', runners: 'k', batch: 1000, confirm: 0, batchInFlight: 1, searchWidth: 2, confidence: 0.99, speculate: false, baseline: false },
+  { label: 'ost-gate bisect, 1 runner, confidence 0.99', strategy: 'bisect', runners: 1, batch: 1000, confirm: 1, batchInFlight: 1, confidence: 0.99, baseline: false },
+  { label: 'ost-gate bayes, 1 runner, confidence 0.9', strategy: 'bayes', runners: 1, batch: 1000, confirm: 0, batchInFlight: 1, confidence: 0.9, speculate: false, baseline: false },
+  { label: 'ost-gate bisect, no confirmation (unsafe)', strategy: 'bisect', runners: 'k', batch: 20, confirm: 0, batchInFlight: 0, confidence: 0, baseline: false },
+];
+
+export interface Row {
+  scenario: string;
+  system: string;
+  baseline: boolean;
+  runs_per_change: number;
+  ttv_mean: number;
+  ttv_p90: number;
+  false_blame_rate: number;
+  blamed: number;
+  culprits_found: number;
+  missed_culprits: number;
+  masked_culprits: number;
+  unfinished: number;
+}
+
+function measure(s: Scenario, sys: SystemSetting): Row {
+  let rpc = 0;
+  let mean = 0;
+  let p90 = 0;
+  let blamed = 0;
+  let found = 0;
+  let missed = 0;
+  let masked = 0;
+  let unfinished = 0;
+  let innocent = 0;
+  for (let seed = 1; seed <= SEEDS; seed++) {
+    const m = simulate({
+      changes: CHANGES,
+      arrivalRate: ARRIVAL,
+      culpritRate: s.p,
+      flakeRate: s.f,
+      runners: sys.runners === 'k' ? s.k : Math.min(sys.runners, s.k),
+      strategy: sys.strategy,
+      batch: sys.batch,
+      confirm: sys.confirm,
+      batchInFlight: sys.batchInFlight,
+      ...(sys.confidence !== undefined ? { confidence: sys.confidence } : {}),
+      ...(sys.speculate !== undefined ? { speculate: sys.speculate } : {}),
+      ...(sys.searchWidth !== undefined ? { searchWidth: sys.searchWidth } : {}),
+      seed,
+      strategies: baselineStrategies,
+    });
+    rpc += m.runs_per_change;
+    mean += m.ttv_mean;
+    p90 += m.ttv_p90;
+    blamed += m.blamed;
+    found += m.culprits_found;
+    innocent += m.blamed - m.culprits_found;
+    missed += m.missed_culprits;
+    masked += m.masked_culprits;
+    unfinished += m.unfinished;
+  }
+  const r3 = (x: number) => Math.round(x * 1000) / 1000;
+  return {
+    scenario: s.name,
+    system: sys.label,
+    baseline: sys.baseline,
+    runs_per_change: r3(rpc / SEEDS),
+    ttv_mean: r3(mean / SEEDS),
+    ttv_p90: r3(p90 / SEEDS),
+    false_blame_rate: r3(blamed ? innocent / blamed : 0),
+    blamed,
+    culprits_found: found,
+    missed_culprits: missed,
+    masked_culprits: masked,
+    unfinished,
+  };
+}
+
+/** Settings of ours that are no worse than `base` on runs per change, p90 time to verdict and false blames. */
+export function dominating(rows: Row[], base: Row): Row[] {
+  return rows.filter((r) => !r.baseline && r.runs_per_change <= base.runs_per_change && r.ttv_p90 <= base.ttv_p90 && r.false_blame_rate <= base.false_blame_rate);
+}
+
+function table(rows: Row[], floor: number): string {
+  const head = '| system | runs/change | vs floor | ttv mean (T) | ttv p90 (T) | false blame rate | blamed | culprits found | missed | masked | unfinished |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
+  const body = rows.map(
+    (r) =>
+      `| ${r.baseline ? '' : '**'}${r.system}${r.baseline ? '' : '**'} | ${r.runs_per_change.toFixed(3)} | ${(r.runs_per_change / floor).toFixed(1)}× | ${r.ttv_mean.toFixed(2)} | ${r.ttv_p90.toFixed(2)} | ${r.false_blame_rate.toFixed(3)} | ${r.blamed} | ${r.culprits_found} | ${r.missed_culprits} | ${r.masked_culprits} | ${r.unfinished} |`,
+  );
+  return [head, ...body].join('\n');
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const systems = [...baselines, ...ours];
+  const sections: string[] = [];
+  const all: Row[] = [];
+  for (const s of scenarios) {
+    const rows = systems.map((sys) => measure(s, sys));
+    all.push(...rows);
+    const floor = runsFloor(s.p, s.f);
+    const checks = rows
+      .filter((r) => r.baseline)
+      .map((b) => {
+        const d = dominating(rows, b);
+        return `- vs *${b.system}*: ${d.length ? d.map((r) => r.system).join('; ') : '**none**: no ost-gate setting here is at least as good on all three'}`;
+      });
+    sections.push(
+      `### ${s.name}: p = ${s.p}, f = ${s.f}, k = ${s.k}\n\nFloor: ${floor.toFixed(3)} runs per change.\n\n${table(rows, floor)}\n\nNo worse on runs per change, p90 time to verdict and false blames at once:\n${checks.join('\n')}\n`,
+    );
+    process.stderr.write(`${s.name} done (${Math.round((Date.now() - started) / 1000)} s)\n`);
+  }
+  const refRows = all.filter((r) => r.scenario === reference.name);
+  await mkdir(join(here, 'results'), { recursive: true });
+  await writeFile(join(here, 'results', 'strategies.svg'), await renderChart(refRows, runsFloor(reference.p, reference.f)));
+  const doc = `# Strategies against baselines
+
+Generated by \`npm run bench:strategies\` (bench/strategies.ts) on ${new Date().toISOString().slice(0, 10)}:
+${SEEDS} seeds x ${CHANGES} changes per cell, arrival rate ${ARRIVAL} changes per T, runs take T,
+fixes merge ${2} T after a culprit verdict and ${16} T after the merge of a culprit never blamed.
+Every system runs the same seeds, so it sees the same changes and the same culprits.
+Runs per change, mean and p90 are means over seeds; false blame rate is innocent blames over all
+blames, pooled over seeds; culprits found, missed, masked and unfinished are totals over seeds.
+
+The baselines are written from their published descriptions as strategies of the same simulated
+queue (bench/baselines.ts), so they share its handling of broken streams after a blame:
+- *every change alone*: one run per change as soon as a runner is free; a failing change whose
+  predecessor passed is blamed at once (Zuul's and GitHub's merge queue's cost per change);
+- *original oVirt change queue*: one run at a time, halving, the failing half deduced, no flake handling;
+- *Bors*: a failing batch is split in two and both halves are run again; a failing single change is blamed.
+
+The floor is H2(p) / C_Z(f) runs per change, with C_Z(f) = log2(1 + (1-f) f^(f/(1-f))), the capacity
+of the Z-channel that a one-sided flaky test is. "vs floor" is runs per change over that floor.
+
+![runs per change against p90 time to verdict at the reference point](strategies.svg)
+
+${sections.join('\n')}
+Total time: ${Math.round((Date.now() - started) / 1000)} s on this machine.
+`;
+  await writeFile(join(here, 'results', 'strategies.md'), doc);
+  process.stderr.write(`wrote bench/results/strategies.md and strategies.svg\n`);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await main();

@@ -1,0 +1,109 @@
+// Tests of the simulator, its trace input and the `ost-gate simulate` command.
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../../src/cli.ts';
+import { simulate } from '../../src/sim/simulate.ts';
+import { parseTrace } from '../../src/sim/trace.ts';
+import { runsFloor, zCapacity } from '../../bench/floor.ts';
+
+const reference = { changes: 120, arrivalRate: 1.5, culpritRate: 0.05, flakeRate: 0.05, runners: 4, strategy: 'bisect', batch: 20, seed: 7 };
+
+describe('simulate', () => {
+  it('is deterministic for a seed and differs across seeds', () => {
+    expect(simulate(reference)).toEqual(simulate(reference));
+    expect(simulate({ ...reference, seed: 8 })).not.toEqual(simulate(reference));
+  });
+
+  it('reports every metric of DESIGN section 7, with every change finished', () => {
+    const m = simulate(reference);
+    for (const key of ['runs_per_change', 'ttv_mean', 'ttv_p90', 'false_blame_rate', 'culprits_found', 'missed_culprits', 'masked_culprits', 'changes', 'runs', 'unfinished']) {
+      expect(m).toHaveProperty(key);
+    }
+    expect(m.unfinished).toBe(0);
+    expect(m.changes).toBeGreaterThanOrEqual(120);
+    expect(m.runs_per_change).toBeCloseTo(m.runs / m.changes, 2);
+  });
+
+  it('blames nobody innocent and misses no detectable culprit when nothing flakes', () => {
+    for (const strategy of ['bisect', 'bayes']) {
+      const m = simulate({ ...reference, flakeRate: 0, strategy, changes: 200 });
+      expect(m.false_blame_rate).toBe(0);
+      expect(m.missed_culprits).toBe(0);
+      expect(m.culprits_found).toBeGreaterThan(0);
+    }
+  });
+
+  it('blames the known culprit of a hand-made trace and lists every verdict', () => {
+    const trace = parseTrace(
+      JSON.stringify([
+        { id: 'a', at: 0 },
+        { id: 'b', at: 0.1, culprit: true },
+        { id: 'c', at: 0.2 },
+        { id: 'revert-b', at: 5, fixes: 'b' },
+        { id: 'd', at: 6 },
+      ]),
+    );
+    const m = simulate({ ...reference, flakeRate: 0, trace, verdicts: true });
+    const byId = Object.fromEntries(m.verdicts!.map((v) => [v.id, v]));
+    expect(byId['b']!.verdict).toBe('culprit');
+    expect(byId['c']).toMatchObject({ verdict: 'blocked', culprit: 'b' });
+    expect(byId['revert-b']).toMatchObject({ verdict: 'fixed', culprit: 'b' });
+    expect(byId['a']!.verdict).toBe('passed');
+    expect(byId['d']!.verdict).toBe('passed');
+    expect(m.changes).toBe(5);
+  });
+});
+
+describe('trace files', () => {
+  it('explains what is wrong with a bad trace', () => {
+    expect(() => parseTrace('{')).toThrow(/not valid JSON/);
+    expect(() => parseTrace('[]')).toThrow(/at least one change/);
+    expect(() => parseTrace('[{"id":"a"}]')).toThrow(/at 0\.at/);
+    expect(() => parseTrace('[{"id":"a","at":0,"extra":1}]')).toThrow(/extra/);
+    expect(() => parseTrace('[{"id":"a","at":0},{"id":"a","at":1}]')).toThrow(/appears twice/);
+    expect(() => parseTrace('[{"id":"a","at":2},{"id":"b","at":1}]')).toThrow(/merge order/);
+    expect(() => parseTrace('[{"id":"a","at":0},{"id":"f","at":1,"fixes":"a"}]')).toThrow(/not marked culprit/);
+  });
+});
+
+describe('ost-gate simulate', () => {
+  const run = async (...argv: string[]) => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await main(argv, (s) => out.push(s), (s) => err.push(s));
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  };
+
+  it('prints the metrics as JSON', async () => {
+    const r = await run('simulate', '--changes', '50', '--seed', '3', '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out)).toMatchObject({ changes: expect.any(Number), unfinished: 0 });
+  });
+
+  it('reads a trace file and adds verdicts', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ost-sim-'));
+    const file = join(dir, 't.json');
+    await writeFile(file, JSON.stringify([{ id: 'x', at: 0, culprit: true }, { id: 'y', at: 1 }]));
+    const r = await run('simulate', '--trace', file, '--flake-rate', '0', '--verdicts', '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out).verdicts[0]).toMatchObject({ id: 'x', verdict: 'culprit' });
+  });
+
+  it('rejects bad options with exit code 2 and says which', async () => {
+    expect(await run('simulate', '--runners', '0')).toMatchObject({ code: 2, err: expect.stringContaining('--runners') });
+    expect(await run('simulate', '--strategy', 'magic')).toMatchObject({ code: 2, err: expect.stringContaining('--strategy') });
+    expect(await run('simulate', '--trace', '/nonexistent/t.json')).toMatchObject({ code: 2, err: expect.stringContaining('ENOENT') });
+    expect(await run('frobnicate')).toMatchObject({ code: 2, err: expect.stringContaining("unknown command 'frobnicate'") });
+  });
+});
+
+describe('information-theoretic floor', () => {
+  it('is the entropy of p when tests never flake, and grows with flakes', () => {
+    expect(zCapacity(0)).toBe(1);
+    expect(runsFloor(0.5, 0)).toBeCloseTo(1, 10);
+    expect(runsFloor(0.03, 0.05)).toBeGreaterThan(runsFloor(0.03, 0));
+    expect(runsFloor(0.03, 0.05)).toBeCloseTo(0.2268, 3);
+  });
+});
