@@ -120,7 +120,7 @@ describe('core properties', () => {
       fc.property(world(true), fc.string(), fc.constantFrom('success', 'failure', 'error', 'cancelled') as fc.Arbitrary<'success'>, (w, key, status) => {
         let checked = 0;
         play({ ...w, n: Math.min(w.n, 10) }, (h) => {
-          if (h.state.runs[key]) return;
+          if (Object.hasOwn(h.state.runs, key)) return;
           const result = step(h.state, { type: 'run-finished', at: h.now, key, status });
           expect(result.state).toEqual(h.state);
           expect(result.effects.every((e) => e.type === 'log')).toBe(true);
