@@ -1,10 +1,16 @@
 // The `ost-gate` command: dispatches to the subcommands and turns usage errors into exit code 2.
+import { parseArgs } from 'node:util';
 import { runSimulate, simulateHelp } from './cli/simulate.ts';
 import { UsageError } from './cli/errors.ts';
+import { runServe } from './cli/serve.ts';
+import { runStatus } from './cli/status.ts';
 
 const help = `Usage: ost-gate <command> [options]
 
 Commands:
+  serve      run the bot: HTTP server, CI runners, code hosts (also: npm start)
+  demo       the whole bot on a scripted git repository, end to end (also: npm run demo)
+  status     print every queue's state from the data directory
   simulate   run the queue core against a simulated CI and print metrics
   help       show this text
 
@@ -17,6 +23,20 @@ export async function main(argv: string[], out: (s: string) => void = (s) => con
     switch (command) {
       case 'simulate':
         return await runSimulate(rest, out);
+      case 'serve':
+        return await runServe(rest, out);
+      case 'status':
+        return await runStatus(rest, out);
+      case 'demo': {
+        let values;
+        try {
+          ({ values } = parseArgs({ args: rest, options: { keep: { type: 'boolean', default: false }, port: { type: 'string' } }, strict: true }));
+        } catch (e) {
+          throw new UsageError(`demo: ${(e as Error).message}; usage: ost-gate demo [--keep] [--port N]`);
+        }
+        const { runDemo } = await import('./demo.ts');
+        return await runDemo({ keep: values.keep ?? false, ...(values.port ? { port: Number(values.port) } : {}), out });
+      }
       case undefined:
       case 'help':
       case '--help':

@@ -288,10 +288,20 @@ export class ChangeQueue {
       return;
     }
     const covered = view.changes.slice(0, end + 1);
+    const culprit = stream.broken.culprit;
+    const culpritSha = own(this.state.changes, culprit)?.sha;
+    const revert = covered.find((id) => (own(this.state.changes, id)?.reverts ?? []).some((r) => r === culprit || r === culpritSha));
+    if (revert) {
+      // A revert of the culprit that fails is more likely a flake than a second breakage: confirm first.
+      const failures = liveRuns(this.state, run.line).filter((r) => r.state === 'failed' && r.end === run.end).length;
+      if (failures < 1 + Math.max(1, this.state.settings.confirm)) {
+        this.log('info', `run ${run.key} failed on top of ${revert}, which reverts the culprit ${culprit}; re-running before blocking`);
+        return;
+      }
+    }
     for (const r of liveRuns(this.state, run.line)) {
       if (r !== run && covered.includes(r.end) && isInFlight(r)) this.supersede(r, at, `prefix up to ${run.end} failed`);
     }
-    const culprit = stream.broken.culprit;
     for (const id of covered) this.verdict(id, 'blocked', at, { culprit, run: run.key });
   }
 

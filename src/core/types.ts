@@ -22,6 +22,8 @@ export interface ChangeInput {
   mergedAt?: number | null;
   /** Change ids this change must not be tested before (from `Depends-On:` footers, already resolved). */
   dependsOn?: string[];
+  /** Changes (ids or shas) this change reverts, from "This reverts commit <sha>" and the like. */
+  reverts?: string[];
   /** Set by an adapter when the change must not be tested at all (for example a path filter). */
   skipReason?: string | null;
 }

@@ -154,7 +154,7 @@ export function simulate(opts: SimOptions): SimMetrics {
       if (!opts.trace) schedule({ t: now + fixDelayMissed, kind: 'missed-fix', id });
     }
     if (p.fixes && !truth.fixOf.has(p.fixes)) truth.fixOf.set(p.fixes, id);
-    feed({ type: 'merged', at, stream: STREAM, before: parent, after: id, changes: [{ id, sha: id, parent, title: id }] });
+    feed({ type: 'merged', at, stream: STREAM, before: parent, after: id, changes: [{ id, sha: id, parent, title: id, ...(p.fixes ? { reverts: [p.fixes] } : {}) }] });
   }
   return computeMetrics(truth, runs, opts.verdicts ?? false);
 }

@@ -1,0 +1,128 @@
+// The `command:<name>` dispatcher: runs a program named in the *server* config for each run, with the
+// contract values in its environment. Exit 0 passes, 1 fails, 125 (cannot test) and anything else is an
+// infra error. A cancel (for example on ci.timeout) kills the whole process group.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { DispatchSpec, Run, RunStatus } from '../core/index.ts';
+import type { DispatchContext, Dispatcher } from '../engine/effects.ts';
+import { silentLogger, type Logger } from '../log.ts';
+import { safeSlug } from '../store/slug.ts';
+import { contractValues } from './contract.ts';
+
+const LOG_LINES = 200;
+const KILL_GRACE_MS = 5_000;
+/** Variables passed through from the server's environment; everything else (tokens, passwords) stays out. */
+const PASSED_ENV = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TMPDIR', 'TZ', 'USER', 'SHELL'];
+
+export interface CommandRunner {
+  command: string[];
+  workdir?: string | undefined;
+  env?: Record<string, string>;
+}
+
+export interface CommandDispatcherOptions {
+  /** Where per-run work directories are made. */
+  workRoot: string;
+  /** Where the last lines of a run's output are kept. */
+  logPath: (key: string) => string;
+  log?: Logger;
+}
+
+export function exitStatus(code: number | null, signal: NodeJS.Signals | null): RunStatus {
+  if (signal) return 'error';
+  if (code === 0) return 'success';
+  if (code === 1) return 'failure';
+  return 'error';
+}
+
+export class CommandDispatcher implements Dispatcher {
+  private readonly running = new Map<string, ChildProcess>();
+  private readonly cancelled = new Set<string>();
+  private readonly log: Logger;
+
+  constructor(
+    readonly name: string,
+    private readonly runner: CommandRunner,
+    private readonly opts: CommandDispatcherOptions,
+  ) {
+    this.log = opts.log ?? silentLogger;
+  }
+
+  async dispatch(run: DispatchSpec, ctx: DispatchContext): Promise<{ ciRunId: number }> {
+    const existing = this.running.get(run.key);
+    if (existing?.pid) return { ciRunId: existing.pid };
+    const workdir = join(this.opts.workRoot, safeSlug(run.key));
+    await mkdir(workdir, { recursive: true });
+    const v = contractValues(run);
+    const env: Record<string, string> = {};
+    for (const k of PASSED_ENV) if (process.env[k] !== undefined) env[k] = process.env[k]!;
+    Object.assign(env, this.runner.env ?? {}, { OST_KEY: v.ost_key, OST_REFS: v.ost_refs, OST_CHANGES: v.ost_changes, OST_WORKDIR: workdir, OST_QUEUE: ctx.queue });
+    const [program, ...args] = this.runner.command;
+    const child = spawn(program!, args, { cwd: this.runner.workdir ?? workdir, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.running.set(run.key, child);
+    const lines: string[] = [];
+    const keep = (chunk: Buffer) => {
+      lines.push(...chunk.toString('utf8').split('\n').filter((l) => l.length > 0));
+      if (lines.length > LOG_LINES) lines.splice(0, lines.length - LOG_LINES);
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    const finished = new Promise<void>((resolve) => {
+      const done = async (code: number | null, signal: NodeJS.Signals | null, error?: Error) => {
+        this.running.delete(run.key);
+        if (error) lines.push(`ost-gate: could not start ${program}: ${error.message}`);
+        await writeFile(this.opts.logPath(run.key), lines.join('\n') + '\n').catch(() => undefined);
+        await rm(workdir, { recursive: true, force: true }).catch(() => undefined);
+        if (this.cancelled.delete(run.key)) return resolve();
+        const status = error ? 'error' : exitStatus(code, signal);
+        this.log.info({ runner: this.name, key: run.key, code, signal, status }, `command run ${run.key} ended: ${status}`);
+        await ctx.submit(ctx.queue, { type: 'run-finished', at: ctx.now(), key: run.key, status }, `command:${run.key}`).catch((err) =>
+          this.log.error({ key: run.key, err: (err as Error).message }, 'could not record a command result'),
+        );
+        resolve();
+      };
+      child.once('error', (err) => void done(null, null, err));
+      child.once('close', (code, signal) => void done(code, signal));
+    });
+    this.finishing.set(run.key, finished);
+    return { ciRunId: child.pid ?? 0 };
+  }
+
+  /** Results still being recorded, for tests and shutdown. */
+  readonly finishing = new Map<string, Promise<void>>();
+
+  async cancel(key: string): Promise<void> {
+    const child = this.running.get(key);
+    if (!child?.pid) return;
+    this.cancelled.add(key);
+    const pid = child.pid;
+    const kill = (signal: NodeJS.Signals) => {
+      try {
+        process.kill(-pid, signal); // the whole process group: the command and everything it started
+      } catch {
+        // already gone
+      }
+    };
+    kill('SIGTERM');
+    const timer = setTimeout(() => kill('SIGKILL'), KILL_GRACE_MS);
+    timer.unref();
+    child.once('close', () => clearTimeout(timer));
+  }
+
+  /** After a restart the process is gone with the old server: its result is lost, which is an infra error. */
+  async resume(run: Run, ctx: DispatchContext): Promise<void> {
+    if (this.running.has(run.key)) return;
+    this.log.warn({ key: run.key }, `command run ${run.key} was lost in a restart; counted as an infra error`);
+    await ctx.submit(ctx.queue, { type: 'run-finished', at: ctx.now(), key: run.key, status: 'error' }, `command-lost:${run.key}`);
+  }
+
+  async wasDispatched(key: string): Promise<boolean> {
+    return this.running.has(key);
+  }
+
+  /** Stops every running command (server shutdown). */
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.running.keys()].map((k) => this.cancel(k)));
+  }
+}

@@ -1,0 +1,38 @@
+// `ost-gate serve`: reads the environment and OST_SERVER_CONFIG, starts the server, stops cleanly on SIGINT/SIGTERM.
+import { ConfigError } from '../config/errors.ts';
+import { loadServerConfig } from '../config/server.ts';
+import { createLogger } from '../log.ts';
+import { startServer } from '../serve.ts';
+import { UsageError } from './errors.ts';
+
+export const serveHelp = `Usage: ost-gate serve
+
+Starts the HTTP server (PORT, default 3000) with the engine, the CI runners and the code hosts.
+Environment: OST_DATA_DIR (default ./data), OST_SERVER_CONFIG (YAML: runners, git repos),
+OST_PUBLIC_URL, OST_CALLBACK_SECRET, LOG_LEVEL; GitHub: APP_ID, PRIVATE_KEY, WEBHOOK_SECRET;
+Gerrit: GERRIT_URL, GERRIT_USERNAME, GERRIT_PASSWORD, GERRIT_EVENTS_TOKEN.
+`;
+
+export async function runServe(argv: string[], out: (s: string) => void): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    out(serveHelp);
+    return 0;
+  }
+  if (argv.length) throw new UsageError(`serve takes no arguments (got ${argv.join(' ')}); it is configured by environment variables\n\n${serveHelp}`);
+  const log = createLogger();
+  let config;
+  try {
+    config = await loadServerConfig(process.env.OST_SERVER_CONFIG);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new UsageError(err.message);
+    throw err;
+  }
+  const server = await startServer({ env: process.env, config, log });
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  log.info('shutting down');
+  await server.stop();
+  return 0;
+}

@@ -1,0 +1,105 @@
+// The repo config (`.github/ost-gate.yml`, `.ost-gate.yml`): schema, defaults, and the mapping to queue settings.
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import type { QueueSettings } from '../core/index.ts';
+import { duration } from './duration.ts';
+import { ConfigError, describeIssues } from './errors.ts';
+
+const verdictKinds = ['passed', 'culprit', 'blocked', 'fixed', 'skipped', 'rejected', 'error'] as const;
+const queueName = z.string().min(1).max(100).regex(/^[A-Za-z0-9][A-Za-z0-9._/@:-]*$/, 'a queue name is letters, digits and . _ / @ : - and starts with a letter or digit');
+const provider = z
+  .string()
+  .regex(/^(github-actions|jenkins|webhook:[A-Za-z0-9._-]+|command:[A-Za-z0-9._-]+)$/, 'allowed: github-actions, jenkins, webhook:<name> or command:<name>, where <name> is declared in the server config');
+
+export const repoConfigSchema = z
+  .object({
+    queue: queueName.optional(),
+    branches: z.array(z.string().min(1)).min(1).default(['master', 'main']),
+    paths_ignore: z.array(z.string().min(1)).default([]),
+    ci: z
+      .object({
+        provider,
+        workflow: z.string().min(1).optional(),
+        ref: z.string().min(1).optional(),
+        job: z.string().min(1).optional(),
+        inputs: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+        max_parallel: z.number().int().min(1).max(100).default(2),
+        timeout: duration.default(3 * 3_600_000),
+        retries: z.number().int().min(0).max(10).default(2),
+        search_width: z.number().int().min(0).max(100).default(0),
+      })
+      .strict(),
+    batch: z
+      .object({
+        max_size: z.number().int().min(1).max(1000).default(20),
+        max_in_flight: z.number().int().min(0).max(100).default(0),
+        speculate: z.boolean().default(true),
+      })
+      .strict()
+      .default({ max_size: 20, max_in_flight: 0, speculate: true }),
+    flaky: z
+      .object({
+        confirm: z.number().int().min(0).max(10).default(1),
+        confidence: z.number().min(0).max(0.999999).default(0.999),
+      })
+      .strict()
+      .default({ confirm: 1, confidence: 0.999 }),
+    strategy: z.enum(['bisect', 'bayes']).default('bisect'),
+    dependencies: z.object({ timeout: duration.default(24 * 3_600_000) }).strict().default({ timeout: 24 * 3_600_000 }),
+    report: z
+      .object({
+        comment: z.boolean().default(true),
+        check: z.boolean().default(true),
+        gerrit_label: z.string().min(1).nullable().default(null),
+        notify: z.array(z.enum(verdictKinds)).default(['culprit', 'blocked', 'fixed']),
+      })
+      .strict()
+      .default({ comment: true, check: true, gerrit_label: null, notify: ['culprit', 'blocked', 'fixed'] }),
+    commands: z
+      .object({ permission: z.union([z.enum(['read', 'triage', 'write', 'maintain', 'admin']), z.array(z.string().min(1)).min(1)]).default('write') })
+      .strict()
+      .default({ permission: 'write' }),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    if (cfg.ci.provider === 'github-actions' && !cfg.ci.workflow) ctx.addIssue({ code: 'custom', path: ['ci', 'workflow'], message: 'required when ci.provider is github-actions (the workflow file name, like ost.yml)' });
+    if (cfg.ci.provider === 'jenkins' && !cfg.ci.job) ctx.addIssue({ code: 'custom', path: ['ci', 'job'], message: 'required when ci.provider is jenkins (the job path, like ovirt-system-tests)' });
+  });
+
+export type RepoConfig = z.output<typeof repoConfigSchema>;
+
+/** Validates a parsed config object; throws ConfigError listing every problem. */
+export function validateRepoConfig(input: unknown, source = 'repo config'): RepoConfig {
+  if (input === null || input === undefined) throw new ConfigError(source, ['the file is empty; at least ci.provider is needed']);
+  const result = repoConfigSchema.safeParse(input);
+  if (!result.success) throw new ConfigError(source, describeIssues(result.error, input));
+  return result.data;
+}
+
+/** Parses YAML text and validates it. */
+export function parseRepoConfig(text: string, source = '.ost-gate.yml'): RepoConfig {
+  let input: unknown;
+  try {
+    input = parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(source, [`not valid YAML: ${(err as Error).message.split('\n')[0]}`]);
+  }
+  return validateRepoConfig(input, source);
+}
+
+/** The numeric settings the core needs. */
+export function toQueueSettings(cfg: RepoConfig): Partial<QueueSettings> {
+  return {
+    maxParallel: cfg.ci.max_parallel,
+    timeoutMs: cfg.ci.timeout,
+    retries: cfg.ci.retries,
+    searchWidth: cfg.ci.search_width,
+    batchMaxSize: cfg.batch.max_size,
+    batchMaxInFlight: cfg.batch.max_in_flight,
+    speculate: cfg.batch.speculate,
+    confirm: cfg.flaky.confirm,
+    confidence: cfg.flaky.confidence,
+    strategy: cfg.strategy,
+    dependencyTimeoutMs: cfg.dependencies.timeout,
+  };
+}

@@ -1,0 +1,68 @@
+// The server config (OST_SERVER_CONFIG, YAML): local command runners, webhook runners and git repos to watch.
+// Commands live here, never in a repo config: whoever can merge to a repo must not run code on the bot's host.
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { duration } from './duration.ts';
+import { ConfigError, describeIssues } from './errors.ts';
+
+const name = z.string().regex(/^[A-Za-z0-9._-]+$/, 'a name is letters, digits, . _ and -');
+
+export const serverConfigSchema = z
+  .object({
+    runners: z
+      .record(
+        name,
+        z
+          .object({
+            command: z.array(z.string().min(1)).min(1, 'give the program and its arguments as a list; no shell is used'),
+            workdir: z.string().min(1).optional(),
+            env: z.record(z.string(), z.string()).default({}),
+          })
+          .strict(),
+      )
+      .default({}),
+    webhooks: z
+      .record(name, z.object({ url: z.url(), secret_env: z.string().min(1).optional() }).strict())
+      .default({}),
+    git: z
+      .array(
+        z
+          .object({
+            name,
+            url: z.string().min(1),
+            branch: z.string().min(1).default('master'),
+            interval: duration.default(30_000),
+            notes: z.boolean().default(false),
+          })
+          .strict(),
+      )
+      .default([]),
+    tick: duration.default(5_000),
+  })
+  .strict();
+
+export type ServerConfig = z.output<typeof serverConfigSchema>;
+
+export function validateServerConfig(input: unknown, source = 'server config'): ServerConfig {
+  const result = serverConfigSchema.safeParse(input ?? {});
+  if (!result.success) throw new ConfigError(source, describeIssues(result.error, input));
+  return result.data;
+}
+
+export async function loadServerConfig(path: string | undefined): Promise<ServerConfig> {
+  if (!path) return validateServerConfig({});
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`OST_SERVER_CONFIG ${path}`, [`cannot read it: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`]);
+  }
+  let input: unknown;
+  try {
+    input = parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(path, [`not valid YAML: ${(err as Error).message.split('\n')[0]}`]);
+  }
+  return validateServerConfig(input, path);
+}

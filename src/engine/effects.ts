@@ -1,0 +1,56 @@
+// The interfaces effects are performed through: dispatchers (CI), reporters (code hosts), and the
+// performer that routes each outbox entry to them.
+import type { ChangeRecord, CoreEvent, DispatchSpec, Effect, Run, VerdictRecord } from '../core/index.ts';
+import type { QueueFile } from '../store/types.ts';
+
+/** Feeds an event back into a queue (a CI result, a run's URL). */
+export type Submit = (queue: string, event: CoreEvent, delivery?: string) => Promise<void>;
+
+export interface DispatchContext {
+  queue: string;
+  file: QueueFile;
+  submit: Submit;
+  now: () => number;
+}
+
+/** Starts system-test runs on one kind of CI. */
+export interface Dispatcher {
+  /** Starts the run; must be idempotent for the run key. May return what it learnt (URL, CI id). */
+  dispatch(run: DispatchSpec, ctx: DispatchContext): Promise<{ url?: string | null; ciRunId?: string | number | null } | void>;
+  /** Best-effort stop of a run that is no longer needed. */
+  cancel?(key: string, ctx: DispatchContext): Promise<void>;
+  /** Called on start-up for each run in flight: pick up its result again (poll) or report it lost. */
+  resume?(run: Run, ctx: DispatchContext): Promise<void>;
+  /** Whether a dispatch with this key already took (asked when a crash may have cut it short). */
+  wasDispatched?(key: string, ctx: DispatchContext): Promise<boolean>;
+}
+
+/** Posts verdicts and command replies where people see them. */
+export interface Reporter {
+  report(queue: string, change: ChangeRecord | undefined, verdict: VerdictRecord, key: string, file: QueueFile): Promise<void>;
+  reply?(queue: string, to: unknown, message: string, ok: boolean): Promise<void>;
+  /** Whether the report with this key was already posted (for example, a comment with its marker exists). */
+  wasReported?(key: string, change: ChangeRecord | undefined): Promise<boolean>;
+}
+
+export interface Performer {
+  perform(entry: { key: string; effect: Effect }, ctx: DispatchContext): Promise<void>;
+  /** Asked on recovery for an entry that was attempted but not marked done. */
+  alreadyDone(entry: { key: string; effect: Effect }, ctx: DispatchContext): Promise<boolean>;
+  /** Called on start-up for every run in flight. */
+  resume(run: Run, ctx: DispatchContext): Promise<void>;
+}
+
+/** The idempotency key of an effect: a dispatch by run key, a report by queue, change and verdict. */
+export function effectKey(queue: string, effect: Effect, unique: string): string {
+  switch (effect.type) {
+    case 'dispatch':
+      return `dispatch:${effect.run.key}`;
+    case 'cancel':
+      return `cancel:${effect.key}`;
+    case 'report':
+      return `report:${queue}:${effect.change}:${effect.verdict.verdict}`;
+    default:
+      return `${effect.type}:${unique}`;
+  }
+}

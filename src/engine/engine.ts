@@ -1,0 +1,217 @@
+// The engine runs the pure core for each queue: under the queue's lock it loads the queue file,
+// steps the core, and writes the new state with its outbox in one atomic write; only then are the
+// effects performed, each marked done afterwards. On start, pending effects are performed again.
+import { emptyQueue, step, type CoreEvent, type QueueSettings, type Strategy } from '../core/index.ts';
+import { silentLogger, type Logger } from '../log.ts';
+import { safeSlug } from '../store/slug.ts';
+import type { OutboxEntry, QueueFile, Store } from '../store/types.ts';
+import { effectKey, type DispatchContext, type Performer } from './effects.ts';
+import { KeyedLock } from './lock.ts';
+
+/** Verdicts kept in the queue file; older ones go to the history file. */
+export const VERDICTS_KEPT = 200;
+const NOTICES_KEPT = 50;
+const DELIVERIES_KEPT = 5000;
+
+export interface EngineOptions {
+  store: Store;
+  performer: Performer;
+  now?: () => number;
+  log?: Logger;
+  strategies?: Record<string, Strategy>;
+  /** Settings for a queue created by its first event. */
+  settingsFor?: (queue: string) => Partial<QueueSettings>;
+}
+
+export interface SubmitOptions {
+  /** Id of the delivery that carried the event; a second delivery with the same id changes nothing. */
+  delivery?: string;
+  /** Applied to the queue file before stepping (CI provider, report settings). */
+  prepare?: (file: QueueFile) => void;
+  /**
+   * Wait until the effects are performed (default). Effects that submit events themselves (a run's
+   * URL, a result) must not wait: the drain that performs them would be waiting for itself.
+   */
+  wait?: boolean;
+}
+
+export class Engine {
+  private readonly lock = new KeyedLock();
+  private readonly inProgress = new Set<string>();
+  private readonly now: () => number;
+  private readonly log: Logger;
+  /** Queues whose outbox is being drained, with the promise of that drain. */
+  private readonly draining = new Map<string, Promise<void>>();
+
+  constructor(private readonly opts: EngineOptions) {
+    this.now = opts.now ?? Date.now;
+    this.log = opts.log ?? silentLogger;
+  }
+
+  /** A new queue file with an empty state. */
+  private fresh(queue: string): QueueFile {
+    const state = emptyQueue(queue, this.opts.settingsFor?.(queue) ?? {}, safeSlug(queue));
+    return { schema: 1, name: queue, state, outbox: [], notices: [], deliveries: [], historyMoved: 0, ci: null };
+  }
+
+  /**
+   * Steps `queue` with `event`: load, step, save state and outbox atomically, then perform the
+   * effects. Returns false when the delivery was seen before and nothing changed.
+   */
+  async submit(queue: string, event: CoreEvent, options: SubmitOptions = {}): Promise<boolean> {
+    const applied = await this.lock.run(queue, async () => {
+      const file = (await this.opts.store.loadQueue(queue)) ?? this.fresh(queue);
+      if (options.delivery && file.deliveries.includes(options.delivery)) {
+        this.log.info({ queue, delivery: options.delivery }, 'delivery seen before; ignored');
+        return false;
+      }
+      options.prepare?.(file);
+      const result = step(file.state, event, { strategies: this.opts.strategies ?? {} });
+      file.state = result.state;
+      const base = `${result.state.seq}.${this.now()}`;
+      result.effects.forEach((effect, i) => {
+        if (effect.type === 'log') {
+          this.log[effect.level]({ queue }, effect.message);
+          return;
+        }
+        if (effect.type === 'notice') {
+          file.notices.push({ at: event.at, level: effect.level, code: effect.code, message: effect.message, ...(effect.change ? { change: effect.change } : {}) });
+          this.log[effect.level === 'error' ? 'error' : effect.level]({ queue, code: effect.code }, effect.message);
+          return;
+        }
+        const id = `${base}.${i}`;
+        file.outbox.push({ id, key: effectKey(queue, effect, id), effect, attempted: false });
+      });
+      if (file.notices.length > NOTICES_KEPT) file.notices.splice(0, file.notices.length - NOTICES_KEPT);
+      if (options.delivery) {
+        file.deliveries.push(options.delivery);
+        if (file.deliveries.length > DELIVERIES_KEPT) file.deliveries.splice(0, file.deliveries.length - DELIVERIES_KEPT);
+      }
+      await this.moveHistory(file);
+      await this.opts.store.saveQueue(file);
+      return true;
+    });
+    if (applied) {
+      const drained = this.drain(queue);
+      if (options.wait === false) drained.catch((err) => this.log.error({ queue, err: (err as Error).message }, 'performing effects failed'));
+      else await drained;
+    }
+    return applied;
+  }
+
+  /** Moves verdicts beyond VERDICTS_KEPT to the history file, before the state that drops them is saved. */
+  private async moveHistory(file: QueueFile): Promise<void> {
+    const extra = file.state.verdicts.length - VERDICTS_KEPT;
+    if (extra <= 0) return;
+    const moved = file.state.verdicts.slice(0, extra);
+    await this.opts.store.appendHistory(file.name, moved, file.historyMoved);
+    file.historyMoved += moved.length;
+    file.state.verdicts = file.state.verdicts.slice(extra);
+  }
+
+  private context(queue: string, file: QueueFile): DispatchContext {
+    return { queue, file, now: this.now, submit: async (q, event, delivery) => void (await this.submit(q, event, { wait: false, ...(delivery ? { delivery } : {}) })) };
+  }
+
+  /**
+   * Performs the queue's pending outbox entries. Entries are marked attempted (durably) before they
+   * are performed and removed once done; an attempted entry found on recovery is first checked with
+   * the performer, so that a report that took before a crash is not posted twice.
+   */
+  async drain(queue: string): Promise<void> {
+    const running = this.draining.get(queue);
+    if (running) {
+      // a drain is under way; run another after it so that entries added meanwhile are performed
+      const next = running.then(() => this.drainOnce(queue));
+      this.draining.set(queue, next);
+      return next.finally(() => {
+        if (this.draining.get(queue) === next) this.draining.delete(queue);
+      });
+    }
+    const p = this.drainOnce(queue);
+    this.draining.set(queue, p);
+    return p.finally(() => {
+      if (this.draining.get(queue) === p) this.draining.delete(queue);
+    });
+  }
+
+  private async drainOnce(queue: string): Promise<void> {
+    const pending = await this.lock.run(queue, async () => {
+      const file = await this.opts.store.loadQueue(queue);
+      if (!file) return null;
+      const todo = file.outbox.filter((e) => !this.inProgress.has(e.id));
+      if (todo.length === 0) return null;
+      const fresh = todo.filter((e) => !e.attempted);
+      for (const e of fresh) e.attempted = true;
+      if (fresh.length) await this.opts.store.saveQueue(file);
+      for (const e of todo) this.inProgress.add(e.id);
+      return { file, todo, recovered: new Set(todo.filter((e) => !fresh.includes(e)).map((e) => e.id)) };
+    });
+    if (!pending) return;
+    const done: string[] = [];
+    const ctx = this.context(queue, pending.file);
+    for (const entry of pending.todo) {
+      try {
+        if (pending.recovered.has(entry.id) && (await this.opts.performer.alreadyDone(entry, ctx))) {
+          this.log.info({ queue, key: entry.key }, 'effect had taken before the restart; not repeated');
+        } else {
+          await this.opts.performer.perform(entry, ctx);
+        }
+        done.push(entry.id);
+      } catch (err) {
+        this.log.error({ queue, key: entry.key, err: (err as Error).message }, 'effect failed; it stays in the outbox and is retried');
+      } finally {
+        this.inProgress.delete(entry.id);
+      }
+    }
+    if (done.length === 0) return;
+    await this.lock.run(queue, async () => {
+      const file = await this.opts.store.loadQueue(queue);
+      if (!file) return;
+      file.outbox = file.outbox.filter((e: OutboxEntry) => !done.includes(e.id));
+      await this.opts.store.saveQueue(file);
+    });
+  }
+
+  /** On start: performs every pending effect again and lets dispatchers pick up runs in flight. */
+  async recover(): Promise<void> {
+    for (const queue of await this.opts.store.listQueues()) {
+      await this.drain(queue);
+      const file = await this.opts.store.loadQueue(queue);
+      if (!file) continue;
+      const ctx = this.context(queue, file);
+      for (const run of Object.values(file.state.runs)) {
+        if (run.state !== 'dispatched' && run.state !== 'running') continue;
+        try {
+          await this.opts.performer.resume(run, ctx);
+        } catch (err) {
+          this.log.error({ queue, key: run.key, err: (err as Error).message }, 'could not resume run');
+        }
+      }
+    }
+  }
+
+  /** Sends a tick to every queue, so that time-outs and deadlines fire. */
+  async tick(): Promise<void> {
+    const at = this.now();
+    for (const queue of await this.opts.store.listQueues()) await this.submit(queue, { type: 'tick', at });
+  }
+
+  async read(queue: string): Promise<QueueFile | null> {
+    return this.opts.store.loadQueue(queue);
+  }
+
+  async queues(): Promise<string[]> {
+    return this.opts.store.listQueues();
+  }
+
+  /** Resolves once every queue's lock and drain are idle. */
+  async idle(): Promise<void> {
+    for (;;) {
+      const all = [...this.draining.values()];
+      await this.lock.idle();
+      if (all.length === 0) return;
+      await Promise.allSettled(all);
+    }
+  }
+}

@@ -1,0 +1,83 @@
+// Routes each outbox entry to the dispatcher of the queue's CI provider or the reporter of the change's host.
+import type { Effect, Run } from '../core/index.ts';
+import { silentLogger, type Logger } from '../log.ts';
+import type { DispatchContext, Dispatcher, Performer, Reporter } from './effects.ts';
+
+export interface RoutingPerformerOptions {
+  /** By provider: `github-actions`, `jenkins`, `webhook:<name>`, `command:<name>`. */
+  dispatchers: Record<string, Dispatcher>;
+  /** By host: `github`, `gerrit`, `git`. */
+  reporters: Record<string, Reporter>;
+  log?: Logger;
+}
+
+export class RoutingPerformer implements Performer {
+  private readonly log: Logger;
+
+  constructor(private readonly opts: RoutingPerformerOptions) {
+    this.log = opts.log ?? silentLogger;
+  }
+
+  private dispatcher(ctx: DispatchContext): Dispatcher | undefined {
+    const provider = ctx.file.ci?.provider;
+    return provider ? this.opts.dispatchers[provider] : undefined;
+  }
+
+  private reporter(ctx: DispatchContext, change: string): Reporter | undefined {
+    const host = ctx.file.state.changes[change]?.host ?? change.split(':')[0] ?? '';
+    return this.opts.reporters[host];
+  }
+
+  async perform(entry: { key: string; effect: Effect }, ctx: DispatchContext): Promise<void> {
+    const e = entry.effect;
+    switch (e.type) {
+      case 'dispatch': {
+        const d = this.dispatcher(ctx);
+        if (!d) {
+          const provider = ctx.file.ci?.provider;
+          this.log.error({ queue: ctx.queue, key: e.run.key }, provider ? `CI provider ${provider} is not configured on this server` : 'the queue has no ci.provider in its config');
+          await ctx.submit(ctx.queue, { type: 'run-finished', at: ctx.now(), key: e.run.key, status: 'error' });
+          return;
+        }
+        try {
+          const started = await d.dispatch(e.run, ctx);
+          this.log.info({ queue: ctx.queue, key: e.run.key, end: e.run.end, changes: e.run.changes.length }, 'run dispatched');
+          if (started && (started.url || started.ciRunId !== undefined)) {
+            await ctx.submit(ctx.queue, { type: 'run-started', at: ctx.now(), key: e.run.key, url: started.url ?? null, ciRunId: started.ciRunId ?? null });
+          }
+        } catch (err) {
+          this.log.error({ queue: ctx.queue, key: e.run.key, err: (err as Error).message }, 'dispatch failed; counted as an infra error');
+          await ctx.submit(ctx.queue, { type: 'run-finished', at: ctx.now(), key: e.run.key, status: 'error' });
+        }
+        return;
+      }
+      case 'cancel':
+        await this.dispatcher(ctx)?.cancel?.(e.key, ctx);
+        return;
+      case 'report': {
+        const notify = ctx.file.notify;
+        const change = ctx.file.state.changes[e.change];
+        this.log.info({ queue: ctx.queue, change: e.change, verdict: e.verdict.verdict, culprit: e.verdict.culprit }, `verdict ${e.verdict.verdict} for ${e.change}`);
+        if (notify && !notify.includes(e.verdict.verdict)) return;
+        await this.reporter(ctx, e.change)?.report(ctx.queue, change, e.verdict, entry.key, ctx.file);
+        return;
+      }
+      case 'reply':
+        await this.reporter(ctx, e.change)?.reply?.(ctx.queue, e.to, e.message, e.ok);
+        return;
+      default:
+        return;
+    }
+  }
+
+  async alreadyDone(entry: { key: string; effect: Effect }, ctx: DispatchContext): Promise<boolean> {
+    const e = entry.effect;
+    if (e.type === 'dispatch') return (await this.dispatcher(ctx)?.wasDispatched?.(e.run.key, ctx)) ?? false;
+    if (e.type === 'report') return (await this.reporter(ctx, e.change)?.wasReported?.(entry.key, ctx.file.state.changes[e.change])) ?? false;
+    return false;
+  }
+
+  async resume(run: Run, ctx: DispatchContext): Promise<void> {
+    await this.dispatcher(ctx)?.resume?.(run, ctx);
+  }
+}

@@ -1,0 +1,190 @@
+// The git host: polls a branch of a repository (a local path or any URL git can fetch); every new
+// first-parent commit is a change. The repo config is `.ost-gate.yml` at the branch tip.
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import picomatch from 'picomatch';
+import type { ChangeInput, CoreEvent } from '../../core/index.ts';
+import { toQueueSettings, parseRepoConfig, type RepoConfig } from '../../config/repo.ts';
+import { ConfigError } from '../../config/errors.ts';
+import type { Engine } from '../../engine/engine.ts';
+import { silentLogger, type Logger } from '../../log.ts';
+import { safeSlug } from '../../store/slug.ts';
+import { GitMirror, type Commit } from './client.ts';
+import { dependsOnFooters, revertedShas } from './footers.ts';
+
+export interface GitRepoOptions {
+  name: string;
+  url: string;
+  branch: string;
+  interval: number;
+  notes: boolean;
+}
+
+export const CONFIG_FILE = '.ost-gate.yml';
+
+/** `git:<name>@<sha>`. */
+export function gitChangeId(name: string, sha: string): string {
+  return `git:${name}@${sha}`;
+}
+
+interface Position {
+  /** Last tip handed to the queue. */
+  tip: string | null;
+  /** Last valid config, kept when a later one is invalid. */
+  config: RepoConfig | null;
+  configSha: string | null;
+}
+
+export class GitWatcher {
+  readonly mirror: GitMirror;
+  private readonly positionFile: string;
+  private position: Position = { tip: null, config: null, configSha: null };
+  private timer: NodeJS.Timeout | null = null;
+  private polling: Promise<void> | null = null;
+  private warnedNoConfig = false;
+
+  constructor(
+    readonly repo: GitRepoOptions,
+    private readonly engine: Engine,
+    dataDir: string,
+    private readonly log: Logger = silentLogger,
+    private readonly now: () => number = Date.now,
+  ) {
+    const slug = safeSlug(`${repo.name}@${repo.branch}`);
+    this.mirror = new GitMirror(join(dataDir, 'git', `${slug}.git`), repo.url);
+    this.positionFile = join(dataDir, 'git', `${slug}.position.json`);
+  }
+
+  /** The queue this repo feeds: `queue:` from its config, or one per stream. */
+  queueName(config: RepoConfig | null = this.position.config): string {
+    return config?.queue ?? `git:${this.repo.name}@${this.repo.branch}`;
+  }
+
+  async start(): Promise<void> {
+    try {
+      this.position = JSON.parse(await readFile(this.positionFile, 'utf8')) as Position;
+    } catch {
+      // first start
+    }
+    await this.pollOnce();
+    this.timer = setInterval(() => void this.pollOnce(), this.repo.interval);
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** Polls once (never two polls at a time); errors are logged, and the next poll tries again. */
+  pollOnce(): Promise<void> {
+    if (!this.polling) {
+      this.polling = this.poll()
+        .catch((err) => this.log.error({ repo: this.repo.name, err: (err as Error).message }, `polling ${this.repo.url} failed; trying again in ${this.repo.interval} ms`))
+        .finally(() => {
+          this.polling = null;
+        });
+    }
+    return this.polling;
+  }
+
+  private async savePosition(): Promise<void> {
+    await writeFile(this.positionFile, JSON.stringify(this.position));
+  }
+
+  private async poll(): Promise<void> {
+    const tip = await this.mirror.fetch(this.repo.branch);
+    if (!tip) {
+      this.log.warn({ repo: this.repo.name }, `branch ${this.repo.branch} not found in ${this.repo.url}`);
+      return;
+    }
+    if (tip === this.position.tip) return;
+    const config = await this.readConfig(tip);
+    if (!config) {
+      if (!this.warnedNoConfig) this.log.info({ repo: this.repo.name }, `${this.repo.name}@${this.repo.branch} has no ${CONFIG_FILE}; not gated`);
+      this.warnedNoConfig = true;
+      this.position.tip = tip;
+      await this.savePosition();
+      return;
+    }
+    const before = this.position.tip;
+    if (before === null) {
+      this.log.info({ repo: this.repo.name, tip }, `watching ${this.repo.url} ${this.repo.branch} from ${tip.slice(0, 10)}; later commits are tested`);
+      this.position.tip = tip;
+      await this.savePosition();
+      await this.configure(config, tip);
+      return;
+    }
+    const forced = !(await this.mirror.isAncestor(before, tip));
+    const base = forced ? await this.mirror.mergeBase(before, tip) : before;
+    const commits = await this.mirror.firstParentRange(base, tip);
+    const changes = await Promise.all(commits.map((c) => this.toChange(c, config)));
+    await this.configure(config, tip);
+    const queue = this.queueName(config);
+    const event: CoreEvent = { type: 'merged', at: this.now(), stream: { host: 'git', project: this.repo.name, branch: this.repo.branch }, before, after: tip, forced, changes };
+    await this.engine.submit(queue, event, { delivery: `git:${this.repo.name}:${before}..${tip}` });
+    this.log.info({ repo: this.repo.name, queue, count: changes.length, forced }, `${changes.length} new change(s) on ${this.repo.name}@${this.repo.branch}${forced ? ' after a force-push' : ''}`);
+    this.position.tip = tip;
+    await this.savePosition();
+  }
+
+  /** The config at `sha`, or the last good one (with an error logged and noticed) when it is invalid. */
+  private async readConfig(sha: string): Promise<RepoConfig | null> {
+    const text = await this.mirror.show(sha, CONFIG_FILE);
+    if (text === null) return this.position.config ? this.position.config : null;
+    if (this.position.configSha === sha && this.position.config) return this.position.config;
+    try {
+      const config = parseRepoConfig(text, `${this.repo.name}:${CONFIG_FILE} at ${sha.slice(0, 10)}`);
+      this.position.config = config;
+      this.position.configSha = sha;
+      return config;
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      this.log.error({ repo: this.repo.name, problems: err.problems }, `${err.message}\nThe last good config stays in force.`);
+      if (this.position.config) {
+        await this.engine.submit(this.queueName(), { type: 'tick', at: this.now() }, {
+          prepare: (file) => {
+            file.notices.push({ at: this.now(), level: 'error', code: 'config-invalid', message: `${err.message}\nThe last good config stays in force.` });
+          },
+        });
+      }
+      return this.position.config;
+    }
+  }
+
+  /** Applies the config's settings, CI provider and notify list to the queue when they changed. */
+  private async configure(config: RepoConfig, sha: string): Promise<void> {
+    const queue = this.queueName(config);
+    const settings = toQueueSettings(config);
+    const file = await this.engine.read(queue);
+    if (file && JSON.stringify({ ...file.state.settings, ...settings }) === JSON.stringify(file.state.settings) && file.ci?.provider === config.ci.provider) return;
+    await this.engine.submit(queue, { type: 'configure', at: this.now(), settings }, {
+      delivery: `git-config:${this.repo.name}:${sha}`,
+      prepare: (f) => {
+        f.ci = { provider: config.ci.provider, inputs: config.ci.inputs };
+        f.notify = config.report.notify;
+      },
+    });
+  }
+
+  private async toChange(c: Commit, config: RepoConfig): Promise<ChangeInput> {
+    const deps = dependsOnFooters(c.body).map((d) => (/^[0-9a-f]{7,40}$/i.test(d) ? gitChangeId(this.repo.name, d) : d));
+    const change: ChangeInput = {
+      id: gitChangeId(this.repo.name, c.sha),
+      sha: c.sha,
+      parent: c.parent,
+      title: c.subject,
+      author: c.author,
+      mergedAt: c.committedAt,
+      url: null,
+      ...(deps.length ? { dependsOn: deps } : {}),
+    };
+    const reverts = revertedShas(c.body);
+    if (reverts.length) change.reverts = reverts.flatMap((sha) => [sha, gitChangeId(this.repo.name, sha)]);
+    if (config.paths_ignore.length > 0) {
+      const files = await this.mirror.changedFiles(c.sha);
+      const ignored = picomatch(config.paths_ignore, { dot: true });
+      if (files.length > 0 && files.every((f) => ignored(f))) change.skipReason = `only files matching paths_ignore changed (${files.length})`;
+    }
+    return change;
+  }
+}

@@ -1,0 +1,90 @@
+// Wires the server together from the environment and the server config: store, engine, CI runners,
+// code hosts, the HTTP server and the ticker. `ost-gate serve` and the demo both start it here.
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { CommandDispatcher } from './ci/command.ts';
+import type { ServerConfig } from './config/server.ts';
+import type { Dispatcher, Reporter } from './engine/effects.ts';
+import { Engine } from './engine/engine.ts';
+import { RoutingPerformer } from './engine/performer.ts';
+import { GitReporter } from './hosts/git/reporter.ts';
+import { GitWatcher } from './hosts/git/watcher.ts';
+import type { Logger } from './log.ts';
+import { LowdbStore } from './store/lowdb-store.ts';
+import { createHttpServer } from './web/server.ts';
+
+export interface StartOptions {
+  env: NodeJS.ProcessEnv;
+  config: ServerConfig;
+  log: Logger;
+  port?: number;
+  host?: string;
+  /** Extra reporters and dispatchers (tests). */
+  reporters?: Record<string, Reporter>;
+  dispatchers?: Record<string, Dispatcher>;
+}
+
+export interface RunningServer {
+  url: string;
+  engine: Engine;
+  store: LowdbStore;
+  watchers: GitWatcher[];
+  stop(): Promise<void>;
+}
+
+export async function startServer(opts: StartOptions): Promise<RunningServer> {
+  const { env, config, log } = opts;
+  const dataDir = resolve(env.OST_DATA_DIR ?? './data');
+  const store = new LowdbStore(dataDir);
+  const dispatchers: Record<string, Dispatcher> = { ...opts.dispatchers };
+  const commands: CommandDispatcher[] = [];
+  for (const [name, runner] of Object.entries(config.runners)) {
+    const d = new CommandDispatcher(name, runner, { workRoot: join(dataDir, 'work'), logPath: (k) => store.runLogPath(k), log });
+    dispatchers[`command:${name}`] = d;
+    commands.push(d);
+  }
+  const watchers: GitWatcher[] = [];
+  const reporters: Record<string, Reporter> = { git: new GitReporter(watchers, log), ...opts.reporters };
+  const performer = new RoutingPerformer({ dispatchers, reporters, log });
+  const engine = new Engine({ store, performer, log });
+  for (const repo of config.git) watchers.push(new GitWatcher(repo, engine, dataDir, log));
+
+  const components: Record<string, string> = {};
+  const say = (component: string, status: string, message: string) => {
+    components[component] = status;
+    log.info({ component, status }, message);
+  };
+  say('store', 'ok', `data directory ${dataDir} (one JSON file per queue under queues/)`);
+  say('github', env.APP_ID ? 'pending' : 'off', env.APP_ID ? 'GitHub App configured (APP_ID set)' : 'GitHub: not configured; set APP_ID, PRIVATE_KEY (or PRIVATE_KEY_PATH) and WEBHOOK_SECRET to receive webhooks at /api/github/webhooks');
+  say('gerrit', env.GERRIT_URL ? 'pending' : 'off', env.GERRIT_URL ? `Gerrit at ${env.GERRIT_URL}` : 'Gerrit: not configured; set GERRIT_URL, GERRIT_USERNAME, GERRIT_PASSWORD and GERRIT_EVENTS_TOKEN');
+  say('callback', env.OST_CALLBACK_SECRET ? 'ok' : 'off', env.OST_CALLBACK_SECRET ? 'CI callback enabled at /api/ci/callback (signed with OST_CALLBACK_SECRET)' : 'CI callback disabled; set OST_CALLBACK_SECRET to accept results at /api/ci/callback');
+  say('runners', Object.keys(dispatchers).length ? 'ok' : 'off', Object.keys(dispatchers).length ? `CI runners: ${Object.keys(dispatchers).join(', ')}` : 'no command runners; declare them under runners: in OST_SERVER_CONFIG');
+  say('git', config.git.length ? 'ok' : 'off', config.git.length ? `watching ${config.git.map((g) => `${g.name} (${g.url} ${g.branch})`).join(', ')}` : 'no git repos watched; list them under git: in OST_SERVER_CONFIG');
+
+  await engine.recover();
+  const server = createHttpServer({ engine, log, callbackSecret: env.OST_CALLBACK_SECRET, components });
+  await new Promise<void>((ok, fail) => {
+    server.once('error', fail);
+    server.listen(opts.port ?? Number(env.PORT ?? 3000), opts.host ?? env.HOST ?? '127.0.0.1', () => ok());
+  });
+  const address = server.address() as AddressInfo;
+  const url = env.OST_PUBLIC_URL ?? `http://${address.address}:${address.port}`;
+  log.info({ url }, `ost-gate listening on ${url}`);
+  for (const w of watchers) await w.start();
+  const ticker = setInterval(() => void engine.tick().catch((err) => log.error({ err: (err as Error).message }, 'tick failed')), config.tick);
+
+  return {
+    url,
+    engine,
+    store,
+    watchers,
+    async stop() {
+      clearInterval(ticker);
+      for (const w of watchers) w.stop();
+      await Promise.all(commands.map((c) => c.stopAll()));
+      await new Promise<void>((ok) => server.close(() => ok()));
+      server.closeAllConnections?.();
+      await engine.idle();
+    },
+  };
+}

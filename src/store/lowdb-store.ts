@@ -1,0 +1,99 @@
+// The default store: lowdb 7 with the JSONFile adapter, one JSON file per queue under OST_DATA_DIR/queues,
+// and verdict history as JSON lines under OST_DATA_DIR/history.
+import { appendFile, mkdir, readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Low } from 'lowdb';
+import { JSONFile } from 'lowdb/node';
+import type { VerdictRecord } from '../core/index.ts';
+import { safeSlug } from './slug.ts';
+import type { QueueFile, Store } from './types.ts';
+
+export class LowdbStore implements Store {
+  private readonly dbs = new Map<string, Low<QueueFile | null>>();
+  private ready: Promise<void>;
+
+  constructor(readonly dataDir: string) {
+    this.ready = Promise.all(['queues', 'history', 'runs'].map((d) => mkdir(join(dataDir, d), { recursive: true }))).then(() => undefined);
+  }
+
+  private queuePath(name: string): string {
+    return join(this.dataDir, 'queues', `${safeSlug(name)}.json`);
+  }
+
+  private db(name: string): Low<QueueFile | null> {
+    let db = this.dbs.get(name);
+    if (!db) {
+      // JSONFile (not JSONFilePreset): the preset keeps data in memory when NODE_ENV=test.
+      db = new Low<QueueFile | null>(new JSONFile<QueueFile | null>(this.queuePath(name)), null);
+      this.dbs.set(name, db);
+    }
+    return db;
+  }
+
+  async loadQueue(name: string): Promise<QueueFile | null> {
+    await this.ready;
+    const db = this.db(name);
+    try {
+      await db.read();
+    } catch (err) {
+      throw new Error(`queue file ${this.queuePath(name)} for queue ${JSON.stringify(name)} is not readable JSON: ${(err as Error).message}`);
+    }
+    const file = db.data;
+    if (file && file.name !== name) throw new Error(`queue file ${this.queuePath(name)} holds queue ${JSON.stringify(file.name)}, not ${JSON.stringify(name)}`);
+    return file ? structuredClone(file) : null;
+  }
+
+  async saveQueue(file: QueueFile): Promise<void> {
+    await this.ready;
+    const db = this.db(file.name);
+    db.data = file;
+    await db.write();
+  }
+
+  async listQueues(): Promise<string[]> {
+    await this.ready;
+    const names: string[] = [];
+    for (const entry of await readdir(join(this.dataDir, 'queues'))) {
+      if (!entry.endsWith('.json') || entry.startsWith('.')) continue;
+      try {
+        const file = JSON.parse(await readFile(join(this.dataDir, 'queues', entry), 'utf8')) as QueueFile;
+        if (file && typeof file.name === 'string') names.push(file.name);
+      } catch {
+        // an unreadable file is reported when that queue is loaded
+      }
+    }
+    return names.sort();
+  }
+
+  async appendHistory(name: string, verdicts: VerdictRecord[], firstSeq: number): Promise<void> {
+    if (verdicts.length === 0) return;
+    await this.ready;
+    const lines = verdicts.map((v, i) => JSON.stringify({ seq: firstSeq + i, ...v })).join('\n') + '\n';
+    await appendFile(join(this.dataDir, 'history', `${safeSlug(name)}.jsonl`), lines, 'utf8');
+  }
+
+  async readHistory(name: string, limit: number): Promise<VerdictRecord[]> {
+    await this.ready;
+    let text: string;
+    try {
+      text = await readFile(join(this.dataDir, 'history', `${safeSlug(name)}.jsonl`), 'utf8');
+    } catch {
+      return [];
+    }
+    const bySeq = new Map<number, VerdictRecord>();
+    for (const line of text.split('\n').slice(-2 * limit - 1)) {
+      if (!line.trim()) continue;
+      try {
+        const { seq, ...verdict } = JSON.parse(line) as VerdictRecord & { seq: number };
+        bySeq.set(seq, verdict);
+      } catch {
+        // a line cut short by a crash
+      }
+    }
+    return [...bySeq.entries()].sort((a, b) => a[0] - b[0]).map(([, v]) => v).slice(-limit);
+  }
+
+  runLogPath(key: string): string {
+    return join(this.dataDir, 'runs', `${safeSlug(key)}.log`);
+  }
+}

@@ -1,0 +1,66 @@
+// What the store keeps for each queue, and the interface any store (lowdb today, a database later) implements.
+import type { Effect, QueueState, VerdictRecord } from '../core/index.ts';
+
+/** An effect decided by a step, kept until it has been performed. */
+export interface OutboxEntry {
+  /** Unique within the queue file. */
+  id: string;
+  /** Idempotency key: performing twice with the same key must have the effect of once. */
+  key: string;
+  effect: Effect;
+  /** Set, durably, before the effect is first performed; on recovery the performer is asked whether it took. */
+  attempted: boolean;
+}
+
+export interface QueueNotice {
+  at: number;
+  level: 'info' | 'warn' | 'error';
+  code: string;
+  message: string;
+  change?: string;
+}
+
+/** Where the queue's runs go; set from the repo config. */
+export interface QueueCi {
+  provider: string;
+  workflow?: string;
+  ref?: string;
+  job?: string;
+  inputs?: Record<string, string | number | boolean>;
+  /** The repository a github-actions queue dispatches in (`owner/repo`). */
+  repository?: string;
+}
+
+export interface QueueFile {
+  schema: 1;
+  name: string;
+  state: QueueState;
+  outbox: OutboxEntry[];
+  /** Newest notices shown on the dashboard (bounded). */
+  notices: QueueNotice[];
+  /** Delivery ids of the events this queue applied (bounded), so that a redelivery changes nothing. */
+  deliveries: string[];
+  /** Verdicts moved to the history file so far. */
+  historyMoved: number;
+  ci?: QueueCi | null;
+  /** Which report kinds are posted (`report.notify`). */
+  notify?: string[];
+}
+
+export interface Store {
+  /** The queue's file, or null when the queue does not exist yet. */
+  loadQueue(name: string): Promise<QueueFile | null>;
+  /** Writes the whole queue file atomically: after a crash either the old or the new file is there. */
+  saveQueue(file: QueueFile): Promise<void>;
+  /** Names of every stored queue. */
+  listQueues(): Promise<string[]>;
+  /**
+   * Appends verdicts that left the queue file to its history, numbered from `firstSeq`. A crash
+   * between this and the next save can append the same numbers twice; readers keep one of each.
+   */
+  appendHistory(name: string, verdicts: VerdictRecord[], firstSeq: number): Promise<void>;
+  /** The newest `limit` verdicts of the history, oldest first. */
+  readHistory(name: string, limit: number): Promise<VerdictRecord[]>;
+  /** Where a run may keep its output log. */
+  runLogPath(key: string): string;
+}

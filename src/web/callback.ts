@@ -1,0 +1,54 @@
+// POST /api/ci/callback: CI results as signed JSON `{ key, status, url? }`.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { z } from 'zod';
+import type { Engine } from '../engine/engine.ts';
+import type { Logger } from '../log.ts';
+import { safeSlug } from '../store/slug.ts';
+import { HttpError, readBody, sendJson } from './http.ts';
+import { verifySignature } from './signature.ts';
+
+export const CALLBACK_LIMIT = 64 * 1024;
+export const SIGNATURE_HEADER = 'x-ost-signature-256';
+
+const callbackSchema = z
+  .object({
+    key: z.string().min(1).max(300),
+    status: z.enum(['success', 'failure', 'error']),
+    url: z.url().max(2000).optional(),
+  })
+  .strict();
+
+/** Finds the queue a run key belongs to: keys are `<queue slug>.<n>`. */
+export async function queueOfKey(engine: Engine, key: string): Promise<string | null> {
+  const prefix = key.slice(0, key.lastIndexOf('.'));
+  for (const q of await engine.queues()) if (safeSlug(q) === prefix) return q;
+  return null;
+}
+
+export async function handleCallback(req: IncomingMessage, res: ServerResponse, engine: Engine, secret: string | undefined, log: Logger, now: () => number): Promise<void> {
+  if (!secret) throw new HttpError(503, 'the CI callback is disabled: set OST_CALLBACK_SECRET on the server');
+  const body = await readBody(req, CALLBACK_LIMIT);
+  if (!verifySignature(secret, body, req.headers[SIGNATURE_HEADER] as string | undefined)) {
+    log.warn({ remote: req.socket.remoteAddress }, 'CI callback with a missing or bad signature rejected');
+    throw new HttpError(401, `missing or bad ${SIGNATURE_HEADER}: expected sha256=<hex HMAC-SHA256 of the raw body with OST_CALLBACK_SECRET>`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new HttpError(400, 'body is not JSON; expected { "key", "status": "success" | "failure" | "error", "url"? }');
+  }
+  const parsed = callbackSchema.safeParse(json);
+  if (!parsed.success) {
+    throw new HttpError(400, `invalid callback: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')}`);
+  }
+  const { key, status, url } = parsed.data;
+  const queue = await queueOfKey(engine, key);
+  if (!queue) {
+    log.info({ key }, 'CI callback for an unknown run key ignored');
+    sendJson(res, 202, { accepted: false, reason: `no queue has run ${key}` });
+    return;
+  }
+  await engine.submit(queue, { type: 'run-finished', at: now(), key, status, url: url ?? null }, { delivery: `callback:${key}:${status}` });
+  sendJson(res, 200, { accepted: true, queue, key });
+}

@@ -1,0 +1,47 @@
+// The JSON views of queues that the API and the dashboard show.
+import type { QueueFile } from '../store/types.ts';
+
+export type ChangeView = { id: string; stream: string; sha: string; title: string; url?: string | null; state: string; culprit?: string };
+
+export function queueSummary(file: QueueFile) {
+  const s = file.state;
+  const inFlight = Object.values(s.runs).filter((r) => r.state === 'dispatched' || r.state === 'running');
+  return {
+    name: s.name,
+    paused: s.paused,
+    depth: Object.values(s.changes).filter((c) => c.state !== 'done').length,
+    runs_in_flight: inFlight.length,
+    broken: Object.values(s.streams).flatMap((st) => (st.broken ? [{ stream: st.id, culprit: st.broken.culprit, since: st.broken.since }] : [])),
+    ci: file.ci?.provider ?? null,
+  };
+}
+
+export function queueDetail(file: QueueFile) {
+  const s = file.state;
+  const testing = new Set(Object.values(s.runs).filter((r) => r.state === 'dispatched' || r.state === 'running').flatMap((r) => r.changes));
+  const changes: ChangeView[] = Object.values(s.changes)
+    .sort((a, b) => a.seq - b.seq)
+    .map((c) => ({
+      id: c.id,
+      stream: c.stream,
+      sha: c.sha,
+      title: c.title ?? '',
+      url: c.url ?? null,
+      state: c.state === 'done' ? (c.verdict ?? 'done') : testing.has(c.id) ? 'testing' : c.state,
+      ...(c.culprit ? { culprit: c.culprit } : {}),
+    }));
+  const runs = Object.values(s.runs)
+    .sort((a, b) => a.createdAt - b.createdAt)
+    .map((r) => ({ key: r.key, kind: r.kind, line: r.line, end: r.end, changes: r.changes, refs: r.refs, state: r.state, attempt: r.attempt, url: r.url ?? null, createdAt: r.createdAt, ...(r.superseded ? { superseded: true } : {}), ...(r.flake ? { flake: true } : {}) }));
+  const verdicts = s.verdicts.map((v) => ({
+    change: v.change,
+    verdict: v.verdict,
+    ...(v.culprit ? { culprit: v.culprit } : {}),
+    ...(v.confidence !== undefined ? { confidence: v.confidence } : {}),
+    ...(v.run ? { run: v.run } : {}),
+    at: v.at,
+    ...(v.reason ? { reason: v.reason } : {}),
+    ...(v.retracted ? { retracted: true } : {}),
+  }));
+  return { ...queueSummary(file), settings: s.settings, stats: s.stats, changes, runs, verdicts, notices: file.notices };
+}
