@@ -10,7 +10,8 @@ export function renderDashboard(files: QueueFile[]): string {
     .map((f) => {
       const s = queueSummary(f);
       const broken = s.broken.map((b) => `${e(b.stream)} broken by ${e(b.culprit)}`).join('; ') || 'none';
-      const last = f.state.verdicts.slice(-5).reverse().map((v) => `<li>${e(v.change)}: <strong>${e(v.verdict)}</strong>${v.culprit && v.culprit !== v.change ? ` (culprit ${e(v.culprit)})` : ''}</li>`).join('');
+      const title = (id: string) => f.state.changes[id]?.title ?? '';
+      const last = f.state.verdicts.slice(-5).reverse().map((v) => `<li>${e(v.change)} ${e(title(v.change))}: <strong>${e(v.verdict)}</strong>${v.culprit && v.culprit !== v.change ? ` (culprit ${e(v.culprit)})` : ''}</li>`).join('');
       return `<tr><th scope="row"><a href="/api/queues/${encodeURIComponent(s.name)}">${e(s.name)}</a></th><td>${s.depth}</td><td>${s.runs_in_flight}</td><td>${s.paused ? `paused: ${e(s.paused.reason)}` : 'running'}</td><td>${broken}</td><td><ul>${last}</ul></td></tr>`;
     })
     .join('\n');

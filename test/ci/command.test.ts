@@ -1,0 +1,100 @@
+// Tests of the command runner: the contract in its environment, exit codes, kept output, killing on time-out.
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CommandDispatcher, exitStatus } from '../../src/ci/command.ts';
+import type { CoreEvent, DispatchSpec } from '../../src/core/index.ts';
+import type { DispatchContext } from '../../src/engine/effects.ts';
+import { Engine } from '../../src/engine/engine.ts';
+import { RoutingPerformer } from '../../src/engine/performer.ts';
+import { LowdbStore } from '../../src/store/lowdb-store.ts';
+
+const spec = (key: string): DispatchSpec => ({ key, refs: { app: 'abc' }, changes: ['git:app@abc'], attempt: 1, kind: 'batch', line: 'main', end: 'git:app@abc' });
+
+async function harness(command: string[]) {
+  const dir = await mkdtemp(join(tmpdir(), 'ost-cmd-'));
+  const events: CoreEvent[] = [];
+  const d = new CommandDispatcher('t', { command }, { workRoot: join(dir, 'work'), logPath: (k) => join(dir, `${k}.log`) });
+  const ctx = { queue: 'q', file: {} as DispatchContext['file'], now: () => 1, submit: async (_q: string, e: CoreEvent) => void events.push(e) } satisfies DispatchContext;
+  return { dir, d, ctx, events };
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('command runner', () => {
+  it('maps exit codes: 0 passes, 1 fails, 125 and anything else are infra errors', () => {
+    expect([exitStatus(0, null), exitStatus(1, null), exitStatus(125, null), exitStatus(2, null), exitStatus(null, 'SIGKILL')]).toEqual(['success', 'failure', 'error', 'error', 'error']);
+  });
+
+  it('passes the contract values in the environment, and no secret of the server', async () => {
+    process.env.GERRIT_PASSWORD = 'hunter2';
+    const { d, ctx, events, dir } = await harness(['sh', '-c', 'echo "key=$OST_KEY refs=$OST_REFS changes=$OST_CHANGES wd=${OST_WORKDIR:+set} pw=${GERRIT_PASSWORD:-none}"; exit 1']);
+    await d.dispatch(spec('q.1'), ctx);
+    await d.finishing.get('q.1');
+    delete process.env.GERRIT_PASSWORD;
+    expect(events).toEqual([{ type: 'run-finished', at: 1, key: 'q.1', status: 'failure' }]);
+    const log = await readFile(join(dir, 'q.1.log'), 'utf8');
+    expect(log).toContain('key=q.1 refs={"app":"abc"} changes=["git:app@abc"] wd=set pw=none');
+  });
+
+  it('keeps the last 200 lines of output', async () => {
+    const { d, ctx, dir } = await harness(['sh', '-c', 'i=1; while [ $i -le 300 ]; do echo "line $i"; i=$((i+1)); done']);
+    await d.dispatch(spec('q.2'), ctx);
+    await d.finishing.get('q.2');
+    const lines = (await readFile(join(dir, 'q.2.log'), 'utf8')).trim().split('\n');
+    expect(lines).toHaveLength(200);
+    expect([lines[0], lines.at(-1)]).toEqual(['line 101', 'line 300']);
+  });
+
+  it('reports a program that cannot start as an infra error', async () => {
+    const { d, ctx, events } = await harness(['/nonexistent/program']);
+    await d.dispatch(spec('q.3'), ctx);
+    await d.finishing.get('q.3');
+    expect(events[0]).toMatchObject({ key: 'q.3', status: 'error' });
+  });
+
+  it('kills the whole process tree on cancel and reports nothing for it', async () => {
+    const { d, ctx, events, dir } = await harness(['sh', '-c', 'sleep 60 & echo $! > child.pid; sleep 60']);
+    const { ciRunId } = await d.dispatch(spec('q.4'), ctx);
+    const childPidFile = join(dir, 'work');
+    await new Promise((r) => setTimeout(r, 200));
+    const workdirs = await import('node:fs/promises').then((fs) => fs.readdir(childPidFile));
+    const grandchild = Number(await readFile(join(childPidFile, workdirs[0]!, 'child.pid'), 'utf8'));
+    expect(alive(ciRunId) && alive(grandchild)).toBe(true);
+    await d.cancel('q.4');
+    await d.finishing.get('q.4');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(alive(ciRunId)).toBe(false);
+    expect(alive(grandchild)).toBe(false);
+    expect(events).toEqual([]);
+  });
+
+  it('a hanging command is killed at ci.timeout and the run is retried as an infra error', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ost-cmd-'));
+    const store = new LowdbStore(dir);
+    const d = new CommandDispatcher('hang', { command: ['sleep', '60'] }, { workRoot: join(dir, 'work'), logPath: (k) => store.runLogPath(k) });
+    let clock = 0;
+    const engine = new Engine({ store, performer: new RoutingPerformer({ dispatchers: { 'command:hang': d }, reporters: {} }), now: () => clock, settingsFor: () => ({ maxParallel: 1, timeoutMs: 1000, retries: 1 }) });
+    await engine.submit('q', { type: 'merged', at: 0, stream: { host: 'git', project: 'app', branch: 'main' }, changes: [{ id: 'a', sha: 'abc' }] }, { prepare: (f) => void (f.ci = { provider: 'command:hang' }) });
+    const first = Object.values((await store.loadQueue('q'))!.state.runs)[0]!;
+    const pid = Number(first.ciRunId ?? 0) || [...(d as unknown as { running: Map<string, { pid: number }> }).running.values()][0]!.pid;
+    expect(alive(pid)).toBe(true);
+    clock = 1000;
+    await engine.tick();
+    await d.finishing.get(first.key);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(alive(pid)).toBe(false);
+    const file = (await store.loadQueue('q'))!;
+    expect(file.state.runs[first.key]!.state).toBe('timed-out');
+    expect(Object.values(file.state.runs).find((r) => r.attempt === 2)).toMatchObject({ state: expect.stringMatching(/dispatched|running/), end: 'a' });
+    await d.stopAll();
+  });
+});

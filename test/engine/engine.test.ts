@@ -1,0 +1,127 @@
+// Tests of the engine: state and outbox written before effects, recovery, idempotent deliveries, history.
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { CoreEvent, Effect, Run } from '../../src/core/index.ts';
+import type { DispatchContext, Performer } from '../../src/engine/effects.ts';
+import { Engine, VERDICTS_KEPT } from '../../src/engine/engine.ts';
+import { LowdbStore } from '../../src/store/lowdb-store.ts';
+
+const S = { host: 'git', project: 'app', branch: 'main' };
+const merged = (ids: string[], at = 0, before = 'base'): CoreEvent => ({
+  type: 'merged',
+  at,
+  stream: S,
+  before,
+  after: `sha-${ids.at(-1)}`,
+  changes: ids.map((id, i) => ({ id, sha: `sha-${id}`, parent: i === 0 ? before : `sha-${ids[i - 1]}` })),
+});
+
+class RecordingPerformer implements Performer {
+  performed: { key: string; effect: Effect; outboxHadIt: boolean }[] = [];
+  failNext = 0;
+  done = new Set<string>();
+  constructor(private readonly store: LowdbStore) {}
+  async perform(entry: { key: string; effect: Effect }, ctx: DispatchContext): Promise<void> {
+    if (this.failNext > 0) {
+      this.failNext -= 1;
+      throw new Error('host is down');
+    }
+    const onDisk = await this.store.loadQueue(ctx.queue);
+    this.performed.push({ ...entry, outboxHadIt: !!onDisk?.outbox.some((e) => e.key === entry.key && e.attempted) });
+    this.done.add(entry.key);
+  }
+  async alreadyDone(entry: { key: string }): Promise<boolean> {
+    return this.done.has(entry.key);
+  }
+  resumed: Run[] = [];
+  async resume(run: Run): Promise<void> {
+    this.resumed.push(run);
+  }
+}
+
+async function setup() {
+  const dir = await mkdtemp(join(tmpdir(), 'ost-engine-'));
+  const store = new LowdbStore(dir);
+  const performer = new RecordingPerformer(store);
+  const engine = new Engine({ store, performer, settingsFor: () => ({ maxParallel: 1 }) });
+  return { dir, store, performer, engine };
+}
+
+describe('Engine', () => {
+  it('writes the new state and its effects to disk before performing any effect, then clears them', async () => {
+    const { store, performer, engine } = await setup();
+    await engine.submit('q', merged(['a', 'b']));
+    expect(performer.performed.map((p) => p.effect.type)).toEqual(['dispatch']);
+    expect(performer.performed.every((p) => p.outboxHadIt)).toBe(true);
+    const file = await store.loadQueue('q');
+    expect(file!.outbox).toEqual([]);
+    expect(file!.state.active).toEqual(['a', 'b']);
+  });
+
+  it('keeps an effect that failed in the outbox and performs it on recovery', async () => {
+    const { store, performer, engine } = await setup();
+    performer.failNext = 1;
+    await engine.submit('q', merged(['a']));
+    expect((await store.loadQueue('q'))!.outbox).toHaveLength(1);
+    const again = new Engine({ store, performer });
+    await again.recover();
+    const [runKey] = Object.keys((await store.loadQueue('q'))!.state.runs);
+    expect(performer.performed.map((p) => p.key)).toEqual([`dispatch:${runKey}`]);
+    expect((await store.loadQueue('q'))!.outbox).toEqual([]);
+  });
+
+  it('does not repeat an effect that took before a crash cut the bookkeeping short', async () => {
+    const { store, performer, engine } = await setup();
+    await engine.submit('q', merged(['a']));
+    const file = (await store.loadQueue('q'))!;
+    // pretend the process died after performing, before removing the entry
+    const key = performer.performed[0]!.key;
+    file.outbox.push({ id: 'x', key, effect: performer.performed[0]!.effect, attempted: true });
+    await store.saveQueue(file);
+    await new Engine({ store, performer }).recover();
+    expect(performer.performed.filter((p) => p.key === key)).toHaveLength(1);
+    expect((await store.loadQueue('q'))!.outbox).toEqual([]);
+  });
+
+  it('lets dispatchers pick up runs in flight on recovery', async () => {
+    const { store, performer, engine } = await setup();
+    await engine.submit('q', merged(['a']));
+    await new Engine({ store, performer }).recover();
+    expect(performer.resumed.map((r) => r.end)).toEqual(['a']);
+  });
+
+  it('applies a delivery once: a redelivery with the same id changes nothing', async () => {
+    const { store, engine } = await setup();
+    expect(await engine.submit('q', merged(['a']), { delivery: 'd1' })).toBe(true);
+    const before = JSON.stringify(await store.loadQueue('q'));
+    expect(await engine.submit('q', merged(['a', 'b'], 1), { delivery: 'd1' })).toBe(false);
+    expect(JSON.stringify(await store.loadQueue('q'))).toBe(before);
+  });
+
+  it('serialises events of one queue: concurrent submits all land', async () => {
+    const { store, engine } = await setup();
+    await Promise.all(Array.from({ length: 20 }, (_, i) => engine.submit('q', { type: 'merged', at: i, stream: S, changes: [{ id: `c${i}`, sha: `s${i}` }] })));
+    expect((await store.loadQueue('q'))!.state.seq).toBeGreaterThanOrEqual(20);
+    expect(Object.keys((await store.loadQueue('q'))!.state.changes)).toHaveLength(20);
+  });
+
+  it('moves verdicts beyond the kept number to the history file', async () => {
+    const { store, engine } = await setup();
+    const n = VERDICTS_KEPT + 30;
+    await engine.submit('q', { type: 'merged', at: 0, stream: S, changes: Array.from({ length: n }, (_, i) => ({ id: `d${i}`, sha: `x${i}`, skipReason: 'docs only' })) });
+    const file = (await store.loadQueue('q'))!;
+    expect(file.state.verdicts).toHaveLength(VERDICTS_KEPT);
+    expect(file.historyMoved).toBe(30);
+    const history = await store.readHistory('q', 100);
+    expect(history.map((v) => v.change)).toEqual(Array.from({ length: 30 }, (_, i) => `d${i}`));
+  });
+
+  it('keeps notices for the dashboard', async () => {
+    const { store, engine } = await setup();
+    await engine.submit('q', merged(['a']));
+    await engine.submit('q', { type: 'merged', at: 1, stream: S, before: 'sha-a', after: 'sha-z', forced: true, changes: [{ id: 'z', sha: 'sha-z' }] });
+    expect((await store.loadQueue('q'))!.notices.map((n) => n.code)).toContain('history-rewritten');
+  });
+});
