@@ -1,0 +1,87 @@
+// End to end: `ost-gate serve` as a child process, watching a local repository and running a command,
+// reaches the verdicts and shows them at /api/queues/:name. Also runs the demo in-process.
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { runDemo } from '../../src/demo.ts';
+
+const exec = promisify(execFile);
+const root = join(import.meta.dirname, '..', '..');
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+describe('ost-gate serve', () => {
+  it('watches a local repository, runs a command and names the culprit in the API', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ost-e2e-'));
+    const repo = join(dir, 'repo');
+    await mkdir(repo);
+    const git = async (...args: string[]) => (await exec('git', ['-C', repo, '-c', 'user.name=T', '-c', 'user.email=t@example.invalid', '-c', 'commit.gpgsign=false', ...args])).stdout.trim();
+    await git('init', '-q', '-b', 'master');
+    await writeFile(join(repo, '.ost-gate.yml'), 'ci:\n  provider: command:check\n  max_parallel: 3\nflaky:\n  confirm: 1\n  confidence: 0\n');
+    await writeFile(join(repo, 'value.txt'), 'ok\n');
+    await git('add', '-A');
+    await git('commit', '-qm', 'initial');
+    await writeFile(join(dir, 'check.sh'), `#!/bin/sh\nsha=$(echo "$OST_REFS" | sed 's/.*"app":"\\([0-9a-f]*\\)".*/\\1/')\ngit --git-dir "${repo}/.git" show "$sha:value.txt" | grep -qx ok\n`);
+    await writeFile(join(dir, 'server.yml'), `runners:\n  check:\n    command: [sh, ${join(dir, 'check.sh')}]\ngit:\n  - name: app\n    url: ${repo}\n    branch: master\n    interval: 100ms\ntick: 200ms\n`);
+    const port = await freePort();
+    const child = spawn(process.execPath, [join(root, 'bin', 'ost-gate.js'), 'serve'], {
+      env: { ...process.env, PORT: String(port), OST_DATA_DIR: join(dir, 'data'), OST_SERVER_CONFIG: join(dir, 'server.yml'), LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    const api = `http://127.0.0.1:${port}/api/queues/${encodeURIComponent('git:app@master')}`;
+    try {
+      for (let i = 0; i < 100; i++) {
+        const up = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
+        if (up) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await new Promise((r) => setTimeout(r, 300)); // the watcher records its starting tip
+      const shas: string[] = [];
+      for (let i = 1; i <= 6; i++) {
+        if (i === 4) await writeFile(join(repo, 'value.txt'), 'broken\n');
+        await writeFile(join(repo, `f${i}.txt`), `${i}\n`);
+        await git('add', '-A');
+        await git('commit', '-qm', `change ${i}`);
+        shas.push(await git('rev-parse', 'HEAD'));
+      }
+      let q: { changes: { id: string; state: string }[]; verdicts: { change: string; verdict: string; culprit?: string }[] } | null = null;
+      for (let i = 0; i < 150; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        const res = await fetch(api).catch(() => null);
+        if (!res?.ok) continue;
+        q = await res.json();
+        if (q!.changes.filter((c) => ['passed', 'culprit', 'blocked'].includes(c.state)).length === 6) break;
+      }
+      const state = Object.fromEntries(q!.changes.map((c) => [c.id.split('@')[1], c.state]));
+      expect(shas.map((s) => state[s]), output).toEqual(['passed', 'passed', 'passed', 'culprit', 'blocked', 'blocked']);
+      expect(q!.verdicts.find((v) => v.verdict === 'culprit')!.change).toBe(`git:app@${shas[3]}`);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
+  }, 40_000);
+});
+
+describe('ost-gate demo', () => {
+  it('ends with exit 0, naming the commit that broke the test', async () => {
+    const lines: string[] = [];
+    const code = await runDemo({ keep: false, port: 0, out: (l) => lines.push(l) });
+    expect(code, lines.join('\n')).toBe(0);
+    expect(lines.join('\n')).toMatch(/culprit: \w{8} change 13: refactor value handling \(the commit that broke value.txt\)/);
+  }, 60_000);
+});

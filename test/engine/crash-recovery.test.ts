@@ -1,0 +1,94 @@
+// Crash recovery: a server process is killed with SIGKILL at random points (at least 50 times over
+// different seeds) and started again each time. Its final verdicts must equal those of a run that was
+// never killed, no report may be made twice, and no queue file may ever be unreadable.
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { seeded } from '../../src/sim/random.ts';
+import { LowdbStore } from '../../src/store/lowdb-store.ts';
+
+const worker = join(import.meta.dirname, '..', 'fixtures', 'crash-worker.ts');
+const QUEUE = 'crash-test';
+
+interface Outcome {
+  code: number | null;
+  killed: boolean;
+}
+
+/** Starts the worker; kills it `killAfterMs` after it says READY (never, when null). */
+function start(dataDir: string, reports: string, killAfterMs: number | null): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', worker, dataDir, reports], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let killed = false;
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    child.stdout.on('data', (d: Buffer) => {
+      if (killAfterMs !== null && d.toString().includes('READY')) {
+        setTimeout(() => {
+          killed = child.kill('SIGKILL');
+        }, killAfterMs);
+      }
+    });
+    child.once('exit', (code) => {
+      if (!killed && code !== 0) process.stderr.write(err);
+      resolve({ code, killed: killed && code !== 0 });
+    });
+  });
+}
+
+async function verdicts(dataDir: string): Promise<Record<string, string>> {
+  const store = new LowdbStore(dataDir);
+  const file = (await store.loadQueue(QUEUE))!;
+  const all = [...(await store.readHistory(QUEUE, 10_000)), ...file.state.verdicts].filter((v) => !v.retracted);
+  return Object.fromEntries(all.map((v) => [v.change, `${v.verdict}${v.culprit && v.culprit !== v.change ? `<${v.culprit}` : ''}`]));
+}
+
+async function queueFilesParse(dataDir: string): Promise<void> {
+  const dir = join(dataDir, 'queues');
+  for (const f of await readdir(dir).catch(() => [] as string[])) {
+    if (!f.endsWith('.json') || f.startsWith('.')) continue;
+    const text = await readFile(join(dir, f), 'utf8');
+    expect(() => JSON.parse(text), `${f} after a kill`).not.toThrow();
+  }
+}
+
+describe('crash recovery', () => {
+  it('reaches the same verdicts after at least 50 SIGKILLs, with every report made exactly once', async () => {
+    const base = await mkdtemp(join(tmpdir(), 'ost-crash-'));
+    const reference = join(base, 'reference');
+    expect((await start(reference, join(base, 'reference.jsonl'), null)).code).toBe(0);
+    const expected = await verdicts(reference);
+    expect(Object.values(expected).filter((v) => v === 'culprit')).toHaveLength(1);
+    expect(expected['a7']).toBe('culprit');
+
+    let kills = 0;
+    for (let seed = 1; seed <= 10; seed++) {
+      const rng = seeded(seed);
+      const dataDir = join(base, `seed-${seed}`);
+      const reports = join(base, `seed-${seed}.jsonl`);
+      let finished = false;
+      let killsHere = 0;
+      for (let attempt = 0; attempt < 40 && !finished; attempt++) {
+        const killAt = killsHere < 6 ? Math.floor(rng.next() * 150) : null;
+        const outcome = await start(dataDir, reports, killAt);
+        if (outcome.killed) {
+          kills += 1;
+          killsHere += 1;
+        } else {
+          expect(outcome.code).toBe(0);
+          finished = true;
+        }
+        await queueFilesParse(dataDir);
+      }
+      expect(finished).toBe(true);
+      expect(await verdicts(dataDir), `seed ${seed}`).toEqual(expected);
+      const lines = (await readFile(reports, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { key: string });
+      const counts = new Map<string, number>();
+      for (const l of lines) counts.set(l.key, (counts.get(l.key) ?? 0) + 1);
+      expect([...counts.entries()].filter(([, n]) => n > 1), `reports made twice, seed ${seed}`).toEqual([]);
+    }
+    expect(kills).toBeGreaterThanOrEqual(50);
+  }, 240_000);
+});
