@@ -1,4 +1,5 @@
 // Tests of the command runner: the contract in its environment, exit codes, kept output, killing on time-out.
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,10 +21,16 @@ async function harness(command: string[]) {
   return { dir, d, ctx, events };
 }
 
+/** Running, not merely a zombie waiting to be reaped (an orphan's new parent may never reap it here). */
 const alive = (pid: number) => {
   try {
     process.kill(pid, 0);
-    return true;
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false;
   }
