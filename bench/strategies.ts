@@ -4,6 +4,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { SimMetrics } from '../src/sim/metrics.ts';
 import { simulate } from '../src/sim/simulate.ts';
 import { baselines, baselineStrategies, type SystemSetting } from './baselines.ts';
 import { renderChart } from './chart.ts';
@@ -43,20 +44,8 @@ const ours: SystemSetting[] = [
   { label: 'ost-gate bisect, no confirmation (unsafe)', strategy: 'bisect', runners: 'k', batch: 20, confirm: 0, batchInFlight: 0, confidence: 0, baseline: false },
 ];
 
-export interface Row {
-  scenario: string;
-  system: string;
-  baseline: boolean;
-  runs_per_change: number;
-  ttv_mean: number;
-  ttv_p90: number;
-  false_blame_rate: number;
-  blamed: number;
-  culprits_found: number;
-  missed_culprits: number;
-  masked_culprits: number;
-  unfinished: number;
-}
+/** One system in one scenario: the simulator's metrics over every seed. */
+export type Row = Omit<SimMetrics, 'changes' | 'runs' | 'verdicts'> & { scenario: string; system: string; baseline: boolean };
 
 function measure(s: Scenario, sys: SystemSetting): Row {
   let rpc = 0;

@@ -156,10 +156,8 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
       const finished = everyone.every((id) => live.has(id));
       if (finished && reverted && revertSha) {
         const culprit = [...live.values()].find((v) => v.verdict === 'culprit');
-        const runs = Object.keys(file.state.runs).length;
         out(`\nevery change has its verdict after ${((Date.now() - started) / 1000).toFixed(1)} s; ${file.state.stats.runsFinished} runs finished, ${file.state.stats.flakes} flaky failure(s) recognised`);
         out(`culprit: ${culprit ? name(culprit.change) : 'none'}${culprit && culprit.change.endsWith(culpritSha ?? '-') ? ' (the commit that broke value.txt)' : ''}`);
-        void runs;
         if (!culprit || !culprit.change.endsWith(culpritSha ?? '-')) {
           out('the culprit named is not the commit that broke the test');
           return 1;

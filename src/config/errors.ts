@@ -1,4 +1,5 @@
 // Readable config errors: each names the key, the value given and what is allowed.
+import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 
 export class ConfigError extends Error {
@@ -35,4 +36,13 @@ export function describeIssues(error: z.ZodError, input: unknown): string[] {
     }
     return `${path || '(top level)'}: got ${show(valueAt(input, issue.path))}; ${issue.message}`;
   });
+}
+
+/** Parses YAML, turning a syntax error into a ConfigError that names the source. */
+export function parseYamlConfig(text: string, source: string): unknown {
+  try {
+    return parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(source, [`not valid YAML: ${(err as Error).message.split('\n')[0]}`]);
+  }
 }

@@ -1,9 +1,8 @@
 // The repo config (`.github/ost-gate.yml`, `.ost-gate.yml`): schema, defaults, and the mapping to queue settings.
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { QueueSettings } from '../core/index.ts';
 import { duration } from './duration.ts';
-import { ConfigError, describeIssues } from './errors.ts';
+import { ConfigError, describeIssues, parseYamlConfig } from './errors.ts';
 
 const verdictKinds = ['passed', 'culprit', 'blocked', 'fixed', 'skipped', 'rejected', 'error'] as const;
 const queueName = z.string().min(1).max(100).regex(/^[A-Za-z0-9][A-Za-z0-9._/@:-]*$/, 'a queue name is letters, digits and . _ / @ : - and starts with a letter or digit');
@@ -78,13 +77,7 @@ export function validateRepoConfig(input: unknown, source = 'repo config'): Repo
 
 /** Parses YAML text and validates it. */
 export function parseRepoConfig(text: string, source = '.ost-gate.yml'): RepoConfig {
-  let input: unknown;
-  try {
-    input = parseYaml(text);
-  } catch (err) {
-    throw new ConfigError(source, [`not valid YAML: ${(err as Error).message.split('\n')[0]}`]);
-  }
-  return validateRepoConfig(input, source);
+  return validateRepoConfig(parseYamlConfig(text, source), source);
 }
 
 /** The numeric settings the core needs. */

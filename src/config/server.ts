@@ -1,10 +1,9 @@
 // The server config (OST_SERVER_CONFIG, YAML): local command runners, webhook runners and git repos to watch.
 // Commands live here, never in a repo config: whoever can merge to a repo must not run code on the bot's host.
 import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { duration } from './duration.ts';
-import { ConfigError, describeIssues } from './errors.ts';
+import { ConfigError, describeIssues, parseYamlConfig } from './errors.ts';
 
 const name = z.string().regex(/^[A-Za-z0-9._-]+$/, 'a name is letters, digits, . _ and -');
 
@@ -58,11 +57,5 @@ export async function loadServerConfig(path: string | undefined): Promise<Server
   } catch (err) {
     throw new ConfigError(`OST_SERVER_CONFIG ${path}`, [`cannot read it: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`]);
   }
-  let input: unknown;
-  try {
-    input = parseYaml(text);
-  } catch (err) {
-    throw new ConfigError(path, [`not valid YAML: ${(err as Error).message.split('\n')[0]}`]);
-  }
-  return validateServerConfig(input, path);
+  return validateServerConfig(parseYamlConfig(text, path), path);
 }

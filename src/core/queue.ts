@@ -542,18 +542,17 @@ export class ChangeQueue {
 
   private createRunAt(view: LineView, pos: number, kind: RunKind, at: number): Run {
     const changes = view.changes.slice(0, pos + 1);
-    return this.createRun(view.line, changes.at(-1)!, kind, at, 1, changes, this.refsFor(view.line, changes));
+    return this.createRun(view.line, changes.at(-1)!, kind, at, 1, changes, this.refsFor(changes));
   }
 
   /** project -> sha for a prefix: every stream at its good sha, moved up by the prefix's changes. */
-  private refsFor(line: string, changes: string[]): Record<string, string> {
+  private refsFor(changes: string[]): Record<string, string> {
     const refs: Record<string, string> = {};
     for (const s of Object.values(this.state.streams)) if (s.good) refs[s.project] = s.good;
     for (const id of changes) {
       const c = this.state.changes[id]!;
       refs[c.project] = c.sha;
     }
-    void line;
     return refs;
   }
 
