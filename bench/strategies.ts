@@ -71,6 +71,7 @@ function measure(s: Scenario, sys: SystemSetting): Row {
       ...(sys.confidence !== undefined ? { confidence: sys.confidence } : {}),
       ...(sys.speculate !== undefined ? { speculate: sys.speculate } : {}),
       ...(sys.searchWidth !== undefined ? { searchWidth: sys.searchWidth } : {}),
+      ...(sys.awaitRevert !== undefined ? { awaitRevert: sys.awaitRevert } : {}),
       seed,
       strategies: baselineStrategies,
     });

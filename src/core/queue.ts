@@ -191,8 +191,9 @@ export class ChangeQueue {
           if (unmet === null) {
             stream.pending.shift();
             head.state = 'queued';
-            if (stream.broken) stream.broken.line.push(head.id);
-            else this.state.active.push(head.id);
+            if (!stream.broken) this.state.active.push(head.id);
+            else if (this.blockAtOnce(stream, head)) this.verdict(head.id, 'blocked', at, { culprit: stream.broken.culprit, reason: `contains ${stream.broken.culprit} and does not revert it` });
+            else stream.broken.line.push(head.id);
             moved = true;
             continue;
           }
@@ -211,6 +212,27 @@ export class ChangeQueue {
         }
       }
     }
+  }
+
+  /**
+   * True when `change` reverts the culprit of its broken stream, or a change blocked by it (a culprit
+   * masked by the first one is reverted the same way).
+   */
+  private revertsCulprit(stream: StreamState, change: ChangeRecord): boolean {
+    const culprit = stream.broken?.culprit;
+    if (!culprit || !change.reverts?.length) return false;
+    const broken = (c: ChangeRecord | undefined) => !!c && c.stream === stream.id && (c.id === culprit || c.culprit === culprit);
+    return change.reverts.some((r) => broken(own(this.state.changes, r)) || Object.values(this.state.changes).some((c) => c.sha === r && broken(c)));
+  }
+
+  /**
+   * With `awaitRevert`, a change joining a broken stream is blocked at once when it does not revert
+   * the culprit and no untested revert is ahead of it: it contains the culprit and nothing undoes it.
+   */
+  private blockAtOnce(stream: StreamState, change: ChangeRecord): boolean {
+    if (!this.state.settings.awaitRevert || !stream.broken) return false;
+    if (this.revertsCulprit(stream, change)) return false;
+    return !stream.broken.line.some((id) => this.revertsCulprit(stream, this.state.changes[id]!));
   }
 
   // ---------------------------------------------------------------- results
@@ -249,11 +271,30 @@ export class ChangeQueue {
     run.state = status === 'success' ? 'passed' : 'failed';
     this.state.stats.runsFinished += 1;
     if (run.state === 'failed') this.state.stats.runsFailed += 1;
-    if (run.line === MAIN) {
+    if (run.kind === 'check') {
+      this.finishCheck(run, at);
+    } else if (run.line === MAIN) {
       if (run.state === 'passed') this.passMain(run, at);
       else this.supersedeAbove(MAIN, run.end, at, `prefix up to ${run.end} failed`, this.speculating());
     } else if (run.state === 'failed') this.failFixLine(run, at);
     else this.supersedeAbove(run.line, run.end, at, `prefix up to ${run.end} passed`);
+  }
+
+  /**
+   * The periodic check of a broken stream's tip: a pass means the stream was fixed by a change that
+   * did not revert the culprit (already blocked); the stream is whole again from that tip.
+   */
+  private finishCheck(run: Run, at: number): void {
+    const stream = own(this.state.streams, run.line);
+    if (!stream?.broken || run.state !== 'passed') return;
+    const culprit = stream.broken.culprit;
+    this.supersedeLine(stream.id, at, `${stream.id} passes again`);
+    stream.good = run.refs[stream.project] ?? stream.good;
+    stream.goodRun = run.key;
+    const rest = stream.broken.line;
+    stream.broken = null;
+    this.state.active.push(...rest);
+    this.notice('info', 'stream-fixed', `${stream.id} passes again at ${short(stream.good)}: a change that does not revert ${culprit} fixed it`, culprit);
   }
 
   /** A passing main-line prefix: its changes pass, the good base moves up, and failures below it were flakes. */
@@ -289,9 +330,16 @@ export class ChangeQueue {
     }
     const covered = view.changes.slice(0, end + 1);
     const culprit = stream.broken.culprit;
-    const culpritSha = own(this.state.changes, culprit)?.sha;
-    const revert = covered.find((id) => (own(this.state.changes, id)?.reverts ?? []).some((r) => r === culprit || r === culpritSha));
-    if (revert) {
+    const revert = covered.find((id) => this.revertsCulprit(stream, this.state.changes[id]!));
+    if (revert && revert !== run.end) {
+      // The revert may well have fixed the stream and a later change broken it again: test the revert alone.
+      const tested = liveRuns(this.state, run.line).some((r) => r.end === revert && (isInFlight(r) || r.state === 'failed'));
+      if (!tested) {
+        this.createRunAt(view, view.changes.indexOf(revert), 'probe', at);
+        this.log('info', `run ${run.key} failed after ${revert}, which reverts the culprit ${culprit}; testing the revert alone`);
+        return;
+      }
+    } else if (revert) {
       // A revert of the culprit that fails is more likely a flake than a second breakage: confirm first.
       const failures = liveRuns(this.state, run.line).filter((r) => r.state === 'failed' && r.end === run.end).length;
       if (failures < 1 + Math.max(1, this.state.settings.confirm)) {
@@ -501,6 +549,10 @@ export class ChangeQueue {
       if (positions.length === 0 && main.inFlightRuns.length === 0) positions = bisect.plan(sv);
       free -= this.dispatchAt(main, positions, at);
     }
+    for (const stream of Object.values(this.state.streams)) {
+      if (free <= 0) break;
+      if (this.dispatchCheck(stream, at)) free -= 1;
+    }
     const broken = Object.values(this.state.streams)
       .filter((s) => s.broken && s.broken.line.length > 0)
       .sort((a, b) => a.broken!.since - b.broken!.since);
@@ -514,6 +566,22 @@ export class ChangeQueue {
       } else free -= this.dispatchBatches(view, free, at);
     }
     if ((!searching || this.speculating()) && free > 0) this.dispatchBatches(viewLine(this.state, MAIN), free, at);
+  }
+
+  /**
+   * With `awaitRevert`, checks the tip of a broken stream with nothing left to test once every
+   * `recheckMs`, in case it was fixed without a revert. Returns whether a run went out.
+   */
+  private dispatchCheck(stream: StreamState, at: number): boolean {
+    const broken = stream.broken;
+    if (!broken || !this.state.settings.awaitRevert || broken.line.length > 0 || !stream.tip) return false;
+    if (at - (broken.checkedAt ?? broken.since) < this.state.settings.recheckMs) return false;
+    if (Object.values(this.state.runs).some((r) => r.kind === 'check' && r.line === stream.id && isInFlight(r))) return false;
+    broken.checkedAt = at;
+    const refs = this.refsFor([]);
+    refs[stream.project] = stream.tip;
+    this.createRun(stream.id, stream.tip, 'check', at, 1, [], refs);
+    return true;
   }
 
   /** Dispatches runs over the untested tail of a line, each up to `batchMaxSize` changes. Returns how many. */

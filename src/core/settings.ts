@@ -11,6 +11,8 @@ export const defaultSettings: Readonly<QueueSettings> = Object.freeze({
   batchMaxInFlight: 0,
   speculate: true,
   searchWidth: 0,
+  awaitRevert: true,
+  recheckMs: 2 * HOUR,
   confirm: 1,
   strategy: 'bisect',
   confidence: 0.999,

@@ -74,7 +74,7 @@ export interface VerdictRecord {
 }
 
 export type RunState = 'dispatched' | 'running' | 'passed' | 'failed' | 'error' | 'timed-out' | 'cancelled';
-export type RunKind = 'batch' | 'probe' | 'confirm' | 'retry';
+export type RunKind = 'batch' | 'probe' | 'confirm' | 'retry' | 'check';
 
 /** One system-test run over a prefix of a line. */
 export interface Run {
@@ -107,6 +107,8 @@ export interface BrokenStream {
   since: number;
   /** Changes of this stream held behind the culprit, oldest first, still without a verdict. */
   line: string[];
+  /** When the stream's tip was last checked while no revert was waiting (see `awaitRevert`). */
+  checkedAt?: number;
 }
 
 /** A push that arrived before the history it builds on. */
@@ -147,6 +149,13 @@ export interface QueueSettings {
   batchMaxSize: number;
   /** How many runs over new, untested changes may be in flight at once; 0: as many as `maxParallel` allows. */
   batchMaxInFlight: number;
+  /**
+   * In a broken stream, block a new change at once unless it reverts the culprit (or follows a
+   * revert still untested), instead of testing every new tip; the tip is still checked every
+   * `recheckMs` in case the stream was fixed without a revert.
+   */
+  awaitRevert: boolean;
+  recheckMs: number;
   /** Probes at once while searching for a culprit; 0: as many as runners allow (k-ary search). */
   searchWidth: number;
   /** Keep testing new changes while a failure is searched: a later passing prefix clears a flake at once. */

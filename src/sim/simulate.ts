@@ -1,5 +1,5 @@
 // `ost-gate simulate`: the real core against a simulated CI on a random or recorded change stream.
-import { emptyQueue, step, type Effect, type QueueSettings, type QueueState, type Strategy } from '../core/index.ts';
+import { emptyQueue, step, type DispatchSpec, type Effect, type QueueSettings, type QueueState, type Strategy } from '../core/index.ts';
 import { computeMetrics, type SimMetrics, type SimTruth } from './metrics.ts';
 import { seeded } from './random.ts';
 import type { TraceEntry } from './trace.ts';
@@ -24,12 +24,18 @@ export interface SimOptions {
   speculate?: boolean;
   /** Probes at once while searching (0: as runners allow). */
   searchWidth?: number;
+  /** Block changes of a broken stream at once unless they revert the culprit (default true). */
+  awaitRevert?: boolean;
+  /** With awaitRevert: how often, in T, a broken stream's tip is checked anyway (default 2). */
+  recheck?: number;
   fixDelay?: number;
   fixDelayMissed?: number;
   trace?: TraceEntry[];
   verdicts?: boolean;
   /** Strategies beyond the built-in ones, by name (the benchmark's baselines). */
   strategies?: Record<string, Strategy>;
+  /** Called for every run dispatched, for analyses of where runs go. */
+  onDispatch?: (run: DispatchSpec) => void;
 }
 
 interface Pending {
@@ -58,6 +64,8 @@ export function simulate(opts: SimOptions): SimMetrics {
     batchMaxInFlight: opts.batchInFlight ?? 0,
     speculate: opts.speculate ?? true,
     searchWidth: opts.searchWidth ?? 0,
+    awaitRevert: opts.awaitRevert ?? true,
+    recheckMs: (opts.recheck ?? 2) * T,
     strategy: opts.strategy,
     timeoutMs: 1000 * T,
     retries: 0,
@@ -114,6 +122,7 @@ export function simulate(opts: SimOptions): SimMetrics {
     for (const e of effects) {
       if (e.type === 'dispatch') {
         runs += 1;
+        opts.onDispatch?.(e.run);
         const fails = trulyFails(e.run.end) || flakeRng.next() < opts.flakeRate;
         schedule({ t: now + 1, kind: 'finish', id: e.run.end, key: e.run.key, status: fails ? 'failure' : 'success' });
       } else if (e.type === 'cancel') {

@@ -1,6 +1,6 @@
 // Scenario tests of batching, bisection, confirmation and flakes in the core.
 import { describe, expect, it } from 'vitest';
-import { Harness } from '../helpers/harness.ts';
+import { Harness, HOUR } from '../helpers/harness.ts';
 
 const ids = (n: number, prefix = 'c') => Array.from({ length: n }, (_, i) => `${prefix}${i + 1}`);
 
@@ -126,7 +126,7 @@ describe('bisection', () => {
 
 describe('broken streams', () => {
   it('blocks later changes, re-tests the tip as changes arrive, and names the first passing change fixed', () => {
-    const h = new Harness({ maxParallel: 1, confirm: 0, confidence: 0 });
+    const h = new Harness({ maxParallel: 1, confirm: 0, confidence: 0, awaitRevert: false });
     h.merge(['c1', 'c2']);
     let fails = h.brokenBy({ c1: null });
     h.round(fails); // c2 fails
@@ -149,7 +149,7 @@ describe('broken streams', () => {
   });
 
   it('finds the fix among several new changes with a search for the first passing prefix', () => {
-    const h = new Harness({ maxParallel: 2, confirm: 0, confidence: 0 });
+    const h = new Harness({ maxParallel: 2, confirm: 0, confidence: 0, awaitRevert: false });
     h.merge(['bad']);
     h.round(() => true);
     expect(h.verdictOf('bad')).toBe('culprit');
@@ -161,5 +161,62 @@ describe('broken streams', () => {
     expect(h.verdicts().get('x2')).toMatchObject({ verdict: 'blocked', culprit: 'bad' });
     expect(h.verdictOf('x4')).toBe('passed');
     expect(h.verdictOf('x5')).toBe('passed');
+  });
+
+  it('with awaitRevert, blocks a change that does not revert the culprit at once, without a run', () => {
+    const h = new Harness({ maxParallel: 2, confirm: 0, confidence: 0 });
+    h.merge(['bad']);
+    h.round(() => true);
+    const runs = h.dispatched().length;
+    h.merge(['x1', 'x2']);
+    expect(h.verdicts().get('x1')).toMatchObject({ verdict: 'blocked', culprit: 'bad', reason: expect.stringContaining('does not revert') });
+    expect(h.verdictOf('x2')).toBe('blocked');
+    expect(h.dispatched()).toHaveLength(runs);
+  });
+
+  it('with awaitRevert, tests a revert of the culprit and the changes after it, and names the revert fixed', () => {
+    const h = new Harness({ maxParallel: 2, confirm: 0, confidence: 0 });
+    h.merge(['bad']);
+    h.round(() => true);
+    h.merge(['x1', 'revert', 'x3'], undefined, { revert: { reverts: ['bad'] } });
+    expect(h.verdictOf('x1')).toBe('blocked');
+    expect(h.state.streams['git:app@main']!.broken!.line).toEqual(['revert', 'x3']);
+    const fails = h.brokenBy({ bad: 'revert' });
+    for (let i = 0; i < 5 && h.inFlight().length > 0; i++) h.round(fails);
+    expect(h.verdicts().get('revert')).toMatchObject({ verdict: 'fixed', culprit: 'bad' });
+    expect(h.verdictOf('x3')).toBe('passed');
+    expect(h.state.streams['git:app@main']!.broken).toBeNull();
+  });
+
+  it('with awaitRevert, re-runs a failing revert before blocking it', () => {
+    const h = new Harness({ maxParallel: 1, confirm: 1, confidence: 0 });
+    h.merge(['bad']);
+    h.round(() => true);
+    h.round(() => true);
+    expect(h.verdictOf('bad')).toBe('culprit');
+    h.merge(['revert'], undefined, { revert: { reverts: ['bad'] } });
+    h.round(() => true); // a flaky failure of the revert
+    expect(h.verdictOf('revert')).toBeUndefined();
+    expect(h.inFlight().map((r) => r.end)).toEqual(['revert']);
+    h.round(() => false);
+    expect(h.verdictOf('revert')).toBe('fixed');
+  });
+
+  it('with awaitRevert, checks the tip every recheckMs and un-breaks a stream fixed without a revert', () => {
+    const h = new Harness({ maxParallel: 1, confirm: 0, confidence: 0, recheckMs: 2 * HOUR });
+    h.merge(['bad']);
+    h.round(() => true);
+    h.merge(['forward-fix']);
+    expect(h.verdictOf('forward-fix')).toBe('blocked');
+    h.now += 2 * HOUR;
+    h.send({ type: 'tick', at: h.now });
+    const [check] = h.inFlight();
+    expect(check).toMatchObject({ kind: 'check', refs: { app: 'sha-forward-fix' } });
+    h.round(() => false);
+    expect(h.state.streams['git:app@main']!.broken).toBeNull();
+    expect(h.ofType('notice').find((n) => n.code === 'stream-fixed')!.message).toMatch(/does not revert bad/);
+    h.merge(['next']);
+    h.round(() => false);
+    expect(h.verdictOf('next')).toBe('passed');
   });
 });
