@@ -10,7 +10,8 @@ export interface ChartPoint {
 }
 
 export async function renderChart(points: ChartPoint[], floor: number): Promise<string> {
-  const data = points.map((p) => ({ ...p, kind: p.baseline ? 'baseline' : 'ost-gate' }));
+  // labels stop at the first colon: "ost-gate frugal: bisect, ..." is shown as "ost-gate frugal"
+  const data = points.map((p) => ({ ...p, label: p.system.split(':')[0], kind: p.baseline ? 'baseline' : 'ost-gate' }));
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: { text: 'Reference point: p = 0.03, f = 0.05, k = 4, 1.5 changes per T', subtitle: `lower left is better; the floor is ${floor.toFixed(3)} runs per change` },
@@ -28,13 +29,23 @@ export async function renderChart(points: ChartPoint[], floor: number): Promise<
           shape: { field: 'kind', type: 'nominal', title: null, scale: { domain: ['ost-gate', 'baseline'], range: ['circle', 'square'] } },
         },
       },
+      // ost-gate labels above their points, baseline labels below, so that neighbours do not overlap
       {
-        data: { values: data },
-        mark: { type: 'text', align: 'left', dx: 8, dy: -6, fontSize: 10 },
+        data: { values: data.filter((d) => !d.baseline) },
+        mark: { type: 'text', align: 'left', dx: 8, dy: -7, fontSize: 10 },
         encoding: {
           x: { field: 'runs_per_change', type: 'quantitative' },
           y: { field: 'ttv_p90', type: 'quantitative' },
-          text: { field: 'system', type: 'nominal' },
+          text: { field: 'label', type: 'nominal' },
+        },
+      },
+      {
+        data: { values: data.filter((d) => d.baseline) },
+        mark: { type: 'text', align: 'left', dx: 8, dy: 12, fontSize: 10, fontStyle: 'italic' },
+        encoding: {
+          x: { field: 'runs_per_change', type: 'quantitative' },
+          y: { field: 'ttv_p90', type: 'quantitative' },
+          text: { field: 'label', type: 'nominal' },
         },
       },
       {

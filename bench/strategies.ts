@@ -38,9 +38,9 @@ const ours: SystemSetting[] = [
   { label: 'ost-gate bisect (default)', strategy: 'bisect', runners: 'k', batch: 20, confirm: 1, batchInFlight: 0, baseline: false },
   { label: 'ost-gate bayes', strategy: 'bayes', runners: 'k', batch: 20, confirm: 1, batchInFlight: 0, baseline: false },
   { label: 'ost-gate bisect, one new batch at a time', strategy: 'bisect', runners: 'k', batch: 20, confirm: 1, batchInFlight: 1, baseline: false },
-  { label: 'ost-gate bayes, one new batch at a time, 2 probes, confidence 0.99', strategy: 'bayes', runners: 'k', batch: 1000, confirm: 0, batchInFlight: 1, searchWidth: 2, confidence: 0.99, speculate: false, baseline: false },
-  { label: 'ost-gate bisect, 1 runner, confidence 0.99', strategy: 'bisect', runners: 1, batch: 1000, confirm: 1, batchInFlight: 1, confidence: 0.99, baseline: false },
-  { label: 'ost-gate bayes, 1 runner, confidence 0.9', strategy: 'bayes', runners: 1, batch: 1000, confirm: 0, batchInFlight: 1, confidence: 0.9, speculate: false, baseline: false },
+  { label: 'ost-gate quick: bisect, confirm 0, confidence 0.9', strategy: 'bisect', runners: 'k', batch: 20, confirm: 0, batchInFlight: 0, confidence: 0.9, baseline: false },
+  { label: 'ost-gate frugal: bisect, one batch at a time, 2 probes, confidence 0.95, no speculation', strategy: 'bisect', runners: 'k', batch: 1000, confirm: 0, batchInFlight: 1, searchWidth: 2, confidence: 0.95, speculate: false, baseline: false },
+  { label: 'ost-gate balanced: bayes, one batch at a time, 1 probe, confidence 0.95', strategy: 'bayes', runners: 'k', batch: 1000, confirm: 0, batchInFlight: 1, searchWidth: 1, confidence: 0.95, baseline: false },
   { label: 'ost-gate bisect, no confirmation (unsafe)', strategy: 'bisect', runners: 'k', batch: 20, confirm: 0, batchInFlight: 0, confidence: 0, baseline: false },
 ];
 
@@ -149,7 +149,10 @@ Runs per change, mean and p90 are means over seeds; false blame rate is innocent
 blames, pooled over seeds; culprits found, missed, masked and unfinished are totals over seeds.
 
 The baselines are written from their published descriptions as strategies of the same simulated
-queue (bench/baselines.ts), so they share its handling of broken streams after a blame:
+queue (bench/baselines.ts). After a blame they re-test the broken stream's tip as each change
+arrives; ost-gate's settings instead block a change of a broken stream at once unless it reverts
+the culprit (the simulator's fixes are reverts), and check the tip every 2 T in case of a fix that
+is not a revert (\`broken.await_revert\`, the default).
 - *every change alone*: one run per change as soon as a runner is free; a failing change whose
   predecessor passed is blamed at once (Zuul's and GitHub's merge queue's cost per change);
 - *original oVirt change queue*: one run at a time, halving, the failing half deduced, no flake handling;

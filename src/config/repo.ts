@@ -44,6 +44,10 @@ export const repoConfigSchema = z
       .strict()
       .default({ confirm: 1, confidence: 0.999 }),
     strategy: z.enum(['bisect', 'bayes']).default('bisect'),
+    broken: z
+      .object({ await_revert: z.boolean().default(true), recheck: duration.default(2 * 3_600_000) })
+      .strict()
+      .default({ await_revert: true, recheck: 2 * 3_600_000 }),
     dependencies: z.object({ timeout: duration.default(24 * 3_600_000) }).strict().default({ timeout: 24 * 3_600_000 }),
     report: z
       .object({
@@ -94,5 +98,7 @@ export function toQueueSettings(cfg: RepoConfig): Partial<QueueSettings> {
     confidence: cfg.flaky.confidence,
     strategy: cfg.strategy,
     dependencyTimeoutMs: cfg.dependencies.timeout,
+    awaitRevert: cfg.broken.await_revert,
+    recheckMs: cfg.broken.recheck,
   };
 }

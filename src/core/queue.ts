@@ -330,7 +330,7 @@ export class ChangeQueue {
     }
     const covered = view.changes.slice(0, end + 1);
     const culprit = stream.broken.culprit;
-    const revert = covered.find((id) => this.revertsCulprit(stream, this.state.changes[id]!));
+    const revert = this.state.settings.awaitRevert ? covered.find((id) => this.revertsCulprit(stream, this.state.changes[id]!)) : undefined;
     if (revert && revert !== run.end) {
       // The revert may well have fixed the stream and a later change broken it again: test the revert alone.
       const tested = liveRuns(this.state, run.line).some((r) => r.end === revert && (isInFlight(r) || r.state === 'failed'));

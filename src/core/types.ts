@@ -150,9 +150,10 @@ export interface QueueSettings {
   /** How many runs over new, untested changes may be in flight at once; 0: as many as `maxParallel` allows. */
   batchMaxInFlight: number;
   /**
-   * In a broken stream, block a new change at once unless it reverts the culprit (or follows a
-   * revert still untested), instead of testing every new tip; the tip is still checked every
-   * `recheckMs` in case the stream was fixed without a revert.
+   * Revert-aware broken streams: block a new change at once unless it reverts the culprit (or
+   * follows a revert still untested), instead of testing every new tip; test a failing revert alone,
+   * and again, before blocking it; and check the tip every `recheckMs` in case the stream was fixed
+   * without a revert.
    */
   awaitRevert: boolean;
   recheckMs: number;

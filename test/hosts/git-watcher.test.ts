@@ -106,3 +106,24 @@ describe('git host', () => {
     expect(await store.listQueues()).toEqual([]);
   });
 });
+
+describe('git notes', () => {
+  it('writes a verdict as a note under refs/notes/ost-gate, pushes it, and knows it did', async () => {
+    const { commit, store, engine, repo } = await setup();
+    const { GitReporter } = await import('../../src/hosts/git/reporter.ts');
+    const dir = join(repo, '..', 'data');
+    const watcher = new GitWatcher({ name: 'app', url: repo, branch: 'master', interval: 60_000, notes: true }, engine, dir);
+    await watcher.pollOnce();
+    const a = await commit('a.txt', 'add a');
+    await watcher.pollOnce();
+    const file = (await store.loadQueue(QUEUE))!;
+    const change = file.state.changes[`git:app@${a}`]!;
+    const reporter = new GitReporter([watcher]);
+    const key = `report:${QUEUE}:${change.id}:culprit`;
+    expect(await reporter.wasReported(key, change)).toBe(false);
+    await reporter.report(QUEUE, change, { change: change.id, verdict: 'culprit', confidence: 0.9995, at: 1 }, key, file);
+    expect(await reporter.wasReported(key, change)).toBe(true);
+    const note = (await exec('git', ['-C', repo, 'notes', '--ref=ost-gate', 'show', a])).stdout;
+    expect(note).toContain(`ost-gate: culprit confidence 0.9995 in queue ${QUEUE}`);
+  });
+});
