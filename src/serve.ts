@@ -8,6 +8,8 @@ import type { Dispatcher, Reporter } from './engine/effects.ts';
 import { Engine } from './engine/engine.ts';
 import { RoutingPerformer } from './engine/performer.ts';
 import { GitReporter } from './hosts/git/reporter.ts';
+import { createGithubHost } from './hosts/github/probot.ts';
+import type { Mount } from './web/server.ts';
 import { GitWatcher } from './hosts/git/watcher.ts';
 import type { Logger } from './log.ts';
 import { LowdbStore } from './store/lowdb-store.ts';
@@ -48,6 +50,13 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const performer = new RoutingPerformer({ dispatchers, reporters, log });
   const engine = new Engine({ store, performer, log });
   for (const repo of config.git) watchers.push(new GitWatcher(repo, engine, dataDir, log));
+  const mounts: Mount[] = [];
+  if (env.APP_ID) {
+    const github = await createGithubHost(env, { engine, log, publicUrl: env.OST_PUBLIC_URL });
+    dispatchers['github-actions'] = github.dispatcher;
+    reporters.github = github.reporter;
+    mounts.push(github.mount);
+  }
 
   const components: Record<string, string> = {};
   const say = (component: string, status: string, message: string) => {
@@ -55,14 +64,14 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     log.info({ component, status }, message);
   };
   say('store', 'ok', `data directory ${dataDir} (one JSON file per queue under queues/)`);
-  say('github', env.APP_ID ? 'pending' : 'off', env.APP_ID ? 'GitHub App configured (APP_ID set)' : 'GitHub: not configured; set APP_ID, PRIVATE_KEY (or PRIVATE_KEY_PATH) and WEBHOOK_SECRET to receive webhooks at /api/github/webhooks');
+  say('github', env.APP_ID ? 'ok' : 'off', env.APP_ID ? `GitHub App ${env.APP_ID}: webhooks at /api/github/webhooks${env.GHE_HOST ? `, API at ${env.GHE_PROTOCOL ?? 'https'}://${env.GHE_HOST}/api/v3` : ''}` : 'GitHub: not configured; set APP_ID, PRIVATE_KEY (or PRIVATE_KEY_PATH) and WEBHOOK_SECRET to receive webhooks at /api/github/webhooks');
   say('gerrit', env.GERRIT_URL ? 'pending' : 'off', env.GERRIT_URL ? `Gerrit at ${env.GERRIT_URL}` : 'Gerrit: not configured; set GERRIT_URL, GERRIT_USERNAME, GERRIT_PASSWORD and GERRIT_EVENTS_TOKEN');
   say('callback', env.OST_CALLBACK_SECRET ? 'ok' : 'off', env.OST_CALLBACK_SECRET ? 'CI callback enabled at /api/ci/callback (signed with OST_CALLBACK_SECRET)' : 'CI callback disabled; set OST_CALLBACK_SECRET to accept results at /api/ci/callback');
   say('runners', Object.keys(dispatchers).length ? 'ok' : 'off', Object.keys(dispatchers).length ? `CI runners: ${Object.keys(dispatchers).join(', ')}` : 'no command runners; declare them under runners: in OST_SERVER_CONFIG');
   say('git', config.git.length ? 'ok' : 'off', config.git.length ? `watching ${config.git.map((g) => `${g.name} (${g.url} ${g.branch})`).join(', ')}` : 'no git repos watched; list them under git: in OST_SERVER_CONFIG');
 
   await engine.recover();
-  const server = createHttpServer({ engine, log, callbackSecret: env.OST_CALLBACK_SECRET, components });
+  const server = createHttpServer({ engine, log, callbackSecret: env.OST_CALLBACK_SECRET, components, mounts });
   await new Promise<void>((ok, fail) => {
     server.once('error', fail);
     server.listen(opts.port ?? Number(env.PORT ?? 3000), opts.host ?? env.HOST ?? '127.0.0.1', () => ok());

@@ -27,7 +27,8 @@ export interface Dispatcher {
 
 /** Posts verdicts and command replies where people see them. */
 export interface Reporter {
-  report(queue: string, change: ChangeRecord | undefined, verdict: VerdictRecord, key: string, file: QueueFile): Promise<void>;
+  /** `notify`: whether the verdict is one of `report.notify` (comment on it) or only recorded (check run, log). */
+  report(queue: string, change: ChangeRecord | undefined, verdict: VerdictRecord, key: string, file: QueueFile, notify: boolean): Promise<void>;
   reply?(queue: string, to: unknown, message: string, ok: boolean): Promise<void>;
   /** Whether the report with this key was already posted (for example, a comment with its marker exists). */
   wasReported?(key: string, change: ChangeRecord | undefined): Promise<boolean>;

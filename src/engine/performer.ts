@@ -58,8 +58,8 @@ export class RoutingPerformer implements Performer {
         const notify = ctx.file.notify;
         const change = ctx.file.state.changes[e.change];
         this.log.info({ queue: ctx.queue, change: e.change, verdict: e.verdict.verdict, culprit: e.verdict.culprit }, `verdict ${e.verdict.verdict} for ${e.change}`);
-        if (notify && !notify.includes(e.verdict.verdict)) return;
-        await this.reporter(ctx, e.change)?.report(ctx.queue, change, e.verdict, entry.key, ctx.file);
+        // reporters post comments only for `report.notify` verdicts, but keep check runs and logs for all
+        await this.reporter(ctx, e.change)?.report(ctx.queue, change, e.verdict, entry.key, ctx.file, !notify || notify.includes(e.verdict.verdict));
         return;
       }
       case 'reply':

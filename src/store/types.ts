@@ -45,6 +45,10 @@ export interface QueueFile {
   ci?: QueueCi | null;
   /** Which report kinds are posted (`report.notify`). */
   notify?: string[];
+  /** `report.comment` and `report.check`. */
+  report?: { comment: boolean; check: boolean };
+  /** The last valid repo config, kept while a newer one is invalid. */
+  repoConfig?: unknown;
 }
 
 export interface Store {

@@ -24,11 +24,11 @@ export class GitReporter implements Reporter {
     return change ? this.watchers.find((w) => w.repo.name === change.project && w.repo.branch === change.branch) : undefined;
   }
 
-  async report(queue: string, change: ChangeRecord | undefined, verdict: VerdictRecord, key: string, _file: QueueFile): Promise<void> {
+  async report(queue: string, change: ChangeRecord | undefined, verdict: VerdictRecord, key: string, _file: QueueFile, notify = true): Promise<void> {
     const line = verdictLine(queue, verdict);
     this.log.info({ queue, change: verdict.change, verdict: verdict.verdict, culprit: verdict.culprit }, `${verdict.change}: ${line}`);
     const watcher = this.watcherFor(change);
-    if (!watcher?.repo.notes || !change) return;
+    if (!notify || !watcher?.repo.notes || !change) return;
     await watcher.mirror.appendNote(NOTES_REF, change.sha, `${line}\n<!-- ${key} -->`);
     await watcher.mirror.pushNotes(NOTES_REF).catch((err) => this.log.warn({ err: (err as Error).message }, 'could not push git notes; they stay in the mirror'));
   }

@@ -1,0 +1,82 @@
+// Creates the Probot instance from the environment and mounts it on our server with createNodeMiddleware,
+// so that the server also runs without GitHub. GHE_HOST and GHE_PROTOCOL point every API call at
+// a GitHub Enterprise Server.
+import { readFile } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createNodeMiddleware, Probot, ProbotOctokit } from 'probot';
+import { GithubActionsDispatcher, type RequestOctokit } from '../../ci/github-actions.ts';
+import type { Engine } from '../../engine/engine.ts';
+import type { Logger } from '../../log.ts';
+import { githubApp } from './app.ts';
+import { GithubReporter } from './reporter.ts';
+
+export const WEBHOOKS_PATH = '/api/github/webhooks';
+
+export interface GithubHost {
+  probot: Probot;
+  reporter: GithubReporter;
+  dispatcher: GithubActionsDispatcher;
+  mount: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+}
+
+export interface GithubOptions {
+  engine: Engine;
+  log: Logger;
+  publicUrl?: string | undefined;
+  now?: () => number;
+  /** For tests: an Octokit class without retries and throttling. */
+  Octokit?: typeof ProbotOctokit;
+}
+
+export function githubBaseUrl(env: NodeJS.ProcessEnv): string | undefined {
+  return env.GHE_HOST ? `${env.GHE_PROTOCOL ?? 'https'}://${env.GHE_HOST}/api/v3` : undefined;
+}
+
+export async function createGithubHost(env: NodeJS.ProcessEnv, opts: GithubOptions): Promise<GithubHost> {
+  const privateKey = env.PRIVATE_KEY ?? (env.PRIVATE_KEY_PATH ? await readFile(env.PRIVATE_KEY_PATH, 'utf8') : undefined);
+  if (!privateKey) throw new Error('APP_ID is set but PRIVATE_KEY (or PRIVATE_KEY_PATH) is not: the GitHub App cannot authenticate');
+  if (!env.WEBHOOK_SECRET) throw new Error('APP_ID is set but WEBHOOK_SECRET is not: ost-gate accepts only signed GitHub webhooks');
+  const baseUrl = githubBaseUrl(env);
+  const probot = new Probot({
+    appId: env.APP_ID,
+    privateKey: privateKey.replace(/\\n/g, '\n'),
+    secret: env.WEBHOOK_SECRET,
+    log: opts.log.child({ component: 'github' }) as never,
+    ...(baseUrl ? { baseUrl } : {}),
+    ...(opts.Octokit ? { Octokit: opts.Octokit } : {}),
+  });
+  const installations = new Map<string, number>();
+  const octokitFor = async (repo: string): Promise<RequestOctokit> => {
+    let id = installations.get(repo);
+    if (id === undefined) {
+      const app = await probot.auth();
+      const [owner, name] = repo.split('/') as [string, string];
+      const res = await app.request('GET /repos/{owner}/{repo}/installation', { owner, repo: name });
+      id = (res.data as { id: number }).id;
+      installations.set(repo, id);
+    }
+    return (await probot.auth(id)) as unknown as RequestOctokit;
+  };
+  const reporter = new GithubReporter(octokitFor, opts.log, opts.publicUrl);
+  const dispatcher = new GithubActionsDispatcher(octokitFor, opts.log);
+  const appFn = githubApp({ engine: opts.engine, reporter, log: opts.log, ...(opts.publicUrl ? { publicUrl: opts.publicUrl } : {}), ...(opts.now ? { now: opts.now } : {}) });
+  const middleware = await createNodeMiddleware(
+    (app, options) => {
+      app.onAny(async (context) => {
+        const p = context.payload as { installation?: { id?: number }; repository?: { full_name?: string } };
+        if (p.installation?.id && p.repository?.full_name) installations.set(p.repository.full_name, p.installation.id);
+      });
+      return appFn(app, options);
+    },
+    { probot, webhooksPath: WEBHOOKS_PATH },
+  );
+  const mount = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
+    if (!req.url?.startsWith(WEBHOOKS_PATH)) return false;
+    await middleware(req, res, () => {
+      res.writeHead(404);
+      res.end();
+    });
+    return true;
+  };
+  return { probot, reporter, dispatcher, mount };
+}

@@ -1,0 +1,88 @@
+// Posts verdicts on GitHub: a comment on the PR (a commit comment for a direct push), edited rather than
+// repeated thanks to its marker, and the "ost-gate" check run on the change's commit.
+import type { ChangeRecord, VerdictRecord } from '../../core/index.ts';
+import type { Reporter } from '../../engine/effects.ts';
+import type { OctokitFor, RequestOctokit } from '../../ci/github-actions.ts';
+import { silentLogger, type Logger } from '../../log.ts';
+import type { QueueFile } from '../../store/types.ts';
+import { checkConclusion, marker, verdictMessage } from './messages.ts';
+
+export const CHECK_NAME = 'ost-gate';
+
+export interface GithubReplyTarget {
+  repo: string;
+  number: number;
+}
+
+function split(repo: string): { owner: string; repo: string } {
+  const [owner, name] = repo.split('/') as [string, string];
+  return { owner, repo: name };
+}
+
+async function findComment(octokit: RequestOctokit, change: ChangeRecord, needle: string): Promise<number | null> {
+  const r = split(change.project);
+  const route = change.number ? 'GET /repos/{owner}/{repo}/issues/{issue_number}/comments' : 'GET /repos/{owner}/{repo}/commits/{commit_sha}/comments';
+  for (let page = 1; page <= 20; page++) {
+    const res = await octokit.request(route, { ...r, issue_number: change.number, commit_sha: change.sha, per_page: 100, page });
+    const comments = res.data as { id: number; body?: string }[];
+    const hit = comments.find((c) => c.body?.includes(needle));
+    if (hit) return hit.id;
+    if (comments.length < 100) return null;
+  }
+  return null;
+}
+
+export class GithubReporter implements Reporter {
+  constructor(
+    private readonly octokitFor: OctokitFor,
+    private readonly log: Logger = silentLogger,
+    private readonly publicUrl?: string,
+  ) {}
+
+  async report(queue: string, change: ChangeRecord | undefined, verdict: VerdictRecord, _key: string, file: QueueFile, notify: boolean): Promise<void> {
+    if (!change) return;
+    const octokit = await this.octokitFor(change.project);
+    const r = split(change.project);
+    const body = verdictMessage(queue, change, verdict, file, this.publicUrl);
+    if (notify && file.report?.comment !== false) {
+      const existing = await findComment(octokit, change, marker(queue, change.id, verdict.verdict));
+      if (existing !== null) {
+        const route = change.number ? 'PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}' : 'PATCH /repos/{owner}/{repo}/comments/{comment_id}';
+        await octokit.request(route, { ...r, comment_id: existing, body });
+      } else if (change.number) {
+        await octokit.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', { ...r, issue_number: change.number, body });
+      } else {
+        await octokit.request('POST /repos/{owner}/{repo}/commits/{commit_sha}/comments', { ...r, commit_sha: change.sha, body });
+      }
+    }
+    if (file.report?.check !== false) {
+      await this.check(change, { status: 'completed', conclusion: checkConclusion(verdict.verdict), output: { title: `ost-gate: ${verdict.verdict}`, summary: body } });
+    }
+  }
+
+  /** Creates or updates the "ost-gate" check run on the change's commit. */
+  async check(change: ChangeRecord, fields: Record<string, unknown>): Promise<void> {
+    const octokit = await this.octokitFor(change.project);
+    const r = split(change.project);
+    const res = await octokit.request('GET /repos/{owner}/{repo}/commits/{ref}/check-runs', { ...r, ref: change.sha, check_name: CHECK_NAME });
+    const existing = (res.data as { check_runs?: { id: number }[] }).check_runs?.[0];
+    const details = this.publicUrl ? { details_url: `${this.publicUrl}/` } : {};
+    if (existing) await octokit.request('PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}', { ...r, check_run_id: existing.id, ...details, ...fields });
+    else await octokit.request('POST /repos/{owner}/{repo}/check-runs', { ...r, name: CHECK_NAME, head_sha: change.sha, ...details, ...fields });
+  }
+
+  async reply(_queue: string, to: unknown, message: string): Promise<void> {
+    const t = to as GithubReplyTarget | null;
+    if (!t?.repo || !t.number) return;
+    const octokit = await this.octokitFor(t.repo);
+    await octokit.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', { ...split(t.repo), issue_number: t.number, body: message });
+  }
+
+  async wasReported(key: string, change: ChangeRecord | undefined): Promise<boolean> {
+    if (!change) return false;
+    const [, queue, , verdict] = /^report:(.*):(github:.*):([a-z]+)$/.exec(key) ?? [];
+    if (!queue || !verdict) return false;
+    const octokit = await this.octokitFor(change.project);
+    return (await findComment(octokit, change, marker(queue, change.id, verdict))) !== null;
+  }
+}
