@@ -41,7 +41,7 @@ export interface GithubBed {
 
 export const octokitForTests = ProbotOctokit.defaults((options: Record<string, unknown>) => ({ ...options, retry: { enabled: false }, throttle: { enabled: false } }));
 
-export async function githubBed(config: string, baseUrl = 'https://api.github.com', env: NodeJS.ProcessEnv = {}): Promise<GithubBed> {
+export async function githubBed(config: string | (() => string), baseUrl = 'https://api.github.com', env: NodeJS.ProcessEnv = {}): Promise<GithubBed> {
   const store = new LowdbStore(await mkdtemp(join(tmpdir(), 'ost-gh-')));
   const dispatchers = {};
   const reporters = {};
@@ -63,7 +63,7 @@ export async function githubBed(config: string, baseUrl = 'https://api.github.co
   });
   api.post(`/app/installations/${INSTALLATION}/access_tokens`).reply(201, { token: 'ghs_test', expires_at: '2099-01-01T00:00:00Z', permissions: {} });
   api.get(`/repos/${REPO}/installation`).reply(200, { id: INSTALLATION });
-  api.get(/\/repos\/Codertocat\/Hello-World\/contents\/\.github(%2F|\/)ost-gate\.yml/).reply(200, config, { 'content-type': 'application/vnd.github.raw; charset=utf-8' });
+  api.get(/\/repos\/Codertocat\/Hello-World\/contents\/\.github(%2F|\/)ost-gate\.yml/).reply(200, () => (typeof config === 'function' ? config() : config), { 'content-type': 'application/vnd.github.raw; charset=utf-8' });
   return {
     host,
     engine,

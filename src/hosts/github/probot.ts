@@ -7,10 +7,14 @@ import { createNodeMiddleware, Probot, ProbotOctokit } from 'probot';
 import { GithubActionsDispatcher, type RequestOctokit } from '../../ci/github-actions.ts';
 import type { Engine } from '../../engine/engine.ts';
 import type { Logger } from '../../log.ts';
+import { readBody, sendError } from '../../web/http.ts';
+import { verifySignature } from '../../web/signature.ts';
 import { githubApp } from './app.ts';
 import { GithubReporter } from './reporter.ts';
 
 export const WEBHOOKS_PATH = '/api/github/webhooks';
+/** GitHub caps webhook payloads at 25 MB. */
+const WEBHOOK_LIMIT = 25 * 1024 * 1024;
 
 export interface GithubHost {
   probot: Probot;
@@ -35,12 +39,13 @@ export function githubBaseUrl(env: NodeJS.ProcessEnv): string | undefined {
 export async function createGithubHost(env: NodeJS.ProcessEnv, opts: GithubOptions): Promise<GithubHost> {
   const privateKey = env.PRIVATE_KEY ?? (env.PRIVATE_KEY_PATH ? await readFile(env.PRIVATE_KEY_PATH, 'utf8') : undefined);
   if (!privateKey) throw new Error('APP_ID is set but PRIVATE_KEY (or PRIVATE_KEY_PATH) is not: the GitHub App cannot authenticate');
-  if (!env.WEBHOOK_SECRET) throw new Error('APP_ID is set but WEBHOOK_SECRET is not: ost-gate accepts only signed GitHub webhooks');
+  const secret = env.WEBHOOK_SECRET;
+  if (!secret) throw new Error('APP_ID is set but WEBHOOK_SECRET is not: ost-gate accepts only signed GitHub webhooks');
   const baseUrl = githubBaseUrl(env);
   const probot = new Probot({
     appId: env.APP_ID,
     privateKey: privateKey.replace(/\\n/g, '\n'),
-    secret: env.WEBHOOK_SECRET,
+    secret,
     log: opts.log.child({ component: 'github' }) as never,
     ...(baseUrl ? { baseUrl } : {}),
     ...(opts.Octokit ? { Octokit: opts.Octokit } : {}),
@@ -72,6 +77,16 @@ export async function createGithubHost(env: NodeJS.ProcessEnv, opts: GithubOptio
   );
   const mount = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
     if (!req.url?.startsWith(WEBHOOKS_PATH)) return false;
+    if (req.method === 'POST') {
+      // Verified here first, in constant time, so that a bad signature is a 401 (the library answers 400).
+      const body = await readBody(req, WEBHOOK_LIMIT);
+      if (!verifySignature(secret, body, req.headers['x-hub-signature-256'] as string | undefined)) {
+        opts.log.warn({ delivery: req.headers['x-github-delivery'] }, 'GitHub webhook with a missing or bad signature rejected');
+        sendError(res, 401, 'missing or bad X-Hub-Signature-256: check that WEBHOOK_SECRET matches the GitHub App');
+        return true;
+      }
+      (req as IncomingMessage & { body?: string }).body = body.toString('utf8');
+    }
     await middleware(req, res, () => {
       res.writeHead(404);
       res.end();

@@ -1,0 +1,124 @@
+// Slash commands on GitHub: every verb, an unknown verb, a user without permission, and a bot.
+import nock from 'nock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { example, githubBed, INSTALLATION, pushPayload, REPO, type GithubBed } from '../helpers/github.ts';
+
+const CONFIG = 'ci:\n  provider: github-actions\n  workflow: ost.yml\n  max_parallel: 1\nbranches: [main]\nflaky:\n  confirm: 0\n  confidence: 0\ncommands:\n  permission: write\n';
+const QUEUE = `github:${REPO}@main`;
+
+beforeEach(() => nock.disableNetConnect());
+afterEach(() => {
+  nock.cleanAll();
+  nock.enableNetConnect();
+});
+
+async function bedWithPr(permission = 'write'): Promise<GithubBed> {
+  const bed = await githubBed(CONFIG);
+  bed.api.post(/dispatches/).reply(200, { workflow_run_id: 7000, html_url: 'https://ci/7000' });
+  bed.api.post(/\/actions\/runs\/\d+\/cancel/).reply(202, {});
+  bed.api.get(/check-runs/).reply(200, { check_runs: [] });
+  bed.api.post(/check-runs/).reply(201, {});
+  bed.api.get(/\/issues\/\d+\/comments/).reply(200, []);
+  bed.api.post(/\/issues\/\d+\/comments/).reply(201, { id: 1 });
+  bed.api.get(/\/collaborators\/[^/]+\/permission/).reply(200, { permission, role_name: permission });
+  bed.api.get('/repos/Codertocat/Hello-World/pulls/7').reply(200, { number: 7, title: 'PR 7', html_url: `https://github.com/${REPO}/pull/7`, body: null, user: { login: 'dev' }, merged_at: '2026-11-24T10:00:00Z' });
+  await bed.receive('push', pushPayload('0'.repeat(40), [{ id: '7'.repeat(40), message: 'Merge pull request #7 from dev/x' }]));
+  return bed;
+}
+
+function comment(body: string, number = 7, sender: Record<string, unknown> = { login: 'alice', type: 'User' }) {
+  const c = example<Record<string, any>>('issue_comment', (e) => e.action === 'created');
+  c.issue = { ...c.issue, number, pull_request: { url: `https://api.github.com/repos/${REPO}/pulls/${number}` } };
+  c.comment = { ...c.comment, body };
+  c.sender = { ...c.sender, ...sender };
+  c.installation = { id: INSTALLATION };
+  return c;
+}
+
+const replies = (bed: GithubBed) => bed.sent.filter((s) => s.method === 'POST' && /\/issues\/7\/comments$/.test(s.path)).map((s) => String(s.body.body));
+
+describe('GitHub slash commands', () => {
+  it('help and unknown verbs list the commands', async () => {
+    const bed = await bedWithPr();
+    await bed.receive('issue_comment', comment('/ost help'));
+    await bed.receive('issue_comment', comment('/ost frobnicate'));
+    const r = replies(bed);
+    expect(r[0]).toContain('`/ost not-culprit`');
+    expect(r[1]).toMatch(/`\/ost frobnicate` is not a command/);
+    expect(r[1]).toContain('`/ost retry`');
+  });
+
+  it('status says where the change is', async () => {
+    const bed = await bedWithPr('read');
+    await bed.receive('issue_comment', comment('/ost status'));
+    expect(replies(bed)[0]).toMatch(new RegExp(`github:${REPO}#7 is under test in \\[.*\\]\\(https://ci/7000\\) in queue`));
+  });
+
+  it('pause and resume need admin; the reply says what is required and nothing changes', async () => {
+    const bed = await bedWithPr('write');
+    await bed.receive('issue_comment', comment('/ost pause'));
+    expect(replies(bed)[0]).toMatch(/`\/ost pause` needs admin permission on .*; you have write. Nothing was changed/);
+    expect((await bed.store.loadQueue(QUEUE))!.state.paused).toBeNull();
+  });
+
+  it('an admin pauses and resumes the queue, with a reply each time', async () => {
+    const bed = await bedWithPr('admin');
+    await bed.receive('issue_comment', comment('/ost pause'));
+    expect((await bed.store.loadQueue(QUEUE))!.state.paused).toMatchObject({ by: 'alice' });
+    await bed.receive('issue_comment', comment('/ost resume'));
+    expect((await bed.store.loadQueue(QUEUE))!.state.paused).toBeNull();
+    expect(replies(bed)).toEqual([expect.stringContaining('paused'), expect.stringContaining('resumed')]);
+  });
+
+  it('a reader cannot dequeue', async () => {
+    const reader = await bedWithPr('read');
+    await reader.receive('issue_comment', comment('/ost dequeue'));
+    expect(replies(reader)[0]).toMatch(/needs write permission/);
+    expect((await reader.store.loadQueue(QUEUE))!.state.changes[`github:${REPO}#7`]!.state).not.toBe('done');
+  });
+
+  it('a writer can: not-culprit, retry and dequeue each reply', async () => {
+    const bed = await bedWithPr('write');
+    await bed.receive('issue_comment', comment('/ost not-culprit'));
+    await bed.receive('issue_comment', comment('/ost retry'));
+    await bed.receive('issue_comment', comment('/ost dequeue'));
+    const r = replies(bed);
+    expect(r, JSON.stringify(r)).toHaveLength(3);
+    expect(r[0]).toMatch(/is not a culprit/);
+    expect(r[1]).toMatch(/nothing failed to re-run/);
+    expect(r[2]).toMatch(/removed from queue .* untested/);
+    expect((await bed.store.loadQueue(QUEUE))!.state.changes[`github:${REPO}#7`]!.verdict).toBe('skipped');
+  });
+
+  it('enqueue adds a merged PR the queue missed', async () => {
+    const bed = await bedWithPr('write');
+    bed.api.get('/repos/Codertocat/Hello-World/pulls/9').reply(200, { number: 9, title: 'PR 9', html_url: 'u', body: null, user: { login: 'bob' }, merged_at: '2026-11-24T10:00:00Z', merge_commit_sha: '9'.repeat(40), base: { ref: 'main' } });
+    await bed.receive('issue_comment', comment('/ost enqueue', 9));
+    const file = (await bed.store.loadQueue(QUEUE))!;
+    expect(file.state.changes[`github:${REPO}#9`]).toMatchObject({ sha: '9'.repeat(40), title: 'PR 9' });
+    expect(bed.sent.some((s) => /\/issues\/9\/comments$/.test(s.path) && String(s.body.body).includes('added to queue'))).toBe(true);
+  });
+
+  it('ignores bots, and comments without a command', async () => {
+    const bed = await bedWithPr('admin');
+    await bed.receive('issue_comment', comment('/ost pause', 7, { login: 'ost-gate[bot]', type: 'Bot' }));
+    await bed.receive('issue_comment', comment('looks good to me'));
+    expect(replies(bed)).toEqual([]);
+    expect((await bed.store.loadQueue(QUEUE))!.state.paused).toBeNull();
+  });
+
+  it('reads commands from review bodies and review comments too', async () => {
+    const bed = await bedWithPr('read');
+    const review = example<Record<string, any>>('pull_request_review', (e) => e.action === 'submitted');
+    review.pull_request = { ...review.pull_request, number: 7 };
+    review.review = { ...review.review, body: 'Thanks!\n/ost status' };
+    review.installation = { id: INSTALLATION };
+    await bed.receive('pull_request_review', review);
+    const rc = example<Record<string, any>>('pull_request_review_comment', (e) => e.action === 'created');
+    rc.pull_request = { ...rc.pull_request, number: 7 };
+    rc.comment = { ...rc.comment, body: '/ost help' };
+    rc.installation = { id: INSTALLATION };
+    await bed.receive('pull_request_review_comment', rc);
+    expect(replies(bed)).toEqual([expect.stringContaining('under test'), expect.stringContaining('ost-gate commands')]);
+  });
+});

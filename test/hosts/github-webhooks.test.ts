@@ -1,0 +1,152 @@
+// GitHub webhooks: redelivery, stale results, signatures over HTTP, config errors, old GHES dispatch, app.yml.
+import type { AddressInfo } from 'node:net';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import nock from 'nock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { silentLogger } from '../../src/log.ts';
+import { createHttpServer } from '../../src/web/server.ts';
+import { sign } from '../../src/web/signature.ts';
+import { example, githubBed, INSTALLATION, pushPayload, REPO, WEBHOOK_SECRET } from '../helpers/github.ts';
+
+const CONFIG = 'ci:\n  provider: github-actions\n  workflow: ost.yml\n  max_parallel: 1\nbranches: [main]\n';
+const QUEUE = `github:${REPO}@main`;
+
+beforeEach(() => nock.disableNetConnect());
+afterEach(() => {
+  nock.cleanAll();
+  nock.enableNetConnect();
+});
+
+function stubWrites(bed: Awaited<ReturnType<typeof githubBed>>) {
+  bed.api.get(/check-runs/).reply(200, { check_runs: [] });
+  bed.api.post(/check-runs/).reply(201, {});
+}
+
+describe('GitHub webhooks', () => {
+  it('applies a redelivered push once', async () => {
+    const bed = await githubBed(CONFIG);
+    stubWrites(bed);
+    bed.api.post(/dispatches/).reply(200, { workflow_run_id: 1, html_url: 'u' });
+    const push = pushPayload('0'.repeat(40), [{ id: 'a'.repeat(40), message: 'direct push' }]);
+    await bed.receive('push', push, 'same-delivery');
+    const before = JSON.stringify((await bed.store.loadQueue(QUEUE))!.state);
+    await bed.receive('push', push, 'same-delivery');
+    expect(JSON.stringify((await bed.store.loadQueue(QUEUE))!.state)).toBe(before);
+    expect(bed.sent.filter((s) => s.path.endsWith('/dispatches'))).toHaveLength(1);
+    expect((await bed.store.loadQueue(QUEUE))!.state.changes[`github:${REPO}@${'a'.repeat(40)}`]).toMatchObject({ title: 'direct push' });
+  });
+
+  it('ignores a workflow_run for a run it does not know, and a second one for a finished run', async () => {
+    const bed = await githubBed(CONFIG);
+    stubWrites(bed);
+    bed.api.post(/dispatches/).reply(200, { workflow_run_id: 42, html_url: 'u' });
+    await bed.receive('push', pushPayload('0'.repeat(40), [{ id: 'a'.repeat(40), message: 'x' }]));
+    const wr = (id: number, conclusion: string) => {
+      const p = example<Record<string, any>>('workflow_run', (e) => e.action === 'completed');
+      p.workflow_run = { ...p.workflow_run, id, display_title: 'Some other workflow', conclusion };
+      p.installation = { id: INSTALLATION };
+      return p;
+    };
+    const before = JSON.stringify((await bed.store.loadQueue(QUEUE))!.state);
+    await bed.receive('workflow_run', wr(999, 'failure'));
+    expect(JSON.stringify((await bed.store.loadQueue(QUEUE))!.state)).toBe(before);
+    await bed.receive('workflow_run', wr(42, 'success'));
+    const after = (await bed.store.loadQueue(QUEUE))!;
+    expect(after.state.changes[`github:${REPO}@${'a'.repeat(40)}`]!.verdict).toBe('passed');
+    await bed.receive('workflow_run', wr(42, 'failure'));
+    expect((await bed.store.loadQueue(QUEUE))!.state.changes[`github:${REPO}@${'a'.repeat(40)}`]!.verdict).toBe('passed');
+  });
+
+  it('treats a cancelled workflow run as an infra error and dispatches again', async () => {
+    const bed = await githubBed(CONFIG);
+    stubWrites(bed);
+    let id = 100;
+    bed.api.post(/dispatches/).reply(200, () => ({ workflow_run_id: ++id, html_url: 'u' }));
+    await bed.receive('push', pushPayload('0'.repeat(40), [{ id: 'a'.repeat(40), message: 'x' }]));
+    const p = example<Record<string, any>>('workflow_run', (e) => e.action === 'completed');
+    p.workflow_run = { ...p.workflow_run, id: 101, conclusion: 'cancelled' };
+    p.installation = { id: INSTALLATION };
+    await bed.receive('workflow_run', p);
+    const runs = Object.values((await bed.store.loadQueue(QUEUE))!.state.runs);
+    expect(runs.map((r) => [r.state, r.attempt])).toEqual([
+      ['error', 1],
+      ['running', 2],
+    ]);
+  });
+
+  it('falls back to a dispatch without return_run_details when GitHub rejects the field', async () => {
+    const bed = await githubBed(CONFIG);
+    stubWrites(bed);
+    let calls = 0;
+    bed.api.post(/dispatches/).reply(() => (++calls === 1 ? [422, { message: 'Invalid request.\n\n"return_run_details" is not a permitted key.' }] : [204, '']));
+    await bed.receive('push', pushPayload('0'.repeat(40), [{ id: 'a'.repeat(40), message: 'x' }]));
+    const d = bed.sent.filter((s) => s.path.endsWith('/dispatches'));
+    expect(d.map((x) => 'return_run_details' in x.body)).toEqual([true, false]);
+    const [run] = Object.values((await bed.store.loadQueue(QUEUE))!.state.runs);
+    expect(run!.state).toBe('dispatched');
+    // the result is matched by the key in the run's title
+    const p = example<Record<string, any>>('workflow_run', (e) => e.action === 'completed');
+    p.workflow_run = { ...p.workflow_run, id: 555, display_title: `OST ${run!.key}`, conclusion: 'success' };
+    p.installation = { id: INSTALLATION };
+    await bed.receive('workflow_run', p);
+    expect((await bed.store.loadQueue(QUEUE))!.state.runs[run!.key]!.state).toBe('passed');
+  });
+
+  it('posts a failed "ost-gate config" check for an invalid config and keeps the last good one', async () => {
+    let config = CONFIG;
+    const bed = await githubBed(() => config);
+    stubWrites(bed);
+    bed.api.post(/dispatches/).reply(200, { workflow_run_id: 1, html_url: 'u' });
+    await bed.receive('push', pushPayload('0'.repeat(40), [{ id: 'a'.repeat(40), message: 'x' }]));
+    config = 'ci:\n  provider: travis\nbatchh: 1\n';
+    await bed.receive('push', pushPayload('a'.repeat(40), [{ id: 'b'.repeat(40), message: 'y' }]));
+    const check = bed.sent.find((s) => s.method === 'POST' && s.path.endsWith('/check-runs') && s.body.name === 'ost-gate config')!;
+    expect(check.body).toMatchObject({ conclusion: 'failure', head_sha: 'b'.repeat(40) });
+    const summary = String((check.body.output as { summary: string }).summary);
+    expect(summary).toMatch(/ci\.provider: got "travis"/);
+    expect(summary).toMatch(/unknown key "batchh"/);
+    expect(summary).toMatch(/last good config stays in force/);
+    const file = (await bed.store.loadQueue(QUEUE))!;
+    expect(file.ci?.provider).toBe('github-actions');
+    expect(Object.keys(file.state.changes)).toEqual([`github:${REPO}@${'a'.repeat(40)}`, `github:${REPO}@${'b'.repeat(40)}`]);
+  });
+
+  it('does not gate a repository without a config', async () => {
+    const bed = await githubBed('');
+    nock.cleanAll();
+    const api = nock('https://api.github.com').persist();
+    api.post(`/app/installations/${INSTALLATION}/access_tokens`).reply(201, { token: 't', expires_at: '2099-01-01T00:00:00Z' });
+    api.get(/contents/).reply(404, { message: 'Not Found' });
+    await bed.receive('push', pushPayload('0'.repeat(40), [{ id: 'a'.repeat(40), message: 'x' }]));
+    expect(await bed.store.listQueues()).toEqual([]);
+  });
+
+  it('rejects a webhook with a bad signature with 401 over HTTP and records nothing', async () => {
+    const bed = await githubBed(CONFIG);
+    const server = createHttpServer({ engine: bed.engine, log: silentLogger, mounts: [bed.host.mount] });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    nock.enableNetConnect('127.0.0.1');
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/github/webhooks`;
+      const body = JSON.stringify(pushPayload('0'.repeat(40), [{ id: 'a'.repeat(40), message: 'x' }]));
+      const post = (signature: string) => fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': 'd1', 'x-hub-signature-256': signature } });
+      const r1 = await post('sha256=' + '0'.repeat(64));
+      expect(r1.status, await r1.clone().text()).toBe(401);
+      expect((await post(sign('wrong-secret', body))).status).toBe(401);
+      expect(await bed.store.listQueues()).toEqual([]);
+      expect(WEBHOOK_SECRET).toBeTruthy();
+    } finally {
+      server.close();
+    }
+  });
+
+  it('app.yml asks for exactly the events the app handles and the permissions it uses', async () => {
+    const manifest = parse(await readFile(join(import.meta.dirname, '..', '..', 'app.yml'), 'utf8')) as { default_events: string[]; default_permissions: Record<string, string> };
+    const source = await readFile(join(import.meta.dirname, '..', '..', 'src', 'hosts', 'github', 'app.ts'), 'utf8');
+    const handled = [...source.matchAll(/'([a-z_]+)(?:\.[a-z_]+)?'/g)].map((m) => m[1]!).filter((e) => manifest.default_events.includes(e) || ['push', 'pull_request', 'workflow_run', 'issue_comment', 'pull_request_review', 'pull_request_review_comment', 'installation', 'installation_repositories'].includes(e));
+    expect([...new Set(handled)].sort()).toEqual([...manifest.default_events].sort());
+    expect(manifest.default_permissions).toEqual({ contents: 'read', pull_requests: 'write', issues: 'write', checks: 'write', actions: 'write', metadata: 'read' });
+  });
+});
