@@ -1,0 +1,50 @@
+// The GitHub reporter: edits the comment that carries its marker instead of posting again, and uses
+// commit comments for direct pushes.
+import nock from 'nock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { emptyQueue, type ChangeRecord } from '../../src/core/index.ts';
+import { GithubReporter } from '../../src/hosts/github/reporter.ts';
+import { marker } from '../../src/hosts/github/messages.ts';
+import type { QueueFile } from '../../src/store/types.ts';
+import { octokitForTests, REPO } from '../helpers/github.ts';
+
+beforeEach(() => nock.disableNetConnect());
+afterEach(() => {
+  nock.cleanAll();
+  nock.enableNetConnect();
+});
+
+const QUEUE = `github:${REPO}@main`;
+const file: QueueFile = { schema: 1, name: QUEUE, state: emptyQueue(QUEUE), outbox: [], notices: [], deliveries: [], historyMoved: 0 };
+const change = (extra: Partial<ChangeRecord>): ChangeRecord => ({ id: `github:${REPO}#3`, sha: 'c'.repeat(40), host: 'github', project: REPO, branch: 'main', stream: `github:${REPO}@main`, seq: 1, state: 'done', enqueuedAt: 0, number: 3, title: 'PR 3', ...extra });
+const reporter = new GithubReporter(async () => new octokitForTests({ auth: 'test-token' }) as never);
+
+describe('GithubReporter', () => {
+  it('edits its earlier comment (found by marker) instead of posting a second one', async () => {
+    const c = change({});
+    const api = nock('https://api.github.com')
+      .get(`/repos/${REPO}/issues/3/comments`)
+      .query(true)
+      .reply(200, [{ id: 11, body: 'unrelated' }, { id: 12, body: `old text\n${marker(QUEUE, c.id, 'culprit')}` }])
+      .patch(`/repos/${REPO}/issues/comments/12`, (b) => String(b.body).startsWith('### ost-gate: culprit'))
+      .reply(200, {});
+    await reporter.report(QUEUE, c, { change: c.id, verdict: 'culprit', confidence: 0.999, at: 1 }, 'k', { ...file, report: { comment: true, check: false } }, true);
+    expect(api.isDone()).toBe(true);
+  });
+
+  it('comments on the commit of a direct push, and knows afterwards that it did', async () => {
+    const c = change({ id: `github:${REPO}@${'c'.repeat(40)}`, number: null });
+    const api = nock('https://api.github.com')
+      .get(`/repos/${REPO}/commits/${'c'.repeat(40)}/comments`)
+      .query(true)
+      .reply(200, [])
+      .post(`/repos/${REPO}/commits/${'c'.repeat(40)}/comments`, (b) => String(b.body).includes(marker(QUEUE, c.id, 'blocked')))
+      .reply(201, {})
+      .get(`/repos/${REPO}/commits/${'c'.repeat(40)}/comments`)
+      .query(true)
+      .reply(200, [{ id: 5, body: marker(QUEUE, c.id, 'blocked') }]);
+    await reporter.report(QUEUE, c, { change: c.id, verdict: 'blocked', culprit: 'x', at: 1 }, 'k', { ...file, report: { comment: true, check: false } }, true);
+    expect(await reporter.wasReported(`report:${QUEUE}:${c.id}:blocked`, c)).toBe(true);
+    expect(api.isDone()).toBe(true);
+  });
+});
