@@ -9,6 +9,11 @@ import { Engine } from './engine/engine.ts';
 import { RoutingPerformer } from './engine/performer.ts';
 import { GitReporter } from './hosts/git/reporter.ts';
 import { createGithubHost } from './hosts/github/probot.ts';
+import { GerritClient } from './hosts/gerrit/client.ts';
+import { GerritHost } from './hosts/gerrit/host.ts';
+import { GerritReporter } from './hosts/gerrit/reporter.ts';
+import { JenkinsDispatcher } from './ci/jenkins.ts';
+import { WebhookDispatcher } from './ci/webhook.ts';
 import type { Mount } from './web/server.ts';
 import { GitWatcher } from './hosts/git/watcher.ts';
 import type { Logger } from './log.ts';
@@ -51,6 +56,19 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const engine = new Engine({ store, performer, log });
   for (const repo of config.git) watchers.push(new GitWatcher(repo, engine, dataDir, log));
   const mounts: Mount[] = [];
+  const callbackUrl = env.OST_PUBLIC_URL ? `${env.OST_PUBLIC_URL.replace(/\/+$/, '')}/api/ci/callback` : undefined;
+  if (env.GERRIT_URL) {
+    const client = new GerritClient({ url: env.GERRIT_URL, username: env.GERRIT_USERNAME, password: env.GERRIT_PASSWORD });
+    const gerrit = new GerritHost({ client, engine, log, eventsToken: env.GERRIT_EVENTS_TOKEN, serviceUser: env.GERRIT_USERNAME });
+    reporters.gerrit = new GerritReporter(client, log);
+    mounts.push(gerrit.mount);
+  }
+  if (env.JENKINS_URL) dispatchers.jenkins = new JenkinsDispatcher({ url: env.JENKINS_URL, user: env.JENKINS_USER, token: env.JENKINS_TOKEN, callbackUrl, log });
+  for (const [name, hook] of Object.entries(config.webhooks)) {
+    const secret = env[hook.secret_env ?? 'OST_CALLBACK_SECRET'];
+    if (!secret) throw new Error(`webhook runner ${name} needs a secret: set ${hook.secret_env ?? 'OST_CALLBACK_SECRET'}`);
+    dispatchers[`webhook:${name}`] = new WebhookDispatcher({ url: hook.url, secret, callbackUrl });
+  }
   if (env.APP_ID) {
     const github = await createGithubHost(env, { engine, log, publicUrl: env.OST_PUBLIC_URL });
     dispatchers['github-actions'] = github.dispatcher;
@@ -65,7 +83,8 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   };
   say('store', 'ok', `data directory ${dataDir} (one JSON file per queue under queues/)`);
   say('github', env.APP_ID ? 'ok' : 'off', env.APP_ID ? `GitHub App ${env.APP_ID}: webhooks at /api/github/webhooks${env.GHE_HOST ? `, API at ${env.GHE_PROTOCOL ?? 'https'}://${env.GHE_HOST}/api/v3` : ''}` : 'GitHub: not configured; set APP_ID, PRIVATE_KEY (or PRIVATE_KEY_PATH) and WEBHOOK_SECRET to receive webhooks at /api/github/webhooks');
-  say('gerrit', env.GERRIT_URL ? 'pending' : 'off', env.GERRIT_URL ? `Gerrit at ${env.GERRIT_URL}` : 'Gerrit: not configured; set GERRIT_URL, GERRIT_USERNAME, GERRIT_PASSWORD and GERRIT_EVENTS_TOKEN');
+  say('gerrit', env.GERRIT_URL ? 'ok' : 'off', env.GERRIT_URL ? `Gerrit at ${env.GERRIT_URL}; events at /gerrit/events${env.GERRIT_EVENTS_TOKEN ? '' : ' (disabled until GERRIT_EVENTS_TOKEN is set)'}` : 'Gerrit: not configured; set GERRIT_URL, GERRIT_USERNAME, GERRIT_PASSWORD and GERRIT_EVENTS_TOKEN');
+  say('jenkins', env.JENKINS_URL ? 'ok' : 'off', env.JENKINS_URL ? `Jenkins at ${env.JENKINS_URL}${callbackUrl ? `; jobs call back to ${callbackUrl}` : '; no OST_PUBLIC_URL, so results are read by polling'}` : 'Jenkins: not configured; set JENKINS_URL, JENKINS_USER and JENKINS_TOKEN');
   say('callback', env.OST_CALLBACK_SECRET ? 'ok' : 'off', env.OST_CALLBACK_SECRET ? 'CI callback enabled at /api/ci/callback (signed with OST_CALLBACK_SECRET)' : 'CI callback disabled; set OST_CALLBACK_SECRET to accept results at /api/ci/callback');
   say('runners', Object.keys(dispatchers).length ? 'ok' : 'off', Object.keys(dispatchers).length ? `CI runners: ${Object.keys(dispatchers).join(', ')}` : 'no command runners; declare them under runners: in OST_SERVER_CONFIG');
   say('git', config.git.length ? 'ok' : 'off', config.git.length ? `watching ${config.git.map((g) => `${g.name} (${g.url} ${g.branch})`).join(', ')}` : 'no git repos watched; list them under git: in OST_SERVER_CONFIG');

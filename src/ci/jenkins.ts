@@ -1,0 +1,151 @@
+// The `jenkins` dispatcher: buildWithParameters with OST_KEY, OST_REFS, OST_CHANGES, OST_CALLBACK_URL
+// and the config inputs; a crumb is fetched only when Jenkins asks for one. The queue item is followed
+// until the build appears (its URL is recorded), and when no signed callback has come by the time the
+// build ends, the build's result is read instead: SUCCESS passes, FAILURE fails, anything else is an error.
+import pRetry, { AbortError } from 'p-retry';
+import type { DispatchSpec, Run, RunStatus } from '../core/index.ts';
+import type { DispatchContext, Dispatcher } from '../engine/effects.ts';
+import { silentLogger, type Logger } from '../log.ts';
+import { contractValues } from './contract.ts';
+
+export interface JenkinsOptions {
+  url: string;
+  user?: string | undefined;
+  token?: string | undefined;
+  /** Where the job posts its result (`OST_PUBLIC_URL` + /api/ci/callback). */
+  callbackUrl?: string | undefined;
+  pollMs?: number;
+  log?: Logger;
+  /** Smallest wait between HTTP retries (tests use a small one). */
+  minTimeout?: number;
+}
+
+export function jenkinsResult(result: string | null | undefined): RunStatus {
+  if (result === 'SUCCESS') return 'success';
+  if (result === 'FAILURE' || result === 'UNSTABLE') return 'failure';
+  return 'error';
+}
+
+/** `folder/sub/job` -> `job/folder/job/sub/job/job`, each part URL-encoded. */
+export function jobPath(job: string): string {
+  return job
+    .split('/')
+    .filter(Boolean)
+    .map((p) => `job/${encodeURIComponent(p)}`)
+    .join('/');
+}
+
+export class JenkinsDispatcher implements Dispatcher {
+  private readonly base: string;
+  private readonly auth: string | null;
+  private readonly log: Logger;
+  private crumb: { field: string; value: string; cookie?: string } | null = null;
+  private readonly following = new Set<string>();
+
+  constructor(private readonly opts: JenkinsOptions) {
+    this.base = opts.url.replace(/\/+$/, '');
+    this.auth = opts.user && opts.token ? `Basic ${Buffer.from(`${opts.user}:${opts.token}`).toString('base64')}` : null;
+    this.log = opts.log ?? silentLogger;
+  }
+
+  private headers(extra: Record<string, string> = {}): Record<string, string> {
+    return { ...(this.auth ? { authorization: this.auth } : {}), ...(this.crumb ? { [this.crumb.field]: this.crumb.value, ...(this.crumb.cookie ? { cookie: this.crumb.cookie } : {}) } : {}), ...extra };
+  }
+
+  private async fetchJson<T>(url: string): Promise<T> {
+    return pRetry(
+      async () => {
+        const res = await fetch(url, { headers: this.headers({ accept: 'application/json' }) });
+        if (res.status >= 500) throw new Error(`Jenkins GET ${url}: ${res.status}`);
+        if (!res.ok) throw new AbortError(`Jenkins GET ${url}: ${res.status}${res.status === 401 ? ' (check JENKINS_USER and JENKINS_TOKEN)' : ''}`);
+        return (await res.json()) as T;
+      },
+      { retries: 3, minTimeout: this.opts.minTimeout ?? 500 },
+    );
+  }
+
+  private async getCrumb(): Promise<void> {
+    const res = await fetch(`${this.base}/crumbIssuer/api/json`, { headers: { ...(this.auth ? { authorization: this.auth } : {}), accept: 'application/json' } });
+    if (!res.ok) throw new Error(`Jenkins asked for a crumb but ${this.base}/crumbIssuer/api/json answered ${res.status}`);
+    const data = (await res.json()) as { crumbRequestField: string; crumb: string };
+    const cookie = res.headers.get('set-cookie')?.split(';')[0];
+    this.crumb = { field: data.crumbRequestField, value: data.crumb, ...(cookie ? { cookie } : {}) };
+  }
+
+  async dispatch(run: DispatchSpec, ctx: DispatchContext): Promise<{ ciRunId: string; url?: string | null }> {
+    const job = ctx.file.ci?.job;
+    if (!job) throw new Error(`queue ${ctx.queue} has no ci.job for jenkins`);
+    const v = contractValues(run);
+    const params = new URLSearchParams();
+    for (const [k, val] of Object.entries(ctx.file.ci?.inputs ?? {})) params.set(k, String(val));
+    params.set('OST_KEY', v.ost_key);
+    params.set('OST_REFS', v.ost_refs);
+    params.set('OST_CHANGES', v.ost_changes);
+    if (this.opts.callbackUrl) params.set('OST_CALLBACK_URL', this.opts.callbackUrl);
+    const url = `${this.base}/${jobPath(job)}/buildWithParameters`;
+    const post = () => fetch(url, { method: 'POST', redirect: 'manual', headers: this.headers({ 'content-type': 'application/x-www-form-urlencoded' }), body: params.toString() });
+    let res = await post();
+    if (res.status === 403 && !this.crumb) {
+      const text = await res.text();
+      if (/crumb/i.test(text)) {
+        await this.getCrumb();
+        res = await post();
+      }
+    }
+    if (res.status !== 201 && res.status !== 200) throw new Error(`Jenkins buildWithParameters for ${job} answered ${res.status}`);
+    const location = res.headers.get('location');
+    if (!location) throw new Error(`Jenkins queued ${job} but gave no queue item Location`);
+    const queueItem = location.replace(/\/+$/, '');
+    void this.follow(run.key, queueItem, null, ctx);
+    return { ciRunId: queueItem };
+  }
+
+  /** Follows a queue item to its build, records the build URL, and reads the result when the build ends. */
+  private async follow(key: string, queueItem: string | null, buildUrl: string | null, ctx: DispatchContext): Promise<void> {
+    if (this.following.has(key)) return;
+    this.following.add(key);
+    const pollMs = this.opts.pollMs ?? 15_000;
+    const sleep = () => new Promise((r) => setTimeout(r, pollMs));
+    try {
+      let url = buildUrl;
+      while (!url && queueItem) {
+        const item = await this.fetchJson<{ executable?: { url?: string } | null; cancelled?: boolean }>(`${queueItem}/api/json`);
+        if (item.cancelled) {
+          await ctx.submit(ctx.queue, { type: 'run-finished', at: ctx.now(), key, status: 'cancelled' }, `jenkins:${key}:cancelled`);
+          return;
+        }
+        url = item.executable?.url?.replace(/\/+$/, '') ?? null;
+        if (!url) await sleep();
+      }
+      if (!url) return;
+      await ctx.submit(ctx.queue, { type: 'run-started', at: ctx.now(), key, url: `${url}/`, ciRunId: queueItem ?? url }, `jenkins:${key}:started`);
+      for (;;) {
+        const build = await this.fetchJson<{ building: boolean; result: string | null }>(`${url}/api/json?tree=building,result`);
+        if (!build.building && build.result !== null) {
+          // a callback may have come first; then this result is stale and the core ignores it
+          await ctx.submit(ctx.queue, { type: 'run-finished', at: ctx.now(), key, status: jenkinsResult(build.result), url: `${url}/` }, `jenkins:${key}:finished`);
+          return;
+        }
+        await sleep();
+      }
+    } catch (err) {
+      this.log.error({ key, err: (err as Error).message }, 'lost track of a Jenkins build; counted as an infra error');
+      await ctx.submit(ctx.queue, { type: 'run-finished', at: ctx.now(), key, status: 'error' }, `jenkins:${key}:lost`);
+    } finally {
+      this.following.delete(key);
+    }
+  }
+
+  async resume(run: Run, ctx: DispatchContext): Promise<void> {
+    const build = run.url ? run.url.replace(/\/+$/, '') : null;
+    const item = typeof run.ciRunId === 'string' ? run.ciRunId : null;
+    if (!build && !item) return;
+    void this.follow(run.key, item, build, ctx);
+  }
+
+  async cancel(key: string, ctx: DispatchContext): Promise<void> {
+    const run = ctx.file.state.runs[key];
+    if (!run?.url) return;
+    await fetch(`${run.url.replace(/\/+$/, '')}/stop`, { method: 'POST', headers: this.headers() }).catch((err) => this.log.info({ key, err: (err as Error).message }, 'could not stop the Jenkins build (best effort)'));
+  }
+}

@@ -1,0 +1,21 @@
+// The `webhook:<name>` dispatcher: a signed POST of { key, refs, changes, callback_url } to a URL from the
+// server config; the result comes back by the signed CI callback.
+import type { DispatchSpec } from '../core/index.ts';
+import type { DispatchContext, Dispatcher } from '../engine/effects.ts';
+import { sign } from '../web/signature.ts';
+
+export interface WebhookRunner {
+  url: string;
+  secret: string;
+  callbackUrl?: string | undefined;
+}
+
+export class WebhookDispatcher implements Dispatcher {
+  constructor(private readonly runner: WebhookRunner) {}
+
+  async dispatch(run: DispatchSpec, _ctx: DispatchContext): Promise<void> {
+    const body = JSON.stringify({ key: run.key, refs: run.refs, changes: run.changes, callback_url: this.runner.callbackUrl ?? null });
+    const res = await fetch(this.runner.url, { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-ost-signature-256': sign(this.runner.secret, body) } });
+    if (!res.ok) throw new Error(`webhook runner ${this.runner.url} answered ${res.status}`);
+  }
+}
