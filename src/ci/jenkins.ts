@@ -41,6 +41,12 @@ export class JenkinsDispatcher implements Dispatcher {
   private readonly log: Logger;
   private crumb: { field: string; value: string; cookie?: string } | null = null;
   private readonly following = new Set<string>();
+  private stopped = false;
+
+  /** Stops following builds (server shutdown); their results still arrive by callback or after a restart. */
+  stop(): void {
+    this.stopped = true;
+  }
 
   constructor(private readonly opts: JenkinsOptions) {
     this.base = opts.url.replace(/\/+$/, '');
@@ -108,7 +114,7 @@ export class JenkinsDispatcher implements Dispatcher {
     const sleep = () => new Promise((r) => setTimeout(r, pollMs));
     try {
       let url = buildUrl;
-      while (!url && queueItem) {
+      while (!url && queueItem && !this.stopped) {
         const item = await this.fetchJson<{ executable?: { url?: string } | null; cancelled?: boolean }>(`${queueItem}/api/json`);
         if (item.cancelled) {
           await ctx.submit(ctx.queue, { type: 'run-finished', at: ctx.now(), key, status: 'cancelled' }, `jenkins:${key}:cancelled`);
@@ -117,9 +123,9 @@ export class JenkinsDispatcher implements Dispatcher {
         url = item.executable?.url?.replace(/\/+$/, '') ?? null;
         if (!url) await sleep();
       }
-      if (!url) return;
+      if (!url || this.stopped) return;
       await ctx.submit(ctx.queue, { type: 'run-started', at: ctx.now(), key, url: `${url}/`, ciRunId: queueItem ?? url }, `jenkins:${key}:started`);
-      for (;;) {
+      while (!this.stopped) {
         const build = await this.fetchJson<{ building: boolean; result: string | null }>(`${url}/api/json?tree=building,result`);
         if (!build.building && build.result !== null) {
           // a callback may have come first; then this result is stale and the core ignores it
@@ -129,6 +135,7 @@ export class JenkinsDispatcher implements Dispatcher {
         await sleep();
       }
     } catch (err) {
+      if (this.stopped) return;
       this.log.error({ key, err: (err as Error).message }, 'lost track of a Jenkins build; counted as an infra error');
       await ctx.submit(ctx.queue, { type: 'run-finished', at: ctx.now(), key, status: 'error' }, `jenkins:${key}:lost`);
     } finally {

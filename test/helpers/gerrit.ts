@@ -63,6 +63,7 @@ export async function gerritBed(configFor: (project: string) => string | null) {
   // Jenkins: a build fails when its OST_REFS hold a culprit
   const builds: Record<string, string>[] = [];
   let fails: (refs: Record<string, string>) => boolean = () => false;
+  let building = false;
   const jenkins = nock(JENKINS).persist();
   jenkins.post('/job/ost/buildWithParameters').reply((_uri, body) => {
     builds.push(Object.fromEntries(new URLSearchParams(String(body))));
@@ -71,8 +72,8 @@ export async function gerritBed(configFor: (project: string) => string | null) {
   jenkins.get(/\/queue\/item\/\d+\/api\/json/).reply((uri) => [200, { executable: { url: `${JENKINS}/job/ost/${/item\/(\d+)/.exec(uri)![1]}/` } }]);
   jenkins.get(/\/job\/ost\/\d+\/api\/json/).reply((uri) => {
     const n = Number(/ost\/(\d+)\//.exec(uri)![1]);
-    const refs = JSON.parse(builds[n - 1]!.OST_REFS!) as Record<string, string>;
-    return [200, { building: false, result: fails(refs) ? 'FAILURE' : 'SUCCESS' }];
+    const refs = JSON.parse(builds[n - 1]?.OST_REFS ?? '{}') as Record<string, string>;
+    return [200, building ? { building: true, result: null } : { building: false, result: fails(refs) ? 'FAILURE' : 'SUCCESS' }];
   });
   const dispatchers = { jenkins: new JenkinsDispatcher({ url: JENKINS, user: 'ost', token: 't', callbackUrl: 'http://ost/api/ci/callback', pollMs: 5, minTimeout: 1 }) };
   const reporter = new GerritReporter(client);
@@ -88,6 +89,13 @@ export async function gerritBed(configFor: (project: string) => string | null) {
     gerrit,
     setFails(f: (refs: Record<string, string>) => boolean) {
       fails = f;
+    },
+    /** Keep every Jenkins build running until called with false. */
+    setBuilding(b: boolean) {
+      building = b;
+    },
+    close() {
+      dispatchers.jenkins.stop();
     },
     /** Waits until `done()` or the time runs out (Jenkins results arrive by polling). */
     async until(done: () => Promise<boolean>, ms = 10_000) {

@@ -1,0 +1,181 @@
+// Gerrit details: old and new event styles, the events endpoint's token, commands and permissions,
+// config errors, votes, idempotent reviews, and the REST client's retries and errors.
+import type { AddressInfo } from 'node:net';
+import nock from 'nock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { emptyQueue } from '../../src/core/index.ts';
+import { GerritClient } from '../../src/hosts/gerrit/client.ts';
+import { GerritReporter } from '../../src/hosts/gerrit/reporter.ts';
+import { gerritMarker } from '../../src/hosts/gerrit/messages.ts';
+import { silentLogger } from '../../src/log.ts';
+import { createHttpServer } from '../../src/web/server.ts';
+import { changeMerged, commentAdded, GERRIT, gerritBed, refUpdated, sha } from '../helpers/gerrit.ts';
+
+const CONFIG = 'branches: [master]\nci:\n  provider: jenkins\n  job: ost\n  max_parallel: 1\nflaky:\n  confirm: 0\n  confidence: 0\ncommands:\n  permission: [ost-admins]\n';
+const Q = (p: string) => `gerrit:gerrit.example.org/${p}@master`;
+
+beforeEach(() => nock.disableNetConnect());
+afterEach(() => {
+  nock.cleanAll();
+  nock.enableNetConnect();
+});
+
+describe('Gerrit events', () => {
+  it('reads old-style events: numbers as strings, a bare refName, no newRev', async () => {
+    const bed = await gerritBed(() => CONFIG);
+    await bed.host.handle(refUpdated('app', 'base', 'rev-app-1', true));
+    await bed.host.handle(changeMerged('app', 1, {}, true));
+    const file = (await bed.store.loadQueue(Q('app')))!;
+    expect(file.state.changes['gerrit:gerrit.example.org/app~1']).toMatchObject({ number: 1, sha: 'rev-app-1', branch: 'master', title: 'app change 1' });
+    expect(file.state.streams['gerrit:app@master']!.tip).toBe('rev-app-1');
+  });
+
+  it('orders change-merged events by the ref-updated that precedes them', async () => {
+    const bed = await gerritBed(() => CONFIG);
+    await bed.host.handle(refUpdated('app', 'base', sha('app', 1)));
+    await bed.host.handle(changeMerged('app', 1));
+    await bed.host.handle(refUpdated('app', sha('app', 2), sha('app', 3)));
+    await bed.host.handle(changeMerged('app', 3));
+    const order = async () => Object.values((await bed.store.loadQueue(Q('app')))!.state.changes).sort((a, b) => a.seq - b.seq).map((c) => c.number);
+    expect(await order()).toEqual([1]);
+    await bed.host.handle(refUpdated('app', sha('app', 1), sha('app', 2)));
+    await bed.host.handle(changeMerged('app', 2));
+    expect(await order()).toEqual([1, 2, 3]);
+    bed.close();
+  });
+
+  it('resolves a Depends-On Change-Id through the REST API', async () => {
+    const bed = await gerritBed(() => CONFIG);
+    bed.gerrit.get(/\/a\/changes\/\?q=change%3AI1{40}/).reply(200, `)]}'\n[{"project":"other","_number":7,"id":"x","branch":"master","change_id":"I${'1'.repeat(40)}","subject":"s","status":"MERGED","owner":{}}]`);
+    await bed.host.handle(changeMerged('app', 1, { commitMessage: `app change 1\n\nDepends-On: I${'1'.repeat(40)}\n` }));
+    const c = (await bed.store.loadQueue(Q('app')))!.state.changes['gerrit:gerrit.example.org/app~1']!;
+    expect(c.dependsOn).toEqual(['gerrit:gerrit.example.org/other~7']);
+    expect(c.state).toBe('waiting');
+  });
+
+  it('ignores dropped-output and unknown event types', async () => {
+    const bed = await gerritBed(() => CONFIG);
+    await bed.host.handle({ type: 'dropped-output' });
+    await bed.host.handle({ type: 'project-created' });
+    expect(await bed.store.listQueues()).toEqual([]);
+  });
+
+  it('posts a review message for an invalid .ost-gate.yml and keeps the last good config', async () => {
+    let config = CONFIG;
+    const bed = await gerritBed(() => config);
+    await bed.host.handle(changeMerged('app', 1));
+    config = 'ci:\n  provider: travis\n';
+    await bed.host.handle(changeMerged('app', 2));
+    const review = bed.reviews.find((r) => r.number === 2)!;
+    expect(review.body.message).toMatch(/^ost-gate: config error/);
+    expect(review.body.message).toMatch(/ci\.provider: got "travis"/);
+    const file = (await bed.store.loadQueue(Q('app')))!;
+    expect(file.ci?.provider).toBe('jenkins');
+    expect(Object.keys(file.state.changes)).toHaveLength(2);
+  });
+
+  it('does not gate a project without .ost-gate.yml', async () => {
+    const bed = await gerritBed(() => null);
+    await bed.host.handle(changeMerged('app', 1));
+    expect(await bed.store.listQueues()).toEqual([]);
+  });
+});
+
+describe('Gerrit commands', () => {
+  it('needs a group from commands.permission for write verbs, lets the owner retry, and ignores the service user', async () => {
+    const bed = await gerritBed(() => CONFIG);
+    bed.setBuilding(true);
+    bed.gerrit.get('/a/accounts/alice/groups').reply(200, `)]}'\n[{"name":"Registered Users","id":"1"}]`);
+    bed.gerrit.get('/a/accounts/root/groups').reply(200, `)]}'\n[{"name":"ost-admins","id":"2"}]`);
+    await bed.host.handle(changeMerged('app', 1));
+    await bed.host.handle(commentAdded('app', 1, '/ost dequeue', 'alice'));
+    expect(bed.reviews.at(-1)!.body.message).toMatch(/needs membership in ost-admins; alice is not/);
+    await bed.host.handle(commentAdded('app', 1, '/ost retry', 'dev', 'dev'));
+    expect(bed.reviews.at(-1)!.body.message).toMatch(/nothing failed to re-run/);
+    await bed.host.handle(commentAdded('app', 1, '/ost pause', 'ost-gate'));
+    const count = bed.reviews.length;
+    await bed.host.handle(commentAdded('app', 1, '/ost dequeue', 'root'));
+    expect(bed.reviews.length).toBe(count + 1);
+    expect(bed.reviews.at(-1)!.body).toMatchObject({ tag: 'autogenerated:ost-gate', message: expect.stringMatching(/removed from queue/) });
+    expect((await bed.store.loadQueue(Q('app')))!.state.paused).toBeNull();
+    bed.close();
+  });
+
+  it('answers help and unknown verbs, and status for anyone', async () => {
+    const bed = await gerritBed(() => CONFIG);
+    bed.setBuilding(true);
+    await bed.host.handle(changeMerged('app', 1));
+    await bed.host.handle(commentAdded('app', 1, '/ost nonsense', 'alice'));
+    await bed.host.handle(commentAdded('app', 1, '/ost status', 'alice'));
+    const [unknown, status] = bed.reviews.slice(-2).map((r) => r.body.message);
+    expect(unknown).toMatch(/"\/ost nonsense" is not a command/);
+    expect(status).toBe('ost-gate: gerrit:gerrit.example.org/app~1 is queued in queue gerrit:gerrit.example.org/app@master.');
+    bed.close();
+  });
+});
+
+describe('POST /gerrit/events', () => {
+  it('needs GERRIT_EVENTS_TOKEN as ?token= or Bearer, and explains bad bodies', async () => {
+    const bed = await gerritBed(() => CONFIG);
+    const server = createHttpServer({ engine: bed.engine, log: silentLogger, mounts: [bed.host.mount] });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    nock.enableNetConnect('127.0.0.1');
+    try {
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/gerrit/events`;
+      const body = JSON.stringify(changeMerged('app', 1));
+      const missing = await fetch(base, { method: 'POST', body });
+      expect([missing.status, (await missing.json()).error]).toEqual([401, expect.stringContaining('token')]);
+      expect((await fetch(`${base}?token=wrong`, { method: 'POST', body })).status).toBe(401);
+      expect(await bed.store.listQueues()).toEqual([]);
+      expect((await fetch(`${base}?token=events-token`, { method: 'POST', body: '{nope' })).status).toBe(400);
+      expect((await fetch(base, { method: 'POST', body, headers: { authorization: 'Bearer events-token' } })).status).toBe(202);
+      expect(await bed.store.listQueues()).toEqual([Q('app')]);
+    } finally {
+      server.close();
+    }
+  });
+});
+
+describe('Gerrit REST client', () => {
+  it('strips the XSSI prefix, URL-encodes names, and retries a 500', async () => {
+    const client = new GerritClient({ url: GERRIT, username: 'u', password: 'p', minTimeout: 1 });
+    nock(GERRIT).get('/a/changes/ovirt%2Fengine~5').query(true).reply(500, 'oops').get('/a/changes/ovirt%2Fengine~5').query(true).basicAuth({ user: 'u', pass: 'p' }).reply(200, `)]}'\n{"_number":5,"project":"ovirt/engine"}`);
+    expect(await client.change('ovirt/engine', 5)).toMatchObject({ _number: 5 });
+  });
+
+  it('gives clear errors for 401, 403 and 404 without retrying', async () => {
+    const client = new GerritClient({ url: GERRIT, minTimeout: 1 });
+    nock(GERRIT).get('/a/changes/p~1/messages').reply(401, 'Unauthorized').get('/a/changes/p~2/messages').reply(403, 'no').get('/a/changes/p~3/messages').reply(404, 'Not found');
+    await expect(client.messages('p', 1)).rejects.toThrow(/401 not authenticated: check GERRIT_USERNAME and GERRIT_PASSWORD/);
+    await expect(client.messages('p', 2)).rejects.toThrow(/403 forbidden/);
+    await expect(client.messages('p', 3)).rejects.toThrow(/404 not found/);
+  });
+});
+
+describe('Gerrit reporter', () => {
+  const file = (label: string | null) => ({ schema: 1 as const, name: 'q', state: emptyQueue('q'), outbox: [], notices: [], deliveries: [], historyMoved: 0, repoConfig: { report: { gerrit_label: label } } });
+  const change = { id: 'gerrit:gerrit.example.org/app~3', sha: 's', number: 3, project: 'app', branch: 'master', host: 'gerrit', stream: 'gerrit:app@master', seq: 1, state: 'done' as const, enqueuedAt: 0, title: 't' };
+  const verdict = { change: change.id, verdict: 'culprit' as const, confidence: 0.999, at: 1 };
+
+  it('does not post a verdict whose tagged message is already there', async () => {
+    const reporter = new GerritReporter(new GerritClient({ url: GERRIT, minTimeout: 1 }));
+    nock(GERRIT).get('/a/changes/app~3/messages').reply(200, `)]}'\n[{"id":"m","tag":"autogenerated:ost-gate","message":"ost-gate: culprit\\n${gerritMarker('q', change.id, 'culprit')}"}]`);
+    await reporter.report('q', change, verdict, 'k', file(null), true);
+    expect(nock.pendingMocks()).toEqual([]);
+  });
+
+  it('votes with the configured label, and posts without it when Gerrit refuses the vote', async () => {
+    const reporter = new GerritReporter(new GerritClient({ url: GERRIT, minTimeout: 1 }));
+    const bodies: Record<string, unknown>[] = [];
+    nock(GERRIT)
+      .get('/a/changes/app~3/messages')
+      .reply(200, ")]}'\n[]")
+      .post('/a/changes/app~3/revisions/current/review', (b) => (bodies.push(b), true))
+      .reply(409, 'Cannot reduce vote on labels for closed change: Verified')
+      .post('/a/changes/app~3/revisions/current/review', (b) => (bodies.push(b), true))
+      .reply(200, ")]}'\n{}");
+    await reporter.report('q', change, verdict, 'k', file('Verified'), true);
+    expect(bodies.map((b) => b.labels)).toEqual([{ Verified: -1 }, undefined]);
+    expect(bodies[1]).toMatchObject({ tag: 'autogenerated:ost-gate', message: expect.stringMatching(/^ost-gate: culprit/) });
+  });
+});
