@@ -1,0 +1,64 @@
+// The Jenkins dispatcher: parameters, a crumb only when Jenkins asks for one, and the build URL recorded.
+import nock from 'nock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { jenkinsResult, jobPath, JenkinsDispatcher } from '../../src/ci/jenkins.ts';
+import { emptyQueue, type CoreEvent } from '../../src/core/index.ts';
+import type { DispatchContext } from '../../src/engine/effects.ts';
+
+const J = 'https://ci.example.org';
+beforeEach(() => nock.disableNetConnect());
+afterEach(() => {
+  nock.cleanAll();
+  nock.enableNetConnect();
+});
+
+function ctx(events: CoreEvent[]): DispatchContext {
+  return { queue: 'q', file: { schema: 1, name: 'q', state: emptyQueue('q'), outbox: [], notices: [], deliveries: [], historyMoved: 0, ci: { provider: 'jenkins', job: 'ovirt/ost', inputs: { SUITE: 'basic' } } }, now: () => 1, submit: async (_q, e) => void events.push(e) };
+}
+
+describe('Jenkins dispatcher', () => {
+  it('maps results and job paths', () => {
+    expect(['SUCCESS', 'FAILURE', 'UNSTABLE', 'ABORTED', null].map(jenkinsResult)).toEqual(['success', 'failure', 'failure', 'error', 'error']);
+    expect(jobPath('folder/ovirt system tests')).toBe('job/folder/job/ovirt%20system%20tests');
+  });
+
+  it('fetches a crumb only when asked, passes the contract, and follows the queue item to the build', async () => {
+    const events: CoreEvent[] = [];
+    const bodies: string[] = [];
+    const api = nock(J)
+      .post('/job/ovirt/job/ost/buildWithParameters')
+      .reply(403, 'No valid crumb was included in the request')
+      .get('/crumbIssuer/api/json')
+      .basicAuth({ user: 'bot', pass: 'tok' })
+      .reply(200, { crumbRequestField: 'Jenkins-Crumb', crumb: 'c123' }, { 'set-cookie': 'JSESSIONID=abc; Path=/' })
+      .post('/job/ovirt/job/ost/buildWithParameters', (b) => (bodies.push(typeof b === 'string' ? b : new URLSearchParams({ ...(b as Record<string, string>) }).toString()), true))
+      .matchHeader('jenkins-crumb', 'c123')
+      .matchHeader('cookie', 'JSESSIONID=abc')
+      .reply(201, '', { location: `${J}/queue/item/9/` })
+      .get('/queue/item/9/api/json')
+      .reply(200, { executable: null })
+      .get('/queue/item/9/api/json')
+      .reply(200, { executable: { url: `${J}/job/ovirt/job/ost/31/` } })
+      .get('/job/ovirt/job/ost/31/api/json')
+      .query(true)
+      .reply(200, { building: false, result: 'FAILURE' });
+    const d = new JenkinsDispatcher({ url: J, user: 'bot', token: 'tok', callbackUrl: 'https://ost/api/ci/callback', pollMs: 5, minTimeout: 1 });
+    const res = await d.dispatch({ key: 'q.1', refs: { engine: 'abc' }, changes: ['x'], attempt: 1, kind: 'batch', line: 'main', end: 'x' }, ctx(events));
+    expect(res.ciRunId).toBe(`${J}/queue/item/9`);
+    for (let i = 0; i < 200 && events.length < 2; i++) await new Promise((r) => setTimeout(r, 5));
+    const params = Object.fromEntries(new URLSearchParams(bodies[0]!));
+    expect(params).toEqual({ SUITE: 'basic', OST_KEY: 'q.1', OST_REFS: '{"engine":"abc"}', OST_CHANGES: '["x"]', OST_CALLBACK_URL: 'https://ost/api/ci/callback' });
+    expect(events).toEqual([
+      { type: 'run-started', at: 1, key: 'q.1', url: `${J}/job/ovirt/job/ost/31/`, ciRunId: `${J}/queue/item/9` },
+      { type: 'run-finished', at: 1, key: 'q.1', status: 'failure', url: `${J}/job/ovirt/job/ost/31/` },
+    ]);
+    expect(api.isDone()).toBe(true);
+  });
+
+  it('does not fetch a crumb when Jenkins does not ask, and fails the dispatch on other errors', async () => {
+    const d = new JenkinsDispatcher({ url: J, pollMs: 5, minTimeout: 1 });
+    nock(J).post('/job/ovirt/job/ost/buildWithParameters').reply(404, 'no such job');
+    await expect(d.dispatch({ key: 'q.2', refs: {}, changes: [], attempt: 1, kind: 'batch', line: 'main', end: 'x' }, ctx([]))).rejects.toThrow(/answered 404/);
+    expect(nock.pendingMocks()).toEqual([]);
+  });
+});
