@@ -12,6 +12,9 @@ import { createGithubHost } from './hosts/github/probot.ts';
 import { GerritClient } from './hosts/gerrit/client.ts';
 import { GerritHost } from './hosts/gerrit/host.ts';
 import { GerritReporter } from './hosts/gerrit/reporter.ts';
+import { GerritStream } from './hosts/gerrit/stream.ts';
+import { parseEvent } from './hosts/gerrit/events.ts';
+import { readFile } from 'node:fs/promises';
 import { JenkinsDispatcher } from './ci/jenkins.ts';
 import { WebhookDispatcher } from './ci/webhook.ts';
 import type { Mount } from './web/server.ts';
@@ -56,14 +59,34 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const engine = new Engine({ store, performer, log });
   for (const repo of config.git) watchers.push(new GitWatcher(repo, engine, dataDir, log));
   const mounts: Mount[] = [];
+  const stoppers: (() => void)[] = [];
   const callbackUrl = env.OST_PUBLIC_URL ? `${env.OST_PUBLIC_URL.replace(/\/+$/, '')}/api/ci/callback` : undefined;
   if (env.GERRIT_URL) {
     const client = new GerritClient({ url: env.GERRIT_URL, username: env.GERRIT_USERNAME, password: env.GERRIT_PASSWORD });
     const gerrit = new GerritHost({ client, engine, log, eventsToken: env.GERRIT_EVENTS_TOKEN, serviceUser: env.GERRIT_USERNAME });
     reporters.gerrit = new GerritReporter(client, log);
     mounts.push(gerrit.mount);
+    if (env.GERRIT_SSH) {
+      const [sshHost, sshPort] = env.GERRIT_SSH.split(':');
+      if (!env.GERRIT_SSH_KEY_PATH) throw new Error('GERRIT_SSH is set but GERRIT_SSH_KEY_PATH (the service user\'s private key) is not');
+      const stream = new GerritStream({
+        host: sshHost!,
+        port: Number(sshPort ?? 29418),
+        username: env.GERRIT_SSH_USER ?? env.GERRIT_USERNAME ?? 'ost-gate',
+        privateKey: await readFile(env.GERRIT_SSH_KEY_PATH),
+        handle: (event) => gerrit.handle(event),
+        catchUp: async (since) => (await client.eventsSince(since))?.flatMap((e) => parseEvent(e) ?? []) ?? null,
+        log,
+      });
+      stream.start();
+      stoppers.push(() => stream.stop());
+    }
   }
-  if (env.JENKINS_URL) dispatchers.jenkins = new JenkinsDispatcher({ url: env.JENKINS_URL, user: env.JENKINS_USER, token: env.JENKINS_TOKEN, callbackUrl, log });
+  if (env.JENKINS_URL) {
+    const jenkins = new JenkinsDispatcher({ url: env.JENKINS_URL, user: env.JENKINS_USER, token: env.JENKINS_TOKEN, callbackUrl, log });
+    dispatchers.jenkins = jenkins;
+    stoppers.push(() => jenkins.stop());
+  }
   for (const [name, hook] of Object.entries(config.webhooks)) {
     const secret = env[hook.secret_env ?? 'OST_CALLBACK_SECRET'];
     if (!secret) throw new Error(`webhook runner ${name} needs a secret: set ${hook.secret_env ?? 'OST_CALLBACK_SECRET'}`);
@@ -108,6 +131,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     watchers,
     async stop() {
       clearInterval(ticker);
+      for (const stop of stoppers) stop();
       for (const w of watchers) w.stop();
       await Promise.all(commands.map((c) => c.stopAll()));
       await new Promise<void>((ok) => server.close(() => ok()));

@@ -89,6 +89,18 @@ export class GerritClient {
     }
   }
 
+  /** Events since a time (seconds) from the events-log plugin, or null when the plugin is not installed. */
+  async eventsSince(seconds: number): Promise<unknown[] | null> {
+    const t1 = new Date(seconds * 1000).toISOString().replace('T', ' ').slice(0, 19);
+    try {
+      const text = await this.requestText(`plugins/events-log/events/?t1=${encodeURIComponent(t1)}`);
+      return text.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as unknown);
+    } catch (err) {
+      if (err instanceof GerritError && err.status === 404) return null;
+      throw err;
+    }
+  }
+
   groups(account: string): Promise<{ name: string; id: string }[]> {
     return this.request('GET', `accounts/${encodeURIComponent(account)}/groups`);
   }

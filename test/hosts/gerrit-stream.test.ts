@@ -1,0 +1,75 @@
+// stream-events over SSH against a real ssh2 server in the test: lines split across chunks,
+// reconnection after the server drops the connection, and catch-up through the events-log plugin.
+import type { AddressInfo } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { Server, utils } from 'ssh2';
+import { GerritStream, LineSplitter } from '../../src/hosts/gerrit/stream.ts';
+import type { GerritEvent } from '../../src/hosts/gerrit/types.ts';
+
+describe('LineSplitter', () => {
+  it('yields whole lines only, keeping a partial line for the next chunk', () => {
+    const s = new LineSplitter();
+    expect(s.push('{"a":1}\n{"b"')).toEqual(['{"a":1}']);
+    expect(s.push(':2}\r\n\n{"c":3}')).toEqual(['{"b":2}']);
+    expect(s.push('\n')).toEqual(['{"c":3}']);
+  });
+});
+
+describe('GerritStream', () => {
+  it('reads events split across chunks, reconnects with backoff, and catches up through events-log', async () => {
+    const hostKey = utils.generateKeyPairSync('ed25519');
+    const userKey = utils.generateKeyPairSync('ed25519');
+    let connections = 0;
+    const server = new Server({ hostKeys: [hostKey.private] }, (client) => {
+      connections += 1;
+      const mine = connections;
+      client.on('authentication', (ctx) => (ctx.method === 'publickey' && ctx.username === 'ost-gate' ? ctx.accept() : ctx.reject(['publickey'])));
+      client.on('ready', () => {
+        client.on('session', (accept) => {
+          accept().on('exec', (acceptExec, _reject, info) => {
+            const stream = acceptExec();
+            expect(info.command).toBe('gerrit stream-events');
+            if (mine === 1) {
+              const line = JSON.stringify({ type: 'change-merged', change: { project: 'p', branch: 'master', number: 1 }, newRev: 'a', eventCreatedOn: 100 });
+              stream.write(line.slice(0, 20));
+              setTimeout(() => {
+                stream.write(`${line.slice(20)}\n{"type":"dropped-output"}\nnot json\n`);
+                setTimeout(() => client.end(), 30); // the server goes away
+              }, 20);
+            } else {
+              stream.write(`${JSON.stringify({ type: 'change-merged', change: { project: 'p', branch: 'master', number: 3 }, newRev: 'c', eventCreatedOn: 300 })}\n`);
+            }
+          });
+        });
+      });
+      client.on('error', () => undefined);
+    });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    const seen: GerritEvent[] = [];
+    const asked: number[] = [];
+    const stream = new GerritStream({
+      host: '127.0.0.1',
+      port: (server.address() as AddressInfo).port,
+      username: 'ost-gate',
+      privateKey: userKey.private,
+      handle: async (e) => void seen.push(e),
+      catchUp: async (since) => {
+        asked.push(since);
+        return [{ type: 'change-merged', change: { project: 'p', branch: 'master', number: 2 }, newRev: 'b', eventCreatedOn: 200 }];
+      },
+      minBackoffMs: 20,
+      keepaliveMs: 1000,
+    });
+    stream.start();
+    try {
+      for (let i = 0; i < 300 && seen.filter((e) => e.type === 'change-merged').length < 3; i++) await new Promise((r) => setTimeout(r, 10));
+      await stream.idle();
+      expect(seen.map((e) => `${e.type}:${e.change?.number ?? ''}`)).toEqual(['change-merged:1', 'dropped-output:', 'change-merged:2', 'change-merged:3']);
+      expect(asked).toEqual([100]);
+      expect(connections).toBe(2);
+    } finally {
+      stream.stop();
+      server.close();
+    }
+  }, 20_000);
+});
