@@ -114,6 +114,20 @@ describe('Gerrit commands', () => {
   });
 });
 
+describe('Gerrit /ost enqueue', () => {
+  it('adds a merged change whose event was missed, read from the REST API', async () => {
+    const bed = await gerritBed(() => CONFIG);
+    bed.setBuilding(true);
+    bed.gerrit.get('/a/accounts/root/groups').reply(200, `)]}'\n[{"name":"ost-admins","id":"2"}]`);
+    bed.gerrit.get('/a/changes/app~8').query(true).reply(200, `)]}'\n{"id":"x","project":"app","branch":"master","change_id":"I8","subject":"missed one","status":"MERGED","_number":8,"owner":{"username":"dev"},"current_revision":"${'8'.repeat(40)}"}`);
+    await bed.host.handle(commentAdded('app', 8, '/ost enqueue', 'root'));
+    const file = (await bed.store.loadQueue(Q('app')))!;
+    expect(file.state.changes['gerrit:gerrit.example.org/app~8']).toMatchObject({ sha: '8'.repeat(40), title: 'missed one' });
+    expect(bed.reviews.at(-1)!.body.message).toMatch(/added to queue/);
+    bed.close();
+  });
+});
+
 describe('POST /gerrit/events', () => {
   it('needs GERRIT_EVENTS_TOKEN as ?token= or Bearer, and explains bad bodies', async () => {
     const bed = await gerritBed(() => CONFIG);

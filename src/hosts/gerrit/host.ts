@@ -200,12 +200,32 @@ export class GerritHost {
         await reply(st ? `ost-gate: ${id} is ${st.verdict ?? st.state} in queue ${found!.queue}.` : `ost-gate: ${id} is not in any queue.`);
         continue;
       }
+      if (!found && cmd.verb === 'enqueue') {
+        await this.enqueueMissed(c.project, number, id, user, replyTo, config, reply);
+        continue;
+      }
       if (!found) {
         await reply(`ost-gate: ${id} is not in any queue, so there is nothing to ${cmd.verb}.`);
         continue;
       }
       await this.opts.engine.submit(found.queue, { type: 'command', at: this.now(), verb: cmd.verb as Exclude<Verb, 'help' | 'status'>, change: id, user, replyTo });
     }
+  }
+
+  /** `/ost enqueue` for a merged change whose change-merged event was missed: read it from REST. */
+  private async enqueueMissed(project: string, number: number, id: string, user: string, replyTo: GerritReplyTarget, config: RepoConfig | null, reply: (m: string) => Promise<unknown>): Promise<void> {
+    const info = await this.client.change(project, number);
+    if (info.status !== 'MERGED' || !info.current_revision) {
+      await reply(`ost-gate: change ${number} is ${info.status.toLowerCase()}; ost-gate tests merged changes only.`);
+      return;
+    }
+    if (!config) {
+      await reply(`ost-gate: ${project} has no ${CONFIG_FILE} on ${info.branch}; it is not gated.`);
+      return;
+    }
+    const queue = this.queueFor(project, info.branch, config);
+    const change: ChangeInput = { id, sha: info.current_revision, number, title: info.subject, url: `${this.client.base}/c/${project}/+/${number}`, author: accountName(info.owner) };
+    await this.opts.engine.submit(queue, { type: 'command', at: this.now(), verb: 'enqueue', change: id, user, replyTo, input: { stream: { host: 'gerrit', project, branch: info.branch }, change } });
   }
 
   /** Write and admin verbs: a member of a `commands.permission` group; `retry` also the change owner. */
