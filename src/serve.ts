@@ -22,6 +22,7 @@ import { GitWatcher } from './hosts/git/watcher.ts';
 import type { Logger } from './log.ts';
 import { LowdbStore } from './store/lowdb-store.ts';
 import { createHttpServer } from './web/server.ts';
+import { Metrics } from './web/metrics.ts';
 
 export interface StartOptions {
   env: NodeJS.ProcessEnv;
@@ -56,7 +57,10 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const watchers: GitWatcher[] = [];
   const reporters: Record<string, Reporter> = { git: new GitReporter(watchers, log), ...opts.reporters };
   const performer = new RoutingPerformer({ dispatchers, reporters, log });
-  const engine = new Engine({ store, performer, log });
+  let engineRef: Engine | null = null;
+  const metrics = new Metrics(() => engineRef);
+  const engine = new Engine({ store, performer, log, observer: metrics.observe });
+  engineRef = engine;
   for (const repo of config.git) watchers.push(new GitWatcher(repo, engine, dataDir, log));
   const mounts: Mount[] = [];
   const stoppers: (() => void)[] = [];
@@ -113,7 +117,18 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   say('git', config.git.length ? 'ok' : 'off', config.git.length ? `watching ${config.git.map((g) => `${g.name} (${g.url} ${g.branch})`).join(', ')}` : 'no git repos watched; list them under git: in OST_SERVER_CONFIG');
 
   await engine.recover();
-  const server = createHttpServer({ engine, log, callbackSecret: env.OST_CALLBACK_SECRET, components, mounts });
+  say('dashboard', env.OST_DASHBOARD_TOKEN ? 'token' : 'open', env.OST_DASHBOARD_TOKEN ? 'dashboard and queue API need ?token=<OST_DASHBOARD_TOKEN>' : 'dashboard is read-only and open; set OST_DASHBOARD_TOKEN to require a token');
+  const server = createHttpServer({
+    engine,
+    log,
+    callbackSecret: env.OST_CALLBACK_SECRET,
+    components,
+    mounts,
+    metrics,
+    history: (q, n) => store.readHistory(q, n),
+    dashboardToken: env.OST_DASHBOARD_TOKEN,
+    ...(env.OST_DASHBOARD_REFRESH_MS ? { refreshMs: Number(env.OST_DASHBOARD_REFRESH_MS) } : {}),
+  });
   await new Promise<void>((ok, fail) => {
     server.once('error', fail);
     server.listen(opts.port ?? Number(env.PORT ?? 3000), opts.host ?? env.HOST ?? '127.0.0.1', () => ok());

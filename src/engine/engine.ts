@@ -1,7 +1,8 @@
 // The engine runs the pure core for each queue: under the queue's lock it loads the queue file,
 // steps the core, and writes the new state with its outbox in one atomic write; only then are the
 // effects performed, each marked done afterwards. On start, pending effects are performed again.
-import { emptyQueue, step, type CoreEvent, type QueueSettings, type Strategy } from '../core/index.ts';
+import { emptyQueue, step, type CoreEvent, type Effect, type QueueSettings, type QueueState, type Strategy } from '../core/index.ts';
+import { recordHealth } from './health.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { safeSlug } from '../store/slug.ts';
 import type { OutboxEntry, QueueFile, Store } from '../store/types.ts';
@@ -21,7 +22,11 @@ export interface EngineOptions {
   strategies?: Record<string, Strategy>;
   /** Settings for a queue created by its first event. */
   settingsFor?: (queue: string) => Partial<QueueSettings>;
+  /** Told about every step (metrics). */
+  observer?: StepObserver;
 }
+
+export type StepObserver = (queue: string, event: CoreEvent, effects: Effect[], before: QueueState, after: QueueState) => void;
 
 export interface SubmitOptions {
   /** Id of the delivery that carried the event; a second delivery with the same id changes nothing. */
@@ -66,8 +71,15 @@ export class Engine {
         return false;
       }
       options.prepare?.(file);
+      const before = file.state;
       const result = step(file.state, event, { strategies: this.opts.strategies ?? {} });
       file.state = result.state;
+      file.health = recordHealth(file.health ?? [], before.stats, result.state, result.effects, this.now());
+      try {
+        this.opts.observer?.(queue, event, result.effects, before, result.state);
+      } catch (err) {
+        this.log.warn({ err: (err as Error).message }, 'step observer failed');
+      }
       const base = `${result.state.seq}.${this.now()}`;
       result.effects.forEach((effect, i) => {
         if (effect.type === 'log') {

@@ -49,6 +49,8 @@ export interface QueueFile {
   report?: { comment: boolean; check: boolean };
   /** The last valid repo config, kept while a newer one is invalid. */
   repoConfig?: unknown;
+  /** Per-day health figures, newest last (see engine/health.ts). */
+  health?: import('../engine/health.ts').DayHealth[];
 }
 
 export interface Store {

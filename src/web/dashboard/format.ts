@@ -1,0 +1,33 @@
+// Small formatting helpers for the dashboard: durations, times, percentages, change labels.
+import type { QueueFile } from '../../store/types.ts';
+
+export function duration(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined) return '–';
+  const m = Math.round(ms / 60_000);
+  if (m < 1) return `${Math.round(ms / 1000)} s`;
+  if (m < 120) return `${m} min`;
+  return `${(m / 60).toFixed(1)} h`;
+}
+
+export function time(at: number): string {
+  return new Date(at).toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
+}
+
+export function percent(x: number | null): string {
+  return x === null ? '–' : `${(x * 100).toFixed(1)}%`;
+}
+
+/** `#123`, `change 45`, or a short sha, and the title. */
+export function changeLabel(file: QueueFile | null, id: string): { short: string; title: string; url: string | null } {
+  const c = file?.state.changes[id];
+  const short = c?.number ? (c.host === 'github' ? `#${c.number}` : `change ${c.number}`) : c ? c.sha.slice(0, 10) : id.split(/[@#~]/).pop()!.slice(0, 12);
+  return { short, title: c?.title ?? '', url: c?.url ?? null };
+}
+
+export function queuePath(name: string): string {
+  return `/queues/${encodeURIComponent(name)}`;
+}
+
+export function changePath(id: string): string {
+  return `/changes/${encodeURIComponent(id)}`;
+}

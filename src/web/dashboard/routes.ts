@@ -1,0 +1,98 @@
+// Dashboard routes: overview, queue, change and search pages, read-only, behind OST_DASHBOARD_TOKEN when set.
+import { timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import html from 'html-template-tag';
+import type { VerdictRecord } from '../../core/index.ts';
+import type { Engine } from '../../engine/engine.ts';
+import type { QueueFile } from '../../store/types.ts';
+import { HttpError } from '../http.ts';
+import { changePage } from './change-page.ts';
+import { changeLabel, changePath } from './format.ts';
+import { page } from './layout.ts';
+import { overview } from './overview.ts';
+import { queuePage } from './queue-page.ts';
+
+export interface DashboardOptions {
+  engine: Engine;
+  history?: (queue: string, limit: number) => Promise<VerdictRecord[]>;
+  token?: string | undefined;
+  refreshMs?: number;
+  now?: () => number;
+}
+
+function same(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** Throws 401 unless the request carries the dashboard token (query, cookie or Bearer); remembers a query token in a cookie. */
+export function checkToken(req: IncomingMessage, res: ServerResponse, token: string | undefined): void {
+  if (!token) return;
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const fromQuery = url.searchParams.get('token');
+  const fromCookie = /(?:^|;\s*)ost_token=([^;]+)/.exec(req.headers.cookie ?? '')?.[1];
+  const fromBearer = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1];
+  const given = fromQuery ?? (fromCookie ? decodeURIComponent(fromCookie) : undefined) ?? fromBearer;
+  if (!given || !same(given, token)) throw new HttpError(401, 'this dashboard needs a token: open it with ?token=<OST_DASHBOARD_TOKEN>');
+  if (fromQuery) res.setHeader('set-cookie', `ost_token=${encodeURIComponent(fromQuery)}; HttpOnly; SameSite=Strict; Path=/`);
+}
+
+async function allFiles(engine: Engine): Promise<QueueFile[]> {
+  const files = await Promise.all((await engine.queues()).map((q) => engine.read(q)));
+  return files.filter((f): f is QueueFile => f !== null);
+}
+
+function send(req: IncomingMessage, res: ServerResponse, title: string, body: string, opts: DashboardOptions): void {
+  res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(req.headers['x-ost-partial'] ? body : page(body, { title, refreshMs: opts.refreshMs ?? 5000 }));
+}
+
+/** Handles the dashboard's pages; returns false for other paths. */
+export async function dashboard(req: IncomingMessage, res: ServerResponse, opts: DashboardOptions): Promise<boolean> {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const path = url.pathname;
+  const now = (opts.now ?? Date.now)();
+  if (path === '/') {
+    send(req, res, 'Queues', overview(await allFiles(opts.engine), now), opts);
+    return true;
+  }
+  if (path.startsWith('/queues/')) {
+    const name = decodeURIComponent(path.slice('/queues/'.length));
+    if (!(await opts.engine.queues()).includes(name)) throw new HttpError(404, `no queue named ${JSON.stringify(name)}`);
+    send(req, res, name, queuePage((await opts.engine.read(name))!, now), opts);
+    return true;
+  }
+  if (path.startsWith('/changes/')) {
+    const id = decodeURIComponent(path.slice('/changes/'.length));
+    for (const file of await allFiles(opts.engine)) {
+      const history = opts.history ? await opts.history(file.name, 2000) : [];
+      if (Object.hasOwn(file.state.changes, id) || history.some((v) => v.change === id) || file.state.verdicts.some((v) => v.change === id)) {
+        send(req, res, id, changePage(id, file, history), opts);
+        return true;
+      }
+    }
+    throw new HttpError(404, `no queue knows change ${JSON.stringify(id)}`);
+  }
+  if (path === '/search') {
+    const q = (url.searchParams.get('q') ?? '').trim().replace(/^#/, '');
+    const hits: { id: string; file: QueueFile }[] = [];
+    if (q) {
+      for (const file of await allFiles(opts.engine)) {
+        for (const c of Object.values(file.state.changes)) {
+          if (c.id === q || String(c.number ?? '') === q || (q.length >= 7 && c.sha.startsWith(q)) || c.id.endsWith(`#${q}`) || c.id.endsWith(`~${q}`)) hits.push({ id: c.id, file });
+        }
+      }
+    }
+    if (hits.length === 1) {
+      res.writeHead(302, { location: changePath(hits[0]!.id) });
+      res.end();
+      return true;
+    }
+    const body = html`<h1>Search</h1><p>${hits.length ? `${hits.length} changes match` : q ? 'No change matches' : 'Type a change id, a PR or Gerrit number, or a sha (7 characters or more)'} ${q ? `"${q}"` : ''}.</p>
+<ul>${hits.map((h) => html`<li><a href="${changePath(h.id)}">${changeLabel(h.file, h.id).short}</a> ${changeLabel(h.file, h.id).title} <span class="muted">${h.file.name}</span></li>`)}</ul>`;
+    send(req, res, 'Search', body, opts);
+    return true;
+  }
+  return false;
+}
