@@ -1,0 +1,88 @@
+// The dashboard without a browser: escaping, the token, search, 404s, and the metrics endpoint.
+import type { AddressInfo } from 'node:net';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Effect, Run } from '../../src/core/index.ts';
+import type { Performer } from '../../src/engine/effects.ts';
+import { Engine } from '../../src/engine/engine.ts';
+import { silentLogger } from '../../src/log.ts';
+import { LowdbStore } from '../../src/store/lowdb-store.ts';
+import { Metrics } from '../../src/web/metrics.ts';
+import { createHttpServer } from '../../src/web/server.ts';
+import { sign } from '../../src/web/signature.ts';
+
+const noop: Performer = { perform: async (_e: { key: string; effect: Effect }) => undefined, alreadyDone: async () => false, resume: async (_r: Run) => undefined };
+const servers: { close(): void }[] = [];
+afterEach(() => servers.splice(0).forEach((s) => s.close()));
+
+async function setup(token?: string) {
+  const store = new LowdbStore(await mkdtemp(join(tmpdir(), 'ost-dash-')));
+  let ref: Engine | null = null;
+  const metrics = new Metrics(() => ref);
+  const engine = new Engine({ store, performer: noop, observer: metrics.observe, settingsFor: () => ({ maxParallel: 1 }) });
+  ref = engine;
+  const sha = 'abcdef1234567890abcdef1234567890abcdef12';
+  await engine.submit('q', { type: 'merged', at: 0, stream: { host: 'github', project: 'o/r', branch: 'main' }, changes: [{ id: 'github:o/r#7', sha, number: 7, title: '<img src=x onerror=alert(1)>' }] });
+  const server = createHttpServer({ engine, log: silentLogger, metrics, dashboardToken: token, callbackSecret: 's' });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  servers.push(server);
+  return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, sha };
+}
+
+describe('dashboard pages', () => {
+  it('escapes titles everywhere and works without JavaScript (the content is in the HTML)', async () => {
+    const { base } = await setup();
+    for (const path of ['/', '/queues/q', `/changes/${encodeURIComponent('github:o/r#7')}`]) {
+      const html = await (await fetch(base + path)).text();
+      expect(html).not.toContain('<img src=x');
+      expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;');
+      expect(html).toMatch(/<main id="main"/);
+    }
+  });
+
+  it('serves only <main> to the live-update poll', async () => {
+    const { base } = await setup();
+    const partial = await (await fetch(`${base}/queues/q`, { headers: { 'x-ost-partial': '1' } })).text();
+    expect(partial.startsWith('<h1>Queue q</h1>')).toBe(true);
+  });
+
+  it('finds changes by PR number, #number, change id and sha prefix', async () => {
+    const { base, sha } = await setup();
+    for (const q of ['7', '#7', 'github:o/r#7', sha.slice(0, 8)]) {
+      const res = await fetch(`${base}/search?q=${encodeURIComponent(q)}`, { redirect: 'manual' });
+      expect([q, res.status, res.headers.get('location')]).toEqual([q, 302, `/changes/${encodeURIComponent('github:o/r#7')}`]);
+    }
+    expect(await (await fetch(`${base}/search?q=nothing`)).text()).toContain('No change matches');
+    expect((await fetch(`${base}/queues/nope`)).status).toBe(404);
+    expect((await fetch(`${base}/changes/nope`)).status).toBe(404);
+  });
+
+  it('needs OST_DASHBOARD_TOKEN when it is set, and remembers it in a cookie', async () => {
+    const { base } = await setup('dash-secret');
+    expect((await fetch(`${base}/`)).status).toBe(401);
+    expect((await fetch(`${base}/api/queues`)).status).toBe(401);
+    const ok = await fetch(`${base}/?token=dash-secret`);
+    expect(ok.status).toBe(200);
+    const cookie = ok.headers.get('set-cookie')!.split(';')[0]!;
+    expect((await fetch(`${base}/queues/q`, { headers: { cookie } })).status).toBe(200);
+    expect((await fetch(`${base}/api/queues`, { headers: { authorization: 'Bearer dash-secret' } })).status).toBe(200);
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+  });
+
+  it('exposes Prometheus metrics, counting webhook deliveries by source and result', async () => {
+    const { base } = await setup();
+    await fetch(`${base}/api/ci/callback`, { method: 'POST', body: '{}', headers: { 'x-ost-signature-256': 'sha256=bad' } });
+    const body = '{"key":"nope.1","status":"success"}';
+    await fetch(`${base}/api/ci/callback`, { method: 'POST', body, headers: { 'x-ost-signature-256': sign('s', body) } });
+    const res = await fetch(`${base}/metrics`);
+    expect(res.headers.get('content-type')).toMatch(/text\/plain/);
+    const text = await res.text();
+    expect(text).toMatch(/ost_queue_depth\{queue="q"\} 1/);
+    expect(text).toMatch(/ost_runs_dispatched_total\{queue="q"\} 1/);
+    expect(text).toContain('ost_webhook_deliveries_total{source="ci-callback",result="401"} 1');
+    expect(text).toContain('ost_webhook_deliveries_total{source="ci-callback",result="accepted"} 1');
+    for (const name of ['ost_runs_finished_total', 'ost_verdicts_total', 'ost_time_to_verdict_seconds', 'ost_flakes_detected_total', 'ost_infra_retries_total']) expect(text).toContain(`# TYPE ${name}`);
+  });
+});
