@@ -39,7 +39,7 @@ export function verdictMessage(queue: string, change: ChangeRecord | undefined, 
   } else if (v.reason) {
     lines.push('', v.reason);
   }
-  if (dashboardUrl && change) lines.push('', `[Status](${dashboardUrl}/api/queues/${encodeURIComponent(queue)})`);
+  if (dashboardUrl && change) lines.push('', `[Details on the dashboard](${dashboardUrl}/changes/${encodeURIComponent(change.id)})`);
   lines.push('', marker(queue, v.change, v.verdict));
   return lines.join('\n');
 }

@@ -3,7 +3,7 @@ import type { QueueFile } from '../../store/types.ts';
 
 export function describeChange(queue: string, file: QueueFile, id: string, publicUrl?: string): string {
   const change = file.state.changes[id];
-  const link = publicUrl ? `\n\n[Queue status](${publicUrl}/api/queues/${encodeURIComponent(queue)})` : '';
+  const link = publicUrl ? `\n\n[Details on the dashboard](${publicUrl}/changes/${encodeURIComponent(id)})` : '';
   if (!change) return `${id} has its verdict; it is in the history of queue \`${queue}\`.${link}`;
   if (change.state === 'done') {
     const v = [...file.state.verdicts].reverse().find((x) => x.change === id && !x.retracted);
