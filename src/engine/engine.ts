@@ -73,6 +73,8 @@ export class Engine {
       options.prepare?.(file);
       const before = file.state;
       const result = step(file.state, event, { strategies: this.opts.strategies ?? {} });
+      // a tick that changed nothing is not written: the ticker runs every few seconds on every queue
+      if (event.type === 'tick' && result.effects.length === 0 && !options.prepare && JSON.stringify(before) === JSON.stringify(result.state)) return false;
       file.state = result.state;
       file.health = recordHealth(file.health ?? [], before.stats, result.state, result.effects, this.now());
       try {
@@ -207,6 +209,15 @@ export class Engine {
   async tick(): Promise<void> {
     const at = this.now();
     for (const queue of await this.opts.store.listQueues()) await this.submit(queue, { type: 'tick', at });
+  }
+
+  /** The queue that has (or had) change `id`, with its file; null when no queue knows it. */
+  async findChange(id: string): Promise<{ queue: string; file: QueueFile } | null> {
+    for (const queue of await this.queues()) {
+      const file = await this.read(queue);
+      if (file && (Object.hasOwn(file.state.changes, id) || file.state.forgotten.includes(id))) return { queue, file };
+    }
+    return null;
   }
 
   async read(queue: string): Promise<QueueFile | null> {

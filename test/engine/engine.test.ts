@@ -124,4 +124,27 @@ describe('Engine', () => {
     await engine.submit('q', { type: 'merged', at: 1, stream: S, before: 'sha-a', after: 'sha-z', forced: true, changes: [{ id: 'z', sha: 'sha-z' }] });
     expect((await store.loadQueue('q'))!.notices.map((n) => n.code)).toContain('history-rewritten');
   });
+
+  it('does not write the queue file for a tick that changes nothing, and does for one that times a run out', async () => {
+    const { store, engine } = await setup();
+    await engine.submit('q', merged(['a']));
+    let saves = 0;
+    const save = store.saveQueue.bind(store);
+    store.saveQueue = async (f) => {
+      saves += 1;
+      return save(f);
+    };
+    expect(await engine.submit('q', { type: 'tick', at: 1 })).toBe(false);
+    expect(saves).toBe(0);
+    await engine.submit('q', { type: 'tick', at: 10 * 3_600_000 });
+    expect(saves).toBeGreaterThan(0);
+    expect(Object.values((await store.loadQueue('q'))!.state.runs)[0]!.state).toBe('timed-out');
+  });
+
+  it('finds the queue of a change', async () => {
+    const { engine } = await setup();
+    await engine.submit('q', merged(['a']));
+    expect((await engine.findChange('a'))?.queue).toBe('q');
+    expect(await engine.findChange('nope')).toBeNull();
+  });
 });

@@ -174,7 +174,8 @@ export class GerritHost {
     const id = gerritChangeId(this.client.host, c.project, number);
     const replyTo: GerritReplyTarget = { project: c.project, number };
     const reply = (message: string) => this.client.review(c.project, number, 'current', { message, tag: TAG, notify: 'NONE' });
-    const found = await this.queueOf(id);
+    const hit = await this.opts.engine.findChange(id);
+    const found = hit ? { queue: hit.queue, repoConfig: hit.file.repoConfig } : null;
     const branch = branchOf(c.branch) ?? c.branch;
     const config = (found?.repoConfig ?? (await this.config(c.project, branch, number))) as RepoConfig | null;
     for (const cmd of commands) {
@@ -241,14 +242,6 @@ export class GerritHost {
       this.log.warn({ user, err: (err as Error).message }, 'could not read the groups of a user; refusing the command');
       return { ok: false, needs };
     }
-  }
-
-  private async queueOf(id: string): Promise<{ queue: string; repoConfig: unknown } | null> {
-    for (const queue of await this.opts.engine.queues()) {
-      const file = await this.opts.engine.read(queue);
-      if (file && (Object.hasOwn(file.state.changes, id) || file.state.forgotten.includes(id))) return { queue, repoConfig: file.repoConfig };
-    }
-    return null;
   }
 
   /** POST /gerrit/events: the webhooks plugin's JSON, authorised by GERRIT_EVENTS_TOKEN (?token= or Bearer). */

@@ -8,7 +8,6 @@ import { validateRepoConfig, toQueueSettings, type RepoConfig } from '../../conf
 import { githubAllows, helpText, parseCommands, VERBS, type Verb } from '../../commands/parse.ts';
 import type { Engine } from '../../engine/engine.ts';
 import type { Logger } from '../../log.ts';
-import type { QueueFile } from '../../store/types.ts';
 import { prChangeId, prNumberFromMessage } from './ids.ts';
 import { changesFromPush, type PullInfo, type PushCommit } from './push.ts';
 import { CHECK_NAME, type GithubReporter } from './reporter.ts';
@@ -37,15 +36,6 @@ export function githubApp(deps: GithubAppDeps): ApplicationFunction {
   const log = deps.log;
   const pulls = new Map<string, PullInfo>();
   const unconfigured = new Set<string>();
-
-  /** The queue holding a change, if any. */
-  async function queueOf(id: string): Promise<{ queue: string; file: QueueFile } | null> {
-    for (const queue of await deps.engine.queues()) {
-      const file = await deps.engine.read(queue);
-      if (file && (Object.hasOwn(file.state.changes, id) || file.state.forgotten.includes(id))) return { queue, file };
-    }
-    return null;
-  }
 
   /** The repo config on `branch`, validated; null when there is none. Throws ConfigError when invalid. */
   async function loadConfig(context: AnyContext, repo: string, branch: string): Promise<RepoConfig | null> {
@@ -185,7 +175,7 @@ export function githubApp(deps: GithubAppDeps): ApplicationFunction {
         await reply(helpText());
         continue;
       }
-      const found = await queueOf(id);
+      const found = await deps.engine.findChange(id);
       if (VERBS[cmd.verb].level !== 'anyone') {
         const minimum = (found?.file.repoConfig as RepoConfig | undefined)?.commands.permission;
         const min = typeof minimum === 'string' ? minimum : 'write';
