@@ -14,8 +14,8 @@ export function healthFigures(file: QueueFile, now: number): string {
   const h = summarise(file.health ?? [], now);
   return html`<dl class="figures" aria-label="Health over the last 7 days">
 <div><dt>runs per change</dt><dd>${h.runsPerChange === null ? '–' : h.runsPerChange.toFixed(2)}</dd></div>
-<div><dt>time to verdict, median</dt><dd>${duration(h.ttvMedianMs)}</dd></div>
-<div><dt>time to verdict, p90</dt><dd>${duration(h.ttvP90Ms)}</dd></div>
+<div><dt>time to verdict, median (at most)</dt><dd>${duration(h.ttvMedianMs)}</dd></div>
+<div><dt>time to verdict, p90 (at most)</dt><dd>${duration(h.ttvP90Ms)}</dd></div>
 <div><dt>failures that were flakes</dt><dd>${percent(h.flakeShare)}</dd></div>
 <div><dt>culprits found</dt><dd>${String(h.culprits)}</dd></div>
 <div><dt>verdicts</dt><dd>${String(h.verdicts)}</dd></div></dl>`;
