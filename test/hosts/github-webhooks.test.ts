@@ -123,7 +123,7 @@ describe('GitHub webhooks', () => {
     expect(await bed.store.listQueues()).toEqual([]);
   });
 
-  it('rejects a webhook with a bad signature with 401 over HTTP and records nothing', async () => {
+  it('rejects a bad signature with 401 and malformed payloads without a 500, recording nothing', async () => {
     const bed = await githubBed(CONFIG);
     const server = createHttpServer({ engine: bed.engine, log: silentLogger, mounts: [bed.host.mount] });
     await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
@@ -136,7 +136,14 @@ describe('GitHub webhooks', () => {
       expect(r1.status, await r1.clone().text()).toBe(401);
       expect((await post(sign('wrong-secret', body))).status).toBe(401);
       expect(await bed.store.listQueues()).toEqual([]);
-      expect(WEBHOOK_SECRET).toBeTruthy();
+      // signed but malformed: bad JSON is a 400, a payload missing its fields is logged and dropped
+      const bad = await fetch(url, { method: 'POST', body: '{nope', headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': 'd2', 'x-hub-signature-256': sign(WEBHOOK_SECRET, '{nope') } });
+      expect(bad.status).toBe(400);
+      for (const event of ['push', 'workflow_run', 'issue_comment', 'pull_request']) {
+        const empty = await fetch(url, { method: 'POST', body: '{"action":"completed"}', headers: { 'content-type': 'application/json', 'x-github-event': event, 'x-github-delivery': `d-${event}`, 'x-hub-signature-256': sign(WEBHOOK_SECRET, '{"action":"completed"}') } });
+        expect([event, empty.status]).toEqual([event, 200]);
+      }
+      expect(await bed.store.listQueues()).toEqual([]);
     } finally {
       server.close();
     }

@@ -64,8 +64,14 @@ export function githubApp(deps: GithubAppDeps): ApplicationFunction {
     }
   }
 
+  /** Logs and drops a signed payload that lacks what the handler needs; GitHub gets a 200 and does not redeliver. */
+  function malformed(context: AnyContext, what: string): void {
+    log.warn({ event: context.name, delivery: context.id }, `malformed ${context.name} payload ignored: ${what}`);
+  }
+
   async function onPush(context: Context<'push'>): Promise<void> {
     const p = context.payload;
+    if (typeof p?.ref !== 'string' || typeof p.repository?.full_name !== 'string' || typeof p.before !== 'string' || typeof p.after !== 'string') return malformed(context, 'ref, before, after or repository missing');
     if (!p.ref.startsWith('refs/heads/') || p.deleted) return;
     const branch = p.ref.slice('refs/heads/'.length);
     const repo = p.repository.full_name;
@@ -130,7 +136,8 @@ export function githubApp(deps: GithubAppDeps): ApplicationFunction {
   }
 
   async function onWorkflowRun(context: Context<'workflow_run.completed'>): Promise<void> {
-    const run = context.payload.workflow_run as { id: number; display_title?: string; conclusion: string | null; html_url: string };
+    const run = context.payload?.workflow_run as { id: number; display_title?: string; conclusion: string | null; html_url: string } | undefined;
+    if (!run || run.id === undefined) return malformed(context, 'workflow_run missing');
     const status = conclusionStatus(run.conclusion);
     for (const queue of await deps.engine.queues()) {
       const file = await deps.engine.read(queue);
@@ -154,6 +161,7 @@ export function githubApp(deps: GithubAppDeps): ApplicationFunction {
       sender?: { type?: string; login?: string };
       repository: { full_name: string };
     };
+    if (typeof payload?.repository?.full_name !== 'string') return malformed(context, 'repository missing');
     if (isBot(payload.sender)) return;
     const body = payload.comment?.body ?? payload.review?.body ?? '';
     const number = payload.pull_request?.number ?? (payload.issue?.pull_request ? payload.issue.number : undefined);
@@ -213,7 +221,8 @@ export function githubApp(deps: GithubAppDeps): ApplicationFunction {
 
   return (app: Probot) => {
     app.on('pull_request.closed', async (context) => {
-      const pr = context.payload.pull_request;
+      const pr = context.payload?.pull_request;
+      if (!pr || typeof context.payload.repository?.full_name !== 'string') return malformed(context, 'pull_request or repository missing');
       if (!pr.merged || !pr.merge_commit_sha) return;
       pulls.set(`${context.payload.repository.full_name}@${pr.merge_commit_sha}`, { number: pr.number, title: pr.title, html_url: pr.html_url, body: pr.body ?? null, user: pr.user ? { login: pr.user.login } : null });
       if (pulls.size > PR_CACHE) pulls.delete(pulls.keys().next().value!);
