@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { repoConfigSchema, validateRepoConfig } from '../../src/config/repo.ts';
+import { validateServerConfig } from '../../src/config/server.ts';
 
 async function referenceBlock(): Promise<string> {
   const readme = await readFile(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
@@ -45,5 +46,13 @@ describe('README config reference', () => {
     const known = schemaKeys(repoConfigSchema).sort();
     expect(known.filter((k) => !documented.includes(k))).toEqual([]);
     expect(documented.filter((k) => !known.includes(k))).toEqual([]);
+  });
+
+  it('has a valid server config example', async () => {
+    const readme = await readFile(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('### Server config'));
+    const block = parse(/```yaml\n([\s\S]*?)```/.exec(section)![1]!);
+    expect(() => validateServerConfig(block, 'README')).not.toThrow();
+    expect(Object.keys(block as object).sort()).toEqual(['git', 'runners', 'tick', 'webhooks']);
   });
 });
