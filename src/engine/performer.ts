@@ -45,6 +45,12 @@ export class RoutingPerformer implements Performer {
           if (started && (started.url || started.ciRunId !== undefined)) {
             await ctx.submit(ctx.queue, { type: 'run-started', at: ctx.now(), key: e.run.key, url: started.url ?? null, ciRunId: started.ciRunId ?? null });
           }
+          const end = ctx.file.state.changes[e.run.end];
+          if (end) {
+            await this.reporter(ctx, end.id)
+              ?.runStarted?.(ctx.queue, end, e.run, (started && started.url) || null)
+              .catch((err) => this.log.warn({ key: e.run.key, err: (err as Error).message }, 'could not mark the change as under test'));
+          }
         } catch (err) {
           this.log.error({ queue: ctx.queue, key: e.run.key, err: (err as Error).message }, 'dispatch failed; counted as an infra error');
           await ctx.submit(ctx.queue, { type: 'run-finished', at: ctx.now(), key: e.run.key, status: 'error' });

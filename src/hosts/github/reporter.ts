@@ -1,6 +1,6 @@
 // Posts verdicts on GitHub: a comment on the PR (a commit comment for a direct push), edited rather than
 // repeated thanks to its marker, and the "ost-gate" check run on the change's commit.
-import type { ChangeRecord, VerdictRecord } from '../../core/index.ts';
+import type { ChangeRecord, DispatchSpec, VerdictRecord } from '../../core/index.ts';
 import type { Reporter } from '../../engine/effects.ts';
 import type { OctokitFor, RequestOctokit } from '../../ci/github-actions.ts';
 import { silentLogger, type Logger } from '../../log.ts';
@@ -60,13 +60,23 @@ export class GithubReporter implements Reporter {
     }
   }
 
+  /** The change's check run goes in_progress while a run tests the prefix that ends at it. */
+  async runStarted(_queue: string, change: ChangeRecord, run: DispatchSpec, url: string | null): Promise<void> {
+    await this.check(change, {
+      status: 'in_progress',
+      ...(url ? { details_url: url } : {}),
+      output: { title: 'ost-gate: testing', summary: `Run \`${run.key}\` (${run.kind}) tests ${run.changes.length} change(s), up to and including this one.` },
+    });
+  }
+
   /** Creates or updates the "ost-gate" check run on the change's commit. */
   async check(change: ChangeRecord, fields: Record<string, unknown>): Promise<void> {
     const octokit = await this.octokitFor(change.project);
     const r = split(change.project);
     const res = await octokit.request('GET /repos/{owner}/{repo}/commits/{ref}/check-runs', { ...r, ref: change.sha, check_name: CHECK_NAME });
     const existing = (res.data as { check_runs?: { id: number }[] }).check_runs?.[0];
-    const details = this.publicUrl ? { details_url: `${this.publicUrl}/` } : {};
+    const details = this.publicUrl ? { details_url: `${this.publicUrl}/changes/${encodeURIComponent(change.id)}` } : {};
+    // fields may carry their own details_url (the CI run's), which wins over the dashboard's
     if (existing) await octokit.request('PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}', { ...r, check_run_id: existing.id, ...details, ...fields });
     else await octokit.request('POST /repos/{owner}/{repo}/check-runs', { ...r, name: CHECK_NAME, head_sha: change.sha, ...details, ...fields });
   }
