@@ -1,6 +1,6 @@
 // The `ost-gate` command: dispatches to the subcommands and turns usage errors into exit code 2.
 import { parseArgs } from 'node:util';
-import { runSimulate, simulateHelp } from './cli/simulate.ts';
+import { runSimulate } from './cli/simulate.ts';
 import { UsageError } from './cli/errors.ts';
 import { runServe } from './cli/serve.ts';
 import { runStatus } from './cli/status.ts';
@@ -54,4 +54,3 @@ export async function main(argv: string[], out: (s: string) => void = (s) => con
     throw e;
   }
 }
-export { simulateHelp };

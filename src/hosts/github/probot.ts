@@ -62,7 +62,7 @@ export async function createGithubHost(env: NodeJS.ProcessEnv, opts: GithubOptio
     }
     return (await probot.auth(id)) as unknown as RequestOctokit;
   };
-  const reporter = new GithubReporter(octokitFor, opts.log, opts.publicUrl);
+  const reporter = new GithubReporter(octokitFor, opts.publicUrl);
   const dispatcher = new GithubActionsDispatcher(octokitFor, opts.log);
   const appFn = githubApp({ engine: opts.engine, reporter, log: opts.log, ...(opts.publicUrl ? { publicUrl: opts.publicUrl } : {}), ...(opts.now ? { now: opts.now } : {}) });
   const middleware = await createNodeMiddleware(

@@ -3,7 +3,6 @@
 import type { ChangeRecord, DispatchSpec, VerdictRecord } from '../../core/index.ts';
 import type { Reporter } from '../../engine/effects.ts';
 import type { OctokitFor, RequestOctokit } from '../../ci/github-actions.ts';
-import { silentLogger, type Logger } from '../../log.ts';
 import type { QueueFile } from '../../store/types.ts';
 import { checkConclusion, marker, verdictMessage } from './messages.ts';
 
@@ -35,7 +34,6 @@ async function findComment(octokit: RequestOctokit, change: ChangeRecord, needle
 export class GithubReporter implements Reporter {
   constructor(
     private readonly octokitFor: OctokitFor,
-    private readonly log: Logger = silentLogger,
     private readonly publicUrl?: string,
   ) {}
 
