@@ -37,8 +37,8 @@ export class GerritClient {
     return new URL(this.base).host;
   }
 
-  /** Calls `/a/<path>` and parses the JSON answer. */
-  async request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+  /** Calls `/a/<path>`, retrying 5xx and network errors, and returns the body's text. */
+  private async call(method: 'GET' | 'POST', path: string, body?: unknown): Promise<string> {
     const url = `${this.base}/a/${path.replace(/^\//, '')}`;
     return pRetry(
       async () => {
@@ -54,11 +54,17 @@ export class GerritClient {
             res.status === 401 ? 'not authenticated: check GERRIT_USERNAME and GERRIT_PASSWORD (the HTTP password from Settings)' : res.status === 403 ? 'forbidden: the service user lacks a permission or capability' : res.status === 404 ? 'not found' : text.trim().slice(0, 300);
           throw new AbortError(new GerritError(res.status, `Gerrit ${method} ${path}: ${res.status} ${why}`));
         }
-        const json = text.startsWith(XSSI) ? text.slice(XSSI.length) : text;
-        return (json.trim() ? JSON.parse(json) : null) as T;
+        return text;
       },
       { retries: this.opts.retries ?? 4, minTimeout: this.opts.minTimeout ?? 500, factor: 2 },
     );
+  }
+
+  /** Calls `/a/<path>` and parses the JSON answer, without Gerrit's `)]}'` prefix. */
+  async request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+    const text = await this.call(method, path, body);
+    const json = text.startsWith(XSSI) ? text.slice(XSSI.length) : text;
+    return (json.trim() ? JSON.parse(json) : null) as T;
   }
 
   change(project: string, number: number): Promise<GerritChangeInfo> {
@@ -81,7 +87,7 @@ export class GerritClient {
   /** A file at the tip of a branch, or null when it is not there. */
   async branchFile(project: string, branch: string, path: string): Promise<string | null> {
     try {
-      const b64 = await this.requestText(`projects/${encodeURIComponent(project)}/branches/${encodeURIComponent(branch)}/files/${encodeURIComponent(path)}/content`);
+      const b64 = await this.call('GET', `projects/${encodeURIComponent(project)}/branches/${encodeURIComponent(branch)}/files/${encodeURIComponent(path)}/content`);
       return Buffer.from(b64, 'base64').toString('utf8');
     } catch (err) {
       if (err instanceof GerritError && err.status === 404) return null;
@@ -93,7 +99,7 @@ export class GerritClient {
   async eventsSince(seconds: number): Promise<unknown[] | null> {
     const t1 = new Date(seconds * 1000).toISOString().replace('T', ' ').slice(0, 19);
     try {
-      const text = await this.requestText(`plugins/events-log/events/?t1=${encodeURIComponent(t1)}`);
+      const text = await this.call('GET', `plugins/events-log/events/?t1=${encodeURIComponent(t1)}`);
       return text.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as unknown);
     } catch (err) {
       if (err instanceof GerritError && err.status === 404) return null;
@@ -103,20 +109,6 @@ export class GerritClient {
 
   groups(account: string): Promise<{ name: string; id: string }[]> {
     return this.request('GET', `accounts/${encodeURIComponent(account)}/groups`);
-  }
-
-  private async requestText(path: string): Promise<string> {
-    // file content is base64 text, not JSON
-    const res = await pRetry(
-      async () => {
-        const r = await fetch(`${this.base}/a/${path}`, { headers: this.auth ? { authorization: this.auth } : {} });
-        if (r.status >= 500) throw new GerritError(r.status, `Gerrit GET ${path}: ${r.status}`);
-        if (!r.ok) throw new AbortError(new GerritError(r.status, `Gerrit GET ${path}: ${r.status}`));
-        return r.text();
-      },
-      { retries: this.opts.retries ?? 4, minTimeout: this.opts.minTimeout ?? 500, factor: 2 },
-    );
-    return res;
   }
 }
 
