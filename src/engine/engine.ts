@@ -5,7 +5,7 @@ import { emptyQueue, step, type CoreEvent, type Effect, type QueueSettings, type
 import { recordHealth } from './health.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { safeSlug } from '../store/slug.ts';
-import type { OutboxEntry, QueueFile, Store } from '../store/types.ts';
+import type { OutboxEntry, QueueFile, QueueNotice, Store } from '../store/types.ts';
 import { effectKey, type DispatchContext, type Performer } from './effects.ts';
 import { KeyedLock } from './lock.ts';
 
@@ -24,6 +24,11 @@ export interface EngineOptions {
   settingsFor?: (queue: string) => Partial<QueueSettings>;
   /** Told about every step (metrics). */
   observer?: StepObserver;
+}
+
+function pushNotice(file: QueueFile, notice: QueueNotice): void {
+  file.notices.push(notice);
+  if (file.notices.length > NOTICES_KEPT) file.notices.splice(0, file.notices.length - NOTICES_KEPT);
 }
 
 export type StepObserver = (queue: string, event: CoreEvent, effects: Effect[], before: QueueState, after: QueueState) => void;
@@ -89,14 +94,13 @@ export class Engine {
           return;
         }
         if (effect.type === 'notice') {
-          file.notices.push({ at: event.at, level: effect.level, code: effect.code, message: effect.message, ...(effect.change ? { change: effect.change } : {}) });
+          pushNotice(file, { at: event.at, level: effect.level, code: effect.code, message: effect.message, ...(effect.change ? { change: effect.change } : {}) });
           this.log[effect.level === 'error' ? 'error' : effect.level]({ queue, code: effect.code }, effect.message);
           return;
         }
         const id = `${base}.${i}`;
         file.outbox.push({ id, key: effectKey(queue, effect, id), effect, attempted: false });
       });
-      if (file.notices.length > NOTICES_KEPT) file.notices.splice(0, file.notices.length - NOTICES_KEPT);
       if (options.delivery) {
         file.deliveries.push(options.delivery);
         if (file.deliveries.length > DELIVERIES_KEPT) file.deliveries.splice(0, file.deliveries.length - DELIVERIES_KEPT);
@@ -209,6 +213,16 @@ export class Engine {
   async tick(): Promise<void> {
     const at = this.now();
     for (const queue of await this.opts.store.listQueues()) await this.submit(queue, { type: 'tick', at });
+  }
+
+  /** Adds a notice for the dashboard to an existing queue (a config error, say) without stepping it. */
+  async addNotice(queue: string, notice: QueueNotice): Promise<void> {
+    await this.lock.run(queue, async () => {
+      const file = await this.opts.store.loadQueue(queue);
+      if (!file) return;
+      pushNotice(file, notice);
+      await this.opts.store.saveQueue(file);
+    });
   }
 
   /** The queue that has (or had) change `id`, with its file; null when no queue knows it. */

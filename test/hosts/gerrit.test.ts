@@ -71,6 +71,7 @@ describe('Gerrit events', () => {
     expect(review.body.message).toMatch(/ci\.provider: got "travis"/);
     const file = (await bed.store.loadQueue(Q('app')))!;
     expect(file.ci?.provider).toBe('jenkins');
+    expect(file.notices.find((n) => n.code === 'config-invalid')?.message).toMatch(/ci\.provider: got "travis"/);
     expect(Object.keys(file.state.changes)).toHaveLength(2);
   });
 

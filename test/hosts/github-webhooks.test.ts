@@ -110,6 +110,7 @@ describe('GitHub webhooks', () => {
     expect(summary).toMatch(/last good config stays in force/);
     const file = (await bed.store.loadQueue(QUEUE))!;
     expect(file.ci?.provider).toBe('github-actions');
+    expect(file.notices.find((n) => n.code === 'config-invalid')?.message).toMatch(/ci\.provider: got "travis"/);
     expect(Object.keys(file.state.changes)).toEqual([`github:${REPO}@${'a'.repeat(40)}`, `github:${REPO}@${'b'.repeat(40)}`]);
   });
 

@@ -94,6 +94,7 @@ export class GerritHost {
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       this.log.error({ project, problems: err.problems }, `${err.message}\nThe last good config stays in force.`);
+      await this.opts.engine.addNotice(this.queueFor(project, branch, last ?? null), { at: this.now(), level: 'error', code: 'config-invalid', message: `${err.message}\nThe last good config stays in force.` });
       await this.client
         .review(project, number, 'current', { message: `ost-gate: config error\n${err.message}\nThe last good config stays in force; no queued change is dropped.`, tag: TAG, notify: 'OWNER' })
         .catch((e) => this.log.warn({ err: (e as Error).message }, 'could not post the config error'));

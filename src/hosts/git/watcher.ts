@@ -140,13 +140,7 @@ export class GitWatcher {
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       this.log.error({ repo: this.repo.name, problems: err.problems }, `${err.message}\nThe last good config stays in force.`);
-      if (this.position.config) {
-        await this.engine.submit(this.queueName(), { type: 'tick', at: this.now() }, {
-          prepare: (file) => {
-            file.notices.push({ at: this.now(), level: 'error', code: 'config-invalid', message: `${err.message}\nThe last good config stays in force.` });
-          },
-        });
-      }
+      await this.engine.addNotice(this.queueName(), { at: this.now(), level: 'error', code: 'config-invalid', message: `${err.message}\nThe last good config stays in force.` });
       return this.position.config;
     }
   }

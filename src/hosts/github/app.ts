@@ -85,6 +85,7 @@ export function githubApp(deps: GithubAppDeps): ApplicationFunction {
       const last = await deps.engine.read(defaultQueue);
       config = last?.repoConfig ? (last.repoConfig as RepoConfig) : null;
       if (!config) return;
+      await deps.engine.addNotice(config.queue ?? defaultQueue, { at: now(), level: 'error', code: 'config-invalid', message: `${err.message}\nThe last good config stays in force.` });
     }
     if (!config) {
       if (!unconfigured.has(repo)) log.info({ repo }, `${repo} has no ${CONFIG_PATH}; it is not gated`);
