@@ -1,5 +1,6 @@
 // Prometheus metrics (prom-client): queue depth, runs, verdicts, time to verdict, flakes, infra
 // retries and webhook deliveries. The engine's step observer feeds them.
+import { queueDepth } from './views.ts';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { CoreEvent, Effect, QueueState } from '../core/index.ts';
 import type { Engine } from '../engine/engine.ts';
@@ -27,7 +28,7 @@ export class Metrics {
         if (!e) return;
         for (const q of await e.queues()) {
           const file = await e.read(q);
-          if (file) this.set({ queue: q }, Object.values(file.state.changes).filter((c) => c.state !== 'done').length);
+          if (file) this.set({ queue: q }, queueDepth(file.state));
         }
       },
     });

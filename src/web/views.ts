@@ -1,15 +1,27 @@
 // The JSON views of queues that the API and the dashboard show.
+import { isInFlight } from '../core/lines.ts';
+import type { QueueState, Run } from '../core/index.ts';
 import type { QueueFile } from '../store/types.ts';
 
 export type ChangeView = { id: string; stream: string; sha: string; title: string; url?: string | null; state: string; culprit?: string };
 
+/** Runs in flight in a queue. */
+export function runsInFlight(state: QueueState): Run[] {
+  return Object.values(state.runs).filter(isInFlight);
+}
+
+/** Changes without a final verdict. */
+export function queueDepth(state: QueueState): number {
+  return Object.values(state.changes).filter((c) => c.state !== 'done').length;
+}
+
 export function queueSummary(file: QueueFile) {
   const s = file.state;
-  const inFlight = Object.values(s.runs).filter((r) => r.state === 'dispatched' || r.state === 'running');
+  const inFlight = runsInFlight(s);
   return {
     name: s.name,
     paused: s.paused,
-    depth: Object.values(s.changes).filter((c) => c.state !== 'done').length,
+    depth: queueDepth(s),
     runs_in_flight: inFlight.length,
     broken: Object.values(s.streams).flatMap((st) => (st.broken ? [{ stream: st.id, culprit: st.broken.culprit, since: st.broken.since }] : [])),
     ci: file.ci?.provider ?? null,
@@ -18,7 +30,7 @@ export function queueSummary(file: QueueFile) {
 
 export function queueDetail(file: QueueFile) {
   const s = file.state;
-  const testing = new Set(Object.values(s.runs).filter((r) => r.state === 'dispatched' || r.state === 'running').flatMap((r) => r.changes));
+  const testing = new Set(runsInFlight(s).flatMap((r) => r.changes));
   const changes: ChangeView[] = Object.values(s.changes)
     .sort((a, b) => a.seq - b.seq)
     .map((c) => ({

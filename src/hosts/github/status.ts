@@ -1,4 +1,5 @@
 // The reply to `/ost status`: where a change is — queued, in which run, or its verdict — with links.
+import { runsInFlight } from '../../web/views.ts';
 import type { QueueFile } from '../../store/types.ts';
 
 export function describeChange(queue: string, file: QueueFile, id: string, publicUrl?: string): string {
@@ -10,7 +11,7 @@ export function describeChange(queue: string, file: QueueFile, id: string, publi
     const culprit = change.culprit ? ` (culprit ${change.culprit})` : '';
     return `ost-gate: **${change.verdict}**${culprit} in queue \`${queue}\`${v?.run ? `, decided on run \`${v.run}\`` : ''}.${link}`;
   }
-  const runs = Object.values(file.state.runs).filter((r) => (r.state === 'dispatched' || r.state === 'running') && r.changes.includes(id));
+  const runs = runsInFlight(file.state).filter((r) => r.changes.includes(id));
   const where = runs.length ? `under test in ${runs.map((r) => (r.url ? `[${r.key}](${r.url})` : `\`${r.key}\``)).join(', ')}` : change.state === 'waiting' ? 'waiting for a dependency' : 'queued for the next run';
   const paused = file.state.paused ? ` The queue is paused: ${file.state.paused.reason}.` : '';
   return `ost-gate: ${id} is ${where} in queue \`${queue}\`.${paused}${link}`;

@@ -1,4 +1,5 @@
 // One change, for the `/ost status` link: its queue, its runs, and its verdict with the evidence.
+import { isInFlight } from '../../core/lines.ts';
 import html from 'html-template-tag';
 import type { VerdictRecord } from '../../core/index.ts';
 import type { QueueFile } from '../../store/types.ts';
@@ -11,7 +12,7 @@ export function changePage(id: string, file: QueueFile, history: VerdictRecord[]
   const verdicts = [...history, ...file.state.verdicts].filter((v) => v.change === id);
   const current = [...verdicts].reverse().find((v) => !v.retracted);
   const runs = Object.values(file.state.runs).filter((r) => r.changes.includes(id) || r.end === id);
-  const state = c ? (c.state === 'done' ? (c.verdict ?? 'done') : runs.some((r) => r.state === 'dispatched' || r.state === 'running') ? 'testing' : c.state) : (current?.verdict ?? 'unknown');
+  const state = c ? (c.state === 'done' ? (c.verdict ?? 'done') : runs.some(isInFlight) ? 'testing' : c.state) : (current?.verdict ?? 'unknown');
   return html`<h1>${label.short} ${label.title}</h1>
 <p>$${badge(state)} in queue <a href="${queuePath(file.name)}">${file.name}</a>$${label.url ? html` · <a href="${label.url}">on the code host</a>` : ''}$${c ? html` · sha ${c.sha}` : ''}</p>
 $${current ? html`<h2>Verdict: ${current.verdict}</h2><p>${time(current.at)}$${current.culprit && current.culprit !== id ? html` · culprit <a href="${changePath(current.culprit)}">${changeLabel(file, current.culprit).short}</a>` : ''}$${current.confidence !== undefined ? html` · confidence ${(current.confidence * 100).toFixed(2)}%` : ''}$${current.reason ? html` · ${current.reason}` : ''}</p>

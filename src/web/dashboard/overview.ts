@@ -1,14 +1,11 @@
 // The overview: every queue with its depth, runs in flight, pause, broken streams, last verdicts and
 // its health over the last 7 days.
+import { queueDepth, runsInFlight } from '../views.ts';
 import html from 'html-template-tag';
 import { summarise } from '../../engine/health.ts';
 import type { QueueFile } from '../../store/types.ts';
 import { badge } from './layout.ts';
 import { changeLabel, changePath, duration, percent, queuePath, time } from './format.ts';
-
-export function inFlightRuns(file: QueueFile) {
-  return Object.values(file.state.runs).filter((r) => r.state === 'dispatched' || r.state === 'running');
-}
 
 export function healthFigures(file: QueueFile, now: number): string {
   const h = summarise(file.health ?? [], now);
@@ -23,8 +20,8 @@ export function healthFigures(file: QueueFile, now: number): string {
 
 function queueCard(file: QueueFile, now: number): string {
   const s = file.state;
-  const depth = Object.values(s.changes).filter((c) => c.state !== 'done').length;
-  const runs = inFlightRuns(file);
+  const depth = queueDepth(s);
+  const runs = runsInFlight(s);
   const broken = Object.values(s.streams).filter((st) => st.broken);
   const last = s.verdicts.filter((v) => !v.retracted).slice(-8).reverse();
   const lastCulprit = [...s.verdicts].reverse().find((v) => v.verdict === 'culprit' && !v.retracted);

@@ -6,7 +6,8 @@ import { estimatedRates, MAIN, viewLine } from '../../core/lines.ts';
 import type { QueueFile } from '../../store/types.ts';
 import { badge } from './layout.ts';
 import { changeLabel, changePath, time } from './format.ts';
-import { healthFigures, inFlightRuns } from './overview.ts';
+import { healthFigures } from './overview.ts';
+import { runsInFlight } from '../views.ts';
 
 function lineTable(file: QueueFile, line: string, caption: string, mainLine: boolean): string {
   const view = viewLine(file.state, line);
@@ -29,7 +30,7 @@ function lineTable(file: QueueFile, line: string, caption: string, mainLine: boo
 export function queuePage(file: QueueFile, now: number): string {
   const s = file.state;
   const broken = Object.values(s.streams).filter((st) => st.broken);
-  const runs = inFlightRuns(file);
+  const runs = runsInFlight(s);
   const verdicts = s.verdicts.slice(-30).reverse();
   return html`<h1>Queue ${s.name}</h1>
 <p>$${s.paused ? badge('paused') : badge('running', 'dispatching')}$${s.paused ? html` ${s.paused.reason}` : ''} · CI ${file.ci?.provider ?? 'not configured'} · strategy ${s.settings.strategy}, ${String(s.settings.maxParallel)} runner(s)</p>
