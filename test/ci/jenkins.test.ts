@@ -1,16 +1,13 @@
 // The Jenkins dispatcher: parameters, a crumb only when Jenkins asks for one, and the build URL recorded.
 import nock from 'nock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { offline } from '../helpers/network.ts';
 import { jenkinsResult, jobPath, JenkinsDispatcher } from '../../src/ci/jenkins.ts';
 import { emptyQueue, type CoreEvent } from '../../src/core/index.ts';
 import type { DispatchContext } from '../../src/engine/effects.ts';
 
 const J = 'https://ci.example.org';
-beforeEach(() => nock.disableNetConnect());
-afterEach(() => {
-  nock.cleanAll();
-  nock.enableNetConnect();
-});
+offline();
 
 function ctx(events: CoreEvent[]): DispatchContext {
   return { queue: 'q', file: { schema: 1, name: 'q', state: emptyQueue('q'), outbox: [], notices: [], deliveries: [], historyMoved: 0, ci: { provider: 'jenkins', job: 'ovirt/ost', inputs: { SUITE: 'basic' } } }, now: () => 1, submit: async (_q, e) => void events.push(e) };

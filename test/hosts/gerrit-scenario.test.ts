@@ -1,16 +1,12 @@
 // Gerrit and Jenkins end to end: merged changes in, OST through Jenkins builds, bisection, and the
 // culprit and blocked verdicts as review messages; a shared queue across two projects.
-import nock from 'nock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { offline } from '../helpers/network.ts';
 import { changeMerged, gerritBed, refUpdated, sha } from '../helpers/gerrit.ts';
 
 const CONFIG = 'branches: [master]\nci:\n  provider: jenkins\n  job: ost\n  max_parallel: 2\nflaky:\n  confirm: 0\n  confidence: 0\n';
 
-beforeEach(() => nock.disableNetConnect());
-afterEach(() => {
-  nock.cleanAll();
-  nock.enableNetConnect();
-});
+offline();
 
 describe('Gerrit + Jenkins scenario', () => {
   it('bisects five merged changes through Jenkins builds and reviews the culprit and the blocked changes', async () => {

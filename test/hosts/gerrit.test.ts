@@ -2,7 +2,8 @@
 // config errors, votes, idempotent reviews, and the REST client's retries and errors.
 import type { AddressInfo } from 'node:net';
 import nock from 'nock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { offline } from '../helpers/network.ts';
 import { emptyQueue } from '../../src/core/index.ts';
 import { GerritClient } from '../../src/hosts/gerrit/client.ts';
 import { GerritReporter } from '../../src/hosts/gerrit/reporter.ts';
@@ -14,11 +15,7 @@ import { changeMerged, commentAdded, GERRIT, gerritBed, refUpdated, sha } from '
 const CONFIG = 'branches: [master]\nci:\n  provider: jenkins\n  job: ost\n  max_parallel: 1\nflaky:\n  confirm: 0\n  confidence: 0\ncommands:\n  permission: [ost-admins]\n';
 const Q = (p: string) => `gerrit:gerrit.example.org/${p}@master`;
 
-beforeEach(() => nock.disableNetConnect());
-afterEach(() => {
-  nock.cleanAll();
-  nock.enableNetConnect();
-});
+offline();
 
 describe('Gerrit events', () => {
   it('reads old-style events: numbers as strings, a bare refName, no newRev', async () => {

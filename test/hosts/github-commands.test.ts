@@ -1,16 +1,12 @@
 // Slash commands on GitHub: every verb, an unknown verb, a user without permission, and a bot.
-import nock from 'nock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { offline } from '../helpers/network.ts';
 import { example, githubBed, INSTALLATION, pushPayload, REPO, type GithubBed } from '../helpers/github.ts';
 
 const CONFIG = 'ci:\n  provider: github-actions\n  workflow: ost.yml\n  max_parallel: 1\nbranches: [main]\nflaky:\n  confirm: 0\n  confidence: 0\ncommands:\n  permission: write\n';
 const QUEUE = `github:${REPO}@main`;
 
-beforeEach(() => nock.disableNetConnect());
-afterEach(() => {
-  nock.cleanAll();
-  nock.enableNetConnect();
-});
+offline();
 
 async function bedWithPr(permission = 'write'): Promise<GithubBed> {
   const bed = await githubBed(CONFIG);

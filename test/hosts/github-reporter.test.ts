@@ -1,18 +1,15 @@
 // The GitHub reporter: edits the comment that carries its marker instead of posting again, and uses
 // commit comments for direct pushes.
 import nock from 'nock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { offline } from '../helpers/network.ts';
 import { emptyQueue, type ChangeRecord } from '../../src/core/index.ts';
 import { GithubReporter } from '../../src/hosts/github/reporter.ts';
 import { marker } from '../../src/hosts/github/messages.ts';
 import type { QueueFile } from '../../src/store/types.ts';
 import { octokitForTests, REPO } from '../helpers/github.ts';
 
-beforeEach(() => nock.disableNetConnect());
-afterEach(() => {
-  nock.cleanAll();
-  nock.enableNetConnect();
-});
+offline();
 
 const QUEUE = `github:${REPO}@main`;
 const file: QueueFile = { schema: 1, name: QUEUE, state: emptyQueue(QUEUE), outbox: [], notices: [], deliveries: [], historyMoved: 0 };

@@ -1,20 +1,14 @@
 // The GitHub path end to end through probot.receive: five PRs merged by a push, the batch run fails,
 // bisection dispatches the expected prefixes, workflow_run results come in, and the culprit and
 // blocked comments and the check runs land on the right PRs.
-import nock from 'nock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { offline } from '../helpers/network.ts';
 import { example, githubBed, INSTALLATION, pushPayload, REPO } from '../helpers/github.ts';
 
 const CONFIG = 'ci:\n  provider: github-actions\n  workflow: ost.yml\n  max_parallel: 2\nbranches: [main]\nflaky:\n  confirm: 0\n  confidence: 0\n';
 const sha = (i: number) => `${String(i).repeat(40)}`.slice(0, 40);
 
-beforeEach(() => {
-  nock.disableNetConnect();
-});
-afterEach(() => {
-  nock.cleanAll();
-  nock.enableNetConnect();
-});
+offline();
 
 describe('GitHub scenario', () => {
   it('bisects five merged PRs to the culprit and comments on it and on the PRs it blocks', async () => {

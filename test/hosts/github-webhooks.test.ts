@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import nock from 'nock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { offline } from '../helpers/network.ts';
 import { parse } from 'yaml';
 import { silentLogger } from '../../src/log.ts';
 import { createHttpServer } from '../../src/web/server.ts';
@@ -13,11 +14,7 @@ import { example, githubBed, INSTALLATION, pushPayload, REPO, WEBHOOK_SECRET } f
 const CONFIG = 'ci:\n  provider: github-actions\n  workflow: ost.yml\n  max_parallel: 1\nbranches: [main]\n';
 const QUEUE = `github:${REPO}@main`;
 
-beforeEach(() => nock.disableNetConnect());
-afterEach(() => {
-  nock.cleanAll();
-  nock.enableNetConnect();
-});
+offline();
 
 function stubWrites(bed: Awaited<ReturnType<typeof githubBed>>) {
   bed.api.get(/check-runs/).reply(200, { check_runs: [] });
