@@ -61,11 +61,11 @@ export class RoutingPerformer implements Performer {
         await this.dispatcher(ctx)?.cancel?.(e.key, ctx);
         return;
       case 'report': {
-        const notify = ctx.file.notify;
+        const notify = ctx.file.repoConfig?.report.notify;
         const change = ctx.file.state.changes[e.change];
         this.log.info({ queue: ctx.queue, change: e.change, verdict: e.verdict.verdict, culprit: e.verdict.culprit }, `verdict ${e.verdict.verdict} for ${e.change}`);
         // reporters post comments only for `report.notify` verdicts, but keep check runs and logs for all
-        await this.reporter(ctx, e.change)?.report(ctx.queue, change, e.verdict, entry.key, ctx.file, !notify || notify.includes(e.verdict.verdict));
+        await this.reporter(ctx, e.change)?.report(ctx.queue, change, e.verdict, entry.key, ctx.file, !notify || (notify as string[]).includes(e.verdict.verdict));
         return;
       }
       case 'reply':

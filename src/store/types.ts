@@ -1,5 +1,6 @@
 // What the store keeps for each queue, and the interface any store (lowdb today, a database later) implements.
 import type { Effect, QueueState, VerdictRecord } from '../core/index.ts';
+import type { RepoConfig } from '../config/repo.ts';
 
 /** An effect decided by a step, kept until it has been performed. */
 export interface OutboxEntry {
@@ -43,12 +44,8 @@ export interface QueueFile {
   /** Verdicts moved to the history file so far. */
   historyMoved: number;
   ci?: QueueCi | null;
-  /** Which report kinds are posted (`report.notify`). */
-  notify?: string[];
-  /** `report.comment` and `report.check`. */
-  report?: { comment: boolean; check: boolean };
-  /** The last valid repo config, kept while a newer one is invalid. */
-  repoConfig?: unknown;
+  /** The last valid repo config (report settings, command permissions), kept while a newer one is invalid. */
+  repoConfig?: RepoConfig;
   /** Per-day health figures, newest last (see engine/health.ts). */
   health?: import('../engine/health.ts').DayHealth[];
 }

@@ -5,6 +5,7 @@ import nock from 'nock';
 import { describe, expect, it } from 'vitest';
 import { offline } from '../helpers/network.ts';
 import { emptyQueue } from '../../src/core/index.ts';
+import { parseRepoConfig } from '../../src/config/repo.ts';
 import { GerritClient } from '../../src/hosts/gerrit/client.ts';
 import { GerritReporter } from '../../src/hosts/gerrit/reporter.ts';
 import { gerritMarker } from '../../src/hosts/gerrit/messages.ts';
@@ -165,7 +166,7 @@ describe('Gerrit REST client', () => {
 });
 
 describe('Gerrit reporter', () => {
-  const file = (label: string | null) => ({ schema: 1 as const, name: 'q', state: emptyQueue('q'), outbox: [], notices: [], deliveries: [], historyMoved: 0, repoConfig: { report: { gerrit_label: label } } });
+  const file = (label: string | null) => ({ schema: 1 as const, name: 'q', state: emptyQueue('q'), outbox: [], notices: [], deliveries: [], historyMoved: 0, repoConfig: parseRepoConfig(`ci: {provider: jenkins, job: ost}\nreport: {gerrit_label: ${label ?? 'null'}}`) });
   const change = { id: 'gerrit:gerrit.example.org/app~3', sha: 's', number: 3, project: 'app', branch: 'master', host: 'gerrit', stream: 'gerrit:app@master', seq: 1, state: 'done' as const, enqueuedAt: 0, title: 't' };
   const verdict = { change: change.id, verdict: 'culprit' as const, confidence: 0.999, at: 1 };
 

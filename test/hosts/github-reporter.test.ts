@@ -7,6 +7,7 @@ import { emptyQueue, type ChangeRecord } from '../../src/core/index.ts';
 import { GithubReporter } from '../../src/hosts/github/reporter.ts';
 import { marker } from '../../src/hosts/github/messages.ts';
 import type { QueueFile } from '../../src/store/types.ts';
+import { parseRepoConfig } from '../../src/config/repo.ts';
 import { octokitForTests, REPO } from '../helpers/github.ts';
 
 offline();
@@ -25,7 +26,7 @@ describe('GithubReporter', () => {
       .reply(200, [{ id: 11, body: 'unrelated' }, { id: 12, body: `old text\n${marker(QUEUE, c.id, 'culprit')}` }])
       .patch(`/repos/${REPO}/issues/comments/12`, (b) => String(b.body).startsWith('### ost-gate: culprit'))
       .reply(200, {});
-    await reporter.report(QUEUE, c, { change: c.id, verdict: 'culprit', confidence: 0.999, at: 1 }, 'k', { ...file, report: { comment: true, check: false } }, true);
+    await reporter.report(QUEUE, c, { change: c.id, verdict: 'culprit', confidence: 0.999, at: 1 }, 'k', { ...file, repoConfig: parseRepoConfig('ci: {provider: github-actions, workflow: ost.yml}\nreport: {check: false}') }, true);
     expect(api.isDone()).toBe(true);
   });
 
@@ -40,7 +41,7 @@ describe('GithubReporter', () => {
       .get(`/repos/${REPO}/commits/${'c'.repeat(40)}/comments`)
       .query(true)
       .reply(200, [{ id: 5, body: marker(QUEUE, c.id, 'blocked') }]);
-    await reporter.report(QUEUE, c, { change: c.id, verdict: 'blocked', culprit: 'x', at: 1 }, 'k', { ...file, report: { comment: true, check: false } }, true);
+    await reporter.report(QUEUE, c, { change: c.id, verdict: 'blocked', culprit: 'x', at: 1 }, 'k', { ...file, repoConfig: parseRepoConfig('ci: {provider: github-actions, workflow: ost.yml}\nreport: {check: false}') }, true);
     expect(await reporter.wasReported(`report:${QUEUE}:${c.id}:blocked`, c)).toBe(true);
     expect(api.isDone()).toBe(true);
   });

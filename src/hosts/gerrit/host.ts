@@ -87,7 +87,7 @@ export class GerritHost {
   /** The config at the branch tip; invalid -> a review message on the change that merged it, and the last good one. */
   private async config(project: string, branch: string, number: number): Promise<RepoConfig | null> {
     const text = await this.client.branchFile(project, branch, CONFIG_FILE);
-    const last = (await this.opts.engine.read(this.queueFor(project, branch, null)))?.repoConfig as RepoConfig | undefined;
+    const last = (await this.opts.engine.read(this.queueFor(project, branch, null)))?.repoConfig;
     if (text === null) return last ?? null;
     try {
       return parseRepoConfig(text, `${project}:${CONFIG_FILE} on ${branch}`);
@@ -155,8 +155,6 @@ export class GerritHost {
     await this.opts.engine.submit(queue, { type: 'configure', at: this.now(), settings: toQueueSettings(good) }, {
       prepare: (f) => {
         f.ci = { provider: good.ci.provider, ...(good.ci.job ? { job: good.ci.job } : {}), inputs: good.ci.inputs };
-        f.notify = good.report.notify;
-        f.report = { comment: good.report.comment, check: false };
         f.repoConfig = good;
       },
     });
@@ -178,7 +176,7 @@ export class GerritHost {
     const hit = await this.opts.engine.findChange(id);
     const found = hit ? { queue: hit.queue, repoConfig: hit.file.repoConfig } : null;
     const branch = branchOf(c.branch) ?? c.branch;
-    const config = (found?.repoConfig ?? (await this.config(c.project, branch, number))) as RepoConfig | null;
+    const config = found?.repoConfig ?? (await this.config(c.project, branch, number));
     for (const cmd of commands) {
       if (cmd.verb === null) {
         await reply(helpText(`"/ost ${cmd.unknown}" is not a command.\n\n`));

@@ -3,7 +3,6 @@
 // dropped when Gerrit refuses it (post-submit votes may not be lower than earlier ones).
 import type { ChangeRecord, VerdictRecord } from '../../core/index.ts';
 import type { Reporter } from '../../engine/effects.ts';
-import type { RepoConfig } from '../../config/repo.ts';
 import { silentLogger, type Logger } from '../../log.ts';
 import type { QueueFile } from '../../store/types.ts';
 import { GerritError, type GerritClient } from './client.ts';
@@ -28,11 +27,11 @@ export class GerritReporter implements Reporter {
   }
 
   async report(queue: string, change: ChangeRecord | undefined, verdict: VerdictRecord, _key: string, file: QueueFile, notify: boolean): Promise<void> {
-    if (!notify || !change?.number || file.report?.comment === false) return;
+    if (!notify || !change?.number || file.repoConfig?.report.comment === false) return;
     const marker = gerritMarker(queue, change.id, verdict.verdict);
     if (await this.posted(change, marker)) return;
     const message = gerritMessage(queue, change, verdict, file);
-    const label = (file.repoConfig as RepoConfig | undefined)?.report.gerrit_label ?? null;
+    const label = file.repoConfig?.report.gerrit_label ?? null;
     const value = vote(verdict.verdict);
     const input = { message, tag: TAG, notify: 'OWNER' };
     if (label && value !== null) {

@@ -145,17 +145,17 @@ export class GitWatcher {
     }
   }
 
-  /** Applies the config's settings, CI provider and notify list to the queue when they changed. */
+  /** Applies the config's settings, CI provider and report settings to the queue when they changed. */
   private async configure(config: RepoConfig, sha: string): Promise<void> {
     const queue = this.queueName(config);
     const settings = toQueueSettings(config);
     const file = await this.engine.read(queue);
-    if (file && JSON.stringify({ ...file.state.settings, ...settings }) === JSON.stringify(file.state.settings) && file.ci?.provider === config.ci.provider) return;
+    if (file && JSON.stringify({ ...file.state.settings, ...settings }) === JSON.stringify(file.state.settings) && JSON.stringify(file.repoConfig) === JSON.stringify(config)) return;
     await this.engine.submit(queue, { type: 'configure', at: this.now(), settings }, {
       delivery: `git-config:${this.repo.name}:${sha}`,
       prepare: (f) => {
         f.ci = { provider: config.ci.provider, inputs: config.ci.inputs };
-        f.notify = config.report.notify;
+        f.repoConfig = config;
       },
     });
   }

@@ -83,7 +83,7 @@ export function githubApp(deps: GithubAppDeps): ApplicationFunction {
       if (!(err instanceof ConfigError)) throw err;
       await reportBadConfig(context, repo, p.after, err);
       const last = await deps.engine.read(defaultQueue);
-      config = last?.repoConfig ? (last.repoConfig as RepoConfig) : null;
+      config = last?.repoConfig ?? null;
       if (!config) return;
       await deps.engine.addNotice(config.queue ?? defaultQueue, { at: now(), level: 'error', code: 'config-invalid', message: `${err.message}\nThe last good config stays in force.` });
     }
@@ -102,8 +102,6 @@ export function githubApp(deps: GithubAppDeps): ApplicationFunction {
     await deps.engine.submit(queue, { type: 'configure', at: now(), settings: toQueueSettings(good) }, {
       prepare: (f) => {
         f.ci = { provider: good.ci.provider, ...(good.ci.workflow ? { workflow: good.ci.workflow } : {}), ...(good.ci.ref ? { ref: good.ci.ref } : {}), ...(good.ci.job ? { job: good.ci.job } : {}), inputs: good.ci.inputs, repository: repo };
-        f.notify = good.report.notify;
-        f.report = { comment: good.report.comment, check: good.report.check };
         f.repoConfig = good;
       },
     });
@@ -186,7 +184,7 @@ export function githubApp(deps: GithubAppDeps): ApplicationFunction {
       }
       const found = await deps.engine.findChange(id);
       if (VERBS[cmd.verb].level !== 'anyone') {
-        const minimum = (found?.file.repoConfig as RepoConfig | undefined)?.commands.permission;
+        const minimum = found?.file.repoConfig?.commands.permission;
         const min = typeof minimum === 'string' ? minimum : 'write';
         const res = await context.octokit.request('GET /repos/{owner}/{repo}/collaborators/{username}/permission', { owner, repo: name, username: user });
         const data = res.data as { permission: string; role_name?: string };

@@ -42,7 +42,7 @@ export class GithubReporter implements Reporter {
     const octokit = await this.octokitFor(change.project);
     const r = split(change.project);
     const body = verdictMessage(queue, change, verdict, file, this.publicUrl);
-    if (notify && file.report?.comment !== false) {
+    if (notify && file.repoConfig?.report.comment !== false) {
       const existing = await findComment(octokit, change, marker(queue, change.id, verdict.verdict));
       if (existing !== null) {
         const route = change.number ? 'PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}' : 'PATCH /repos/{owner}/{repo}/comments/{comment_id}';
@@ -53,7 +53,7 @@ export class GithubReporter implements Reporter {
         await octokit.request('POST /repos/{owner}/{repo}/commits/{commit_sha}/comments', { ...r, commit_sha: change.sha, body });
       }
     }
-    if (file.report?.check !== false) {
+    if (file.repoConfig?.report.check !== false) {
       await this.check(change, { status: 'completed', conclusion: checkConclusion(verdict.verdict), output: { title: `ost-gate: ${verdict.verdict}`, summary: body } });
     }
   }
