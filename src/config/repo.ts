@@ -1,6 +1,7 @@
 // The repo config (`.github/ost-gate.yml`, `.ost-gate.yml`): schema, defaults, and the mapping to queue settings.
 import { z } from 'zod';
 import type { QueueSettings } from '../core/index.ts';
+import type { QueueCi } from '../store/types.ts';
 import { duration } from './duration.ts';
 import { ConfigError, describeIssues, parseYamlConfig } from './errors.ts';
 
@@ -82,6 +83,12 @@ export function validateRepoConfig(input: unknown, source = 'repo config'): Repo
 /** Parses YAML text and validates it. */
 export function parseRepoConfig(text: string, source = '.ost-gate.yml'): RepoConfig {
   return validateRepoConfig(parseYamlConfig(text, source), source);
+}
+
+/** Where a queue's runs go, from its config (`repository`: the GitHub repo a workflow is dispatched in). */
+export function ciTarget(cfg: RepoConfig, repository?: string): QueueCi {
+  const { provider, workflow, ref, job, inputs } = cfg.ci;
+  return { provider, ...(workflow ? { workflow } : {}), ...(ref ? { ref } : {}), ...(job ? { job } : {}), inputs, ...(repository ? { repository } : {}) };
 }
 
 /** The numeric settings the core needs. */

@@ -5,7 +5,8 @@ import { emptyQueue, step, type CoreEvent, type Effect, type QueueSettings, type
 import { recordHealth } from './health.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { safeSlug } from '../store/slug.ts';
-import type { OutboxEntry, QueueFile, QueueNotice, Store } from '../store/types.ts';
+import type { OutboxEntry, QueueCi, QueueFile, QueueNotice, Store } from '../store/types.ts';
+import { toQueueSettings, type RepoConfig } from '../config/repo.ts';
 import { effectKey, type DispatchContext, type Performer } from './effects.ts';
 import { KeyedLock } from './lock.ts';
 
@@ -213,6 +214,23 @@ export class Engine {
   async tick(): Promise<void> {
     const at = this.now();
     for (const queue of await this.opts.store.listQueues()) await this.submit(queue, { type: 'tick', at });
+  }
+
+  /**
+   * Applies a repo config to a queue — the core's settings, the CI target, the report settings —
+   * only when it differs from what the queue has, so that every push does not rewrite the queue.
+   */
+  async configure(queue: string, config: RepoConfig, ci: QueueCi, at: number): Promise<void> {
+    const settings = toQueueSettings(config);
+    const file = await this.read(queue);
+    const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+    if (file && same({ ...file.state.settings, ...settings }, file.state.settings) && same(file.repoConfig, config) && same(file.ci, ci)) return;
+    await this.submit(queue, { type: 'configure', at, settings }, {
+      prepare: (f) => {
+        f.ci = ci;
+        f.repoConfig = config;
+      },
+    });
   }
 
   /** Adds a notice for the dashboard to an existing queue (a config error, say) without stepping it. */

@@ -7,6 +7,7 @@ import type { CoreEvent, Effect, Run } from '../../src/core/index.ts';
 import type { DispatchContext, Performer } from '../../src/engine/effects.ts';
 import { Engine, VERDICTS_KEPT } from '../../src/engine/engine.ts';
 import { LowdbStore } from '../../src/store/lowdb-store.ts';
+import { ciTarget, parseRepoConfig } from '../../src/config/repo.ts';
 
 const S = { host: 'git', project: 'app', branch: 'main' };
 const merged = (ids: string[], at = 0, before = 'base'): CoreEvent => ({
@@ -146,5 +147,23 @@ describe('Engine', () => {
     await engine.submit('q', merged(['a']));
     expect((await engine.findChange('a'))?.queue).toBe('q');
     expect(await engine.findChange('nope')).toBeNull();
+  });
+
+  it('applies a repo config once: the same config again writes nothing, a changed one is applied', async () => {
+    const { store, engine } = await setup();
+    const config = parseRepoConfig('ci: {provider: command:ost, max_parallel: 3}\n');
+    await engine.configure('q', config, ciTarget(config), 0);
+    expect((await store.loadQueue('q'))!).toMatchObject({ ci: { provider: 'command:ost' }, state: { settings: { maxParallel: 3 } } });
+    let saves = 0;
+    const save = store.saveQueue.bind(store);
+    store.saveQueue = async (f) => {
+      saves += 1;
+      return save(f);
+    };
+    await engine.configure('q', config, ciTarget(config), 1);
+    expect(saves).toBe(0);
+    const changed = parseRepoConfig('ci: {provider: command:ost, max_parallel: 4}\n');
+    await engine.configure('q', changed, ciTarget(changed), 2);
+    expect((await store.loadQueue('q'))!.state.settings.maxParallel).toBe(4);
   });
 });

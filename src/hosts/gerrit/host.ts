@@ -4,7 +4,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ChangeInput } from '../../core/index.ts';
 import { ConfigError } from '../../config/errors.ts';
-import { parseRepoConfig, toQueueSettings, type RepoConfig } from '../../config/repo.ts';
+import { ciTarget, parseRepoConfig, type RepoConfig } from '../../config/repo.ts';
 import { helpText, parseCommands, VERBS, type Verb } from '../../commands/parse.ts';
 import type { Engine } from '../../engine/engine.ts';
 import { silentLogger, type Logger } from '../../log.ts';
@@ -151,13 +151,7 @@ export class GerritHost {
       ...(reverts.length ? { reverts } : {}),
     };
     const queue = this.queueFor(c.project, branch, config);
-    const good = config;
-    await this.opts.engine.submit(queue, { type: 'configure', at: this.now(), settings: toQueueSettings(good) }, {
-      prepare: (f) => {
-        f.ci = { provider: good.ci.provider, ...(good.ci.job ? { job: good.ci.job } : {}), inputs: good.ci.inputs };
-        f.repoConfig = good;
-      },
-    });
+    await this.opts.engine.configure(queue, config, ciTarget(config), this.now());
     const before = this.refs.get(`${c.project}:${branch}:${sha}`) ?? null;
     await this.opts.engine.submit(queue, { type: 'merged', at: this.now(), stream: { host: 'gerrit', project: c.project, branch }, before, after: sha, changes: [change] }, { delivery: delivery ?? `gerrit:merged:${c.project}:${number}:${sha}` });
   }

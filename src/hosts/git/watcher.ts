@@ -4,7 +4,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import picomatch from 'picomatch';
 import type { ChangeInput, CoreEvent } from '../../core/index.ts';
-import { toQueueSettings, parseRepoConfig, type RepoConfig } from '../../config/repo.ts';
+import { ciTarget, parseRepoConfig, type RepoConfig } from '../../config/repo.ts';
 import { ConfigError } from '../../config/errors.ts';
 import type { Engine } from '../../engine/engine.ts';
 import { silentLogger, type Logger } from '../../log.ts';
@@ -111,14 +111,14 @@ export class GitWatcher {
       this.log.info({ repo: this.repo.name, tip }, `watching ${this.repo.url} ${this.repo.branch} from ${tip.slice(0, 10)}; later commits are tested`);
       this.position.tip = tip;
       await this.savePosition();
-      await this.configure(config, tip);
+      await this.engine.configure(this.queueName(config), config, ciTarget(config), this.now());
       return;
     }
     const forced = !(await this.mirror.isAncestor(before, tip));
     const base = forced ? await this.mirror.mergeBase(before, tip) : before;
     const commits = await this.mirror.firstParentRange(base, tip);
     const changes = await Promise.all(commits.map((c) => this.toChange(c, config)));
-    await this.configure(config, tip);
+    await this.engine.configure(this.queueName(config), config, ciTarget(config), this.now());
     const queue = this.queueName(config);
     const event: CoreEvent = { type: 'merged', at: this.now(), stream: { host: 'git', project: this.repo.name, branch: this.repo.branch }, before, after: tip, forced, changes };
     await this.engine.submit(queue, event, { delivery: `git:${this.repo.name}:${before}..${tip}` });
@@ -143,21 +143,6 @@ export class GitWatcher {
       await this.engine.addNotice(this.queueName(), { at: this.now(), level: 'error', code: 'config-invalid', message: `${err.message}\nThe last good config stays in force.` });
       return this.position.config;
     }
-  }
-
-  /** Applies the config's settings, CI provider and report settings to the queue when they changed. */
-  private async configure(config: RepoConfig, sha: string): Promise<void> {
-    const queue = this.queueName(config);
-    const settings = toQueueSettings(config);
-    const file = await this.engine.read(queue);
-    if (file && JSON.stringify({ ...file.state.settings, ...settings }) === JSON.stringify(file.state.settings) && JSON.stringify(file.repoConfig) === JSON.stringify(config)) return;
-    await this.engine.submit(queue, { type: 'configure', at: this.now(), settings }, {
-      delivery: `git-config:${this.repo.name}:${sha}`,
-      prepare: (f) => {
-        f.ci = { provider: config.ci.provider, inputs: config.ci.inputs };
-        f.repoConfig = config;
-      },
-    });
   }
 
   private async toChange(c: Commit, config: RepoConfig): Promise<ChangeInput> {

@@ -4,7 +4,7 @@ import type { ApplicationFunction, Context, Probot } from 'probot';
 import type { CoreEvent, ChangeInput } from '../../core/index.ts';
 import { conclusionStatus } from '../../ci/github-actions.ts';
 import { ConfigError } from '../../config/errors.ts';
-import { validateRepoConfig, toQueueSettings, type RepoConfig } from '../../config/repo.ts';
+import { ciTarget, validateRepoConfig, type RepoConfig } from '../../config/repo.ts';
 import { githubAllows, helpText, parseCommands, VERBS, type Verb } from '../../commands/parse.ts';
 import type { Engine } from '../../engine/engine.ts';
 import type { Logger } from '../../log.ts';
@@ -98,13 +98,7 @@ export function githubApp(deps: GithubAppDeps): ApplicationFunction {
     if (changes.length === 0) return;
     const queue = config.queue ?? defaultQueue;
     const event: CoreEvent = { type: 'merged', at: now(), stream: { host: 'github', project: repo, branch }, before: p.before, after: p.after, forced: p.forced, changes };
-    const good = config;
-    await deps.engine.submit(queue, { type: 'configure', at: now(), settings: toQueueSettings(good) }, {
-      prepare: (f) => {
-        f.ci = { provider: good.ci.provider, ...(good.ci.workflow ? { workflow: good.ci.workflow } : {}), ...(good.ci.ref ? { ref: good.ci.ref } : {}), ...(good.ci.job ? { job: good.ci.job } : {}), inputs: good.ci.inputs, repository: repo };
-        f.repoConfig = good;
-      },
-    });
+    await deps.engine.configure(queue, config, ciTarget(config, repo), now());
     await deps.engine.submit(queue, event, { delivery: `github:${context.id}` });
     if (p.forced) log.warn({ repo, branch }, `force-push to ${repo} ${branch}; the queue takes the new history from ${p.after.slice(0, 10)}`);
     if (config.report.check) await markQueued(changes, repo, branch);
