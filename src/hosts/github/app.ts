@@ -101,14 +101,13 @@ export function githubApp(deps: GithubAppDeps): ApplicationFunction {
     await deps.engine.configure(queue, config, ciTarget(config, repo), now());
     await deps.engine.submit(queue, event, { delivery: `github:${context.id}` });
     if (p.forced) log.warn({ repo, branch }, `force-push to ${repo} ${branch}; the queue takes the new history from ${p.after.slice(0, 10)}`);
-    if (config.report.check) await markQueued(changes, repo, branch);
+    if (config.report.check) await markQueued(changes, repo);
   }
 
-  async function markQueued(changes: ChangeInput[], repo: string, branch: string): Promise<void> {
+  async function markQueued(changes: ChangeInput[], repo: string): Promise<void> {
     for (const c of changes) {
       if (c.skipReason) continue;
-      const record = { ...c, host: 'github', project: repo, branch, stream: `github:${repo}@${branch}`, seq: 0, state: 'queued' as const, enqueuedAt: now() };
-      await deps.reporter.check(record, { status: 'queued', output: { title: 'ost-gate: queued', summary: 'Waiting for a system-test run.' } }).catch((err) => log.warn({ change: c.id, err: (err as Error).message }, 'could not create the queued check run'));
+      await deps.reporter.check({ id: c.id, project: repo, sha: c.sha }, { status: 'queued', output: { title: 'ost-gate: queued', summary: 'Waiting for a system-test run.' } }).catch((err) => log.warn({ change: c.id, err: (err as Error).message }, 'could not create the queued check run'));
     }
   }
 

@@ -68,7 +68,7 @@ export class GithubReporter implements Reporter {
   }
 
   /** Creates or updates the "ost-gate" check run on the change's commit. */
-  async check(change: ChangeRecord, fields: Record<string, unknown>): Promise<void> {
+  async check(change: Pick<ChangeRecord, 'id' | 'project' | 'sha'>, fields: Record<string, unknown>): Promise<void> {
     const octokit = await this.octokitFor(change.project);
     const r = split(change.project);
     const res = await octokit.request('GET /repos/{owner}/{repo}/commits/{ref}/check-runs', { ...r, ref: change.sha, check_name: CHECK_NAME });
