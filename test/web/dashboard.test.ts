@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Effect, Run } from '../../src/core/index.ts';
 import type { Performer } from '../../src/engine/effects.ts';
 import { Engine } from '../../src/engine/engine.ts';
@@ -12,6 +12,7 @@ import { LowdbStore } from '../../src/store/lowdb-store.ts';
 import { Metrics } from '../../src/web/metrics.ts';
 import { createHttpServer } from '../../src/web/server.ts';
 import { sign } from '../../src/web/signature.ts';
+import { externalHref } from '../../src/web/dashboard/format.ts';
 
 const noop: Performer = { perform: async (_e: { key: string; effect: Effect }) => undefined, alreadyDone: async () => false, resume: async (_r: Run) => undefined };
 const servers: { close(): void }[] = [];
@@ -40,6 +41,26 @@ describe('dashboard pages', () => {
       expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;');
       expect(html).toMatch(/<main id="main"/);
     }
+  });
+
+  it('links every change and queue (the escaper never silently drops a link target)', async () => {
+    const warn = vi.spyOn(console, 'warn');
+    const { base } = await setup();
+    const overview = await (await fetch(`${base}/`)).text();
+    expect(overview).toContain('<a href="/queues/q">q</a>');
+    const queue = await (await fetch(`${base}/queues/q`)).text();
+    expect(queue).toContain(`<a href="/changes/${encodeURIComponent('github:o/r#7')}">#7</a>`);
+    const change = await (await fetch(`${base}/changes/${encodeURIComponent('github:o/r#7')}`)).text();
+    expect(change).toContain('in queue <a href="/queues/q">q</a>');
+    expect(overview + queue + change).not.toMatch(/href=""/);
+    expect(warn).not.toHaveBeenCalled();
+    warn.mockRestore();
+  });
+
+  it('lets only http and https links from CI or a code host into an href, escaped', () => {
+    expect(externalHref('https://ci.example/job/ost/12/?a=1&b="2"')).toBe('https://ci.example/job/ost/12/?a=1&amp;b=&quot;2&quot;');
+    expect(externalHref('http://jenkins:8080/job/1')).toBe('http://jenkins:8080/job/1');
+    for (const bad of ['javascript:alert(1)', 'data:text/html,<b>', 'not a url', '', null, undefined]) expect(externalHref(bad)).toBe('#');
   });
 
   it('serves only <main> to the live-update poll', async () => {

@@ -1,4 +1,5 @@
 // Small formatting helpers for the dashboard: durations, times, percentages, change labels.
+import html from 'html-template-tag';
 import type { QueueFile } from '../../store/types.ts';
 
 export function duration(ms: number | null | undefined): string {
@@ -22,6 +23,21 @@ export function changeLabel(file: QueueFile | null, id: string): { short: string
   const c = file?.state.changes[id];
   const short = c?.number ? (c.host === 'github' ? `#${c.number}` : `change ${c.number}`) : c ? c.sha.slice(0, 10) : id.split(/[@#~]/).pop()!.slice(0, 12);
   return { short, title: c?.title ?? '', url: c?.url ?? null };
+}
+
+/**
+ * A link target from outside (a CI run's or a code host's URL), escaped for an href attribute and
+ * interpolated with `$${...}`: only http and https pass, anything else (`javascript:`, `data:`) gives `#`.
+ * Dashboard paths from queuePath/changePath need no such check: encodeURIComponent leaves nothing HTML-special.
+ */
+export function externalHref(url: string | null | undefined): string {
+  if (!url) return '#';
+  try {
+    const { protocol } = new URL(url);
+    return protocol === 'http:' || protocol === 'https:' ? html`${url}` : '#';
+  } catch {
+    return '#';
+  }
 }
 
 export function queuePath(name: string): string {

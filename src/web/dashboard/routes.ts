@@ -90,7 +90,7 @@ export async function dashboard(req: IncomingMessage, res: ServerResponse, opts:
       return true;
     }
     const body = html`<h1>Search</h1><p>${hits.length ? `${hits.length} changes match` : q ? 'No change matches' : 'Type a change id, a PR or Gerrit number, or a sha (7 characters or more)'} ${q ? `"${q}"` : ''}.</p>
-<ul>${hits.map((h) => html`<li><a href="${changePath(h.id)}">${changeLabel(h.file, h.id).short}</a> ${changeLabel(h.file, h.id).title} <span class="muted">${h.file.name}</span></li>`)}</ul>`;
+<ul>${hits.map((h) => html`<li><a href="$${changePath(h.id)}">${changeLabel(h.file, h.id).short}</a> ${changeLabel(h.file, h.id).title} <span class="muted">${h.file.name}</span></li>`)}</ul>`;
     send(req, res, 'Search', body, opts);
     return true;
   }
