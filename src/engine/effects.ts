@@ -30,7 +30,7 @@ export interface Reporter {
   /** `notify`: whether the verdict is one of `report.notify` (comment on it) or only recorded (check run, log). */
   report(queue: string, change: ChangeRecord | undefined, verdict: VerdictRecord, key: string, file: QueueFile, notify: boolean): Promise<void>;
   reply?(queue: string, to: unknown, message: string, ok: boolean): Promise<void>;
-  /** Optional: a run was dispatched whose prefix ends at `change` (for example, a check run goes in_progress). */
+  /** Optional: a run was dispatched that tests `change` — every change of a new batch, or the end of a probe's prefix (for example, a check run goes in_progress). */
   runStarted?(queue: string, change: ChangeRecord, run: DispatchSpec, url: string | null): Promise<void>;
   /** Whether the report with this key was already posted (for example, a comment with its marker exists). */
   wasReported?(key: string, change: ChangeRecord | undefined): Promise<boolean>;

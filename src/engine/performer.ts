@@ -45,11 +45,14 @@ export class RoutingPerformer implements Performer {
           if (started && (started.url || started.ciRunId !== undefined)) {
             await ctx.submit(ctx.queue, { type: 'run-started', at: ctx.now(), key: e.run.key, url: started.url ?? null, ciRunId: started.ciRunId ?? null });
           }
-          const end = ctx.file.state.changes[e.run.end];
-          if (end) {
-            await this.reporter(ctx, end.id)
-              ?.runStarted?.(ctx.queue, end, e.run, (started && started.url) || null)
-              .catch((err) => this.log.warn({ key: e.run.key, err: (err as Error).message }, 'could not mark the change as under test'));
+          // a new batch puts every change in it under test; a probe or confirmation only moves its end
+          const marked = e.run.kind === 'batch' ? e.run.changes : [e.run.end];
+          for (const id of marked) {
+            const change = ctx.file.state.changes[id];
+            if (!change) continue;
+            await this.reporter(ctx, id)
+              ?.runStarted?.(ctx.queue, change, e.run, (started && started.url) || null)
+              .catch((err) => this.log.warn({ key: e.run.key, change: id, err: (err as Error).message }, 'could not mark the change as under test'));
           }
         } catch (err) {
           this.log.error({ queue: ctx.queue, key: e.run.key, err: (err as Error).message }, 'dispatch failed; counted as an infra error');

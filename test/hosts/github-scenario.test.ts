@@ -37,8 +37,8 @@ describe('GitHub scenario', () => {
     expect(first).toMatchObject({ ref: 'main', return_run_details: true });
     expect(JSON.parse(first.inputs.ost_changes!)).toEqual([1, 2, 3, 4, 5].map((n) => `github:${REPO}#${n}`));
     expect(bed.sent.filter((s) => s.method === 'POST' && s.path.endsWith('/check-runs') && s.body.status === 'queued').map((s) => s.body.head_sha)).toEqual([1, 2, 3, 4, 5].map(sha));
-    // the change at the end of the running prefix shows that it is under test, linking the workflow run
-    expect(bed.sent.filter((s) => s.body.status === 'in_progress').map((s) => [s.body.head_sha, s.body.details_url])).toEqual([[sha(5), `https://github.com/${REPO}/actions/runs/5001`]]);
+    // every change of the batch shows that it is under test, linking the workflow run
+    expect(bed.sent.filter((s) => s.body.status === 'in_progress').map((s) => [s.body.head_sha, s.body.details_url])).toEqual([1, 2, 3, 4, 5].map((n) => [sha(n), `https://github.com/${REPO}/actions/runs/5001`]));
 
     // the CI: a prefix fails when it holds PR 3
     const complete = async (n: number) => {

@@ -58,12 +58,13 @@ export class GithubReporter implements Reporter {
     }
   }
 
-  /** The change's check run goes in_progress while a run tests the prefix that ends at it. */
+  /** The change's check run goes in_progress while a run tests it, linking the CI run when its URL is known. */
   async runStarted(_queue: string, change: ChangeRecord, run: DispatchSpec, url: string | null): Promise<void> {
+    const scope = run.end === change.id ? 'up to and including this one' : `this one among them, up to ${run.end}`;
     await this.check(change, {
       status: 'in_progress',
       ...(url ? { details_url: url } : {}),
-      output: { title: 'ost-gate: testing', summary: `Run \`${run.key}\` (${run.kind}) tests ${run.changes.length} change(s), up to and including this one.` },
+      output: { title: 'ost-gate: testing', summary: `Run \`${run.key}\` (${run.kind}) tests ${run.changes.length} change(s), ${scope}.` },
     });
   }
 
