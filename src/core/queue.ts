@@ -237,11 +237,17 @@ export class ChangeQueue {
 
   // ---------------------------------------------------------------- results
 
-  /** Marks a dispatched run as running and records its CI URL. A key that is not in flight is logged and ignored. */
+  /**
+   * Marks a dispatched run as running and records its CI URL. An unknown key is logged and ignored.
+   * A run that already ended (superseded while its dispatch was under way) keeps its state, but still
+   * gets the URL and CI run id it had none of, so the dashboard can link the cancelled CI run.
+   */
   runStarted(key: string, at: number, url?: string | null, ciRunId?: string | number | null): void {
     const run = own(this.state.runs, key);
     if (!run || !isInFlight(run)) {
       this.log('info', `start of run ${key} ignored: ${run ? `it is ${run.state}` : 'unknown key'}`);
+      if (run && url && !run.url) run.url = url;
+      if (run && ciRunId !== undefined && ciRunId !== null && run.ciRunId === undefined) run.ciRunId = ciRunId;
       return;
     }
     run.state = 'running';

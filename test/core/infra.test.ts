@@ -72,14 +72,17 @@ describe('stale results are ignored', () => {
     expect([...h.verdicts().values()].every((v) => v.verdict === 'passed')).toBe(true);
   });
 
-  it('ignores a start notice for a finished run', () => {
+  it('keeps a finished run finished when its start notice comes late, but records the CI URL it lacked', () => {
     const h = new Harness();
     h.merge(['a']);
     const key = h.inFlight()[0]!.key;
     h.finish(key, 'success');
-    const effects = h.send({ type: 'run-started', at: 1, key, url: 'https://ci/1' });
-    expect(h.state.runs[key]!.url).toBeUndefined();
-    expect(effects[0]).toMatchObject({ type: 'log' });
+    const effects = h.send({ type: 'run-started', at: 1, key, url: 'https://ci/1', ciRunId: 9 });
+    expect(h.state.runs[key]).toMatchObject({ state: 'passed', url: 'https://ci/1', ciRunId: 9 });
+    expect(effects.every((e) => e.type === 'log')).toBe(true);
+    h.send({ type: 'run-started', at: 2, key, url: 'https://ci/other' });
+    expect(h.state.runs[key]!.url).toBe('https://ci/1');
+    expect(h.send({ type: 'run-started', at: 3, key: 'nope.1', url: 'https://ci/x' })[0]).toMatchObject({ type: 'log' });
   });
 
   it('records the CI URL when a run starts', () => {
