@@ -337,18 +337,26 @@ export class ChangeQueue {
     const covered = view.changes.slice(0, end + 1);
     const culprit = stream.broken.culprit;
     const revert = this.state.settings.awaitRevert ? covered.find((id) => this.revertsCulprit(stream, this.state.changes[id]!)) : undefined;
+    // A revert of the culprit that fails is more likely a flake than a second breakage: it is blocked
+    // only after failing this often.
+    const confirmedAfter = 1 + Math.max(1, this.state.settings.confirm);
     if (revert && revert !== run.end) {
-      // The revert may well have fixed the stream and a later change broken it again: test the revert alone.
-      const tested = liveRuns(this.state, run.line).some((r) => r.end === revert && (isInFlight(r) || r.state === 'failed'));
-      if (!tested) {
+      // The revert may well have fixed the stream and a later change broken it again: the revert's own
+      // run decides, so wait for one in flight, or test the revert alone. A failure of the revert and
+      // one of this prefix above it are two failures that both contain the revert: enough to block.
+      const atRevert = liveRuns(this.state, run.line).filter((r) => r.end === revert);
+      if (atRevert.some(isInFlight)) {
+        this.log('info', `run ${run.key} failed after ${revert}, which reverts the culprit ${culprit}; waiting for the run of the revert`);
+        return;
+      }
+      if (!atRevert.some((r) => r.state === 'failed')) {
         this.createRunAt(view, view.changes.indexOf(revert), 'probe', at);
         this.log('info', `run ${run.key} failed after ${revert}, which reverts the culprit ${culprit}; testing the revert alone`);
         return;
       }
     } else if (revert) {
-      // A revert of the culprit that fails is more likely a flake than a second breakage: confirm first.
       const failures = liveRuns(this.state, run.line).filter((r) => r.state === 'failed' && r.end === run.end).length;
-      if (failures < 1 + Math.max(1, this.state.settings.confirm)) {
+      if (failures < confirmedAfter) {
         this.log('info', `run ${run.key} failed on top of ${revert}, which reverts the culprit ${culprit}; re-running before blocking`);
         return;
       }
@@ -356,7 +364,15 @@ export class ChangeQueue {
     for (const r of liveRuns(this.state, run.line)) {
       if (r !== run && covered.includes(r.end) && isInFlight(r)) this.supersede(r, at, `prefix up to ${run.end} failed`);
     }
-    for (const id of covered) this.verdict(id, 'blocked', at, { culprit, run: run.key });
+    if (revert === run.end) {
+      // the culprit is undone and the tests still fail: a change merged while it was unfixed breaks them too
+      this.notice('warn', 'revert-still-fails', `${revert} reverts ${culprit} but still fails: a change merged between them breaks the tests too; reverting it is tested like a revert of ${culprit}`, revert);
+    }
+    const reverted = revert ? covered.indexOf(revert) : -1;
+    covered.forEach((id, i) => {
+      const reason = reverted >= 0 && i >= reverted ? `${revert} reverts ${culprit}, yet the tests still fail: another change merged while ${culprit} was unfixed breaks them (masked by ${culprit})` : undefined;
+      this.verdict(id, 'blocked', at, { culprit, run: run.key, ...(reason ? { reason } : {}) });
+    });
   }
 
   private markFlake(run: Run): void {

@@ -202,6 +202,35 @@ describe('broken streams', () => {
     expect(h.verdictOf('revert')).toBe('fixed');
   });
 
+  it('with awaitRevert, waits for the run of a revert when a later prefix fails first, then blames the later change', () => {
+    const h = new Harness({ maxParallel: 2, confirm: 0, confidence: 0 });
+    h.merge(['bad']);
+    h.round(() => true);
+    h.merge(['revert'], undefined, { revert: { reverts: ['bad'] } });
+    h.merge(['x']);
+    const runs = h.inFlight();
+    expect(runs.map((r) => r.end)).toEqual(['revert', 'x']);
+    h.finish(runs[1]!.key, 'failure'); // x's run comes back first, while the revert's is still running
+    expect(h.verdictOf('revert')).toBeUndefined();
+    expect(h.inFlight().map((r) => r.key)).toContain(runs[0]!.key);
+    const fails = h.brokenBy({ bad: 'revert', x: null });
+    for (let i = 0; i < 6 && h.inFlight().length > 0; i++) h.round(fails);
+    expect(h.verdicts().get('revert')).toMatchObject({ verdict: 'fixed', culprit: 'bad' });
+    expect(h.verdictOf('x')).toBe('culprit');
+  });
+
+  it('with awaitRevert, blocks a revert that fails again, saying a change masked by the culprit breaks the tests', () => {
+    const h = new Harness({ maxParallel: 1, confirm: 1, confidence: 0 });
+    h.merge(['bad']);
+    h.round(() => true);
+    h.round(() => true);
+    h.merge(['masked', 'revert'], undefined, { revert: { reverts: ['bad'] } });
+    expect(h.verdictOf('masked')).toBe('blocked');
+    for (let i = 0; i < 4 && h.inFlight().length > 0; i++) h.round(() => true);
+    expect(h.verdicts().get('revert')).toMatchObject({ verdict: 'blocked', culprit: 'bad', reason: expect.stringContaining('masked by bad') });
+    expect(h.ofType('notice').find((n) => n.code === 'revert-still-fails')).toMatchObject({ level: 'warn', change: 'revert' });
+  });
+
   it('with awaitRevert, checks the tip every recheckMs and un-breaks a stream fixed without a revert', () => {
     const h = new Harness({ maxParallel: 1, confirm: 0, confidence: 0, recheckMs: 2 * HOUR });
     h.merge(['bad']);
