@@ -297,10 +297,24 @@ export class ChangeQueue {
     this.supersedeLine(stream.id, at, `${stream.id} passes again`);
     stream.good = run.refs[stream.project] ?? stream.good;
     stream.goodRun = run.key;
-    const rest = stream.broken.line;
+    // changes merged after the checked tip were blocked at once on the belief that the culprit was
+    // still in: that belief is gone, so they are reopened and tested like any change
+    const checkedSeq = Object.values(this.state.changes).find((c) => c.stream === stream.id && c.sha === stream.good)?.seq ?? Infinity;
+    const reopened = Object.values(this.state.changes).filter(
+      (c) => c.stream === stream.id && c.seq > checkedSeq && c.state === 'done' && c.verdict === 'blocked' && c.culprit === culprit && this.latestVerdict(c.id)?.verdict === 'blocked' && this.latestVerdict(c.id)?.run === undefined,
+    );
+    for (const c of reopened) {
+      const v = this.latestVerdict(c.id);
+      if (v) v.retracted = true;
+      c.state = 'queued';
+      delete c.verdict;
+      delete c.culprit;
+    }
+    const rest = [...reopened.map((c) => c.id), ...stream.broken.line].sort((a, b) => this.state.changes[a]!.seq - this.state.changes[b]!.seq);
     stream.broken = null;
     this.state.active.push(...rest);
-    this.notice('info', 'stream-fixed', `${stream.id} passes again at ${short(stream.good)}: a change that does not revert ${culprit} fixed it`, culprit);
+    const again = reopened.length ? `; ${reopened.length} change(s) merged during the check are reopened and tested` : '';
+    this.notice('info', 'stream-fixed', `${stream.id} passes again at ${short(stream.good)}: a change that does not revert ${culprit} fixed it${again}`, culprit);
   }
 
   /** A passing main-line prefix: its changes pass, the good base moves up, and failures below it were flakes. */
@@ -592,18 +606,28 @@ export class ChangeQueue {
 
   /**
    * With `awaitRevert`, checks the tip of a broken stream with nothing left to test once every
-   * `recheckMs`, in case it was fixed without a revert. Returns whether a run went out.
+   * `recheckMs`, in case it was fixed without a revert. A tip that failed its check as often as a
+   * revert must fail to be blocked is not checked again until a new change moves it: a pass is
+   * reliable, and failing again and again over a quiet weekend would only spend runners.
+   * Returns whether a run went out.
    */
   private dispatchCheck(stream: StreamState, at: number): boolean {
     const broken = stream.broken;
     if (!broken || !this.state.settings.awaitRevert || broken.line.length > 0 || !stream.tip) return false;
     if (at - (broken.checkedAt ?? broken.since) < this.state.settings.recheckMs) return false;
-    if (Object.values(this.state.runs).some((r) => r.kind === 'check' && r.line === stream.id && isInFlight(r))) return false;
+    if (this.checking(stream)) return false;
+    const failedChecks = Object.values(this.state.runs).filter((r) => r.kind === 'check' && r.line === stream.id && r.end === stream.tip && r.state === 'failed').length;
+    if (failedChecks >= 1 + Math.max(1, this.state.settings.confirm)) return false;
     broken.checkedAt = at;
     const refs = this.refsFor([]);
     refs[stream.project] = stream.tip;
     this.createRun(stream.id, stream.tip, 'check', at, 1, [], refs);
     return true;
+  }
+
+  /** Whether a tip check of `stream` is in flight. */
+  private checking(stream: StreamState): boolean {
+    return Object.values(this.state.runs).some((r) => r.kind === 'check' && r.line === stream.id && isInFlight(r));
   }
 
   /** Dispatches runs over the untested tail of a line, each up to `batchMaxSize` changes. Returns how many. */

@@ -231,6 +231,45 @@ describe('broken streams', () => {
     expect(h.ofType('notice').find((n) => n.code === 'revert-still-fails')).toMatchObject({ level: 'warn', change: 'revert' });
   });
 
+  it('with awaitRevert, reopens changes blocked at once during a tip check that passes, and tests them', () => {
+    const h = new Harness({ maxParallel: 1, confirm: 0, confidence: 0, recheckMs: 2 * HOUR });
+    h.merge(['bad']);
+    h.round(() => true);
+    h.merge(['forward-fix']);
+    h.now += 2 * HOUR;
+    h.send({ type: 'tick', at: h.now });
+    const [check] = h.inFlight();
+    expect(check).toMatchObject({ kind: 'check' });
+    h.merge(['late-culprit', 'after']);
+    expect(h.verdictOf('late-culprit')).toBe('blocked'); // on the belief that bad is still in
+    h.finish(check!.key, 'success');
+    expect(h.state.changes['late-culprit']).toMatchObject({ state: 'queued' });
+    expect(h.state.verdicts.find((v) => v.change === 'late-culprit')).toMatchObject({ verdict: 'blocked', retracted: true });
+    expect(h.state.verdicts.find((v) => v.change === 'forward-fix')).not.toHaveProperty('retracted');
+    const fails = h.brokenBy({ 'late-culprit': null });
+    for (let i = 0; i < 6 && h.inFlight().length > 0; i++) h.round(fails);
+    expect(h.verdictOf('late-culprit')).toBe('culprit');
+    expect(h.verdicts().get('after')).toMatchObject({ verdict: 'blocked', culprit: 'late-culprit' });
+  });
+
+  it('with awaitRevert, stops checking a tip that failed its checks until a new change moves it', () => {
+    const h = new Harness({ maxParallel: 1, confirm: 1, confidence: 0, recheckMs: 2 * HOUR });
+    h.merge(['bad']);
+    for (let i = 0; i < 3 && !h.verdictOf('bad'); i++) h.round(() => true);
+    h.merge(['x']);
+    const checks = () => h.dispatched().filter((r) => r.kind === 'check').length;
+    for (let i = 0; i < 10; i++) {
+      h.now += 2 * HOUR;
+      h.send({ type: 'tick', at: h.now });
+      h.round(() => true);
+    }
+    expect(checks()).toBe(2);
+    h.merge(['y']);
+    h.now += 2 * HOUR;
+    h.send({ type: 'tick', at: h.now });
+    expect(h.inFlight()).toMatchObject([{ kind: 'check', refs: { app: 'sha-y' } }]);
+  });
+
   it('with awaitRevert, checks the tip every recheckMs and un-breaks a stream fixed without a revert', () => {
     const h = new Harness({ maxParallel: 1, confirm: 0, confidence: 0, recheckMs: 2 * HOUR });
     h.merge(['bad']);
