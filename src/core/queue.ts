@@ -63,7 +63,12 @@ export class ChangeQueue {
     }
     this.feed(event.at);
     this.settle(event.at);
-    this.schedule(event.at);
+    // one pass of schedule may leave runners free that a second pass would use (a confirmation
+    // goes out, then probes beside it): repeat until nothing more goes out, so a step ends at rest
+    for (let pass = 0, before = -1; pass < 8 && before !== this.effects.length; pass++) {
+      before = this.effects.length;
+      this.schedule(event.at);
+    }
     this.prune();
   }
 
@@ -348,22 +353,24 @@ export class ChangeQueue {
       this.log('info', `run ${run.key} failed above a passing prefix of ${stream.id}; the changes after the fix are tested again`);
       return;
     }
+    // A run below still going may show the fix, with a new culprit after it making this prefix fail:
+    // the lower result decides first (if it fails too, the changes above it are tested again).
+    const below = view.inFlightRuns.find((r) => r !== run && view.changes.indexOf(r.end) >= 0 && view.changes.indexOf(r.end) < end);
+    if (below) {
+      this.log('info', `run ${run.key} failed on ${stream.id}'s fix line; waiting for run ${below.key} below it, which may show the fix`);
+      return;
+    }
     const covered = view.changes.slice(0, end + 1);
     const culprit = stream.broken.culprit;
-    const revert = this.state.settings.awaitRevert ? covered.find((id) => this.revertsCulprit(stream, this.state.changes[id]!)) : undefined;
+    const revert = covered.find((id) => this.revertsCulprit(stream, this.state.changes[id]!));
     // A revert of the culprit that fails is more likely a flake than a second breakage: it is blocked
     // only after failing this often.
     const confirmedAfter = 1 + Math.max(1, this.state.settings.confirm);
     if (revert && revert !== run.end) {
-      // The revert may well have fixed the stream and a later change broken it again: the revert's own
-      // run decides, so wait for one in flight, or test the revert alone. A failure of the revert and
-      // one of this prefix above it are two failures that both contain the revert: enough to block.
-      const atRevert = liveRuns(this.state, run.line).filter((r) => r.end === revert);
-      if (atRevert.some(isInFlight)) {
-        this.log('info', `run ${run.key} failed after ${revert}, which reverts the culprit ${culprit}; waiting for the run of the revert`);
-        return;
-      }
-      if (!atRevert.some((r) => r.state === 'failed')) {
+      // The revert may well have fixed the stream and a later change broken it again: test the revert
+      // alone. A failure of the revert and one of this prefix above it are two failures that both
+      // contain the revert: enough to block.
+      if (!liveRuns(this.state, run.line).some((r) => r.end === revert && r.state === 'failed')) {
         this.createRunAt(view, view.changes.indexOf(revert), 'probe', at);
         this.log('info', `run ${run.key} failed after ${revert}, which reverts the culprit ${culprit}; testing the revert alone`);
         return;

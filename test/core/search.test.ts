@@ -270,6 +270,23 @@ describe('broken streams', () => {
     expect(h.inFlight()).toMatchObject([{ kind: 'check', refs: { app: 'sha-y' } }]);
   });
 
+  it('without awaitRevert, a failing prefix of the fix line waits for a run below it, which may show the fix', () => {
+    const h = new Harness({ maxParallel: 2, confirm: 0, confidence: 0, awaitRevert: false, batchMaxSize: 1, speculate: false });
+    h.merge(['bad']);
+    h.round(() => true);
+    h.merge(['forward-fix']);
+    h.merge(['second-culprit']);
+    const [low, high] = h.inFlight();
+    expect([low!.end, high!.end]).toEqual(['forward-fix', 'second-culprit']);
+    h.finish(high!.key, 'failure');
+    expect(h.verdictOf('forward-fix')).toBeUndefined();
+    expect(h.state.runs[low!.key]!.state).toBe('dispatched');
+    const fails = h.brokenBy({ bad: 'forward-fix', 'second-culprit': null });
+    for (let i = 0; i < 6 && h.inFlight().length > 0; i++) h.round(fails);
+    expect(h.verdictOf('forward-fix')).toBe('fixed');
+    expect(h.verdictOf('second-culprit')).toBe('culprit');
+  });
+
   it('with awaitRevert, checks the tip every recheckMs and un-breaks a stream fixed without a revert', () => {
     const h = new Harness({ maxParallel: 1, confirm: 0, confidence: 0, recheckMs: 2 * HOUR });
     h.merge(['bad']);
