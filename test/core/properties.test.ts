@@ -21,6 +21,8 @@ interface World {
   uneven: boolean;
   /** One stream, or two projects sharing the queue; chunks alternate between them. */
   projects: 1 | 2;
+  /** Queue settings beyond the defaults: batch size and batches in flight, speculation, waiting for reverts, search width, confirmations. */
+  tuning: { batchMaxSize: number; batchMaxInFlight: number; speculate: boolean; awaitRevert: boolean; searchWidth: number; confirm: number };
 }
 
 const world = (flaky: boolean) =>
@@ -35,6 +37,14 @@ const world = (flaky: boolean) =>
     reverts: fc.boolean(),
     uneven: fc.boolean(),
     projects: fc.constantFrom<1 | 2>(1, 2),
+    tuning: fc.record({
+      batchMaxSize: fc.constantFrom(1, 3, 20),
+      batchMaxInFlight: fc.constantFrom(0, 1, 2),
+      speculate: fc.boolean(),
+      awaitRevert: fc.boolean(),
+      searchWidth: fc.constantFrom(0, 1),
+      confirm: fc.constantFrom(0, 1, 2),
+    }),
   });
 
 /**
@@ -43,7 +53,7 @@ const world = (flaky: boolean) =>
  * nothing is left in flight.
  */
 function play(w: World, onStep?: (h: Harness) => void) {
-  const h = new Harness({ maxParallel: w.runners, strategy: w.strategy, confirm: 1, confidence: w.flakeRate > 0 ? 0.999 : 0 });
+  const h = new Harness({ ...w.tuning, maxParallel: w.runners, strategy: w.strategy, confidence: w.flakeRate > 0 ? 0.999 : 0 });
   const ids = Array.from({ length: w.n }, (_, i) => `c${i + 1}`);
   const culprits: Record<string, string | null> = {};
   for (const i of w.culprits) if (i < w.n) culprits[`c${i + 1}`] = null;
