@@ -11,11 +11,21 @@ function isAhead(state: QueueState, id: string): boolean {
   return state.active.includes(id) || (stream?.broken?.line.includes(id) ?? false);
 }
 
+/**
+ * True when `dep` comes after `change` in the same stream's history. Holding `change` back for it
+ * would deadlock its stream (nothing passes the stream's head), and would not help: every prefix
+ * of the branch that holds `dep` holds `change` too, as the history was merged.
+ */
+function laterInSameStream(state: QueueState, change: ChangeRecord, dep: string): boolean {
+  const d = own(state.changes, dep);
+  return !!d && d.stream === change.stream && d.seq > change.seq;
+}
+
 /** The first dependency of `change` that is not ahead of it yet, or null when it may go. */
 export function firstUnmetDependency(state: QueueState, change: ChangeRecord): string | null {
   for (const dep of change.dependsOn ?? []) {
     if (dep === change.id) return dep;
-    if (!isAhead(state, dep)) return dep;
+    if (!isAhead(state, dep) && !laterInSameStream(state, change, dep)) return dep;
   }
   return null;
 }

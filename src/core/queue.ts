@@ -183,7 +183,7 @@ export class ChangeQueue {
   /**
    * Moves the head of each stream's pending list into a line (the main line, or the fix line of a
    * broken stream) once its dependencies are in a line or done. A dependency loop, or a dependency
-   * still missing after `dependencyTimeoutMs`, gets the change `rejected`.
+   * still missing after `dependencyTimeoutMs`, lets it go anyway, with a notice.
    */
   feed(at: number): void {
     let moved = true;
@@ -193,27 +193,29 @@ export class ChangeQueue {
         while (stream.pending.length > 0) {
           const head = this.state.changes[stream.pending[0]!]!;
           const unmet = firstUnmetDependency(this.state, head);
-          if (unmet === null) {
-            stream.pending.shift();
-            head.state = 'queued';
-            if (!stream.broken) this.state.active.push(head.id);
-            else if (this.blockAtOnce(stream, head)) this.verdict(head.id, 'blocked', at, { culprit: stream.broken.culprit, reason: `contains ${stream.broken.culprit} and does not revert it` });
-            else stream.broken.line.push(head.id);
-            moved = true;
-            continue;
+          // Waiting ends when the dependency is ahead, when waiting would never end (a loop), or at
+          // the deadline. The change is merged: rejecting it would not take its code out of the
+          // branch, and the next change tested would take the blame for it. So it is tested in
+          // history order like any other, with a notice saying what it is tested without.
+          const loop = unmet !== null && isDependencyLoop(this.state, head.id);
+          const late = unmet !== null && !loop && at - head.enqueuedAt >= this.state.settings.dependencyTimeoutMs;
+          if (unmet !== null && !loop && !late) {
+            head.state = 'waiting';
+            break;
           }
-          head.state = 'waiting';
-          if (isDependencyLoop(this.state, head.id)) {
-            this.verdict(head.id, 'rejected', at, { reason: `dependency loop through ${unmet}` });
-            moved = true;
-            continue;
-          }
-          if (at - head.enqueuedAt >= this.state.settings.dependencyTimeoutMs) {
-            this.verdict(head.id, 'rejected', at, { reason: `dependency ${unmet} did not arrive in time` });
-            moved = true;
-            continue;
-          }
-          break;
+          if (loop) this.notice('warn', 'dependency-loop', `${head.id} and ${unmet} depend on each other (or wait on each other's streams); ${head.id} is tested in history order, without ${unmet}`, head.id);
+          if (late) this.notice('warn', 'dependency-timeout', `${unmet}, which ${head.id} depends on, did not arrive in time; ${head.id} is tested without it`, head.id);
+          stream.pending.shift();
+          head.state = 'queued';
+          // a change that depends on a culprit goes with it, and its stream is broken from here on
+          const culpritDep = (head.dependsOn ?? []).find((d) => own(this.state.changes, d)?.verdict === 'culprit');
+          if (culpritDep) {
+            stream.broken ??= { culprit: culpritDep, since: at, line: [] };
+            this.verdict(head.id, 'blocked', at, { culprit: culpritDep, reason: `depends on ${culpritDep}` });
+          } else if (!stream.broken) this.state.active.push(head.id);
+          else if (this.blockAtOnce(stream, head)) this.verdict(head.id, 'blocked', at, { culprit: stream.broken.culprit, reason: `contains ${stream.broken.culprit} and does not revert it` });
+          else stream.broken.line.push(head.id);
+          moved = true;
         }
       }
     }
@@ -481,8 +483,9 @@ export class ChangeQueue {
     this.supersedeLine(MAIN, at, `${id} is the culprit`);
     this.state.stats.culprits += 1;
     const blocked = this.breakStream(stream, id, id, at);
+    // dependents already in a line go now; those still pending go when their stream reaches them (feed)
     const dependents = Object.values(this.state.changes)
-      .filter((c) => c.state !== 'done' && c.stream !== stream.id && (c.dependsOn ?? []).includes(id))
+      .filter((c) => c.state !== 'done' && c.stream !== stream.id && (c.dependsOn ?? []).includes(id) && (this.state.active.includes(c.id) || c.state === 'waiting'))
       .sort((a, b) => a.seq - b.seq);
     for (const d of dependents) {
       if (d.state === 'done') continue;
@@ -620,7 +623,9 @@ export class ChangeQueue {
    */
   private dispatchCheck(stream: StreamState, at: number): boolean {
     const broken = stream.broken;
-    if (!broken || !this.state.settings.awaitRevert || broken.line.length > 0 || !stream.tip) return false;
+    // changes still waiting for a dependency are older than the tip and not in a line yet: a passing
+    // tip would mark them good before they are tested, so no check until they are in
+    if (!broken || !this.state.settings.awaitRevert || broken.line.length > 0 || stream.pending.length > 0 || !stream.tip) return false;
     if (at - (broken.checkedAt ?? broken.since) < this.state.settings.recheckMs) return false;
     if (this.checking(stream)) return false;
     const failedChecks = Object.values(this.state.runs).filter((r) => r.kind === 'check' && r.line === stream.id && r.end === stream.tip && r.state === 'failed').length;

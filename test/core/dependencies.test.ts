@@ -15,30 +15,64 @@ describe('Depends-On', () => {
     expect(h.state.active).toEqual(['eng1', 'ui1', 'ui2']);
   });
 
-  it('rejects a change whose dependency never arrives before the deadline, and lets the stream go on', () => {
-    const h = new Harness({ maxParallel: 1, dependencyTimeoutMs: 24 * HOUR });
+  // A merged change cannot be taken out of its branch: every later prefix of its stream holds it. So
+  // a change whose wait cannot end is tested in history order, with a notice, and it alone can be
+  // blamed for what it breaks (rejecting it untested would let the next change take that blame).
+  it('tests a change whose dependency never arrives once the deadline passes, with a notice', () => {
+    const h = new Harness({ maxParallel: 1, dependencyTimeoutMs: 24 * HOUR, confirm: 0, confidence: 0, batchMaxSize: 1 });
     h.merge(['ui1', 'ui2'], B, { ui1: { dependsOn: ['ghost'] } });
-    h.send({ type: 'tick', at: 24 * HOUR });
-    expect(h.verdicts().get('ui1')).toMatchObject({ verdict: 'rejected', reason: expect.stringContaining('ghost') });
-    expect(h.state.active).toEqual(['ui2']);
+    h.now = 24 * HOUR;
+    h.send({ type: 'tick', at: h.now });
+    expect(h.ofType('notice').find((n) => n.code === 'dependency-timeout')).toMatchObject({ change: 'ui1', message: expect.stringContaining('ghost') });
+    expect(h.state.active).toEqual(['ui1', 'ui2']);
+    const fails = h.brokenBy({ ui1: null });
+    for (let i = 0; i < 6 && h.inFlight().length > 0; i++) h.round(fails);
+    expect(h.verdictOf('ui1')).toBe('culprit');
+    expect(h.verdictOf('ui2')).toBe('blocked');
   });
 
-  it('rejects a dependency loop', () => {
+  it('breaks a dependency loop by testing in history order, with a notice', () => {
     const h = new Harness({ maxParallel: 1 });
     h.merge(['ui1'], B, { ui1: { dependsOn: ['eng1'] } });
     h.merge(['eng1'], A, { eng1: { dependsOn: ['ui1'] } });
-    const rejected = [...h.verdicts().values()].filter((v) => v.verdict === 'rejected');
-    expect(rejected.length).toBeGreaterThanOrEqual(1);
-    expect(rejected[0]!.reason).toMatch(/dependency loop/);
-    // once the loop is broken the other change is free to go
-    expect(h.state.active.length + rejected.length).toBe(2);
+    expect(h.ofType('notice').filter((n) => n.code === 'dependency-loop')).toHaveLength(1);
+    expect([...h.state.active].sort()).toEqual(['eng1', 'ui1']);
+    expect(h.verdicts().size).toBe(0);
   });
 
-  it('rejects a change that depends on a later change of its own stream', () => {
-    const h = new Harness({ maxParallel: 1 });
+  it('lets a change that depends on a later change of its own stream go in history order', () => {
+    // rejecting a1 would not take its code out of the branch: a2's prefix holds it, and a2 would be
+    // blamed for a1's breakage; post-merge, history already tests a1 before a2
+    const h = new Harness({ maxParallel: 1, confirm: 0, confidence: 0, batchMaxSize: 1 });
     h.merge(['a1', 'a2'], A, { a1: { dependsOn: ['a2'] } });
-    expect(h.verdicts().get('a1')).toMatchObject({ verdict: 'rejected' });
-    expect(h.state.active).toEqual(['a2']);
+    expect(h.state.active).toEqual(['a1', 'a2']);
+    const fails = h.brokenBy({ a1: null });
+    for (let i = 0; i < 6 && h.inFlight().length > 0; i++) h.round(fails);
+    expect(h.verdictOf('a1')).toBe('culprit');
+    expect(h.verdicts().get('a2')).toMatchObject({ verdict: 'blocked', culprit: 'a1' });
+  });
+
+  it('holds a change whose dependency in its own stream is not known yet', () => {
+    const h = new Harness({ maxParallel: 1 });
+    h.merge(['a1'], A, { a1: { dependsOn: ['a2'] } });
+    expect(h.state.changes['a1']!.state).toBe('waiting');
+    h.merge(['a2'], A);
+    expect(h.state.active).toEqual(['a1', 'a2']);
+  });
+
+  it('removes a dependent of a culprit still waiting in its stream when the stream reaches it, not the changes before it', () => {
+    const h = new Harness({ maxParallel: 1, confirm: 0, confidence: 0, batchMaxSize: 1 });
+    h.merge(['ui1', 'ui2', 'ui3'], B, { ui1: { dependsOn: ['eng2'] }, ui2: { dependsOn: ['eng1'] } });
+    h.merge(['eng1'], A);
+    const fails = h.brokenBy({ eng1: null });
+    for (let i = 0; i < 6 && h.verdictOf('eng1') === undefined; i++) h.round(fails);
+    expect(h.verdictOf('eng1')).toBe('culprit');
+    expect(h.verdictOf('ui1')).toBeUndefined(); // still waiting for eng2
+    h.merge(['eng2'], A, { eng2: { reverts: ['eng1'] } });
+    for (let i = 0; i < 6 && h.inFlight().length > 0; i++) h.round(h.brokenBy({ eng1: 'eng2' }));
+    expect(h.verdictOf('ui1')).toBe('passed');
+    expect(h.verdicts().get('ui2')).toMatchObject({ verdict: 'blocked', culprit: 'eng1', reason: 'depends on eng1' });
+    expect(h.verdicts().get('ui3')).toMatchObject({ verdict: 'blocked', culprit: 'eng1' });
   });
 
   it('removes the changes that depend on a culprit with it', () => {
