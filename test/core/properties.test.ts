@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { seeded } from '../../src/sim/random.ts';
 import { step } from '../../src/core/index.ts';
-import { Harness, HOUR, streamRef } from '../helpers/harness.ts';
+import { change, Harness, HOUR, streamRef } from '../helpers/harness.ts';
 
 const PROJECTS = ['app', 'lib'];
 
@@ -171,6 +171,43 @@ describe('core properties', () => {
           expect(broken, `${v.change} blocked by ${v.culprit}, but its prefix passes`).toBe(true);
         }
       }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('keeps history order and every change once, whatever the order and repetition of pushes after the first', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 8 }),
+        fc.array(fc.nat(), { maxLength: 12 }),
+        fc.integer({ min: 1, max: 3 }),
+        (sizes, shuffle, runners) => {
+          const h = new Harness({ maxParallel: runners });
+          const ids: string[] = [];
+          const pushes = sizes.map((size, p) => {
+            const mine = Array.from({ length: size }, (_, i) => `p${p}c${i}`);
+            ids.push(...mine);
+            return mine;
+          });
+          const sha = (id: string) => `sha-${id}`;
+          const event = (p: number, at: number) => {
+            const mine = pushes[p]!;
+            const before = p === 0 ? 'base' : sha(pushes[p - 1]!.at(-1)!);
+            return { type: 'merged' as const, at, stream: streamRef(), before, after: sha(mine.at(-1)!), changes: mine.map((id, i) => change(id, { parent: i === 0 ? before : sha(mine[i - 1]!) })) };
+          };
+          // the first push is the queue's starting point; the rest come late, repeated and out of order
+          const rest = [...pushes.keys()].slice(1);
+          for (const k of shuffle) rest.push(rest[k % Math.max(1, rest.length)] ?? 0);
+          for (let i = rest.length - 1; i > 0; i--) {
+            const j = (shuffle[i % Math.max(1, shuffle.length)] ?? 0) % (i + 1);
+            [rest[i], rest[j]] = [rest[j]!, rest[i]!];
+          }
+          h.send(event(0, 0));
+          rest.forEach((p, i) => h.send(event(p, i + 1)));
+          const known = Object.values(h.state.changes).sort((a, b) => a.seq - b.seq).map((c) => c.id);
+          expect(known).toEqual(ids);
+        },
+      ),
       { numRuns: 200 },
     );
   });
