@@ -504,11 +504,18 @@ export class ChangeQueue {
   private breakStream(stream: StreamState, from: string, culprit: string, at: number): string[] {
     const start = this.state.changes[from]!;
     if (!stream.broken) stream.broken = { culprit, since: at, line: [] };
-    const held = this.state.active.filter((cid) => {
+    let held = this.state.active.filter((cid) => {
       const c = this.state.changes[cid]!;
       return c.stream === stream.id && c.seq >= start.seq;
     });
     this.state.active = this.state.active.filter((cid) => !held.includes(cid));
+    // a revert of the culprit merged before the verdict, and what follows it, may pass: they go to
+    // the fix line to be tested instead of being blocked
+    const revertAt = held.findIndex((cid) => this.revertsCulprit(stream, this.state.changes[cid]!));
+    if (revertAt >= 0) {
+      stream.broken.line.push(...held.slice(revertAt));
+      held = held.slice(0, revertAt);
+    }
     if (start.state === 'waiting') {
       stream.pending = stream.pending.filter((cid) => cid !== from);
       held.unshift(from);
@@ -795,7 +802,7 @@ export class ChangeQueue {
       if (stream.broken?.culprit !== culprit) continue;
       this.supersedeLine(stream.id, at, `${culprit} reopened`);
       const ours = affected.filter((c) => c.stream === stream.id).map((c) => c.id);
-      stream.pending = [...ours, ...stream.broken.line, ...stream.pending];
+      stream.pending = [...ours, ...stream.broken.line, ...stream.pending].sort((a, b) => this.state.changes[a]!.seq - this.state.changes[b]!.seq);
       stream.broken = null;
     }
     for (const c of affected) {

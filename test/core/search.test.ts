@@ -287,6 +287,18 @@ describe('broken streams', () => {
     expect(h.verdictOf('second-culprit')).toBe('culprit');
   });
 
+  it('tests a revert of the culprit that merged before the verdict instead of blocking it', () => {
+    const h = new Harness({ maxParallel: 1, confirm: 0, confidence: 0, batchMaxSize: 1, speculate: true });
+    h.merge(['bad']);
+    h.merge(['x', 'revert', 'y'], undefined, { revert: { reverts: ['bad'] } });
+    const fails = h.brokenBy({ bad: 'revert' });
+    for (let i = 0; i < 10 && h.inFlight().length > 0; i++) h.round(fails);
+    expect(h.verdictOf('bad')).toBe('culprit');
+    expect(h.verdicts().get('x')).toMatchObject({ verdict: 'blocked', culprit: 'bad' });
+    expect(h.verdicts().get('revert')).toMatchObject({ verdict: 'fixed', culprit: 'bad' });
+    expect(h.verdictOf('y')).toBe('passed');
+  });
+
   it('with awaitRevert, checks the tip every recheckMs and un-breaks a stream fixed without a revert', () => {
     const h = new Harness({ maxParallel: 1, confirm: 0, confidence: 0, recheckMs: 2 * HOUR });
     h.merge(['bad']);
