@@ -307,16 +307,12 @@ export class ChangeQueue {
     // changes merged after the checked tip were blocked at once on the belief that the culprit was
     // still in: that belief is gone, so they are reopened and tested like any change
     const checkedSeq = Object.values(this.state.changes).find((c) => c.stream === stream.id && c.sha === stream.good)?.seq ?? Infinity;
-    const reopened = Object.values(this.state.changes).filter(
-      (c) => c.stream === stream.id && c.seq > checkedSeq && c.state === 'done' && c.verdict === 'blocked' && c.culprit === culprit && this.latestVerdict(c.id)?.verdict === 'blocked' && this.latestVerdict(c.id)?.run === undefined,
-    );
-    for (const c of reopened) {
+    const blockedUntested = (c: ChangeRecord) => {
       const v = this.latestVerdict(c.id);
-      if (v) v.retracted = true;
-      c.state = 'queued';
-      delete c.verdict;
-      delete c.culprit;
-    }
+      return v?.verdict === 'blocked' && v.run === undefined;
+    };
+    const reopened = Object.values(this.state.changes).filter((c) => c.stream === stream.id && c.seq > checkedSeq && c.state === 'done' && c.culprit === culprit && blockedUntested(c));
+    reopened.forEach((c) => this.retract(c));
     const rest = [...reopened.map((c) => c.id), ...stream.broken.line].sort((a, b) => this.state.changes[a]!.seq - this.state.changes[b]!.seq);
     stream.broken = null;
     this.state.active.push(...rest);
@@ -365,9 +361,7 @@ export class ChangeQueue {
     const covered = view.changes.slice(0, end + 1);
     const culprit = stream.broken.culprit;
     const revert = covered.find((id) => this.revertsCulprit(stream, this.state.changes[id]!));
-    // A revert of the culprit that fails is more likely a flake than a second breakage: it is blocked
-    // only after failing this often.
-    const confirmedAfter = 1 + Math.max(1, this.state.settings.confirm);
+    const confirmedAfter = this.failuresToBlockRevert();
     if (revert && revert !== run.end) {
       // The revert may well have fixed the stream and a later change broken it again: test the revert
       // alone. A failure of the revert and one of this prefix above it are two failures that both
@@ -636,12 +630,20 @@ export class ChangeQueue {
     if (at - (broken.checkedAt ?? broken.since) < this.state.settings.recheckMs) return false;
     if (this.checking(stream)) return false;
     const failedChecks = Object.values(this.state.runs).filter((r) => r.kind === 'check' && r.line === stream.id && r.end === stream.tip && r.state === 'failed').length;
-    if (failedChecks >= 1 + Math.max(1, this.state.settings.confirm)) return false;
+    if (failedChecks >= this.failuresToBlockRevert()) return false;
     broken.checkedAt = at;
     const refs = this.refsFor([]);
     refs[stream.project] = stream.tip;
     this.createRun(stream.id, stream.tip, 'check', at, 1, [], refs);
     return true;
+  }
+
+  /**
+   * How often a revert of the culprit (or a tip check) must fail before the stream counts as still
+   * broken there: a failing revert is more likely a flake than a second breakage.
+   */
+  private failuresToBlockRevert(): number {
+    return 1 + Math.max(1, this.state.settings.confirm);
   }
 
   /** Whether a tip check of `stream` is in flight. */
@@ -805,15 +807,18 @@ export class ChangeQueue {
       stream.pending = [...ours, ...stream.broken.line, ...stream.pending].sort((a, b) => this.state.changes[a]!.seq - this.state.changes[b]!.seq);
       stream.broken = null;
     }
-    for (const c of affected) {
-      const v = this.latestVerdict(c.id);
-      if (v) v.retracted = true;
-      c.state = 'queued';
-      delete c.verdict;
-      delete c.culprit;
-    }
+    affected.forEach((c) => this.retract(c));
     this.notice('info', 'verdict-reopened', `${culprit} reopened; ${affected.length} change(s) will be tested again`, culprit);
     return affected.length;
+  }
+
+  /** Takes back a change's verdict: the record stays in the history marked retracted, the change is queued again. */
+  private retract(c: ChangeRecord): void {
+    const v = this.latestVerdict(c.id);
+    if (v) v.retracted = true;
+    c.state = 'queued';
+    delete c.verdict;
+    delete c.culprit;
   }
 
   private recordDisputed(culprit: string): void {
