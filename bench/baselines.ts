@@ -50,11 +50,13 @@ export interface SystemSetting {
   searchWidth?: number;
   /** Block changes of a broken stream at once unless they revert the culprit (ost-gate's default). */
   awaitRevert?: boolean;
+  /** Treat reverts of the culprit as likely fixes (ost-gate only; the modelled systems know nothing of reverts). */
+  revertAware?: boolean;
   baseline: boolean;
 }
 
 export const baselines: SystemSetting[] = [
-  { label: 'every change alone (Zuul, GitHub merge queue)', strategy: 'per-change', runners: 'k', batch: 1, confirm: 0, batchInFlight: 0, confidence: 0, speculate: true, awaitRevert: false, baseline: true },
-  { label: 'original oVirt change queue', strategy: 'ovirt', runners: 1, batch: 1000, confirm: 0, batchInFlight: 1, confidence: 0, speculate: false, awaitRevert: false, baseline: true },
-  { label: 'Bors (split and retry both halves)', strategy: 'bors', runners: 'k', batch: 1000, confirm: 0, batchInFlight: 1, confidence: 0, speculate: false, awaitRevert: false, baseline: true },
+  { label: 'every change alone (Zuul, GitHub merge queue)', strategy: 'per-change', runners: 'k', batch: 1, confirm: 0, batchInFlight: 0, confidence: 0, speculate: true, awaitRevert: false, revertAware: false, baseline: true },
+  { label: 'original oVirt change queue', strategy: 'ovirt', runners: 1, batch: 1000, confirm: 0, batchInFlight: 1, confidence: 0, speculate: false, awaitRevert: false, revertAware: false, baseline: true },
+  { label: 'Bors (split and retry both halves)', strategy: 'bors', runners: 'k', batch: 1000, confirm: 0, batchInFlight: 1, confidence: 0, speculate: false, awaitRevert: false, revertAware: false, baseline: true },
 ];

@@ -72,6 +72,7 @@ function measure(s: Scenario, sys: SystemSetting): Row {
       ...(sys.speculate !== undefined ? { speculate: sys.speculate } : {}),
       ...(sys.searchWidth !== undefined ? { searchWidth: sys.searchWidth } : {}),
       ...(sys.awaitRevert !== undefined ? { awaitRevert: sys.awaitRevert } : {}),
+      ...(sys.revertAware !== undefined ? { revertAware: sys.revertAware } : {}),
       seed,
       strategies: baselineStrategies,
     });

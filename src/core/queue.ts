@@ -360,7 +360,7 @@ export class ChangeQueue {
     }
     const covered = view.changes.slice(0, end + 1);
     const culprit = stream.broken.culprit;
-    const revert = covered.find((id) => this.revertsCulprit(stream, this.state.changes[id]!));
+    const revert = this.state.settings.revertAware ? covered.find((id) => this.revertsCulprit(stream, this.state.changes[id]!)) : undefined;
     const confirmedAfter = this.failuresToBlockRevert();
     if (revert && revert !== run.end) {
       // The revert may well have fixed the stream and a later change broken it again: test the revert
@@ -505,7 +505,7 @@ export class ChangeQueue {
     this.state.active = this.state.active.filter((cid) => !held.includes(cid));
     // a revert of the culprit merged before the verdict, and what follows it, may pass: they go to
     // the fix line to be tested instead of being blocked
-    const revertAt = held.findIndex((cid) => this.revertsCulprit(stream, this.state.changes[cid]!));
+    const revertAt = this.state.settings.revertAware ? held.findIndex((cid) => this.revertsCulprit(stream, this.state.changes[cid]!)) : -1;
     if (revertAt >= 0) {
       stream.broken.line.push(...held.slice(revertAt));
       held = held.slice(0, revertAt);

@@ -12,6 +12,7 @@ export const defaultSettings: Readonly<QueueSettings> = Object.freeze({
   speculate: true,
   searchWidth: 0,
   awaitRevert: true,
+  revertAware: true,
   recheckMs: 2 * HOUR,
   confirm: 1,
   strategy: 'bisect',

@@ -150,12 +150,18 @@ export interface QueueSettings {
   /** How many runs over new, untested changes may be in flight at once; 0: as many as `maxParallel` allows. */
   batchMaxInFlight: number;
   /**
-   * Revert-aware broken streams: block a new change at once unless it reverts the culprit (or
-   * follows a revert still untested), instead of testing every new tip; test a failing revert alone,
-   * and again, before blocking it; and check the tip every `recheckMs` in case the stream was fixed
-   * without a revert.
+   * In a broken stream, block a new change at once unless it reverts the culprit (or follows a
+   * revert still untested), instead of testing every new tip; and check the tip every `recheckMs`
+   * in case the stream was fixed without a revert.
    */
   awaitRevert: boolean;
+  /**
+   * Treat a revert of the culprit as the likely fix: test it alone when a prefix above it fails, re-run
+   * it before blocking it, and test one merged before the verdict instead of blocking it. Always on
+   * for real queues (not in the repo config); the benchmark's baselines turn it off, since the
+   * systems they model know nothing of reverts.
+   */
+  revertAware: boolean;
   recheckMs: number;
   /** Probes at once while searching for a culprit; 0: as many as runners allow (k-ary search). */
   searchWidth: number;

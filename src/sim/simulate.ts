@@ -26,6 +26,8 @@ export interface SimOptions {
   searchWidth?: number;
   /** Block changes of a broken stream at once unless they revert the culprit (default true). */
   awaitRevert?: boolean;
+  /** Treat reverts of the culprit as likely fixes (default true; off for the baselines). */
+  revertAware?: boolean;
   /** With awaitRevert: how often, in T, a broken stream's tip is checked anyway (default 2). */
   recheck?: number;
   fixDelay?: number;
@@ -65,6 +67,7 @@ export function simulate(opts: SimOptions): SimMetrics {
     speculate: opts.speculate ?? true,
     searchWidth: opts.searchWidth ?? 0,
     awaitRevert: opts.awaitRevert ?? true,
+    revertAware: opts.revertAware ?? true,
     recheckMs: (opts.recheck ?? 2) * T,
     strategy: opts.strategy,
     timeoutMs: 1000 * T,
