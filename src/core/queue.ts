@@ -588,9 +588,10 @@ export class ChangeQueue {
     // so that they split what is left evenly (k-ary search) instead of a half-known range.
     const probing = (view: LineView) => view.inFlightRuns.some((r) => r.kind === 'probe');
     if (searching && !probing(main)) {
-      // probes are limited to `searchWidth` per round; confirmations of the first change may use every free runner
+      // search runs (probes and re-runs that confirm a failure) are limited to `searchWidth` at once;
+      // confirmations of the first change may use every free runner
       const confirming = (main.bounds[0] ?? 0) > 0;
-      const width = settings.searchWidth > 0 && !confirming ? Math.min(free, Math.max(0, settings.searchWidth - main.inFlightRuns.filter((r) => r.kind === 'probe').length)) : free;
+      const width = settings.searchWidth > 0 && !confirming ? Math.min(free, Math.max(0, settings.searchWidth - main.inFlightRuns.filter((r) => r.kind === 'probe' || r.kind === 'confirm').length)) : free;
       const sv = searchView(this.state, main, width, settings.confirm);
       let positions = this.strategy().plan(sv);
       if (positions.length === 0 && main.inFlightRuns.length === 0) positions = bisect.plan(sv);

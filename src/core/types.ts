@@ -163,7 +163,7 @@ export interface QueueSettings {
    */
   revertAware: boolean;
   recheckMs: number;
-  /** Probes at once while searching for a culprit; 0: as many as runners allow (k-ary search). */
+  /** Search runs (probes, and re-runs confirming a failure) at once while searching for a culprit; 0: as many as runners allow (k-ary search). */
   searchWidth: number;
   /** Keep testing new changes while a failure is searched: a later passing prefix clears a flake at once. */
   speculate: boolean;
