@@ -207,8 +207,12 @@ export class ChangeQueue {
           if (late) this.notice('warn', 'dependency-timeout', `${unmet}, which ${head.id} depends on, did not arrive in time; ${head.id} is tested without it`, head.id);
           stream.pending.shift();
           head.state = 'queued';
-          // a change that depends on a culprit goes with it, and its stream is broken from here on
-          const culpritDep = (head.dependsOn ?? []).find((d) => own(this.state.changes, d)?.verdict === 'culprit');
+          // a change that depends on a culprit of another stream goes with it, and its stream is broken
+          // from here on (in the culprit's own stream it is simply one of the changes after the culprit)
+          const culpritDep = (head.dependsOn ?? []).find((d) => {
+            const dep = own(this.state.changes, d);
+            return dep?.verdict === 'culprit' && dep.stream !== head.stream;
+          });
           if (culpritDep) {
             stream.broken ??= { culprit: culpritDep, since: at, line: [] };
             this.verdict(head.id, 'blocked', at, { culprit: culpritDep, reason: `depends on ${culpritDep}` });

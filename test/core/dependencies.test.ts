@@ -75,6 +75,19 @@ describe('Depends-On', () => {
     expect(h.verdicts().get('ui3')).toMatchObject({ verdict: 'blocked', culprit: 'eng1' });
   });
 
+  it('treats a change that depends on a culprit of its own stream as one more change after it', () => {
+    // removing it would leave its code in the branch, and the next change would take its blame
+    const h = new Harness({ maxParallel: 1, confirm: 0, confidence: 0, awaitRevert: false, batchMaxSize: 1 });
+    h.merge(['bad'], A);
+    for (let i = 0; i < 3 && h.verdictOf('bad') === undefined; i++) h.round(() => true);
+    h.merge(['fix', 'needs-bad', 'after'], A, { 'needs-bad': { dependsOn: ['bad'] } });
+    const fails = h.brokenBy({ bad: 'fix', 'needs-bad': null });
+    for (let i = 0; i < 10 && h.inFlight().length > 0; i++) h.round(fails);
+    expect(h.verdictOf('fix')).toBe('fixed');
+    expect(h.verdictOf('needs-bad')).toBe('culprit');
+    expect(h.verdicts().get('after')).toMatchObject({ verdict: 'blocked', culprit: 'needs-bad' });
+  });
+
   it('removes the changes that depend on a culprit with it', () => {
     const h = new Harness({ maxParallel: 1, confirm: 0, confidence: 0 });
     h.merge(['eng1'], A);
