@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { seeded } from '../../src/sim/random.ts';
 import { step } from '../../src/core/index.ts';
+import { scaledRuns } from '../helpers/fast-check-seed.ts';
 import { change, Harness, HOUR, streamRef } from '../helpers/harness.ts';
 
 const PROJECTS = ['app', 'lib'];
@@ -147,7 +148,7 @@ describe('core properties', () => {
         for (const id of ids) expect(counts.get(id), `verdicts for ${id}`).toBe(1);
         expect(h.inFlight()).toHaveLength(0);
       }),
-      { numRuns: 150 },
+      { numRuns: scaledRuns(150) },
     );
   });
 
@@ -165,7 +166,7 @@ describe('core properties', () => {
         const disputed = w.disputes.length > 0;
         if (first && !removedWithAnother && !disputed) expect(verdicts.get(first)?.verdict).toBe('culprit');
       }),
-      { numRuns: 200 },
+      { numRuns: scaledRuns(200) },
     );
   });
 
@@ -186,7 +187,7 @@ describe('core properties', () => {
           expect(broken, `${v.change} blocked by ${v.culprit}, but its prefix passes`).toBe(true);
         }
       }),
-      { numRuns: 200 },
+      { numRuns: scaledRuns(200) },
     );
   });
 
@@ -223,7 +224,7 @@ describe('core properties', () => {
           expect(known).toEqual(ids);
         },
       ),
-      { numRuns: 200 },
+      { numRuns: scaledRuns(200) },
     );
   });
 
@@ -243,7 +244,7 @@ describe('core properties', () => {
         expect(h.verdictOf(culprit)).toBe('culprit');
         expect(rounds, `n=${n} k=${k} confirm=${confirm}`).toBeLessThanOrEqual(bound);
       }),
-      { numRuns: 300 },
+      { numRuns: scaledRuns(300) },
     );
   });
 
@@ -260,7 +261,7 @@ describe('core properties', () => {
         });
         expect(checked).toBeGreaterThan(0);
       }),
-      { numRuns: 60 },
+      { numRuns: scaledRuns(60) },
     );
   });
 
@@ -274,7 +275,7 @@ describe('core properties', () => {
           expect(step(copy, event)).toStrictEqual(step(h.state, event));
         });
       }),
-      { numRuns: 60 },
+      { numRuns: scaledRuns(60) },
     );
   });
 });
