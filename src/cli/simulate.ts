@@ -31,6 +31,7 @@ Queue:
   --confirm N            flaky.confirm (default 1)
   --confidence C         flaky.confidence (default 0.999)
   --no-speculate         stop testing new changes while a failure is searched
+  --duration-spread S    runs take T x U(1-S, 1+S) instead of exactly T (default 0, at most 0.95)
 
 Output:
   --json                 print the metrics as JSON
@@ -51,6 +52,7 @@ const optionsSchema = z.object({
   confirm: z.coerce.number().int().min(0).max(20),
   confidence: z.coerce.number().min(0).max(0.999999),
   seed: z.coerce.number().int(),
+  'duration-spread': z.coerce.number().min(0).max(0.95),
 });
 
 export async function runSimulate(argv: string[], out: (s: string) => void): Promise<number> {
@@ -74,6 +76,7 @@ export async function runSimulate(argv: string[], out: (s: string) => void): Pro
         confirm: { type: 'string', default: '1' },
         confidence: { type: 'string', default: '0.999' },
         speculate: { type: 'boolean', default: true },
+        'duration-spread': { type: 'string', default: '0' },
         seed: { type: 'string', default: '1' },
         trace: { type: 'string' },
         json: { type: 'boolean', default: false },
@@ -120,6 +123,7 @@ export async function runSimulate(argv: string[], out: (s: string) => void): Pro
     confirm: o.confirm,
     confidence: o.confidence,
     speculate: v.speculate,
+    durationSpread: o['duration-spread'],
     seed: o.seed,
     verdicts: v.verdicts,
     ...(trace ? { trace } : {}),

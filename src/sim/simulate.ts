@@ -18,6 +18,11 @@ export interface SimOptions {
   seed: number;
   confirm?: number;
   confidence?: number;
+  /**
+   * Uneven run times: each run takes T x U(1 - s, 1 + s), drawn from its own random stream so that
+   * arrivals and flakes stay the same (default 0: every run takes exactly T, as DESIGN section 7 says).
+   */
+  durationSpread?: number;
   /** Runs over new changes allowed in flight at once (0: as runners allow). */
   batchInFlight?: number;
   /** Keep testing new changes while a failure is searched. */
@@ -60,6 +65,9 @@ export function simulate(opts: SimOptions): SimMetrics {
   const fixDelayMissed = opts.fixDelayMissed ?? 16;
   const streamRng = seeded(opts.seed);
   const flakeRng = seeded(opts.seed ^ 0x5bd1e995);
+  const durationRng = seeded(opts.seed ^ 0x27d4eb2f);
+  const spread = Math.min(Math.max(opts.durationSpread ?? 0, 0), 0.95);
+  const duration = () => (spread > 0 ? 1 + spread * (2 * durationRng.next() - 1) : 1);
   const settings: Partial<QueueSettings> = {
     maxParallel: opts.runners,
     batchMaxSize: opts.batch,
@@ -127,7 +135,7 @@ export function simulate(opts: SimOptions): SimMetrics {
         runs += 1;
         opts.onDispatch?.(e.run);
         const fails = trulyFails(e.run.end) || flakeRng.next() < opts.flakeRate;
-        schedule({ t: now + 1, kind: 'finish', id: e.run.end, key: e.run.key, status: fails ? 'failure' : 'success' });
+        schedule({ t: now + duration(), kind: 'finish', id: e.run.end, key: e.run.key, status: fails ? 'failure' : 'success' });
       } else if (e.type === 'cancel') {
         const i = agenda.findIndex((p) => p.kind === 'finish' && p.key === e.key);
         if (i >= 0) agenda.splice(i, 1);

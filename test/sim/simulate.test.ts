@@ -16,6 +16,16 @@ describe('simulate', () => {
     expect(simulate({ ...reference, seed: 8 })).not.toEqual(simulate(reference));
   });
 
+  it('runs take exactly T unless a duration spread is asked for, which leaves arrivals and flakes alone', () => {
+    expect(simulate({ ...reference, durationSpread: 0 })).toEqual(simulate(reference));
+    const uneven = simulate({ ...reference, durationSpread: 0.5 });
+    expect(uneven).toEqual(simulate({ ...reference, durationSpread: 0.5 }));
+    expect(uneven).not.toEqual(simulate(reference));
+    expect(uneven.changes).toBe(simulate(reference).changes);
+    expect(uneven.unfinished).toBe(0);
+    expect(uneven.false_blame_rate).toBe(0);
+  });
+
   it('reports every metric of DESIGN section 7, with every change finished', () => {
     const m = simulate(reference);
     for (const key of ['runs_per_change', 'ttv_mean', 'ttv_p90', 'false_blame_rate', 'culprits_found', 'missed_culprits', 'masked_culprits', 'changes', 'runs', 'unfinished']) {
@@ -94,6 +104,7 @@ describe('ost-gate simulate', () => {
   it('rejects bad options with exit code 2 and says which', async () => {
     expect(await run('simulate', '--runners', '0')).toMatchObject({ code: 2, err: expect.stringContaining('--runners') });
     expect(await run('simulate', '--strategy', 'magic')).toMatchObject({ code: 2, err: expect.stringContaining('--strategy') });
+    expect(await run('simulate', '--duration-spread', '2')).toMatchObject({ code: 2, err: expect.stringContaining('--duration-spread') });
     expect(await run('simulate', '--trace', '/nonexistent/t.json')).toMatchObject({ code: 2, err: expect.stringContaining('ENOENT') });
     expect(await run('frobnicate')).toMatchObject({ code: 2, err: expect.stringContaining("unknown command 'frobnicate'") });
   });
