@@ -1,6 +1,5 @@
 // The Gerrit host: change-merged and ref-updated give changes and their order, comment-added carries
 // slash commands; events arrive at POST /gerrit/events (webhooks plugin) with a token.
-import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ChangeInput } from '../../core/index.ts';
 import { ConfigError } from '../../config/errors.ts';
@@ -9,6 +8,7 @@ import { helpText, parseCommands, VERBS, type Verb } from '../../commands/parse.
 import type { Engine } from '../../engine/engine.ts';
 import { silentLogger, type Logger } from '../../log.ts';
 import { HttpError, readBody, sendJson } from '../../web/http.ts';
+import { secretEquals } from '../../web/signature.ts';
 import { dependsOnFooters, revertedShas } from '../git/footers.ts';
 import { dependencyId } from '../github/ids.ts';
 import { accountName, type GerritClient } from './client.ts';
@@ -33,17 +33,6 @@ export interface GerritHostOptions {
 export interface GerritReplyTarget {
   project: string;
   number: number;
-}
-
-function tokenMatches(expected: string, given: string | undefined): boolean {
-  if (!given) return false;
-  const a = Buffer.from(expected);
-  const b = Buffer.from(given);
-  if (a.length !== b.length) {
-    timingSafeEqual(a, a);
-    return false;
-  }
-  return timingSafeEqual(a, b);
 }
 
 export class GerritHost {
@@ -245,7 +234,7 @@ export class GerritHost {
     const expected = this.opts.eventsToken;
     if (!expected) throw new HttpError(503, 'Gerrit events are disabled: set GERRIT_EVENTS_TOKEN on the server');
     const bearer = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1];
-    if (!tokenMatches(expected, url.searchParams.get('token') ?? bearer)) {
+    if (!secretEquals(expected, url.searchParams.get('token') ?? bearer)) {
       this.log.warn({ remote: req.socket.remoteAddress }, 'Gerrit event without a valid token rejected');
       throw new HttpError(401, 'missing or bad token: pass GERRIT_EVENTS_TOKEN as ?token= or as a Bearer token');
     }

@@ -1,11 +1,11 @@
 // Dashboard routes: overview, queue, change and search pages, read-only, behind OST_DASHBOARD_TOKEN when set.
-import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import html from 'html-template-tag';
 import type { VerdictRecord } from '../../core/index.ts';
 import type { Engine } from '../../engine/engine.ts';
 import type { QueueFile } from '../../store/types.ts';
 import { HttpError } from '../http.ts';
+import { secretEquals } from '../signature.ts';
 import { changePage } from './change-page.ts';
 import { changeLabel, changePath } from './format.ts';
 import { page } from './layout.ts';
@@ -20,12 +20,6 @@ export interface DashboardOptions {
   now?: () => number;
 }
 
-function same(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
-
 /** Throws 401 unless the request carries the dashboard token (query, cookie or Bearer); remembers a query token in a cookie. */
 export function checkToken(req: IncomingMessage, res: ServerResponse, token: string | undefined): void {
   if (!token) return;
@@ -34,7 +28,7 @@ export function checkToken(req: IncomingMessage, res: ServerResponse, token: str
   const fromCookie = /(?:^|;\s*)ost_token=([^;]+)/.exec(req.headers.cookie ?? '')?.[1];
   const fromBearer = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1];
   const given = fromQuery ?? (fromCookie ? decodeURIComponent(fromCookie) : undefined) ?? fromBearer;
-  if (!given || !same(given, token)) throw new HttpError(401, 'this dashboard needs a token: open it with ?token=<OST_DASHBOARD_TOKEN>');
+  if (!given || !secretEquals(token, given)) throw new HttpError(401, 'this dashboard needs a token: open it with ?token=<OST_DASHBOARD_TOKEN>');
   if (fromQuery) res.setHeader('set-cookie', `ost_token=${encodeURIComponent(fromQuery)}; HttpOnly; SameSite=Strict; Path=/`);
 }
 
