@@ -24,7 +24,9 @@ export function gerritMessage(queue: string, _change: ChangeRecord | undefined, 
     if (v.blocked?.length) lines.push(`Blocked by it: ${v.blocked.map((b) => name(file, b)).join(', ')}.`);
     lines.push('If this is wrong (a flaky test, an infrastructure problem), reply "/ost not-culprit": the range is tested again and the flake is recorded. "/ost retry" re-runs the failing run.');
   } else if (v.verdict === 'blocked') {
-    lines.push(`Tested only on top of ${v.culprit ? name(file, v.culprit) : 'an unfixed culprit'}, which breaks the system tests.`);
+    const culprit = v.culprit ? name(file, v.culprit) : 'an unfixed culprit';
+    lines.push(v.run ? `Tested only on top of ${culprit}, which breaks the system tests${run?.url ? `: ${run.url}` : ''}.` : `Comes after ${culprit}, which breaks the system tests; not tested on its own.`);
+    if (v.reason) lines.push(`Why: ${v.reason}.`);
   } else if (v.verdict === 'fixed') {
     lines.push(`The system tests pass again with this change; it fixed ${v.culprit ? name(file, v.culprit) : 'the break'}.`);
   } else if (v.verdict === 'passed') {

@@ -31,7 +31,9 @@ export function verdictMessage(queue: string, change: ChangeRecord | undefined, 
     if (v.blocked?.length) lines.push('', `Blocked by it: ${v.blocked.map((b) => describe(file, b)).join(', ')}.`);
     lines.push('', 'If this is wrong (a flaky test, an infrastructure problem), comment `/ost not-culprit`: the range is tested again and the flake is recorded. `/ost retry` re-runs the failing run. A revert of this change is tested first.');
   } else if (v.verdict === 'blocked') {
-    lines.push('', `This change was tested only on top of ${v.culprit ? describe(file, v.culprit) : 'an unfixed culprit'}, which breaks the system tests${v.run ? ` (${runLink(file, v.run)})` : ''}. It gets a verdict of its own once that is fixed or reverted.`);
+    const culprit = v.culprit ? describe(file, v.culprit) : 'an unfixed culprit';
+    lines.push('', v.run ? `This change was tested only on top of ${culprit}, which breaks the system tests (${runLink(file, v.run)}).` : `This change comes after ${culprit}, which breaks the system tests; it was not tested on its own.`);
+    if (v.reason) lines.push(`Why: ${v.reason}.`);
   } else if (v.verdict === 'fixed') {
     lines.push('', `The system tests pass again with this change${v.run ? ` (${runLink(file, v.run)})` : ''}; it fixed ${v.culprit ? describe(file, v.culprit) : 'the break'}.`);
   } else if (v.verdict === 'passed') {
