@@ -8,8 +8,8 @@ const QUEUE = `github:${REPO}@main`;
 
 offline();
 
-async function bedWithPr(permission = 'write'): Promise<GithubBed> {
-  const bed = await githubBed(CONFIG);
+async function bedWithPr(permission = 'write', config = CONFIG): Promise<GithubBed> {
+  const bed = await githubBed(config);
   bed.api.post(/dispatches/).reply(200, { workflow_run_id: 7000, html_url: 'https://ci/7000' });
   bed.api.post(/\/actions\/runs\/\d+\/cancel/).reply(202, {});
   bed.api.get(/check-runs/).reply(200, { check_runs: [] });
@@ -93,6 +93,17 @@ describe('GitHub slash commands', () => {
     const file = (await bed.store.loadQueue(QUEUE))!;
     expect(file.state.changes[`github:${REPO}#9`]).toMatchObject({ sha: '9'.repeat(40), title: 'PR 9' });
     expect(bed.sent.some((s) => /\/issues\/9\/comments$/.test(s.path) && String(s.body.body).includes('added to queue'))).toBe(true);
+  });
+
+  it('enqueue puts a missed PR in the queue its base branch uses (a shared one here), and refuses an ungated branch', async () => {
+    const bed = await bedWithPr('write', `queue: ovirt-master\n${CONFIG}`);
+    bed.api.get('/repos/Codertocat/Hello-World/pulls/9').reply(200, { number: 9, title: 'PR 9', html_url: 'u', body: null, user: { login: 'bob' }, merged_at: '2026-11-24T10:00:00Z', merge_commit_sha: '9'.repeat(40), base: { ref: 'main' } });
+    bed.api.get('/repos/Codertocat/Hello-World/pulls/10').reply(200, { number: 10, title: 'PR 10', html_url: 'u', body: null, user: { login: 'bob' }, merged_at: '2026-11-24T10:00:00Z', merge_commit_sha: 'a'.repeat(40), base: { ref: 'stable' } });
+    await bed.receive('issue_comment', comment('/ost enqueue', 9));
+    await bed.receive('issue_comment', comment('/ost enqueue', 10));
+    expect((await bed.store.loadQueue('ovirt-master'))!.state.changes[`github:${REPO}#9`]).toMatchObject({ sha: '9'.repeat(40) });
+    expect(await bed.store.listQueues()).toEqual(['ovirt-master']);
+    expect(bed.sent.some((s) => /\/issues\/10\/comments$/.test(s.path) && String(s.body.body).includes('does not gate stable'))).toBe(true);
   });
 
   it('ignores bots, and comments without a command', async () => {

@@ -38,6 +38,11 @@ export function githubApp(deps: GithubAppDeps): ApplicationFunction {
   const unconfigured = new Set<string>();
 
   /** The repo config on `branch`, validated; null when there is none. Throws ConfigError when invalid. */
+  /** The queue a branch's changes go to: the config's shared `queue`, or one per repository and branch. */
+  function queueFor(repo: string, branch: string, config: RepoConfig | null): string {
+    return config?.queue ?? `github:${repo}@${branch}`;
+  }
+
   async function loadConfig(context: AnyContext, repo: string, branch: string): Promise<RepoConfig | null> {
     const [owner, name] = repo.split('/') as [string, string];
     const { config, files } = await context.octokit.config.get({ owner, repo: name, path: CONFIG_PATH, branch });
@@ -75,7 +80,7 @@ export function githubApp(deps: GithubAppDeps): ApplicationFunction {
     if (!p.ref.startsWith('refs/heads/') || p.deleted) return;
     const branch = p.ref.slice('refs/heads/'.length);
     const repo = p.repository.full_name;
-    const defaultQueue = `github:${repo}@${branch}`;
+    const defaultQueue = queueFor(repo, branch, null);
     let config: RepoConfig | null;
     try {
       config = await loadConfig(context, repo, branch);
@@ -96,7 +101,7 @@ export function githubApp(deps: GithubAppDeps): ApplicationFunction {
     const commits = (p.commits ?? []) as unknown as PushCommit[];
     const changes = await changesFromPush(repo, p.before, commits, (sha, message) => findPull(context, repo, sha, message), config.paths_ignore);
     if (changes.length === 0) return;
-    const queue = config.queue ?? defaultQueue;
+    const queue = queueFor(repo, branch, config);
     const event: CoreEvent = { type: 'merged', at: now(), stream: { host: 'github', project: repo, branch }, before: p.before, after: p.after, forced: p.forced, changes };
     await deps.engine.configure(queue, config, ciTarget(config, repo), now());
     await deps.engine.submit(queue, event, { delivery: `github:${context.id}` });
@@ -200,7 +205,21 @@ export function githubApp(deps: GithubAppDeps): ApplicationFunction {
           await reply(`@${user} #${number} is not merged; ost-gate tests merged changes only.`);
           continue;
         }
-        queue = `github:${repo}@${pr.base.ref}`;
+        // the same queue a push of the base branch would use, with the config in force there
+        const branch = pr.base.ref;
+        let config: RepoConfig | null;
+        try {
+          config = await loadConfig(context, repo, branch);
+        } catch (err) {
+          if (!(err instanceof ConfigError)) throw err;
+          config = (await deps.engine.read(queueFor(repo, branch, null)))?.repoConfig ?? null;
+        }
+        if (!config || !config.branches.includes(branch)) {
+          await reply(`@${user} ${repo} does not gate ${branch} (no ${CONFIG_PATH} there, or ${branch} is not in its branches), so #${number} is not enqueued.`);
+          continue;
+        }
+        queue = queueFor(repo, branch, config);
+        await deps.engine.configure(queue, config, ciTarget(config, repo), now());
         input = { stream: { host: 'github', project: repo, branch: pr.base.ref }, change: { id, sha: pr.merge_commit_sha, number, title: pr.title, url: pr.html_url, author: pr.user?.login ?? null } };
       }
       if (!queue) {
