@@ -5,6 +5,9 @@ import type { QueueCi } from '../store/types.ts';
 import { duration } from './duration.ts';
 import { ConfigError, describeIssues, parseYamlConfig } from './errors.ts';
 
+/** The repo config file on Gerrit and watched git repositories (GitHub reads `.github/ost-gate.yml`). */
+export const REPO_CONFIG_FILE = '.ost-gate.yml';
+
 const verdictKinds = ['passed', 'culprit', 'blocked', 'fixed', 'skipped', 'rejected', 'error'] as const;
 const queueName = z.string().min(1).max(100).regex(/^[A-Za-z0-9][A-Za-z0-9._/@:-]*$/, 'a queue name is letters, digits and . _ / @ : - and starts with a letter or digit');
 const provider = z

@@ -3,7 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ChangeInput } from '../../core/index.ts';
 import { ConfigError } from '../../config/errors.ts';
-import { ciTarget, parseRepoConfig, type RepoConfig } from '../../config/repo.ts';
+import { ciTarget, parseRepoConfig, REPO_CONFIG_FILE, type RepoConfig } from '../../config/repo.ts';
 import { helpText, parseCommands, VERBS, type Verb } from '../../commands/parse.ts';
 import type { Engine } from '../../engine/engine.ts';
 import { silentLogger, type Logger } from '../../log.ts';
@@ -17,7 +17,7 @@ import { TAG } from './messages.ts';
 import type { GerritEvent } from './types.ts';
 
 export const EVENTS_PATH = '/gerrit/events';
-export const CONFIG_FILE = '.ost-gate.yml';
+const CONFIG_FILE = REPO_CONFIG_FILE;
 const EVENTS_LIMIT = 1024 * 1024;
 
 export interface GerritHostOptions {

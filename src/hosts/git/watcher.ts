@@ -4,7 +4,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import picomatch from 'picomatch';
 import type { ChangeInput, CoreEvent } from '../../core/index.ts';
-import { ciTarget, parseRepoConfig, type RepoConfig } from '../../config/repo.ts';
+import { ciTarget, parseRepoConfig, REPO_CONFIG_FILE, type RepoConfig } from '../../config/repo.ts';
 import { ConfigError } from '../../config/errors.ts';
 import type { Engine } from '../../engine/engine.ts';
 import { silentLogger, type Logger } from '../../log.ts';
@@ -20,7 +20,7 @@ export interface GitRepoOptions {
   notes: boolean;
 }
 
-export const CONFIG_FILE = '.ost-gate.yml';
+const CONFIG_FILE = REPO_CONFIG_FILE;
 
 /** `git:<name>@<sha>`. */
 export function gitChangeId(name: string, sha: string): string {
