@@ -14,7 +14,10 @@ export async function renderChart(points: ChartPoint[], floor: number): Promise<
   const data = points.map((p) => ({ ...p, label: p.system.split(':')[0], kind: p.baseline ? 'baseline' : 'ost-gate' }));
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: { text: 'Reference point: p = 0.03, f = 0.05, k = 4, 1.5 changes per T', subtitle: `lower left is better; the floor is ${floor.toFixed(3)} runs per change` },
+    title: {
+      text: 'Reference point: p = 0.03, f = 0.05, k = 4, 1.5 changes per T',
+      subtitle: `lower left is better; the floor is ${floor.toFixed(3)} runs per change`,
+    },
     width: 640,
     height: 380,
     background: 'white',
@@ -25,8 +28,18 @@ export async function renderChart(points: ChartPoint[], floor: number): Promise<
         encoding: {
           x: { field: 'runs_per_change', type: 'quantitative', title: 'runs per change', scale: { zero: true } },
           y: { field: 'ttv_p90', type: 'quantitative', title: 'p90 time to verdict (T)', scale: { zero: true } },
-          color: { field: 'kind', type: 'nominal', title: null, scale: { domain: ['ost-gate', 'baseline'], range: ['#1f77b4', '#d62728'] } },
-          shape: { field: 'kind', type: 'nominal', title: null, scale: { domain: ['ost-gate', 'baseline'], range: ['circle', 'square'] } },
+          color: {
+            field: 'kind',
+            type: 'nominal',
+            title: null,
+            scale: { domain: ['ost-gate', 'baseline'], range: ['#1f77b4', '#d62728'] },
+          },
+          shape: {
+            field: 'kind',
+            type: 'nominal',
+            title: null,
+            scale: { domain: ['ost-gate', 'baseline'], range: ['circle', 'square'] },
+          },
         },
       },
       // ost-gate labels above their points, baseline labels below, so that neighbours do not overlap

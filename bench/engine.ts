@@ -32,7 +32,13 @@ class CountingStore extends LowdbStore {
 /** A CI that passes every run at once, from inside the performer (as a fast callback would). */
 class InstantCi implements Performer {
   async perform(entry: { key: string; effect: Effect }, ctx: DispatchContext): Promise<void> {
-    if (entry.effect.type === 'dispatch') await ctx.submit(ctx.queue, { type: 'run-finished', at: ctx.now(), key: entry.effect.run.key, status: 'success' });
+    if (entry.effect.type === 'dispatch')
+      await ctx.submit(ctx.queue, {
+        type: 'run-finished',
+        at: ctx.now(),
+        key: entry.effect.run.key,
+        status: 'success',
+      });
   }
   async alreadyDone(): Promise<boolean> {
     return false;
@@ -56,7 +62,12 @@ async function historyRun(historySize: number, events: number) {
   await engine.submit('q', merge('q', 0));
   await engine.idle();
   const file = (await store.loadQueue('q'))!;
-  const old: VerdictRecord[] = Array.from({ length: historySize }, (_, i) => ({ change: `old#${i}`, verdict: 'passed', at: i, run: `q.${i}` }));
+  const old: VerdictRecord[] = Array.from({ length: historySize }, (_, i) => ({
+    change: `old#${i}`,
+    verdict: 'passed',
+    at: i,
+    run: `q.${i}`,
+  }));
   await store.appendHistory('q', old.slice(0, Math.max(0, historySize - 200)), 0);
   file.historyMoved = Math.max(0, historySize - 200);
   file.state.verdicts = old.slice(-200);
@@ -69,7 +80,11 @@ async function historyRun(historySize: number, events: number) {
   const ms = performance.now() - started;
   await rm(dir, { recursive: true, force: true });
   // each merge leads to a dispatch and a result: two core events
-  return { bytesPerEvent: store.bytes / (2 * events), msPerEvent: ms / (2 * events), writesPerEvent: store.writes / (2 * events) };
+  return {
+    bytesPerEvent: store.bytes / (2 * events),
+    msPerEvent: ms / (2 * events),
+    writesPerEvent: store.writes / (2 * events),
+  };
 }
 
 async function throughput(queues: number, eventsPerQueue: number) {
@@ -99,7 +114,9 @@ async function main() {
   const rows: string[] = [];
   for (const size of [1_000, 10_000, 100_000]) {
     const r = await historyRun(size, 300);
-    rows.push(`| ${size.toLocaleString('en')} | ${Math.round(r.bytesPerEvent).toLocaleString('en')} | ${r.writesPerEvent.toFixed(2)} | ${r.msPerEvent.toFixed(2)} |`);
+    rows.push(
+      `| ${size.toLocaleString('en')} | ${Math.round(r.bytesPerEvent).toLocaleString('en')} | ${r.writesPerEvent.toFixed(2)} | ${r.msPerEvent.toFixed(2)} |`,
+    );
     process.stderr.write(`history ${size}: ${JSON.stringify(r)}\n`);
   }
   const one = await throughput(1, 400);

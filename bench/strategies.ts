@@ -35,17 +35,84 @@ const scenarios: Scenario[] = [
 
 /** ost-gate settings compared; each is a config a user can write. */
 const ours: SystemSetting[] = [
-  { label: 'ost-gate bisect (default)', strategy: 'bisect', runners: 'k', batch: 20, confirm: 1, batchInFlight: 0, baseline: false },
-  { label: 'ost-gate bayes', strategy: 'bayes', runners: 'k', batch: 20, confirm: 1, batchInFlight: 0, baseline: false },
-  { label: 'ost-gate bisect, one new batch at a time', strategy: 'bisect', runners: 'k', batch: 20, confirm: 1, batchInFlight: 1, baseline: false },
-  { label: 'ost-gate quick: bisect, confirm 0, confidence 0.9', strategy: 'bisect', runners: 'k', batch: 20, confirm: 0, batchInFlight: 0, confidence: 0.9, baseline: false },
-  { label: 'ost-gate frugal: bisect, one batch at a time, 2 probes, confidence 0.95, no speculation', strategy: 'bisect', runners: 'k', batch: 1000, confirm: 0, batchInFlight: 1, searchWidth: 2, confidence: 0.95, speculate: false, baseline: false },
-  { label: 'ost-gate balanced: bayes, one batch at a time, 1 probe, confidence 0.95', strategy: 'bayes', runners: 'k', batch: 1000, confirm: 0, batchInFlight: 1, searchWidth: 1, confidence: 0.95, baseline: false },
-  { label: 'ost-gate bisect, no confirmation (unsafe)', strategy: 'bisect', runners: 'k', batch: 20, confirm: 0, batchInFlight: 0, confidence: 0, baseline: false },
+  {
+    label: 'ost-gate bisect (default)',
+    strategy: 'bisect',
+    runners: 'k',
+    batch: 20,
+    confirm: 1,
+    batchInFlight: 0,
+    baseline: false,
+  },
+  {
+    label: 'ost-gate bayes',
+    strategy: 'bayes',
+    runners: 'k',
+    batch: 20,
+    confirm: 1,
+    batchInFlight: 0,
+    baseline: false,
+  },
+  {
+    label: 'ost-gate bisect, one new batch at a time',
+    strategy: 'bisect',
+    runners: 'k',
+    batch: 20,
+    confirm: 1,
+    batchInFlight: 1,
+    baseline: false,
+  },
+  {
+    label: 'ost-gate quick: bisect, confirm 0, confidence 0.9',
+    strategy: 'bisect',
+    runners: 'k',
+    batch: 20,
+    confirm: 0,
+    batchInFlight: 0,
+    confidence: 0.9,
+    baseline: false,
+  },
+  {
+    label: 'ost-gate frugal: bisect, one batch at a time, 2 probes, confidence 0.95, no speculation',
+    strategy: 'bisect',
+    runners: 'k',
+    batch: 1000,
+    confirm: 0,
+    batchInFlight: 1,
+    searchWidth: 2,
+    confidence: 0.95,
+    speculate: false,
+    baseline: false,
+  },
+  {
+    label: 'ost-gate balanced: bayes, one batch at a time, 1 probe, confidence 0.95',
+    strategy: 'bayes',
+    runners: 'k',
+    batch: 1000,
+    confirm: 0,
+    batchInFlight: 1,
+    searchWidth: 1,
+    confidence: 0.95,
+    baseline: false,
+  },
+  {
+    label: 'ost-gate bisect, no confirmation (unsafe)',
+    strategy: 'bisect',
+    runners: 'k',
+    batch: 20,
+    confirm: 0,
+    batchInFlight: 0,
+    confidence: 0,
+    baseline: false,
+  },
 ];
 
 /** One system in one scenario: the simulator's metrics over every seed. */
-export type Row = Omit<SimMetrics, 'changes' | 'runs' | 'verdicts'> & { scenario: string; system: string; baseline: boolean };
+export type Row = Omit<SimMetrics, 'changes' | 'runs' | 'verdicts'> & {
+  scenario: string;
+  system: string;
+  baseline: boolean;
+};
 
 function measure(s: Scenario, sys: SystemSetting): Row {
   let rpc = 0;
@@ -105,11 +172,18 @@ function measure(s: Scenario, sys: SystemSetting): Row {
 
 /** Settings of ours that are no worse than `base` on runs per change, p90 time to verdict and false blames. */
 export function dominating(rows: Row[], base: Row): Row[] {
-  return rows.filter((r) => !r.baseline && r.runs_per_change <= base.runs_per_change && r.ttv_p90 <= base.ttv_p90 && r.false_blame_rate <= base.false_blame_rate);
+  return rows.filter(
+    (r) =>
+      !r.baseline &&
+      r.runs_per_change <= base.runs_per_change &&
+      r.ttv_p90 <= base.ttv_p90 &&
+      r.false_blame_rate <= base.false_blame_rate,
+  );
 }
 
 function table(rows: Row[], floor: number): string {
-  const head = '| system | runs/change | vs floor | ttv mean (T) | ttv p90 (T) | false blame rate | blamed | culprits found | missed | masked | unfinished |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
+  const head =
+    '| system | runs/change | vs floor | ttv mean (T) | ttv p90 (T) | false blame rate | blamed | culprits found | missed | masked | unfinished |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
   const body = rows.map(
     (r) =>
       `| ${r.baseline ? '' : '**'}${r.system}${r.baseline ? '' : '**'} | ${r.runs_per_change.toFixed(3)} | ${(r.runs_per_change / floor).toFixed(1)}× | ${r.ttv_mean.toFixed(2)} | ${r.ttv_p90.toFixed(2)} | ${r.false_blame_rate.toFixed(3)} | ${r.blamed} | ${r.culprits_found} | ${r.missed_culprits} | ${r.masked_culprits} | ${r.unfinished} |`,
@@ -139,7 +213,10 @@ async function main(): Promise<void> {
   }
   const refRows = all.filter((r) => r.scenario === reference.name);
   await mkdir(join(here, 'results'), { recursive: true });
-  await writeFile(join(here, 'results', 'strategies.svg'), await renderChart(refRows, runsFloor(reference.p, reference.f)));
+  await writeFile(
+    join(here, 'results', 'strategies.svg'),
+    await renderChart(refRows, runsFloor(reference.p, reference.f)),
+  );
   const doc = `# Strategies against baselines
 
 Generated by \`npm run bench:strategies\` (bench/strategies.ts) on ${new Date().toISOString().slice(0, 10)}:

@@ -17,7 +17,11 @@ Commands:
 Run 'ost-gate <command> --help' for a command's options.
 `;
 
-export async function main(argv: string[], out: (s: string) => void = (s) => console.log(s), err: (s: string) => void = (s) => console.error(s)): Promise<number> {
+export async function main(
+  argv: string[],
+  out: (s: string) => void = (s) => console.log(s),
+  err: (s: string) => void = (s) => console.error(s),
+): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
@@ -30,12 +34,20 @@ export async function main(argv: string[], out: (s: string) => void = (s) => con
       case 'demo': {
         let values;
         try {
-          ({ values } = parseArgs({ args: rest, options: { keep: { type: 'boolean', default: false }, port: { type: 'string' } }, strict: true }));
+          ({ values } = parseArgs({
+            args: rest,
+            options: { keep: { type: 'boolean', default: false }, port: { type: 'string' } },
+            strict: true,
+          }));
         } catch (e) {
           throw new UsageError(`demo: ${(e as Error).message}; usage: ost-gate demo [--keep] [--port N]`);
         }
         const { runDemo } = await import('./demo.ts');
-        return await runDemo({ keep: values.keep ?? false, ...(values.port ? { port: Number(values.port) } : {}), out });
+        return await runDemo({
+          keep: values.keep ?? false,
+          ...(values.port ? { port: Number(values.port) } : {}),
+          out,
+        });
       }
       case undefined:
       case 'help':

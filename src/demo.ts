@@ -53,7 +53,15 @@ report:
   notify: [culprit, blocked, fixed]
 `;
 
-const SYMBOL: Record<string, string> = { passed: 'passed ', culprit: 'CULPRIT', blocked: 'blocked', fixed: 'fixed  ', skipped: 'skipped', rejected: 'rejected', error: 'error  ' };
+const SYMBOL: Record<string, string> = {
+  passed: 'passed ',
+  culprit: 'CULPRIT',
+  blocked: 'blocked',
+  fixed: 'fixed  ',
+  skipped: 'skipped',
+  rejected: 'rejected',
+  error: 'error  ',
+};
 
 export interface DemoOptions {
   keep: boolean;
@@ -62,7 +70,17 @@ export interface DemoOptions {
 }
 
 async function git(repo: string, ...args: string[]): Promise<string> {
-  const { stdout } = await exec('git', ['-C', repo, '-c', 'user.name=Demo Developer', '-c', 'user.email=dev@example.invalid', '-c', 'commit.gpgsign=false', ...args]);
+  const { stdout } = await exec('git', [
+    '-C',
+    repo,
+    '-c',
+    'user.name=Demo Developer',
+    '-c',
+    'user.email=dev@example.invalid',
+    '-c',
+    'commit.gpgsign=false',
+    ...args,
+  ]);
   return stdout.trim();
 }
 
@@ -96,7 +114,9 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
   }
   out(`ost-gate demo: repository ${repo}`);
   out(`dashboard: ${server.url}/   queue API: ${server.url}/api/queues/${encodeURIComponent(QUEUE)}`);
-  out(`merging ${COMMITS} commits; commit ${BROKEN_AT} breaks the test, and the test also fails at random 1 run in 10\n`);
+  out(
+    `merging ${COMMITS} commits; commit ${BROKEN_AT} breaks the test, and the test also fails at random 1 run in 10\n`,
+  );
 
   const titles = new Map<string, string>();
   const shas: string[] = [];
@@ -126,7 +146,9 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
   try {
     for (;;) {
       if (Date.now() - started > DEADLINE_MS) {
-        out(`\nthe demo did not finish within ${DEADLINE_MS / 1000} s; the queue is at ${server.url}/api/queues/${encodeURIComponent(QUEUE)}`);
+        out(
+          `\nthe demo did not finish within ${DEADLINE_MS / 1000} s; the queue is at ${server.url}/api/queues/${encodeURIComponent(QUEUE)}`,
+        );
         return 1;
       }
       await new Promise((r) => setTimeout(r, 150));
@@ -138,7 +160,12 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
         const mark = `${v.change}:${v.verdict}:${v.at}`;
         if (shown.has(mark) || v.retracted) continue;
         shown.add(mark);
-        const extra = v.verdict === 'culprit' ? ` (confidence ${(v.confidence ?? 0).toFixed(4)}, run ${v.run ?? '?'})` : v.culprit && v.culprit !== v.change ? ` by ${name(v.culprit)}` : '';
+        const extra =
+          v.verdict === 'culprit'
+            ? ` (confidence ${(v.confidence ?? 0).toFixed(4)}, run ${v.run ?? '?'})`
+            : v.culprit && v.culprit !== v.change
+              ? ` by ${name(v.culprit)}`
+              : '';
         out(`${SYMBOL[v.verdict] ?? v.verdict}  ${name(v.change)}${extra}`);
         if (v.verdict === 'culprit' && !reverted) {
           reverted = true;
@@ -156,8 +183,12 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
       const finished = everyone.every((id) => live.has(id));
       if (finished && reverted && revertSha) {
         const culprit = [...live.values()].find((v) => v.verdict === 'culprit');
-        out(`\nevery change has its verdict after ${((Date.now() - started) / 1000).toFixed(1)} s; ${file.state.stats.runsFinished} runs finished, ${file.state.stats.flakes} flaky failure(s) recognised`);
-        out(`culprit: ${culprit ? name(culprit.change) : 'none'}${culprit && culprit.change.endsWith(culpritSha ?? '-') ? ' (the commit that broke value.txt)' : ''}`);
+        out(
+          `\nevery change has its verdict after ${((Date.now() - started) / 1000).toFixed(1)} s; ${file.state.stats.runsFinished} runs finished, ${file.state.stats.flakes} flaky failure(s) recognised`,
+        );
+        out(
+          `culprit: ${culprit ? name(culprit.change) : 'none'}${culprit && culprit.change.endsWith(culpritSha ?? '-') ? ' (the commit that broke value.txt)' : ''}`,
+        );
         if (!culprit || !culprit.change.endsWith(culpritSha ?? '-')) {
           out('the culprit named is not the commit that broke the test');
           return 1;

@@ -4,11 +4,24 @@ import { pino, type Logger } from 'pino';
 export type { Logger };
 
 const REDACT = [
-  '*.token', '*.password', '*.secret', '*.privateKey', '*.authorization', '*.Authorization',
-  'token', 'password', 'secret', 'privateKey', 'authorization', 'headers.authorization', '*.headers.authorization',
+  '*.token',
+  '*.password',
+  '*.secret',
+  '*.privateKey',
+  '*.authorization',
+  '*.Authorization',
+  'token',
+  'password',
+  'secret',
+  'privateKey',
+  'authorization',
+  'headers.authorization',
+  '*.headers.authorization',
 ];
 
-export function createLogger(options: { level?: string; name?: string; destination?: NodeJS.WritableStream } = {}): Logger {
+export function createLogger(
+  options: { level?: string; name?: string; destination?: NodeJS.WritableStream } = {},
+): Logger {
   const level = options.level ?? process.env.LOG_LEVEL ?? 'info';
   return pino(
     { name: options.name ?? 'ost-gate', level, redact: { paths: REDACT, censor: '[redacted]' }, base: undefined },

@@ -50,7 +50,11 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const dispatchers: Record<string, Dispatcher> = { ...opts.dispatchers };
   const commands: CommandDispatcher[] = [];
   for (const [name, runner] of Object.entries(config.runners)) {
-    const d = new CommandDispatcher(name, runner, { workRoot: join(dataDir, 'work'), logPath: (k) => store.runLogPath(k), log });
+    const d = new CommandDispatcher(name, runner, {
+      workRoot: join(dataDir, 'work'),
+      logPath: (k) => store.runLogPath(k),
+      log,
+    });
     dispatchers[`command:${name}`] = d;
     commands.push(d);
   }
@@ -66,13 +70,24 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const stoppers: (() => void)[] = [];
   const callbackUrl = env.OST_PUBLIC_URL ? `${env.OST_PUBLIC_URL.replace(/\/+$/, '')}/api/ci/callback` : undefined;
   if (env.GERRIT_URL) {
-    const client = new GerritClient({ url: env.GERRIT_URL, username: env.GERRIT_USERNAME, password: env.GERRIT_PASSWORD });
-    const gerrit = new GerritHost({ client, engine, log, eventsToken: env.GERRIT_EVENTS_TOKEN, serviceUser: env.GERRIT_USERNAME });
+    const client = new GerritClient({
+      url: env.GERRIT_URL,
+      username: env.GERRIT_USERNAME,
+      password: env.GERRIT_PASSWORD,
+    });
+    const gerrit = new GerritHost({
+      client,
+      engine,
+      log,
+      eventsToken: env.GERRIT_EVENTS_TOKEN,
+      serviceUser: env.GERRIT_USERNAME,
+    });
     reporters.gerrit = new GerritReporter(client, log);
     mounts.push(gerrit.mount);
     if (env.GERRIT_SSH) {
       const [sshHost, sshPort] = env.GERRIT_SSH.split(':');
-      if (!env.GERRIT_SSH_KEY_PATH) throw new Error('GERRIT_SSH is set but GERRIT_SSH_KEY_PATH (the service user\'s private key) is not');
+      if (!env.GERRIT_SSH_KEY_PATH)
+        throw new Error("GERRIT_SSH is set but GERRIT_SSH_KEY_PATH (the service user's private key) is not");
       const stream = new GerritStream({
         host: sshHost!,
         port: Number(sshPort ?? 29418),
@@ -87,13 +102,20 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     }
   }
   if (env.JENKINS_URL) {
-    const jenkins = new JenkinsDispatcher({ url: env.JENKINS_URL, user: env.JENKINS_USER, token: env.JENKINS_TOKEN, callbackUrl, log });
+    const jenkins = new JenkinsDispatcher({
+      url: env.JENKINS_URL,
+      user: env.JENKINS_USER,
+      token: env.JENKINS_TOKEN,
+      callbackUrl,
+      log,
+    });
     dispatchers.jenkins = jenkins;
     stoppers.push(() => jenkins.stop());
   }
   for (const [name, hook] of Object.entries(config.webhooks)) {
     const secret = env[hook.secret_env ?? 'OST_CALLBACK_SECRET'];
-    if (!secret) throw new Error(`webhook runner ${name} needs a secret: set ${hook.secret_env ?? 'OST_CALLBACK_SECRET'}`);
+    if (!secret)
+      throw new Error(`webhook runner ${name} needs a secret: set ${hook.secret_env ?? 'OST_CALLBACK_SECRET'}`);
     dispatchers[`webhook:${name}`] = new WebhookDispatcher({ url: hook.url, secret, callbackUrl });
   }
   if (env.APP_ID) {
@@ -109,15 +131,57 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     log.info({ component, status }, message);
   };
   say('store', 'ok', `data directory ${dataDir} (one JSON file per queue under queues/)`);
-  say('github', env.APP_ID ? 'ok' : 'off', env.APP_ID ? `GitHub App ${env.APP_ID}: webhooks at /api/github/webhooks${env.GHE_HOST ? `, API at ${env.GHE_PROTOCOL ?? 'https'}://${env.GHE_HOST}/api/v3` : ''}` : 'GitHub: not configured; set APP_ID, PRIVATE_KEY (or PRIVATE_KEY_PATH) and WEBHOOK_SECRET to receive webhooks at /api/github/webhooks');
-  say('gerrit', env.GERRIT_URL ? 'ok' : 'off', env.GERRIT_URL ? `Gerrit at ${env.GERRIT_URL}; events at /gerrit/events${env.GERRIT_EVENTS_TOKEN ? '' : ' (disabled until GERRIT_EVENTS_TOKEN is set)'}` : 'Gerrit: not configured; set GERRIT_URL, GERRIT_USERNAME, GERRIT_PASSWORD and GERRIT_EVENTS_TOKEN');
-  say('jenkins', env.JENKINS_URL ? 'ok' : 'off', env.JENKINS_URL ? `Jenkins at ${env.JENKINS_URL}${callbackUrl ? `; jobs call back to ${callbackUrl}` : '; no OST_PUBLIC_URL, so results are read by polling'}` : 'Jenkins: not configured; set JENKINS_URL, JENKINS_USER and JENKINS_TOKEN');
-  say('callback', env.OST_CALLBACK_SECRET ? 'ok' : 'off', env.OST_CALLBACK_SECRET ? 'CI callback enabled at /api/ci/callback (signed with OST_CALLBACK_SECRET)' : 'CI callback disabled; set OST_CALLBACK_SECRET to accept results at /api/ci/callback');
-  say('runners', Object.keys(dispatchers).length ? 'ok' : 'off', Object.keys(dispatchers).length ? `CI runners: ${Object.keys(dispatchers).join(', ')}` : 'no command runners; declare them under runners: in OST_SERVER_CONFIG');
-  say('git', config.git.length ? 'ok' : 'off', config.git.length ? `watching ${config.git.map((g) => `${g.name} (${g.url} ${g.branch})`).join(', ')}` : 'no git repos watched; list them under git: in OST_SERVER_CONFIG');
+  say(
+    'github',
+    env.APP_ID ? 'ok' : 'off',
+    env.APP_ID
+      ? `GitHub App ${env.APP_ID}: webhooks at /api/github/webhooks${env.GHE_HOST ? `, API at ${env.GHE_PROTOCOL ?? 'https'}://${env.GHE_HOST}/api/v3` : ''}`
+      : 'GitHub: not configured; set APP_ID, PRIVATE_KEY (or PRIVATE_KEY_PATH) and WEBHOOK_SECRET to receive webhooks at /api/github/webhooks',
+  );
+  say(
+    'gerrit',
+    env.GERRIT_URL ? 'ok' : 'off',
+    env.GERRIT_URL
+      ? `Gerrit at ${env.GERRIT_URL}; events at /gerrit/events${env.GERRIT_EVENTS_TOKEN ? '' : ' (disabled until GERRIT_EVENTS_TOKEN is set)'}`
+      : 'Gerrit: not configured; set GERRIT_URL, GERRIT_USERNAME, GERRIT_PASSWORD and GERRIT_EVENTS_TOKEN',
+  );
+  say(
+    'jenkins',
+    env.JENKINS_URL ? 'ok' : 'off',
+    env.JENKINS_URL
+      ? `Jenkins at ${env.JENKINS_URL}${callbackUrl ? `; jobs call back to ${callbackUrl}` : '; no OST_PUBLIC_URL, so results are read by polling'}`
+      : 'Jenkins: not configured; set JENKINS_URL, JENKINS_USER and JENKINS_TOKEN',
+  );
+  say(
+    'callback',
+    env.OST_CALLBACK_SECRET ? 'ok' : 'off',
+    env.OST_CALLBACK_SECRET
+      ? 'CI callback enabled at /api/ci/callback (signed with OST_CALLBACK_SECRET)'
+      : 'CI callback disabled; set OST_CALLBACK_SECRET to accept results at /api/ci/callback',
+  );
+  say(
+    'runners',
+    Object.keys(dispatchers).length ? 'ok' : 'off',
+    Object.keys(dispatchers).length
+      ? `CI runners: ${Object.keys(dispatchers).join(', ')}`
+      : 'no command runners; declare them under runners: in OST_SERVER_CONFIG',
+  );
+  say(
+    'git',
+    config.git.length ? 'ok' : 'off',
+    config.git.length
+      ? `watching ${config.git.map((g) => `${g.name} (${g.url} ${g.branch})`).join(', ')}`
+      : 'no git repos watched; list them under git: in OST_SERVER_CONFIG',
+  );
 
   await engine.recover();
-  say('dashboard', env.OST_DASHBOARD_TOKEN ? 'token' : 'open', env.OST_DASHBOARD_TOKEN ? 'dashboard and queue API need ?token=<OST_DASHBOARD_TOKEN>' : 'dashboard is read-only and open; set OST_DASHBOARD_TOKEN to require a token');
+  say(
+    'dashboard',
+    env.OST_DASHBOARD_TOKEN ? 'token' : 'open',
+    env.OST_DASHBOARD_TOKEN
+      ? 'dashboard and queue API need ?token=<OST_DASHBOARD_TOKEN>'
+      : 'dashboard is read-only and open; set OST_DASHBOARD_TOKEN to require a token',
+  );
   const server = createHttpServer({
     engine,
     log,
@@ -137,7 +201,10 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const url = env.OST_PUBLIC_URL ?? `http://${address.address}:${address.port}`;
   log.info({ url }, `ost-gate listening on ${url}`);
   for (const w of watchers) await w.start();
-  const ticker = setInterval(() => void engine.tick().catch((err) => log.error({ err: (err as Error).message }, 'tick failed')), config.tick);
+  const ticker = setInterval(
+    () => void engine.tick().catch((err) => log.error({ err: (err as Error).message }, 'tick failed')),
+    config.tick,
+  );
 
   return {
     url,

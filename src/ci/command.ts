@@ -57,13 +57,29 @@ export class CommandDispatcher implements Dispatcher {
     const v = contractValues(run);
     const env: Record<string, string> = {};
     for (const k of PASSED_ENV) if (process.env[k] !== undefined) env[k] = process.env[k]!;
-    Object.assign(env, this.runner.env ?? {}, { OST_KEY: v.ost_key, OST_REFS: v.ost_refs, OST_CHANGES: v.ost_changes, OST_WORKDIR: workdir, OST_QUEUE: ctx.queue });
+    Object.assign(env, this.runner.env ?? {}, {
+      OST_KEY: v.ost_key,
+      OST_REFS: v.ost_refs,
+      OST_CHANGES: v.ost_changes,
+      OST_WORKDIR: workdir,
+      OST_QUEUE: ctx.queue,
+    });
     const [program, ...args] = this.runner.command;
-    const child = spawn(program!, args, { cwd: this.runner.workdir ?? workdir, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(program!, args, {
+      cwd: this.runner.workdir ?? workdir,
+      env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.running.set(run.key, child);
     const lines: string[] = [];
     const keep = (chunk: Buffer) => {
-      lines.push(...chunk.toString('utf8').split('\n').filter((l) => l.length > 0));
+      lines.push(
+        ...chunk
+          .toString('utf8')
+          .split('\n')
+          .filter((l) => l.length > 0),
+      );
       if (lines.length > LOG_LINES) lines.splice(0, lines.length - LOG_LINES);
     };
     child.stdout?.on('data', keep);
@@ -76,10 +92,15 @@ export class CommandDispatcher implements Dispatcher {
         await rm(workdir, { recursive: true, force: true }).catch(() => undefined);
         if (this.cancelled.delete(run.key)) return resolve();
         const status = error ? 'error' : exitStatus(code, signal);
-        this.log.info({ runner: this.name, key: run.key, code, signal, status }, `command run ${run.key} ended: ${status}`);
-        await ctx.submit(ctx.queue, { type: 'run-finished', at: ctx.now(), key: run.key, status }, `command:${run.key}`).catch((err) =>
-          this.log.error({ key: run.key, err: (err as Error).message }, 'could not record a command result'),
+        this.log.info(
+          { runner: this.name, key: run.key, code, signal, status },
+          `command run ${run.key} ended: ${status}`,
         );
+        await ctx
+          .submit(ctx.queue, { type: 'run-finished', at: ctx.now(), key: run.key, status }, `command:${run.key}`)
+          .catch((err) =>
+            this.log.error({ key: run.key, err: (err as Error).message }, 'could not record a command result'),
+          );
         resolve();
       };
       child.once('error', (err) => void done(null, null, err));
@@ -114,7 +135,11 @@ export class CommandDispatcher implements Dispatcher {
   async resume(run: Run, ctx: DispatchContext): Promise<void> {
     if (this.running.has(run.key)) return;
     this.log.warn({ key: run.key }, `command run ${run.key} was lost in a restart; counted as an infra error`);
-    await ctx.submit(ctx.queue, { type: 'run-finished', at: ctx.now(), key: run.key, status: 'error' }, `command-lost:${run.key}`);
+    await ctx.submit(
+      ctx.queue,
+      { type: 'run-finished', at: ctx.now(), key: run.key, status: 'error' },
+      `command-lost:${run.key}`,
+    );
   }
 
   async wasDispatched(key: string): Promise<boolean> {

@@ -28,7 +28,8 @@ export class GithubActionsDispatcher implements Dispatcher {
   private target(ctx: DispatchContext, end?: string) {
     const ci = ctx.file.ci;
     const repo = ci?.repository;
-    if (!repo || !ci?.workflow) throw new Error(`queue ${ctx.queue} has no ci.workflow or repository for github-actions`);
+    if (!repo || !ci?.workflow)
+      throw new Error(`queue ${ctx.queue} has no ci.workflow or repository for github-actions`);
     const branch = end ? ctx.file.state.changes[end]?.branch : undefined;
     const [owner, name] = repo.split('/') as [string, string];
     return { owner, name, repo, workflow: ci.workflow, ref: ci.ref ?? branch ?? 'main', inputs: ci.inputs ?? {} };
@@ -50,7 +51,10 @@ export class GithubActionsDispatcher implements Dispatcher {
       const e = err as { status?: number; message?: string };
       if (e.status !== 422 || !/return_run_details/i.test(e.message ?? '')) throw err;
       // Older GitHub Enterprise Server: no run details; the run is matched by the key in its title.
-      this.log.info({ key: run.key }, 'workflow_dispatch without return_run_details (not supported by this GitHub); matching the run by its title');
+      this.log.info(
+        { key: run.key },
+        'workflow_dispatch without return_run_details (not supported by this GitHub); matching the run by its title',
+      );
       await octokit.request(route, params);
       return {};
     }
@@ -62,7 +66,11 @@ export class GithubActionsDispatcher implements Dispatcher {
     const t = this.target(ctx);
     try {
       const octokit = await this.octokitFor(t.repo);
-      await octokit.request('POST /repos/{owner}/{repo}/actions/runs/{run_id}/cancel', { owner: t.owner, repo: t.name, run_id: run.ciRunId });
+      await octokit.request('POST /repos/{owner}/{repo}/actions/runs/{run_id}/cancel', {
+        owner: t.owner,
+        repo: t.name,
+        run_id: run.ciRunId,
+      });
     } catch (err) {
       this.log.info({ key, err: (err as Error).message }, 'could not cancel the workflow run (best effort)');
     }
@@ -73,9 +81,23 @@ export class GithubActionsDispatcher implements Dispatcher {
     if (!run.ciRunId) return;
     const t = this.target(ctx);
     const octokit = await this.octokitFor(t.repo);
-    const res = await octokit.request('GET /repos/{owner}/{repo}/actions/runs/{run_id}', { owner: t.owner, repo: t.name, run_id: run.ciRunId });
+    const res = await octokit.request('GET /repos/{owner}/{repo}/actions/runs/{run_id}', {
+      owner: t.owner,
+      repo: t.name,
+      run_id: run.ciRunId,
+    });
     const data = res.data as { status?: string; conclusion?: string | null; html_url?: string };
     if (data.status !== 'completed') return;
-    await ctx.submit(ctx.queue, { type: 'run-finished', at: ctx.now(), key: run.key, status: conclusionStatus(data.conclusion), url: data.html_url ?? null }, `workflow-run:${run.ciRunId}:completed`);
+    await ctx.submit(
+      ctx.queue,
+      {
+        type: 'run-finished',
+        at: ctx.now(),
+        key: run.key,
+        status: conclusionStatus(data.conclusion),
+        url: data.html_url ?? null,
+      },
+      `workflow-run:${run.ciRunId}:completed`,
+    );
   }
 }

@@ -50,12 +50,19 @@ export class JenkinsDispatcher implements Dispatcher {
 
   constructor(private readonly opts: JenkinsOptions) {
     this.base = opts.url.replace(/\/+$/, '');
-    this.auth = opts.user && opts.token ? `Basic ${Buffer.from(`${opts.user}:${opts.token}`).toString('base64')}` : null;
+    this.auth =
+      opts.user && opts.token ? `Basic ${Buffer.from(`${opts.user}:${opts.token}`).toString('base64')}` : null;
     this.log = opts.log ?? silentLogger;
   }
 
   private headers(extra: Record<string, string> = {}): Record<string, string> {
-    return { ...(this.auth ? { authorization: this.auth } : {}), ...(this.crumb ? { [this.crumb.field]: this.crumb.value, ...(this.crumb.cookie ? { cookie: this.crumb.cookie } : {}) } : {}), ...extra };
+    return {
+      ...(this.auth ? { authorization: this.auth } : {}),
+      ...(this.crumb
+        ? { [this.crumb.field]: this.crumb.value, ...(this.crumb.cookie ? { cookie: this.crumb.cookie } : {}) }
+        : {}),
+      ...extra,
+    };
   }
 
   private async fetchJson<T>(url: string): Promise<T> {
@@ -63,7 +70,10 @@ export class JenkinsDispatcher implements Dispatcher {
       async () => {
         const res = await fetch(url, { headers: this.headers({ accept: 'application/json' }) });
         if (res.status >= 500) throw new Error(`Jenkins GET ${url}: ${res.status}`);
-        if (!res.ok) throw new AbortError(`Jenkins GET ${url}: ${res.status}${res.status === 401 ? ' (check JENKINS_USER and JENKINS_TOKEN)' : ''}`);
+        if (!res.ok)
+          throw new AbortError(
+            `Jenkins GET ${url}: ${res.status}${res.status === 401 ? ' (check JENKINS_USER and JENKINS_TOKEN)' : ''}`,
+          );
         return (await res.json()) as T;
       },
       { retries: 3, minTimeout: this.opts.minTimeout ?? 500 },
@@ -71,8 +81,11 @@ export class JenkinsDispatcher implements Dispatcher {
   }
 
   private async getCrumb(): Promise<void> {
-    const res = await fetch(`${this.base}/crumbIssuer/api/json`, { headers: { ...(this.auth ? { authorization: this.auth } : {}), accept: 'application/json' } });
-    if (!res.ok) throw new Error(`Jenkins asked for a crumb but ${this.base}/crumbIssuer/api/json answered ${res.status}`);
+    const res = await fetch(`${this.base}/crumbIssuer/api/json`, {
+      headers: { ...(this.auth ? { authorization: this.auth } : {}), accept: 'application/json' },
+    });
+    if (!res.ok)
+      throw new Error(`Jenkins asked for a crumb but ${this.base}/crumbIssuer/api/json answered ${res.status}`);
     const data = (await res.json()) as { crumbRequestField: string; crumb: string };
     const cookie = res.headers.get('set-cookie')?.split(';')[0];
     this.crumb = { field: data.crumbRequestField, value: data.crumb, ...(cookie ? { cookie } : {}) };
@@ -89,7 +102,13 @@ export class JenkinsDispatcher implements Dispatcher {
     params.set('OST_CHANGES', v.ost_changes);
     if (this.opts.callbackUrl) params.set('OST_CALLBACK_URL', this.opts.callbackUrl);
     const url = `${this.base}/${jobPath(job)}/buildWithParameters`;
-    const post = () => fetch(url, { method: 'POST', redirect: 'manual', headers: this.headers({ 'content-type': 'application/x-www-form-urlencoded' }), body: params.toString() });
+    const post = () =>
+      fetch(url, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: this.headers({ 'content-type': 'application/x-www-form-urlencoded' }),
+        body: params.toString(),
+      });
     let res = await post();
     if (res.status === 403 && !this.crumb) {
       const text = await res.text();
@@ -98,7 +117,8 @@ export class JenkinsDispatcher implements Dispatcher {
         res = await post();
       }
     }
-    if (res.status !== 201 && res.status !== 200) throw new Error(`Jenkins buildWithParameters for ${job} answered ${res.status}`);
+    if (res.status !== 201 && res.status !== 200)
+      throw new Error(`Jenkins buildWithParameters for ${job} answered ${res.status}`);
     const location = res.headers.get('location');
     if (!location) throw new Error(`Jenkins queued ${job} but gave no queue item Location`);
     const queueItem = location.replace(/\/+$/, '');
@@ -107,7 +127,12 @@ export class JenkinsDispatcher implements Dispatcher {
   }
 
   /** Follows a queue item to its build, records the build URL, and reads the result when the build ends. */
-  private async follow(key: string, queueItem: string | null, buildUrl: string | null, ctx: DispatchContext): Promise<void> {
+  private async follow(
+    key: string,
+    queueItem: string | null,
+    buildUrl: string | null,
+    ctx: DispatchContext,
+  ): Promise<void> {
     if (this.following.has(key)) return;
     this.following.add(key);
     const pollMs = this.opts.pollMs ?? 15_000;
@@ -115,21 +140,37 @@ export class JenkinsDispatcher implements Dispatcher {
     try {
       let url = buildUrl;
       while (!url && queueItem && !this.stopped) {
-        const item = await this.fetchJson<{ executable?: { url?: string } | null; cancelled?: boolean }>(`${queueItem}/api/json`);
+        const item = await this.fetchJson<{ executable?: { url?: string } | null; cancelled?: boolean }>(
+          `${queueItem}/api/json`,
+        );
         if (item.cancelled) {
-          await ctx.submit(ctx.queue, { type: 'run-finished', at: ctx.now(), key, status: 'cancelled' }, `jenkins:${key}:cancelled`);
+          await ctx.submit(
+            ctx.queue,
+            { type: 'run-finished', at: ctx.now(), key, status: 'cancelled' },
+            `jenkins:${key}:cancelled`,
+          );
           return;
         }
         url = item.executable?.url?.replace(/\/+$/, '') ?? null;
         if (!url) await sleep();
       }
       if (!url || this.stopped) return;
-      await ctx.submit(ctx.queue, { type: 'run-started', at: ctx.now(), key, url: `${url}/`, ciRunId: queueItem ?? url }, `jenkins:${key}:started`);
+      await ctx.submit(
+        ctx.queue,
+        { type: 'run-started', at: ctx.now(), key, url: `${url}/`, ciRunId: queueItem ?? url },
+        `jenkins:${key}:started`,
+      );
       while (!this.stopped) {
-        const build = await this.fetchJson<{ building: boolean; result: string | null }>(`${url}/api/json?tree=building,result`);
+        const build = await this.fetchJson<{ building: boolean; result: string | null }>(
+          `${url}/api/json?tree=building,result`,
+        );
         if (!build.building && build.result !== null) {
           // a callback may have come first; then this result is stale and the core ignores it
-          await ctx.submit(ctx.queue, { type: 'run-finished', at: ctx.now(), key, status: jenkinsResult(build.result), url: `${url}/` }, `jenkins:${key}:finished`);
+          await ctx.submit(
+            ctx.queue,
+            { type: 'run-finished', at: ctx.now(), key, status: jenkinsResult(build.result), url: `${url}/` },
+            `jenkins:${key}:finished`,
+          );
           return;
         }
         await sleep();
@@ -153,6 +194,8 @@ export class JenkinsDispatcher implements Dispatcher {
   async cancel(key: string, ctx: DispatchContext): Promise<void> {
     const run = ctx.file.state.runs[key];
     if (!run?.url) return;
-    await fetch(`${run.url.replace(/\/+$/, '')}/stop`, { method: 'POST', headers: this.headers() }).catch((err) => this.log.info({ key, err: (err as Error).message }, 'could not stop the Jenkins build (best effort)'));
+    await fetch(`${run.url.replace(/\/+$/, '')}/stop`, { method: 'POST', headers: this.headers() }).catch((err) =>
+      this.log.info({ key, err: (err as Error).message }, 'could not stop the Jenkins build (best effort)'),
+    );
   }
 }

@@ -14,8 +14,17 @@ export class WebhookDispatcher implements Dispatcher {
   constructor(private readonly runner: WebhookRunner) {}
 
   async dispatch(run: DispatchSpec, _ctx: DispatchContext): Promise<void> {
-    const body = JSON.stringify({ key: run.key, refs: run.refs, changes: run.changes, callback_url: this.runner.callbackUrl ?? null });
-    const res = await fetch(this.runner.url, { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-ost-signature-256': sign(this.runner.secret, body) } });
+    const body = JSON.stringify({
+      key: run.key,
+      refs: run.refs,
+      changes: run.changes,
+      callback_url: this.runner.callbackUrl ?? null,
+    });
+    const res = await fetch(this.runner.url, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json', 'x-ost-signature-256': sign(this.runner.secret, body) },
+    });
     if (!res.ok) throw new Error(`webhook runner ${this.runner.url} answered ${res.status}`);
   }
 }

@@ -18,7 +18,10 @@ export async function runServe(argv: string[], out: (s: string) => void): Promis
     out(serveHelp);
     return 0;
   }
-  if (argv.length) throw new UsageError(`serve takes no arguments (got ${argv.join(' ')}); it is configured by environment variables\n\n${serveHelp}`);
+  if (argv.length)
+    throw new UsageError(
+      `serve takes no arguments (got ${argv.join(' ')}); it is configured by environment variables\n\n${serveHelp}`,
+    );
   const log = createLogger();
   let config;
   try {

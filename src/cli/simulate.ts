@@ -101,7 +101,9 @@ export async function runSimulate(argv: string[], out: (s: string) => void): Pro
     try {
       text = await readFile(v.trace, 'utf8');
     } catch (err) {
-      throw new UsageError(`simulate: cannot read trace ${v.trace}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      throw new UsageError(
+        `simulate: cannot read trace ${v.trace}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      );
     }
     try {
       trace = parseTrace(text, v.trace);
@@ -135,8 +137,11 @@ export async function runSimulate(argv: string[], out: (s: string) => void): Pro
   }
   const { verdicts, ...figures } = metrics;
   const width = Math.max(...Object.keys(figures).map((k) => k.length));
-  out(`ost-gate simulate: ${trace ? `trace ${v.trace}` : `${o.changes} changes, seed ${o.seed}`}, strategy ${o.strategy}, ${o.runners} runner(s)`);
+  out(
+    `ost-gate simulate: ${trace ? `trace ${v.trace}` : `${o.changes} changes, seed ${o.seed}`}, strategy ${o.strategy}, ${o.runners} runner(s)`,
+  );
   for (const [k, val] of Object.entries(figures)) out(`  ${k.padEnd(width)}  ${val}`);
-  if (verdicts) for (const d of verdicts) out(`  ${d.id}: ${d.verdict}${d.culprit ? ` (culprit ${d.culprit})` : ''} at ${d.at} T`);
+  if (verdicts)
+    for (const d of verdicts) out(`  ${d.id}: ${d.verdict}${d.culprit ? ` (culprit ${d.culprit})` : ''} at ${d.at} T`);
   return 0;
 }

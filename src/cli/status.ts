@@ -8,7 +8,11 @@ import { UsageError } from './errors.ts';
 export async function runStatus(argv: string[], out: (s: string) => void): Promise<number> {
   let values;
   try {
-    ({ values } = parseArgs({ args: argv, options: { 'data-dir': { type: 'string' }, json: { type: 'boolean', default: false } }, strict: true }));
+    ({ values } = parseArgs({
+      args: argv,
+      options: { 'data-dir': { type: 'string' }, json: { type: 'boolean', default: false } },
+      strict: true,
+    }));
   } catch (e) {
     throw new UsageError(`status: ${(e as Error).message}; usage: ost-gate status [--data-dir DIR] [--json]`);
   }
@@ -26,10 +30,14 @@ export async function runStatus(argv: string[], out: (s: string) => void): Promi
   }
   if (details.length === 0) out(`no queues in ${dir}`);
   for (const q of details) {
-    out(`queue ${q.name}: ${q.paused ? `PAUSED (${q.paused.reason})` : 'running'}, ${q.depth} change(s) waiting, ${q.runs_in_flight} run(s) in flight, CI ${q.ci ?? 'not configured'}`);
+    out(
+      `queue ${q.name}: ${q.paused ? `PAUSED (${q.paused.reason})` : 'running'}, ${q.depth} change(s) waiting, ${q.runs_in_flight} run(s) in flight, CI ${q.ci ?? 'not configured'}`,
+    );
     for (const b of q.broken) out(`  broken: ${b.stream} by ${b.culprit}`);
-    for (const r of q.runs.filter((r) => r.state === 'dispatched' || r.state === 'running')) out(`  run ${r.key} (${r.kind}) up to ${r.end}: ${r.state}${r.url ? ` ${r.url}` : ''}`);
-    for (const c of q.changes.filter((c) => !['passed', 'skipped'].includes(c.state)).slice(-20)) out(`  ${c.state.padEnd(8)} ${c.id} ${c.title}${c.culprit ? ` (culprit ${c.culprit})` : ''}`);
+    for (const r of q.runs.filter((r) => r.state === 'dispatched' || r.state === 'running'))
+      out(`  run ${r.key} (${r.kind}) up to ${r.end}: ${r.state}${r.url ? ` ${r.url}` : ''}`);
+    for (const c of q.changes.filter((c) => !['passed', 'skipped'].includes(c.state)).slice(-20))
+      out(`  ${c.state.padEnd(8)} ${c.id} ${c.title}${c.culprit ? ` (culprit ${c.culprit})` : ''}`);
     const passed = q.changes.filter((c) => c.state === 'passed').length;
     if (passed) out(`  ${passed} change(s) passed recently`);
   }

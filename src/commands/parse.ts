@@ -15,7 +15,8 @@ export const VERBS: Record<Verb, { level: Level; help: string }> = {
   resume: { level: 'admin', help: "start dispatching for this change's queue again" },
 };
 
-export type ParsedCommand = { verb: Verb; args: string[]; line: string } | { verb: null; unknown: string; line: string };
+export type ParsedCommand =
+  { verb: Verb; args: string[]; line: string } | { verb: null; unknown: string; line: string };
 
 /** Every `/ost ...` line of `body`, in order; an unknown verb is returned as such (it gets the help text). */
 export function parseCommands(body: string): ParsedCommand[] {
@@ -25,7 +26,8 @@ export function parseCommands(body: string): ParsedCommand[] {
     const m = /^\/ost(?:\s+(\S+)(.*))?$/i.exec(line);
     if (!m) continue;
     const word = (m[1] ?? 'help').toLowerCase();
-    if (Object.hasOwn(VERBS, word)) out.push({ verb: word as Verb, args: (m[2] ?? '').trim().split(/\s+/).filter(Boolean), line });
+    if (Object.hasOwn(VERBS, word))
+      out.push({ verb: word as Verb, args: (m[2] ?? '').trim().split(/\s+/).filter(Boolean), line });
     else out.push({ verb: null, unknown: word, line });
   }
   return out;

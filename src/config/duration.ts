@@ -6,7 +6,10 @@ export const duration = z.union([z.number().int().positive(), z.string()]).trans
   if (typeof value === 'number') return value;
   const parsed = ms(value.trim() as ms.StringValue);
   if (typeof parsed !== 'number' || !Number.isFinite(parsed) || parsed <= 0) {
-    ctx.addIssue({ code: 'custom', message: `"${value}" is not a duration; use a number with s, m, h or d, like 90m or 3h` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${value}" is not a duration; use a number with s, m, h or d, like 90m or 3h`,
+    });
     return z.NEVER;
   }
   return parsed;

@@ -9,10 +9,20 @@ import { ConfigError, describeIssues, parseYamlConfig } from './errors.ts';
 export const REPO_CONFIG_FILE = '.ost-gate.yml';
 
 const verdictKinds = ['passed', 'culprit', 'blocked', 'fixed', 'skipped', 'rejected', 'error'] as const;
-const queueName = z.string().min(1).max(100).regex(/^[A-Za-z0-9][A-Za-z0-9._/@:-]*$/, 'a queue name is letters, digits and . _ / @ : - and starts with a letter or digit');
+const queueName = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._/@:-]*$/,
+    'a queue name is letters, digits and . _ / @ : - and starts with a letter or digit',
+  );
 const provider = z
   .string()
-  .regex(/^(github-actions|jenkins|webhook:[A-Za-z0-9._-]+|command:[A-Za-z0-9._-]+)$/, 'allowed: github-actions, jenkins, webhook:<name> or command:<name>, where <name> is declared in the server config');
+  .regex(
+    /^(github-actions|jenkins|webhook:[A-Za-z0-9._-]+|command:[A-Za-z0-9._-]+)$/,
+    'allowed: github-actions, jenkins, webhook:<name> or command:<name>, where <name> is declared in the server config',
+  );
 
 export const repoConfigSchema = z
   .object({
@@ -52,7 +62,10 @@ export const repoConfigSchema = z
       .object({ await_revert: z.boolean().default(true), recheck: duration.default(2 * 3_600_000) })
       .strict()
       .default({ await_revert: true, recheck: 2 * 3_600_000 }),
-    dependencies: z.object({ timeout: duration.default(24 * 3_600_000) }).strict().default({ timeout: 24 * 3_600_000 }),
+    dependencies: z
+      .object({ timeout: duration.default(24 * 3_600_000) })
+      .strict()
+      .default({ timeout: 24 * 3_600_000 }),
     report: z
       .object({
         comment: z.boolean().default(true),
@@ -63,21 +76,36 @@ export const repoConfigSchema = z
       .strict()
       .default({ comment: true, check: true, gerrit_label: null, notify: ['culprit', 'blocked', 'fixed'] }),
     commands: z
-      .object({ permission: z.union([z.enum(['read', 'triage', 'write', 'maintain', 'admin']), z.array(z.string().min(1)).min(1)]).default('write') })
+      .object({
+        permission: z
+          .union([z.enum(['read', 'triage', 'write', 'maintain', 'admin']), z.array(z.string().min(1)).min(1)])
+          .default('write'),
+      })
       .strict()
       .default({ permission: 'write' }),
   })
   .strict()
   .superRefine((cfg, ctx) => {
-    if (cfg.ci.provider === 'github-actions' && !cfg.ci.workflow) ctx.addIssue({ code: 'custom', path: ['ci', 'workflow'], message: 'required when ci.provider is github-actions (the workflow file name, like ost.yml)' });
-    if (cfg.ci.provider === 'jenkins' && !cfg.ci.job) ctx.addIssue({ code: 'custom', path: ['ci', 'job'], message: 'required when ci.provider is jenkins (the job path, like ovirt-system-tests)' });
+    if (cfg.ci.provider === 'github-actions' && !cfg.ci.workflow)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ci', 'workflow'],
+        message: 'required when ci.provider is github-actions (the workflow file name, like ost.yml)',
+      });
+    if (cfg.ci.provider === 'jenkins' && !cfg.ci.job)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ci', 'job'],
+        message: 'required when ci.provider is jenkins (the job path, like ovirt-system-tests)',
+      });
   });
 
 export type RepoConfig = z.output<typeof repoConfigSchema>;
 
 /** Validates a parsed config object; throws ConfigError listing every problem. */
 export function validateRepoConfig(input: unknown, source = 'repo config'): RepoConfig {
-  if (input === null || input === undefined) throw new ConfigError(source, ['the file is empty; at least ci.provider is needed']);
+  if (input === null || input === undefined)
+    throw new ConfigError(source, ['the file is empty; at least ci.provider is needed']);
   const result = repoConfigSchema.safeParse(input);
   if (!result.success) throw new ConfigError(source, describeIssues(result.error, input));
   return result.data;
@@ -91,7 +119,14 @@ export function parseRepoConfig(text: string, source = '.ost-gate.yml'): RepoCon
 /** Where a queue's runs go, from its config (`repository`: the GitHub repo a workflow is dispatched in). */
 export function ciTarget(cfg: RepoConfig, repository?: string): QueueCi {
   const { provider, workflow, ref, job, inputs } = cfg.ci;
-  return { provider, ...(workflow ? { workflow } : {}), ...(ref ? { ref } : {}), ...(job ? { job } : {}), inputs, ...(repository ? { repository } : {}) };
+  return {
+    provider,
+    ...(workflow ? { workflow } : {}),
+    ...(ref ? { ref } : {}),
+    ...(job ? { job } : {}),
+    inputs,
+    ...(repository ? { repository } : {}),
+  };
 }
 
 /** The numeric settings the core needs. */

@@ -14,16 +14,16 @@ export const serverConfigSchema = z
         name,
         z
           .object({
-            command: z.array(z.string().min(1)).min(1, 'give the program and its arguments as a list; no shell is used'),
+            command: z
+              .array(z.string().min(1))
+              .min(1, 'give the program and its arguments as a list; no shell is used'),
             workdir: z.string().min(1).optional(),
             env: z.record(z.string(), z.string()).default({}),
           })
           .strict(),
       )
       .default({}),
-    webhooks: z
-      .record(name, z.object({ url: z.url(), secret_env: z.string().min(1).optional() }).strict())
-      .default({}),
+    webhooks: z.record(name, z.object({ url: z.url(), secret_env: z.string().min(1).optional() }).strict()).default({}),
     git: z
       .array(
         z
@@ -55,7 +55,9 @@ export async function loadServerConfig(path: string | undefined): Promise<Server
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    throw new ConfigError(`OST_SERVER_CONFIG ${path}`, [`cannot read it: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`]);
+    throw new ConfigError(`OST_SERVER_CONFIG ${path}`, [
+      `cannot read it: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    ]);
   }
   return validateServerConfig(parseYamlConfig(text, path), path);
 }

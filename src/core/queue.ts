@@ -80,13 +80,24 @@ export class ChangeQueue {
    * fills or `gapTimeoutMs` passes; a force-push or a push from an older base rewrites history:
    * the stream's untested changes are skipped with a notice and the new history is taken.
    */
-  merge(ref: StreamRef, changes: ChangeInput[], at: number, before: string | null, after: string | null, forced: boolean): void {
+  merge(
+    ref: StreamRef,
+    changes: ChangeInput[],
+    at: number,
+    before: string | null,
+    after: string | null,
+    forced: boolean,
+  ): void {
     const stream = this.ensureStream(ref);
     const isKnown = (c: ChangeInput) => this.isKnownId(c.id) || stream.shas.includes(c.sha);
     const firstFresh = changes.findIndex((c) => !isKnown(c));
     if (forced) {
       this.rewriteHistory(stream, at, `force-push to ${stream.branch} (${short(before)} -> ${short(after)})`);
-      this.append(stream, changes.filter((c) => !isKnown(c)), at);
+      this.append(
+        stream,
+        changes.filter((c) => !isKnown(c)),
+        at,
+      );
       stream.tip = after ?? changes.at(-1)?.sha ?? stream.tip;
       return;
     }
@@ -101,7 +112,11 @@ export class ChangeQueue {
       stream.tip = after ?? fresh.at(-1)!.sha;
       this.drainEarly(stream, at);
     } else if (stream.shas.includes(anchor)) {
-      this.rewriteHistory(stream, at, `${stream.branch} moved back to ${short(anchor)} and on to ${short(after ?? fresh.at(-1)!.sha)}`);
+      this.rewriteHistory(
+        stream,
+        at,
+        `${stream.branch} moved back to ${short(anchor)} and on to ${short(after ?? fresh.at(-1)!.sha)}`,
+      );
       this.append(stream, fresh, at);
       stream.tip = after ?? fresh.at(-1)!.sha;
     } else {
@@ -127,7 +142,11 @@ export class ChangeQueue {
     const open = Object.values(this.state.changes)
       .filter((c) => c.stream === stream.id && c.state !== 'done')
       .sort((a, b) => a.seq - b.seq);
-    this.notice('warn', 'history-rewritten', `${what}: ${open.length} untested change(s) of ${stream.id} skipped; testing goes on from the new tip`);
+    this.notice(
+      'warn',
+      'history-rewritten',
+      `${what}: ${open.length} untested change(s) of ${stream.id} skipped; testing goes on from the new tip`,
+    );
     this.supersedeLine(MAIN, at, 'history rewritten');
     this.supersedeLine(stream.id, at, 'history rewritten');
     for (const c of open) this.verdict(c.id, 'skipped', at, { reason: 'history rewritten by a force-push' });
@@ -172,7 +191,18 @@ export class ChangeQueue {
     const id = streamId(ref);
     let s = this.state.streams[id];
     if (!s) {
-      s = { id, host: ref.host, project: ref.project, branch: ref.branch, tip: null, good: null, pending: [], broken: null, early: [], shas: [] };
+      s = {
+        id,
+        host: ref.host,
+        project: ref.project,
+        branch: ref.branch,
+        tip: null,
+        good: null,
+        pending: [],
+        broken: null,
+        early: [],
+        shas: [],
+      };
       this.state.streams[id] = s;
     }
     return s;
@@ -203,8 +233,20 @@ export class ChangeQueue {
             head.state = 'waiting';
             break;
           }
-          if (loop) this.notice('warn', 'dependency-loop', `${head.id} and ${unmet} depend on each other (or wait on each other's streams); ${head.id} is tested in history order, without ${unmet}`, head.id);
-          if (late) this.notice('warn', 'dependency-timeout', `${unmet}, which ${head.id} depends on, did not arrive in time; ${head.id} is tested without it`, head.id);
+          if (loop)
+            this.notice(
+              'warn',
+              'dependency-loop',
+              `${head.id} and ${unmet} depend on each other (or wait on each other's streams); ${head.id} is tested in history order, without ${unmet}`,
+              head.id,
+            );
+          if (late)
+            this.notice(
+              'warn',
+              'dependency-timeout',
+              `${unmet}, which ${head.id} depends on, did not arrive in time; ${head.id} is tested without it`,
+              head.id,
+            );
           stream.pending.shift();
           head.state = 'queued';
           // a change that depends on a culprit of another stream goes with it, and its stream is broken
@@ -217,7 +259,11 @@ export class ChangeQueue {
             stream.broken ??= { culprit: culpritDep, since: at, line: [] };
             this.verdict(head.id, 'blocked', at, { culprit: culpritDep, reason: `depends on ${culpritDep}` });
           } else if (!stream.broken) this.state.active.push(head.id);
-          else if (this.blockAtOnce(stream, head)) this.verdict(head.id, 'blocked', at, { culprit: stream.broken.culprit, reason: `contains ${stream.broken.culprit} and does not revert it` });
+          else if (this.blockAtOnce(stream, head))
+            this.verdict(head.id, 'blocked', at, {
+              culprit: stream.broken.culprit,
+              reason: `contains ${stream.broken.culprit} and does not revert it`,
+            });
           else stream.broken.line.push(head.id);
           moved = true;
         }
@@ -232,8 +278,12 @@ export class ChangeQueue {
   private revertsCulprit(stream: StreamState, change: ChangeRecord): boolean {
     const culprit = stream.broken?.culprit;
     if (!culprit || !change.reverts?.length) return false;
-    const broken = (c: ChangeRecord | undefined) => !!c && c.stream === stream.id && (c.id === culprit || c.culprit === culprit);
-    return change.reverts.some((r) => broken(own(this.state.changes, r)) || Object.values(this.state.changes).some((c) => c.sha === r && broken(c)));
+    const broken = (c: ChangeRecord | undefined) =>
+      !!c && c.stream === stream.id && (c.id === culprit || c.culprit === culprit);
+    return change.reverts.some(
+      (r) =>
+        broken(own(this.state.changes, r)) || Object.values(this.state.changes).some((c) => c.sha === r && broken(c)),
+    );
   }
 
   /**
@@ -272,7 +322,12 @@ export class ChangeQueue {
    * errors, retried up to `retries` times and then pausing the queue. A result for an unknown,
    * finished or superseded key changes nothing and is logged.
    */
-  runFinished(key: string, status: 'success' | 'failure' | 'error' | 'cancelled', at: number, url?: string | null): void {
+  runFinished(
+    key: string,
+    status: 'success' | 'failure' | 'error' | 'cancelled',
+    at: number,
+    url?: string | null,
+  ): void {
     const run = own(this.state.runs, key);
     if (!run || !isInFlight(run)) {
       const why = !run ? 'unknown key' : run.superseded ? 'superseded' : `already ${run.state}`;
@@ -310,18 +365,35 @@ export class ChangeQueue {
     stream.goodRun = run.key;
     // changes merged after the checked tip were blocked at once on the belief that the culprit was
     // still in: that belief is gone, so they are reopened and tested like any change
-    const checkedSeq = Object.values(this.state.changes).find((c) => c.stream === stream.id && c.sha === stream.good)?.seq ?? Infinity;
+    const checkedSeq =
+      Object.values(this.state.changes).find((c) => c.stream === stream.id && c.sha === stream.good)?.seq ?? Infinity;
     const blockedUntested = (c: ChangeRecord) => {
       const v = this.latestVerdict(c.id);
       return v?.verdict === 'blocked' && v.run === undefined;
     };
-    const reopened = Object.values(this.state.changes).filter((c) => c.stream === stream.id && c.seq > checkedSeq && c.state === 'done' && c.culprit === culprit && blockedUntested(c));
+    const reopened = Object.values(this.state.changes).filter(
+      (c) =>
+        c.stream === stream.id &&
+        c.seq > checkedSeq &&
+        c.state === 'done' &&
+        c.culprit === culprit &&
+        blockedUntested(c),
+    );
     reopened.forEach((c) => this.retract(c));
-    const rest = [...reopened.map((c) => c.id), ...stream.broken.line].sort((a, b) => this.state.changes[a]!.seq - this.state.changes[b]!.seq);
+    const rest = [...reopened.map((c) => c.id), ...stream.broken.line].sort(
+      (a, b) => this.state.changes[a]!.seq - this.state.changes[b]!.seq,
+    );
     stream.broken = null;
     this.state.active.push(...rest);
-    const again = reopened.length ? `; ${reopened.length} change(s) merged during the check are reopened and tested` : '';
-    this.notice('info', 'stream-fixed', `${stream.id} passes again at ${short(stream.good)}: a change that does not revert ${culprit} fixed it${again}`, culprit);
+    const again = reopened.length
+      ? `; ${reopened.length} change(s) merged during the check are reopened and tested`
+      : '';
+    this.notice(
+      'info',
+      'stream-fixed',
+      `${stream.id} passes again at ${short(stream.good)}: a change that does not revert ${culprit} fixed it${again}`,
+      culprit,
+    );
   }
 
   /** A passing main-line prefix: its changes pass, the good base moves up, and failures below it were flakes. */
@@ -336,7 +408,11 @@ export class ChangeQueue {
     }
     for (const stream of Object.values(this.state.streams)) {
       const sha = run.refs[stream.project];
-      if (sha && !stream.broken && (covered.some((id) => this.state.changes[id]?.stream === stream.id) || !stream.good)) {
+      if (
+        sha &&
+        !stream.broken &&
+        (covered.some((id) => this.state.changes[id]?.stream === stream.id) || !stream.good)
+      ) {
         stream.good = sha;
         stream.goodRun = run.key;
       }
@@ -352,19 +428,29 @@ export class ChangeQueue {
     const end = view.changes.indexOf(run.end);
     const lowestPass = view.bounds.findIndex((n) => n > 0);
     if (lowestPass >= 0 && lowestPass < end) {
-      this.log('info', `run ${run.key} failed above a passing prefix of ${stream.id}; the changes after the fix are tested again`);
+      this.log(
+        'info',
+        `run ${run.key} failed above a passing prefix of ${stream.id}; the changes after the fix are tested again`,
+      );
       return;
     }
     // A run below still going may show the fix, with a new culprit after it making this prefix fail:
     // the lower result decides first (if it fails too, the changes above it are tested again).
-    const below = view.inFlightRuns.find((r) => r !== run && view.changes.indexOf(r.end) >= 0 && view.changes.indexOf(r.end) < end);
+    const below = view.inFlightRuns.find(
+      (r) => r !== run && view.changes.indexOf(r.end) >= 0 && view.changes.indexOf(r.end) < end,
+    );
     if (below) {
-      this.log('info', `run ${run.key} failed on ${stream.id}'s fix line; waiting for run ${below.key} below it, which may show the fix`);
+      this.log(
+        'info',
+        `run ${run.key} failed on ${stream.id}'s fix line; waiting for run ${below.key} below it, which may show the fix`,
+      );
       return;
     }
     const covered = view.changes.slice(0, end + 1);
     const culprit = stream.broken.culprit;
-    const revert = this.state.settings.revertAware ? covered.find((id) => this.revertsCulprit(stream, this.state.changes[id]!)) : undefined;
+    const revert = this.state.settings.revertAware
+      ? covered.find((id) => this.revertsCulprit(stream, this.state.changes[id]!))
+      : undefined;
     const confirmedAfter = this.failuresToBlockRevert();
     if (revert && revert !== run.end) {
       // The revert may well have fixed the stream and a later change broken it again: test the revert
@@ -372,26 +458,41 @@ export class ChangeQueue {
       // contain the revert: enough to block.
       if (!liveRuns(this.state, run.line).some((r) => r.end === revert && r.state === 'failed')) {
         this.createRunAt(view, view.changes.indexOf(revert), 'probe', at);
-        this.log('info', `run ${run.key} failed after ${revert}, which reverts the culprit ${culprit}; testing the revert alone`);
+        this.log(
+          'info',
+          `run ${run.key} failed after ${revert}, which reverts the culprit ${culprit}; testing the revert alone`,
+        );
         return;
       }
     } else if (revert) {
       const failures = liveRuns(this.state, run.line).filter((r) => r.state === 'failed' && r.end === run.end).length;
       if (failures < confirmedAfter) {
-        this.log('info', `run ${run.key} failed on top of ${revert}, which reverts the culprit ${culprit}; re-running before blocking`);
+        this.log(
+          'info',
+          `run ${run.key} failed on top of ${revert}, which reverts the culprit ${culprit}; re-running before blocking`,
+        );
         return;
       }
     }
     for (const r of liveRuns(this.state, run.line)) {
-      if (r !== run && covered.includes(r.end) && isInFlight(r)) this.supersede(r, at, `prefix up to ${run.end} failed`);
+      if (r !== run && covered.includes(r.end) && isInFlight(r))
+        this.supersede(r, at, `prefix up to ${run.end} failed`);
     }
     if (revert === run.end) {
       // the culprit is undone and the tests still fail: a change merged while it was unfixed breaks them too
-      this.notice('warn', 'revert-still-fails', `${revert} reverts ${culprit} but still fails: a change merged between them breaks the tests too; reverting it is tested like a revert of ${culprit}`, revert);
+      this.notice(
+        'warn',
+        'revert-still-fails',
+        `${revert} reverts ${culprit} but still fails: a change merged between them breaks the tests too; reverting it is tested like a revert of ${culprit}`,
+        revert,
+      );
     }
     const reverted = revert ? covered.indexOf(revert) : -1;
     covered.forEach((id, i) => {
-      const reason = reverted >= 0 && i >= reverted ? `${revert} reverts ${culprit}, yet the tests still fail: another change merged while ${culprit} was unfixed breaks them (masked by ${culprit})` : undefined;
+      const reason =
+        reverted >= 0 && i >= reverted
+          ? `${revert} reverts ${culprit}, yet the tests still fail: another change merged while ${culprit} was unfixed breaks them (masked by ${culprit})`
+          : undefined;
       this.verdict(id, 'blocked', at, { culprit, run: run.key, ...(reason ? { reason } : {}) });
     });
   }
@@ -410,12 +511,24 @@ export class ChangeQueue {
     if (run.attempt <= this.state.settings.retries && !this.state.paused) {
       this.state.stats.infraRetries += 1;
       const retry = this.createRun(run.line, run.end, run.kind, at, run.attempt + 1, run.changes, run.refs);
-      this.notice('warn', 'infra-retry', `run ${run.key} ended ${state} (attempt ${run.attempt}); retrying as ${retry.key}`);
+      this.notice(
+        'warn',
+        'infra-retry',
+        `run ${run.key} ended ${state} (attempt ${run.attempt}); retrying as ${retry.key}`,
+      );
       return;
     }
     if (!this.state.paused) {
-      this.state.paused = { reason: `run ${run.key} ended ${state} after ${run.attempt} attempt(s); nothing was blamed`, by: null, at };
-      this.notice('error', 'queue-paused', `queue ${this.state.name} paused: ${this.state.paused.reason}. Fix the CI, then /ost resume or /ost retry.`);
+      this.state.paused = {
+        reason: `run ${run.key} ended ${state} after ${run.attempt} attempt(s); nothing was blamed`,
+        by: null,
+        at,
+      };
+      this.notice(
+        'error',
+        'queue-paused',
+        `queue ${this.state.name} paused: ${this.state.paused.reason}. Fix the CI, then /ost resume or /ost retry.`,
+      );
     }
   }
 
@@ -432,7 +545,11 @@ export class ChangeQueue {
       if (expired.length === 0) continue;
       stream.early = stream.early.filter((e) => e.deadline > at);
       for (const e of expired) {
-        this.notice('warn', 'history-gap', `${stream.id}: the push before ${short(e.before)} never arrived; ${e.changes.length} change(s) appended in arrival order`);
+        this.notice(
+          'warn',
+          'history-gap',
+          `${stream.id}: the push before ${short(e.before)} never arrived; ${e.changes.length} change(s) appended in arrival order`,
+        );
         const fresh = e.changes.filter((c) => !this.isKnownId(c.id) && !stream.shas.includes(c.sha));
         this.append(stream, fresh, at);
         stream.tip = e.after ?? fresh.at(-1)?.sha ?? stream.tip;
@@ -454,7 +571,9 @@ export class ChangeQueue {
           continue;
         }
       }
-      const fixed = Object.values(this.state.streams).find((s) => s.broken && (viewLine(this.state, s.id).bounds[0] ?? 0) > 0);
+      const fixed = Object.values(this.state.streams).find(
+        (s) => s.broken && (viewLine(this.state, s.id).bounds[0] ?? 0) > 0,
+      );
       if (fixed) {
         this.fix(fixed, at);
         this.feed(at);
@@ -476,14 +595,21 @@ export class ChangeQueue {
     const evidence: Evidence[] = [];
     const good = stream.goodRun ? this.state.runs[stream.goodRun] : undefined;
     if (good) evidence.push({ key: good.key, end: good.end, result: 'passed', url: good.url ?? null });
-    for (const r of live) if (r.state === 'failed') evidence.push({ key: r.key, end: r.end, result: 'failed', url: r.url ?? null });
+    for (const r of live)
+      if (r.state === 'failed') evidence.push({ key: r.key, end: r.end, result: 'failed', url: r.url ?? null });
     const decisive = live.find((r) => r.state === 'failed' && r.end === id);
     this.supersedeLine(MAIN, at, `${id} is the culprit`);
     this.state.stats.culprits += 1;
     const blocked = this.breakStream(stream, id, id, at);
     // dependents already in a line go now; those still pending go when their stream reaches them (feed)
     const dependents = Object.values(this.state.changes)
-      .filter((c) => c.state !== 'done' && c.stream !== stream.id && (c.dependsOn ?? []).includes(id) && (this.state.active.includes(c.id) || c.state === 'waiting'))
+      .filter(
+        (c) =>
+          c.state !== 'done' &&
+          c.stream !== stream.id &&
+          (c.dependsOn ?? []).includes(id) &&
+          (this.state.active.includes(c.id) || c.state === 'waiting'),
+      )
       .sort((a, b) => a.seq - b.seq);
     for (const d of dependents) {
       if (d.state === 'done') continue;
@@ -491,7 +617,12 @@ export class ChangeQueue {
     }
     this.verdict(id, 'culprit', at, { culprit: id, confidence, run: decisive?.key, evidence, blocked });
     for (const b of blocked) this.verdict(b, 'blocked', at, { culprit: id, reason: `contains ${id}` });
-    this.notice('warn', 'stream-broken', `${stream.id} is broken by ${id}; its later changes are blocked until a passing tip shows the fix`, id);
+    this.notice(
+      'warn',
+      'stream-broken',
+      `${stream.id} is broken by ${id}; its later changes are blocked until a passing tip shows the fix`,
+      id,
+    );
   }
 
   /**
@@ -509,7 +640,9 @@ export class ChangeQueue {
     this.state.active = this.state.active.filter((cid) => !held.includes(cid));
     // a revert of the culprit merged before the verdict, and what follows it, may pass: they go to
     // the fix line to be tested instead of being blocked
-    const revertAt = this.state.settings.revertAware ? held.findIndex((cid) => this.revertsCulprit(stream, this.state.changes[cid]!)) : -1;
+    const revertAt = this.state.settings.revertAware
+      ? held.findIndex((cid) => this.revertsCulprit(stream, this.state.changes[cid]!))
+      : -1;
     if (revertAt >= 0) {
       stream.broken.line.push(...held.slice(revertAt));
       held = held.slice(0, revertAt);
@@ -532,7 +665,9 @@ export class ChangeQueue {
     view.bounds.forEach((n, i) => {
       if (n > 0) highest = i;
     });
-    const passRun = liveRuns(this.state, stream.id).find((r) => r.state === 'passed' && r.end === view.changes[highest]);
+    const passRun = liveRuns(this.state, stream.id).find(
+      (r) => r.state === 'passed' && r.end === view.changes[highest],
+    );
     const first = liveRuns(this.state, stream.id).find((r) => r.state === 'passed' && r.end === view.changes[0]);
     this.supersedeLine(stream.id, at, `${stream.id} is fixed`);
     const passed = view.changes.slice(0, highest + 1);
@@ -595,7 +730,17 @@ export class ChangeQueue {
       // search runs (probes and re-runs that confirm a failure) are limited to `searchWidth` at once;
       // confirmations of the first change may use every free runner
       const confirming = (main.bounds[0] ?? 0) > 0;
-      const width = settings.searchWidth > 0 && !confirming ? Math.min(free, Math.max(0, settings.searchWidth - main.inFlightRuns.filter((r) => r.kind === 'probe' || r.kind === 'confirm').length)) : free;
+      const width =
+        settings.searchWidth > 0 && !confirming
+          ? Math.min(
+              free,
+              Math.max(
+                0,
+                settings.searchWidth -
+                  main.inFlightRuns.filter((r) => r.kind === 'probe' || r.kind === 'confirm').length,
+              ),
+            )
+          : free;
       const sv = searchView(this.state, main, width, settings.confirm);
       let positions = this.strategy().plan(sv);
       if (positions.length === 0 && main.inFlightRuns.length === 0) positions = bisect.plan(sv);
@@ -631,10 +776,19 @@ export class ChangeQueue {
     const broken = stream.broken;
     // changes still waiting for a dependency are older than the tip and not in a line yet: a passing
     // tip would mark them good before they are tested, so no check until they are in
-    if (!broken || !this.state.settings.awaitRevert || broken.line.length > 0 || stream.pending.length > 0 || !stream.tip) return false;
+    if (
+      !broken ||
+      !this.state.settings.awaitRevert ||
+      broken.line.length > 0 ||
+      stream.pending.length > 0 ||
+      !stream.tip
+    )
+      return false;
     if (at - (broken.checkedAt ?? broken.since) < this.state.settings.recheckMs) return false;
     if (this.checking(stream)) return false;
-    const failedChecks = Object.values(this.state.runs).filter((r) => r.kind === 'check' && r.line === stream.id && r.end === stream.tip && r.state === 'failed').length;
+    const failedChecks = Object.values(this.state.runs).filter(
+      (r) => r.kind === 'check' && r.line === stream.id && r.end === stream.tip && r.state === 'failed',
+    ).length;
     if (failedChecks >= this.failuresToBlockRevert()) return false;
     broken.checkedAt = at;
     const refs = this.refsFor([]);
@@ -657,7 +811,12 @@ export class ChangeQueue {
   }
 
   /** Dispatches runs over the untested tail of a line, each up to `batchMaxSize` changes. Returns how many. */
-  private dispatchBatches(view: LineView, free: number, at: number, maxSize = this.state.settings.batchMaxSize): number {
+  private dispatchBatches(
+    view: LineView,
+    free: number,
+    at: number,
+    maxSize = this.state.settings.batchMaxSize,
+  ): number {
     const { batchMaxInFlight } = this.state.settings;
     let covered = -1;
     view.inFlight.forEach((n, i) => {
@@ -696,11 +855,33 @@ export class ChangeQueue {
     return refs;
   }
 
-  private createRun(line: string, end: string, kind: RunKind, at: number, attempt: number, changes: string[], refs: Record<string, string>): Run {
+  private createRun(
+    line: string,
+    end: string,
+    kind: RunKind,
+    at: number,
+    attempt: number,
+    changes: string[],
+    refs: Record<string, string>,
+  ): Run {
     const key = `${this.state.keyPrefix}.${++this.state.seq}`;
-    const run: Run = { key, line, kind, end, changes: [...changes], refs: { ...refs }, state: 'dispatched', attempt, createdAt: at, deadline: at + this.state.settings.timeoutMs };
+    const run: Run = {
+      key,
+      line,
+      kind,
+      end,
+      changes: [...changes],
+      refs: { ...refs },
+      state: 'dispatched',
+      attempt,
+      createdAt: at,
+      deadline: at + this.state.settings.timeoutMs,
+    };
     this.state.runs[key] = run;
-    this.effects.push({ type: 'dispatch', run: { key, refs: run.refs, changes: run.changes, attempt, kind, line, end } });
+    this.effects.push({
+      type: 'dispatch',
+      run: { key, refs: run.refs, changes: run.changes, attempt, kind, line, end },
+    });
     return run;
   }
 
@@ -714,7 +895,8 @@ export class ChangeQueue {
   }
 
   private supersedeLine(line: string, at: number, why: string): void {
-    for (const r of liveRuns(this.state, line)) if (isInFlight(r) || r.state === 'failed' || r.state === 'passed') this.supersede(r, at, why);
+    for (const r of liveRuns(this.state, line))
+      if (isInFlight(r) || r.state === 'failed' || r.state === 'passed') this.supersede(r, at, why);
   }
 
   /**
@@ -741,7 +923,8 @@ export class ChangeQueue {
     const change = own(this.state.changes, id);
     switch (verb) {
       case 'pause':
-        if (this.state.paused) return reply(false, `queue ${this.state.name} is already paused: ${this.state.paused.reason}`);
+        if (this.state.paused)
+          return reply(false, `queue ${this.state.name} is already paused: ${this.state.paused.reason}`);
         this.state.paused = { reason: `paused by ${user}`, by: user, at };
         this.notice('warn', 'queue-paused', `queue ${this.state.name} paused by ${user}`);
         return reply(true, `queue ${this.state.name} paused; runs in flight finish, nothing new is dispatched`);
@@ -751,7 +934,11 @@ export class ChangeQueue {
         this.notice('info', 'queue-resumed', `queue ${this.state.name} resumed by ${user}`);
         return reply(true, `queue ${this.state.name} resumed`);
       case 'enqueue': {
-        if (change || this.isKnownId(id)) return reply(false, `${id} is already in queue ${this.state.name} (${change?.verdict ?? change?.state ?? 'done'})`);
+        if (change || this.isKnownId(id))
+          return reply(
+            false,
+            `${id} is already in queue ${this.state.name} (${change?.verdict ?? change?.state ?? 'done'})`,
+          );
         if (!event.input) return reply(false, `${id} is not known to the host as a merged change`);
         this.merge(event.input.stream, [event.input.change], at, null, null, false);
         return reply(true, `${id} added to queue ${this.state.name}`);
@@ -770,13 +957,19 @@ export class ChangeQueue {
     }
   }
 
-  private reopenOrRetry(event: Extract<CoreEvent, { type: 'command' }>, reply: (ok: boolean, message: string) => void): void {
+  private reopenOrRetry(
+    event: Extract<CoreEvent, { type: 'command' }>,
+    reply: (ok: boolean, message: string) => void,
+  ): void {
     const { verb, change: id, at, user } = event;
     const change = own(this.state.changes, id);
     if (!change) return reply(false, `${id} is not in queue ${this.state.name}`);
     if (verb === 'retry' && change.state !== 'done') {
       const last = Object.values(this.state.runs)
-        .filter((r) => r.changes.includes(id) && ['failed', 'error', 'timed-out', 'cancelled'].includes(r.state) && !r.superseded)
+        .filter(
+          (r) =>
+            r.changes.includes(id) && ['failed', 'error', 'timed-out', 'cancelled'].includes(r.state) && !r.superseded,
+        )
         .sort((a, b) => b.createdAt - a.createdAt)[0];
       const wasPaused = this.state.paused;
       this.state.paused = null;
@@ -787,15 +980,22 @@ export class ChangeQueue {
       return reply(true, `${id} is ${change.state}; nothing failed to re-run${wasPaused ? '; queue resumed' : ''}`);
     }
     const culprit = change.verdict === 'culprit' ? id : change.verdict === 'blocked' ? change.culprit : undefined;
-    if (verb === 'not-culprit' && change.verdict !== 'culprit') return reply(false, `${id} is not a culprit (${change.verdict ?? change.state})`);
+    if (verb === 'not-culprit' && change.verdict !== 'culprit')
+      return reply(false, `${id} is not a culprit (${change.verdict ?? change.state})`);
     if (!culprit) return reply(false, `${id} has verdict ${change.verdict}; there is nothing to re-test`);
     const stream = this.state.streams[this.state.changes[culprit]!.stream]!;
     if (stream.broken?.culprit !== culprit) {
       if (verb === 'not-culprit') this.recordDisputed(culprit);
-      return reply(false, `${stream.id} has been fixed since ${culprit} was blamed; the verdict stays${verb === 'not-culprit' ? ', and the dispute is recorded' : ''}`);
+      return reply(
+        false,
+        `${stream.id} has been fixed since ${culprit} was blamed; the verdict stays${verb === 'not-culprit' ? ', and the dispute is recorded' : ''}`,
+      );
     }
     const reopened = this.reopen(culprit, at, verb === 'not-culprit');
-    return reply(true, `${culprit} reopened by ${user}: ${reopened} change(s) go back into queue ${this.state.name} to be tested again`);
+    return reply(
+      true,
+      `${culprit} reopened by ${user}: ${reopened} change(s) go back into queue ${this.state.name} to be tested again`,
+    );
   }
 
   /** Withdraws a culprit verdict and the blocks it caused; the changes go back to their streams' pending lists. */
@@ -809,11 +1009,18 @@ export class ChangeQueue {
       if (stream.broken?.culprit !== culprit) continue;
       this.supersedeLine(stream.id, at, `${culprit} reopened`);
       const ours = affected.filter((c) => c.stream === stream.id).map((c) => c.id);
-      stream.pending = [...ours, ...stream.broken.line, ...stream.pending].sort((a, b) => this.state.changes[a]!.seq - this.state.changes[b]!.seq);
+      stream.pending = [...ours, ...stream.broken.line, ...stream.pending].sort(
+        (a, b) => this.state.changes[a]!.seq - this.state.changes[b]!.seq,
+      );
       stream.broken = null;
     }
     affected.forEach((c) => this.retract(c));
-    this.notice('info', 'verdict-reopened', `${culprit} reopened; ${affected.length} change(s) will be tested again`, culprit);
+    this.notice(
+      'info',
+      'verdict-reopened',
+      `${culprit} reopened; ${affected.length} change(s) will be tested again`,
+      culprit,
+    );
     return affected.length;
   }
 
@@ -831,7 +1038,8 @@ export class ChangeQueue {
   }
 
   private latestVerdict(id: string): VerdictRecord | undefined {
-    for (let i = this.state.verdicts.length - 1; i >= 0; i--) if (this.state.verdicts[i]!.change === id) return this.state.verdicts[i];
+    for (let i = this.state.verdicts.length - 1; i >= 0; i--)
+      if (this.state.verdicts[i]!.change === id) return this.state.verdicts[i];
     return undefined;
   }
 
@@ -839,7 +1047,9 @@ export class ChangeQueue {
 
   /** Keeps the state bounded: forgets the oldest finished changes and runs nothing refers to. */
   private prune(): void {
-    const openCulprits = new Set(Object.values(this.state.streams).flatMap((st) => (st.broken ? [st.broken.culprit] : [])));
+    const openCulprits = new Set(
+      Object.values(this.state.streams).flatMap((st) => (st.broken ? [st.broken.culprit] : [])),
+    );
     const done = Object.values(this.state.changes).filter((c) => {
       if (c.state !== 'done') return false;
       if (openCulprits.has(c.id)) return false; // kept so that `not-culprit` can reopen it and its blocks
@@ -851,21 +1061,28 @@ export class ChangeQueue {
         delete this.state.changes[c.id];
         this.state.forgotten.push(c.id);
       }
-      if (this.state.forgotten.length > FORGOTTEN_IDS_KEPT) this.state.forgotten.splice(0, this.state.forgotten.length - FORGOTTEN_IDS_KEPT);
+      if (this.state.forgotten.length > FORGOTTEN_IDS_KEPT)
+        this.state.forgotten.splice(0, this.state.forgotten.length - FORGOTTEN_IDS_KEPT);
     }
     const finished = Object.values(this.state.runs).filter((r) => !isInFlight(r));
     if (finished.length > FINISHED_RUNS_KEPT) {
       const needed = new Set<string>();
       for (const s of Object.values(this.state.streams)) if (s.goodRun) needed.add(s.goodRun);
       const removable = finished
-        .filter((r) => !needed.has(r.key) && (r.superseded || r.flake || r.changes.every((id) => this.state.changes[id]?.state !== 'queued')))
+        .filter(
+          (r) =>
+            !needed.has(r.key) &&
+            (r.superseded || r.flake || r.changes.every((id) => this.state.changes[id]?.state !== 'queued')),
+        )
         .sort((a, b) => a.createdAt - b.createdAt);
       for (const r of removable.slice(0, finished.length - FINISHED_RUNS_KEPT)) delete this.state.runs[r.key];
     }
   }
 
   private notice(level: 'info' | 'warn' | 'error', code: string, message: string, change?: string): void {
-    this.effects.push(change ? { type: 'notice', level, code, message, change } : { type: 'notice', level, code, message });
+    this.effects.push(
+      change ? { type: 'notice', level, code, message, change } : { type: 'notice', level, code, message },
+    );
   }
 
   private log(level: 'debug' | 'info' | 'warn', message: string): void {

@@ -16,7 +16,10 @@ export interface DispatchContext {
 /** Starts system-test runs on one kind of CI. */
 export interface Dispatcher {
   /** Starts the run; must be idempotent for the run key. May return what it learnt (URL, CI id). */
-  dispatch(run: DispatchSpec, ctx: DispatchContext): Promise<{ url?: string | null; ciRunId?: string | number | null } | void>;
+  dispatch(
+    run: DispatchSpec,
+    ctx: DispatchContext,
+  ): Promise<{ url?: string | null; ciRunId?: string | number | null } | void>;
   /** Best-effort stop of a run that is no longer needed. */
   cancel?(key: string, ctx: DispatchContext): Promise<void>;
   /** Called on start-up for each run in flight: pick up its result again (poll) or report it lost. */
@@ -28,7 +31,14 @@ export interface Dispatcher {
 /** Posts verdicts and command replies where people see them. */
 export interface Reporter {
   /** `notify`: whether the verdict is one of `report.notify` (comment on it) or only recorded (check run, log). */
-  report(queue: string, change: ChangeRecord | undefined, verdict: VerdictRecord, key: string, file: QueueFile, notify: boolean): Promise<void>;
+  report(
+    queue: string,
+    change: ChangeRecord | undefined,
+    verdict: VerdictRecord,
+    key: string,
+    file: QueueFile,
+    notify: boolean,
+  ): Promise<void>;
   reply?(queue: string, to: unknown, message: string, ok: boolean): Promise<void>;
   /** Optional: a run was dispatched that tests `change` — every change of a new batch, or the end of a probe's prefix (for example, a check run goes in_progress). */
   runStarted?(queue: string, change: ChangeRecord, run: DispatchSpec, url: string | null): Promise<void>;

@@ -1,7 +1,15 @@
 // The engine runs the pure core for each queue: under the queue's lock it loads the queue file,
 // steps the core, and writes the new state with its outbox in one atomic write; only then are the
 // effects performed, each marked done afterwards. On start, pending effects are performed again.
-import { emptyQueue, step, type CoreEvent, type Effect, type QueueSettings, type QueueState, type Strategy } from '../core/index.ts';
+import {
+  emptyQueue,
+  step,
+  type CoreEvent,
+  type Effect,
+  type QueueSettings,
+  type QueueState,
+  type Strategy,
+} from '../core/index.ts';
 import { recordHealth } from './health.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { safeSlug } from '../store/slug.ts';
@@ -32,7 +40,13 @@ function pushNotice(file: QueueFile, notice: QueueNotice): void {
   if (file.notices.length > NOTICES_KEPT) file.notices.splice(0, file.notices.length - NOTICES_KEPT);
 }
 
-export type StepObserver = (queue: string, event: CoreEvent, effects: Effect[], before: QueueState, after: QueueState) => void;
+export type StepObserver = (
+  queue: string,
+  event: CoreEvent,
+  effects: Effect[],
+  before: QueueState,
+  after: QueueState,
+) => void;
 
 export interface SubmitOptions {
   /** Id of the delivery that carried the event; a second delivery with the same id changes nothing. */
@@ -80,7 +94,13 @@ export class Engine {
       const before = file.state;
       const result = step(file.state, event, { strategies: this.opts.strategies ?? {} });
       // a tick that changed nothing is not written: the ticker runs every few seconds on every queue
-      if (event.type === 'tick' && result.effects.length === 0 && !options.prepare && JSON.stringify(before) === JSON.stringify(result.state)) return false;
+      if (
+        event.type === 'tick' &&
+        result.effects.length === 0 &&
+        !options.prepare &&
+        JSON.stringify(before) === JSON.stringify(result.state)
+      )
+        return false;
       file.state = result.state;
       file.health = recordHealth(file.health ?? [], before.stats, result.state, result.effects, this.now());
       try {
@@ -95,7 +115,13 @@ export class Engine {
           return;
         }
         if (effect.type === 'notice') {
-          pushNotice(file, { at: event.at, level: effect.level, code: effect.code, message: effect.message, ...(effect.change ? { change: effect.change } : {}) });
+          pushNotice(file, {
+            at: event.at,
+            level: effect.level,
+            code: effect.code,
+            message: effect.message,
+            ...(effect.change ? { change: effect.change } : {}),
+          });
           this.log[effect.level === 'error' ? 'error' : effect.level]({ queue, code: effect.code }, effect.message);
           return;
         }
@@ -104,7 +130,8 @@ export class Engine {
       });
       if (options.delivery) {
         file.deliveries.push(options.delivery);
-        if (file.deliveries.length > DELIVERIES_KEPT) file.deliveries.splice(0, file.deliveries.length - DELIVERIES_KEPT);
+        if (file.deliveries.length > DELIVERIES_KEPT)
+          file.deliveries.splice(0, file.deliveries.length - DELIVERIES_KEPT);
       }
       await this.moveHistory(file);
       await this.opts.store.saveQueue(file);
@@ -112,7 +139,8 @@ export class Engine {
     });
     if (applied) {
       const drained = this.drain(queue);
-      if (options.wait === false) drained.catch((err) => this.log.error({ queue, err: (err as Error).message }, 'performing effects failed'));
+      if (options.wait === false)
+        drained.catch((err) => this.log.error({ queue, err: (err as Error).message }, 'performing effects failed'));
       else await drained;
     }
     return applied;
@@ -129,7 +157,13 @@ export class Engine {
   }
 
   private context(queue: string, file: QueueFile): DispatchContext {
-    return { queue, file, now: this.now, submit: async (q, event, delivery) => void (await this.submit(q, event, { wait: false, ...(delivery ? { delivery } : {}) })) };
+    return {
+      queue,
+      file,
+      now: this.now,
+      submit: async (q, event, delivery) =>
+        void (await this.submit(q, event, { wait: false, ...(delivery ? { delivery } : {}) })),
+    };
   }
 
   /**
@@ -178,7 +212,10 @@ export class Engine {
         }
         done.push(entry.id);
       } catch (err) {
-        this.log.error({ queue, key: entry.key, err: (err as Error).message }, 'effect failed; it stays in the outbox and is retried');
+        this.log.error(
+          { queue, key: entry.key, err: (err as Error).message },
+          'effect failed; it stays in the outbox and is retried',
+        );
       } finally {
         this.inProgress.delete(entry.id);
       }
@@ -224,13 +261,23 @@ export class Engine {
     const settings = toQueueSettings(config);
     const file = await this.read(queue);
     const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-    if (file && same({ ...file.state.settings, ...settings }, file.state.settings) && same(file.repoConfig, config) && same(file.ci, ci)) return;
-    await this.submit(queue, { type: 'configure', at, settings }, {
-      prepare: (f) => {
-        f.ci = ci;
-        f.repoConfig = config;
+    if (
+      file &&
+      same({ ...file.state.settings, ...settings }, file.state.settings) &&
+      same(file.repoConfig, config) &&
+      same(file.ci, ci)
+    )
+      return;
+    await this.submit(
+      queue,
+      { type: 'configure', at, settings },
+      {
+        prepare: (f) => {
+          f.ci = ci;
+          f.repoConfig = config;
+        },
       },
-    });
+    );
   }
 
   /** Adds a notice for the dashboard to an existing queue (a config error, say) without stepping it. */

@@ -29,11 +29,25 @@ export function dayOf(at: number): string {
 }
 
 /** Adds what one step did to today's bucket. */
-export function recordHealth(days: DayHealth[], before: QueueStats, after: QueueState, effects: Effect[], at: number): DayHealth[] {
+export function recordHealth(
+  days: DayHealth[],
+  before: QueueStats,
+  after: QueueState,
+  effects: Effect[],
+  at: number,
+): DayHealth[] {
   const day = dayOf(at);
   let bucket = days.find((d) => d.day === day);
   if (!bucket) {
-    bucket = { day, runs: 0, verdicts: 0, failures: 0, flakes: 0, culprits: 0, ttv: new Array<number>(TTV_EDGES_MIN.length + 1).fill(0) };
+    bucket = {
+      day,
+      runs: 0,
+      verdicts: 0,
+      failures: 0,
+      flakes: 0,
+      culprits: 0,
+      ttv: new Array<number>(TTV_EDGES_MIN.length + 1).fill(0),
+    };
     days = [...days, bucket].sort((a, b) => a.day.localeCompare(b.day)).slice(-DAYS_KEPT);
   }
   bucket.flakes += Math.max(0, after.stats.flakes - before.flakes);

@@ -35,15 +35,29 @@ export class RoutingPerformer implements Performer {
         const d = this.dispatcher(ctx);
         if (!d) {
           const provider = ctx.file.ci?.provider;
-          this.log.error({ queue: ctx.queue, key: e.run.key }, provider ? `CI provider ${provider} is not configured on this server` : 'the queue has no ci.provider in its config');
+          this.log.error(
+            { queue: ctx.queue, key: e.run.key },
+            provider
+              ? `CI provider ${provider} is not configured on this server`
+              : 'the queue has no ci.provider in its config',
+          );
           await ctx.submit(ctx.queue, { type: 'run-finished', at: ctx.now(), key: e.run.key, status: 'error' });
           return;
         }
         try {
           const started = await d.dispatch(e.run, ctx);
-          this.log.info({ queue: ctx.queue, key: e.run.key, end: e.run.end, changes: e.run.changes.length }, 'run dispatched');
+          this.log.info(
+            { queue: ctx.queue, key: e.run.key, end: e.run.end, changes: e.run.changes.length },
+            'run dispatched',
+          );
           if (started && (started.url || started.ciRunId !== undefined)) {
-            await ctx.submit(ctx.queue, { type: 'run-started', at: ctx.now(), key: e.run.key, url: started.url ?? null, ciRunId: started.ciRunId ?? null });
+            await ctx.submit(ctx.queue, {
+              type: 'run-started',
+              at: ctx.now(),
+              key: e.run.key,
+              url: started.url ?? null,
+              ciRunId: started.ciRunId ?? null,
+            });
           }
           // a new batch puts every change in it under test; a probe or confirmation only moves its end
           const marked = e.run.kind === 'batch' ? e.run.changes : [e.run.end];
@@ -52,10 +66,18 @@ export class RoutingPerformer implements Performer {
             if (!change) continue;
             await this.reporter(ctx, id)
               ?.runStarted?.(ctx.queue, change, e.run, (started && started.url) || null)
-              .catch((err) => this.log.warn({ key: e.run.key, change: id, err: (err as Error).message }, 'could not mark the change as under test'));
+              .catch((err) =>
+                this.log.warn(
+                  { key: e.run.key, change: id, err: (err as Error).message },
+                  'could not mark the change as under test',
+                ),
+              );
           }
         } catch (err) {
-          this.log.error({ queue: ctx.queue, key: e.run.key, err: (err as Error).message }, 'dispatch failed; counted as an infra error');
+          this.log.error(
+            { queue: ctx.queue, key: e.run.key, err: (err as Error).message },
+            'dispatch failed; counted as an infra error',
+          );
           await ctx.submit(ctx.queue, { type: 'run-finished', at: ctx.now(), key: e.run.key, status: 'error' });
         }
         return;
@@ -66,9 +88,19 @@ export class RoutingPerformer implements Performer {
       case 'report': {
         const notify = ctx.file.repoConfig?.report.notify;
         const change = ctx.file.state.changes[e.change];
-        this.log.info({ queue: ctx.queue, change: e.change, verdict: e.verdict.verdict, culprit: e.verdict.culprit }, `verdict ${e.verdict.verdict} for ${e.change}`);
+        this.log.info(
+          { queue: ctx.queue, change: e.change, verdict: e.verdict.verdict, culprit: e.verdict.culprit },
+          `verdict ${e.verdict.verdict} for ${e.change}`,
+        );
         // reporters post comments only for `report.notify` verdicts, but keep check runs and logs for all
-        await this.reporter(ctx, e.change)?.report(ctx.queue, change, e.verdict, entry.key, ctx.file, !notify || (notify as string[]).includes(e.verdict.verdict));
+        await this.reporter(ctx, e.change)?.report(
+          ctx.queue,
+          change,
+          e.verdict,
+          entry.key,
+          ctx.file,
+          !notify || (notify as string[]).includes(e.verdict.verdict),
+        );
         return;
       }
       case 'reply':
@@ -82,7 +114,8 @@ export class RoutingPerformer implements Performer {
   async alreadyDone(entry: { key: string; effect: Effect }, ctx: DispatchContext): Promise<boolean> {
     const e = entry.effect;
     if (e.type === 'dispatch') return (await this.dispatcher(ctx)?.wasDispatched?.(e.run.key, ctx)) ?? false;
-    if (e.type === 'report') return (await this.reporter(ctx, e.change)?.wasReported?.(entry.key, ctx.file.state.changes[e.change])) ?? false;
+    if (e.type === 'report')
+      return (await this.reporter(ctx, e.change)?.wasReported?.(entry.key, ctx.file.state.changes[e.change])) ?? false;
     return false;
   }
 

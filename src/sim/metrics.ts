@@ -90,7 +90,15 @@ export function computeMetrics(truth: SimTruth, runs: number, withVerdicts: bool
     metrics.verdicts = truth.order.flatMap((id) => {
       const v = truth.verdicts.get(id);
       if (!v) return [];
-      return [{ id, verdict: v.verdict, ...(v.culprit && v.culprit !== id ? { culprit: v.culprit } : {}), at: round(v.at), ttv: round(v.at - truth.mergedAt.get(id)!) }];
+      return [
+        {
+          id,
+          verdict: v.verdict,
+          ...(v.culprit && v.culprit !== id ? { culprit: v.culprit } : {}),
+          at: round(v.at),
+          ttv: round(v.at - truth.mergedAt.get(id)!),
+        },
+      ];
     });
   }
   return metrics;

@@ -1,5 +1,13 @@
 // `ost-gate simulate`: the real core against a simulated CI on a random or recorded change stream.
-import { emptyQueue, step, type DispatchSpec, type Effect, type QueueSettings, type QueueState, type Strategy } from '../core/index.ts';
+import {
+  emptyQueue,
+  step,
+  type DispatchSpec,
+  type Effect,
+  type QueueSettings,
+  type QueueState,
+  type Strategy,
+} from '../core/index.ts';
 import { computeMetrics, type SimMetrics, type SimTruth } from './metrics.ts';
 import { seeded } from './random.ts';
 import type { TraceEntry } from './trace.ts';
@@ -84,7 +92,13 @@ export function simulate(opts: SimOptions): SimMetrics {
     ...(opts.confidence !== undefined ? { confidence: opts.confidence } : {}),
   };
   let state: QueueState = emptyQueue('sim', settings, 'sim');
-  const truth: SimTruth = { order: [], mergedAt: new Map(), culprits: new Set(), fixOf: new Map(), verdicts: new Map() };
+  const truth: SimTruth = {
+    order: [],
+    mergedAt: new Map(),
+    culprits: new Set(),
+    fixOf: new Map(),
+    verdicts: new Map(),
+  };
   const fixScheduled = new Set<string>();
   const agenda: Pending[] = [];
   let order = 0;
@@ -102,7 +116,8 @@ export function simulate(opts: SimOptions): SimMetrics {
   };
 
   if (opts.trace) {
-    for (const e of opts.trace) schedule({ t: e.at, kind: 'arrive', id: e.id, culprit: !!e.culprit, ...(e.fixes ? { fixes: e.fixes } : {}) });
+    for (const e of opts.trace)
+      schedule({ t: e.at, kind: 'arrive', id: e.id, culprit: !!e.culprit, ...(e.fixes ? { fixes: e.fixes } : {}) });
   } else {
     let t = 0;
     for (let i = 1; i <= opts.changes; i++) {
@@ -135,7 +150,13 @@ export function simulate(opts: SimOptions): SimMetrics {
         runs += 1;
         opts.onDispatch?.(e.run);
         const fails = trulyFails(e.run.end) || flakeRng.next() < opts.flakeRate;
-        schedule({ t: now + duration(), kind: 'finish', id: e.run.end, key: e.run.key, status: fails ? 'failure' : 'success' });
+        schedule({
+          t: now + duration(),
+          kind: 'finish',
+          id: e.run.end,
+          key: e.run.key,
+          status: fails ? 'failure' : 'success',
+        });
       } else if (e.type === 'cancel') {
         const i = agenda.findIndex((p) => p.kind === 'finish' && p.key === e.key);
         if (i >= 0) agenda.splice(i, 1);
@@ -174,7 +195,14 @@ export function simulate(opts: SimOptions): SimMetrics {
       if (!opts.trace) schedule({ t: now + fixDelayMissed, kind: 'missed-fix', id });
     }
     if (p.fixes && !truth.fixOf.has(p.fixes)) truth.fixOf.set(p.fixes, id);
-    feed({ type: 'merged', at, stream: STREAM, before: parent, after: id, changes: [{ id, sha: id, parent, title: id, ...(p.fixes ? { reverts: [p.fixes] } : {}) }] });
+    feed({
+      type: 'merged',
+      at,
+      stream: STREAM,
+      before: parent,
+      after: id,
+      changes: [{ id, sha: id, parent, title: id, ...(p.fixes ? { reverts: [p.fixes] } : {}) }],
+    });
   }
   return computeMetrics(truth, runs, opts.verdicts ?? false);
 }

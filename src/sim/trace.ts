@@ -33,11 +33,15 @@ export function parseTrace(text: string, source = 'trace'): TraceEntry[] {
   let last = 0;
   for (const [i, e] of parsed.data.entries()) {
     if (seen.has(e.id)) throw new Error(`${source}: entry ${i}: id ${e.id} appears twice`);
-    if (e.at < last) throw new Error(`${source}: entry ${i} (${e.id}): at ${e.at} is earlier than the entry before it; a trace is in merge order`);
+    if (e.at < last)
+      throw new Error(
+        `${source}: entry ${i} (${e.id}): at ${e.at} is earlier than the entry before it; a trace is in merge order`,
+      );
     if (e.fixes !== undefined) {
       const target = seen.get(e.fixes);
       if (!target) throw new Error(`${source}: entry ${i} (${e.id}) fixes ${e.fixes}, which is not an earlier entry`);
-      if (!target.culprit) throw new Error(`${source}: entry ${i} (${e.id}) fixes ${e.fixes}, which is not marked culprit`);
+      if (!target.culprit)
+        throw new Error(`${source}: entry ${i} (${e.id}) fixes ${e.fixes}, which is not marked culprit`);
     }
     last = e.at;
     seen.set(e.id, e);

@@ -13,7 +13,9 @@ export class LowdbStore implements Store {
   private ready: Promise<void>;
 
   constructor(readonly dataDir: string) {
-    this.ready = Promise.all(['queues', 'history', 'runs'].map((d) => mkdir(join(dataDir, d), { recursive: true }))).then(() => undefined);
+    this.ready = Promise.all(
+      ['queues', 'history', 'runs'].map((d) => mkdir(join(dataDir, d), { recursive: true })),
+    ).then(() => undefined);
   }
 
   private queuePath(name: string): string {
@@ -36,10 +38,15 @@ export class LowdbStore implements Store {
     try {
       await db.read();
     } catch (err) {
-      throw new Error(`queue file ${this.queuePath(name)} for queue ${JSON.stringify(name)} is not readable JSON: ${(err as Error).message}`);
+      throw new Error(
+        `queue file ${this.queuePath(name)} for queue ${JSON.stringify(name)} is not readable JSON: ${(err as Error).message}`,
+      );
     }
     const file = db.data;
-    if (file && file.name !== name) throw new Error(`queue file ${this.queuePath(name)} holds queue ${JSON.stringify(file.name)}, not ${JSON.stringify(name)}`);
+    if (file && file.name !== name)
+      throw new Error(
+        `queue file ${this.queuePath(name)} holds queue ${JSON.stringify(file.name)}, not ${JSON.stringify(name)}`,
+      );
     return file ? structuredClone(file) : null;
   }
 
@@ -90,7 +97,10 @@ export class LowdbStore implements Store {
         // a line cut short by a crash
       }
     }
-    return [...bySeq.entries()].sort((a, b) => a[0] - b[0]).map(([, v]) => v).slice(-limit);
+    return [...bySeq.entries()]
+      .sort((a, b) => a[0] - b[0])
+      .map(([, v]) => v)
+      .slice(-limit);
   }
 
   runLogPath(key: string): string {

@@ -25,12 +25,22 @@ export async function queueOfKey(engine: Engine, key: string): Promise<string | 
   return null;
 }
 
-export async function handleCallback(req: IncomingMessage, res: ServerResponse, engine: Engine, secret: string | undefined, log: Logger, now: () => number): Promise<void> {
+export async function handleCallback(
+  req: IncomingMessage,
+  res: ServerResponse,
+  engine: Engine,
+  secret: string | undefined,
+  log: Logger,
+  now: () => number,
+): Promise<void> {
   if (!secret) throw new HttpError(503, 'the CI callback is disabled: set OST_CALLBACK_SECRET on the server');
   const body = await readBody(req, CALLBACK_LIMIT);
   if (!verifySignature(secret, body, req.headers[SIGNATURE_HEADER] as string | undefined)) {
     log.warn({ remote: req.socket.remoteAddress }, 'CI callback with a missing or bad signature rejected');
-    throw new HttpError(401, `missing or bad ${SIGNATURE_HEADER}: expected sha256=<hex HMAC-SHA256 of the raw body with OST_CALLBACK_SECRET>`);
+    throw new HttpError(
+      401,
+      `missing or bad ${SIGNATURE_HEADER}: expected sha256=<hex HMAC-SHA256 of the raw body with OST_CALLBACK_SECRET>`,
+    );
   }
   let json: unknown;
   try {
@@ -40,7 +50,10 @@ export async function handleCallback(req: IncomingMessage, res: ServerResponse, 
   }
   const parsed = callbackSchema.safeParse(json);
   if (!parsed.success) {
-    throw new HttpError(400, `invalid callback: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')}`);
+    throw new HttpError(
+      400,
+      `invalid callback: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')}`,
+    );
   }
   const { key, status, url } = parsed.data;
   const queue = await queueOfKey(engine, key);
@@ -49,6 +62,10 @@ export async function handleCallback(req: IncomingMessage, res: ServerResponse, 
     sendJson(res, 202, { accepted: false, reason: `no queue has run ${key}` });
     return;
   }
-  await engine.submit(queue, { type: 'run-finished', at: now(), key, status, url: url ?? null }, { delivery: `callback:${key}:${status}` });
+  await engine.submit(
+    queue,
+    { type: 'run-finished', at: now(), key, status, url: url ?? null },
+    { delivery: `callback:${key}:${status}` },
+  );
   sendJson(res, 200, { accepted: true, queue, key });
 }

@@ -32,13 +32,49 @@ export class Metrics {
         }
       },
     });
-    this.runsDispatched = new Counter({ name: 'ost_runs_dispatched_total', help: 'System-test runs dispatched', labelNames: ['queue'], registers });
-    this.runsFinished = new Counter({ name: 'ost_runs_finished_total', help: 'System-test runs finished, by outcome', labelNames: ['queue', 'outcome'], registers });
-    this.verdicts = new Counter({ name: 'ost_verdicts_total', help: 'Verdicts given, by type', labelNames: ['queue', 'verdict'], registers });
-    this.ttv = new Histogram({ name: 'ost_time_to_verdict_seconds', help: 'Time from merge to final verdict', labelNames: ['queue'], buckets: [600, 1800, 3600, 2 * 3600, 4 * 3600, 8 * 3600, 16 * 3600, 24 * 3600, 48 * 3600], registers });
-    this.flakes = new Counter({ name: 'ost_flakes_detected_total', help: 'Failed runs later shown to be flakes', labelNames: ['queue'], registers });
-    this.infraRetries = new Counter({ name: 'ost_infra_retries_total', help: 'Runs retried after an infra error (cancelled, timed out, no result)', labelNames: ['queue'], registers });
-    this.deliveries = new Counter({ name: 'ost_webhook_deliveries_total', help: 'Webhook and event deliveries received, by source and result', labelNames: ['source', 'result'], registers });
+    this.runsDispatched = new Counter({
+      name: 'ost_runs_dispatched_total',
+      help: 'System-test runs dispatched',
+      labelNames: ['queue'],
+      registers,
+    });
+    this.runsFinished = new Counter({
+      name: 'ost_runs_finished_total',
+      help: 'System-test runs finished, by outcome',
+      labelNames: ['queue', 'outcome'],
+      registers,
+    });
+    this.verdicts = new Counter({
+      name: 'ost_verdicts_total',
+      help: 'Verdicts given, by type',
+      labelNames: ['queue', 'verdict'],
+      registers,
+    });
+    this.ttv = new Histogram({
+      name: 'ost_time_to_verdict_seconds',
+      help: 'Time from merge to final verdict',
+      labelNames: ['queue'],
+      buckets: [600, 1800, 3600, 2 * 3600, 4 * 3600, 8 * 3600, 16 * 3600, 24 * 3600, 48 * 3600],
+      registers,
+    });
+    this.flakes = new Counter({
+      name: 'ost_flakes_detected_total',
+      help: 'Failed runs later shown to be flakes',
+      labelNames: ['queue'],
+      registers,
+    });
+    this.infraRetries = new Counter({
+      name: 'ost_infra_retries_total',
+      help: 'Runs retried after an infra error (cancelled, timed out, no result)',
+      labelNames: ['queue'],
+      registers,
+    });
+    this.deliveries = new Counter({
+      name: 'ost_webhook_deliveries_total',
+      help: 'Webhook and event deliveries received, by source and result',
+      labelNames: ['source', 'result'],
+      registers,
+    });
   }
 
   /** The engine's step observer. */
@@ -54,7 +90,8 @@ export class Metrics {
     if (event.type === 'run-finished' || event.type === 'tick') {
       for (const [key, run] of Object.entries(after.runs)) {
         const was = before.runs[key]?.state;
-        if ((was === 'dispatched' || was === 'running') && run.state !== 'dispatched' && run.state !== 'running') this.runsFinished.inc({ queue, outcome: run.superseded ? 'superseded' : run.state });
+        if ((was === 'dispatched' || was === 'running') && run.state !== 'dispatched' && run.state !== 'running')
+          this.runsFinished.inc({ queue, outcome: run.superseded ? 'superseded' : run.state });
       }
     }
     const flakes = after.stats.flakes - before.stats.flakes;

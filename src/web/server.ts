@@ -29,14 +29,21 @@ export interface ServerOptions {
   refreshMs?: number;
 }
 
-const DELIVERY_SOURCES: Record<string, string> = { '/api/github/webhooks': 'github', '/gerrit/events': 'gerrit', '/api/ci/callback': 'ci-callback' };
+const DELIVERY_SOURCES: Record<string, string> = {
+  '/api/github/webhooks': 'github',
+  '/gerrit/events': 'gerrit',
+  '/api/ci/callback': 'ci-callback',
+};
 
 export function createHttpServer(opts: ServerOptions): Server {
   const now = opts.now ?? Date.now;
   const started = now();
   return createServer((req, res) => {
     const source = DELIVERY_SOURCES[new URL(req.url ?? '/', 'http://localhost').pathname];
-    if (source && opts.metrics) res.once('finish', () => opts.metrics!.deliveries.inc({ source, result: res.statusCode < 400 ? 'accepted' : String(res.statusCode) }));
+    if (source && opts.metrics)
+      res.once('finish', () =>
+        opts.metrics!.deliveries.inc({ source, result: res.statusCode < 400 ? 'accepted' : String(res.statusCode) }),
+      );
     void route(req, res).catch((err: unknown) => {
       if (err instanceof HttpError) return sendError(res, err.status, err.message);
       opts.log.error({ err: (err as Error).message, url: req.url }, 'request failed');
@@ -59,20 +66,39 @@ export function createHttpServer(opts: ServerOptions): Server {
       return;
     }
     if (path !== '/healthz') checkToken(req, res, opts.dashboardToken);
-    if (path === '/healthz') return sendJson(res, 200, { ok: true, uptime_s: Math.round((now() - started) / 1000), components: opts.components ?? {} });
+    if (path === '/healthz')
+      return sendJson(res, 200, {
+        ok: true,
+        uptime_s: Math.round((now() - started) / 1000),
+        components: opts.components ?? {},
+      });
     if (path === '/api/queues') {
       const files = await Promise.all((await opts.engine.queues()).map((q) => opts.engine.read(q)));
-      return sendJson(res, 200, files.flatMap((f) => (f ? [queueSummary(f)] : [])));
+      return sendJson(
+        res,
+        200,
+        files.flatMap((f) => (f ? [queueSummary(f)] : [])),
+      );
     }
     if (path.startsWith('/api/queues/')) {
       const name = decodeURIComponent(path.slice('/api/queues/'.length));
       const queues = await opts.engine.queues();
-      if (!queues.includes(name)) throw new HttpError(404, `no queue named ${JSON.stringify(name)}; GET /api/queues lists them`);
+      if (!queues.includes(name))
+        throw new HttpError(404, `no queue named ${JSON.stringify(name)}; GET /api/queues lists them`);
       const file = await opts.engine.read(name);
       if (!file) throw new HttpError(404, `no queue named ${JSON.stringify(name)}`);
       return sendJson(res, 200, queueDetail(file));
     }
-    if (await dashboard(req, res, { engine: opts.engine, token: opts.dashboardToken, ...(opts.history ? { history: opts.history } : {}), ...(opts.refreshMs ? { refreshMs: opts.refreshMs } : {}), now })) return;
+    if (
+      await dashboard(req, res, {
+        engine: opts.engine,
+        token: opts.dashboardToken,
+        ...(opts.history ? { history: opts.history } : {}),
+        ...(opts.refreshMs ? { refreshMs: opts.refreshMs } : {}),
+        now,
+      })
+    )
+      return;
     throw new HttpError(404, `no route for ${path}`);
   }
 }

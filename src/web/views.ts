@@ -3,7 +3,15 @@ import { isInFlight } from '../core/lines.ts';
 import type { QueueState, Run } from '../core/index.ts';
 import type { QueueFile } from '../store/types.ts';
 
-export type ChangeView = { id: string; stream: string; sha: string; title: string; url?: string | null; state: string; culprit?: string };
+export type ChangeView = {
+  id: string;
+  stream: string;
+  sha: string;
+  title: string;
+  url?: string | null;
+  state: string;
+  culprit?: string;
+};
 
 /** Runs in flight in a queue. */
 export function runsInFlight(state: QueueState): Run[] {
@@ -23,7 +31,9 @@ export function queueSummary(file: QueueFile) {
     paused: s.paused,
     depth: queueDepth(s),
     runs_in_flight: inFlight.length,
-    broken: Object.values(s.streams).flatMap((st) => (st.broken ? [{ stream: st.id, culprit: st.broken.culprit, since: st.broken.since }] : [])),
+    broken: Object.values(s.streams).flatMap((st) =>
+      st.broken ? [{ stream: st.id, culprit: st.broken.culprit, since: st.broken.since }] : [],
+    ),
     ci: file.ci?.provider ?? null,
   };
 }
@@ -44,7 +54,20 @@ export function queueDetail(file: QueueFile) {
     }));
   const runs = Object.values(s.runs)
     .sort((a, b) => a.createdAt - b.createdAt)
-    .map((r) => ({ key: r.key, kind: r.kind, line: r.line, end: r.end, changes: r.changes, refs: r.refs, state: r.state, attempt: r.attempt, url: r.url ?? null, createdAt: r.createdAt, ...(r.superseded ? { superseded: true } : {}), ...(r.flake ? { flake: true } : {}) }));
+    .map((r) => ({
+      key: r.key,
+      kind: r.kind,
+      line: r.line,
+      end: r.end,
+      changes: r.changes,
+      refs: r.refs,
+      state: r.state,
+      attempt: r.attempt,
+      url: r.url ?? null,
+      createdAt: r.createdAt,
+      ...(r.superseded ? { superseded: true } : {}),
+      ...(r.flake ? { flake: true } : {}),
+    }));
   const verdicts = s.verdicts.map((v) => ({
     change: v.change,
     verdict: v.verdict,
@@ -55,5 +78,13 @@ export function queueDetail(file: QueueFile) {
     ...(v.reason ? { reason: v.reason } : {}),
     ...(v.retracted ? { retracted: true } : {}),
   }));
-  return { ...queueSummary(file), settings: s.settings, stats: s.stats, changes, runs, verdicts, notices: file.notices };
+  return {
+    ...queueSummary(file),
+    settings: s.settings,
+    stats: s.stats,
+    changes,
+    runs,
+    verdicts,
+    notices: file.notices,
+  };
 }

@@ -11,13 +11,30 @@ import { Engine } from '../../src/engine/engine.ts';
 import { RoutingPerformer } from '../../src/engine/performer.ts';
 import { LowdbStore } from '../../src/store/lowdb-store.ts';
 
-const spec = (key: string): DispatchSpec => ({ key, refs: { app: 'abc' }, changes: ['git:app@abc'], attempt: 1, kind: 'batch', line: 'main', end: 'git:app@abc' });
+const spec = (key: string): DispatchSpec => ({
+  key,
+  refs: { app: 'abc' },
+  changes: ['git:app@abc'],
+  attempt: 1,
+  kind: 'batch',
+  line: 'main',
+  end: 'git:app@abc',
+});
 
 async function harness(command: string[]) {
   const dir = await mkdtemp(join(tmpdir(), 'ost-cmd-'));
   const events: CoreEvent[] = [];
-  const d = new CommandDispatcher('t', { command }, { workRoot: join(dir, 'work'), logPath: (k) => join(dir, `${k}.log`) });
-  const ctx = { queue: 'q', file: {} as DispatchContext['file'], now: () => 1, submit: async (_q: string, e: CoreEvent) => void events.push(e) } satisfies DispatchContext;
+  const d = new CommandDispatcher(
+    't',
+    { command },
+    { workRoot: join(dir, 'work'), logPath: (k) => join(dir, `${k}.log`) },
+  );
+  const ctx = {
+    queue: 'q',
+    file: {} as DispatchContext['file'],
+    now: () => 1,
+    submit: async (_q: string, e: CoreEvent) => void events.push(e),
+  } satisfies DispatchContext;
   return { dir, d, ctx, events };
 }
 
@@ -38,12 +55,22 @@ const alive = (pid: number) => {
 
 describe('command runner', () => {
   it('maps exit codes: 0 passes, 1 fails, 125 and anything else are infra errors', () => {
-    expect([exitStatus(0, null), exitStatus(1, null), exitStatus(125, null), exitStatus(2, null), exitStatus(null, 'SIGKILL')]).toEqual(['success', 'failure', 'error', 'error', 'error']);
+    expect([
+      exitStatus(0, null),
+      exitStatus(1, null),
+      exitStatus(125, null),
+      exitStatus(2, null),
+      exitStatus(null, 'SIGKILL'),
+    ]).toEqual(['success', 'failure', 'error', 'error', 'error']);
   });
 
   it('passes the contract values in the environment, and no secret of the server', async () => {
     process.env.GERRIT_PASSWORD = 'hunter2';
-    const { d, ctx, events, dir } = await harness(['sh', '-c', 'echo "key=$OST_KEY refs=$OST_REFS changes=$OST_CHANGES wd=${OST_WORKDIR:+set} pw=${GERRIT_PASSWORD:-none}"; exit 1']);
+    const { d, ctx, events, dir } = await harness([
+      'sh',
+      '-c',
+      'echo "key=$OST_KEY refs=$OST_REFS changes=$OST_CHANGES wd=${OST_WORKDIR:+set} pw=${GERRIT_PASSWORD:-none}"; exit 1',
+    ]);
     await d.dispatch(spec('q.1'), ctx);
     await d.finishing.get('q.1');
     delete process.env.GERRIT_PASSWORD;
@@ -53,7 +80,11 @@ describe('command runner', () => {
   });
 
   it('keeps the last 200 lines of output', async () => {
-    const { d, ctx, dir } = await harness(['sh', '-c', 'i=1; while [ $i -le 300 ]; do echo "line $i"; i=$((i+1)); done']);
+    const { d, ctx, dir } = await harness([
+      'sh',
+      '-c',
+      'i=1; while [ $i -le 300 ]; do echo "line $i"; i=$((i+1)); done',
+    ]);
     await d.dispatch(spec('q.2'), ctx);
     await d.finishing.get('q.2');
     const lines = (await readFile(join(dir, 'q.2.log'), 'utf8')).trim().split('\n');
@@ -87,12 +118,32 @@ describe('command runner', () => {
   it('a hanging command is killed at ci.timeout and the run is retried as an infra error', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'ost-cmd-'));
     const store = new LowdbStore(dir);
-    const d = new CommandDispatcher('hang', { command: ['sleep', '60'] }, { workRoot: join(dir, 'work'), logPath: (k) => store.runLogPath(k) });
+    const d = new CommandDispatcher(
+      'hang',
+      { command: ['sleep', '60'] },
+      { workRoot: join(dir, 'work'), logPath: (k) => store.runLogPath(k) },
+    );
     let clock = 0;
-    const engine = new Engine({ store, performer: new RoutingPerformer({ dispatchers: { 'command:hang': d }, reporters: {} }), now: () => clock, settingsFor: () => ({ maxParallel: 1, timeoutMs: 1000, retries: 1 }) });
-    await engine.submit('q', { type: 'merged', at: 0, stream: { host: 'git', project: 'app', branch: 'main' }, changes: [{ id: 'a', sha: 'abc' }] }, { prepare: (f) => void (f.ci = { provider: 'command:hang' }) });
+    const engine = new Engine({
+      store,
+      performer: new RoutingPerformer({ dispatchers: { 'command:hang': d }, reporters: {} }),
+      now: () => clock,
+      settingsFor: () => ({ maxParallel: 1, timeoutMs: 1000, retries: 1 }),
+    });
+    await engine.submit(
+      'q',
+      {
+        type: 'merged',
+        at: 0,
+        stream: { host: 'git', project: 'app', branch: 'main' },
+        changes: [{ id: 'a', sha: 'abc' }],
+      },
+      { prepare: (f) => void (f.ci = { provider: 'command:hang' }) },
+    );
     const first = Object.values((await store.loadQueue('q'))!.state.runs)[0]!;
-    const pid = Number(first.ciRunId ?? 0) || [...(d as unknown as { running: Map<string, { pid: number }> }).running.values()][0]!.pid;
+    const pid =
+      Number(first.ciRunId ?? 0) ||
+      [...(d as unknown as { running: Map<string, { pid: number }> }).running.values()][0]!.pid;
     expect(alive(pid)).toBe(true);
     clock = 1000;
     await engine.tick();
@@ -101,7 +152,10 @@ describe('command runner', () => {
     expect(alive(pid)).toBe(false);
     const file = (await store.loadQueue('q'))!;
     expect(file.state.runs[first.key]!.state).toBe('timed-out');
-    expect(Object.values(file.state.runs).find((r) => r.attempt === 2)).toMatchObject({ state: expect.stringMatching(/dispatched|running/), end: 'a' });
+    expect(Object.values(file.state.runs).find((r) => r.attempt === 2)).toMatchObject({
+      state: expect.stringMatching(/dispatched|running/),
+      end: 'a',
+    });
     await d.stopAll();
   });
 });

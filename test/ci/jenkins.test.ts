@@ -10,12 +10,32 @@ const J = 'https://ci.example.org';
 offline();
 
 function ctx(events: CoreEvent[]): DispatchContext {
-  return { queue: 'q', file: { schema: 1, name: 'q', state: emptyQueue('q'), outbox: [], notices: [], deliveries: [], historyMoved: 0, ci: { provider: 'jenkins', job: 'ovirt/ost', inputs: { SUITE: 'basic' } } }, now: () => 1, submit: async (_q, e) => void events.push(e) };
+  return {
+    queue: 'q',
+    file: {
+      schema: 1,
+      name: 'q',
+      state: emptyQueue('q'),
+      outbox: [],
+      notices: [],
+      deliveries: [],
+      historyMoved: 0,
+      ci: { provider: 'jenkins', job: 'ovirt/ost', inputs: { SUITE: 'basic' } },
+    },
+    now: () => 1,
+    submit: async (_q, e) => void events.push(e),
+  };
 }
 
 describe('Jenkins dispatcher', () => {
   it('maps results and job paths', () => {
-    expect(['SUCCESS', 'FAILURE', 'UNSTABLE', 'ABORTED', null].map(jenkinsResult)).toEqual(['success', 'failure', 'failure', 'error', 'error']);
+    expect(['SUCCESS', 'FAILURE', 'UNSTABLE', 'ABORTED', null].map(jenkinsResult)).toEqual([
+      'success',
+      'failure',
+      'failure',
+      'error',
+      'error',
+    ]);
     expect(jobPath('folder/ovirt system tests')).toBe('job/folder/job/ovirt%20system%20tests');
   });
 
@@ -28,7 +48,13 @@ describe('Jenkins dispatcher', () => {
       .get('/crumbIssuer/api/json')
       .basicAuth({ user: 'bot', pass: 'tok' })
       .reply(200, { crumbRequestField: 'Jenkins-Crumb', crumb: 'c123' }, { 'set-cookie': 'JSESSIONID=abc; Path=/' })
-      .post('/job/ovirt/job/ost/buildWithParameters', (b) => (bodies.push(typeof b === 'string' ? b : new URLSearchParams({ ...(b as Record<string, string>) }).toString()), true))
+      .post(
+        '/job/ovirt/job/ost/buildWithParameters',
+        (b) => (
+          bodies.push(typeof b === 'string' ? b : new URLSearchParams({ ...(b as Record<string, string>) }).toString()),
+          true
+        ),
+      )
       .matchHeader('jenkins-crumb', 'c123')
       .matchHeader('cookie', 'JSESSIONID=abc')
       .reply(201, '', { location: `${J}/queue/item/9/` })
@@ -39,12 +65,28 @@ describe('Jenkins dispatcher', () => {
       .get('/job/ovirt/job/ost/31/api/json')
       .query(true)
       .reply(200, { building: false, result: 'FAILURE' });
-    const d = new JenkinsDispatcher({ url: J, user: 'bot', token: 'tok', callbackUrl: 'https://ost/api/ci/callback', pollMs: 5, minTimeout: 1 });
-    const res = await d.dispatch({ key: 'q.1', refs: { engine: 'abc' }, changes: ['x'], attempt: 1, kind: 'batch', line: 'main', end: 'x' }, ctx(events));
+    const d = new JenkinsDispatcher({
+      url: J,
+      user: 'bot',
+      token: 'tok',
+      callbackUrl: 'https://ost/api/ci/callback',
+      pollMs: 5,
+      minTimeout: 1,
+    });
+    const res = await d.dispatch(
+      { key: 'q.1', refs: { engine: 'abc' }, changes: ['x'], attempt: 1, kind: 'batch', line: 'main', end: 'x' },
+      ctx(events),
+    );
     expect(res.ciRunId).toBe(`${J}/queue/item/9`);
     for (let i = 0; i < 200 && events.length < 2; i++) await new Promise((r) => setTimeout(r, 5));
     const params = Object.fromEntries(new URLSearchParams(bodies[0]!));
-    expect(params).toEqual({ SUITE: 'basic', OST_KEY: 'q.1', OST_REFS: '{"engine":"abc"}', OST_CHANGES: '["x"]', OST_CALLBACK_URL: 'https://ost/api/ci/callback' });
+    expect(params).toEqual({
+      SUITE: 'basic',
+      OST_KEY: 'q.1',
+      OST_REFS: '{"engine":"abc"}',
+      OST_CHANGES: '["x"]',
+      OST_CALLBACK_URL: 'https://ost/api/ci/callback',
+    });
     expect(events).toEqual([
       { type: 'run-started', at: 1, key: 'q.1', url: `${J}/job/ovirt/job/ost/31/`, ciRunId: `${J}/queue/item/9` },
       { type: 'run-finished', at: 1, key: 'q.1', status: 'failure', url: `${J}/job/ovirt/job/ost/31/` },
@@ -55,7 +97,9 @@ describe('Jenkins dispatcher', () => {
   it('does not fetch a crumb when Jenkins does not ask, and fails the dispatch on other errors', async () => {
     const d = new JenkinsDispatcher({ url: J, pollMs: 5, minTimeout: 1 });
     nock(J).post('/job/ovirt/job/ost/buildWithParameters').reply(404, 'no such job');
-    await expect(d.dispatch({ key: 'q.2', refs: {}, changes: [], attempt: 1, kind: 'batch', line: 'main', end: 'x' }, ctx([]))).rejects.toThrow(/answered 404/);
+    await expect(
+      d.dispatch({ key: 'q.2', refs: {}, changes: [], attempt: 1, kind: 'batch', line: 'main', end: 'x' }, ctx([])),
+    ).rejects.toThrow(/answered 404/);
     expect(nock.pendingMocks()).toEqual([]);
   });
 });

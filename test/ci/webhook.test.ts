@@ -19,10 +19,27 @@ describe('webhook runner', () => {
       })
       .post('/ost')
       .reply(500, 'down');
-    const d = new WebhookDispatcher({ url: 'https://runner.example.org/ost', secret: 's3cret', callbackUrl: 'https://ost/api/ci/callback' });
-    const run = { key: 'q.1', refs: { a: 'x' }, changes: ['c'], attempt: 1, kind: 'batch' as const, line: 'main', end: 'c' };
+    const d = new WebhookDispatcher({
+      url: 'https://runner.example.org/ost',
+      secret: 's3cret',
+      callbackUrl: 'https://ost/api/ci/callback',
+    });
+    const run = {
+      key: 'q.1',
+      refs: { a: 'x' },
+      changes: ['c'],
+      attempt: 1,
+      kind: 'batch' as const,
+      line: 'main',
+      end: 'c',
+    };
     await d.dispatch(run, {} as DispatchContext);
-    expect(JSON.parse(seen!.body)).toEqual({ key: 'q.1', refs: { a: 'x' }, changes: ['c'], callback_url: 'https://ost/api/ci/callback' });
+    expect(JSON.parse(seen!.body)).toEqual({
+      key: 'q.1',
+      refs: { a: 'x' },
+      changes: ['c'],
+      callback_url: 'https://ost/api/ci/callback',
+    });
     expect(verifySignature('s3cret', Buffer.from(seen!.body), seen!.sig)).toBe(true);
     await expect(d.dispatch(run, {} as DispatchContext)).rejects.toThrow(/answered 500/);
     nock.enableNetConnect();

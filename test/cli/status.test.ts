@@ -11,8 +11,24 @@ import { LowdbStore } from '../../src/store/lowdb-store.ts';
 describe('ost-gate status', () => {
   it('prints each queue with its broken streams and open changes', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'ost-status-'));
-    const engine = new Engine({ store: new LowdbStore(dir), performer: { perform: async (_e: { key: string; effect: Effect }) => undefined, alreadyDone: async () => false, resume: async (_r: Run) => undefined }, settingsFor: () => ({ confirm: 0, confidence: 0, maxParallel: 1 }) });
-    await engine.submit('git:app@main', { type: 'merged', at: 0, stream: { host: 'git', project: 'app', branch: 'main' }, changes: [{ id: 'git:app@bad', sha: 'bad', title: 'breaks it' }, { id: 'git:app@next', sha: 'next', title: 'later' }] });
+    const engine = new Engine({
+      store: new LowdbStore(dir),
+      performer: {
+        perform: async (_e: { key: string; effect: Effect }) => undefined,
+        alreadyDone: async () => false,
+        resume: async (_r: Run) => undefined,
+      },
+      settingsFor: () => ({ confirm: 0, confidence: 0, maxParallel: 1 }),
+    });
+    await engine.submit('git:app@main', {
+      type: 'merged',
+      at: 0,
+      stream: { host: 'git', project: 'app', branch: 'main' },
+      changes: [
+        { id: 'git:app@bad', sha: 'bad', title: 'breaks it' },
+        { id: 'git:app@next', sha: 'next', title: 'later' },
+      ],
+    });
     const key = Object.keys((await engine.read('git:app@main'))!.state.runs)[0]!;
     await engine.submit('git:app@main', { type: 'run-finished', at: 1, key, status: 'failure' });
     const probe = Object.values((await engine.read('git:app@main'))!.state.runs).find((r) => r.state === 'dispatched')!;
@@ -26,6 +42,12 @@ describe('ost-gate status', () => {
     const json: string[] = [];
     await main(['status', '--data-dir', dir, '--json'], (s) => json.push(s));
     expect(JSON.parse(json.join(''))[0]).toMatchObject({ name: 'git:app@main', broken: [{ culprit: 'git:app@bad' }] });
-    expect(await main(['status', '--bogus'], () => undefined, () => undefined)).toBe(2);
+    expect(
+      await main(
+        ['status', '--bogus'],
+        () => undefined,
+        () => undefined,
+      ),
+    ).toBe(2);
   });
 });

@@ -16,7 +16,8 @@ async function referenceBlock(): Promise<string> {
 /** Dotted key paths of a zod object schema. */
 function schemaKeys(schema: unknown, prefix = ''): string[] {
   let s = schema as { def?: { type?: string; innerType?: unknown; in?: unknown; shape?: Record<string, unknown> } };
-  while (s?.def && (s.def.type === 'default' || s.def.type === 'optional' || s.def.type === 'pipe')) s = (s.def.innerType ?? s.def.in) as typeof s;
+  while (s?.def && (s.def.type === 'default' || s.def.type === 'optional' || s.def.type === 'pipe'))
+    s = (s.def.innerType ?? s.def.in) as typeof s;
   const shape = s?.def?.shape;
   if (!shape) return [];
   return Object.entries(shape).flatMap(([k, v]) => {

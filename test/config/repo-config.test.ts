@@ -17,15 +17,31 @@ const problems = (f: () => unknown): string[] => {
 describe('repo config', () => {
   it('fills defaults and maps to queue settings', () => {
     const cfg = parseRepoConfig('ci:\n  provider: jenkins\n  job: ost\n  timeout: 90m\n');
-    expect(cfg).toMatchObject({ branches: ['master', 'main'], batch: { max_size: 20 }, flaky: { confirm: 1, confidence: 0.999 }, strategy: 'bisect', report: { notify: ['culprit', 'blocked', 'fixed'] } });
-    expect(toQueueSettings(cfg)).toMatchObject({ timeoutMs: 90 * 60_000, maxParallel: 2, retries: 2, batchMaxSize: 20, confirm: 1 });
+    expect(cfg).toMatchObject({
+      branches: ['master', 'main'],
+      batch: { max_size: 20 },
+      flaky: { confirm: 1, confidence: 0.999 },
+      strategy: 'bisect',
+      report: { notify: ['culprit', 'blocked', 'fixed'] },
+    });
+    expect(toQueueSettings(cfg)).toMatchObject({
+      timeoutMs: 90 * 60_000,
+      maxParallel: 2,
+      retries: 2,
+      batchMaxSize: 20,
+      confirm: 1,
+    });
   });
 
   it('names the key, the value and what is allowed for each problem', () => {
-    const p = problems(() => parseRepoConfig('ci:\n  provider: travis\n  max_parallel: 0\nbatch:\n  max_size: big\nstrategy: random\n'));
+    const p = problems(() =>
+      parseRepoConfig('ci:\n  provider: travis\n  max_parallel: 0\nbatch:\n  max_size: big\nstrategy: random\n'),
+    );
     expect(p).toEqual(
       expect.arrayContaining([
-        expect.stringMatching(/^ci\.provider: got "travis"; allowed: github-actions, jenkins, webhook:<name> or command:<name>/),
+        expect.stringMatching(
+          /^ci\.provider: got "travis"; allowed: github-actions, jenkins, webhook:<name> or command:<name>/,
+        ),
         expect.stringMatching(/^ci\.max_parallel: got 0; .*>=1/),
         expect.stringMatching(/^batch\.max_size: got "big"; .*number/),
         expect.stringMatching(/^strategy: got "random"; .*bisect.*bayes/),
@@ -34,26 +50,39 @@ describe('repo config', () => {
   });
 
   it('rejects unknown keys, including a shell command', () => {
-    expect(problems(() => parseRepoConfig('ci:\n  provider: command:ost\n  command: rm -rf /\n'))).toEqual([expect.stringMatching(/^ci: unknown key "command"/)]);
-    expect(problems(() => parseRepoConfig('ci: {provider: jenkins, job: x}\nbatchh: {}\n'))).toEqual([expect.stringMatching(/unknown key "batchh"/)]);
+    expect(problems(() => parseRepoConfig('ci:\n  provider: command:ost\n  command: rm -rf /\n'))).toEqual([
+      expect.stringMatching(/^ci: unknown key "command"/),
+    ]);
+    expect(problems(() => parseRepoConfig('ci: {provider: jenkins, job: x}\nbatchh: {}\n'))).toEqual([
+      expect.stringMatching(/unknown key "batchh"/),
+    ]);
   });
 
   it('explains YAML that does not parse, an empty file, and provider-specific requirements', () => {
     expect(problems(() => parseRepoConfig('ci: [unclosed'))[0]).toMatch(/not valid YAML/);
     expect(problems(() => parseRepoConfig(''))[0]).toMatch(/empty/);
-    expect(problems(() => parseRepoConfig('ci:\n  provider: github-actions\n'))).toEqual([expect.stringMatching(/^ci\.workflow: .*required when ci.provider is github-actions/)]);
-    expect(problems(() => parseRepoConfig('ci:\n  provider: jenkins\n  job: x\n  timeout: soon\n'))[0]).toMatch(/ci\.timeout: got "soon"; "soon" is not a duration/);
+    expect(problems(() => parseRepoConfig('ci:\n  provider: github-actions\n'))).toEqual([
+      expect.stringMatching(/^ci\.workflow: .*required when ci.provider is github-actions/),
+    ]);
+    expect(problems(() => parseRepoConfig('ci:\n  provider: jenkins\n  job: x\n  timeout: soon\n'))[0]).toMatch(
+      /ci\.timeout: got "soon"; "soon" is not a duration/,
+    );
   });
 });
 
 describe('server config', () => {
   it('accepts runners as argument lists and git repos with defaults', () => {
-    const cfg = validateServerConfig({ runners: { ost: { command: ['bash', 'run.sh'] } }, git: [{ name: 'demo', url: '/srv/repo' }] });
+    const cfg = validateServerConfig({
+      runners: { ost: { command: ['bash', 'run.sh'] } },
+      git: [{ name: 'demo', url: '/srv/repo' }],
+    });
     expect(cfg.git[0]).toMatchObject({ branch: 'master', interval: 30_000, notes: false });
     expect(cfg.tick).toBe(5000);
   });
 
   it('refuses a command given as a shell string', () => {
-    expect(problems(() => validateServerConfig({ runners: { ost: { command: 'bash run.sh' } } }))[0]).toMatch(/^runners\.ost\.command: got "bash run.sh"/);
+    expect(problems(() => validateServerConfig({ runners: { ost: { command: 'bash run.sh' } } }))[0]).toMatch(
+      /^runners\.ost\.command: got "bash run.sh"/,
+    );
   });
 });

@@ -60,7 +60,12 @@ describe('commands', () => {
     expect(h.state.stats.flakes).toBeGreaterThan(flakesBefore);
     expect(h.state.changes['bad']!.state).not.toBe('done');
     expect(h.state.active).toEqual(['bad', 'after']);
-    expect(h.state.verdicts.filter((v) => v.retracted).map((v) => v.change).sort()).toEqual(['after', 'bad']);
+    expect(
+      h.state.verdicts
+        .filter((v) => v.retracted)
+        .map((v) => v.change)
+        .sort(),
+    ).toEqual(['after', 'bad']);
     // this time the CI passes: both pass, so each change ends with one live verdict
     for (let i = 0; i < 3 && h.inFlight().length > 0; i++) h.round(() => false);
     expect(h.verdictOf('bad')).toBe('passed');

@@ -19,11 +19,20 @@ describe('Depends-On', () => {
   // a change whose wait cannot end is tested in history order, with a notice, and it alone can be
   // blamed for what it breaks (rejecting it untested would let the next change take that blame).
   it('tests a change whose dependency never arrives once the deadline passes, with a notice', () => {
-    const h = new Harness({ maxParallel: 1, dependencyTimeoutMs: 24 * HOUR, confirm: 0, confidence: 0, batchMaxSize: 1 });
+    const h = new Harness({
+      maxParallel: 1,
+      dependencyTimeoutMs: 24 * HOUR,
+      confirm: 0,
+      confidence: 0,
+      batchMaxSize: 1,
+    });
     h.merge(['ui1', 'ui2'], B, { ui1: { dependsOn: ['ghost'] } });
     h.now = 24 * HOUR;
     h.send({ type: 'tick', at: h.now });
-    expect(h.ofType('notice').find((n) => n.code === 'dependency-timeout')).toMatchObject({ change: 'ui1', message: expect.stringContaining('ghost') });
+    expect(h.ofType('notice').find((n) => n.code === 'dependency-timeout')).toMatchObject({
+      change: 'ui1',
+      message: expect.stringContaining('ghost'),
+    });
     expect(h.state.active).toEqual(['ui1', 'ui2']);
     const fails = h.brokenBy({ ui1: null });
     for (let i = 0; i < 6 && h.inFlight().length > 0; i++) h.round(fails);

@@ -82,7 +82,9 @@ describe('stale results are ignored', () => {
     expect(effects.every((e) => e.type === 'log')).toBe(true);
     h.send({ type: 'run-started', at: 2, key, url: 'https://ci/other' });
     expect(h.state.runs[key]!.url).toBe('https://ci/1');
-    expect(h.send({ type: 'run-started', at: 3, key: 'nope.1', url: 'https://ci/x' })[0]).toMatchObject({ type: 'log' });
+    expect(h.send({ type: 'run-started', at: 3, key: 'nope.1', url: 'https://ci/x' })[0]).toMatchObject({
+      type: 'log',
+    });
   });
 
   it('records the CI URL when a run starts', () => {

@@ -7,10 +7,31 @@ const S = streamRef();
 describe('order follows history', () => {
   it('puts a push that arrives before its base behind that base once the base arrives', () => {
     const h = new Harness({ maxParallel: 1 });
-    h.send({ type: 'merged', at: 0, stream: S, before: 'base', after: 'sha-z', changes: [change('z', { parent: 'base' })] });
-    h.send({ type: 'merged', at: 1, stream: S, before: 'sha-a', after: 'sha-b', changes: [change('b', { parent: 'sha-a' })] });
+    h.send({
+      type: 'merged',
+      at: 0,
+      stream: S,
+      before: 'base',
+      after: 'sha-z',
+      changes: [change('z', { parent: 'base' })],
+    });
+    h.send({
+      type: 'merged',
+      at: 1,
+      stream: S,
+      before: 'sha-a',
+      after: 'sha-b',
+      changes: [change('b', { parent: 'sha-a' })],
+    });
     expect(h.state.active).toEqual(['z']);
-    h.send({ type: 'merged', at: 2, stream: S, before: 'sha-z', after: 'sha-a', changes: [change('a', { parent: 'sha-z' })] });
+    h.send({
+      type: 'merged',
+      at: 2,
+      stream: S,
+      before: 'sha-z',
+      after: 'sha-a',
+      changes: [change('a', { parent: 'sha-z' })],
+    });
     expect(h.state.active).toEqual(['z', 'a', 'b']);
   });
 
@@ -34,7 +55,14 @@ describe('order follows history', () => {
   it('appends a held push in arrival order after the gap timeout, with a notice', () => {
     const h = new Harness({ maxParallel: 1, gapTimeoutMs: 1000 });
     h.merge(['a']);
-    h.send({ type: 'merged', at: 0, stream: S, before: 'sha-missing', after: 'sha-c', changes: [change('c', { parent: 'sha-missing' })] });
+    h.send({
+      type: 'merged',
+      at: 0,
+      stream: S,
+      before: 'sha-missing',
+      after: 'sha-c',
+      changes: [change('c', { parent: 'sha-missing' })],
+    });
     expect(h.state.active).toEqual(['a']);
     h.send({ type: 'tick', at: 1000 });
     expect(h.state.active).toEqual(['a', 'c']);
@@ -45,7 +73,15 @@ describe('order follows history', () => {
     const h = new Harness({ maxParallel: 1 });
     h.merge(['a', 'b']);
     const key = h.inFlight()[0]!.key;
-    h.send({ type: 'merged', at: 1, stream: S, before: 'sha-b', after: 'sha-x', forced: true, changes: [change('x', { parent: 'base' })] });
+    h.send({
+      type: 'merged',
+      at: 1,
+      stream: S,
+      before: 'sha-b',
+      after: 'sha-x',
+      forced: true,
+      changes: [change('x', { parent: 'base' })],
+    });
     expect(h.verdicts().get('a')).toMatchObject({ verdict: 'skipped', reason: expect.stringContaining('force-push') });
     expect(h.verdictOf('b')).toBe('skipped');
     expect(h.ofType('notice').find((n) => n.code === 'history-rewritten')!.message).toMatch(/force-push/);
@@ -57,7 +93,14 @@ describe('order follows history', () => {
   it('treats a push from an older base without the forced flag as a rewrite, never silently', () => {
     const h = new Harness({ maxParallel: 1 });
     h.merge(['a', 'b']);
-    h.send({ type: 'merged', at: 1, stream: S, before: 'sha-a', after: 'sha-y', changes: [change('y', { parent: 'sha-a' })] });
+    h.send({
+      type: 'merged',
+      at: 1,
+      stream: S,
+      before: 'sha-a',
+      after: 'sha-y',
+      changes: [change('y', { parent: 'sha-a' })],
+    });
     expect(h.ofType('notice').map((n) => n.code)).toContain('history-rewritten');
     expect(h.state.active).toEqual(['y']);
   });

@@ -23,7 +23,15 @@ interface World {
   /** One stream, or two projects sharing the queue; chunks alternate between them. */
   projects: 1 | 2;
   /** Queue settings beyond the defaults: batch size and batches in flight, speculation, waiting for reverts, search width, confirmations. */
-  tuning: { batchMaxSize: number; batchMaxInFlight: number; speculate: boolean; awaitRevert: boolean; searchWidth: number; confirm: number; retries: number };
+  tuning: {
+    batchMaxSize: number;
+    batchMaxInFlight: number;
+    speculate: boolean;
+    awaitRevert: boolean;
+    searchWidth: number;
+    confirm: number;
+    retries: number;
+  };
   /** Share of runs that end in an infra error or a cancellation instead of a result; a paused queue is resumed. */
   infraRate: number;
   /** Depends-On footers: [i, j] makes change i depend on change j, earlier or later, maybe in a loop. */
@@ -33,34 +41,41 @@ interface World {
 }
 
 const world = (flaky: boolean) =>
-  fc.record({
-    n: fc.integer({ min: 1, max: 24 }),
-    culprits: fc.uniqueArray(fc.integer({ min: 0, max: 23 }), { maxLength: 4 }),
-    runners: fc.integer({ min: 1, max: 4 }),
-    strategy: fc.constantFrom<'bisect' | 'bayes'>('bisect', 'bayes'),
-    flakeRate: flaky ? fc.constantFrom(0.05, 0.2) : fc.constant(0),
-    seed: fc.integer(),
-    chunks: fc.array(fc.integer({ min: 1, max: 6 }), { minLength: 1, maxLength: 8 }),
-    reverts: fc.boolean(),
-    uneven: fc.boolean(),
-    projects: fc.constantFrom<1 | 2>(1, 2),
-    tuning: fc.record({
-      batchMaxSize: fc.constantFrom(1, 3, 20),
-      batchMaxInFlight: fc.constantFrom(0, 1, 2),
-      speculate: fc.boolean(),
-      awaitRevert: fc.boolean(),
-      searchWidth: fc.constantFrom(0, 1),
-      confirm: fc.constantFrom(0, 1, 2),
-      retries: fc.constantFrom(0, 2),
-    }),
-    infraRate: fc.constantFrom(0, 0, 0.1),
-    deps: fc.array(fc.tuple(fc.integer({ min: 0, max: 23 }), fc.integer({ min: 0, max: 23 })), { maxLength: 3 }),
-    disputes: fc.array(fc.record({ round: fc.integer({ min: 0, max: 40 }), verb: fc.constantFrom<'not-culprit' | 'retry'>('not-culprit', 'retry') }), { maxLength: 2 }),
-  })
-  // Known limit: a stream holds one culprit. A dependent of a culprit in another stream breaks its
-  // stream while older changes of it are still tested; if one of those is then blamed too (after a
-  // dispute reopens it), a revert of it is blocked instead of tested. Disputes are left out there.
-  .map((w) => (w.deps.length > 0 ? { ...w, disputes: [] } : w));
+  fc
+    .record({
+      n: fc.integer({ min: 1, max: 24 }),
+      culprits: fc.uniqueArray(fc.integer({ min: 0, max: 23 }), { maxLength: 4 }),
+      runners: fc.integer({ min: 1, max: 4 }),
+      strategy: fc.constantFrom<'bisect' | 'bayes'>('bisect', 'bayes'),
+      flakeRate: flaky ? fc.constantFrom(0.05, 0.2) : fc.constant(0),
+      seed: fc.integer(),
+      chunks: fc.array(fc.integer({ min: 1, max: 6 }), { minLength: 1, maxLength: 8 }),
+      reverts: fc.boolean(),
+      uneven: fc.boolean(),
+      projects: fc.constantFrom<1 | 2>(1, 2),
+      tuning: fc.record({
+        batchMaxSize: fc.constantFrom(1, 3, 20),
+        batchMaxInFlight: fc.constantFrom(0, 1, 2),
+        speculate: fc.boolean(),
+        awaitRevert: fc.boolean(),
+        searchWidth: fc.constantFrom(0, 1),
+        confirm: fc.constantFrom(0, 1, 2),
+        retries: fc.constantFrom(0, 2),
+      }),
+      infraRate: fc.constantFrom(0, 0, 0.1),
+      deps: fc.array(fc.tuple(fc.integer({ min: 0, max: 23 }), fc.integer({ min: 0, max: 23 })), { maxLength: 3 }),
+      disputes: fc.array(
+        fc.record({
+          round: fc.integer({ min: 0, max: 40 }),
+          verb: fc.constantFrom<'not-culprit' | 'retry'>('not-culprit', 'retry'),
+        }),
+        { maxLength: 2 },
+      ),
+    })
+    // Known limit: a stream holds one culprit. A dependent of a culprit in another stream breaks its
+    // stream while older changes of it are still tested; if one of those is then blamed too (after a
+    // dispute reopens it), a revert of it is blocked instead of tested. Disputes are left out there.
+    .map((w) => (w.deps.length > 0 ? { ...w, disputes: [] } : w));
 
 /**
  * Merges the world's changes in chunks, one chunk per round of CI, merges a fix for each true
@@ -68,12 +83,18 @@ const world = (flaky: boolean) =>
  * nothing is left in flight.
  */
 function play(w: World, onStep?: (h: Harness) => void) {
-  const h = new Harness({ ...w.tuning, maxParallel: w.runners, strategy: w.strategy, confidence: w.flakeRate > 0 ? 0.999 : 0 });
+  const h = new Harness({
+    ...w.tuning,
+    maxParallel: w.runners,
+    strategy: w.strategy,
+    confidence: w.flakeRate > 0 ? 0.999 : 0,
+  });
   const ids = Array.from({ length: w.n }, (_, i) => `c${i + 1}`);
   const culprits: Record<string, string | null> = {};
   for (const i of w.culprits) if (i < w.n) culprits[`c${i + 1}`] = null;
   const rng = seeded(w.seed);
-  const ci = (run: Parameters<ReturnType<Harness['brokenBy']>>[0]) => h.brokenBy(culprits)(run) || rng.next() < w.flakeRate;
+  const ci = (run: Parameters<ReturnType<Harness['brokenBy']>>[0]) =>
+    h.brokenBy(culprits)(run) || rng.next() < w.flakeRate;
   const fixed = new Set<string>();
   const projectOf = new Map<string, string>();
   const mergeFixes = (which: string[]) => {
@@ -85,7 +106,11 @@ function play(w: World, onStep?: (h: Harness) => void) {
     for (const project of new Set(fresh.map((c) => projectOf.get(c)!))) {
       const mine = fresh.filter((c) => projectOf.get(c) === project);
       mine.forEach((c) => projectOf.set(`fix-${c}`, project));
-      h.merge(mine.map((c) => `fix-${c}`), streamRef(project), w.reverts ? Object.fromEntries(mine.map((c) => [`fix-${c}`, { reverts: [c] }])) : {});
+      h.merge(
+        mine.map((c) => `fix-${c}`),
+        streamRef(project),
+        w.reverts ? Object.fromEntries(mine.map((c) => [`fix-${c}`, { reverts: [c] }])) : {},
+      );
     }
   };
   // one round of CI: every run in flight finishes, or with uneven times a random part of them in random order
@@ -101,7 +126,14 @@ function play(w: World, onStep?: (h: Harness) => void) {
     h.now += HOUR;
     for (const r of done) if (h.inFlight().some((f) => f.key === r.key)) h.finish(r.key, outcome(r));
   };
-  const outcome = (r: Parameters<typeof ci>[0]) => (w.infraRate > 0 && rng.next() < w.infraRate ? (rng.next() < 0.5 ? 'error' : 'cancelled') : ci(r) ? 'failure' : 'success');
+  const outcome = (r: Parameters<typeof ci>[0]) =>
+    w.infraRate > 0 && rng.next() < w.infraRate
+      ? rng.next() < 0.5
+        ? 'error'
+        : 'cancelled'
+      : ci(r)
+        ? 'failure'
+        : 'success';
   let next = 0;
   for (let round = 0; round < 400; round++) {
     const chunk = w.chunks[round % w.chunks.length]!;
@@ -110,7 +142,8 @@ function play(w: World, onStep?: (h: Harness) => void) {
       const batch = ids.slice(next, next + chunk);
       batch.forEach((id) => projectOf.set(id, project));
       const footers: Record<string, { dependsOn: string[] }> = {};
-      for (const [i, j] of w.deps) if (i !== j && i < w.n && j < w.n) (footers[`c${i + 1}`] ??= { dependsOn: [] }).dependsOn.push(`c${j + 1}`);
+      for (const [i, j] of w.deps)
+        if (i !== j && i < w.n && j < w.n) (footers[`c${i + 1}`] ??= { dependsOn: [] }).dependsOn.push(`c${j + 1}`);
       h.merge(batch, streamRef(project), footers);
       next += chunk;
     }
@@ -125,11 +158,15 @@ function play(w: World, onStep?: (h: Harness) => void) {
     ciRound();
     for (const d of w.disputes) {
       if (d.round !== round) continue;
-      const standing = h.state.verdicts.filter((v) => !v.retracted && v.verdict === (d.verb === 'not-culprit' ? 'culprit' : 'blocked'));
+      const standing = h.state.verdicts.filter(
+        (v) => !v.retracted && v.verdict === (d.verb === 'not-culprit' ? 'culprit' : 'blocked'),
+      );
       const target = standing.at(-1);
       if (target) h.send({ type: 'command', at: h.now, verb: d.verb, change: target.change, user: 'dev' });
     }
-    const blamed = [...h.verdicts().values()].filter((v) => v.verdict === 'culprit' && v.change in culprits).map((v) => v.change);
+    const blamed = [...h.verdicts().values()]
+      .filter((v) => v.verdict === 'culprit' && v.change in culprits)
+      .map((v) => v.change);
     mergeFixes(blamed);
   }
   return { h, culprits, projectOf, ids: [...ids, ...[...fixed].map((c) => `fix-${c}`)] };
@@ -157,11 +194,14 @@ describe('core properties', () => {
       fc.property(world(false), (w) => {
         const { h, culprits, ids, projectOf } = play(w);
         const verdicts = h.verdicts();
-        for (const v of verdicts.values()) if (v.verdict === 'culprit') expect(v.change in culprits, `${v.change} blamed`).toBe(true);
+        for (const v of verdicts.values())
+          if (v.verdict === 'culprit') expect(v.change in culprits, `${v.change} blamed`).toBe(true);
         // (a change that depends on a culprit is removed with it, and so is the rest of its stream, by design)
         const first = ids.find((id) => id in culprits);
         const history = first ? (h.history.get(projectOf.get(first)!) ?? []) : [];
-        const removedWithAnother = history.slice(0, history.indexOf(first!) + 1).some((id) => (h.state.changes[id]?.dependsOn ?? []).some((d) => d in culprits));
+        const removedWithAnother = history
+          .slice(0, history.indexOf(first!) + 1)
+          .some((id) => (h.state.changes[id]?.dependsOn ?? []).some((d) => d in culprits));
         // (and a disputed culprit is tested again, maybe in one batch with its revert, which passes)
         const disputed = w.disputes.length > 0;
         if (first && !removedWithAnother && !disputed) expect(verdicts.get(first)?.verdict).toBe('culprit');
@@ -174,19 +214,23 @@ describe('core properties', () => {
     // (a fix that is no revert is blocked at once under broken.await_revert, by design, until a tip
     // check; and a change that depends on a culprit, or follows one that does, is removed with it)
     fc.assert(
-      fc.property(world(false).map((w) => ({ ...w, reverts: true })), (w) => {
-        const { h, culprits, projectOf } = play(w);
-        const dependsOn = (id: string, on: string, seen = new Set<string>()): boolean =>
-          !seen.has(id) && (seen.add(id), (h.state.changes[id]?.dependsOn ?? []).some((d) => d === on || dependsOn(d, on, seen)));
-        for (const v of h.verdicts().values()) {
-          if (v.verdict !== 'blocked') continue;
-          const history = h.history.get(projectOf.get(v.change)!) ?? [];
-          const prefix = new Set(history.slice(0, history.indexOf(v.change) + 1));
-          if ([...prefix].some((id) => dependsOn(id, v.culprit!))) continue;
-          const broken = Object.entries(culprits).some(([c, fix]) => prefix.has(c) && !(fix && prefix.has(fix)));
-          expect(broken, `${v.change} blocked by ${v.culprit}, but its prefix passes`).toBe(true);
-        }
-      }),
+      fc.property(
+        world(false).map((w) => ({ ...w, reverts: true })),
+        (w) => {
+          const { h, culprits, projectOf } = play(w);
+          const dependsOn = (id: string, on: string, seen = new Set<string>()): boolean =>
+            !seen.has(id) &&
+            (seen.add(id), (h.state.changes[id]?.dependsOn ?? []).some((d) => d === on || dependsOn(d, on, seen)));
+          for (const v of h.verdicts().values()) {
+            if (v.verdict !== 'blocked') continue;
+            const history = h.history.get(projectOf.get(v.change)!) ?? [];
+            const prefix = new Set(history.slice(0, history.indexOf(v.change) + 1));
+            if ([...prefix].some((id) => dependsOn(id, v.culprit!))) continue;
+            const broken = Object.entries(culprits).some(([c, fix]) => prefix.has(c) && !(fix && prefix.has(fix)));
+            expect(broken, `${v.change} blocked by ${v.culprit}, but its prefix passes`).toBe(true);
+          }
+        },
+      ),
       { numRuns: scaledRuns(200) },
     );
   });
@@ -209,7 +253,14 @@ describe('core properties', () => {
           const event = (p: number, at: number) => {
             const mine = pushes[p]!;
             const before = p === 0 ? 'base' : sha(pushes[p - 1]!.at(-1)!);
-            return { type: 'merged' as const, at, stream: streamRef(), before, after: sha(mine.at(-1)!), changes: mine.map((id, i) => change(id, { parent: i === 0 ? before : sha(mine[i - 1]!) })) };
+            return {
+              type: 'merged' as const,
+              at,
+              stream: streamRef(),
+              before,
+              after: sha(mine.at(-1)!),
+              changes: mine.map((id, i) => change(id, { parent: i === 0 ? before : sha(mine[i - 1]!) })),
+            };
           };
           // the first push is the queue's starting point; the rest come late, repeated and out of order
           const rest = [...pushes.keys()].slice(1);
@@ -220,7 +271,9 @@ describe('core properties', () => {
           }
           h.send(event(0, 0));
           rest.forEach((p, i) => h.send(event(p, i + 1)));
-          const known = Object.values(h.state.changes).sort((a, b) => a.seq - b.seq).map((c) => c.id);
+          const known = Object.values(h.state.changes)
+            .sort((a, b) => a.seq - b.seq)
+            .map((c) => c.id);
           expect(known).toEqual(ids);
         },
       ),
@@ -230,37 +283,48 @@ describe('core properties', () => {
 
   it('finds one culprit among n changes within 1 + ceil(log_{k+1} n) + confirm rounds', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 64 }), fc.integer({ min: 1, max: 6 }), fc.nat(), fc.integer({ min: 0, max: 2 }), (n, k, c, confirm) => {
-        const culprit = `c${(c % n) + 1}`;
-        const h = new Harness({ maxParallel: k, confirm, confidence: 0, batchMaxSize: 100 });
-        h.merge(Array.from({ length: n }, (_, i) => `c${i + 1}`));
-        const fails = h.brokenBy({ [culprit]: null });
-        let rounds = 0;
-        while (h.verdictOf(culprit) === undefined && rounds < 100) {
-          h.round(fails);
-          rounds += 1;
-        }
-        const bound = 1 + Math.ceil(Math.log(n) / Math.log(k + 1) - 1e-9) + confirm;
-        expect(h.verdictOf(culprit)).toBe('culprit');
-        expect(rounds, `n=${n} k=${k} confirm=${confirm}`).toBeLessThanOrEqual(bound);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 64 }),
+        fc.integer({ min: 1, max: 6 }),
+        fc.nat(),
+        fc.integer({ min: 0, max: 2 }),
+        (n, k, c, confirm) => {
+          const culprit = `c${(c % n) + 1}`;
+          const h = new Harness({ maxParallel: k, confirm, confidence: 0, batchMaxSize: 100 });
+          h.merge(Array.from({ length: n }, (_, i) => `c${i + 1}`));
+          const fails = h.brokenBy({ [culprit]: null });
+          let rounds = 0;
+          while (h.verdictOf(culprit) === undefined && rounds < 100) {
+            h.round(fails);
+            rounds += 1;
+          }
+          const bound = 1 + Math.ceil(Math.log(n) / Math.log(k + 1) - 1e-9) + confirm;
+          expect(h.verdictOf(culprit)).toBe('culprit');
+          expect(rounds, `n=${n} k=${k} confirm=${confirm}`).toBeLessThanOrEqual(bound);
+        },
+      ),
       { numRuns: scaledRuns(300) },
     );
   });
 
   it('a result for an unknown key changes nothing', () => {
     fc.assert(
-      fc.property(world(true), fc.string(), fc.constantFrom('success', 'failure', 'error', 'cancelled') as fc.Arbitrary<'success'>, (w, key, status) => {
-        let checked = 0;
-        play({ ...w, n: Math.min(w.n, 10) }, (h) => {
-          if (Object.hasOwn(h.state.runs, key)) return;
-          const result = step(h.state, { type: 'run-finished', at: h.now, key, status });
-          expect(result.state).toEqual(h.state);
-          expect(result.effects.every((e) => e.type === 'log')).toBe(true);
-          checked += 1;
-        });
-        expect(checked).toBeGreaterThan(0);
-      }),
+      fc.property(
+        world(true),
+        fc.string(),
+        fc.constantFrom('success', 'failure', 'error', 'cancelled') as fc.Arbitrary<'success'>,
+        (w, key, status) => {
+          let checked = 0;
+          play({ ...w, n: Math.min(w.n, 10) }, (h) => {
+            if (Object.hasOwn(h.state.runs, key)) return;
+            const result = step(h.state, { type: 'run-finished', at: h.now, key, status });
+            expect(result.state).toEqual(h.state);
+            expect(result.effects.every((e) => e.type === 'log')).toBe(true);
+            checked += 1;
+          });
+          expect(checked).toBeGreaterThan(0);
+        },
+      ),
       { numRuns: scaledRuns(60) },
     );
   });

@@ -63,7 +63,12 @@ describe('bisection', () => {
     expect(h.inFlight().map((r) => r.end)).toEqual(['c3', 'c6', 'c9']);
     h.round(h.brokenBy({ c10: null }));
     // c9 passed: c10..c12 left, c12 known to fail -> probes at c10 and c11
-    expect(h.inFlight().map((r) => r.end).sort()).toEqual(['c10', 'c11']);
+    expect(
+      h
+        .inFlight()
+        .map((r) => r.end)
+        .sort(),
+    ).toEqual(['c10', 'c11']);
     h.round(h.brokenBy({ c10: null }));
     expect(h.verdictOf('c10')).toBe('culprit');
   });
@@ -82,7 +87,11 @@ describe('bisection', () => {
     expect(v.confidence).toBeGreaterThan(0.5);
     expect(v.blocked).toEqual(['c3']);
     expect(v.evidence!.map((e) => [e.end, e.result])).toEqual(
-      expect.arrayContaining([['c1', 'passed'], ['c2', 'failed'], ['c3', 'failed']]),
+      expect.arrayContaining([
+        ['c1', 'passed'],
+        ['c2', 'failed'],
+        ['c3', 'failed'],
+      ]),
     );
   });
 
@@ -169,7 +178,11 @@ describe('broken streams', () => {
     h.round(() => true);
     const runs = h.dispatched().length;
     h.merge(['x1', 'x2']);
-    expect(h.verdicts().get('x1')).toMatchObject({ verdict: 'blocked', culprit: 'bad', reason: expect.stringContaining('does not revert') });
+    expect(h.verdicts().get('x1')).toMatchObject({
+      verdict: 'blocked',
+      culprit: 'bad',
+      reason: expect.stringContaining('does not revert'),
+    });
     expect(h.verdictOf('x2')).toBe('blocked');
     expect(h.dispatched()).toHaveLength(runs);
   });
@@ -227,8 +240,15 @@ describe('broken streams', () => {
     h.merge(['masked', 'revert'], undefined, { revert: { reverts: ['bad'] } });
     expect(h.verdictOf('masked')).toBe('blocked');
     for (let i = 0; i < 4 && h.inFlight().length > 0; i++) h.round(() => true);
-    expect(h.verdicts().get('revert')).toMatchObject({ verdict: 'blocked', culprit: 'bad', reason: expect.stringContaining('masked by bad') });
-    expect(h.ofType('notice').find((n) => n.code === 'revert-still-fails')).toMatchObject({ level: 'warn', change: 'revert' });
+    expect(h.verdicts().get('revert')).toMatchObject({
+      verdict: 'blocked',
+      culprit: 'bad',
+      reason: expect.stringContaining('masked by bad'),
+    });
+    expect(h.ofType('notice').find((n) => n.code === 'revert-still-fails')).toMatchObject({
+      level: 'warn',
+      change: 'revert',
+    });
   });
 
   it('with awaitRevert, reopens changes blocked at once during a tip check that passes, and tests them', () => {
@@ -244,7 +264,10 @@ describe('broken streams', () => {
     expect(h.verdictOf('late-culprit')).toBe('blocked'); // on the belief that bad is still in
     h.finish(check!.key, 'success');
     expect(h.state.changes['late-culprit']).toMatchObject({ state: 'queued' });
-    expect(h.state.verdicts.find((v) => v.change === 'late-culprit')).toMatchObject({ verdict: 'blocked', retracted: true });
+    expect(h.state.verdicts.find((v) => v.change === 'late-culprit')).toMatchObject({
+      verdict: 'blocked',
+      retracted: true,
+    });
     expect(h.state.verdicts.find((v) => v.change === 'forward-fix')).not.toHaveProperty('retracted');
     const fails = h.brokenBy({ 'late-culprit': null });
     for (let i = 0; i < 6 && h.inFlight().length > 0; i++) h.round(fails);
@@ -271,7 +294,14 @@ describe('broken streams', () => {
   });
 
   it('without awaitRevert, a failing prefix of the fix line waits for a run below it, which may show the fix', () => {
-    const h = new Harness({ maxParallel: 2, confirm: 0, confidence: 0, awaitRevert: false, batchMaxSize: 1, speculate: false });
+    const h = new Harness({
+      maxParallel: 2,
+      confirm: 0,
+      confidence: 0,
+      awaitRevert: false,
+      batchMaxSize: 1,
+      speculate: false,
+    });
     h.merge(['bad']);
     h.round(() => true);
     h.merge(['forward-fix']);

@@ -13,7 +13,8 @@ import { startServer } from '../../src/serve.ts';
 import { sign } from '../../src/web/signature.ts';
 import { example, INSTALLATION, privateKey, pushPayload, REPO } from '../helpers/github.ts';
 
-const CONFIG = 'ci:\n  provider: github-actions\n  workflow: ost.yml\n  max_parallel: 1\nbranches: [main]\nflaky:\n  confirm: 0\n  confidence: 0\n';
+const CONFIG =
+  'ci:\n  provider: github-actions\n  workflow: ost.yml\n  max_parallel: 1\nbranches: [main]\nflaky:\n  confirm: 0\n  confidence: 0\n';
 const sha = (i: number) => String(i).repeat(40);
 
 interface Call {
@@ -36,16 +37,25 @@ function standIn(calls: Call[]) {
     };
     if (!path.startsWith('/api/v3/')) return json(404, { message: 'not under /api/v3' });
     const p = path.slice('/api/v3'.length);
-    if (req.method === 'POST' && p === `/app/installations/${INSTALLATION}/access_tokens`) return json(201, { token: 'ghs_x', expires_at: '2099-01-01T00:00:00Z' });
+    if (req.method === 'POST' && p === `/app/installations/${INSTALLATION}/access_tokens`)
+      return json(201, { token: 'ghs_x', expires_at: '2099-01-01T00:00:00Z' });
     if (p.startsWith(`/repos/${REPO}/contents/.github/ost-gate.yml`)) {
       res.writeHead(200, { 'content-type': 'application/vnd.github.raw; charset=utf-8' });
       return res.end(CONFIG);
     }
     if (p.startsWith(`/repos/${REPO}/pulls/`)) {
       const n = Number(p.split('/').pop());
-      return json(200, { number: n, title: `PR ${n}`, html_url: `http://ghe/${REPO}/pull/${n}`, body: null, user: { login: 'dev' }, merged_at: '2026-11-24T10:00:00Z' });
+      return json(200, {
+        number: n,
+        title: `PR ${n}`,
+        html_url: `http://ghe/${REPO}/pull/${n}`,
+        body: null,
+        user: { login: 'dev' },
+        merged_at: '2026-11-24T10:00:00Z',
+      });
     }
-    if (req.method === 'POST' && p.endsWith('/dispatches')) return json(200, { workflow_run_id: ++runId, html_url: `http://ghe/${REPO}/actions/runs/${runId}` });
+    if (req.method === 'POST' && p.endsWith('/dispatches'))
+      return json(200, { workflow_run_id: ++runId, html_url: `http://ghe/${REPO}/actions/runs/${runId}` });
     if (req.method === 'GET' && p.includes('/check-runs')) return json(200, { check_runs: [] });
     if (req.method === 'POST' && p.endsWith('/check-runs')) return json(201, { id: 1 });
     if (req.method === 'GET' && p.includes('/comments')) return json(200, []);
@@ -60,22 +70,56 @@ describe('GitHub Enterprise Server', () => {
     const api = standIn(calls);
     await new Promise<void>((ok) => api.listen(0, '127.0.0.1', ok));
     const apiPort = (api.address() as AddressInfo).port;
-    const env = { APP_ID: '1', PRIVATE_KEY: privateKey, WEBHOOK_SECRET: 'ghe-secret', GHE_HOST: `127.0.0.1:${apiPort}`, GHE_PROTOCOL: 'http', OST_DATA_DIR: await mkdtemp(join(tmpdir(), 'ost-ghe-')) };
-    const server = await startServer({ env, config: validateServerConfig({ tick: 60_000 }), log: silentLogger, port: 0 });
+    const env = {
+      APP_ID: '1',
+      PRIVATE_KEY: privateKey,
+      WEBHOOK_SECRET: 'ghe-secret',
+      GHE_HOST: `127.0.0.1:${apiPort}`,
+      GHE_PROTOCOL: 'http',
+      OST_DATA_DIR: await mkdtemp(join(tmpdir(), 'ost-ghe-')),
+    };
+    const server = await startServer({
+      env,
+      config: validateServerConfig({ tick: 60_000 }),
+      log: silentLogger,
+      port: 0,
+    });
     try {
       const post = async (event: string, payload: unknown, delivery: string) => {
         const body = JSON.stringify(payload);
-        const res = await fetch(`${server.url}/api/github/webhooks`, { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-github-event': event, 'x-github-delivery': delivery, 'x-hub-signature-256': sign('ghe-secret', body) } });
+        const res = await fetch(`${server.url}/api/github/webhooks`, {
+          method: 'POST',
+          body,
+          headers: {
+            'content-type': 'application/json',
+            'x-github-event': event,
+            'x-github-delivery': delivery,
+            'x-hub-signature-256': sign('ghe-secret', body),
+          },
+        });
         expect(res.status, await res.clone().text()).toBe(200);
         await server.engine.idle();
       };
-      await post('push', pushPayload('0'.repeat(40), [1, 2, 3].map((n) => ({ id: sha(n), message: `Merge pull request #${n} from dev/f${n}` }))), 'push-1');
+      await post(
+        'push',
+        pushPayload(
+          '0'.repeat(40),
+          [1, 2, 3].map((n) => ({ id: sha(n), message: `Merge pull request #${n} from dev/f${n}` })),
+        ),
+        'push-1',
+      );
       const dispatches = () => calls.filter((c) => c.path.endsWith('/dispatches'));
       const finish = async (i: number) => {
         const d = dispatches()[i]!;
         const ref = JSON.parse(d.body.inputs.ost_refs)[REPO] as string;
         const wr = example<Record<string, any>>('workflow_run', (e) => e.action === 'completed');
-        wr.workflow_run = { ...wr.workflow_run, id: 901 + i, display_title: `OST ${d.body.inputs.ost_key}`, conclusion: ref === sha(1) ? 'success' : 'failure', html_url: `http://ghe/runs/${901 + i}` };
+        wr.workflow_run = {
+          ...wr.workflow_run,
+          id: 901 + i,
+          display_title: `OST ${d.body.inputs.ost_key}`,
+          conclusion: ref === sha(1) ? 'success' : 'failure',
+          html_url: `http://ghe/runs/${901 + i}`,
+        };
         wr.installation = { id: INSTALLATION };
         await post('workflow_run', wr, `run-${i}`);
       };
@@ -83,7 +127,9 @@ describe('GitHub Enterprise Server', () => {
       // one runner: the batch, then halving: PR 2 fails, PR 1 passes
       expect(dispatches().map((d) => JSON.parse(d.body.inputs.ost_refs)[REPO])).toEqual([sha(3), sha(2), sha(1)]);
       const comments = calls.filter((c) => c.method === 'POST' && /\/issues\/\d+\/comments$/.test(c.path));
-      expect(comments.map((c) => [Number(/issues\/(\d+)/.exec(c.path)![1]), String(c.body.body).split('\n')[0]])).toEqual([
+      expect(
+        comments.map((c) => [Number(/issues\/(\d+)/.exec(c.path)![1]), String(c.body.body).split('\n')[0]]),
+      ).toEqual([
         [2, '### ost-gate: culprit'],
         [3, '### ost-gate: blocked'],
       ]);

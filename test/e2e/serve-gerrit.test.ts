@@ -10,14 +10,25 @@ import { startServer } from '../../src/serve.ts';
 
 describe('serve with Gerrit and Jenkins', () => {
   it('mounts /gerrit/events behind GERRIT_EVENTS_TOKEN and reports the configured pieces', async () => {
-    const env = { OST_DATA_DIR: await mkdtemp(join(tmpdir(), 'ost-sg-')), GERRIT_URL: 'https://gerrit.invalid', GERRIT_USERNAME: 'ost-gate', GERRIT_PASSWORD: 'pw', GERRIT_EVENTS_TOKEN: 'tok', JENKINS_URL: 'https://jenkins.invalid', OST_CALLBACK_SECRET: 'cb' };
+    const env = {
+      OST_DATA_DIR: await mkdtemp(join(tmpdir(), 'ost-sg-')),
+      GERRIT_URL: 'https://gerrit.invalid',
+      GERRIT_USERNAME: 'ost-gate',
+      GERRIT_PASSWORD: 'pw',
+      GERRIT_EVENTS_TOKEN: 'tok',
+      JENKINS_URL: 'https://jenkins.invalid',
+      OST_CALLBACK_SECRET: 'cb',
+    };
     const server = await startServer({ env, config: validateServerConfig({}), log: silentLogger, port: 0 });
     try {
       const health = await (await fetch(`${server.url}/healthz`)).json();
       expect(health.components).toMatchObject({ gerrit: 'ok', jenkins: 'ok', callback: 'ok', github: 'off' });
       const res = await fetch(`${server.url}/gerrit/events`, { method: 'POST', body: '{"type":"ref-updated"}' });
       expect(res.status).toBe(401);
-      const ok = await fetch(`${server.url}/gerrit/events?token=tok`, { method: 'POST', body: '{"type":"project-created"}' });
+      const ok = await fetch(`${server.url}/gerrit/events?token=tok`, {
+        method: 'POST',
+        body: '{"type":"project-created"}',
+      });
       expect(ok.status).toBe(202);
     } finally {
       await server.stop();

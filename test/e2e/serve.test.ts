@@ -27,17 +27,45 @@ describe('ost-gate serve', () => {
     const dir = await mkdtemp(join(tmpdir(), 'ost-e2e-'));
     const repo = join(dir, 'repo');
     await mkdir(repo);
-    const git = async (...args: string[]) => (await exec('git', ['-C', repo, '-c', 'user.name=T', '-c', 'user.email=t@example.invalid', '-c', 'commit.gpgsign=false', ...args])).stdout.trim();
+    const git = async (...args: string[]) =>
+      (
+        await exec('git', [
+          '-C',
+          repo,
+          '-c',
+          'user.name=T',
+          '-c',
+          'user.email=t@example.invalid',
+          '-c',
+          'commit.gpgsign=false',
+          ...args,
+        ])
+      ).stdout.trim();
     await git('init', '-q', '-b', 'master');
-    await writeFile(join(repo, '.ost-gate.yml'), 'ci:\n  provider: command:check\n  max_parallel: 3\nflaky:\n  confirm: 1\n  confidence: 0\n');
+    await writeFile(
+      join(repo, '.ost-gate.yml'),
+      'ci:\n  provider: command:check\n  max_parallel: 3\nflaky:\n  confirm: 1\n  confidence: 0\n',
+    );
     await writeFile(join(repo, 'value.txt'), 'ok\n');
     await git('add', '-A');
     await git('commit', '-qm', 'initial');
-    await writeFile(join(dir, 'check.sh'), `#!/bin/sh\nsha=$(echo "$OST_REFS" | sed 's/.*"app":"\\([0-9a-f]*\\)".*/\\1/')\ngit --git-dir "${repo}/.git" show "$sha:value.txt" | grep -qx ok\n`);
-    await writeFile(join(dir, 'server.yml'), `runners:\n  check:\n    command: [sh, ${join(dir, 'check.sh')}]\ngit:\n  - name: app\n    url: ${repo}\n    branch: master\n    interval: 100ms\ntick: 200ms\n`);
+    await writeFile(
+      join(dir, 'check.sh'),
+      `#!/bin/sh\nsha=$(echo "$OST_REFS" | sed 's/.*"app":"\\([0-9a-f]*\\)".*/\\1/')\ngit --git-dir "${repo}/.git" show "$sha:value.txt" | grep -qx ok\n`,
+    );
+    await writeFile(
+      join(dir, 'server.yml'),
+      `runners:\n  check:\n    command: [sh, ${join(dir, 'check.sh')}]\ngit:\n  - name: app\n    url: ${repo}\n    branch: master\n    interval: 100ms\ntick: 200ms\n`,
+    );
     const port = await freePort();
     const child = spawn(process.execPath, [join(root, 'bin', 'ost-gate.js'), 'serve'], {
-      env: { ...process.env, PORT: String(port), OST_DATA_DIR: join(dir, 'data'), OST_SERVER_CONFIG: join(dir, 'server.yml'), LOG_LEVEL: 'warn' },
+      env: {
+        ...process.env,
+        PORT: String(port),
+        OST_DATA_DIR: join(dir, 'data'),
+        OST_SERVER_CONFIG: join(dir, 'server.yml'),
+        LOG_LEVEL: 'warn',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -46,7 +74,10 @@ describe('ost-gate serve', () => {
     const api = `http://127.0.0.1:${port}/api/queues/${encodeURIComponent('git:app@master')}`;
     try {
       for (let i = 0; i < 100; i++) {
-        const up = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
+        const up = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+          (r) => r.ok,
+          () => false,
+        );
         if (up) break;
         await new Promise((r) => setTimeout(r, 100));
       }
@@ -59,7 +90,10 @@ describe('ost-gate serve', () => {
         await git('commit', '-qm', `change ${i}`);
         shas.push(await git('rev-parse', 'HEAD'));
       }
-      let q: { changes: { id: string; state: string }[]; verdicts: { change: string; verdict: string; culprit?: string }[] } | null = null;
+      let q: {
+        changes: { id: string; state: string }[];
+        verdicts: { change: string; verdict: string; culprit?: string }[];
+      } | null = null;
       for (let i = 0; i < 150; i++) {
         await new Promise((r) => setTimeout(r, 100));
         const res = await fetch(api).catch(() => null);
@@ -68,7 +102,10 @@ describe('ost-gate serve', () => {
         if (q!.changes.filter((c) => ['passed', 'culprit', 'blocked'].includes(c.state)).length === 6) break;
       }
       const state = Object.fromEntries(q!.changes.map((c) => [c.id.split('@')[1], c.state]));
-      expect(shas.map((s) => state[s]), output).toEqual(['passed', 'passed', 'passed', 'culprit', 'blocked', 'blocked']);
+      expect(
+        shas.map((s) => state[s]),
+        output,
+      ).toEqual(['passed', 'passed', 'passed', 'culprit', 'blocked', 'blocked']);
       expect(q!.verdicts.find((v) => v.verdict === 'culprit')!.change).toBe(`git:app@${shas[3]}`);
     } finally {
       child.kill('SIGTERM');
@@ -82,6 +119,8 @@ describe('ost-gate demo', () => {
     const lines: string[] = [];
     const code = await runDemo({ keep: false, port: 0, out: (l) => lines.push(l) });
     expect(code, lines.join('\n')).toBe(0);
-    expect(lines.join('\n')).toMatch(/culprit: \w{8} change 13: refactor value handling \(the commit that broke value.txt\)/);
+    expect(lines.join('\n')).toMatch(
+      /culprit: \w{8} change 13: refactor value handling \(the commit that broke value.txt\)/,
+    );
   }, 60_000);
 });

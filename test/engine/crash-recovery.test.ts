@@ -20,7 +20,9 @@ interface Outcome {
 /** Starts the worker; kills it `killAfterMs` after it says READY (never, when null). */
 function start(dataDir: string, reports: string, killAfterMs: number | null): Promise<Outcome> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', worker, dataDir, reports], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', worker, dataDir, reports], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let killed = false;
     let err = '';
     child.stderr.on('data', (d) => (err += d));
@@ -42,7 +44,9 @@ async function verdicts(dataDir: string): Promise<Record<string, string>> {
   const store = new LowdbStore(dataDir);
   const file = (await store.loadQueue(QUEUE))!;
   const all = [...(await store.readHistory(QUEUE, 10_000)), ...file.state.verdicts].filter((v) => !v.retracted);
-  return Object.fromEntries(all.map((v) => [v.change, `${v.verdict}${v.culprit && v.culprit !== v.change ? `<${v.culprit}` : ''}`]));
+  return Object.fromEntries(
+    all.map((v) => [v.change, `${v.verdict}${v.culprit && v.culprit !== v.change ? `<${v.culprit}` : ''}`]),
+  );
 }
 
 async function queueFilesParse(dataDir: string): Promise<void> {
@@ -84,10 +88,16 @@ describe('crash recovery', () => {
       }
       expect(finished).toBe(true);
       expect(await verdicts(dataDir), `seed ${seed}`).toEqual(expected);
-      const lines = (await readFile(reports, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { key: string });
+      const lines = (await readFile(reports, 'utf8'))
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { key: string });
       const counts = new Map<string, number>();
       for (const l of lines) counts.set(l.key, (counts.get(l.key) ?? 0) + 1);
-      expect([...counts.entries()].filter(([, n]) => n > 1), `reports made twice, seed ${seed}`).toEqual([]);
+      expect(
+        [...counts.entries()].filter(([, n]) => n > 1),
+        `reports made twice, seed ${seed}`,
+      ).toEqual([]);
     }
     expect(kills).toBeGreaterThanOrEqual(50);
   }, 240_000);

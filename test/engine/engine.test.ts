@@ -103,7 +103,11 @@ describe('Engine', () => {
 
   it('serialises events of one queue: concurrent submits all land', async () => {
     const { store, engine } = await setup();
-    await Promise.all(Array.from({ length: 20 }, (_, i) => engine.submit('q', { type: 'merged', at: i, stream: S, changes: [{ id: `c${i}`, sha: `s${i}` }] })));
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        engine.submit('q', { type: 'merged', at: i, stream: S, changes: [{ id: `c${i}`, sha: `s${i}` }] }),
+      ),
+    );
     expect((await store.loadQueue('q'))!.state.seq).toBeGreaterThanOrEqual(20);
     expect(Object.keys((await store.loadQueue('q'))!.state.changes)).toHaveLength(20);
   });
@@ -111,7 +115,12 @@ describe('Engine', () => {
   it('moves verdicts beyond the kept number to the history file', async () => {
     const { store, engine } = await setup();
     const n = VERDICTS_KEPT + 30;
-    await engine.submit('q', { type: 'merged', at: 0, stream: S, changes: Array.from({ length: n }, (_, i) => ({ id: `d${i}`, sha: `x${i}`, skipReason: 'docs only' })) });
+    await engine.submit('q', {
+      type: 'merged',
+      at: 0,
+      stream: S,
+      changes: Array.from({ length: n }, (_, i) => ({ id: `d${i}`, sha: `x${i}`, skipReason: 'docs only' })),
+    });
     const file = (await store.loadQueue('q'))!;
     expect(file.state.verdicts).toHaveLength(VERDICTS_KEPT);
     expect(file.historyMoved).toBe(30);
@@ -122,7 +131,15 @@ describe('Engine', () => {
   it('keeps notices for the dashboard', async () => {
     const { store, engine } = await setup();
     await engine.submit('q', merged(['a']));
-    await engine.submit('q', { type: 'merged', at: 1, stream: S, before: 'sha-a', after: 'sha-z', forced: true, changes: [{ id: 'z', sha: 'sha-z' }] });
+    await engine.submit('q', {
+      type: 'merged',
+      at: 1,
+      stream: S,
+      before: 'sha-a',
+      after: 'sha-z',
+      forced: true,
+      changes: [{ id: 'z', sha: 'sha-z' }],
+    });
     expect((await store.loadQueue('q'))!.notices.map((n) => n.code)).toContain('history-rewritten');
   });
 
@@ -153,7 +170,10 @@ describe('Engine', () => {
     const { store, engine } = await setup();
     const config = parseRepoConfig('ci: {provider: command:ost, max_parallel: 3}\n');
     await engine.configure('q', config, ciTarget(config), 0);
-    expect((await store.loadQueue('q'))!).toMatchObject({ ci: { provider: 'command:ost' }, state: { settings: { maxParallel: 3 } } });
+    expect((await store.loadQueue('q'))!).toMatchObject({
+      ci: { provider: 'command:ost' },
+      state: { settings: { maxParallel: 3 } },
+    });
     let saves = 0;
     const save = store.saveQueue.bind(store);
     store.saveQueue = async (f) => {

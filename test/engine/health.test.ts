@@ -9,7 +9,17 @@ const at = Date.UTC(2026, 10, 24, 12);
 describe('health figures', () => {
   it('counts runs, verdicts, culprits, failures and flakes per day, with a bounded time-to-verdict histogram', () => {
     const state = emptyQueue('q');
-    state.changes.a = { id: 'a', sha: 'a', host: 'git', project: 'p', branch: 'm', stream: 's', seq: 1, state: 'done', enqueuedAt: at - 40 * 60_000 };
+    state.changes.a = {
+      id: 'a',
+      sha: 'a',
+      host: 'git',
+      project: 'p',
+      branch: 'm',
+      stream: 's',
+      seq: 1,
+      state: 'done',
+      enqueuedAt: at - 40 * 60_000,
+    };
     state.stats.flakes = 1;
     state.stats.runsFailed = 2;
     const effects: Effect[] = [
@@ -23,13 +33,32 @@ describe('health figures', () => {
     expect(days[0]!.ttv).toHaveLength(TTV_EDGES_MIN.length + 1);
     expect(days[0]!.ttv[TTV_EDGES_MIN.indexOf(45)]).toBe(1);
     const s = summarise(days, at);
-    expect(s).toMatchObject({ runsPerChange: 1, flakeShare: 0.5, culprits: 1, verdicts: 1, ttvMedianMs: 45 * 60_000, ttvP90Ms: 45 * 60_000 });
+    expect(s).toMatchObject({
+      runsPerChange: 1,
+      flakeShare: 0.5,
+      culprits: 1,
+      verdicts: 1,
+      ttvMedianMs: 45 * 60_000,
+      ttvP90Ms: 45 * 60_000,
+    });
   });
 
   it('keeps eight days and summarises the last seven', () => {
     let days: DayHealth[] = [];
     const state = emptyQueue('q');
-    for (let d = 0; d < 10; d++) days = recordHealth(days, state.stats, state, [{ type: 'dispatch', run: { key: `k${d}`, refs: {}, changes: [], attempt: 1, kind: 'batch', line: 'main', end: 'x' } }], at + d * DAY);
+    for (let d = 0; d < 10; d++)
+      days = recordHealth(
+        days,
+        state.stats,
+        state,
+        [
+          {
+            type: 'dispatch',
+            run: { key: `k${d}`, refs: {}, changes: [], attempt: 1, kind: 'batch', line: 'main', end: 'x' },
+          },
+        ],
+        at + d * DAY,
+      );
     expect(days).toHaveLength(8);
     expect(summarise(days, at + 9 * DAY)).toMatchObject({ runsPerChange: null, verdicts: 0 });
     expect(days.slice(-7).reduce((a, d) => a + d.runs, 0)).toBe(7);

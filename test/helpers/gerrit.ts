@@ -18,11 +18,30 @@ export const JENKINS = 'https://jenkins.example.org';
 export const sha = (project: string, n: number) => `${project.length}${n}`.padEnd(40, 'a');
 
 /** change-merged as Gerrit 3.x sends it (numbers as ints, newRev). */
-export function changeMerged(project: string, n: number, extra: Partial<GerritEvent['change']> = {}, oldStyle = false): GerritEvent {
+export function changeMerged(
+  project: string,
+  n: number,
+  extra: Partial<GerritEvent['change']> = {},
+  oldStyle = false,
+): GerritEvent {
   return {
     type: 'change-merged',
-    change: { project, branch: 'master', id: `I${String(n).padStart(40, '0')}`, number: oldStyle ? String(n) : n, subject: `${project} change ${n}`, owner: { name: 'Dev', email: 'dev@example.org', username: 'dev' }, url: `${GERRIT}/c/${project}/+/${n}`, commitMessage: `${project} change ${n}\n\nChange-Id: I${String(n).padStart(40, '0')}\n`, ...extra },
-    patchSet: { number: oldStyle ? '1' : 1, revision: `rev-${project}-${n}`, parents: [n === 1 ? 'base' : sha(project, n - 1)] },
+    change: {
+      project,
+      branch: 'master',
+      id: `I${String(n).padStart(40, '0')}`,
+      number: oldStyle ? String(n) : n,
+      subject: `${project} change ${n}`,
+      owner: { name: 'Dev', email: 'dev@example.org', username: 'dev' },
+      url: `${GERRIT}/c/${project}/+/${n}`,
+      commitMessage: `${project} change ${n}\n\nChange-Id: I${String(n).padStart(40, '0')}\n`,
+      ...extra,
+    },
+    patchSet: {
+      number: oldStyle ? '1' : 1,
+      revision: `rev-${project}-${n}`,
+      parents: [n === 1 ? 'base' : sha(project, n - 1)],
+    },
     submitter: { name: 'Dev', username: 'dev' },
     ...(oldStyle ? {} : { newRev: sha(project, n) }),
     eventCreatedOn: 1_700_000_000 + n,
@@ -30,11 +49,24 @@ export function changeMerged(project: string, n: number, extra: Partial<GerritEv
 }
 
 export function refUpdated(project: string, oldRev: string, newRev: string, oldStyle = false): GerritEvent {
-  return { type: 'ref-updated', submitter: { name: 'Dev' }, refUpdate: { oldRev, newRev, refName: oldStyle ? 'master' : 'refs/heads/master', project }, eventCreatedOn: 1 };
+  return {
+    type: 'ref-updated',
+    submitter: { name: 'Dev' },
+    refUpdate: { oldRev, newRev, refName: oldStyle ? 'master' : 'refs/heads/master', project },
+    eventCreatedOn: 1,
+  };
 }
 
 export function commentAdded(project: string, n: number, text: string, user = 'alice', owner = 'dev'): GerritEvent {
-  return { type: 'comment-added', change: { project, branch: 'master', number: n, subject: 's', owner: { username: owner } }, patchSet: { number: 1, revision: `rev-${project}-${n}` }, author: { name: user, username: user }, approvals: [{ type: 'Code-Review', value: '0' }], comment: `Patch Set 1: Code-Review+1\n\n${text}`, eventCreatedOn: 2 } as GerritEvent;
+  return {
+    type: 'comment-added',
+    change: { project, branch: 'master', number: n, subject: 's', owner: { username: owner } },
+    patchSet: { number: 1, revision: `rev-${project}-${n}` },
+    author: { name: user, username: user },
+    approvals: [{ type: 'Code-Review', value: '0' }],
+    comment: `Patch Set 1: Code-Review+1\n\n${text}`,
+    eventCreatedOn: 2,
+  } as GerritEvent;
 }
 
 export interface Review {
@@ -69,15 +101,32 @@ export async function gerritBed(configFor: (project: string) => string | null) {
     builds.push(Object.fromEntries(new URLSearchParams(String(body))));
     return [201, '', { location: `${JENKINS}/queue/item/${builds.length}/` }];
   });
-  jenkins.get(/\/queue\/item\/\d+\/api\/json/).reply((uri) => [200, { executable: { url: `${JENKINS}/job/ost/${/item\/(\d+)/.exec(uri)![1]}/` } }]);
+  jenkins
+    .get(/\/queue\/item\/\d+\/api\/json/)
+    .reply((uri) => [200, { executable: { url: `${JENKINS}/job/ost/${/item\/(\d+)/.exec(uri)![1]}/` } }]);
   jenkins.get(/\/job\/ost\/\d+\/api\/json/).reply((uri) => {
     const n = Number(/ost\/(\d+)\//.exec(uri)![1]);
     const refs = JSON.parse(builds[n - 1]?.OST_REFS ?? '{}') as Record<string, string>;
-    return [200, building ? { building: true, result: null } : { building: false, result: fails(refs) ? 'FAILURE' : 'SUCCESS' }];
+    return [
+      200,
+      building ? { building: true, result: null } : { building: false, result: fails(refs) ? 'FAILURE' : 'SUCCESS' },
+    ];
   });
-  const dispatchers = { jenkins: new JenkinsDispatcher({ url: JENKINS, user: 'ost', token: 't', callbackUrl: 'http://ost/api/ci/callback', pollMs: 5, minTimeout: 1 }) };
+  const dispatchers = {
+    jenkins: new JenkinsDispatcher({
+      url: JENKINS,
+      user: 'ost',
+      token: 't',
+      callbackUrl: 'http://ost/api/ci/callback',
+      pollMs: 5,
+      minTimeout: 1,
+    }),
+  };
   const reporter = new GerritReporter(client);
-  const engine = new Engine({ store, performer: new RoutingPerformer({ dispatchers, reporters: { gerrit: reporter } }) });
+  const engine = new Engine({
+    store,
+    performer: new RoutingPerformer({ dispatchers, reporters: { gerrit: reporter } }),
+  });
   const host = new GerritHost({ client, engine, eventsToken: 'events-token', serviceUser: 'ost-gate' });
   return {
     store,

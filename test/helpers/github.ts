@@ -16,11 +16,20 @@ import { LowdbStore } from '../../src/store/lowdb-store.ts';
 export const REPO = 'Codertocat/Hello-World';
 export const INSTALLATION = 2;
 export const WEBHOOK_SECRET = 'webhook-test-secret';
-export const privateKey = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } }).privateKey;
+export const privateKey = generateKeyPairSync('rsa', {
+  modulusLength: 2048,
+  privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  publicKeyEncoding: { type: 'spki', format: 'pem' },
+}).privateKey;
 
 /** A copy of a real example payload of `name` (the first one matching `pick`). */
-export function example<T = Record<string, unknown>>(name: string, pick: (e: Record<string, unknown>) => boolean = () => true): T {
-  const group = (examples as unknown as { name: string; examples: Record<string, unknown>[] }[]).find((g) => g.name === name)!;
+export function example<T = Record<string, unknown>>(
+  name: string,
+  pick: (e: Record<string, unknown>) => boolean = () => true,
+): T {
+  const group = (examples as unknown as { name: string; examples: Record<string, unknown>[] }[]).find(
+    (g) => g.name === name,
+  )!;
   return structuredClone(group.examples.find(pick)!) as T;
 }
 
@@ -39,14 +48,25 @@ export interface GithubBed {
   receive(name: string, payload: Record<string, unknown>, id?: string): Promise<void>;
 }
 
-export const octokitForTests = ProbotOctokit.defaults((options: Record<string, unknown>) => ({ ...options, retry: { enabled: false }, throttle: { enabled: false } }));
+export const octokitForTests = ProbotOctokit.defaults((options: Record<string, unknown>) => ({
+  ...options,
+  retry: { enabled: false },
+  throttle: { enabled: false },
+}));
 
-export async function githubBed(config: string | (() => string), baseUrl = 'https://api.github.com', env: NodeJS.ProcessEnv = {}): Promise<GithubBed> {
+export async function githubBed(
+  config: string | (() => string),
+  baseUrl = 'https://api.github.com',
+  env: NodeJS.ProcessEnv = {},
+): Promise<GithubBed> {
   const store = new LowdbStore(await mkdtemp(join(tmpdir(), 'ost-gh-')));
   const dispatchers = {};
   const reporters = {};
   const engine = new Engine({ store, performer: new RoutingPerformer({ dispatchers, reporters }) });
-  const host = await createGithubHost({ APP_ID: '1', PRIVATE_KEY: privateKey, WEBHOOK_SECRET, ...env }, { engine, log: silentLogger, Octokit: octokitForTests as never });
+  const host = await createGithubHost(
+    { APP_ID: '1', PRIVATE_KEY: privateKey, WEBHOOK_SECRET, ...env },
+    { engine, log: silentLogger, Octokit: octokitForTests as never },
+  );
   Object.assign(dispatchers, { 'github-actions': host.dispatcher });
   Object.assign(reporters, { github: host.reporter });
   const sent: Sent[] = [];
@@ -61,9 +81,15 @@ export async function githubBed(config: string | (() => string), baseUrl = 'http
     sent.push({ method: req.method, path: decodeURIComponent(req.path), body: parsed });
     if (process.env.GH_TRACE) console.log(Date.now() % 100000, req.method, req.path);
   });
-  api.post(`/app/installations/${INSTALLATION}/access_tokens`).reply(201, { token: 'ghs_test', expires_at: '2099-01-01T00:00:00Z', permissions: {} });
+  api
+    .post(`/app/installations/${INSTALLATION}/access_tokens`)
+    .reply(201, { token: 'ghs_test', expires_at: '2099-01-01T00:00:00Z', permissions: {} });
   api.get(`/repos/${REPO}/installation`).reply(200, { id: INSTALLATION });
-  api.get(/\/repos\/Codertocat\/Hello-World\/contents\/\.github(%2F|\/)ost-gate\.yml/).reply(200, () => (typeof config === 'function' ? config() : config), { 'content-type': 'application/vnd.github.raw; charset=utf-8' });
+  api
+    .get(/\/repos\/Codertocat\/Hello-World\/contents\/\.github(%2F|\/)ost-gate\.yml/)
+    .reply(200, () => (typeof config === 'function' ? config() : config), {
+      'content-type': 'application/vnd.github.raw; charset=utf-8',
+    });
   return {
     host,
     engine,
@@ -78,7 +104,12 @@ export async function githubBed(config: string | (() => string), baseUrl = 'http
 }
 
 /** A push of `commits` to `branch`, built on the real push example. */
-export function pushPayload(before: string, commits: { id: string; message: string; files?: string[] }[], branch = 'main', forced = false): Record<string, unknown> {
+export function pushPayload(
+  before: string,
+  commits: { id: string; message: string; files?: string[] }[],
+  branch = 'main',
+  forced = false,
+): Record<string, unknown> {
   const p = example('push', (e) => String(e.ref).startsWith('refs/heads/')) ?? example('push');
   return {
     ...p,
@@ -89,7 +120,19 @@ export function pushPayload(before: string, commits: { id: string; message: stri
     deleted: false,
     created: false,
     installation: { id: INSTALLATION, node_id: 'x' },
-    commits: commits.map((c) => ({ id: c.id, tree_id: c.id, distinct: true, message: c.message, timestamp: '2026-11-24T10:00:00Z', url: `https://github.com/${REPO}/commit/${c.id}`, author: { name: 'Dev', email: 'dev@example.invalid', username: 'dev' }, committer: { name: 'Dev', email: 'dev@example.invalid' }, added: c.files ?? ['src/x.c'], removed: [], modified: [] })),
+    commits: commits.map((c) => ({
+      id: c.id,
+      tree_id: c.id,
+      distinct: true,
+      message: c.message,
+      timestamp: '2026-11-24T10:00:00Z',
+      url: `https://github.com/${REPO}/commit/${c.id}`,
+      author: { name: 'Dev', email: 'dev@example.invalid', username: 'dev' },
+      committer: { name: 'Dev', email: 'dev@example.invalid' },
+      added: c.files ?? ['src/x.c'],
+      removed: [],
+      modified: [],
+    })),
     head_commit: null,
   };
 }

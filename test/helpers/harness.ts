@@ -1,5 +1,16 @@
 // Drives the real core step by step for tests: merges changes, finishes runs, collects effects and verdicts.
-import { emptyQueue, step, type ChangeInput, type CoreEvent, type Effect, type QueueSettings, type QueueState, type Run, type StreamRef, type VerdictRecord } from '../../src/core/index.ts';
+import {
+  emptyQueue,
+  step,
+  type ChangeInput,
+  type CoreEvent,
+  type Effect,
+  type QueueSettings,
+  type QueueState,
+  type Run,
+  type StreamRef,
+  type VerdictRecord,
+} from '../../src/core/index.ts';
 
 export const HOUR = 3_600_000;
 
@@ -45,7 +56,14 @@ export class Harness {
       this.bySha.set(c.sha, c.id);
     }
     this.history.set(ref.project, list);
-    return this.send({ type: 'merged', at: this.now, stream: ref, before, after, changes: changes.map((c, i) => ({ ...c, parent: i === 0 ? before : changes[i - 1]!.sha })) });
+    return this.send({
+      type: 'merged',
+      at: this.now,
+      stream: ref,
+      before,
+      after,
+      changes: changes.map((c, i) => ({ ...c, parent: i === 0 ? before : changes[i - 1]!.sha })),
+    });
   }
 
   inFlight(): Run[] {
@@ -116,4 +134,3 @@ export class Harness {
 function seqOf(key: string): number {
   return Number(key.split('.').at(-1));
 }
-

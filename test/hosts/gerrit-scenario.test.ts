@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { offline } from '../helpers/network.ts';
 import { changeMerged, gerritBed, refUpdated, sha } from '../helpers/gerrit.ts';
 
-const CONFIG = 'branches: [master]\nci:\n  provider: jenkins\n  job: ost\n  max_parallel: 2\nflaky:\n  confirm: 0\n  confidence: 0\n';
+const CONFIG =
+  'branches: [master]\nci:\n  provider: jenkins\n  job: ost\n  max_parallel: 2\nflaky:\n  confirm: 0\n  confidence: 0\n';
 
 offline();
 
@@ -18,17 +19,24 @@ describe('Gerrit + Jenkins scenario', () => {
       await bed.host.handle(changeMerged(project, n));
     }
     const queue = `gerrit:gerrit.example.org/${project}@master`;
-    await bed.until(async () => Object.values((await bed.store.loadQueue(queue))!.state.changes).every((c) => c.state === 'done'));
+    await bed.until(async () =>
+      Object.values((await bed.store.loadQueue(queue))!.state.changes).every((c) => c.state === 'done'),
+    );
     // changes arrive one event at a time: the first build tests change 1, later ones newer prefixes
     const params = bed.builds.map((b) => JSON.parse(b.OST_REFS!)[project]);
     expect(params[0]).toBe(sha(project, 1));
     expect(params).toContain(sha(project, 3));
-    expect(bed.builds[0]).toMatchObject({ OST_KEY: expect.stringMatching(/\.\d+$/), OST_CALLBACK_URL: 'http://ost/api/ci/callback' });
+    expect(bed.builds[0]).toMatchObject({
+      OST_KEY: expect.stringMatching(/\.\d+$/),
+      OST_CALLBACK_URL: 'http://ost/api/ci/callback',
+    });
     expect(JSON.parse(bed.builds[0]!.OST_CHANGES!)).toEqual([`gerrit:gerrit.example.org/${project}~1`]);
     const file = (await bed.store.loadQueue(queue))!;
     const verdicts = Object.fromEntries(Object.values(file.state.changes).map((c) => [c.number, c.verdict]));
     expect(verdicts).toEqual({ 1: 'passed', 2: 'passed', 3: 'culprit', 4: 'blocked', 5: 'blocked' });
-    expect(Object.values(file.state.runs).every((r) => r.url?.startsWith('https://jenkins.example.org/job/ost/'))).toBe(true);
+    expect(Object.values(file.state.runs).every((r) => r.url?.startsWith('https://jenkins.example.org/job/ost/'))).toBe(
+      true,
+    );
     const byChange = Object.fromEntries(bed.reviews.map((r) => [r.number, r.body]));
     expect(Object.keys(byChange).map(Number).sort()).toEqual([3, 4, 5]);
     expect(byChange[3]!.message.split('\n')[0]).toBe('ost-gate: culprit');
@@ -39,15 +47,24 @@ describe('Gerrit + Jenkins scenario', () => {
   }, 20_000);
 
   it('pins a project with a culprit in a shared queue while the other project goes on being tested', async () => {
-    const shared = 'queue: ovirt-master\nbranches: [master]\nci:\n  provider: jenkins\n  job: ost\n  max_parallel: 1\nflaky:\n  confirm: 0\n  confidence: 0\n';
+    const shared =
+      'queue: ovirt-master\nbranches: [master]\nci:\n  provider: jenkins\n  job: ost\n  max_parallel: 1\nflaky:\n  confirm: 0\n  confidence: 0\n';
     const bed = await gerritBed(() => shared);
     bed.setFails((refs) => (refs.engine ?? '') >= sha('engine', 2) && (refs.engine ?? '').startsWith('6'));
     await bed.host.handle(changeMerged('engine', 1));
     await bed.host.handle(changeMerged('vdsm', 1));
     await bed.host.handle(changeMerged('engine', 2));
-    await bed.until(async () => (await bed.store.loadQueue('ovirt-master'))!.state.changes['gerrit:gerrit.example.org/engine~2']?.verdict === 'culprit');
+    await bed.until(
+      async () =>
+        (await bed.store.loadQueue('ovirt-master'))!.state.changes['gerrit:gerrit.example.org/engine~2']?.verdict ===
+        'culprit',
+    );
     await bed.host.handle(changeMerged('vdsm', 2));
-    await bed.until(async () => (await bed.store.loadQueue('ovirt-master'))!.state.changes['gerrit:gerrit.example.org/vdsm~2']?.state === 'done');
+    await bed.until(
+      async () =>
+        (await bed.store.loadQueue('ovirt-master'))!.state.changes['gerrit:gerrit.example.org/vdsm~2']?.state ===
+        'done',
+    );
     const file = (await bed.store.loadQueue('ovirt-master'))!;
     expect(file.state.changes['gerrit:gerrit.example.org/vdsm~2']!.verdict).toBe('passed');
     const last = JSON.parse(bed.builds.at(-1)!.OST_REFS!);

@@ -23,21 +23,30 @@ describe('GerritStream', () => {
     const server = new Server({ hostKeys: [hostKey.private] }, (client) => {
       connections += 1;
       const mine = connections;
-      client.on('authentication', (ctx) => (ctx.method === 'publickey' && ctx.username === 'ost-gate' ? ctx.accept() : ctx.reject(['publickey'])));
+      client.on('authentication', (ctx) =>
+        ctx.method === 'publickey' && ctx.username === 'ost-gate' ? ctx.accept() : ctx.reject(['publickey']),
+      );
       client.on('ready', () => {
         client.on('session', (accept) => {
           accept().on('exec', (acceptExec, _reject, info) => {
             const stream = acceptExec();
             expect(info.command).toBe('gerrit stream-events');
             if (mine === 1) {
-              const line = JSON.stringify({ type: 'change-merged', change: { project: 'p', branch: 'master', number: 1 }, newRev: 'a', eventCreatedOn: 100 });
+              const line = JSON.stringify({
+                type: 'change-merged',
+                change: { project: 'p', branch: 'master', number: 1 },
+                newRev: 'a',
+                eventCreatedOn: 100,
+              });
               stream.write(line.slice(0, 20));
               setTimeout(() => {
                 stream.write(`${line.slice(20)}\n{"type":"dropped-output"}\nnot json\n`);
                 setTimeout(() => client.end(), 30); // the server goes away
               }, 20);
             } else {
-              stream.write(`${JSON.stringify({ type: 'change-merged', change: { project: 'p', branch: 'master', number: 3 }, newRev: 'c', eventCreatedOn: 300 })}\n`);
+              stream.write(
+                `${JSON.stringify({ type: 'change-merged', change: { project: 'p', branch: 'master', number: 3 }, newRev: 'c', eventCreatedOn: 300 })}\n`,
+              );
             }
           });
         });
@@ -55,16 +64,29 @@ describe('GerritStream', () => {
       handle: async (e) => void seen.push(e),
       catchUp: async (since) => {
         asked.push(since);
-        return [{ type: 'change-merged', change: { project: 'p', branch: 'master', number: 2 }, newRev: 'b', eventCreatedOn: 200 }];
+        return [
+          {
+            type: 'change-merged',
+            change: { project: 'p', branch: 'master', number: 2 },
+            newRev: 'b',
+            eventCreatedOn: 200,
+          },
+        ];
       },
       minBackoffMs: 20,
       keepaliveMs: 1000,
     });
     stream.start();
     try {
-      for (let i = 0; i < 300 && seen.filter((e) => e.type === 'change-merged').length < 3; i++) await new Promise((r) => setTimeout(r, 10));
+      for (let i = 0; i < 300 && seen.filter((e) => e.type === 'change-merged').length < 3; i++)
+        await new Promise((r) => setTimeout(r, 10));
       await stream.idle();
-      expect(seen.map((e) => `${e.type}:${e.change?.number ?? ''}`)).toEqual(['change-merged:1', 'dropped-output:', 'change-merged:2', 'change-merged:3']);
+      expect(seen.map((e) => `${e.type}:${e.change?.number ?? ''}`)).toEqual([
+        'change-merged:1',
+        'dropped-output:',
+        'change-merged:2',
+        'change-merged:3',
+      ]);
       expect(asked).toEqual([100]);
       expect(connections).toBe(2);
     } finally {

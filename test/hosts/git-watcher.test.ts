@@ -12,14 +12,31 @@ import { GitWatcher } from '../../src/hosts/git/watcher.ts';
 import { LowdbStore } from '../../src/store/lowdb-store.ts';
 
 const exec = promisify(execFile);
-const noop: Performer = { perform: async (_e: { key: string; effect: Effect }) => undefined, alreadyDone: async () => false, resume: async (_r: Run) => undefined };
+const noop: Performer = {
+  perform: async (_e: { key: string; effect: Effect }) => undefined,
+  alreadyDone: async () => false,
+  resume: async (_r: Run) => undefined,
+};
 const QUEUE = 'git:app@master';
 
 async function setup(config = 'ci:\n  provider: command:ost\n') {
   const dir = await mkdtemp(join(tmpdir(), 'ost-git-'));
   const repo = join(dir, 'repo');
   await mkdir(repo);
-  const git = async (...args: string[]) => (await exec('git', ['-C', repo, '-c', 'user.name=T', '-c', 'user.email=t@example.invalid', '-c', 'commit.gpgsign=false', ...args])).stdout.trim();
+  const git = async (...args: string[]) =>
+    (
+      await exec('git', [
+        '-C',
+        repo,
+        '-c',
+        'user.name=T',
+        '-c',
+        'user.email=t@example.invalid',
+        '-c',
+        'commit.gpgsign=false',
+        ...args,
+      ])
+    ).stdout.trim();
   await git('init', '-q', '-b', 'master');
   if (config) await writeFile(join(repo, '.ost-gate.yml'), config);
   await writeFile(join(repo, 'README'), 'x\n');
@@ -34,7 +51,11 @@ async function setup(config = 'ci:\n  provider: command:ost\n') {
   };
   const store = new LowdbStore(join(dir, 'data'));
   const engine = new Engine({ store, performer: noop });
-  const watcher = new GitWatcher({ name: 'app', url: repo, branch: 'master', interval: 60_000, notes: false }, engine, join(dir, 'data'));
+  const watcher = new GitWatcher(
+    { name: 'app', url: repo, branch: 'master', interval: 60_000, notes: false },
+    engine,
+    join(dir, 'data'),
+  );
   return { git, commit, store, engine, watcher, repo };
 }
 
@@ -48,7 +69,12 @@ describe('git host', () => {
     await watcher.pollOnce();
     const file = (await store.loadQueue(QUEUE))!;
     expect(file.state.active).toEqual([`git:app@${a}`, `git:app@${b}`]);
-    expect(file.state.changes[`git:app@${b}`]).toMatchObject({ title: 'add b', parent: a, dependsOn: [`git:app@${a}`], stream: 'git:app@master' });
+    expect(file.state.changes[`git:app@${b}`]).toMatchObject({
+      title: 'add b',
+      parent: a,
+      dependsOn: [`git:app@${a}`],
+      stream: 'git:app@master',
+    });
     expect(file.ci?.provider).toBe('command:ost');
     await watcher.pollOnce();
     expect((await store.loadQueue(QUEUE))!.state.active).toHaveLength(2);
@@ -112,7 +138,11 @@ describe('git notes', () => {
     const { commit, store, engine, repo } = await setup();
     const { GitReporter } = await import('../../src/hosts/git/reporter.ts');
     const dir = join(repo, '..', 'data');
-    const watcher = new GitWatcher({ name: 'app', url: repo, branch: 'master', interval: 60_000, notes: true }, engine, dir);
+    const watcher = new GitWatcher(
+      { name: 'app', url: repo, branch: 'master', interval: 60_000, notes: true },
+      engine,
+      dir,
+    );
     await watcher.pollOnce();
     const a = await commit('a.txt', 'add a');
     await watcher.pollOnce();
@@ -121,7 +151,13 @@ describe('git notes', () => {
     const reporter = new GitReporter([watcher]);
     const key = `report:${QUEUE}:${change.id}:culprit`;
     expect(await reporter.wasReported(key, change)).toBe(false);
-    await reporter.report(QUEUE, change, { change: change.id, verdict: 'culprit', confidence: 0.9995, at: 1 }, key, file);
+    await reporter.report(
+      QUEUE,
+      change,
+      { change: change.id, verdict: 'culprit', confidence: 0.9995, at: 1 },
+      key,
+      file,
+    );
     expect(await reporter.wasReported(key, change)).toBe(true);
     const note = (await exec('git', ['-C', repo, 'notes', '--ref=ost-gate', 'show', a])).stdout;
     expect(note).toContain(`ost-gate: culprit confidence 0.9995 in queue ${QUEUE}`);

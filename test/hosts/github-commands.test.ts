@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { offline } from '../helpers/network.ts';
 import { example, githubBed, INSTALLATION, pushPayload, REPO, type GithubBed } from '../helpers/github.ts';
 
-const CONFIG = 'ci:\n  provider: github-actions\n  workflow: ost.yml\n  max_parallel: 1\nbranches: [main]\nflaky:\n  confirm: 0\n  confidence: 0\ncommands:\n  permission: write\n';
+const CONFIG =
+  'ci:\n  provider: github-actions\n  workflow: ost.yml\n  max_parallel: 1\nbranches: [main]\nflaky:\n  confirm: 0\n  confidence: 0\ncommands:\n  permission: write\n';
 const QUEUE = `github:${REPO}@main`;
 
 offline();
@@ -17,8 +18,20 @@ async function bedWithPr(permission = 'write', config = CONFIG): Promise<GithubB
   bed.api.get(/\/issues\/\d+\/comments/).reply(200, []);
   bed.api.post(/\/issues\/\d+\/comments/).reply(201, { id: 1 });
   bed.api.get(/\/collaborators\/[^/]+\/permission/).reply(200, { permission, role_name: permission });
-  bed.api.get('/repos/Codertocat/Hello-World/pulls/7').reply(200, { number: 7, title: 'PR 7', html_url: `https://github.com/${REPO}/pull/7`, body: null, user: { login: 'dev' }, merged_at: '2026-11-24T10:00:00Z' });
-  await bed.receive('push', pushPayload('0'.repeat(40), [{ id: '7'.repeat(40), message: 'Merge pull request #7 from dev/x' }]));
+  bed.api
+    .get('/repos/Codertocat/Hello-World/pulls/7')
+    .reply(200, {
+      number: 7,
+      title: 'PR 7',
+      html_url: `https://github.com/${REPO}/pull/7`,
+      body: null,
+      user: { login: 'dev' },
+      merged_at: '2026-11-24T10:00:00Z',
+    });
+  await bed.receive(
+    'push',
+    pushPayload('0'.repeat(40), [{ id: '7'.repeat(40), message: 'Merge pull request #7 from dev/x' }]),
+  );
   return bed;
 }
 
@@ -31,7 +44,8 @@ function comment(body: string, number = 7, sender: Record<string, unknown> = { l
   return c;
 }
 
-const replies = (bed: GithubBed) => bed.sent.filter((s) => s.method === 'POST' && /\/issues\/7\/comments$/.test(s.path)).map((s) => String(s.body.body));
+const replies = (bed: GithubBed) =>
+  bed.sent.filter((s) => s.method === 'POST' && /\/issues\/7\/comments$/.test(s.path)).map((s) => String(s.body.body));
 
 describe('GitHub slash commands', () => {
   it('help and unknown verbs list the commands', async () => {
@@ -47,7 +61,9 @@ describe('GitHub slash commands', () => {
   it('status says where the change is', async () => {
     const bed = await bedWithPr('read');
     await bed.receive('issue_comment', comment('/ost status'));
-    expect(replies(bed)[0]).toMatch(new RegExp(`github:${REPO}#7 is under test in \\[.*\\]\\(https://ci/7000\\) in queue`));
+    expect(replies(bed)[0]).toMatch(
+      new RegExp(`github:${REPO}#7 is under test in \\[.*\\]\\(https://ci/7000\\) in queue`),
+    );
   });
 
   it('pause and resume need admin; the reply says what is required and nothing changes', async () => {
@@ -88,22 +104,63 @@ describe('GitHub slash commands', () => {
 
   it('enqueue adds a merged PR the queue missed', async () => {
     const bed = await bedWithPr('write');
-    bed.api.get('/repos/Codertocat/Hello-World/pulls/9').reply(200, { number: 9, title: 'PR 9', html_url: 'u', body: null, user: { login: 'bob' }, merged_at: '2026-11-24T10:00:00Z', merge_commit_sha: '9'.repeat(40), base: { ref: 'main' } });
+    bed.api
+      .get('/repos/Codertocat/Hello-World/pulls/9')
+      .reply(200, {
+        number: 9,
+        title: 'PR 9',
+        html_url: 'u',
+        body: null,
+        user: { login: 'bob' },
+        merged_at: '2026-11-24T10:00:00Z',
+        merge_commit_sha: '9'.repeat(40),
+        base: { ref: 'main' },
+      });
     await bed.receive('issue_comment', comment('/ost enqueue', 9));
     const file = (await bed.store.loadQueue(QUEUE))!;
     expect(file.state.changes[`github:${REPO}#9`]).toMatchObject({ sha: '9'.repeat(40), title: 'PR 9' });
-    expect(bed.sent.some((s) => /\/issues\/9\/comments$/.test(s.path) && String(s.body.body).includes('added to queue'))).toBe(true);
+    expect(
+      bed.sent.some((s) => /\/issues\/9\/comments$/.test(s.path) && String(s.body.body).includes('added to queue')),
+    ).toBe(true);
   });
 
   it('enqueue puts a missed PR in the queue its base branch uses (a shared one here), and refuses an ungated branch', async () => {
     const bed = await bedWithPr('write', `queue: ovirt-master\n${CONFIG}`);
-    bed.api.get('/repos/Codertocat/Hello-World/pulls/9').reply(200, { number: 9, title: 'PR 9', html_url: 'u', body: null, user: { login: 'bob' }, merged_at: '2026-11-24T10:00:00Z', merge_commit_sha: '9'.repeat(40), base: { ref: 'main' } });
-    bed.api.get('/repos/Codertocat/Hello-World/pulls/10').reply(200, { number: 10, title: 'PR 10', html_url: 'u', body: null, user: { login: 'bob' }, merged_at: '2026-11-24T10:00:00Z', merge_commit_sha: 'a'.repeat(40), base: { ref: 'stable' } });
+    bed.api
+      .get('/repos/Codertocat/Hello-World/pulls/9')
+      .reply(200, {
+        number: 9,
+        title: 'PR 9',
+        html_url: 'u',
+        body: null,
+        user: { login: 'bob' },
+        merged_at: '2026-11-24T10:00:00Z',
+        merge_commit_sha: '9'.repeat(40),
+        base: { ref: 'main' },
+      });
+    bed.api
+      .get('/repos/Codertocat/Hello-World/pulls/10')
+      .reply(200, {
+        number: 10,
+        title: 'PR 10',
+        html_url: 'u',
+        body: null,
+        user: { login: 'bob' },
+        merged_at: '2026-11-24T10:00:00Z',
+        merge_commit_sha: 'a'.repeat(40),
+        base: { ref: 'stable' },
+      });
     await bed.receive('issue_comment', comment('/ost enqueue', 9));
     await bed.receive('issue_comment', comment('/ost enqueue', 10));
-    expect((await bed.store.loadQueue('ovirt-master'))!.state.changes[`github:${REPO}#9`]).toMatchObject({ sha: '9'.repeat(40) });
+    expect((await bed.store.loadQueue('ovirt-master'))!.state.changes[`github:${REPO}#9`]).toMatchObject({
+      sha: '9'.repeat(40),
+    });
     expect(await bed.store.listQueues()).toEqual(['ovirt-master']);
-    expect(bed.sent.some((s) => /\/issues\/10\/comments$/.test(s.path) && String(s.body.body).includes('does not gate stable'))).toBe(true);
+    expect(
+      bed.sent.some(
+        (s) => /\/issues\/10\/comments$/.test(s.path) && String(s.body.body).includes('does not gate stable'),
+      ),
+    ).toBe(true);
   });
 
   it('ignores bots, and comments without a command', async () => {

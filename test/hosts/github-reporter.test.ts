@@ -13,8 +13,29 @@ import { octokitForTests, REPO } from '../helpers/github.ts';
 offline();
 
 const QUEUE = `github:${REPO}@main`;
-const file: QueueFile = { schema: 1, name: QUEUE, state: emptyQueue(QUEUE), outbox: [], notices: [], deliveries: [], historyMoved: 0 };
-const change = (extra: Partial<ChangeRecord>): ChangeRecord => ({ id: `github:${REPO}#3`, sha: 'c'.repeat(40), host: 'github', project: REPO, branch: 'main', stream: `github:${REPO}@main`, seq: 1, state: 'done', enqueuedAt: 0, number: 3, title: 'PR 3', ...extra });
+const file: QueueFile = {
+  schema: 1,
+  name: QUEUE,
+  state: emptyQueue(QUEUE),
+  outbox: [],
+  notices: [],
+  deliveries: [],
+  historyMoved: 0,
+};
+const change = (extra: Partial<ChangeRecord>): ChangeRecord => ({
+  id: `github:${REPO}#3`,
+  sha: 'c'.repeat(40),
+  host: 'github',
+  project: REPO,
+  branch: 'main',
+  stream: `github:${REPO}@main`,
+  seq: 1,
+  state: 'done',
+  enqueuedAt: 0,
+  number: 3,
+  title: 'PR 3',
+  ...extra,
+});
 const reporter = new GithubReporter(async () => new octokitForTests({ auth: 'test-token' }) as never);
 
 describe('GithubReporter', () => {
@@ -23,10 +44,23 @@ describe('GithubReporter', () => {
     const api = nock('https://api.github.com')
       .get(`/repos/${REPO}/issues/3/comments`)
       .query(true)
-      .reply(200, [{ id: 11, body: 'unrelated' }, { id: 12, body: `old text\n${marker(QUEUE, c.id, 'culprit')}` }])
+      .reply(200, [
+        { id: 11, body: 'unrelated' },
+        { id: 12, body: `old text\n${marker(QUEUE, c.id, 'culprit')}` },
+      ])
       .patch(`/repos/${REPO}/issues/comments/12`, (b) => String(b.body).startsWith('### ost-gate: culprit'))
       .reply(200, {});
-    await reporter.report(QUEUE, c, { change: c.id, verdict: 'culprit', confidence: 0.999, at: 1 }, 'k', { ...file, repoConfig: parseRepoConfig('ci: {provider: github-actions, workflow: ost.yml}\nreport: {check: false}') }, true);
+    await reporter.report(
+      QUEUE,
+      c,
+      { change: c.id, verdict: 'culprit', confidence: 0.999, at: 1 },
+      'k',
+      {
+        ...file,
+        repoConfig: parseRepoConfig('ci: {provider: github-actions, workflow: ost.yml}\nreport: {check: false}'),
+      },
+      true,
+    );
     expect(api.isDone()).toBe(true);
   });
 
@@ -36,12 +70,24 @@ describe('GithubReporter', () => {
       .get(`/repos/${REPO}/commits/${'c'.repeat(40)}/comments`)
       .query(true)
       .reply(200, [])
-      .post(`/repos/${REPO}/commits/${'c'.repeat(40)}/comments`, (b) => String(b.body).includes(marker(QUEUE, c.id, 'blocked')))
+      .post(`/repos/${REPO}/commits/${'c'.repeat(40)}/comments`, (b) =>
+        String(b.body).includes(marker(QUEUE, c.id, 'blocked')),
+      )
       .reply(201, {})
       .get(`/repos/${REPO}/commits/${'c'.repeat(40)}/comments`)
       .query(true)
       .reply(200, [{ id: 5, body: marker(QUEUE, c.id, 'blocked') }]);
-    await reporter.report(QUEUE, c, { change: c.id, verdict: 'blocked', culprit: 'x', at: 1 }, 'k', { ...file, repoConfig: parseRepoConfig('ci: {provider: github-actions, workflow: ost.yml}\nreport: {check: false}') }, true);
+    await reporter.report(
+      QUEUE,
+      c,
+      { change: c.id, verdict: 'blocked', culprit: 'x', at: 1 },
+      'k',
+      {
+        ...file,
+        repoConfig: parseRepoConfig('ci: {provider: github-actions, workflow: ost.yml}\nreport: {check: false}'),
+      },
+      true,
+    );
     expect(await reporter.wasReported(`report:${QUEUE}:${c.id}:blocked`, c)).toBe(true);
     expect(api.isDone()).toBe(true);
   });

@@ -32,7 +32,9 @@ describe('GitHub webhooks', () => {
     await bed.receive('push', push, 'same-delivery');
     expect(JSON.stringify((await bed.store.loadQueue(QUEUE))!.state)).toBe(before);
     expect(bed.sent.filter((s) => s.path.endsWith('/dispatches'))).toHaveLength(1);
-    expect((await bed.store.loadQueue(QUEUE))!.state.changes[`github:${REPO}@${'a'.repeat(40)}`]).toMatchObject({ title: 'direct push' });
+    expect((await bed.store.loadQueue(QUEUE))!.state.changes[`github:${REPO}@${'a'.repeat(40)}`]).toMatchObject({
+      title: 'direct push',
+    });
   });
 
   it('ignores a workflow_run for a run it does not know, and a second one for a finished run', async () => {
@@ -53,7 +55,9 @@ describe('GitHub webhooks', () => {
     const after = (await bed.store.loadQueue(QUEUE))!;
     expect(after.state.changes[`github:${REPO}@${'a'.repeat(40)}`]!.verdict).toBe('passed');
     await bed.receive('workflow_run', wr(42, 'failure'));
-    expect((await bed.store.loadQueue(QUEUE))!.state.changes[`github:${REPO}@${'a'.repeat(40)}`]!.verdict).toBe('passed');
+    expect((await bed.store.loadQueue(QUEUE))!.state.changes[`github:${REPO}@${'a'.repeat(40)}`]!.verdict).toBe(
+      'passed',
+    );
   });
 
   it('treats a cancelled workflow run as an infra error and dispatches again', async () => {
@@ -77,7 +81,13 @@ describe('GitHub webhooks', () => {
     const bed = await githubBed(CONFIG);
     stubWrites(bed);
     let calls = 0;
-    bed.api.post(/dispatches/).reply(() => (++calls === 1 ? [422, { message: 'Invalid request.\n\n"return_run_details" is not a permitted key.' }] : [204, '']));
+    bed.api
+      .post(/dispatches/)
+      .reply(() =>
+        ++calls === 1
+          ? [422, { message: 'Invalid request.\n\n"return_run_details" is not a permitted key.' }]
+          : [204, ''],
+      );
     await bed.receive('push', pushPayload('0'.repeat(40), [{ id: 'a'.repeat(40), message: 'x' }]));
     const d = bed.sent.filter((s) => s.path.endsWith('/dispatches'));
     expect(d.map((x) => 'return_run_details' in x.body)).toEqual([true, false]);
@@ -99,7 +109,9 @@ describe('GitHub webhooks', () => {
     await bed.receive('push', pushPayload('0'.repeat(40), [{ id: 'a'.repeat(40), message: 'x' }]));
     config = 'ci:\n  provider: travis\nbatchh: 1\n';
     await bed.receive('push', pushPayload('a'.repeat(40), [{ id: 'b'.repeat(40), message: 'y' }]));
-    const check = bed.sent.find((s) => s.method === 'POST' && s.path.endsWith('/check-runs') && s.body.name === 'ost-gate config')!;
+    const check = bed.sent.find(
+      (s) => s.method === 'POST' && s.path.endsWith('/check-runs') && s.body.name === 'ost-gate config',
+    )!;
     expect(check.body).toMatchObject({ conclusion: 'failure', head_sha: 'b'.repeat(40) });
     const summary = String((check.body.output as { summary: string }).summary);
     expect(summary).toMatch(/ci\.provider: got "travis"/);
@@ -108,14 +120,19 @@ describe('GitHub webhooks', () => {
     const file = (await bed.store.loadQueue(QUEUE))!;
     expect(file.ci?.provider).toBe('github-actions');
     expect(file.notices.find((n) => n.code === 'config-invalid')?.message).toMatch(/ci\.provider: got "travis"/);
-    expect(Object.keys(file.state.changes)).toEqual([`github:${REPO}@${'a'.repeat(40)}`, `github:${REPO}@${'b'.repeat(40)}`]);
+    expect(Object.keys(file.state.changes)).toEqual([
+      `github:${REPO}@${'a'.repeat(40)}`,
+      `github:${REPO}@${'b'.repeat(40)}`,
+    ]);
   });
 
   it('does not gate a repository without a config', async () => {
     const bed = await githubBed('');
     nock.cleanAll();
     const api = nock('https://api.github.com').persist();
-    api.post(`/app/installations/${INSTALLATION}/access_tokens`).reply(201, { token: 't', expires_at: '2099-01-01T00:00:00Z' });
+    api
+      .post(`/app/installations/${INSTALLATION}/access_tokens`)
+      .reply(201, { token: 't', expires_at: '2099-01-01T00:00:00Z' });
     api.get(/contents/).reply(404, { message: 'Not Found' });
     await bed.receive('push', pushPayload('0'.repeat(40), [{ id: 'a'.repeat(40), message: 'x' }]));
     expect(await bed.store.listQueues()).toEqual([]);
@@ -129,16 +146,44 @@ describe('GitHub webhooks', () => {
     try {
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/github/webhooks`;
       const body = JSON.stringify(pushPayload('0'.repeat(40), [{ id: 'a'.repeat(40), message: 'x' }]));
-      const post = (signature: string) => fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': 'd1', 'x-hub-signature-256': signature } });
+      const post = (signature: string) =>
+        fetch(url, {
+          method: 'POST',
+          body,
+          headers: {
+            'content-type': 'application/json',
+            'x-github-event': 'push',
+            'x-github-delivery': 'd1',
+            'x-hub-signature-256': signature,
+          },
+        });
       const r1 = await post('sha256=' + '0'.repeat(64));
       expect(r1.status, await r1.clone().text()).toBe(401);
       expect((await post(sign('wrong-secret', body))).status).toBe(401);
       expect(await bed.store.listQueues()).toEqual([]);
       // signed but malformed: bad JSON is a 400, a payload missing its fields is logged and dropped
-      const bad = await fetch(url, { method: 'POST', body: '{nope', headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': 'd2', 'x-hub-signature-256': sign(WEBHOOK_SECRET, '{nope') } });
+      const bad = await fetch(url, {
+        method: 'POST',
+        body: '{nope',
+        headers: {
+          'content-type': 'application/json',
+          'x-github-event': 'push',
+          'x-github-delivery': 'd2',
+          'x-hub-signature-256': sign(WEBHOOK_SECRET, '{nope'),
+        },
+      });
       expect(bad.status).toBe(400);
       for (const event of ['push', 'workflow_run', 'issue_comment', 'pull_request']) {
-        const empty = await fetch(url, { method: 'POST', body: '{"action":"completed"}', headers: { 'content-type': 'application/json', 'x-github-event': event, 'x-github-delivery': `d-${event}`, 'x-hub-signature-256': sign(WEBHOOK_SECRET, '{"action":"completed"}') } });
+        const empty = await fetch(url, {
+          method: 'POST',
+          body: '{"action":"completed"}',
+          headers: {
+            'content-type': 'application/json',
+            'x-github-event': event,
+            'x-github-delivery': `d-${event}`,
+            'x-hub-signature-256': sign(WEBHOOK_SECRET, '{"action":"completed"}'),
+          },
+        });
         expect([event, empty.status]).toEqual([event, 200]);
       }
       expect(await bed.store.listQueues()).toEqual([]);
@@ -148,10 +193,35 @@ describe('GitHub webhooks', () => {
   });
 
   it('app.yml asks for exactly the events the app handles and the permissions it uses', async () => {
-    const manifest = parse(await readFile(join(import.meta.dirname, '..', '..', 'app.yml'), 'utf8')) as { default_events: string[]; default_permissions: Record<string, string> };
+    const manifest = parse(await readFile(join(import.meta.dirname, '..', '..', 'app.yml'), 'utf8')) as {
+      default_events: string[];
+      default_permissions: Record<string, string>;
+    };
     const source = await readFile(join(import.meta.dirname, '..', '..', 'src', 'hosts', 'github', 'app.ts'), 'utf8');
-    const handled = [...source.matchAll(/'([a-z_]+)(?:\.[a-z_]+)?'/g)].map((m) => m[1]!).filter((e) => manifest.default_events.includes(e) || ['push', 'pull_request', 'workflow_run', 'issue_comment', 'pull_request_review', 'pull_request_review_comment', 'installation', 'installation_repositories'].includes(e));
+    const handled = [...source.matchAll(/'([a-z_]+)(?:\.[a-z_]+)?'/g)]
+      .map((m) => m[1]!)
+      .filter(
+        (e) =>
+          manifest.default_events.includes(e) ||
+          [
+            'push',
+            'pull_request',
+            'workflow_run',
+            'issue_comment',
+            'pull_request_review',
+            'pull_request_review_comment',
+            'installation',
+            'installation_repositories',
+          ].includes(e),
+      );
     expect([...new Set(handled)].sort()).toEqual([...manifest.default_events].sort());
-    expect(manifest.default_permissions).toEqual({ contents: 'read', pull_requests: 'write', issues: 'write', checks: 'write', actions: 'write', metadata: 'read' });
+    expect(manifest.default_permissions).toEqual({
+      contents: 'read',
+      pull_requests: 'write',
+      issues: 'write',
+      checks: 'write',
+      actions: 'write',
+      metadata: 'read',
+    });
   });
 });

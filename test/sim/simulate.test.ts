@@ -8,7 +8,16 @@ import { simulate } from '../../src/sim/simulate.ts';
 import { parseTrace } from '../../src/sim/trace.ts';
 import { runsFloor, zCapacity } from '../../bench/floor.ts';
 
-const reference = { changes: 120, arrivalRate: 1.5, culpritRate: 0.05, flakeRate: 0.05, runners: 4, strategy: 'bisect', batch: 20, seed: 7 };
+const reference = {
+  changes: 120,
+  arrivalRate: 1.5,
+  culpritRate: 0.05,
+  flakeRate: 0.05,
+  runners: 4,
+  strategy: 'bisect',
+  batch: 20,
+  seed: 7,
+};
 
 describe('simulate', () => {
   it('is deterministic for a seed and differs across seeds', () => {
@@ -28,7 +37,18 @@ describe('simulate', () => {
 
   it('reports every metric of DESIGN section 7, with every change finished', () => {
     const m = simulate(reference);
-    for (const key of ['runs_per_change', 'ttv_mean', 'ttv_p90', 'false_blame_rate', 'culprits_found', 'missed_culprits', 'masked_culprits', 'changes', 'runs', 'unfinished']) {
+    for (const key of [
+      'runs_per_change',
+      'ttv_mean',
+      'ttv_p90',
+      'false_blame_rate',
+      'culprits_found',
+      'missed_culprits',
+      'masked_culprits',
+      'changes',
+      'runs',
+      'unfinished',
+    ]) {
       expect(m).toHaveProperty(key);
     }
     expect(m.unfinished).toBe(0);
@@ -82,7 +102,11 @@ describe('ost-gate simulate', () => {
   const run = async (...argv: string[]) => {
     const out: string[] = [];
     const err: string[] = [];
-    const code = await main(argv, (s) => out.push(s), (s) => err.push(s));
+    const code = await main(
+      argv,
+      (s) => out.push(s),
+      (s) => err.push(s),
+    );
     return { code, out: out.join('\n'), err: err.join('\n') };
   };
 
@@ -95,18 +119,39 @@ describe('ost-gate simulate', () => {
   it('reads a trace file and adds verdicts', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'ost-sim-'));
     const file = join(dir, 't.json');
-    await writeFile(file, JSON.stringify([{ id: 'x', at: 0, culprit: true }, { id: 'y', at: 1 }]));
+    await writeFile(
+      file,
+      JSON.stringify([
+        { id: 'x', at: 0, culprit: true },
+        { id: 'y', at: 1 },
+      ]),
+    );
     const r = await run('simulate', '--trace', file, '--flake-rate', '0', '--verdicts', '--json');
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out).verdicts[0]).toMatchObject({ id: 'x', verdict: 'culprit' });
   });
 
   it('rejects bad options with exit code 2 and says which', async () => {
-    expect(await run('simulate', '--runners', '0')).toMatchObject({ code: 2, err: expect.stringContaining('--runners') });
-    expect(await run('simulate', '--strategy', 'magic')).toMatchObject({ code: 2, err: expect.stringContaining('--strategy') });
-    expect(await run('simulate', '--duration-spread', '2')).toMatchObject({ code: 2, err: expect.stringContaining('--duration-spread') });
-    expect(await run('simulate', '--trace', '/nonexistent/t.json')).toMatchObject({ code: 2, err: expect.stringContaining('ENOENT') });
-    expect(await run('frobnicate')).toMatchObject({ code: 2, err: expect.stringContaining("unknown command 'frobnicate'") });
+    expect(await run('simulate', '--runners', '0')).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('--runners'),
+    });
+    expect(await run('simulate', '--strategy', 'magic')).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('--strategy'),
+    });
+    expect(await run('simulate', '--duration-spread', '2')).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('--duration-spread'),
+    });
+    expect(await run('simulate', '--trace', '/nonexistent/t.json')).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('ENOENT'),
+    });
+    expect(await run('frobnicate')).toMatchObject({
+      code: 2,
+      err: expect.stringContaining("unknown command 'frobnicate'"),
+    });
   });
 });
 

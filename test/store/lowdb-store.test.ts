@@ -9,7 +9,15 @@ import { LowdbStore } from '../../src/store/lowdb-store.ts';
 import { safeSlug } from '../../src/store/slug.ts';
 import type { QueueFile } from '../../src/store/types.ts';
 
-const file = (name: string): QueueFile => ({ schema: 1, name, state: emptyQueue(name), outbox: [], notices: [], deliveries: [], historyMoved: 0 });
+const file = (name: string): QueueFile => ({
+  schema: 1,
+  name,
+  state: emptyQueue(name),
+  outbox: [],
+  notices: [],
+  deliveries: [],
+  historyMoved: 0,
+});
 
 describe('safeSlug', () => {
   it('only ever yields plain file names, and distinct names yield distinct slugs', () => {

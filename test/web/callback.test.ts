@@ -13,21 +13,37 @@ import { createHttpServer } from '../../src/web/server.ts';
 import { sign } from '../../src/web/signature.ts';
 
 const SECRET = 'test-callback-secret';
-const noop: Performer = { perform: async (_e: { key: string; effect: Effect }) => undefined, alreadyDone: async () => false, resume: async (_r: Run) => undefined };
+const noop: Performer = {
+  perform: async (_e: { key: string; effect: Effect }) => undefined,
+  alreadyDone: async () => false,
+  resume: async (_r: Run) => undefined,
+};
 const servers: { close(): void }[] = [];
 afterEach(() => servers.splice(0).forEach((s) => s.close()));
 
 async function setup() {
   const store = new LowdbStore(await mkdtemp(join(tmpdir(), 'ost-web-')));
   const engine = new Engine({ store, performer: noop, settingsFor: () => ({ maxParallel: 1 }) });
-  await engine.submit('git:app@main', { type: 'merged', at: 0, stream: { host: 'git', project: 'app', branch: 'main' }, changes: [{ id: 'git:app@aaa', sha: 'aaa', title: '<script>alert(1)</script>' }] });
+  await engine.submit('git:app@main', {
+    type: 'merged',
+    at: 0,
+    stream: { host: 'git', project: 'app', branch: 'main' },
+    changes: [{ id: 'git:app@aaa', sha: 'aaa', title: '<script>alert(1)</script>' }],
+  });
   const key = Object.keys((await store.loadQueue('git:app@main'))!.state.runs)[0]!;
   const server = createHttpServer({ engine, log: silentLogger, callbackSecret: SECRET });
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
   servers.push(server);
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const post = (body: string, signature?: string | null) =>
-    fetch(`${base}/api/ci/callback`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...(signature === null ? {} : { 'x-ost-signature-256': signature ?? sign(SECRET, body) }) } });
+    fetch(`${base}/api/ci/callback`, {
+      method: 'POST',
+      body,
+      headers: {
+        'content-type': 'application/json',
+        ...(signature === null ? {} : { 'x-ost-signature-256': signature ?? sign(SECRET, body) }),
+      },
+    });
   const state = async () => JSON.stringify((await store.loadQueue('git:app@main'))!.state);
   return { base, key, post, state, store };
 }
@@ -82,7 +98,13 @@ describe('API and dashboard', () => {
     const list = await (await fetch(`${base}/api/queues`)).json();
     expect(list).toEqual([expect.objectContaining({ name: 'git:app@main', depth: 1, runs_in_flight: 1 })]);
     const q = await (await fetch(`${base}/api/queues/${encodeURIComponent('git:app@main')}`)).json();
-    expect(q).toMatchObject({ name: 'git:app@main', paused: null, changes: [{ id: 'git:app@aaa', stream: 'git:app@main', sha: 'aaa', state: 'testing' }], runs: [{ state: 'dispatched', refs: { app: 'aaa' } }], verdicts: [] });
+    expect(q).toMatchObject({
+      name: 'git:app@main',
+      paused: null,
+      changes: [{ id: 'git:app@aaa', stream: 'git:app@main', sha: 'aaa', state: 'testing' }],
+      runs: [{ state: 'dispatched', refs: { app: 'aaa' } }],
+      verdicts: [],
+    });
     expect((await fetch(`${base}/api/queues/nope`)).status).toBe(404);
   });
 

@@ -14,7 +14,11 @@ import { createHttpServer } from '../../src/web/server.ts';
 import { sign } from '../../src/web/signature.ts';
 import { externalHref } from '../../src/web/dashboard/format.ts';
 
-const noop: Performer = { perform: async (_e: { key: string; effect: Effect }) => undefined, alreadyDone: async () => false, resume: async (_r: Run) => undefined };
+const noop: Performer = {
+  perform: async (_e: { key: string; effect: Effect }) => undefined,
+  alreadyDone: async () => false,
+  resume: async (_r: Run) => undefined,
+};
 const servers: { close(): void }[] = [];
 afterEach(() => servers.splice(0).forEach((s) => s.close()));
 
@@ -22,10 +26,20 @@ async function setup(token?: string) {
   const store = new LowdbStore(await mkdtemp(join(tmpdir(), 'ost-dash-')));
   let ref: Engine | null = null;
   const metrics = new Metrics(() => ref);
-  const engine = new Engine({ store, performer: noop, observer: metrics.observe, settingsFor: () => ({ maxParallel: 1 }) });
+  const engine = new Engine({
+    store,
+    performer: noop,
+    observer: metrics.observe,
+    settingsFor: () => ({ maxParallel: 1 }),
+  });
   ref = engine;
   const sha = 'abcdef1234567890abcdef1234567890abcdef12';
-  await engine.submit('q', { type: 'merged', at: 0, stream: { host: 'github', project: 'o/r', branch: 'main' }, changes: [{ id: 'github:o/r#7', sha, number: 7, title: '<img src=x onerror=alert(1)>' }] });
+  await engine.submit('q', {
+    type: 'merged',
+    at: 0,
+    stream: { host: 'github', project: 'o/r', branch: 'main' },
+    changes: [{ id: 'github:o/r#7', sha, number: 7, title: '<img src=x onerror=alert(1)>' }],
+  });
   const server = createHttpServer({ engine, log: silentLogger, metrics, dashboardToken: token, callbackSecret: 's' });
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
   servers.push(server);
@@ -58,9 +72,12 @@ describe('dashboard pages', () => {
   });
 
   it('lets only http and https links from CI or a code host into an href, escaped', () => {
-    expect(externalHref('https://ci.example/job/ost/12/?a=1&b="2"')).toBe('https://ci.example/job/ost/12/?a=1&amp;b=&quot;2&quot;');
+    expect(externalHref('https://ci.example/job/ost/12/?a=1&b="2"')).toBe(
+      'https://ci.example/job/ost/12/?a=1&amp;b=&quot;2&quot;',
+    );
     expect(externalHref('http://jenkins:8080/job/1')).toBe('http://jenkins:8080/job/1');
-    for (const bad of ['javascript:alert(1)', 'data:text/html,<b>', 'not a url', '', null, undefined]) expect(externalHref(bad)).toBe('#');
+    for (const bad of ['javascript:alert(1)', 'data:text/html,<b>', 'not a url', '', null, undefined])
+      expect(externalHref(bad)).toBe('#');
   });
 
   it('serves only <main> to the live-update poll', async () => {
@@ -73,7 +90,11 @@ describe('dashboard pages', () => {
     const { base, sha } = await setup();
     for (const q of ['7', '#7', 'github:o/r#7', sha.slice(0, 8)]) {
       const res = await fetch(`${base}/search?q=${encodeURIComponent(q)}`, { redirect: 'manual' });
-      expect([q, res.status, res.headers.get('location')]).toEqual([q, 302, `/changes/${encodeURIComponent('github:o/r#7')}`]);
+      expect([q, res.status, res.headers.get('location')]).toEqual([
+        q,
+        302,
+        `/changes/${encodeURIComponent('github:o/r#7')}`,
+      ]);
     }
     expect(await (await fetch(`${base}/search?q=nothing`)).text()).toContain('No change matches');
     expect((await fetch(`${base}/queues/nope`)).status).toBe(404);
@@ -94,9 +115,17 @@ describe('dashboard pages', () => {
 
   it('exposes Prometheus metrics, counting webhook deliveries by source and result', async () => {
     const { base } = await setup();
-    await fetch(`${base}/api/ci/callback`, { method: 'POST', body: '{}', headers: { 'x-ost-signature-256': 'sha256=bad' } });
+    await fetch(`${base}/api/ci/callback`, {
+      method: 'POST',
+      body: '{}',
+      headers: { 'x-ost-signature-256': 'sha256=bad' },
+    });
     const body = '{"key":"nope.1","status":"success"}';
-    await fetch(`${base}/api/ci/callback`, { method: 'POST', body, headers: { 'x-ost-signature-256': sign('s', body) } });
+    await fetch(`${base}/api/ci/callback`, {
+      method: 'POST',
+      body,
+      headers: { 'x-ost-signature-256': sign('s', body) },
+    });
     const res = await fetch(`${base}/metrics`);
     expect(res.headers.get('content-type')).toMatch(/text\/plain/);
     const text = await res.text();
@@ -104,6 +133,13 @@ describe('dashboard pages', () => {
     expect(text).toMatch(/ost_runs_dispatched_total\{queue="q"\} 1/);
     expect(text).toContain('ost_webhook_deliveries_total{source="ci-callback",result="401"} 1');
     expect(text).toContain('ost_webhook_deliveries_total{source="ci-callback",result="accepted"} 1');
-    for (const name of ['ost_runs_finished_total', 'ost_verdicts_total', 'ost_time_to_verdict_seconds', 'ost_flakes_detected_total', 'ost_infra_retries_total']) expect(text).toContain(`# TYPE ${name}`);
+    for (const name of [
+      'ost_runs_finished_total',
+      'ost_verdicts_total',
+      'ost_time_to_verdict_seconds',
+      'ost_flakes_detected_total',
+      'ost_infra_retries_total',
+    ])
+      expect(text).toContain(`# TYPE ${name}`);
   });
 });

@@ -5,7 +5,8 @@ import { secretEquals, sign, verifySignature } from '../../src/web/signature.ts'
 describe('secretEquals', () => {
   it('accepts only the exact secret', () => {
     expect(secretEquals('s3cret', 's3cret')).toBe(true);
-    for (const wrong of ['s3creT', 's3cre', 's3crett', '', null, undefined]) expect(secretEquals('s3cret', wrong)).toBe(false);
+    for (const wrong of ['s3creT', 's3cre', 's3crett', '', null, undefined])
+      expect(secretEquals('s3cret', wrong)).toBe(false);
   });
 
   it('checks signatures with it, trimming the header', () => {

@@ -18,7 +18,8 @@ export const bisect: Strategy = {
     if (top === 0) {
       const failures = view.failures[0] ?? 0;
       const byCount = 1 + view.confirm - failures;
-      const byPosterior = view.confidence > 0 ? failuresNeeded(firstConfidence(view), view.confidence, view.flakeRate) : 0;
+      const byPosterior =
+        view.confidence > 0 ? failuresNeeded(firstConfidence(view), view.confidence, view.flakeRate) : 0;
       const wanted = Math.max(byCount, byPosterior) - (view.inFlight[0] ?? 0);
       return Array.from({ length: Math.max(0, Math.min(view.free, wanted)) }, () => 0);
     }

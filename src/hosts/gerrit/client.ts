@@ -29,7 +29,10 @@ export class GerritClient {
 
   constructor(private readonly opts: GerritClientOptions) {
     this.base = opts.url.replace(/\/+$/, '');
-    this.auth = opts.username && opts.password ? `Basic ${Buffer.from(`${opts.username}:${opts.password}`).toString('base64')}` : null;
+    this.auth =
+      opts.username && opts.password
+        ? `Basic ${Buffer.from(`${opts.username}:${opts.password}`).toString('base64')}`
+        : null;
   }
 
   /** The host part of change ids: `gerrit:<host>/<project>~<n>`. */
@@ -44,14 +47,25 @@ export class GerritClient {
       async () => {
         const res = await fetch(url, {
           method,
-          headers: { accept: 'application/json', ...(this.auth ? { authorization: this.auth } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
+          headers: {
+            accept: 'application/json',
+            ...(this.auth ? { authorization: this.auth } : {}),
+            ...(body ? { 'content-type': 'application/json' } : {}),
+          },
           ...(body ? { body: JSON.stringify(body) } : {}),
         });
         const text = await res.text();
-        if (res.status >= 500) throw new GerritError(res.status, `Gerrit ${method} ${path}: ${res.status} ${text.slice(0, 200)}`);
+        if (res.status >= 500)
+          throw new GerritError(res.status, `Gerrit ${method} ${path}: ${res.status} ${text.slice(0, 200)}`);
         if (!res.ok) {
           const why =
-            res.status === 401 ? 'not authenticated: check GERRIT_USERNAME and GERRIT_PASSWORD (the HTTP password from Settings)' : res.status === 403 ? 'forbidden: the service user lacks a permission or capability' : res.status === 404 ? 'not found' : text.trim().slice(0, 300);
+            res.status === 401
+              ? 'not authenticated: check GERRIT_USERNAME and GERRIT_PASSWORD (the HTTP password from Settings)'
+              : res.status === 403
+                ? 'forbidden: the service user lacks a permission or capability'
+                : res.status === 404
+                  ? 'not found'
+                  : text.trim().slice(0, 300);
           throw new AbortError(new GerritError(res.status, `Gerrit ${method} ${path}: ${res.status} ${why}`));
         }
         return text;
@@ -80,14 +94,26 @@ export class GerritClient {
     return this.request('GET', `changes/${encodeURIComponent(project)}~${number}/messages`);
   }
 
-  review(project: string, number: number, revision: string, input: { message: string; tag: string; notify?: string; labels?: Record<string, number> }): Promise<unknown> {
-    return this.request('POST', `changes/${encodeURIComponent(project)}~${number}/revisions/${encodeURIComponent(revision)}/review`, input);
+  review(
+    project: string,
+    number: number,
+    revision: string,
+    input: { message: string; tag: string; notify?: string; labels?: Record<string, number> },
+  ): Promise<unknown> {
+    return this.request(
+      'POST',
+      `changes/${encodeURIComponent(project)}~${number}/revisions/${encodeURIComponent(revision)}/review`,
+      input,
+    );
   }
 
   /** A file at the tip of a branch, or null when it is not there. */
   async branchFile(project: string, branch: string, path: string): Promise<string | null> {
     try {
-      const b64 = await this.call('GET', `projects/${encodeURIComponent(project)}/branches/${encodeURIComponent(branch)}/files/${encodeURIComponent(path)}/content`);
+      const b64 = await this.call(
+        'GET',
+        `projects/${encodeURIComponent(project)}/branches/${encodeURIComponent(branch)}/files/${encodeURIComponent(path)}/content`,
+      );
       return Buffer.from(b64, 'base64').toString('utf8');
     } catch (err) {
       if (err instanceof GerritError && err.status === 404) return null;
@@ -100,7 +126,10 @@ export class GerritClient {
     const t1 = new Date(seconds * 1000).toISOString().replace('T', ' ').slice(0, 19);
     try {
       const text = await this.call('GET', `plugins/events-log/events/?t1=${encodeURIComponent(t1)}`);
-      return text.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as unknown);
+      return text
+        .split('\n')
+        .filter((l) => l.trim())
+        .map((l) => JSON.parse(l) as unknown);
     } catch (err) {
       if (err instanceof GerritError && err.status === 404) return null;
       throw err;

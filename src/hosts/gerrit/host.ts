@@ -56,7 +56,8 @@ export class GerritHost {
     switch (event.type) {
       case 'ref-updated': {
         const r = event.refUpdate;
-        if (r?.newRev && r.oldRev && r.project && branchOf(r.refName)) this.refs.set(`${r.project}:${branchOf(r.refName)}:${r.newRev}`, r.oldRev);
+        if (r?.newRev && r.oldRev && r.project && branchOf(r.refName))
+          this.refs.set(`${r.project}:${branchOf(r.refName)}:${r.newRev}`, r.oldRev);
         if (this.refs.size > 5000) this.refs.delete(this.refs.keys().next().value!);
         return;
       }
@@ -83,9 +84,18 @@ export class GerritHost {
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       this.log.error({ project, problems: err.problems }, `${err.message}\nThe last good config stays in force.`);
-      await this.opts.engine.addNotice(this.queueFor(project, branch, last ?? null), { at: this.now(), level: 'error', code: 'config-invalid', message: `${err.message}\nThe last good config stays in force.` });
+      await this.opts.engine.addNotice(this.queueFor(project, branch, last ?? null), {
+        at: this.now(),
+        level: 'error',
+        code: 'config-invalid',
+        message: `${err.message}\nThe last good config stays in force.`,
+      });
       await this.client
-        .review(project, number, 'current', { message: `ost-gate: config error\n${err.message}\nThe last good config stays in force; no queued change is dropped.`, tag: TAG, notify: 'OWNER' })
+        .review(project, number, 'current', {
+          message: `ost-gate: config error\n${err.message}\nThe last good config stays in force; no queued change is dropped.`,
+          tag: TAG,
+          notify: 'OWNER',
+        })
         .catch((e) => this.log.warn({ err: (e as Error).message }, 'could not post the config error'));
       return last ?? null;
     }
@@ -120,7 +130,8 @@ export class GerritHost {
     }
     const config = await this.config(c.project, branch, number);
     if (!config) {
-      if (!this.unconfigured.has(c.project)) this.log.info({ project: c.project }, `${c.project} has no ${CONFIG_FILE} on ${branch}; not gated`);
+      if (!this.unconfigured.has(c.project))
+        this.log.info({ project: c.project }, `${c.project} has no ${CONFIG_FILE} on ${branch}; not gated`);
       this.unconfigured.add(c.project);
       return;
     }
@@ -142,7 +153,18 @@ export class GerritHost {
     const queue = this.queueFor(c.project, branch, config);
     await this.opts.engine.configure(queue, config, ciTarget(config), this.now());
     const before = this.refs.get(`${c.project}:${branch}:${sha}`) ?? null;
-    await this.opts.engine.submit(queue, { type: 'merged', at: this.now(), stream: { host: 'gerrit', project: c.project, branch }, before, after: sha, changes: [change] }, { delivery: delivery ?? `gerrit:merged:${c.project}:${number}:${sha}` });
+    await this.opts.engine.submit(
+      queue,
+      {
+        type: 'merged',
+        at: this.now(),
+        stream: { host: 'gerrit', project: c.project, branch },
+        before,
+        after: sha,
+        changes: [change],
+      },
+      { delivery: delivery ?? `gerrit:merged:${c.project}:${number}:${sha}` },
+    );
   }
 
   private async comment(e: GerritEvent): Promise<void> {
@@ -155,7 +177,8 @@ export class GerritHost {
     if (commands.length === 0) return;
     const id = gerritChangeId(this.client.host, c.project, number);
     const replyTo: GerritReplyTarget = { project: c.project, number };
-    const reply = (message: string) => this.client.review(c.project, number, 'current', { message, tag: TAG, notify: 'NONE' });
+    const reply = (message: string) =>
+      this.client.review(c.project, number, 'current', { message, tag: TAG, notify: 'NONE' });
     const hit = await this.opts.engine.findChange(id);
     const found = hit ? { queue: hit.queue, repoConfig: hit.file.repoConfig } : null;
     const branch = branchOf(c.branch) ?? c.branch;
@@ -180,7 +203,11 @@ export class GerritHost {
       if (cmd.verb === 'status') {
         const file = found?.queue ? await this.opts.engine.read(found.queue) : null;
         const st = file?.state.changes[id];
-        await reply(st ? `ost-gate: ${id} is ${st.verdict ?? st.state} in queue ${found!.queue}.` : `ost-gate: ${id} is not in any queue.`);
+        await reply(
+          st
+            ? `ost-gate: ${id} is ${st.verdict ?? st.state} in queue ${found!.queue}.`
+            : `ost-gate: ${id} is not in any queue.`,
+        );
         continue;
       }
       if (!found && cmd.verb === 'enqueue') {
@@ -191,12 +218,27 @@ export class GerritHost {
         await reply(`ost-gate: ${id} is not in any queue, so there is nothing to ${cmd.verb}.`);
         continue;
       }
-      await this.opts.engine.submit(found.queue, { type: 'command', at: this.now(), verb: cmd.verb as Exclude<Verb, 'help' | 'status'>, change: id, user, replyTo });
+      await this.opts.engine.submit(found.queue, {
+        type: 'command',
+        at: this.now(),
+        verb: cmd.verb as Exclude<Verb, 'help' | 'status'>,
+        change: id,
+        user,
+        replyTo,
+      });
     }
   }
 
   /** `/ost enqueue` for a merged change whose change-merged event was missed: read it from REST. */
-  private async enqueueMissed(project: string, number: number, id: string, user: string, replyTo: GerritReplyTarget, config: RepoConfig | null, reply: (m: string) => Promise<unknown>): Promise<void> {
+  private async enqueueMissed(
+    project: string,
+    number: number,
+    id: string,
+    user: string,
+    replyTo: GerritReplyTarget,
+    config: RepoConfig | null,
+    reply: (m: string) => Promise<unknown>,
+  ): Promise<void> {
     const info = await this.client.change(project, number);
     if (info.status !== 'MERGED' || !info.current_revision) {
       await reply(`ost-gate: change ${number} is ${info.status.toLowerCase()}; ost-gate tests merged changes only.`);
@@ -207,12 +249,32 @@ export class GerritHost {
       return;
     }
     const queue = this.queueFor(project, info.branch, config);
-    const change: ChangeInput = { id, sha: info.current_revision, number, title: info.subject, url: `${this.client.base}/c/${project}/+/${number}`, author: accountName(info.owner) };
-    await this.opts.engine.submit(queue, { type: 'command', at: this.now(), verb: 'enqueue', change: id, user, replyTo, input: { stream: { host: 'gerrit', project, branch: info.branch }, change } });
+    const change: ChangeInput = {
+      id,
+      sha: info.current_revision,
+      number,
+      title: info.subject,
+      url: `${this.client.base}/c/${project}/+/${number}`,
+      author: accountName(info.owner),
+    };
+    await this.opts.engine.submit(queue, {
+      type: 'command',
+      at: this.now(),
+      verb: 'enqueue',
+      change: id,
+      user,
+      replyTo,
+      input: { stream: { host: 'gerrit', project, branch: info.branch }, change },
+    });
   }
 
   /** Write and admin verbs: a member of a `commands.permission` group; `retry` also the change owner. */
-  private async allowed(verb: Verb, user: string, owner: string | undefined, config: RepoConfig | null): Promise<{ ok: boolean; needs: string }> {
+  private async allowed(
+    verb: Verb,
+    user: string,
+    owner: string | undefined,
+    config: RepoConfig | null,
+  ): Promise<{ ok: boolean; needs: string }> {
     const wanted = config?.commands.permission;
     const groups = Array.isArray(wanted) ? wanted : ['Administrators'];
     const needs = `membership in ${groups.join(' or ')}${verb === 'retry' ? ', or owning the change' : ''}`;

@@ -11,24 +11,41 @@ export function gerritMarker(queue: string, change: string, verdict: string): st
 
 function name(file: QueueFile, id: string): string {
   const c = file.state.changes[id];
-  return c ? `${c.number ? `change ${c.number}` : c.sha.slice(0, 10)} (${c.title ?? ''})${c.url ? ` ${c.url}` : ''}` : id;
+  return c
+    ? `${c.number ? `change ${c.number}` : c.sha.slice(0, 10)} (${c.title ?? ''})${c.url ? ` ${c.url}` : ''}`
+    : id;
 }
 
-export function gerritMessage(queue: string, _change: ChangeRecord | undefined, v: VerdictRecord, file: QueueFile): string {
+export function gerritMessage(
+  queue: string,
+  _change: ChangeRecord | undefined,
+  v: VerdictRecord,
+  file: QueueFile,
+): string {
   const run = v.run ? file.state.runs[v.run] : undefined;
   const lines = [`ost-gate: ${v.verdict}`, `Queue ${queue}.`];
   if (v.verdict === 'culprit') {
-    lines.push(`This is the first change, in merge order, whose system-test run fails${run?.url ? `: ${run.url}` : ''}.`);
+    lines.push(
+      `This is the first change, in merge order, whose system-test run fails${run?.url ? `: ${run.url}` : ''}.`,
+    );
     lines.push(`Confidence that it is the culprit and not a flaky test: ${((v.confidence ?? 0) * 100).toFixed(2)}%.`);
     for (const e of v.evidence ?? []) lines.push(`* ${e.result} up to ${name(file, e.end)}${e.url ? ` ${e.url}` : ''}`);
     if (v.blocked?.length) lines.push(`Blocked by it: ${v.blocked.map((b) => name(file, b)).join(', ')}.`);
-    lines.push('If this is wrong (a flaky test, an infrastructure problem), reply "/ost not-culprit": the range is tested again and the flake is recorded. "/ost retry" re-runs the failing run.');
+    lines.push(
+      'If this is wrong (a flaky test, an infrastructure problem), reply "/ost not-culprit": the range is tested again and the flake is recorded. "/ost retry" re-runs the failing run.',
+    );
   } else if (v.verdict === 'blocked') {
     const culprit = v.culprit ? name(file, v.culprit) : 'an unfixed culprit';
-    lines.push(v.run ? `Tested only on top of ${culprit}, which breaks the system tests${run?.url ? `: ${run.url}` : ''}.` : `Comes after ${culprit}, which breaks the system tests; not tested on its own.`);
+    lines.push(
+      v.run
+        ? `Tested only on top of ${culprit}, which breaks the system tests${run?.url ? `: ${run.url}` : ''}.`
+        : `Comes after ${culprit}, which breaks the system tests; not tested on its own.`,
+    );
     if (v.reason) lines.push(`Why: ${v.reason}.`);
   } else if (v.verdict === 'fixed') {
-    lines.push(`The system tests pass again with this change; it fixed ${v.culprit ? name(file, v.culprit) : 'the break'}.`);
+    lines.push(
+      `The system tests pass again with this change; it fixed ${v.culprit ? name(file, v.culprit) : 'the break'}.`,
+    );
   } else if (v.verdict === 'passed') {
     lines.push(`The system tests passed with this change${run?.url ? `: ${run.url}` : ''}.`);
   } else if (v.reason) lines.push(v.reason);

@@ -26,7 +26,14 @@ export class GerritReporter implements Reporter {
     return messages.some((m) => m.tag === TAG && m.message.includes(marker));
   }
 
-  async report(queue: string, change: ChangeRecord | undefined, verdict: VerdictRecord, _key: string, file: QueueFile, notify: boolean): Promise<void> {
+  async report(
+    queue: string,
+    change: ChangeRecord | undefined,
+    verdict: VerdictRecord,
+    _key: string,
+    file: QueueFile,
+    notify: boolean,
+  ): Promise<void> {
     if (!notify || !change?.number || file.repoConfig?.report.comment === false) return;
     const marker = gerritMarker(queue, change.id, verdict.verdict);
     if (await this.posted(change, marker)) return;
@@ -40,7 +47,10 @@ export class GerritReporter implements Reporter {
         return;
       } catch (err) {
         if (!(err instanceof GerritError) || err.status >= 500) throw err;
-        this.log.warn({ change: change.id, label, err: err.message }, `Gerrit refused the ${label} vote; posting the message without it`);
+        this.log.warn(
+          { change: change.id, label, err: err.message },
+          `Gerrit refused the ${label} vote; posting the message without it`,
+        );
       }
     }
     await this.client.review(change.project, change.number, 'current', input);

@@ -64,8 +64,13 @@ export class GerritStream {
   }
 
   private enqueue(event: GerritEvent): void {
-    if (typeof event.eventCreatedOn === 'number') this.lastEventAt = Math.max(this.lastEventAt ?? 0, event.eventCreatedOn);
-    this.chain = this.chain.then(() => this.opts.handle(event)).catch((err) => this.log.error({ err: (err as Error).message, type: event.type }, 'handling a Gerrit event failed'));
+    if (typeof event.eventCreatedOn === 'number')
+      this.lastEventAt = Math.max(this.lastEventAt ?? 0, event.eventCreatedOn);
+    this.chain = this.chain
+      .then(() => this.opts.handle(event))
+      .catch((err) =>
+        this.log.error({ err: (err as Error).message, type: event.type }, 'handling a Gerrit event failed'),
+      );
   }
 
   private connect(): void {
@@ -110,7 +115,15 @@ export class GerritStream {
     });
     client.on('error', (err) => again(err.message));
     client.on('close', () => again('connection closed'));
-    client.connect({ host: this.opts.host, port: this.opts.port, username: this.opts.username, privateKey: this.opts.privateKey, keepaliveInterval: this.opts.keepaliveMs ?? 15_000, keepaliveCountMax: 3, readyTimeout: 20_000 });
+    client.connect({
+      host: this.opts.host,
+      port: this.opts.port,
+      username: this.opts.username,
+      privateKey: this.opts.privateKey,
+      keepaliveInterval: this.opts.keepaliveMs ?? 15_000,
+      keepaliveCountMax: 3,
+      readyTimeout: 20_000,
+    });
   }
 
   private async catchUp(): Promise<void> {
@@ -118,7 +131,10 @@ export class GerritStream {
     if (since === null) return;
     const events = this.opts.catchUp ? await this.opts.catchUp(since).catch(() => null) : null;
     if (events === null) {
-      this.log.warn({ since }, 'events may have been missed while the stream was down (the events-log plugin is not available); /ost enqueue adds a missed change');
+      this.log.warn(
+        { since },
+        'events may have been missed while the stream was down (the events-log plugin is not available); /ost enqueue adds a missed change',
+      );
       return;
     }
     this.log.info({ since, count: events.length }, 'caught up through the events-log plugin');

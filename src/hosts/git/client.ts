@@ -27,12 +27,18 @@ export class GitMirror {
 
   async git(args: string[], allowFail = false): Promise<string> {
     try {
-      const { stdout } = await run('git', ['--git-dir', this.dir, ...args], { timeout: TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } });
+      const { stdout } = await run('git', ['--git-dir', this.dir, ...args], {
+        timeout: TIMEOUT_MS,
+        maxBuffer: 64 * 1024 * 1024,
+        env: { ...process.env, GIT_TERMINAL_PROMPT: '0' },
+      });
       return stdout;
     } catch (err) {
       if (allowFail) return '';
       const e = err as { stderr?: string; message: string };
-      throw new GitError(`git ${args.slice(0, 3).join(' ')} failed: ${(e.stderr || e.message).trim().split('\n').slice(-1)[0]}`);
+      throw new GitError(
+        `git ${args.slice(0, 3).join(' ')} failed: ${(e.stderr || e.message).trim().split('\n').slice(-1)[0]}`,
+      );
     }
   }
 
@@ -49,7 +55,14 @@ export class GitMirror {
   /** Fetches the branch (forced, so a force-push is seen) and returns its tip, or null if it does not exist. */
   async fetch(branch: string): Promise<string | null> {
     await this.ensure();
-    await this.git(['fetch', '--quiet', '--force', '--no-tags', this.url, `+refs/heads/${branch}:refs/heads/${branch}`]);
+    await this.git([
+      'fetch',
+      '--quiet',
+      '--force',
+      '--no-tags',
+      this.url,
+      `+refs/heads/${branch}:refs/heads/${branch}`,
+    ]);
     const tip = (await this.git(['rev-parse', '--verify', '--quiet', `refs/heads/${branch}^{commit}`], true)).trim();
     return tip || null;
   }
@@ -70,20 +83,43 @@ export class GitMirror {
   /** First-parent commits after `from` (exclusive) up to `to`, oldest first. */
   async firstParentRange(from: string | null, to: string, limit = 500): Promise<Commit[]> {
     const range = from ? `${from}..${to}` : to;
-    const out = await this.git(['log', '--first-parent', '--reverse', `--max-count=${limit}`, '--format=%H%x00%P%x00%an%x00%ct%x00%s%x00%b%x1e', range]);
+    const out = await this.git([
+      'log',
+      '--first-parent',
+      '--reverse',
+      `--max-count=${limit}`,
+      '--format=%H%x00%P%x00%an%x00%ct%x00%s%x00%b%x1e',
+      range,
+    ]);
     return out
       .split('\x1e')
       .map((r) => r.replace(/^\n/, ''))
       .filter((r) => r.trim().length > 0)
       .map((r) => {
         const [sha, parents, author, ct, subject, body] = r.split('\x00');
-        return { sha: sha!, parent: parents?.split(' ')[0] || null, author: author ?? '', committedAt: Number(ct) * 1000, subject: subject ?? '', body: (body ?? '').trim() };
+        return {
+          sha: sha!,
+          parent: parents?.split(' ')[0] || null,
+          author: author ?? '',
+          committedAt: Number(ct) * 1000,
+          subject: subject ?? '',
+          body: (body ?? '').trim(),
+        };
       });
   }
 
   /** Files a commit changes against its first parent. */
   async changedFiles(sha: string): Promise<string[]> {
-    const out = await this.git(['diff-tree', '--no-commit-id', '--name-only', '-r', '-m', '--first-parent', '--root', sha]);
+    const out = await this.git([
+      'diff-tree',
+      '--no-commit-id',
+      '--name-only',
+      '-r',
+      '-m',
+      '--first-parent',
+      '--root',
+      sha,
+    ]);
     return out.split('\n').filter(Boolean);
   }
 
@@ -102,7 +138,18 @@ export class GitMirror {
   }
 
   async appendNote(ref: string, sha: string, text: string): Promise<void> {
-    await this.git(['-c', 'user.name=ost-gate', '-c', 'user.email=ost-gate@localhost', 'notes', `--ref=${ref}`, 'append', '-m', text, sha]);
+    await this.git([
+      '-c',
+      'user.name=ost-gate',
+      '-c',
+      'user.email=ost-gate@localhost',
+      'notes',
+      `--ref=${ref}`,
+      'append',
+      '-m',
+      text,
+      sha,
+    ]);
   }
 
   async pushNotes(ref: string): Promise<void> {

@@ -21,16 +21,32 @@ export class GitReporter implements Reporter {
   ) {}
 
   private watcherFor(change: ChangeRecord | undefined): GitWatcher | undefined {
-    return change ? this.watchers.find((w) => w.repo.name === change.project && w.repo.branch === change.branch) : undefined;
+    return change
+      ? this.watchers.find((w) => w.repo.name === change.project && w.repo.branch === change.branch)
+      : undefined;
   }
 
-  async report(queue: string, change: ChangeRecord | undefined, verdict: VerdictRecord, key: string, _file: QueueFile, notify = true): Promise<void> {
+  async report(
+    queue: string,
+    change: ChangeRecord | undefined,
+    verdict: VerdictRecord,
+    key: string,
+    _file: QueueFile,
+    notify = true,
+  ): Promise<void> {
     const line = verdictLine(queue, verdict);
-    this.log.info({ queue, change: verdict.change, verdict: verdict.verdict, culprit: verdict.culprit }, `${verdict.change}: ${line}`);
+    this.log.info(
+      { queue, change: verdict.change, verdict: verdict.verdict, culprit: verdict.culprit },
+      `${verdict.change}: ${line}`,
+    );
     const watcher = this.watcherFor(change);
     if (!notify || !watcher?.repo.notes || !change) return;
     await watcher.mirror.appendNote(NOTES_REF, change.sha, `${line}\n<!-- ${key} -->`);
-    await watcher.mirror.pushNotes(NOTES_REF).catch((err) => this.log.warn({ err: (err as Error).message }, 'could not push git notes; they stay in the mirror'));
+    await watcher.mirror
+      .pushNotes(NOTES_REF)
+      .catch((err) =>
+        this.log.warn({ err: (err as Error).message }, 'could not push git notes; they stay in the mirror'),
+      );
   }
 
   async reply(queue: string, _to: unknown, message: string): Promise<void> {

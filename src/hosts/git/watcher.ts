@@ -79,7 +79,12 @@ export class GitWatcher {
   pollOnce(): Promise<void> {
     if (!this.polling) {
       this.polling = this.poll()
-        .catch((err) => this.log.error({ repo: this.repo.name, err: (err as Error).message }, `polling ${this.repo.url} failed; trying again in ${this.repo.interval} ms`))
+        .catch((err) =>
+          this.log.error(
+            { repo: this.repo.name, err: (err as Error).message },
+            `polling ${this.repo.url} failed; trying again in ${this.repo.interval} ms`,
+          ),
+        )
         .finally(() => {
           this.polling = null;
         });
@@ -100,7 +105,11 @@ export class GitWatcher {
     if (tip === this.position.tip) return;
     const config = await this.readConfig(tip);
     if (!config) {
-      if (!this.warnedNoConfig) this.log.info({ repo: this.repo.name }, `${this.repo.name}@${this.repo.branch} has no ${CONFIG_FILE}; not gated`);
+      if (!this.warnedNoConfig)
+        this.log.info(
+          { repo: this.repo.name },
+          `${this.repo.name}@${this.repo.branch} has no ${CONFIG_FILE}; not gated`,
+        );
       this.warnedNoConfig = true;
       this.position.tip = tip;
       await this.savePosition();
@@ -108,7 +117,10 @@ export class GitWatcher {
     }
     const before = this.position.tip;
     if (before === null) {
-      this.log.info({ repo: this.repo.name, tip }, `watching ${this.repo.url} ${this.repo.branch} from ${tip.slice(0, 10)}; later commits are tested`);
+      this.log.info(
+        { repo: this.repo.name, tip },
+        `watching ${this.repo.url} ${this.repo.branch} from ${tip.slice(0, 10)}; later commits are tested`,
+      );
       this.position.tip = tip;
       await this.savePosition();
       await this.engine.configure(this.queueName(config), config, ciTarget(config), this.now());
@@ -120,9 +132,20 @@ export class GitWatcher {
     const changes = await Promise.all(commits.map((c) => this.toChange(c, config)));
     await this.engine.configure(this.queueName(config), config, ciTarget(config), this.now());
     const queue = this.queueName(config);
-    const event: CoreEvent = { type: 'merged', at: this.now(), stream: { host: 'git', project: this.repo.name, branch: this.repo.branch }, before, after: tip, forced, changes };
+    const event: CoreEvent = {
+      type: 'merged',
+      at: this.now(),
+      stream: { host: 'git', project: this.repo.name, branch: this.repo.branch },
+      before,
+      after: tip,
+      forced,
+      changes,
+    };
     await this.engine.submit(queue, event, { delivery: `git:${this.repo.name}:${before}..${tip}` });
-    this.log.info({ repo: this.repo.name, queue, count: changes.length, forced }, `${changes.length} new change(s) on ${this.repo.name}@${this.repo.branch}${forced ? ' after a force-push' : ''}`);
+    this.log.info(
+      { repo: this.repo.name, queue, count: changes.length, forced },
+      `${changes.length} new change(s) on ${this.repo.name}@${this.repo.branch}${forced ? ' after a force-push' : ''}`,
+    );
     this.position.tip = tip;
     await this.savePosition();
   }
@@ -139,14 +162,24 @@ export class GitWatcher {
       return config;
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
-      this.log.error({ repo: this.repo.name, problems: err.problems }, `${err.message}\nThe last good config stays in force.`);
-      await this.engine.addNotice(this.queueName(), { at: this.now(), level: 'error', code: 'config-invalid', message: `${err.message}\nThe last good config stays in force.` });
+      this.log.error(
+        { repo: this.repo.name, problems: err.problems },
+        `${err.message}\nThe last good config stays in force.`,
+      );
+      await this.engine.addNotice(this.queueName(), {
+        at: this.now(),
+        level: 'error',
+        code: 'config-invalid',
+        message: `${err.message}\nThe last good config stays in force.`,
+      });
       return this.position.config;
     }
   }
 
   private async toChange(c: Commit, config: RepoConfig): Promise<ChangeInput> {
-    const deps = dependsOnFooters(c.body).map((d) => (/^[0-9a-f]{7,40}$/i.test(d) ? gitChangeId(this.repo.name, d) : d));
+    const deps = dependsOnFooters(c.body).map((d) =>
+      /^[0-9a-f]{7,40}$/i.test(d) ? gitChangeId(this.repo.name, d) : d,
+    );
     const change: ChangeInput = {
       id: gitChangeId(this.repo.name, c.sha),
       sha: c.sha,
@@ -162,7 +195,8 @@ export class GitWatcher {
     if (config.paths_ignore.length > 0) {
       const files = await this.mirror.changedFiles(c.sha);
       const ignored = picomatch(config.paths_ignore, { dot: true });
-      if (files.length > 0 && files.every((f) => ignored(f))) change.skipReason = `only files matching paths_ignore changed (${files.length})`;
+      if (files.length > 0 && files.every((f) => ignored(f)))
+        change.skipReason = `only files matching paths_ignore changed (${files.length})`;
     }
     return change;
   }

@@ -57,14 +57,25 @@ export function githubApp(deps: GithubAppDeps): ApplicationFunction {
     const number = prNumberFromMessage(message);
     try {
       if (number) {
-        const res = await context.octokit.request('GET /repos/{owner}/{repo}/pulls/{pull_number}', { owner, repo: name, pull_number: number });
+        const res = await context.octokit.request('GET /repos/{owner}/{repo}/pulls/{pull_number}', {
+          owner,
+          repo: name,
+          pull_number: number,
+        });
         return res.data as PullInfo;
       }
-      const res = await context.octokit.request('GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls', { owner, repo: name, commit_sha: sha });
+      const res = await context.octokit.request('GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls', {
+        owner,
+        repo: name,
+        commit_sha: sha,
+      });
       const merged = (res.data as (PullInfo & { merged_at: string | null })[]).find((p) => p.merged_at);
       return merged ?? null;
     } catch (err) {
-      log.warn({ repo, sha, err: (err as Error).message }, 'could not look up the pull request of a commit; treating it as a direct push');
+      log.warn(
+        { repo, sha, err: (err as Error).message },
+        'could not look up the pull request of a commit; treating it as a direct push',
+      );
       return null;
     }
   }
@@ -76,7 +87,13 @@ export function githubApp(deps: GithubAppDeps): ApplicationFunction {
 
   async function onPush(context: Context<'push'>): Promise<void> {
     const p = context.payload;
-    if (typeof p?.ref !== 'string' || typeof p.repository?.full_name !== 'string' || typeof p.before !== 'string' || typeof p.after !== 'string') return malformed(context, 'ref, before, after or repository missing');
+    if (
+      typeof p?.ref !== 'string' ||
+      typeof p.repository?.full_name !== 'string' ||
+      typeof p.before !== 'string' ||
+      typeof p.after !== 'string'
+    )
+      return malformed(context, 'ref, before, after or repository missing');
     if (!p.ref.startsWith('refs/heads/') || p.deleted) return;
     const branch = p.ref.slice('refs/heads/'.length);
     const repo = p.repository.full_name;
@@ -90,7 +107,12 @@ export function githubApp(deps: GithubAppDeps): ApplicationFunction {
       const last = await deps.engine.read(defaultQueue);
       config = last?.repoConfig ?? null;
       if (!config) return;
-      await deps.engine.addNotice(config.queue ?? defaultQueue, { at: now(), level: 'error', code: 'config-invalid', message: `${err.message}\nThe last good config stays in force.` });
+      await deps.engine.addNotice(config.queue ?? defaultQueue, {
+        at: now(),
+        level: 'error',
+        code: 'config-invalid',
+        message: `${err.message}\nThe last good config stays in force.`,
+      });
     }
     if (!config) {
       if (!unconfigured.has(repo)) log.info({ repo }, `${repo} has no ${CONFIG_PATH}; it is not gated`);
@@ -99,20 +121,45 @@ export function githubApp(deps: GithubAppDeps): ApplicationFunction {
     }
     if (!config.branches.includes(branch)) return;
     const commits = (p.commits ?? []) as unknown as PushCommit[];
-    const changes = await changesFromPush(repo, p.before, commits, (sha, message) => findPull(context, repo, sha, message), config.paths_ignore);
+    const changes = await changesFromPush(
+      repo,
+      p.before,
+      commits,
+      (sha, message) => findPull(context, repo, sha, message),
+      config.paths_ignore,
+    );
     if (changes.length === 0) return;
     const queue = queueFor(repo, branch, config);
-    const event: CoreEvent = { type: 'merged', at: now(), stream: { host: 'github', project: repo, branch }, before: p.before, after: p.after, forced: p.forced, changes };
+    const event: CoreEvent = {
+      type: 'merged',
+      at: now(),
+      stream: { host: 'github', project: repo, branch },
+      before: p.before,
+      after: p.after,
+      forced: p.forced,
+      changes,
+    };
     await deps.engine.configure(queue, config, ciTarget(config, repo), now());
     await deps.engine.submit(queue, event, { delivery: `github:${context.id}` });
-    if (p.forced) log.warn({ repo, branch }, `force-push to ${repo} ${branch}; the queue takes the new history from ${p.after.slice(0, 10)}`);
+    if (p.forced)
+      log.warn(
+        { repo, branch },
+        `force-push to ${repo} ${branch}; the queue takes the new history from ${p.after.slice(0, 10)}`,
+      );
     if (config.report.check) await markQueued(changes, repo);
   }
 
   async function markQueued(changes: ChangeInput[], repo: string): Promise<void> {
     for (const c of changes) {
       if (c.skipReason) continue;
-      await deps.reporter.check({ id: c.id, project: repo, sha: c.sha }, { status: 'queued', output: { title: 'ost-gate: queued', summary: 'Waiting for a system-test run.' } }).catch((err) => log.warn({ change: c.id, err: (err as Error).message }, 'could not create the queued check run'));
+      await deps.reporter
+        .check(
+          { id: c.id, project: repo, sha: c.sha },
+          { status: 'queued', output: { title: 'ost-gate: queued', summary: 'Waiting for a system-test run.' } },
+        )
+        .catch((err) =>
+          log.warn({ change: c.id, err: (err as Error).message }, 'could not create the queued check run'),
+        );
     }
   }
 
@@ -127,29 +174,43 @@ export function githubApp(deps: GithubAppDeps): ApplicationFunction {
         head_sha: sha,
         status: 'completed',
         conclusion: 'failure',
-        output: { title: `${CONFIG_PATH} is not valid`, summary: `${err.problems.map((p) => `- ${p}`).join('\n')}\n\nThe last good config stays in force; no queued change is dropped.` },
+        output: {
+          title: `${CONFIG_PATH} is not valid`,
+          summary: `${err.problems.map((p) => `- ${p}`).join('\n')}\n\nThe last good config stays in force; no queued change is dropped.`,
+        },
       })
       .catch((e) => log.warn({ err: (e as Error).message }, 'could not post the config check run'));
   }
 
   async function onWorkflowRun(context: Context<'workflow_run.completed'>): Promise<void> {
-    const run = context.payload?.workflow_run as { id: number; display_title?: string; conclusion: string | null; html_url: string } | undefined;
+    const run = context.payload?.workflow_run as
+      { id: number; display_title?: string; conclusion: string | null; html_url: string } | undefined;
     if (!run || run.id === undefined) return malformed(context, 'workflow_run missing');
     const status = conclusionStatus(run.conclusion);
     for (const queue of await deps.engine.queues()) {
       const file = await deps.engine.read(queue);
       if (!file) continue;
-      const byId = Object.values(file.state.runs).find((r) => r.ciRunId !== undefined && r.ciRunId !== null && String(r.ciRunId) === String(run.id));
-      const byTitle = Object.values(file.state.runs).find((r) => (run.display_title ?? '').split(/\s+/).includes(r.key));
+      const byId = Object.values(file.state.runs).find(
+        (r) => r.ciRunId !== undefined && r.ciRunId !== null && String(r.ciRunId) === String(run.id),
+      );
+      const byTitle = Object.values(file.state.runs).find((r) =>
+        (run.display_title ?? '').split(/\s+/).includes(r.key),
+      );
       const match = byId ?? byTitle;
       if (!match) continue;
-      await deps.engine.submit(queue, { type: 'run-finished', at: now(), key: match.key, status, url: run.html_url }, { delivery: `github:${context.id}` });
+      await deps.engine.submit(
+        queue,
+        { type: 'run-finished', at: now(), key: match.key, status, url: run.html_url },
+        { delivery: `github:${context.id}` },
+      );
       return;
     }
     log.info({ run: run.id, title: run.display_title }, 'workflow_run for no known ost-gate run ignored');
   }
 
-  async function onComment(context: Context<'issue_comment.created' | 'pull_request_review.submitted' | 'pull_request_review_comment.created'>): Promise<void> {
+  async function onComment(
+    context: Context<'issue_comment.created' | 'pull_request_review.submitted' | 'pull_request_review_comment.created'>,
+  ): Promise<void> {
     const payload = context.payload as {
       comment?: { body?: string | null };
       review?: { body?: string | null };
@@ -184,23 +245,44 @@ export function githubApp(deps: GithubAppDeps): ApplicationFunction {
       if (VERBS[cmd.verb].level !== 'anyone') {
         const minimum = found?.file.repoConfig?.commands.permission;
         const min = typeof minimum === 'string' ? minimum : 'write';
-        const res = await context.octokit.request('GET /repos/{owner}/{repo}/collaborators/{username}/permission', { owner, repo: name, username: user });
+        const res = await context.octokit.request('GET /repos/{owner}/{repo}/collaborators/{username}/permission', {
+          owner,
+          repo: name,
+          username: user,
+        });
         const data = res.data as { permission: string; role_name?: string };
-        const has = data.role_name && ['admin', 'maintain', 'write', 'triage', 'read'].includes(data.role_name) ? data.role_name : data.permission;
+        const has =
+          data.role_name && ['admin', 'maintain', 'write', 'triage', 'read'].includes(data.role_name)
+            ? data.role_name
+            : data.permission;
         if (!githubAllows(cmd.verb, has, min)) {
-          await reply(`@${user} \`/ost ${cmd.verb}\` needs ${VERBS[cmd.verb].level === 'admin' ? 'admin' : min} permission on ${repo}; you have ${has}. Nothing was changed.`);
+          await reply(
+            `@${user} \`/ost ${cmd.verb}\` needs ${VERBS[cmd.verb].level === 'admin' ? 'admin' : min} permission on ${repo}; you have ${has}. Nothing was changed.`,
+          );
           continue;
         }
       }
       if (cmd.verb === 'status') {
-        await reply(found ? describeChange(found.queue, found.file, id, deps.publicUrl) : `${id} is not in any ost-gate queue. \`/ost enqueue\` adds a merged change that was missed.`);
+        await reply(
+          found
+            ? describeChange(found.queue, found.file, id, deps.publicUrl)
+            : `${id} is not in any ost-gate queue. \`/ost enqueue\` adds a merged change that was missed.`,
+        );
         continue;
       }
       let queue = found?.queue;
       let input: { stream: { host: string; project: string; branch: string }; change: ChangeInput } | undefined;
       if (!queue && cmd.verb === 'enqueue') {
-        const res = await context.octokit.request('GET /repos/{owner}/{repo}/pulls/{pull_number}', { owner, repo: name, pull_number: number });
-        const pr = res.data as PullInfo & { merged_at: string | null; merge_commit_sha: string | null; base: { ref: string } };
+        const res = await context.octokit.request('GET /repos/{owner}/{repo}/pulls/{pull_number}', {
+          owner,
+          repo: name,
+          pull_number: number,
+        });
+        const pr = res.data as PullInfo & {
+          merged_at: string | null;
+          merge_commit_sha: string | null;
+          base: { ref: string };
+        };
         if (!pr.merged_at || !pr.merge_commit_sha) {
           await reply(`@${user} #${number} is not merged; ost-gate tests merged changes only.`);
           continue;
@@ -215,34 +297,76 @@ export function githubApp(deps: GithubAppDeps): ApplicationFunction {
           config = (await deps.engine.read(queueFor(repo, branch, null)))?.repoConfig ?? null;
         }
         if (!config || !config.branches.includes(branch)) {
-          await reply(`@${user} ${repo} does not gate ${branch} (no ${CONFIG_PATH} there, or ${branch} is not in its branches), so #${number} is not enqueued.`);
+          await reply(
+            `@${user} ${repo} does not gate ${branch} (no ${CONFIG_PATH} there, or ${branch} is not in its branches), so #${number} is not enqueued.`,
+          );
           continue;
         }
         queue = queueFor(repo, branch, config);
         await deps.engine.configure(queue, config, ciTarget(config, repo), now());
-        input = { stream: { host: 'github', project: repo, branch: pr.base.ref }, change: { id, sha: pr.merge_commit_sha, number, title: pr.title, url: pr.html_url, author: pr.user?.login ?? null } };
+        input = {
+          stream: { host: 'github', project: repo, branch: pr.base.ref },
+          change: {
+            id,
+            sha: pr.merge_commit_sha,
+            number,
+            title: pr.title,
+            url: pr.html_url,
+            author: pr.user?.login ?? null,
+          },
+        };
       }
       if (!queue) {
         await reply(`@${user} ${id} is not in any ost-gate queue, so there is nothing to ${cmd.verb}.`);
         continue;
       }
-      await deps.engine.submit(queue, { type: 'command', at: now(), verb: cmd.verb as Exclude<Verb, 'help' | 'status'>, change: id, user, replyTo, ...(input ? { input } : {}) }, { delivery: `github:${context.id}:${i}` });
+      await deps.engine.submit(
+        queue,
+        {
+          type: 'command',
+          at: now(),
+          verb: cmd.verb as Exclude<Verb, 'help' | 'status'>,
+          change: id,
+          user,
+          replyTo,
+          ...(input ? { input } : {}),
+        },
+        { delivery: `github:${context.id}:${i}` },
+      );
     }
   }
 
   return (app: Probot) => {
     app.on('pull_request.closed', async (context) => {
       const pr = context.payload?.pull_request;
-      if (!pr || typeof context.payload.repository?.full_name !== 'string') return malformed(context, 'pull_request or repository missing');
+      if (!pr || typeof context.payload.repository?.full_name !== 'string')
+        return malformed(context, 'pull_request or repository missing');
       if (!pr.merged || !pr.merge_commit_sha) return;
-      pulls.set(`${context.payload.repository.full_name}@${pr.merge_commit_sha}`, { number: pr.number, title: pr.title, html_url: pr.html_url, body: pr.body ?? null, user: pr.user ? { login: pr.user.login } : null });
+      pulls.set(`${context.payload.repository.full_name}@${pr.merge_commit_sha}`, {
+        number: pr.number,
+        title: pr.title,
+        html_url: pr.html_url,
+        body: pr.body ?? null,
+        user: pr.user ? { login: pr.user.login } : null,
+      });
       if (pulls.size > PR_CACHE) pulls.delete(pulls.keys().next().value!);
     });
     app.on('push', onPush);
     app.on('workflow_run.completed', onWorkflowRun);
-    app.on(['issue_comment.created', 'pull_request_review.submitted', 'pull_request_review_comment.created'], onComment);
+    app.on(
+      ['issue_comment.created', 'pull_request_review.submitted', 'pull_request_review_comment.created'],
+      onComment,
+    );
     app.on(['installation', 'installation_repositories'], async (context) => {
-      log.info({ event: context.name, action: (context.payload as { action?: string }).action, account: (context.payload as { installation?: { account?: { login?: string } } }).installation?.account?.login }, `GitHub App ${context.name} event`);
+      log.info(
+        {
+          event: context.name,
+          action: (context.payload as { action?: string }).action,
+          account: (context.payload as { installation?: { account?: { login?: string } } }).installation?.account
+            ?.login,
+        },
+        `GitHub App ${context.name} event`,
+      );
     });
   };
 }

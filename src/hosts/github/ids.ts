@@ -37,6 +37,7 @@ export function prNumberFromMessage(message: string): number | null {
 export function revertsOf(text: string, repo: string): string[] {
   const out: string[] = [];
   for (const m of text.matchAll(/This reverts commit ([0-9a-f]{7,40})/gi)) out.push(m[1]!, pushChangeId(repo, m[1]!));
-  for (const m of text.matchAll(/^Reverts ([\w.-]+\/[\w.-]+)?#(\d+)/gim)) out.push(prChangeId(m[1] ?? repo, Number(m[2])));
+  for (const m of text.matchAll(/^Reverts ([\w.-]+\/[\w.-]+)?#(\d+)/gim))
+    out.push(prChangeId(m[1] ?? repo, Number(m[2])));
   return [...new Set(out)];
 }

@@ -37,8 +37,10 @@ export function githubBaseUrl(env: NodeJS.ProcessEnv): string | undefined {
 }
 
 export async function createGithubHost(env: NodeJS.ProcessEnv, opts: GithubOptions): Promise<GithubHost> {
-  const privateKey = env.PRIVATE_KEY ?? (env.PRIVATE_KEY_PATH ? await readFile(env.PRIVATE_KEY_PATH, 'utf8') : undefined);
-  if (!privateKey) throw new Error('APP_ID is set but PRIVATE_KEY (or PRIVATE_KEY_PATH) is not: the GitHub App cannot authenticate');
+  const privateKey =
+    env.PRIVATE_KEY ?? (env.PRIVATE_KEY_PATH ? await readFile(env.PRIVATE_KEY_PATH, 'utf8') : undefined);
+  if (!privateKey)
+    throw new Error('APP_ID is set but PRIVATE_KEY (or PRIVATE_KEY_PATH) is not: the GitHub App cannot authenticate');
   const secret = env.WEBHOOK_SECRET;
   if (!secret) throw new Error('APP_ID is set but WEBHOOK_SECRET is not: ost-gate accepts only signed GitHub webhooks');
   const baseUrl = githubBaseUrl(env);
@@ -64,7 +66,13 @@ export async function createGithubHost(env: NodeJS.ProcessEnv, opts: GithubOptio
   };
   const reporter = new GithubReporter(octokitFor, opts.publicUrl);
   const dispatcher = new GithubActionsDispatcher(octokitFor, opts.log);
-  const appFn = githubApp({ engine: opts.engine, reporter, log: opts.log, ...(opts.publicUrl ? { publicUrl: opts.publicUrl } : {}), ...(opts.now ? { now: opts.now } : {}) });
+  const appFn = githubApp({
+    engine: opts.engine,
+    reporter,
+    log: opts.log,
+    ...(opts.publicUrl ? { publicUrl: opts.publicUrl } : {}),
+    ...(opts.now ? { now: opts.now } : {}),
+  });
   const middleware = await createNodeMiddleware(
     (app, options) => {
       app.onAny(async (context) => {
@@ -81,7 +89,10 @@ export async function createGithubHost(env: NodeJS.ProcessEnv, opts: GithubOptio
       // Verified here first, in constant time, so that a bad signature is a 401 (the library answers 400).
       const body = await readBody(req, WEBHOOK_LIMIT);
       if (!verifySignature(secret, body, req.headers['x-hub-signature-256'] as string | undefined)) {
-        opts.log.warn({ delivery: req.headers['x-github-delivery'] }, 'GitHub webhook with a missing or bad signature rejected');
+        opts.log.warn(
+          { delivery: req.headers['x-github-delivery'] },
+          'GitHub webhook with a missing or bad signature rejected',
+        );
         sendError(res, 401, 'missing or bad X-Hub-Signature-256: check that WEBHOOK_SECRET matches the GitHub App');
         return true;
       }

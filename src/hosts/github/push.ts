@@ -27,7 +27,13 @@ export interface PullInfo {
 /** Finds the merged PR a commit belongs to (from the PR cache, the message or the API), or null. */
 export type FindPull = (sha: string, message: string) => Promise<PullInfo | null>;
 
-export async function changesFromPush(repo: string, before: string, commits: PushCommit[], findPull: FindPull, pathsIgnore: string[]): Promise<ChangeInput[]> {
+export async function changesFromPush(
+  repo: string,
+  before: string,
+  commits: PushCommit[],
+  findPull: FindPull,
+  pathsIgnore: string[],
+): Promise<ChangeInput[]> {
   const groups: { pull: PullInfo | null; commits: PushCommit[] }[] = [];
   for (const c of commits) {
     const pull = await findPull(c.id, c.message);
@@ -54,7 +60,9 @@ export async function changesFromPush(repo: string, before: string, commits: Pus
       mergedAt: Date.parse(head.timestamp) || null,
       ...(deps.length ? { dependsOn: deps } : {}),
       ...(reverts.length ? { reverts } : {}),
-      ...(ignored && files.length > 0 && files.every((f) => ignored(f)) ? { skipReason: `only files matching paths_ignore changed (${files.length})` } : {}),
+      ...(ignored && files.length > 0 && files.every((f) => ignored(f))
+        ? { skipReason: `only files matching paths_ignore changed (${files.length})` }
+        : {}),
     };
     parent = head.id;
     return change;

@@ -20,9 +20,17 @@ function split(repo: string): { owner: string; repo: string } {
 
 async function findComment(octokit: RequestOctokit, change: ChangeRecord, needle: string): Promise<number | null> {
   const r = split(change.project);
-  const route = change.number ? 'GET /repos/{owner}/{repo}/issues/{issue_number}/comments' : 'GET /repos/{owner}/{repo}/commits/{commit_sha}/comments';
+  const route = change.number
+    ? 'GET /repos/{owner}/{repo}/issues/{issue_number}/comments'
+    : 'GET /repos/{owner}/{repo}/commits/{commit_sha}/comments';
   for (let page = 1; page <= 20; page++) {
-    const res = await octokit.request(route, { ...r, issue_number: change.number, commit_sha: change.sha, per_page: 100, page });
+    const res = await octokit.request(route, {
+      ...r,
+      issue_number: change.number,
+      commit_sha: change.sha,
+      per_page: 100,
+      page,
+    });
     const comments = res.data as { id: number; body?: string }[];
     const hit = comments.find((c) => c.body?.includes(needle));
     if (hit) return hit.id;
@@ -37,7 +45,14 @@ export class GithubReporter implements Reporter {
     private readonly publicUrl?: string,
   ) {}
 
-  async report(queue: string, change: ChangeRecord | undefined, verdict: VerdictRecord, _key: string, file: QueueFile, notify: boolean): Promise<void> {
+  async report(
+    queue: string,
+    change: ChangeRecord | undefined,
+    verdict: VerdictRecord,
+    _key: string,
+    file: QueueFile,
+    notify: boolean,
+  ): Promise<void> {
     if (!change) return;
     const octokit = await this.octokitFor(change.project);
     const r = split(change.project);
@@ -45,16 +60,30 @@ export class GithubReporter implements Reporter {
     if (notify && file.repoConfig?.report.comment !== false) {
       const existing = await findComment(octokit, change, marker(queue, change.id, verdict.verdict));
       if (existing !== null) {
-        const route = change.number ? 'PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}' : 'PATCH /repos/{owner}/{repo}/comments/{comment_id}';
+        const route = change.number
+          ? 'PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}'
+          : 'PATCH /repos/{owner}/{repo}/comments/{comment_id}';
         await octokit.request(route, { ...r, comment_id: existing, body });
       } else if (change.number) {
-        await octokit.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', { ...r, issue_number: change.number, body });
+        await octokit.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', {
+          ...r,
+          issue_number: change.number,
+          body,
+        });
       } else {
-        await octokit.request('POST /repos/{owner}/{repo}/commits/{commit_sha}/comments', { ...r, commit_sha: change.sha, body });
+        await octokit.request('POST /repos/{owner}/{repo}/commits/{commit_sha}/comments', {
+          ...r,
+          commit_sha: change.sha,
+          body,
+        });
       }
     }
     if (file.repoConfig?.report.check !== false) {
-      await this.check(change, { status: 'completed', conclusion: checkConclusion(verdict.verdict), output: { title: `ost-gate: ${verdict.verdict}`, summary: body } });
+      await this.check(change, {
+        status: 'completed',
+        conclusion: checkConclusion(verdict.verdict),
+        output: { title: `ost-gate: ${verdict.verdict}`, summary: body },
+      });
     }
   }
 
@@ -64,7 +93,10 @@ export class GithubReporter implements Reporter {
     await this.check(change, {
       status: 'in_progress',
       ...(url ? { details_url: url } : {}),
-      output: { title: 'ost-gate: testing', summary: `Run \`${run.key}\` (${run.kind}) tests ${run.changes.length} change(s), ${scope}.` },
+      output: {
+        title: 'ost-gate: testing',
+        summary: `Run \`${run.key}\` (${run.kind}) tests ${run.changes.length} change(s), ${scope}.`,
+      },
     });
   }
 
@@ -72,19 +104,40 @@ export class GithubReporter implements Reporter {
   async check(change: Pick<ChangeRecord, 'id' | 'project' | 'sha'>, fields: Record<string, unknown>): Promise<void> {
     const octokit = await this.octokitFor(change.project);
     const r = split(change.project);
-    const res = await octokit.request('GET /repos/{owner}/{repo}/commits/{ref}/check-runs', { ...r, ref: change.sha, check_name: CHECK_NAME });
+    const res = await octokit.request('GET /repos/{owner}/{repo}/commits/{ref}/check-runs', {
+      ...r,
+      ref: change.sha,
+      check_name: CHECK_NAME,
+    });
     const existing = (res.data as { check_runs?: { id: number }[] }).check_runs?.[0];
     const details = this.publicUrl ? { details_url: `${this.publicUrl}/changes/${encodeURIComponent(change.id)}` } : {};
     // fields may carry their own details_url (the CI run's), which wins over the dashboard's
-    if (existing) await octokit.request('PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}', { ...r, check_run_id: existing.id, ...details, ...fields });
-    else await octokit.request('POST /repos/{owner}/{repo}/check-runs', { ...r, name: CHECK_NAME, head_sha: change.sha, ...details, ...fields });
+    if (existing)
+      await octokit.request('PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}', {
+        ...r,
+        check_run_id: existing.id,
+        ...details,
+        ...fields,
+      });
+    else
+      await octokit.request('POST /repos/{owner}/{repo}/check-runs', {
+        ...r,
+        name: CHECK_NAME,
+        head_sha: change.sha,
+        ...details,
+        ...fields,
+      });
   }
 
   async reply(_queue: string, to: unknown, message: string): Promise<void> {
     const t = to as GithubReplyTarget | null;
     if (!t?.repo || !t.number) return;
     const octokit = await this.octokitFor(t.repo);
-    await octokit.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', { ...split(t.repo), issue_number: t.number, body: message });
+    await octokit.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', {
+      ...split(t.repo),
+      issue_number: t.number,
+      body: message,
+    });
   }
 
   async wasReported(key: string, change: ChangeRecord | undefined): Promise<boolean> {

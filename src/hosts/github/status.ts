@@ -12,7 +12,11 @@ export function describeChange(queue: string, file: QueueFile, id: string, publi
     return `ost-gate: **${change.verdict}**${culprit} in queue \`${queue}\`${v?.run ? `, decided on run \`${v.run}\`` : ''}.${link}`;
   }
   const runs = runsInFlight(file.state).filter((r) => r.changes.includes(id));
-  const where = runs.length ? `under test in ${runs.map((r) => (r.url ? `[${r.key}](${r.url})` : `\`${r.key}\``)).join(', ')}` : change.state === 'waiting' ? 'waiting for a dependency' : 'queued for the next run';
+  const where = runs.length
+    ? `under test in ${runs.map((r) => (r.url ? `[${r.key}](${r.url})` : `\`${r.key}\``)).join(', ')}`
+    : change.state === 'waiting'
+      ? 'waiting for a dependency'
+      : 'queued for the next run';
   const paused = file.state.paused ? ` The queue is paused: ${file.state.paused.reason}.` : '';
   return `ost-gate: ${id} is ${where} in queue \`${queue}\`.${paused}${link}`;
 }

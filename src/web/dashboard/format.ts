@@ -21,7 +21,13 @@ export function percent(x: number | null): string {
 /** `#123`, `change 45`, or a short sha, and the title. */
 export function changeLabel(file: QueueFile | null, id: string): { short: string; title: string; url: string | null } {
   const c = file?.state.changes[id];
-  const short = c?.number ? (c.host === 'github' ? `#${c.number}` : `change ${c.number}`) : c ? c.sha.slice(0, 10) : id.split(/[@#~]/).pop()!.slice(0, 12);
+  const short = c?.number
+    ? c.host === 'github'
+      ? `#${c.number}`
+      : `change ${c.number}`
+    : c
+      ? c.sha.slice(0, 10)
+      : id.split(/[@#~]/).pop()!.slice(0, 12);
   return { short, title: c?.title ?? '', url: c?.url ?? null };
 }
 

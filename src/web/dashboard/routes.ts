@@ -28,8 +28,10 @@ export function checkToken(req: IncomingMessage, res: ServerResponse, token: str
   const fromCookie = /(?:^|;\s*)ost_token=([^;]+)/.exec(req.headers.cookie ?? '')?.[1];
   const fromBearer = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1];
   const given = fromQuery ?? (fromCookie ? decodeURIComponent(fromCookie) : undefined) ?? fromBearer;
-  if (!given || !secretEquals(token, given)) throw new HttpError(401, 'this dashboard needs a token: open it with ?token=<OST_DASHBOARD_TOKEN>');
-  if (fromQuery) res.setHeader('set-cookie', `ost_token=${encodeURIComponent(fromQuery)}; HttpOnly; SameSite=Strict; Path=/`);
+  if (!given || !secretEquals(token, given))
+    throw new HttpError(401, 'this dashboard needs a token: open it with ?token=<OST_DASHBOARD_TOKEN>');
+  if (fromQuery)
+    res.setHeader('set-cookie', `ost_token=${encodeURIComponent(fromQuery)}; HttpOnly; SameSite=Strict; Path=/`);
 }
 
 async function allFiles(engine: Engine): Promise<QueueFile[]> {
@@ -53,7 +55,8 @@ export async function dashboard(req: IncomingMessage, res: ServerResponse, opts:
   }
   if (path.startsWith('/queues/')) {
     const name = decodeURIComponent(path.slice('/queues/'.length));
-    if (!(await opts.engine.queues()).includes(name)) throw new HttpError(404, `no queue named ${JSON.stringify(name)}`);
+    if (!(await opts.engine.queues()).includes(name))
+      throw new HttpError(404, `no queue named ${JSON.stringify(name)}`);
     send(req, res, name, queuePage((await opts.engine.read(name))!, now), opts);
     return true;
   }
@@ -61,7 +64,11 @@ export async function dashboard(req: IncomingMessage, res: ServerResponse, opts:
     const id = decodeURIComponent(path.slice('/changes/'.length));
     for (const file of await allFiles(opts.engine)) {
       const history = opts.history ? await opts.history(file.name, 2000) : [];
-      if (Object.hasOwn(file.state.changes, id) || history.some((v) => v.change === id) || file.state.verdicts.some((v) => v.change === id)) {
+      if (
+        Object.hasOwn(file.state.changes, id) ||
+        history.some((v) => v.change === id) ||
+        file.state.verdicts.some((v) => v.change === id)
+      ) {
         send(req, res, id, changePage(id, file, history), opts);
         return true;
       }
@@ -74,7 +81,14 @@ export async function dashboard(req: IncomingMessage, res: ServerResponse, opts:
     if (q) {
       for (const file of await allFiles(opts.engine)) {
         for (const c of Object.values(file.state.changes)) {
-          if (c.id === q || String(c.number ?? '') === q || (q.length >= 7 && c.sha.startsWith(q)) || c.id.endsWith(`#${q}`) || c.id.endsWith(`~${q}`)) hits.push({ id: c.id, file });
+          if (
+            c.id === q ||
+            String(c.number ?? '') === q ||
+            (q.length >= 7 && c.sha.startsWith(q)) ||
+            c.id.endsWith(`#${q}`) ||
+            c.id.endsWith(`~${q}`)
+          )
+            hits.push({ id: c.id, file });
         }
       }
     }
@@ -83,8 +97,14 @@ export async function dashboard(req: IncomingMessage, res: ServerResponse, opts:
       res.end();
       return true;
     }
-    const body = html`<h1>Search</h1><p>${hits.length ? `${hits.length} changes match` : q ? 'No change matches' : 'Type a change id, a PR or Gerrit number, or a sha (7 characters or more)'} ${q ? `"${q}"` : ''}.</p>
-<ul>${hits.map((h) => html`<li><a href="$${changePath(h.id)}">${changeLabel(h.file, h.id).short}</a> ${changeLabel(h.file, h.id).title} <span class="muted">${h.file.name}</span></li>`)}</ul>`;
+    const body = html`<h1>Search</h1>
+      <p>
+        ${hits.length ? `${hits.length} changes match` : q ? 'No change matches' : 'Type a change id, a PR or Gerrit number, or a sha (7 characters or more)'}
+        ${q ? `"${q}"` : ''}.
+      </p>
+      <ul>
+        ${hits.map((h) => html`<li><a href="$${changePath(h.id)}">${changeLabel(h.file, h.id).short}</a> ${changeLabel(h.file, h.id).title} <span class="muted">${h.file.name}</span></li>`)}
+      </ul>`;
     send(req, res, 'Search', body, opts);
     return true;
   }
