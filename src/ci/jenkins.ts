@@ -2,9 +2,9 @@
 // and the config inputs; a crumb is fetched only when Jenkins asks for one. The queue item is followed
 // until the build appears (its URL is recorded), and when no signed callback has come by the time the
 // build ends, the build's result is read instead: SUCCESS passes, FAILURE fails, anything else is an error.
-import pRetry, { AbortError } from 'p-retry';
 import type { DispatchSpec, Run, RunStatus } from '../core/index.ts';
 import type { DispatchContext, Dispatcher } from '../engine/effects.ts';
+import { basicAuth, fetchWithRetry } from '../http/fetch.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { contractValues } from './contract.ts';
 
@@ -50,8 +50,7 @@ export class JenkinsDispatcher implements Dispatcher {
 
   constructor(private readonly opts: JenkinsOptions) {
     this.base = opts.url.replace(/\/+$/, '');
-    this.auth =
-      opts.user && opts.token ? `Basic ${Buffer.from(`${opts.user}:${opts.token}`).toString('base64')}` : null;
+    this.auth = basicAuth(opts.user, opts.token);
     this.log = opts.log ?? silentLogger;
   }
 
@@ -66,18 +65,17 @@ export class JenkinsDispatcher implements Dispatcher {
   }
 
   private async fetchJson<T>(url: string): Promise<T> {
-    return pRetry(
-      async () => {
-        const res = await fetch(url, { headers: this.headers({ accept: 'application/json' }) });
-        if (res.status >= 500) throw new Error(`Jenkins GET ${url}: ${res.status}`);
-        if (!res.ok)
-          throw new AbortError(
-            `Jenkins GET ${url}: ${res.status}${res.status === 401 ? ' (check JENKINS_USER and JENKINS_TOKEN)' : ''}`,
-          );
-        return (await res.json()) as T;
+    const res = await fetchWithRetry(
+      url,
+      { headers: this.headers({ accept: 'application/json' }) },
+      {
+        service: 'Jenkins',
+        retries: 3,
+        minTimeout: this.opts.minTimeout ?? 500,
+        hints: { 401: 'not authenticated: check JENKINS_USER and JENKINS_TOKEN' },
       },
-      { retries: 3, minTimeout: this.opts.minTimeout ?? 500 },
     );
+    return JSON.parse(res.text) as T;
   }
 
   private async getCrumb(): Promise<void> {

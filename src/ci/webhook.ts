@@ -2,7 +2,7 @@
 // server config; the result comes back by the signed CI callback.
 import type { DispatchSpec } from '../core/index.ts';
 import type { DispatchContext, Dispatcher } from '../engine/effects.ts';
-import { sign } from '../web/signature.ts';
+import { sign } from '../http/signature.ts';
 
 export interface WebhookRunner {
   url: string;

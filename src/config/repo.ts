@@ -1,7 +1,6 @@
 // The repo config (`.github/ost-gate.yml`, `.ost-gate.yml`): schema, defaults, and the mapping to queue settings.
 import { z } from 'zod';
 import type { QueueSettings } from '../core/index.ts';
-import type { QueueCi } from '../store/types.ts';
 import { duration } from './duration.ts';
 import { ConfigError, describeIssues, parseYamlConfig } from './errors.ts';
 
@@ -109,6 +108,17 @@ export function validateRepoConfig(input: unknown, source = 'repo config'): Repo
   const result = repoConfigSchema.safeParse(input);
   if (!result.success) throw new ConfigError(source, describeIssues(result.error, input));
   return result.data;
+}
+
+/** Where the queue's runs go; set from the repo config. */
+export interface QueueCi {
+  provider: string;
+  workflow?: string;
+  ref?: string;
+  job?: string;
+  inputs?: Record<string, string | number | boolean>;
+  /** The repository a github-actions queue dispatches in (`owner/repo`). */
+  repository?: string;
 }
 
 /** Parses YAML text and validates it. */

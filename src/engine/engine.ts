@@ -13,8 +13,8 @@ import {
 import { recordHealth } from './health.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { safeSlug } from '../store/slug.ts';
-import type { OutboxEntry, QueueCi, QueueFile, QueueNotice, Store } from '../store/types.ts';
-import { toQueueSettings, type RepoConfig } from '../config/repo.ts';
+import type { OutboxEntry, QueueFile, QueueNotice, Store } from '../store/types.ts';
+import { toQueueSettings, type QueueCi, type RepoConfig } from '../config/repo.ts';
 import { effectKey, type DispatchContext, type Performer } from './effects.ts';
 import { KeyedLock } from './lock.ts';
 

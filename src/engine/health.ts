@@ -1,18 +1,9 @@
 // Per-day health figures of a queue, kept in its file (8 days) so that the dashboard can show the
 // last 7 days: runs, verdicts, time to verdict (as a fixed histogram), failures, flakes, culprits.
 import type { Effect, QueueState, QueueStats } from '../core/index.ts';
+import type { DayHealth } from '../store/types.ts';
 
-export interface DayHealth {
-  /** UTC date, YYYY-MM-DD. */
-  day: string;
-  runs: number;
-  verdicts: number;
-  failures: number;
-  flakes: number;
-  culprits: number;
-  /** Time from merge to verdict: counts per bucket of TTV_EDGES_MIN (the last bucket is open). */
-  ttv: number[];
-}
+export type { DayHealth };
 
 const DAYS_KEPT = 8;
 /** Upper edges of the time-to-verdict buckets, in minutes; fixed so that a day's figures stay small. */

@@ -22,7 +22,7 @@ export function parseTrace(text: string, source = 'trace'): TraceEntry[] {
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new Error(`${source}: not valid JSON (${(err as Error).message})`);
+    throw new Error(`${source}: not valid JSON (${(err as Error).message})`, { cause: err });
   }
   const parsed = traceSchema.safeParse(json);
   if (!parsed.success) {

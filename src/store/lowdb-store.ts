@@ -40,6 +40,7 @@ export class LowdbStore implements Store {
     } catch (err) {
       throw new Error(
         `queue file ${this.queuePath(name)} for queue ${JSON.stringify(name)} is not readable JSON: ${(err as Error).message}`,
+        { cause: err },
       );
     }
     const file = db.data;

@@ -1,6 +1,6 @@
 // What the store keeps for each queue, and the interface any store (lowdb today, a database later) implements.
 import type { Effect, QueueState, VerdictRecord } from '../core/index.ts';
-import type { RepoConfig } from '../config/repo.ts';
+import type { QueueCi, RepoConfig } from '../config/repo.ts';
 
 /** An effect decided by a step, kept until it has been performed. */
 export interface OutboxEntry {
@@ -21,15 +21,17 @@ export interface QueueNotice {
   change?: string;
 }
 
-/** Where the queue's runs go; set from the repo config. */
-export interface QueueCi {
-  provider: string;
-  workflow?: string;
-  ref?: string;
-  job?: string;
-  inputs?: Record<string, string | number | boolean>;
-  /** The repository a github-actions queue dispatches in (`owner/repo`). */
-  repository?: string;
+/** One day's health figures of a queue (see engine/health.ts, which computes them). */
+export interface DayHealth {
+  /** UTC date, YYYY-MM-DD. */
+  day: string;
+  runs: number;
+  verdicts: number;
+  failures: number;
+  flakes: number;
+  culprits: number;
+  /** Time from merge to verdict: counts per bucket of TTV_EDGES_MIN (the last bucket is open). */
+  ttv: number[];
 }
 
 export interface QueueFile {
@@ -47,7 +49,7 @@ export interface QueueFile {
   /** The last valid repo config (report settings, command permissions), kept while a newer one is invalid. */
   repoConfig?: RepoConfig;
   /** Per-day health figures, newest last (see engine/health.ts). */
-  health?: import('../engine/health.ts').DayHealth[];
+  health?: DayHealth[];
 }
 
 export interface Store {

@@ -4,8 +4,8 @@ import { z } from 'zod';
 import type { Engine } from '../engine/engine.ts';
 import type { Logger } from '../log.ts';
 import { safeSlug } from '../store/slug.ts';
-import { HttpError, readBody, sendJson } from './http.ts';
-import { verifySignature } from './signature.ts';
+import { HttpError, readBody, sendJson } from '../http/body.ts';
+import { verifySignature } from '../http/signature.ts';
 
 export const CALLBACK_LIMIT = 64 * 1024;
 export const SIGNATURE_HEADER = 'x-ost-signature-256';

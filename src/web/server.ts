@@ -7,7 +7,7 @@ import { handleCallback } from './callback.ts';
 import { checkToken, dashboard } from './dashboard/routes.ts';
 import type { Metrics } from './metrics.ts';
 import type { VerdictRecord } from '../core/index.ts';
-import { HttpError, sendError, sendJson } from './http.ts';
+import { HttpError, sendError, sendJson } from '../http/body.ts';
 import { queueDetail, queueSummary } from './views.ts';
 
 export type Mount = (req: IncomingMessage, res: ServerResponse) => Promise<boolean> | boolean;

@@ -3,7 +3,7 @@ import nock from 'nock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebhookDispatcher } from '../../src/ci/webhook.ts';
 import type { DispatchContext } from '../../src/engine/effects.ts';
-import { verifySignature } from '../../src/web/signature.ts';
+import { verifySignature } from '../../src/http/signature.ts';
 
 afterEach(() => nock.cleanAll());
 

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { validateServerConfig } from '../../src/config/server.ts';
 import { silentLogger } from '../../src/log.ts';
 import { startServer } from '../../src/serve.ts';
-import { sign } from '../../src/web/signature.ts';
+import { sign } from '../../src/http/signature.ts';
 import { example, INSTALLATION, privateKey, pushPayload, REPO } from '../helpers/github.ts';
 
 const CONFIG =

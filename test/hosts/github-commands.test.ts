@@ -18,16 +18,14 @@ async function bedWithPr(permission = 'write', config = CONFIG): Promise<GithubB
   bed.api.get(/\/issues\/\d+\/comments/).reply(200, []);
   bed.api.post(/\/issues\/\d+\/comments/).reply(201, { id: 1 });
   bed.api.get(/\/collaborators\/[^/]+\/permission/).reply(200, { permission, role_name: permission });
-  bed.api
-    .get('/repos/Codertocat/Hello-World/pulls/7')
-    .reply(200, {
-      number: 7,
-      title: 'PR 7',
-      html_url: `https://github.com/${REPO}/pull/7`,
-      body: null,
-      user: { login: 'dev' },
-      merged_at: '2026-11-24T10:00:00Z',
-    });
+  bed.api.get('/repos/Codertocat/Hello-World/pulls/7').reply(200, {
+    number: 7,
+    title: 'PR 7',
+    html_url: `https://github.com/${REPO}/pull/7`,
+    body: null,
+    user: { login: 'dev' },
+    merged_at: '2026-11-24T10:00:00Z',
+  });
   await bed.receive(
     'push',
     pushPayload('0'.repeat(40), [{ id: '7'.repeat(40), message: 'Merge pull request #7 from dev/x' }]),
@@ -104,18 +102,16 @@ describe('GitHub slash commands', () => {
 
   it('enqueue adds a merged PR the queue missed', async () => {
     const bed = await bedWithPr('write');
-    bed.api
-      .get('/repos/Codertocat/Hello-World/pulls/9')
-      .reply(200, {
-        number: 9,
-        title: 'PR 9',
-        html_url: 'u',
-        body: null,
-        user: { login: 'bob' },
-        merged_at: '2026-11-24T10:00:00Z',
-        merge_commit_sha: '9'.repeat(40),
-        base: { ref: 'main' },
-      });
+    bed.api.get('/repos/Codertocat/Hello-World/pulls/9').reply(200, {
+      number: 9,
+      title: 'PR 9',
+      html_url: 'u',
+      body: null,
+      user: { login: 'bob' },
+      merged_at: '2026-11-24T10:00:00Z',
+      merge_commit_sha: '9'.repeat(40),
+      base: { ref: 'main' },
+    });
     await bed.receive('issue_comment', comment('/ost enqueue', 9));
     const file = (await bed.store.loadQueue(QUEUE))!;
     expect(file.state.changes[`github:${REPO}#9`]).toMatchObject({ sha: '9'.repeat(40), title: 'PR 9' });
@@ -126,30 +122,26 @@ describe('GitHub slash commands', () => {
 
   it('enqueue puts a missed PR in the queue its base branch uses (a shared one here), and refuses an ungated branch', async () => {
     const bed = await bedWithPr('write', `queue: ovirt-master\n${CONFIG}`);
-    bed.api
-      .get('/repos/Codertocat/Hello-World/pulls/9')
-      .reply(200, {
-        number: 9,
-        title: 'PR 9',
-        html_url: 'u',
-        body: null,
-        user: { login: 'bob' },
-        merged_at: '2026-11-24T10:00:00Z',
-        merge_commit_sha: '9'.repeat(40),
-        base: { ref: 'main' },
-      });
-    bed.api
-      .get('/repos/Codertocat/Hello-World/pulls/10')
-      .reply(200, {
-        number: 10,
-        title: 'PR 10',
-        html_url: 'u',
-        body: null,
-        user: { login: 'bob' },
-        merged_at: '2026-11-24T10:00:00Z',
-        merge_commit_sha: 'a'.repeat(40),
-        base: { ref: 'stable' },
-      });
+    bed.api.get('/repos/Codertocat/Hello-World/pulls/9').reply(200, {
+      number: 9,
+      title: 'PR 9',
+      html_url: 'u',
+      body: null,
+      user: { login: 'bob' },
+      merged_at: '2026-11-24T10:00:00Z',
+      merge_commit_sha: '9'.repeat(40),
+      base: { ref: 'main' },
+    });
+    bed.api.get('/repos/Codertocat/Hello-World/pulls/10').reply(200, {
+      number: 10,
+      title: 'PR 10',
+      html_url: 'u',
+      body: null,
+      user: { login: 'bob' },
+      merged_at: '2026-11-24T10:00:00Z',
+      merge_commit_sha: 'a'.repeat(40),
+      base: { ref: 'stable' },
+    });
     await bed.receive('issue_comment', comment('/ost enqueue', 9));
     await bed.receive('issue_comment', comment('/ost enqueue', 10));
     expect((await bed.store.loadQueue('ovirt-master'))!.state.changes[`github:${REPO}#9`]).toMatchObject({

@@ -15,13 +15,11 @@ describe('GitHub scenario', () => {
   it('bisects five merged PRs to the culprit and comments on it and on the PRs it blocks', async () => {
     const bed = await githubBed(CONFIG);
     let runId = 5000;
-    bed.api
-      .post('/repos/Codertocat/Hello-World/actions/workflows/ost.yml/dispatches')
-      .reply(200, () => ({
-        workflow_run_id: ++runId,
-        run_url: `https://api.github.com/repos/${REPO}/actions/runs/${runId}`,
-        html_url: `https://github.com/${REPO}/actions/runs/${runId}`,
-      }));
+    bed.api.post('/repos/Codertocat/Hello-World/actions/workflows/ost.yml/dispatches').reply(200, () => ({
+      workflow_run_id: ++runId,
+      run_url: `https://api.github.com/repos/${REPO}/actions/runs/${runId}`,
+      html_url: `https://github.com/${REPO}/actions/runs/${runId}`,
+    }));
     bed.api
       .get(/\/repos\/Codertocat\/Hello-World\/commits\/\w+\/check-runs/)
       .reply(200, { total_count: 0, check_runs: [] });
@@ -29,16 +27,14 @@ describe('GitHub scenario', () => {
     bed.api.get(/\/repos\/Codertocat\/Hello-World\/issues\/\d+\/comments/).reply(200, []);
     bed.api.post(/\/repos\/Codertocat\/Hello-World\/issues\/\d+\/comments/).reply(201, { id: 1 });
     for (const n of [4, 5])
-      bed.api
-        .get(`/repos/Codertocat/Hello-World/pulls/${n}`)
-        .reply(200, {
-          number: n,
-          title: `PR ${n}`,
-          html_url: `https://github.com/${REPO}/pull/${n}`,
-          body: null,
-          user: { login: 'dev' },
-          merged_at: '2026-11-24T10:00:00Z',
-        });
+      bed.api.get(`/repos/Codertocat/Hello-World/pulls/${n}`).reply(200, {
+        number: n,
+        title: `PR ${n}`,
+        html_url: `https://github.com/${REPO}/pull/${n}`,
+        body: null,
+        user: { login: 'dev' },
+        merged_at: '2026-11-24T10:00:00Z',
+      });
 
     // PRs 1-3 announce themselves with pull_request.closed; 4 and 5 are found through the API
     for (const n of [1, 2, 3]) {

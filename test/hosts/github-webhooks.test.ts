@@ -8,7 +8,7 @@ import { offline } from '../helpers/network.ts';
 import { parse } from 'yaml';
 import { silentLogger } from '../../src/log.ts';
 import { createHttpServer } from '../../src/web/server.ts';
-import { sign } from '../../src/web/signature.ts';
+import { sign } from '../../src/http/signature.ts';
 import { example, githubBed, INSTALLATION, pushPayload, REPO, WEBHOOK_SECRET } from '../helpers/github.ts';
 
 const CONFIG = 'ci:\n  provider: github-actions\n  workflow: ost.yml\n  max_parallel: 1\nbranches: [main]\n';

@@ -10,7 +10,7 @@ import { Engine } from '../../src/engine/engine.ts';
 import { silentLogger } from '../../src/log.ts';
 import { LowdbStore } from '../../src/store/lowdb-store.ts';
 import { createHttpServer } from '../../src/web/server.ts';
-import { sign } from '../../src/web/signature.ts';
+import { sign } from '../../src/http/signature.ts';
 
 const SECRET = 'test-callback-secret';
 const noop: Performer = {

@@ -11,7 +11,7 @@ import { silentLogger } from '../../src/log.ts';
 import { LowdbStore } from '../../src/store/lowdb-store.ts';
 import { Metrics } from '../../src/web/metrics.ts';
 import { createHttpServer } from '../../src/web/server.ts';
-import { sign } from '../../src/web/signature.ts';
+import { sign } from '../../src/http/signature.ts';
 import { externalHref } from '../../src/web/dashboard/format.ts';
 
 const noop: Performer = {

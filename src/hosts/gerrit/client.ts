@@ -1,16 +1,10 @@
 // A small typed Gerrit REST client on fetch: authenticated `/a/` endpoints with basic auth, the `)]}'`
 // prefix stripped, names URL-encoded, 5xx and network errors retried with backoff, clear errors otherwise.
-import pRetry, { AbortError } from 'p-retry';
+import { basicAuth, fetchWithRetry, parseGuardedJson, ResponseError } from '../../http/fetch.ts';
 import type { GerritAccount, GerritChangeInfo, GerritMessage } from './types.ts';
 
-export class GerritError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+/** A Gerrit answer that was not a success (the transport's error, named for this client). */
+export { ResponseError as GerritError };
 
 export interface GerritClientOptions {
   url: string;
@@ -21,7 +15,11 @@ export interface GerritClientOptions {
   minTimeout?: number;
 }
 
-const XSSI = ")]}'";
+const HINTS = {
+  401: 'not authenticated: check GERRIT_USERNAME and GERRIT_PASSWORD (the HTTP password from Settings)',
+  403: 'forbidden: the service user lacks a permission or capability',
+  404: 'not found',
+};
 
 export class GerritClient {
   readonly base: string;
@@ -29,10 +27,7 @@ export class GerritClient {
 
   constructor(private readonly opts: GerritClientOptions) {
     this.base = opts.url.replace(/\/+$/, '');
-    this.auth =
-      opts.username && opts.password
-        ? `Basic ${Buffer.from(`${opts.username}:${opts.password}`).toString('base64')}`
-        : null;
+    this.auth = basicAuth(opts.username, opts.password);
   }
 
   /** The host part of change ids: `gerrit:<host>/<project>~<n>`. */
@@ -43,42 +38,24 @@ export class GerritClient {
   /** Calls `/a/<path>`, retrying 5xx and network errors, and returns the body's text. */
   private async call(method: 'GET' | 'POST', path: string, body?: unknown): Promise<string> {
     const url = `${this.base}/a/${path.replace(/^\//, '')}`;
-    return pRetry(
-      async () => {
-        const res = await fetch(url, {
-          method,
-          headers: {
-            accept: 'application/json',
-            ...(this.auth ? { authorization: this.auth } : {}),
-            ...(body ? { 'content-type': 'application/json' } : {}),
-          },
-          ...(body ? { body: JSON.stringify(body) } : {}),
-        });
-        const text = await res.text();
-        if (res.status >= 500)
-          throw new GerritError(res.status, `Gerrit ${method} ${path}: ${res.status} ${text.slice(0, 200)}`);
-        if (!res.ok) {
-          const why =
-            res.status === 401
-              ? 'not authenticated: check GERRIT_USERNAME and GERRIT_PASSWORD (the HTTP password from Settings)'
-              : res.status === 403
-                ? 'forbidden: the service user lacks a permission or capability'
-                : res.status === 404
-                  ? 'not found'
-                  : text.trim().slice(0, 300);
-          throw new AbortError(new GerritError(res.status, `Gerrit ${method} ${path}: ${res.status} ${why}`));
-        }
-        return text;
-      },
-      { retries: this.opts.retries ?? 4, minTimeout: this.opts.minTimeout ?? 500, factor: 2 },
-    );
+    const init: RequestInit = {
+      method,
+      headers: { accept: 'application/json', ...(body ? { 'content-type': 'application/json' } : {}) },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    };
+    const res = await fetchWithRetry(url, init, {
+      service: 'Gerrit',
+      authorization: this.auth,
+      hints: HINTS,
+      ...(this.opts.retries !== undefined ? { retries: this.opts.retries } : {}),
+      ...(this.opts.minTimeout !== undefined ? { minTimeout: this.opts.minTimeout } : {}),
+    });
+    return res.text;
   }
 
   /** Calls `/a/<path>` and parses the JSON answer, without Gerrit's `)]}'` prefix. */
   async request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
-    const text = await this.call(method, path, body);
-    const json = text.startsWith(XSSI) ? text.slice(XSSI.length) : text;
-    return (json.trim() ? JSON.parse(json) : null) as T;
+    return parseGuardedJson<T>(await this.call(method, path, body));
   }
 
   change(project: string, number: number): Promise<GerritChangeInfo> {
@@ -116,7 +93,7 @@ export class GerritClient {
       );
       return Buffer.from(b64, 'base64').toString('utf8');
     } catch (err) {
-      if (err instanceof GerritError && err.status === 404) return null;
+      if (err instanceof ResponseError && err.status === 404) return null;
       throw err;
     }
   }
@@ -131,7 +108,7 @@ export class GerritClient {
         .filter((l) => l.trim())
         .map((l) => JSON.parse(l) as unknown);
     } catch (err) {
-      if (err instanceof GerritError && err.status === 404) return null;
+      if (err instanceof ResponseError && err.status === 404) return null;
       throw err;
     }
   }

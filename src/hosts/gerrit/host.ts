@@ -7,8 +7,8 @@ import { ciTarget, parseRepoConfig, REPO_CONFIG_FILE, type RepoConfig } from '..
 import { helpText, parseCommands, VERBS, type Verb } from '../../commands/parse.ts';
 import type { Engine } from '../../engine/engine.ts';
 import { silentLogger, type Logger } from '../../log.ts';
-import { HttpError, readBody, sendJson } from '../../web/http.ts';
-import { secretEquals } from '../../web/signature.ts';
+import { HttpError, readBody, sendJson } from '../../http/body.ts';
+import { secretEquals } from '../../http/signature.ts';
 import { dependsOnFooters, revertedShas } from '../git/footers.ts';
 import { dependencyId } from '../github/ids.ts';
 import { accountName, type GerritClient } from './client.ts';

@@ -10,7 +10,7 @@ import type { Engine } from '../../engine/engine.ts';
 import type { Logger } from '../../log.ts';
 import { prChangeId, prNumberFromMessage } from './ids.ts';
 import { changesFromPush, type PullInfo, type PushCommit } from './push.ts';
-import { CHECK_NAME, type GithubReporter } from './reporter.ts';
+import type { GithubReporter } from './reporter.ts';
 import { describeChange } from './status.ts';
 
 export const CONFIG_PATH = '.github/ost-gate.yml';

@@ -3,12 +3,12 @@
 // a GitHub Enterprise Server.
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createNodeMiddleware, Probot, ProbotOctokit } from 'probot';
+import { createNodeMiddleware, Probot, type ProbotOctokit } from 'probot';
 import { GithubActionsDispatcher, type RequestOctokit } from '../../ci/github-actions.ts';
 import type { Engine } from '../../engine/engine.ts';
 import type { Logger } from '../../log.ts';
-import { readBody, sendError } from '../../web/http.ts';
-import { verifySignature } from '../../web/signature.ts';
+import { readBody, sendError } from '../../http/body.ts';
+import { verifySignature } from '../../http/signature.ts';
 import { githubApp } from './app.ts';
 import { GithubReporter } from './reporter.ts';
 

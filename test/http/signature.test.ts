@@ -1,6 +1,6 @@
 // The one constant-time comparison behind webhook signatures, the Gerrit events token and the dashboard token.
 import { describe, expect, it } from 'vitest';
-import { secretEquals, sign, verifySignature } from '../../src/web/signature.ts';
+import { secretEquals, sign, verifySignature } from '../../src/http/signature.ts';
 
 describe('secretEquals', () => {
   it('accepts only the exact secret', () => {
