@@ -1,7 +1,7 @@
 // Public surface of the pure queue core.
 export { step, type StepOptions } from './step.ts';
 export { emptyQueue, defaultSettings } from './settings.ts';
-export { streamId } from './queue.ts';
+export { streamId } from './streams.ts';
 export { builtinStrategies } from './strategies/index.ts';
 export type { Strategy, SearchView, Blame } from './strategies/index.ts';
 export * from './types.ts';

@@ -1,6 +1,16 @@
-// The pure entry point of the core: (state, event) -> { state, effects }. The input state is never modified.
-import { ChangeQueue } from './queue.ts';
+// The coordinator of the core and its pure entry point: (state, event) -> { state, effects }.
+// It applies one event through the module of its concern, then feeds, settles and schedules until
+// the queue is at rest, and prunes. The input state is never modified.
+import { command } from './commands.ts';
+import type { StepContext } from './context.ts';
+import { log } from './emit.ts';
+import { feed } from './feed.ts';
+import { prune } from './prune.ts';
+import { expireRuns, runFinished, runStarted } from './results.ts';
+import { settle } from './blame.ts';
+import { schedule } from './schedule.ts';
 import { builtinStrategies, type Strategy } from './strategies/index.ts';
+import { expireEarlyPushes, merge } from './streams.ts';
 import type { CoreEvent, QueueState, StepResult } from './types.ts';
 
 export interface StepOptions {
@@ -10,7 +20,53 @@ export interface StepOptions {
 
 /** Applies one event to a copy of `state` and returns the new state and the effects it decided on. */
 export function step(state: QueueState, event: CoreEvent, options: StepOptions = {}): StepResult {
-  const queue = new ChangeQueue(structuredClone(state), { ...builtinStrategies, ...options.strategies });
-  queue.handle(event);
-  return { state: queue.state, effects: queue.effects };
+  const ctx: StepContext = {
+    state: structuredClone(state),
+    effects: [],
+    strategies: { ...builtinStrategies, ...options.strategies },
+  };
+  apply(ctx, event);
+  settleAndSchedule(ctx, event.at);
+  prune(ctx);
+  return { state: ctx.state, effects: ctx.effects };
+}
+
+/** The event switch: each event goes to the module of its concern. */
+function apply(ctx: StepContext, event: CoreEvent): void {
+  switch (event.type) {
+    case 'merged':
+      merge(ctx, event.stream, event.changes, event.at, event.before ?? null, event.after ?? null, !!event.forced);
+      return;
+    case 'run-started':
+      runStarted(ctx, event.key, event.at, event.url, event.ciRunId);
+      return;
+    case 'run-finished':
+      runFinished(ctx, event.key, event.status, event.at, event.url);
+      return;
+    case 'tick':
+      expireRuns(ctx, event.at);
+      expireEarlyPushes(ctx, event.at);
+      return;
+    case 'command':
+      command(ctx, event);
+      return;
+    case 'configure':
+      ctx.state.settings = { ...ctx.state.settings, ...event.settings };
+      log(ctx, 'info', `settings updated: ${Object.keys(event.settings).join(', ') || 'none'}`);
+      return;
+  }
+}
+
+/**
+ * Feeds pending changes into lines, decides what the results allow, and dispatches. One pass of
+ * schedule may leave runners free that a second pass would use (a confirmation goes out, then
+ * probes beside it): it repeats until nothing more goes out, so that a step ends at rest.
+ */
+function settleAndSchedule(ctx: StepContext, at: number): void {
+  feed(ctx, at);
+  settle(ctx, at);
+  for (let pass = 0, before = -1; pass < 8 && before !== ctx.effects.length; pass++) {
+    before = ctx.effects.length;
+    schedule(ctx, at);
+  }
 }

@@ -1,0 +1,113 @@
+// Blame: decides culprits from the main line's results and breaks the culprit's stream.
+// Changes: streams' broken state, the main line, stats. Emits: culprit and blocked verdicts, cancels
+// of runs that contained the culprit, notices.
+import type { StepContext } from './context.ts';
+import { notice } from './emit.ts';
+import { feed } from './feed.ts';
+import { fix, revertsCulprit } from './fix-line.ts';
+import { MAIN, liveRuns, searchView, viewLine } from './lines.ts';
+import { supersedeLine } from './runs.ts';
+import { strategyOf } from './schedule.ts';
+import type { Evidence, StreamState } from './types.ts';
+import { verdict } from './verdicts.ts';
+
+/** Blames and fixes until nothing more can be decided from the results at hand. */
+export function settle(ctx: StepContext, at: number): void {
+  for (let guard = 0; guard < 10_000; guard++) {
+    const main = viewLine(ctx.state, MAIN);
+    if ((main.bounds[0] ?? 0) > 0) {
+      const found = strategyOf(ctx).decide(searchView(ctx.state, main, 0, ctx.state.settings.confirm));
+      if (found) {
+        blame(ctx, main.changes[0]!, found.confidence, at);
+        continue;
+      }
+    }
+    const fixed = Object.values(ctx.state.streams).find(
+      (s) => s.broken && (viewLine(ctx.state, s.id).bounds[0] ?? 0) > 0,
+    );
+    if (fixed) {
+      fix(ctx, fixed, at);
+      feed(ctx, at);
+      continue;
+    }
+    return;
+  }
+}
+
+/**
+ * Gives `culprit` to the first change of the main line. Its stream becomes broken: its later
+ * changes in the line are blocked, and so are changes of other streams that depend on it. Every
+ * main-line result is superseded, since those prefixes contained the culprit.
+ */
+export function blame(ctx: StepContext, id: string, confidence: number, at: number): void {
+  const change = ctx.state.changes[id]!;
+  const stream = ctx.state.streams[change.stream]!;
+  const live = liveRuns(ctx.state, MAIN);
+  const evidence: Evidence[] = [];
+  const good = stream.goodRun ? ctx.state.runs[stream.goodRun] : undefined;
+  if (good) evidence.push({ key: good.key, end: good.end, result: 'passed', url: good.url ?? null });
+  for (const r of live)
+    if (r.state === 'failed') evidence.push({ key: r.key, end: r.end, result: 'failed', url: r.url ?? null });
+  const decisive = live.find((r) => r.state === 'failed' && r.end === id);
+  supersedeLine(ctx, MAIN, at, `${id} is the culprit`);
+  ctx.state.stats.culprits += 1;
+  const blocked = breakStream(ctx, stream, id, id, at);
+  // dependents already in a line go now; those still pending go when their stream reaches them (feed)
+  const dependents = Object.values(ctx.state.changes)
+    .filter(
+      (c) =>
+        c.state !== 'done' &&
+        c.stream !== stream.id &&
+        (c.dependsOn ?? []).includes(id) &&
+        (ctx.state.active.includes(c.id) || c.state === 'waiting'),
+    )
+    .sort((a, b) => a.seq - b.seq);
+  for (const d of dependents) {
+    if (d.state === 'done') continue;
+    blocked.push(...breakStream(ctx, ctx.state.streams[d.stream]!, d.id, id, at));
+  }
+  verdict(ctx, id, 'culprit', at, { culprit: id, confidence, run: decisive?.key, evidence, blocked });
+  for (const b of blocked) verdict(ctx, b, 'blocked', at, { culprit: id, reason: `contains ${id}` });
+  notice(
+    ctx,
+    'warn',
+    'stream-broken',
+    `${stream.id} is broken by ${id}; its later changes are blocked until a passing tip shows the fix`,
+    id,
+  );
+}
+
+/**
+ * Marks `stream` broken from change `from` on (blamed on `culprit`) and returns the changes that
+ * now have to be blocked: `from` itself unless it is the culprit, and the stream's later changes in
+ * the main line.
+ */
+export function breakStream(
+  ctx: StepContext,
+  stream: StreamState,
+  from: string,
+  culprit: string,
+  at: number,
+): string[] {
+  const start = ctx.state.changes[from]!;
+  if (!stream.broken) stream.broken = { culprit, since: at, line: [] };
+  let held = ctx.state.active.filter((cid) => {
+    const c = ctx.state.changes[cid]!;
+    return c.stream === stream.id && c.seq >= start.seq;
+  });
+  ctx.state.active = ctx.state.active.filter((cid) => !held.includes(cid));
+  // a revert of the culprit merged before the verdict, and what follows it, may pass: they go to
+  // the fix line to be tested instead of being blocked
+  const revertAt = ctx.state.settings.revertAware
+    ? held.findIndex((cid) => revertsCulprit(ctx, stream, ctx.state.changes[cid]!))
+    : -1;
+  if (revertAt >= 0) {
+    stream.broken.line.push(...held.slice(revertAt));
+    held = held.slice(0, revertAt);
+  }
+  if (start.state === 'waiting') {
+    stream.pending = stream.pending.filter((cid) => cid !== from);
+    held.unshift(from);
+  }
+  return held.filter((cid) => cid !== culprit);
+}

@@ -1,0 +1,12 @@
+// The step context every core module works on: the state one event changes (a private copy), the
+// effects the step emits, and the strategies it may use.
+import type { Strategy } from './strategies/strategy.ts';
+import type { Effect, QueueState } from './types.ts';
+
+export interface StepContext {
+  /** The state being changed; step() hands in a copy, never the caller's. */
+  readonly state: QueueState;
+  /** Effects emitted so far, in order. */
+  readonly effects: Effect[];
+  readonly strategies: Readonly<Record<string, Strategy>>;
+}

@@ -1,0 +1,218 @@
+// The broken stream and its fix line: changes after a culprit are tested on their own line until a
+// prefix passes (a revert or a forward fix). Changes: streams' broken state and fix lines, the main
+// line. Emits: fixed, passed and blocked verdicts, tip checks (dispatch), notices.
+import type { StepContext } from './context.ts';
+import { log, notice, short } from './emit.ts';
+import { isInFlight, liveRuns, viewLine } from './lines.ts';
+import { own } from './own.ts';
+import { createRun, createRunAt, refsFor, supersede, supersedeLine } from './runs.ts';
+import type { ChangeRecord, Run, StreamState } from './types.ts';
+import { latestVerdict, retract, verdict } from './verdicts.ts';
+
+/**
+ * True when `change` reverts the culprit of its broken stream, or a change blocked by it (a culprit
+ * masked by the first one is reverted the same way).
+ */
+export function revertsCulprit(ctx: StepContext, stream: StreamState, change: ChangeRecord): boolean {
+  const culprit = stream.broken?.culprit;
+  if (!culprit || !change.reverts?.length) return false;
+  const broken = (c: ChangeRecord | undefined) =>
+    !!c && c.stream === stream.id && (c.id === culprit || c.culprit === culprit);
+  return change.reverts.some(
+    (r) => broken(own(ctx.state.changes, r)) || Object.values(ctx.state.changes).some((c) => c.sha === r && broken(c)),
+  );
+}
+
+/**
+ * With `awaitRevert`, a change joining a broken stream is blocked at once when it does not revert
+ * the culprit and no untested revert is ahead of it: it contains the culprit and nothing undoes it.
+ */
+export function blockAtOnce(ctx: StepContext, stream: StreamState, change: ChangeRecord): boolean {
+  if (!ctx.state.settings.awaitRevert || !stream.broken) return false;
+  if (revertsCulprit(ctx, stream, change)) return false;
+  return !stream.broken.line.some((id) => revertsCulprit(ctx, stream, ctx.state.changes[id]!));
+}
+
+/**
+ * The periodic check of a broken stream's tip: a pass means the stream was fixed by a change that
+ * did not revert the culprit (already blocked); the stream is whole again from that tip.
+ */
+export function finishCheck(ctx: StepContext, run: Run, at: number): void {
+  const stream = own(ctx.state.streams, run.line);
+  if (!stream?.broken || run.state !== 'passed') return;
+  const culprit = stream.broken.culprit;
+  supersedeLine(ctx, stream.id, at, `${stream.id} passes again`);
+  stream.good = run.refs[stream.project] ?? stream.good;
+  stream.goodRun = run.key;
+  // changes merged after the checked tip were blocked at once on the belief that the culprit was
+  // still in: that belief is gone, so they are reopened and tested like any change
+  const checkedSeq =
+    Object.values(ctx.state.changes).find((c) => c.stream === stream.id && c.sha === stream.good)?.seq ?? Infinity;
+  const blockedUntested = (c: ChangeRecord) => {
+    const v = latestVerdict(ctx, c.id);
+    return v?.verdict === 'blocked' && v.run === undefined;
+  };
+  const reopened = Object.values(ctx.state.changes).filter(
+    (c) =>
+      c.stream === stream.id && c.seq > checkedSeq && c.state === 'done' && c.culprit === culprit && blockedUntested(c),
+  );
+  reopened.forEach((c) => retract(ctx, c));
+  const rest = [...reopened.map((c) => c.id), ...stream.broken.line].sort(
+    (a, b) => ctx.state.changes[a]!.seq - ctx.state.changes[b]!.seq,
+  );
+  stream.broken = null;
+  ctx.state.active.push(...rest);
+  const again = reopened.length ? `; ${reopened.length} change(s) merged during the check are reopened and tested` : '';
+  notice(
+    ctx,
+    'info',
+    'stream-fixed',
+    `${stream.id} passes again at ${short(stream.good)}: a change that does not revert ${culprit} fixed it${again}`,
+    culprit,
+  );
+}
+
+/** A failing fix-line prefix: its changes still contain the culprit and are blocked by it. */
+export function failFixLine(ctx: StepContext, run: Run, at: number): void {
+  const stream = ctx.state.streams[run.line];
+  if (!stream?.broken) return;
+  const view = viewLine(ctx.state, run.line);
+  const end = view.changes.indexOf(run.end);
+  const lowestPass = view.bounds.findIndex((n) => n > 0);
+  if (lowestPass >= 0 && lowestPass < end) {
+    log(
+      ctx,
+      'info',
+      `run ${run.key} failed above a passing prefix of ${stream.id}; the changes after the fix are tested again`,
+    );
+    return;
+  }
+  // A run below still going may show the fix, with a new culprit after it making this prefix fail:
+  // the lower result decides first (if it fails too, the changes above it are tested again).
+  const below = view.inFlightRuns.find(
+    (r) => r !== run && view.changes.indexOf(r.end) >= 0 && view.changes.indexOf(r.end) < end,
+  );
+  if (below) {
+    log(
+      ctx,
+      'info',
+      `run ${run.key} failed on ${stream.id}'s fix line; waiting for run ${below.key} below it, which may show the fix`,
+    );
+    return;
+  }
+  const covered = view.changes.slice(0, end + 1);
+  const culprit = stream.broken.culprit;
+  const revert = ctx.state.settings.revertAware
+    ? covered.find((id) => revertsCulprit(ctx, stream, ctx.state.changes[id]!))
+    : undefined;
+  const confirmedAfter = failuresToBlockRevert(ctx);
+  if (revert && revert !== run.end) {
+    // The revert may well have fixed the stream and a later change broken it again: test the revert
+    // alone. A failure of the revert and one of this prefix above it are two failures that both
+    // contain the revert: enough to block.
+    if (!liveRuns(ctx.state, run.line).some((r) => r.end === revert && r.state === 'failed')) {
+      createRunAt(ctx, view, view.changes.indexOf(revert), 'probe', at);
+      log(
+        ctx,
+        'info',
+        `run ${run.key} failed after ${revert}, which reverts the culprit ${culprit}; testing the revert alone`,
+      );
+      return;
+    }
+  } else if (revert) {
+    const failures = liveRuns(ctx.state, run.line).filter((r) => r.state === 'failed' && r.end === run.end).length;
+    if (failures < confirmedAfter) {
+      log(
+        ctx,
+        'info',
+        `run ${run.key} failed on top of ${revert}, which reverts the culprit ${culprit}; re-running before blocking`,
+      );
+      return;
+    }
+  }
+  for (const r of liveRuns(ctx.state, run.line)) {
+    if (r !== run && covered.includes(r.end) && isInFlight(r)) supersede(ctx, r, at, `prefix up to ${run.end} failed`);
+  }
+  if (revert === run.end) {
+    // the culprit is undone and the tests still fail: a change merged while it was unfixed breaks them too
+    notice(
+      ctx,
+      'warn',
+      'revert-still-fails',
+      `${revert} reverts ${culprit} but still fails: a change merged between them breaks the tests too; reverting it is tested like a revert of ${culprit}`,
+      revert,
+    );
+  }
+  const reverted = revert ? covered.indexOf(revert) : -1;
+  covered.forEach((id, i) => {
+    const reason =
+      reverted >= 0 && i >= reverted
+        ? `${revert} reverts ${culprit}, yet the tests still fail: another change merged while ${culprit} was unfixed breaks them (masked by ${culprit})`
+        : undefined;
+    verdict(ctx, id, 'blocked', at, { culprit, run: run.key, ...(reason ? { reason } : {}) });
+  });
+}
+
+/**
+ * The first change of a broken stream's fix line passed: it gets `fixed`, the changes up to the
+ * highest passing prefix get `passed`, the stream is whole again and the rest rejoins the main line.
+ */
+export function fix(ctx: StepContext, stream: StreamState, at: number): void {
+  const broken = stream.broken!;
+  const view = viewLine(ctx.state, stream.id);
+  let highest = 0;
+  view.bounds.forEach((n, i) => {
+    if (n > 0) highest = i;
+  });
+  const passRun = liveRuns(ctx.state, stream.id).find((r) => r.state === 'passed' && r.end === view.changes[highest]);
+  const first = liveRuns(ctx.state, stream.id).find((r) => r.state === 'passed' && r.end === view.changes[0]);
+  supersedeLine(ctx, stream.id, at, `${stream.id} is fixed`);
+  const passed = view.changes.slice(0, highest + 1);
+  const rest = view.changes.slice(highest + 1);
+  stream.broken = null;
+  stream.good = ctx.state.changes[passed.at(-1)!]!.sha;
+  stream.goodRun = passRun?.key ?? null;
+  verdict(ctx, passed[0]!, 'fixed', at, { culprit: broken.culprit, run: first?.key });
+  for (const id of passed.slice(1)) verdict(ctx, id, 'passed', at, { run: passRun?.key });
+  ctx.state.active.push(...rest);
+  notice(ctx, 'info', 'stream-fixed', `${stream.id} passes again: ${passed[0]} fixed ${broken.culprit}`, passed[0]);
+}
+
+/**
+ * How often a revert of the culprit (or a tip check) must fail before the stream counts as still
+ * broken there: a failing revert is more likely a flake than a second breakage.
+ */
+export function failuresToBlockRevert(ctx: StepContext): number {
+  return 1 + Math.max(1, ctx.state.settings.confirm);
+}
+
+/**
+ * With `awaitRevert`, checks the tip of a broken stream with nothing left to test once every
+ * `recheckMs`, in case it was fixed without a revert. A tip that failed its check as often as a
+ * revert must fail to be blocked is not checked again until a new change moves it: a pass is
+ * reliable, and failing again and again over a quiet weekend would only spend runners.
+ * Returns whether a run went out.
+ */
+export function dispatchCheck(ctx: StepContext, stream: StreamState, at: number): boolean {
+  const broken = stream.broken;
+  // changes still waiting for a dependency are older than the tip and not in a line yet: a passing
+  // tip would mark them good before they are tested, so no check until they are in
+  if (!broken || !ctx.state.settings.awaitRevert || broken.line.length > 0 || stream.pending.length > 0 || !stream.tip)
+    return false;
+  if (at - (broken.checkedAt ?? broken.since) < ctx.state.settings.recheckMs) return false;
+  if (checking(ctx, stream)) return false;
+  const failedChecks = Object.values(ctx.state.runs).filter(
+    (r) => r.kind === 'check' && r.line === stream.id && r.end === stream.tip && r.state === 'failed',
+  ).length;
+  if (failedChecks >= failuresToBlockRevert(ctx)) return false;
+  broken.checkedAt = at;
+  const refs = refsFor(ctx, []);
+  refs[stream.project] = stream.tip;
+  createRun(ctx, stream.id, stream.tip, 'check', at, 1, [], refs);
+  return true;
+}
+
+/** Whether a tip check of `stream` is in flight. */
+export function checking(ctx: StepContext, stream: StreamState): boolean {
+  return Object.values(ctx.state.runs).some((r) => r.kind === 'check' && r.line === stream.id && isInFlight(r));
+}

@@ -1,0 +1,140 @@
+// Results: what a run's start, end or time-out changes. Changes: runs, stats, the good base of
+// streams, the pause flag. Emits: passed verdicts, retries (dispatch), cancels, notices.
+import type { StepContext } from './context.ts';
+import { log, notice } from './emit.ts';
+import { failFixLine, finishCheck } from './fix-line.ts';
+import { MAIN, isInFlight, liveRuns, viewLine } from './lines.ts';
+import { own } from './own.ts';
+import { createRun, supersede, supersedeAbove } from './runs.ts';
+import { speculating } from './schedule.ts';
+import type { Run, RunState } from './types.ts';
+import { verdict } from './verdicts.ts';
+
+/**
+ * Marks a dispatched run as running and records its CI URL. An unknown key is logged and ignored.
+ * A run that already ended (superseded while its dispatch was under way) keeps its state, but still
+ * gets the URL and CI run id it had none of, so the dashboard can link the cancelled CI run.
+ */
+export function runStarted(
+  ctx: StepContext,
+  key: string,
+  at: number,
+  url?: string | null,
+  ciRunId?: string | number | null,
+): void {
+  const run = own(ctx.state.runs, key);
+  if (!run || !isInFlight(run)) {
+    log(ctx, 'info', `start of run ${key} ignored: ${run ? `it is ${run.state}` : 'unknown key'}`);
+    if (run && url && !run.url) run.url = url;
+    if (run && ciRunId !== undefined && ciRunId !== null && run.ciRunId === undefined) run.ciRunId = ciRunId;
+    return;
+  }
+  run.state = 'running';
+  run.startedAt = at;
+  if (url) run.url = url;
+  if (ciRunId !== undefined && ciRunId !== null) run.ciRunId = ciRunId;
+}
+
+/**
+ * Records a run's result. Success and failure feed the search; error and cancelled are infra
+ * errors, retried up to `retries` times and then pausing the queue. A result for an unknown,
+ * finished or superseded key changes nothing and is logged.
+ */
+export function runFinished(
+  ctx: StepContext,
+  key: string,
+  status: 'success' | 'failure' | 'error' | 'cancelled',
+  at: number,
+  url?: string | null,
+): void {
+  const run = own(ctx.state.runs, key);
+  if (!run || !isInFlight(run)) {
+    const why = !run ? 'unknown key' : run.superseded ? 'superseded' : `already ${run.state}`;
+    log(ctx, 'info', `stale result ${status} for run ${key} ignored (${why})`);
+    return;
+  }
+  if (url) run.url = url;
+  if (status === 'error' || status === 'cancelled') {
+    infraFailure(ctx, run, status === 'error' ? 'error' : 'cancelled', at);
+    return;
+  }
+  run.finishedAt = at;
+  run.state = status === 'success' ? 'passed' : 'failed';
+  ctx.state.stats.runsFinished += 1;
+  if (run.state === 'failed') ctx.state.stats.runsFailed += 1;
+  if (run.kind === 'check') {
+    finishCheck(ctx, run, at);
+  } else if (run.line === MAIN) {
+    if (run.state === 'passed') passMain(ctx, run, at);
+    else supersedeAbove(ctx, MAIN, run.end, at, `prefix up to ${run.end} failed`, speculating(ctx));
+  } else if (run.state === 'failed') failFixLine(ctx, run, at);
+  else supersedeAbove(ctx, run.line, run.end, at, `prefix up to ${run.end} passed`);
+}
+
+/** A passing main-line prefix: its changes pass, the good base moves up, and failures below it were flakes. */
+export function passMain(ctx: StepContext, run: Run, at: number): void {
+  const view = viewLine(ctx.state, MAIN);
+  const end = view.changes.indexOf(run.end);
+  const covered = view.changes.slice(0, end + 1);
+  for (const r of liveRuns(ctx.state, MAIN)) {
+    if (r === run || !covered.includes(r.end)) continue;
+    if (r.state === 'failed') markFlake(ctx, r);
+    else if (isInFlight(r)) supersede(ctx, r, at, `prefix up to ${run.end} passed`);
+  }
+  for (const stream of Object.values(ctx.state.streams)) {
+    const sha = run.refs[stream.project];
+    if (sha && !stream.broken && (covered.some((id) => ctx.state.changes[id]?.stream === stream.id) || !stream.good)) {
+      stream.good = sha;
+      stream.goodRun = run.key;
+    }
+  }
+  for (const id of covered) verdict(ctx, id, 'passed', at, { run: run.key });
+}
+
+export function markFlake(ctx: StepContext, run: Run): void {
+  if (run.flake) return;
+  run.flake = true;
+  ctx.state.stats.flakes += 1;
+  log(ctx, 'info', `run ${run.key} failed but a later prefix passed: recorded as a flake`);
+}
+
+/** Retries a run that could not produce a result, or pauses the queue once retries are used up. */
+export function infraFailure(ctx: StepContext, run: Run, state: RunState, at: number): void {
+  run.state = state;
+  run.finishedAt = at;
+  if (run.attempt <= ctx.state.settings.retries && !ctx.state.paused) {
+    ctx.state.stats.infraRetries += 1;
+    const retry = createRun(ctx, run.line, run.end, run.kind, at, run.attempt + 1, run.changes, run.refs);
+    notice(
+      ctx,
+      'warn',
+      'infra-retry',
+      `run ${run.key} ended ${state} (attempt ${run.attempt}); retrying as ${retry.key}`,
+    );
+    return;
+  }
+  if (!ctx.state.paused) {
+    ctx.state.paused = {
+      reason: `run ${run.key} ended ${state} after ${run.attempt} attempt(s); nothing was blamed`,
+      by: null,
+      at,
+    };
+    notice(
+      ctx,
+      'error',
+      'queue-paused',
+      `queue ${ctx.state.name} paused: ${ctx.state.paused.reason}. Fix the CI, then /ost resume or /ost retry.`,
+    );
+  }
+}
+
+/** Expires runs past `ci.timeout`, held pushes past the gap timeout, and checks dependency deadlines. */
+/** Expires runs past `ci.timeout`: each is cancelled and counted as an infra error (retried, or the queue pauses). */
+export function expireRuns(ctx: StepContext, at: number): void {
+  for (const run of Object.values(ctx.state.runs)) {
+    if (isInFlight(run) && run.deadline <= at) {
+      ctx.effects.push({ type: 'cancel', key: run.key, reason: 'timed out' });
+      infraFailure(ctx, run, 'timed-out', at);
+    }
+  }
+}

@@ -1,0 +1,86 @@
+// Runs: creating a run over a prefix and superseding runs whose result no longer matters.
+// Changes: runs, seq. Emits: dispatches and cancels.
+import type { StepContext } from './context.ts';
+import { type LineView, isInFlight, liveRuns, viewLine } from './lines.ts';
+import type { Run, RunKind } from './types.ts';
+
+export function createRunAt(ctx: StepContext, view: LineView, pos: number, kind: RunKind, at: number): Run {
+  const changes = view.changes.slice(0, pos + 1);
+  return createRun(ctx, view.line, changes.at(-1)!, kind, at, 1, changes, refsFor(ctx, changes));
+}
+
+/** project -> sha for a prefix: every stream at its good sha, moved up by the prefix's changes. */
+export function refsFor(ctx: StepContext, changes: string[]): Record<string, string> {
+  const refs: Record<string, string> = {};
+  for (const s of Object.values(ctx.state.streams)) if (s.good) refs[s.project] = s.good;
+  for (const id of changes) {
+    const c = ctx.state.changes[id]!;
+    refs[c.project] = c.sha;
+  }
+  return refs;
+}
+
+export function createRun(
+  ctx: StepContext,
+  line: string,
+  end: string,
+  kind: RunKind,
+  at: number,
+  attempt: number,
+  changes: string[],
+  refs: Record<string, string>,
+): Run {
+  const key = `${ctx.state.keyPrefix}.${++ctx.state.seq}`;
+  const run: Run = {
+    key,
+    line,
+    kind,
+    end,
+    changes: [...changes],
+    refs: { ...refs },
+    state: 'dispatched',
+    attempt,
+    createdAt: at,
+    deadline: at + ctx.state.settings.timeoutMs,
+  };
+  ctx.state.runs[key] = run;
+  ctx.effects.push({
+    type: 'dispatch',
+    run: { key, refs: run.refs, changes: run.changes, attempt, kind, line, end },
+  });
+  return run;
+}
+
+export function supersede(ctx: StepContext, run: Run, at: number, why: string): void {
+  run.superseded = true;
+  if (isInFlight(run)) {
+    run.state = 'cancelled';
+    run.finishedAt = at;
+    ctx.effects.push({ type: 'cancel', key: run.key, reason: why });
+  }
+}
+
+export function supersedeLine(ctx: StepContext, line: string, at: number, why: string): void {
+  for (const r of liveRuns(ctx.state, line))
+    if (isInFlight(r) || r.state === 'failed' || r.state === 'passed') supersede(ctx, r, at, why);
+}
+
+/**
+ * Cancels runs of `line` in flight whose prefix ends after `end`: their result is no longer
+ * needed. With `keepBatches`, runs over new changes stay: if one passes, the failure was a flake.
+ */
+export function supersedeAbove(
+  ctx: StepContext,
+  line: string,
+  end: string,
+  at: number,
+  why: string,
+  keepBatches = false,
+): void {
+  const changes = viewLine(ctx.state, line).changes;
+  const pos = changes.indexOf(end);
+  for (const r of liveRuns(ctx.state, line)) {
+    if (keepBatches && r.kind === 'batch') continue;
+    if (isInFlight(r) && changes.indexOf(r.end) > pos) supersede(ctx, r, at, why);
+  }
+}

@@ -1,0 +1,176 @@
+// Streams and history order: adds merged changes to their stream in the order the branch has them.
+// Changes: streams (tip, shas, pending, held early pushes), changes, seq. Emits: skipped verdicts for
+// a rewritten history, notices, logs.
+import type { StepContext } from './context.ts';
+import { log, notice, short } from './emit.ts';
+import { MAIN } from './lines.ts';
+import { own } from './own.ts';
+import { supersedeLine } from './runs.ts';
+import type { ChangeInput, ChangeRecord, StreamRef, StreamState } from './types.ts';
+import { verdict } from './verdicts.ts';
+
+/** Shas per stream the queue remembers, to recognise a change it has seen. */
+const SHA_MEMORY = 5000;
+
+/**
+ * Adds the changes of a push (or a merge event) to their stream, in history order.
+ * Known changes are ignored; a push whose base has not been seen yet is held until the gap
+ * fills or `gapTimeoutMs` passes; a force-push or a push from an older base rewrites history:
+ * the stream's untested changes are skipped with a notice and the new history is taken.
+ */
+export function merge(
+  ctx: StepContext,
+  ref: StreamRef,
+  changes: ChangeInput[],
+  at: number,
+  before: string | null,
+  after: string | null,
+  forced: boolean,
+): void {
+  const stream = ensureStream(ctx, ref);
+  const isKnown = (c: ChangeInput) => isKnownId(ctx, c.id) || stream.shas.includes(c.sha);
+  const firstFresh = changes.findIndex((c) => !isKnown(c));
+  if (forced) {
+    rewriteHistory(ctx, stream, at, `force-push to ${stream.branch} (${short(before)} -> ${short(after)})`);
+    append(
+      ctx,
+      stream,
+      changes.filter((c) => !isKnown(c)),
+      at,
+    );
+    stream.tip = after ?? changes.at(-1)?.sha ?? stream.tip;
+    return;
+  }
+  if (firstFresh < 0) {
+    log(ctx, 'debug', `duplicate push to ${stream.id} ignored (${changes.length} known changes)`);
+    return;
+  }
+  const fresh = changes.slice(firstFresh).filter((c) => !isKnown(c));
+  const anchor = firstFresh > 0 ? changes[firstFresh - 1]!.sha : (fresh[0]!.parent ?? before);
+  if (anchor === null || anchor === undefined || stream.tip === null || anchor === stream.tip) {
+    append(ctx, stream, fresh, at);
+    stream.tip = after ?? fresh.at(-1)!.sha;
+    drainEarly(ctx, stream, at);
+  } else if (stream.shas.includes(anchor)) {
+    rewriteHistory(
+      ctx,
+      stream,
+      at,
+      `${stream.branch} moved back to ${short(anchor)} and on to ${short(after ?? fresh.at(-1)!.sha)}`,
+    );
+    append(ctx, stream, fresh, at);
+    stream.tip = after ?? fresh.at(-1)!.sha;
+  } else {
+    stream.early.push({ before: anchor, after, changes: fresh, at, deadline: at + ctx.state.settings.gapTimeoutMs });
+    log(ctx, 'info', `push to ${stream.id} on ${short(anchor)} arrived before that commit; held until the gap fills`);
+  }
+}
+
+/** Applies held pushes that now fit on the stream's tip. */
+export function drainEarly(ctx: StepContext, stream: StreamState, at: number): void {
+  for (;;) {
+    const i = stream.early.findIndex((e) => e.before === stream.tip);
+    if (i < 0) return;
+    const [e] = stream.early.splice(i, 1);
+    const fresh = e!.changes.filter((c) => !isKnownId(ctx, c.id) && !stream.shas.includes(c.sha));
+    append(ctx, stream, fresh, at);
+    stream.tip = e!.after ?? fresh.at(-1)?.sha ?? stream.tip;
+  }
+}
+
+/** Skips every change of the stream that has no verdict yet, because the branch no longer holds it. */
+export function rewriteHistory(ctx: StepContext, stream: StreamState, at: number, what: string): void {
+  const open = Object.values(ctx.state.changes)
+    .filter((c) => c.stream === stream.id && c.state !== 'done')
+    .sort((a, b) => a.seq - b.seq);
+  notice(
+    ctx,
+    'warn',
+    'history-rewritten',
+    `${what}: ${open.length} untested change(s) of ${stream.id} skipped; testing goes on from the new tip`,
+  );
+  supersedeLine(ctx, MAIN, at, 'history rewritten');
+  supersedeLine(ctx, stream.id, at, 'history rewritten');
+  for (const c of open) verdict(ctx, c.id, 'skipped', at, { reason: 'history rewritten by a force-push' });
+  stream.broken = null;
+  stream.early = [];
+}
+
+export function append(ctx: StepContext, stream: StreamState, changes: ChangeInput[], at: number): void {
+  for (const input of changes) {
+    if (input.id === '__proto__' || !input.id) {
+      log(ctx, 'warn', `change with unusable id ${JSON.stringify(input.id)} ignored`);
+      continue;
+    }
+    const record: ChangeRecord = {
+      ...input,
+      host: stream.host,
+      project: stream.project,
+      branch: stream.branch,
+      stream: stream.id,
+      seq: ++ctx.state.seq,
+      state: 'queued',
+      enqueuedAt: at,
+    };
+    ctx.state.changes[input.id] = record;
+    stream.shas.push(input.sha);
+    if (stream.good === null && input.parent) stream.good = input.parent;
+    if (input.skipReason) {
+      verdict(ctx, input.id, 'skipped', at, { reason: input.skipReason });
+      continue;
+    }
+    stream.pending.push(input.id);
+  }
+  if (stream.shas.length > SHA_MEMORY) stream.shas.splice(0, stream.shas.length - SHA_MEMORY);
+}
+
+/** True for a change the queue has, or had and forgot after its verdict. */
+export function isKnownId(ctx: StepContext, id: string): boolean {
+  return own(ctx.state.changes, id) !== undefined || ctx.state.forgotten.includes(id);
+}
+
+export function ensureStream(ctx: StepContext, ref: StreamRef): StreamState {
+  const id = streamId(ref);
+  let s = ctx.state.streams[id];
+  if (!s) {
+    s = {
+      id,
+      host: ref.host,
+      project: ref.project,
+      branch: ref.branch,
+      tip: null,
+      good: null,
+      pending: [],
+      broken: null,
+      early: [],
+      shas: [],
+    };
+    ctx.state.streams[id] = s;
+  }
+  return s;
+}
+
+/** Appends held pushes past the gap timeout in arrival order, with a notice: the push before them never came. */
+export function expireEarlyPushes(ctx: StepContext, at: number): void {
+  for (const stream of Object.values(ctx.state.streams)) {
+    const expired = stream.early.filter((e) => e.deadline <= at);
+    if (expired.length === 0) continue;
+    stream.early = stream.early.filter((e) => e.deadline > at);
+    for (const e of expired) {
+      notice(
+        ctx,
+        'warn',
+        'history-gap',
+        `${stream.id}: the push before ${short(e.before)} never arrived; ${e.changes.length} change(s) appended in arrival order`,
+      );
+      const fresh = e.changes.filter((c) => !isKnownId(ctx, c.id) && !stream.shas.includes(c.sha));
+      append(ctx, stream, fresh, at);
+      stream.tip = e.after ?? fresh.at(-1)?.sha ?? stream.tip;
+    }
+    drainEarly(ctx, stream, at);
+  }
+}
+
+export function streamId(ref: StreamRef): string {
+  return `${ref.host}:${ref.project}@${ref.branch}`;
+}
