@@ -7,7 +7,9 @@ export default defineConfig({
     environment: 'node',
     // property tests start from a fixed seed (FC_SEED=random explores; see test/helpers/fast-check-seed.ts)
     setupFiles: ['test/helpers/fast-check-seed.ts'],
-    testTimeout: 20_000,
+    // time limits catch hangs only: at least 5 times what a test takes on a quiet machine
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
     // the JSON report lets .ci/run print a plain "N passed, N failed" line
     reporters: ['default', 'json'],
     outputFile: { json: 'test-results.json' },

@@ -138,5 +138,5 @@ describe('GitHub Enterprise Server', () => {
       await server.stop();
       api.close();
     }
-  }, 30_000);
+  }, 150_000); // a hang guard: Octokit's throttling spaces write requests 1 s apart, about 15 s in all
 });

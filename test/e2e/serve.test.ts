@@ -73,15 +73,15 @@ describe('ost-gate serve', () => {
     child.stderr.on('data', (d) => (output += d));
     const api = `http://127.0.0.1:${port}/api/queues/${encodeURIComponent('git:app@master')}`;
     try {
-      for (let i = 0; i < 100; i++) {
-        const up = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+      // the watcher has recorded its starting tip once its queue exists (a busy machine may take a while)
+      for (let i = 0; i < 600; i++) {
+        const ready = await fetch(api).then(
           (r) => r.ok,
           () => false,
         );
-        if (up) break;
+        if (ready) break;
         await new Promise((r) => setTimeout(r, 100));
       }
-      await new Promise((r) => setTimeout(r, 300)); // the watcher records its starting tip
       const shas: string[] = [];
       for (let i = 1; i <= 6; i++) {
         if (i === 4) await writeFile(join(repo, 'value.txt'), 'broken\n');
@@ -94,7 +94,7 @@ describe('ost-gate serve', () => {
         changes: { id: string; state: string }[];
         verdicts: { change: string; verdict: string; culprit?: string }[];
       } | null = null;
-      for (let i = 0; i < 150; i++) {
+      for (let i = 0; i < 600; i++) {
         await new Promise((r) => setTimeout(r, 100));
         const res = await fetch(api).catch(() => null);
         if (!res?.ok) continue;
@@ -111,7 +111,7 @@ describe('ost-gate serve', () => {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
     }
-  }, 40_000);
+  }, 180_000); // a hang guard: about 4 s on a quiet machine
 });
 
 describe('ost-gate demo', () => {
@@ -122,5 +122,5 @@ describe('ost-gate demo', () => {
     expect(lines.join('\n')).toMatch(
       /culprit: \w{8} change 13: refactor value handling \(the commit that broke value.txt\)/,
     );
-  }, 60_000);
+  }, 120_000); // a hang guard: about 10 s on a quiet machine
 });

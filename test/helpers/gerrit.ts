@@ -147,7 +147,7 @@ export async function gerritBed(configFor: (project: string) => string | null) {
       dispatchers.jenkins.stop();
     },
     /** Waits until `done()` or the time runs out (Jenkins results arrive by polling). */
-    async until(done: () => Promise<boolean>, ms = 10_000) {
+    async until(done: () => Promise<boolean>, ms = 60_000) {
       const end = Date.now() + ms;
       while (!(await done())) {
         if (Date.now() > end) throw new Error('timed out waiting');

@@ -2,7 +2,8 @@
 // reconnection after the server drops the connection, and catch-up through the events-log plugin.
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { Server, utils } from 'ssh2';
+import { Server } from 'ssh2';
+import { parseableKeyPair } from '../helpers/ssh-keys.ts';
 import { GerritStream, LineSplitter } from '../../src/hosts/gerrit/stream.ts';
 import type { GerritEvent } from '../../src/hosts/gerrit/types.ts';
 
@@ -17,8 +18,8 @@ describe('LineSplitter', () => {
 
 describe('GerritStream', () => {
   it('reads events split across chunks, reconnects with backoff, and catches up through events-log', async () => {
-    const hostKey = utils.generateKeyPairSync('ed25519');
-    const userKey = utils.generateKeyPairSync('ed25519');
+    const hostKey = parseableKeyPair();
+    const userKey = parseableKeyPair();
     let connections = 0;
     const server = new Server({ hostKeys: [hostKey.private] }, (client) => {
       connections += 1;
