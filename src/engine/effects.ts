@@ -1,6 +1,7 @@
 // The interfaces effects are performed through: dispatchers (CI), reporters (code hosts), and the
 // performer that routes each outbox entry to them.
-import type { ChangeRecord, CoreEvent, DispatchSpec, Effect, Run, VerdictRecord } from '../core/index.ts';
+import type { CoreEvent, DispatchSpec, Effect, Run } from '../core/index.ts';
+import type { ChangeTarget, VerdictReport } from '../report/model.ts';
 import type { QueueFile } from '../store/types.ts';
 
 /** Feeds an event back into a queue (a CI result, a run's URL). */
@@ -28,22 +29,21 @@ export interface Dispatcher {
   wasDispatched?(key: string, ctx: DispatchContext): Promise<boolean>;
 }
 
-/** Posts verdicts and command replies where people see them. */
+/** Posts verdicts and command replies where people see them; one per code host. */
 export interface Reporter {
-  /** `notify`: whether the verdict is one of `report.notify` (comment on it) or only recorded (check run, log). */
-  report(
-    queue: string,
-    change: ChangeRecord | undefined,
-    verdict: VerdictRecord,
-    key: string,
-    file: QueueFile,
-    notify: boolean,
-  ): Promise<void>;
+  /**
+   * Posts a verdict from its read model: a comment only when `report.notify` is set (the verdict is
+   * one of `report.notify`), check runs and logs for every verdict.
+   */
+  report(report: VerdictReport, key: string): Promise<void>;
   reply?(queue: string, to: unknown, message: string, ok: boolean): Promise<void>;
-  /** Optional: a run was dispatched that tests `change` — every change of a new batch, or the end of a probe's prefix (for example, a check run goes in_progress). */
-  runStarted?(queue: string, change: ChangeRecord, run: DispatchSpec, url: string | null): Promise<void>;
+  /**
+   * Optional: a run was dispatched that tests `change` — every change of a new batch, or the end of a
+   * probe's prefix (for example, a check run goes in_progress).
+   */
+  runStarted?(queue: string, change: ChangeTarget, run: DispatchSpec, url: string | null): Promise<void>;
   /** Whether the report with this key was already posted (for example, a comment with its marker exists). */
-  wasReported?(key: string, change: ChangeRecord | undefined): Promise<boolean>;
+  wasReported?(key: string, change: ChangeTarget | null): Promise<boolean>;
 }
 
 export interface Performer {

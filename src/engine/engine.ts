@@ -8,6 +8,7 @@ import {
   type Effect,
   type QueueSettings,
   type QueueState,
+  type Run,
   type Strategy,
 } from '../core/index.ts';
 import { recordHealth } from './health.ts';
@@ -295,6 +296,46 @@ export class Engine {
     for (const queue of await this.queues()) {
       const file = await this.read(queue);
       if (file && (Object.hasOwn(file.state.changes, id) || file.state.forgotten.includes(id))) return { queue, file };
+    }
+    return null;
+  }
+
+  /**
+   * The last good repo config of a branch: kept in the file of `defaultQueue` (its own stream's), or of
+   * the shared queue that holds its stream `stream`. Null when no queue has one.
+   */
+  async lastRepoConfig(defaultQueue: string, stream: string): Promise<RepoConfig | null> {
+    const own = await this.read(defaultQueue);
+    if (own?.repoConfig) return own.repoConfig;
+    for (const queue of await this.queues()) {
+      const file = await this.read(queue);
+      if (file?.repoConfig && Object.hasOwn(file.state.streams, stream)) return file.repoConfig;
+    }
+    return null;
+  }
+
+  /**
+   * The queue and run a CI result belongs to: by run key (keys are `<queue slug>.<n>`), or by the CI's
+   * own run id. Null when no queue has such a run.
+   */
+  async findRun(match: { key?: string; ciRunId?: string | number }): Promise<{ queue: string; run: Run } | null> {
+    const queues = await this.queues();
+    if (match.key) {
+      const slug = match.key.slice(0, match.key.lastIndexOf('.'));
+      for (const queue of queues.filter((q) => safeSlug(q) === slug)) {
+        const run = (await this.read(queue))?.state.runs;
+        if (run && Object.hasOwn(run, match.key)) return { queue, run: run[match.key]! };
+      }
+    }
+    if (match.ciRunId !== undefined) {
+      const wanted = String(match.ciRunId);
+      for (const queue of queues) {
+        const file = await this.read(queue);
+        const run = Object.values(file?.state.runs ?? {}).find(
+          (r) => r.ciRunId != null && String(r.ciRunId) === wanted,
+        );
+        if (run) return { queue, run };
+      }
     }
     return null;
   }

@@ -1,6 +1,7 @@
 // Routes each outbox entry to the dispatcher of the queue's CI provider or the reporter of the change's host.
 import type { Effect, Run } from '../core/index.ts';
 import { silentLogger, type Logger } from '../log.ts';
+import { buildVerdictReport, changeTarget, defaultLabel, type ChangeLabeler } from '../report/model.ts';
 import type { DispatchContext, Dispatcher, Performer, Reporter } from './effects.ts';
 
 export interface RoutingPerformerOptions {
@@ -8,6 +9,10 @@ export interface RoutingPerformerOptions {
   dispatchers: Record<string, Dispatcher>;
   /** By host: `github`, `gerrit`, `git`. */
   reporters: Record<string, Reporter>;
+  /** How each host labels a change in messages (`#12`, `change 12`); by host. */
+  labels?: Record<string, ChangeLabeler>;
+  /** The server's public URL, for dashboard links in messages. */
+  publicUrl?: string | undefined;
   log?: Logger;
 }
 
@@ -20,12 +25,13 @@ export class RoutingPerformer implements Performer {
 
   private dispatcher(ctx: DispatchContext): Dispatcher | undefined {
     const provider = ctx.file.ci?.provider;
-    return provider ? this.opts.dispatchers[provider] : undefined;
+    return provider && Object.hasOwn(this.opts.dispatchers, provider) ? this.opts.dispatchers[provider] : undefined;
   }
 
   private reporter(ctx: DispatchContext, change: string): Reporter | undefined {
-    const host = ctx.file.state.changes[change]?.host ?? change.split(':')[0] ?? '';
-    return this.opts.reporters[host];
+    const record = Object.hasOwn(ctx.file.state.changes, change) ? ctx.file.state.changes[change] : undefined;
+    const host = record?.host ?? change.split(':')[0] ?? '';
+    return Object.hasOwn(this.opts.reporters, host) ? this.opts.reporters[host] : undefined;
   }
 
   async perform(entry: { key: string; effect: Effect }, ctx: DispatchContext): Promise<void> {
@@ -65,7 +71,7 @@ export class RoutingPerformer implements Performer {
             const change = ctx.file.state.changes[id];
             if (!change) continue;
             await this.reporter(ctx, id)
-              ?.runStarted?.(ctx.queue, change, e.run, (started && started.url) || null)
+              ?.runStarted?.(ctx.queue, changeTarget(change), e.run, (started && started.url) || null)
               .catch((err) =>
                 this.log.warn(
                   { key: e.run.key, change: id, err: (err as Error).message },
@@ -86,21 +92,13 @@ export class RoutingPerformer implements Performer {
         await this.dispatcher(ctx)?.cancel?.(e.key, ctx);
         return;
       case 'report': {
-        const notify = ctx.file.repoConfig?.report.notify;
-        const change = ctx.file.state.changes[e.change];
         this.log.info(
           { queue: ctx.queue, change: e.change, verdict: e.verdict.verdict, culprit: e.verdict.culprit },
           `verdict ${e.verdict.verdict} for ${e.change}`,
         );
-        // reporters post comments only for `report.notify` verdicts, but keep check runs and logs for all
-        await this.reporter(ctx, e.change)?.report(
-          ctx.queue,
-          change,
-          e.verdict,
-          entry.key,
-          ctx.file,
-          !notify || (notify as string[]).includes(e.verdict.verdict),
-        );
+        const labelOf: ChangeLabeler = (c) => this.opts.labels?.[c.host]?.(c) ?? defaultLabel(c);
+        const report = buildVerdictReport(ctx.queue, ctx.file, e.verdict, { labelOf, publicUrl: this.opts.publicUrl });
+        await this.reporter(ctx, e.change)?.report(report, entry.key);
         return;
       }
       case 'reply':
@@ -114,8 +112,12 @@ export class RoutingPerformer implements Performer {
   async alreadyDone(entry: { key: string; effect: Effect }, ctx: DispatchContext): Promise<boolean> {
     const e = entry.effect;
     if (e.type === 'dispatch') return (await this.dispatcher(ctx)?.wasDispatched?.(e.run.key, ctx)) ?? false;
-    if (e.type === 'report')
-      return (await this.reporter(ctx, e.change)?.wasReported?.(entry.key, ctx.file.state.changes[e.change])) ?? false;
+    if (e.type === 'report') {
+      const change = Object.hasOwn(ctx.file.state.changes, e.change) ? ctx.file.state.changes[e.change] : undefined;
+      return (
+        (await this.reporter(ctx, e.change)?.wasReported?.(entry.key, change ? changeTarget(change) : null)) ?? false
+      );
+    }
     return false;
   }
 

@@ -33,3 +33,12 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
 export function sendError(res: ServerResponse, status: number, message: string): void {
   sendJson(res, status, { error: message });
 }
+
+/** A percent-encoded path segment decoded, or an HttpError 400 when its encoding is malformed (`%E0%A4%A`). */
+export function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new HttpError(400, 'malformed percent-encoding in the request path');
+  }
+}

@@ -7,18 +7,20 @@ import { handleCallback } from './callback.ts';
 import { checkToken, dashboard } from './dashboard/routes.ts';
 import type { Metrics } from './metrics.ts';
 import type { VerdictRecord } from '../core/index.ts';
-import { HttpError, sendError, sendJson } from '../http/body.ts';
+import { decodeSegment, HttpError, sendError, sendJson } from '../http/body.ts';
 import { queueDetail, queueSummary } from './views.ts';
-
-export type Mount = (req: IncomingMessage, res: ServerResponse) => Promise<boolean> | boolean;
+import type { Mount } from '../http/mount.ts';
+import type { ChangeLabeler } from '../report/model.ts';
 
 export interface ServerOptions {
   engine: Engine;
   log: Logger;
   callbackSecret?: string | undefined;
   now?: () => number;
-  /** Extra handlers tried first; each returns true when it handled the request. */
+  /** The code hosts' handlers (GitHub webhooks, Gerrit events), each at its own path. */
   mounts?: Mount[];
+  /** How each change is labelled on the dashboard; the hosts say. */
+  labelOf?: ChangeLabeler;
   /** Reported by /healthz. */
   components?: Record<string, string>;
   metrics?: Metrics;
@@ -29,33 +31,55 @@ export interface ServerOptions {
   refreshMs?: number;
 }
 
-const DELIVERY_SOURCES: Record<string, string> = {
-  '/api/github/webhooks': 'github',
-  '/gerrit/events': 'gerrit',
-  '/api/ci/callback': 'ci-callback',
-};
+/** The path of the CI callback, the server's own delivery endpoint. */
+const CALLBACK_PATH = '/api/ci/callback';
+
+/** The path of a request, or an HttpError 400 for a request line that is no URL (`//x:99999/`). */
+function pathOf(req: IncomingMessage): string {
+  try {
+    return new URL(req.url ?? '/', 'http://localhost').pathname;
+  } catch {
+    throw new HttpError(400, 'the request path is not a valid URL path');
+  }
+}
+
+function mountFor(mounts: Mount[], path: string): Mount | undefined {
+  return mounts.find((m) => path === m.path || path.startsWith(`${m.path}/`));
+}
 
 export function createHttpServer(opts: ServerOptions): Server {
   const now = opts.now ?? Date.now;
   const started = now();
+  const mounts = opts.mounts ?? [];
   return createServer((req, res) => {
-    const source = DELIVERY_SOURCES[new URL(req.url ?? '/', 'http://localhost').pathname];
-    if (source && opts.metrics)
-      res.once('finish', () =>
-        opts.metrics!.deliveries.inc({ source, result: res.statusCode < 400 ? 'accepted' : String(res.statusCode) }),
-      );
-    void route(req, res).catch((err: unknown) => {
+    const fail = (err: unknown) => {
       if (err instanceof HttpError) return sendError(res, err.status, err.message);
-      opts.log.error({ err: (err as Error).message, url: req.url }, 'request failed');
+      opts.log.error({ err: (err as Error).message, path: req.url?.split('?')[0] }, 'request failed');
       if (!res.headersSent) sendError(res, 500, 'internal error; see the server log');
-    });
+    };
+    try {
+      const path = pathOf(req);
+      countDelivery(res, path);
+      void route(req, res, path).catch(fail);
+    } catch (err) {
+      fail(err);
+    }
   });
 
-  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    for (const mount of opts.mounts ?? []) if (await mount(req, res)) return;
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const path = url.pathname;
-    if (path === '/api/ci/callback') {
+  /** Counts deliveries to the hosts' endpoints and the CI callback, by answer, for /metrics. */
+  function countDelivery(res: ServerResponse, path: string): void {
+    const source = path === CALLBACK_PATH ? 'ci-callback' : mountFor(mounts, path)?.source;
+    if (!source || !opts.metrics) return;
+    res.once('finish', () =>
+      opts.metrics!.deliveries.inc({ source, result: res.statusCode < 400 ? 'accepted' : String(res.statusCode) }),
+    );
+  }
+
+  async function route(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    const mount = mountFor(mounts, path);
+    if (mount) return mount.handle(req, res);
+
+    if (path === CALLBACK_PATH) {
       if (req.method !== 'POST') throw new HttpError(405, 'use POST');
       return handleCallback(req, res, opts.engine, opts.callbackSecret, opts.log, now);
     }
@@ -81,7 +105,7 @@ export function createHttpServer(opts: ServerOptions): Server {
       );
     }
     if (path.startsWith('/api/queues/')) {
-      const name = decodeURIComponent(path.slice('/api/queues/'.length));
+      const name = decodeSegment(path.slice('/api/queues/'.length));
       const queues = await opts.engine.queues();
       if (!queues.includes(name))
         throw new HttpError(404, `no queue named ${JSON.stringify(name)}; GET /api/queues lists them`);
@@ -95,6 +119,7 @@ export function createHttpServer(opts: ServerOptions): Server {
         token: opts.dashboardToken,
         ...(opts.history ? { history: opts.history } : {}),
         ...(opts.refreshMs ? { refreshMs: opts.refreshMs } : {}),
+        ...(opts.labelOf ? { labelOf: opts.labelOf } : {}),
         now,
       })
     )

@@ -10,6 +10,7 @@ import { RoutingPerformer } from '../../src/engine/performer.ts';
 import { GerritClient } from '../../src/hosts/gerrit/client.ts';
 import { GerritHost } from '../../src/hosts/gerrit/host.ts';
 import { GerritReporter } from '../../src/hosts/gerrit/reporter.ts';
+import { gerritChangeLabel } from '../../src/hosts/gerrit/events.ts';
 import type { GerritEvent } from '../../src/hosts/gerrit/types.ts';
 import { LowdbStore } from '../../src/store/lowdb-store.ts';
 
@@ -125,7 +126,11 @@ export async function gerritBed(configFor: (project: string) => string | null) {
   const reporter = new GerritReporter(client);
   const engine = new Engine({
     store,
-    performer: new RoutingPerformer({ dispatchers, reporters: { gerrit: reporter } }),
+    performer: new RoutingPerformer({
+      dispatchers,
+      reporters: { gerrit: reporter },
+      labels: { gerrit: gerritChangeLabel },
+    }),
   });
   const host = new GerritHost({ client, engine, eventsToken: 'events-token', serviceUser: 'ost-gate' });
   return {

@@ -9,6 +9,7 @@ import nock from 'nock';
 import { ProbotOctokit } from 'probot';
 import { Engine } from '../../src/engine/engine.ts';
 import { RoutingPerformer } from '../../src/engine/performer.ts';
+import { githubChangeLabel } from '../../src/hosts/github/ids.ts';
 import { createGithubHost, type GithubHost } from '../../src/hosts/github/probot.ts';
 import { silentLogger } from '../../src/log.ts';
 import { LowdbStore } from '../../src/store/lowdb-store.ts';
@@ -62,7 +63,10 @@ export async function githubBed(
   const store = new LowdbStore(await mkdtemp(join(tmpdir(), 'ost-gh-')));
   const dispatchers = {};
   const reporters = {};
-  const engine = new Engine({ store, performer: new RoutingPerformer({ dispatchers, reporters }) });
+  const engine = new Engine({
+    store,
+    performer: new RoutingPerformer({ dispatchers, reporters, labels: { github: githubChangeLabel } }),
+  });
   const host = await createGithubHost(
     { APP_ID: '1', PRIVATE_KEY: privateKey, WEBHOOK_SECRET, ...env },
     { engine, log: silentLogger, Octokit: octokitForTests as never },

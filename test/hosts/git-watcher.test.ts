@@ -10,6 +10,7 @@ import type { Performer } from '../../src/engine/effects.ts';
 import { Engine } from '../../src/engine/engine.ts';
 import { GitWatcher } from '../../src/hosts/git/watcher.ts';
 import { LowdbStore } from '../../src/store/lowdb-store.ts';
+import { buildVerdictReport, changeTarget } from '../../src/report/model.ts';
 
 const exec = promisify(execFile);
 const noop: Performer = {
@@ -150,16 +151,13 @@ describe('git notes', () => {
     const change = file.state.changes[`git:app@${a}`]!;
     const reporter = new GitReporter([watcher]);
     const key = `report:${QUEUE}:${change.id}:culprit`;
-    expect(await reporter.wasReported(key, change)).toBe(false);
-    await reporter.report(
-      QUEUE,
-      change,
-      { change: change.id, verdict: 'culprit', confidence: 0.9995, at: 1 },
-      key,
-      file,
-    );
-    expect(await reporter.wasReported(key, change)).toBe(true);
+    expect(await reporter.wasReported(key, changeTarget(change))).toBe(false);
+    const verdict = { change: change.id, verdict: 'culprit' as const, confidence: 0.9995, at: 1 };
+    await reporter.report(buildVerdictReport(QUEUE, file, verdict), key);
+    expect(await reporter.wasReported(key, changeTarget(change))).toBe(true);
     const note = (await exec('git', ['-C', repo, 'notes', '--ref=ost-gate', 'show', a])).stdout;
-    expect(note).toContain(`ost-gate: culprit confidence 0.9995 in queue ${QUEUE}`);
+    // the plain-text verdict message, the same words as on every host
+    expect(note).toMatch(/^ost-gate: culprit\nQueue git:app@master\./);
+    expect(note).toContain('Confidence that it is the culprit and not a flaky test: 99.95%.');
   });
 });

@@ -60,7 +60,7 @@ describe('GitHub slash commands', () => {
     const bed = await bedWithPr('read');
     await bed.receive('issue_comment', comment('/ost status'));
     expect(replies(bed)[0]).toMatch(
-      new RegExp(`github:${REPO}#7 is under test in \\[.*\\]\\(https://ci/7000\\) in queue`),
+      new RegExp(`^ost-gate: \`github:${REPO}#7\` is under test in \\[.*\\]\\(https://ci/7000\\) in queue`),
     );
   });
 

@@ -3,25 +3,17 @@
 import nock from 'nock';
 import { describe, expect, it } from 'vitest';
 import { offline } from '../helpers/network.ts';
-import { emptyQueue, type ChangeRecord } from '../../src/core/index.ts';
+import type { ChangeRecord } from '../../src/core/index.ts';
 import { GithubReporter } from '../../src/hosts/github/reporter.ts';
-import { marker } from '../../src/hosts/github/messages.ts';
-import type { QueueFile } from '../../src/store/types.ts';
-import { parseRepoConfig } from '../../src/config/repo.ts';
+import { markdownMarker as marker } from '../../src/report/markers.ts';
+import { changeTarget } from '../../src/report/model.ts';
 import { octokitForTests, REPO } from '../helpers/github.ts';
+import { reportOf } from '../helpers/report.ts';
 
 offline();
 
 const QUEUE = `github:${REPO}@main`;
-const file: QueueFile = {
-  schema: 1,
-  name: QUEUE,
-  state: emptyQueue(QUEUE),
-  outbox: [],
-  notices: [],
-  deliveries: [],
-  historyMoved: 0,
-};
+const CONFIG = 'ci: {provider: github-actions, workflow: ost.yml}\nreport: {check: false}';
 const change = (extra: Partial<ChangeRecord>): ChangeRecord => ({
   id: `github:${REPO}#3`,
   sha: 'c'.repeat(40),
@@ -50,17 +42,7 @@ describe('GithubReporter', () => {
       ])
       .patch(`/repos/${REPO}/issues/comments/12`, (b) => String(b.body).startsWith('### ost-gate: culprit'))
       .reply(200, {});
-    await reporter.report(
-      QUEUE,
-      c,
-      { change: c.id, verdict: 'culprit', confidence: 0.999, at: 1 },
-      'k',
-      {
-        ...file,
-        repoConfig: parseRepoConfig('ci: {provider: github-actions, workflow: ost.yml}\nreport: {check: false}'),
-      },
-      true,
-    );
+    await reporter.report(reportOf(QUEUE, c, { change: c.id, verdict: 'culprit', confidence: 0.999, at: 1 }, CONFIG));
     expect(api.isDone()).toBe(true);
   });
 
@@ -77,18 +59,8 @@ describe('GithubReporter', () => {
       .get(`/repos/${REPO}/commits/${'c'.repeat(40)}/comments`)
       .query(true)
       .reply(200, [{ id: 5, body: marker(QUEUE, c.id, 'blocked') }]);
-    await reporter.report(
-      QUEUE,
-      c,
-      { change: c.id, verdict: 'blocked', culprit: 'x', at: 1 },
-      'k',
-      {
-        ...file,
-        repoConfig: parseRepoConfig('ci: {provider: github-actions, workflow: ost.yml}\nreport: {check: false}'),
-      },
-      true,
-    );
-    expect(await reporter.wasReported(`report:${QUEUE}:${c.id}:blocked`, c)).toBe(true);
+    await reporter.report(reportOf(QUEUE, c, { change: c.id, verdict: 'blocked', culprit: 'x', at: 1 }, CONFIG));
+    expect(await reporter.wasReported(`report:${QUEUE}:${c.id}:blocked`, changeTarget(c))).toBe(true);
     expect(api.isDone()).toBe(true);
   });
 });

@@ -13,6 +13,7 @@ import { Metrics } from '../../src/web/metrics.ts';
 import { createHttpServer } from '../../src/web/server.ts';
 import { sign } from '../../src/http/signature.ts';
 import { externalHref } from '../../src/web/dashboard/format.ts';
+import { githubChangeLabel } from '../../src/hosts/github/ids.ts';
 
 const noop: Performer = {
   perform: async (_e: { key: string; effect: Effect }) => undefined,
@@ -40,7 +41,14 @@ async function setup(token?: string) {
     stream: { host: 'github', project: 'o/r', branch: 'main' },
     changes: [{ id: 'github:o/r#7', sha, number: 7, title: '<img src=x onerror=alert(1)>' }],
   });
-  const server = createHttpServer({ engine, log: silentLogger, metrics, dashboardToken: token, callbackSecret: 's' });
+  const server = createHttpServer({
+    engine,
+    log: silentLogger,
+    metrics,
+    dashboardToken: token,
+    callbackSecret: 's',
+    labelOf: githubChangeLabel,
+  });
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
   servers.push(server);
   return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, sha };

@@ -84,6 +84,13 @@ export class GerritClient {
     );
   }
 
+  /** The files a revision of a change touches (Gerrit's magic files like /COMMIT_MSG left out). */
+  async files(project: string, number: number, revision: string): Promise<string[]> {
+    const path = `changes/${encodeURIComponent(project)}~${number}/revisions/${encodeURIComponent(revision)}/files`;
+    const files = await this.request<Record<string, unknown>>('GET', path);
+    return Object.keys(files ?? {}).filter((f) => !f.startsWith('/'));
+  }
+
   /** A file at the tip of a branch, or null when it is not there. */
   async branchFile(project: string, branch: string, path: string): Promise<string | null> {
     try {

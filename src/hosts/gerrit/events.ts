@@ -29,3 +29,8 @@ export function parseEvent(input: unknown): GerritEvent | null {
   if (!input || typeof input !== 'object' || typeof (input as { type?: unknown }).type !== 'string') return null;
   return input as GerritEvent;
 }
+
+/** How Gerrit people name a change: `change 12`. */
+export function gerritChangeLabel(c: { number?: number | null | undefined; sha: string }): string {
+  return c.number ? `change ${c.number}` : c.sha.slice(0, 10);
+}

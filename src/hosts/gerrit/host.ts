@@ -1,24 +1,30 @@
 // The Gerrit host: change-merged and ref-updated give changes and their order, comment-added carries
-// slash commands; events arrive at POST /gerrit/events (webhooks plugin) with a token.
+// slash commands; events arrive at POST /gerrit/events (webhooks plugin) with a token, or over SSH
+// (stream.ts). Config loading and the command loop are the ones every host shares (hosts/common).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ChangeInput } from '../../core/index.ts';
-import { ConfigError } from '../../config/errors.ts';
+import type { ConfigError } from '../../config/errors.ts';
 import { ciTarget, parseRepoConfig, REPO_CONFIG_FILE, type RepoConfig } from '../../config/repo.ts';
-import { helpText, parseCommands, VERBS, type Verb } from '../../commands/parse.ts';
+import type { Verb } from '../../commands/parse.ts';
 import type { Engine } from '../../engine/engine.ts';
-import { silentLogger, type Logger } from '../../log.ts';
 import { HttpError, readBody, sendJson } from '../../http/body.ts';
+import type { Mount } from '../../http/mount.ts';
 import { secretEquals } from '../../http/signature.ts';
-import { dependsOnFooters, revertedShas } from '../git/footers.ts';
+import { silentLogger, type Logger } from '../../log.ts';
+import { toText } from '../../report/text.ts';
+import { changeInput } from '../common/change-input.ts';
+import { runCommands, type CommandPort, type MissedChange } from '../common/commands.ts';
+import { revertedShas } from '../common/footers.ts';
+import { loadRepoConfig, queueFor } from '../common/repo-config.ts';
 import { dependencyId } from '../github/ids.ts';
 import { accountName, type GerritClient } from './client.ts';
 import { branchOf, changeNumber, commentBody, gerritChangeId, parseEvent } from './events.ts';
-import { TAG } from './messages.ts';
+import { TAG } from './reporter.ts';
 import type { GerritEvent } from './types.ts';
 
 export const EVENTS_PATH = '/gerrit/events';
-const CONFIG_FILE = REPO_CONFIG_FILE;
 const EVENTS_LIMIT = 1024 * 1024;
+const HOST = 'gerrit';
 
 export interface GerritHostOptions {
   client: GerritClient;
@@ -28,6 +34,7 @@ export interface GerritHostOptions {
   eventsToken?: string | undefined;
   /** The service user's name: its own messages are not commands. */
   serviceUser?: string | undefined;
+  publicUrl?: string | undefined;
 }
 
 export interface GerritReplyTarget {
@@ -41,6 +48,8 @@ export class GerritHost {
   /** newRev -> oldRev of ref-updated events, to order change-merged events that follow them. */
   private readonly refs = new Map<string, string>();
   private readonly unconfigured = new Set<string>();
+  /** POST /gerrit/events, for the server to mount. */
+  readonly mount: Mount = { path: EVENTS_PATH, source: HOST, handle: (req, res) => this.receive(req, res) };
 
   constructor(private readonly opts: GerritHostOptions) {
     this.log = opts.log ?? silentLogger;
@@ -51,13 +60,17 @@ export class GerritHost {
     return this.opts.client;
   }
 
+  private get common() {
+    return { engine: this.opts.engine, log: this.log, now: this.now, publicUrl: this.opts.publicUrl };
+  }
+
   /** Handles one event; unknown types and dropped-output are logged at debug level and ignored. */
   async handle(event: GerritEvent, delivery?: string): Promise<void> {
     switch (event.type) {
       case 'ref-updated': {
         const r = event.refUpdate;
-        if (r?.newRev && r.oldRev && r.project && branchOf(r.refName))
-          this.refs.set(`${r.project}:${branchOf(r.refName)}:${r.newRev}`, r.oldRev);
+        const branch = branchOf(r?.refName);
+        if (r?.newRev && r.oldRev && r.project && branch) this.refs.set(`${r.project}:${branch}:${r.newRev}`, r.oldRev);
         if (this.refs.size > 5000) this.refs.delete(this.refs.keys().next().value!);
         return;
       }
@@ -70,35 +83,29 @@ export class GerritHost {
     }
   }
 
-  private queueFor(project: string, branch: string, config: RepoConfig | null): string {
-    return config?.queue ?? `gerrit:${this.client.host}/${project}@${branch}`;
+  /** The queue of a project's branch when its config names no shared queue: one per stream. */
+  private streamQueue(project: string, branch: string): string {
+    return `${HOST}:${this.client.host}/${project}@${branch}`;
   }
 
-  /** The config at the branch tip; invalid -> a review message on the change that merged it, and the last good one. */
-  private async config(project: string, branch: string, number: number): Promise<RepoConfig | null> {
-    const text = await this.client.branchFile(project, branch, CONFIG_FILE);
-    const last = (await this.opts.engine.read(this.queueFor(project, branch, null)))?.repoConfig;
-    if (text === null) return last ?? null;
-    try {
-      return parseRepoConfig(text, `${project}:${CONFIG_FILE} on ${branch}`);
-    } catch (err) {
-      if (!(err instanceof ConfigError)) throw err;
-      this.log.error({ project, problems: err.problems }, `${err.message}\nThe last good config stays in force.`);
-      await this.opts.engine.addNotice(this.queueFor(project, branch, last ?? null), {
-        at: this.now(),
-        level: 'error',
-        code: 'config-invalid',
-        message: `${err.message}\nThe last good config stays in force.`,
-      });
-      await this.client
-        .review(project, number, 'current', {
-          message: `ost-gate: config error\n${err.message}\nThe last good config stays in force; no queued change is dropped.`,
+  /** The config at the branch tip; a bad one gets a review message on the change that merged it. */
+  private config(project: string, branch: string, number: number): Promise<RepoConfig | null> {
+    const source = `${project}:${REPO_CONFIG_FILE} on ${branch}`;
+    return loadRepoConfig(this.common, {
+      read: async () => {
+        const text = await this.client.branchFile(project, branch, REPO_CONFIG_FILE);
+        return text === null ? null : parseRepoConfig(text, source);
+      },
+      defaultQueue: this.streamQueue(project, branch),
+      stream: `${HOST}:${project}@${branch}`,
+      context: { project },
+      announce: (_err: ConfigError, text: string) =>
+        this.client.review(project, number, 'current', {
+          message: `ost-gate: config error\n${text}`,
           tag: TAG,
           notify: 'OWNER',
-        })
-        .catch((e) => this.log.warn({ err: (e as Error).message }, 'could not post the config error'));
-      return last ?? null;
-    }
+        }),
+    });
   }
 
   private async resolveDependency(value: string, project: string): Promise<string> {
@@ -129,28 +136,28 @@ export class GerritHost {
       return;
     }
     const config = await this.config(c.project, branch, number);
-    if (!config) {
-      if (!this.unconfigured.has(c.project))
-        this.log.info({ project: c.project }, `${c.project} has no ${CONFIG_FILE} on ${branch}; not gated`);
-      this.unconfigured.add(c.project);
-      return;
-    }
+    if (!config) return this.notGated(c.project, branch);
     if (!config.branches.includes(branch)) return;
     const message = c.commitMessage ?? '';
-    const deps = await Promise.all(dependsOnFooters(message).map((d) => this.resolveDependency(d, c.project)));
-    const reverts = revertedShas(message);
-    const change: ChangeInput = {
-      id: gerritChangeId(this.client.host, c.project, number),
-      sha,
-      parent: e.patchSet?.parents?.[0] ?? null,
-      number,
-      title: c.subject ?? '',
-      url: c.url ?? `${this.client.base}/c/${c.project}/+/${number}`,
-      author: accountName(c.owner),
-      ...(deps.length ? { dependsOn: deps } : {}),
-      ...(reverts.length ? { reverts } : {}),
-    };
-    const queue = this.queueFor(c.project, branch, config);
+    const change = await changeInput(
+      {
+        id: gerritChangeId(this.client.host, c.project, number),
+        sha,
+        parent: e.patchSet?.parents?.[0] ?? null,
+        number,
+        title: c.subject ?? '',
+        url: c.url ?? `${this.client.base}/c/${c.project}/+/${number}`,
+        author: accountName(c.owner),
+      },
+      {
+        text: message,
+        dependencyId: (d) => this.resolveDependency(d, c.project),
+        reverts: revertedShas(message),
+        files: config.paths_ignore.length ? await this.client.files(c.project, number, sha) : null,
+        pathsIgnore: config.paths_ignore,
+      },
+    );
+    const queue = queueFor(config, this.streamQueue(c.project, branch));
     await this.opts.engine.configure(queue, config, ciTarget(config), this.now());
     const before = this.refs.get(`${c.project}:${branch}:${sha}`) ?? null;
     await this.opts.engine.submit(
@@ -158,7 +165,7 @@ export class GerritHost {
       {
         type: 'merged',
         at: this.now(),
-        stream: { host: 'gerrit', project: c.project, branch },
+        stream: { host: HOST, project: c.project, branch },
         before,
         after: sha,
         changes: [change],
@@ -167,105 +174,64 @@ export class GerritHost {
     );
   }
 
+  private notGated(project: string, branch: string): void {
+    if (!this.unconfigured.has(project))
+      this.log.info({ project }, `${project} has no ${REPO_CONFIG_FILE} on ${branch}; not gated`);
+    this.unconfigured.add(project);
+  }
+
   private async comment(e: GerritEvent): Promise<void> {
     const c = e.change;
     const number = changeNumber(c?.number);
     if (!c || !number || !e.author) return;
     const user = accountName(e.author);
     if (this.opts.serviceUser && user === this.opts.serviceUser) return;
-    const commands = parseCommands(commentBody(e.comment));
-    if (commands.length === 0) return;
-    const id = gerritChangeId(this.client.host, c.project, number);
-    const replyTo: GerritReplyTarget = { project: c.project, number };
-    const reply = (message: string) =>
-      this.client.review(c.project, number, 'current', { message, tag: TAG, notify: 'NONE' });
-    const hit = await this.opts.engine.findChange(id);
-    const found = hit ? { queue: hit.queue, repoConfig: hit.file.repoConfig } : null;
     const branch = branchOf(c.branch) ?? c.branch;
-    const config = found?.repoConfig ?? (await this.config(c.project, branch, number));
-    for (const cmd of commands) {
-      if (cmd.verb === null) {
-        await reply(helpText(`"/ost ${cmd.unknown}" is not a command.\n\n`));
-        continue;
-      }
-      if (cmd.verb === 'help') {
-        await reply(helpText());
-        continue;
-      }
-      const level = VERBS[cmd.verb].level;
-      if (level !== 'anyone') {
-        const allowed = await this.allowed(cmd.verb, user, c.owner ? accountName(c.owner) : undefined, config);
-        if (!allowed.ok) {
-          await reply(`ost-gate: /ost ${cmd.verb} needs ${allowed.needs}; ${user} is not. Nothing was changed.`);
-          continue;
-        }
-      }
-      if (cmd.verb === 'status') {
-        const file = found?.queue ? await this.opts.engine.read(found.queue) : null;
-        const st = file?.state.changes[id];
-        await reply(
-          st
-            ? `ost-gate: ${id} is ${st.verdict ?? st.state} in queue ${found!.queue}.`
-            : `ost-gate: ${id} is not in any queue.`,
-        );
-        continue;
-      }
-      if (!found && cmd.verb === 'enqueue') {
-        await this.enqueueMissed(c.project, number, id, user, replyTo, config, reply);
-        continue;
-      }
-      if (!found) {
-        await reply(`ost-gate: ${id} is not in any queue, so there is nothing to ${cmd.verb}.`);
-        continue;
-      }
-      await this.opts.engine.submit(found.queue, {
-        type: 'command',
-        at: this.now(),
-        verb: cmd.verb as Exclude<Verb, 'help' | 'status'>,
-        change: id,
-        user,
-        replyTo,
-      });
-    }
+    const owner = c.owner ? accountName(c.owner) : undefined;
+    await runCommands(this.common, this.commandPort(c.project, branch, number, owner), {
+      body: commentBody(e.comment),
+      user,
+      change: gerritChangeId(this.client.host, c.project, number),
+      replyTo: { project: c.project, number } satisfies GerritReplyTarget,
+    });
+  }
+
+  /** The command loop's port on a change: replies as review messages, permission from Gerrit groups. */
+  private commandPort(project: string, branch: string, number: number, owner: string | undefined): CommandPort {
+    return {
+      render: toText,
+      mention: (user) => `${user}: `,
+      reply: (message) => this.client.review(project, number, 'current', { message, tag: TAG, notify: 'NONE' }),
+      config: () => this.config(project, branch, number),
+      permission: (verb, user, config) => this.allowed(verb, user, owner, config),
+      missedChange: (config) => this.missedChange(project, number, config),
+    };
   }
 
   /** `/ost enqueue` for a merged change whose change-merged event was missed: read it from REST. */
-  private async enqueueMissed(
+  private async missedChange(
     project: string,
     number: number,
-    id: string,
-    user: string,
-    replyTo: GerritReplyTarget,
     config: RepoConfig | null,
-    reply: (m: string) => Promise<unknown>,
-  ): Promise<void> {
+  ): Promise<MissedChange | { refusal: string }> {
     const info = await this.client.change(project, number);
-    if (info.status !== 'MERGED' || !info.current_revision) {
-      await reply(`ost-gate: change ${number} is ${info.status.toLowerCase()}; ost-gate tests merged changes only.`);
-      return;
-    }
-    if (!config) {
-      await reply(`ost-gate: ${project} has no ${CONFIG_FILE} on ${info.branch}; it is not gated.`);
-      return;
-    }
-    const queue = this.queueFor(project, info.branch, config);
+    if (info.status !== 'MERGED' || !info.current_revision)
+      return { refusal: `change ${number} is ${info.status.toLowerCase()}; ost-gate tests merged changes only.` };
+    if (!config || !config.branches.includes(info.branch))
+      return {
+        refusal: `${project} does not gate ${info.branch} (no ${REPO_CONFIG_FILE} there, or ${info.branch} is not in its branches).`,
+      };
+    const queue = queueFor(config, this.streamQueue(project, info.branch));
+    await this.opts.engine.configure(queue, config, ciTarget(config), this.now());
     const change: ChangeInput = {
-      id,
+      id: gerritChangeId(this.client.host, project, number),
       sha: info.current_revision,
       number,
       title: info.subject,
       url: `${this.client.base}/c/${project}/+/${number}`,
       author: accountName(info.owner),
     };
-    await this.opts.engine.submit(queue, {
-      type: 'command',
-      at: this.now(),
-      verb: 'enqueue',
-      change: id,
-      user,
-      replyTo,
-      input: { stream: { host: 'gerrit', project, branch: info.branch }, change },
-    });
+    return { queue, config, stream: { host: HOST, project, branch: info.branch }, change };
   }
 
   /** Write and admin verbs: a member of a `commands.permission` group; `retry` also the change owner. */
@@ -274,14 +240,14 @@ export class GerritHost {
     user: string,
     owner: string | undefined,
     config: RepoConfig | null,
-  ): Promise<{ ok: boolean; needs: string }> {
+  ): Promise<{ ok: true } | { ok: false; needs: string }> {
     const wanted = config?.commands.permission;
     const groups = Array.isArray(wanted) ? wanted : ['Administrators'];
-    const needs = `membership in ${groups.join(' or ')}${verb === 'retry' ? ', or owning the change' : ''}`;
-    if (verb === 'retry' && owner && owner === user) return { ok: true, needs };
+    const needs = `membership in ${groups.join(' or ')}${verb === 'retry' ? ', or owning the change' : ''}; ${user} is not`;
+    if (verb === 'retry' && owner && owner === user) return { ok: true };
     try {
       const mine = await this.client.groups(user);
-      return { ok: mine.some((g) => groups.includes(g.name)), needs };
+      return mine.some((g) => groups.includes(g.name)) ? { ok: true } : { ok: false, needs };
     } catch (err) {
       this.log.warn({ user, err: (err as Error).message }, 'could not read the groups of a user; refusing the command');
       return { ok: false, needs };
@@ -289,9 +255,8 @@ export class GerritHost {
   }
 
   /** POST /gerrit/events: the webhooks plugin's JSON, authorised by GERRIT_EVENTS_TOKEN (?token= or Bearer). */
-  mount = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
+  private async receive(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.pathname !== EVENTS_PATH) return false;
     if (req.method !== 'POST') throw new HttpError(405, 'use POST');
     const expected = this.opts.eventsToken;
     if (!expected) throw new HttpError(503, 'Gerrit events are disabled: set GERRIT_EVENTS_TOKEN on the server');
@@ -311,6 +276,5 @@ export class GerritHost {
     if (!event) throw new HttpError(400, 'not a Gerrit event: a JSON object with a "type" is expected');
     await this.handle(event);
     sendJson(res, 202, { accepted: true, type: event.type });
-    return true;
-  };
+  }
 }

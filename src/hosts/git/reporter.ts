@@ -1,18 +1,14 @@
 // Verdicts of git-hosted changes: the log and the API always; with `notes: true` also a git note
-// under refs/notes/ost-gate on the commit, pushed back to the watched repository.
-import type { ChangeRecord, VerdictRecord } from '../../core/index.ts';
+// under refs/notes/ost-gate on the commit (the plain-text verdict message), pushed back to the
+// watched repository.
+import type { ChangeTarget, VerdictReport } from '../../report/model.ts';
 import type { Reporter } from '../../engine/effects.ts';
 import { silentLogger, type Logger } from '../../log.ts';
-import type { QueueFile } from '../../store/types.ts';
+import { toText } from '../../report/text.ts';
+import { verdictDoc, verdictSummary } from '../../report/verdict.ts';
 import type { GitWatcher } from './watcher.ts';
 
 export const NOTES_REF = 'ost-gate';
-
-export function verdictLine(queue: string, verdict: VerdictRecord): string {
-  const extra = verdict.culprit && verdict.culprit !== verdict.change ? ` (culprit ${verdict.culprit})` : '';
-  const conf = verdict.confidence !== undefined ? ` confidence ${verdict.confidence.toFixed(4)}` : '';
-  return `ost-gate: ${verdict.verdict}${extra}${conf} in queue ${queue}`;
-}
 
 export class GitReporter implements Reporter {
   constructor(
@@ -20,28 +16,21 @@ export class GitReporter implements Reporter {
     private readonly log: Logger = silentLogger,
   ) {}
 
-  private watcherFor(change: ChangeRecord | undefined): GitWatcher | undefined {
-    return change
-      ? this.watchers.find((w) => w.repo.name === change.project && w.repo.branch === change.branch)
-      : undefined;
+  private watcherFor(change: ChangeTarget | null): GitWatcher | undefined {
+    if (!change) return undefined;
+    return this.watchers.find((w) => w.repo.name === change.project && w.repo.branch === change.branch);
   }
 
-  async report(
-    queue: string,
-    change: ChangeRecord | undefined,
-    verdict: VerdictRecord,
-    key: string,
-    _file: QueueFile,
-    notify = true,
-  ): Promise<void> {
-    const line = verdictLine(queue, verdict);
+  async report(report: VerdictReport, key: string): Promise<void> {
+    const { verdict, target } = report;
+    const line = verdictSummary(report.queue, report);
     this.log.info(
-      { queue, change: verdict.change, verdict: verdict.verdict, culprit: verdict.culprit },
+      { queue: report.queue, change: verdict.change, verdict: verdict.verdict, culprit: verdict.culprit },
       `${verdict.change}: ${line}`,
     );
-    const watcher = this.watcherFor(change);
-    if (!notify || !watcher?.repo.notes || !change) return;
-    await watcher.mirror.appendNote(NOTES_REF, change.sha, `${line}\n<!-- ${key} -->`);
+    const watcher = this.watcherFor(target);
+    if (!report.notify || !watcher?.repo.notes || !target) return;
+    await watcher.mirror.appendNote(NOTES_REF, target.sha, `${toText(verdictDoc(report))}\n<!-- ${key} -->`);
     await watcher.mirror
       .pushNotes(NOTES_REF)
       .catch((err) =>
@@ -53,7 +42,7 @@ export class GitReporter implements Reporter {
     this.log.info({ queue }, message);
   }
 
-  async wasReported(key: string, change: ChangeRecord | undefined): Promise<boolean> {
+  async wasReported(key: string, change: ChangeTarget | null): Promise<boolean> {
     const watcher = this.watcherFor(change);
     if (!watcher?.repo.notes || !change) return false;
     return (await watcher.mirror.noteFor(NOTES_REF, change.sha)).includes(`<!-- ${key} -->`);

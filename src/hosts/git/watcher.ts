@@ -2,15 +2,15 @@
 // first-parent commit is a change. The repo config is `.ost-gate.yml` at the branch tip.
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import picomatch from 'picomatch';
 import type { ChangeInput, CoreEvent } from '../../core/index.ts';
 import { ciTarget, parseRepoConfig, REPO_CONFIG_FILE, type RepoConfig } from '../../config/repo.ts';
-import { ConfigError } from '../../config/errors.ts';
 import type { Engine } from '../../engine/engine.ts';
 import { silentLogger, type Logger } from '../../log.ts';
 import { safeSlug } from '../../store/slug.ts';
 import { GitMirror, type Commit } from './client.ts';
-import { dependsOnFooters, revertedShas } from './footers.ts';
+import { changeInput } from '../common/change-input.ts';
+import { revertedShas } from '../common/footers.ts';
+import { loadRepoConfig, queueFor } from '../common/repo-config.ts';
 
 export interface GitRepoOptions {
   name: string;
@@ -30,15 +30,12 @@ export function gitChangeId(name: string, sha: string): string {
 interface Position {
   /** Last tip handed to the queue. */
   tip: string | null;
-  /** Last valid config, kept when a later one is invalid. */
-  config: RepoConfig | null;
-  configSha: string | null;
 }
 
 export class GitWatcher {
   readonly mirror: GitMirror;
   private readonly positionFile: string;
-  private position: Position = { tip: null, config: null, configSha: null };
+  private position: Position = { tip: null };
   private timer: NodeJS.Timeout | null = null;
   private polling: Promise<void> | null = null;
   private warnedNoConfig = false;
@@ -56,8 +53,13 @@ export class GitWatcher {
   }
 
   /** The queue this repo feeds: `queue:` from its config, or one per stream. */
-  queueName(config: RepoConfig | null = this.position.config): string {
-    return config?.queue ?? `git:${this.repo.name}@${this.repo.branch}`;
+  queueName(config: RepoConfig | null): string {
+    return queueFor(config, this.streamId);
+  }
+
+  /** `git:<name>@<branch>`: the stream of this repository's branch, and its own queue. */
+  get streamId(): string {
+    return `git:${this.repo.name}@${this.repo.branch}`;
   }
 
   async start(): Promise<void> {
@@ -151,36 +153,27 @@ export class GitWatcher {
   }
 
   /** The config at `sha`, or the last good one (with an error logged and noticed) when it is invalid. */
-  private async readConfig(sha: string): Promise<RepoConfig | null> {
-    const text = await this.mirror.show(sha, CONFIG_FILE);
-    if (text === null) return this.position.config ? this.position.config : null;
-    if (this.position.configSha === sha && this.position.config) return this.position.config;
-    try {
-      const config = parseRepoConfig(text, `${this.repo.name}:${CONFIG_FILE} at ${sha.slice(0, 10)}`);
-      this.position.config = config;
-      this.position.configSha = sha;
-      return config;
-    } catch (err) {
-      if (!(err instanceof ConfigError)) throw err;
-      this.log.error(
-        { repo: this.repo.name, problems: err.problems },
-        `${err.message}\nThe last good config stays in force.`,
-      );
-      await this.engine.addNotice(this.queueName(), {
-        at: this.now(),
-        level: 'error',
-        code: 'config-invalid',
-        message: `${err.message}\nThe last good config stays in force.`,
-      });
-      return this.position.config;
-    }
+  private readConfig(sha: string): Promise<RepoConfig | null> {
+    return loadRepoConfig(
+      { engine: this.engine, log: this.log, now: this.now },
+      {
+        read: async () => {
+          const text = await this.mirror.show(sha, CONFIG_FILE);
+          return text === null
+            ? null
+            : parseRepoConfig(text, `${this.repo.name}:${CONFIG_FILE} at ${sha.slice(0, 10)}`);
+        },
+        defaultQueue: this.streamId,
+        stream: this.streamId,
+        context: { repo: this.repo.name },
+        // a plain git repository has nowhere to post: the log and the dashboard notice say it
+        announce: async () => undefined,
+      },
+    );
   }
 
   private async toChange(c: Commit, config: RepoConfig): Promise<ChangeInput> {
-    const deps = dependsOnFooters(c.body).map((d) =>
-      /^[0-9a-f]{7,40}$/i.test(d) ? gitChangeId(this.repo.name, d) : d,
-    );
-    const change: ChangeInput = {
+    const base: ChangeInput = {
       id: gitChangeId(this.repo.name, c.sha),
       sha: c.sha,
       parent: c.parent,
@@ -188,16 +181,13 @@ export class GitWatcher {
       author: c.author,
       mergedAt: c.committedAt,
       url: null,
-      ...(deps.length ? { dependsOn: deps } : {}),
     };
-    const reverts = revertedShas(c.body);
-    if (reverts.length) change.reverts = reverts.flatMap((sha) => [sha, gitChangeId(this.repo.name, sha)]);
-    if (config.paths_ignore.length > 0) {
-      const files = await this.mirror.changedFiles(c.sha);
-      const ignored = picomatch(config.paths_ignore, { dot: true });
-      if (files.length > 0 && files.every((f) => ignored(f)))
-        change.skipReason = `only files matching paths_ignore changed (${files.length})`;
-    }
-    return change;
+    return changeInput(base, {
+      text: c.body,
+      dependencyId: (d) => (/^[0-9a-f]{7,40}$/i.test(d) ? gitChangeId(this.repo.name, d) : d),
+      reverts: revertedShas(c.body).flatMap((sha) => [sha, gitChangeId(this.repo.name, sha)]),
+      files: config.paths_ignore.length > 0 ? await this.mirror.changedFiles(c.sha) : null,
+      pathsIgnore: config.paths_ignore,
+    });
   }
 }

@@ -1,4 +1,5 @@
 // Change ids of GitHub changes, and references to them in Depends-On footers and revert messages.
+import { revertedShas } from '../common/footers.ts';
 
 /** `github:owner/repo#123`: a merged pull request. */
 export function prChangeId(repo: string, number: number): string {
@@ -36,8 +37,13 @@ export function prNumberFromMessage(message: string): number | null {
 /** What a change reverts: "This reverts commit <sha>" (git) and "Reverts owner/repo#N" (GitHub's revert button). */
 export function revertsOf(text: string, repo: string): string[] {
   const out: string[] = [];
-  for (const m of text.matchAll(/This reverts commit ([0-9a-f]{7,40})/gi)) out.push(m[1]!, pushChangeId(repo, m[1]!));
+  for (const sha of revertedShas(text)) out.push(sha, pushChangeId(repo, sha));
   for (const m of text.matchAll(/^Reverts ([\w.-]+\/[\w.-]+)?#(\d+)/gim))
     out.push(prChangeId(m[1] ?? repo, Number(m[2])));
   return [...new Set(out)];
+}
+
+/** How GitHub people name a change: `#12` for a pull request, a short sha for a direct push. */
+export function githubChangeLabel(c: { number?: number | null | undefined; sha: string }): string {
+  return c.number ? `#${c.number}` : c.sha.slice(0, 10);
 }

@@ -8,6 +8,7 @@ import { GithubActionsDispatcher, type RequestOctokit } from '../../ci/github-ac
 import type { Engine } from '../../engine/engine.ts';
 import type { Logger } from '../../log.ts';
 import { readBody, sendError } from '../../http/body.ts';
+import type { Mount } from '../../http/mount.ts';
 import { verifySignature } from '../../http/signature.ts';
 import { githubApp } from './app.ts';
 import { GithubReporter } from './reporter.ts';
@@ -20,7 +21,7 @@ export interface GithubHost {
   probot: Probot;
   reporter: GithubReporter;
   dispatcher: GithubActionsDispatcher;
-  mount: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+  mount: Mount;
 }
 
 export interface GithubOptions {
@@ -83,8 +84,7 @@ export async function createGithubHost(env: NodeJS.ProcessEnv, opts: GithubOptio
     },
     { probot, webhooksPath: WEBHOOKS_PATH },
   );
-  const mount = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
-    if (!req.url?.startsWith(WEBHOOKS_PATH)) return false;
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     if (req.method === 'POST') {
       // Verified here first, in constant time, so that a bad signature is a 401 (the library answers 400).
       const body = await readBody(req, WEBHOOK_LIMIT);
@@ -94,7 +94,7 @@ export async function createGithubHost(env: NodeJS.ProcessEnv, opts: GithubOptio
           'GitHub webhook with a missing or bad signature rejected',
         );
         sendError(res, 401, 'missing or bad X-Hub-Signature-256: check that WEBHOOK_SECRET matches the GitHub App');
-        return true;
+        return;
       }
       (req as IncomingMessage & { body?: string }).body = body.toString('utf8');
     }
@@ -102,7 +102,6 @@ export async function createGithubHost(env: NodeJS.ProcessEnv, opts: GithubOptio
       res.writeHead(404);
       res.end();
     });
-    return true;
   };
-  return { probot, reporter, dispatcher, mount };
+  return { probot, reporter, dispatcher, mount: { path: WEBHOOKS_PATH, source: 'github', handle } };
 }

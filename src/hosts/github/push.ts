@@ -1,8 +1,7 @@
 // Turns a `push` webhook into the changes it merged, in history order: each merged PR is one change
 // (its last commit is the change's sha); a commit with no PR is a direct push of its own.
-import picomatch from 'picomatch';
 import type { ChangeInput } from '../../core/index.ts';
-import { dependsOnFooters } from '../git/footers.ts';
+import { changeInput } from '../common/change-input.ts';
 import { dependencyId, prChangeId, pushChangeId, revertsOf } from './ids.ts';
 
 export interface PushCommit {
@@ -41,15 +40,12 @@ export async function changesFromPush(
     if (pull && last?.pull?.number === pull.number) last.commits.push(c);
     else groups.push({ pull, commits: [c] });
   }
-  const ignored = pathsIgnore.length ? picomatch(pathsIgnore, { dot: true }) : null;
   let parent = before;
-  return groups.map(({ pull, commits: cs }) => {
+  const changes: ChangeInput[] = [];
+  for (const { pull, commits: cs } of groups) {
     const head = cs.at(-1)!;
     const text = pull ? `${pull.body ?? ''}\n${cs.map((c) => c.message).join('\n')}` : head.message;
-    const deps = dependsOnFooters(text).map((d) => dependencyId(d, repo));
-    const reverts = revertsOf(text, repo);
-    const files = cs.flatMap((c) => [...(c.added ?? []), ...(c.removed ?? []), ...(c.modified ?? [])]);
-    const change: ChangeInput = {
+    const base: ChangeInput = {
       id: pull ? prChangeId(repo, pull.number) : pushChangeId(repo, head.id),
       sha: head.id,
       parent,
@@ -58,13 +54,17 @@ export async function changesFromPush(
       url: pull?.html_url ?? head.url,
       author: pull?.user?.login ?? head.author.username ?? head.author.name ?? null,
       mergedAt: Date.parse(head.timestamp) || null,
-      ...(deps.length ? { dependsOn: deps } : {}),
-      ...(reverts.length ? { reverts } : {}),
-      ...(ignored && files.length > 0 && files.every((f) => ignored(f))
-        ? { skipReason: `only files matching paths_ignore changed (${files.length})` }
-        : {}),
     };
+    changes.push(
+      await changeInput(base, {
+        text,
+        dependencyId: (d) => dependencyId(d, repo),
+        reverts: revertsOf(text, repo),
+        files: cs.flatMap((c) => [...(c.added ?? []), ...(c.removed ?? []), ...(c.modified ?? [])]),
+        pathsIgnore,
+      }),
+    );
     parent = head.id;
-    return change;
-  });
+  }
+  return changes;
 }

@@ -1,10 +1,13 @@
-// Posts verdicts on GitHub: a comment on the PR (a commit comment for a direct push), edited rather than
-// repeated thanks to its marker, and the "ost-gate" check run on the change's commit.
-import type { ChangeRecord, DispatchSpec, VerdictRecord } from '../../core/index.ts';
+// Posts verdicts on GitHub: a comment on the PR (a commit comment for a direct push) with the Markdown
+// verdict message, edited rather than repeated thanks to its marker, and the "ost-gate" check run on
+// the change's commit.
+import type { DispatchSpec } from '../../core/index.ts';
 import type { Reporter } from '../../engine/effects.ts';
 import type { OctokitFor, RequestOctokit } from '../../ci/github-actions.ts';
-import type { QueueFile } from '../../store/types.ts';
-import { checkConclusion, marker, verdictMessage } from './messages.ts';
+import { markdownMarker, parseReportKey } from '../../report/markers.ts';
+import { toMarkdown } from '../../report/markdown.ts';
+import { changePageUrl, type ChangeTarget, type VerdictReport } from '../../report/model.ts';
+import { verdictDoc } from '../../report/verdict.ts';
 
 export const CHECK_NAME = 'ost-gate';
 
@@ -18,19 +21,31 @@ function split(repo: string): { owner: string; repo: string } {
   return { owner, repo: name };
 }
 
-async function findComment(octokit: RequestOctokit, change: ChangeRecord, needle: string): Promise<number | null> {
+/** The check run conclusion for a verdict. */
+export function checkConclusion(verdict: string): 'success' | 'failure' | 'neutral' | 'skipped' {
+  if (verdict === 'passed' || verdict === 'fixed') return 'success';
+  if (verdict === 'culprit' || verdict === 'rejected' || verdict === 'error') return 'failure';
+  if (verdict === 'skipped') return 'skipped';
+  return 'neutral';
+}
+
+/** The id of the change's comment that contains `needle` (a PR comment, or a commit comment for a direct push). */
+async function findComment(octokit: RequestOctokit, change: ChangeTarget, needle: string): Promise<number | null> {
   const r = split(change.project);
-  const route = change.number
-    ? 'GET /repos/{owner}/{repo}/issues/{issue_number}/comments'
-    : 'GET /repos/{owner}/{repo}/commits/{commit_sha}/comments';
   for (let page = 1; page <= 20; page++) {
-    const res = await octokit.request(route, {
-      ...r,
-      issue_number: change.number,
-      commit_sha: change.sha,
-      per_page: 100,
-      page,
-    });
+    const res = change.number
+      ? await octokit.request('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', {
+          ...r,
+          issue_number: change.number,
+          per_page: 100,
+          page,
+        })
+      : await octokit.request('GET /repos/{owner}/{repo}/commits/{commit_sha}/comments', {
+          ...r,
+          commit_sha: change.sha,
+          per_page: 100,
+          page,
+        });
     const comments = res.data as { id: number; body?: string }[];
     const hit = comments.find((c) => c.body?.includes(needle));
     if (hit) return hit.id;
@@ -45,20 +60,15 @@ export class GithubReporter implements Reporter {
     private readonly publicUrl?: string,
   ) {}
 
-  async report(
-    queue: string,
-    change: ChangeRecord | undefined,
-    verdict: VerdictRecord,
-    _key: string,
-    file: QueueFile,
-    notify: boolean,
-  ): Promise<void> {
+  async report(report: VerdictReport): Promise<void> {
+    const change = report.target;
     if (!change) return;
+    const { verdict } = report;
     const octokit = await this.octokitFor(change.project);
     const r = split(change.project);
-    const body = verdictMessage(queue, change, verdict, file, this.publicUrl);
-    if (notify && file.repoConfig?.report.comment !== false) {
-      const existing = await findComment(octokit, change, marker(queue, change.id, verdict.verdict));
+    const body = toMarkdown(verdictDoc(report));
+    if (report.notify && report.settings.comment) {
+      const existing = await findComment(octokit, change, markdownMarker(report.queue, change.id, verdict.verdict));
       if (existing !== null) {
         const route = change.number
           ? 'PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}'
@@ -78,7 +88,7 @@ export class GithubReporter implements Reporter {
         });
       }
     }
-    if (file.repoConfig?.report.check !== false) {
+    if (report.settings.check) {
       await this.check(change, {
         status: 'completed',
         conclusion: checkConclusion(verdict.verdict),
@@ -88,7 +98,7 @@ export class GithubReporter implements Reporter {
   }
 
   /** The change's check run goes in_progress while a run tests it, linking the CI run when its URL is known. */
-  async runStarted(_queue: string, change: ChangeRecord, run: DispatchSpec, url: string | null): Promise<void> {
+  async runStarted(_queue: string, change: ChangeTarget, run: DispatchSpec, url: string | null): Promise<void> {
     const scope = run.end === change.id ? 'up to and including this one' : `this one among them, up to ${run.end}`;
     await this.check(change, {
       status: 'in_progress',
@@ -101,7 +111,7 @@ export class GithubReporter implements Reporter {
   }
 
   /** Creates or updates the "ost-gate" check run on the change's commit. */
-  async check(change: Pick<ChangeRecord, 'id' | 'project' | 'sha'>, fields: Record<string, unknown>): Promise<void> {
+  async check(change: Pick<ChangeTarget, 'id' | 'project' | 'sha'>, fields: Record<string, unknown>): Promise<void> {
     const octokit = await this.octokitFor(change.project);
     const r = split(change.project);
     const res = await octokit.request('GET /repos/{owner}/{repo}/commits/{ref}/check-runs', {
@@ -110,7 +120,7 @@ export class GithubReporter implements Reporter {
       check_name: CHECK_NAME,
     });
     const existing = (res.data as { check_runs?: { id: number }[] }).check_runs?.[0];
-    const details = this.publicUrl ? { details_url: `${this.publicUrl}/changes/${encodeURIComponent(change.id)}` } : {};
+    const details = this.publicUrl ? { details_url: changePageUrl(this.publicUrl, change.id) } : {};
     // fields may carry their own details_url (the CI run's), which wins over the dashboard's
     if (existing)
       await octokit.request('PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}', {
@@ -140,11 +150,10 @@ export class GithubReporter implements Reporter {
     });
   }
 
-  async wasReported(key: string, change: ChangeRecord | undefined): Promise<boolean> {
-    if (!change) return false;
-    const [, queue, , verdict] = /^report:(.*):(github:.*):([a-z]+)$/.exec(key) ?? [];
-    if (!queue || !verdict) return false;
+  async wasReported(key: string, change: ChangeTarget | null): Promise<boolean> {
+    const posted = change ? parseReportKey(key, change.id) : null;
+    if (!change || !posted) return false;
     const octokit = await this.octokitFor(change.project);
-    return (await findComment(octokit, change, marker(queue, change.id, verdict))) !== null;
+    return (await findComment(octokit, change, markdownMarker(posted.queue, change.id, posted.verdict))) !== null;
   }
 }

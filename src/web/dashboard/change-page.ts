@@ -5,10 +5,11 @@ import type { VerdictRecord } from '../../core/index.ts';
 import type { QueueFile } from '../../store/types.ts';
 import { badge } from './layout.ts';
 import { changeLabel, changePath, queuePath, time, externalHref } from './format.ts';
+import type { ChangeLabeler } from '../../report/model.ts';
 
-export function changePage(id: string, file: QueueFile, history: VerdictRecord[]): string {
+export function changePage(id: string, file: QueueFile, history: VerdictRecord[], labelOf: ChangeLabeler): string {
   const c = file.state.changes[id];
-  const label = changeLabel(file, id);
+  const label = changeLabel(file, id, labelOf);
   const verdicts = [...history, ...file.state.verdicts].filter((v) => v.change === id);
   const current = [...verdicts].reverse().find((v) => !v.retracted);
   const runs = Object.values(file.state.runs).filter((r) => r.changes.includes(id) || r.end === id);
@@ -20,74 +21,14 @@ export function changePage(id: string, file: QueueFile, history: VerdictRecord[]
         : c.state
     : (current?.verdict ?? 'unknown');
   return html`<h1>${label.short} ${label.title}</h1>
-    <p>
-      $${badge(state)} in queue
-      <a href="$${queuePath(file.name)}">${file.name}</a
-      >$${label.url ? html` · <a href="$${externalHref(label.url)}">on the code host</a>` : ''}$${c ? html` · sha ${c.sha}` : ''}
-    </p>
-    $${
-      current
-        ? html`<h2>Verdict: ${current.verdict}</h2>
-            <p>
-              ${time(current.at)}$${current.culprit && current.culprit !== id ? html` · culprit <a href="$${changePath(current.culprit)}">${changeLabel(file, current.culprit).short}</a>` : ''}$${current.confidence !== undefined ? html` · confidence ${(current.confidence * 100).toFixed(2)}%` : ''}$${current.reason ? html` · ${current.reason}` : ''}
-            </p>
-            $${
-              current.evidence?.length
-                ? html`<div class="table">
-                    <table>
-                      <caption>
-                        Evidence: the prefixes that passed and failed
-                      </caption>
-                      <thead>
-                        <tr>
-                          <th scope="col">run</th>
-                          <th scope="col">tested up to</th>
-                          <th scope="col">result</th>
-                        </tr>
-                      </thead>
-                      <tbody>
-                        ${current.evidence.map(
-                          (e) =>
-                            html`<tr>
-                              <td>$${e.url ? html`<a href="$${externalHref(e.url)}">${e.key}</a>` : html`${e.key}`}</td>
-                              <td>${changeLabel(file, e.end).short}</td>
-                              <td>$${badge(e.result)}</td>
-                            </tr>`,
-                        )}
-                      </tbody>
-                    </table>
-                  </div>`
-                : ''
-            }
-            $${current.blocked?.length ? html`<p>Blocked by it: ${current.blocked.map((b) => html`<a href="$${changePath(b)}">${changeLabel(file, b).short}</a> `)}</p>` : ''}`
-        : html`<p>No verdict yet.</p>`
-    }
-    <h2>Runs</h2>
-    $${
-      runs.length
-        ? html`<div class="table">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">run</th>
-                  <th scope="col">kind</th>
-                  <th scope="col">tests up to</th>
-                  <th scope="col">state</th>
-                </tr>
-              </thead>
-              <tbody>
-                ${runs.map(
-                  (r) =>
-                    html`<tr>
-                      <td>$${r.url ? html`<a href="$${externalHref(r.url)}">${r.key}</a>` : html`${r.key}`}</td>
-                      <td>${r.kind}</td>
-                      <td>${changeLabel(file, r.end).short}</td>
-                      <td>$${badge(r.state)}</td>
-                    </tr>`,
-                )}
-              </tbody>
-            </table>
-          </div>`
-        : html`<p class="muted">No run recorded.</p>`
-    }`;
+<p>$${badge(state)} in queue <a href="$${queuePath(file.name)}">${file.name}</a>$${label.url ? html` · <a href="$${externalHref(label.url)}">on the code host</a>` : ''}$${c ? html` · sha ${c.sha}` : ''}</p>
+$${
+    current
+      ? html`<h2>Verdict: ${current.verdict}</h2><p>${time(current.at)}$${current.culprit && current.culprit !== id ? html` · culprit <a href="$${changePath(current.culprit)}">${changeLabel(file, current.culprit, labelOf).short}</a>` : ''}$${current.confidence !== undefined ? html` · confidence ${(current.confidence * 100).toFixed(2)}%` : ''}$${current.reason ? html` · ${current.reason}` : ''}</p>
+$${current.evidence?.length ? html`<div class="table"><table><caption>Evidence: the prefixes that passed and failed</caption><thead><tr><th scope="col">run</th><th scope="col">tested up to</th><th scope="col">result</th></tr></thead><tbody>${current.evidence.map((e) => html`<tr><td>$${e.url ? html`<a href="$${externalHref(e.url)}">${e.key}</a>` : html`${e.key}`}</td><td>${changeLabel(file, e.end, labelOf).short}</td><td>$${badge(e.result)}</td></tr>`)}</tbody></table></div>` : ''}
+$${current.blocked?.length ? html`<p>Blocked by it: ${current.blocked.map((b) => html`<a href="$${changePath(b)}">${changeLabel(file, b, labelOf).short}</a> `)}</p>` : ''}`
+      : html`<p>No verdict yet.</p>`
+  }
+<h2>Runs</h2>
+$${runs.length ? html`<div class="table"><table><thead><tr><th scope="col">run</th><th scope="col">kind</th><th scope="col">tests up to</th><th scope="col">state</th></tr></thead><tbody>${runs.map((r) => html`<tr><td>$${r.url ? html`<a href="$${externalHref(r.url)}">${r.key}</a>` : html`${r.key}`}</td><td>${r.kind}</td><td>${changeLabel(file, r.end, labelOf).short}</td><td>$${badge(r.state)}</td></tr>`)}</tbody></table></div>` : html`<p class="muted">No run recorded.</p>`}`;
 }

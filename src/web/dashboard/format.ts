@@ -1,5 +1,6 @@
 // Small formatting helpers for the dashboard: durations, times, percentages, change labels.
 import html from 'html-template-tag';
+import type { ChangeLabeler } from '../../report/model.ts';
 import type { QueueFile } from '../../store/types.ts';
 
 export function duration(ms: number | null | undefined): string {
@@ -18,17 +19,15 @@ export function percent(x: number | null): string {
   return x === null ? '–' : `${(x * 100).toFixed(1)}%`;
 }
 
-/** `#123`, `change 45`, or a short sha, and the title. */
-export function changeLabel(file: QueueFile | null, id: string): { short: string; title: string; url: string | null } {
-  const c = file?.state.changes[id];
-  const short = c?.number
-    ? c.host === 'github'
-      ? `#${c.number}`
-      : `change ${c.number}`
-    : c
-      ? c.sha.slice(0, 10)
-      : id.split(/[@#~]/).pop()!.slice(0, 12);
-  return { short, title: c?.title ?? '', url: c?.url ?? null };
+/** The change's label as its host writes it (`#123`, `change 45`, a short sha), its title and link. */
+export function changeLabel(
+  file: QueueFile | null,
+  id: string,
+  labelOf: ChangeLabeler,
+): { short: string; title: string; url: string | null } {
+  const c = file && Object.hasOwn(file.state.changes, id) ? file.state.changes[id] : undefined;
+  if (!c) return { short: id.split(/[@#~]/).pop()!.slice(0, 12), title: '', url: null };
+  return { short: labelOf(c), title: c.title ?? '', url: c.url ?? null };
 }
 
 /**

@@ -31,50 +31,18 @@ export interface PageOptions {
 
 export function page(body: string, opts: PageOptions): string {
   return html`<!doctype html>
-    <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>${opts.title} · ost-gate</title>
-        <style>
-          $${CSS}
-        </style>
-      </head>
-      <body>
-        <a class="skip" href="#main">Skip to content</a>
-        <header>
-          <a class="home" href="/">ost-gate</a><span class="muted">post-merge system-test gate</span>
-          <form action="/search" method="get" role="search">
-            <label for="q" class="skip">Search changes</label>
-            <input type="search" id="q" name="q" placeholder="change id, PR or Gerrit number, sha" /><button
-              type="submit"
-            >
-              Search
-            </button>
-          </form>
-        </header>
-        <main id="main" data-refresh="${String(opts.refreshMs)}">$${body}</main>
-        <noscript><p style="padding:0 1rem" class="muted">Reload the page to see new results.</p></noscript>
-        <script>
-          (function () {
-            var m = document.getElementById('main');
-            var ms = Number(m.dataset.refresh) || 5000;
-            setInterval(function () {
-              fetch(location.href, { headers: { 'x-ost-partial': '1' } })
-                .then(function (r) {
-                  return r.ok ? r.text() : null;
-                })
-                .then(function (t) {
-                  if (t !== null && t !== m.innerHTML) {
-                    m.innerHTML = t;
-                  }
-                })
-                .catch(function () {});
-            }, ms);
-          })();
-        </script>
-      </body>
-    </html>`;
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${opts.title} · ost-gate</title><style>$${CSS}</style></head>
+<body><a class="skip" href="#main">Skip to content</a>
+<header><a class="home" href="/">ost-gate</a><span class="muted">post-merge system-test gate</span>
+<form action="/search" method="get" role="search"><label for="q" class="skip">Search changes</label>
+<input type="search" id="q" name="q" placeholder="change id, PR or Gerrit number, sha"><button type="submit">Search</button></form></header>
+<main id="main" data-refresh="${String(opts.refreshMs)}">$${body}</main>
+<noscript><p style="padding:0 1rem" class="muted">Reload the page to see new results.</p></noscript>
+<script>
+(function(){var m=document.getElementById('main');var ms=Number(m.dataset.refresh)||5000;
+setInterval(function(){fetch(location.href,{headers:{'x-ost-partial':'1'}}).then(function(r){return r.ok?r.text():null}).then(function(t){if(t!==null&&t!==m.innerHTML){m.innerHTML=t}}).catch(function(){})},ms)})();
+</script></body></html>`;
 }
 
 /** A state badge: the word is always there, the colour only repeats it. */

@@ -4,13 +4,14 @@ import html from 'html-template-tag';
 import type { VerdictRecord } from '../../core/index.ts';
 import type { Engine } from '../../engine/engine.ts';
 import type { QueueFile } from '../../store/types.ts';
-import { HttpError } from '../../http/body.ts';
+import { decodeSegment, HttpError } from '../../http/body.ts';
 import { secretEquals } from '../../http/signature.ts';
 import { changePage } from './change-page.ts';
 import { changeLabel, changePath } from './format.ts';
 import { page } from './layout.ts';
 import { overview } from './overview.ts';
 import { queuePage } from './queue-page.ts';
+import { defaultLabel, type ChangeLabeler } from '../../report/model.ts';
 
 export interface DashboardOptions {
   engine: Engine;
@@ -18,6 +19,8 @@ export interface DashboardOptions {
   token?: string | undefined;
   refreshMs?: number;
   now?: () => number;
+  /** How each change is labelled (`#12` on GitHub, `change 12` on Gerrit); the hosts say. */
+  labelOf?: ChangeLabeler;
 }
 
 /** Throws 401 unless the request carries the dashboard token (query, cookie or Bearer); remembers a query token in a cookie. */
@@ -27,7 +30,7 @@ export function checkToken(req: IncomingMessage, res: ServerResponse, token: str
   const fromQuery = url.searchParams.get('token');
   const fromCookie = /(?:^|;\s*)ost_token=([^;]+)/.exec(req.headers.cookie ?? '')?.[1];
   const fromBearer = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1];
-  const given = fromQuery ?? (fromCookie ? decodeURIComponent(fromCookie) : undefined) ?? fromBearer;
+  const given = fromQuery ?? (fromCookie ? decodeSegment(fromCookie) : undefined) ?? fromBearer;
   if (!given || !secretEquals(token, given))
     throw new HttpError(401, 'this dashboard needs a token: open it with ?token=<OST_DASHBOARD_TOKEN>');
   if (fromQuery)
@@ -49,19 +52,20 @@ export async function dashboard(req: IncomingMessage, res: ServerResponse, opts:
   const url = new URL(req.url ?? '/', 'http://localhost');
   const path = url.pathname;
   const now = (opts.now ?? Date.now)();
+  const labelOf = opts.labelOf ?? defaultLabel;
   if (path === '/') {
-    send(req, res, 'Queues', overview(await allFiles(opts.engine), now), opts);
+    send(req, res, 'Queues', overview(await allFiles(opts.engine), now, labelOf), opts);
     return true;
   }
   if (path.startsWith('/queues/')) {
-    const name = decodeURIComponent(path.slice('/queues/'.length));
+    const name = decodeSegment(path.slice('/queues/'.length));
     if (!(await opts.engine.queues()).includes(name))
       throw new HttpError(404, `no queue named ${JSON.stringify(name)}`);
-    send(req, res, name, queuePage((await opts.engine.read(name))!, now), opts);
+    send(req, res, name, queuePage((await opts.engine.read(name))!, now, labelOf), opts);
     return true;
   }
   if (path.startsWith('/changes/')) {
-    const id = decodeURIComponent(path.slice('/changes/'.length));
+    const id = decodeSegment(path.slice('/changes/'.length));
     for (const file of await allFiles(opts.engine)) {
       const history = opts.history ? await opts.history(file.name, 2000) : [];
       if (
@@ -69,7 +73,7 @@ export async function dashboard(req: IncomingMessage, res: ServerResponse, opts:
         history.some((v) => v.change === id) ||
         file.state.verdicts.some((v) => v.change === id)
       ) {
-        send(req, res, id, changePage(id, file, history), opts);
+        send(req, res, id, changePage(id, file, history, labelOf), opts);
         return true;
       }
     }
@@ -97,14 +101,8 @@ export async function dashboard(req: IncomingMessage, res: ServerResponse, opts:
       res.end();
       return true;
     }
-    const body = html`<h1>Search</h1>
-      <p>
-        ${hits.length ? `${hits.length} changes match` : q ? 'No change matches' : 'Type a change id, a PR or Gerrit number, or a sha (7 characters or more)'}
-        ${q ? `"${q}"` : ''}.
-      </p>
-      <ul>
-        ${hits.map((h) => html`<li><a href="$${changePath(h.id)}">${changeLabel(h.file, h.id).short}</a> ${changeLabel(h.file, h.id).title} <span class="muted">${h.file.name}</span></li>`)}
-      </ul>`;
+    const body = html`<h1>Search</h1><p>${hits.length ? `${hits.length} changes match` : q ? 'No change matches' : 'Type a change id, a PR or Gerrit number, or a sha (7 characters or more)'} ${q ? `"${q}"` : ''}.</p>
+<ul>${hits.map((h) => html`<li><a href="$${changePath(h.id)}">${changeLabel(h.file, h.id, labelOf).short}</a> ${changeLabel(h.file, h.id, labelOf).title} <span class="muted">${h.file.name}</span></li>`)}</ul>`;
     send(req, res, 'Search', body, opts);
     return true;
   }

@@ -1,4 +1,4 @@
-// Reads `Depends-On:` footers from a commit message or PR body.
+// Footers every host reads from a commit message or PR body: `Depends-On:` and git revert's line.
 
 /** The values of every `Depends-On:` line, in order, without duplicates. */
 export function dependsOnFooters(message: string): string[] {

@@ -1,0 +1,33 @@
+// The seam every CI plugs into: a factory reads the environment and the server config and returns the
+// dispatchers it provides (by provider name, as a repo config's `ci.provider` names them), or null.
+import type { ServerConfig } from '../config/server.ts';
+import type { Dispatcher } from '../engine/effects.ts';
+import type { Logger } from '../log.ts';
+
+export interface CiContext {
+  env: NodeJS.ProcessEnv;
+  config: ServerConfig;
+  log: Logger;
+  /** OST_DATA_DIR, resolved: command runners work under it. */
+  dataDir: string;
+  /** Where a run keeps its output log. */
+  runLogPath(key: string): string;
+  /** OST_PUBLIC_URL + /api/ci/callback, when the server has a public URL. */
+  callbackUrl: string | undefined;
+}
+
+export interface CiProvider {
+  /** By provider name: `jenkins`, `webhook:<name>`, `command:<name>`. */
+  dispatchers: Record<string, Dispatcher>;
+  /** One line for the start-up log: what is connected. */
+  summary: string;
+  /** Stops what runs on its own (polling, child processes) at shutdown. */
+  stop?(): Promise<void> | void;
+}
+
+export interface CiFactory {
+  readonly id: string;
+  create(ctx: CiContext): CiProvider | null;
+  /** What to set to turn it on, for the start-up log when it is off. */
+  readonly howToEnable: string;
+}

@@ -1,0 +1,107 @@
+// The command loop every host runs for a comment: find the `/ost` lines, answer help and unknown verbs,
+// check permission through the host's port, answer `status`, and submit the rest to the change's queue.
+// Hosts differ only in their port: how to reply, who may do what, and how to read a missed change.
+import { parseCommands, VERBS, type Verb } from '../../commands/parse.ts';
+import type { ChangeInput, CoreEvent, StreamRef } from '../../core/index.ts';
+import type { RepoConfig } from '../../config/repo.ts';
+import type { Engine } from '../../engine/engine.ts';
+import { code, type Doc, type Inline } from '../../report/doc.ts';
+import { helpDoc } from '../../report/help.ts';
+import { statusDoc } from '../../report/status.ts';
+
+/** A merged change as the host knows it, for `/ost enqueue` of a change no queue has. */
+export interface MissedChange {
+  queue: string;
+  config: RepoConfig;
+  stream: StreamRef;
+  change: ChangeInput;
+}
+
+/** What a host does for the command loop. */
+export interface CommandPort {
+  /** Renders a message in the host's markup (Markdown on GitHub, plain text on Gerrit). */
+  render(doc: Doc): string;
+  /** Posts a reply on the change the comment was made on. */
+  reply(text: string): Promise<unknown>;
+  /** How the reply addresses the commenter (`@alice` on GitHub). */
+  mention(user: string): string;
+  /** Whether `user` may run `verb`, under the config in force; a refusal says what is needed. */
+  permission(verb: Verb, user: string, config: RepoConfig | null): Promise<{ ok: true } | { ok: false; needs: string }>;
+  /** The repo config in force on the change's branch, when no queue knows the change yet. */
+  config(): Promise<RepoConfig | null>;
+  /** The change as the host knows it, when it is merged on a gated branch; otherwise why not. */
+  missedChange(config: RepoConfig | null): Promise<MissedChange | { refusal: string }>;
+}
+
+export interface CommentInput {
+  body: string;
+  user: string;
+  /** The change the comment was made on. */
+  change: string;
+  /** Opaque handle the core's reply goes back to. */
+  replyTo: unknown;
+  /** Delivery id of the comment, so that a redelivery runs no command twice. */
+  delivery?: string;
+}
+
+export interface CommandLoopDeps {
+  engine: Engine;
+  now: () => number;
+  publicUrl?: string | undefined;
+}
+
+/** Runs every command in a comment, in order; each gets a reply. Returns how many commands there were. */
+export async function runCommands(deps: CommandLoopDeps, port: CommandPort, input: CommentInput): Promise<number> {
+  const commands = parseCommands(input.body);
+  const { change: id, user } = input;
+  const say = (parts: Inline[]) => port.reply(port.render([{ para: [port.mention(user), ...parts] }]));
+  for (const [i, cmd] of commands.entries()) {
+    if (cmd.verb === null) {
+      await port.reply(port.render(helpDoc([port.mention(user), code(`/ost ${cmd.unknown}`), ' is not a command.'])));
+      continue;
+    }
+    if (cmd.verb === 'help') {
+      await port.reply(port.render(helpDoc()));
+      continue;
+    }
+    const found = await deps.engine.findChange(id);
+    const config = found ? (found.file.repoConfig ?? null) : await port.config();
+    if (VERBS[cmd.verb].level !== 'anyone') {
+      const allowed = await port.permission(cmd.verb, user, config);
+      if (!allowed.ok) {
+        await say([code(`/ost ${cmd.verb}`), ` needs ${allowed.needs}. Nothing was changed.`]);
+        continue;
+      }
+    }
+    if (cmd.verb === 'status') {
+      await port.reply(port.render(statusDoc(found?.queue ?? null, found?.file ?? null, id, deps)));
+      continue;
+    }
+    let queue = found?.queue;
+    let missed: MissedChange | undefined;
+    if (!queue && cmd.verb === 'enqueue') {
+      const known = await port.missedChange(config);
+      if ('refusal' in known) {
+        await say([known.refusal]);
+        continue;
+      }
+      missed = known;
+      queue = known.queue;
+    }
+    if (!queue) {
+      await say([code(id), ` is not in any ost-gate queue, so there is nothing to ${cmd.verb}.`]);
+      continue;
+    }
+    const event: CoreEvent = {
+      type: 'command',
+      at: deps.now(),
+      verb: cmd.verb,
+      change: id,
+      user,
+      replyTo: input.replyTo,
+      ...(missed ? { input: { stream: missed.stream, change: missed.change } } : {}),
+    };
+    await deps.engine.submit(queue, event, input.delivery ? { delivery: `${input.delivery}:${i}` } : {});
+  }
+  return commands.length;
+}

@@ -1,0 +1,61 @@
+// The Gerrit host from the environment: on when GERRIT_URL is set. Events come to /gerrit/events
+// (the webhooks plugin, with GERRIT_EVENTS_TOKEN) and, with GERRIT_SSH, over `gerrit stream-events`.
+import { readFile } from 'node:fs/promises';
+import type { HostFactory } from '../types.ts';
+import { GerritClient } from './client.ts';
+import { gerritChangeLabel, parseEvent } from './events.ts';
+import { EVENTS_PATH, GerritHost } from './host.ts';
+import { GerritReporter } from './reporter.ts';
+import { GerritStream } from './stream.ts';
+
+const DEFAULT_SSH_PORT = 29418;
+
+export const gerritHostFactory: HostFactory = {
+  id: 'gerrit',
+  howToEnable: 'set GERRIT_URL, GERRIT_USERNAME, GERRIT_PASSWORD and GERRIT_EVENTS_TOKEN',
+  async create({ env, engine, log, publicUrl }) {
+    if (!env.GERRIT_URL) return null;
+    const client = new GerritClient({
+      url: env.GERRIT_URL,
+      username: env.GERRIT_USERNAME,
+      password: env.GERRIT_PASSWORD,
+    });
+    const host = new GerritHost({
+      client,
+      engine,
+      log,
+      eventsToken: env.GERRIT_EVENTS_TOKEN,
+      serviceUser: env.GERRIT_USERNAME,
+      publicUrl,
+    });
+    let stream: GerritStream | null = null;
+    if (env.GERRIT_SSH) {
+      const [sshHost, sshPort] = env.GERRIT_SSH.split(':');
+      if (!env.GERRIT_SSH_KEY_PATH)
+        throw new Error("GERRIT_SSH is set but GERRIT_SSH_KEY_PATH (the service user's private key) is not");
+      stream = new GerritStream({
+        host: sshHost!,
+        port: Number(sshPort ?? DEFAULT_SSH_PORT),
+        username: env.GERRIT_SSH_USER ?? env.GERRIT_USERNAME ?? 'ost-gate',
+        privateKey: await readFile(env.GERRIT_SSH_KEY_PATH),
+        handle: (event) => host.handle(event),
+        catchUp: async (since) => (await client.eventsSince(since))?.flatMap((e) => parseEvent(e) ?? []) ?? null,
+        log,
+      });
+    }
+    const events = env.GERRIT_EVENTS_TOKEN ? '' : ' (disabled until GERRIT_EVENTS_TOKEN is set)';
+    return {
+      id: 'gerrit',
+      reporter: new GerritReporter(client, log),
+      changeLabel: gerritChangeLabel,
+      mount: host.mount,
+      summary: `Gerrit at ${env.GERRIT_URL}; events at ${EVENTS_PATH}${events}${stream ? `, and over SSH from ${env.GERRIT_SSH}` : ''}`,
+      async start() {
+        stream?.start();
+      },
+      stop() {
+        stream?.stop();
+      },
+    };
+  },
+};

@@ -1,0 +1,48 @@
+// The seam every code host plugs into, as Renovate's platform/types.ts: a factory reads its own
+// environment and returns a Host (or null when it is not configured); the server loops over the
+// registry in index.ts and knows no host by name.
+import type { ServerConfig } from '../config/server.ts';
+import type { Dispatcher, Reporter } from '../engine/effects.ts';
+import type { Engine } from '../engine/engine.ts';
+import type { Mount } from '../http/mount.ts';
+import type { Logger } from '../log.ts';
+import type { ChangeLabeler } from '../report/model.ts';
+
+/** What a host factory gets from the server. */
+export interface HostContext {
+  env: NodeJS.ProcessEnv;
+  config: ServerConfig;
+  engine: Engine;
+  log: Logger;
+  /** OST_DATA_DIR, resolved. */
+  dataDir: string;
+  /** OST_PUBLIC_URL, for links back to the dashboard. */
+  publicUrl: string | undefined;
+}
+
+/** A code host the server runs: where its changes come from and where their verdicts go. */
+export interface Host {
+  /** The `host` of its changes and change ids: `github`, `gerrit`, `git`. */
+  readonly id: string;
+  /** Posts verdicts and command replies on it. */
+  readonly reporter: Reporter;
+  /** How it labels a change in messages and on the dashboard (`#12`, `change 12`). */
+  readonly changeLabel: ChangeLabeler;
+  /** CI dispatchers that come with it (GitHub Actions comes with the GitHub App), by provider name. */
+  readonly dispatchers?: Record<string, Dispatcher>;
+  /** Its inbound HTTP endpoint, if it has one (webhooks, events). */
+  readonly mount?: Mount;
+  /** One line for the start-up log and /healthz: what is connected, and where. */
+  readonly summary: string;
+  /** Starts what runs on its own (polling, an SSH stream), once the HTTP server listens. */
+  start?(): Promise<void>;
+  stop?(): Promise<void> | void;
+}
+
+export interface HostFactory {
+  readonly id: string;
+  /** The host, or null when the environment does not configure it. Throws a clear Error when half-configured. */
+  create(ctx: HostContext): Promise<Host | null>;
+  /** What to set to turn it on, for the start-up log when it is off. */
+  readonly howToEnable: string;
+}

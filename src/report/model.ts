@@ -1,0 +1,113 @@
+// The read model of a verdict: everything a reporter needs to post it, and nothing of the queue's
+// internals. The engine builds it from the queue file when it performs a report effect.
+import type { ChangeRecord, Run, VerdictRecord } from '../core/index.ts';
+import type { RepoConfig } from '../config/repo.ts';
+import type { QueueFile } from '../store/types.ts';
+import type { ChangeRef, RunRef } from './doc.ts';
+
+/** Where a verdict is posted: the change as its code host knows it. */
+export interface ChangeTarget {
+  id: string;
+  host: string;
+  project: string;
+  branch: string;
+  sha: string;
+  number: number | null;
+}
+
+/** What the repo config says about posting. */
+export interface ReportSettings {
+  /** Comment on the change (only for verdicts in `report.notify`). */
+  comment: boolean;
+  /** GitHub: keep the "ost-gate" check run of the change. */
+  check: boolean;
+  /** Gerrit: the label to vote on, if any. */
+  gerritLabel: string | null;
+}
+
+export interface VerdictReport {
+  queue: string;
+  verdict: VerdictRecord;
+  /** Null when the queue no longer has the change (it was pruned before the report was performed). */
+  target: ChangeTarget | null;
+  /** The change itself, as people see it. */
+  change: ChangeRef;
+  /** The run the verdict was decided on. */
+  run: RunRef | null;
+  /** For `blocked` and `fixed`: the culprit. */
+  culprit: ChangeRef | null;
+  /** For `culprit`: which prefixes passed and failed. */
+  evidence: { run: RunRef; end: ChangeRef; result: 'passed' | 'failed' }[];
+  /** For `culprit`: the changes it blocks. */
+  blocked: ChangeRef[];
+  settings: ReportSettings;
+  /** Whether the verdict is one of `report.notify` (comment on it) or only recorded (check run, log). */
+  notify: boolean;
+  /** The change's page on the dashboard, when the server has a public URL. */
+  dashboardUrl: string | null;
+}
+
+/** How a change is labelled: `#12` on GitHub, `change 12` on Gerrit, a short sha for a commit. */
+export type ChangeLabeler = (change: Pick<ChangeRecord, 'host' | 'number' | 'sha'>) => string;
+
+export const defaultLabel: ChangeLabeler = (c) => (c.number ? `change ${c.number}` : c.sha.slice(0, 10));
+
+export function changeRef(file: QueueFile, id: string, labelOf: ChangeLabeler): ChangeRef {
+  const c = Object.hasOwn(file.state.changes, id) ? file.state.changes[id] : undefined;
+  if (!c) return { id, label: id, title: '', url: null, known: false };
+  return { id, label: labelOf(c), title: c.title ?? '', url: c.url ?? null, known: true };
+}
+
+export function runRef(run: Pick<Run, 'key' | 'url'>): RunRef {
+  return { key: run.key, url: run.url ?? null };
+}
+
+export function changeTarget(c: ChangeRecord): ChangeTarget {
+  return { id: c.id, host: c.host, project: c.project, branch: c.branch, sha: c.sha, number: c.number ?? null };
+}
+
+export function reportSettings(config: RepoConfig | undefined): ReportSettings {
+  return {
+    comment: config?.report.comment !== false,
+    check: config?.report.check !== false,
+    gerritLabel: config?.report.gerrit_label ?? null,
+  };
+}
+
+export interface BuildOptions {
+  labelOf?: ChangeLabeler;
+  /** The server's public URL, for links to the dashboard. */
+  publicUrl?: string | undefined;
+}
+
+/** The read model of `verdict` in `queue`, from the queue file as it is now. */
+export function buildVerdictReport(
+  queue: string,
+  file: QueueFile,
+  verdict: VerdictRecord,
+  opts: BuildOptions = {},
+): VerdictReport {
+  const labelOf = opts.labelOf ?? defaultLabel;
+  const ref = (id: string) => changeRef(file, id, labelOf);
+  const record = Object.hasOwn(file.state.changes, verdict.change) ? file.state.changes[verdict.change] : undefined;
+  const run = verdict.run ? file.state.runs[verdict.run] : undefined;
+  const notify = file.repoConfig?.report.notify;
+  return {
+    queue,
+    verdict,
+    target: record ? changeTarget(record) : null,
+    change: ref(verdict.change),
+    run: verdict.run ? runRef(run ?? { key: verdict.run }) : null,
+    culprit: verdict.culprit && verdict.verdict !== 'culprit' ? ref(verdict.culprit) : null,
+    evidence: (verdict.evidence ?? []).map((e) => ({ run: runRef(e), end: ref(e.end), result: e.result })),
+    blocked: (verdict.blocked ?? []).map(ref),
+    settings: reportSettings(file.repoConfig),
+    notify: !notify || (notify as string[]).includes(verdict.verdict),
+    dashboardUrl: opts.publicUrl ? changePageUrl(opts.publicUrl, verdict.change) : null,
+  };
+}
+
+/** The dashboard page of a change. */
+export function changePageUrl(publicUrl: string, id: string): string {
+  return `${publicUrl.replace(/\/+$/, '')}/changes/${encodeURIComponent(id)}`;
+}

@@ -1,0 +1,82 @@
+// The words of a verdict message, composed once for every host: what was decided, on which run,
+// with what evidence, and what people can do about it. Renderers only format it.
+import { code, joined, link, strong, type Doc, type Inline } from './doc.ts';
+import { verdictMarker } from './markers.ts';
+import type { VerdictReport } from './model.ts';
+
+/** The message for a verdict: a first line `ost-gate: <verdict>`, the queue, the why, and its marker. */
+export function verdictDoc(r: VerdictReport): Doc {
+  const v = r.verdict;
+  const doc: Doc = [{ heading: `ost-gate: ${v.verdict}` }, { para: ['Queue ', code(r.queue), '.'] }];
+  const runLink = (fallback: string): Inline => (r.run ? { run: r.run } : fallback);
+  const inRun: Inline[] = r.run ? [' (', { run: r.run }, ')'] : [];
+  const culprit: Inline = r.culprit ? { change: r.culprit } : 'an unfixed culprit';
+  switch (v.verdict) {
+    case 'culprit':
+      doc.push({
+        para: [
+          'This change is the first one, in merge order, whose system-test run fails: ',
+          runLink('the failing run'),
+          '.',
+        ],
+      });
+      doc.push({
+        para: [
+          'Confidence that it is the culprit and not a flaky test: ',
+          strong(`${((v.confidence ?? 0) * 100).toFixed(2)}%`),
+          '.',
+        ],
+      });
+      if (r.evidence.length) {
+        const rows = r.evidence.map((e) => [[{ run: e.run }], [{ change: e.end }], [e.result]]);
+        doc.push({ table: { head: ['run', 'tested up to', 'result'], rows } });
+      }
+      if (r.blocked.length)
+        doc.push({ para: ['Blocked by it: ', ...joined(r.blocked.map((b) => ({ change: b }))), '.'] });
+      doc.push({
+        para: [
+          'If this is wrong (a flaky test, an infrastructure problem), comment ',
+          code('/ost not-culprit'),
+          ': the range is tested again and the flake is recorded. ',
+          code('/ost retry'),
+          ' re-runs the failing run. A revert of this change is tested first.',
+        ],
+      });
+      break;
+    case 'blocked':
+      doc.push({
+        para: r.run
+          ? ['This change was tested only on top of ', culprit, ', which breaks the system tests', ...inRun, '.']
+          : ['This change comes after ', culprit, ', which breaks the system tests; it was not tested on its own.'],
+      });
+      if (v.reason) doc.push({ para: [`Why: ${v.reason}.`] });
+      break;
+    case 'fixed':
+      doc.push({
+        para: [
+          'The system tests pass again with this change',
+          ...inRun,
+          '; it fixed ',
+          r.culprit ? { change: r.culprit } : 'the break',
+          '.',
+        ],
+      });
+      break;
+    case 'passed':
+      doc.push({ para: ['The system tests passed with this change included', ...inRun, '.'] });
+      break;
+    default:
+      if (v.reason) doc.push({ para: [v.reason] });
+  }
+  if (r.dashboardUrl) doc.push({ para: [link('Details on the dashboard', r.dashboardUrl)] });
+  doc.push({ marker: verdictMarker(r.queue, v.change, v.verdict) });
+  return doc;
+}
+
+/** One line for logs: `ost-gate: blocked (culprit X) in queue Q`. */
+export function verdictSummary(queue: string, r: Pick<VerdictReport, 'verdict'>): string {
+  const v = r.verdict;
+  const culprit = v.culprit && v.culprit !== v.change ? ` (culprit ${v.culprit})` : '';
+  const confidence = v.confidence !== undefined ? ` confidence ${v.confidence.toFixed(4)}` : '';
+  return `ost-gate: ${v.verdict}${culprit}${confidence} in queue ${queue}`;
+}
