@@ -184,10 +184,12 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
       if (finished && reverted && revertSha) {
         const culprit = [...live.values()].find((v) => v.verdict === 'culprit');
         out(
-          `\nevery change has its verdict after ${((Date.now() - started) / 1000).toFixed(1)} s; ${file.state.stats.runsFinished} runs finished, ${file.state.stats.flakes} flaky failure(s) recognised`,
+          `\nevery change has its verdict after ${((Date.now() - started) / 1000).toFixed(1)} s; ` +
+            `${file.state.stats.runsFinished} runs finished, ${file.state.stats.flakes} flaky failure(s) recognised`,
         );
         out(
-          `culprit: ${culprit ? name(culprit.change) : 'none'}${culprit && culprit.change.endsWith(culpritSha ?? '-') ? ' (the commit that broke value.txt)' : ''}`,
+          `culprit: ${culprit ? name(culprit.change) : 'none'}` +
+            (culprit && culprit.change.endsWith(culpritSha ?? '-') ? ' (the commit that broke value.txt)' : ''),
         );
         if (!culprit || !culprit.change.endsWith(culpritSha ?? '-')) {
           out('the culprit named is not the commit that broke the test');

@@ -31,7 +31,8 @@ export async function runStatus(argv: string[], out: (s: string) => void): Promi
   if (details.length === 0) out(`no queues in ${dir}`);
   for (const q of details) {
     out(
-      `queue ${q.name}: ${q.paused ? `PAUSED (${q.paused.reason})` : 'running'}, ${q.depth} change(s) waiting, ${q.runs_in_flight} run(s) in flight, CI ${q.ci ?? 'not configured'}`,
+      `queue ${q.name}: ${q.paused ? `PAUSED (${q.paused.reason})` : 'running'}, ${q.depth} change(s) waiting, ` +
+        `${q.runs_in_flight} run(s) in flight, CI ${q.ci ?? 'not configured'}`,
     );
     for (const b of q.broken) out(`  broken: ${b.stream} by ${b.culprit}`);
     for (const r of q.runs.filter((r) => r.state === 'dispatched' || r.state === 'running'))

@@ -32,7 +32,8 @@ export function describeIssues(error: z.ZodError, input: unknown): string[] {
     const path = issue.path.map(String).join('.');
     if (issue.code === 'unrecognized_keys') {
       const where = path ? `${path}: ` : '';
-      return `${where}unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}; check the spelling against the config reference`;
+      const keys = issue.keys.map((k) => `"${k}"`).join(', ');
+      return `${where}unknown key${issue.keys.length > 1 ? 's' : ''} ${keys}; check the spelling against the config reference`;
     }
     return `${path || '(top level)'}: got ${show(valueAt(input, issue.path))}; ${issue.message}`;
   });

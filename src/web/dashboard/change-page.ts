@@ -7,9 +7,21 @@ import { badge } from './layout.ts';
 import { changeLabel, changePath, queuePath, time, externalHref } from './format.ts';
 import type { ChangeLabeler } from '../../report/model.ts';
 
+/** ` · culprit X · confidence 99.95% · reason`, for the verdict line of a change page. */
+function verdictDetails(v: VerdictRecord, id: string, ref: (id: string) => { short: string }): string {
+  const culprit =
+    v.culprit && v.culprit !== id
+      ? html` · culprit <a href="$${changePath(v.culprit)}">${ref(v.culprit).short}</a>`
+      : '';
+  const confidence = v.confidence !== undefined ? html` · confidence ${(v.confidence * 100).toFixed(2)}%` : '';
+  const reason = v.reason ? html` · ${v.reason}` : '';
+  return culprit + confidence + reason;
+}
+
 export function changePage(id: string, file: QueueFile, history: VerdictRecord[], labelOf: ChangeLabeler): string {
+  const ref = (id: string) => changeLabel(file, id, labelOf);
   const c = file.state.changes[id];
-  const label = changeLabel(file, id, labelOf);
+  const label = ref(id);
   const verdicts = [...history, ...file.state.verdicts].filter((v) => v.change === id);
   const current = [...verdicts].reverse().find((v) => !v.retracted);
   const runs = Object.values(file.state.runs).filter((r) => r.changes.includes(id) || r.end === id);
@@ -20,15 +32,39 @@ export function changePage(id: string, file: QueueFile, history: VerdictRecord[]
         ? 'testing'
         : c.state
     : (current?.verdict ?? 'unknown');
+  const onHost = label.url ? html` · <a href="$${externalHref(label.url)}">on the code host</a>` : '';
+  const sha = c ? html` · sha ${c.sha}` : '';
   return html`<h1>${label.short} ${label.title}</h1>
-<p>$${badge(state)} in queue <a href="$${queuePath(file.name)}">${file.name}</a>$${label.url ? html` · <a href="$${externalHref(label.url)}">on the code host</a>` : ''}$${c ? html` · sha ${c.sha}` : ''}</p>
+<p>$${badge(state)} in queue <a href="$${queuePath(file.name)}">${file.name}</a>$${onHost}$${sha}</p>
 $${
     current
-      ? html`<h2>Verdict: ${current.verdict}</h2><p>${time(current.at)}$${current.culprit && current.culprit !== id ? html` · culprit <a href="$${changePath(current.culprit)}">${changeLabel(file, current.culprit, labelOf).short}</a>` : ''}$${current.confidence !== undefined ? html` · confidence ${(current.confidence * 100).toFixed(2)}%` : ''}$${current.reason ? html` · ${current.reason}` : ''}</p>
-$${current.evidence?.length ? html`<div class="table"><table><caption>Evidence: the prefixes that passed and failed</caption><thead><tr><th scope="col">run</th><th scope="col">tested up to</th><th scope="col">result</th></tr></thead><tbody>${current.evidence.map((e) => html`<tr><td>$${e.url ? html`<a href="$${externalHref(e.url)}">${e.key}</a>` : html`${e.key}`}</td><td>${changeLabel(file, e.end, labelOf).short}</td><td>$${badge(e.result)}</td></tr>`)}</tbody></table></div>` : ''}
-$${current.blocked?.length ? html`<p>Blocked by it: ${current.blocked.map((b) => html`<a href="$${changePath(b)}">${changeLabel(file, b, labelOf).short}</a> `)}</p>` : ''}`
+      ? html`<h2>Verdict: ${current.verdict}</h2><p>${time(current.at)}$${verdictDetails(current, id, ref)}</p>
+$${
+          current.evidence?.length
+            ? html`<div class="table"><table>
+<caption>Evidence: the prefixes that passed and failed</caption>
+<thead><tr><th scope="col">run</th><th scope="col">tested up to</th>
+<th scope="col">result</th></tr></thead><tbody>${current.evidence.map(
+                (e) => html`
+<tr><td>$${e.url ? html`<a href="$${externalHref(e.url)}">${e.key}</a>` : html`${e.key}`}</td>
+<td>${ref(e.end).short}</td><td>$${badge(e.result)}</td></tr>`,
+              )}
+</tbody></table></div>`
+            : ''
+        }
+$${current.blocked?.length ? html`<p>Blocked by it: ${current.blocked.map((b) => html`<a href="$${changePath(b)}">${ref(b).short}</a> `)}</p>` : ''}`
       : html`<p>No verdict yet.</p>`
   }
 <h2>Runs</h2>
-$${runs.length ? html`<div class="table"><table><thead><tr><th scope="col">run</th><th scope="col">kind</th><th scope="col">tests up to</th><th scope="col">state</th></tr></thead><tbody>${runs.map((r) => html`<tr><td>$${r.url ? html`<a href="$${externalHref(r.url)}">${r.key}</a>` : html`${r.key}`}</td><td>${r.kind}</td><td>${changeLabel(file, r.end, labelOf).short}</td><td>$${badge(r.state)}</td></tr>`)}</tbody></table></div>` : html`<p class="muted">No run recorded.</p>`}`;
+$${
+    runs.length
+      ? html`<div class="table"><table><thead><tr><th scope="col">run</th>
+<th scope="col">kind</th><th scope="col">tests up to</th><th scope="col">state</th></tr></thead>
+<tbody>${runs.map(
+          (r) => html`<tr><td>$${r.url ? html`<a href="$${externalHref(r.url)}">${r.key}</a>` : html`${r.key}`}</td>
+<td>${r.kind}</td><td>${ref(r.end).short}</td><td>$${badge(r.state)}</td></tr>`,
+        )}
+</tbody></table></div>`
+      : html`<p class="muted">No run recorded.</p>`
+  }`;
 }

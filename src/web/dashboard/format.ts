@@ -52,3 +52,8 @@ export function queuePath(name: string): string {
 export function changePath(id: string): string {
   return `/changes/${encodeURIComponent(id)}`;
 }
+
+/** A link to a change's dashboard page, then its title: `<a>#12</a> Fix the thing`. */
+export function changeLink(label: { short: string; title: string }, id: string): string {
+  return html`<a href="$${changePath(id)}">${label.short}</a> ${label.title}`;
+}

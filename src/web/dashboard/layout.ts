@@ -4,7 +4,8 @@ import html from 'html-template-tag';
 
 const CSS = `
 :root{color-scheme:light dark;--fg:#1b1f24;--bg:#fff;--muted:#59636e;--line:#d1d9e0;--ok:#1a7f37;--bad:#cf222e;--warn:#9a6700;--run:#0969da;--card:#f6f8fa}
-@media (prefers-color-scheme:dark){:root{--fg:#e6edf3;--bg:#0d1117;--muted:#9198a1;--line:#3d444d;--ok:#3fb950;--bad:#f85149;--warn:#d29922;--run:#4493f8;--card:#151b23}}
+@media (prefers-color-scheme:dark){:root{--fg:#e6edf3;--bg:#0d1117;--muted:#9198a1;--line:#3d444d;--ok:#3fb950;--bad:#f85149;
+--warn:#d29922;--run:#4493f8;--card:#151b23}}
 *{box-sizing:border-box}body{margin:0;font:15px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;color:var(--fg);background:var(--bg)}
 header{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:center;padding:.6rem 1rem;border-bottom:1px solid var(--line)}
 header a.home{font-weight:700;color:inherit;text-decoration:none}header form{margin-left:auto;display:flex;gap:.3rem}
@@ -15,7 +16,8 @@ section.queue{border:1px solid var(--line);border-radius:8px;padding:.6rem 1rem 
 .table{overflow-x:auto}table{border-collapse:collapse;width:100%}caption{text-align:left;color:var(--muted);padding:.2rem 0}
 th,td{border-bottom:1px solid var(--line);padding:.35rem .5rem;text-align:left;vertical-align:top}th{font-weight:600}
 .state{display:inline-block;padding:0 .45rem;border-radius:1rem;border:1px solid currentColor;font-size:.85em;white-space:nowrap}
-.passed,.fixed{color:var(--ok)}.culprit,.failed,.error,.rejected,.timed-out{color:var(--bad)}.blocked,.paused,.waiting,.suspect{color:var(--warn)}.running,.dispatched,.testing{color:var(--run)}
+.passed,.fixed{color:var(--ok)}.culprit,.failed,.error,.rejected,.timed-out{color:var(--bad)}
+.blocked,.paused,.waiting,.suspect{color:var(--warn)}.running,.dispatched,.testing{color:var(--run)}
 .muted{color:var(--muted)}dl.figures{display:grid;grid-template-columns:repeat(auto-fit,minmax(9rem,1fr));gap:.5rem;margin:.5rem 0}
 dl.figures div{border:1px solid var(--line);border-radius:6px;padding:.3rem .5rem}dt{color:var(--muted);font-size:.85em}dd{margin:0;font-weight:600}
 .skip{position:absolute;left:-999px}.skip:focus{left:1rem;top:1rem}
@@ -41,11 +43,18 @@ export function page(body: string, opts: PageOptions): string {
 <noscript><p style="padding:0 1rem" class="muted">Reload the page to see new results.</p></noscript>
 <script>
 (function(){var m=document.getElementById('main');var ms=Number(m.dataset.refresh)||5000;
-setInterval(function(){fetch(location.href,{headers:{'x-ost-partial':'1'}}).then(function(r){return r.ok?r.text():null}).then(function(t){if(t!==null&&t!==m.innerHTML){m.innerHTML=t}}).catch(function(){})},ms)})();
+setInterval(function(){fetch(location.href,{headers:{'x-ost-partial':'1'}})
+.then(function(r){return r.ok?r.text():null})
+.then(function(t){if(t!==null&&t!==m.innerHTML){m.innerHTML=t}}).catch(function(){})},ms)})();
 </script></body></html>`;
 }
 
 /** A state badge: the word is always there, the colour only repeats it. */
 export function badge(state: string, text = state): string {
   return html`<span class="state ${state}">${text}</span>`;
+}
+
+/** The dispatching or paused badge of a queue, with the reason it is paused. */
+export function pauseState(s: { paused: { reason: string } | null }): string {
+  return s.paused ? badge('paused') + html` ${s.paused.reason}` : badge('running', 'dispatching');
 }

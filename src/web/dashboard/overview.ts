@@ -3,23 +3,39 @@
 import { queueDepth, runsInFlight } from '../views.ts';
 import html from 'html-template-tag';
 import { summarise } from '../../engine/health.ts';
+import type { VerdictRecord } from '../../core/index.ts';
 import type { QueueFile } from '../../store/types.ts';
-import { badge } from './layout.ts';
-import { changeLabel, changePath, duration, percent, queuePath, time, externalHref } from './format.ts';
+import { badge, pauseState } from './layout.ts';
+import { changeLabel, changeLink, duration, percent, queuePath, time, externalHref } from './format.ts';
 import type { ChangeLabeler } from '../../report/model.ts';
 
 export function healthFigures(file: QueueFile, now: number): string {
   const h = summarise(file.health ?? [], now);
   return html`<dl class="figures" aria-label="Health over the last 7 days">
-<div><dt>runs per change</dt><dd>${h.runsPerChange === null ? '–' : h.runsPerChange.toFixed(2)}</dd></div>
-<div><dt>time to verdict, median (at most)</dt><dd>${duration(h.ttvMedianMs)}</dd></div>
-<div><dt>time to verdict, p90 (at most)</dt><dd>${duration(h.ttvP90Ms)}</dd></div>
-<div><dt>failures that were flakes</dt><dd>${percent(h.flakeShare)}</dd></div>
+<div><dt>runs per change</dt><dd>${h.runsPerChange === null ? '–' : h.runsPerChange.toFixed(2)}</dd>
+</div>
+<div><dt>time to verdict, median (at most)</dt><dd>${duration(h.ttvMedianMs)}</dd>
+</div>
+<div><dt>time to verdict, p90 (at most)</dt><dd>${duration(h.ttvP90Ms)}</dd>
+</div>
+<div><dt>failures that were flakes</dt><dd>${percent(h.flakeShare)}</dd>
+</div>
 <div><dt>culprits found</dt><dd>${String(h.culprits)}</dd></div>
 <div><dt>verdicts</dt><dd>${String(h.verdicts)}</dd></div></dl>`;
 }
 
+/** `stream by <culprit>`, for the broken line of a queue card. */
+function brokenBy(stream: string, culprit: string, ref: (id: string) => { short: string; title: string }): string {
+  return html`<span>${stream} by $${changeLink(ref(culprit), culprit)}</span>`;
+}
+
+function lastCulpritLine(v: VerdictRecord, ref: (id: string) => { short: string; title: string }): string {
+  const confidence = ((v.confidence ?? 0) * 100).toFixed(2);
+  return html`<p>Last culprit: $${changeLink(ref(v.change), v.change)} · confidence ${confidence}% · ${time(v.at)}</p>`;
+}
+
 function queueCard(file: QueueFile, now: number, labelOf: ChangeLabeler): string {
+  const ref = (id: string) => changeLabel(file, id, labelOf);
   const s = file.state;
   const depth = queueDepth(s);
   const runs = runsInFlight(s);
@@ -31,21 +47,34 @@ function queueCard(file: QueueFile, now: number, labelOf: ChangeLabeler): string
   const lastCulprit = [...s.verdicts].reverse().find((v) => v.verdict === 'culprit' && !v.retracted);
   return html`<section class="queue" aria-labelledby="q-${encodeURIComponent(s.name)}">
 <h2 id="q-${encodeURIComponent(s.name)}"><a href="$${queuePath(s.name)}">${s.name}</a></h2>
-<p>$${s.paused ? badge('paused') : badge('running', 'dispatching')} $${s.paused ? html` ${s.paused.reason}` : ''} · <strong>${String(depth)}</strong> change(s) waiting for a verdict · <strong>${String(runs.length)}</strong> run(s) in flight · CI ${file.ci?.provider ?? 'not configured'}</p>
-$${broken.length ? html`<p>$${badge('culprit', 'broken')} ${broken.map((b) => html`<span>${b.id} by <a href="$${changePath(b.broken!.culprit)}">${changeLabel(file, b.broken!.culprit, labelOf).short}</a> ${changeLabel(file, b.broken!.culprit, labelOf).title}</span>`)}</p>` : ''}
+<p>$${pauseState(s)} · <strong>${String(depth)}</strong> change(s) waiting for a verdict ·
+<strong>${String(runs.length)}</strong> run(s) in flight · CI ${file.ci?.provider ?? 'not configured'}</p>
+$${broken.length ? html`<p>$${badge('culprit', 'broken')} ${broken.map((b) => brokenBy(b.id, b.broken!.culprit, ref))}</p>` : ''}
 $${
     runs.length
-      ? html`<div class="table"><table><caption>Runs in flight</caption><thead><tr><th scope="col">run</th><th scope="col">kind</th><th scope="col">tests up to</th><th scope="col">state</th></tr></thead><tbody>
-${runs.map((r) => html`<tr><td>$${r.url ? html`<a href="$${externalHref(r.url)}">${r.key}</a>` : html`${r.key}`}</td><td>${r.kind}</td><td><a href="$${changePath(r.end)}">${changeLabel(file, r.end, labelOf).short}</a> ${changeLabel(file, r.end, labelOf).title}</td><td>$${badge(r.state)}</td></tr>`)}
+      ? html`<div class="table"><table><caption>Runs in flight</caption>
+<thead><tr><th scope="col">run</th><th scope="col">kind</th><th scope="col">tests up to</th>
+<th scope="col">state</th></tr></thead><tbody>
+${runs.map(
+  (r) => html`<tr><td>$${r.url ? html`<a href="$${externalHref(r.url)}">${r.key}</a>` : html`${r.key}`}</td>
+<td>${r.kind}</td><td>$${changeLink(ref(r.end), r.end)}</td>
+<td>$${badge(r.state)}</td></tr>`,
+)}
 </tbody></table></div>`
       : ''
   }
-$${lastCulprit ? html`<p>Last culprit: <a href="$${changePath(lastCulprit.change)}">${changeLabel(file, lastCulprit.change, labelOf).short}</a> ${changeLabel(file, lastCulprit.change, labelOf).title} · confidence ${((lastCulprit.confidence ?? 0) * 100).toFixed(2)}% · ${time(lastCulprit.at)}</p>` : ''}
+$${lastCulprit ? lastCulpritLine(lastCulprit, ref) : ''}
 $${healthFigures(file, now)}
 $${
     last.length
-      ? html`<div class="table"><table><caption>Last verdicts</caption><thead><tr><th scope="col">change</th><th scope="col">verdict</th><th scope="col">when</th></tr></thead><tbody>
-${last.map((v) => html`<tr><td><a href="$${changePath(v.change)}">${changeLabel(file, v.change, labelOf).short}</a> ${changeLabel(file, v.change, labelOf).title}</td><td>$${badge(v.verdict)}$${v.culprit && v.culprit !== v.change ? html` by ${changeLabel(file, v.culprit, labelOf).short}` : ''}</td><td>${time(v.at)}</td></tr>`)}
+      ? html`<div class="table"><table><caption>Last verdicts</caption>
+<thead><tr><th scope="col">change</th><th scope="col">verdict</th>
+<th scope="col">when</th></tr></thead><tbody>
+${last.map(
+  (v) => html`<tr><td>$${changeLink(ref(v.change), v.change)}</td>
+<td>$${badge(v.verdict)}$${v.culprit && v.culprit !== v.change ? html` by ${ref(v.culprit).short}` : ''}</td>
+<td>${time(v.at)}</td></tr>`,
+)}
 </tbody></table></div>`
       : html`<p class="muted">No verdicts yet.</p>`
   }

@@ -3,21 +3,23 @@
 import html from 'html-template-tag';
 import { posterior } from '../../core/strategies/posterior.ts';
 import { estimatedRates, MAIN, viewLine } from '../../core/lines.ts';
+import type { VerdictRecord } from '../../core/index.ts';
 import type { QueueFile } from '../../store/types.ts';
-import { badge } from './layout.ts';
-import { changeLabel, changePath, time, externalHref } from './format.ts';
+import { badge, pauseState } from './layout.ts';
+import { changeLabel, changeLink, changePath, time, externalHref } from './format.ts';
 import { healthFigures } from './overview.ts';
 import { runsInFlight } from '../views.ts';
 import type { ChangeLabeler } from '../../report/model.ts';
 
 function lineTable(file: QueueFile, line: string, caption: string, mainLine: boolean, labelOf: ChangeLabeler): string {
+  const ref = (id: string) => changeLabel(file, id, labelOf);
   const view = viewLine(file.state, line);
   if (view.changes.length === 0) return '';
   const top = view.bounds.findIndex((n) => n > 0);
   const rates = estimatedRates(file.state);
   const post = mainLine && top >= 0 ? posterior(view.bounds, rates.flakeRate, rates.culpritRate) : null;
   const rows = view.changes.map((id, i) => {
-    const l = changeLabel(file, id, labelOf);
+    const l = ref(id);
     const running = view.inFlight[i] ?? 0;
     const bound = view.bounds[i] ?? 0;
     const state = running
@@ -33,28 +35,69 @@ function lineTable(file: QueueFile, line: string, caption: string, mainLine: boo
       mainLine && i === 0 && bound > 0 && post
         ? html` $${badge('suspect', `suspect, confidence ${((post.first[0] ?? 0) * 100).toFixed(1)}%`)}`
         : '';
-    return html`<tr><td>${String(i + 1)}</td><td><a href="$${changePath(id)}">${l.short}</a> ${l.title}</td><td>$${state}$${suspect}</td></tr>`;
+    return html`<tr><td>${String(i + 1)}</td><td><a href="$${changePath(id)}">${l.short}</a> ${l.title}</td>
+<td>$${state}$${suspect}</td></tr>`;
   });
   const range =
     top >= 0
-      ? html`<p>Searching ${String(top + 1)} change(s) for the first failing one: ${changeLabel(file, view.changes[0]!, labelOf).short} to ${changeLabel(file, view.changes[top]!, labelOf).short}.</p>`
+      ? html`<p>Searching ${String(top + 1)} change(s) for the first failing one: ${ref(view.changes[0]!).short} to ${ref(view.changes[top]!).short}.</p>`
       : '';
-  return html`<h2>${caption}</h2>$${range}<div class="table"><table><caption>Each row is the prefix that ends at that change</caption><thead><tr><th scope="col">#</th><th scope="col">change</th><th scope="col">prefix</th></tr></thead><tbody>${rows.map((r) => html`$${r}`)}</tbody></table></div>`;
+  return html`<h2>${caption}</h2>$${range}<div class="table">
+<table><caption>Each row is the prefix that ends at that change</caption>
+<thead><tr><th scope="col">#</th><th scope="col">change</th><th scope="col">prefix</th></tr></thead>
+<tbody>${rows.map((r) => html`$${r}`)}</tbody></table></div>`;
+}
+
+/** ` by <culprit> (confidence 99.95%) (reopened)`, after a verdict's badge. */
+function verdictNote(v: VerdictRecord, ref: (id: string) => { short: string }): string {
+  const by = v.culprit && v.culprit !== v.change ? html` by ${ref(v.culprit).short}` : '';
+  const confidence = v.confidence !== undefined ? html` (confidence ${(v.confidence * 100).toFixed(2)}%)` : '';
+  const reopened = v.retracted ? html` <span class="muted">(reopened)</span>` : '';
+  return by + confidence + reopened;
 }
 
 export function queuePage(file: QueueFile, now: number, labelOf: ChangeLabeler): string {
+  const ref = (id: string) => changeLabel(file, id, labelOf);
   const s = file.state;
   const broken = Object.values(s.streams).filter((st) => st.broken);
   const runs = runsInFlight(s);
   const verdicts = s.verdicts.slice(-30).reverse();
   return html`<h1>Queue ${s.name}</h1>
-<p>$${s.paused ? badge('paused') : badge('running', 'dispatching')}$${s.paused ? html` ${s.paused.reason}` : ''} · CI ${file.ci?.provider ?? 'not configured'} · strategy ${s.settings.strategy}, ${String(s.settings.maxParallel)} runner(s)</p>
+<p>$${pauseState(s)} · CI ${file.ci?.provider ?? 'not configured'} ·
+strategy ${s.settings.strategy}, ${String(s.settings.maxParallel)} runner(s)</p>
 $${healthFigures(file, now)}
-$${lineTable(file, MAIN, 'Under test', true, labelOf) || html`<h2>Under test</h2><p class="muted">Nothing is waiting for a verdict.</p>`}
-${broken.map((b) => html`<h2>Broken: ${b.id}</h2><p>$${badge('culprit')} <a href="$${changePath(b.broken!.culprit)}">${changeLabel(file, b.broken!.culprit, labelOf).short}</a> ${changeLabel(file, b.broken!.culprit, labelOf).title}; later changes are blocked until a revert or a fix passes.</p>$${lineTable(file, b.id, `Looking for the fix in ${b.id}`, false, labelOf)}`)}
-$${runs.length ? html`<h2>Runs in flight</h2><ul>${runs.map((r) => html`<li>${r.kind} ${r.key} up to ${changeLabel(file, r.end, labelOf).short}: $${badge(r.state)}$${r.url ? html` <a href="$${externalHref(r.url)}">CI</a>` : ''}</li>`)}</ul>` : ''}
+$${
+    lineTable(file, MAIN, 'Under test', true, labelOf) ||
+    html`
+<h2>Under test</h2><p class="muted">Nothing is waiting for a verdict.</p>`
+  }
+${broken.map(
+  (b) => html`<h2>Broken: ${b.id}</h2>
+<p>$${badge('culprit')} $${changeLink(ref(b.broken!.culprit), b.broken!.culprit)}; later changes are blocked until a revert or a fix passes.</p>
+$${lineTable(file, b.id, `Looking for the fix in ${b.id}`, false, labelOf)}`,
+)}
+$${
+    runs.length
+      ? html`<h2>Runs in flight</h2><ul>${runs.map(
+          (r) => html`
+<li>${r.kind} ${r.key} up to ${ref(r.end).short}: $${badge(r.state)}$${r.url ? html` <a href="$${externalHref(r.url)}">CI</a>` : ''}</li>`,
+        )}
+</ul>`
+      : ''
+  }
 <h2>Verdicts</h2>
-$${verdicts.length ? html`<div class="table"><table><thead><tr><th scope="col">change</th><th scope="col">verdict</th><th scope="col">when</th></tr></thead><tbody>${verdicts.map((v) => html`<tr><td><a href="$${changePath(v.change)}">${changeLabel(file, v.change, labelOf).short}</a> ${changeLabel(file, v.change, labelOf).title}</td><td>$${badge(v.verdict)}$${v.culprit && v.culprit !== v.change ? html` by ${changeLabel(file, v.culprit, labelOf).short}` : ''}$${v.confidence !== undefined ? html` (confidence ${(v.confidence * 100).toFixed(2)}%)` : ''}$${v.retracted ? html` <span class="muted">(reopened)</span>` : ''}</td><td>${time(v.at)}</td></tr>`)}</tbody></table></div>` : html`<p class="muted">None yet.</p>`}
+$${
+    verdicts.length
+      ? html`<div class="table"><table><thead><tr>
+<th scope="col">change</th><th scope="col">verdict</th><th scope="col">when</th></tr></thead>
+<tbody>${verdicts.map(
+          (v) => html`<tr><td>$${changeLink(ref(v.change), v.change)}</td>
+<td>$${badge(v.verdict)}$${verdictNote(v, ref)}</td>
+<td>${time(v.at)}</td></tr>`,
+        )}</tbody></table></div>`
+      : html`
+<p class="muted">None yet.</p>`
+  }
 $${
     file.notices.length
       ? html`<h2>Notices</h2><ul>${file.notices

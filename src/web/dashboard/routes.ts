@@ -7,7 +7,7 @@ import type { QueueFile } from '../../store/types.ts';
 import { decodeSegment, HttpError } from '../../http/body.ts';
 import { secretEquals } from '../../http/signature.ts';
 import { changePage } from './change-page.ts';
-import { changeLabel, changePath } from './format.ts';
+import { changeLabel, changeLink, changePath } from './format.ts';
 import { page } from './layout.ts';
 import { overview } from './overview.ts';
 import { queuePage } from './queue-page.ts';
@@ -101,8 +101,14 @@ export async function dashboard(req: IncomingMessage, res: ServerResponse, opts:
       res.end();
       return true;
     }
-    const body = html`<h1>Search</h1><p>${hits.length ? `${hits.length} changes match` : q ? 'No change matches' : 'Type a change id, a PR or Gerrit number, or a sha (7 characters or more)'} ${q ? `"${q}"` : ''}.</p>
-<ul>${hits.map((h) => html`<li><a href="$${changePath(h.id)}">${changeLabel(h.file, h.id, labelOf).short}</a> ${changeLabel(h.file, h.id, labelOf).title} <span class="muted">${h.file.name}</span></li>`)}</ul>`;
+    const found = hits.length
+      ? `${hits.length} changes match`
+      : q
+        ? 'No change matches'
+        : 'Type a change id, a PR or Gerrit number, or a sha (7 characters or more)';
+    const body = html`<h1>Search</h1><p>${found} ${q ? `"${q}"` : ''}.</p>
+<ul>${hits.map((h) => html`<li>$${changeLink(changeLabel(h.file, h.id, labelOf), h.id)} <span class="muted">${h.file.name}</span></li>`)}
+</ul>`;
     send(req, res, 'Search', body, opts);
     return true;
   }
