@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { builtinStrategies } from '../core/index.ts';
+import { builtinStrategies, defaultSettings } from '../core/index.ts';
 import { simulate, type SimOptions } from '../sim/simulate.ts';
 import { parseTrace } from '../sim/trace.ts';
 import { UsageError, zodMessage } from './errors.ts';
@@ -25,11 +25,11 @@ Stream (random unless --trace is given):
 
 Queue:
   --runners K            runs at once, ci.max_parallel (default 4)
-  --strategy NAME        ${Object.keys(builtinStrategies).join(' | ')} (default bisect)
-  --batch N              batch.max_size (default 20)
-  --batch-in-flight N    runs over new changes at once, 0 = as runners allow (default 0)
-  --confirm N            flaky.confirm (default 1)
-  --confidence C         flaky.confidence (default 0.999)
+  --strategy NAME        ${Object.keys(builtinStrategies).join(' | ')} (default ${defaultSettings.strategy})
+  --batch N              batch.max_size (default ${defaultSettings.batchMaxSize})
+  --batch-in-flight N    runs over new changes at once, 0 = as runners allow (default ${defaultSettings.batchMaxInFlight})
+  --confirm N            flaky.confirm (default ${defaultSettings.confirm})
+  --confidence C         flaky.confidence (default ${defaultSettings.confidence})
   --no-speculate         stop testing new changes while a failure is searched
   --duration-spread S    runs take T x U(1-S, 1+S) instead of exactly T (default 0, at most 0.95)
 
@@ -70,12 +70,12 @@ export async function runSimulate(argv: string[], out: (s: string) => void): Pro
         'fix-delay': { type: 'string', default: '2' },
         'fix-delay-missed': { type: 'string', default: '16' },
         runners: { type: 'string', default: '4' },
-        strategy: { type: 'string', default: 'bisect' },
-        batch: { type: 'string', default: '20' },
-        'batch-in-flight': { type: 'string', default: '0' },
-        confirm: { type: 'string', default: '1' },
-        confidence: { type: 'string', default: '0.999' },
-        speculate: { type: 'boolean', default: true },
+        strategy: { type: 'string', default: defaultSettings.strategy },
+        batch: { type: 'string', default: String(defaultSettings.batchMaxSize) },
+        'batch-in-flight': { type: 'string', default: String(defaultSettings.batchMaxInFlight) },
+        confirm: { type: 'string', default: String(defaultSettings.confirm) },
+        confidence: { type: 'string', default: String(defaultSettings.confidence) },
+        speculate: { type: 'boolean', default: defaultSettings.speculate },
         'duration-spread': { type: 'string', default: '0' },
         seed: { type: 'string', default: '1' },
         trace: { type: 'string' },

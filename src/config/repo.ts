@@ -1,13 +1,12 @@
 // The repo config (`.github/ost-gate.yml`, `.ost-gate.yml`): schema, defaults, and the mapping to queue settings.
 import { z } from 'zod';
-import type { QueueSettings } from '../core/index.ts';
+import { defaultSettings as d, STRATEGY_NAMES, VERDICT_KINDS, type QueueSettings } from '../core/index.ts';
 import { duration } from './duration.ts';
 import { ConfigError, describeIssues, parseYamlConfig } from './errors.ts';
 
 /** The repo config file on Gerrit and watched git repositories (GitHub reads `.github/ost-gate.yml`). */
 export const REPO_CONFIG_FILE = '.ost-gate.yml';
 
-const verdictKinds = ['passed', 'culprit', 'blocked', 'fixed', 'skipped', 'rejected', 'error'] as const;
 const queueName = z
   .string()
   .min(1)
@@ -35,45 +34,45 @@ export const repoConfigSchema = z
         ref: z.string().min(1).optional(),
         job: z.string().min(1).optional(),
         inputs: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
-        max_parallel: z.number().int().min(1).max(100).default(2),
-        timeout: duration.default(3 * 3_600_000),
-        retries: z.number().int().min(0).max(10).default(2),
-        search_width: z.number().int().min(0).max(100).default(0),
+        max_parallel: z.number().int().min(1).max(100).default(d.maxParallel),
+        timeout: duration.default(d.timeoutMs),
+        retries: z.number().int().min(0).max(10).default(d.retries),
+        search_width: z.number().int().min(0).max(100).default(d.searchWidth),
       })
       .strict(),
     batch: z
       .object({
-        max_size: z.number().int().min(1).max(1000).default(20),
-        max_in_flight: z.number().int().min(0).max(100).default(0),
-        speculate: z.boolean().default(true),
+        max_size: z.number().int().min(1).max(1000).default(d.batchMaxSize),
+        max_in_flight: z.number().int().min(0).max(100).default(d.batchMaxInFlight),
+        speculate: z.boolean().default(d.speculate),
       })
       .strict()
-      .default({ max_size: 20, max_in_flight: 0, speculate: true }),
+      .prefault({}),
     flaky: z
       .object({
-        confirm: z.number().int().min(0).max(10).default(1),
-        confidence: z.number().min(0).max(0.999999).default(0.999),
+        confirm: z.number().int().min(0).max(10).default(d.confirm),
+        confidence: z.number().min(0).max(0.999999).default(d.confidence),
       })
       .strict()
-      .default({ confirm: 1, confidence: 0.999 }),
-    strategy: z.enum(['bisect', 'bayes']).default('bisect'),
+      .prefault({}),
+    strategy: z.enum(STRATEGY_NAMES).default(STRATEGY_NAMES[0]),
     broken: z
-      .object({ await_revert: z.boolean().default(true), recheck: duration.default(2 * 3_600_000) })
+      .object({ await_revert: z.boolean().default(d.awaitRevert), recheck: duration.default(d.recheckMs) })
       .strict()
-      .default({ await_revert: true, recheck: 2 * 3_600_000 }),
+      .prefault({}),
     dependencies: z
-      .object({ timeout: duration.default(24 * 3_600_000) })
+      .object({ timeout: duration.default(d.dependencyTimeoutMs) })
       .strict()
-      .default({ timeout: 24 * 3_600_000 }),
+      .prefault({}),
     report: z
       .object({
         comment: z.boolean().default(true),
         check: z.boolean().default(true),
         gerrit_label: z.string().min(1).nullable().default(null),
-        notify: z.array(z.enum(verdictKinds)).default(['culprit', 'blocked', 'fixed']),
+        notify: z.array(z.enum(VERDICT_KINDS)).default(['culprit', 'blocked', 'fixed']),
       })
       .strict()
-      .default({ comment: true, check: true, gerrit_label: null, notify: ['culprit', 'blocked', 'fixed'] }),
+      .prefault({}),
     commands: z
       .object({
         permission: z
@@ -81,7 +80,7 @@ export const repoConfigSchema = z
           .default('write'),
       })
       .strict()
-      .default({ permission: 'write' }),
+      .prefault({}),
   })
   .strict()
   .superRefine((cfg, ctx) => {

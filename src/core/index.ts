@@ -2,6 +2,6 @@
 export { step, type StepOptions } from './step.ts';
 export { emptyQueue, defaultSettings } from './settings.ts';
 export { streamId } from './streams.ts';
-export { builtinStrategies } from './strategies/index.ts';
+export { builtinStrategies, STRATEGY_NAMES, type BuiltinStrategyName } from './strategies/index.ts';
 export type { Strategy, SearchView, Blame } from './strategies/index.ts';
 export * from './types.ts';

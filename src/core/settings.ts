@@ -1,4 +1,5 @@
-// Defaults for the numeric queue settings, and the empty state of a new queue.
+// The one source of the queue settings' defaults (the repo config and the simulator take theirs from here), and the empty state of a new queue.
+import { STRATEGY_NAMES } from './strategies/index.ts';
 import type { QueueSettings, QueueState } from './types.ts';
 
 const HOUR = 3_600_000;
@@ -15,7 +16,7 @@ export const defaultSettings: Readonly<QueueSettings> = Object.freeze({
   revertAware: true,
   recheckMs: 2 * HOUR,
   confirm: 1,
-  strategy: 'bisect',
+  strategy: STRATEGY_NAMES[0],
   confidence: 0.999,
   dependencyTimeoutMs: 24 * HOUR,
   gapTimeoutMs: 10 * 60_000,

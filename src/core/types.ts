@@ -45,7 +45,9 @@ export interface ChangeRecord extends ChangeInput {
   culprit?: string;
 }
 
-export type VerdictKind = 'passed' | 'culprit' | 'blocked' | 'fixed' | 'skipped' | 'rejected' | 'error';
+/** Every verdict kind, the one list the config schema and the messages use. `rejected` and `error` are never given (see DESIGN). */
+export const VERDICT_KINDS = ['passed', 'culprit', 'blocked', 'fixed', 'skipped', 'rejected', 'error'] as const;
+export type VerdictKind = (typeof VERDICT_KINDS)[number];
 
 export interface Evidence {
   key: string;

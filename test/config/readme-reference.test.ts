@@ -16,7 +16,10 @@ async function referenceBlock(): Promise<string> {
 /** Dotted key paths of a zod object schema. */
 function schemaKeys(schema: unknown, prefix = ''): string[] {
   let s = schema as { def?: { type?: string; innerType?: unknown; in?: unknown; shape?: Record<string, unknown> } };
-  while (s?.def && (s.def.type === 'default' || s.def.type === 'optional' || s.def.type === 'pipe'))
+  while (
+    s?.def &&
+    (s.def.type === 'default' || s.def.type === 'prefault' || s.def.type === 'optional' || s.def.type === 'pipe')
+  )
     s = (s.def.innerType ?? s.def.in) as typeof s;
   const shape = s?.def?.shape;
   if (!shape) return [];

@@ -1,5 +1,6 @@
 // Tests of the repo and server config schemas: defaults, readable errors, no commands in repo config.
 import { describe, expect, it } from 'vitest';
+import { defaultSettings, STRATEGY_NAMES, VERDICT_KINDS } from '../../src/core/index.ts';
 import { ConfigError } from '../../src/config/errors.ts';
 import { parseRepoConfig, toQueueSettings } from '../../src/config/repo.ts';
 import { validateServerConfig } from '../../src/config/server.ts';
@@ -84,5 +85,20 @@ describe('server config', () => {
     expect(problems(() => validateServerConfig({ runners: { ost: { command: 'bash run.sh' } } }))[0]).toMatch(
       /^runners\.ost\.command: got "bash run.sh"/,
     );
+  });
+});
+
+describe('defaults', () => {
+  it('a config that sets only ci.provider gives the core its own default settings (one source of truth)', () => {
+    const settings = toQueueSettings(parseRepoConfig('ci: {provider: jenkins, job: ost}'));
+    const { revertAware: _r, gapTimeoutMs: _g, ...configurable } = defaultSettings;
+    expect(settings).toEqual(configurable);
+  });
+
+  it('accepts exactly the strategies and verdict kinds the core knows', () => {
+    for (const strategy of STRATEGY_NAMES)
+      expect(parseRepoConfig(`ci: {provider: jenkins, job: o}\nstrategy: ${strategy}`).strategy).toBe(strategy);
+    const all = parseRepoConfig(`ci: {provider: jenkins, job: o}\nreport: {notify: [${VERDICT_KINDS.join(', ')}]}`);
+    expect(all.report.notify).toEqual([...VERDICT_KINDS]);
   });
 });

@@ -3,5 +3,9 @@ import { bayes } from './bayes.ts';
 import { bisect } from './bisect.ts';
 import type { Strategy } from './strategy.ts';
 
-export const builtinStrategies: Readonly<Record<string, Strategy>> = { bisect, bayes };
+/** The strategies a repo config may name; the first is the default. */
+export const STRATEGY_NAMES = ['bisect', 'bayes'] as const;
+export type BuiltinStrategyName = (typeof STRATEGY_NAMES)[number];
+
+export const builtinStrategies: Readonly<Record<BuiltinStrategyName, Strategy>> = { bisect, bayes };
 export type { Strategy, SearchView, Blame } from './strategy.ts';
