@@ -54,14 +54,14 @@ const alive = (pid: number) => {
 };
 
 describe('command runner', () => {
-  it('maps exit codes: 0 passes, 1 fails, 125 and anything else are infra errors', () => {
-    expect([
-      exitStatus(0, null),
-      exitStatus(1, null),
-      exitStatus(125, null),
-      exitStatus(2, null),
-      exitStatus(null, 'SIGKILL'),
-    ]).toEqual(['success', 'failure', 'error', 'error', 'error']);
+  it.each([
+    [0, null, 'success'],
+    [1, null, 'failure'],
+    [125, null, 'error'],
+    [2, null, 'error'],
+    [null, 'SIGKILL', 'error'],
+  ] as const)('maps exit code %s (signal %s) to %s: 125 and anything else are infra errors', (code, signal, status) => {
+    expect(exitStatus(code, signal)).toBe(status);
   });
 
   it('passes the contract values in the environment, and no secret of the server', async () => {

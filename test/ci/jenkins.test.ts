@@ -28,15 +28,22 @@ function ctx(events: CoreEvent[]): DispatchContext {
 }
 
 describe('Jenkins dispatcher', () => {
-  it('maps results and job paths', () => {
-    expect(['SUCCESS', 'FAILURE', 'UNSTABLE', 'ABORTED', null].map(jenkinsResult)).toEqual([
-      'success',
-      'failure',
-      'failure',
-      'error',
-      'error',
-    ]);
-    expect(jobPath('folder/ovirt system tests')).toBe('job/folder/job/ovirt%20system%20tests');
+  it.each([
+    ['SUCCESS', 'success'],
+    ['FAILURE', 'failure'],
+    ['UNSTABLE', 'failure'],
+    ['ABORTED', 'error'],
+    ['NOT_BUILT', 'error'],
+    [null, 'error'],
+  ] as const)('maps the build result %s to %s', (result, status) => {
+    expect(jenkinsResult(result)).toBe(status);
+  });
+
+  it.each([
+    ['ovirt-system-tests', 'job/ovirt-system-tests'],
+    ['folder/ovirt system tests', 'job/folder/job/ovirt%20system%20tests'],
+  ])('builds the path of job %s', (job, path) => {
+    expect(jobPath(job)).toBe(path);
   });
 
   it('fetches a crumb only when asked, passes the contract, and follows the queue item to the build', async () => {

@@ -134,189 +134,6 @@ describe('bisection', () => {
 });
 
 describe('broken streams', () => {
-  it('blocks later changes, re-tests the tip as changes arrive, and names the first passing change fixed', () => {
-    const h = new Harness({ maxParallel: 1, confirm: 0, confidence: 0, awaitRevert: false });
-    h.merge(['c1', 'c2']);
-    let fails = h.brokenBy({ c1: null });
-    h.round(fails); // c2 fails
-    h.round(fails); // c1 fails -> culprit
-    expect(h.verdictOf('c1')).toBe('culprit');
-    expect(h.verdicts().get('c2')).toMatchObject({ verdict: 'blocked', culprit: 'c1' });
-    expect(h.inFlight()).toHaveLength(0);
-    h.merge(['c3']);
-    expect(h.inFlight().map((r) => r.end)).toEqual(['c3']);
-    h.round(fails);
-    expect(h.verdicts().get('c3')).toMatchObject({ verdict: 'blocked', culprit: 'c1' });
-    h.merge(['revert', 'c5', 'c6']);
-    fails = h.brokenBy({ c1: 'revert' });
-    for (let i = 0; i < 10 && h.inFlight().length > 0; i++) h.round(fails);
-    expect(h.verdicts().get('revert')).toMatchObject({ verdict: 'fixed', culprit: 'c1' });
-    expect(h.verdictOf('c5')).toBe('passed');
-    expect(h.verdictOf('c6')).toBe('passed');
-    expect(h.state.streams['git:app@main']!.broken).toBeNull();
-    expect(h.state.streams['git:app@main']!.good).toBe('sha-c6');
-  });
-
-  it('finds the fix among several new changes with a search for the first passing prefix', () => {
-    const h = new Harness({ maxParallel: 2, confirm: 0, confidence: 0, awaitRevert: false });
-    h.merge(['bad']);
-    h.round(() => true);
-    expect(h.verdictOf('bad')).toBe('culprit');
-    h.merge(['x1', 'x2', 'fix', 'x4', 'x5']);
-    const fails = h.brokenBy({ bad: 'fix' });
-    for (let i = 0; i < 10 && h.inFlight().length > 0; i++) h.round(fails);
-    expect(h.verdicts().get('fix')).toMatchObject({ verdict: 'fixed', culprit: 'bad' });
-    expect(h.verdicts().get('x1')).toMatchObject({ verdict: 'blocked', culprit: 'bad' });
-    expect(h.verdicts().get('x2')).toMatchObject({ verdict: 'blocked', culprit: 'bad' });
-    expect(h.verdictOf('x4')).toBe('passed');
-    expect(h.verdictOf('x5')).toBe('passed');
-  });
-
-  it('with awaitRevert, blocks a change that does not revert the culprit at once, without a run', () => {
-    const h = new Harness({ maxParallel: 2, confirm: 0, confidence: 0 });
-    h.merge(['bad']);
-    h.round(() => true);
-    const runs = h.dispatched().length;
-    h.merge(['x1', 'x2']);
-    expect(h.verdicts().get('x1')).toMatchObject({
-      verdict: 'blocked',
-      culprit: 'bad',
-      reason: expect.stringContaining('does not revert'),
-    });
-    expect(h.verdictOf('x2')).toBe('blocked');
-    expect(h.dispatched()).toHaveLength(runs);
-  });
-
-  it('with awaitRevert, tests a revert of the culprit and the changes after it, and names the revert fixed', () => {
-    const h = new Harness({ maxParallel: 2, confirm: 0, confidence: 0 });
-    h.merge(['bad']);
-    h.round(() => true);
-    h.merge(['x1', 'revert', 'x3'], undefined, { revert: { reverts: ['bad'] } });
-    expect(h.verdictOf('x1')).toBe('blocked');
-    expect(h.state.streams['git:app@main']!.broken!.line).toEqual(['revert', 'x3']);
-    const fails = h.brokenBy({ bad: 'revert' });
-    for (let i = 0; i < 5 && h.inFlight().length > 0; i++) h.round(fails);
-    expect(h.verdicts().get('revert')).toMatchObject({ verdict: 'fixed', culprit: 'bad' });
-    expect(h.verdictOf('x3')).toBe('passed');
-    expect(h.state.streams['git:app@main']!.broken).toBeNull();
-  });
-
-  it('with awaitRevert, re-runs a failing revert before blocking it', () => {
-    const h = new Harness({ maxParallel: 1, confirm: 1, confidence: 0 });
-    h.merge(['bad']);
-    h.round(() => true);
-    h.round(() => true);
-    expect(h.verdictOf('bad')).toBe('culprit');
-    h.merge(['revert'], undefined, { revert: { reverts: ['bad'] } });
-    h.round(() => true); // a flaky failure of the revert
-    expect(h.verdictOf('revert')).toBeUndefined();
-    expect(h.inFlight().map((r) => r.end)).toEqual(['revert']);
-    h.round(() => false);
-    expect(h.verdictOf('revert')).toBe('fixed');
-  });
-
-  it('with awaitRevert, waits for the run of a revert when a later prefix fails first, then blames the later change', () => {
-    const h = new Harness({ maxParallel: 2, confirm: 0, confidence: 0 });
-    h.merge(['bad']);
-    h.round(() => true);
-    h.merge(['revert'], undefined, { revert: { reverts: ['bad'] } });
-    h.merge(['x']);
-    const runs = h.inFlight();
-    expect(runs.map((r) => r.end)).toEqual(['revert', 'x']);
-    h.finish(runs[1]!.key, 'failure'); // x's run comes back first, while the revert's is still running
-    expect(h.verdictOf('revert')).toBeUndefined();
-    expect(h.inFlight().map((r) => r.key)).toContain(runs[0]!.key);
-    const fails = h.brokenBy({ bad: 'revert', x: null });
-    for (let i = 0; i < 6 && h.inFlight().length > 0; i++) h.round(fails);
-    expect(h.verdicts().get('revert')).toMatchObject({ verdict: 'fixed', culprit: 'bad' });
-    expect(h.verdictOf('x')).toBe('culprit');
-  });
-
-  it('with awaitRevert, blocks a revert that fails again, saying a change masked by the culprit breaks the tests', () => {
-    const h = new Harness({ maxParallel: 1, confirm: 1, confidence: 0 });
-    h.merge(['bad']);
-    h.round(() => true);
-    h.round(() => true);
-    h.merge(['masked', 'revert'], undefined, { revert: { reverts: ['bad'] } });
-    expect(h.verdictOf('masked')).toBe('blocked');
-    for (let i = 0; i < 4 && h.inFlight().length > 0; i++) h.round(() => true);
-    expect(h.verdicts().get('revert')).toMatchObject({
-      verdict: 'blocked',
-      culprit: 'bad',
-      reason: expect.stringContaining('masked by bad'),
-    });
-    expect(h.ofType('notice').find((n) => n.code === 'revert-still-fails')).toMatchObject({
-      level: 'warn',
-      change: 'revert',
-    });
-  });
-
-  it('with awaitRevert, reopens changes blocked at once during a tip check that passes, and tests them', () => {
-    const h = new Harness({ maxParallel: 1, confirm: 0, confidence: 0, recheckMs: 2 * HOUR });
-    h.merge(['bad']);
-    h.round(() => true);
-    h.merge(['forward-fix']);
-    h.now += 2 * HOUR;
-    h.send({ type: 'tick', at: h.now });
-    const [check] = h.inFlight();
-    expect(check).toMatchObject({ kind: 'check' });
-    h.merge(['late-culprit', 'after']);
-    expect(h.verdictOf('late-culprit')).toBe('blocked'); // on the belief that bad is still in
-    h.finish(check!.key, 'success');
-    expect(h.state.changes['late-culprit']).toMatchObject({ state: 'queued' });
-    expect(h.state.verdicts.find((v) => v.change === 'late-culprit')).toMatchObject({
-      verdict: 'blocked',
-      retracted: true,
-    });
-    expect(h.state.verdicts.find((v) => v.change === 'forward-fix')).not.toHaveProperty('retracted');
-    const fails = h.brokenBy({ 'late-culprit': null });
-    for (let i = 0; i < 6 && h.inFlight().length > 0; i++) h.round(fails);
-    expect(h.verdictOf('late-culprit')).toBe('culprit');
-    expect(h.verdicts().get('after')).toMatchObject({ verdict: 'blocked', culprit: 'late-culprit' });
-  });
-
-  it('with awaitRevert, stops checking a tip that failed its checks until a new change moves it', () => {
-    const h = new Harness({ maxParallel: 1, confirm: 1, confidence: 0, recheckMs: 2 * HOUR });
-    h.merge(['bad']);
-    for (let i = 0; i < 3 && !h.verdictOf('bad'); i++) h.round(() => true);
-    h.merge(['x']);
-    const checks = () => h.dispatched().filter((r) => r.kind === 'check').length;
-    for (let i = 0; i < 10; i++) {
-      h.now += 2 * HOUR;
-      h.send({ type: 'tick', at: h.now });
-      h.round(() => true);
-    }
-    expect(checks()).toBe(2);
-    h.merge(['y']);
-    h.now += 2 * HOUR;
-    h.send({ type: 'tick', at: h.now });
-    expect(h.inFlight()).toMatchObject([{ kind: 'check', refs: { app: 'sha-y' } }]);
-  });
-
-  it('without awaitRevert, a failing prefix of the fix line waits for a run below it, which may show the fix', () => {
-    const h = new Harness({
-      maxParallel: 2,
-      confirm: 0,
-      confidence: 0,
-      awaitRevert: false,
-      batchMaxSize: 1,
-      speculate: false,
-    });
-    h.merge(['bad']);
-    h.round(() => true);
-    h.merge(['forward-fix']);
-    h.merge(['second-culprit']);
-    const [low, high] = h.inFlight();
-    expect([low!.end, high!.end]).toEqual(['forward-fix', 'second-culprit']);
-    h.finish(high!.key, 'failure');
-    expect(h.verdictOf('forward-fix')).toBeUndefined();
-    expect(h.state.runs[low!.key]!.state).toBe('dispatched');
-    const fails = h.brokenBy({ bad: 'forward-fix', 'second-culprit': null });
-    for (let i = 0; i < 6 && h.inFlight().length > 0; i++) h.round(fails);
-    expect(h.verdictOf('forward-fix')).toBe('fixed');
-    expect(h.verdictOf('second-culprit')).toBe('culprit');
-  });
-
   it('tests a revert of the culprit that merged before the verdict instead of blocking it', () => {
     const h = new Harness({ maxParallel: 1, confirm: 0, confidence: 0, batchMaxSize: 1, speculate: true });
     h.merge(['bad']);
@@ -329,21 +146,208 @@ describe('broken streams', () => {
     expect(h.verdictOf('y')).toBe('passed');
   });
 
-  it('with awaitRevert, checks the tip every recheckMs and un-breaks a stream fixed without a revert', () => {
-    const h = new Harness({ maxParallel: 1, confirm: 0, confidence: 0, recheckMs: 2 * HOUR });
-    h.merge(['bad']);
-    h.round(() => true);
-    h.merge(['forward-fix']);
-    expect(h.verdictOf('forward-fix')).toBe('blocked');
-    h.now += 2 * HOUR;
-    h.send({ type: 'tick', at: h.now });
-    const [check] = h.inFlight();
-    expect(check).toMatchObject({ kind: 'check', refs: { app: 'sha-forward-fix' } });
-    h.round(() => false);
-    expect(h.state.streams['git:app@main']!.broken).toBeNull();
-    expect(h.ofType('notice').find((n) => n.code === 'stream-fixed')!.message).toMatch(/does not revert bad/);
-    h.merge(['next']);
-    h.round(() => false);
-    expect(h.verdictOf('next')).toBe('passed');
+  describe('with awaitRevert: a broken stream waits for a revert of its culprit', () => {
+    it('blocks a change that does not revert the culprit at once, without a run', () => {
+      const h = new Harness({ maxParallel: 2, confirm: 0, confidence: 0 });
+      h.merge(['bad']);
+      h.round(() => true);
+      const runs = h.dispatched().length;
+      h.merge(['x1', 'x2']);
+      expect(h.verdicts().get('x1')).toMatchObject({
+        verdict: 'blocked',
+        culprit: 'bad',
+        reason: expect.stringContaining('does not revert'),
+      });
+      expect(h.verdictOf('x2')).toBe('blocked');
+      expect(h.dispatched()).toHaveLength(runs);
+    });
+
+    it('tests a revert of the culprit and the changes after it, and names the revert fixed', () => {
+      const h = new Harness({ maxParallel: 2, confirm: 0, confidence: 0 });
+      h.merge(['bad']);
+      h.round(() => true);
+      h.merge(['x1', 'revert', 'x3'], undefined, { revert: { reverts: ['bad'] } });
+      expect(h.verdictOf('x1')).toBe('blocked');
+      expect(h.state.streams['git:app@main']!.broken!.line).toEqual(['revert', 'x3']);
+      const fails = h.brokenBy({ bad: 'revert' });
+      for (let i = 0; i < 5 && h.inFlight().length > 0; i++) h.round(fails);
+      expect(h.verdicts().get('revert')).toMatchObject({ verdict: 'fixed', culprit: 'bad' });
+      expect(h.verdictOf('x3')).toBe('passed');
+      expect(h.state.streams['git:app@main']!.broken).toBeNull();
+    });
+
+    it('re-runs a failing revert before blocking it', () => {
+      const h = new Harness({ maxParallel: 1, confirm: 1, confidence: 0 });
+      h.merge(['bad']);
+      h.round(() => true);
+      h.round(() => true);
+      expect(h.verdictOf('bad')).toBe('culprit');
+      h.merge(['revert'], undefined, { revert: { reverts: ['bad'] } });
+      h.round(() => true); // a flaky failure of the revert
+      expect(h.verdictOf('revert')).toBeUndefined();
+      expect(h.inFlight().map((r) => r.end)).toEqual(['revert']);
+      h.round(() => false);
+      expect(h.verdictOf('revert')).toBe('fixed');
+    });
+
+    it('waits for the run of a revert when a later prefix fails first, then blames the later change', () => {
+      const h = new Harness({ maxParallel: 2, confirm: 0, confidence: 0 });
+      h.merge(['bad']);
+      h.round(() => true);
+      h.merge(['revert'], undefined, { revert: { reverts: ['bad'] } });
+      h.merge(['x']);
+      const runs = h.inFlight();
+      expect(runs.map((r) => r.end)).toEqual(['revert', 'x']);
+      h.finish(runs[1]!.key, 'failure'); // x's run comes back first, while the revert's is still running
+      expect(h.verdictOf('revert')).toBeUndefined();
+      expect(h.inFlight().map((r) => r.key)).toContain(runs[0]!.key);
+      const fails = h.brokenBy({ bad: 'revert', x: null });
+      for (let i = 0; i < 6 && h.inFlight().length > 0; i++) h.round(fails);
+      expect(h.verdicts().get('revert')).toMatchObject({ verdict: 'fixed', culprit: 'bad' });
+      expect(h.verdictOf('x')).toBe('culprit');
+    });
+
+    it('blocks a revert that fails again, saying a change masked by the culprit breaks the tests', () => {
+      const h = new Harness({ maxParallel: 1, confirm: 1, confidence: 0 });
+      h.merge(['bad']);
+      h.round(() => true);
+      h.round(() => true);
+      h.merge(['masked', 'revert'], undefined, { revert: { reverts: ['bad'] } });
+      expect(h.verdictOf('masked')).toBe('blocked');
+      for (let i = 0; i < 4 && h.inFlight().length > 0; i++) h.round(() => true);
+      expect(h.verdicts().get('revert')).toMatchObject({
+        verdict: 'blocked',
+        culprit: 'bad',
+        reason: expect.stringContaining('masked by bad'),
+      });
+      expect(h.ofType('notice').find((n) => n.code === 'revert-still-fails')).toMatchObject({
+        level: 'warn',
+        change: 'revert',
+      });
+    });
+
+    it('reopens changes blocked at once during a tip check that passes, and tests them', () => {
+      const h = new Harness({ maxParallel: 1, confirm: 0, confidence: 0, recheckMs: 2 * HOUR });
+      h.merge(['bad']);
+      h.round(() => true);
+      h.merge(['forward-fix']);
+      h.now += 2 * HOUR;
+      h.send({ type: 'tick', at: h.now });
+      const [check] = h.inFlight();
+      expect(check).toMatchObject({ kind: 'check' });
+      h.merge(['late-culprit', 'after']);
+      expect(h.verdictOf('late-culprit')).toBe('blocked'); // on the belief that bad is still in
+      h.finish(check!.key, 'success');
+      expect(h.state.changes['late-culprit']).toMatchObject({ state: 'queued' });
+      expect(h.state.verdicts.find((v) => v.change === 'late-culprit')).toMatchObject({
+        verdict: 'blocked',
+        retracted: true,
+      });
+      expect(h.state.verdicts.find((v) => v.change === 'forward-fix')).not.toHaveProperty('retracted');
+      const fails = h.brokenBy({ 'late-culprit': null });
+      for (let i = 0; i < 6 && h.inFlight().length > 0; i++) h.round(fails);
+      expect(h.verdictOf('late-culprit')).toBe('culprit');
+      expect(h.verdicts().get('after')).toMatchObject({ verdict: 'blocked', culprit: 'late-culprit' });
+    });
+
+    it('stops checking a tip that failed its checks until a new change moves it', () => {
+      const h = new Harness({ maxParallel: 1, confirm: 1, confidence: 0, recheckMs: 2 * HOUR });
+      h.merge(['bad']);
+      for (let i = 0; i < 3 && !h.verdictOf('bad'); i++) h.round(() => true);
+      h.merge(['x']);
+      const checks = () => h.dispatched().filter((r) => r.kind === 'check').length;
+      for (let i = 0; i < 10; i++) {
+        h.now += 2 * HOUR;
+        h.send({ type: 'tick', at: h.now });
+        h.round(() => true);
+      }
+      expect(checks()).toBe(2);
+      h.merge(['y']);
+      h.now += 2 * HOUR;
+      h.send({ type: 'tick', at: h.now });
+      expect(h.inFlight()).toMatchObject([{ kind: 'check', refs: { app: 'sha-y' } }]);
+    });
+
+    it('checks the tip every recheckMs and un-breaks a stream fixed without a revert', () => {
+      const h = new Harness({ maxParallel: 1, confirm: 0, confidence: 0, recheckMs: 2 * HOUR });
+      h.merge(['bad']);
+      h.round(() => true);
+      h.merge(['forward-fix']);
+      expect(h.verdictOf('forward-fix')).toBe('blocked');
+      h.now += 2 * HOUR;
+      h.send({ type: 'tick', at: h.now });
+      const [check] = h.inFlight();
+      expect(check).toMatchObject({ kind: 'check', refs: { app: 'sha-forward-fix' } });
+      h.round(() => false);
+      expect(h.state.streams['git:app@main']!.broken).toBeNull();
+      expect(h.ofType('notice').find((n) => n.code === 'stream-fixed')!.message).toMatch(/does not revert bad/);
+      h.merge(['next']);
+      h.round(() => false);
+      expect(h.verdictOf('next')).toBe('passed');
+    });
+  });
+
+  describe('without awaitRevert: every new tip of a broken stream is tested', () => {
+    it('blocks later changes, re-tests the tip as changes arrive, and names the first passing change fixed', () => {
+      const h = new Harness({ maxParallel: 1, confirm: 0, confidence: 0, awaitRevert: false });
+      h.merge(['c1', 'c2']);
+      let fails = h.brokenBy({ c1: null });
+      h.round(fails); // c2 fails
+      h.round(fails); // c1 fails -> culprit
+      expect(h.verdictOf('c1')).toBe('culprit');
+      expect(h.verdicts().get('c2')).toMatchObject({ verdict: 'blocked', culprit: 'c1' });
+      expect(h.inFlight()).toHaveLength(0);
+      h.merge(['c3']);
+      expect(h.inFlight().map((r) => r.end)).toEqual(['c3']);
+      h.round(fails);
+      expect(h.verdicts().get('c3')).toMatchObject({ verdict: 'blocked', culprit: 'c1' });
+      h.merge(['revert', 'c5', 'c6']);
+      fails = h.brokenBy({ c1: 'revert' });
+      for (let i = 0; i < 10 && h.inFlight().length > 0; i++) h.round(fails);
+      expect(h.verdicts().get('revert')).toMatchObject({ verdict: 'fixed', culprit: 'c1' });
+      expect(h.verdictOf('c5')).toBe('passed');
+      expect(h.verdictOf('c6')).toBe('passed');
+      expect(h.state.streams['git:app@main']!.broken).toBeNull();
+      expect(h.state.streams['git:app@main']!.good).toBe('sha-c6');
+    });
+
+    it('finds the fix among several new changes with a search for the first passing prefix', () => {
+      const h = new Harness({ maxParallel: 2, confirm: 0, confidence: 0, awaitRevert: false });
+      h.merge(['bad']);
+      h.round(() => true);
+      expect(h.verdictOf('bad')).toBe('culprit');
+      h.merge(['x1', 'x2', 'fix', 'x4', 'x5']);
+      const fails = h.brokenBy({ bad: 'fix' });
+      for (let i = 0; i < 10 && h.inFlight().length > 0; i++) h.round(fails);
+      expect(h.verdicts().get('fix')).toMatchObject({ verdict: 'fixed', culprit: 'bad' });
+      expect(h.verdicts().get('x1')).toMatchObject({ verdict: 'blocked', culprit: 'bad' });
+      expect(h.verdicts().get('x2')).toMatchObject({ verdict: 'blocked', culprit: 'bad' });
+      expect(h.verdictOf('x4')).toBe('passed');
+      expect(h.verdictOf('x5')).toBe('passed');
+    });
+
+    it('a failing prefix of the fix line waits for a run below it, which may show the fix', () => {
+      const h = new Harness({
+        maxParallel: 2,
+        confirm: 0,
+        confidence: 0,
+        awaitRevert: false,
+        batchMaxSize: 1,
+        speculate: false,
+      });
+      h.merge(['bad']);
+      h.round(() => true);
+      h.merge(['forward-fix']);
+      h.merge(['second-culprit']);
+      const [low, high] = h.inFlight();
+      expect([low!.end, high!.end]).toEqual(['forward-fix', 'second-culprit']);
+      h.finish(high!.key, 'failure');
+      expect(h.verdictOf('forward-fix')).toBeUndefined();
+      expect(h.state.runs[low!.key]!.state).toBe('dispatched');
+      const fails = h.brokenBy({ bad: 'forward-fix', 'second-culprit': null });
+      for (let i = 0; i < 6 && h.inFlight().length > 0; i++) h.round(fails);
+      expect(h.verdictOf('forward-fix')).toBe('fixed');
+      expect(h.verdictOf('second-culprit')).toBe('culprit');
+    });
   });
 });

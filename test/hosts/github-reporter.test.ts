@@ -4,7 +4,8 @@ import nock from 'nock';
 import { describe, expect, it } from 'vitest';
 import { offline } from '../helpers/network.ts';
 import type { ChangeRecord } from '../../src/core/index.ts';
-import { GithubReporter } from '../../src/hosts/github/reporter.ts';
+import { checkConclusion, GithubReporter } from '../../src/hosts/github/reporter.ts';
+import { conclusionStatus } from '../../src/ci/github-actions.ts';
 import { markdownMarker as marker } from '../../src/report/markers.ts';
 import { changeTarget } from '../../src/report/model.ts';
 import { octokitForTests, REPO } from '../helpers/github.ts';
@@ -29,6 +30,31 @@ const change = (extra: Partial<ChangeRecord>): ChangeRecord => ({
   ...extra,
 });
 const reporter = new GithubReporter(async () => new octokitForTests({ auth: 'test-token' }) as never);
+
+describe('check run conclusions', () => {
+  it.each([
+    ['passed', 'success'],
+    ['fixed', 'success'],
+    ['culprit', 'failure'],
+    ['blocked', 'neutral'],
+    ['skipped', 'skipped'],
+  ])('a %s verdict concludes the check run with %s', (verdict, conclusion) => {
+    expect(checkConclusion(verdict)).toBe(conclusion);
+  });
+});
+
+describe('workflow run conclusions', () => {
+  it.each([
+    ['success', 'success'],
+    ['failure', 'failure'],
+    ['cancelled', 'error'],
+    ['timed_out', 'error'],
+    ['startup_failure', 'error'],
+    [null, 'error'],
+  ])('a workflow run that concluded %s is a %s', (conclusion, status) => {
+    expect(conclusionStatus(conclusion)).toBe(status);
+  });
+});
 
 describe('GithubReporter', () => {
   it('edits its earlier comment (found by marker) instead of posting a second one', async () => {
