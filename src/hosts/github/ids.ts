@@ -1,6 +1,8 @@
 // Change ids of GitHub changes, and references to them in Depends-On footers and revert messages.
 import { revertedShas } from '../common/footers.ts';
 
+export { dependencyId } from '../common/footers.ts';
+
 /** `github:owner/repo#123`: a merged pull request. */
 export function prChangeId(repo: string, number: number): string {
   return `github:${repo}#${number}`;
@@ -9,20 +11,6 @@ export function prChangeId(repo: string, number: number): string {
 /** `github:owner/repo@<sha>`: a direct push with no pull request. */
 export function pushChangeId(repo: string, sha: string): string {
   return `github:${repo}@${sha}`;
-}
-
-/**
- * Turns a Depends-On value into a change id: a PR URL, `owner/repo#N`, `#N` (this repo), a Gerrit
- * change URL (`gerrit:<host>/<project>~<n>`), or anything else as given (a Change-Id, resolved later).
- */
-export function dependencyId(value: string, repo: string): string {
-  const pr = /^https?:\/\/[^/]+\/([^/]+\/[^/]+)\/pull\/(\d+)/.exec(value);
-  if (pr) return prChangeId(pr[1]!, Number(pr[2]));
-  const short = /^([\w.-]+\/[\w.-]+)?#(\d+)$/.exec(value);
-  if (short) return prChangeId(short[1] ?? repo, Number(short[2]));
-  const gerrit = /^https?:\/\/([^/]+)\/(?:c\/)?(.+?)\/\+\/(\d+)/.exec(value);
-  if (gerrit) return `gerrit:${gerrit[1]}/${gerrit[2]}~${gerrit[3]}`;
-  return value;
 }
 
 /** The PR number a merge or squash commit message names: "Merge pull request #12 from ..." or "Title (#12)". */
