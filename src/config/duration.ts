@@ -4,7 +4,13 @@ import { z } from 'zod';
 
 export const duration = z.union([z.number().int().positive(), z.string()]).transform((value, ctx) => {
   if (typeof value === 'number') return value;
-  const parsed = ms(value.trim() as ms.StringValue);
+  let parsed: number | undefined;
+  try {
+    // ms throws on an empty or over-long string instead of answering undefined
+    parsed = ms(value.trim() as ms.StringValue);
+  } catch {
+    parsed = undefined;
+  }
   if (typeof parsed !== 'number' || !Number.isFinite(parsed) || parsed <= 0) {
     ctx.addIssue({
       code: 'custom',

@@ -7,7 +7,7 @@ import { ConfigError, describeIssues, parseYamlConfig } from './errors.ts';
 /** The repo config file on Gerrit and watched git repositories (GitHub reads `.github/ost-gate.yml`). */
 export const REPO_CONFIG_FILE = '.ost-gate.yml';
 
-const queueName = z
+export const queueName = z
   .string()
   .min(1)
   .max(100)
@@ -22,81 +22,122 @@ const provider = z
     'allowed: github-actions, jenkins, webhook:<name> or command:<name>, where <name> is declared in the server config',
   );
 
+/** The sections a repo config and a shared queue declared in the server config have in common. */
+export const queueSections = {
+  ci: z
+    .object({
+      provider,
+      workflow: z.string().min(1).optional(),
+      ref: z.string().min(1).optional(),
+      job: z.string().min(1).optional(),
+      inputs: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+      max_parallel: z.number().int().min(1).max(100).default(d.maxParallel),
+      timeout: duration.default(d.timeoutMs),
+      retries: z.number().int().min(0).max(10).default(d.retries),
+      search_width: z.number().int().min(0).max(100).default(d.searchWidth),
+    })
+    .strict(),
+  batch: z
+    .object({
+      max_size: z.number().int().min(1).max(1000).default(d.batchMaxSize),
+      max_in_flight: z.number().int().min(0).max(100).default(d.batchMaxInFlight),
+      speculate: z.boolean().default(d.speculate),
+    })
+    .strict()
+    .prefault({}),
+  flaky: z
+    .object({
+      confirm: z.number().int().min(0).max(10).default(d.confirm),
+      confidence: z.number().min(0).max(0.999999).default(d.confidence),
+    })
+    .strict()
+    .prefault({}),
+  strategy: z.enum(STRATEGY_NAMES).default(STRATEGY_NAMES[0]),
+  broken: z
+    .object({ await_revert: z.boolean().default(d.awaitRevert), recheck: duration.default(d.recheckMs) })
+    .strict()
+    .prefault({}),
+  dependencies: z
+    .object({ timeout: duration.default(d.dependencyTimeoutMs) })
+    .strict()
+    .prefault({}),
+  report: z
+    .object({
+      comment: z.boolean().default(true),
+      check: z.boolean().default(true),
+      gerrit_label: z.string().min(1).nullable().default(null),
+      notify: z.array(z.enum(VERDICT_KINDS)).default(['culprit', 'blocked', 'fixed']),
+    })
+    .strict()
+    .prefault({}),
+  commands: z
+    .object({
+      permission: z
+        .union([z.enum(['read', 'triage', 'write', 'maintain', 'admin']), z.array(z.string().min(1)).min(1)])
+        .default('write'),
+    })
+    .strict()
+    .prefault({}),
+};
+
+/** Checks that the CI section names what its provider needs. */
+function requireProviderFields(
+  ci: { provider: string; workflow?: string | undefined; job?: string | undefined },
+  ctx: z.RefinementCtx,
+) {
+  if (ci.provider === 'github-actions' && !ci.workflow)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['ci', 'workflow'],
+      message: 'required when ci.provider is github-actions (the workflow file name, like ost.yml)',
+    });
+  if (ci.provider === 'jenkins' && !ci.job)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['ci', 'job'],
+      message: 'required when ci.provider is jenkins (the job path, like ovirt-system-tests)',
+    });
+}
+
 export const repoConfigSchema = z
   .object({
     queue: queueName.optional(),
     branches: z.array(z.string().min(1)).min(1).default(['master', 'main']),
     paths_ignore: z.array(z.string().min(1)).default([]),
-    ci: z
-      .object({
-        provider,
-        workflow: z.string().min(1).optional(),
-        ref: z.string().min(1).optional(),
-        job: z.string().min(1).optional(),
-        inputs: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
-        max_parallel: z.number().int().min(1).max(100).default(d.maxParallel),
-        timeout: duration.default(d.timeoutMs),
-        retries: z.number().int().min(0).max(10).default(d.retries),
-        search_width: z.number().int().min(0).max(100).default(d.searchWidth),
-      })
-      .strict(),
-    batch: z
-      .object({
-        max_size: z.number().int().min(1).max(1000).default(d.batchMaxSize),
-        max_in_flight: z.number().int().min(0).max(100).default(d.batchMaxInFlight),
-        speculate: z.boolean().default(d.speculate),
-      })
-      .strict()
-      .prefault({}),
-    flaky: z
-      .object({
-        confirm: z.number().int().min(0).max(10).default(d.confirm),
-        confidence: z.number().min(0).max(0.999999).default(d.confidence),
-      })
-      .strict()
-      .prefault({}),
-    strategy: z.enum(STRATEGY_NAMES).default(STRATEGY_NAMES[0]),
-    broken: z
-      .object({ await_revert: z.boolean().default(d.awaitRevert), recheck: duration.default(d.recheckMs) })
-      .strict()
-      .prefault({}),
-    dependencies: z
-      .object({ timeout: duration.default(d.dependencyTimeoutMs) })
-      .strict()
-      .prefault({}),
-    report: z
-      .object({
-        comment: z.boolean().default(true),
-        check: z.boolean().default(true),
-        gerrit_label: z.string().min(1).nullable().default(null),
-        notify: z.array(z.enum(VERDICT_KINDS)).default(['culprit', 'blocked', 'fixed']),
-      })
-      .strict()
-      .prefault({}),
-    commands: z
-      .object({
-        permission: z
-          .union([z.enum(['read', 'triage', 'write', 'maintain', 'admin']), z.array(z.string().min(1)).min(1)])
-          .default('write'),
-      })
-      .strict()
-      .prefault({}),
+    ...queueSections,
   })
   .strict()
-  .superRefine((cfg, ctx) => {
-    if (cfg.ci.provider === 'github-actions' && !cfg.ci.workflow)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['ci', 'workflow'],
-        message: 'required when ci.provider is github-actions (the workflow file name, like ost.yml)',
-      });
-    if (cfg.ci.provider === 'jenkins' && !cfg.ci.job)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['ci', 'job'],
-        message: 'required when ci.provider is jenkins (the job path, like ovirt-system-tests)',
-      });
+  .superRefine((cfg, ctx) => requireProviderFields(cfg.ci, ctx));
+
+/**
+ * A queue shared across owners or hosts, declared in the server config: its members (`github:owner/repo`,
+ * `gerrit:<host>/<project>`, `git:<name>`, globs allowed) and the settings that win over theirs.
+ */
+export const sharedQueueSchema = z
+  .object({
+    members: z.array(z.string().min(1)).min(1),
+    /** For github-actions: the repository (`owner/repo`) whose workflow runs the tests. */
+    repository: z
+      .string()
+      .regex(/^[\w.-]+\/[\w.-]+$/, 'owner/repo')
+      .optional(),
+    ci: queueSections.ci,
+    batch: queueSections.batch.optional(),
+    flaky: queueSections.flaky.optional(),
+    strategy: queueSections.strategy.optional(),
+    broken: queueSections.broken.optional(),
+    dependencies: queueSections.dependencies.optional(),
+    report: queueSections.report.optional(),
+    commands: queueSections.commands.optional(),
+  })
+  .strict()
+  .superRefine((q, ctx) => {
+    requireProviderFields(q.ci, ctx);
+    if (q.ci.provider === 'github-actions' && !q.repository)
+      ctx.addIssue({ code: 'custom', path: ['repository'], message: 'required when ci.provider is github-actions' });
   });
+
+export type SharedQueue = z.output<typeof sharedQueueSchema>;
 
 export type RepoConfig = z.output<typeof repoConfigSchema>;
 

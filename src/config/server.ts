@@ -1,8 +1,10 @@
-// The server config (OST_SERVER_CONFIG, YAML): local command runners, webhook runners and git repos to watch.
+// The server config (OST_SERVER_CONFIG, YAML): local command runners, webhook runners, git repos to watch,
+// and the queues shared across owners or hosts.
 // Commands live here, never in a repo config: whoever can merge to a repo must not run code on the bot's host.
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { duration } from './duration.ts';
+import { queueName, sharedQueueSchema } from './repo.ts';
 import { ConfigError, describeIssues, parseYamlConfig } from './errors.ts';
 
 const name = z.string().regex(/^[A-Za-z0-9._-]+$/, 'a name is letters, digits, . _ and -');
@@ -37,6 +39,8 @@ export const serverConfigSchema = z
           .strict(),
       )
       .default([]),
+    /** Queues shared across owners or hosts: only the server's operator may declare them. */
+    queues: z.record(queueName, sharedQueueSchema).default({}),
     tick: duration.default(5_000),
   })
   .strict();

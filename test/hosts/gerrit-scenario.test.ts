@@ -56,16 +56,18 @@ describe('Gerrit + Jenkins scenario', () => {
     await bed.host.handle(changeMerged('engine', 2));
     await bed.until(
       async () =>
-        (await bed.store.loadQueue('ovirt-master'))!.state.changes['gerrit:gerrit.example.org/engine~2']?.verdict ===
-        'culprit',
+        (await bed.store.loadQueue('gerrit:gerrit.example.org/ovirt-master'))!.state.changes[
+          'gerrit:gerrit.example.org/engine~2'
+        ]?.verdict === 'culprit',
     );
     await bed.host.handle(changeMerged('vdsm', 2));
     await bed.until(
       async () =>
-        (await bed.store.loadQueue('ovirt-master'))!.state.changes['gerrit:gerrit.example.org/vdsm~2']?.state ===
-        'done',
+        (await bed.store.loadQueue('gerrit:gerrit.example.org/ovirt-master'))!.state.changes[
+          'gerrit:gerrit.example.org/vdsm~2'
+        ]?.state === 'done',
     );
-    const file = (await bed.store.loadQueue('ovirt-master'))!;
+    const file = (await bed.store.loadQueue('gerrit:gerrit.example.org/ovirt-master'))!;
     expect(file.state.changes['gerrit:gerrit.example.org/vdsm~2']!.verdict).toBe('passed');
     const last = JSON.parse(bed.builds.at(-1)!.OST_REFS!);
     expect(last).toEqual({ engine: sha('engine', 1), vdsm: sha('vdsm', 2) });

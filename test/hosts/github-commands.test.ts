@@ -144,10 +144,13 @@ describe('GitHub slash commands', () => {
     });
     await bed.receive('issue_comment', comment('/ost enqueue', 9));
     await bed.receive('issue_comment', comment('/ost enqueue', 10));
-    expect((await bed.store.loadQueue('ovirt-master'))!.state.changes[`github:${REPO}#9`]).toMatchObject({
+    expect(
+      (await bed.store.loadQueue(`github:Codertocat/ovirt-master`))!.state.changes[`github:${REPO}#9`],
+    ).toMatchObject({
       sha: '9'.repeat(40),
     });
-    expect(await bed.store.listQueues()).toEqual(['ovirt-master']);
+    // a queue named in a repo config lives in the repository owner's namespace
+    expect(await bed.store.listQueues()).toEqual(['github:Codertocat/ovirt-master']);
     expect(
       bed.sent.some(
         (s) => /\/issues\/10\/comments$/.test(s.path) && String(s.body.body).includes('does not gate stable'),

@@ -1,26 +1,49 @@
-// The repo config as every host loads it: read from the tracked branch, validated, and when it is
-// invalid the last good config stays in force, with a notice on the dashboard, an error in the log,
-// and a message where the people who merged it will see it (each host says how).
+// The repo config as every host loads it, and the queue it places a branch's changes in.
+// - Read from the tracked branch and validated; when it is invalid the last good config stays in
+//   force, with a notice on the dashboard, an error in the log, and a message where the people who
+//   merged it will see it (each host says how).
+// - `queue:` names a queue inside the repository's own namespace (its GitHub account, its Gerrit
+//   host), or a shared queue the server config declares with the repository as a member. Anything
+//   else is refused: the changes go to their own queue, with a notice. The declared settings of a
+//   shared queue win over its members'; a member that disagrees gets a notice.
+import picomatch from 'picomatch';
 import { ConfigError } from '../../config/errors.ts';
-import type { RepoConfig } from '../../config/repo.ts';
+import { ciTarget, type QueueCi, type RepoConfig, type SharedQueue } from '../../config/repo.ts';
 import type { Engine } from '../../engine/engine.ts';
 import type { Logger } from '../../log.ts';
 
 /** What every config error message ends with. */
 export const LAST_GOOD_NOTE = 'The last good config stays in force; no queued change is dropped.';
 
-/** The queue a branch's changes go to: the config's shared `queue`, or the stream's own. */
-export function queueFor(config: RepoConfig | null, defaultQueue: string): string {
-  return config?.queue ?? defaultQueue;
+/** Who a repository is, for deciding which queues it may join. */
+export interface RepoOwner {
+  /** The prefix of the queues it may name on its own: `github:octo/`, `gerrit:<host>/`, `git:`. */
+  namespace: string;
+  /** The repository as a shared queue lists its members: `github:octo/repo`, `gerrit:<host>/<project>`. */
+  member: string;
+  /** For github-actions: the repository a workflow is dispatched in (`owner/repo`). */
+  repository?: string;
+}
+
+/** Where a branch's changes go, and the settings in force there. */
+export interface Placement {
+  queue: string;
+  config: RepoConfig;
+  ci: QueueCi;
 }
 
 export interface RepoConfigRead {
   /** Reads and validates the config on the tracked branch; null when there is none. Throws ConfigError. */
   read(): Promise<RepoConfig | null>;
-  /** The queue of the branch's own stream, where its last good config is looked up first. */
+  /** The branch: not gated unless the config lists it under `branches`. */
+  branch: string;
+  /** The queue of the branch's own stream. */
   defaultQueue: string;
   /** The stream id of the branch (`<host>:<project>@<branch>`), to find a shared queue it feeds. */
   stream: string;
+  owner: RepoOwner;
+  /** For messages: `owner/repo:.github/ost-gate.yml on main`. */
+  source: string;
   /** Tells the people who merged a bad config, on the code host (a check run, a review message). */
   announce(err: ConfigError, text: string): Promise<unknown>;
   /** What to log with the error (the repository, the project). */
@@ -31,31 +54,115 @@ export interface RepoConfigDeps {
   engine: Engine;
   log: Logger;
   now: () => number;
+  /** The queues the server config declares (`queues:`). */
+  sharedQueues?: Readonly<Record<string, SharedQueue>>;
+}
+
+interface Decision extends Placement {
+  /** Why the config's `queue:` was refused (the changes go to their own queue). */
+  refused?: string;
+  /** Settings of the member that the shared queue's declared ones overrode. */
+  overridden?: string[];
+}
+
+/** Which queue `config` places the branch in, under the rules in this file's header. */
+export function placeQueue(
+  config: RepoConfig,
+  owner: RepoOwner,
+  defaultQueue: string,
+  shared: Readonly<Record<string, SharedQueue>> = {},
+): Decision {
+  const own = (queue: string, refused?: string): Decision => ({
+    queue,
+    config: { ...config, queue: undefined },
+    ci: ciTarget(config, owner.repository),
+    ...(refused ? { refused } : {}),
+  });
+  const name = config.queue;
+  if (!name) return own(defaultQueue);
+  const declared = Object.hasOwn(shared, name) ? shared[name] : undefined;
+  if (declared) {
+    if (!picomatch(declared.members)(owner.member))
+      return own(
+        defaultQueue,
+        `${owner.member} is not a member of the shared queue ${name} (see queues: in the server config)`,
+      );
+    const { members: _m, repository, ...sections } = declared;
+    const set = Object.fromEntries(Object.entries(sections).filter(([, v]) => v !== undefined));
+    const effective = { ...config, ...set, queue: name } as RepoConfig;
+    const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+    const overridden = (['ci', 'commands'] as const).filter((k) => k in set && !same(config[k], effective[k]));
+    return {
+      queue: name,
+      config: effective,
+      ci: ciTarget(effective, repository ?? owner.repository),
+      ...(overridden.length ? { overridden } : {}),
+    };
+  }
+  if (name.startsWith(owner.namespace)) return { ...own(name), config };
+  if (name.includes(':'))
+    return own(
+      defaultQueue,
+      `queue ${name} belongs to another owner; a repository may name queues under ${owner.namespace}`,
+    );
+  return { ...own(`${owner.namespace}${name}`), config: { ...config, queue: `${owner.namespace}${name}` } };
 }
 
 /**
- * The config in force for a branch: the one on the branch when it is valid; otherwise the last good
- * one (null when there never was one, and the branch is not gated). A missing file means not gated.
+ * The config in force for a branch and the queue its changes go to, with that queue configured.
+ * An invalid config falls back to the last good one. Null when the branch is not gated: there is no
+ * config (a missing file, or no good config ever), or its `branches` do not list the branch.
  */
-export async function loadRepoConfig(deps: RepoConfigDeps, read: RepoConfigRead): Promise<RepoConfig | null> {
+export async function loadRepoConfig(deps: RepoConfigDeps, read: RepoConfigRead): Promise<Placement | null> {
+  let config: RepoConfig | null;
   try {
-    return await read.read();
+    config = await read.read();
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    const text = `${err.message}\n${LAST_GOOD_NOTE}`;
-    deps.log.error({ ...read.context, problems: err.problems }, text);
-    const last = await deps.engine.lastRepoConfig(read.defaultQueue, read.stream);
-    await read
-      .announce(err, text)
-      .catch((e) => deps.log.warn({ err: (e as Error).message }, 'could not post the config error on the code host'));
-    if (last) {
-      await deps.engine.addNotice(queueFor(last, read.defaultQueue), {
-        at: deps.now(),
-        level: 'error',
-        code: 'config-invalid',
-        message: text,
-      });
-    }
-    return last;
+    config = await lastGood(deps, read, err);
   }
+  if (!config || !config.branches.includes(read.branch)) return null;
+  const decision = placeQueue(config, read.owner, read.defaultQueue, deps.sharedQueues);
+  await deps.engine.configure(decision.queue, decision.config, decision.ci, deps.now());
+  if (decision.refused) {
+    const err = new ConfigError(read.source, [`queue: got ${JSON.stringify(config.queue)}; ${decision.refused}`]);
+    await complain(deps, read, err, decision.queue, 'queue-refused', 'The changes go to their own queue.');
+  }
+  if (decision.overridden) {
+    const message =
+      `${read.owner.member} sets ${decision.overridden.join(' and ')} differently from the shared queue ` +
+      `${decision.queue}; the settings declared in the server config are used`;
+    deps.log.warn({ ...read.context, queue: decision.queue }, message);
+    await deps.engine.addNotice(decision.queue, {
+      at: deps.now(),
+      level: 'warn',
+      code: 'shared-queue-settings',
+      message,
+    });
+  }
+  return decision;
+}
+
+async function lastGood(deps: RepoConfigDeps, read: RepoConfigRead, err: ConfigError): Promise<RepoConfig | null> {
+  const last = await deps.engine.lastRepoConfig(read.defaultQueue, read.stream);
+  const queue = last ? placeQueue(last, read.owner, read.defaultQueue, deps.sharedQueues).queue : read.defaultQueue;
+  await complain(deps, read, err, queue, 'config-invalid', LAST_GOOD_NOTE);
+  return last;
+}
+
+/** Logs a config problem, notes it on the queue's dashboard, and tells the code host. */
+async function complain(
+  deps: RepoConfigDeps,
+  read: RepoConfigRead,
+  err: ConfigError,
+  queue: string,
+  code: string,
+  outcome: string,
+): Promise<void> {
+  const text = `${err.message}\n${outcome}`;
+  deps.log.error({ ...read.context, problems: err.problems }, text);
+  await deps.engine.addNotice(queue, { at: deps.now(), level: 'error', code, message: text });
+  await read
+    .announce(err, text)
+    .catch((e) => deps.log.warn({ err: (e as Error).message }, 'could not post the config error on the code host'));
 }

@@ -13,7 +13,7 @@ const DEFAULT_SSH_PORT = 29418;
 export const gerritHostFactory: HostFactory = {
   id: 'gerrit',
   howToEnable: 'set GERRIT_URL, GERRIT_USERNAME, GERRIT_PASSWORD and GERRIT_EVENTS_TOKEN',
-  async create({ env, engine, log, publicUrl }) {
+  async create({ env, config, engine, log, publicUrl }) {
     if (!env.GERRIT_URL) return null;
     const client = new GerritClient({
       url: env.GERRIT_URL,
@@ -27,6 +27,7 @@ export const gerritHostFactory: HostFactory = {
       eventsToken: env.GERRIT_EVENTS_TOKEN,
       serviceUser: env.GERRIT_USERNAME,
       publicUrl,
+      sharedQueues: config.queues,
     });
     let stream: GerritStream | null = null;
     if (env.GERRIT_SSH) {

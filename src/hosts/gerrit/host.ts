@@ -4,7 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ChangeInput } from '../../core/index.ts';
 import type { ConfigError } from '../../config/errors.ts';
-import { ciTarget, parseRepoConfig, REPO_CONFIG_FILE, type RepoConfig } from '../../config/repo.ts';
+import { parseRepoConfig, REPO_CONFIG_FILE, type RepoConfig, type SharedQueue } from '../../config/repo.ts';
 import type { Verb } from '../../commands/parse.ts';
 import type { Engine } from '../../engine/engine.ts';
 import { HttpError, readBody, sendJson } from '../../http/body.ts';
@@ -15,7 +15,7 @@ import { toText } from '../../report/text.ts';
 import { changeInput } from '../common/change-input.ts';
 import { runCommands, type CommandPort, type MissedChange } from '../common/commands.ts';
 import { dependencyId, revertedShas } from '../common/footers.ts';
-import { loadRepoConfig, queueFor } from '../common/repo-config.ts';
+import { loadRepoConfig, placeQueue, type Placement, type RepoOwner } from '../common/repo-config.ts';
 import { accountName, type GerritClient } from './client.ts';
 import { branchOf, changeNumber, commentBody, gerritChangeId, parseEvent } from './events.ts';
 import { TAG } from './reporter.ts';
@@ -34,6 +34,8 @@ export interface GerritHostOptions {
   /** The service user's name: its own messages are not commands. */
   serviceUser?: string | undefined;
   publicUrl?: string | undefined;
+  /** The queues the server config declares (`queues:`). */
+  sharedQueues?: Readonly<Record<string, SharedQueue>>;
 }
 
 export interface GerritReplyTarget {
@@ -60,7 +62,13 @@ export class GerritHost {
   }
 
   private get common() {
-    return { engine: this.opts.engine, log: this.log, now: this.now, publicUrl: this.opts.publicUrl };
+    const { engine, publicUrl, sharedQueues = {} } = this.opts;
+    return { engine, log: this.log, now: this.now, publicUrl, sharedQueues };
+  }
+
+  /** A project's namespace is its Gerrit host: it may name queues `gerrit:<host>/...` and join declared ones. */
+  private ownerOf(project: string): RepoOwner {
+    return { namespace: `${HOST}:${this.client.host}/`, member: `${HOST}:${this.client.host}/${project}` };
   }
 
   /** Handles one event; unknown types and dropped-output are logged at debug level and ignored. */
@@ -87,10 +95,13 @@ export class GerritHost {
     return `${HOST}:${this.client.host}/${project}@${branch}`;
   }
 
-  /** The config at the branch tip; a bad one gets a review message on the change that merged it. */
-  private config(project: string, branch: string, number: number): Promise<RepoConfig | null> {
+  /** The config at the branch tip and its queue; a bad one gets a review message on the change that merged it. */
+  private placement(project: string, branch: string, number: number): Promise<Placement | null> {
     const source = `${project}:${REPO_CONFIG_FILE} on ${branch}`;
     return loadRepoConfig(this.common, {
+      branch,
+      owner: this.ownerOf(project),
+      source,
       read: async () => {
         const text = await this.client.branchFile(project, branch, REPO_CONFIG_FILE);
         return text === null ? null : parseRepoConfig(text, source);
@@ -134,9 +145,9 @@ export class GerritHost {
       this.log.warn({ project: c.project, number }, 'change-merged without newRev or revision ignored');
       return;
     }
-    const config = await this.config(c.project, branch, number);
-    if (!config) return this.notGated(c.project, branch);
-    if (!config.branches.includes(branch)) return;
+    const placement = await this.placement(c.project, branch, number);
+    if (!placement) return this.notGated(c.project, branch);
+    const { queue, config } = placement;
     const message = c.commitMessage ?? '';
     const change = await changeInput(
       {
@@ -156,8 +167,6 @@ export class GerritHost {
         pathsIgnore: config.paths_ignore,
       },
     );
-    const queue = queueFor(config, this.streamQueue(c.project, branch));
-    await this.opts.engine.configure(queue, config, ciTarget(config), this.now());
     const before = this.refs.get(`${c.project}:${branch}:${sha}`) ?? null;
     await this.opts.engine.submit(
       queue,
@@ -201,7 +210,7 @@ export class GerritHost {
       render: toText,
       mention: (user) => `${user}: `,
       reply: (message) => this.client.review(project, number, 'current', { message, tag: TAG, notify: 'NONE' }),
-      config: () => this.config(project, branch, number),
+      config: async () => (await this.placement(project, branch, number))?.config ?? null,
       permission: (verb, user, config) => this.allowed(verb, user, owner, config),
       missedChange: (config) => this.missedChange(project, number, config),
     };
@@ -220,8 +229,14 @@ export class GerritHost {
       return {
         refusal: `${project} does not gate ${info.branch} (no ${REPO_CONFIG_FILE} there, or ${info.branch} is not in its branches).`,
       };
-    const queue = queueFor(config, this.streamQueue(project, info.branch));
-    await this.opts.engine.configure(queue, config, ciTarget(config), this.now());
+    const placed = placeQueue(
+      config,
+      this.ownerOf(project),
+      this.streamQueue(project, info.branch),
+      this.opts.sharedQueues,
+    );
+    await this.opts.engine.configure(placed.queue, placed.config, placed.ci, this.now());
+    const queue = placed.queue;
     const change: ChangeInput = {
       id: gerritChangeId(this.client.host, project, number),
       sha: info.current_revision,
@@ -230,7 +245,7 @@ export class GerritHost {
       url: `${this.client.base}/c/${project}/+/${number}`,
       author: accountName(info.owner),
     };
-    return { queue, config, stream: { host: HOST, project, branch: info.branch }, change };
+    return { queue, config: placed.config, stream: { host: HOST, project, branch: info.branch }, change };
   }
 
   /** Write and admin verbs: a member of a `commands.permission` group; `retry` also the change owner. */

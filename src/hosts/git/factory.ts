@@ -9,7 +9,7 @@ export const gitHostFactory: HostFactory = {
   howToEnable: 'list repositories under git: in OST_SERVER_CONFIG',
   async create({ config, engine, log, dataDir }) {
     if (config.git.length === 0) return null;
-    const watchers = config.git.map((repo) => new GitWatcher(repo, engine, dataDir, log));
+    const watchers = config.git.map((repo) => new GitWatcher(repo, engine, dataDir, log, Date.now, config.queues));
     return {
       id: 'git',
       reporter: new GitReporter(watchers, log),

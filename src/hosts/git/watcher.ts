@@ -3,14 +3,14 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ChangeInput, CoreEvent } from '../../core/index.ts';
-import { ciTarget, parseRepoConfig, REPO_CONFIG_FILE, type RepoConfig } from '../../config/repo.ts';
+import { parseRepoConfig, REPO_CONFIG_FILE, type RepoConfig, type SharedQueue } from '../../config/repo.ts';
 import type { Engine } from '../../engine/engine.ts';
 import { silentLogger, type Logger } from '../../log.ts';
 import { safeSlug } from '../../store/slug.ts';
 import { GitMirror, type Commit } from './client.ts';
 import { changeInput } from '../common/change-input.ts';
 import { revertedShas } from '../common/footers.ts';
-import { loadRepoConfig, queueFor } from '../common/repo-config.ts';
+import { loadRepoConfig, type Placement } from '../common/repo-config.ts';
 
 export interface GitRepoOptions {
   name: string;
@@ -46,15 +46,12 @@ export class GitWatcher {
     dataDir: string,
     private readonly log: Logger = silentLogger,
     private readonly now: () => number = Date.now,
+    /** The queues the server config declares (`queues:`). */
+    private readonly sharedQueues: Readonly<Record<string, SharedQueue>> = {},
   ) {
     const slug = safeSlug(`${repo.name}@${repo.branch}`);
     this.mirror = new GitMirror(join(dataDir, 'git', `${slug}.git`), repo.url);
     this.positionFile = join(dataDir, 'git', `${slug}.position.json`);
-  }
-
-  /** The queue this repo feeds: `queue:` from its config, or one per stream. */
-  queueName(config: RepoConfig | null): string {
-    return queueFor(config, this.streamId);
   }
 
   /** `git:<name>@<branch>`: the stream of this repository's branch, and its own queue. */
@@ -105,12 +102,12 @@ export class GitWatcher {
       return;
     }
     if (tip === this.position.tip) return;
-    const config = await this.readConfig(tip);
-    if (!config) {
+    const placement = await this.readConfig(tip);
+    if (!placement) {
       if (!this.warnedNoConfig)
         this.log.info(
           { repo: this.repo.name },
-          `${this.repo.name}@${this.repo.branch} has no ${CONFIG_FILE}; not gated`,
+          `${this.repo.name}@${this.repo.branch} is not gated (no ${CONFIG_FILE}, or ${this.repo.branch} is not in its branches)`,
         );
       this.warnedNoConfig = true;
       this.position.tip = tip;
@@ -125,15 +122,13 @@ export class GitWatcher {
       );
       this.position.tip = tip;
       await this.savePosition();
-      await this.engine.configure(this.queueName(config), config, ciTarget(config), this.now());
       return;
     }
     const forced = !(await this.mirror.isAncestor(before, tip));
     const base = forced ? await this.mirror.mergeBase(before, tip) : before;
     const commits = await this.mirror.firstParentRange(base, tip);
+    const { queue, config } = placement;
     const changes = await Promise.all(commits.map((c) => this.toChange(c, config)));
-    await this.engine.configure(this.queueName(config), config, ciTarget(config), this.now());
-    const queue = this.queueName(config);
     const event: CoreEvent = {
       type: 'merged',
       at: this.now(),
@@ -152,11 +147,15 @@ export class GitWatcher {
     await this.savePosition();
   }
 
-  /** The config at `sha`, or the last good one (with an error logged and noticed) when it is invalid. */
-  private readConfig(sha: string): Promise<RepoConfig | null> {
+  /** The config at `sha` and its queue, or the last good one (with an error logged and noticed) when it is invalid. */
+  private readConfig(sha: string): Promise<Placement | null> {
     return loadRepoConfig(
-      { engine: this.engine, log: this.log, now: this.now },
+      { engine: this.engine, log: this.log, now: this.now, sharedQueues: this.sharedQueues },
       {
+        branch: this.repo.branch,
+        // the repositories watched are the operator's: they may share queues named `git:...` among themselves
+        owner: { namespace: 'git:', member: `git:${this.repo.name}` },
+        source: `${this.repo.name}:${CONFIG_FILE} at ${sha.slice(0, 10)}`,
         read: async () => {
           const text = await this.mirror.show(sha, CONFIG_FILE);
           return text === null

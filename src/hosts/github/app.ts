@@ -5,13 +5,13 @@ import type { ApplicationFunction, Context, Probot } from 'probot';
 import type { ChangeInput, CoreEvent } from '../../core/index.ts';
 import { conclusionStatus } from '../../ci/github-actions.ts';
 import { ConfigError } from '../../config/errors.ts';
-import { ciTarget, validateRepoConfig, type RepoConfig } from '../../config/repo.ts';
+import { validateRepoConfig, type RepoConfig, type SharedQueue } from '../../config/repo.ts';
 import { githubAllows, VERBS, type Verb } from '../../commands/parse.ts';
 import type { Engine } from '../../engine/engine.ts';
 import type { Logger } from '../../log.ts';
 import { toMarkdown } from '../../report/markdown.ts';
 import { runCommands, type CommandPort, type MissedChange } from '../common/commands.ts';
-import { loadRepoConfig, queueFor } from '../common/repo-config.ts';
+import { loadRepoConfig, placeQueue, type Placement, type RepoOwner } from '../common/repo-config.ts';
 import { prChangeId, prNumberFromMessage } from './ids.ts';
 import { changesFromPush, type PullInfo, type PushCommit } from './push.ts';
 import type { GithubReporter } from './reporter.ts';
@@ -27,6 +27,8 @@ export interface GithubAppDeps {
   log: Logger;
   now?: () => number;
   publicUrl?: string | undefined;
+  /** The queues the server config declares (`queues:`). */
+  sharedQueues?: Readonly<Record<string, SharedQueue>>;
 }
 
 function isBot(sender: { type?: string; login?: string } | undefined): boolean {
@@ -36,6 +38,11 @@ function isBot(sender: { type?: string; login?: string } | undefined): boolean {
 function ownerAndName(repo: string): { owner: string; repo: string } {
   const [owner, name] = repo.split('/') as [string, string];
   return { owner, repo: name };
+}
+
+/** A repository's namespace is its account: it may name queues `github:<owner>/...` and join declared ones. */
+function ownerOf(repo: string): RepoOwner {
+  return { namespace: `${HOST}:${repo.split('/')[0]}/`, member: `${HOST}:${repo}`, repository: repo };
 }
 
 /** The queue of a repository's branch when its config names no shared queue: one per stream. */
@@ -48,7 +55,7 @@ type PullRequest = PullInfo & { merged_at: string | null; merge_commit_sha: stri
 export function githubApp(deps: GithubAppDeps): ApplicationFunction {
   const now = deps.now ?? Date.now;
   const log = deps.log;
-  const common = { engine: deps.engine, log, now, publicUrl: deps.publicUrl };
+  const common = { engine: deps.engine, log, now, publicUrl: deps.publicUrl, sharedQueues: deps.sharedQueues ?? {} };
   /** Merged PRs by `<repo>@<merge sha>`, from pull_request.closed, so that a push needs no API call for them. */
   const pulls = new Map<string, PullInfo>();
   const unconfigured = new Set<string>();
@@ -61,11 +68,14 @@ export function githubApp(deps: GithubAppDeps): ApplicationFunction {
   }
 
   /** The config in force on `branch`; a bad one gets a failing "ost-gate config" check run on `sha`. */
-  function configOn(context: Context, repo: string, branch: string, sha: string): Promise<RepoConfig | null> {
+  function configOn(context: Context, repo: string, branch: string, sha: string): Promise<Placement | null> {
     return loadRepoConfig(common, {
       read: () => readConfig(context, repo, branch),
+      branch,
       defaultQueue: streamQueue(repo, branch),
       stream: streamQueue(repo, branch),
+      owner: ownerOf(repo),
+      source: `${repo}:${CONFIG_PATH} on ${branch}`,
       context: { repo },
       announce: (err, text) => postConfigCheck(context, repo, sha, err, text),
     });
@@ -128,14 +138,13 @@ export function githubApp(deps: GithubAppDeps): ApplicationFunction {
     if (!p.ref.startsWith('refs/heads/') || p.deleted) return;
     const branch = p.ref.slice('refs/heads/'.length);
     const repo = p.repository.full_name;
-    const config = await configOn(context as Context, repo, branch, p.after);
-    if (!config) return notGated(repo);
-    if (!config.branches.includes(branch)) return;
+    const placement = await configOn(context as Context, repo, branch, p.after);
+    if (!placement) return notGated(repo, branch);
+    const { queue, config } = placement;
     const commits = (p.commits ?? []) as unknown as PushCommit[];
     const findPr = (sha: string, message: string) => findPull(context as Context, repo, sha, message);
     const changes = await changesFromPush(repo, p.before, commits, findPr, config.paths_ignore);
     if (changes.length === 0) return;
-    const queue = queueFor(config, streamQueue(repo, branch));
     const event: CoreEvent = {
       type: 'merged',
       at: now(),
@@ -145,7 +154,6 @@ export function githubApp(deps: GithubAppDeps): ApplicationFunction {
       forced: p.forced,
       changes,
     };
-    await deps.engine.configure(queue, config, ciTarget(config, repo), now());
     await deps.engine.submit(queue, event, { delivery: `github:${context.id}` });
     if (p.forced)
       log.warn(
@@ -155,9 +163,14 @@ export function githubApp(deps: GithubAppDeps): ApplicationFunction {
     if (config.report.check) await markQueued(changes, repo);
   }
 
-  function notGated(repo: string): void {
-    if (!unconfigured.has(repo)) log.info({ repo }, `${repo} has no ${CONFIG_PATH}; it is not gated`);
-    unconfigured.add(repo);
+  function notGated(repo: string, branch: string): void {
+    const key = `${repo}@${branch}`;
+    if (!unconfigured.has(key))
+      log.info(
+        { repo, branch },
+        `${repo} ${branch} is not gated (no ${CONFIG_PATH}, or ${branch} is not in its branches)`,
+      );
+    unconfigured.add(key);
   }
 
   async function markQueued(changes: ChangeInput[], repo: string): Promise<void> {
@@ -238,8 +251,9 @@ export function githubApp(deps: GithubAppDeps): ApplicationFunction {
             refusal: `${repo} does not gate ${branch} (no ${CONFIG_PATH} there, or ${branch} is not in its branches), so #${number} is not enqueued.`,
           };
         }
-        const queue = queueFor(config, streamQueue(repo, branch));
-        await deps.engine.configure(queue, config, ciTarget(config, repo), now());
+        const placed = placeQueue(config, ownerOf(repo), streamQueue(repo, branch), deps.sharedQueues);
+        await deps.engine.configure(placed.queue, placed.config, placed.ci, now());
+        const queue = placed.queue;
         const change: ChangeInput = {
           id: prChangeId(repo, number),
           sha: p.merge_commit_sha,
@@ -248,7 +262,7 @@ export function githubApp(deps: GithubAppDeps): ApplicationFunction {
           url: p.html_url,
           author: p.user?.login ?? null,
         };
-        return { queue, config, stream: { host: HOST, project: repo, branch }, change };
+        return { queue, config: placed.config, stream: { host: HOST, project: repo, branch }, change };
       },
     };
   }

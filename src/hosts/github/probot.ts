@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createNodeMiddleware, Probot, type ProbotOctokit } from 'probot';
 import { GithubActionsDispatcher, type RequestOctokit } from '../../ci/github-actions.ts';
+import type { SharedQueue } from '../../config/repo.ts';
 import type { Engine } from '../../engine/engine.ts';
 import type { Logger } from '../../log.ts';
 import { readBody, sendError } from '../../http/body.ts';
@@ -29,6 +30,8 @@ export interface GithubOptions {
   log: Logger;
   publicUrl?: string | undefined;
   now?: () => number;
+  /** The queues the server config declares (`queues:`). */
+  sharedQueues?: Readonly<Record<string, SharedQueue>>;
   /** For tests: an Octokit class without retries and throttling. */
   Octokit?: typeof ProbotOctokit;
 }
@@ -73,6 +76,7 @@ export async function createGithubHost(env: NodeJS.ProcessEnv, opts: GithubOptio
     log: opts.log,
     ...(opts.publicUrl ? { publicUrl: opts.publicUrl } : {}),
     ...(opts.now ? { now: opts.now } : {}),
+    ...(opts.sharedQueues ? { sharedQueues: opts.sharedQueues } : {}),
   });
   const middleware = await createNodeMiddleware(
     (app, options) => {

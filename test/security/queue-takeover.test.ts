@@ -1,0 +1,88 @@
+// D2: a repository cannot take over another repository's queue with `queue:`. Two repositories, one
+// server: evil/x names the victim's queue, with its own CI, `commands.permission: read` and no
+// notifications. Its config is refused with a check run and a notice; its changes go to its own
+// queue; the victim's queue keeps its CI and settings, and a read-only user still cannot dequeue there.
+import { describe, expect, it } from 'vitest';
+import { offline } from '../helpers/network.ts';
+import { example, githubBed, INSTALLATION, pushPayload, REPO } from '../helpers/github.ts';
+
+offline();
+
+const VICTIM_CONFIG = 'ci: {provider: github-actions, workflow: ost.yml, max_parallel: 1}\nbranches: [main]\n';
+const EVIL = 'evil/x';
+const EVIL_CONFIG = [
+  `queue: "github:${REPO}@main"`,
+  'ci: {provider: github-actions, workflow: evil.yml}',
+  'branches: [main]',
+  'commands: {permission: read}',
+  'report: {notify: []}',
+].join('\n');
+const VICTIM_QUEUE = `github:${REPO}@main`;
+
+function evilPush(sha: string) {
+  const p = pushPayload('0'.repeat(40), [{ id: sha, message: 'Merge pull request #1 from evil/x' }]);
+  const repository = p.repository as Record<string, unknown>;
+  return { ...p, repository: { ...repository, full_name: EVIL, name: 'x', owner: { login: 'evil', id: 666 } } };
+}
+
+describe('queue ownership', () => {
+  it('refuses a queue of another owner, keeps the victim queue as it was, and routes the changes home', async () => {
+    const bed = await githubBed(VICTIM_CONFIG);
+    bed.api.get(/\/repos\/evil\/x\/contents\/\.github(%2F|\/)ost-gate\.yml/).reply(200, EVIL_CONFIG, {
+      'content-type': 'application/vnd.github.raw; charset=utf-8',
+    });
+    bed.api.get(/\/pulls\/\d+$/).reply(200, (uri) => ({
+      number: Number(uri.split('/').pop()),
+      title: 'PR',
+      html_url: 'https://github.com/x/pull/1',
+      body: null,
+      user: { login: 'dev' },
+      merged_at: '2026-11-24T10:00:00Z',
+    }));
+    bed.api.post(/dispatches/).reply(200, { workflow_run_id: 7000, html_url: 'https://ci/7000' });
+    bed.api.get(/check-runs/).reply(200, { check_runs: [] });
+    bed.api.post(/check-runs/).reply(201, { id: 1 });
+    bed.api.get(/\/issues\/\d+\/comments/).reply(200, []);
+    bed.api.post(/\/issues\/\d+\/comments/).reply(201, { id: 1 });
+    bed.api.get(/\/collaborators\/[^/]+\/permission/).reply(200, { permission: 'read', role_name: 'read' });
+
+    await bed.receive(
+      'push',
+      pushPayload('0'.repeat(40), [{ id: '1'.repeat(40), message: 'Merge pull request #1 from dev/a' }]),
+    );
+    await bed.receive('push', evilPush('e'.repeat(40)));
+
+    const victim = (await bed.store.loadQueue(VICTIM_QUEUE))!;
+    expect(Object.keys(victim.state.changes)).toEqual([`github:${REPO}#1`]);
+    expect(victim.ci).toMatchObject({ provider: 'github-actions', workflow: 'ost.yml', repository: REPO });
+    expect(victim.repoConfig!.commands.permission).toBe('write');
+    expect(victim.repoConfig!.report.notify).toEqual(['culprit', 'blocked', 'fixed']);
+
+    const own = (await bed.store.loadQueue(`github:${EVIL}@main`))!;
+    expect(Object.keys(own.state.changes)).toEqual([`github:${EVIL}#1`]);
+    expect(own.ci).toMatchObject({ workflow: 'evil.yml', repository: EVIL });
+    expect(own.notices.find((n) => n.code === 'queue-refused')?.message).toMatch(/belongs to another owner/);
+    const check = bed.sent.find((s) => s.method === 'POST' && s.path === `/repos/${EVIL}/check-runs`);
+    expect(check?.body).toMatchObject({ name: 'ost-gate config', conclusion: 'failure' });
+
+    // every dispatch went to the workflow of the queue's own repository
+    const dispatches = bed.sent.filter((s) => s.path.endsWith('/dispatches')).map((s) => s.path);
+    expect(dispatches.sort()).toEqual(
+      [
+        `/repos/${REPO}/actions/workflows/ost.yml/dispatches`,
+        `/repos/${EVIL}/actions/workflows/evil.yml/dispatches`,
+      ].sort(),
+    );
+
+    // a read-only user's /ost dequeue on the victim's PR is refused
+    const c = example<Record<string, any>>('issue_comment', (e) => e.action === 'created');
+    c.issue = { ...c.issue, number: 1, pull_request: { url: 'x' } };
+    c.comment = { ...c.comment, body: '/ost dequeue' };
+    c.sender = { ...c.sender, login: 'reader', type: 'User' };
+    c.installation = { id: INSTALLATION };
+    await bed.receive('issue_comment', c);
+    const reply = bed.sent.find((s) => s.method === 'POST' && s.path === `/repos/${REPO}/issues/1/comments`);
+    expect(String(reply?.body.body)).toMatch(/needs write permission/);
+    expect((await bed.store.loadQueue(VICTIM_QUEUE))!.state.changes[`github:${REPO}#1`]!.state).not.toBe('done');
+  });
+});
