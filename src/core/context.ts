@@ -9,4 +9,6 @@ export interface StepContext {
   /** Effects emitted so far, in order. */
   readonly effects: Effect[];
   readonly strategies: Readonly<Record<string, Strategy>>;
+  /** The event's salt: new run keys carry it. */
+  readonly salt?: string | undefined;
 }

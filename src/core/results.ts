@@ -21,8 +21,12 @@ export function runStarted(
   at: number,
   url?: string | null,
   ciRunId?: string | number | null,
+  target?: string,
 ): void {
   const run = own(ctx.state.runs, key);
+  if (run && target && !run.target) run.target = target;
+  // the dispatcher knew only where it sent the run: it is not known to be running yet
+  if (run && isInFlight(run) && !url && (ciRunId === undefined || ciRunId === null)) return;
   if (!run || !isInFlight(run)) {
     log(ctx, 'info', `start of run ${key} ignored: ${run ? `it is ${run.state}` : 'unknown key'}`);
     if (run && url && !run.url) run.url = url;

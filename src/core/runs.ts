@@ -30,7 +30,7 @@ export function createRun(
   changes: string[],
   refs: Record<string, string>,
 ): Run {
-  const key = `${ctx.state.keyPrefix}.${++ctx.state.seq}`;
+  const key = `${ctx.state.keyPrefix}.${++ctx.state.seq}${ctx.salt ? `-${ctx.salt}` : ''}`;
   const run: Run = {
     key,
     line,

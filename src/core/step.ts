@@ -24,6 +24,7 @@ export function step(state: QueueState, event: CoreEvent, options: StepOptions =
     state: structuredClone(state),
     effects: [],
     strategies: { ...builtinStrategies, ...options.strategies },
+    salt: event.salt,
   };
   apply(ctx, event);
   settleAndSchedule(ctx, event.at);
@@ -38,7 +39,7 @@ function apply(ctx: StepContext, event: CoreEvent): void {
       merge(ctx, event.stream, event.changes, event.at, event.before ?? null, event.after ?? null, !!event.forced);
       return;
     case 'run-started':
-      runStarted(ctx, event.key, event.at, event.url, event.ciRunId);
+      runStarted(ctx, event.key, event.at, event.url, event.ciRunId, event.target);
       return;
     case 'run-finished':
       runFinished(ctx, event.key, event.status, event.at, event.url);

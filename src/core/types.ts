@@ -98,6 +98,8 @@ export interface Run {
   deadline: number;
   url?: string | null;
   ciRunId?: string | number | null;
+  /** Where it was sent (`github-actions:<repo>:<workflow>`, `jenkins:<job>`, `webhook:<name>`, `command:<name>`). */
+  target?: string;
   /** Its result can no longer change anything (the line moved on). */
   superseded?: boolean;
   /** A failure that later evidence showed to be a flake. */
@@ -209,7 +211,7 @@ export type RunStatus = 'success' | 'failure' | 'error' | 'cancelled';
 
 export type CommandVerb = 'retry' | 'enqueue' | 'dequeue' | 'not-culprit' | 'pause' | 'resume';
 
-export type CoreEvent =
+export type CoreEvent = (
   | {
       type: 'merged';
       at: number;
@@ -219,7 +221,15 @@ export type CoreEvent =
       forced?: boolean;
       changes: ChangeInput[];
     }
-  | { type: 'run-started'; at: number; key: string; url?: string | null; ciRunId?: string | number | null }
+  | {
+      type: 'run-started';
+      at: number;
+      key: string;
+      url?: string | null;
+      ciRunId?: string | number | null;
+      /** Where the run was sent (`github-actions:<repo>:<workflow>`, `jenkins:<job>`...): results come only from there. */
+      target?: string;
+    }
   | { type: 'run-finished'; at: number; key: string; status: RunStatus; url?: string | null }
   | { type: 'tick'; at: number }
   | {
@@ -233,7 +243,14 @@ export type CoreEvent =
       /** For `enqueue`: the change as the host knows it. */
       input?: { stream: StreamRef; change: ChangeInput };
     }
-  | { type: 'configure'; at: number; settings: Partial<QueueSettings> };
+  | { type: 'configure'; at: number; settings: Partial<QueueSettings> }
+) & {
+  /**
+   * Random text from the engine that new run keys carry, so that a key cannot be guessed from the
+   * queue's name and a counter. Part of the event, so that replaying it gives the same keys.
+   */
+  salt?: string;
+};
 
 export interface DispatchSpec {
   key: string;

@@ -1,6 +1,7 @@
 // The engine runs the pure core for each queue: under the queue's lock it loads the queue file,
 // steps the core, and writes the new state with its outbox in one atomic write; only then are the
 // effects performed, each marked done afterwards. On start, pending effects are performed again.
+import { randomBytes } from 'node:crypto';
 import {
   emptyQueue,
   step,
@@ -93,7 +94,9 @@ export class Engine {
       }
       options.prepare?.(file);
       const before = file.state;
-      const result = step(file.state, event, { strategies: this.opts.strategies ?? {} });
+      // new run keys carry random text, so that nobody can guess a key from the queue's name
+      const salted: CoreEvent = event.salt ? event : { ...event, salt: randomBytes(5).toString('hex') };
+      const result = step(file.state, salted, { strategies: this.opts.strategies ?? {} });
       // a tick that changed nothing is not written: the ticker runs every few seconds on every queue
       if (
         event.type === 'tick' &&
@@ -318,13 +321,16 @@ export class Engine {
    * The queue and run a CI result belongs to: by run key (keys are `<queue slug>.<n>`), or by the CI's
    * own run id. Null when no queue has such a run.
    */
-  async findRun(match: { key?: string; ciRunId?: string | number }): Promise<{ queue: string; run: Run } | null> {
+  async findRun(match: {
+    key?: string;
+    ciRunId?: string | number;
+  }): Promise<{ queue: string; run: Run; file: QueueFile } | null> {
     const queues = await this.queues();
     if (match.key) {
       const slug = match.key.slice(0, match.key.lastIndexOf('.'));
       for (const queue of queues.filter((q) => safeSlug(q) === slug)) {
-        const run = (await this.read(queue))?.state.runs;
-        if (run && Object.hasOwn(run, match.key)) return { queue, run: run[match.key]! };
+        const file = await this.read(queue);
+        if (file && Object.hasOwn(file.state.runs, match.key)) return { queue, run: file.state.runs[match.key]!, file };
       }
     }
     if (match.ciRunId !== undefined) {
@@ -334,7 +340,7 @@ export class Engine {
         const run = Object.values(file?.state.runs ?? {}).find(
           (r) => r.ciRunId != null && String(r.ciRunId) === wanted,
         );
-        if (run) return { queue, run };
+        if (run && file) return { queue, run, file };
       }
     }
     return null;

@@ -1,5 +1,6 @@
 // Routes each outbox entry to the dispatcher of the queue's CI provider or the reporter of the change's host.
 import type { Effect, Run } from '../core/index.ts';
+import type { QueueCi } from '../config/repo.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { buildVerdictReport, changeTarget, defaultLabel, type ChangeLabeler } from '../report/model.ts';
 import type { DispatchContext, Dispatcher, Performer, Reporter } from './effects.ts';
@@ -14,6 +15,14 @@ export interface RoutingPerformerOptions {
   /** The server's public URL, for dashboard links in messages. */
   publicUrl?: string | undefined;
   log?: Logger;
+}
+
+/** Where a queue's runs go, as a run records it: `github-actions:<repo>:<workflow>`, `jenkins:<job>`, `webhook:<name>`. */
+export function dispatchTarget(ci: QueueCi | null | undefined): string {
+  if (!ci) return 'none';
+  if (ci.provider === 'github-actions') return `github-actions:${ci.repository ?? ''}:${ci.workflow ?? ''}`;
+  if (ci.provider === 'jenkins') return `jenkins:${ci.job ?? ''}`;
+  return ci.provider;
 }
 
 export class RoutingPerformer implements Performer {
@@ -56,15 +65,15 @@ export class RoutingPerformer implements Performer {
             { queue: ctx.queue, key: e.run.key, end: e.run.end, changes: e.run.changes.length },
             'run dispatched',
           );
-          if (started && (started.url || started.ciRunId !== undefined)) {
-            await ctx.submit(ctx.queue, {
-              type: 'run-started',
-              at: ctx.now(),
-              key: e.run.key,
-              url: started.url ?? null,
-              ciRunId: started.ciRunId ?? null,
-            });
-          }
+          // the run records where it went: a result is accepted only from there
+          await ctx.submit(ctx.queue, {
+            type: 'run-started',
+            at: ctx.now(),
+            key: e.run.key,
+            url: (started && started.url) || null,
+            ciRunId: started ? (started.ciRunId ?? null) : null,
+            target: dispatchTarget(ctx.file.ci),
+          });
           // a new batch puts every change in it under test; a probe or confirmation only moves its end
           const marked = e.run.kind === 'batch' ? e.run.changes : [e.run.end];
           for (const id of marked) {

@@ -3,27 +3,27 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { Engine } from '../engine/engine.ts';
 import type { Logger } from '../log.ts';
-import { safeSlug } from '../store/slug.ts';
+import { dispatchTarget } from '../engine/performer.ts';
+import { httpUrl } from '../http/url.ts';
 import { HttpError, readBody, sendJson } from '../http/body.ts';
 import { verifySignature } from '../http/signature.ts';
 
 export const CALLBACK_LIMIT = 64 * 1024;
 export const SIGNATURE_HEADER = 'x-ost-signature-256';
+/** The CIs whose jobs post their result to the callback. */
+const CALLBACK_PROVIDERS = /^(jenkins|webhook):/;
 
 const callbackSchema = z
   .object({
     key: z.string().min(1).max(300),
     status: z.enum(['success', 'failure', 'error']),
-    url: z.url().max(2000).optional(),
+    url: z
+      .string()
+      .max(2000)
+      .refine((u) => httpUrl(u) !== null, 'must be an http or https URL')
+      .optional(),
   })
   .strict();
-
-/** Finds the queue a run key belongs to: keys are `<queue slug>.<n>`. */
-export async function queueOfKey(engine: Engine, key: string): Promise<string | null> {
-  const prefix = key.slice(0, key.lastIndexOf('.'));
-  for (const q of await engine.queues()) if (safeSlug(q) === prefix) return q;
-  return null;
-}
 
 export async function handleCallback(
   req: IncomingMessage,
@@ -56,11 +56,18 @@ export async function handleCallback(
     );
   }
   const { key, status, url } = parsed.data;
-  const queue = await queueOfKey(engine, key);
-  if (!queue) {
+  const found = await engine.findRun({ key });
+  if (!found) {
     log.info({ key }, 'CI callback for an unknown run key ignored');
     sendJson(res, 202, { accepted: false, reason: `no queue has run ${key}` });
     return;
+  }
+  const { queue, run, file } = found;
+  // only the CIs that report by callback may: a run sent to GitHub Actions reports by workflow_run
+  const target = run.target ?? dispatchTarget(file.ci);
+  if (!CALLBACK_PROVIDERS.test(target)) {
+    log.warn({ key, target }, 'CI callback for a run that was not sent to a callback CI refused');
+    throw new HttpError(409, `run ${key} was sent to ${target}, which does not report by this callback`);
   }
   await engine.submit(
     queue,

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import examples from '@octokit/webhooks-examples';
 import nock from 'nock';
 import { ProbotOctokit } from 'probot';
+import type { Dispatcher } from '../../src/engine/effects.ts';
 import { Engine } from '../../src/engine/engine.ts';
 import { RoutingPerformer } from '../../src/engine/performer.ts';
 import { githubChangeLabel } from '../../src/hosts/github/ids.ts';
@@ -59,9 +60,10 @@ export async function githubBed(
   config: string | (() => string),
   baseUrl = 'https://api.github.com',
   env: NodeJS.ProcessEnv = {},
+  extra: { dispatchers?: Record<string, Dispatcher> } = {},
 ): Promise<GithubBed> {
   const store = new LowdbStore(await mkdtemp(join(tmpdir(), 'ost-gh-')));
-  const dispatchers = {};
+  const dispatchers = { ...extra.dispatchers };
   const reporters = {};
   const engine = new Engine({
     store,

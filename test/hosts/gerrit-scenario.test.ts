@@ -27,7 +27,8 @@ describe('Gerrit + Jenkins scenario', () => {
     expect(params[0]).toBe(sha(project, 1));
     expect(params).toContain(sha(project, 3));
     expect(bed.builds[0]).toMatchObject({
-      OST_KEY: expect.stringMatching(/\.\d+$/),
+      // the key: the queue, a counter, and random text nobody can guess
+      OST_KEY: expect.stringMatching(/\.\d+-[0-9a-f]{10}$/),
       OST_CALLBACK_URL: 'http://ost/api/ci/callback',
     });
     expect(JSON.parse(bed.builds[0]!.OST_CHANGES!)).toEqual([`gerrit:gerrit.example.org/${project}~1`]);

@@ -4,7 +4,8 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Effect, Run } from '../../src/core/index.ts';
+import type { CoreEvent, Effect, Run } from '../../src/core/index.ts';
+import type { QueueCi } from '../../src/config/repo.ts';
 import type { Performer } from '../../src/engine/effects.ts';
 import { Engine } from '../../src/engine/engine.ts';
 import { silentLogger } from '../../src/log.ts';
@@ -21,15 +22,16 @@ const noop: Performer = {
 const servers: { close(): void }[] = [];
 afterEach(() => servers.splice(0).forEach((s) => s.close()));
 
-async function setup() {
+async function setup(ci: QueueCi = { provider: 'jenkins', job: 'ost' }) {
   const store = new LowdbStore(await mkdtemp(join(tmpdir(), 'ost-web-')));
   const engine = new Engine({ store, performer: noop, settingsFor: () => ({ maxParallel: 1 }) });
-  await engine.submit('git:app@main', {
+  const event: CoreEvent = {
     type: 'merged',
     at: 0,
     stream: { host: 'git', project: 'app', branch: 'main' },
     changes: [{ id: 'git:app@aaa', sha: 'aaa', title: '<script>alert(1)</script>' }],
-  });
+  };
+  await engine.submit('git:app@main', event, { prepare: (f) => void (f.ci = ci) });
   const key = Object.keys((await store.loadQueue('git:app@main'))!.state.runs)[0]!;
   const server = createHttpServer({ engine, log: silentLogger, callbackSecret: SECRET });
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
@@ -49,6 +51,27 @@ async function setup() {
 }
 
 describe('POST /api/ci/callback', () => {
+  it('refuses a result for a run that was sent to GitHub Actions (D3), and changes nothing', async () => {
+    const { key, post, state } = await setup({ provider: 'github-actions', workflow: 'ost.yml', repository: 'o/r' });
+    const before = await state();
+    const res = await post(JSON.stringify({ key, status: 'failure' }));
+    expect(res.status).toBe(409);
+    expect((await res.json()).error).toMatch(/was sent to github-actions:o\/r:ost\.yml/);
+    expect(await state()).toBe(before);
+  });
+
+  it.each(['javascript:alert(1)', 'data:text/html,<script>alert(1)</script>', 'ftp://ci.example/1'])(
+    'refuses a result whose url is %s (D10), and changes nothing',
+    async (url) => {
+      const { key, post, state } = await setup();
+      const before = await state();
+      const res = await post(JSON.stringify({ key, status: 'success', url }));
+      expect(res.status).toBe(400);
+      expect((await res.json()).error).toMatch(/url: must be an http or https URL/);
+      expect(await state()).toBe(before);
+    },
+  );
+
   it('records a signed result', async () => {
     const { key, post, store } = await setup();
     const res = await post(JSON.stringify({ key, status: 'success', url: 'https://ci.example/1' }));

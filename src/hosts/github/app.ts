@@ -2,10 +2,12 @@
 // comments and reviews carry slash commands. Everything goes into the engine as core events; config
 // loading and the command loop are the ones every host shares (hosts/common).
 import type { ApplicationFunction, Context, Probot } from 'probot';
-import type { ChangeInput, CoreEvent } from '../../core/index.ts';
+import type { ChangeInput, CoreEvent, Run } from '../../core/index.ts';
+import { dispatchTarget } from '../../engine/performer.ts';
+import { httpUrl } from '../../http/url.ts';
 import { conclusionStatus } from '../../ci/github-actions.ts';
 import { ConfigError } from '../../config/errors.ts';
-import { validateRepoConfig, type RepoConfig, type SharedQueue } from '../../config/repo.ts';
+import { validateRepoConfig, type QueueCi, type RepoConfig, type SharedQueue } from '../../config/repo.ts';
 import { githubAllows, VERBS, type Verb } from '../../commands/parse.ts';
 import type { Engine } from '../../engine/engine.ts';
 import type { Logger } from '../../log.ts';
@@ -51,6 +53,27 @@ function streamQueue(repo: string, branch: string): string {
 }
 
 type PullRequest = PullInfo & { merged_at: string | null; merge_commit_sha: string | null; base: { ref: string } };
+
+/**
+ * Why a completed workflow run may not report the result of `run`, or null when it may: it must come
+ * from the repository and workflow the run was dispatched to, and be the very run when its id is known.
+ */
+export function workflowRunRefusal(
+  run: Run,
+  ci: QueueCi | null | undefined,
+  from: { repo: string; id: number; path?: string | undefined },
+): string | null {
+  const target = run.target ?? dispatchTarget(ci);
+  const [provider, repository, workflow] = target.split(':');
+  if (provider !== 'github-actions') return `run ${run.key} was sent to ${target}, not to GitHub Actions`;
+  if (repository?.toLowerCase() !== from.repo.toLowerCase())
+    return `run ${run.key} was sent to ${repository}, and this workflow run is from ${from.repo}`;
+  if (from.path && workflow && from.path.split('/').pop() !== workflow)
+    return `run ${run.key} was sent to the workflow ${workflow}, not ${from.path}`;
+  if (run.ciRunId !== undefined && run.ciRunId !== null && String(run.ciRunId) !== String(from.id))
+    return `run ${run.key} is workflow run ${run.ciRunId}, not ${from.id}`;
+  return null;
+}
 
 export function githubApp(deps: GithubAppDeps): ApplicationFunction {
   const now = deps.now ?? Date.now;
@@ -187,8 +210,9 @@ export function githubApp(deps: GithubAppDeps): ApplicationFunction {
 
   async function onWorkflowRun(context: Context<'workflow_run.completed'>): Promise<void> {
     const run = context.payload?.workflow_run as
-      { id: number; display_title?: string; conclusion: string | null; html_url: string } | undefined;
-    if (!run || run.id === undefined) return malformed(context, 'workflow_run missing');
+      { id: number; display_title?: string; conclusion: string | null; html_url: string; path?: string } | undefined;
+    const repo = context.payload?.repository?.full_name;
+    if (!run || run.id === undefined || typeof repo !== 'string') return malformed(context, 'workflow_run missing');
     const keys = (run.display_title ?? '').split(/\s+/).filter((w) => w.includes('.'));
     let found = await deps.engine.findRun({ ciRunId: run.id });
     for (const key of keys) found ??= await deps.engine.findRun({ key });
@@ -196,12 +220,17 @@ export function githubApp(deps: GithubAppDeps): ApplicationFunction {
       log.info({ run: run.id, title: run.display_title }, 'workflow_run for no known ost-gate run ignored');
       return;
     }
+    const refusal = workflowRunRefusal(found.run, found.file.ci, { repo, id: run.id, path: run.path });
+    if (refusal) {
+      log.warn({ run: run.id, repo, key: found.run.key }, `workflow_run refused: ${refusal}`);
+      return;
+    }
     const event: CoreEvent = {
       type: 'run-finished',
       at: now(),
       key: found.run.key,
       status: conclusionStatus(run.conclusion),
-      url: run.html_url,
+      url: httpUrl(run.html_url),
     };
     await deps.engine.submit(found.queue, event, { delivery: `github:${context.id}` });
   }
