@@ -5,7 +5,7 @@ import type { Engine } from '../engine/engine.ts';
 import type { Logger } from '../log.ts';
 import { dispatchTarget } from '../engine/performer.ts';
 import { httpUrl } from '../http/url.ts';
-import { HttpError, readBody, sendJson } from '../http/body.ts';
+import { HttpError, readBody, sendJson, unauthenticatedBodies } from '../http/body.ts';
 import { verifySignature } from '../http/signature.ts';
 
 export const CALLBACK_LIMIT = 64 * 1024;
@@ -34,7 +34,7 @@ export async function handleCallback(
   now: () => number,
 ): Promise<void> {
   if (!secret) throw new HttpError(503, 'the CI callback is disabled: set OST_CALLBACK_SECRET on the server');
-  const body = await readBody(req, CALLBACK_LIMIT);
+  const body = await readBody(req, CALLBACK_LIMIT, unauthenticatedBodies);
   if (!verifySignature(secret, body, req.headers[SIGNATURE_HEADER] as string | undefined)) {
     log.warn({ remote: req.socket.remoteAddress }, 'CI callback with a missing or bad signature rejected');
     throw new HttpError(

@@ -6,6 +6,8 @@ import nock from 'nock';
 import { describe, expect, it } from 'vitest';
 import { offline } from '../helpers/network.ts';
 import { parse } from 'yaml';
+import examples from '@octokit/webhooks-examples';
+import { payloadProblem } from '../../src/hosts/github/payloads.ts';
 import { silentLogger } from '../../src/log.ts';
 import { createHttpServer } from '../../src/web/server.ts';
 import { sign } from '../../src/http/signature.ts';
@@ -161,7 +163,7 @@ describe('GitHub webhooks', () => {
       expect(r1.status, await r1.clone().text()).toBe(401);
       expect((await post(sign('wrong-secret', body))).status).toBe(401);
       expect(await bed.store.listQueues()).toEqual([]);
-      // signed but malformed: bad JSON is a 400, a payload missing its fields is logged and dropped
+      // signed but malformed: bad JSON is a 400, and so is a payload missing the fields the app reads
       const bad = await fetch(url, {
         method: 'POST',
         body: '{nope',
@@ -184,7 +186,7 @@ describe('GitHub webhooks', () => {
             'x-hub-signature-256': sign(WEBHOOK_SECRET, '{"action":"completed"}'),
           },
         });
-        expect([event, empty.status]).toEqual([event, 200]);
+        expect([event, empty.status]).toEqual([event, 400]);
       }
       expect(await bed.store.listQueues()).toEqual([]);
     } finally {
@@ -223,5 +225,39 @@ describe('GitHub webhooks', () => {
       actions: 'write',
       metadata: 'read',
     });
+  });
+});
+
+describe('payload checks', () => {
+  const handled = [
+    'push',
+    'workflow_run',
+    'issue_comment',
+    'pull_request_review',
+    'pull_request_review_comment',
+    'pull_request',
+  ];
+  it.each(handled)('accepts every real %s example of @octokit/webhooks-examples', (event) => {
+    const group = (examples as unknown as { name: string; examples: unknown[] }[]).find((g) => g.name === event)!;
+    expect(group.examples.length).toBeGreaterThan(0);
+    expect(group.examples.map((e) => payloadProblem(event, e))).toEqual(group.examples.map(() => null));
+  });
+
+  it.each([
+    ['push', [], /not a JSON object/],
+    [
+      'push',
+      { ref: 'refs/heads/main', before: 'x', after: 'y', repository: { full_name: 'o/r' }, commits: 'no' },
+      /before/,
+    ],
+    [
+      'push',
+      { ref: 'r', before: '0'.repeat(40), after: '1'.repeat(40), repository: { full_name: 'o/r' }, commits: 'x' },
+      /commits/,
+    ],
+    ['workflow_run', { repository: { full_name: 'o/r' }, workflow_run: { id: 'x' } }, /workflow_run\.id/],
+    ['issue_comment', { repository: { full_name: '../../etc' } }, /repository\.full_name/],
+  ])('refuses a malformed %s payload', (event, payload, why) => {
+    expect(payloadProblem(event, payload)).toMatch(why);
   });
 });

@@ -8,7 +8,8 @@ import { GithubActionsDispatcher, type RequestOctokit } from '../../ci/github-ac
 import type { SharedQueue } from '../../config/repo.ts';
 import type { Engine } from '../../engine/engine.ts';
 import type { Logger } from '../../log.ts';
-import { readBody, sendError } from '../../http/body.ts';
+import { HttpError, parseJsonBody, readBody, sendError, unauthenticatedBodies } from '../../http/body.ts';
+import { payloadProblem } from './payloads.ts';
 import type { Mount } from '../../http/mount.ts';
 import { verifySignature } from '../../http/signature.ts';
 import { githubApp } from './app.ts';
@@ -91,7 +92,7 @@ export async function createGithubHost(env: NodeJS.ProcessEnv, opts: GithubOptio
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     if (req.method === 'POST') {
       // Verified here first, in constant time, so that a bad signature is a 401 (the library answers 400).
-      const body = await readBody(req, WEBHOOK_LIMIT);
+      const body = await readBody(req, WEBHOOK_LIMIT, unauthenticatedBodies);
       if (!verifySignature(secret, body, req.headers['x-hub-signature-256'] as string | undefined)) {
         opts.log.warn(
           { delivery: req.headers['x-github-delivery'] },
@@ -99,6 +100,17 @@ export async function createGithubHost(env: NodeJS.ProcessEnv, opts: GithubOptio
         );
         sendError(res, 401, 'missing or bad X-Hub-Signature-256: check that WEBHOOK_SECRET matches the GitHub App');
         return;
+      }
+      const event = req.headers['x-github-event'];
+      if (typeof event !== 'string' || !/^[a-z_]{1,64}$/.test(event))
+        throw new HttpError(400, 'missing or bad X-GitHub-Event header: expected an event name like push');
+      const problem = payloadProblem(event, parseJsonBody(body, 'a GitHub webhook payload'));
+      if (problem) {
+        opts.log.warn(
+          { event, delivery: req.headers['x-github-delivery'] },
+          `malformed ${event} payload refused: ${problem}`,
+        );
+        throw new HttpError(400, `malformed ${event} payload: ${problem}`);
       }
       (req as IncomingMessage & { body?: string }).body = body.toString('utf8');
     }
