@@ -10,6 +10,7 @@ import { Engine } from './engine/engine.ts';
 import { RoutingPerformer } from './engine/performer.ts';
 import { hostFactories, type Host } from './hosts/index.ts';
 import type { Mount } from './http/mount.ts';
+import { displayUrl } from './http/url.ts';
 import type { Logger } from './log.ts';
 import { defaultLabel, type ChangeLabeler } from './report/model.ts';
 import { LowdbStore } from './store/lowdb-store.ts';
@@ -104,6 +105,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     metrics,
     history: (q, n) => store.readHistory(q, n),
     dashboardToken: env.OST_DASHBOARD_TOKEN,
+    metricsToken: env.OST_METRICS_TOKEN ?? env.OST_DASHBOARD_TOKEN,
     ...(env.OST_DASHBOARD_REFRESH_MS ? { refreshMs: Number(env.OST_DASHBOARD_REFRESH_MS) } : {}),
   });
   await new Promise<void>((ok, fail) => {
@@ -112,7 +114,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   });
   const address = server.address() as AddressInfo;
   const url = publicUrl ?? `http://${address.address}:${address.port}`;
-  log.info({ url }, `ost-gate listening on ${url}`);
+  log.info({ url: displayUrl(url) }, `ost-gate listening on ${displayUrl(url)}`);
   for (const host of hosts) await host.start?.();
   const tick = () => void engine.tick().catch((err) => log.error({ err: (err as Error).message }, 'tick failed'));
   const ticker = setInterval(tick, config.tick);

@@ -1,6 +1,7 @@
 // The CI systems the server knows, besides GitHub Actions (which comes with the GitHub host). A new CI
 // is one file with a dispatcher and a factory, and one line here.
 import { join } from 'node:path';
+import { displayUrl } from '../http/url.ts';
 import { CommandDispatcher } from './command.ts';
 import { JenkinsDispatcher } from './jenkins.ts';
 import type { CiFactory } from './types.ts';
@@ -40,11 +41,11 @@ const jenkins: CiFactory = {
       log,
     });
     const results = callbackUrl
-      ? `jobs call back to ${callbackUrl}`
+      ? `jobs call back to ${displayUrl(callbackUrl)}`
       : 'no OST_PUBLIC_URL, so results are read by polling';
     return {
       dispatchers: { jenkins: dispatcher },
-      summary: `Jenkins at ${env.JENKINS_URL}; ${results}`,
+      summary: `Jenkins at ${displayUrl(env.JENKINS_URL)}; ${results}`,
       stop: () => dispatcher.stop(),
     };
   },

@@ -9,6 +9,26 @@ import { supersedeLine } from './runs.ts';
 import type { ChangeInput, ChangeRecord, StreamRef, StreamState } from './types.ts';
 import { verdict } from './verdicts.ts';
 
+/** The longest title, author and URL a change record keeps, and how many dependencies and reverts. */
+const TITLE_KEPT = 300;
+const NAME_KEPT = 200;
+const URL_KEPT = 2000;
+const REFS_KEPT = 50;
+
+/** A change input with its free text cut to sane lengths: one huge commit subject must not bloat the queue. */
+function bounded(input: ChangeInput): ChangeInput {
+  const clip = (s: string | null | undefined, n: number) =>
+    typeof s === 'string' && s.length > n ? `${s.slice(0, n - 1)}…` : s;
+  return {
+    ...input,
+    ...(input.title !== undefined ? { title: clip(input.title, TITLE_KEPT) ?? '' } : {}),
+    ...(input.author !== undefined ? { author: clip(input.author, NAME_KEPT) ?? null } : {}),
+    ...(input.url !== undefined ? { url: input.url && input.url.length <= URL_KEPT ? input.url : null } : {}),
+    ...(input.dependsOn ? { dependsOn: input.dependsOn.slice(0, REFS_KEPT) } : {}),
+    ...(input.reverts ? { reverts: input.reverts.slice(0, REFS_KEPT) } : {}),
+  };
+}
+
 /** Shas per stream the queue remembers, to recognise a change it has seen. */
 const SHA_MEMORY = 5000;
 
@@ -103,7 +123,7 @@ export function append(ctx: StepContext, stream: StreamState, changes: ChangeInp
       continue;
     }
     const record: ChangeRecord = {
-      ...input,
+      ...bounded(input),
       host: stream.host,
       project: stream.project,
       branch: stream.branch,

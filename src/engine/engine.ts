@@ -251,10 +251,33 @@ export class Engine {
     }
   }
 
-  /** Sends a tick to every queue, so that time-outs and deadlines fire. */
+  /**
+   * Sends a tick to every queue, so that time-outs and deadlines fire. A queue whose tick fails (an
+   * unreadable file, a bug) is logged and skipped: the queues after it still tick.
+   */
   async tick(): Promise<void> {
     const at = this.now();
-    for (const queue of await this.opts.store.listQueues()) await this.submit(queue, { type: 'tick', at });
+    for (const queue of await this.opts.store.listQueues()) {
+      try {
+        await this.submit(queue, { type: 'tick', at });
+      } catch (err) {
+        this.log.error({ queue, err: (err as Error).message }, 'tick failed for this queue; the others go on');
+      }
+    }
+  }
+
+  /** Every queue file that can be read; one that cannot is logged and left out. */
+  async readAll(): Promise<QueueFile[]> {
+    const files: QueueFile[] = [];
+    for (const queue of await this.queues()) {
+      try {
+        const file = await this.read(queue);
+        if (file) files.push(file);
+      } catch (err) {
+        this.log.error({ queue, err: (err as Error).message }, 'queue file not readable; left out');
+      }
+    }
+    return files;
   }
 
   /**

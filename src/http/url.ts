@@ -11,3 +11,16 @@ export function httpUrl(url: unknown): string | null {
     return null;
   }
 }
+
+/** A URL as it may appear in a log line: without a user, password or query (where tokens travel). */
+export function displayUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    u.search = '';
+    return u.toString().replace(/\/$/, '');
+  } catch {
+    return '(not a URL)';
+  }
+}

@@ -25,6 +25,8 @@ export interface ServerOptions {
   components?: Record<string, string>;
   metrics?: Metrics;
   history?: (queue: string, limit: number) => Promise<VerdictRecord[]>;
+  /** OST_METRICS_TOKEN (or the dashboard token): required for /metrics when set, as a Bearer token. */
+  metricsToken?: string | undefined;
   /** OST_DASHBOARD_TOKEN: required for the dashboard and the queue API when set. */
   dashboardToken?: string | undefined;
   /** How often the dashboard polls for changes, ms. */
@@ -85,6 +87,7 @@ export function createHttpServer(opts: ServerOptions): Server {
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'read-only endpoint: use GET');
     if (path === '/metrics' && opts.metrics) {
+      checkToken(req, res, opts.metricsToken);
       res.writeHead(200, { 'content-type': opts.metrics.registry.contentType });
       res.end(await opts.metrics.registry.metrics());
       return;
@@ -97,12 +100,7 @@ export function createHttpServer(opts: ServerOptions): Server {
         components: opts.components ?? {},
       });
     if (path === '/api/queues') {
-      const files = await Promise.all((await opts.engine.queues()).map((q) => opts.engine.read(q)));
-      return sendJson(
-        res,
-        200,
-        files.flatMap((f) => (f ? [queueSummary(f)] : [])),
-      );
+      return sendJson(res, 200, (await opts.engine.readAll()).map(queueSummary));
     }
     if (path.startsWith('/api/queues/')) {
       const name = decodeSegment(path.slice('/api/queues/'.length));

@@ -2,6 +2,7 @@
 // host: `Depends-On:` footers resolved to change ids, what it reverts, and the `paths_ignore` skip.
 import picomatch from 'picomatch';
 import type { ChangeInput } from '../../core/index.ts';
+import { httpUrl } from '../../http/url.ts';
 import { dependsOnFooters } from './footers.ts';
 
 export interface CommitFacts {
@@ -29,6 +30,8 @@ export async function changeInput(base: ChangeInput, facts: CommitFacts): Promis
   const skipReason = facts.files ? pathsIgnoredReason(facts.files, facts.pathsIgnore) : null;
   return {
     ...base,
+    // a link from a payload goes on pages and into the API: http(s) only
+    ...(base.url !== undefined ? { url: httpUrl(base.url) } : {}),
     ...(dependsOn.length ? { dependsOn } : {}),
     ...(facts.reverts.length ? { reverts: facts.reverts } : {}),
     ...(skipReason ? { skipReason } : {}),

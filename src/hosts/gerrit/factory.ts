@@ -1,6 +1,7 @@
 // The Gerrit host from the environment: on when GERRIT_URL is set. Events come to /gerrit/events
 // (the webhooks plugin, with GERRIT_EVENTS_TOKEN) and, with GERRIT_SSH, over `gerrit stream-events`.
 import { readFile } from 'node:fs/promises';
+import { displayUrl } from '../../http/url.ts';
 import type { HostFactory } from '../types.ts';
 import { GerritClient } from './client.ts';
 import { gerritChangeLabel, parseEvent } from './events.ts';
@@ -50,7 +51,7 @@ export const gerritHostFactory: HostFactory = {
       reporter: new GerritReporter(client, log),
       changeLabel: gerritChangeLabel,
       mount: host.mount,
-      summary: `Gerrit at ${env.GERRIT_URL}; events at ${EVENTS_PATH}${events}${stream ? `, and over SSH from ${env.GERRIT_SSH}` : ''}`,
+      summary: `Gerrit at ${displayUrl(env.GERRIT_URL)}; events at ${EVENTS_PATH}${events}${stream ? `, and over SSH from ${env.GERRIT_SSH}` : ''}`,
       async start() {
         stream?.start();
       },

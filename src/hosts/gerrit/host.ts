@@ -7,7 +7,7 @@ import type { ConfigError } from '../../config/errors.ts';
 import { parseRepoConfig, REPO_CONFIG_FILE, type RepoConfig, type SharedQueue } from '../../config/repo.ts';
 import type { Verb } from '../../commands/parse.ts';
 import type { Engine } from '../../engine/engine.ts';
-import { HttpError, readBody, sendJson } from '../../http/body.ts';
+import { HttpError, parseJsonBody, readBody, sendJson } from '../../http/body.ts';
 import type { Mount } from '../../http/mount.ts';
 import { secretEquals } from '../../http/signature.ts';
 import { silentLogger, type Logger } from '../../log.ts';
@@ -17,7 +17,7 @@ import { runCommands, type CommandPort, type MissedChange } from '../common/comm
 import { dependencyId, revertedShas } from '../common/footers.ts';
 import { loadRepoConfig, placeQueue, type Placement, type RepoOwner } from '../common/repo-config.ts';
 import { accountName, type GerritClient } from './client.ts';
-import { branchOf, changeNumber, commentBody, gerritChangeId, parseEvent } from './events.ts';
+import { branchOf, changeNumber, checkEvent, commentBody, gerritChangeId } from './events.ts';
 import { TAG } from './reporter.ts';
 import type { GerritEvent } from './types.ts';
 
@@ -280,14 +280,12 @@ export class GerritHost {
       throw new HttpError(401, 'missing or bad token: pass GERRIT_EVENTS_TOKEN as ?token= or as a Bearer token');
     }
     const body = await readBody(req, EVENTS_LIMIT);
-    let json: unknown;
-    try {
-      json = JSON.parse(body.toString('utf8'));
-    } catch {
-      throw new HttpError(400, 'body is not JSON: expected a Gerrit event like the webhooks plugin sends');
+    const checked = checkEvent(parseJsonBody(body, 'a Gerrit event like the webhooks plugin sends'));
+    if ('problem' in checked) {
+      this.log.warn({ problem: checked.problem }, 'malformed Gerrit event refused');
+      throw new HttpError(400, `not a Gerrit event ost-gate can read: ${checked.problem}`);
     }
-    const event = parseEvent(json);
-    if (!event) throw new HttpError(400, 'not a Gerrit event: a JSON object with a "type" is expected');
+    const { event } = checked;
     await this.handle(event);
     sendJson(res, 202, { accepted: true, type: event.type });
   }

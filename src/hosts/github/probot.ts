@@ -102,7 +102,7 @@ export async function createGithubHost(env: NodeJS.ProcessEnv, opts: GithubOptio
         return;
       }
       const event = req.headers['x-github-event'];
-      if (typeof event !== 'string' || !/^[a-z_]{1,64}$/.test(event))
+      if (typeof event !== 'string' || !/^[a-z][a-z_]{0,63}$/.test(event) || event in Object.prototype)
         throw new HttpError(400, 'missing or bad X-GitHub-Event header: expected an event name like push');
       const problem = payloadProblem(event, parseJsonBody(body, 'a GitHub webhook payload'));
       if (problem) {

@@ -38,8 +38,7 @@ export function checkToken(req: IncomingMessage, res: ServerResponse, token: str
 }
 
 async function allFiles(engine: Engine): Promise<QueueFile[]> {
-  const files = await Promise.all((await engine.queues()).map((q) => engine.read(q)));
-  return files.filter((f): f is QueueFile => f !== null);
+  return engine.readAll();
 }
 
 function send(req: IncomingMessage, res: ServerResponse, title: string, body: string, opts: DashboardOptions): void {
