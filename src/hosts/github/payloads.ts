@@ -16,7 +16,11 @@ const user = z
   .nullable()
   .optional();
 
+/** Probot authenticates as the installation a payload names: when there is one, its id must be a number. */
+const installation = z.looseObject({ id: z.number().int().positive() }).optional();
+
 const push = z.looseObject({
+  installation,
   ref: text(1000),
   before: sha,
   after: sha,
@@ -37,6 +41,7 @@ const push = z.looseObject({
 });
 
 const workflowRun = z.looseObject({
+  installation,
   repository,
   workflow_run: z.looseObject({
     id: z.number().int().positive(),
@@ -49,6 +54,7 @@ const workflowRun = z.looseObject({
 
 const body = text(262_144).nullable().optional();
 const comment = z.looseObject({
+  installation,
   repository,
   sender: user,
   comment: z.looseObject({ body }).optional(),
@@ -58,6 +64,7 @@ const comment = z.looseObject({
 });
 
 const pullRequest = z.looseObject({
+  installation,
   repository,
   pull_request: z.looseObject({ number: z.number().int().positive(), title: text(1000), html_url: text(2000) }),
 });
