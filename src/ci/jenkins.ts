@@ -189,10 +189,20 @@ export class JenkinsDispatcher implements Dispatcher {
     void this.follow(run.key, item, build, ctx);
   }
 
+  /**
+   * Best-effort stop of a run: a started build gets `/stop`; a build still waiting in Jenkins' queue is
+   * taken out of it with `/queue/cancelItem?id=N`, so that it never holds an executor later.
+   */
   async cancel(key: string, ctx: DispatchContext): Promise<void> {
-    const run = ctx.file.state.runs[key];
-    if (!run?.url) return;
-    await fetch(`${run.url.replace(/\/+$/, '')}/stop`, { method: 'POST', headers: this.headers() }).catch((err) =>
+    const run = Object.hasOwn(ctx.file.state.runs, key) ? ctx.file.state.runs[key] : undefined;
+    const queued = typeof run?.ciRunId === 'string' ? /\/queue\/item\/(\d+)\/?$/.exec(run.ciRunId)?.[1] : undefined;
+    const url = run?.url
+      ? `${run.url.replace(/\/+$/, '')}/stop`
+      : queued
+        ? `${this.base}/queue/cancelItem?id=${queued}`
+        : null;
+    if (!url) return;
+    await fetch(url, { method: 'POST', redirect: 'manual', headers: this.headers() }).catch((err) =>
       this.log.info({ key, err: (err as Error).message }, 'could not stop the Jenkins build (best effort)'),
     );
   }

@@ -3,7 +3,7 @@ import nock from 'nock';
 import { describe, expect, it } from 'vitest';
 import { offline } from '../helpers/network.ts';
 import { jenkinsResult, jobPath, JenkinsDispatcher } from '../../src/ci/jenkins.ts';
-import { emptyQueue, type CoreEvent } from '../../src/core/index.ts';
+import { emptyQueue, type CoreEvent, type Run } from '../../src/core/index.ts';
 import type { DispatchContext } from '../../src/engine/effects.ts';
 
 const J = 'https://ci.example.org';
@@ -108,5 +108,39 @@ describe('Jenkins dispatcher', () => {
       d.dispatch({ key: 'q.2', refs: {}, changes: [], attempt: 1, kind: 'batch', line: 'main', end: 'x' }, ctx([])),
     ).rejects.toThrow(/answered 404/);
     expect(nock.pendingMocks()).toEqual([]);
+  });
+});
+
+describe('cancelling a Jenkins run', () => {
+  const run = (extra: Partial<Run>): Run => ({
+    key: 'q.3',
+    line: 'main',
+    kind: 'batch',
+    end: 'x',
+    changes: ['x'],
+    refs: {},
+    state: 'dispatched',
+    attempt: 1,
+    createdAt: 0,
+    deadline: 1,
+    ...extra,
+  });
+
+  it.each([
+    ['a build still in the queue is taken out of it', { ciRunId: `${J}/queue/item/7` }, '/queue/cancelItem?id=7'],
+    [
+      'a started build is stopped',
+      { ciRunId: `${J}/queue/item/7`, url: `${J}/job/ovirt/job/ost/31/` },
+      '/job/ovirt/job/ost/31/stop',
+    ],
+  ])('%s', async (_what, extra, path) => {
+    const c = ctx([]);
+    c.file.state.runs['q.3'] = run(extra);
+    // Jenkins answers both with a redirect to the page of the item or the build
+    const api = nock(J)
+      .post(path)
+      .reply(302, '', { location: `${J}/` });
+    await new JenkinsDispatcher({ url: J, minTimeout: 1 }).cancel('q.3', c);
+    expect(api.isDone()).toBe(true);
   });
 });

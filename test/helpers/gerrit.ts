@@ -102,6 +102,9 @@ export async function gerritBed(configFor: (project: string) => string | null) {
     builds.push(Object.fromEntries(new URLSearchParams(String(body))));
     return [201, '', { location: `${JENKINS}/queue/item/${builds.length}/` }];
   });
+  // cancelling: Jenkins redirects to the build or the queue page
+  jenkins.post(/\/job\/ost\/\d+\/stop/).reply(302, '', { location: `${JENKINS}/job/ost/` });
+  jenkins.post(/\/queue\/cancelItem/).reply(302, '', { location: `${JENKINS}/queue/` });
   jenkins
     .get(/\/queue\/item\/\d+\/api\/json/)
     .reply((uri) => [200, { executable: { url: `${JENKINS}/job/ost/${/item\/(\d+)/.exec(uri)![1]}/` } }]);

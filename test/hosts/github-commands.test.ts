@@ -87,6 +87,18 @@ describe('GitHub slash commands', () => {
     expect((await reader.store.loadQueue(QUEUE))!.state.changes[`github:${REPO}#7`]!.state).not.toBe('done');
   });
 
+  it('someone who is not a collaborator (GitHub answers 404) gets a refusal, not silence', async () => {
+    const bed = await githubBed(CONFIG);
+    bed.api.get(/\/collaborators\/[^/]+\/permission/).reply(404, {
+      message: 'Not Found',
+      documentation_url:
+        'https://docs.github.com/rest/collaborators/collaborators#get-repository-permissions-for-a-user',
+    });
+    bed.api.post(/\/issues\/\d+\/comments/).reply(201, { id: 1 });
+    await bed.receive('issue_comment', comment('/ost pause'));
+    expect(replies(bed)[0]).toMatch(/`\/ost pause` needs admin permission on .*; you have none\. Nothing was changed/);
+  });
+
   it('a writer can: not-culprit, retry and dequeue each reply', async () => {
     const bed = await bedWithPr('write');
     await bed.receive('issue_comment', comment('/ost not-culprit'));

@@ -4,7 +4,7 @@ import nock from 'nock';
 import { describe, expect, it } from 'vitest';
 import { offline } from '../helpers/network.ts';
 import type { ChangeRecord } from '../../src/core/index.ts';
-import { checkConclusion, GithubReporter } from '../../src/hosts/github/reporter.ts';
+import { checkConclusion, checkSummary, GithubReporter, SUMMARY_LIMIT } from '../../src/hosts/github/reporter.ts';
 import { conclusionStatus } from '../../src/ci/github-actions.ts';
 import { markdownMarker as marker } from '../../src/report/markers.ts';
 import { changeTarget } from '../../src/report/model.ts';
@@ -88,5 +88,15 @@ describe('GithubReporter', () => {
     await reporter.report(reportOf(QUEUE, c, { change: c.id, verdict: 'blocked', culprit: 'x', at: 1 }, CONFIG));
     expect(await reporter.wasReported(`report:${QUEUE}:${c.id}:blocked`, changeTarget(c))).toBe(true);
     expect(api.isDone()).toBe(true);
+  });
+});
+
+describe('check run summaries', () => {
+  it('cuts a verdict message longer than GitHub allows, and points to the full comment', () => {
+    const long = 'x'.repeat(SUMMARY_LIMIT + 10_000);
+    const summary = checkSummary(long, 'https://github.com/o/r/pull/3');
+    expect(summary.length).toBeLessThanOrEqual(SUMMARY_LIMIT);
+    expect(summary).toMatch(/the whole message is in the comment on https:\/\/github\.com\/o\/r\/pull\/3\)$/);
+    expect(checkSummary('short', null)).toBe('short');
   });
 });

@@ -218,7 +218,8 @@ describe('GitHub webhooks', () => {
       );
     expect([...new Set(handled)].sort()).toEqual([...manifest.default_events].sort());
     expect(manifest.default_permissions).toEqual({
-      contents: 'read',
+      // editing a commit comment (the verdict on a direct push, reported again) needs contents: write
+      contents: 'write',
       pull_requests: 'write',
       issues: 'write',
       checks: 'write',

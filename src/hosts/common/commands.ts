@@ -65,7 +65,8 @@ export async function runCommands(deps: CommandLoopDeps, port: CommandPort, inpu
       continue;
     }
     const found = await deps.engine.findChange(id);
-    const config = found ? (found.file.repoConfig ?? null) : await port.config();
+    // a change no queue has can only be enqueued: only then is the branch's config worth reading
+    const config = found ? (found.file.repoConfig ?? null) : cmd.verb === 'enqueue' ? await port.config() : null;
     if (VERBS[cmd.verb].level !== 'anyone') {
       const allowed = await port.permission(cmd.verb, user, config);
       if (!allowed.ok) {

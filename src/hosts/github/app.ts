@@ -258,11 +258,19 @@ export function githubApp(deps: GithubAppDeps): ApplicationFunction {
       config: async () => baseConfig((await pull()).base.ref),
       permission: async (verb: Verb, user: string, config: RepoConfig | null) => {
         const minimum = typeof config?.commands.permission === 'string' ? config.commands.permission : 'write';
-        const res = await context.octokit.request('GET /repos/{owner}/{repo}/collaborators/{username}/permission', {
-          ...ownerAndName(repo),
-          username: user,
-        });
-        const data = res.data as { permission: string; role_name?: string };
+        const data = await context.octokit
+          .request('GET /repos/{owner}/{repo}/collaborators/{username}/permission', {
+            ...ownerAndName(repo),
+            username: user,
+          })
+          .then(
+            (res) => res.data as { permission: string; role_name?: string },
+            (err: { status?: number }) => {
+              // GitHub answers 404 for someone who is not a collaborator: no permission, and a reply saying so
+              if (err.status === 404) return { permission: 'none' } as { permission: string; role_name?: string };
+              throw err;
+            },
+          );
         const roles = ['admin', 'maintain', 'write', 'triage', 'read'];
         const has = data.role_name && roles.includes(data.role_name) ? data.role_name : data.permission;
         if (githubAllows(verb, has, minimum)) return { ok: true };

@@ -29,6 +29,16 @@ export function checkConclusion(verdict: string): 'success' | 'failure' | 'neutr
   return 'neutral';
 }
 
+/** GitHub refuses a check run whose output.summary is longer than this. */
+export const SUMMARY_LIMIT = 65_535;
+
+/** The verdict message as a check run's summary: cut to GitHub's limit, pointing to the full comment. */
+export function checkSummary(body: string, changeUrl: string | null): string {
+  if (body.length <= SUMMARY_LIMIT) return body;
+  const tail = `\n\n… (cut here: the whole message is in the comment on ${changeUrl ?? 'the change'})`;
+  return body.slice(0, SUMMARY_LIMIT - tail.length) + tail;
+}
+
 /** The id of the change's comment that contains `needle` (a PR comment, or a commit comment for a direct push). */
 async function findComment(octokit: RequestOctokit, change: ChangeTarget, needle: string): Promise<number | null> {
   const r = split(change.project);
@@ -92,7 +102,7 @@ export class GithubReporter implements Reporter {
       await this.check(change, {
         status: 'completed',
         conclusion: checkConclusion(verdict.verdict),
-        output: { title: `ost-gate: ${verdict.verdict}`, summary: body },
+        output: { title: `ost-gate: ${verdict.verdict}`, summary: checkSummary(body, report.change.url) },
       });
     }
   }
