@@ -72,7 +72,11 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const hostContext = { env, config, engine, log, dataDir, publicUrl };
   for (const factory of hostFactories) {
     const host = await factory.create(hostContext);
-    say(factory.id, host ? 'ok' : 'off', host ? host.summary : `${factory.id}: not configured; ${factory.howToEnable}`);
+    say(
+      factory.id,
+      host ? (host.status ?? 'ok') : 'off',
+      host ? host.summary : `${factory.id}: not configured; ${factory.howToEnable}`,
+    );
     if (!host) continue;
     hosts.push(host);
     reporters[host.id] ??= host.reporter;

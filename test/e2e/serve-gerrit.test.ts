@@ -34,4 +34,15 @@ describe('serve with Gerrit and Jenkins', () => {
       await server.stop();
     }
   });
+
+  it('says the Gerrit host is incomplete without credentials', async () => {
+    const env = { OST_DATA_DIR: await mkdtemp(join(tmpdir(), 'ost-sg-')), GERRIT_URL: 'https://gerrit.invalid' };
+    const server = await startServer({ env, config: validateServerConfig({}), log: silentLogger, port: 0 });
+    try {
+      const health = await (await fetch(`${server.url}/healthz`)).json();
+      expect(health.components.gerrit).toBe('incomplete');
+    } finally {
+      await server.stop();
+    }
+  });
 });

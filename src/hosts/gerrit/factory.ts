@@ -46,12 +46,17 @@ export const gerritHostFactory: HostFactory = {
       });
     }
     const events = env.GERRIT_EVENTS_TOKEN ? '' : ' (disabled until GERRIT_EVENTS_TOKEN is set)';
+    const credentials = !!env.GERRIT_USERNAME && !!env.GERRIT_PASSWORD;
+    const missing = credentials
+      ? ''
+      : '; GERRIT_USERNAME and GERRIT_PASSWORD are not both set, so Gerrit refuses the REST calls (config, reviews, groups)';
     return {
       id: 'gerrit',
       reporter: new GerritReporter(client, log),
       changeLabel: gerritChangeLabel,
       mount: host.mount,
-      summary: `Gerrit at ${displayUrl(env.GERRIT_URL)}; events at ${EVENTS_PATH}${events}${stream ? `, and over SSH from ${env.GERRIT_SSH}` : ''}`,
+      summary: `Gerrit at ${displayUrl(env.GERRIT_URL)}; events at ${EVENTS_PATH}${events}${stream ? `, and over SSH from ${env.GERRIT_SSH}` : ''}${missing}`,
+      status: credentials ? 'ok' : 'incomplete',
       async start() {
         stream?.start();
       },

@@ -1,6 +1,7 @@
 // Reads `gerrit stream-events` over SSH (GERRIT_SSH=host:port): splits the stream on lines (chunks do
 // not align with events), keeps the connection alive, reconnects with backoff, and after a reconnect
-// catches up through the events-log plugin when it is installed, or says that events may be missing.
+// catches up through the events-log plugin (also when Gerrit says it dropped events) when it is
+// installed, or says that events may be missing.
 import { Client } from 'ssh2';
 import { silentLogger, type Logger } from '../../log.ts';
 import { parseEvent } from './events.ts';
@@ -104,7 +105,11 @@ export class GerritStream {
               continue;
             }
             const event = parseEvent(json);
-            if (event) this.enqueue(event);
+            if (event?.type === 'dropped-output') {
+              // Gerrit dropped events for this slow reader: what was lost is asked for again
+              this.log.warn({ host: this.opts.host }, 'Gerrit dropped stream events; catching up through events-log');
+              void this.catchUp();
+            } else if (event) this.enqueue(event);
           }
         });
         stream.on('close', () => {
