@@ -80,11 +80,25 @@ export const queueSections = {
     .prefault({}),
 };
 
+/** workflow_dispatch takes at most 25 inputs on github.com and 10 on GitHub Enterprise Server; ost-gate passes 3. */
+export const DISPATCH_INPUTS = { github: 25, ghes: 10, ownInputs: 3 } as const;
+
+/** Why `ci.inputs` cannot all go into a workflow_dispatch on that host, or null when they fit. */
+export function dispatchInputsProblem(count: number, ghes: boolean): string | null {
+  const limit = ghes ? DISPATCH_INPUTS.ghes : DISPATCH_INPUTS.github;
+  const room = limit - DISPATCH_INPUTS.ownInputs;
+  if (count <= room) return null;
+  const host = ghes ? 'GitHub Enterprise Server' : 'github.com';
+  return `got ${count} inputs; ${host} takes at most ${limit} in a workflow_dispatch and ost-gate passes ${DISPATCH_INPUTS.ownInputs} of its own (ost_key, ost_refs, ost_changes), so at most ${room} here`;
+}
+
 /** Checks that the CI section names what its provider needs. */
 function requireProviderFields(
-  ci: { provider: string; workflow?: string | undefined; job?: string | undefined },
+  ci: { provider: string; workflow?: string | undefined; job?: string | undefined; inputs: Record<string, unknown> },
   ctx: z.RefinementCtx,
 ) {
+  const tooMany = ci.provider === 'github-actions' ? dispatchInputsProblem(Object.keys(ci.inputs).length, false) : null;
+  if (tooMany) ctx.addIssue({ code: 'custom', path: ['ci', 'inputs'], message: tooMany });
   if (ci.provider === 'github-actions' && !ci.workflow)
     ctx.addIssue({
       code: 'custom',

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaultSettings, STRATEGY_NAMES, VERDICT_KINDS } from '../../src/core/index.ts';
 import { ConfigError } from '../../src/config/errors.ts';
-import { parseRepoConfig, toQueueSettings } from '../../src/config/repo.ts';
+import { dispatchInputsProblem, parseRepoConfig, toQueueSettings } from '../../src/config/repo.ts';
 import { validateServerConfig } from '../../src/config/server.ts';
 
 const problems = (f: () => unknown): string[] => {
@@ -100,5 +100,27 @@ describe('defaults', () => {
       expect(parseRepoConfig(`ci: {provider: jenkins, job: o}\nstrategy: ${strategy}`).strategy).toBe(strategy);
     const all = parseRepoConfig(`ci: {provider: jenkins, job: o}\nreport: {notify: [${VERDICT_KINDS.join(', ')}]}`);
     expect(all.report.notify).toEqual([...VERDICT_KINDS]);
+  });
+});
+
+describe('workflow_dispatch inputs', () => {
+  const withInputs = (n: number) =>
+    `ci: {provider: github-actions, workflow: ost.yml, inputs: {${Array.from({ length: n }, (_, i) => `k${i}: v`).join(', ')}}}`;
+
+  it('accepts 22 inputs on github.com and refuses 23, saying which limit applies', () => {
+    expect(parseRepoConfig(withInputs(22)).ci.inputs).toHaveProperty('k21');
+    expect(problems(() => parseRepoConfig(withInputs(23)))[0]).toMatch(
+      /^ci\.inputs: .*github\.com takes at most 25 in a workflow_dispatch .* so at most 22 here/,
+    );
+  });
+
+  it.each([
+    [7, true, null],
+    [8, true, /GitHub Enterprise Server takes at most 10 .* so at most 7 here/],
+    [22, false, null],
+  ] as const)('%i inputs on GHES=%s', (n, ghes, expected) => {
+    const problem = dispatchInputsProblem(n, ghes);
+    if (expected === null) expect(problem).toBeNull();
+    else expect(problem).toMatch(expected);
   });
 });

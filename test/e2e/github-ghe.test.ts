@@ -24,7 +24,6 @@ interface Call {
 }
 
 function standIn(calls: Call[]) {
-  let runId = 900;
   return createServer(async (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
@@ -54,8 +53,17 @@ function standIn(calls: Call[]) {
         merged_at: '2026-11-24T10:00:00Z',
       });
     }
-    if (req.method === 'POST' && p.endsWith('/dispatches'))
-      return json(200, { workflow_run_id: ++runId, html_url: `http://ghe/${REPO}/actions/runs/${runId}` });
+    if (req.method === 'POST' && p.endsWith('/dispatches')) {
+      // GitHub Enterprise Server does not know return_run_details: 422, as it answers unknown keys
+      if ('return_run_details' in (calls.at(-1)!.body ?? {}))
+        return json(422, {
+          message: 'Invalid request.\n\n"return_run_details" is not a permitted key.',
+          documentation_url:
+            'https://docs.github.com/enterprise-server@3.17/rest/actions/workflows#create-a-workflow-dispatch-event',
+        });
+      res.writeHead(204);
+      return res.end();
+    }
     if (req.method === 'GET' && p.includes('/check-runs')) return json(200, { check_runs: [] });
     if (req.method === 'POST' && p.endsWith('/check-runs')) return json(201, { id: 1 });
     if (req.method === 'GET' && p.includes('/comments')) return json(200, []);
@@ -108,13 +116,15 @@ describe('GitHub Enterprise Server', () => {
         ),
         'push-1',
       );
-      const dispatches = () => calls.filter((c) => c.path.endsWith('/dispatches'));
+      // the dispatches GHES took: each after its 422 for return_run_details (the real GHES path)
+      const dispatches = () => calls.filter((c) => c.path.endsWith('/dispatches') && !('return_run_details' in c.body));
       const finish = async (i: number) => {
         const d = dispatches()[i]!;
         const ref = JSON.parse(d.body.inputs.ost_refs)[REPO] as string;
         const wr = example<Record<string, any>>('workflow_run', (e) => e.action === 'completed');
         wr.workflow_run = {
           ...wr.workflow_run,
+          // no run id came back from the dispatch: the run is found by the key in its title
           id: 901 + i,
           display_title: `OST ${d.body.inputs.ost_key}`,
           conclusion: ref === sha(1) ? 'success' : 'failure',
@@ -126,6 +136,8 @@ describe('GitHub Enterprise Server', () => {
       for (let i = 0; i < 5 && dispatches().length > i; i++) await finish(i);
       // one runner: the batch, then halving: PR 2 fails, PR 1 passes
       expect(dispatches().map((d) => JSON.parse(d.body.inputs.ost_refs)[REPO])).toEqual([sha(3), sha(2), sha(1)]);
+      // every dispatch asked for run details first, as on github.com, and fell back after the 422
+      expect(calls.filter((c) => c.path.endsWith('/dispatches') && 'return_run_details' in c.body)).toHaveLength(3);
       const comments = calls.filter((c) => c.method === 'POST' && /\/issues\/\d+\/comments$/.test(c.path));
       expect(
         comments.map((c) => [Number(/issues\/(\d+)/.exec(c.path)![1]), String(c.body.body).split('\n')[0]]),

@@ -7,7 +7,13 @@ import { dispatchTarget } from '../../engine/performer.ts';
 import { httpUrl } from '../../http/url.ts';
 import { conclusionStatus } from '../../ci/github-actions.ts';
 import { ConfigError } from '../../config/errors.ts';
-import { validateRepoConfig, type QueueCi, type RepoConfig, type SharedQueue } from '../../config/repo.ts';
+import {
+  dispatchInputsProblem,
+  validateRepoConfig,
+  type QueueCi,
+  type RepoConfig,
+  type SharedQueue,
+} from '../../config/repo.ts';
 import { githubAllows, VERBS, type Verb } from '../../commands/parse.ts';
 import type { Engine } from '../../engine/engine.ts';
 import type { Logger } from '../../log.ts';
@@ -31,6 +37,8 @@ export interface GithubAppDeps {
   publicUrl?: string | undefined;
   /** The queues the server config declares (`queues:`). */
   sharedQueues?: Readonly<Record<string, SharedQueue>>;
+  /** The API is a GitHub Enterprise Server (GHE_HOST), with its own limits. */
+  ghes?: boolean;
 }
 
 function isBot(sender: { type?: string; login?: string } | undefined): boolean {
@@ -87,7 +95,11 @@ export function githubApp(deps: GithubAppDeps): ApplicationFunction {
   async function readConfig(context: Context, repo: string, branch: string): Promise<RepoConfig | null> {
     const { config, files } = await context.octokit.config.get({ ...ownerAndName(repo), path: CONFIG_PATH, branch });
     if (!files.some((f) => f.config !== null)) return null;
-    return validateRepoConfig(config, `${repo}:${CONFIG_PATH} on ${branch}`);
+    const source = `${repo}:${CONFIG_PATH} on ${branch}`;
+    const valid = validateRepoConfig(config, source);
+    const tooMany = deps.ghes ? dispatchInputsProblem(Object.keys(valid.ci.inputs).length, true) : null;
+    if (valid.ci.provider === 'github-actions' && tooMany) throw new ConfigError(source, [`ci.inputs: ${tooMany}`]);
+    return valid;
   }
 
   /** The config in force on `branch`; a bad one gets a failing "ost-gate config" check run on `sha`. */

@@ -78,6 +78,7 @@ export async function createGithubHost(env: NodeJS.ProcessEnv, opts: GithubOptio
     ...(opts.publicUrl ? { publicUrl: opts.publicUrl } : {}),
     ...(opts.now ? { now: opts.now } : {}),
     ...(opts.sharedQueues ? { sharedQueues: opts.sharedQueues } : {}),
+    ghes: !!env.GHE_HOST,
   });
   const middleware = await createNodeMiddleware(
     (app, options) => {
