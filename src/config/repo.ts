@@ -89,7 +89,8 @@ export function dispatchInputsProblem(count: number, ghes: boolean): string | nu
   const room = limit - DISPATCH_INPUTS.ownInputs;
   if (count <= room) return null;
   const host = ghes ? 'GitHub Enterprise Server' : 'github.com';
-  return `got ${count} inputs; ${host} takes at most ${limit} in a workflow_dispatch and ost-gate passes ${DISPATCH_INPUTS.ownInputs} of its own (ost_key, ost_refs, ost_changes), so at most ${room} here`;
+  const own = `${DISPATCH_INPUTS.ownInputs} of its own (ost_key, ost_refs, ost_changes)`;
+  return `got ${count} inputs; ${host} takes at most ${limit} in a workflow_dispatch and ost-gate passes ${own}, so at most ${room} here`;
 }
 
 /** Checks that the CI section names what its provider needs. */
