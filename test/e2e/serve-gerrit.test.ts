@@ -35,6 +35,18 @@ describe('serve with Gerrit and Jenkins', () => {
     }
   });
 
+  it('refuses to read stream-events over SSH without the server host key, saying how to give it', async () => {
+    const env = {
+      OST_DATA_DIR: await mkdtemp(join(tmpdir(), 'ost-sg-')),
+      GERRIT_URL: 'https://gerrit.invalid',
+      GERRIT_SSH: '127.0.0.1:29418',
+      GERRIT_SSH_KEY_PATH: '/nonexistent',
+    };
+    await expect(startServer({ env, config: validateServerConfig({}), log: silentLogger, port: 0 })).rejects.toThrow(
+      /GERRIT_SSH_HOST_KEY is not: set it to the server's key fingerprint .* or set GERRIT_SSH_INSECURE_ANY_HOST_KEY=1/,
+    );
+  });
+
   it('says the Gerrit host is incomplete without credentials', async () => {
     const env = { OST_DATA_DIR: await mkdtemp(join(tmpdir(), 'ost-sg-')), GERRIT_URL: 'https://gerrit.invalid' };
     const server = await startServer({ env, config: validateServerConfig({}), log: silentLogger, port: 0 });

@@ -2,9 +2,9 @@
 // reconnection after the server drops the connection, and catch-up through the events-log plugin.
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { Server } from 'ssh2';
+import { Server, utils } from 'ssh2';
 import { parseableKeyPair } from '../helpers/ssh-keys.ts';
-import { GerritStream, LineSplitter } from '../../src/hosts/gerrit/stream.ts';
+import { fingerprint, GerritStream, hostKeyMatches, LineSplitter } from '../../src/hosts/gerrit/stream.ts';
 import type { GerritEvent } from '../../src/hosts/gerrit/types.ts';
 
 describe('LineSplitter', () => {
@@ -13,6 +13,32 @@ describe('LineSplitter', () => {
     expect(s.push('{"a":1}\n{"b"')).toEqual(['{"a":1}']);
     expect(s.push(':2}\r\n\n{"c":3}')).toEqual(['{"b":2}']);
     expect(s.push('\n')).toEqual(['{"c":3}']);
+  });
+});
+
+/** The public key line (`ssh-ed25519 AAAA...`) of a public key in OpenSSH format. */
+function hostKeyLine(publicKey: string): string {
+  const key = utils.parseKey(publicKey);
+  if (key instanceof Error) throw key;
+  return `${key.type} ${key.getPublicSSH().toString('base64')}`;
+}
+
+describe('Gerrit SSH host keys', () => {
+  const pair = parseableKeyPair();
+  const blob = (() => {
+    const key = utils.parseKey(pair.public);
+    if (key instanceof Error) throw key;
+    return key.getPublicSSH();
+  })();
+
+  it.each([
+    ['its fingerprint', fingerprint(blob), true],
+    ['its public key line', hostKeyLine(pair.public), true],
+    ['another fingerprint', fingerprint(Buffer.from('another key')), false],
+    ['another key line', hostKeyLine(parseableKeyPair().public), false],
+    ['nothing, when the operator opted out', null, true],
+  ])('a server showing the key matches %s: %s', (_what, expected, ok) => {
+    expect(hostKeyMatches(expected, blob)).toBe(ok);
   });
 });
 
@@ -62,6 +88,7 @@ describe('GerritStream', () => {
       port: (server.address() as AddressInfo).port,
       username: 'ost-gate',
       privateKey: userKey.private,
+      hostKey: hostKeyLine(hostKey.public),
       handle: async (e) => void seen.push(e),
       // the events-log plugin: the events after a time
       catchUp: async (since) => {

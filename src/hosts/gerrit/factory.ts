@@ -35,11 +35,18 @@ export const gerritHostFactory: HostFactory = {
       const [sshHost, sshPort] = env.GERRIT_SSH.split(':');
       if (!env.GERRIT_SSH_KEY_PATH)
         throw new Error("GERRIT_SSH is set but GERRIT_SSH_KEY_PATH (the service user's private key) is not");
+      const insecure = env.GERRIT_SSH_INSECURE_ANY_HOST_KEY === '1';
+      if (!env.GERRIT_SSH_HOST_KEY && !insecure)
+        throw new Error(
+          "GERRIT_SSH is set but GERRIT_SSH_HOST_KEY is not: set it to the server's key fingerprint " +
+            '(ssh-keygen -lf, "SHA256:...") or public key line, or set GERRIT_SSH_INSECURE_ANY_HOST_KEY=1 to accept any',
+        );
       stream = new GerritStream({
         host: sshHost!,
         port: Number(sshPort ?? DEFAULT_SSH_PORT),
         username: env.GERRIT_SSH_USER ?? env.GERRIT_USERNAME ?? 'ost-gate',
         privateKey: await readFile(env.GERRIT_SSH_KEY_PATH),
+        hostKey: env.GERRIT_SSH_HOST_KEY ?? null,
         handle: (event) => host.handle(event),
         catchUp: async (since) => (await client.eventsSince(since))?.flatMap((e) => parseEvent(e) ?? []) ?? null,
         log,

@@ -2,10 +2,25 @@
 // not align with events), keeps the connection alive, reconnects with backoff, and after a reconnect
 // catches up through the events-log plugin (also when Gerrit says it dropped events) when it is
 // installed, or says that events may be missing.
+import { createHash } from 'node:crypto';
 import { Client } from 'ssh2';
 import { silentLogger, type Logger } from '../../log.ts';
 import { parseEvent } from './events.ts';
 import type { GerritEvent } from './types.ts';
+
+/** The SHA256 fingerprint of a raw public key, as `ssh-keygen -lf` prints it. */
+export function fingerprint(key: Buffer): string {
+  return `SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
+}
+
+/** Whether the server's raw host key is the one configured (a fingerprint or a public key line); null: any. */
+export function hostKeyMatches(expected: string | null, key: Buffer): boolean {
+  if (expected === null) return true;
+  const wanted = expected.trim();
+  if (wanted.startsWith('SHA256:')) return wanted === fingerprint(key);
+  const blob = wanted.split(/\s+/)[1];
+  return blob !== undefined && blob === key.toString('base64');
+}
 
 /** Accumulates chunks and yields whole lines; the last, unfinished line waits for the next chunk. */
 export class LineSplitter {
@@ -25,6 +40,12 @@ export interface GerritStreamOptions {
   username: string;
   privateKey: string | Buffer;
   handle: (event: GerritEvent) => Promise<void>;
+  /**
+   * The server's host key, as `ssh-keygen -lf` prints its fingerprint (`SHA256:...`) or as a public
+   * key line (`ssh-ed25519 AAAA...`): a server that shows another key is not talked to. `null` accepts
+   * any key, only when the operator opted out explicitly.
+   */
+  hostKey: string | null;
   /** Events since a time (seconds), from the events-log plugin; null when it is not installed. */
   catchUp?: (sinceSeconds: number) => Promise<GerritEvent[] | null>;
   log?: Logger;
@@ -125,6 +146,15 @@ export class GerritStream {
       port: this.opts.port,
       username: this.opts.username,
       privateKey: this.opts.privateKey,
+      hostVerifier: (key: Buffer) => {
+        const ok = hostKeyMatches(this.opts.hostKey, key);
+        if (!ok)
+          this.log.error(
+            { host: this.opts.host, seen: fingerprint(key) },
+            'Gerrit SSH host key does not match GERRIT_SSH_HOST_KEY; not connecting',
+          );
+        return ok;
+      },
       keepaliveInterval: this.opts.keepaliveMs ?? 15_000,
       keepaliveCountMax: 3,
       readyTimeout: 20_000,
