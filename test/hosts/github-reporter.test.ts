@@ -100,3 +100,18 @@ describe('check run summaries', () => {
     expect(checkSummary('short', null)).toBe('short');
   });
 });
+
+describe('the ost-gate check run', () => {
+  it('updates the check run the commit already has instead of creating a second one', async () => {
+    const c = change({});
+    const api = nock('https://api.github.com')
+      .get(`/repos/${REPO}/commits/${c.sha}/check-runs`)
+      .query({ check_name: 'ost-gate' })
+      .reply(200, { total_count: 1, check_runs: [{ id: 77, name: 'ost-gate', head_sha: c.sha, status: 'queued' }] })
+      .patch(`/repos/${REPO}/check-runs/77`, (b) => b.status === 'completed' && b.conclusion === 'failure')
+      .reply(200, { id: 77, name: 'ost-gate', head_sha: c.sha, status: 'completed', conclusion: 'failure' });
+    const config = 'ci: {provider: github-actions, workflow: ost.yml}\nreport: {comment: false}';
+    await reporter.report(reportOf(QUEUE, c, { change: c.id, verdict: 'culprit', confidence: 0.999, at: 1 }, config));
+    expect(api.isDone()).toBe(true);
+  });
+});

@@ -19,6 +19,8 @@ const QUEUE = `github:${REPO}@main`;
 offline();
 
 function stubWrites(bed: Awaited<ReturnType<typeof githubBed>>) {
+  // a commit pushed straight to the branch belongs to no pull request: GitHub answers an empty list
+  bed.api.get(/\/commits\/[0-9a-f]{40}\/pulls/).reply(200, []);
   bed.api.get(/check-runs/).reply(200, { check_runs: [] });
   bed.api.post(/check-runs/).reply(201, {});
 }
@@ -260,5 +262,49 @@ describe('payload checks', () => {
     ['issue_comment', { repository: { full_name: '../../etc' } }, /repository\.full_name/],
   ])('refuses a malformed %s payload', (event, payload, why) => {
     expect(payloadProblem(event, payload)).toMatch(why);
+  });
+});
+
+describe('every real payload of every event the app subscribes to', () => {
+  it('goes through the signed endpoint without a 5xx', async () => {
+    const manifest = parse(await readFile(join(import.meta.dirname, '..', '..', 'app.yml'), 'utf8')) as {
+      default_events: string[];
+    };
+    const bed = await githubBed(CONFIG);
+    // the GitHub API answers what the stand-in does not know as GitHub does: not found, or created
+    bed.api.get(/.*/).reply(404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' });
+    bed.api.post(/.*/).reply(201, { id: 1 });
+    bed.api.patch(/.*/).reply(200, { id: 1 });
+    const server = createHttpServer({ engine: bed.engine, log: silentLogger, mounts: [bed.host.mount] });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    nock.enableNetConnect('127.0.0.1');
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/github/webhooks`;
+      const groups = examples as unknown as { name: string; examples: Record<string, unknown>[] }[];
+      let sent = 0;
+      for (const event of manifest.default_events) {
+        for (const payload of groups.find((g) => g.name === event)?.examples ?? []) {
+          // delivered to this App's installation
+          const body = JSON.stringify(
+            payload.installation ? { ...payload, installation: { id: INSTALLATION } } : payload,
+          );
+          const res = await fetch(url, {
+            method: 'POST',
+            body,
+            headers: {
+              'content-type': 'application/json',
+              'x-github-event': event,
+              'x-github-delivery': `real-${event}-${sent++}`,
+              'x-hub-signature-256': sign(WEBHOOK_SECRET, body),
+            },
+          });
+          expect(res.status, `${event}: ${await res.clone().text()}`).toBeLessThan(500);
+          await bed.engine.idle();
+        }
+      }
+      expect(sent).toBeGreaterThan(20);
+    } finally {
+      server.close();
+    }
   });
 });
