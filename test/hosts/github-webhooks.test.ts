@@ -259,6 +259,20 @@ describe('payload checks', () => {
       /commits/,
     ],
     ['workflow_run', { repository: { full_name: 'o/r' }, workflow_run: { id: 'x' } }, /workflow_run\.id/],
+    // found by the fuzz test: a commit whose author is null
+    [
+      'push',
+      {
+        ...pushPayload('0'.repeat(40), [{ id: 'a'.repeat(40), message: 'x' }]),
+        commits: [
+          {
+            ...(pushPayload('0'.repeat(40), [{ id: 'a'.repeat(40), message: 'x' }]).commits as object[])[0],
+            author: null,
+          },
+        ],
+      },
+      /commits\.0\.author/,
+    ],
     ['issue_comment', { repository: { full_name: '../../etc' } }, /repository\.full_name/],
   ])('refuses a malformed %s payload', (event, payload, why) => {
     expect(payloadProblem(event, payload)).toMatch(why);

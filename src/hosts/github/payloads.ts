@@ -32,6 +32,7 @@ const push = z.looseObject({
         message: text(1_000_000),
         timestamp: text(100),
         url: text(2000),
+        author: z.looseObject({ name: text(300).optional(), username: text(100).nullable().optional() }),
         added: z.array(text(4096)).max(10_000).optional(),
         removed: z.array(text(4096)).max(10_000).optional(),
         modified: z.array(text(4096)).max(10_000).optional(),
