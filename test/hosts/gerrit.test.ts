@@ -119,6 +119,21 @@ describe('Gerrit commands', () => {
     bed.close();
   });
 
+  it('runs the commands of a comment delivered twice once (the webhooks plugin retries a slow answer)', async () => {
+    const bed = await gerritBed(() => CONFIG);
+    bed.setBuilding(true);
+    await bed.host.handle(changeMerged('app', 1));
+    const comment = commentAdded('app', 1, '/ost help', 'alice');
+    await bed.host.handle(comment);
+    const count = bed.reviews.length;
+    await bed.host.handle(structuredClone(comment));
+    expect(bed.reviews.length).toBe(count);
+    // the same words in a new comment are a new command
+    await bed.host.handle({ ...comment, eventCreatedOn: 3 });
+    expect(bed.reviews.length).toBe(count + 1);
+    bed.close();
+  });
+
   it('answers help and unknown verbs, and status for anyone', async () => {
     const bed = await gerritBed(() => CONFIG);
     bed.setBuilding(true);

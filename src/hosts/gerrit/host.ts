@@ -1,6 +1,7 @@
 // The Gerrit host: change-merged and ref-updated give changes and their order, comment-added carries
 // slash commands; events arrive at POST /gerrit/events (webhooks plugin) with a token, or over SSH
 // (stream.ts). Config loading and the command loop are the ones every host shares (hosts/common).
+import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ChangeInput } from '../../core/index.ts';
 import type { ConfigError } from '../../config/errors.ts';
@@ -24,6 +25,8 @@ import type { GerritEvent } from './types.ts';
 export const EVENTS_PATH = '/gerrit/events';
 const EVENTS_LIMIT = 1024 * 1024;
 const HOST = 'gerrit';
+/** How many comment identities are remembered to drop a redelivered comment. */
+const RECENT_COMMENTS = 5000;
 
 export interface GerritHostOptions {
   client: GerritClient;
@@ -49,6 +52,8 @@ export class GerritHost {
   /** newRev -> oldRev of ref-updated events, to order change-merged events that follow them. */
   private readonly refs = new Map<string, string>();
   private readonly unconfigured = new Set<string>();
+  /** Identities of the comment-added events handled lately, oldest first (bounded). */
+  private readonly recentComments = new Set<string>();
   /** POST /gerrit/events, for the server to mount. */
   readonly mount: Mount = { path: EVENTS_PATH, source: HOST, handle: (req, res) => this.receive(req, res) };
 
@@ -194,6 +199,20 @@ export class GerritHost {
     if (!c || !number || !e.author) return;
     const user = accountName(e.author);
     if (this.opts.serviceUser && user === this.opts.serviceUser) return;
+    // The webhooks plugin delivers an event again when the answer is slow: the same comment (by its
+    // identity) runs its commands once. The engine keeps the ids of those it applied durably.
+    const text = createHash('sha256')
+      .update(e.comment ?? '')
+      .digest('hex')
+      .slice(0, 16);
+    const identity = `gerrit:comment-added:${c.project}~${number}:${e.patchSet?.number ?? ''}:${e.eventCreatedOn ?? ''}:${user}:${text}`;
+    if (this.recentComments.has(identity)) {
+      this.log.info({ project: c.project, number, user }, 'comment-added delivered again; its commands already ran');
+      return;
+    }
+    this.recentComments.add(identity);
+    if (this.recentComments.size > RECENT_COMMENTS)
+      this.recentComments.delete(this.recentComments.values().next().value!);
     const branch = branchOf(c.branch) ?? c.branch;
     const owner = c.owner ? accountName(c.owner) : undefined;
     await runCommands(this.common, this.commandPort(c.project, branch, number, owner), {
@@ -201,6 +220,7 @@ export class GerritHost {
       user,
       change: gerritChangeId(this.client.host, c.project, number),
       replyTo: { project: c.project, number } satisfies GerritReplyTarget,
+      delivery: identity,
     });
   }
 
