@@ -4,6 +4,7 @@ import { runSimulate } from './cli/simulate.ts';
 import { UsageError } from './cli/errors.ts';
 import { runServe } from './cli/serve.ts';
 import { runStatus } from './cli/status.ts';
+import { runOperatorCommand } from './cli/operator.ts';
 
 const help = `Usage: ost-gate <command> [options]
 
@@ -12,6 +13,8 @@ Commands:
   demo       the whole bot on a scripted git repository, end to end (also: npm run demo)
   status     print every queue's state from the data directory
   simulate   run the queue core against a simulated CI and print metrics
+  pause, resume <queue>                      stop or start dispatching (the server's admin API)
+  retry, dequeue, not-culprit, enqueue <id>  the slash commands, without a code host
   help       show this text
 
 Run 'ost-gate <command> --help' for a command's options.
@@ -31,6 +34,13 @@ export async function main(
         return await runServe(rest, out);
       case 'status':
         return await runStatus(rest, out);
+      case 'pause':
+      case 'resume':
+      case 'retry':
+      case 'dequeue':
+      case 'not-culprit':
+      case 'enqueue':
+        return await runOperatorCommand(command, rest, out);
       case 'demo': {
         let values;
         try {

@@ -110,6 +110,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     history: (q, n) => store.readHistory(q, n),
     dashboardToken: env.OST_DASHBOARD_TOKEN,
     metricsToken: env.OST_METRICS_TOKEN ?? env.OST_DASHBOARD_TOKEN,
+    adminToken: env.OST_ADMIN_TOKEN,
     ...(env.OST_DASHBOARD_REFRESH_MS ? { refreshMs: Number(env.OST_DASHBOARD_REFRESH_MS) } : {}),
   });
   await new Promise<void>((ok, fail) => {

@@ -127,7 +127,8 @@ export function infraFailure(ctx: StepContext, run: Run, state: RunState, at: nu
       ctx,
       'error',
       'queue-paused',
-      `queue ${ctx.state.name} paused: ${ctx.state.paused.reason}. Fix the CI, then /ost resume or /ost retry.`,
+      `queue ${ctx.state.name} paused: ${ctx.state.paused.reason}. Fix the CI, then /ost resume or /ost retry ` +
+        `(or, without a code host, ost-gate resume ${ctx.state.name}).`,
     );
   }
 }

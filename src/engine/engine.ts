@@ -60,6 +60,8 @@ export interface SubmitOptions {
    * URL, a result) must not wait: the drain that performs them would be waiting for itself.
    */
   wait?: boolean;
+  /** Told the effects the step decided on, once they are decided (the admin API reads a command's reply). */
+  onEffects?: (effects: Effect[]) => void;
 }
 
 export class Engine {
@@ -109,6 +111,7 @@ export class Engine {
       file.health = recordHealth(file.health ?? [], before.stats, result.state, result.effects, this.now());
       try {
         this.opts.observer?.(queue, event, result.effects, before, result.state);
+        options.onEffects?.(result.effects);
       } catch (err) {
         this.log.warn({ err: (err as Error).message }, 'step observer failed');
       }

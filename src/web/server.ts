@@ -3,6 +3,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Engine } from '../engine/engine.ts';
 import type { Logger } from '../log.ts';
+import { handleAdminCommand } from './admin.ts';
 import { handleCallback } from './callback.ts';
 import { checkToken, dashboard } from './dashboard/routes.ts';
 import type { Metrics } from './metrics.ts';
@@ -25,6 +26,8 @@ export interface ServerOptions {
   components?: Record<string, string>;
   metrics?: Metrics;
   history?: (queue: string, limit: number) => Promise<VerdictRecord[]>;
+  /** OST_ADMIN_TOKEN: enables POST /api/queues/:queue/commands, as a Bearer token. */
+  adminToken?: string | undefined;
   /** OST_METRICS_TOKEN (or the dashboard token): required for /metrics when set, as a Bearer token. */
   metricsToken?: string | undefined;
   /** OST_DASHBOARD_TOKEN: required for the dashboard and the queue API when set. */
@@ -84,6 +87,16 @@ export function createHttpServer(opts: ServerOptions): Server {
     if (path === CALLBACK_PATH) {
       if (req.method !== 'POST') throw new HttpError(405, 'use POST');
       return handleCallback(req, res, opts.engine, opts.callbackSecret, opts.log, now);
+    }
+    const command = /^\/api\/queues\/([^/]+)\/commands$/.exec(path);
+    if (command) {
+      if (req.method !== 'POST') throw new HttpError(405, 'use POST');
+      return handleAdminCommand(req, res, decodeSegment(command[1]!), {
+        engine: opts.engine,
+        token: opts.adminToken,
+        log: opts.log,
+        now,
+      });
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'read-only endpoint: use GET');
     if (path === '/metrics' && opts.metrics) {

@@ -1,0 +1,92 @@
+// `ost-gate pause|resume <queue>` and `ost-gate retry|dequeue|not-culprit|enqueue <change-id>`: the
+// operator's commands, sent to a running server's admin API (OST_ADMIN_TOKEN) at --url or OST_URL.
+// Exit 0 when the command was done, 1 when it was refused or failed, 2 for a usage error.
+import { parseArgs } from 'node:util';
+import { UsageError } from './errors.ts';
+
+export const OPERATOR_VERBS = ['pause', 'resume', 'retry', 'dequeue', 'not-culprit', 'enqueue'] as const;
+type OperatorVerb = (typeof OPERATOR_VERBS)[number];
+
+export const operatorHelp = `Usage: ost-gate pause|resume <queue> [--url URL]
+       ost-gate retry|dequeue|not-culprit|enqueue <change-id> [--queue NAME] [--url URL]
+
+Sends the command to a running server's admin API, as /ost <verb> on the code host would.
+  --url URL      the server (default: OST_URL, or http://127.0.0.1:3000)
+  --queue NAME   the change's queue (default: the queue the server says holds it)
+Environment: OST_ADMIN_TOKEN (required; the server's token), OST_DASHBOARD_TOKEN (to look a change up
+when the dashboard needs a token).
+`;
+
+interface Answer {
+  status: number;
+  body: { ok?: boolean; message?: string; error?: string } & Record<string, unknown>;
+}
+
+async function call(url: string, init: RequestInit = {}): Promise<Answer> {
+  const res = await fetch(url, init);
+  const text = await res.text();
+  let body: Answer['body'];
+  try {
+    body = JSON.parse(text) as Answer['body'];
+  } catch {
+    body = { error: text.slice(0, 300) };
+  }
+  return { status: res.status, body };
+}
+
+/** The queue that holds `change`, asked of the server's queue API. */
+async function queueOf(base: string, change: string, dashboardToken: string | undefined): Promise<string | null> {
+  const headers: Record<string, string> = dashboardToken ? { authorization: `Bearer ${dashboardToken}` } : {};
+  const list = await call(`${base}/api/queues`, { headers });
+  if (list.status !== 200 || !Array.isArray(list.body)) return null;
+  for (const q of list.body as { name: string }[]) {
+    const detail = await call(`${base}/api/queues/${encodeURIComponent(q.name)}`, { headers });
+    const changes = (detail.body.changes ?? []) as { id: string }[];
+    if (changes.some((c) => c.id === change)) return q.name;
+  }
+  return null;
+}
+
+export async function runOperatorCommand(
+  verb: OperatorVerb,
+  argv: string[],
+  out: (s: string) => void,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: { url: { type: 'string' }, queue: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    });
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message}\n\n${operatorHelp}`);
+  }
+  if (parsed.values.help) {
+    out(operatorHelp);
+    return 0;
+  }
+  const [target, ...extra] = parsed.positionals;
+  if (!target || extra.length)
+    throw new UsageError(
+      `${verb} takes one ${verb === 'pause' || verb === 'resume' ? 'queue' : 'change id'}\n\n${operatorHelp}`,
+    );
+  const token = env.OST_ADMIN_TOKEN;
+  if (!token) throw new UsageError('OST_ADMIN_TOKEN is not set: give the token the server was started with');
+  const base = (parsed.values.url ?? env.OST_URL ?? 'http://127.0.0.1:3000').replace(/\/+$/, '');
+  const onQueue = verb === 'pause' || verb === 'resume';
+  const queue = onQueue ? target : (parsed.values.queue ?? (await queueOf(base, target, env.OST_DASHBOARD_TOKEN)));
+  if (!queue) {
+    out(`ost-gate: no queue at ${base} holds ${target} (give --queue NAME if the change was pruned from its queue)`);
+    return 1;
+  }
+  const answer = await call(`${base}/api/queues/${encodeURIComponent(queue)}/commands`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify(onQueue ? { verb } : { verb, change: target }),
+  });
+  out(answer.body.message ?? answer.body.error ?? `the server answered ${answer.status}`);
+  return answer.status === 200 && answer.body.ok ? 0 : 1;
+}

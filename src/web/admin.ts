@@ -1,0 +1,84 @@
+// POST /api/queues/:queue/commands: the operator's commands without a code host (a paused queue of a
+// watched git repository has nowhere else to be resumed). JSON `{ "verb", "change"? }` with
+// `Authorization: Bearer <OST_ADMIN_TOKEN>`; the same verbs and effects as the slash commands, and
+// the core's reply as the answer.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { z } from 'zod';
+import type { CommandVerb, CoreEvent } from '../core/index.ts';
+import type { Engine } from '../engine/engine.ts';
+import { HttpError, parseJsonBody, readBody, sendJson } from '../http/body.ts';
+import { secretEquals } from '../http/signature.ts';
+import type { Logger } from '../log.ts';
+
+const ADMIN_LIMIT = 16 * 1024;
+/** Who the core names as having run a command that came through this route. */
+export const ADMIN_USER = 'admin API';
+
+const commandSchema = z
+  .object({
+    verb: z.enum(['pause', 'resume', 'retry', 'dequeue', 'not-culprit', 'enqueue']),
+    change: z.string().min(1).max(500).optional(),
+  })
+  .strict();
+
+/** Verbs that act on a change rather than on the whole queue. */
+const CHANGE_VERBS: readonly CommandVerb[] = ['retry', 'dequeue', 'not-culprit', 'enqueue'];
+
+export interface AdminOptions {
+  engine: Engine;
+  /** OST_ADMIN_TOKEN; without it the route is off. */
+  token: string | undefined;
+  log: Logger;
+  now: () => number;
+}
+
+export async function handleAdminCommand(
+  req: IncomingMessage,
+  res: ServerResponse,
+  queue: string,
+  opts: AdminOptions,
+): Promise<void> {
+  if (!opts.token)
+    throw new HttpError(
+      403,
+      'operator commands are off: set OST_ADMIN_TOKEN on the server and send it as a Bearer token',
+    );
+  const bearer = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1];
+  if (!secretEquals(opts.token, bearer))
+    throw new HttpError(401, 'missing or bad token: send Authorization: Bearer <OST_ADMIN_TOKEN>');
+  const parsed = commandSchema.safeParse(parseJsonBody(await readBody(req, ADMIN_LIMIT), '{ "verb", "change"? }'));
+  if (!parsed.success) {
+    const why = parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
+    throw new HttpError(400, `not a command: ${why}; verbs: pause, resume, retry, dequeue, not-culprit, enqueue`);
+  }
+  const { verb, change } = parsed.data;
+  if (!(await opts.engine.queues()).includes(queue))
+    throw new HttpError(404, `no queue named ${JSON.stringify(queue)}`);
+  if (CHANGE_VERBS.includes(verb)) {
+    if (!change) throw new HttpError(400, `${verb} needs a change: { "verb": "${verb}", "change": "<change id>" }`);
+    const file = await opts.engine.read(queue);
+    const known = !!file && (Object.hasOwn(file.state.changes, change) || file.state.forgotten.includes(change));
+    if (!known) throw new HttpError(404, `no change ${JSON.stringify(change)} in queue ${queue}`);
+  }
+  let reply: { ok: boolean; message: string } | null = null;
+  const event: CoreEvent = {
+    type: 'command',
+    at: opts.now(),
+    verb,
+    change: change ?? '',
+    user: ADMIN_USER,
+    replyTo: null,
+  };
+  await opts.engine.submit(queue, event, {
+    onEffects: (effects) => {
+      const r = effects.find((e) => e.type === 'reply');
+      if (r && r.type === 'reply') reply = { ok: r.ok, message: r.message };
+    },
+  });
+  const answer = reply ?? { ok: false, message: 'the command changed nothing' };
+  opts.log.info(
+    { queue, verb, change, ok: answer.ok },
+    `${verb}${change ? ` ${change}` : ''} on ${queue} by ${ADMIN_USER}: ${answer.message}`,
+  );
+  sendJson(res, 200, answer);
+}

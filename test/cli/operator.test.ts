@@ -1,0 +1,88 @@
+// The operator's CLI verbs against a running server: pause and resume a queue, dequeue a change found
+// by its id, and the exit codes (0 done, 1 refused, 2 usage).
+import { mkdtemp } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli.ts';
+import { runOperatorCommand } from '../../src/cli/operator.ts';
+import type { Effect, Run } from '../../src/core/index.ts';
+import type { Performer } from '../../src/engine/effects.ts';
+import { Engine } from '../../src/engine/engine.ts';
+import { silentLogger } from '../../src/log.ts';
+import { LowdbStore } from '../../src/store/lowdb-store.ts';
+import { createHttpServer } from '../../src/web/server.ts';
+
+const QUEUE = 'git:app@main';
+const noop: Performer = {
+  perform: async (_e: { key: string; effect: Effect }) => undefined,
+  alreadyDone: async () => false,
+  resume: async (_r: Run) => undefined,
+};
+const servers: { close(): void }[] = [];
+afterEach(() => servers.splice(0).forEach((s) => s.close()));
+
+async function server() {
+  const store = new LowdbStore(await mkdtemp(join(tmpdir(), 'ost-cli-op-')));
+  const engine = new Engine({ store, performer: noop });
+  await engine.submit(QUEUE, {
+    type: 'merged',
+    at: 0,
+    stream: { host: 'git', project: 'app', branch: 'main' },
+    changes: [{ id: 'git:app@aaa', sha: 'aaa', title: 'a' }],
+  });
+  const http = createHttpServer({ engine, log: silentLogger, adminToken: 'tok' });
+  await new Promise<void>((ok) => http.listen(0, '127.0.0.1', ok));
+  servers.push(http);
+  return {
+    store,
+    env: { OST_ADMIN_TOKEN: 'tok', OST_URL: `http://127.0.0.1:${(http.address() as AddressInfo).port}` },
+  };
+}
+
+describe('ost-gate pause|resume|retry|dequeue|not-culprit|enqueue', () => {
+  it('pauses and resumes a queue, printing the server reply, exit 0 when done and 1 when refused', async () => {
+    const { store, env } = await server();
+    const lines: string[] = [];
+    expect(await runOperatorCommand('pause', [QUEUE], (l) => lines.push(l), env)).toBe(0);
+    expect((await store.loadQueue(QUEUE))!.state.paused).toMatchObject({ by: 'admin API' });
+    expect(await runOperatorCommand('pause', [QUEUE], (l) => lines.push(l), env)).toBe(1);
+    expect(await runOperatorCommand('resume', [QUEUE], (l) => lines.push(l), env)).toBe(0);
+    expect(lines).toEqual([
+      expect.stringMatching(/paused/),
+      expect.stringMatching(/already paused/),
+      expect.stringMatching(/resumed/),
+    ]);
+  });
+
+  it('finds the queue of a change by its id', async () => {
+    const { store, env } = await server();
+    const lines: string[] = [];
+    expect(await runOperatorCommand('dequeue', ['git:app@aaa'], (l) => lines.push(l), env)).toBe(0);
+    expect((await store.loadQueue(QUEUE))!.state.changes['git:app@aaa']!.verdict).toBe('skipped');
+    expect(await runOperatorCommand('retry', ['git:app@nope'], (l) => lines.push(l), env)).toBe(1);
+    expect(lines.at(-1)).toMatch(/no queue .* holds git:app@nope/);
+  });
+
+  it('refuses a wrong token with exit 1, and usage mistakes with exit 2', async () => {
+    const { env } = await server();
+    expect(await runOperatorCommand('pause', [QUEUE], () => undefined, { ...env, OST_ADMIN_TOKEN: 'bad' })).toBe(1);
+    const errors: string[] = [];
+    expect(
+      await main(
+        ['pause'],
+        () => undefined,
+        (l) => errors.push(l),
+      ),
+    ).toBe(2);
+    expect(
+      await main(
+        ['retry', 'a', 'b'],
+        () => undefined,
+        (l) => errors.push(l),
+      ),
+    ).toBe(2);
+    expect(errors.every((e) => e.startsWith('ost-gate: '))).toBe(true);
+  });
+});

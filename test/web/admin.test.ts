@@ -1,0 +1,92 @@
+// POST /api/queues/:queue/commands: operator commands without a code host, behind OST_ADMIN_TOKEN.
+import { mkdtemp } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Effect, Run } from '../../src/core/index.ts';
+import type { Performer } from '../../src/engine/effects.ts';
+import { Engine } from '../../src/engine/engine.ts';
+import { silentLogger } from '../../src/log.ts';
+import { LowdbStore } from '../../src/store/lowdb-store.ts';
+import { createHttpServer } from '../../src/web/server.ts';
+
+const TOKEN = 'admin-test-token';
+const QUEUE = 'git:app@main';
+const noop: Performer = {
+  perform: async (_e: { key: string; effect: Effect }) => undefined,
+  alreadyDone: async () => false,
+  resume: async (_r: Run) => undefined,
+};
+const servers: { close(): void }[] = [];
+afterEach(() => servers.splice(0).forEach((s) => s.close()));
+
+async function setup(adminToken: string | null = TOKEN) {
+  const store = new LowdbStore(await mkdtemp(join(tmpdir(), 'ost-admin-')));
+  const engine = new Engine({ store, performer: noop, settingsFor: () => ({ maxParallel: 1 }) });
+  await engine.submit(QUEUE, {
+    type: 'merged',
+    at: 0,
+    stream: { host: 'git', project: 'app', branch: 'main' },
+    changes: [{ id: 'git:app@aaa', sha: 'aaa', title: 'a' }],
+  });
+  const server = createHttpServer({ engine, log: silentLogger, adminToken: adminToken ?? undefined });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  servers.push(server);
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const command = (body: unknown, token: string | null = TOKEN, queue = QUEUE) =>
+    fetch(`${base}/api/queues/${encodeURIComponent(queue)}/commands`, {
+      method: 'POST',
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    });
+  return { store, command };
+}
+
+describe('POST /api/queues/:queue/commands', () => {
+  it('pauses and resumes a queue, answering with the reply a slash command would get', async () => {
+    const { store, command } = await setup();
+    const paused = await command({ verb: 'pause' });
+    expect([paused.status, await paused.json()]).toEqual([200, { ok: true, message: expect.stringMatching(/paused/) }]);
+    expect((await store.loadQueue(QUEUE))!.state.paused).toMatchObject({ by: 'admin API' });
+    expect(await (await command({ verb: 'pause' })).json()).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(/already paused/),
+    });
+    expect(await (await command({ verb: 'resume' })).json()).toMatchObject({ ok: true });
+    expect((await store.loadQueue(QUEUE))!.state.paused).toBeNull();
+  });
+
+  it('dequeues a change by its id', async () => {
+    const { store, command } = await setup();
+    const res = await command({ verb: 'dequeue', change: 'git:app@aaa' });
+    expect(await res.json()).toMatchObject({ ok: true, message: expect.stringMatching(/removed from queue/) });
+    expect((await store.loadQueue(QUEUE))!.state.changes['git:app@aaa']!.verdict).toBe('skipped');
+  });
+
+  it.each([
+    ['no token', null, { verb: 'pause' }, 401, /missing or bad token/],
+    ['a wrong token', 'nope', { verb: 'pause' }, 401, /missing or bad token/],
+    ['a body that is not JSON', TOKEN, '{nope', 400, /not JSON/],
+    ['an unknown verb', TOKEN, { verb: 'explode' }, 400, /verbs: pause, resume/],
+    ['a change verb without a change', TOKEN, { verb: 'retry' }, 400, /needs a change/],
+    ['an unknown change', TOKEN, { verb: 'retry', change: 'git:app@zzz' }, 404, /no change/],
+  ] as const)('answers %s with %i and changes nothing', async (_what, token, body, status, message) => {
+    const { store, command } = await setup();
+    const before = JSON.stringify((await store.loadQueue(QUEUE))!.state);
+    const res = await command(body, token);
+    expect([res.status, (await res.json()).error]).toEqual([status, expect.stringMatching(message)]);
+    expect(JSON.stringify((await store.loadQueue(QUEUE))!.state)).toBe(before);
+  });
+
+  it('answers 404 for an unknown queue', async () => {
+    const { command } = await setup();
+    expect((await command({ verb: 'pause' }, TOKEN, 'no-such-queue')).status).toBe(404);
+  });
+
+  it('is off without OST_ADMIN_TOKEN, saying how to turn it on', async () => {
+    const { command } = await setup(null);
+    const res = await command({ verb: 'pause' });
+    expect([res.status, (await res.json()).error]).toEqual([403, expect.stringMatching(/set OST_ADMIN_TOKEN/)]);
+  });
+});
