@@ -4,28 +4,21 @@ import { mkdtemp } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli.ts';
 import { runOperatorCommand } from '../../src/cli/operator.ts';
-import type { Effect, Run } from '../../src/core/index.ts';
-import type { Performer } from '../../src/engine/effects.ts';
 import { Engine } from '../../src/engine/engine.ts';
 import { silentLogger } from '../../src/log.ts';
 import { LowdbStore } from '../../src/store/lowdb-store.ts';
 import { createHttpServer } from '../../src/web/server.ts';
+import { closedAfterEach, noopPerformer } from '../helpers/web.ts';
 
 const QUEUE = 'git:app@main';
-const noop: Performer = {
-  perform: async (_e: { key: string; effect: Effect }) => undefined,
-  alreadyDone: async () => false,
-  resume: async (_r: Run) => undefined,
-};
-const servers: { close(): void }[] = [];
-afterEach(() => servers.splice(0).forEach((s) => s.close()));
+const servers = closedAfterEach();
 
 async function server() {
   const store = new LowdbStore(await mkdtemp(join(tmpdir(), 'ost-cli-op-')));
-  const engine = new Engine({ store, performer: noop });
+  const engine = new Engine({ store, performer: noopPerformer });
   await engine.submit(QUEUE, {
     type: 'merged',
     at: 0,

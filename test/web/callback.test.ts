@@ -3,28 +3,22 @@ import type { AddressInfo } from 'node:net';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { CoreEvent, Effect, Run } from '../../src/core/index.ts';
+import { describe, expect, it } from 'vitest';
+import type { CoreEvent } from '../../src/core/index.ts';
 import type { QueueCi } from '../../src/config/repo.ts';
-import type { Performer } from '../../src/engine/effects.ts';
 import { Engine } from '../../src/engine/engine.ts';
 import { silentLogger } from '../../src/log.ts';
 import { LowdbStore } from '../../src/store/lowdb-store.ts';
 import { createHttpServer } from '../../src/web/server.ts';
 import { sign } from '../../src/http/signature.ts';
+import { closedAfterEach, noopPerformer } from '../helpers/web.ts';
 
 const SECRET = 'test-callback-secret';
-const noop: Performer = {
-  perform: async (_e: { key: string; effect: Effect }) => undefined,
-  alreadyDone: async () => false,
-  resume: async (_r: Run) => undefined,
-};
-const servers: { close(): void }[] = [];
-afterEach(() => servers.splice(0).forEach((s) => s.close()));
+const servers = closedAfterEach();
 
 async function setup(ci: QueueCi = { provider: 'jenkins', job: 'ost' }) {
   const store = new LowdbStore(await mkdtemp(join(tmpdir(), 'ost-web-')));
-  const engine = new Engine({ store, performer: noop, settingsFor: () => ({ maxParallel: 1 }) });
+  const engine = new Engine({ store, performer: noopPerformer, settingsFor: () => ({ maxParallel: 1 }) });
   const event: CoreEvent = {
     type: 'merged',
     at: 0,

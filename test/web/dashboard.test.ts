@@ -3,9 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { Effect, Run } from '../../src/core/index.ts';
-import type { Performer } from '../../src/engine/effects.ts';
+import { describe, expect, it, vi } from 'vitest';
 import { Engine } from '../../src/engine/engine.ts';
 import { silentLogger } from '../../src/log.ts';
 import { LowdbStore } from '../../src/store/lowdb-store.ts';
@@ -14,14 +12,9 @@ import { createHttpServer } from '../../src/web/server.ts';
 import { sign } from '../../src/http/signature.ts';
 import { externalHref } from '../../src/web/dashboard/format.ts';
 import { githubChangeLabel } from '../../src/hosts/github/ids.ts';
+import { closedAfterEach, noopPerformer } from '../helpers/web.ts';
 
-const noop: Performer = {
-  perform: async (_e: { key: string; effect: Effect }) => undefined,
-  alreadyDone: async () => false,
-  resume: async (_r: Run) => undefined,
-};
-const servers: { close(): void }[] = [];
-afterEach(() => servers.splice(0).forEach((s) => s.close()));
+const servers = closedAfterEach();
 
 async function setup(token?: string) {
   const store = new LowdbStore(await mkdtemp(join(tmpdir(), 'ost-dash-')));
@@ -29,7 +22,7 @@ async function setup(token?: string) {
   const metrics = new Metrics(() => ref);
   const engine = new Engine({
     store,
-    performer: noop,
+    performer: noopPerformer,
     observer: metrics.observe,
     settingsFor: () => ({ maxParallel: 1 }),
   });
