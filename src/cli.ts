@@ -5,6 +5,7 @@ import { UsageError } from './cli/errors.ts';
 import { runServe } from './cli/serve.ts';
 import { runStatus } from './cli/status.ts';
 import { runOperatorCommand } from './cli/operator.ts';
+import type { CommandVerb } from './core/index.ts';
 
 const help = `Usage: ost-gate <command> [options]
 
@@ -40,7 +41,7 @@ export async function main(
       case 'dequeue':
       case 'not-culprit':
       case 'enqueue':
-        return await runOperatorCommand(command, rest, out);
+        return await runOperatorCommand(command satisfies CommandVerb, rest, out);
       case 'demo': {
         let values;
         try {

@@ -2,10 +2,8 @@
 // operator's commands, sent to a running server's admin API (OST_ADMIN_TOKEN) at --url or OST_URL.
 // Exit 0 when the command was done, 1 when it was refused or failed, 2 for a usage error.
 import { parseArgs } from 'node:util';
+import { QUEUE_VERBS, type CommandVerb } from '../core/index.ts';
 import { UsageError } from './errors.ts';
-
-export const OPERATOR_VERBS = ['pause', 'resume', 'retry', 'dequeue', 'not-culprit', 'enqueue'] as const;
-type OperatorVerb = (typeof OPERATOR_VERBS)[number];
 
 export const operatorHelp = `Usage: ost-gate pause|resume <queue> [--url URL]
        ost-gate retry|dequeue|not-culprit|enqueue <change-id> [--queue NAME] [--url URL]
@@ -48,7 +46,7 @@ async function queueOf(base: string, change: string, dashboardToken: string | un
 }
 
 export async function runOperatorCommand(
-  verb: OperatorVerb,
+  verb: CommandVerb,
   argv: string[],
   out: (s: string) => void,
   env: NodeJS.ProcessEnv = process.env,
@@ -70,13 +68,11 @@ export async function runOperatorCommand(
   }
   const [target, ...extra] = parsed.positionals;
   if (!target || extra.length)
-    throw new UsageError(
-      `${verb} takes one ${verb === 'pause' || verb === 'resume' ? 'queue' : 'change id'}\n\n${operatorHelp}`,
-    );
+    throw new UsageError(`${verb} takes one ${QUEUE_VERBS.includes(verb) ? 'queue' : 'change id'}\n\n${operatorHelp}`);
   const token = env.OST_ADMIN_TOKEN;
   if (!token) throw new UsageError('OST_ADMIN_TOKEN is not set: give the token the server was started with');
   const base = (parsed.values.url ?? env.OST_URL ?? 'http://127.0.0.1:3000').replace(/\/+$/, '');
-  const onQueue = verb === 'pause' || verb === 'resume';
+  const onQueue = QUEUE_VERBS.includes(verb);
   const queue = onQueue ? target : (parsed.values.queue ?? (await queueOf(base, target, env.OST_DASHBOARD_TOKEN)));
   if (!queue) {
     out(`ost-gate: no queue at ${base} holds ${target} (give --queue NAME if the change was pruned from its queue)`);

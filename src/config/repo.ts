@@ -176,6 +176,14 @@ export interface QueueCi {
   repository?: string;
 }
 
+/** Where a queue's runs go, as a run records it: `github-actions:<repo>:<workflow>`, `jenkins:<job>`, `webhook:<name>`. */
+export function dispatchTarget(ci: QueueCi | null | undefined): string {
+  if (!ci) return 'none';
+  if (ci.provider === 'github-actions') return `github-actions:${ci.repository ?? ''}:${ci.workflow ?? ''}`;
+  if (ci.provider === 'jenkins') return `jenkins:${ci.job ?? ''}`;
+  return ci.provider;
+}
+
 /** Parses YAML text and validates it. */
 export function parseRepoConfig(text: string, source = '.ost-gate.yml'): RepoConfig {
   return validateRepoConfig(parseYamlConfig(text, source), source);

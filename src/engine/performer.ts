@@ -1,6 +1,6 @@
 // Routes each outbox entry to the dispatcher of the queue's CI provider or the reporter of the change's host.
 import type { Effect, Run } from '../core/index.ts';
-import type { QueueCi } from '../config/repo.ts';
+import { dispatchTarget } from '../config/repo.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { buildVerdictReport, changeTarget, defaultLabel, type ChangeLabeler } from '../report/model.ts';
 import type { DispatchContext, Dispatcher, Performer, Reporter } from './effects.ts';
@@ -15,14 +15,6 @@ export interface RoutingPerformerOptions {
   /** The server's public URL, for dashboard links in messages. */
   publicUrl?: string | undefined;
   log?: Logger;
-}
-
-/** Where a queue's runs go, as a run records it: `github-actions:<repo>:<workflow>`, `jenkins:<job>`, `webhook:<name>`. */
-export function dispatchTarget(ci: QueueCi | null | undefined): string {
-  if (!ci) return 'none';
-  if (ci.provider === 'github-actions') return `github-actions:${ci.repository ?? ''}:${ci.workflow ?? ''}`;
-  if (ci.provider === 'jenkins') return `jenkins:${ci.job ?? ''}`;
-  return ci.provider;
 }
 
 export class RoutingPerformer implements Performer {

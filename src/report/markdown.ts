@@ -1,5 +1,6 @@
 // Renders a Doc as GitHub-flavoured Markdown: headings, tables, links, and markers as hidden HTML comments.
 import type { Block, Doc, Inline } from './doc.ts';
+import { hiddenInMarkdown } from './markers.ts';
 
 function inline(part: Inline): string {
   if (typeof part === 'string') return part;
@@ -17,7 +18,7 @@ const line = (parts: Inline[]): string => parts.map(inline).join('');
 function block(b: Block): string {
   if ('heading' in b) return `### ${b.heading}`;
   if ('para' in b) return line(b.para);
-  if ('marker' in b) return `<!-- ${b.marker} -->`;
+  if ('marker' in b) return hiddenInMarkdown(b.marker);
   const { head, rows } = b.table;
   const cells = (cs: string[]) => `| ${cs.join(' | ')} |`;
   return [cells(head), cells(head.map(() => '---')), ...rows.map((r) => cells(r.map(line)))].join('\n');

@@ -5,14 +5,24 @@ export function verdictMarker(queue: string, change: string, verdict: string): s
   return `ost-gate:${queue}:${change}:${verdict}`;
 }
 
+/** A marker hidden in Markdown, as an HTML comment. */
+export function hiddenInMarkdown(marker: string): string {
+  return `<!-- ${marker} -->`;
+}
+
+/** A marker in plain text, bracketed on its own line. */
+export function bracketed(marker: string): string {
+  return `[${marker}]`;
+}
+
 /** The marker as the Markdown renderer writes it (GitHub comments). */
 export function markdownMarker(queue: string, change: string, verdict: string): string {
-  return `<!-- ${verdictMarker(queue, change, verdict)} -->`;
+  return hiddenInMarkdown(verdictMarker(queue, change, verdict));
 }
 
 /** The marker as the plain-text renderer writes it (Gerrit messages, git notes). */
 export function textMarker(queue: string, change: string, verdict: string): string {
-  return `[${verdictMarker(queue, change, verdict)}]`;
+  return bracketed(verdictMarker(queue, change, verdict));
 }
 
 /** Reads queue and verdict back from the effect key `report:<queue>:<change>:<verdict>` of change `changeId`. */

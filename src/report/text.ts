@@ -1,6 +1,7 @@
 // Renders a Doc as plain text (Gerrit review messages, git notes, logs): no markup, links spelled out,
 // tables as one line per row, markers as a bracketed last line.
 import type { Block, Doc, Inline } from './doc.ts';
+import { bracketed } from './markers.ts';
 
 function inline(part: Inline): string {
   if (typeof part === 'string') return part;
@@ -18,7 +19,7 @@ const line = (parts: Inline[]): string => parts.map(inline).join('');
 function block(b: Block): string {
   if ('heading' in b) return b.heading;
   if ('para' in b) return line(b.para);
-  if ('marker' in b) return `[${b.marker}]`;
+  if ('marker' in b) return bracketed(b.marker);
   const { head, rows } = b.table;
   return rows.map((r) => `* ${r.map((cell, i) => `${head[i]} ${line(cell)}`).join(', ')}`).join('\n');
 }

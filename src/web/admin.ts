@@ -4,7 +4,7 @@
 // the core's reply as the answer.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
-import type { CommandVerb, CoreEvent } from '../core/index.ts';
+import { COMMAND_VERBS, QUEUE_VERBS, type CoreEvent } from '../core/index.ts';
 import type { Engine } from '../engine/engine.ts';
 import { HttpError, parseJsonBody, readBody, sendJson } from '../http/body.ts';
 import { secretEquals } from '../http/signature.ts';
@@ -16,13 +16,10 @@ export const ADMIN_USER = 'admin API';
 
 const commandSchema = z
   .object({
-    verb: z.enum(['pause', 'resume', 'retry', 'dequeue', 'not-culprit', 'enqueue']),
+    verb: z.enum(COMMAND_VERBS),
     change: z.string().min(1).max(500).optional(),
   })
   .strict();
-
-/** Verbs that act on a change rather than on the whole queue. */
-const CHANGE_VERBS: readonly CommandVerb[] = ['retry', 'dequeue', 'not-culprit', 'enqueue'];
 
 export interface AdminOptions {
   engine: Engine;
@@ -49,12 +46,12 @@ export async function handleAdminCommand(
   const parsed = commandSchema.safeParse(parseJsonBody(await readBody(req, ADMIN_LIMIT), '{ "verb", "change"? }'));
   if (!parsed.success) {
     const why = parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
-    throw new HttpError(400, `not a command: ${why}; verbs: pause, resume, retry, dequeue, not-culprit, enqueue`);
+    throw new HttpError(400, `not a command: ${why}; verbs: ${COMMAND_VERBS.join(', ')}`);
   }
   const { verb, change } = parsed.data;
   if (!(await opts.engine.queues()).includes(queue))
     throw new HttpError(404, `no queue named ${JSON.stringify(queue)}`);
-  if (CHANGE_VERBS.includes(verb)) {
+  if (!QUEUE_VERBS.includes(verb)) {
     if (!change) throw new HttpError(400, `${verb} needs a change: { "verb": "${verb}", "change": "<change id>" }`);
     const file = await opts.engine.read(queue);
     const known = !!file && (Object.hasOwn(file.state.changes, change) || file.state.forgotten.includes(change));

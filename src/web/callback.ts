@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { Engine } from '../engine/engine.ts';
 import type { Logger } from '../log.ts';
-import { dispatchTarget } from '../engine/performer.ts';
+import { dispatchTarget } from '../config/repo.ts';
 import { httpUrl } from '../http/url.ts';
 import { HttpError, readBody, sendJson, unauthenticatedBodies } from '../http/body.ts';
 import { verifySignature } from '../http/signature.ts';

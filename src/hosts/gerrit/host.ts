@@ -3,7 +3,7 @@
 // (stream.ts). Config loading and the command loop are the ones every host shares (hosts/common).
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ChangeInput } from '../../core/index.ts';
+import { streamId, type ChangeInput } from '../../core/index.ts';
 import type { ConfigError } from '../../config/errors.ts';
 import { parseRepoConfig, REPO_CONFIG_FILE, type RepoConfig, type SharedQueue } from '../../config/repo.ts';
 import type { Verb } from '../../commands/parse.ts';
@@ -97,7 +97,7 @@ export class GerritHost {
 
   /** The queue of a project's branch when its config names no shared queue: one per stream. */
   private streamQueue(project: string, branch: string): string {
-    return `${HOST}:${this.client.host}/${project}@${branch}`;
+    return streamId({ host: HOST, project: `${this.client.host}/${project}`, branch });
   }
 
   /** The config at the branch tip and its queue; a bad one gets a review message on the change that merged it. */
@@ -112,7 +112,7 @@ export class GerritHost {
         return text === null ? null : parseRepoConfig(text, source);
       },
       defaultQueue: this.streamQueue(project, branch),
-      stream: `${HOST}:${project}@${branch}`,
+      stream: streamId({ host: HOST, project, branch }),
       context: { project },
       announce: (_err: ConfigError, text: string) =>
         this.client.review(project, number, 'current', {

@@ -2,7 +2,7 @@
 // first-parent commit is a change. The repo config is `.ost-gate.yml` at the branch tip.
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ChangeInput, CoreEvent } from '../../core/index.ts';
+import { streamId, type ChangeInput, type CoreEvent } from '../../core/index.ts';
 import { parseRepoConfig, REPO_CONFIG_FILE, type RepoConfig, type SharedQueue } from '../../config/repo.ts';
 import type { Engine } from '../../engine/engine.ts';
 import { silentLogger, type Logger } from '../../log.ts';
@@ -56,7 +56,7 @@ export class GitWatcher {
 
   /** `git:<name>@<branch>`: the stream of this repository's branch, and its own queue. */
   get streamId(): string {
-    return `git:${this.repo.name}@${this.repo.branch}`;
+    return streamId({ host: 'git', project: this.repo.name, branch: this.repo.branch });
   }
 
   async start(): Promise<void> {

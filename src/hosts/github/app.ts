@@ -2,13 +2,13 @@
 // comments and reviews carry slash commands. Everything goes into the engine as core events; config
 // loading and the command loop are the ones every host shares (hosts/common).
 import type { ApplicationFunction, Context, Probot } from 'probot';
-import type { ChangeInput, CoreEvent, Run } from '../../core/index.ts';
-import { dispatchTarget } from '../../engine/performer.ts';
+import { streamId, type ChangeInput, type CoreEvent, type Run } from '../../core/index.ts';
 import { httpUrl } from '../../http/url.ts';
 import { conclusionStatus } from '../../ci/github-actions.ts';
 import { ConfigError } from '../../config/errors.ts';
 import {
   dispatchInputsProblem,
+  dispatchTarget,
   validateRepoConfig,
   type QueueCi,
   type RepoConfig,
@@ -57,7 +57,7 @@ function ownerOf(repo: string): RepoOwner {
 
 /** The queue of a repository's branch when its config names no shared queue: one per stream. */
 function streamQueue(repo: string, branch: string): string {
-  return `${HOST}:${repo}@${branch}`;
+  return streamId({ host: HOST, project: repo, branch });
 }
 
 type PullRequest = PullInfo & { merged_at: string | null; merge_commit_sha: string | null; base: { ref: string } };
