@@ -5,8 +5,9 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     environment: 'node',
-    // property tests start from a fixed seed (FC_SEED=random explores; see test/helpers/fast-check-seed.ts)
-    setupFiles: ['test/helpers/fast-check-seed.ts'],
+    // property tests start from a fixed seed (FC_SEED=random explores; see test/helpers/fast-check-seed.ts);
+    // every GitHub request and mock answer is checked against GitHub's OpenAPI description (github-spec-guard.ts)
+    setupFiles: ['test/helpers/fast-check-seed.ts', 'test/helpers/github-spec-guard.ts'],
     // time limits catch hangs only: at least 5 times what a test takes on a quiet machine
     testTimeout: 60_000,
     hookTimeout: 60_000,

@@ -11,6 +11,8 @@ import { validateServerConfig } from '../../src/config/server.ts';
 import { silentLogger } from '../../src/log.ts';
 import { startServer } from '../../src/serve.ts';
 import { sign } from '../../src/http/signature.ts';
+import { checkRunList, pullRequest } from '../helpers/github-answers.ts';
+import { documentedReply, OLDEST_GHES } from '../helpers/github-spec.ts';
 import { example, INSTALLATION, privateKey, pushPayload, REPO } from '../helpers/github.ts';
 
 const CONFIG =
@@ -36,22 +38,16 @@ function standIn(calls: Call[]) {
     };
     if (!path.startsWith('/api/v3/')) return json(404, { message: 'not under /api/v3' });
     const p = path.slice('/api/v3'.length);
-    if (req.method === 'POST' && p === `/app/installations/${INSTALLATION}/access_tokens`)
-      return json(201, { token: 'ghs_x', expires_at: '2099-01-01T00:00:00Z' });
     if (p.startsWith(`/repos/${REPO}/contents/.github/ost-gate.yml`)) {
       res.writeHead(200, { 'content-type': 'application/vnd.github.raw; charset=utf-8' });
       return res.end(CONFIG);
     }
     if (p.startsWith(`/repos/${REPO}/pulls/`)) {
       const n = Number(p.split('/').pop());
-      return json(200, {
-        number: n,
-        title: `PR ${n}`,
-        html_url: `http://ghe/${REPO}/pull/${n}`,
-        body: null,
-        user: { login: 'dev' },
-        merged_at: '2026-11-24T10:00:00Z',
-      });
+      return json(
+        200,
+        pullRequest({ number: n, title: `PR ${n}`, html_url: `http://ghe/${REPO}/pull/${n}`, login: 'dev' }),
+      );
     }
     if (req.method === 'POST' && p.endsWith('/dispatches')) {
       // GitHub Enterprise Server does not know return_run_details: 422, as it answers unknown keys
@@ -64,10 +60,10 @@ function standIn(calls: Call[]) {
       res.writeHead(204);
       return res.end();
     }
-    if (req.method === 'GET' && p.includes('/check-runs')) return json(200, { check_runs: [] });
-    if (req.method === 'POST' && p.endsWith('/check-runs')) return json(201, { id: 1 });
-    if (req.method === 'GET' && p.includes('/comments')) return json(200, []);
-    if (req.method === 'POST' && p.endsWith('/comments')) return json(201, { id: 1 });
+    if (req.method === 'GET' && p.includes('/check-runs')) return json(200, checkRunList());
+    // everything else (installation token, check runs and comments created) gets the success GHES documents
+    const [status, body] = documentedReply(OLDEST_GHES, req.method!, p);
+    if (status !== 404) return json(status, body);
     return json(404, { message: `stand-in has no route for ${req.method} ${p}` });
   });
 }

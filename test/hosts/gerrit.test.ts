@@ -15,6 +15,7 @@ import { changeMerged, commentAdded, GERRIT, gerritBed, refUpdated, sha } from '
 
 const CONFIG =
   'branches: [master]\nci:\n  provider: jenkins\n  job: ost\n  max_parallel: 1\nflaky:\n  confirm: 0\n  confidence: 0\ncommands:\n  permission: [ost-admins]\n';
+const OST_ADMINS = `)]}'\n[{"_account_id":1000096,"name":"Root","email":"root@example.org","username":"root"}]`;
 const Q = (p: string) => `gerrit:gerrit.example.org/${p}@master`;
 
 offline();
@@ -100,8 +101,8 @@ describe('Gerrit commands', () => {
   it('needs a group from commands.permission for write verbs, lets the owner retry, and ignores the service user', async () => {
     const bed = await gerritBed(() => CONFIG);
     bed.setBuilding(true);
-    bed.gerrit.get('/a/accounts/alice/groups').reply(200, `)]}'\n[{"name":"Registered Users","id":"1"}]`);
-    bed.gerrit.get('/a/accounts/root/groups').reply(200, `)]}'\n[{"name":"ost-admins","id":"2"}]`);
+    // the group's members, as Gerrit lists them to a service user that can see them
+    bed.gerrit.get('/a/groups/ost-admins/members/').query({ recursive: '' }).reply(200, OST_ADMINS);
     await bed.host.handle(changeMerged('app', 1));
     await bed.host.handle(commentAdded('app', 1, '/ost dequeue', 'alice'));
     expect(bed.reviews.at(-1)!.body.message).toMatch(/needs membership in ost-admins; alice is not/);
@@ -151,11 +152,32 @@ describe('Gerrit commands', () => {
   });
 });
 
+describe('Gerrit command permission from a group the service user cannot see', () => {
+  it('refuses with a reply that says how to make the group visible, and changes nothing', async () => {
+    const bed = await gerritBed(() => CONFIG);
+    bed.setBuilding(true);
+    // Gerrit hides a group that is not visible to all, not owned by the caller's group, from a caller
+    // without Administrate Server: its members endpoint answers 404 as for a group that does not exist
+    bed.gerrit.get('/a/groups/ost-admins/members/').query({ recursive: '' }).reply(404, 'Not found: ost-admins');
+    await bed.host.handle(changeMerged('app', 1));
+    await bed.host.handle(commentAdded('app', 1, '/ost dequeue', 'root'));
+    const message = String(bed.reviews.at(-1)!.body.message);
+    expect(message).toMatch(/needs membership in ost-admins; root is not a member of a group ost-gate can see/);
+    expect(message).toMatch(
+      /cannot see the members of ost-admins: in Gerrit, tick "Make group visible to all registered users"/,
+    );
+    expect((await bed.store.loadQueue(Q('app')))!.state.changes['gerrit:gerrit.example.org/app~1']!.state).not.toBe(
+      'done',
+    );
+    bed.close();
+  });
+});
+
 describe('Gerrit /ost enqueue', () => {
   it('adds a merged change whose event was missed, read from the REST API', async () => {
     const bed = await gerritBed(() => CONFIG);
     bed.setBuilding(true);
-    bed.gerrit.get('/a/accounts/root/groups').reply(200, `)]}'\n[{"name":"ost-admins","id":"2"}]`);
+    bed.gerrit.get('/a/groups/ost-admins/members/').query({ recursive: '' }).reply(200, OST_ADMINS);
     bed.gerrit
       .get('/a/changes/app~8')
       .query(true)

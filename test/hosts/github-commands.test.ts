@@ -1,6 +1,14 @@
 // Slash commands on GitHub: every verb, an unknown verb, a user without permission, and a bot.
 import { describe, expect, it } from 'vitest';
 import { offline } from '../helpers/network.ts';
+import {
+  checkRun,
+  checkRunList,
+  collaboratorPermission,
+  dispatchDetails,
+  issueComment,
+  pullRequest,
+} from '../helpers/github-answers.ts';
 import { example, githubBed, INSTALLATION, pushPayload, REPO, type GithubBed } from '../helpers/github.ts';
 
 const CONFIG =
@@ -11,21 +19,16 @@ offline();
 
 async function bedWithPr(permission = 'write', config = CONFIG): Promise<GithubBed> {
   const bed = await githubBed(config);
-  bed.api.post(/dispatches/).reply(200, { workflow_run_id: 7000, html_url: 'https://ci/7000' });
+  bed.api.post(/dispatches/).reply(200, dispatchDetails(7000));
   bed.api.post(/\/actions\/runs\/\d+\/cancel/).reply(202, {});
-  bed.api.get(/check-runs/).reply(200, { check_runs: [] });
-  bed.api.post(/check-runs/).reply(201, {});
+  bed.api.get(/check-runs/).reply(200, checkRunList());
+  bed.api.post(/check-runs/).reply(201, checkRun({ id: 1 }));
   bed.api.get(/\/issues\/\d+\/comments/).reply(200, []);
-  bed.api.post(/\/issues\/\d+\/comments/).reply(201, { id: 1 });
-  bed.api.get(/\/collaborators\/[^/]+\/permission/).reply(200, { permission, role_name: permission });
-  bed.api.get('/repos/Codertocat/Hello-World/pulls/7').reply(200, {
-    number: 7,
-    title: 'PR 7',
-    html_url: `https://github.com/${REPO}/pull/7`,
-    body: null,
-    user: { login: 'dev' },
-    merged_at: '2026-11-24T10:00:00Z',
-  });
+  bed.api.post(/\/issues\/\d+\/comments/).reply(201, issueComment({ id: 1 }));
+  bed.api.get(/\/collaborators\/[^/]+\/permission/).reply(200, collaboratorPermission(permission));
+  bed.api
+    .get('/repos/Codertocat/Hello-World/pulls/7')
+    .reply(200, pullRequest({ number: 7, title: 'PR 7', html_url: `https://github.com/${REPO}/pull/7`, login: 'dev' }));
   await bed.receive(
     'push',
     pushPayload('0'.repeat(40), [{ id: '7'.repeat(40), message: 'Merge pull request #7 from dev/x' }]),
@@ -60,7 +63,9 @@ describe('GitHub slash commands', () => {
     const bed = await bedWithPr('read');
     await bed.receive('issue_comment', comment('/ost status'));
     expect(replies(bed)[0]).toMatch(
-      new RegExp(`^ost-gate: \`github:${REPO}#7\` is under test in \\[.*\\]\\(https://ci/7000\\) in queue`),
+      new RegExp(
+        `^ost-gate: \`github:${REPO}#7\` is under test in \\[.*\\]\\(https://github\\.com/Codertocat/Hello-World/actions/runs/7000\\) in queue`,
+      ),
     );
   });
 
@@ -94,7 +99,7 @@ describe('GitHub slash commands', () => {
       documentation_url:
         'https://docs.github.com/rest/collaborators/collaborators#get-repository-permissions-for-a-user',
     });
-    bed.api.post(/\/issues\/\d+\/comments/).reply(201, { id: 1 });
+    bed.api.post(/\/issues\/\d+\/comments/).reply(201, issueComment({ id: 1 }));
     await bed.receive('issue_comment', comment('/ost pause'));
     expect(replies(bed)[0]).toMatch(/`\/ost pause` needs admin permission on .*; you have none\. Nothing was changed/);
   });
@@ -114,16 +119,12 @@ describe('GitHub slash commands', () => {
 
   it('enqueue adds a merged PR the queue missed', async () => {
     const bed = await bedWithPr('write');
-    bed.api.get('/repos/Codertocat/Hello-World/pulls/9').reply(200, {
-      number: 9,
-      title: 'PR 9',
-      html_url: 'u',
-      body: null,
-      user: { login: 'bob' },
-      merged_at: '2026-11-24T10:00:00Z',
-      merge_commit_sha: '9'.repeat(40),
-      base: { ref: 'main' },
-    });
+    bed.api
+      .get('/repos/Codertocat/Hello-World/pulls/9')
+      .reply(
+        200,
+        pullRequest({ number: 9, title: 'PR 9', login: 'bob', merge_commit_sha: '9'.repeat(40), base: 'main' }),
+      );
     await bed.receive('issue_comment', comment('/ost enqueue', 9));
     const file = (await bed.store.loadQueue(QUEUE))!;
     expect(file.state.changes[`github:${REPO}#9`]).toMatchObject({ sha: '9'.repeat(40), title: 'PR 9' });
@@ -134,26 +135,18 @@ describe('GitHub slash commands', () => {
 
   it('enqueue puts a missed PR in the queue its base branch uses (a shared one here), and refuses an ungated branch', async () => {
     const bed = await bedWithPr('write', `queue: ovirt-master\n${CONFIG}`);
-    bed.api.get('/repos/Codertocat/Hello-World/pulls/9').reply(200, {
-      number: 9,
-      title: 'PR 9',
-      html_url: 'u',
-      body: null,
-      user: { login: 'bob' },
-      merged_at: '2026-11-24T10:00:00Z',
-      merge_commit_sha: '9'.repeat(40),
-      base: { ref: 'main' },
-    });
-    bed.api.get('/repos/Codertocat/Hello-World/pulls/10').reply(200, {
-      number: 10,
-      title: 'PR 10',
-      html_url: 'u',
-      body: null,
-      user: { login: 'bob' },
-      merged_at: '2026-11-24T10:00:00Z',
-      merge_commit_sha: 'a'.repeat(40),
-      base: { ref: 'stable' },
-    });
+    bed.api
+      .get('/repos/Codertocat/Hello-World/pulls/9')
+      .reply(
+        200,
+        pullRequest({ number: 9, title: 'PR 9', login: 'bob', merge_commit_sha: '9'.repeat(40), base: 'main' }),
+      );
+    bed.api
+      .get('/repos/Codertocat/Hello-World/pulls/10')
+      .reply(
+        200,
+        pullRequest({ number: 10, title: 'PR 10', login: 'bob', merge_commit_sha: 'a'.repeat(40), base: 'stable' }),
+      );
     await bed.receive('issue_comment', comment('/ost enqueue', 9));
     await bed.receive('issue_comment', comment('/ost enqueue', 10));
     expect(

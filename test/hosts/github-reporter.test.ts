@@ -9,6 +9,7 @@ import { conclusionStatus } from '../../src/ci/github-actions.ts';
 import { markdownMarker as marker } from '../../src/report/markers.ts';
 import { changeTarget } from '../../src/report/model.ts';
 import { octokitForTests, REPO } from '../helpers/github.ts';
+import { checkRun, checkRunList, commitComment, issueComment } from '../helpers/github-answers.ts';
 import { reportOf } from '../helpers/report.ts';
 
 offline();
@@ -63,11 +64,11 @@ describe('GithubReporter', () => {
       .get(`/repos/${REPO}/issues/3/comments`)
       .query(true)
       .reply(200, [
-        { id: 11, body: 'unrelated' },
-        { id: 12, body: `old text\n${marker(QUEUE, c.id, 'culprit')}` },
+        issueComment({ id: 11, body: 'unrelated' }),
+        issueComment({ id: 12, body: `old text\n${marker(QUEUE, c.id, 'culprit')}` }),
       ])
       .patch(`/repos/${REPO}/issues/comments/12`, (b) => String(b.body).startsWith('### ost-gate: culprit'))
-      .reply(200, {});
+      .reply(200, issueComment({ id: 12, body: '### ost-gate: culprit' }));
     await reporter.report(reportOf(QUEUE, c, { change: c.id, verdict: 'culprit', confidence: 0.999, at: 1 }, CONFIG));
     expect(api.isDone()).toBe(true);
   });
@@ -81,10 +82,10 @@ describe('GithubReporter', () => {
       .post(`/repos/${REPO}/commits/${'c'.repeat(40)}/comments`, (b) =>
         String(b.body).includes(marker(QUEUE, c.id, 'blocked')),
       )
-      .reply(201, {})
+      .reply(201, commitComment({ id: 5, body: marker(QUEUE, c.id, 'blocked') }))
       .get(`/repos/${REPO}/commits/${'c'.repeat(40)}/comments`)
       .query(true)
-      .reply(200, [{ id: 5, body: marker(QUEUE, c.id, 'blocked') }]);
+      .reply(200, [commitComment({ id: 5, body: marker(QUEUE, c.id, 'blocked') })]);
     await reporter.report(reportOf(QUEUE, c, { change: c.id, verdict: 'blocked', culprit: 'x', at: 1 }, CONFIG));
     expect(await reporter.wasReported(`report:${QUEUE}:${c.id}:blocked`, changeTarget(c))).toBe(true);
     expect(api.isDone()).toBe(true);
@@ -107,9 +108,9 @@ describe('the ost-gate check run', () => {
     const api = nock('https://api.github.com')
       .get(`/repos/${REPO}/commits/${c.sha}/check-runs`)
       .query({ check_name: 'ost-gate' })
-      .reply(200, { total_count: 1, check_runs: [{ id: 77, name: 'ost-gate', head_sha: c.sha, status: 'queued' }] })
+      .reply(200, checkRunList([{ id: 77, name: 'ost-gate', head_sha: c.sha, status: 'queued', conclusion: null }]))
       .patch(`/repos/${REPO}/check-runs/77`, (b) => b.status === 'completed' && b.conclusion === 'failure')
-      .reply(200, { id: 77, name: 'ost-gate', head_sha: c.sha, status: 'completed', conclusion: 'failure' });
+      .reply(200, checkRun({ id: 77, name: 'ost-gate', head_sha: c.sha, status: 'completed', conclusion: 'failure' }));
     const config = 'ci: {provider: github-actions, workflow: ost.yml}\nreport: {comment: false}';
     await reporter.report(reportOf(QUEUE, c, { change: c.id, verdict: 'culprit', confidence: 0.999, at: 1 }, config));
     expect(api.isDone()).toBe(true);

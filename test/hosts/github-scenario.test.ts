@@ -3,6 +3,7 @@
 // blocked comments and the check runs land on the right PRs.
 import { describe, expect, it } from 'vitest';
 import { offline } from '../helpers/network.ts';
+import { checkRunsStandIn, issueComment, pullRequest } from '../helpers/github-answers.ts';
 import { example, githubBed, INSTALLATION, pushPayload, REPO } from '../helpers/github.ts';
 
 const CONFIG =
@@ -20,21 +21,13 @@ describe('GitHub scenario', () => {
       run_url: `https://api.github.com/repos/${REPO}/actions/runs/${runId}`,
       html_url: `https://github.com/${REPO}/actions/runs/${runId}`,
     }));
-    bed.api
-      .get(/\/repos\/Codertocat\/Hello-World\/commits\/\w+\/check-runs/)
-      .reply(200, { total_count: 0, check_runs: [] });
-    bed.api.post('/repos/Codertocat/Hello-World/check-runs').reply(201, { id: 1 });
+    const checkRuns = checkRunsStandIn(bed.api);
     bed.api.get(/\/repos\/Codertocat\/Hello-World\/issues\/\d+\/comments/).reply(200, []);
-    bed.api.post(/\/repos\/Codertocat\/Hello-World\/issues\/\d+\/comments/).reply(201, { id: 1 });
+    bed.api.post(/\/repos\/Codertocat\/Hello-World\/issues\/\d+\/comments/).reply(201, issueComment({ id: 1 }));
     for (const n of [4, 5])
-      bed.api.get(`/repos/Codertocat/Hello-World/pulls/${n}`).reply(200, {
-        number: n,
-        title: `PR ${n}`,
-        html_url: `https://github.com/${REPO}/pull/${n}`,
-        body: null,
-        user: { login: 'dev' },
-        merged_at: '2026-11-24T10:00:00Z',
-      });
+      bed.api
+        .get(`/repos/Codertocat/Hello-World/pulls/${n}`)
+        .reply(200, pullRequest({ number: n, title: `PR ${n}`, html_url: `https://github.com/${REPO}/pull/${n}` }));
 
     // PRs 1-3 announce themselves with pull_request.closed; 4 and 5 are found through the API
     for (const n of [1, 2, 3]) {
@@ -72,9 +65,9 @@ describe('GitHub scenario', () => {
         .map((s) => s.body.head_sha),
     ).toEqual([1, 2, 3, 4, 5].map(sha));
     // every change of the batch shows that it is under test, linking the workflow run
-    expect(
-      bed.sent.filter((s) => s.body.status === 'in_progress').map((s) => [s.body.head_sha, s.body.details_url]),
-    ).toEqual([1, 2, 3, 4, 5].map((n) => [sha(n), `https://github.com/${REPO}/actions/runs/5001`]));
+    expect(checkRuns.map((c) => [c.head_sha, c.status, c.details_url])).toEqual(
+      [1, 2, 3, 4, 5].map((n) => [sha(n), 'in_progress', `https://github.com/${REPO}/actions/runs/5001`]),
+    );
 
     // the CI: a prefix fails when it holds PR 3
     const complete = async (n: number) => {
@@ -113,15 +106,14 @@ describe('GitHub scenario', () => {
     expect(byPr[3]).toMatch(/Blocked by it: .*#4.*#5/);
     expect(byPr[4]).toMatch(/^### ost-gate: blocked/);
     expect(byPr[4]).toContain('PR 3');
-    const checks = bed.sent.filter(
-      (s) => s.method === 'POST' && s.path.endsWith('/check-runs') && s.body.status === 'completed',
-    );
-    expect(checks.map((c) => [c.body.head_sha, c.body.conclusion]).sort()).toEqual([
-      [sha(1), 'success'],
-      [sha(2), 'success'],
-      [sha(3), 'failure'],
-      [sha(4), 'neutral'],
-      [sha(5), 'neutral'],
+    // one "ost-gate" check run per commit, created when queued and updated (PATCH) from then on
+    expect(bed.sent.filter((s) => s.method === 'PATCH' && /\/check-runs\/\d+$/.test(s.path)).length).toBeGreaterThan(5);
+    expect(checkRuns.map((c) => [c.head_sha, c.status, c.conclusion]).sort()).toEqual([
+      [sha(1), 'completed', 'success'],
+      [sha(2), 'completed', 'success'],
+      [sha(3), 'completed', 'failure'],
+      [sha(4), 'completed', 'neutral'],
+      [sha(5), 'completed', 'neutral'],
     ]);
     const file = (await bed.store.loadQueue(`github:${REPO}@main`))!;
     expect(file.state.changes[`github:${REPO}#3`]).toMatchObject({ verdict: 'culprit', title: 'PR 3' });

@@ -11,6 +11,8 @@ import { payloadProblem } from '../../src/hosts/github/payloads.ts';
 import { silentLogger } from '../../src/log.ts';
 import { createHttpServer } from '../../src/web/server.ts';
 import { sign } from '../../src/http/signature.ts';
+import { checkRun, checkRunList, dispatchDetails, githubError, installationToken } from '../helpers/github-answers.ts';
+import { documentedReply, DOTCOM } from '../helpers/github-spec.ts';
 import { example, githubBed, INSTALLATION, pushPayload, REPO, WEBHOOK_SECRET } from '../helpers/github.ts';
 
 const CONFIG = 'ci:\n  provider: github-actions\n  workflow: ost.yml\n  max_parallel: 1\nbranches: [main]\n';
@@ -21,15 +23,15 @@ offline();
 function stubWrites(bed: Awaited<ReturnType<typeof githubBed>>) {
   // a commit pushed straight to the branch belongs to no pull request: GitHub answers an empty list
   bed.api.get(/\/commits\/[0-9a-f]{40}\/pulls/).reply(200, []);
-  bed.api.get(/check-runs/).reply(200, { check_runs: [] });
-  bed.api.post(/check-runs/).reply(201, {});
+  bed.api.get(/check-runs/).reply(200, checkRunList());
+  bed.api.post(/check-runs/).reply(201, checkRun({ id: 1 }));
 }
 
 describe('GitHub webhooks', () => {
   it('applies a redelivered push once', async () => {
     const bed = await githubBed(CONFIG);
     stubWrites(bed);
-    bed.api.post(/dispatches/).reply(200, { workflow_run_id: 1, html_url: 'u' });
+    bed.api.post(/dispatches/).reply(200, dispatchDetails(1));
     const push = pushPayload('0'.repeat(40), [{ id: 'a'.repeat(40), message: 'direct push' }]);
     await bed.receive('push', push, 'same-delivery');
     const before = JSON.stringify((await bed.store.loadQueue(QUEUE))!.state);
@@ -44,7 +46,7 @@ describe('GitHub webhooks', () => {
   it('ignores a workflow_run for a run it does not know, and a second one for a finished run', async () => {
     const bed = await githubBed(CONFIG);
     stubWrites(bed);
-    bed.api.post(/dispatches/).reply(200, { workflow_run_id: 42, html_url: 'u' });
+    bed.api.post(/dispatches/).reply(200, dispatchDetails(42));
     await bed.receive('push', pushPayload('0'.repeat(40), [{ id: 'a'.repeat(40), message: 'x' }]));
     const wr = (id: number, conclusion: string) => {
       const p = example<Record<string, any>>('workflow_run', (e) => e.action === 'completed');
@@ -68,7 +70,7 @@ describe('GitHub webhooks', () => {
     const bed = await githubBed(CONFIG);
     stubWrites(bed);
     let id = 100;
-    bed.api.post(/dispatches/).reply(200, () => ({ workflow_run_id: ++id, html_url: 'u' }));
+    bed.api.post(/dispatches/).reply(200, () => dispatchDetails(++id));
     await bed.receive('push', pushPayload('0'.repeat(40), [{ id: 'a'.repeat(40), message: 'x' }]));
     const p = example<Record<string, any>>('workflow_run', (e) => e.action === 'completed');
     p.workflow_run = { ...p.workflow_run, id: 101, conclusion: 'cancelled' };
@@ -81,8 +83,8 @@ describe('GitHub webhooks', () => {
     ]);
   });
 
-  it('falls back to a dispatch without return_run_details when GitHub rejects the field', async () => {
-    const bed = await githubBed(CONFIG);
+  it('falls back to a dispatch without return_run_details when GitHub Enterprise Server rejects the field', async () => {
+    const bed = await githubBed(CONFIG, 'https://ghe.example.com/api/v3', { GHE_HOST: 'ghe.example.com' });
     stubWrites(bed);
     let calls = 0;
     bed.api
@@ -109,7 +111,7 @@ describe('GitHub webhooks', () => {
     let config = CONFIG;
     const bed = await githubBed(() => config);
     stubWrites(bed);
-    bed.api.post(/dispatches/).reply(200, { workflow_run_id: 1, html_url: 'u' });
+    bed.api.post(/dispatches/).reply(200, dispatchDetails(1));
     await bed.receive('push', pushPayload('0'.repeat(40), [{ id: 'a'.repeat(40), message: 'x' }]));
     config = 'ci:\n  provider: travis\nbatchh: 1\n';
     await bed.receive('push', pushPayload('a'.repeat(40), [{ id: 'b'.repeat(40), message: 'y' }]));
@@ -134,10 +136,8 @@ describe('GitHub webhooks', () => {
     const bed = await githubBed('');
     nock.cleanAll();
     const api = nock('https://api.github.com').persist();
-    api
-      .post(`/app/installations/${INSTALLATION}/access_tokens`)
-      .reply(201, { token: 't', expires_at: '2099-01-01T00:00:00Z' });
-    api.get(/contents/).reply(404, { message: 'Not Found' });
+    api.post(`/app/installations/${INSTALLATION}/access_tokens`).reply(201, installationToken());
+    api.get(/contents/).reply(404, githubError('Not Found'));
     await bed.receive('push', pushPayload('0'.repeat(40), [{ id: 'a'.repeat(40), message: 'x' }]));
     expect(await bed.store.listQueues()).toEqual([]);
   });
@@ -285,10 +285,9 @@ describe('every real payload of every event the app subscribes to', () => {
       default_events: string[];
     };
     const bed = await githubBed(CONFIG);
-    // the GitHub API answers what the stand-in does not know as GitHub does: not found, or created
-    bed.api.get(/.*/).reply(404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' });
-    bed.api.post(/.*/).reply(201, { id: 1 });
-    bed.api.patch(/.*/).reply(200, { id: 1 });
+    // the GitHub API answers every request with the success its description documents
+    for (const method of ['get', 'post', 'patch'] as const)
+      bed.api[method](/.*/).reply((uri) => documentedReply(DOTCOM, method.toUpperCase(), uri) as [number, nock.Body]);
     const server = createHttpServer({ engine: bed.engine, log: silentLogger, mounts: [bed.host.mount] });
     await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
     nock.enableNetConnect('127.0.0.1');

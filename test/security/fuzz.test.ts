@@ -2,6 +2,7 @@
 // signed, mutated payloads for every endpoint, raw malformed request lines, hostile paths and names.
 // Whatever arrives: no 5xx, the process keeps running, every queue file stays readable, and the
 // queues keep ticking. The code hosts' APIs are stand-ins that answer as the real services do.
+import { documentedReply, DOTCOM } from '../helpers/github-spec.ts';
 import { readdir, readFile } from 'node:fs/promises';
 import { connect, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -110,12 +111,11 @@ async function serve(bed: {
   return { base: `http://127.0.0.1:${port}`, port, close: () => void server.close() };
 }
 
-/** The GitHub bed, with the API answering what its stand-in does not know as GitHub does: not found, or created. */
+/** The GitHub bed, with the API answering every request with the success its description documents. */
 async function githubFuzzBed() {
   const bed = await githubBed('ci: {provider: github-actions, workflow: ost.yml}\nbranches: [main, master]\n');
-  bed.api.get(/.*/).reply(404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' });
-  bed.api.post(/.*/).reply(201, { id: 1 });
-  bed.api.patch(/.*/).reply(200, { id: 1 });
+  for (const method of ['get', 'post', 'patch'] as const)
+    bed.api[method](/.*/).reply((uri) => documentedReply(DOTCOM, method.toUpperCase(), uri) as [number, nock.Body]);
   return bed;
 }
 

@@ -120,8 +120,18 @@ export class GerritClient {
     }
   }
 
-  groups(account: string): Promise<{ name: string; id: string }[]> {
-    return this.request('GET', `accounts/${encodeURIComponent(account)}/groups`);
+  /**
+   * The members of a group, its included groups' members too, or null when the service user cannot
+   * see them: Gerrit shows a group's members only to its owners, to Administrate Server, or to
+   * everyone when the group is visible to all registered users (404 or 403 otherwise).
+   */
+  async groupMembers(group: string): Promise<GerritAccount[] | null> {
+    try {
+      return await this.request<GerritAccount[]>('GET', `groups/${encodeURIComponent(group)}/members/?recursive`);
+    } catch (err) {
+      if (err instanceof ResponseError && (err.status === 404 || err.status === 403)) return null;
+      throw err;
+    }
   }
 }
 

@@ -20,7 +20,7 @@ import { loadRepoConfig, placeQueue, type Placement, type RepoOwner } from '../c
 import { accountName, type GerritClient } from './client.ts';
 import { branchOf, changeNumber, checkEvent, commentBody, gerritChangeId } from './events.ts';
 import { TAG } from './reporter.ts';
-import type { GerritEvent } from './types.ts';
+import type { GerritAccount, GerritEvent } from './types.ts';
 
 export const EVENTS_PATH = '/gerrit/events';
 const EVENTS_LIMIT = 1024 * 1024;
@@ -279,13 +279,27 @@ export class GerritHost {
     const groups = Array.isArray(wanted) ? wanted : ['Administrators'];
     const needs = `membership in ${groups.join(' or ')}${verb === 'retry' ? ', or owning the change' : ''}; ${user} is not`;
     if (verb === 'retry' && owner && owner === user) return { ok: true };
+    const hidden: string[] = [];
     try {
-      const mine = await this.client.groups(user);
-      return mine.some((g) => groups.includes(g.name)) ? { ok: true } : { ok: false, needs };
+      for (const group of groups) {
+        const members = await this.client.groupMembers(group);
+        if (members === null) hidden.push(group);
+        else if (members.some((m) => isAccount(m, user))) return { ok: true };
+      }
     } catch (err) {
-      this.log.warn({ user, err: (err as Error).message }, 'could not read the groups of a user; refusing the command');
+      this.log.warn(
+        { user, err: (err as Error).message },
+        'could not read the members of a group; refusing the command',
+      );
       return { ok: false, needs };
     }
+    if (hidden.length === 0) return { ok: false, needs };
+    const fix = `in Gerrit, tick "Make group visible to all registered users" on it, or make the service user a member of its owner group`;
+    this.log.warn({ groups: hidden }, `the service user cannot see the members of ${hidden.join(', ')}; ${fix}`);
+    return {
+      ok: false,
+      needs: `${needs} a member of a group ost-gate can see (it cannot see the members of ${hidden.join(', ')}: ${fix})`,
+    };
   }
 
   /** POST /gerrit/events: the webhooks plugin's JSON, authorised by GERRIT_EVENTS_TOKEN (?token= or Bearer). */
@@ -309,4 +323,11 @@ export class GerritHost {
     await this.handle(event);
     sendJson(res, 202, { accepted: true, type: event.type });
   }
+}
+
+/** Whether a group member is the commenter, named as accountName names them. */
+function isAccount(member: GerritAccount, user: string): boolean {
+  return (
+    member.username === user || member.email === user || member.name === user || String(member._account_id) === user
+  );
 }

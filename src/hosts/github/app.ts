@@ -189,13 +189,19 @@ export function githubApp(deps: GithubAppDeps): ApplicationFunction {
       forced: p.forced,
       changes,
     };
+    // the queued check goes first: once submitted, a run may start at once and mark the check in progress
+    const known = (await deps.engine.read(queue))?.state.changes ?? {};
+    if (config.report.check)
+      await markQueued(
+        changes.filter((c) => !known[c.id]),
+        repo,
+      );
     await deps.engine.submit(queue, event, { delivery: `github:${context.id}` });
     if (p.forced)
       log.warn(
         { repo, branch },
         `force-push to ${repo} ${branch}; the queue takes the new history from ${p.after.slice(0, 10)}`,
       );
-    if (config.report.check) await markQueued(changes, repo);
   }
 
   function notGated(repo: string, branch: string): void {
