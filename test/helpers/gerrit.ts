@@ -135,7 +135,13 @@ export async function gerritBed(configFor: (project: string) => string | null) {
       labels: { gerrit: gerritChangeLabel },
     }),
   });
-  const host = new GerritHost({ client, engine, eventsToken: 'events-token', serviceUser: 'ost-gate' });
+  const host = new GerritHost({
+    client,
+    engine,
+    eventsToken: 'events-token',
+    serviceUser: 'ost-gate',
+    inboxDir: join(store.dataDir, 'gerrit-inbox'),
+  });
   return {
     store,
     engine,

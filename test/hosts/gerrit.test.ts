@@ -1,12 +1,16 @@
 // Gerrit details: old and new event styles, the events endpoint's token, commands and permissions,
 // config errors, votes, idempotent reviews, and the REST client's retries and errors.
+import { readdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import nock from 'nock';
 import { describe, expect, it } from 'vitest';
 import { offline } from '../helpers/network.ts';
 import { GerritClient } from '../../src/hosts/gerrit/client.ts';
 import { GerritReporter } from '../../src/hosts/gerrit/reporter.ts';
 import { checkEvent } from '../../src/hosts/gerrit/events.ts';
+import { GerritHost } from '../../src/hosts/gerrit/host.ts';
+import { GerritInbox } from '../../src/hosts/gerrit/inbox.ts';
 import { textMarker as gerritMarker } from '../../src/report/markers.ts';
 import { reportOf } from '../helpers/report.ts';
 import { silentLogger } from '../../src/log.ts';
@@ -213,10 +217,69 @@ describe('POST /gerrit/events', () => {
       expect(
         (await fetch(base, { method: 'POST', body, headers: { authorization: 'Bearer events-token' } })).status,
       ).toBe(202);
+      await bed.host.idle();
       expect(await bed.store.listQueues()).toEqual([Q('app')]);
     } finally {
       server.close();
     }
+  });
+});
+
+describe('POST /gerrit/events on a slow Gerrit', () => {
+  it('answers once the event is on disk, before handling it, and runs a redelivered comment once', async () => {
+    const bed = await gerritBed(() => CONFIG);
+    bed.setBuilding(true);
+    const server = createHttpServer({ engine: bed.engine, log: silentLogger, mounts: [bed.host.mount] });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    nock.enableNetConnect('127.0.0.1');
+    try {
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/gerrit/events?token=events-token`;
+      const post = (event: unknown) => fetch(base, { method: 'POST', body: JSON.stringify(event) });
+      await bed.host.handle(changeMerged('app', 1));
+      await bed.host.idle();
+      // Gerrit takes its time over the group lookup: the handling is still waiting when 202 comes back
+      let release!: () => void;
+      const slow = new Promise<void>((ok) => (release = ok));
+      bed.gerrit
+        .get('/a/groups/ost-admins/members/')
+        .query({ recursive: '' })
+        .reply(async () => {
+          await slow;
+          return [200, OST_ADMINS];
+        });
+      const comment = commentAdded('app', 1, '/ost pause', 'root');
+      const before = bed.reviews.length;
+      const first = await post(comment);
+      expect([first.status, await first.json()]).toEqual([202, { accepted: true, type: 'comment-added' }]);
+      const pending = await readdir(join(bed.store.dataDir, 'gerrit-inbox', 'pending'));
+      expect(pending).toHaveLength(1);
+      expect(bed.reviews.length).toBe(before);
+      // the plugin timed out and delivers the same event again, in the old format (number as a string)
+      const again = await post({ ...comment, change: { ...comment.change, number: String(comment.change!.number) } });
+      expect(await again.json()).toMatchObject({ accepted: true, duplicate: true });
+      release();
+      await bed.host.idle();
+      expect(bed.reviews.slice(before).map((r) => String(r.body.message))).toEqual([expect.stringMatching(/paused/)]);
+      expect(await readdir(join(bed.store.dataDir, 'gerrit-inbox', 'pending'))).toEqual([]);
+      // and a third delivery after it was handled is dropped as well
+      expect(await (await post(comment)).json()).toMatchObject({ duplicate: true });
+    } finally {
+      server.close();
+    }
+  });
+
+  it('handles at start-up an event that was accepted but not handled before a crash', async () => {
+    const first = await gerritBed(() => CONFIG);
+    first.setBuilding(true);
+    const dir = join(first.store.dataDir, 'gerrit-inbox');
+    const inbox = new GerritInbox({ dir, handle: () => new Promise(() => {}), log: silentLogger });
+    expect(await inbox.accept(changeMerged('app', 1))).toBe(true);
+    // a new process on the same data directory
+    const host = new GerritHost({ client: first.client, engine: first.engine, inboxDir: dir });
+    await host.start();
+    await host.idle();
+    expect(await first.store.listQueues()).toEqual([Q('app')]);
+    expect(await readdir(join(dir, 'pending'))).toEqual([]);
   });
 });
 

@@ -1,4 +1,5 @@
 // Normalises Gerrit stream events (from the webhooks plugin or `gerrit stream-events`), old and new styles.
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { GerritEvent } from './types.ts';
 
@@ -86,4 +87,23 @@ export function parseEvent(input: unknown): GerritEvent | null {
 /** How Gerrit people name a change: `change 12`. */
 export function gerritChangeLabel(c: { number?: number | null | undefined; sha: string }): string {
   return c.number ? `change ${c.number}` : c.sha.slice(0, 10);
+}
+
+/**
+ * What makes one Gerrit event the same event when it is delivered again: its type, change (or ref),
+ * patch set, creation time and account, and for a comment its text. A hash, safe as a file name.
+ */
+export function eventIdentity(e: GerritEvent): string {
+  const account = e.author ?? e.submitter;
+  const parts = [
+    e.type,
+    e.change
+      ? `${e.change.project}~${changeNumber(e.change.number)}`
+      : `${e.refUpdate?.project}:${branchOf(e.refUpdate?.refName)}`,
+    e.patchSet?.number ?? e.refUpdate?.newRev ?? e.newRev ?? '',
+    e.eventCreatedOn ?? '',
+    account ? (account.username ?? account.email ?? account.name ?? account._account_id ?? '') : '',
+    e.comment ?? '',
+  ].map(String);
+  return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 32);
 }

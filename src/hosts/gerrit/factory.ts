@@ -1,6 +1,7 @@
 // The Gerrit host from the environment: on when GERRIT_URL is set. Events come to /gerrit/events
 // (the webhooks plugin, with GERRIT_EVENTS_TOKEN) and, with GERRIT_SSH, over `gerrit stream-events`.
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { displayUrl } from '../../http/url.ts';
 import type { HostFactory } from '../types.ts';
 import { GerritClient } from './client.ts';
@@ -14,7 +15,7 @@ const DEFAULT_SSH_PORT = 29418;
 export const gerritHostFactory: HostFactory = {
   id: 'gerrit',
   howToEnable: 'set GERRIT_URL, GERRIT_USERNAME, GERRIT_PASSWORD and GERRIT_EVENTS_TOKEN',
-  async create({ env, config, engine, log, publicUrl }) {
+  async create({ env, config, engine, log, publicUrl, dataDir }) {
     if (!env.GERRIT_URL) return null;
     const client = new GerritClient({
       url: env.GERRIT_URL,
@@ -29,6 +30,7 @@ export const gerritHostFactory: HostFactory = {
       serviceUser: env.GERRIT_USERNAME,
       publicUrl,
       sharedQueues: config.queues,
+      inboxDir: join(dataDir, 'gerrit-inbox'),
     });
     let stream: GerritStream | null = null;
     if (env.GERRIT_SSH) {
@@ -65,6 +67,7 @@ export const gerritHostFactory: HostFactory = {
       summary: `Gerrit at ${displayUrl(env.GERRIT_URL)}; events at ${EVENTS_PATH}${events}${stream ? `, and over SSH from ${env.GERRIT_SSH}` : ''}${missing}`,
       status: credentials ? 'ok' : 'incomplete',
       async start() {
+        await host.start();
         stream?.start();
       },
       stop() {

@@ -19,6 +19,7 @@ import { dependencyId, revertedShas } from '../common/footers.ts';
 import { loadRepoConfig, placeQueue, type Placement, type RepoOwner } from '../common/repo-config.ts';
 import { accountName, type GerritClient } from './client.ts';
 import { branchOf, changeNumber, checkEvent, commentBody, gerritChangeId } from './events.ts';
+import { GerritInbox } from './inbox.ts';
 import { TAG } from './reporter.ts';
 import type { GerritAccount, GerritEvent } from './types.ts';
 
@@ -39,6 +40,8 @@ export interface GerritHostOptions {
   publicUrl?: string | undefined;
   /** The queues the server config declares (`queues:`). */
   sharedQueues?: Readonly<Record<string, SharedQueue>>;
+  /** Where /gerrit/events keeps events until handled (inbox.ts); without it they are handled before the answer. */
+  inboxDir?: string;
 }
 
 export interface GerritReplyTarget {
@@ -57,9 +60,25 @@ export class GerritHost {
   /** POST /gerrit/events, for the server to mount. */
   readonly mount: Mount = { path: EVENTS_PATH, source: HOST, handle: (req, res) => this.receive(req, res) };
 
+  private readonly inbox: GerritInbox | null;
+
   constructor(private readonly opts: GerritHostOptions) {
     this.log = opts.log ?? silentLogger;
     this.now = opts.now ?? Date.now;
+    this.inbox = opts.inboxDir
+      ? new GerritInbox({ dir: opts.inboxDir, handle: (e) => this.handle(e), log: this.log })
+      : null;
+  }
+
+  /** Handles the events a previous process accepted but had not handled yet. */
+  async start(): Promise<void> {
+    await this.inbox?.start();
+  }
+
+  /** Resolves when every accepted event is handled and its effects are done. */
+  async idle(): Promise<void> {
+    await this.inbox?.idle();
+    await this.opts.engine.idle();
   }
 
   get client(): GerritClient {
@@ -320,8 +339,13 @@ export class GerritHost {
       throw new HttpError(400, `not a Gerrit event ost-gate can read: ${checked.problem}`);
     }
     const { event } = checked;
-    await this.handle(event);
-    sendJson(res, 202, { accepted: true, type: event.type });
+    if (!this.inbox) {
+      await this.handle(event);
+      return sendJson(res, 202, { accepted: true, type: event.type });
+    }
+    // answered once on disk: the webhooks plugin waits 5 s at most, and handling may take longer
+    const fresh = await this.inbox.accept(event);
+    sendJson(res, 202, { accepted: true, type: event.type, ...(fresh ? {} : { duplicate: true }) });
   }
 }
 

@@ -1,0 +1,124 @@
+// The durable inbox of /gerrit/events. The webhooks plugin gives up on an answer after 5 s and
+// delivers again, so an event is answered as soon as it is on disk: written and fsynced under
+// <data>/gerrit-inbox/pending/, then handled in arrival order, then removed. A crash between the
+// two leaves it pending, and it is handled at the next start. Every event type is de-duplicated
+// by its identity (events.ts eventIdentity): one pending or recently handled is not taken again.
+import { appendFile, mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from '../../log.ts';
+import { writeDurably } from '../../store/durable.ts';
+import { eventIdentity } from './events.ts';
+import type { GerritEvent } from './types.ts';
+
+/** How many handled identities are remembered to drop a late redelivery. */
+const REMEMBERED = 5000;
+
+interface Pending {
+  seq: number;
+  identity: string;
+  event: GerritEvent;
+}
+
+export interface GerritInboxOptions {
+  /** The inbox's directory, under the data directory. */
+  dir: string;
+  handle: (event: GerritEvent) => Promise<void>;
+  log: Logger;
+}
+
+export class GerritInbox {
+  private readonly pending = new Map<string, Pending>();
+  private readonly handled = new Set<string>();
+  private seq = 0;
+  private chain: Promise<void> = Promise.resolve();
+  private loaded: Promise<void> | null = null;
+
+  constructor(private readonly opts: GerritInboxOptions) {}
+
+  private get pendingDir(): string {
+    return join(this.opts.dir, 'pending');
+  }
+
+  private get handledFile(): string {
+    return join(this.opts.dir, 'handled.log');
+  }
+
+  /** Reads what a previous process left: pending events (handled now, in order) and handled identities. */
+  start(): Promise<void> {
+    this.loaded ??= this.load();
+    return this.loaded;
+  }
+
+  private async load(): Promise<void> {
+    await mkdir(this.pendingDir, { recursive: true });
+    const lines = (await readFile(this.handledFile, 'utf8').catch(() => '')).split('\n').filter(Boolean);
+    for (const id of lines.slice(-REMEMBERED)) this.handled.add(id);
+    if (lines.length > 2 * REMEMBERED) await writeDurably(this.handledFile, `${[...this.handled].join('\n')}\n`);
+    const left: Pending[] = [];
+    for (const name of (await readdir(this.pendingDir)).filter((n) => n.endsWith('.json'))) {
+      try {
+        left.push(JSON.parse(await readFile(join(this.pendingDir, name), 'utf8')) as Pending);
+      } catch (err) {
+        this.opts.log.error({ file: name, err: (err as Error).message }, 'unreadable pending Gerrit event kept aside');
+      }
+    }
+    left.sort((a, b) => a.seq - b.seq);
+    this.seq = left.at(-1)?.seq ?? 0;
+    if (left.length) this.opts.log.info({ events: left.length }, 'handling Gerrit events received before a restart');
+    for (const p of left) this.enqueue(p);
+  }
+
+  /** Stores an event durably and schedules it; false when the same event is pending or was handled. */
+  async accept(event: GerritEvent): Promise<boolean> {
+    await this.start();
+    const identity = eventIdentity(event);
+    if (this.pending.has(identity) || this.handled.has(identity)) {
+      this.opts.log.info({ type: event.type, identity }, 'Gerrit event delivered again; dropped');
+      return false;
+    }
+    const p: Pending = { seq: ++this.seq, identity, event };
+    this.pending.set(identity, p);
+    try {
+      await writeDurably(join(this.pendingDir, `${identity}.json`), JSON.stringify(p));
+    } catch (err) {
+      this.pending.delete(identity);
+      throw err;
+    }
+    this.enqueue(p);
+    return true;
+  }
+
+  private enqueue(p: Pending): void {
+    this.pending.set(p.identity, p);
+    this.chain = this.chain.then(() => this.run(p));
+  }
+
+  private async run(p: Pending): Promise<void> {
+    try {
+      await this.opts.handle(p.event);
+    } catch (err) {
+      // kept as handled: the handler logs and reports its own failures; retrying forever would block the inbox
+      this.opts.log.error({ type: p.event.type, err: (err as Error).message }, 'Gerrit event failed');
+    }
+    try {
+      this.handled.add(p.identity);
+      if (this.handled.size > REMEMBERED) this.handled.delete(this.handled.values().next().value!);
+      await appendFile(this.handledFile, `${p.identity}\n`);
+      await rm(join(this.pendingDir, `${p.identity}.json`), { force: true });
+    } catch (err) {
+      this.opts.log.error({ err: (err as Error).message }, 'could not mark a Gerrit event handled');
+    } finally {
+      this.pending.delete(p.identity);
+    }
+  }
+
+  /** Resolves when every accepted event has been handled (tests, shutdown). */
+  async idle(): Promise<void> {
+    await this.start();
+    let seen: Promise<void>;
+    do {
+      seen = this.chain;
+      await seen;
+    } while (seen !== this.chain);
+  }
+}
