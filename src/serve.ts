@@ -14,6 +14,8 @@ import { displayUrl } from './http/url.ts';
 import type { Logger } from './log.ts';
 import { defaultLabel, type ChangeLabeler } from './report/model.ts';
 import { LowdbStore } from './store/lowdb-store.ts';
+import { checkDataDir, checkRunnerPrograms, listenAddress } from './startup/checks.ts';
+import { SetupError } from './startup/setup-error.ts';
 import { Metrics } from './web/metrics.ts';
 import { createHttpServer } from './web/server.ts';
 
@@ -36,11 +38,33 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
+/** A listen error as the one line a person needs. */
+function listenProblem(err: NodeJS.ErrnoException, at: { port: number; host: string }): Error {
+  if (err.code === 'EADDRINUSE')
+    return new SetupError(
+      `PORT=${at.port} on HOST=${at.host} is in use by another process: stop it, or set PORT to a free port`,
+    );
+  if (err.code === 'EACCES')
+    return new SetupError(
+      `PORT=${at.port} needs privileges this user lacks: use a port above 1023 and a reverse proxy in front`,
+    );
+  if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND')
+    return new SetupError(
+      `HOST=${at.host} is not an address of this machine: set HOST to one of its addresses, or 0.0.0.0`,
+    );
+  return err;
+}
+
 export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const { env, config, log } = opts;
   const dataDir = resolve(env.OST_DATA_DIR ?? './data');
   const publicUrl = env.OST_PUBLIC_URL?.replace(/\/+$/, '');
   const callbackUrl = publicUrl ? `${publicUrl}/api/ci/callback` : undefined;
+  // mistakes a person makes at set-up stop the server here, each with one line (startup/checks.ts)
+  const listen = { ...listenAddress(env), ...(opts.port !== undefined ? { port: opts.port } : {}) };
+  if (opts.host) listen.host = opts.host;
+  await checkDataDir(dataDir);
+  await checkRunnerPrograms(config, env);
   const store = new LowdbStore(dataDir);
   const components: Record<string, string> = {};
   const say = (component: string, status: string, message: string) => {
@@ -72,11 +96,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const hostContext = { env, config, engine, log, dataDir, publicUrl };
   for (const factory of hostFactories) {
     const host = await factory.create(hostContext);
-    say(
-      factory.id,
-      host ? (host.status ?? 'ok') : 'off',
-      host ? host.summary : `${factory.id}: not configured; ${factory.howToEnable}`,
-    );
+    say(factory.id, host ? 'ok' : 'off', host ? host.summary : `${factory.id}: not configured; ${factory.howToEnable}`);
     if (!host) continue;
     hosts.push(host);
     reporters[host.id] ??= host.reporter;
@@ -113,10 +133,15 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     adminToken: env.OST_ADMIN_TOKEN,
     ...(env.OST_DASHBOARD_REFRESH_MS ? { refreshMs: Number(env.OST_DASHBOARD_REFRESH_MS) } : {}),
   });
-  await new Promise<void>((ok, fail) => {
-    server.once('error', fail);
-    server.listen(opts.port ?? Number(env.PORT ?? 3000), opts.host ?? env.HOST ?? '127.0.0.1', () => ok());
-  });
+  try {
+    await new Promise<void>((ok, fail) => {
+      server.once('error', fail);
+      server.listen(listen.port, listen.host, () => ok());
+    });
+  } catch (err) {
+    for (const stop of stoppers) await stop();
+    throw listenProblem(err as NodeJS.ErrnoException, listen);
+  }
   const address = server.address() as AddressInfo;
   const url = publicUrl ?? `http://${address.address}:${address.port}`;
   log.info({ url: displayUrl(url) }, `ost-gate listening on ${displayUrl(url)}`);

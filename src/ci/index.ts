@@ -2,6 +2,7 @@
 // is one file with a dispatcher and a factory, and one line here.
 import { join } from 'node:path';
 import { displayUrl } from '../http/url.ts';
+import { SetupError } from '../startup/setup-error.ts';
 import { CommandDispatcher } from './command.ts';
 import { JenkinsDispatcher } from './jenkins.ts';
 import type { CiFactory } from './types.ts';
@@ -61,7 +62,10 @@ const webhooks: CiFactory = {
       hooks.map(([name, hook]) => {
         const secretEnv = hook.secret_env ?? 'OST_CALLBACK_SECRET';
         const secret = env[secretEnv];
-        if (!secret) throw new Error(`webhook runner ${name} needs a secret: set ${secretEnv}`);
+        if (!secret)
+          throw new SetupError(
+            `webhooks.${name} needs a secret: set ${secretEnv} to the secret its CI checks signatures with`,
+          );
         return [`webhook:${name}`, new WebhookDispatcher({ url: hook.url, secret, callbackUrl })];
       }),
     );

@@ -3,6 +3,8 @@ import { ConfigError } from '../config/errors.ts';
 import { loadServerConfig } from '../config/server.ts';
 import { createLogger } from '../log.ts';
 import { startServer } from '../serve.ts';
+import { checkLogLevel } from '../startup/checks.ts';
+import { SetupError } from '../startup/setup-error.ts';
 import { UsageError } from './errors.ts';
 
 export const serveHelp = `Usage: ost-gate serve
@@ -22,12 +24,13 @@ export async function runServe(argv: string[], out: (s: string) => void): Promis
     throw new UsageError(
       `serve takes no arguments (got ${argv.join(' ')}); it is configured by environment variables\n\n${serveHelp}`,
     );
+  checkLogLevel(process.env);
   const log = createLogger();
   let config;
   try {
     config = await loadServerConfig(process.env.OST_SERVER_CONFIG);
   } catch (err) {
-    if (err instanceof ConfigError) throw new UsageError(err.message);
+    if (err instanceof ConfigError) throw new SetupError(`OST_SERVER_CONFIG: ${err.message}`);
     throw err;
   }
   const server = await startServer({ env: process.env, config, log });

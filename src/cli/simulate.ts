@@ -11,7 +11,8 @@ export const simulateHelp = `Usage: ost-gate simulate [options]
 
 Runs the real queue core against a simulated CI in which every run takes one time unit T.
 A prefix fails when it holds a culprit whose fix it does not hold, and otherwise fails with
-the flake probability. Prints the metrics of DESIGN section 7.
+the flake probability. Prints runs per change, time to verdict (mean, p90), false blames,
+missed culprits and unfinished changes (README, "Benchmark").
 
 Stream (random unless --trace is given):
   --changes N            changes to merge (default 200)

@@ -1,22 +1,43 @@
 // `ost-gate status`: every queue's state, read from the data directory, for a terminal.
+import { stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { LowdbStore } from '../store/lowdb-store.ts';
 import { queueDetail } from '../web/views.ts';
+import { SetupError } from '../startup/setup-error.ts';
 import { UsageError } from './errors.ts';
+
+export const statusHelp = `Usage: ost-gate status [--data-dir DIR] [--json]
+
+Prints every queue's state, read from the server's data directory (it may be running).
+  --data-dir DIR   the data directory (default: OST_DATA_DIR, or ./data)
+  --json           print the queues as JSON, as GET /api/queues/:name answers
+`;
 
 export async function runStatus(argv: string[], out: (s: string) => void): Promise<number> {
   let values;
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { 'data-dir': { type: 'string' }, json: { type: 'boolean', default: false } },
+      options: {
+        'data-dir': { type: 'string' },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
       strict: true,
     }));
   } catch (e) {
-    throw new UsageError(`status: ${(e as Error).message}; usage: ost-gate status [--data-dir DIR] [--json]`);
+    throw new UsageError(`status: ${(e as Error).message}\n\n${statusHelp}`);
+  }
+  if (values.help) {
+    out(statusHelp);
+    return 0;
   }
   const dir = resolve(values['data-dir'] ?? process.env.OST_DATA_DIR ?? './data');
+  const setting = values['data-dir'] ? '--data-dir' : 'OST_DATA_DIR';
+  const found = await stat(dir).catch(() => null);
+  if (!found?.isDirectory())
+    throw new SetupError(`${setting}=${dir} is not a directory: point it at the server's data directory`);
   const store = new LowdbStore(dir);
   const names = await store.listQueues();
   const details = [];

@@ -34,8 +34,6 @@ export interface Host {
   readonly mount?: Mount;
   /** One line for the start-up log and /healthz: what is connected, and where. */
   readonly summary: string;
-  /** `ok`, or `incomplete` when it runs but a setting it needs is missing (the summary says which). */
-  readonly status?: 'ok' | 'incomplete';
   /** Starts what runs on its own (polling, an SSH stream), once the HTTP server listens. */
   start?(): Promise<void>;
   stop?(): Promise<void> | void;

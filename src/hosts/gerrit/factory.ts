@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { displayUrl } from '../../http/url.ts';
+import { SetupError } from '../../startup/setup-error.ts';
 import type { HostFactory } from '../types.ts';
 import { GerritClient } from './client.ts';
 import { gerritChangeLabel, parseEvent } from './events.ts';
@@ -17,6 +18,10 @@ export const gerritHostFactory: HostFactory = {
   howToEnable: 'set GERRIT_URL, GERRIT_USERNAME, GERRIT_PASSWORD and GERRIT_EVENTS_TOKEN',
   async create({ env, config, engine, log, publicUrl, dataDir }) {
     if (!env.GERRIT_URL) return null;
+    if (!env.GERRIT_USERNAME || !env.GERRIT_PASSWORD)
+      throw new SetupError(
+        "GERRIT_URL is set but GERRIT_USERNAME and GERRIT_PASSWORD are not both set: set them to the service user's name and HTTP password",
+      );
     const client = new GerritClient({
       url: env.GERRIT_URL,
       username: env.GERRIT_USERNAME,
@@ -36,10 +41,12 @@ export const gerritHostFactory: HostFactory = {
     if (env.GERRIT_SSH) {
       const [sshHost, sshPort] = env.GERRIT_SSH.split(':');
       if (!env.GERRIT_SSH_KEY_PATH)
-        throw new Error("GERRIT_SSH is set but GERRIT_SSH_KEY_PATH (the service user's private key) is not");
+        throw new SetupError(
+          "GERRIT_SSH is set but GERRIT_SSH_KEY_PATH is not: set it to the service user's SSH private key file",
+        );
       const insecure = env.GERRIT_SSH_INSECURE_ANY_HOST_KEY === '1';
       if (!env.GERRIT_SSH_HOST_KEY && !insecure)
-        throw new Error(
+        throw new SetupError(
           "GERRIT_SSH is set but GERRIT_SSH_HOST_KEY is not: set it to the server's key fingerprint " +
             '(ssh-keygen -lf, "SHA256:...") or public key line, or set GERRIT_SSH_INSECURE_ANY_HOST_KEY=1 to accept any',
         );
@@ -47,7 +54,11 @@ export const gerritHostFactory: HostFactory = {
         host: sshHost!,
         port: Number(sshPort ?? DEFAULT_SSH_PORT),
         username: env.GERRIT_SSH_USER ?? env.GERRIT_USERNAME ?? 'ost-gate',
-        privateKey: await readFile(env.GERRIT_SSH_KEY_PATH),
+        privateKey: await readFile(env.GERRIT_SSH_KEY_PATH).catch((err: NodeJS.ErrnoException) => {
+          throw new SetupError(
+            `GERRIT_SSH_KEY_PATH=${env.GERRIT_SSH_KEY_PATH} cannot be read (${err.code}): point it at the service user's SSH private key, readable by this user`,
+          );
+        }),
         hostKey: env.GERRIT_SSH_HOST_KEY ?? null,
         handle: (event) => host.handle(event),
         catchUp: async (since) => (await client.eventsSince(since))?.flatMap((e) => parseEvent(e) ?? []) ?? null,
@@ -55,17 +66,12 @@ export const gerritHostFactory: HostFactory = {
       });
     }
     const events = env.GERRIT_EVENTS_TOKEN ? '' : ' (disabled until GERRIT_EVENTS_TOKEN is set)';
-    const credentials = !!env.GERRIT_USERNAME && !!env.GERRIT_PASSWORD;
-    const missing = credentials
-      ? ''
-      : '; GERRIT_USERNAME and GERRIT_PASSWORD are not both set, so Gerrit refuses the REST calls (config, reviews, groups)';
     return {
       id: 'gerrit',
       reporter: new GerritReporter(client, log),
       changeLabel: gerritChangeLabel,
       mount: host.mount,
-      summary: `Gerrit at ${displayUrl(env.GERRIT_URL)}; events at ${EVENTS_PATH}${events}${stream ? `, and over SSH from ${env.GERRIT_SSH}` : ''}${missing}`,
-      status: credentials ? 'ok' : 'incomplete',
+      summary: `Gerrit at ${displayUrl(env.GERRIT_URL)}; events at ${EVENTS_PATH}${events}${stream ? `, and over SSH from ${env.GERRIT_SSH}` : ''}`,
       async start() {
         await host.start();
         stream?.start();

@@ -1,7 +1,6 @@
 // Creates the Probot instance from the environment and mounts it on our server with createNodeMiddleware,
 // so that the server also runs without GitHub. GHE_HOST and GHE_PROTOCOL point every API call at
 // a GitHub Enterprise Server.
-import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createNodeMiddleware, Probot, type ProbotOctokit } from 'probot';
 import { GithubActionsDispatcher, type RequestOctokit } from '../../ci/github-actions.ts';
@@ -12,6 +11,8 @@ import { HttpError, parseJsonBody, readBody, sendError, unauthenticatedBodies } 
 import { payloadProblem } from './payloads.ts';
 import type { Mount } from '../../http/mount.ts';
 import { verifySignature } from '../../http/signature.ts';
+import { readAppPrivateKey } from '../../startup/checks.ts';
+import { SetupError } from '../../startup/setup-error.ts';
 import { githubApp } from './app.ts';
 import { GithubReporter } from './reporter.ts';
 
@@ -42,16 +43,16 @@ export function githubBaseUrl(env: NodeJS.ProcessEnv): string | undefined {
 }
 
 export async function createGithubHost(env: NodeJS.ProcessEnv, opts: GithubOptions): Promise<GithubHost> {
-  const privateKey =
-    env.PRIVATE_KEY ?? (env.PRIVATE_KEY_PATH ? await readFile(env.PRIVATE_KEY_PATH, 'utf8') : undefined);
-  if (!privateKey)
-    throw new Error('APP_ID is set but PRIVATE_KEY (or PRIVATE_KEY_PATH) is not: the GitHub App cannot authenticate');
+  const privateKey = await readAppPrivateKey(env);
   const secret = env.WEBHOOK_SECRET;
-  if (!secret) throw new Error('APP_ID is set but WEBHOOK_SECRET is not: ost-gate accepts only signed GitHub webhooks');
+  if (!secret)
+    throw new SetupError(
+      "APP_ID is set but WEBHOOK_SECRET is not: set it to the App's webhook secret (ost-gate accepts only signed webhooks)",
+    );
   const baseUrl = githubBaseUrl(env);
   const probot = new Probot({
     appId: env.APP_ID,
-    privateKey: privateKey.replace(/\\n/g, '\n'),
+    privateKey,
     secret,
     log: opts.log.child({ component: 'github' }) as never,
     ...(baseUrl ? { baseUrl } : {}),

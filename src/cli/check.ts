@@ -1,0 +1,64 @@
+// `ost-gate check`: validates a server config and a repo config without starting anything, with the
+// messages `serve` and the code hosts would give. Exit 0 when both are valid, 1 when not.
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { ConfigError } from '../config/errors.ts';
+import { parseRepoConfig, REPO_CONFIG_FILE } from '../config/repo.ts';
+import { loadServerConfig } from '../config/server.ts';
+import { checkRunnerPrograms } from '../startup/checks.ts';
+import { SetupError } from '../startup/setup-error.ts';
+import { UsageError } from './errors.ts';
+
+export const checkHelp = `Usage: ost-gate check [--server-config FILE] [--repo-config FILE]
+
+Validates the server config (default: OST_SERVER_CONFIG), including that each command runner's
+program can be run, and a repo config (${REPO_CONFIG_FILE}). Prints what is wrong, or "ok".
+Exit 0 when everything given is valid, 1 when not.
+`;
+
+export async function runCheck(argv: string[], out: (s: string) => void): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        'server-config': { type: 'string' },
+        'repo-config': { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+    }));
+  } catch (e) {
+    throw new UsageError(`check: ${(e as Error).message}\n\n${checkHelp}`);
+  }
+  if (values.help) {
+    out(checkHelp);
+    return 0;
+  }
+  const server = values['server-config'] ?? process.env.OST_SERVER_CONFIG;
+  const repo = values['repo-config'];
+  if (!server && !repo) throw new UsageError(`check: give --server-config or --repo-config\n\n${checkHelp}`);
+  let failed = false;
+  const report = async (what: string, check: () => Promise<void>) => {
+    try {
+      await check();
+      out(`ok: ${what}`);
+    } catch (err) {
+      if (!(err instanceof ConfigError) && !(err instanceof SetupError)) throw err;
+      out(err.message);
+      failed = true;
+    }
+  };
+  if (server) await report(`server config ${server}`, async () => checkRunnerPrograms(await loadServerConfig(server)));
+  if (repo)
+    await report(`repo config ${repo}`, async () => {
+      let text: string;
+      try {
+        text = await readFile(repo, 'utf8');
+      } catch (err) {
+        throw new ConfigError(repo, [`cannot read it: ${(err as NodeJS.ErrnoException).code}`]);
+      }
+      parseRepoConfig(text, repo);
+    });
+  return failed ? 1 : 0;
+}

@@ -1,0 +1,37 @@
+// `ost-gate demo`: parses its options and runs the scripted demo (src/demo.ts).
+import { parseArgs } from 'node:util';
+import { UsageError } from './errors.ts';
+
+export const demoHelp = `Usage: ost-gate demo [--keep] [--port N]
+
+Runs the whole bot on a scripted local git repository: merges, a broken change, bisection, the
+verdicts, and the fix, with the dashboard on 127.0.0.1.
+  --keep     keep the demo's directory (repository, data) afterwards
+  --port N   the dashboard's port (default: any free port)
+`;
+
+export async function runDemoCommand(argv: string[], out: (s: string) => void): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        keep: { type: 'boolean', default: false },
+        port: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (e) {
+    throw new UsageError(`demo: ${(e as Error).message}\n\n${demoHelp}`);
+  }
+  if (values.help) {
+    out(demoHelp);
+    return 0;
+  }
+  if (values.port !== undefined && !/^\d+$/.test(values.port))
+    throw new UsageError(`demo: --port takes a number, got ${values.port}`);
+  const { runDemo } = await import('../demo.ts');
+  return runDemo({ keep: values.keep ?? false, ...(values.port ? { port: Number(values.port) } : {}), out });
+}

@@ -1,0 +1,138 @@
+// `ost-gate github-app create`: creates the GitHub App from app.yml through GitHub's manifest flow.
+// It serves a page on 127.0.0.1 that posts the manifest to GitHub's new-app form; GitHub sends the
+// browser back with a code, which is exchanged for the App's id, key and webhook secret. Those are
+// written to a .env file (mode 0600) and never printed.
+import { randomBytes } from 'node:crypto';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import html from 'html-template-tag';
+import {
+  buildManifest,
+  convertManifestCode,
+  newAppFormUrl,
+  type CreatedApp,
+  type ManifestTarget,
+} from '../hosts/github/manifest.ts';
+import { UsageError } from './errors.ts';
+
+export const githubAppHelp = `Usage: ost-gate github-app create [--url PUBLIC_URL] [--ghe-host HOST] [--org ORG] [--env-file FILE] [--port N]
+
+Creates the GitHub App with the events and permissions of app.yml, as Probot's manifest flow does:
+open the printed local page, confirm on GitHub, and the App's APP_ID, PRIVATE_KEY and WEBHOOK_SECRET
+are written to the env file (mode 0600). No secret is printed.
+  --url PUBLIC_URL   where ost-gate will be reachable; webhooks go to PUBLIC_URL/api/github/webhooks
+  --ghe-host HOST    a GitHub Enterprise Server instead of github.com (GHE_PROTOCOL=http for a test stand-in)
+  --org ORG          create the App in an organization
+  --env-file FILE    where to write the credentials (default .env)
+  --port N           the local page's port (default: any free port)
+`;
+
+/** Sets `values` in a dotenv text, keeping its other lines. */
+function withEnv(text: string, values: Record<string, string>): string {
+  const lines = text.split('\n').filter((l) => l !== '' && !Object.keys(values).some((k) => l.startsWith(`${k}=`)));
+  for (const [k, v] of Object.entries(values)) lines.push(`${k}=${JSON.stringify(v)}`);
+  return `${lines.join('\n')}\n`;
+}
+
+async function writeCredentials(file: string, app: CreatedApp): Promise<void> {
+  const before = await readFile(file, 'utf8').catch(() => '');
+  const values: Record<string, string> = {
+    APP_ID: String(app.id),
+    PRIVATE_KEY: app.pem,
+    GITHUB_CLIENT_ID: app.client_id,
+    GITHUB_CLIENT_SECRET: app.client_secret,
+  };
+  if (app.webhook_secret) values.WEBHOOK_SECRET = app.webhook_secret;
+  await writeFile(file, withEnv(before, values), { mode: 0o600 });
+  await chmod(file, 0o600);
+}
+
+export async function runGithubApp(argv: string[], out: (s: string) => void): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        url: { type: 'string' },
+        'ghe-host': { type: 'string' },
+        org: { type: 'string' },
+        'env-file': { type: 'string', default: '.env' },
+        port: { type: 'string', default: '0' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+    });
+  } catch (e) {
+    throw new UsageError(`github-app: ${(e as Error).message}\n\n${githubAppHelp}`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    out(githubAppHelp);
+    return 0;
+  }
+  if (positionals.length !== 1 || positionals[0] !== 'create')
+    throw new UsageError(`github-app: the only action is create\n\n${githubAppHelp}`);
+  if (!/^\d+$/.test(values.port!)) throw new UsageError(`github-app: --port takes a number, got ${values.port}`);
+  const target: ManifestTarget = {
+    gheHost: values['ghe-host'],
+    protocol: process.env.GHE_PROTOCOL === 'http' ? 'http' : 'https',
+    org: values.org,
+  };
+  const envFile = resolve(values['env-file']!);
+  const state = randomBytes(16).toString('hex');
+  let finish!: (code: number) => void;
+  const finished = new Promise<number>((ok) => (finish = ok));
+  let base = '';
+  const server: Server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', base);
+    const page = (status: number, body: string) => {
+      res.writeHead(status, { 'content-type': 'text/html; charset=utf-8' });
+      res.end(`<!doctype html><title>ost-gate: create the GitHub App</title><body>${body}</body>`);
+    };
+    if (url.pathname === '/') {
+      void buildManifest(values.url, `${base}/done`).then((manifest) =>
+        page(
+          200,
+          html`<form method="post" action="${newAppFormUrl(target, state)}">
+            <input type="hidden" name="manifest" value="${JSON.stringify(manifest)}" />
+            <p>ost-gate will ask GitHub to create an App with the events and permissions of app.yml.</p>
+            <button type="submit">Create the GitHub App</button>
+          </form>`,
+        ),
+      );
+      return;
+    }
+    if (url.pathname === '/done') {
+      const code = url.searchParams.get('code');
+      if (!code || url.searchParams.get('state') !== state)
+        return page(400, '<p>This is not GitHub answering the form this page sent. Start again.</p>');
+      convertManifestCode(target, code)
+        .then(async (app) => {
+          await writeCredentials(envFile, app);
+          page(200, html`<p>Created the App ${app.slug}. Its credentials are in ${envFile}.</p>`);
+          out(`created the GitHub App ${app.slug} (id ${app.id}): ${app.html_url}`);
+          out(`wrote APP_ID, PRIVATE_KEY and WEBHOOK_SECRET to ${envFile} (mode 0600)`);
+          out(`install it on your repositories: ${app.html_url}/installations/new`);
+          finish(0);
+        })
+        .catch((err: Error) => {
+          page(502, html`<p>${err.message}</p>`);
+          out(`ost-gate: ${err.message}`);
+          finish(1);
+        });
+      return;
+    }
+    page(404, '<p>Not here.</p>');
+  });
+  await new Promise<void>((ok) => server.listen(Number(values.port), '127.0.0.1', ok));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  out(`open ${base}/ in a browser on this machine to create the GitHub App`);
+  const code = await finished;
+  await new Promise<void>((ok) => server.close(() => ok()));
+  server.closeAllConnections();
+  return code;
+}

@@ -1,0 +1,139 @@
+// Start-up checks: each mistake a person can make when setting the server up stops it with one line
+// that names the setting and the fix, exit code 1 and no stack trace.
+import { spawn } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { validateServerConfig } from '../../src/config/server.ts';
+import { silentLogger } from '../../src/log.ts';
+import { startServer } from '../../src/serve.ts';
+import {
+  checkDataDir,
+  checkLogLevel,
+  checkRunnerPrograms,
+  listenAddress,
+  readAppPrivateKey,
+} from '../../src/startup/checks.ts';
+import { SetupError } from '../../src/startup/setup-error.ts';
+
+const root = join(import.meta.dirname, '..', '..');
+const temp = () => mkdtemp(join(tmpdir(), 'ost-startup-'));
+
+/** Runs `ost-gate serve` with `env`; its exit code and what it printed. */
+function serve(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, [join(root, 'bin', 'ost-gate.js'), 'serve'], {
+      env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    child.once('close', (code) => done({ code, output }));
+  });
+}
+
+describe('start-up checks', () => {
+  it('PORT, HOST and LOG_LEVEL', () => {
+    expect(() => listenAddress({ PORT: 'abc' })).toThrow(/^PORT=abc is not a port number: set PORT to a number/);
+    expect(() => listenAddress({ PORT: '70000' })).toThrow(SetupError);
+    expect(() => listenAddress({ HOST: 'not a host' })).toThrow(/^HOST=not a host is not an address to listen on/);
+    expect(listenAddress({ PORT: '8080', HOST: '0.0.0.0' })).toEqual({ port: 8080, host: '0.0.0.0' });
+    expect(listenAddress({})).toEqual({ port: 3000, host: '127.0.0.1' });
+    expect(() => checkLogLevel({ LOG_LEVEL: 'verbose' })).toThrow(
+      /^LOG_LEVEL=verbose is not a level: set LOG_LEVEL to one of/,
+    );
+    expect(() => checkLogLevel({ LOG_LEVEL: 'debug' })).not.toThrow();
+  });
+
+  it('a data directory that is a file, or under one, and one that is made when missing', async () => {
+    const dir = await temp();
+    const file = join(dir, 'a-file');
+    await writeFile(file, 'x');
+    await expect(checkDataDir(file)).rejects.toThrow(
+      /^OST_DATA_DIR=.*a-file cannot hold ost-gate's data \(EEXIST\): create it/,
+    );
+    await expect(checkDataDir(join(file, 'below'))).rejects.toThrow(/cannot hold ost-gate's data \(ENOTDIR\)/);
+    await expect(checkDataDir(join(dir, 'new', 'data'))).resolves.toBeUndefined();
+  });
+
+  it('a runner program that is missing or not executable', async () => {
+    const dir = await temp();
+    const script = join(dir, 'ost.sh');
+    await writeFile(script, '#!/bin/sh\nexit 0\n');
+    const config = (command: string[]) => validateServerConfig({ runners: { ost: { command } } });
+    await expect(checkRunnerPrograms(config(['no-such-program-ost']))).rejects.toThrow(
+      /^runners\.ost\.command: no-such-program-ost is not found on PATH: install it, or give its full path/,
+    );
+    await expect(checkRunnerPrograms(config([script]))).rejects.toThrow(/ost\.sh does not exist or is not executable/);
+    await chmod(script, 0o755);
+    await expect(checkRunnerPrograms(config([script]))).resolves.toBeUndefined();
+    await expect(checkRunnerPrograms(config(['sh', '-c', 'true']))).resolves.toBeUndefined();
+  });
+
+  it('the GitHub App key: missing, unreadable, or not a key', async () => {
+    await expect(readAppPrivateKey({ APP_ID: '1' })).rejects.toThrow(
+      /^APP_ID is set but PRIVATE_KEY and PRIVATE_KEY_PATH are not/,
+    );
+    await expect(readAppPrivateKey({ PRIVATE_KEY_PATH: '/nonexistent/app.pem' })).rejects.toThrow(
+      /^PRIVATE_KEY_PATH=\/nonexistent\/app\.pem cannot be read \(ENOENT\)/,
+    );
+    await expect(readAppPrivateKey({ PRIVATE_KEY: 'garbage' })).rejects.toThrow(
+      /^PRIVATE_KEY is not a PEM private key/,
+    );
+    const pem = generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+    }).privateKey;
+    // a key pasted into one line with \n escapes, as .env files often hold it
+    expect(await readAppPrivateKey({ PRIVATE_KEY: pem.replace(/\n/g, '\\n') })).toBe(pem);
+  });
+
+  it('APP_ID without a webhook secret', async () => {
+    const pem = generateKeyPairSync('ec', {
+      namedCurve: 'P-256',
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+    }).privateKey;
+    const env = { OST_DATA_DIR: await temp(), APP_ID: '1', PRIVATE_KEY: pem };
+    await expect(startServer({ env, config: validateServerConfig({}), log: silentLogger, port: 0 })).rejects.toThrow(
+      /^APP_ID is set but WEBHOOK_SECRET is not/,
+    );
+  });
+
+  it('a port in use', async () => {
+    const taken = createServer();
+    await new Promise<void>((ok) => taken.listen(0, '127.0.0.1', ok));
+    const port = (taken.address() as { port: number }).port;
+    try {
+      const env = { OST_DATA_DIR: await temp() };
+      await expect(startServer({ env, config: validateServerConfig({}), log: silentLogger, port })).rejects.toThrow(
+        new RegExp(
+          `^PORT=${port} on HOST=127\\.0\\.0\\.1 is in use by another process: stop it, or set PORT to a free port$`,
+        ),
+      );
+    } finally {
+      taken.close();
+    }
+  });
+
+  it('ost-gate serve prints one line and exits 1, without a stack trace', async () => {
+    const dir = await temp();
+    await writeFile(join(dir, 'server.yml'), 'runners:\n  ost:\n    command: [no-such-program-ost]\n');
+    const missing = await serve({ OST_DATA_DIR: join(dir, 'data'), OST_SERVER_CONFIG: join(dir, 'server.yml') });
+    expect(missing.code).toBe(1);
+    expect(missing.output.trim()).toBe(
+      'ost-gate: runners.ost.command: no-such-program-ost is not found on PATH: install it, or give its full path in the server config',
+    );
+    const port = await serve({ OST_DATA_DIR: join(dir, 'data'), PORT: 'abc' });
+    expect([port.code, port.output.trim().split('\n')]).toEqual([
+      1,
+      [expect.stringMatching(/^ost-gate: PORT=abc is not/)],
+    ]);
+    expect(port.output).not.toMatch(/\n\s+at /);
+  });
+});
