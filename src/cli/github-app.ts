@@ -77,6 +77,9 @@ export async function runGithubApp(argv: string[], out: (s: string) => void): Pr
   if (positionals.length !== 1 || positionals[0] !== 'create')
     throw new UsageError(`github-app: the only action is create\n\n${githubAppHelp}`);
   if (!/^\d+$/.test(values.port!)) throw new UsageError(`github-app: --port takes a number, got ${values.port}`);
+  // the form's action is built from it, so it may only be a host name or address and a port
+  if (values['ghe-host'] !== undefined && !/^[A-Za-z0-9.-]+(:\d+)?$/.test(values['ghe-host']))
+    throw new UsageError(`github-app: --ghe-host takes a host name and an optional port, got ${values['ghe-host']}`);
   const target: ManifestTarget = {
     gheHost: values['ghe-host'],
     protocol: process.env.GHE_PROTOCOL === 'http' ? 'http' : 'https',
@@ -97,7 +100,7 @@ export async function runGithubApp(argv: string[], out: (s: string) => void): Pr
       void buildManifest(values.url, `${base}/done`).then((manifest) =>
         page(
           200,
-          html`<form method="post" action="${newAppFormUrl(target, state)}">
+          html`<form method="post" action="$${newAppFormUrl(target, state)}">
             <input type="hidden" name="manifest" value="${JSON.stringify(manifest)}" />
             <p>ost-gate will ask GitHub to create an App with the events and permissions of app.yml.</p>
             <button type="submit">Create the GitHub App</button>

@@ -43,7 +43,7 @@ describe('start-up checks', () => {
     expect(() => listenAddress({ HOST: 'not a host' })).toThrow(/^HOST=not a host is not an address to listen on/);
     expect(listenAddress({ PORT: '8080', HOST: '0.0.0.0' })).toEqual({ port: 8080, host: '0.0.0.0' });
     expect(listenAddress({})).toEqual({ port: 3000, host: '127.0.0.1' });
-    expect(() => checkLogLevel({ LOG_LEVEL: 'verbose' })).toThrow(
+    expect(() => checkLogLevel({ LOG_LEVEL: 'verbose' } as unknown as NodeJS.ProcessEnv)).toThrow(
       /^LOG_LEVEL=verbose is not a level: set LOG_LEVEL to one of/,
     );
     expect(() => checkLogLevel({ LOG_LEVEL: 'debug' })).not.toThrow();
