@@ -2,6 +2,7 @@
 // dispatchers and code hosts from their registries, the HTTP server and the ticker. It knows no host
 // or CI by name. `ost-gate serve` and the demo both start it here.
 import type { AddressInfo } from 'node:net';
+import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { ciFactories } from './ci/index.ts';
 import type { ServerConfig } from './config/server.ts';
@@ -128,6 +129,8 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     labelOf: (c) => labels[c.host]?.(c) ?? defaultLabel(c),
     metrics,
     history: (q, n) => store.readHistory(q, n),
+    historyPage: (q, before, n) => store.readHistoryPage(q, before, n),
+    runLog: (key) => readFile(store.runLogPath(key), 'utf8').catch(() => null),
     dashboardToken: env.OST_DASHBOARD_TOKEN,
     metricsToken: env.OST_METRICS_TOKEN ?? env.OST_DASHBOARD_TOKEN,
     adminToken: env.OST_ADMIN_TOKEN,

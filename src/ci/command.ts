@@ -12,6 +12,8 @@ import { contractValues } from './contract.ts';
 
 const LOG_LINES = 200;
 const KILL_GRACE_MS = 5_000;
+/** How often a running command's log is written out, when it printed something new. */
+const LOG_FLUSH_MS = 2_000;
 /** Variables passed through from the server's environment; everything else (tokens, passwords) stays out. */
 const PASSED_ENV = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TMPDIR', 'TZ', 'USER', 'SHELL'];
 
@@ -73,7 +75,19 @@ export class CommandDispatcher implements Dispatcher {
     });
     this.running.set(run.key, child);
     const lines: string[] = [];
+    // the log is kept up to date while the run goes on (GET /api/runs/:key/log), one write at a time
+    let written = Promise.resolve();
+    let dirty = false;
+    const saveLog = () => {
+      dirty = false;
+      const text = lines.join('\n') + '\n';
+      written = written.then(() => writeFile(this.opts.logPath(run.key), text)).catch(() => undefined);
+      return written;
+    };
+    const flusher = setInterval(() => void (dirty && saveLog()), LOG_FLUSH_MS);
+    flusher.unref();
     const keep = (chunk: Buffer) => {
+      dirty = true;
       lines.push(
         ...chunk
           .toString('utf8')
@@ -88,7 +102,8 @@ export class CommandDispatcher implements Dispatcher {
       const done = async (code: number | null, signal: NodeJS.Signals | null, error?: Error) => {
         this.running.delete(run.key);
         if (error) lines.push(`ost-gate: could not start ${program}: ${error.message}`);
-        await writeFile(this.opts.logPath(run.key), lines.join('\n') + '\n').catch(() => undefined);
+        clearInterval(flusher);
+        await saveLog();
         await rm(workdir, { recursive: true, force: true }).catch(() => undefined);
         if (this.cancelled.delete(run.key)) return resolve();
         const status = error ? 'error' : exitStatus(code, signal);

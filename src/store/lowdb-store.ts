@@ -81,6 +81,22 @@ export class LowdbStore implements Store {
   }
 
   async readHistory(name: string, limit: number): Promise<VerdictRecord[]> {
+    return (await this.historyLines(name, 2 * limit + 1)).slice(-limit);
+  }
+
+  async readHistoryPage(
+    name: string,
+    before: number | undefined,
+    limit: number,
+  ): Promise<{ verdicts: VerdictRecord[]; more: boolean }> {
+    const older = (await this.historyLines(name)).filter((v) => before === undefined || v.at < before).reverse();
+    let end = Math.min(limit, older.length);
+    while (end > 0 && end < older.length && older[end]!.at === older[end - 1]!.at) end++;
+    return { verdicts: older.slice(0, end), more: end < older.length };
+  }
+
+  /** The history's verdicts, oldest first, one per number (from its last `lines` lines when given). */
+  private async historyLines(name: string, lines?: number): Promise<VerdictRecord[]> {
     await this.ready;
     let text: string;
     try {
@@ -89,7 +105,8 @@ export class LowdbStore implements Store {
       return [];
     }
     const bySeq = new Map<number, VerdictRecord>();
-    for (const line of text.split('\n').slice(-2 * limit - 1)) {
+    const all = text.split('\n');
+    for (const line of lines === undefined ? all : all.slice(-lines)) {
       if (!line.trim()) continue;
       try {
         const { seq, ...verdict } = JSON.parse(line) as VerdictRecord & { seq: number };
@@ -98,10 +115,7 @@ export class LowdbStore implements Store {
         // a line cut short by a crash
       }
     }
-    return [...bySeq.entries()]
-      .sort((a, b) => a[0] - b[0])
-      .map(([, v]) => v)
-      .slice(-limit);
+    return [...bySeq.entries()].sort((a, b) => a[0] - b[0]).map(([, v]) => v);
   }
 
   runLogPath(key: string): string {

@@ -66,6 +66,16 @@ export interface Store {
   appendHistory(name: string, verdicts: VerdictRecord[], firstSeq: number): Promise<void>;
   /** The newest `limit` verdicts of the history, oldest first. */
   readHistory(name: string, limit: number): Promise<VerdictRecord[]>;
+  /**
+   * A page of the history, newest first: up to `limit` verdicts given before `before` (ms; all when
+   * undefined), plus any more given at the same time as the page's last one, so that paging by
+   * time never skips a verdict. `more` says whether older ones remain.
+   */
+  readHistoryPage(
+    name: string,
+    before: number | undefined,
+    limit: number,
+  ): Promise<{ verdicts: VerdictRecord[]; more: boolean }>;
   /** Where a run may keep its output log. */
   runLogPath(key: string): string;
 }

@@ -9,6 +9,7 @@ import { checkToken, dashboard } from './dashboard/routes.ts';
 import type { Metrics } from './metrics.ts';
 import type { VerdictRecord } from '../core/index.ts';
 import { decodeSegment, HttpError, sendError, sendJson } from '../http/body.ts';
+import { sendHistoryPage, sendRunLog, type RunsApiOptions } from './runs-api.ts';
 import { queueDetail, queueSummary } from './views.ts';
 import type { Mount } from '../http/mount.ts';
 import type { ChangeLabeler } from '../report/model.ts';
@@ -26,6 +27,9 @@ export interface ServerOptions {
   components?: Record<string, string>;
   metrics?: Metrics;
   history?: (queue: string, limit: number) => Promise<VerdictRecord[]>;
+  historyPage?: RunsApiOptions['historyPage'];
+  /** A command runner's kept log of a run. */
+  runLog?: RunsApiOptions['runLog'];
   /** OST_ADMIN_TOKEN: enables POST /api/queues/:queue/commands, as a Bearer token. */
   adminToken?: string | undefined;
   /** OST_METRICS_TOKEN (or the dashboard token): required for /metrics when set, as a Bearer token. */
@@ -112,6 +116,11 @@ export function createHttpServer(opts: ServerOptions): Server {
         uptime_s: Math.round((now() - started) / 1000),
         components: opts.components ?? {},
       });
+    const runs: RunsApiOptions = { engine: opts.engine, runLog: opts.runLog, historyPage: opts.historyPage };
+    const log = /^\/api\/runs\/([^/]+)\/log$/.exec(path);
+    if (log) return sendRunLog(res, decodeSegment(log[1]!), runs);
+    const history = /^\/api\/queues\/([^/]+)\/history$/.exec(path);
+    if (history) return sendHistoryPage(req, res, decodeSegment(history[1]!), runs);
     if (path === '/api/queues') {
       return sendJson(res, 200, (await opts.engine.readAll()).map(queueSummary));
     }
@@ -129,6 +138,7 @@ export function createHttpServer(opts: ServerOptions): Server {
         engine: opts.engine,
         token: opts.dashboardToken,
         ...(opts.history ? { history: opts.history } : {}),
+        ...(opts.historyPage ? { historyPage: opts.historyPage } : {}),
         ...(opts.refreshMs ? { refreshMs: opts.refreshMs } : {}),
         ...(opts.labelOf ? { labelOf: opts.labelOf } : {}),
         now,

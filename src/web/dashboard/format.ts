@@ -49,6 +49,21 @@ export function queuePath(name: string): string {
   return `/queues/${encodeURIComponent(name)}`;
 }
 
+export function runLogPath(key: string): string {
+  return `/api/runs/${encodeURIComponent(key)}/log`;
+}
+
+export function historyPath(queue: string, before?: number): string {
+  return `${queuePath(queue)}/history${before === undefined ? '' : `?before=${before}`}`;
+}
+
+/** Where to read a run's output: the command runner's log kept here, or the CI's own page. */
+export function runLinks(run: { key: string; url?: string | null | undefined }, provider: string | undefined): string {
+  const log = provider?.startsWith('command:') ? html` <a href="$${runLogPath(run.key)}">log</a>` : '';
+  const ci = run.url ? html` <a href="$${externalHref(run.url)}">CI</a>` : '';
+  return log + ci;
+}
+
 export function changePath(id: string): string {
   return `/changes/${encodeURIComponent(id)}`;
 }

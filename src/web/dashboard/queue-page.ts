@@ -6,7 +6,7 @@ import { estimatedRates, MAIN, viewLine } from '../../core/lines.ts';
 import type { VerdictRecord } from '../../core/index.ts';
 import type { QueueFile } from '../../store/types.ts';
 import { badge, pauseState } from './layout.ts';
-import { changeLabel, changeLink, changePath, time, externalHref } from './format.ts';
+import { changeLabel, changeLink, changePath, historyPath, runLinks, time } from './format.ts';
 import { healthFigures } from './overview.ts';
 import { runsInFlight } from '../views.ts';
 import type { ChangeLabeler } from '../../report/model.ts';
@@ -61,6 +61,11 @@ export function queuePage(file: QueueFile, now: number, labelOf: ChangeLabeler):
   const s = file.state;
   const broken = Object.values(s.streams).filter((st) => st.broken);
   const runs = runsInFlight(s);
+  const finished = Object.values(s.runs)
+    .filter((r) => !runs.includes(r))
+    .slice(-10)
+    .reverse();
+  const provider = file.ci?.provider;
   const verdicts = s.verdicts.slice(-30).reverse();
   return html`<h1>Queue ${s.name}</h1>
 <p>$${pauseState(s)} · CI ${file.ci?.provider ?? 'not configured'} ·
@@ -80,7 +85,16 @@ $${
     runs.length
       ? html`<h2>Runs in flight</h2><ul>${runs.map(
           (r) => html`
-<li>${r.kind} ${r.key} up to ${ref(r.end).short}: $${badge(r.state)}$${r.url ? html` <a href="$${externalHref(r.url)}">CI</a>` : ''}</li>`,
+<li>${r.kind} ${r.key} up to ${ref(r.end).short}: $${badge(r.state)}$${runLinks(r, provider)}</li>`,
+        )}
+</ul>`
+      : ''
+  }
+$${
+    finished.length
+      ? html`<h2>Recent runs</h2><ul>${finished.map(
+          (r) => html`
+<li>${r.kind} ${r.key} up to ${ref(r.end).short}: $${badge(r.state)}$${runLinks(r, provider)}</li>`,
         )}
 </ul>`
       : ''
@@ -98,6 +112,7 @@ $${
       : html`
 <p class="muted">None yet.</p>`
   }
+<p><a href="$${historyPath(s.name)}">Older verdicts</a></p>
 $${
     file.notices.length
       ? html`<h2>Notices</h2><ul>${file.notices

@@ -6,7 +6,9 @@ import type { Engine } from '../../engine/engine.ts';
 import type { QueueFile } from '../../store/types.ts';
 import { decodeSegment, HttpError } from '../../http/body.ts';
 import { secretEquals } from '../../http/signature.ts';
+import { pageQuery, type RunsApiOptions } from '../runs-api.ts';
 import { changePage } from './change-page.ts';
+import { historyPage } from './history-page.ts';
 import { changeLabel, changeLink, changePath } from './format.ts';
 import { page } from './layout.ts';
 import { overview } from './overview.ts';
@@ -16,6 +18,7 @@ import { defaultLabel, type ChangeLabeler } from '../../report/model.ts';
 export interface DashboardOptions {
   engine: Engine;
   history?: (queue: string, limit: number) => Promise<VerdictRecord[]>;
+  historyPage?: RunsApiOptions['historyPage'];
   token?: string | undefined;
   refreshMs?: number;
   now?: () => number;
@@ -54,6 +57,16 @@ export async function dashboard(req: IncomingMessage, res: ServerResponse, opts:
   const labelOf = opts.labelOf ?? defaultLabel;
   if (path === '/') {
     send(req, res, 'Queues', overview(await allFiles(opts.engine), now, labelOf), opts);
+    return true;
+  }
+  const older = /^\/queues\/([^/]+)\/history$/.exec(path);
+  if (older) {
+    const name = decodeSegment(older[1]!);
+    if (!(await opts.engine.queues()).includes(name))
+      throw new HttpError(404, `no queue named ${JSON.stringify(name)}`);
+    const { before, limit } = pageQuery(url);
+    const found = opts.historyPage ? await opts.historyPage(name, before, limit) : { verdicts: [], more: false };
+    send(req, res, `${name}: older verdicts`, historyPage((await opts.engine.read(name))!, found, labelOf), opts);
     return true;
   }
   if (path.startsWith('/queues/')) {
