@@ -4,7 +4,7 @@
 // the core's reply as the answer.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
-import { COMMAND_VERBS, QUEUE_VERBS, type CoreEvent } from '../core/index.ts';
+import { COMMAND_VERBS, QUEUE_VERBS, type CommandVerb, type CoreEvent } from '../core/index.ts';
 import type { Engine } from '../engine/engine.ts';
 import { HttpError, parseJsonBody, readBody, sendJson } from '../http/body.ts';
 import { secretEquals } from '../http/signature.ts';
@@ -29,26 +29,13 @@ export interface AdminOptions {
   now: () => number;
 }
 
-export async function handleAdminCommand(
-  req: IncomingMessage,
-  res: ServerResponse,
+/** Runs one operator command on a queue through the core, as a slash command would; its reply. */
+export async function runAdminCommand(
   queue: string,
+  command: { verb: CommandVerb; change?: string | undefined },
   opts: AdminOptions,
-): Promise<void> {
-  if (!opts.token)
-    throw new HttpError(
-      403,
-      'operator commands are off: set OST_ADMIN_TOKEN on the server and send it as a Bearer token',
-    );
-  const bearer = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1];
-  if (!secretEquals(opts.token, bearer))
-    throw new HttpError(401, 'missing or bad token: send Authorization: Bearer <OST_ADMIN_TOKEN>');
-  const parsed = commandSchema.safeParse(parseJsonBody(await readBody(req, ADMIN_LIMIT), '{ "verb", "change"? }'));
-  if (!parsed.success) {
-    const why = parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
-    throw new HttpError(400, `not a command: ${why}; verbs: ${COMMAND_VERBS.join(', ')}`);
-  }
-  const { verb, change } = parsed.data;
+): Promise<{ ok: boolean; message: string }> {
+  const { verb, change } = command;
   if (!(await opts.engine.queues()).includes(queue))
     throw new HttpError(404, `no queue named ${JSON.stringify(queue)}`);
   if (!QUEUE_VERBS.includes(verb)) {
@@ -77,5 +64,55 @@ export async function handleAdminCommand(
     { queue, verb, change, ok: answer.ok },
     `${verb}${change ? ` ${change}` : ''} on ${queue} by ${ADMIN_USER}: ${answer.message}`,
   );
-  sendJson(res, 200, answer);
+  return answer;
+}
+
+/** Throws 403 when operator commands are off, 401 unless `given` is the admin token (constant time). */
+export function checkAdminToken(opts: AdminOptions, given: string | undefined | null, how: string): void {
+  if (!opts.token)
+    throw new HttpError(
+      403,
+      'operator commands are off: set OST_ADMIN_TOKEN on the server and send it as a Bearer token',
+    );
+  if (!secretEquals(opts.token, given ?? undefined)) throw new HttpError(401, `missing or bad token: ${how}`);
+}
+
+export async function handleAdminCommand(
+  req: IncomingMessage,
+  res: ServerResponse,
+  queue: string,
+  opts: AdminOptions,
+): Promise<void> {
+  const bearer = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1];
+  checkAdminToken(opts, bearer, 'send Authorization: Bearer <OST_ADMIN_TOKEN>');
+  const parsed = commandSchema.safeParse(parseJsonBody(await readBody(req, ADMIN_LIMIT), '{ "verb", "change"? }'));
+  if (!parsed.success) {
+    const why = parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
+    throw new HttpError(400, `not a command: ${why}; verbs: ${COMMAND_VERBS.join(', ')}`);
+  }
+  sendJson(res, 200, await runAdminCommand(queue, parsed.data, opts));
+}
+
+/**
+ * POST /queues/:queue/commands from the dashboard's buttons: a form carrying the admin token in its
+ * body (never a cookie, so a page elsewhere cannot send it), answered with a redirect back to the
+ * page the button was on, which shows the reply.
+ */
+export async function handleAdminForm(
+  req: IncomingMessage,
+  res: ServerResponse,
+  queue: string,
+  opts: AdminOptions,
+): Promise<void> {
+  const form = new URLSearchParams((await readBody(req, ADMIN_LIMIT)).toString('utf8'));
+  checkAdminToken(opts, form.get('token'), 'open the page with ?admin=<OST_ADMIN_TOKEN> and use its buttons');
+  const verb = COMMAND_VERBS.find((v) => v === form.get('verb'));
+  if (!verb)
+    throw new HttpError(400, `not a command: ${JSON.stringify(form.get('verb'))}; verbs: ${COMMAND_VERBS.join(', ')}`);
+  const answer = await runAdminCommand(queue, { verb, change: form.get('change') ?? undefined }, opts);
+  const back = form.get('back') ?? '';
+  const page = /^\/(queues|changes)\/[^/?#]+$/.test(back) ? back : `/queues/${encodeURIComponent(queue)}`;
+  const query = new URLSearchParams({ admin: form.get('token')!, said: answer.message });
+  res.writeHead(303, { location: `${page}?${query}` });
+  res.end();
 }

@@ -3,7 +3,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Engine } from '../engine/engine.ts';
 import type { Logger } from '../log.ts';
-import { handleAdminCommand } from './admin.ts';
+import { handleAdminCommand, handleAdminForm } from './admin.ts';
 import { handleCallback } from './callback.ts';
 import { checkToken, dashboard } from './dashboard/routes.ts';
 import type { Metrics } from './metrics.ts';
@@ -92,15 +92,16 @@ export function createHttpServer(opts: ServerOptions): Server {
       if (req.method !== 'POST') throw new HttpError(405, 'use POST');
       return handleCallback(req, res, opts.engine, opts.callbackSecret, opts.log, now);
     }
+    const admin = { engine: opts.engine, token: opts.adminToken, log: opts.log, now };
     const command = /^\/api\/queues\/([^/]+)\/commands$/.exec(path);
     if (command) {
       if (req.method !== 'POST') throw new HttpError(405, 'use POST');
-      return handleAdminCommand(req, res, decodeSegment(command[1]!), {
-        engine: opts.engine,
-        token: opts.adminToken,
-        log: opts.log,
-        now,
-      });
+      return handleAdminCommand(req, res, decodeSegment(command[1]!), admin);
+    }
+    const form = /^\/queues\/([^/]+)\/commands$/.exec(path);
+    if (form) {
+      if (req.method !== 'POST') throw new HttpError(405, 'use POST');
+      return handleAdminForm(req, res, decodeSegment(form[1]!), admin);
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'read-only endpoint: use GET');
     if (path === '/metrics' && opts.metrics) {
@@ -141,6 +142,7 @@ export function createHttpServer(opts: ServerOptions): Server {
         ...(opts.historyPage ? { historyPage: opts.historyPage } : {}),
         ...(opts.refreshMs ? { refreshMs: opts.refreshMs } : {}),
         ...(opts.labelOf ? { labelOf: opts.labelOf } : {}),
+        adminToken: opts.adminToken,
         now,
       })
     )

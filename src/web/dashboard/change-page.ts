@@ -3,6 +3,7 @@ import { isInFlight } from '../../core/lines.ts';
 import html from 'html-template-tag';
 import type { VerdictRecord } from '../../core/index.ts';
 import type { QueueFile } from '../../store/types.ts';
+import { changeActions, type AdminView } from './actions.ts';
 import { badge } from './layout.ts';
 import { changeLabel, changePath, queuePath, time, externalHref } from './format.ts';
 import type { ChangeLabeler } from '../../report/model.ts';
@@ -18,7 +19,13 @@ function verdictDetails(v: VerdictRecord, id: string, ref: (id: string) => { sho
   return culprit + confidence + reason;
 }
 
-export function changePage(id: string, file: QueueFile, history: VerdictRecord[], labelOf: ChangeLabeler): string {
+export function changePage(
+  id: string,
+  file: QueueFile,
+  history: VerdictRecord[],
+  labelOf: ChangeLabeler,
+  admin?: AdminView,
+): string {
   const ref = (id: string) => changeLabel(file, id, labelOf);
   const c = file.state.changes[id];
   const label = ref(id);
@@ -36,6 +43,7 @@ export function changePage(id: string, file: QueueFile, history: VerdictRecord[]
   const sha = c ? html` · sha ${c.sha}` : '';
   return html`<h1>${label.short} ${label.title}</h1>
 <p>$${badge(state)} in queue <a href="$${queuePath(file.name)}">${file.name}</a>$${onHost}$${sha}</p>
+$${changeActions(admin, file, id)}
 $${
     current
       ? html`<h2>Verdict: ${current.verdict}</h2><p>${time(current.at)}$${verdictDetails(current, id, ref)}</p>

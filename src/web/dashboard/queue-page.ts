@@ -5,6 +5,7 @@ import { posterior } from '../../core/strategies/posterior.ts';
 import { estimatedRates, MAIN, viewLine } from '../../core/lines.ts';
 import type { VerdictRecord } from '../../core/index.ts';
 import type { QueueFile } from '../../store/types.ts';
+import { queueActions, type AdminView } from './actions.ts';
 import { badge, pauseState } from './layout.ts';
 import { changeLabel, changeLink, changePath, historyPath, runLinks, time } from './format.ts';
 import { healthFigures } from './overview.ts';
@@ -56,7 +57,7 @@ function verdictNote(v: VerdictRecord, ref: (id: string) => { short: string }): 
   return by + confidence + reopened;
 }
 
-export function queuePage(file: QueueFile, now: number, labelOf: ChangeLabeler): string {
+export function queuePage(file: QueueFile, now: number, labelOf: ChangeLabeler, admin?: AdminView): string {
   const ref = (id: string) => changeLabel(file, id, labelOf);
   const s = file.state;
   const broken = Object.values(s.streams).filter((st) => st.broken);
@@ -70,6 +71,7 @@ export function queuePage(file: QueueFile, now: number, labelOf: ChangeLabeler):
   return html`<h1>Queue ${s.name}</h1>
 <p>$${pauseState(s)} · CI ${file.ci?.provider ?? 'not configured'} ·
 strategy ${s.settings.strategy}, ${String(s.settings.maxParallel)} runner(s)</p>
+$${queueActions(admin, file)}
 $${healthFigures(file, now)}
 $${
     lineTable(file, MAIN, 'Under test', true, labelOf) ||

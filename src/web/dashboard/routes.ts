@@ -7,6 +7,7 @@ import type { QueueFile } from '../../store/types.ts';
 import { decodeSegment, HttpError } from '../../http/body.ts';
 import { secretEquals } from '../../http/signature.ts';
 import { pageQuery, type RunsApiOptions } from '../runs-api.ts';
+import type { AdminView } from './actions.ts';
 import { changePage } from './change-page.ts';
 import { historyPage } from './history-page.ts';
 import { changeLabel, changeLink, changePath } from './format.ts';
@@ -24,6 +25,18 @@ export interface DashboardOptions {
   now?: () => number;
   /** How each change is labelled (`#12` on GitHub, `change 12` on Gerrit); the hosts say. */
   labelOf?: ChangeLabeler;
+  /** OST_ADMIN_TOKEN: a page opened with ?admin=<it> shows the operator's buttons. */
+  adminToken?: string | undefined;
+}
+
+/** The operator's view of a page: only with ?admin= equal to OST_ADMIN_TOKEN (401 when it is not). */
+function adminView(url: URL, token: string | undefined): AdminView | undefined {
+  const given = url.searchParams.get('admin');
+  if (given === null) return undefined;
+  if (!token) throw new HttpError(403, 'operator buttons are off: set OST_ADMIN_TOKEN on the server');
+  if (!secretEquals(token, given))
+    throw new HttpError(401, 'bad admin token: open the page with ?admin=<OST_ADMIN_TOKEN>');
+  return { token: given, said: url.searchParams.get('said') ?? undefined };
 }
 
 /** Throws 401 unless the request carries the dashboard token (query, cookie or Bearer); remembers a query token in a cookie. */
@@ -55,6 +68,7 @@ export async function dashboard(req: IncomingMessage, res: ServerResponse, opts:
   const path = url.pathname;
   const now = (opts.now ?? Date.now)();
   const labelOf = opts.labelOf ?? defaultLabel;
+  const admin = adminView(url, opts.adminToken);
   if (path === '/') {
     send(req, res, 'Queues', overview(await allFiles(opts.engine), now, labelOf), opts);
     return true;
@@ -73,7 +87,7 @@ export async function dashboard(req: IncomingMessage, res: ServerResponse, opts:
     const name = decodeSegment(path.slice('/queues/'.length));
     if (!(await opts.engine.queues()).includes(name))
       throw new HttpError(404, `no queue named ${JSON.stringify(name)}`);
-    send(req, res, name, queuePage((await opts.engine.read(name))!, now, labelOf), opts);
+    send(req, res, name, queuePage((await opts.engine.read(name))!, now, labelOf, admin), opts);
     return true;
   }
   if (path.startsWith('/changes/')) {
@@ -85,7 +99,7 @@ export async function dashboard(req: IncomingMessage, res: ServerResponse, opts:
         history.some((v) => v.change === id) ||
         file.state.verdicts.some((v) => v.change === id)
       ) {
-        send(req, res, id, changePage(id, file, history, labelOf), opts);
+        send(req, res, id, changePage(id, file, history, labelOf, admin), opts);
         return true;
       }
     }

@@ -1,0 +1,41 @@
+// The operator's buttons on the queue and change pages, shown only to whoever opened the page with
+// ?admin=<OST_ADMIN_TOKEN>. Each button is a form that POSTs the token in its body to
+// /queues/:queue/commands (admin.ts): never a cookie, so that a page elsewhere cannot press them.
+import html from 'html-template-tag';
+import type { CommandVerb } from '../../core/index.ts';
+import type { QueueFile } from '../../store/types.ts';
+import { changePath, queuePath } from './format.ts';
+
+/** The admin token the page was opened with (already checked), and the reply of the last command. */
+export interface AdminView {
+  token: string;
+  said?: string | undefined;
+}
+
+function button(admin: AdminView, queue: string, verb: CommandVerb, back: string, change?: string): string {
+  return html`<form method="post" action="$${queuePath(queue)}/commands" class="action">
+<input type="hidden" name="token" value="${admin.token}"><input type="hidden" name="verb" value="${verb}">
+<input type="hidden" name="back" value="${back}">$${change ? html`<input type="hidden" name="change" value="${change}">` : ''}
+<button type="submit">${verb}</button></form>`;
+}
+
+/** The reply of the command just run, if any. */
+function said(admin: AdminView): string {
+  return admin.said ? html`<p class="said" role="status">${admin.said}</p>` : '';
+}
+
+/** Pause or resume, on the queue page. */
+export function queueActions(admin: AdminView | undefined, file: QueueFile): string {
+  if (!admin) return '';
+  const name = file.state.name;
+  const verb: CommandVerb = file.state.paused ? 'resume' : 'pause';
+  return html`$${said(admin)}<div class="actions">$${button(admin, name, verb, queuePath(name))}</div>`;
+}
+
+/** Retry, not-culprit and dequeue, on a change's page. */
+export function changeActions(admin: AdminView | undefined, file: QueueFile, id: string): string {
+  if (!admin) return '';
+  const verbs: CommandVerb[] = ['retry', 'not-culprit', 'dequeue'];
+  const buttons = verbs.map((v) => button(admin, file.state.name, v, changePath(id), id));
+  return html`$${said(admin)}<div class="actions">$${buttons.join('')}</div>`;
+}
