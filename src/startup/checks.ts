@@ -92,7 +92,8 @@ export async function checkRunnerPrograms(config: ServerConfig, env: NodeJS.Proc
     if (!found)
       throw new SetupError(
         program.includes('/')
-          ? `runners.${name}.command: ${program} does not exist or is not executable: fix the path (relative paths start at the runner's workdir) or chmod +x it`
+          ? `runners.${name}.command: ${program} does not exist or is not executable: ` +
+              `fix the path (relative paths start at the runner's workdir) or chmod +x it`
           : `runners.${name}.command: ${program} is not found on PATH: install it, or give its full path in the server config`,
       );
   }

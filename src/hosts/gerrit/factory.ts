@@ -56,7 +56,8 @@ export const gerritHostFactory: HostFactory = {
         username: env.GERRIT_SSH_USER ?? env.GERRIT_USERNAME ?? 'ost-gate',
         privateKey: await readFile(env.GERRIT_SSH_KEY_PATH).catch((err: NodeJS.ErrnoException) => {
           throw new SetupError(
-            `GERRIT_SSH_KEY_PATH=${env.GERRIT_SSH_KEY_PATH} cannot be read (${err.code}): point it at the service user's SSH private key, readable by this user`,
+            `GERRIT_SSH_KEY_PATH=${env.GERRIT_SSH_KEY_PATH} cannot be read (${err.code}): ` +
+              "point it at the service user's SSH private key, readable by this user",
           );
         }),
         hostKey: env.GERRIT_SSH_HOST_KEY ?? null,

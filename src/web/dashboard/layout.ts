@@ -18,7 +18,9 @@ th,td{border-bottom:1px solid var(--line);padding:.35rem .5rem;text-align:left;v
 .state{display:inline-block;padding:0 .45rem;border-radius:1rem;border:1px solid currentColor;font-size:.85em;white-space:nowrap}
 .passed,.fixed{color:var(--ok)}.culprit,.failed,.error,.rejected,.timed-out{color:var(--bad)}
 .blocked,.paused,.waiting,.suspect{color:var(--warn)}.running,.dispatched,.testing{color:var(--run)}
-.muted{color:var(--muted)}.actions{display:flex;gap:.5rem;margin:.5rem 0}.said{border-left:3px solid var(--muted);padding-left:.5rem}dl.figures{display:grid;grid-template-columns:repeat(auto-fit,minmax(9rem,1fr));gap:.5rem;margin:.5rem 0}
+.muted{color:var(--muted)}
+.actions{display:flex;gap:.5rem;margin:.5rem 0}.said{border-left:3px solid var(--muted);padding-left:.5rem}
+dl.figures{display:grid;grid-template-columns:repeat(auto-fit,minmax(9rem,1fr));gap:.5rem;margin:.5rem 0}
 dl.figures div{border:1px solid var(--line);border-radius:6px;padding:.3rem .5rem}dt{color:var(--muted);font-size:.85em}dd{margin:0;font-weight:600}
 .skip{position:absolute;left:-999px}.skip:focus{left:1rem;top:1rem}
 `;
