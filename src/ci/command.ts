@@ -102,6 +102,8 @@ export class CommandDispatcher implements Dispatcher {
       const done = async (code: number | null, signal: NodeJS.Signals | null, error?: Error) => {
         this.running.delete(run.key);
         if (error) lines.push(`ost-gate: could not start ${program}: ${error.message}`);
+        else if (code !== 0)
+          lines.push(`ost-gate: ${program} ${signal ? `was killed by ${signal}` : `exited with code ${code}`}`);
         clearInterval(flusher);
         await saveLog();
         await rm(workdir, { recursive: true, force: true }).catch(() => undefined);
