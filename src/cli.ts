@@ -2,7 +2,7 @@
 // starts fast, and turns usage errors into exit code 2 and set-up errors into exit code 1.
 import { readFileSync } from 'node:fs';
 import { UsageError } from './cli/errors.ts';
-import { SetupError } from './startup/setup-error.ts';
+import { SetupError } from './config/setup-error.ts';
 
 type Io = { out: (s: string) => void; err: (s: string) => void };
 type Run = (argv: string[], io: Io) => Promise<number>;

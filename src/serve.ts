@@ -14,9 +14,10 @@ import type { Mount } from './http/mount.ts';
 import { displayUrl } from './http/url.ts';
 import type { Logger } from './log.ts';
 import { defaultLabel, type ChangeLabeler } from './report/model.ts';
+import { claimDataDir, type DataDirOwnership } from './store/data-dir-owner.ts';
 import { LowdbStore } from './store/lowdb-store.ts';
 import { checkDataDir, checkRunnerPrograms, listenAddress } from './startup/checks.ts';
-import { SetupError } from './startup/setup-error.ts';
+import { SetupError } from './config/setup-error.ts';
 import { Metrics } from './web/metrics.ts';
 import { createHttpServer } from './web/server.ts';
 
@@ -59,13 +60,26 @@ function listenProblem(err: NodeJS.ErrnoException, at: { port: number; host: str
 export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const { env, config, log } = opts;
   const dataDir = resolve(env.OST_DATA_DIR ?? './data');
-  const publicUrl = env.OST_PUBLIC_URL?.replace(/\/+$/, '');
-  const callbackUrl = publicUrl ? `${publicUrl}/api/ci/callback` : undefined;
   // mistakes a person makes at set-up stop the server here, each with one line (startup/checks.ts)
-  const listen = { ...listenAddress(env), ...(opts.port !== undefined ? { port: opts.port } : {}) };
-  if (opts.host) listen.host = opts.host;
+  listenAddress(env);
   await checkDataDir(dataDir);
   await checkRunnerPrograms(config, env);
+  // one server per data directory: a second one is refused here (store/data-dir-owner.ts)
+  const owner = await claimDataDir(dataDir, log);
+  try {
+    return await startOn(dataDir, owner, opts);
+  } catch (err) {
+    await owner.release().catch(() => undefined);
+    throw err;
+  }
+}
+
+async function startOn(dataDir: string, owner: DataDirOwnership, opts: StartOptions): Promise<RunningServer> {
+  const { env, config, log } = opts;
+  const publicUrl = env.OST_PUBLIC_URL?.replace(/\/+$/, '');
+  const callbackUrl = publicUrl ? `${publicUrl}/api/ci/callback` : undefined;
+  const listen = { ...listenAddress(env), ...(opts.port !== undefined ? { port: opts.port } : {}) };
+  if (opts.host) listen.host = opts.host;
   const store = new LowdbStore(dataDir);
   const components: Record<string, string> = {};
   const say = (component: string, status: string, message: string) => {
@@ -163,6 +177,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       await new Promise<void>((ok) => server.close(() => ok()));
       server.closeAllConnections?.();
       await engine.idle();
+      await owner.release();
     },
   };
 }

@@ -9,6 +9,7 @@ import type { DispatchContext, Dispatcher } from '../engine/effects.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { safeSlug } from '../store/slug.ts';
 import { contractValues } from './contract.ts';
+import { ActiveRuns } from './orphans.ts';
 
 const LOG_LINES = 200;
 const KILL_GRACE_MS = 5_000;
@@ -29,6 +30,8 @@ export interface CommandDispatcherOptions {
   /** Where the last lines of a run's output are kept. */
   logPath: (key: string) => string;
   log?: Logger;
+  /** Where running process groups are recorded, so that a restart can end those a crash left (orphans.ts). */
+  activeDir?: string;
 }
 
 export function exitStatus(code: number | null, signal: NodeJS.Signals | null): RunStatus {
@@ -43,15 +46,22 @@ export class CommandDispatcher implements Dispatcher {
   private readonly cancelled = new Set<string>();
   private readonly log: Logger;
 
+  private readonly active: ActiveRuns | null;
+  /** The runs whose processes a crash left, ended when this runner starts (null without activeDir). */
+  private readonly leftovers: Promise<string[]>;
+
   constructor(
     readonly name: string,
     private readonly runner: CommandRunner,
     private readonly opts: CommandDispatcherOptions,
   ) {
     this.log = opts.log ?? silentLogger;
+    this.active = opts.activeDir ? new ActiveRuns(opts.activeDir, this.log) : null;
+    this.leftovers = this.active ? this.active.endLeftovers() : Promise.resolve([]);
   }
 
   async dispatch(run: DispatchSpec, ctx: DispatchContext): Promise<{ ciRunId: number }> {
+    await this.leftovers;
     const existing = this.running.get(run.key);
     if (existing?.pid) return { ciRunId: existing.pid };
     const workdir = join(this.opts.workRoot, safeSlug(run.key));
@@ -74,6 +84,8 @@ export class CommandDispatcher implements Dispatcher {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.running.set(run.key, child);
+    // not awaited here: the listeners below must be on before the command can end
+    const recorded = child.pid ? this.active?.record(run.key, child.pid).catch(() => undefined) : undefined;
     const lines: string[] = [];
     // the log is kept up to date while the run goes on (GET /api/runs/:key/log), one write at a time
     let written = Promise.resolve();
@@ -101,6 +113,8 @@ export class CommandDispatcher implements Dispatcher {
     const finished = new Promise<void>((resolve) => {
       const done = async (code: number | null, signal: NodeJS.Signals | null, error?: Error) => {
         this.running.delete(run.key);
+        await recorded;
+        await this.active?.forget(run.key).catch(() => undefined);
         if (error) lines.push(`ost-gate: could not start ${program}: ${error.message}`);
         else if (code !== 0)
           lines.push(`ost-gate: ${program} ${signal ? `was killed by ${signal}` : `exited with code ${code}`}`);
@@ -148,13 +162,17 @@ export class CommandDispatcher implements Dispatcher {
     child.once('close', () => clearTimeout(timer));
   }
 
-  /** After a restart the process is gone with the old server: its result is lost, which is an infra error. */
+  /**
+   * After a restart the run's process went with the old server (or was ended at start, orphans.ts):
+   * its result is lost, and the core runs it again without counting an infra error.
+   */
   async resume(run: Run, ctx: DispatchContext): Promise<void> {
+    await this.leftovers;
     if (this.running.has(run.key)) return;
-    this.log.warn({ key: run.key }, `command run ${run.key} was lost in a restart; counted as an infra error`);
+    this.log.warn({ key: run.key }, `command run ${run.key} was lost in a restart; running it again`);
     await ctx.submit(
       ctx.queue,
-      { type: 'run-finished', at: ctx.now(), key: run.key, status: 'error' },
+      { type: 'run-finished', at: ctx.now(), key: run.key, status: 'lost' },
       `command-lost:${run.key}`,
     );
   }

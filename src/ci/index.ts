@@ -2,7 +2,7 @@
 // is one file with a dispatcher and a factory, and one line here.
 import { join } from 'node:path';
 import { displayUrl } from '../http/url.ts';
-import { SetupError } from '../startup/setup-error.ts';
+import { SetupError } from '../config/setup-error.ts';
 import { CommandDispatcher } from './command.ts';
 import { JenkinsDispatcher } from './jenkins.ts';
 import type { CiFactory } from './types.ts';
@@ -18,7 +18,12 @@ const commandRunners: CiFactory = {
       ([name, runner]) =>
         [
           name,
-          new CommandDispatcher(name, runner, { workRoot: join(dataDir, 'work'), logPath: runLogPath, log }),
+          new CommandDispatcher(name, runner, {
+            workRoot: join(dataDir, 'work'),
+            logPath: runLogPath,
+            log,
+            activeDir: join(dataDir, 'runs', 'active', name),
+          }),
         ] as const,
     );
     return {

@@ -6,7 +6,7 @@ import { ConfigError } from '../config/errors.ts';
 import { parseRepoConfig, REPO_CONFIG_FILE } from '../config/repo.ts';
 import { loadServerConfig } from '../config/server.ts';
 import { checkRunnerPrograms } from '../startup/checks.ts';
-import { SetupError } from '../startup/setup-error.ts';
+import { SetupError } from '../config/setup-error.ts';
 import { UsageError } from './errors.ts';
 
 export const checkHelp = `Usage: ost-gate check [--server-config FILE] [--repo-config FILE]

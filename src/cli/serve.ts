@@ -4,7 +4,7 @@ import { loadServerConfig } from '../config/server.ts';
 import { createLogger } from '../log.ts';
 import { startServer } from '../serve.ts';
 import { checkLogLevel } from '../startup/checks.ts';
-import { SetupError } from '../startup/setup-error.ts';
+import { SetupError } from '../config/setup-error.ts';
 import { UsageError } from './errors.ts';
 
 export const serveHelp = `Usage: ost-gate serve

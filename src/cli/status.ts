@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { LowdbStore } from '../store/lowdb-store.ts';
 import { queueDetail } from '../web/views.ts';
-import { SetupError } from '../startup/setup-error.ts';
+import { SetupError } from '../config/setup-error.ts';
 import { UsageError } from './errors.ts';
 
 export const statusHelp = `Usage: ost-gate status [--data-dir DIR] [--json]

@@ -7,7 +7,7 @@ import { MAIN, isInFlight, liveRuns, viewLine } from './lines.ts';
 import { own } from './own.ts';
 import { createRun, supersede, supersedeAbove } from './runs.ts';
 import { speculating } from './schedule.ts';
-import type { Run, RunState } from './types.ts';
+import type { Run, RunState, RunStatus } from './types.ts';
 import { verdict } from './verdicts.ts';
 
 /**
@@ -44,13 +44,7 @@ export function runStarted(
  * errors, retried up to `retries` times and then pausing the queue. A result for an unknown,
  * finished or superseded key changes nothing and is logged.
  */
-export function runFinished(
-  ctx: StepContext,
-  key: string,
-  status: 'success' | 'failure' | 'error' | 'cancelled',
-  at: number,
-  url?: string | null,
-): void {
+export function runFinished(ctx: StepContext, key: string, status: RunStatus, at: number, url?: string | null): void {
   const run = own(ctx.state.runs, key);
   if (!run || !isInFlight(run)) {
     const why = !run ? 'unknown key' : run.superseded ? 'superseded' : `already ${run.state}`;
@@ -58,6 +52,10 @@ export function runFinished(
     return;
   }
   if (url) run.url = url;
+  if (status === 'lost') {
+    lostRun(ctx, run, at);
+    return;
+  }
   if (status === 'error' || status === 'cancelled') {
     infraFailure(ctx, run, status === 'error' ? 'error' : 'cancelled', at);
     return;
@@ -100,6 +98,15 @@ export function markFlake(ctx: StepContext, run: Run): void {
   run.flake = true;
   ctx.state.stats.flakes += 1;
   log(ctx, 'info', `run ${run.key} failed but a later prefix passed: recorded as a flake`);
+}
+
+/** A run its runner lost in a server crash: run again as the same attempt, not counted as an infra error. */
+export function lostRun(ctx: StepContext, run: Run, at: number): void {
+  run.state = 'cancelled';
+  run.finishedAt = at;
+  if (ctx.state.paused) return;
+  const again = createRun(ctx, run.line, run.end, run.kind, at, run.attempt, run.changes, run.refs);
+  notice(ctx, 'info', 'run-lost', `run ${run.key} was lost when the server stopped; running it again as ${again.key}`);
 }
 
 /** Retries a run that could not produce a result, or pauses the queue once retries are used up. */

@@ -207,7 +207,11 @@ export interface QueueState {
   stats: QueueStats;
 }
 
-export type RunStatus = 'success' | 'failure' | 'error' | 'cancelled';
+/**
+ * How a run ended, as its runner reports it. `lost`: the runner lost it with a server that stopped
+ * (a crash); it is run again without counting as an infra error of the CI.
+ */
+export type RunStatus = 'success' | 'failure' | 'error' | 'cancelled' | 'lost';
 
 /** The commands the core applies (`/ost help` and `/ost status` are answered by the hosts alone). */
 export const COMMAND_VERBS = ['retry', 'enqueue', 'dequeue', 'not-culprit', 'pause', 'resume'] as const;

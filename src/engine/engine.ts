@@ -238,9 +238,22 @@ export class Engine {
 
   /** On start: performs every pending effect again and lets dispatchers pick up runs in flight. */
   async recover(): Promise<void> {
+    for (const bad of (await this.opts.store.unreadableFiles?.()) ?? [])
+      this.log.error(
+        { file: bad.file, reason: bad.reason },
+        `queue file ${bad.file} cannot be read (${bad.reason}): its queue is not started and the file is left ` +
+          'as it is; restore it from a backup, or move it away to start that queue afresh',
+      );
     for (const queue of await this.opts.store.listQueues()) {
-      await this.drain(queue);
-      const file = await this.opts.store.loadQueue(queue);
+      let file: QueueFile | null;
+      try {
+        await this.drain(queue);
+        file = await this.opts.store.loadQueue(queue);
+      } catch (err) {
+        // a queue whose file cannot be read stays as it is, untouched; the other queues go on
+        this.log.error({ queue, err: (err as Error).message }, `queue ${queue} not started: ${(err as Error).message}`);
+        continue;
+      }
       if (!file) continue;
       const ctx = this.context(queue, file);
       for (const run of Object.values(file.state.runs)) {

@@ -8,7 +8,7 @@ import { isIP } from 'node:net';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import type { ServerConfig } from '../config/server.ts';
 import { writeDurably } from '../store/durable.ts';
-import { SetupError } from './setup-error.ts';
+import { SetupError } from '../config/setup-error.ts';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 /** A data directory that does not answer in this time is on a file system that cannot hold it. */

@@ -1,21 +1,30 @@
 // Writes that survive a power cut: the data goes to a temporary file that is fsynced, renamed over
 // the target, and the directory is fsynced so that the rename itself is on disk.
-import { open, rename } from 'node:fs/promises';
+import { open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 /** Replaces `path` with `data`, durably: after this resolves, a power cut leaves the new content. */
 export async function writeDurably(path: string, data: string): Promise<void> {
-  const temporary = `${path}.tmp-${process.pid}`;
-  const file = await open(temporary, 'w', 0o600);
+  const temporary = `${path}.tmp-${process.pid}-${++written}`;
   try {
-    await file.writeFile(data);
-    await file.sync();
-  } finally {
-    await file.close();
+    const file = await open(temporary, 'w', 0o600);
+    try {
+      await file.writeFile(data);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await rename(temporary, path);
+  } catch (err) {
+    // a full disk or a crash of the write leaves the old file; the temporary one goes
+    await rm(temporary, { force: true }).catch(() => undefined);
+    throw err;
   }
-  await rename(temporary, path);
   await syncDirectory(dirname(path));
 }
+
+/** Numbers the temporary files, so that two writes at once never share one. */
+let written = 0;
 
 /** Flushes a directory's entries (creations, renames, removals) to disk. */
 export async function syncDirectory(dir: string): Promise<void> {

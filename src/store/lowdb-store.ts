@@ -1,9 +1,9 @@
-// The default store: lowdb 7 with the JSONFile adapter, one JSON file per queue under OST_DATA_DIR/queues,
+// The default store: lowdb 7 with a durable JSON file adapter, one JSON file per queue under OST_DATA_DIR/queues,
 // and verdict history as JSON lines under OST_DATA_DIR/history.
 import { appendFile, mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Low } from 'lowdb';
-import { JSONFile } from 'lowdb/node';
+import { DurableJSONFile } from './durable-json-file.ts';
 import type { VerdictRecord } from '../core/index.ts';
 import { safeSlug } from './slug.ts';
 import type { QueueFile, Store } from './types.ts';
@@ -25,8 +25,8 @@ export class LowdbStore implements Store {
   private db(name: string): Low<QueueFile | null> {
     let db = this.dbs.get(name);
     if (!db) {
-      // JSONFile (not JSONFilePreset): the preset keeps data in memory when NODE_ENV=test.
-      db = new Low<QueueFile | null>(new JSONFile<QueueFile | null>(this.queuePath(name)), null);
+      // a durable JSONFile (durable-json-file.ts), not JSONFilePreset, which keeps data in memory when NODE_ENV=test
+      db = new Low<QueueFile | null>(new DurableJSONFile<QueueFile | null>(this.queuePath(name)), null);
       this.dbs.set(name, db);
     }
     return db;
@@ -59,18 +59,30 @@ export class LowdbStore implements Store {
   }
 
   async listQueues(): Promise<string[]> {
+    return (await this.scan()).names;
+  }
+
+  async unreadableFiles(): Promise<{ file: string; reason: string }[]> {
+    return (await this.scan()).unreadable;
+  }
+
+  /** Every queue file: the names of those that read, and what is wrong with those that do not. */
+  private async scan(): Promise<{ names: string[]; unreadable: { file: string; reason: string }[] }> {
     await this.ready;
     const names: string[] = [];
+    const unreadable: { file: string; reason: string }[] = [];
     for (const entry of await readdir(join(this.dataDir, 'queues'))) {
       if (!entry.endsWith('.json') || entry.startsWith('.')) continue;
+      const path = join(this.dataDir, 'queues', entry);
       try {
-        const file = JSON.parse(await readFile(join(this.dataDir, 'queues', entry), 'utf8')) as QueueFile;
+        const file = JSON.parse(await readFile(path, 'utf8')) as QueueFile;
         if (file && typeof file.name === 'string') names.push(file.name);
-      } catch {
-        // an unreadable file is reported when that queue is loaded
+        else unreadable.push({ file: path, reason: 'it names no queue' });
+      } catch (err) {
+        unreadable.push({ file: path, reason: (err as Error).message });
       }
     }
-    return names.sort();
+    return { names: names.sort(), unreadable };
   }
 
   async appendHistory(name: string, verdicts: VerdictRecord[], firstSeq: number): Promise<void> {

@@ -57,8 +57,10 @@ export interface Store {
   loadQueue(name: string): Promise<QueueFile | null>;
   /** Writes the whole queue file atomically: after a crash either the old or the new file is there. */
   saveQueue(file: QueueFile): Promise<void>;
-  /** Names of every stored queue. */
+  /** Names of every stored queue that can be read. */
   listQueues(): Promise<string[]>;
+  /** Stored queues that cannot be read (corrupt, cut short), to be reported; they are never overwritten. */
+  unreadableFiles?(): Promise<{ file: string; reason: string }[]>;
   /**
    * Appends verdicts that left the queue file to its history, numbered from `firstSeq`. A crash
    * between this and the next save can append the same numbers twice; readers keep one of each.

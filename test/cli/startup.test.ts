@@ -17,7 +17,7 @@ import {
   listenAddress,
   readAppPrivateKey,
 } from '../../src/startup/checks.ts';
-import { SetupError } from '../../src/startup/setup-error.ts';
+import { SetupError } from '../../src/config/setup-error.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const temp = () => mkdtemp(join(tmpdir(), 'ost-startup-'));

@@ -34,6 +34,22 @@ describe('infra errors are not failures', () => {
     expect(h.inFlight()[0]!.attempt).toBe(2);
   });
 
+  it('runs a run lost in a server crash again as the same attempt, counting no infra error', () => {
+    const h = new Harness({ maxParallel: 1, retries: 0 });
+    h.merge(['a', 'b']);
+    const first = h.inFlight()[0]!;
+    h.finish(first.key, 'lost');
+    const again = h.inFlight()[0]!;
+    expect(again.key).not.toBe(first.key);
+    expect([again.attempt, again.end, again.refs]).toEqual([1, 'b', first.refs]);
+    // with no retries left an error would pause the queue: a lost run does not
+    expect(h.state.paused).toBeNull();
+    expect(h.state.stats.infraRetries).toBe(0);
+    expect(h.ofType('notice').map((n) => n.code)).toEqual(['run-lost']);
+    h.finish(again.key, 'success');
+    expect(h.state.changes.b!.verdict).toBe('passed');
+  });
+
   it('dispatches nothing while paused and picks up again on resume', () => {
     const h = new Harness({ maxParallel: 1, retries: 0 });
     h.merge(['a']);

@@ -8,6 +8,7 @@ import {
   type QueueSettings,
   type QueueState,
   type Run,
+  type RunStatus,
   type StreamRef,
   type VerdictRecord,
 } from '../../src/core/index.ts';
@@ -72,7 +73,7 @@ export class Harness {
       .sort((a, b) => a.createdAt - b.createdAt || seqOf(a.key) - seqOf(b.key));
   }
 
-  finish(key: string, status: 'success' | 'failure' | 'error' | 'cancelled'): Effect[] {
+  finish(key: string, status: RunStatus): Effect[] {
     return this.send({ type: 'run-finished', at: this.now, key, status });
   }
 

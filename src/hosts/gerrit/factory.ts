@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { displayUrl } from '../../http/url.ts';
-import { SetupError } from '../../startup/setup-error.ts';
+import { SetupError } from '../../config/setup-error.ts';
 import type { HostFactory } from '../types.ts';
 import { GerritClient } from './client.ts';
 import { gerritChangeLabel, parseEvent } from './events.ts';

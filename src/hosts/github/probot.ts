@@ -12,7 +12,7 @@ import { payloadProblem } from './payloads.ts';
 import type { Mount } from '../../http/mount.ts';
 import { verifySignature } from '../../http/signature.ts';
 import { readAppPrivateKey } from '../../startup/checks.ts';
-import { SetupError } from '../../startup/setup-error.ts';
+import { SetupError } from '../../config/setup-error.ts';
 import { githubApp } from './app.ts';
 import { GithubReporter } from './reporter.ts';
 
