@@ -53,8 +53,12 @@ export function viewLine(state: QueueState, line: string): LineView {
 /** Flake and culprit rates the strategies use, with a weak prior so a new queue starts cautious. */
 export function estimatedRates(state: QueueState): { flakeRate: number; culpritRate: number } {
   const s = state.stats;
+  // a flake is a failure of a run that should have passed: count it against the runs that should
+  // have passed (those that did, and the flakes), not against every run, whose real failures would
+  // bias it low; the prior is 1 flake in 20 runs
+  const passes = s.runsFinished - s.runsFailed;
   return {
-    flakeRate: (s.flakes + 1) / (s.runsFinished + 20),
+    flakeRate: (s.flakes + 1) / (passes + s.flakes + 20),
     culpritRate: (s.culprits + 1) / (s.verdicts + 20),
   };
 }

@@ -34,6 +34,8 @@ export interface SimMetrics {
   changes: number;
   runs: number;
   unfinished: number;
+  /** The queue's own estimate of the flake rate at the end (core/lines.ts estimatedRates). */
+  flake_rate_estimate?: number;
   verdicts?: SimVerdict[];
 }
 

@@ -8,6 +8,7 @@ import {
   type QueueState,
   type Strategy,
 } from '../core/index.ts';
+import { estimatedRates } from '../core/lines.ts';
 import { computeMetrics, type SimMetrics, type SimTruth } from './metrics.ts';
 import { seeded } from './random.ts';
 import type { TraceEntry } from './trace.ts';
@@ -204,5 +205,8 @@ export function simulate(opts: SimOptions): SimMetrics {
       changes: [{ id, sha: id, parent, title: id, ...(p.fixes ? { reverts: [p.fixes] } : {}) }],
     });
   }
-  return computeMetrics(truth, runs, opts.verdicts ?? false);
+  return {
+    ...computeMetrics(truth, runs, opts.verdicts ?? false),
+    flake_rate_estimate: estimatedRates(state).flakeRate,
+  };
 }
