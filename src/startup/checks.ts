@@ -3,9 +3,9 @@
 // anything, so a bad setting stops it at once instead of surfacing later as a failed run.
 import { createPrivateKey } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
-import { access, mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { access, mkdir, readFile, rm, stat, statfs } from 'node:fs/promises';
 import { isIP } from 'node:net';
-import { delimiter, isAbsolute, join, resolve } from 'node:path';
+import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { ServerConfig } from '../config/server.ts';
 import { writeDurably } from '../store/durable.ts';
 import { SetupError } from '../config/setup-error.ts';
@@ -35,9 +35,23 @@ export function checkLogLevel(env: NodeJS.ProcessEnv): void {
     throw new SetupError(`LOG_LEVEL=${level} is not a level: set LOG_LEVEL to one of ${LOG_LEVELS.join(', ')}`);
 }
 
+/** File systems that hold no files of ours (statfs types): procfs and sysfs, where a mkdir may hang. */
+const PSEUDO_FILE_SYSTEMS: Record<number, string> = { 0x9fa0: 'procfs', 0x62656572: 'sysfs' };
+
+/** The file system type of the nearest existing directory at or above `dir`. */
+async function fileSystemOf(dir: string): Promise<number | null> {
+  for (let at = resolve(dir); ; at = dirname(at)) {
+    const found = await statfs(at).catch(() => null);
+    if (found) return found.type;
+    if (dirname(at) === at) return null;
+  }
+}
+
 /** The data directory exists (it is made if missing), is writable, and takes a durable write and a rename. */
 export async function checkDataDir(dir: string, setting = 'OST_DATA_DIR'): Promise<void> {
   const fix = `create it and make it writable by this user, or set ${setting} to a directory on a local disk`;
+  const pseudo = PSEUDO_FILE_SYSTEMS[(await fileSystemOf(dir)) ?? -1];
+  if (pseudo) throw new SetupError(`${setting}=${dir} is on ${pseudo}, which cannot hold files: ${fix}`);
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, fail) => {
     timer = setTimeout(

@@ -58,6 +58,10 @@ describe('start-up checks', () => {
     );
     await expect(checkDataDir(join(file, 'below'))).rejects.toThrow(/cannot hold ost-gate's data \(ENOTDIR\)/);
     await expect(checkDataDir(join(dir, 'new', 'data'))).resolves.toBeUndefined();
+    // /proc takes no files, and a mkdir there may hang: refused at once
+    await expect(checkDataDir('/proc/ostdata')).rejects.toThrow(
+      /^OST_DATA_DIR=\/proc\/ostdata is on procfs, which cannot hold files/,
+    );
   });
 
   it('a runner program that is missing or not executable', async () => {
