@@ -1,30 +1,18 @@
 // The operator's CLI verbs against a running server: pause and resume a queue, dequeue a change found
 // by its id, and the exit codes (0 done, 1 refused, 2 usage).
-import { mkdtemp } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli.ts';
 import { runOperatorCommand } from '../../src/cli/operator.ts';
-import { Engine } from '../../src/engine/engine.ts';
 import { silentLogger } from '../../src/log.ts';
-import { LowdbStore } from '../../src/store/lowdb-store.ts';
 import { createHttpServer } from '../../src/web/server.ts';
-import { closedAfterEach, noopPerformer } from '../helpers/web.ts';
+import { QUEUE, queueWithOneChange } from '../helpers/queue.ts';
+import { closedAfterEach } from '../helpers/web.ts';
 
-const QUEUE = 'git:app@main';
 const servers = closedAfterEach();
 
 async function server() {
-  const store = new LowdbStore(await mkdtemp(join(tmpdir(), 'ost-cli-op-')));
-  const engine = new Engine({ store, performer: noopPerformer });
-  await engine.submit(QUEUE, {
-    type: 'merged',
-    at: 0,
-    stream: { host: 'git', project: 'app', branch: 'main' },
-    changes: [{ id: 'git:app@aaa', sha: 'aaa', title: 'a' }],
-  });
+  const { store, engine } = await queueWithOneChange();
   const http = createHttpServer({ engine, log: silentLogger, adminToken: 'tok' });
   await new Promise<void>((ok) => http.listen(0, '127.0.0.1', ok));
   servers.push(http);

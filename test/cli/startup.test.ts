@@ -1,6 +1,5 @@
 // Start-up checks: each mistake a person can make when setting the server up stops it with one line
 // that names the setting and the fix, exit code 1 and no stack trace.
-import { spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -18,22 +17,14 @@ import {
   readAppPrivateKey,
 } from '../../src/startup/checks.ts';
 import { SetupError } from '../../src/config/setup-error.ts';
+import { serveProcess } from '../helpers/cli.ts';
 
-const root = join(import.meta.dirname, '..', '..');
 const temp = () => mkdtemp(join(tmpdir(), 'ost-startup-'));
 
 /** Runs `ost-gate serve` with `env`; its exit code and what it printed. */
-function serve(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, [join(root, 'bin', 'ost-gate.js'), 'serve'], {
-      env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'warn', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
-    child.once('close', (code) => done({ code, output }));
-  });
+async function serve(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  const running = serveProcess(env);
+  return { code: await running.exited, output: running.output() };
 }
 
 describe('start-up checks', () => {

@@ -3,7 +3,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../src/cli.ts';
+import { runCli } from '../helpers/cli.ts';
 import { simulate } from '../../src/sim/simulate.ts';
 import { parseTrace } from '../../src/sim/trace.ts';
 import { runsFloor, zCapacity } from '../../bench/floor.ts';
@@ -99,16 +99,7 @@ describe('trace files', () => {
 });
 
 describe('ost-gate simulate', () => {
-  const run = async (...argv: string[]) => {
-    const out: string[] = [];
-    const err: string[] = [];
-    const code = await main(
-      argv,
-      (s) => out.push(s),
-      (s) => err.push(s),
-    );
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  };
+  const run = runCli;
 
   it('prints the metrics as JSON', async () => {
     const r = await run('simulate', '--changes', '50', '--seed', '3', '--json');

@@ -1,7 +1,6 @@
 // One server per data directory: a second `ost-gate serve` on the same OST_DATA_DIR is refused with
 // the directory and the owner's pid while the first goes on; a lock left by a SIGKILLed server is
 // taken over, with a log line.
-import { spawn } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,8 +11,7 @@ import { validateServerConfig } from '../../src/config/server.ts';
 import { createLogger, silentLogger } from '../../src/log.ts';
 import { startServer } from '../../src/serve.ts';
 import { claimDataDir } from '../../src/store/data-dir-owner.ts';
-
-const root = join(import.meta.dirname, '..', '..');
+import { serveProcess } from '../helpers/cli.ts';
 
 function freePort(): Promise<number> {
   return new Promise((ok) => {
@@ -22,18 +20,6 @@ function freePort(): Promise<number> {
       s.close(() => ok(port));
     });
   });
-}
-
-function serveChild(env: Record<string, string>) {
-  const child = spawn(process.execPath, [join(root, 'bin', 'ost-gate.js'), 'serve'], {
-    env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (d) => (output += d));
-  child.stderr.on('data', (d) => (output += d));
-  const exited = new Promise<number | null>((ok) => child.once('close', (code) => ok(code)));
-  return { child, output: () => output, exited };
 }
 
 describe('one server per data directory', () => {
@@ -57,7 +43,7 @@ describe('one server per data directory', () => {
       port: 0,
     });
     try {
-      const second = serveChild({ OST_DATA_DIR: dir, PORT: String(await freePort()) });
+      const second = serveProcess({ OST_DATA_DIR: dir, PORT: String(await freePort()) });
       expect(await second.exited).toBe(1);
       expect(second.output().trim()).toBe(
         `ost-gate: OST_DATA_DIR=${dir} is in use by another ost-gate server (pid ${process.pid} on ${(await import('node:os')).hostname()}): ` +
@@ -72,7 +58,7 @@ describe('one server per data directory', () => {
   it('takes over the lock of a server that was SIGKILLed, and says so', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'ost-owner-'));
     const port = await freePort();
-    const first = serveChild({ OST_DATA_DIR: dir, PORT: String(port) });
+    const first = serveProcess({ OST_DATA_DIR: dir, PORT: String(port) });
     // ready once it answers (a busy machine may take a while: up to 600 polls)
     for (let i = 0; i < 600; i++) {
       const up = await fetch(`http://127.0.0.1:${port}/healthz`).then(

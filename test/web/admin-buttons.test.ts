@@ -1,31 +1,18 @@
 // The operator's buttons on the dashboard: shown only on a page opened with ?admin=<OST_ADMIN_TOKEN>,
 // each a form that POSTs the token in its body; a request without it (a page elsewhere, a cookie)
 // changes nothing.
-import { mkdtemp } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Engine } from '../../src/engine/engine.ts';
 import { silentLogger } from '../../src/log.ts';
-import { LowdbStore } from '../../src/store/lowdb-store.ts';
 import { createHttpServer } from '../../src/web/server.ts';
-import { closedAfterEach, noopPerformer } from '../helpers/web.ts';
+import { CHANGE, QUEUE, queueWithOneChange } from '../helpers/queue.ts';
+import { closedAfterEach } from '../helpers/web.ts';
 
 const TOKEN = 'admin-buttons-token';
-const QUEUE = 'git:app@main';
-const CHANGE = 'git:app@aaa';
 const servers = closedAfterEach();
 
 async function setup(adminToken: string | null = TOKEN) {
-  const store = new LowdbStore(await mkdtemp(join(tmpdir(), 'ost-buttons-')));
-  const engine = new Engine({ store, performer: noopPerformer, settingsFor: () => ({ maxParallel: 1 }) });
-  await engine.submit(QUEUE, {
-    type: 'merged',
-    at: 0,
-    stream: { host: 'git', project: 'app', branch: 'main' },
-    changes: [{ id: CHANGE, sha: 'aaa', title: 'a' }],
-  });
+  const { store, engine } = await queueWithOneChange({ settingsFor: () => ({ maxParallel: 1 }) });
   const server = createHttpServer({
     engine,
     log: silentLogger,

@@ -1,28 +1,16 @@
 // POST /api/queues/:queue/commands: operator commands without a code host, behind OST_ADMIN_TOKEN.
-import { mkdtemp } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Engine } from '../../src/engine/engine.ts';
 import { silentLogger } from '../../src/log.ts';
-import { LowdbStore } from '../../src/store/lowdb-store.ts';
 import { createHttpServer } from '../../src/web/server.ts';
-import { closedAfterEach, noopPerformer } from '../helpers/web.ts';
+import { QUEUE, queueWithOneChange } from '../helpers/queue.ts';
+import { closedAfterEach } from '../helpers/web.ts';
 
 const TOKEN = 'admin-test-token';
-const QUEUE = 'git:app@main';
 const servers = closedAfterEach();
 
 async function setup(adminToken: string | null = TOKEN) {
-  const store = new LowdbStore(await mkdtemp(join(tmpdir(), 'ost-admin-')));
-  const engine = new Engine({ store, performer: noopPerformer, settingsFor: () => ({ maxParallel: 1 }) });
-  await engine.submit(QUEUE, {
-    type: 'merged',
-    at: 0,
-    stream: { host: 'git', project: 'app', branch: 'main' },
-    changes: [{ id: 'git:app@aaa', sha: 'aaa', title: 'a' }],
-  });
+  const { store, engine } = await queueWithOneChange({ settingsFor: () => ({ maxParallel: 1 }) });
   const server = createHttpServer({ engine, log: silentLogger, adminToken: adminToken ?? undefined });
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
   servers.push(server);

@@ -7,24 +7,15 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CommandDispatcher } from '../../src/ci/command.ts';
 import type { VerdictRecord } from '../../src/core/index.ts';
-import { Engine } from '../../src/engine/engine.ts';
 import { silentLogger } from '../../src/log.ts';
-import { LowdbStore } from '../../src/store/lowdb-store.ts';
 import { createHttpServer } from '../../src/web/server.ts';
-import { closedAfterEach, noopPerformer } from '../helpers/web.ts';
+import { QUEUE, queueWithOneChange } from '../helpers/queue.ts';
+import { closedAfterEach } from '../helpers/web.ts';
 
-const QUEUE = 'git:app@main';
 const servers = closedAfterEach();
 
 async function setup(dashboardToken?: string) {
-  const store = new LowdbStore(await mkdtemp(join(tmpdir(), 'ost-runs-')));
-  const engine = new Engine({ store, performer: noopPerformer });
-  await engine.submit(QUEUE, {
-    type: 'merged',
-    at: 0,
-    stream: { host: 'git', project: 'app', branch: 'main' },
-    changes: [{ id: 'git:app@aaa', sha: 'aaa', title: 'a' }],
-  });
+  const { store, engine } = await queueWithOneChange();
   // 7 verdicts, two pairs given at the same time
   const ats = [100, 200, 300, 300, 400, 500, 500];
   const verdicts: VerdictRecord[] = ats.map((at, i) => ({ change: `git:app@c${i}`, verdict: 'passed', at }));
