@@ -67,6 +67,8 @@ export interface SubmitOptions {
 export class Engine {
   private readonly lock = new KeyedLock();
   private readonly inProgress = new Set<string>();
+  /** Outbox entries this process decided and has not tried yet: performed without asking whether they took. */
+  private readonly unperformed = new Set<string>();
   private readonly now: () => number;
   private readonly log: Logger;
   /** Queues whose outbox is being drained, with the promise of that drain. */
@@ -133,7 +135,10 @@ export class Engine {
           return;
         }
         const id = `${base}.${i}`;
-        file.outbox.push({ id, key: effectKey(queue, effect, id), effect, attempted: false });
+        // attempted from the start: this write is durable before the effect is first performed, and
+        // saves a second write per step; this process knows its own entries need no check (below)
+        file.outbox.push({ id, key: effectKey(queue, effect, id), effect, attempted: true });
+        this.unperformed.add(id);
       });
       if (options.delivery) {
         file.deliveries.push(options.delivery);
@@ -174,9 +179,10 @@ export class Engine {
   }
 
   /**
-   * Performs the queue's pending outbox entries. Entries are marked attempted (durably) before they
-   * are performed and removed once done; an attempted entry found on recovery is first checked with
-   * the performer, so that a report that took before a crash is not posted twice.
+   * Performs the queue's pending outbox entries. Entries are written attempted with the step that
+   * decides them (durably, before they are performed) and removed once done; an entry found on
+   * recovery, or tried before, is first checked with the performer, so that a report that took
+   * before a crash is not posted twice.
    */
   async drain(queue: string): Promise<void> {
     const running = this.draining.get(queue);
@@ -201,11 +207,15 @@ export class Engine {
       if (!file) return null;
       const todo = file.outbox.filter((e) => !this.inProgress.has(e.id));
       if (todo.length === 0) return null;
+      // entries of a file written before outbox entries were born attempted
       const fresh = todo.filter((e) => !e.attempted);
       for (const e of fresh) e.attempted = true;
       if (fresh.length) await this.opts.store.saveQueue(file);
       for (const e of todo) this.inProgress.add(e.id);
-      return { file, todo, recovered: new Set(todo.filter((e) => !fresh.includes(e)).map((e) => e.id)) };
+      // an entry this process made and never tried is performed at once; any other (left by a crash,
+      // or tried before and failed, perhaps after it took) is first checked with the performer
+      const recovered = todo.filter((e) => !fresh.includes(e) && !this.unperformed.has(e.id));
+      return { file, todo, recovered: new Set(recovered.map((e) => e.id)) };
     });
     if (!pending) return;
     const done: string[] = [];
@@ -225,6 +235,7 @@ export class Engine {
         );
       } finally {
         this.inProgress.delete(entry.id);
+        this.unperformed.delete(entry.id);
       }
     }
     if (done.length === 0) return;

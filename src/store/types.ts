@@ -9,7 +9,7 @@ export interface OutboxEntry {
   /** Idempotency key: performing twice with the same key must have the effect of once. */
   key: string;
   effect: Effect;
-  /** Set, durably, before the effect is first performed; on recovery the performer is asked whether it took. */
+  /** Set, durably, before the effect is first performed (it is written set); on recovery the performer is asked whether it took. */
   attempted: boolean;
 }
 
