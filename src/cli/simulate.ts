@@ -21,6 +21,7 @@ Stream (random unless --trace is given):
   --flake-rate F         probability that a good run fails anyway (default 0.05)
   --fix-delay D          T from the culprit verdict to its revert (default 2)
   --fix-delay-missed D   T from merge to the fix of a culprit never blamed (default 16)
+  --forward-fix-share S  the share of fixes that repair the break without reverting it (default 0)
   --trace FILE           a recorded stream: JSON array of { id, at, culprit?, fixes? } in merge order
   --seed S               random seed; the same seed gives the same result (default 1)
 
@@ -46,6 +47,7 @@ const optionsSchema = z.object({
   'flake-rate': z.coerce.number().min(0).max(0.99),
   'fix-delay': z.coerce.number().min(0),
   'fix-delay-missed': z.coerce.number().min(0),
+  'forward-fix-share': z.coerce.number().min(0).max(1),
   runners: z.coerce.number().int().min(1).max(1000),
   strategy: z.enum(Object.keys(builtinStrategies) as [string, ...string[]]),
   batch: z.coerce.number().int().min(1),
@@ -70,6 +72,7 @@ export async function runSimulate(argv: string[], out: (s: string) => void): Pro
         'flake-rate': { type: 'string', default: '0.05' },
         'fix-delay': { type: 'string', default: '2' },
         'fix-delay-missed': { type: 'string', default: '16' },
+        'forward-fix-share': { type: 'string', default: '0' },
         runners: { type: 'string', default: '4' },
         strategy: { type: 'string', default: defaultSettings.strategy },
         batch: { type: 'string', default: String(defaultSettings.batchMaxSize) },
@@ -119,6 +122,7 @@ export async function runSimulate(argv: string[], out: (s: string) => void): Pro
     flakeRate: o['flake-rate'],
     fixDelay: o['fix-delay'],
     fixDelayMissed: o['fix-delay-missed'],
+    forwardFixShare: o['forward-fix-share'],
     runners: o.runners,
     strategy: o.strategy,
     batch: o.batch,

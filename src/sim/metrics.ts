@@ -7,6 +7,8 @@ export interface SimTruth {
   culprits: Set<string>;
   /** culprit -> the change that fixed it. */
   fixOf: Map<string, string>;
+  /** Fixes that are not reverts (--forward-fix-share). */
+  forwardFixes: Set<string>;
   /** Final verdict per change, with its time in T. */
   verdicts: Map<string, { verdict: string; culprit?: string | undefined; at: number }>;
 }
@@ -34,6 +36,12 @@ export interface SimMetrics {
   changes: number;
   runs: number;
   unfinished: number;
+  /**
+   * With forward fixes: how many merged; how many got `fixed`, and how many `blocked` (wrongly: they
+   * repaired the stream); and the longest time, in T, from a forward fix's merge to the first verdict
+   * `passed` or `fixed` on it or a later change, that is until the stream was seen repaired.
+   */
+  forward_fixes?: { merged: number; fixed: number; blocked: number; longest_to_repair: number | null };
   /** The queue's own estimate of the flake rate at the end (core/lines.ts estimatedRates). */
   flake_rate_estimate?: number;
   verdicts?: SimVerdict[];
@@ -88,6 +96,7 @@ export function computeMetrics(truth: SimTruth, runs: number, withVerdicts: bool
     runs,
     unfinished,
   };
+  if (truth.forwardFixes.size) metrics.forward_fixes = forwardFixFigures(truth);
   if (withVerdicts) {
     metrics.verdicts = truth.order.flatMap((id) => {
       const v = truth.verdicts.get(id);
@@ -104,4 +113,29 @@ export function computeMetrics(truth: SimTruth, runs: number, withVerdicts: bool
     });
   }
   return metrics;
+}
+
+function forwardFixFigures(truth: SimTruth): NonNullable<SimMetrics['forward_fixes']> {
+  let fixed = 0;
+  let blocked = 0;
+  let longest: number | null = 0;
+  for (const id of truth.forwardFixes) {
+    const own = truth.verdicts.get(id)?.verdict;
+    if (own === 'fixed') fixed += 1;
+    if (own === 'blocked') blocked += 1;
+    const from = truth.order.indexOf(id);
+    const repaired = truth.order
+      .slice(from)
+      .map((c) => truth.verdicts.get(c))
+      .filter((v) => v?.verdict === 'passed' || v?.verdict === 'fixed')
+      .map((v) => v!.at);
+    if (repaired.length === 0) longest = null;
+    else if (longest !== null) longest = Math.max(longest, Math.min(...repaired) - truth.mergedAt.get(id)!);
+  }
+  return {
+    merged: truth.forwardFixes.size,
+    fixed,
+    blocked,
+    longest_to_repair: longest === null ? null : round(longest),
+  };
 }

@@ -46,6 +46,11 @@ export interface SimOptions {
   recheck?: number;
   fixDelay?: number;
   fixDelayMissed?: number;
+  /**
+   * The share of fixes that are new changes repairing the break without reverting it (default 0):
+   * nothing marks them as fixes, so revert-awareness cannot see them.
+   */
+  forwardFixShare?: number;
   trace?: TraceEntry[];
   verdicts?: boolean;
   /** Strategies beyond the built-in ones, by name (the benchmark's baselines). */
@@ -58,6 +63,8 @@ interface Pending {
   t: number;
   order: number;
   kind: 'arrive' | 'finish' | 'fix' | 'missed-fix';
+  /** A fix made forward: it repairs the break but is not a revert. */
+  forward?: boolean;
   id: string;
   culprit?: boolean;
   fixes?: string;
@@ -75,6 +82,8 @@ export function simulate(opts: SimOptions): SimMetrics {
   const streamRng = seeded(opts.seed);
   const flakeRng = seeded(opts.seed ^ 0x5bd1e995);
   const durationRng = seeded(opts.seed ^ 0x27d4eb2f);
+  const fixRng = seeded(opts.seed ^ 0x85ebca6b);
+  const forwardShare = Math.min(Math.max(opts.forwardFixShare ?? 0, 0), 1);
   const spread = Math.min(Math.max(opts.durationSpread ?? 0, 0), 0.95);
   const duration = () => (spread > 0 ? 1 + spread * (2 * durationRng.next() - 1) : 1);
   const settings: Partial<QueueSettings> = {
@@ -98,6 +107,7 @@ export function simulate(opts: SimOptions): SimMetrics {
     mergedAt: new Map(),
     culprits: new Set(),
     fixOf: new Map(),
+    forwardFixes: new Set(),
     verdicts: new Map(),
   };
   const fixScheduled = new Set<string>();
@@ -143,7 +153,8 @@ export function simulate(opts: SimOptions): SimMetrics {
   const scheduleFix = (culprit: string, at: number) => {
     if (opts.trace || fixScheduled.has(culprit)) return;
     fixScheduled.add(culprit);
-    schedule({ t: at, kind: 'fix', id: `fix-${culprit}`, fixes: culprit });
+    const forward = forwardShare > 0 && fixRng.next() < forwardShare;
+    schedule({ t: at, kind: 'fix', id: `fix-${culprit}`, fixes: culprit, ...(forward ? { forward } : {}) });
   };
   const apply = (effects: Effect[]) => {
     for (const e of effects) {
@@ -196,13 +207,14 @@ export function simulate(opts: SimOptions): SimMetrics {
       if (!opts.trace) schedule({ t: now + fixDelayMissed, kind: 'missed-fix', id });
     }
     if (p.fixes && !truth.fixOf.has(p.fixes)) truth.fixOf.set(p.fixes, id);
+    if (p.forward) truth.forwardFixes.add(id);
     feed({
       type: 'merged',
       at,
       stream: STREAM,
       before: parent,
       after: id,
-      changes: [{ id, sha: id, parent, title: id, ...(p.fixes ? { reverts: [p.fixes] } : {}) }],
+      changes: [{ id, sha: id, parent, title: id, ...(p.fixes && !p.forward ? { reverts: [p.fixes] } : {}) }],
     });
   }
   return {

@@ -154,3 +154,21 @@ describe('information-theoretic floor', () => {
     expect(runsFloor(0.03, 0.05)).toBeCloseTo(0.2268, 3);
   });
 });
+
+describe('forward fixes (--forward-fix-share)', () => {
+  const world = { changes: 600, arrivalRate: 1.5, culpritRate: 0.05, flakeRate: 0.05, runners: 4, seed: 3 };
+  const run = (forwardFixShare: number) =>
+    simulate({ ...world, strategy: 'bisect', batch: 8, forwardFixShare, verdicts: true });
+
+  it('turns that share of fixes into changes that are not reverts, on the same stream of changes', () => {
+    const none = run(0);
+    const all = run(1);
+    expect(none.forward_fixes).toBeUndefined();
+    const fixes = all.verdicts!.filter((v) => v.id.startsWith('fix-'));
+    expect(fixes.length).toBeGreaterThan(0);
+    expect(all.forward_fixes!.merged).toBe(fixes.length);
+    // the changes that are not fixes arrive the same way whatever the share
+    const ids = (m: typeof all) => m.verdicts!.filter((v) => !v.id.startsWith('fix-')).map((v) => v.id);
+    expect(ids(all)).toEqual(ids(none));
+  }, 120_000); // a hang guard: about 2 s on a quiet machine
+});
