@@ -1,6 +1,6 @@
 // Gerrit details: old and new event styles, the events endpoint's token, commands and permissions,
 // config errors, votes, idempotent reviews, and the REST client's retries and errors.
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import nock from 'nock';
@@ -266,6 +266,27 @@ describe('POST /gerrit/events on a slow Gerrit', () => {
     } finally {
       server.close();
     }
+  });
+
+  it('keeps an event whose handling failed under failed/, and goes on with the next', async () => {
+    const dir = join((await gerritBed(() => CONFIG)).store.dataDir, 'gerrit-inbox');
+    const handled: string[] = [];
+    const inbox = new GerritInbox({
+      dir,
+      handle: async (e) => {
+        if (e.type === 'change-merged') throw new Error('Gerrit said 500');
+        handled.push(e.type);
+      },
+      log: silentLogger,
+    });
+    await inbox.accept(changeMerged('app', 1));
+    await inbox.accept(commentAdded('app', 1, '/ost status', 'root'));
+    await inbox.idle();
+    expect(handled).toEqual(['comment-added']);
+    expect(await readdir(join(dir, 'pending'))).toEqual([]);
+    const failed = await readdir(join(dir, 'failed'));
+    expect(failed).toHaveLength(1);
+    expect(JSON.parse(await readFile(join(dir, 'failed', failed[0]!), 'utf8')).event.type).toBe('change-merged');
   });
 
   it('handles at start-up an event that was accepted but not handled before a crash', async () => {

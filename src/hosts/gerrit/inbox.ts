@@ -1,9 +1,10 @@
 // The durable inbox of /gerrit/events. The webhooks plugin gives up on an answer after 5 s and
 // delivers again, so an event is answered as soon as it is on disk: written and fsynced under
 // <data>/gerrit-inbox/pending/, then handled in arrival order, then removed. A crash between the
-// two leaves it pending, and it is handled at the next start. Every event type is de-duplicated
-// by its identity (events.ts eventIdentity): one pending or recently handled is not taken again.
-import { appendFile, mkdir, readdir, readFile, rm } from 'node:fs/promises';
+// two leaves it pending, and it is handled at the next start; one whose handling throws is kept
+// under failed/. Every event type is de-duplicated by its identity (events.ts eventIdentity): one
+// pending or recently handled is not taken again.
+import { appendFile, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../../log.ts';
 import { writeDurably } from '../../store/durable.ts';
@@ -94,17 +95,26 @@ export class GerritInbox {
   }
 
   private async run(p: Pending): Promise<void> {
+    const file = join(this.pendingDir, `${p.identity}.json`);
+    let failed = false;
     try {
       await this.opts.handle(p.event);
     } catch (err) {
-      // kept as handled: the handler logs and reports its own failures; retrying forever would block the inbox
-      this.opts.log.error({ type: p.event.type, err: (err as Error).message }, 'Gerrit event failed');
+      // not retried, which would block every event after it: kept under failed/ to look at or replay
+      failed = true;
+      this.opts.log.error(
+        { type: p.event.type, err: (err as Error).message, kept: join(this.opts.dir, 'failed') },
+        'Gerrit event failed; it is kept in the inbox under failed/',
+      );
     }
     try {
       this.handled.add(p.identity);
       if (this.handled.size > REMEMBERED) this.handled.delete(this.handled.values().next().value!);
       await appendFile(this.handledFile, `${p.identity}\n`);
-      await rm(join(this.pendingDir, `${p.identity}.json`), { force: true });
+      if (failed) {
+        await mkdir(join(this.opts.dir, 'failed'), { recursive: true });
+        await rename(file, join(this.opts.dir, 'failed', `${p.identity}.json`));
+      } else await rm(file, { force: true });
     } catch (err) {
       this.opts.log.error({ err: (err as Error).message }, 'could not mark a Gerrit event handled');
     } finally {
