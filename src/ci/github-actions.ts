@@ -25,6 +25,9 @@ export class GithubActionsDispatcher implements Dispatcher {
     private readonly log: Logger = silentLogger,
   ) {}
 
+  /** Set once this GitHub refused `return_run_details` (an older GHES): not asked for again. */
+  private withoutRunDetails = false;
+
   private target(ctx: DispatchContext, end?: string) {
     const ci = ctx.file.ci;
     const repo = ci?.repository;
@@ -43,6 +46,10 @@ export class GithubActionsDispatcher implements Dispatcher {
     Object.assign(inputs, contractValues(run));
     const params = { owner: t.owner, repo: t.name, workflow_id: t.workflow, ref: t.ref, inputs };
     const route = 'POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches';
+    if (this.withoutRunDetails) {
+      await octokit.request(route, params);
+      return {};
+    }
     try {
       const res = await octokit.request(route, { ...params, return_run_details: true });
       const data = (res.data ?? {}) as { workflow_run_id?: number; html_url?: string; run_url?: string };
@@ -50,10 +57,12 @@ export class GithubActionsDispatcher implements Dispatcher {
     } catch (err) {
       const e = err as { status?: number; message?: string };
       if (e.status !== 422 || !/return_run_details/i.test(e.message ?? '')) throw err;
-      // Older GitHub Enterprise Server: no run details; the run is matched by the key in its title.
+      // An older GitHub Enterprise Server: no run details; runs are matched by the key in their title.
+      // Remembered, so that later dispatches do not ask (and get refused) again.
+      this.withoutRunDetails = true;
       this.log.info(
         { key: run.key },
-        'workflow_dispatch without return_run_details (not supported by this GitHub); matching the run by its title',
+        'workflow_dispatch without return_run_details (not supported by this GitHub); matching runs by their title',
       );
       await octokit.request(route, params);
       return {};
