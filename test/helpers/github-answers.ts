@@ -94,3 +94,17 @@ function listOf(runs: Fields[], sha: string | undefined, name: string | null) {
   const found = runs.filter((r) => r.head_sha === sha && (name === null || r.name === name));
   return { total_count: found.length, check_runs: found };
 }
+
+/**
+ * GitHub answering what the app writes while a queue runs and commands are given: dispatches (with
+ * run details), new check runs and comments, an empty list of existing ones, and the commenter's
+ * `permission`.
+ */
+export function answerQueueWrites(api: nock.Scope, permission: string): void {
+  api.post(/dispatches/).reply(200, dispatchDetails(7000));
+  api.get(/check-runs/).reply(200, checkRunList());
+  api.post(/check-runs/).reply(201, checkRun({ id: 1 }));
+  api.get(/\/issues\/\d+\/comments/).reply(200, []);
+  api.post(/\/issues\/\d+\/comments/).reply(201, issueComment({ id: 1 }));
+  api.get(/\/collaborators\/[^/]+\/permission/).reply(200, collaboratorPermission(permission));
+}

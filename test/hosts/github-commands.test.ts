@@ -1,14 +1,7 @@
 // Slash commands on GitHub: every verb, an unknown verb, a user without permission, and a bot.
 import { describe, expect, it } from 'vitest';
 import { offline } from '../helpers/network.ts';
-import {
-  checkRun,
-  checkRunList,
-  collaboratorPermission,
-  dispatchDetails,
-  issueComment,
-  pullRequest,
-} from '../helpers/github-answers.ts';
+import { answerQueueWrites, issueComment, pullRequest } from '../helpers/github-answers.ts';
 import { example, githubBed, INSTALLATION, pushPayload, REPO, type GithubBed } from '../helpers/github.ts';
 
 const CONFIG =
@@ -19,13 +12,8 @@ offline();
 
 async function bedWithPr(permission = 'write', config = CONFIG): Promise<GithubBed> {
   const bed = await githubBed(config);
-  bed.api.post(/dispatches/).reply(200, dispatchDetails(7000));
+  answerQueueWrites(bed.api, permission);
   bed.api.post(/\/actions\/runs\/\d+\/cancel/).reply(202, {});
-  bed.api.get(/check-runs/).reply(200, checkRunList());
-  bed.api.post(/check-runs/).reply(201, checkRun({ id: 1 }));
-  bed.api.get(/\/issues\/\d+\/comments/).reply(200, []);
-  bed.api.post(/\/issues\/\d+\/comments/).reply(201, issueComment({ id: 1 }));
-  bed.api.get(/\/collaborators\/[^/]+\/permission/).reply(200, collaboratorPermission(permission));
   bed.api
     .get('/repos/Codertocat/Hello-World/pulls/7')
     .reply(200, pullRequest({ number: 7, title: 'PR 7', html_url: `https://github.com/${REPO}/pull/7`, login: 'dev' }));

@@ -2,14 +2,7 @@
 // server: evil/x names the victim's queue, with its own CI, `commands.permission: read` and no
 // notifications. Its config is refused with a check run and a notice; its changes go to its own
 // queue; the victim's queue keeps its CI and settings, and a read-only user still cannot dequeue there.
-import {
-  checkRun,
-  checkRunList,
-  collaboratorPermission,
-  dispatchDetails,
-  issueComment,
-  pullRequest,
-} from '../helpers/github-answers.ts';
+import { answerQueueWrites, pullRequest } from '../helpers/github-answers.ts';
 import { describe, expect, it } from 'vitest';
 import { offline } from '../helpers/network.ts';
 import { example, githubBed, INSTALLATION, pushPayload, REPO } from '../helpers/github.ts';
@@ -42,12 +35,7 @@ describe('queue ownership', () => {
     bed.api
       .get(/\/pulls\/\d+$/)
       .reply(200, (uri) => pullRequest({ number: Number(uri.split('/').pop()), title: 'PR', login: 'dev' }));
-    bed.api.post(/dispatches/).reply(200, dispatchDetails(7000));
-    bed.api.get(/check-runs/).reply(200, checkRunList());
-    bed.api.post(/check-runs/).reply(201, checkRun({ id: 1 }));
-    bed.api.get(/\/issues\/\d+\/comments/).reply(200, []);
-    bed.api.post(/\/issues\/\d+\/comments/).reply(201, issueComment({ id: 1 }));
-    bed.api.get(/\/collaborators\/[^/]+\/permission/).reply(200, collaboratorPermission('read'));
+    answerQueueWrites(bed.api, 'read');
 
     await bed.receive(
       'push',
