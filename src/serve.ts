@@ -61,25 +61,30 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const { env, config, log } = opts;
   const dataDir = resolve(env.OST_DATA_DIR ?? './data');
   // mistakes a person makes at set-up stop the server here, each with one line (startup/checks.ts)
-  listenAddress(env);
+  const listen = { ...listenAddress(env), ...(opts.port !== undefined ? { port: opts.port } : {}) };
+  if (opts.host) listen.host = opts.host;
   await checkDataDir(dataDir);
   await checkRunnerPrograms(config, env);
   // one server per data directory: a second one is refused here (store/data-dir-owner.ts)
   const owner = await claimDataDir(dataDir, log);
   try {
-    return await startOn(dataDir, owner, opts);
+    return await startOn(dataDir, listen, owner, opts);
   } catch (err) {
     await owner.release().catch(() => undefined);
     throw err;
   }
 }
 
-async function startOn(dataDir: string, owner: DataDirOwnership, opts: StartOptions): Promise<RunningServer> {
+/** The server on a data directory this process owns, listening at `listen`. */
+async function startOn(
+  dataDir: string,
+  listen: { port: number; host: string },
+  owner: DataDirOwnership,
+  opts: StartOptions,
+): Promise<RunningServer> {
   const { env, config, log } = opts;
   const publicUrl = env.OST_PUBLIC_URL?.replace(/\/+$/, '');
   const callbackUrl = publicUrl ? `${publicUrl}/api/ci/callback` : undefined;
-  const listen = { ...listenAddress(env), ...(opts.port !== undefined ? { port: opts.port } : {}) };
-  if (opts.host) listen.host = opts.host;
   const store = new LowdbStore(dataDir);
   const components: Record<string, string> = {};
   const say = (component: string, status: string, message: string) => {

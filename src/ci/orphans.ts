@@ -81,7 +81,8 @@ export class ActiveRuns {
 
 /** SIGTERM to the whole group, then SIGKILL once it has had KILL_GRACE_MS to stop. */
 async function killGroup(pid: number): Promise<void> {
-  const signal = (s: NodeJS.Signals) => {
+  // signal 0 only asks whether the group is still there
+  const signal = (s: NodeJS.Signals | 0) => {
     try {
       process.kill(-pid, s);
       return true;
@@ -92,7 +93,7 @@ async function killGroup(pid: number): Promise<void> {
   if (!signal('SIGTERM')) return;
   for (let waited = 0; waited < KILL_GRACE_MS; waited += 100) {
     await new Promise((ok) => setTimeout(ok, 100));
-    if (!signal(0 as unknown as NodeJS.Signals)) return;
+    if (!signal(0)) return;
   }
   signal('SIGKILL');
 }

@@ -1,12 +1,12 @@
 // `ost-gate check`: validates a server config and a repo config without starting anything, with the
 // messages `serve` and the code hosts would give. Exit 0 when both are valid, 1 when not.
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/errors.ts';
 import { parseRepoConfig, REPO_CONFIG_FILE } from '../config/repo.ts';
 import { loadServerConfig } from '../config/server.ts';
 import { checkRunnerPrograms } from '../startup/checks.ts';
 import { SetupError } from '../config/setup-error.ts';
+import { parseCommand } from './args.ts';
 import { UsageError } from './errors.ts';
 
 export const checkHelp = `Usage: ost-gate check [--server-config FILE] [--repo-config FILE]
@@ -17,24 +17,14 @@ Exit 0 when everything given is valid, 1 when not.
 `;
 
 export async function runCheck(argv: string[], out: (s: string) => void): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        'server-config': { type: 'string' },
-        'repo-config': { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-    }));
-  } catch (e) {
-    throw new UsageError(`check: ${(e as Error).message}\n\n${checkHelp}`);
-  }
-  if (values.help) {
-    out(checkHelp);
-    return 0;
-  }
+  const parsed = parseCommand(
+    'check',
+    argv,
+    { options: { 'server-config': { type: 'string' }, 'repo-config': { type: 'string' } }, usage: checkHelp },
+    out,
+  );
+  if (!parsed) return 0;
+  const { values } = parsed;
   const server = values['server-config'] ?? process.env.OST_SERVER_CONFIG;
   const repo = values['repo-config'];
   if (!server && !repo) throw new UsageError(`check: give --server-config or --repo-config\n\n${checkHelp}`);

@@ -1,5 +1,5 @@
 // `ost-gate demo`: parses its options and runs the scripted demo (src/demo.ts).
-import { parseArgs } from 'node:util';
+import { parseCommand } from './args.ts';
 import { UsageError } from './errors.ts';
 
 export const demoHelp = `Usage: ost-gate demo [--keep] [--port N]
@@ -11,25 +11,14 @@ verdicts, and the fix, with the dashboard on 127.0.0.1.
 `;
 
 export async function runDemoCommand(argv: string[], out: (s: string) => void): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        keep: { type: 'boolean', default: false },
-        port: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (e) {
-    throw new UsageError(`demo: ${(e as Error).message}\n\n${demoHelp}`);
-  }
-  if (values.help) {
-    out(demoHelp);
-    return 0;
-  }
+  const parsed = parseCommand(
+    'demo',
+    argv,
+    { options: { keep: { type: 'boolean', default: false }, port: { type: 'string' } }, usage: demoHelp },
+    out,
+  );
+  if (!parsed) return 0;
+  const { values } = parsed;
   if (values.port !== undefined && !/^\d+$/.test(values.port))
     throw new UsageError(`demo: --port takes a number, got ${values.port}`);
   const { runDemo } = await import('../demo.ts');

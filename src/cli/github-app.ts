@@ -7,7 +7,6 @@ import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import html from 'html-template-tag';
 import {
   buildManifest,
@@ -16,6 +15,7 @@ import {
   type CreatedApp,
   type ManifestTarget,
 } from '../hosts/github/manifest.ts';
+import { parseCommand } from './args.ts';
 import { UsageError } from './errors.ts';
 
 export const githubAppHelp = `Usage: ost-gate github-app create [--url PUBLIC_URL] [--ghe-host HOST] [--org ORG] [--env-file FILE] [--port N]
@@ -51,29 +51,24 @@ async function writeCredentials(file: string, app: CreatedApp): Promise<void> {
 }
 
 export async function runGithubApp(argv: string[], out: (s: string) => void): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
+  const parsed = parseCommand(
+    'github-app',
+    argv,
+    {
       options: {
         url: { type: 'string' },
         'ghe-host': { type: 'string' },
         org: { type: 'string' },
         'env-file': { type: 'string', default: '.env' },
         port: { type: 'string', default: '0' },
-        help: { type: 'boolean', short: 'h', default: false },
       },
-      strict: true,
-    });
-  } catch (e) {
-    throw new UsageError(`github-app: ${(e as Error).message}\n\n${githubAppHelp}`);
-  }
+      usage: githubAppHelp,
+      positionals: true,
+    },
+    out,
+  );
+  if (!parsed) return 0;
   const { values, positionals } = parsed;
-  if (values.help) {
-    out(githubAppHelp);
-    return 0;
-  }
   if (positionals.length !== 1 || positionals[0] !== 'create')
     throw new UsageError(`github-app: the only action is create\n\n${githubAppHelp}`);
   if (!/^\d+$/.test(values.port!)) throw new UsageError(`github-app: --port takes a number, got ${values.port}`);

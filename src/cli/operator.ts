@@ -1,8 +1,8 @@
 // `ost-gate pause|resume <queue>` and `ost-gate retry|dequeue|not-culprit|enqueue <change-id>`: the
 // operator's commands, sent to a running server's admin API (OST_ADMIN_TOKEN) at --url or OST_URL.
 // Exit 0 when the command was done, 1 when it was refused or failed, 2 for a usage error.
-import { parseArgs } from 'node:util';
 import { QUEUE_VERBS, type CommandVerb } from '../core/index.ts';
+import { parseCommand } from './args.ts';
 import { UsageError } from './errors.ts';
 
 export const operatorHelp = `Usage: ost-gate pause|resume <queue> [--url URL]
@@ -51,21 +51,13 @@ export async function runOperatorCommand(
   out: (s: string) => void,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: { url: { type: 'string' }, queue: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-    });
-  } catch (err) {
-    throw new UsageError(`${(err as Error).message}\n\n${operatorHelp}`);
-  }
-  if (parsed.values.help) {
-    out(operatorHelp);
-    return 0;
-  }
+  const parsed = parseCommand(
+    verb,
+    argv,
+    { options: { url: { type: 'string' }, queue: { type: 'string' } }, usage: operatorHelp, positionals: true },
+    out,
+  );
+  if (!parsed) return 0;
   const [target, ...extra] = parsed.positionals;
   if (!target || extra.length)
     throw new UsageError(`${verb} takes one ${QUEUE_VERBS.includes(verb) ? 'queue' : 'change id'}\n\n${operatorHelp}`);

@@ -5,7 +5,7 @@ import { createLogger } from '../log.ts';
 import { startServer } from '../serve.ts';
 import { checkLogLevel } from '../startup/checks.ts';
 import { SetupError } from '../config/setup-error.ts';
-import { UsageError } from './errors.ts';
+import { parseCommand } from './args.ts';
 
 export const serveHelp = `Usage: ost-gate serve
 
@@ -16,14 +16,8 @@ Gerrit: GERRIT_URL, GERRIT_USERNAME, GERRIT_PASSWORD, GERRIT_EVENTS_TOKEN.
 `;
 
 export async function runServe(argv: string[], out: (s: string) => void): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    out(serveHelp);
-    return 0;
-  }
-  if (argv.length)
-    throw new UsageError(
-      `serve takes no arguments (got ${argv.join(' ')}); it is configured by environment variables\n\n${serveHelp}`,
-    );
+  // it takes no arguments: the environment configures it
+  if (!parseCommand('serve', argv, { options: {}, usage: serveHelp }, out)) return 0;
   checkLogLevel(process.env);
   const log = createLogger();
   let config;

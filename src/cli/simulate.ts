@@ -1,10 +1,10 @@
 // `ost-gate simulate`: parses the options, runs the simulator and prints its metrics.
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { builtinStrategies, defaultSettings } from '../core/index.ts';
 import { simulate, type SimOptions } from '../sim/simulate.ts';
 import { parseTrace } from '../sim/trace.ts';
+import { parseCommand } from './args.ts';
 import { UsageError, zodMessage } from './errors.ts';
 
 export const simulateHelp = `Usage: ost-gate simulate [options]
@@ -59,12 +59,10 @@ const optionsSchema = z.object({
 });
 
 export async function runSimulate(argv: string[], out: (s: string) => void): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      strict: true,
-      allowNegative: true,
+  const parsed = parseCommand(
+    'simulate',
+    argv,
+    {
       options: {
         changes: { type: 'string', default: '200' },
         'arrival-rate': { type: 'string', default: '1.5' },
@@ -85,17 +83,14 @@ export async function runSimulate(argv: string[], out: (s: string) => void): Pro
         trace: { type: 'string' },
         json: { type: 'boolean', default: false },
         verdicts: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
       },
-    });
-  } catch (err) {
-    throw new UsageError(`${(err as Error).message}\n\n${simulateHelp}`);
-  }
+      usage: simulateHelp,
+      negatives: true,
+    },
+    out,
+  );
+  if (!parsed) return 0;
   const v = parsed.values;
-  if (v.help) {
-    out(simulateHelp);
-    return 0;
-  }
   const checked = optionsSchema.safeParse(v);
   if (!checked.success) throw new UsageError(`simulate: ${zodMessage(checked.error)}`);
   const o = checked.data;

@@ -1,11 +1,10 @@
 // `ost-gate status`: every queue's state, read from the data directory, for a terminal.
 import { stat } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { LowdbStore } from '../store/lowdb-store.ts';
 import { queueDetail } from '../web/views.ts';
 import { SetupError } from '../config/setup-error.ts';
-import { UsageError } from './errors.ts';
+import { parseCommand } from './args.ts';
 
 export const statusHelp = `Usage: ost-gate status [--data-dir DIR] [--json]
 
@@ -15,24 +14,14 @@ Prints every queue's state, read from the server's data directory (it may be run
 `;
 
 export async function runStatus(argv: string[], out: (s: string) => void): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        'data-dir': { type: 'string' },
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-    }));
-  } catch (e) {
-    throw new UsageError(`status: ${(e as Error).message}\n\n${statusHelp}`);
-  }
-  if (values.help) {
-    out(statusHelp);
-    return 0;
-  }
+  const parsed = parseCommand(
+    'status',
+    argv,
+    { options: { 'data-dir': { type: 'string' }, json: { type: 'boolean', default: false } }, usage: statusHelp },
+    out,
+  );
+  if (!parsed) return 0;
+  const { values } = parsed;
   const dir = resolve(values['data-dir'] ?? process.env.OST_DATA_DIR ?? './data');
   const setting = values['data-dir'] ? '--data-dir' : 'OST_DATA_DIR';
   const found = await stat(dir).catch(() => null);

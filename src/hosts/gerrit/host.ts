@@ -1,7 +1,6 @@
 // The Gerrit host: change-merged and ref-updated give changes and their order, comment-added carries
 // slash commands; events arrive at POST /gerrit/events (webhooks plugin) with a token, or over SSH
 // (stream.ts). Config loading and the command loop are the ones every host shares (hosts/common).
-import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { streamId, type ChangeInput } from '../../core/index.ts';
 import type { ConfigError } from '../../config/errors.ts';
@@ -18,7 +17,7 @@ import { runCommands, type CommandPort, type MissedChange } from '../common/comm
 import { dependencyId, revertedShas } from '../common/footers.ts';
 import { loadRepoConfig, placeQueue, type Placement, type RepoOwner } from '../common/repo-config.ts';
 import { accountName, type GerritClient } from './client.ts';
-import { branchOf, changeNumber, checkEvent, commentBody, gerritChangeId } from './events.ts';
+import { branchOf, changeNumber, checkEvent, commentBody, eventIdentity, gerritChangeId } from './events.ts';
 import { GerritInbox } from './inbox.ts';
 import { TAG } from './reporter.ts';
 import type { GerritAccount, GerritEvent } from './types.ts';
@@ -218,13 +217,9 @@ export class GerritHost {
     if (!c || !number || !e.author) return;
     const user = accountName(e.author);
     if (this.opts.serviceUser && user === this.opts.serviceUser) return;
-    // The webhooks plugin delivers an event again when the answer is slow: the same comment (by its
-    // identity) runs its commands once. The engine keeps the ids of those it applied durably.
-    const text = createHash('sha256')
-      .update(e.comment ?? '')
-      .digest('hex')
-      .slice(0, 16);
-    const identity = `gerrit:comment-added:${c.project}~${number}:${e.patchSet?.number ?? ''}:${e.eventCreatedOn ?? ''}:${user}:${text}`;
+    // The same comment delivered again (a webhook retry, or the events-log catch-up replaying what
+    // the stream saw) runs its commands once: by its identity, here and durably in the engine.
+    const identity = `gerrit:${eventIdentity(e)}`;
     if (this.recentComments.has(identity)) {
       this.log.info({ project: c.project, number, user }, 'comment-added delivered again; its commands already ran');
       return;
