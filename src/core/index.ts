@@ -1,5 +1,5 @@
 // Public surface of the pure queue core.
-export { step, type StepOptions } from './step.ts';
+export { advance, step, type StepOptions } from './step.ts';
 export { emptyQueue, defaultSettings } from './settings.ts';
 export { streamId } from './streams.ts';
 export { builtinStrategies, STRATEGY_NAMES, type BuiltinStrategyName } from './strategies/index.ts';

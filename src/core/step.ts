@@ -1,6 +1,7 @@
 // The coordinator of the core and its pure entry point: (state, event) -> { state, effects }.
 // It applies one event through the module of its concern, then feeds, settles and schedules until
-// the queue is at rest, and prunes. The input state is never modified.
+// the queue is at rest, and prunes. `step` never modifies its input; `advance` modifies the state it is
+// given, for an owner that keeps no other copy (the engine), and saves a copy of the whole state.
 import { command } from './commands.ts';
 import type { StepContext } from './context.ts';
 import { log } from './emit.ts';
@@ -20,8 +21,16 @@ export interface StepOptions {
 
 /** Applies one event to a copy of `state` and returns the new state and the effects it decided on. */
 export function step(state: QueueState, event: CoreEvent, options: StepOptions = {}): StepResult {
+  return advance(structuredClone(state), event, options);
+}
+
+/**
+ * Applies one event to `state` itself and returns it with the effects decided. The same as `step`
+ * but without the copy: a caller whose step throws must drop the state (it may be half changed).
+ */
+export function advance(state: QueueState, event: CoreEvent, options: StepOptions = {}): StepResult {
   const ctx: StepContext = {
-    state: structuredClone(state),
+    state,
     effects: [],
     strategies: { ...builtinStrategies, ...options.strategies },
     salt: event.salt,
