@@ -181,7 +181,7 @@ async function startOn(
       for (const stop of stoppers) await stop();
       await new Promise<void>((ok) => server.close(() => ok()));
       server.closeAllConnections?.();
-      await engine.idle();
+      await engine.close();
       await owner.release();
     },
   };

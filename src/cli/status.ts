@@ -1,6 +1,7 @@
 // `ost-gate status`: every queue's state, read from the data directory, for a terminal.
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { readQueue } from '../engine/replay.ts';
 import { LowdbStore } from '../store/lowdb-store.ts';
 import { queueDetail } from '../web/views.ts';
 import { SetupError } from '../config/setup-error.ts';
@@ -27,11 +28,11 @@ export async function runStatus(argv: string[], out: (s: string) => void): Promi
   const found = await stat(dir).catch(() => null);
   if (!found?.isDirectory())
     throw new SetupError(`${setting}=${dir} is not a directory: point it at the server's data directory`);
-  const store = new LowdbStore(dir);
+  const store = new LowdbStore(dir, { readOnly: true });
   const names = await store.listQueues();
   const details = [];
   for (const n of names) {
-    const file = await store.loadQueue(n);
+    const file = await readQueue(store, n);
     if (file) details.push(queueDetail(file));
   }
   if (values.json) {

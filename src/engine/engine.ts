@@ -1,29 +1,43 @@
-// The engine runs the pure core for each queue: under the queue's lock it loads the queue file,
-// steps the core, and writes the new state with its outbox in one atomic write; only then are the
-// effects performed, each marked done afterwards. On start, pending effects are performed again.
+// The engine runs the pure core for each queue. It keeps each queue's file in memory; under the
+// queue's lock it steps the core on that file, appends the event and the effects decided to the
+// queue's journal (durably), and only then performs the effects, each marked done afterwards in
+// the journal. Every so often the file is written whole as a snapshot and the journal starts again.
+// On start, a queue is its snapshot plus its journal replayed, and pending effects are performed again.
 import { randomBytes } from 'node:crypto';
 import {
-  emptyQueue,
+  advance,
   step,
   type CoreEvent,
   type Effect,
   type QueueSettings,
   type QueueState,
+  type QueueStats,
   type Run,
   type Strategy,
 } from '../core/index.ts';
-import { recordHealth } from './health.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { safeSlug } from '../store/slug.ts';
-import type { OutboxEntry, QueueFile, QueueNotice, Store } from '../store/types.ts';
+import type {
+  JournalRecord,
+  JournalSize,
+  OutboxEntry,
+  QueueFile,
+  QueueNotice,
+  QueueSetup,
+  Store,
+} from '../store/types.ts';
 import { toQueueSettings, type QueueCi, type RepoConfig } from '../config/repo.ts';
 import { effectKey, type DispatchContext, type Performer } from './effects.ts';
 import { KeyedLock } from './lock.ts';
+import { applyRecord, freshQueueFile, recordStep, replay } from './replay.ts';
 
-/** Verdicts kept in the queue file; older ones go to the history file. */
+/** Verdicts kept in the queue file at a snapshot; older ones go to the history file. */
 export const VERDICTS_KEPT = 200;
-const NOTICES_KEPT = 50;
-const DELIVERIES_KEPT = 5000;
+/**
+ * A snapshot is written once the journal has grown to the snapshot's size (and at least this), so
+ * that the bytes written per event stay about twice a journal record, however large the queue.
+ */
+const SNAPSHOT_MIN_JOURNAL_BYTES = 64 * 1024;
 
 export interface EngineOptions {
   store: Store;
@@ -35,26 +49,30 @@ export interface EngineOptions {
   settingsFor?: (queue: string) => Partial<QueueSettings>;
   /** Told about every step (metrics). */
   observer?: StepObserver;
+  /** The journal size from which a snapshot may be written (tests make it small). */
+  snapshotMinJournalBytes?: number;
 }
 
-function pushNotice(file: QueueFile, notice: QueueNotice): void {
-  file.notices.push(notice);
-  if (file.notices.length > NOTICES_KEPT) file.notices.splice(0, file.notices.length - NOTICES_KEPT);
+/** What a step observer is told of the state before the step. */
+export interface StateBefore {
+  stats: QueueStats;
+  /** Each run's state by key. */
+  runStates: Record<string, Run['state']>;
 }
 
 export type StepObserver = (
   queue: string,
   event: CoreEvent,
   effects: Effect[],
-  before: QueueState,
+  before: StateBefore,
   after: QueueState,
 ) => void;
 
 export interface SubmitOptions {
   /** Id of the delivery that carried the event; a second delivery with the same id changes nothing. */
   delivery?: string;
-  /** Applied to the queue file before stepping (CI provider, report settings). */
-  prepare?: (file: QueueFile) => void;
+  /** Set on the queue file with the step (CI provider, report settings). */
+  setup?: QueueSetup;
   /**
    * Wait until the effects are performed (default). Effects that submit events themselves (a run's
    * URL, a result) must not wait: the drain that performs them would be waiting for itself.
@@ -71,82 +89,142 @@ export class Engine {
   private readonly unperformed = new Set<string>();
   private readonly now: () => number;
   private readonly log: Logger;
+  private readonly strategies: Record<string, Strategy>;
   /** Queues whose outbox is being drained, with the promise of that drain. */
   private readonly draining = new Map<string, Promise<void>>();
+  /** Each loaded queue's file, the one copy of its state (loading: the promise of it). */
+  private readonly files = new Map<string, Promise<QueueFile | null>>();
+  /** Queues with journal records since their last snapshot. */
+  private readonly journaled = new Set<string>();
 
   constructor(private readonly opts: EngineOptions) {
     this.now = opts.now ?? Date.now;
     this.log = opts.log ?? silentLogger;
+    this.strategies = opts.strategies ?? {};
   }
 
-  /** A new queue file with an empty state. */
-  private fresh(queue: string): QueueFile {
-    const state = emptyQueue(queue, this.opts.settingsFor?.(queue) ?? {}, safeSlug(queue));
-    return { schema: 1, name: queue, state, outbox: [], notices: [], deliveries: [], historyMoved: 0, ci: null };
+  /** The queue's file: loaded once (snapshot plus journal replayed), then kept. */
+  private file(queue: string): Promise<QueueFile | null> {
+    let file = this.files.get(queue);
+    if (!file) {
+      file = this.load(queue);
+      this.files.set(queue, file);
+      // a queue that failed to load is tried again next time
+      file.catch(() => this.files.get(queue) === file && this.files.delete(queue));
+    }
+    return file;
+  }
+
+  private async load(queue: string): Promise<QueueFile | null> {
+    const stored = await this.opts.store.loadQueue(queue);
+    if (!stored) return null;
+    if (stored.torn)
+      this.log.warn(
+        { queue, file: stored.torn.file, bytes: stored.torn.bytes },
+        `journal ${stored.torn.file} ended in a record cut short by a crash (${stored.torn.bytes} bytes): dropped; ` +
+          'its event had not been acted on, and its sender delivers it again',
+      );
+    if (stored.journal.length) this.journaled.add(queue);
+    return replay(stored, queue, this.strategies);
+  }
+
+  /** Drops the queue's file from memory (after a step that failed half way): it is loaded again. */
+  private forget(queue: string): void {
+    this.files.delete(queue);
+  }
+
+  /** A new queue, with its first snapshot written, so that the journal after it has a queue to belong to. */
+  private async create(queue: string): Promise<QueueFile> {
+    const file = freshQueueFile(queue, this.opts.settingsFor?.(queue) ?? {});
+    await this.opts.store.writeSnapshot(file);
+    this.files.set(queue, Promise.resolve(file));
+    return file;
+  }
+
+  /** Appends a record and applies it; the file is forgotten when the append fails (it may be half changed). */
+  private async journal(queue: string, file: QueueFile, record: JournalRecord, apply: () => void): Promise<void> {
+    let size: JournalSize;
+    try {
+      size = await this.opts.store.appendJournal(queue, record);
+    } catch (err) {
+      this.forget(queue);
+      throw err;
+    }
+    apply();
+    this.journaled.add(queue);
+    if (
+      size.journalBytes >= Math.max(this.opts.snapshotMinJournalBytes ?? SNAPSHOT_MIN_JOURNAL_BYTES, size.snapshotBytes)
+    )
+      await this.snapshot(file);
+  }
+
+  /** Moves old verdicts to the history, then writes the file as the queue's snapshot and empties its journal. */
+  private async snapshot(file: QueueFile): Promise<void> {
+    await this.moveHistory(file);
+    await this.opts.store.writeSnapshot(file);
+    this.journaled.delete(file.name);
   }
 
   /**
-   * Steps `queue` with `event`: load, step, save state and outbox atomically, then perform the
-   * effects. Returns false when the delivery was seen before and nothing changed.
+   * Steps `queue` with `event`: step the core on the queue's file, append the event and the effects
+   * it decided to the journal, then perform the effects. Returns false when the delivery was seen
+   * before, or a tick changed nothing.
    */
   async submit(queue: string, event: CoreEvent, options: SubmitOptions = {}): Promise<boolean> {
     const applied = await this.lock.run(queue, async () => {
-      const file = (await this.opts.store.loadQueue(queue)) ?? this.fresh(queue);
+      const file = (await this.file(queue)) ?? (await this.create(queue));
       if (options.delivery && file.deliveries.includes(options.delivery)) {
         this.log.info({ queue, delivery: options.delivery }, 'delivery seen before; ignored');
         return false;
       }
-      options.prepare?.(file);
-      const before = file.state;
       // new run keys carry random text, so that nobody can guess a key from the queue's name
       const salted: CoreEvent = event.salt ? event : { ...event, salt: randomBytes(5).toString('hex') };
-      const result = step(file.state, salted, { strategies: this.opts.strategies ?? {} });
-      // a tick that changed nothing is not written: the ticker runs every few seconds on every queue
-      if (
-        event.type === 'tick' &&
-        result.effects.length === 0 &&
-        !options.prepare &&
-        JSON.stringify(before) === JSON.stringify(result.state)
-      )
-        return false;
-      file.state = result.state;
-      file.health = recordHealth(file.health ?? [], before.stats, result.state, result.effects, this.now());
+      const before: StateBefore = {
+        stats: { ...file.state.stats },
+        runStates: this.opts.observer
+          ? Object.fromEntries(Object.entries(file.state.runs).map(([k, r]) => [k, r.state]))
+          : {},
+      };
+      let effects: Effect[] | null;
       try {
-        this.opts.observer?.(queue, event, result.effects, before, result.state);
-        options.onEffects?.(result.effects);
+        effects = this.stepFile(file, salted, options.setup);
+      } catch (err) {
+        this.forget(queue);
+        throw err;
+      }
+      if (!effects) return false;
+      try {
+        this.opts.observer?.(queue, event, effects, before, file.state);
+        options.onEffects?.(effects);
       } catch (err) {
         this.log.warn({ err: (err as Error).message }, 'step observer failed');
       }
-      const base = `${result.state.seq}.${this.now()}`;
-      result.effects.forEach((effect, i) => {
-        if (effect.type === 'log') {
-          this.log[effect.level]({ queue }, effect.message);
-          return;
-        }
-        if (effect.type === 'notice') {
-          pushNotice(file, {
-            at: event.at,
-            level: effect.level,
-            code: effect.code,
-            message: effect.message,
-            ...(effect.change ? { change: effect.change } : {}),
-          });
-          this.log[effect.level === 'error' ? 'error' : effect.level]({ queue, code: effect.code }, effect.message);
-          return;
-        }
+      const base = `${file.state.seq}.${this.now()}`;
+      const outbox: OutboxEntry[] = [];
+      effects.forEach((effect, i) => {
+        if (effect.type === 'log' || effect.type === 'notice') return;
         const id = `${base}.${i}`;
-        // attempted from the start: this write is durable before the effect is first performed, and
-        // saves a second write per step; this process knows its own entries need no check (below)
-        file.outbox.push({ id, key: effectKey(queue, effect, id), effect, attempted: true });
-        this.unperformed.add(id);
+        // attempted from the start: the journal has it before it is first performed; this process
+        // knows its own entries need no check (below)
+        outbox.push({ id, key: effectKey(queue, effect, id), effect, attempted: true });
       });
-      if (options.delivery) {
-        file.deliveries.push(options.delivery);
-        if (file.deliveries.length > DELIVERIES_KEPT)
-          file.deliveries.splice(0, file.deliveries.length - DELIVERIES_KEPT);
+      const record: JournalRecord = {
+        n: (file.journalSeq ?? 0) + 1,
+        type: 'step',
+        at: this.now(),
+        event: salted,
+        ...(options.delivery ? { delivery: options.delivery } : {}),
+        ...(options.setup ? { setup: options.setup } : {}),
+        outbox,
+      };
+      const decided = effects;
+      await this.journal(queue, file, record, () => recordStep(file, record, decided, before.stats));
+      for (const entry of outbox) this.unperformed.add(entry.id);
+      for (const effect of effects) {
+        if (effect.type === 'log') this.log[effect.level]({ queue }, effect.message);
+        if (effect.type === 'notice')
+          this.log[effect.level === 'error' ? 'error' : effect.level]({ queue, code: effect.code }, effect.message);
       }
-      await this.moveHistory(file);
-      await this.opts.store.saveQueue(file);
       return true;
     });
     if (applied) {
@@ -156,6 +234,22 @@ export class Engine {
       else await drained;
     }
     return applied;
+  }
+
+  /**
+   * Steps the file's state with the event, in place, and returns the effects; null for a tick that
+   * changed nothing (not written: the ticker runs every few seconds on every queue). A tick is
+   * stepped on a copy, to tell; any other event on the state itself.
+   */
+  private stepFile(file: QueueFile, event: CoreEvent, setup: QueueSetup | undefined): Effect[] | null {
+    if (event.type === 'tick' && !setup) {
+      const result = step(file.state, event, { strategies: this.strategies });
+      if (result.effects.length === 0 && JSON.stringify(result.state) === JSON.stringify(file.state)) return null;
+      file.state = result.state;
+      return result.effects;
+    }
+    if (setup) Object.assign(file, setup);
+    return advance(file.state, event, { strategies: this.strategies }).effects;
   }
 
   /** Moves verdicts beyond VERDICTS_KEPT to the history file, before the state that drops them is saved. */
@@ -203,18 +297,14 @@ export class Engine {
 
   private async drainOnce(queue: string): Promise<void> {
     const pending = await this.lock.run(queue, async () => {
-      const file = await this.opts.store.loadQueue(queue);
+      const file = await this.file(queue);
       if (!file) return null;
       const todo = file.outbox.filter((e) => !this.inProgress.has(e.id));
       if (todo.length === 0) return null;
-      // entries of a file written before outbox entries were born attempted
-      const fresh = todo.filter((e) => !e.attempted);
-      for (const e of fresh) e.attempted = true;
-      if (fresh.length) await this.opts.store.saveQueue(file);
       for (const e of todo) this.inProgress.add(e.id);
       // an entry this process made and never tried is performed at once; any other (left by a crash,
       // or tried before and failed, perhaps after it took) is first checked with the performer
-      const recovered = todo.filter((e) => !fresh.includes(e) && !this.unperformed.has(e.id));
+      const recovered = todo.filter((e) => !this.unperformed.has(e.id));
       return { file, todo, recovered: new Set(recovered.map((e) => e.id)) };
     });
     if (!pending) return;
@@ -240,10 +330,10 @@ export class Engine {
     }
     if (done.length === 0) return;
     await this.lock.run(queue, async () => {
-      const file = await this.opts.store.loadQueue(queue);
+      const file = await this.file(queue);
       if (!file) return;
-      file.outbox = file.outbox.filter((e: OutboxEntry) => !done.includes(e.id));
-      await this.opts.store.saveQueue(file);
+      const record: JournalRecord = { n: (file.journalSeq ?? 0) + 1, type: 'done', ids: done };
+      await this.journal(queue, file, record, () => applyRecord(file, record, this.strategies));
     });
   }
 
@@ -259,7 +349,7 @@ export class Engine {
       let file: QueueFile | null;
       try {
         await this.drain(queue);
-        file = await this.opts.store.loadQueue(queue);
+        file = await this.file(queue);
       } catch (err) {
         // a queue whose file cannot be read stays as it is, untouched; the other queues go on
         this.log.error({ queue, err: (err as Error).message }, `queue ${queue} not started: ${(err as Error).message}`);
@@ -284,7 +374,7 @@ export class Engine {
    */
   async tick(): Promise<void> {
     const at = this.now();
-    for (const queue of await this.opts.store.listQueues()) {
+    for (const queue of await this.queues()) {
       try {
         await this.submit(queue, { type: 'tick', at });
       } catch (err) {
@@ -322,25 +412,16 @@ export class Engine {
       same(file.ci, ci)
     )
       return;
-    await this.submit(
-      queue,
-      { type: 'configure', at, settings },
-      {
-        prepare: (f) => {
-          f.ci = ci;
-          f.repoConfig = config;
-        },
-      },
-    );
+    await this.submit(queue, { type: 'configure', at, settings }, { setup: { ci, repoConfig: config } });
   }
 
   /** Adds a notice for the dashboard to an existing queue (a config error, say) without stepping it. */
   async addNotice(queue: string, notice: QueueNotice): Promise<void> {
     await this.lock.run(queue, async () => {
-      const file = await this.opts.store.loadQueue(queue);
+      const file = await this.file(queue);
       if (!file) return;
-      pushNotice(file, notice);
-      await this.opts.store.saveQueue(file);
+      const record: JournalRecord = { n: (file.journalSeq ?? 0) + 1, type: 'notice', notice };
+      await this.journal(queue, file, record, () => applyRecord(file, record, this.strategies));
     });
   }
 
@@ -396,12 +477,35 @@ export class Engine {
     return null;
   }
 
+  /**
+   * The queue's file as it stands, or null when there is no such queue. It is the engine's own copy,
+   * changed by every step: read it, never change it.
+   */
   async read(queue: string): Promise<QueueFile | null> {
-    return this.opts.store.loadQueue(queue);
+    return this.file(queue);
   }
 
   async queues(): Promise<string[]> {
     return this.opts.store.listQueues();
+  }
+
+  /**
+   * On a clean stop: once idle, writes a snapshot of every queue with journal records since its last
+   * one (so that the next start replays nothing), and closes the store's files.
+   */
+  async close(): Promise<void> {
+    await this.idle();
+    for (const queue of [...this.journaled]) {
+      try {
+        await this.lock.run(queue, async () => {
+          const file = await this.file(queue);
+          if (file) await this.snapshot(file);
+        });
+      } catch (err) {
+        this.log.error({ queue, err: (err as Error).message }, 'snapshot at stop failed; the journal keeps the queue');
+      }
+    }
+    await this.opts.store.close?.();
   }
 
   /** Resolves once every queue's lock and drain are idle. */

@@ -3,8 +3,11 @@
 import { open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
-/** Replaces `path` with `data`, durably: after this resolves, a power cut leaves the new content. */
-export async function writeDurably(path: string, data: string): Promise<void> {
+/**
+ * Replaces `path` with `data`, durably: after this resolves, a power cut leaves the new content.
+ * `beforeRename` is called once the temporary file is on disk (the crash test stops there).
+ */
+export async function writeDurably(path: string, data: string, beforeRename?: () => void): Promise<void> {
   const temporary = `${path}.tmp-${process.pid}-${++written}`;
   try {
     const file = await open(temporary, 'w', 0o600);
@@ -14,6 +17,7 @@ export async function writeDurably(path: string, data: string): Promise<void> {
     } finally {
       await file.close();
     }
+    beforeRename?.();
     await rename(temporary, path);
   } catch (err) {
     // a full disk or a crash of the write leaves the old file; the temporary one goes

@@ -1,61 +1,114 @@
-// The default store: lowdb 7 with a durable JSON file adapter, one JSON file per queue under OST_DATA_DIR/queues,
-// and verdict history as JSON lines under OST_DATA_DIR/history.
-import { appendFile, mkdir, readdir, readFile } from 'node:fs/promises';
+// The default store: per queue, a snapshot (a lowdb file through the checksummed SnapshotFile
+// adapter) at OST_DATA_DIR/queues/<slug>.json and a journal of what happened since at
+// queues/<slug>.journal; verdict history as JSON lines under OST_DATA_DIR/history.
+import { mkdir, open, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Low } from 'lowdb';
-import { DurableJSONFile } from './durable-json-file.ts';
 import type { VerdictRecord } from '../core/index.ts';
+import { JournalFile, parseJournal } from './journal-file.ts';
 import { safeSlug } from './slug.ts';
-import type { QueueFile, Store } from './types.ts';
+import { SnapshotFile } from './snapshot-file.ts';
+import type { JournalRecord, JournalSize, QueueFile, Store, StoredQueue } from './types.ts';
+
+/** Moments of a write where the crash test may stop the process. */
+export type WritePoint = 'snapshot-on-disk' | 'snapshot-renamed' | 'journal-emptied' | 'journal-appended';
+
+export interface LowdbStoreOptions {
+  /**
+   * Only reads (`ost-gate status`, or a second look at a running server's data): a torn last journal
+   * line is skipped, not cut off, and every write throws.
+   */
+  readOnly?: boolean;
+  /** Called at each WritePoint (tests stop the process there). */
+  onWrite?: (point: WritePoint) => void;
+}
+
+interface QueueFiles {
+  db: Low<QueueFile | null>;
+  snapshot: SnapshotFile;
+  journal: JournalFile;
+}
 
 export class LowdbStore implements Store {
-  private readonly dbs = new Map<string, Low<QueueFile | null>>();
+  private readonly files = new Map<string, QueueFiles>();
+  /** Queue names by snapshot file, so that listing queues reads each file once. */
+  private readonly names = new Map<string, string>();
   private ready: Promise<void>;
 
-  constructor(readonly dataDir: string) {
-    this.ready = Promise.all(
-      ['queues', 'history', 'runs'].map((d) => mkdir(join(dataDir, d), { recursive: true })),
-    ).then(() => undefined);
+  constructor(
+    readonly dataDir: string,
+    private readonly options: LowdbStoreOptions = {},
+  ) {
+    this.ready = options.readOnly
+      ? Promise.resolve()
+      : Promise.all(['queues', 'history', 'runs'].map((d) => mkdir(join(dataDir, d), { recursive: true }))).then(
+          () => undefined,
+        );
   }
 
-  private queuePath(name: string): string {
-    return join(this.dataDir, 'queues', `${safeSlug(name)}.json`);
+  private queuePath(name: string, ext: 'json' | 'journal'): string {
+    return join(this.dataDir, 'queues', `${safeSlug(name)}.${ext}`);
   }
 
-  private db(name: string): Low<QueueFile | null> {
-    let db = this.dbs.get(name);
-    if (!db) {
-      // a durable JSONFile (durable-json-file.ts), not JSONFilePreset, which keeps data in memory when NODE_ENV=test
-      db = new Low<QueueFile | null>(new DurableJSONFile<QueueFile | null>(this.queuePath(name)), null);
-      this.dbs.set(name, db);
+  private queueFiles(name: string): QueueFiles {
+    let files = this.files.get(name);
+    if (!files) {
+      const snapshot = new SnapshotFile(this.queuePath(name, 'json'));
+      files = {
+        db: new Low<QueueFile | null>(snapshot, null),
+        snapshot,
+        journal: new JournalFile(this.queuePath(name, 'journal')),
+      };
+      this.files.set(name, files);
     }
-    return db;
+    return files;
   }
 
-  async loadQueue(name: string): Promise<QueueFile | null> {
+  private writable(): void {
+    if (this.options.readOnly) throw new Error(`the store of ${this.dataDir} was opened read-only`);
+  }
+
+  async loadQueue(name: string): Promise<StoredQueue | null> {
     await this.ready;
-    const db = this.db(name);
-    try {
-      await db.read();
-    } catch (err) {
+    const { db, journal } = this.queueFiles(name);
+    await db.read();
+    const snapshot = db.data;
+    if (snapshot && snapshot.name !== name)
       throw new Error(
-        `queue file ${this.queuePath(name)} for queue ${JSON.stringify(name)} is not readable JSON: ${(err as Error).message}`,
-        { cause: err },
+        `snapshot ${this.queuePath(name, 'json')} holds queue ${JSON.stringify(snapshot.name)}, not ${JSON.stringify(name)}`,
       );
+    const text = await journal.read();
+    if (!snapshot && !text) return null;
+    const parsed = parseJournal(text, journal.path, snapshot?.journalSeq ?? 0);
+    const stored: StoredQueue = { snapshot, journal: parsed.records };
+    if (parsed.tornBytes > 0) {
+      stored.torn = { file: journal.path, bytes: parsed.tornBytes };
+      // the owner cuts the torn line off, so that the next record starts on a line of its own
+      if (!this.options.readOnly) await journal.truncate(parsed.validBytes);
     }
-    const file = db.data;
-    if (file && file.name !== name)
-      throw new Error(
-        `queue file ${this.queuePath(name)} holds queue ${JSON.stringify(file.name)}, not ${JSON.stringify(name)}`,
-      );
-    return file ? structuredClone(file) : null;
+    return stored;
   }
 
-  async saveQueue(file: QueueFile): Promise<void> {
+  async appendJournal(name: string, record: JournalRecord): Promise<JournalSize> {
+    this.writable();
     await this.ready;
-    const db = this.db(file.name);
+    const { journal, snapshot } = this.queueFiles(name);
+    const journalBytes = await journal.append(record);
+    this.options.onWrite?.('journal-appended');
+    return { journalBytes, snapshotBytes: snapshot.bytes };
+  }
+
+  async writeSnapshot(file: QueueFile): Promise<void> {
+    this.writable();
+    await this.ready;
+    const { db, journal, snapshot } = this.queueFiles(file.name);
     db.data = file;
-    await db.write();
+    await snapshot.write(file, () => this.options.onWrite?.('snapshot-on-disk'));
+    this.options.onWrite?.('snapshot-renamed');
+    // the records the snapshot includes go; a crash before this leaves them, and loading skips them
+    await journal.truncate(0);
+    this.options.onWrite?.('journal-emptied');
+    this.names.set(snapshot.path, file.name);
   }
 
   async listQueues(): Promise<string[]> {
@@ -66,18 +119,30 @@ export class LowdbStore implements Store {
     return (await this.scan()).unreadable;
   }
 
-  /** Every queue file: the names of those that read, and what is wrong with those that do not. */
+  /** Every snapshot: the names of the queues that read, and what is wrong with those that do not. */
   private async scan(): Promise<{ names: string[]; unreadable: { file: string; reason: string }[] }> {
     await this.ready;
     const names: string[] = [];
     const unreadable: { file: string; reason: string }[] = [];
-    for (const entry of await readdir(join(this.dataDir, 'queues'))) {
+    let entries: string[];
+    try {
+      entries = await readdir(join(this.dataDir, 'queues'));
+    } catch {
+      entries = [];
+    }
+    for (const entry of entries) {
       if (!entry.endsWith('.json') || entry.startsWith('.')) continue;
       const path = join(this.dataDir, 'queues', entry);
+      const known = this.names.get(path);
+      if (known) {
+        names.push(known);
+        continue;
+      }
       try {
-        const file = JSON.parse(await readFile(path, 'utf8')) as QueueFile;
-        if (file && typeof file.name === 'string') names.push(file.name);
-        else unreadable.push({ file: path, reason: 'it names no queue' });
+        const file = await new SnapshotFile(path).read();
+        if (!file) continue;
+        this.names.set(path, file.name);
+        names.push(file.name);
       } catch (err) {
         unreadable.push({ file: path, reason: (err as Error).message });
       }
@@ -85,11 +150,22 @@ export class LowdbStore implements Store {
     return { names: names.sort(), unreadable };
   }
 
+  async close(): Promise<void> {
+    for (const files of this.files.values()) await files.journal.close();
+  }
+
   async appendHistory(name: string, verdicts: VerdictRecord[], firstSeq: number): Promise<void> {
     if (verdicts.length === 0) return;
     await this.ready;
+    this.writable();
     const lines = verdicts.map((v, i) => JSON.stringify({ seq: firstSeq + i, ...v })).join('\n') + '\n';
-    await appendFile(join(this.dataDir, 'history', `${safeSlug(name)}.jsonl`), lines, 'utf8');
+    const history = await open(join(this.dataDir, 'history', `${safeSlug(name)}.jsonl`), 'a', 0o600);
+    try {
+      await history.write(lines);
+      await history.datasync();
+    } finally {
+      await history.close();
+    }
   }
 
   async readHistory(name: string, limit: number): Promise<VerdictRecord[]> {

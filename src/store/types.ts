@@ -1,5 +1,5 @@
 // What the store keeps for each queue, and the interface any store (lowdb today, a database later) implements.
-import type { Effect, QueueState, VerdictRecord } from '../core/index.ts';
+import type { CoreEvent, Effect, QueueState, VerdictRecord } from '../core/index.ts';
 import type { QueueCi, RepoConfig } from '../config/repo.ts';
 
 /** An effect decided by a step, kept until it has been performed. */
@@ -50,20 +50,76 @@ export interface QueueFile {
   repoConfig?: RepoConfig;
   /** Per-day health figures, newest last (see engine/health.ts). */
   health?: DayHealth[];
+  /** Number of the last journal record this file includes (0 or absent: none). */
+  journalSeq?: number;
 }
 
+/** What a submit may set on the queue file besides its state: the CI target and the repo config. */
+export interface QueueSetup {
+  ci?: QueueCi | null;
+  repoConfig?: RepoConfig;
+}
+
+/**
+ * One line of a queue's journal. Records are numbered from 1 after the snapshot they follow; replaying
+ * them in order over the snapshot (see engine/replay.ts) gives the queue's file.
+ * - `step`: an event was applied; `at` is the engine's clock then, `outbox` the effects it decided.
+ * - `done`: outbox entries were performed.
+ * - `notice`: a notice was added without a step (a config error, say).
+ */
+export type JournalRecord =
+  | {
+      n: number;
+      type: 'step';
+      at: number;
+      event: CoreEvent;
+      delivery?: string;
+      setup?: QueueSetup;
+      outbox: OutboxEntry[];
+    }
+  | { n: number; type: 'done'; ids: string[] }
+  | { n: number; type: 'notice'; notice: QueueNotice };
+
+/** What the store holds for a queue: its last snapshot and the journal written after it. */
+export interface StoredQueue {
+  /** Null when the queue has a journal but was never snapshotted. */
+  snapshot: QueueFile | null;
+  /** Records after the snapshot, oldest first (records the snapshot already includes are left out). */
+  journal: JournalRecord[];
+  /** A last line cut short by a crash, dropped: its size and where it was. */
+  torn?: { file: string; bytes: number };
+}
+
+/** Sizes that decide when a new snapshot is due. */
+export interface JournalSize {
+  journalBytes: number;
+  snapshotBytes: number;
+}
+
+/**
+ * The persistence seam. The engine holds each queue's file in memory and writes through this
+ * interface only; a database store (PostgreSQL: a journal table and a snapshot row per queue) can
+ * implement it as well as the files of LowdbStore do. What an implementation must promise:
+ * - `appendJournal` is durable when it resolves (the engine performs effects only after it);
+ * - `writeSnapshot` is atomic and durable, and afterwards `loadQueue` returns that snapshot with only
+ *   the records numbered after its `journalSeq`;
+ * - a record cut short by a crash is dropped and reported in `torn`, never half applied;
+ * - anything else unreadable makes `loadQueue` throw, naming what is wrong, and is never overwritten.
+ */
 export interface Store {
-  /** The queue's file, or null when the queue does not exist yet. */
-  loadQueue(name: string): Promise<QueueFile | null>;
-  /** Writes the whole queue file atomically: after a crash either the old or the new file is there. */
-  saveQueue(file: QueueFile): Promise<void>;
+  /** The queue's snapshot and journal, or null when the queue does not exist yet. */
+  loadQueue(name: string): Promise<StoredQueue | null>;
+  /** Appends a record to the queue's journal, durably; returns the sizes that decide the next snapshot. */
+  appendJournal(name: string, record: JournalRecord): Promise<JournalSize>;
+  /** Replaces the queue's snapshot by `file` (atomically, durably), then empties its journal. */
+  writeSnapshot(file: QueueFile): Promise<void>;
   /** Names of every stored queue that can be read. */
   listQueues(): Promise<string[]>;
   /** Stored queues that cannot be read (corrupt, cut short), to be reported; they are never overwritten. */
   unreadableFiles?(): Promise<{ file: string; reason: string }[]>;
   /**
-   * Appends verdicts that left the queue file to its history, numbered from `firstSeq`. A crash
-   * between this and the next save can append the same numbers twice; readers keep one of each.
+   * Appends verdicts that left the queue file to its history, numbered from `firstSeq`, durably. A
+   * crash between this and the next snapshot can append the same numbers twice; readers keep one of each.
    */
   appendHistory(name: string, verdicts: VerdictRecord[], firstSeq: number): Promise<void>;
   /** The newest `limit` verdicts of the history, oldest first. */
@@ -80,4 +136,6 @@ export interface Store {
   ): Promise<{ verdicts: VerdictRecord[]; more: boolean }>;
   /** Where a run may keep its output log. */
   runLogPath(key: string): string;
+  /** Releases open files; the store is not used afterwards. */
+  close?(): Promise<void>;
 }

@@ -3,7 +3,7 @@
 import { queueDepth } from './views.ts';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { CoreEvent, Effect, QueueState } from '../core/index.ts';
-import type { Engine } from '../engine/engine.ts';
+import type { Engine, StateBefore } from '../engine/engine.ts';
 
 export class Metrics {
   readonly registry = new Registry();
@@ -78,7 +78,7 @@ export class Metrics {
   }
 
   /** The engine's step observer. */
-  observe = (queue: string, event: CoreEvent, effects: Effect[], before: QueueState, after: QueueState): void => {
+  observe = (queue: string, event: CoreEvent, effects: Effect[], before: StateBefore, after: QueueState): void => {
     for (const e of effects) {
       if (e.type === 'dispatch') this.runsDispatched.inc({ queue });
       if (e.type === 'report' && !e.verdict.retracted) {
@@ -89,7 +89,7 @@ export class Metrics {
     }
     if (event.type === 'run-finished' || event.type === 'tick') {
       for (const [key, run] of Object.entries(after.runs)) {
-        const was = before.runs[key]?.state;
+        const was = before.runStates[key];
         if ((was === 'dispatched' || was === 'running') && run.state !== 'dispatched' && run.state !== 'running')
           this.runsFinished.inc({ queue, outcome: run.superseded ? 'superseded' : run.state });
       }

@@ -10,6 +10,7 @@ import type { DispatchContext } from '../../src/engine/effects.ts';
 import { Engine } from '../../src/engine/engine.ts';
 import { RoutingPerformer } from '../../src/engine/performer.ts';
 import { LowdbStore } from '../../src/store/lowdb-store.ts';
+import { readQueue } from '../../src/engine/replay.ts';
 
 const spec = (key: string): DispatchSpec => ({
   key,
@@ -138,9 +139,9 @@ describe('command runner', () => {
         stream: { host: 'git', project: 'app', branch: 'main' },
         changes: [{ id: 'a', sha: 'abc' }],
       },
-      { prepare: (f) => void (f.ci = { provider: 'command:hang' }) },
+      { setup: { ci: { provider: 'command:hang' } } },
     );
-    const first = Object.values((await store.loadQueue('q'))!.state.runs)[0]!;
+    const first = Object.values((await readQueue(store, 'q'))!.state.runs)[0]!;
     const pid =
       Number(first.ciRunId ?? 0) ||
       [...(d as unknown as { running: Map<string, { pid: number }> }).running.values()][0]!.pid;
@@ -150,7 +151,7 @@ describe('command runner', () => {
     await d.finishing.get(first.key);
     await new Promise((r) => setTimeout(r, 100));
     expect(alive(pid)).toBe(false);
-    const file = (await store.loadQueue('q'))!;
+    const file = (await readQueue(store, 'q'))!;
     expect(file.state.runs[first.key]!.state).toBe('timed-out');
     expect(Object.values(file.state.runs).find((r) => r.attempt === 2)).toMatchObject({
       state: expect.stringMatching(/dispatched|running/),

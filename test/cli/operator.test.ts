@@ -8,6 +8,7 @@ import { silentLogger } from '../../src/log.ts';
 import { createHttpServer } from '../../src/web/server.ts';
 import { QUEUE, queueWithOneChange } from '../helpers/queue.ts';
 import { closedAfterEach } from '../helpers/web.ts';
+import { readQueue } from '../../src/engine/replay.ts';
 
 const servers = closedAfterEach();
 
@@ -27,7 +28,7 @@ describe('ost-gate pause|resume|retry|dequeue|not-culprit|enqueue', () => {
     const { store, env } = await server();
     const lines: string[] = [];
     expect(await runOperatorCommand('pause', [QUEUE], (l) => lines.push(l), env)).toBe(0);
-    expect((await store.loadQueue(QUEUE))!.state.paused).toMatchObject({ by: 'admin API' });
+    expect((await readQueue(store, QUEUE))!.state.paused).toMatchObject({ by: 'admin API' });
     expect(await runOperatorCommand('pause', [QUEUE], (l) => lines.push(l), env)).toBe(1);
     expect(await runOperatorCommand('resume', [QUEUE], (l) => lines.push(l), env)).toBe(0);
     expect(lines).toEqual([
@@ -41,7 +42,7 @@ describe('ost-gate pause|resume|retry|dequeue|not-culprit|enqueue', () => {
     const { store, env } = await server();
     const lines: string[] = [];
     expect(await runOperatorCommand('dequeue', ['git:app@aaa'], (l) => lines.push(l), env)).toBe(0);
-    expect((await store.loadQueue(QUEUE))!.state.changes['git:app@aaa']!.verdict).toBe('skipped');
+    expect((await readQueue(store, QUEUE))!.state.changes['git:app@aaa']!.verdict).toBe('skipped');
     expect(await runOperatorCommand('retry', ['git:app@nope'], (l) => lines.push(l), env)).toBe(1);
     expect(lines.at(-1)).toMatch(/no queue .* holds git:app@nope/);
   });

@@ -52,7 +52,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in chromium', () => {
   });
 
   const submit = (event: CoreEvent) =>
-    server.engine.submit(QUEUE, event, { prepare: (f) => void (f.ci = { provider: 'command:held' }) });
+    server.engine.submit(QUEUE, event, { setup: { ci: { provider: 'command:held' } } });
   const finish = async (fails: (run: DispatchSpec) => boolean) => {
     const file = (await server.engine.read(QUEUE))!;
     const open = dispatched.filter((r) => ['dispatched', 'running'].includes(file.state.runs[r.key]?.state ?? ''));

@@ -8,6 +8,7 @@ import type { DispatchContext, Performer } from '../../src/engine/effects.ts';
 import { Engine, VERDICTS_KEPT } from '../../src/engine/engine.ts';
 import { LowdbStore } from '../../src/store/lowdb-store.ts';
 import { ciTarget, parseRepoConfig } from '../../src/config/repo.ts';
+import { readQueue } from '../../src/engine/replay.ts';
 
 const S = { host: 'git', project: 'app', branch: 'main' };
 const merged = (ids: string[], at = 0, before = 'base'): CoreEvent => ({
@@ -29,7 +30,7 @@ class RecordingPerformer implements Performer {
       this.failNext -= 1;
       throw new Error('host is down');
     }
-    const onDisk = await this.store.loadQueue(ctx.queue);
+    const onDisk = await readQueue(this.store, ctx.queue);
     this.performed.push({ ...entry, outboxHadIt: !!onDisk?.outbox.some((e) => e.key === entry.key && e.attempted) });
     this.done.add(entry.key);
   }
@@ -56,7 +57,7 @@ describe('Engine', () => {
     await engine.submit('q', merged(['a', 'b']));
     expect(performer.performed.map((p) => p.effect.type)).toEqual(['dispatch']);
     expect(performer.performed.every((p) => p.outboxHadIt)).toBe(true);
-    const file = await store.loadQueue('q');
+    const file = await readQueue(store, 'q');
     expect(file!.outbox).toEqual([]);
     expect(file!.state.active).toEqual(['a', 'b']);
   });
@@ -65,25 +66,25 @@ describe('Engine', () => {
     const { store, performer, engine } = await setup();
     performer.failNext = 1;
     await engine.submit('q', merged(['a']));
-    expect((await store.loadQueue('q'))!.outbox).toHaveLength(1);
+    expect((await readQueue(store, 'q'))!.outbox).toHaveLength(1);
     const again = new Engine({ store, performer });
     await again.recover();
-    const [runKey] = Object.keys((await store.loadQueue('q'))!.state.runs);
+    const [runKey] = Object.keys((await readQueue(store, 'q'))!.state.runs);
     expect(performer.performed.map((p) => p.key)).toEqual([`dispatch:${runKey}`]);
-    expect((await store.loadQueue('q'))!.outbox).toEqual([]);
+    expect((await readQueue(store, 'q'))!.outbox).toEqual([]);
   });
 
   it('does not repeat an effect that took before a crash cut the bookkeeping short', async () => {
     const { store, performer, engine } = await setup();
     await engine.submit('q', merged(['a']));
-    const file = (await store.loadQueue('q'))!;
+    const file = (await readQueue(store, 'q'))!;
     // pretend the process died after performing, before removing the entry
     const key = performer.performed[0]!.key;
     file.outbox.push({ id: 'x', key, effect: performer.performed[0]!.effect, attempted: true });
-    await store.saveQueue(file);
+    await store.writeSnapshot(file);
     await new Engine({ store, performer }).recover();
     expect(performer.performed.filter((p) => p.key === key)).toHaveLength(1);
-    expect((await store.loadQueue('q'))!.outbox).toEqual([]);
+    expect((await readQueue(store, 'q'))!.outbox).toEqual([]);
   });
 
   it('lets dispatchers pick up runs in flight on recovery', async () => {
@@ -96,9 +97,9 @@ describe('Engine', () => {
   it('applies a delivery once: a redelivery with the same id changes nothing', async () => {
     const { store, engine } = await setup();
     expect(await engine.submit('q', merged(['a']), { delivery: 'd1' })).toBe(true);
-    const before = JSON.stringify(await store.loadQueue('q'));
+    const before = JSON.stringify(await readQueue(store, 'q'));
     expect(await engine.submit('q', merged(['a', 'b'], 1), { delivery: 'd1' })).toBe(false);
-    expect(JSON.stringify(await store.loadQueue('q'))).toBe(before);
+    expect(JSON.stringify(await readQueue(store, 'q'))).toBe(before);
   });
 
   it('serialises events of one queue: concurrent submits all land', async () => {
@@ -108,11 +109,11 @@ describe('Engine', () => {
         engine.submit('q', { type: 'merged', at: i, stream: S, changes: [{ id: `c${i}`, sha: `s${i}` }] }),
       ),
     );
-    expect((await store.loadQueue('q'))!.state.seq).toBeGreaterThanOrEqual(20);
-    expect(Object.keys((await store.loadQueue('q'))!.state.changes)).toHaveLength(20);
+    expect((await readQueue(store, 'q'))!.state.seq).toBeGreaterThanOrEqual(20);
+    expect(Object.keys((await readQueue(store, 'q'))!.state.changes)).toHaveLength(20);
   });
 
-  it('moves verdicts beyond the kept number to the history file', async () => {
+  it('moves verdicts beyond the kept number to the history file when it writes a snapshot', async () => {
     const { store, engine } = await setup();
     const n = VERDICTS_KEPT + 30;
     await engine.submit('q', {
@@ -121,11 +122,36 @@ describe('Engine', () => {
       stream: S,
       changes: Array.from({ length: n }, (_, i) => ({ id: `d${i}`, sha: `x${i}`, skipReason: 'docs only' })),
     });
-    const file = (await store.loadQueue('q'))!;
+    expect((await readQueue(store, 'q'))!.state.verdicts).toHaveLength(n);
+    await engine.close();
+    const file = (await readQueue(store, 'q'))!;
     expect(file.state.verdicts).toHaveLength(VERDICTS_KEPT);
     expect(file.historyMoved).toBe(30);
     const history = await store.readHistory('q', 100);
     expect(history.map((v) => v.change)).toEqual(Array.from({ length: 30 }, (_, i) => `d${i}`));
+  });
+
+  it('writes a step as one journal record, and on close a snapshot that holds the same queue', async () => {
+    const { store, engine } = await setup();
+    await engine.submit('q', merged(['a', 'b']), { delivery: 'd1' });
+    const stored = (await store.loadQueue('q'))!;
+    // the merge with its dispatch, then the dispatch marked done
+    expect(stored.journal.map((r) => r.type)).toEqual(['step', 'done']);
+    expect(stored.journal[0]).toMatchObject({ n: 1, delivery: 'd1', outbox: [{ effect: { type: 'dispatch' } }] });
+    const live = JSON.stringify(await engine.read('q'));
+    await engine.close();
+    const after = (await new LowdbStore(store.dataDir).loadQueue('q'))!;
+    expect(after.journal).toEqual([]);
+    expect(JSON.stringify(after.snapshot)).toBe(live);
+  });
+
+  it('loads a queue by replaying its journal: a second engine sees what the first did', async () => {
+    const { store, performer, engine } = await setup();
+    await engine.submit('q', merged(['a']), { delivery: 'd1' });
+    await engine.submit('q', merged(['b'], 1, 'sha-a'), { delivery: 'd2' });
+    const again = new Engine({ store: new LowdbStore(store.dataDir), performer });
+    expect(JSON.stringify(await again.read('q'))).toBe(JSON.stringify(await engine.read('q')));
+    expect(await again.submit('q', merged(['b'], 1, 'sha-a'), { delivery: 'd2' })).toBe(false);
   });
 
   it('keeps notices for the dashboard', async () => {
@@ -140,23 +166,23 @@ describe('Engine', () => {
       forced: true,
       changes: [{ id: 'z', sha: 'sha-z' }],
     });
-    expect((await store.loadQueue('q'))!.notices.map((n) => n.code)).toContain('history-rewritten');
+    expect((await readQueue(store, 'q'))!.notices.map((n) => n.code)).toContain('history-rewritten');
   });
 
-  it('does not write the queue file for a tick that changes nothing, and does for one that times a run out', async () => {
+  it('writes nothing for a tick that changes nothing, and does for one that times a run out', async () => {
     const { store, engine } = await setup();
     await engine.submit('q', merged(['a']));
     let saves = 0;
-    const save = store.saveQueue.bind(store);
-    store.saveQueue = async (f) => {
+    const append = store.appendJournal.bind(store);
+    store.appendJournal = async (q, record) => {
       saves += 1;
-      return save(f);
+      return append(q, record);
     };
     expect(await engine.submit('q', { type: 'tick', at: 1 })).toBe(false);
     expect(saves).toBe(0);
     await engine.submit('q', { type: 'tick', at: 10 * 3_600_000 });
     expect(saves).toBeGreaterThan(0);
-    expect(Object.values((await store.loadQueue('q'))!.state.runs)[0]!.state).toBe('timed-out');
+    expect(Object.values((await readQueue(store, 'q'))!.state.runs)[0]!.state).toBe('timed-out');
   });
 
   it('finds the queue of a change', async () => {
@@ -170,20 +196,20 @@ describe('Engine', () => {
     const { store, engine } = await setup();
     const config = parseRepoConfig('ci: {provider: command:ost, max_parallel: 3}\n');
     await engine.configure('q', config, ciTarget(config), 0);
-    expect((await store.loadQueue('q'))!).toMatchObject({
+    expect((await readQueue(store, 'q'))!).toMatchObject({
       ci: { provider: 'command:ost' },
       state: { settings: { maxParallel: 3 } },
     });
     let saves = 0;
-    const save = store.saveQueue.bind(store);
-    store.saveQueue = async (f) => {
+    const append = store.appendJournal.bind(store);
+    store.appendJournal = async (q, record) => {
       saves += 1;
-      return save(f);
+      return append(q, record);
     };
     await engine.configure('q', config, ciTarget(config), 1);
     expect(saves).toBe(0);
     const changed = parseRepoConfig('ci: {provider: command:ost, max_parallel: 4}\n');
     await engine.configure('q', changed, ciTarget(changed), 2);
-    expect((await store.loadQueue('q'))!.state.settings.maxParallel).toBe(4);
+    expect((await readQueue(store, 'q'))!.state.settings.maxParallel).toBe(4);
   });
 });

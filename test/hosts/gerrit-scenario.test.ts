@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { offline } from '../helpers/network.ts';
 import { changeMerged, gerritBed, refUpdated, sha } from '../helpers/gerrit.ts';
+import { readQueue } from '../../src/engine/replay.ts';
 
 const CONFIG =
   'branches: [master]\nci:\n  provider: jenkins\n  job: ost\n  max_parallel: 2\nflaky:\n  confirm: 0\n  confidence: 0\n';
@@ -20,7 +21,7 @@ describe('Gerrit + Jenkins scenario', () => {
     }
     const queue = `gerrit:gerrit.example.org/${project}@master`;
     await bed.until(async () =>
-      Object.values((await bed.store.loadQueue(queue))!.state.changes).every((c) => c.state === 'done'),
+      Object.values((await readQueue(bed.store, queue))!.state.changes).every((c) => c.state === 'done'),
     );
     // changes arrive one event at a time: the first build tests change 1, later ones newer prefixes
     const params = bed.builds.map((b) => JSON.parse(b.OST_REFS!)[project]);
@@ -32,7 +33,7 @@ describe('Gerrit + Jenkins scenario', () => {
       OST_CALLBACK_URL: 'http://ost/api/ci/callback',
     });
     expect(JSON.parse(bed.builds[0]!.OST_CHANGES!)).toEqual([`gerrit:gerrit.example.org/${project}~1`]);
-    const file = (await bed.store.loadQueue(queue))!;
+    const file = (await readQueue(bed.store, queue))!;
     const verdicts = Object.fromEntries(Object.values(file.state.changes).map((c) => [c.number, c.verdict]));
     expect(verdicts).toEqual({ 1: 'passed', 2: 'passed', 3: 'culprit', 4: 'blocked', 5: 'blocked' });
     expect(Object.values(file.state.runs).every((r) => r.url?.startsWith('https://jenkins.example.org/job/ost/'))).toBe(
@@ -57,18 +58,18 @@ describe('Gerrit + Jenkins scenario', () => {
     await bed.host.handle(changeMerged('engine', 2));
     await bed.until(
       async () =>
-        (await bed.store.loadQueue('gerrit:gerrit.example.org/ovirt-master'))!.state.changes[
+        (await readQueue(bed.store, 'gerrit:gerrit.example.org/ovirt-master'))!.state.changes[
           'gerrit:gerrit.example.org/engine~2'
         ]?.verdict === 'culprit',
     );
     await bed.host.handle(changeMerged('vdsm', 2));
     await bed.until(
       async () =>
-        (await bed.store.loadQueue('gerrit:gerrit.example.org/ovirt-master'))!.state.changes[
+        (await readQueue(bed.store, 'gerrit:gerrit.example.org/ovirt-master'))!.state.changes[
           'gerrit:gerrit.example.org/vdsm~2'
         ]?.state === 'done',
     );
-    const file = (await bed.store.loadQueue('gerrit:gerrit.example.org/ovirt-master'))!;
+    const file = (await readQueue(bed.store, 'gerrit:gerrit.example.org/ovirt-master'))!;
     expect(file.state.changes['gerrit:gerrit.example.org/vdsm~2']!.verdict).toBe('passed');
     const last = JSON.parse(bed.builds.at(-1)!.OST_REFS!);
     expect(last).toEqual({ engine: sha('engine', 1), vdsm: sha('vdsm', 2) });

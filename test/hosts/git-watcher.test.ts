@@ -11,6 +11,7 @@ import { Engine } from '../../src/engine/engine.ts';
 import { GitWatcher } from '../../src/hosts/git/watcher.ts';
 import { LowdbStore } from '../../src/store/lowdb-store.ts';
 import { buildVerdictReport, changeTarget } from '../../src/report/model.ts';
+import { readQueue } from '../../src/engine/replay.ts';
 
 const exec = promisify(execFile);
 const noop: Performer = {
@@ -64,11 +65,11 @@ describe('git host', () => {
   it('starts from the current tip, then turns each new first-parent commit into a change in history order', async () => {
     const { commit, store, watcher } = await setup();
     await watcher.pollOnce();
-    expect((await store.loadQueue(QUEUE))?.state.active ?? []).toEqual([]);
+    expect((await readQueue(store, QUEUE))?.state.active ?? []).toEqual([]);
     const a = await commit('a.txt', 'add a');
     const b = await commit('b.txt', `add b\n\nDepends-On: ${a}`);
     await watcher.pollOnce();
-    const file = (await store.loadQueue(QUEUE))!;
+    const file = (await readQueue(store, QUEUE))!;
     expect(file.state.active).toEqual([`git:app@${a}`, `git:app@${b}`]);
     expect(file.state.changes[`git:app@${b}`]).toMatchObject({
       title: 'add b',
@@ -78,7 +79,7 @@ describe('git host', () => {
     });
     expect(file.ci?.provider).toBe('command:ost');
     await watcher.pollOnce();
-    expect((await store.loadQueue(QUEUE))!.state.active).toHaveLength(2);
+    expect((await readQueue(store, QUEUE))!.state.active).toHaveLength(2);
   });
 
   it('reads reverts, so that a failing revert of the culprit is confirmed', async () => {
@@ -87,7 +88,7 @@ describe('git host', () => {
     const a = await commit('a.txt', 'add a');
     await git('revert', '--no-edit', a);
     await watcher.pollOnce();
-    const file = (await store.loadQueue(QUEUE))!;
+    const file = (await readQueue(store, QUEUE))!;
     const revert = Object.values(file.state.changes).find((c) => c.title?.startsWith('Revert'))!;
     expect(revert.reverts).toContain(`git:app@${a}`);
   });
@@ -100,7 +101,7 @@ describe('git host', () => {
     await git('reset', '-q', '--hard', 'HEAD~1');
     const c = await commit('c.txt', 'add c instead');
     await watcher.pollOnce();
-    const file = (await store.loadQueue(QUEUE))!;
+    const file = (await readQueue(store, QUEUE))!;
     expect(file.notices.map((n) => n.code)).toContain('history-rewritten');
     expect(file.state.active).toEqual([`git:app@${c}`]);
   });
@@ -111,7 +112,7 @@ describe('git host', () => {
     await writeFile(join(repo, '.ost-gate.yml'), 'ci:\n  provider: travis\n');
     await commit('a.txt', 'break the config');
     await watcher.pollOnce();
-    const file = (await store.loadQueue(QUEUE))!;
+    const file = (await readQueue(store, QUEUE))!;
     expect(file.ci?.provider).toBe('command:ost');
     expect(file.notices.find((n) => n.code === 'config-invalid')?.message).toMatch(/ci\.provider: got "travis"/);
     expect(file.state.active).toHaveLength(1);
@@ -122,7 +123,7 @@ describe('git host', () => {
     await watcher.pollOnce();
     const d = await commit('docs/guide.md', 'docs only');
     await watcher.pollOnce();
-    expect((await store.loadQueue(QUEUE))!.state.changes[`git:app@${d}`]).toMatchObject({ verdict: 'skipped' });
+    expect((await readQueue(store, QUEUE))!.state.changes[`git:app@${d}`]).toMatchObject({ verdict: 'skipped' });
   });
 
   it('does not gate a repository without a config file', async () => {
@@ -147,7 +148,7 @@ describe('git notes', () => {
     await watcher.pollOnce();
     const a = await commit('a.txt', 'add a');
     await watcher.pollOnce();
-    const file = (await store.loadQueue(QUEUE))!;
+    const file = (await readQueue(store, QUEUE))!;
     const change = file.state.changes[`git:app@${a}`]!;
     const reporter = new GitReporter([watcher]);
     const key = `report:${QUEUE}:${change.id}:culprit`;

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { offline } from '../helpers/network.ts';
 import { answerQueueWrites, issueComment, pullRequest } from '../helpers/github-answers.ts';
 import { example, githubBed, INSTALLATION, pushPayload, REPO, type GithubBed } from '../helpers/github.ts';
+import { readQueue } from '../../src/engine/replay.ts';
 
 const CONFIG =
   'ci:\n  provider: github-actions\n  workflow: ost.yml\n  max_parallel: 1\nbranches: [main]\nflaky:\n  confirm: 0\n  confidence: 0\ncommands:\n  permission: write\n';
@@ -61,15 +62,15 @@ describe('GitHub slash commands', () => {
     const bed = await bedWithPr('write');
     await bed.receive('issue_comment', comment('/ost pause'));
     expect(replies(bed)[0]).toMatch(/`\/ost pause` needs admin permission on .*; you have write. Nothing was changed/);
-    expect((await bed.store.loadQueue(QUEUE))!.state.paused).toBeNull();
+    expect((await readQueue(bed.store, QUEUE))!.state.paused).toBeNull();
   });
 
   it('an admin pauses and resumes the queue, with a reply each time', async () => {
     const bed = await bedWithPr('admin');
     await bed.receive('issue_comment', comment('/ost pause'));
-    expect((await bed.store.loadQueue(QUEUE))!.state.paused).toMatchObject({ by: 'alice' });
+    expect((await readQueue(bed.store, QUEUE))!.state.paused).toMatchObject({ by: 'alice' });
     await bed.receive('issue_comment', comment('/ost resume'));
-    expect((await bed.store.loadQueue(QUEUE))!.state.paused).toBeNull();
+    expect((await readQueue(bed.store, QUEUE))!.state.paused).toBeNull();
     expect(replies(bed)).toEqual([expect.stringContaining('paused'), expect.stringContaining('resumed')]);
   });
 
@@ -77,7 +78,7 @@ describe('GitHub slash commands', () => {
     const reader = await bedWithPr('read');
     await reader.receive('issue_comment', comment('/ost dequeue'));
     expect(replies(reader)[0]).toMatch(/needs write permission/);
-    expect((await reader.store.loadQueue(QUEUE))!.state.changes[`github:${REPO}#7`]!.state).not.toBe('done');
+    expect((await readQueue(reader.store, QUEUE))!.state.changes[`github:${REPO}#7`]!.state).not.toBe('done');
   });
 
   it('someone who is not a collaborator (GitHub answers 404) gets a refusal, not silence', async () => {
@@ -102,7 +103,7 @@ describe('GitHub slash commands', () => {
     expect(r[0]).toMatch(/is not a culprit/);
     expect(r[1]).toMatch(/nothing failed to re-run/);
     expect(r[2]).toMatch(/removed from queue .* untested/);
-    expect((await bed.store.loadQueue(QUEUE))!.state.changes[`github:${REPO}#7`]!.verdict).toBe('skipped');
+    expect((await readQueue(bed.store, QUEUE))!.state.changes[`github:${REPO}#7`]!.verdict).toBe('skipped');
   });
 
   it('enqueue adds a merged PR the queue missed', async () => {
@@ -114,7 +115,7 @@ describe('GitHub slash commands', () => {
         pullRequest({ number: 9, title: 'PR 9', login: 'bob', merge_commit_sha: '9'.repeat(40), base: 'main' }),
       );
     await bed.receive('issue_comment', comment('/ost enqueue', 9));
-    const file = (await bed.store.loadQueue(QUEUE))!;
+    const file = (await readQueue(bed.store, QUEUE))!;
     expect(file.state.changes[`github:${REPO}#9`]).toMatchObject({ sha: '9'.repeat(40), title: 'PR 9' });
     expect(
       bed.sent.some((s) => /\/issues\/9\/comments$/.test(s.path) && String(s.body.body).includes('added to queue')),
@@ -138,7 +139,7 @@ describe('GitHub slash commands', () => {
     await bed.receive('issue_comment', comment('/ost enqueue', 9));
     await bed.receive('issue_comment', comment('/ost enqueue', 10));
     expect(
-      (await bed.store.loadQueue(`github:Codertocat/ovirt-master`))!.state.changes[`github:${REPO}#9`],
+      (await readQueue(bed.store, `github:Codertocat/ovirt-master`))!.state.changes[`github:${REPO}#9`],
     ).toMatchObject({
       sha: '9'.repeat(40),
     });
@@ -156,7 +157,7 @@ describe('GitHub slash commands', () => {
     await bed.receive('issue_comment', comment('/ost pause', 7, { login: 'ost-gate[bot]', type: 'Bot' }));
     await bed.receive('issue_comment', comment('looks good to me'));
     expect(replies(bed)).toEqual([]);
-    expect((await bed.store.loadQueue(QUEUE))!.state.paused).toBeNull();
+    expect((await readQueue(bed.store, QUEUE))!.state.paused).toBeNull();
   });
 
   it('reads commands from review bodies and review comments too', async () => {

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { offline } from '../helpers/network.ts';
 import { checkRunsStandIn, issueComment, pullRequest } from '../helpers/github-answers.ts';
 import { example, githubBed, INSTALLATION, pushPayload, REPO } from '../helpers/github.ts';
+import { readQueue } from '../../src/engine/replay.ts';
 
 const CONFIG =
   'ci:\n  provider: github-actions\n  workflow: ost.yml\n  max_parallel: 2\nbranches: [main]\nflaky:\n  confirm: 0\n  confidence: 0\n';
@@ -115,7 +116,7 @@ describe('GitHub scenario', () => {
       [sha(4), 'completed', 'neutral'],
       [sha(5), 'completed', 'neutral'],
     ]);
-    const file = (await bed.store.loadQueue(`github:${REPO}@main`))!;
+    const file = (await readQueue(bed.store, `github:${REPO}@main`))!;
     expect(file.state.changes[`github:${REPO}#3`]).toMatchObject({ verdict: 'culprit', title: 'PR 3' });
   }, 30_000);
 });

@@ -14,6 +14,7 @@ import { sign } from '../../src/http/signature.ts';
 import { checkRun, checkRunList, dispatchDetails, githubError, installationToken } from '../helpers/github-answers.ts';
 import { documentedReply, DOTCOM } from '../helpers/github-spec.ts';
 import { example, githubBed, INSTALLATION, pushPayload, REPO, WEBHOOK_SECRET } from '../helpers/github.ts';
+import { readQueue } from '../../src/engine/replay.ts';
 
 const CONFIG = 'ci:\n  provider: github-actions\n  workflow: ost.yml\n  max_parallel: 1\nbranches: [main]\n';
 const QUEUE = `github:${REPO}@main`;
@@ -34,11 +35,11 @@ describe('GitHub webhooks', () => {
     bed.api.post(/dispatches/).reply(200, dispatchDetails(1));
     const push = pushPayload('0'.repeat(40), [{ id: 'a'.repeat(40), message: 'direct push' }]);
     await bed.receive('push', push, 'same-delivery');
-    const before = JSON.stringify((await bed.store.loadQueue(QUEUE))!.state);
+    const before = JSON.stringify((await readQueue(bed.store, QUEUE))!.state);
     await bed.receive('push', push, 'same-delivery');
-    expect(JSON.stringify((await bed.store.loadQueue(QUEUE))!.state)).toBe(before);
+    expect(JSON.stringify((await readQueue(bed.store, QUEUE))!.state)).toBe(before);
     expect(bed.sent.filter((s) => s.path.endsWith('/dispatches'))).toHaveLength(1);
-    expect((await bed.store.loadQueue(QUEUE))!.state.changes[`github:${REPO}@${'a'.repeat(40)}`]).toMatchObject({
+    expect((await readQueue(bed.store, QUEUE))!.state.changes[`github:${REPO}@${'a'.repeat(40)}`]).toMatchObject({
       title: 'direct push',
     });
   });
@@ -54,14 +55,14 @@ describe('GitHub webhooks', () => {
       p.installation = { id: INSTALLATION };
       return p;
     };
-    const before = JSON.stringify((await bed.store.loadQueue(QUEUE))!.state);
+    const before = JSON.stringify((await readQueue(bed.store, QUEUE))!.state);
     await bed.receive('workflow_run', wr(999, 'failure'));
-    expect(JSON.stringify((await bed.store.loadQueue(QUEUE))!.state)).toBe(before);
+    expect(JSON.stringify((await readQueue(bed.store, QUEUE))!.state)).toBe(before);
     await bed.receive('workflow_run', wr(42, 'success'));
-    const after = (await bed.store.loadQueue(QUEUE))!;
+    const after = (await readQueue(bed.store, QUEUE))!;
     expect(after.state.changes[`github:${REPO}@${'a'.repeat(40)}`]!.verdict).toBe('passed');
     await bed.receive('workflow_run', wr(42, 'failure'));
-    expect((await bed.store.loadQueue(QUEUE))!.state.changes[`github:${REPO}@${'a'.repeat(40)}`]!.verdict).toBe(
+    expect((await readQueue(bed.store, QUEUE))!.state.changes[`github:${REPO}@${'a'.repeat(40)}`]!.verdict).toBe(
       'passed',
     );
   });
@@ -76,7 +77,7 @@ describe('GitHub webhooks', () => {
     p.workflow_run = { ...p.workflow_run, id: 101, conclusion: 'cancelled' };
     p.installation = { id: INSTALLATION };
     await bed.receive('workflow_run', p);
-    const runs = Object.values((await bed.store.loadQueue(QUEUE))!.state.runs);
+    const runs = Object.values((await readQueue(bed.store, QUEUE))!.state.runs);
     expect(runs.map((r) => [r.state, r.attempt])).toEqual([
       ['error', 1],
       ['running', 2],
@@ -97,14 +98,14 @@ describe('GitHub webhooks', () => {
     await bed.receive('push', pushPayload('0'.repeat(40), [{ id: 'a'.repeat(40), message: 'x' }]));
     const d = bed.sent.filter((s) => s.path.endsWith('/dispatches'));
     expect(d.map((x) => 'return_run_details' in x.body)).toEqual([true, false]);
-    const [run] = Object.values((await bed.store.loadQueue(QUEUE))!.state.runs);
+    const [run] = Object.values((await readQueue(bed.store, QUEUE))!.state.runs);
     expect(run!.state).toBe('dispatched');
     // the result is matched by the key in the run's title
     const p = example<Record<string, any>>('workflow_run', (e) => e.action === 'completed');
     p.workflow_run = { ...p.workflow_run, id: 555, display_title: `OST ${run!.key}`, conclusion: 'success' };
     p.installation = { id: INSTALLATION };
     await bed.receive('workflow_run', p);
-    expect((await bed.store.loadQueue(QUEUE))!.state.runs[run!.key]!.state).toBe('passed');
+    expect((await readQueue(bed.store, QUEUE))!.state.runs[run!.key]!.state).toBe('passed');
   });
 
   it('posts a failed "ost-gate config" check for an invalid config and keeps the last good one', async () => {
@@ -123,7 +124,7 @@ describe('GitHub webhooks', () => {
     expect(summary).toMatch(/ci\.provider: got "travis"/);
     expect(summary).toMatch(/unknown key "batchh"/);
     expect(summary).toMatch(/last good config stays in force/);
-    const file = (await bed.store.loadQueue(QUEUE))!;
+    const file = (await readQueue(bed.store, QUEUE))!;
     expect(file.ci?.provider).toBe('github-actions');
     expect(file.notices.find((n) => n.code === 'config-invalid')?.message).toMatch(/ci\.provider: got "travis"/);
     expect(Object.keys(file.state.changes)).toEqual([

@@ -6,6 +6,7 @@ import type { CoreEvent, DispatchSpec } from '../../src/core/index.ts';
 import { workflowRunRefusal } from '../../src/hosts/github/app.ts';
 import { offline } from '../helpers/network.ts';
 import { example, githubBed, INSTALLATION } from '../helpers/github.ts';
+import { readQueue } from '../../src/engine/replay.ts';
 
 offline();
 
@@ -42,14 +43,14 @@ describe('results only from where the run was sent', () => {
       stream: { host: 'gerrit', project: 'engine', branch: 'master' },
       changes: [{ id: 'gerrit:gerrit.example.org/engine~1', sha: 'a'.repeat(40), number: 1 }],
     };
-    await bed.engine.submit(QUEUE, merged, { prepare: (f) => void (f.ci = { provider: 'webhook:ost' }) });
+    await bed.engine.submit(QUEUE, merged, { setup: { ci: { provider: 'webhook:ost' } } });
     await bed.engine.idle();
     const key = sent[0]!.key;
-    expect((await bed.store.loadQueue(QUEUE))!.state.runs[key]).toMatchObject({ target: 'webhook:ost' });
+    expect((await readQueue(bed.store, QUEUE))!.state.runs[key]).toMatchObject({ target: 'webhook:ost' });
 
     await bed.receive('workflow_run', forgedRun(key, 'evil/x'));
 
-    const file = (await bed.store.loadQueue(QUEUE))!;
+    const file = (await readQueue(bed.store, QUEUE))!;
     expect(file.state.runs[key]!.state).toBe('dispatched');
     expect(file.state.changes['gerrit:gerrit.example.org/engine~1']!.state).toBe('queued');
   });

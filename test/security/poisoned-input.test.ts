@@ -10,6 +10,7 @@ import { silentLogger } from '../../src/log.ts';
 import { createHttpServer } from '../../src/web/server.ts';
 import { changeMerged, gerritBed } from '../helpers/gerrit.ts';
 import { offline } from '../helpers/network.ts';
+import { freshQueueFile, readQueue } from '../../src/engine/replay.ts';
 
 offline();
 beforeEach(() => nock.enableNetConnect('127.0.0.1'));
@@ -27,7 +28,7 @@ describe('a config error never drops work (D6)', () => {
       await bed.host.handle(changeMerged('app', 1));
       config = `branches: [master]\n${bad.startsWith('ci:') ? bad : `ci: {provider: jenkins, job: ost}\n${bad}`}\n`;
       await bed.host.handle(changeMerged('app', 2));
-      const file = (await bed.store.loadQueue(QUEUE))!;
+      const file = (await readQueue(bed.store, QUEUE))!;
       expect(Object.keys(file.state.changes)).toEqual([
         'gerrit:gerrit.example.org/app~1',
         'gerrit:gerrit.example.org/app~2',
@@ -89,20 +90,21 @@ describe('one event cannot poison a queue (D7)', () => {
     const bed = await gerritBed(() => GOOD);
     bed.setBuilding(true);
     await bed.host.handle(changeMerged('app', 1));
-    await bed.engine.submit('0-broken', { type: 'configure', at: 1, settings: {} });
+    // a queue the engine has not loaded yet, whose loading then fails
+    await bed.store.writeSnapshot(freshQueueFile('0-broken'));
     const store = bed.store as unknown as { loadQueue(q: string): Promise<unknown> };
     const load = store.loadQueue.bind(bed.store);
     store.loadQueue = async (q: string) => {
-      if (q === '0-broken') throw new Error('queue file is not readable JSON');
+      if (q === '0-broken') throw new Error('snapshot is not JSON');
       return load(q);
     };
     expect((await bed.engine.queues())[0]).toBe('0-broken');
-    const key = Object.keys((await bed.store.loadQueue(QUEUE))!.state.runs)[0]!;
+    const key = Object.keys((await readQueue(bed.store, QUEUE))!.state.runs)[0]!;
     // past ci.timeout (3 h): the run of the healthy queue times out although the broken queue ticks first
     const tickAt = Date.now() + 4 * 3_600_000;
     (bed.engine as unknown as { now: () => number }).now = () => tickAt;
     await bed.engine.tick();
-    const run = (await bed.store.loadQueue(QUEUE))!.state.runs[key]!;
+    const run = (await readQueue(bed.store, QUEUE))!.state.runs[key]!;
     expect(run.state).toBe('timed-out');
     bed.close();
   });

@@ -6,6 +6,7 @@ import { answerQueueWrites, pullRequest } from '../helpers/github-answers.ts';
 import { describe, expect, it } from 'vitest';
 import { offline } from '../helpers/network.ts';
 import { example, githubBed, INSTALLATION, pushPayload, REPO } from '../helpers/github.ts';
+import { readQueue } from '../../src/engine/replay.ts';
 
 offline();
 
@@ -43,13 +44,13 @@ describe('queue ownership', () => {
     );
     await bed.receive('push', evilPush('e'.repeat(40)));
 
-    const victim = (await bed.store.loadQueue(VICTIM_QUEUE))!;
+    const victim = (await readQueue(bed.store, VICTIM_QUEUE))!;
     expect(Object.keys(victim.state.changes)).toEqual([`github:${REPO}#1`]);
     expect(victim.ci).toMatchObject({ provider: 'github-actions', workflow: 'ost.yml', repository: REPO });
     expect(victim.repoConfig!.commands.permission).toBe('write');
     expect(victim.repoConfig!.report.notify).toEqual(['culprit', 'blocked', 'fixed']);
 
-    const own = (await bed.store.loadQueue(`github:${EVIL}@main`))!;
+    const own = (await readQueue(bed.store, `github:${EVIL}@main`))!;
     expect(Object.keys(own.state.changes)).toEqual([`github:${EVIL}#1`]);
     expect(own.ci).toMatchObject({ workflow: 'evil.yml', repository: EVIL });
     expect(own.notices.find((n) => n.code === 'queue-refused')?.message).toMatch(/belongs to another owner/);
@@ -74,6 +75,6 @@ describe('queue ownership', () => {
     await bed.receive('issue_comment', c);
     const reply = bed.sent.find((s) => s.method === 'POST' && s.path === `/repos/${REPO}/issues/1/comments`);
     expect(String(reply?.body.body)).toMatch(/needs write permission/);
-    expect((await bed.store.loadQueue(VICTIM_QUEUE))!.state.changes[`github:${REPO}#1`]!.state).not.toBe('done');
+    expect((await readQueue(bed.store, VICTIM_QUEUE))!.state.changes[`github:${REPO}#1`]!.state).not.toBe('done');
   });
 });

@@ -7,6 +7,7 @@ import { silentLogger } from '../../src/log.ts';
 import { createHttpServer } from '../../src/web/server.ts';
 import { CHANGE, QUEUE, queueWithOneChange } from '../helpers/queue.ts';
 import { closedAfterEach } from '../helpers/web.ts';
+import { readQueue } from '../../src/engine/replay.ts';
 
 const TOKEN = 'admin-buttons-token';
 const servers = closedAfterEach();
@@ -41,7 +42,7 @@ describe('dashboard buttons', () => {
       redirect: 'manual',
     });
     expect(pressed.status).toBe(303);
-    expect((await store.loadQueue(QUEUE))!.state.paused).toMatchObject({ by: 'admin API' });
+    expect((await readQueue(store, QUEUE))!.state.paused).toMatchObject({ by: 'admin API' });
     const after = await (await fetch(`${base}${pressed.headers.get('location')}&token=dash`)).text();
     expect(after).toMatch(/<p class="said" role="status">[^<]*paused/);
     expect(hidden(after, 'verb')).toBe('resume');
@@ -66,7 +67,7 @@ describe('dashboard buttons', () => {
       redirect: 'manual',
     });
     expect(res.headers.get('location')).toMatch(new RegExp(`^/changes/${encodeURIComponent(CHANGE)}\\?admin=`));
-    expect((await store.loadQueue(QUEUE))!.state.changes[CHANGE]!.verdict).toBe('skipped');
+    expect((await readQueue(store, QUEUE))!.state.changes[CHANGE]!.verdict).toBe('skipped');
   });
 
   it('a form without the token, with only the dashboard cookie, or on a server without one changes nothing', async () => {
@@ -90,7 +91,7 @@ describe('dashboard buttons', () => {
       body: new URLSearchParams({ verb: 'pause', token: 'x' }),
     });
     expect(refused.status).toBe(403);
-    expect((await off.store.loadQueue(QUEUE))!.state.paused).toBeNull();
-    expect((await store.loadQueue(QUEUE))!.state.paused).toMatchObject({ by: 'admin API' });
+    expect((await readQueue(off.store, QUEUE))!.state.paused).toBeNull();
+    expect((await readQueue(store, QUEUE))!.state.paused).toMatchObject({ by: 'admin API' });
   });
 });

@@ -5,6 +5,7 @@ import { silentLogger } from '../../src/log.ts';
 import { createHttpServer } from '../../src/web/server.ts';
 import { QUEUE, queueWithOneChange } from '../helpers/queue.ts';
 import { closedAfterEach } from '../helpers/web.ts';
+import { readQueue } from '../../src/engine/replay.ts';
 
 const TOKEN = 'admin-test-token';
 const servers = closedAfterEach();
@@ -29,20 +30,20 @@ describe('POST /api/queues/:queue/commands', () => {
     const { store, command } = await setup();
     const paused = await command({ verb: 'pause' });
     expect([paused.status, await paused.json()]).toEqual([200, { ok: true, message: expect.stringMatching(/paused/) }]);
-    expect((await store.loadQueue(QUEUE))!.state.paused).toMatchObject({ by: 'admin API' });
+    expect((await readQueue(store, QUEUE))!.state.paused).toMatchObject({ by: 'admin API' });
     expect(await (await command({ verb: 'pause' })).json()).toMatchObject({
       ok: false,
       message: expect.stringMatching(/already paused/),
     });
     expect(await (await command({ verb: 'resume' })).json()).toMatchObject({ ok: true });
-    expect((await store.loadQueue(QUEUE))!.state.paused).toBeNull();
+    expect((await readQueue(store, QUEUE))!.state.paused).toBeNull();
   });
 
   it('dequeues a change by its id', async () => {
     const { store, command } = await setup();
     const res = await command({ verb: 'dequeue', change: 'git:app@aaa' });
     expect(await res.json()).toMatchObject({ ok: true, message: expect.stringMatching(/removed from queue/) });
-    expect((await store.loadQueue(QUEUE))!.state.changes['git:app@aaa']!.verdict).toBe('skipped');
+    expect((await readQueue(store, QUEUE))!.state.changes['git:app@aaa']!.verdict).toBe('skipped');
   });
 
   it.each([
@@ -54,10 +55,10 @@ describe('POST /api/queues/:queue/commands', () => {
     ['an unknown change', TOKEN, { verb: 'retry', change: 'git:app@zzz' }, 404, /no change/],
   ] as const)('answers %s with a 4xx, and changes nothing', async (_what, token, body, status, message) => {
     const { store, command } = await setup();
-    const before = JSON.stringify((await store.loadQueue(QUEUE))!.state);
+    const before = JSON.stringify((await readQueue(store, QUEUE))!.state);
     const res = await command(body, token);
     expect([res.status, (await res.json()).error]).toEqual([status, expect.stringMatching(message)]);
-    expect(JSON.stringify((await store.loadQueue(QUEUE))!.state)).toBe(before);
+    expect(JSON.stringify((await readQueue(store, QUEUE))!.state)).toBe(before);
   });
 
   it('answers 404 for an unknown queue', async () => {

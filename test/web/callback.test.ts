@@ -12,6 +12,7 @@ import { LowdbStore } from '../../src/store/lowdb-store.ts';
 import { createHttpServer } from '../../src/web/server.ts';
 import { sign } from '../../src/http/signature.ts';
 import { closedAfterEach, noopPerformer } from '../helpers/web.ts';
+import { readQueue } from '../../src/engine/replay.ts';
 
 const SECRET = 'test-callback-secret';
 const servers = closedAfterEach();
@@ -25,8 +26,8 @@ async function setup(ci: QueueCi = { provider: 'jenkins', job: 'ost' }) {
     stream: { host: 'git', project: 'app', branch: 'main' },
     changes: [{ id: 'git:app@aaa', sha: 'aaa', title: '<script>alert(1)</script>' }],
   };
-  await engine.submit('git:app@main', event, { prepare: (f) => void (f.ci = ci) });
-  const key = Object.keys((await store.loadQueue('git:app@main'))!.state.runs)[0]!;
+  await engine.submit('git:app@main', event, { setup: { ci: ci } });
+  const key = Object.keys((await readQueue(store, 'git:app@main'))!.state.runs)[0]!;
   const server = createHttpServer({ engine, log: silentLogger, callbackSecret: SECRET });
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
   servers.push(server);
@@ -40,7 +41,7 @@ async function setup(ci: QueueCi = { provider: 'jenkins', job: 'ost' }) {
         ...(signature === null ? {} : { 'x-ost-signature-256': signature ?? sign(SECRET, body) }),
       },
     });
-  const state = async () => JSON.stringify((await store.loadQueue('git:app@main'))!.state);
+  const state = async () => JSON.stringify((await readQueue(store, 'git:app@main'))!.state);
   return { base, key, post, state, store };
 }
 
@@ -70,7 +71,7 @@ describe('POST /api/ci/callback', () => {
     const { key, post, store } = await setup();
     const res = await post(JSON.stringify({ key, status: 'success', url: 'https://ci.example/1' }));
     expect(res.status).toBe(200);
-    const file = (await store.loadQueue('git:app@main'))!;
+    const file = (await readQueue(store, 'git:app@main'))!;
     expect(file.state.runs[key]).toMatchObject({ state: 'passed', url: 'https://ci.example/1' });
     expect(file.state.changes['git:app@aaa']!.verdict).toBe('passed');
   });

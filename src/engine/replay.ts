@@ -1,0 +1,81 @@
+// How a journal record changes a queue's file, shared by the engine's live steps and by loading
+// (a snapshot plus its journal, replayed through the core's deterministic step). Also a read-only
+// loader for readers beside a running server (`ost-gate status`, tests).
+import { advance, emptyQueue, type Effect, type QueueStats, type Strategy } from '../core/index.ts';
+import { recordHealth } from './health.ts';
+import { safeSlug } from '../store/slug.ts';
+import type { JournalRecord, QueueFile, QueueNotice, Store, StoredQueue } from '../store/types.ts';
+
+const NOTICES_KEPT = 50;
+const DELIVERIES_KEPT = 5000;
+
+type StepRecord = Extract<JournalRecord, { type: 'step' }>;
+
+/** A new queue file with an empty state. */
+export function freshQueueFile(queue: string, settings: Parameters<typeof emptyQueue>[1] = {}): QueueFile {
+  const state = emptyQueue(queue, settings, safeSlug(queue));
+  return { schema: 1, name: queue, state, outbox: [], notices: [], deliveries: [], historyMoved: 0, ci: null };
+}
+
+export function pushNotice(file: QueueFile, notice: QueueNotice): void {
+  file.notices.push(notice);
+  if (file.notices.length > NOTICES_KEPT) file.notices.splice(0, file.notices.length - NOTICES_KEPT);
+}
+
+/**
+ * The bookkeeping of a step whose state change is done: health figures, notices, the delivery id, the
+ * outbox entries and the record's number. `statsBefore` are the state's stats before the step.
+ */
+export function recordStep(file: QueueFile, record: StepRecord, effects: Effect[], statsBefore: QueueStats): void {
+  file.health = recordHealth(file.health ?? [], statsBefore, file.state, effects, record.at);
+  for (const effect of effects)
+    if (effect.type === 'notice')
+      pushNotice(file, {
+        at: record.event.at,
+        level: effect.level,
+        code: effect.code,
+        message: effect.message,
+        ...(effect.change ? { change: effect.change } : {}),
+      });
+  if (record.delivery) {
+    file.deliveries.push(record.delivery);
+    if (file.deliveries.length > DELIVERIES_KEPT) file.deliveries.splice(0, file.deliveries.length - DELIVERIES_KEPT);
+  }
+  file.outbox.push(...record.outbox);
+  file.journalSeq = record.n;
+}
+
+/** Applies one journal record to `file`, in place, as the engine did when it wrote it. */
+export function applyRecord(file: QueueFile, record: JournalRecord, strategies: Record<string, Strategy>): void {
+  switch (record.type) {
+    case 'step': {
+      if (record.setup) Object.assign(file, record.setup);
+      const statsBefore = { ...file.state.stats };
+      const { effects } = advance(file.state, record.event, { strategies });
+      recordStep(file, record, effects, statsBefore);
+      return;
+    }
+    case 'done': {
+      const done = new Set(record.ids);
+      file.outbox = file.outbox.filter((e) => !done.has(e.id));
+      break;
+    }
+    case 'notice':
+      pushNotice(file, record.notice);
+      break;
+  }
+  file.journalSeq = record.n;
+}
+
+/** The queue file a snapshot and its journal stand for. */
+export function replay(stored: StoredQueue, queue: string, strategies: Record<string, Strategy> = {}): QueueFile {
+  const file = stored.snapshot ?? freshQueueFile(queue);
+  for (const record of stored.journal) applyRecord(file, record, strategies);
+  return file;
+}
+
+/** Reads a queue as it stands, without writing (the store may be read-only); null when there is none. */
+export async function readQueue(store: Store, queue: string): Promise<QueueFile | null> {
+  const stored = await store.loadQueue(queue);
+  return stored ? replay(stored, queue) : null;
+}

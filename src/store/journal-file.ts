@@ -1,0 +1,105 @@
+// A queue's journal: one compact JSON record per line, appended and fsynced before the engine acts on
+// it. Reading tells a last line cut short by a crash (no newline: dropped) from damage in the middle
+// (a complete line that does not parse, or numbers out of order: refused, naming the file and line).
+import { open, readFile, stat, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { syncDirectory } from './durable.ts';
+import type { JournalRecord } from './types.ts';
+
+/** A journal damaged before its last line: nothing of it is applied, and the file is left alone. */
+export class CorruptJournalError extends Error {}
+
+export interface ParsedJournal {
+  /** Records numbered after `afterSeq`, in order. */
+  records: JournalRecord[];
+  /** Bytes of complete lines: a torn last line starts here. */
+  validBytes: number;
+  /** Bytes of a last line cut short (0 when there is none). */
+  tornBytes: number;
+}
+
+/** Parses journal text; records numbered `afterSeq` or lower are already in the snapshot and left out. */
+export function parseJournal(text: string, path: string, afterSeq: number): ParsedJournal {
+  const end = text.lastIndexOf('\n') + 1;
+  const records: JournalRecord[] = [];
+  let last = -1;
+  text
+    .slice(0, end)
+    .split('\n')
+    .forEach((line, i) => {
+      if (line === '') return;
+      let record: JournalRecord;
+      try {
+        record = JSON.parse(line) as JournalRecord;
+      } catch (err) {
+        throw new CorruptJournalError(`journal ${path} line ${i + 1} is damaged: ${(err as Error).message}`);
+      }
+      if (typeof record?.n !== 'number' || (last >= 0 && record.n !== last + 1))
+        throw new CorruptJournalError(
+          `journal ${path} line ${i + 1} is out of order (record ${String(record?.n)} after ${last})`,
+        );
+      last = record.n;
+      if (record.n > afterSeq) records.push(record);
+    });
+  if (records.length && records[0]!.n !== afterSeq + 1)
+    throw new CorruptJournalError(
+      `journal ${path} starts at record ${records[0]!.n}, but its snapshot ends at ${afterSeq}: records are missing`,
+    );
+  return { records, validBytes: Buffer.byteLength(text.slice(0, end)), tornBytes: Buffer.byteLength(text.slice(end)) };
+}
+
+/** The journal file of one queue, kept open for appending. */
+export class JournalFile {
+  private handle: FileHandle | null = null;
+  /** Current size in bytes. */
+  bytes = 0;
+
+  constructor(readonly path: string) {}
+
+  /** The journal's text ('' when there is none). */
+  async read(): Promise<string> {
+    try {
+      return await readFile(this.path, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return '';
+      throw err;
+    }
+  }
+
+  /** Cuts the file to its first `bytes` bytes, durably (drops a torn last line). */
+  async truncate(bytes: number): Promise<void> {
+    const h = await this.open();
+    await h.truncate(bytes);
+    await h.sync();
+    this.bytes = bytes;
+  }
+
+  /** Appends one record as a line and waits until it is on disk; returns the journal's new size. */
+  async append(record: JournalRecord): Promise<number> {
+    const h = await this.open();
+    const line = JSON.stringify(record) + '\n';
+    await h.write(line);
+    await h.datasync();
+    this.bytes += Buffer.byteLength(line);
+    return this.bytes;
+  }
+
+  async close(): Promise<void> {
+    const h = this.handle;
+    this.handle = null;
+    await h?.close();
+  }
+
+  private async open(): Promise<FileHandle> {
+    if (this.handle) return this.handle;
+    const existed = await stat(this.path).then(
+      (s) => s.size,
+      () => null,
+    );
+    this.handle = await open(this.path, 'a', 0o600);
+    this.bytes = existed ?? 0;
+    // a new journal's directory entry must be on disk before a record in it counts as written
+    if (existed === null) await syncDirectory(dirname(this.path));
+    return this.handle;
+  }
+}
