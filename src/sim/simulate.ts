@@ -1,7 +1,8 @@
 // `ost-gate simulate`: the real core against a simulated CI on a random or recorded change stream.
 import {
+  advance,
   emptyQueue,
-  step,
+  type CoreEvent,
   type DispatchSpec,
   type Effect,
   type QueueSettings,
@@ -178,8 +179,9 @@ export function simulate(opts: SimOptions): SimMetrics {
       }
     }
   };
-  const feed = (event: Parameters<typeof step>[1]) => {
-    const result = step(state, event, { strategies: opts.strategies ?? {} });
+  const feed = (event: CoreEvent) => {
+    // the simulation owns its state: stepped in place, without the copy `step` makes
+    const result = advance(state, event, { strategies: opts.strategies ?? {} });
     state = result.state;
     if (state.verdicts.length > 64) state.verdicts = state.verdicts.slice(-32);
     apply(result.effects);
