@@ -46,18 +46,8 @@ export function finishCheck(ctx: StepContext, run: Run, at: number): void {
   stream.goodRun = run.key;
   // changes merged after the checked tip were blocked at once on the belief that the culprit was
   // still in: that belief is gone, so they are reopened and tested like any change
-  const checkedSeq =
-    Object.values(ctx.state.changes).find((c) => c.stream === stream.id && c.sha === stream.good)?.seq ?? Infinity;
-  const blockedUntested = (c: ChangeRecord) => {
-    const v = latestVerdict(ctx, c.id);
-    return v?.verdict === 'blocked' && v.run === undefined;
-  };
-  const reopened = Object.values(ctx.state.changes).filter(
-    (c) =>
-      c.stream === stream.id && c.seq > checkedSeq && c.state === 'done' && c.culprit === culprit && blockedUntested(c),
-  );
-  reopened.forEach((c) => retract(ctx, c));
-  const rest = [...reopened.map((c) => c.id), ...stream.broken.line].sort(
+  const reopened = reopenBlockedAtOnce(ctx, stream, stream.good, culprit);
+  const rest = [...reopened, ...stream.broken.line].sort(
     (a, b) => ctx.state.changes[a]!.seq - ctx.state.changes[b]!.seq,
   );
   stream.broken = null;
@@ -70,6 +60,26 @@ export function finishCheck(ctx: StepContext, run: Run, at: number): void {
     `${stream.id} passes again at ${short(stream.good)}: a change that does not revert ${culprit} fixed it${again}`,
     culprit,
   );
+}
+
+/**
+ * Changes of `stream` merged after `goodSha` that were blocked at once (untested) by `culprit`, on the
+ * belief that it was still in: a pass at `goodSha` ends that belief, so their verdicts are retracted
+ * and they are returned, to be tested like any change. A culprit among them is not lost.
+ */
+function reopenBlockedAtOnce(ctx: StepContext, stream: StreamState, goodSha: string | null, culprit: string): string[] {
+  const goodSeq =
+    Object.values(ctx.state.changes).find((c) => c.stream === stream.id && c.sha === goodSha)?.seq ?? Infinity;
+  const blockedUntested = (c: ChangeRecord) => {
+    const v = latestVerdict(ctx, c.id);
+    return v?.verdict === 'blocked' && v.run === undefined;
+  };
+  const reopened = Object.values(ctx.state.changes).filter(
+    (c) =>
+      c.stream === stream.id && c.seq > goodSeq && c.state === 'done' && c.culprit === culprit && blockedUntested(c),
+  );
+  reopened.forEach((c) => retract(ctx, c));
+  return reopened.map((c) => c.id);
 }
 
 /** A failing fix-line prefix: its changes still contain the culprit and are blocked by it. */
@@ -108,10 +118,14 @@ export function failFixLine(ctx: StepContext, run: Run, at: number): void {
   const confirmedAfter = failuresToBlockRevert(ctx);
   if (revert && revert !== run.end) {
     // The revert may well have fixed the stream and a later change broken it again: test the revert
-    // alone. A failure of the revert and one of this prefix above it are two failures that both
-    // contain the revert: enough to block.
-    if (!liveRuns(ctx.state, run.line).some((r) => r.end === revert && r.state === 'failed')) {
-      createRunAt(ctx, view, view.changes.indexOf(revert), 'probe', at);
+    // alone, until it has failed as often as a revert must to be blocked. Failures above it do not
+    // count: a change after the revert may break the tests anew, and one flaky failure of the revert
+    // with one such failure would block (and hide) that change.
+    const lines = liveRuns(ctx.state, run.line);
+    const revertFailures = lines.filter((r) => r.end === revert && r.state === 'failed').length;
+    if (revertFailures < confirmedAfter) {
+      if (!lines.some((r) => r.end === revert && isInFlight(r)))
+        createRunAt(ctx, view, view.changes.indexOf(revert), 'probe', at);
       log(
         ctx,
         'info',
@@ -174,7 +188,11 @@ export function fix(ctx: StepContext, stream: StreamState, at: number): void {
   stream.goodRun = passRun?.key ?? null;
   verdict(ctx, passed[0]!, 'fixed', at, { culprit: broken.culprit, run: first?.key });
   for (const id of passed.slice(1)) verdict(ctx, id, 'passed', at, { run: passRun?.key });
-  ctx.state.active.push(...rest);
+  // changes blocked at once after the passing prefix (a flaky failure had blocked the revert, say)
+  const reopened = reopenBlockedAtOnce(ctx, stream, stream.good, broken.culprit);
+  ctx.state.active.push(
+    ...[...rest, ...reopened].sort((a, b) => ctx.state.changes[a]!.seq - ctx.state.changes[b]!.seq),
+  );
   notice(ctx, 'info', 'stream-fixed', `${stream.id} passes again: ${passed[0]} fixed ${broken.culprit}`, passed[0]);
 }
 

@@ -45,6 +45,8 @@ export interface SimMetrics {
   /** The queue's own estimate of the flake rate at the end (core/lines.ts estimatedRates). */
   flake_rate_estimate?: number;
   verdicts?: SimVerdict[];
+  /** With the verdicts: the culprits that were detectable and not blamed. */
+  missed_ids?: string[];
 }
 
 export function quantile(sorted: readonly number[], q: number): number {
@@ -67,6 +69,7 @@ export function computeMetrics(truth: SimTruth, runs: number, withVerdicts: bool
   const innocent = blamed.filter((id) => !truth.culprits.has(id)).length;
   const index = new Map(truth.order.map((id, i) => [id, i]));
   let missed = 0;
+  const missedIds: string[] = [];
   let masked = 0;
   let found = 0;
   const earlier: string[] = [];
@@ -80,7 +83,10 @@ export function computeMetrics(truth: SimTruth, runs: number, withVerdicts: bool
     const isBlamed = truth.verdicts.get(id)?.verdict === 'culprit';
     if (isBlamed) found += 1;
     if (!detectable) masked += 1;
-    else if (!isBlamed) missed += 1;
+    else if (!isBlamed) {
+      missed += 1;
+      missedIds.push(id);
+    }
     earlier.push(id);
   }
   const metrics: SimMetrics = {
@@ -98,6 +104,7 @@ export function computeMetrics(truth: SimTruth, runs: number, withVerdicts: bool
   };
   if (truth.forwardFixes.size) metrics.forward_fixes = forwardFixFigures(truth);
   if (withVerdicts) {
+    metrics.missed_ids = missedIds;
     metrics.verdicts = truth.order.flatMap((id) => {
       const v = truth.verdicts.get(id);
       if (!v) return [];

@@ -210,6 +210,29 @@ describe('core properties', () => {
     );
   });
 
+  it('with no flakes and fixes that revert, blames every culprit merged after the earlier ones were fixed', () => {
+    // (a detectable culprit: every earlier culprit of its stream was reverted before it merged; one
+    // that depends on a culprit is removed with it, and a disputed verdict is tested again)
+    fc.assert(
+      fc.property(
+        world(false).map((w) => ({ ...w, reverts: true, deps: [], disputes: [] })),
+        (w) => {
+          const { h, culprits, projectOf } = play(w);
+          for (const c of Object.keys(culprits)) {
+            const history = h.history.get(projectOf.get(c)!) ?? [];
+            const at = history.indexOf(c);
+            const masked = Object.entries(culprits).some(([other, fix]) => {
+              const i = history.indexOf(other);
+              return i >= 0 && i < at && !(fix && history.indexOf(fix) >= 0 && history.indexOf(fix) < at);
+            });
+            if (!masked) expect(h.verdictOf(c), `${c}, detectable`).toBe('culprit');
+          }
+        },
+      ),
+      { numRuns: scaledRuns(200) },
+    );
+  });
+
   it('with no flakes and fixes that revert, blocks a change only when its prefix holds a culprit not yet fixed', () => {
     // (a fix that is no revert is blocked at once under broken.await_revert, by design, until a tip
     // check; and a change that depends on a culprit, or follows one that does, is removed with it)

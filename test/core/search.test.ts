@@ -107,6 +107,19 @@ describe('bisection', () => {
     expect(h.verdicts().get('a')!.confidence).toBeGreaterThanOrEqual(0.999);
   });
 
+  it('confirms a suspect one run at a time while "it was a flake" is likelier, and not beside a run over it', () => {
+    const h = new Harness({ maxParallel: 4, confirm: 1, confidence: 0.999 });
+    // a queue with a long, mostly green history: culprits are rare, flakes are not
+    Object.assign(h.state.stats, { runsFinished: 400, runsFailed: 20, flakes: 20, culprits: 1, verdicts: 400 });
+    h.merge(['a']);
+    h.round(() => true);
+    expect(h.inFlight().map((r) => [r.end, r.kind])).toEqual([['a', 'confirm']]);
+    h.merge(['b']); // a run over b contains a as well
+    h.round(() => false); // the confirmation passes: a was a flake
+    expect(h.verdictOf('a')).toBe('passed');
+    expect(h.ofType('report').some((e) => e.verdict.verdict === 'culprit')).toBe(false);
+  });
+
   it('never blames a change whose failure does not repeat: the flake is recorded and everything passes', () => {
     const h = new Harness({ maxParallel: 1, confirm: 1, confidence: 0 });
     h.merge(ids(4));
@@ -224,6 +237,47 @@ describe('broken streams', () => {
         level: 'warn',
         change: 'revert',
       });
+    });
+
+    it('tests the revert alone again after one failure, rather than let a failure above it block what follows', () => {
+      const h = new Harness({ maxParallel: 1, confirm: 1, confidence: 0 });
+      h.merge(['bad']);
+      h.round(() => true);
+      h.round(() => true);
+      expect(h.verdictOf('bad')).toBe('culprit');
+      h.merge(['revert', 'late-culprit', 'after'], undefined, { revert: { reverts: ['bad'] } });
+      // the run over the whole fix line fails (late-culprit), and so does the revert's own run (a flake):
+      // one failure of the revert and one above it no longer block the changes after the revert
+      for (let i = 0; i < 3; i++) h.round(() => true);
+      expect(h.verdictOf('revert')).toBeUndefined();
+      expect(h.verdictOf('late-culprit')).toBeUndefined();
+      expect(h.inFlight().map((r) => r.end)).toEqual(['revert']);
+      const fails = h.brokenBy({ bad: 'revert', 'late-culprit': null });
+      for (let i = 0; i < 8 && h.inFlight().length > 0; i++) h.round(fails);
+      expect(h.verdicts().get('revert')).toMatchObject({ verdict: 'fixed', culprit: 'bad' });
+      expect(h.verdictOf('late-culprit')).toBe('culprit');
+      expect(h.verdicts().get('after')).toMatchObject({ verdict: 'blocked', culprit: 'late-culprit' });
+    });
+
+    it('reopens changes blocked at once when a prefix of the fix line passes after its revert was blocked', () => {
+      const h = new Harness({ maxParallel: 1, confirm: 0, confidence: 0 });
+      h.merge(['bad']);
+      h.round(() => true);
+      h.merge(['revert', 'x'], undefined, { revert: { reverts: ['bad'] } });
+      // the revert fails alone as often as a revert must to be blocked (two flaky failures), and a run
+      // over x fails too (a flake)
+      for (let i = 0; i < 6 && h.verdictOf('revert') === undefined; i++) h.round(() => true);
+      expect(h.verdictOf('revert')).toBe('blocked');
+      expect(h.verdictOf('x')).toBeUndefined();
+      h.merge(['late-culprit']);
+      expect(h.verdictOf('late-culprit')).toBe('blocked'); // at once: no revert is left ahead of it
+      // x's next run passes: the stream was whole all along, and late-culprit is tested after all
+      h.round(() => false);
+      expect(h.verdictOf('x')).toBe('fixed');
+      expect(h.state.changes['late-culprit']).toMatchObject({ state: 'queued' });
+      const fails = h.brokenBy({ 'late-culprit': null });
+      for (let i = 0; i < 6 && h.inFlight().length > 0; i++) h.round(fails);
+      expect(h.verdictOf('late-culprit')).toBe('culprit');
     });
 
     it('reopens changes blocked at once during a tip check that passes, and tests them', () => {

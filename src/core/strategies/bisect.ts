@@ -16,6 +16,13 @@ export const bisect: Strategy = {
     const top = lowestFailure(view);
     if (top < 0) return [];
     if (top === 0) {
+      const p0 = firstConfidence(view);
+      if (p0 < 0.5) {
+        // "it was a flake" is the likelier story, and one pass settles it: one run at a time, and none
+        // while a run over the suspect is in flight (every run of the line contains it)
+        const inFlight = view.inFlight.reduce((a, b) => a + b, 0);
+        return inFlight === 0 && view.free > 0 ? [0] : [];
+      }
       const failures = view.failures[0] ?? 0;
       const byCount = 1 + view.confirm - failures;
       const byPosterior =
