@@ -4,7 +4,7 @@
 import type { StepContext } from './context.ts';
 import { firstUnmetDependency, isDependencyLoop } from './dependencies.ts';
 import { notice } from './emit.ts';
-import { blockAtOnce } from './fix-line.ts';
+import { blockAtOnce, noteForwardFixCandidate } from './fix-line.ts';
 import { own } from './own.ts';
 import { verdict } from './verdicts.ts';
 
@@ -59,12 +59,13 @@ export function feed(ctx: StepContext, at: number): void {
           stream.broken ??= { culprit: culpritDep, since: at, line: [] };
           verdict(ctx, head.id, 'blocked', at, { culprit: culpritDep, reason: `depends on ${culpritDep}` });
         } else if (!stream.broken) ctx.state.active.push(head.id);
-        else if (blockAtOnce(ctx, stream, head))
+        else if (blockAtOnce(ctx, stream, head)) {
+          noteForwardFixCandidate(ctx, stream.broken, head);
           verdict(ctx, head.id, 'blocked', at, {
             culprit: stream.broken.culprit,
             reason: `contains ${stream.broken.culprit} and does not revert it`,
           });
-        else stream.broken.line.push(head.id);
+        } else stream.broken.line.push(head.id);
         moved = true;
       }
     }

@@ -6,7 +6,7 @@ import { log, notice, short } from './emit.ts';
 import { isInFlight, liveRuns, viewLine } from './lines.ts';
 import { own } from './own.ts';
 import { createRun, createRunAt, refsFor, supersede, supersedeLine } from './runs.ts';
-import type { ChangeRecord, Run, StreamState } from './types.ts';
+import type { BrokenStream, ChangeRecord, Run, StreamState } from './types.ts';
 import { latestVerdict, retract, verdict } from './verdicts.ts';
 
 /**
@@ -204,11 +204,34 @@ export function failuresToBlockRevert(ctx: StepContext): number {
   return 1 + Math.max(1, ctx.state.settings.confirm);
 }
 
+/** Changes blocked at once, since the last check, after which the tip may have been fixed forward. */
+const CHECK_AFTER_CHANGES = 4;
+/** With fewer new changes and no hint, the tip is still checked once every this many `recheckMs`. */
+const CHECK_BACKSTOP = 6;
+
 /**
- * With `awaitRevert`, checks the tip of a broken stream with nothing left to test once every
- * `recheckMs`, in case it was fixed without a revert. A tip that failed its check as often as a
- * revert must fail to be blocked is not checked again until a new change moves it: a pass is
- * reliable, and failing again and again over a quiet weekend would only spend runners.
+ * Records a change blocked at once in a broken stream: it counts towards the next tip check, and
+ * one whose title names the culprit (its short sha, its number, or its id) makes a check due at once.
+ */
+export function noteForwardFixCandidate(ctx: StepContext, broken: BrokenStream, change: ChangeRecord): void {
+  broken.sinceCheck = (broken.sinceCheck ?? 0) + 1;
+  const culprit = own(ctx.state.changes, broken.culprit);
+  const title = change.title ?? '';
+  const names = [
+    broken.culprit,
+    ...(culprit?.sha && culprit.sha.length >= 7 ? [culprit.sha.slice(0, 7)] : []),
+    ...(culprit?.number ? [`#${culprit.number}`] : []),
+  ];
+  if (names.some((n) => title.includes(n))) broken.fixHint = true;
+}
+
+/**
+ * With `awaitRevert`, checks the tip of a broken stream with nothing left to test, in case a change
+ * fixed it without reverting the culprit. Only when such a fix may have landed: a blocked change
+ * names the culprit, or CHECK_AFTER_CHANGES changes came since the last check; otherwise once
+ * every CHECK_BACKSTOP x `recheckMs`. Never more often than `recheckMs`. A tip that failed its
+ * check as often as a revert must fail to be blocked is not checked again until a new change moves
+ * it: a pass is reliable, and failing again and again over a quiet weekend would only spend runners.
  * Returns whether a run went out.
  */
 export function dispatchCheck(ctx: StepContext, stream: StreamState, at: number): boolean {
@@ -217,13 +240,19 @@ export function dispatchCheck(ctx: StepContext, stream: StreamState, at: number)
   // tip would mark them good before they are tested, so no check until they are in
   if (!broken || !ctx.state.settings.awaitRevert || broken.line.length > 0 || stream.pending.length > 0 || !stream.tip)
     return false;
-  if (at - (broken.checkedAt ?? broken.since) < ctx.state.settings.recheckMs) return false;
+  const since = at - (broken.checkedAt ?? broken.since);
+  const { recheckMs } = ctx.state.settings;
+  if (since < recheckMs) return false;
+  const mayBeFixed = broken.fixHint || (broken.sinceCheck ?? 0) >= CHECK_AFTER_CHANGES;
+  if (!mayBeFixed && since < CHECK_BACKSTOP * recheckMs) return false;
   if (checking(ctx, stream)) return false;
   const failedChecks = Object.values(ctx.state.runs).filter(
     (r) => r.kind === 'check' && r.line === stream.id && r.end === stream.tip && r.state === 'failed',
   ).length;
   if (failedChecks >= failuresToBlockRevert(ctx)) return false;
   broken.checkedAt = at;
+  broken.sinceCheck = 0;
+  broken.fixHint = false;
   const refs = refsFor(ctx, []);
   refs[stream.project] = stream.tip;
   createRun(ctx, stream.id, stream.tip, 'check', at, 1, [], refs);

@@ -113,6 +113,10 @@ export interface BrokenStream {
   line: string[];
   /** When the stream's tip was last checked while no revert was waiting (see `awaitRevert`). */
   checkedAt?: number;
+  /** Changes blocked at once since the last tip check (or the break): each may have fixed it forward. */
+  sinceCheck?: number;
+  /** A change blocked at once since the last tip check names the culprit in its title: it may fix it. */
+  fixHint?: boolean;
 }
 
 /** A push that arrived before the history it builds on. */
@@ -155,8 +159,8 @@ export interface QueueSettings {
   batchMaxInFlight: number;
   /**
    * In a broken stream, block a new change at once unless it reverts the culprit (or follows a
-   * revert still untested), instead of testing every new tip; and check the tip every `recheckMs`
-   * in case the stream was fixed without a revert.
+   * revert still untested), instead of testing every new tip; and check the tip, at most every
+   * `recheckMs`, when the stream may have been fixed without a revert (see fix-line.ts dispatchCheck).
    */
   awaitRevert: boolean;
   /**

@@ -216,7 +216,16 @@ export function simulate(opts: SimOptions): SimMetrics {
       stream: STREAM,
       before: parent,
       after: id,
-      changes: [{ id, sha: id, parent, title: id, ...(p.fixes && !p.forward ? { reverts: [p.fixes] } : {}) }],
+      // a forward fix says nothing of the culprit (its title does not name it): nothing marks it as a fix
+      changes: [
+        {
+          id,
+          sha: id,
+          parent,
+          title: p.forward ? 'forward fix' : id,
+          ...(p.fixes && !p.forward ? { reverts: [p.fixes] } : {}),
+        },
+      ],
     });
   }
   return {

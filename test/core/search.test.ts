@@ -284,7 +284,7 @@ describe('broken streams', () => {
       const h = new Harness({ maxParallel: 1, confirm: 0, confidence: 0, recheckMs: 2 * HOUR });
       h.merge(['bad']);
       h.round(() => true);
-      h.merge(['forward-fix']);
+      h.merge(['forward-fix'], undefined, { 'forward-fix': { title: 'Repair what bad broke' } });
       h.now += 2 * HOUR;
       h.send({ type: 'tick', at: h.now });
       const [check] = h.inFlight();
@@ -308,25 +308,26 @@ describe('broken streams', () => {
       const h = new Harness({ maxParallel: 1, confirm: 1, confidence: 0, recheckMs: 2 * HOUR });
       h.merge(['bad']);
       for (let i = 0; i < 3 && !h.verdictOf('bad'); i++) h.round(() => true);
-      h.merge(['x']);
+      h.merge(['x'], undefined, { x: { title: 'fix for bad' } });
       const checks = () => h.dispatched().filter((r) => r.kind === 'check').length;
+      // the first check at once (x names bad), the second after the backstop (12 h)
       for (let i = 0; i < 10; i++) {
         h.now += 2 * HOUR;
         h.send({ type: 'tick', at: h.now });
         h.round(() => true);
       }
       expect(checks()).toBe(2);
-      h.merge(['y']);
+      h.merge(['y'], undefined, { y: { title: 'really fix bad' } });
       h.now += 2 * HOUR;
       h.send({ type: 'tick', at: h.now });
       expect(h.inFlight()).toMatchObject([{ kind: 'check', refs: { app: 'sha-y' } }]);
     });
 
-    it('checks the tip every recheckMs and un-breaks a stream fixed without a revert', () => {
+    it('checks the tip once a blocked change names the culprit, and un-breaks a stream fixed without a revert', () => {
       const h = new Harness({ maxParallel: 1, confirm: 0, confidence: 0, recheckMs: 2 * HOUR });
       h.merge(['bad']);
       h.round(() => true);
-      h.merge(['forward-fix']);
+      h.merge(['forward-fix'], undefined, { 'forward-fix': { title: 'Fix the regression from sha-bad' } });
       expect(h.verdictOf('forward-fix')).toBe('blocked');
       h.now += 2 * HOUR;
       h.send({ type: 'tick', at: h.now });
@@ -338,6 +339,28 @@ describe('broken streams', () => {
       h.merge(['next']);
       h.round(() => false);
       expect(h.verdictOf('next')).toBe('passed');
+    });
+    it('checks the tip only when a fix may have landed: after 4 changes, or once every 6 x recheckMs', () => {
+      const h = new Harness({ maxParallel: 1, confirm: 0, confidence: 0, recheckMs: 2 * HOUR });
+      h.merge(['bad']);
+      h.round(() => true);
+      const checks = () => h.dispatched().filter((r) => r.kind === 'check');
+      const tick = (hours: number) => {
+        h.now += hours * HOUR;
+        h.send({ type: 'tick', at: h.now });
+      };
+      h.merge(['a1', 'a2', 'a3']); // three changes that say nothing of bad: no check yet
+      tick(4);
+      expect(checks()).toHaveLength(0);
+      h.merge(['a4']); // the fourth: a forward fix may be among them
+      tick(0);
+      expect(checks().map((r) => r.refs)).toEqual([{ app: 'sha-a4' }]);
+      h.round(() => true);
+      // a quiet stream: the next check only after the backstop, 6 x recheckMs after the last one
+      tick(10);
+      expect(checks()).toHaveLength(1);
+      tick(2);
+      expect(checks()).toHaveLength(2);
     });
   });
 
