@@ -2,7 +2,8 @@
 // fix lines, then batches of new changes. Changes: runs. Emits: dispatches.
 import type { StepContext } from './context.ts';
 import { dispatchCheck } from './fix-line.ts';
-import { type LineView, MAIN, isInFlight, searchView, viewLine } from './lines.ts';
+import { type LineView, MAIN, estimatedRates, isInFlight, searchView, viewLine } from './lines.ts';
+import { posterior } from './strategies/posterior.ts';
 import { createRunAt } from './runs.ts';
 import { bisect } from './strategies/bisect.ts';
 import type { Strategy } from './strategies/strategy.ts';
@@ -25,8 +26,14 @@ export function schedule(ctx: StepContext, at: number): void {
   const settings = ctx.state.settings;
   let free = settings.maxParallel - Object.values(ctx.state.runs).filter(isInFlight).length;
   if (free <= 0) return;
-  const main = viewLine(ctx.state, MAIN);
+  let main = viewLine(ctx.state, MAIN);
   const searching = main.bounds.some((n) => n > 0);
+  if (searching && !speculating(ctx) && flakeLikelier(ctx, main)) {
+    // the new changes' batch goes first: it holds the suspects too, so the search counts it as a
+    // confirmation in flight instead of sending one of its own
+    free -= dispatchBatches(ctx, main, free, at);
+    main = viewLine(ctx.state, MAIN);
+  }
   // Search rounds are synchronous: new probes go out once every probe of the round is back,
   // so that they split what is left evenly (k-ary search) instead of a half-known range.
   const probing = (view: LineView) => view.inFlightRuns.some((r) => r.kind === 'probe');
@@ -66,6 +73,16 @@ export function schedule(ctx: StepContext, at: number): void {
     } else free -= dispatchBatches(ctx, view, free, at);
   }
   if ((!searching || speculating(ctx)) && free > 0) dispatchBatches(ctx, viewLine(ctx.state, MAIN), free, at);
+}
+
+/**
+ * Whether "every failure in the main line was a flake" is the likelier story: then a batch over new
+ * changes goes out beside the search, as it would without one. It contains the suspects, so it is
+ * evidence as well: its pass clears them and passes the new changes at once.
+ */
+function flakeLikelier(ctx: StepContext, main: LineView): boolean {
+  const rates = estimatedRates(ctx.state);
+  return posterior(main.bounds, rates.flakeRate, rates.culpritRate).none >= 0.5;
 }
 
 /** Dispatches runs over the untested tail of a line, each up to `batchMaxSize` changes. Returns how many. */

@@ -120,6 +120,20 @@ describe('bisection', () => {
     expect(h.ofType('report').some((e) => e.verdict.verdict === 'culprit')).toBe(false);
   });
 
+  it("without speculation, still sends the new changes' batch while a flake is likelier, as the confirmation", () => {
+    const h = new Harness({ maxParallel: 4, batchMaxInFlight: 1, speculate: false, confirm: 1, confidence: 0.999 });
+    Object.assign(h.state.stats, { runsFinished: 400, runsFailed: 20, flakes: 20, culprits: 1, verdicts: 400 });
+    h.merge(['a']);
+    h.merge(['b']); // waits: one batch in flight at a time
+    h.round(() => true); // a's run fails: a flake is likelier than a culprit
+    // one run over a and b, and no confirmation of a beside it: the batch holds a as well
+    expect(h.inFlight().map((r) => [r.end, r.kind])).toEqual([['b', 'batch']]);
+    h.round(() => false);
+    expect(h.verdictOf('a')).toBe('passed');
+    expect(h.verdictOf('b')).toBe('passed');
+    expect(h.dispatched()).toHaveLength(2);
+  });
+
   it('never blames a change whose failure does not repeat: the flake is recorded and everything passes', () => {
     const h = new Harness({ maxParallel: 1, confirm: 1, confidence: 0 });
     h.merge(ids(4));
