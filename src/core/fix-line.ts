@@ -34,16 +34,30 @@ export function blockAtOnce(ctx: StepContext, stream: StreamState, change: Chang
 }
 
 /**
- * The periodic check of a broken stream's tip: a pass means the stream was fixed by a change that
- * did not revert the culprit (already blocked); the stream is whole again from that tip.
+ * The check of a broken stream's tip: a pass means a change that did not revert the culprit (blocked
+ * at once) fixed the stream. When one such change came since the last failing check, it is the fix
+ * and gets `fixed`; when several came, they go back on the fix line, bounded by the check's pass,
+ * and the fix-line search finds the first that passes. Otherwise the stream is whole again from the
+ * checked tip.
  */
 export function finishCheck(ctx: StepContext, run: Run, at: number): void {
   const stream = own(ctx.state.streams, run.line);
   if (!stream?.broken || run.state !== 'passed') return;
   const culprit = stream.broken.culprit;
+  const tip = run.refs[stream.project] ?? null;
+  const candidates = forwardFixCandidates(ctx, stream, tip, culprit);
+  if (candidates.length > 1) {
+    searchForwardFix(ctx, stream, run, candidates);
+    return;
+  }
   supersedeLine(ctx, stream.id, at, `${stream.id} passes again`);
-  stream.good = run.refs[stream.project] ?? stream.good;
+  stream.good = tip ?? stream.good;
   stream.goodRun = run.key;
+  const fixer = candidates[0];
+  if (fixer) {
+    retract(ctx, fixer);
+    verdict(ctx, fixer.id, 'fixed', at, { culprit, run: run.key });
+  }
   // changes merged after the checked tip were blocked at once on the belief that the culprit was
   // still in: that belief is gone, so they are reopened and tested like any change
   const reopened = reopenBlockedAtOnce(ctx, stream, stream.good, culprit);
@@ -53,12 +67,63 @@ export function finishCheck(ctx: StepContext, run: Run, at: number): void {
   stream.broken = null;
   ctx.state.active.push(...rest);
   const again = reopened.length ? `; ${reopened.length} change(s) merged during the check are reopened and tested` : '';
+  const by = fixer
+    ? `${fixer.id}, which does not revert ${culprit}, fixed it`
+    : `a change that does not revert ${culprit} fixed it`;
+  notice(ctx, 'info', 'stream-fixed', `${stream.id} passes again at ${short(stream.good)}: ${by}${again}`, culprit);
+}
+
+/**
+ * Changes of `stream` blocked at once by `culprit` (untested) up to the checked tip, after the tip of
+ * its last failing check: one of them fixed the stream. Oldest first.
+ */
+function forwardFixCandidates(
+  ctx: StepContext,
+  stream: StreamState,
+  tip: string | null,
+  culprit: string,
+): ChangeRecord[] {
+  const seqOf = (sha: string | null | undefined) =>
+    Object.values(ctx.state.changes).find((c) => c.stream === stream.id && c.sha === sha)?.seq;
+  const tipSeq = seqOf(tip) ?? -Infinity;
+  const failedSeqs = Object.values(ctx.state.runs)
+    .filter((r) => r.kind === 'check' && r.line === stream.id && r.state === 'failed')
+    .map((r) => seqOf(r.refs[stream.project]) ?? -Infinity);
+  const after = Math.max(ctx.state.changes[culprit]?.seq ?? -Infinity, ...failedSeqs);
+  return Object.values(ctx.state.changes)
+    .filter(
+      (c) =>
+        c.stream === stream.id &&
+        c.seq > after &&
+        c.seq <= tipSeq &&
+        c.state === 'done' &&
+        c.culprit === culprit &&
+        isBlockedUntested(ctx, c),
+    )
+    .sort((a, b) => a.seq - b.seq);
+}
+
+/**
+ * Several changes may have fixed the stream: they go back on its fix line, with the check's pass as
+ * the pass of the line's last candidate, so that the fix-line search finds the first passing one
+ * (it gets `fixed`; those before it stay blocked). Changes merged after the tip follow them.
+ */
+function searchForwardFix(ctx: StepContext, stream: StreamState, run: Run, candidates: ChangeRecord[]): void {
+  const broken = stream.broken!;
+  candidates.forEach((c) => retract(ctx, c));
+  const after = reopenBlockedAtOnce(ctx, stream, run.refs[stream.project] ?? null, broken.culprit);
+  broken.line = [...new Set([...candidates.map((c) => c.id), ...after, ...broken.line])].sort(
+    (a, b) => ctx.state.changes[a]!.seq - ctx.state.changes[b]!.seq,
+  );
+  run.end = candidates.at(-1)!.id;
+  run.changes = broken.line.slice(0, broken.line.indexOf(run.end) + 1);
   notice(
     ctx,
     'info',
-    'stream-fixed',
-    `${stream.id} passes again at ${short(stream.good)}: a change that does not revert ${culprit} fixed it${again}`,
-    culprit,
+    'forward-fix-search',
+    `${stream.id} passes at ${short(run.refs[stream.project] ?? '')}: one of ${candidates.length} changes since ` +
+      `${broken.culprit} fixed it without reverting it; testing them to find which`,
+    broken.culprit,
   );
 }
 
@@ -70,16 +135,22 @@ export function finishCheck(ctx: StepContext, run: Run, at: number): void {
 function reopenBlockedAtOnce(ctx: StepContext, stream: StreamState, goodSha: string | null, culprit: string): string[] {
   const goodSeq =
     Object.values(ctx.state.changes).find((c) => c.stream === stream.id && c.sha === goodSha)?.seq ?? Infinity;
-  const blockedUntested = (c: ChangeRecord) => {
-    const v = latestVerdict(ctx, c.id);
-    return v?.verdict === 'blocked' && v.run === undefined;
-  };
   const reopened = Object.values(ctx.state.changes).filter(
     (c) =>
-      c.stream === stream.id && c.seq > goodSeq && c.state === 'done' && c.culprit === culprit && blockedUntested(c),
+      c.stream === stream.id &&
+      c.seq > goodSeq &&
+      c.state === 'done' &&
+      c.culprit === culprit &&
+      isBlockedUntested(ctx, c),
   );
   reopened.forEach((c) => retract(ctx, c));
   return reopened.map((c) => c.id);
+}
+
+/** Whether the change's verdict is `blocked` given at once, without a run of its own. */
+function isBlockedUntested(ctx: StepContext, c: ChangeRecord): boolean {
+  const v = latestVerdict(ctx, c.id);
+  return v?.verdict === 'blocked' && v.run === undefined;
 }
 
 /** A failing fix-line prefix: its changes still contain the culprit and are blocked by it. */

@@ -47,6 +47,8 @@ export interface SimMetrics {
   verdicts?: SimVerdict[];
   /** With the verdicts: the culprits that were detectable and not blamed. */
   missed_ids?: string[];
+  /** With the verdicts: the forward fixes (--forward-fix-share), in merge order. */
+  forward_fix_ids?: string[];
 }
 
 export function quantile(sorted: readonly number[], q: number): number {
@@ -105,6 +107,7 @@ export function computeMetrics(truth: SimTruth, runs: number, withVerdicts: bool
   if (truth.forwardFixes.size) metrics.forward_fixes = forwardFixFigures(truth);
   if (withVerdicts) {
     metrics.missed_ids = missedIds;
+    if (truth.forwardFixes.size) metrics.forward_fix_ids = truth.order.filter((id) => truth.forwardFixes.has(id));
     metrics.verdicts = truth.order.flatMap((id) => {
       const v = truth.verdicts.get(id);
       if (!v) return [];

@@ -311,7 +311,8 @@ describe('broken streams', () => {
         verdict: 'blocked',
         retracted: true,
       });
-      expect(h.state.verdicts.find((v) => v.change === 'forward-fix')).not.toHaveProperty('retracted');
+      // the one change blocked since the culprit is what fixed it
+      expect(h.verdicts().get('forward-fix')).toMatchObject({ verdict: 'fixed', culprit: 'bad', run: check!.key });
       const fails = h.brokenBy({ 'late-culprit': null });
       for (let i = 0; i < 6 && h.inFlight().length > 0; i++) h.round(fails);
       expect(h.verdictOf('late-culprit')).toBe('culprit');
@@ -354,6 +355,22 @@ describe('broken streams', () => {
       h.round(() => false);
       expect(h.verdictOf('next')).toBe('passed');
     });
+    it('finds which of several blocked changes fixed the stream forward, and names it fixed', () => {
+      const h = new Harness({ maxParallel: 2, confirm: 0, confidence: 0, recheckMs: 2 * HOUR });
+      h.merge(['bad']);
+      h.round(() => true);
+      h.merge(['b1', 'b2', 'repair', 'b4']); // four changes: a check is due; none names bad
+      expect(['b1', 'b2', 'repair', 'b4'].map((id) => h.verdictOf(id))).toEqual(Array(4).fill('blocked'));
+      h.now += 2 * HOUR;
+      h.send({ type: 'tick', at: h.now });
+      const fails = h.brokenBy({ bad: 'repair' });
+      for (let i = 0; i < 8 && h.inFlight().length > 0; i++) h.round(fails);
+      expect(h.verdicts().get('repair')).toMatchObject({ verdict: 'fixed', culprit: 'bad' });
+      expect(h.verdicts().get('b2')).toMatchObject({ verdict: 'blocked', culprit: 'bad' });
+      expect(h.verdictOf('b4')).toBe('passed');
+      expect(h.state.streams['git:app@main']!.broken).toBeNull();
+    });
+
     it('checks the tip only when a fix may have landed: after 4 changes, or once every 6 x recheckMs', () => {
       const h = new Harness({ maxParallel: 1, confirm: 0, confidence: 0, recheckMs: 2 * HOUR });
       h.merge(['bad']);
