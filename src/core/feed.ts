@@ -4,7 +4,8 @@
 import type { StepContext } from './context.ts';
 import { firstUnmetDependency, isDependencyLoop } from './dependencies.ts';
 import { notice } from './emit.ts';
-import { blockAtOnce, noteForwardFixCandidate } from './fix-line.ts';
+import { blockAtOnce } from './fix-line.ts';
+import { noteForwardFixCandidate } from './tip-check.ts';
 import { own } from './own.ts';
 import { verdict } from './verdicts.ts';
 

@@ -1,12 +1,12 @@
 // The broken stream and its fix line: changes after a culprit are tested on their own line until a
 // prefix passes (a revert or a forward fix). Changes: streams' broken state and fix lines, the main
-// line. Emits: fixed, passed and blocked verdicts, tip checks (dispatch), notices.
+// line. Emits: fixed, passed and blocked verdicts, notices. Tip checks are in tip-check.ts.
 import type { StepContext } from './context.ts';
-import { log, notice, short } from './emit.ts';
+import { log, notice } from './emit.ts';
 import { isInFlight, liveRuns, viewLine } from './lines.ts';
 import { own } from './own.ts';
-import { createRun, createRunAt, refsFor, supersede, supersedeLine } from './runs.ts';
-import type { BrokenStream, ChangeRecord, Run, StreamState } from './types.ts';
+import { createRunAt, supersede, supersedeLine } from './runs.ts';
+import type { ChangeRecord, Run, StreamState } from './types.ts';
 import { latestVerdict, retract, verdict } from './verdicts.ts';
 
 /**
@@ -34,105 +34,16 @@ export function blockAtOnce(ctx: StepContext, stream: StreamState, change: Chang
 }
 
 /**
- * The check of a broken stream's tip: a pass means a change that did not revert the culprit (blocked
- * at once) fixed the stream. When one such change came since the last failing check, it is the fix
- * and gets `fixed`; when several came, they go back on the fix line, bounded by the check's pass,
- * and the fix-line search finds the first that passes. Otherwise the stream is whole again from the
- * checked tip.
- */
-export function finishCheck(ctx: StepContext, run: Run, at: number): void {
-  const stream = own(ctx.state.streams, run.line);
-  if (!stream?.broken || run.state !== 'passed') return;
-  const culprit = stream.broken.culprit;
-  const tip = run.refs[stream.project] ?? null;
-  const candidates = forwardFixCandidates(ctx, stream, tip, culprit);
-  if (candidates.length > 1) {
-    searchForwardFix(ctx, stream, run, candidates);
-    return;
-  }
-  supersedeLine(ctx, stream.id, at, `${stream.id} passes again`);
-  stream.good = tip ?? stream.good;
-  stream.goodRun = run.key;
-  const fixer = candidates[0];
-  if (fixer) {
-    retract(ctx, fixer);
-    verdict(ctx, fixer.id, 'fixed', at, { culprit, run: run.key });
-  }
-  // changes merged after the checked tip were blocked at once on the belief that the culprit was
-  // still in: that belief is gone, so they are reopened and tested like any change
-  const reopened = reopenBlockedAtOnce(ctx, stream, stream.good, culprit);
-  const rest = [...reopened, ...stream.broken.line].sort(
-    (a, b) => ctx.state.changes[a]!.seq - ctx.state.changes[b]!.seq,
-  );
-  stream.broken = null;
-  ctx.state.active.push(...rest);
-  const again = reopened.length ? `; ${reopened.length} change(s) merged during the check are reopened and tested` : '';
-  const by = fixer
-    ? `${fixer.id}, which does not revert ${culprit}, fixed it`
-    : `a change that does not revert ${culprit} fixed it`;
-  notice(ctx, 'info', 'stream-fixed', `${stream.id} passes again at ${short(stream.good)}: ${by}${again}`, culprit);
-}
-
-/**
- * Changes of `stream` blocked at once by `culprit` (untested) up to the checked tip, after the tip of
- * its last failing check: one of them fixed the stream. Oldest first.
- */
-function forwardFixCandidates(
-  ctx: StepContext,
-  stream: StreamState,
-  tip: string | null,
-  culprit: string,
-): ChangeRecord[] {
-  const seqOf = (sha: string | null | undefined) =>
-    Object.values(ctx.state.changes).find((c) => c.stream === stream.id && c.sha === sha)?.seq;
-  const tipSeq = seqOf(tip) ?? -Infinity;
-  const failedSeqs = Object.values(ctx.state.runs)
-    .filter((r) => r.kind === 'check' && r.line === stream.id && r.state === 'failed')
-    .map((r) => seqOf(r.refs[stream.project]) ?? -Infinity);
-  const after = Math.max(ctx.state.changes[culprit]?.seq ?? -Infinity, ...failedSeqs);
-  return Object.values(ctx.state.changes)
-    .filter(
-      (c) =>
-        c.stream === stream.id &&
-        c.seq > after &&
-        c.seq <= tipSeq &&
-        c.state === 'done' &&
-        c.culprit === culprit &&
-        isBlockedUntested(ctx, c),
-    )
-    .sort((a, b) => a.seq - b.seq);
-}
-
-/**
- * Several changes may have fixed the stream: they go back on its fix line, with the check's pass as
- * the pass of the line's last candidate, so that the fix-line search finds the first passing one
- * (it gets `fixed`; those before it stay blocked). Changes merged after the tip follow them.
- */
-function searchForwardFix(ctx: StepContext, stream: StreamState, run: Run, candidates: ChangeRecord[]): void {
-  const broken = stream.broken!;
-  candidates.forEach((c) => retract(ctx, c));
-  const after = reopenBlockedAtOnce(ctx, stream, run.refs[stream.project] ?? null, broken.culprit);
-  broken.line = [...new Set([...candidates.map((c) => c.id), ...after, ...broken.line])].sort(
-    (a, b) => ctx.state.changes[a]!.seq - ctx.state.changes[b]!.seq,
-  );
-  run.end = candidates.at(-1)!.id;
-  run.changes = broken.line.slice(0, broken.line.indexOf(run.end) + 1);
-  notice(
-    ctx,
-    'info',
-    'forward-fix-search',
-    `${stream.id} passes at ${short(run.refs[stream.project] ?? '')}: one of ${candidates.length} changes since ` +
-      `${broken.culprit} fixed it without reverting it; testing them to find which`,
-    broken.culprit,
-  );
-}
-
-/**
  * Changes of `stream` merged after `goodSha` that were blocked at once (untested) by `culprit`, on the
  * belief that it was still in: a pass at `goodSha` ends that belief, so their verdicts are retracted
  * and they are returned, to be tested like any change. A culprit among them is not lost.
  */
-function reopenBlockedAtOnce(ctx: StepContext, stream: StreamState, goodSha: string | null, culprit: string): string[] {
+export function reopenBlockedAtOnce(
+  ctx: StepContext,
+  stream: StreamState,
+  goodSha: string | null,
+  culprit: string,
+): string[] {
   const goodSeq =
     Object.values(ctx.state.changes).find((c) => c.stream === stream.id && c.sha === goodSha)?.seq ?? Infinity;
   const reopened = Object.values(ctx.state.changes).filter(
@@ -148,7 +59,7 @@ function reopenBlockedAtOnce(ctx: StepContext, stream: StreamState, goodSha: str
 }
 
 /** Whether the change's verdict is `blocked` given at once, without a run of its own. */
-function isBlockedUntested(ctx: StepContext, c: ChangeRecord): boolean {
+export function isBlockedUntested(ctx: StepContext, c: ChangeRecord): boolean {
   const v = latestVerdict(ctx, c.id);
   return v?.verdict === 'blocked' && v.run === undefined;
 }
@@ -273,64 +184,4 @@ export function fix(ctx: StepContext, stream: StreamState, at: number): void {
  */
 export function failuresToBlockRevert(ctx: StepContext): number {
   return 1 + Math.max(1, ctx.state.settings.confirm);
-}
-
-/** Changes blocked at once, since the last check, after which the tip may have been fixed forward. */
-const CHECK_AFTER_CHANGES = 4;
-/** With fewer new changes and no hint, the tip is still checked once every this many `recheckMs`. */
-const CHECK_BACKSTOP = 6;
-
-/**
- * Records a change blocked at once in a broken stream: it counts towards the next tip check, and
- * one whose title names the culprit (its short sha, its number, or its id) makes a check due at once.
- */
-export function noteForwardFixCandidate(ctx: StepContext, broken: BrokenStream, change: ChangeRecord): void {
-  broken.sinceCheck = (broken.sinceCheck ?? 0) + 1;
-  const culprit = own(ctx.state.changes, broken.culprit);
-  const title = change.title ?? '';
-  const names = [
-    broken.culprit,
-    ...(culprit?.sha && culprit.sha.length >= 7 ? [culprit.sha.slice(0, 7)] : []),
-    ...(culprit?.number ? [`#${culprit.number}`] : []),
-  ];
-  if (names.some((n) => title.includes(n))) broken.fixHint = true;
-}
-
-/**
- * With `awaitRevert`, checks the tip of a broken stream with nothing left to test, in case a change
- * fixed it without reverting the culprit. Only when such a fix may have landed: a blocked change
- * names the culprit, or CHECK_AFTER_CHANGES changes came since the last check; otherwise once
- * every CHECK_BACKSTOP x `recheckMs`. Never more often than `recheckMs`. A tip that failed its
- * check as often as a revert must fail to be blocked is not checked again until a new change moves
- * it: a pass is reliable, and failing again and again over a quiet weekend would only spend runners.
- * Returns whether a run went out.
- */
-export function dispatchCheck(ctx: StepContext, stream: StreamState, at: number): boolean {
-  const broken = stream.broken;
-  // changes still waiting for a dependency are older than the tip and not in a line yet: a passing
-  // tip would mark them good before they are tested, so no check until they are in
-  if (!broken || !ctx.state.settings.awaitRevert || broken.line.length > 0 || stream.pending.length > 0 || !stream.tip)
-    return false;
-  const since = at - (broken.checkedAt ?? broken.since);
-  const { recheckMs } = ctx.state.settings;
-  if (since < recheckMs) return false;
-  const mayBeFixed = broken.fixHint || (broken.sinceCheck ?? 0) >= CHECK_AFTER_CHANGES;
-  if (!mayBeFixed && since < CHECK_BACKSTOP * recheckMs) return false;
-  if (checking(ctx, stream)) return false;
-  const failedChecks = Object.values(ctx.state.runs).filter(
-    (r) => r.kind === 'check' && r.line === stream.id && r.end === stream.tip && r.state === 'failed',
-  ).length;
-  if (failedChecks >= failuresToBlockRevert(ctx)) return false;
-  broken.checkedAt = at;
-  broken.sinceCheck = 0;
-  broken.fixHint = false;
-  const refs = refsFor(ctx, []);
-  refs[stream.project] = stream.tip;
-  createRun(ctx, stream.id, stream.tip, 'check', at, 1, [], refs);
-  return true;
-}
-
-/** Whether a tip check of `stream` is in flight. */
-export function checking(ctx: StepContext, stream: StreamState): boolean {
-  return Object.values(ctx.state.runs).some((r) => r.kind === 'check' && r.line === stream.id && isInFlight(r));
 }

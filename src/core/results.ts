@@ -2,7 +2,8 @@
 // streams, the pause flag. Emits: passed verdicts, retries (dispatch), cancels, notices.
 import type { StepContext } from './context.ts';
 import { log, notice } from './emit.ts';
-import { failFixLine, finishCheck } from './fix-line.ts';
+import { failFixLine } from './fix-line.ts';
+import { finishCheck } from './tip-check.ts';
 import { MAIN, isInFlight, liveRuns, viewLine } from './lines.ts';
 import { own } from './own.ts';
 import { createRun, supersede, supersedeAbove } from './runs.ts';

@@ -1,7 +1,7 @@
 // Scheduling: what to run while runners are free, in order: the search for a culprit, tip checks,
 // fix lines, then batches of new changes. Changes: runs. Emits: dispatches.
 import type { StepContext } from './context.ts';
-import { dispatchCheck } from './fix-line.ts';
+import { dispatchCheck } from './tip-check.ts';
 import { type LineView, MAIN, estimatedRates, isInFlight, searchView, viewLine } from './lines.ts';
 import { posterior } from './strategies/posterior.ts';
 import { createRunAt } from './runs.ts';
