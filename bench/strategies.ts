@@ -63,6 +63,16 @@ const ours: SystemSetting[] = [
     baseline: false,
   },
   {
+    label: 'ost-gate bisect, one new batch at a time, no speculation',
+    strategy: 'bisect',
+    runners: 'k',
+    batch: 20,
+    confirm: 1,
+    batchInFlight: 1,
+    speculate: false,
+    baseline: false,
+  },
+  {
     label: 'ost-gate quick: bisect, confirm 0, confidence 0.9',
     strategy: 'bisect',
     runners: 'k',
@@ -114,7 +124,7 @@ export type Row = Omit<SimMetrics, 'changes' | 'runs' | 'verdicts'> & {
   baseline: boolean;
 };
 
-function measure(s: Scenario, sys: SystemSetting): Row {
+function measure(s: Scenario, sys: SystemSetting, forwardFixShare = 0): Row & { forward?: ForwardFigures } {
   let rpc = 0;
   let mean = 0;
   let p90 = 0;
@@ -124,6 +134,7 @@ function measure(s: Scenario, sys: SystemSetting): Row {
   let masked = 0;
   let unfinished = 0;
   let innocent = 0;
+  const forward: ForwardFigures = { merged: 0, fixed: 0, blocked: 0, longest: 0, unrepaired: 0 };
   for (let seed = 1; seed <= SEEDS; seed++) {
     const m = simulate({
       changes: CHANGES,
@@ -142,7 +153,15 @@ function measure(s: Scenario, sys: SystemSetting): Row {
       ...(sys.revertAware !== undefined ? { revertAware: sys.revertAware } : {}),
       seed,
       strategies: baselineStrategies,
+      forwardFixShare,
     });
+    if (m.forward_fixes) {
+      forward.merged += m.forward_fixes.merged;
+      forward.fixed += m.forward_fixes.fixed;
+      forward.blocked += m.forward_fixes.blocked;
+      forward.longest = Math.max(forward.longest, m.forward_fixes.longest_repaired);
+      forward.unrepaired += m.forward_fixes.unrepaired;
+    }
     rpc += m.runs_per_change;
     mean += m.ttv_mean;
     p90 += m.ttv_p90;
@@ -167,7 +186,39 @@ function measure(s: Scenario, sys: SystemSetting): Row {
     missed_culprits: missed,
     masked_culprits: masked,
     unfinished,
+    ...(forwardFixShare > 0 ? { forward } : {}),
   };
+}
+
+/**
+ * Forward fixes over every seed: merged, named fixed, wrongly blocked; the longest time to repair
+ * (T) among those repaired, and how many were not repaired before their run ended.
+ */
+interface ForwardFigures {
+  merged: number;
+  fixed: number;
+  blocked: number;
+  longest: number;
+  unrepaired: number;
+}
+
+/** The reference point with a share of fixes made forward (new changes, not reverts), for ost-gate's settings. */
+function forwardSection(): string {
+  const head =
+    '| system | forward-fix share | runs/change | ttv p90 (T) | false blame rate | missed | forward fixes named fixed | longest to repair (T) | not repaired when the run ended |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|';
+  const rows: string[] = [];
+  for (const sys of ours.filter((o) => !o.label.includes('unsafe'))) {
+    for (const share of [0, 0.3]) {
+      const r = measure(reference, sys, share);
+      const fwd = r.forward
+        ? `${r.forward.fixed} of ${r.forward.merged} | ${r.forward.longest.toFixed(1)} | ${r.forward.unrepaired}`
+        : '- | - | -';
+      rows.push(
+        `| ${sys.label} | ${share} | ${r.runs_per_change.toFixed(3)} | ${r.ttv_p90.toFixed(2)} | ${r.false_blame_rate.toFixed(3)} | ${r.missed_culprits} | ${fwd} |`,
+      );
+    }
+  }
+  return [head, ...rows].join('\n');
 }
 
 /** Settings of ours that are no worse than `base` on runs per change, p90 time to verdict and false blames. */
@@ -211,6 +262,8 @@ async function main(): Promise<void> {
     );
     process.stderr.write(`${s.name} done (${Math.round((Date.now() - started) / 1000)} s)\n`);
   }
+  const forward = forwardSection();
+  process.stderr.write(`forward fixes done (${Math.round((Date.now() - started) / 1000)} s)\n`);
   const refRows = all.filter((r) => r.scenario === reference.name);
   await mkdir(join(here, 'results'), { recursive: true });
   await writeFile(
@@ -242,6 +295,20 @@ of the Z-channel that a one-sided flaky test is. "vs floor" is runs per change o
 ![runs per change against p90 time to verdict at the reference point](strategies.svg)
 
 ${sections.join('\n')}
+### Forward fixes: the reference point with \`--forward-fix-share 0\` and \`0.3\`
+
+With a share of 0.3, three fixes in ten are new changes that repair the break without reverting it and
+without naming the culprit: nothing marks them as fixes. A broken stream's tip is checked once 4
+changes came since the last check (or a change names the culprit, or every 6 x \`broken.recheck\`); a
+passing check names the fix, searching among the changes blocked since the last failing check. "Named
+fixed" counts forward fixes whose verdict is \`fixed\`; the others stay \`blocked\` (a fix that came
+together with another change repairing the same break, or after a check that flaked). "Longest to
+repair" is the longest time from a forward fix's merge to the first \`passed\` or \`fixed\` on it or a
+later change, among those that saw it; the last column counts forward fixes merged so near the end of
+a run that no later change came to move the tip.
+
+${forward}
+
 Total time: ${Math.round((Date.now() - started) / 1000)} s on this machine.
 `;
   await writeFile(join(here, 'results', 'strategies.md'), doc);

@@ -41,7 +41,15 @@ export interface SimMetrics {
    * repaired the stream); and the longest time, in T, from a forward fix's merge to the first verdict
    * `passed` or `fixed` on it or a later change, that is until the stream was seen repaired.
    */
-  forward_fixes?: { merged: number; fixed: number; blocked: number; longest_to_repair: number | null };
+  forward_fixes?: {
+    merged: number;
+    fixed: number;
+    blocked: number;
+    longest_to_repair: number | null;
+    /** The longest time to repair among the forward fixes that saw it, and how many never did (at a run's end). */
+    longest_repaired: number;
+    unrepaired: number;
+  };
   /** The queue's own estimate of the flake rate at the end (core/lines.ts estimatedRates). */
   flake_rate_estimate?: number;
   verdicts?: SimVerdict[];
@@ -128,7 +136,8 @@ export function computeMetrics(truth: SimTruth, runs: number, withVerdicts: bool
 function forwardFixFigures(truth: SimTruth): NonNullable<SimMetrics['forward_fixes']> {
   let fixed = 0;
   let blocked = 0;
-  let longest: number | null = 0;
+  let unrepaired = 0;
+  let longestRepaired = 0;
   for (const id of truth.forwardFixes) {
     const own = truth.verdicts.get(id)?.verdict;
     if (own === 'fixed') fixed += 1;
@@ -139,13 +148,15 @@ function forwardFixFigures(truth: SimTruth): NonNullable<SimMetrics['forward_fix
       .map((c) => truth.verdicts.get(c))
       .filter((v) => v?.verdict === 'passed' || v?.verdict === 'fixed')
       .map((v) => v!.at);
-    if (repaired.length === 0) longest = null;
-    else if (longest !== null) longest = Math.max(longest, Math.min(...repaired) - truth.mergedAt.get(id)!);
+    if (repaired.length === 0) unrepaired += 1;
+    else longestRepaired = Math.max(longestRepaired, Math.min(...repaired) - truth.mergedAt.get(id)!);
   }
   return {
     merged: truth.forwardFixes.size,
     fixed,
     blocked,
-    longest_to_repair: longest === null ? null : round(longest),
+    longest_to_repair: unrepaired > 0 ? null : round(longestRepaired),
+    longest_repaired: round(longestRepaired),
+    unrepaired,
   };
 }
