@@ -103,14 +103,17 @@ export class Engine {
     this.strategies = opts.strategies ?? {};
   }
 
-  /** The queue's file: loaded once (snapshot plus journal replayed), then kept. */
+  /**
+   * The queue's file: loaded once (snapshot plus journal replayed), then kept. A queue that does not
+   * exist, or failed to load, is not kept: asking for unknown names (a stranger's URLs) keeps nothing.
+   */
   private file(queue: string): Promise<QueueFile | null> {
     let file = this.files.get(queue);
     if (!file) {
       file = this.load(queue);
       this.files.set(queue, file);
-      // a queue that failed to load is tried again next time
-      file.catch(() => this.files.get(queue) === file && this.files.delete(queue));
+      const forget = () => void (this.files.get(queue) === file && this.files.delete(queue));
+      file.then((f) => f ?? forget(), forget);
     }
     return file;
   }

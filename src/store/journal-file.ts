@@ -12,8 +12,6 @@ export class CorruptJournalError extends Error {}
 export interface ParsedJournal {
   /** Records numbered after `afterSeq`, in order. */
   records: JournalRecord[];
-  /** Bytes of complete lines: a torn last line starts here. */
-  validBytes: number;
   /** Bytes of a last line cut short (0 when there is none). */
   tornBytes: number;
 }
@@ -45,7 +43,7 @@ export function parseJournal(text: string, path: string, afterSeq: number): Pars
     throw new CorruptJournalError(
       `journal ${path} starts at record ${records[0]!.n}, but its snapshot ends at ${afterSeq}: records are missing`,
     );
-  return { records, validBytes: Buffer.byteLength(text.slice(0, end)), tornBytes: Buffer.byteLength(text.slice(end)) };
+  return { records, tornBytes: Buffer.byteLength(text.slice(end)) };
 }
 
 /** The journal file of one queue, kept open for appending. */
@@ -66,7 +64,7 @@ export class JournalFile {
     }
   }
 
-  /** Cuts the file to its first `bytes` bytes, durably (drops a torn last line). */
+  /** Cuts the file to its first `bytes` bytes, durably. */
   async truncate(bytes: number): Promise<void> {
     const h = await this.open();
     await h.truncate(bytes);
@@ -96,10 +94,22 @@ export class JournalFile {
       (s) => s.size,
       () => null,
     );
-    this.handle = await open(this.path, 'a', 0o600);
+    const handle = await open(this.path, 'a', 0o600);
+    this.handle = handle;
     this.bytes = existed ?? 0;
     // a new journal's directory entry must be on disk before a record in it counts as written
     if (existed === null) await syncDirectory(dirname(this.path));
-    return this.handle;
+    // a last line cut short by a crash is cut off before the first append, so that the next record
+    // starts on a line of its own (loading has reported and skipped it; only the owner appends)
+    if (this.bytes > 0) {
+      const text = await readFile(this.path);
+      const whole = text.lastIndexOf(0x0a) + 1;
+      if (whole < text.length) {
+        await handle.truncate(whole);
+        await handle.sync();
+        this.bytes = whole;
+      }
+    }
+    return handle;
   }
 }

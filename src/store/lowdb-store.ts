@@ -14,10 +14,7 @@ import type { JournalRecord, JournalSize, QueueFile, Store, StoredQueue } from '
 export type WritePoint = 'snapshot-on-disk' | 'snapshot-renamed' | 'journal-emptied' | 'journal-appended';
 
 export interface LowdbStoreOptions {
-  /**
-   * Only reads (`ost-gate status`, or a second look at a running server's data): a torn last journal
-   * line is skipped, not cut off, and every write throws.
-   */
+  /** Only reads (`ost-gate status`, or a second look at a running server's data): every write throws. */
   readOnly?: boolean;
   /** Called at each WritePoint (tests stop the process there). */
   onWrite?: (point: WritePoint) => void;
@@ -81,11 +78,8 @@ export class LowdbStore implements Store {
     if (!snapshot && !text) return null;
     const parsed = parseJournal(text, journal.path, snapshot?.journalSeq ?? 0);
     const stored: StoredQueue = { snapshot, journal: parsed.records };
-    if (parsed.tornBytes > 0) {
-      stored.torn = { file: journal.path, bytes: parsed.tornBytes };
-      // the owner cuts the torn line off, so that the next record starts on a line of its own
-      if (!this.options.readOnly) await journal.truncate(parsed.validBytes);
-    }
+    // loading changes nothing: the owner's first append cuts a torn line off (journal-file.ts)
+    if (parsed.tornBytes > 0) stored.torn = { file: journal.path, bytes: parsed.tornBytes };
     return stored;
   }
 

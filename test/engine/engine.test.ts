@@ -154,6 +154,13 @@ describe('Engine', () => {
     expect(await again.submit('q', merged(['b'], 1, 'sha-a'), { delivery: 'd2' })).toBe(false);
   });
 
+  it('keeps nothing in memory for a queue that does not exist, however many names are asked for', async () => {
+    const { engine } = await setup();
+    await engine.submit('q', merged(['a']));
+    for (let i = 0; i < 500; i++) expect(await engine.read(`nope-${i}`)).toBeNull();
+    expect((engine as unknown as { files: Map<string, unknown> }).files.size).toBe(1);
+  });
+
   it('keeps notices for the dashboard', async () => {
     const { store, engine } = await setup();
     await engine.submit('q', merged(['a']));
