@@ -3,6 +3,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { seeded } from '../../src/sim/random.ts';
 import { step } from '../../src/core/index.ts';
+import { bisect } from '../../src/core/strategies/bisect.ts';
+import { posterior } from '../../src/core/strategies/posterior.ts';
 import { scaledRuns } from '../helpers/fast-check-seed.ts';
 import { change, Harness, HOUR, streamRef } from '../helpers/harness.ts';
 
@@ -363,6 +365,36 @@ describe('core properties', () => {
         });
       }),
       { numRuns: scaledRuns(60) },
+    );
+  });
+});
+
+describe('confirming a suspect', () => {
+  const view = fc.record({
+    failures: fc.array(fc.nat({ max: 3 }), { minLength: 1, maxLength: 12 }),
+    inFlight: fc.array(fc.nat({ max: 2 }), { minLength: 12, maxLength: 12 }),
+    free: fc.integer({ min: 0, max: 6 }),
+    flakeRate: fc.double({ min: 0.01, max: 0.3, noNaN: true }),
+    culpritRate: fc.double({ min: 0.001, max: 0.3, noNaN: true }),
+    confirm: fc.integer({ min: 0, max: 2 }),
+    confidence: fc.constantFrom(0.9, 0.99, 0.999),
+  });
+
+  it('sends one run at a time while a flake is likelier, and none beside a run over the suspect', () => {
+    fc.assert(
+      fc.property(view, (v) => {
+        const failures = [Math.max(1, v.failures[0]!), ...v.failures.slice(1)];
+        const sv = { ...v, size: failures.length, failures, inFlight: v.inFlight.slice(0, failures.length) };
+        const p0 = posterior(sv.failures, sv.flakeRate, sv.culpritRate).first[0]!;
+        const planned = bisect.plan(sv);
+        expect(planned.every((p) => p === 0)).toBe(true);
+        expect(planned.length).toBeLessThanOrEqual(sv.free);
+        if (p0 < 0.5) {
+          const busy = sv.inFlight.some((n) => n > 0);
+          expect(planned.length, `p0 ${p0}`).toBe(busy || sv.free === 0 ? 0 : 1);
+        }
+      }),
+      { numRuns: scaledRuns(500) },
     );
   });
 });
