@@ -33,10 +33,43 @@ export function blockAtOnce(ctx: StepContext, stream: StreamState, change: Chang
   return !stream.broken.line.some((id) => revertsCulprit(ctx, stream, ctx.state.changes[id]!));
 }
 
+/** Position of the stream's change with this sha in the order the queue learned of changes. */
+export function seqOfSha(ctx: StepContext, stream: StreamState, sha: string | null | undefined): number | undefined {
+  return Object.values(ctx.state.changes).find((c) => c.stream === stream.id && c.sha === sha)?.seq;
+}
+
 /**
- * Changes of `stream` merged after `goodSha` that were blocked at once (untested) by `culprit`, on the
- * belief that it was still in: a pass at `goodSha` ends that belief, so their verdicts are retracted
- * and they are returned, to be tested like any change. A culprit among them is not lost.
+ * Changes of `stream` blocked at once (untested) by `culprit`, merged after position `after` and up
+ * to `upTo`, oldest first: blocked on the belief that the culprit was still in.
+ */
+export function blockedAtOnce(
+  ctx: StepContext,
+  stream: StreamState,
+  culprit: string,
+  after: number,
+  upTo = Infinity,
+): ChangeRecord[] {
+  const untested = (c: ChangeRecord) => {
+    const v = latestVerdict(ctx, c.id);
+    return v?.verdict === 'blocked' && v.run === undefined;
+  };
+  return Object.values(ctx.state.changes)
+    .filter(
+      (c) =>
+        c.stream === stream.id &&
+        c.seq > after &&
+        c.seq <= upTo &&
+        c.state === 'done' &&
+        c.culprit === culprit &&
+        untested(c),
+    )
+    .sort((a, b) => a.seq - b.seq);
+}
+
+/**
+ * Changes of `stream` merged after `goodSha` that were blocked at once by `culprit`: a pass at
+ * `goodSha` ends the belief that blocked them, so their verdicts are retracted and they are
+ * returned, to be tested like any change. A culprit among them is not lost.
  */
 export function reopenBlockedAtOnce(
   ctx: StepContext,
@@ -44,24 +77,9 @@ export function reopenBlockedAtOnce(
   goodSha: string | null,
   culprit: string,
 ): string[] {
-  const goodSeq =
-    Object.values(ctx.state.changes).find((c) => c.stream === stream.id && c.sha === goodSha)?.seq ?? Infinity;
-  const reopened = Object.values(ctx.state.changes).filter(
-    (c) =>
-      c.stream === stream.id &&
-      c.seq > goodSeq &&
-      c.state === 'done' &&
-      c.culprit === culprit &&
-      isBlockedUntested(ctx, c),
-  );
+  const reopened = blockedAtOnce(ctx, stream, culprit, seqOfSha(ctx, stream, goodSha) ?? Infinity);
   reopened.forEach((c) => retract(ctx, c));
   return reopened.map((c) => c.id);
-}
-
-/** Whether the change's verdict is `blocked` given at once, without a run of its own. */
-export function isBlockedUntested(ctx: StepContext, c: ChangeRecord): boolean {
-  const v = latestVerdict(ctx, c.id);
-  return v?.verdict === 'blocked' && v.run === undefined;
 }
 
 /** A failing fix-line prefix: its changes still contain the culprit and are blocked by it. */

@@ -4,7 +4,7 @@
 // (dispatch), fixed verdicts, notices.
 import type { StepContext } from './context.ts';
 import { notice, short } from './emit.ts';
-import { failuresToBlockRevert, isBlockedUntested, reopenBlockedAtOnce } from './fix-line.ts';
+import { blockedAtOnce, failuresToBlockRevert, reopenBlockedAtOnce, seqOfSha } from './fix-line.ts';
 import { isInFlight } from './lines.ts';
 import { own } from './own.ts';
 import { createRun, refsFor, supersedeLine } from './runs.ts';
@@ -61,24 +61,11 @@ function forwardFixCandidates(
   tip: string | null,
   culprit: string,
 ): ChangeRecord[] {
-  const seqOf = (sha: string | null | undefined) =>
-    Object.values(ctx.state.changes).find((c) => c.stream === stream.id && c.sha === sha)?.seq;
-  const tipSeq = seqOf(tip) ?? -Infinity;
-  const failedSeqs = Object.values(ctx.state.runs)
+  const failedChecks = Object.values(ctx.state.runs)
     .filter((r) => r.kind === 'check' && r.line === stream.id && r.state === 'failed')
-    .map((r) => seqOf(r.refs[stream.project]) ?? -Infinity);
-  const after = Math.max(ctx.state.changes[culprit]?.seq ?? -Infinity, ...failedSeqs);
-  return Object.values(ctx.state.changes)
-    .filter(
-      (c) =>
-        c.stream === stream.id &&
-        c.seq > after &&
-        c.seq <= tipSeq &&
-        c.state === 'done' &&
-        c.culprit === culprit &&
-        isBlockedUntested(ctx, c),
-    )
-    .sort((a, b) => a.seq - b.seq);
+    .map((r) => seqOfSha(ctx, stream, r.refs[stream.project]) ?? -Infinity);
+  const after = Math.max(ctx.state.changes[culprit]?.seq ?? -Infinity, ...failedChecks);
+  return blockedAtOnce(ctx, stream, culprit, after, seqOfSha(ctx, stream, tip) ?? -Infinity);
 }
 
 /**
