@@ -25,6 +25,7 @@ import type {
   QueueNotice,
   QueueSetup,
   Store,
+  UnnumberedRecord,
 } from '../store/types.ts';
 import { toQueueSettings, type QueueCi, type RepoConfig } from '../config/repo.ts';
 import { effectKey, type DispatchContext, type Performer } from './effects.ts';
@@ -144,8 +145,17 @@ export class Engine {
     return file;
   }
 
-  /** Appends a record and applies it; the file is forgotten when the append fails (it may be half changed). */
-  private async journal(queue: string, file: QueueFile, record: JournalRecord, apply: () => void): Promise<void> {
+  /**
+   * Numbers a record, appends it and applies it (`apply`, or as a replay would); the file is forgotten
+   * when the append fails (it may be half changed). Writes a snapshot when one is due.
+   */
+  private async journal(
+    queue: string,
+    file: QueueFile,
+    unnumbered: UnnumberedRecord,
+    apply: (record: JournalRecord) => void = (record) => applyRecord(file, record, this.strategies),
+  ): Promise<void> {
+    const record = { ...unnumbered, n: (file.journalSeq ?? 0) + 1 } as JournalRecord;
     let size: JournalSize;
     try {
       size = await this.opts.store.appendJournal(queue, record);
@@ -153,7 +163,7 @@ export class Engine {
       this.forget(queue);
       throw err;
     }
-    apply();
+    apply(record);
     this.journaled.add(queue);
     if (
       size.journalBytes >= Math.max(this.opts.snapshotMinJournalBytes ?? SNAPSHOT_MIN_JOURNAL_BYTES, size.snapshotBytes)
@@ -207,21 +217,20 @@ export class Engine {
       effects.forEach((effect, i) => {
         if (effect.type === 'log' || effect.type === 'notice') return;
         const id = `${base}.${i}`;
-        // attempted from the start: the journal has it before it is first performed; this process
-        // knows its own entries need no check (below)
-        outbox.push({ id, key: effectKey(queue, effect, id), effect, attempted: true });
+        // the journal has it before it is first performed; this process knows its own entries need no
+        // check with the performer (below)
+        outbox.push({ id, key: effectKey(queue, effect, id), effect });
       });
-      const record: JournalRecord = {
-        n: (file.journalSeq ?? 0) + 1,
-        type: 'step',
+      const decided = effects;
+      const body = {
+        type: 'step' as const,
         at: this.now(),
         event: salted,
         ...(options.delivery ? { delivery: options.delivery } : {}),
         ...(options.setup ? { setup: options.setup } : {}),
         outbox,
       };
-      const decided = effects;
-      await this.journal(queue, file, record, () => recordStep(file, record, decided, before.stats));
+      await this.journal(queue, file, body, ({ n }) => recordStep(file, { ...body, n }, decided, before.stats));
       for (const entry of outbox) this.unperformed.add(entry.id);
       for (const effect of effects) {
         if (effect.type === 'log') this.log[effect.level]({ queue }, effect.message);
@@ -276,7 +285,7 @@ export class Engine {
   }
 
   /**
-   * Performs the queue's pending outbox entries. Entries are written attempted with the step that
+   * Performs the queue's pending outbox entries. Entries are written with the step that
    * decides them (durably, before they are performed) and removed once done; an entry found on
    * recovery, or tried before, is first checked with the performer, so that a report that took
    * before a crash is not posted twice.
@@ -335,8 +344,7 @@ export class Engine {
     await this.lock.run(queue, async () => {
       const file = await this.file(queue);
       if (!file) return;
-      const record: JournalRecord = { n: (file.journalSeq ?? 0) + 1, type: 'done', ids: done };
-      await this.journal(queue, file, record, () => applyRecord(file, record, this.strategies));
+      await this.journal(queue, file, { type: 'done', ids: done });
     });
   }
 
@@ -423,8 +431,7 @@ export class Engine {
     await this.lock.run(queue, async () => {
       const file = await this.file(queue);
       if (!file) return;
-      const record: JournalRecord = { n: (file.journalSeq ?? 0) + 1, type: 'notice', notice };
-      await this.journal(queue, file, record, () => applyRecord(file, record, this.strategies));
+      await this.journal(queue, file, { type: 'notice', notice });
     });
   }
 

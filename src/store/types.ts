@@ -9,8 +9,8 @@ export interface OutboxEntry {
   /** Idempotency key: performing twice with the same key must have the effect of once. */
   key: string;
   effect: Effect;
-  /** Set, durably, before the effect is first performed (it is written set); on recovery the performer is asked whether it took. */
-  attempted: boolean;
+  /** Written by files from before the journal; every entry found on recovery is checked with the performer. */
+  attempted?: boolean;
 }
 
 export interface QueueNotice {
@@ -67,6 +67,9 @@ export interface QueueSetup {
  * - `done`: outbox entries were performed.
  * - `notice`: a notice was added without a step (a config error, say).
  */
+/** A journal record before the engine numbers it. */
+export type UnnumberedRecord = JournalRecord extends infer R ? (R extends unknown ? Omit<R, 'n'> : never) : never;
+
 export type JournalRecord =
   | {
       n: number;

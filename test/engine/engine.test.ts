@@ -31,7 +31,7 @@ class RecordingPerformer implements Performer {
       throw new Error('host is down');
     }
     const onDisk = await readQueue(this.store, ctx.queue);
-    this.performed.push({ ...entry, outboxHadIt: !!onDisk?.outbox.some((e) => e.key === entry.key && e.attempted) });
+    this.performed.push({ ...entry, outboxHadIt: !!onDisk?.outbox.some((e) => e.key === entry.key) });
     this.done.add(entry.key);
   }
   async alreadyDone(entry: { key: string }): Promise<boolean> {
@@ -80,7 +80,7 @@ describe('Engine', () => {
     const file = (await readQueue(store, 'q'))!;
     // pretend the process died after performing, before removing the entry
     const key = performer.performed[0]!.key;
-    file.outbox.push({ id: 'x', key, effect: performer.performed[0]!.effect, attempted: true });
+    file.outbox.push({ id: 'x', key, effect: performer.performed[0]!.effect });
     await store.writeSnapshot(file);
     await new Engine({ store, performer }).recover();
     expect(performer.performed.filter((p) => p.key === key)).toHaveLength(1);
