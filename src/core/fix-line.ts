@@ -3,10 +3,11 @@
 // line. Emits: fixed, passed and blocked verdicts, notices. Tip checks are in tip-check.ts.
 import type { StepContext } from './context.ts';
 import { log, notice } from './emit.ts';
-import { isInFlight, liveRuns, viewLine } from './lines.ts';
+import { type LineView, isInFlight, liveRuns, viewLine } from './lines.ts';
 import { own } from './own.ts';
 import { createRunAt, supersede, supersedeLine } from './runs.ts';
 import type { ChangeRecord, Run, StreamState } from './types.ts';
+import { noteForwardFixCandidate } from './tip-check.ts';
 import { latestVerdict, retract, verdict } from './verdicts.ts';
 
 /**
@@ -165,6 +166,46 @@ export function failFixLine(ctx: StepContext, run: Run, at: number): void {
         : undefined;
     verdict(ctx, id, 'blocked', at, { culprit, run: run.key, ...(reason ? { reason } : {}) });
   });
+  if (revert === run.end) blockBehindFailedRevert(ctx, stream, revert, at);
+}
+
+/**
+ * The revert failed as often as a revert must to be blocked: the changes behind it, up to the next
+ * revert of the culprit, have nothing ahead of them that undoes it. They are blocked at once, as
+ * changes of a broken stream without a revert are, and count towards the next tip check (one of
+ * them may have fixed the stream forward; a passing check reopens them).
+ */
+function blockBehindFailedRevert(ctx: StepContext, stream: StreamState, revert: string, at: number): void {
+  const broken = stream.broken!;
+  const blocked: string[] = [];
+  for (const id of [...broken.line]) {
+    const change = ctx.state.changes[id]!;
+    if (revertsCulprit(ctx, stream, change)) break;
+    noteForwardFixCandidate(ctx, broken, change);
+    verdict(ctx, id, 'blocked', at, {
+      culprit: broken.culprit,
+      reason: `contains ${broken.culprit}, and ${revert}, which reverts it, still fails`,
+    });
+    blocked.push(id);
+  }
+  for (const r of liveRuns(ctx.state, stream.id))
+    if (isInFlight(r) && blocked.includes(r.end)) supersede(ctx, r, at, `${revert} still fails`);
+  // the revert may have failed by flakes alone: the tip is checked as soon as checks allow, and
+  // its pass reopens these changes
+  if (blocked.length > 0) broken.fixHint = true;
+}
+
+/**
+ * Position in `view` (a fix line) of a revert of the culprit whose own run failed, too few times yet
+ * to block it, or -1. While it is in doubt only the revert runs again: a batch over the changes after
+ * it would fail with it, and only the revert's own runs can show its failure a flake.
+ */
+export function revertInDoubt(ctx: StepContext, stream: StreamState, view: LineView): number {
+  if (!ctx.state.settings.revertAware) return -1;
+  const pos = view.changes.findIndex((id) => revertsCulprit(ctx, stream, ctx.state.changes[id]!));
+  if (pos < 0) return -1;
+  const failed = liveRuns(ctx.state, view.line).some((r) => r.end === view.changes[pos] && r.state === 'failed');
+  return failed ? pos : -1;
 }
 
 /**

@@ -1,7 +1,8 @@
 // Public surface of the pure queue core.
 export { advance, step, type StepOptions } from './step.ts';
-export { emptyQueue, defaultSettings } from './settings.ts';
+export { emptyQueue, defaultSettings, idleRunnerSettings } from './settings.ts';
 export { streamId } from './streams.ts';
+export { heldUntil } from './schedule.ts';
 export { builtinStrategies, STRATEGY_NAMES, type BuiltinStrategyName } from './strategies/index.ts';
 export type { Strategy, SearchView, Blame } from './strategies/index.ts';
 export * from './types.ts';

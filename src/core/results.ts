@@ -65,6 +65,7 @@ export function runFinished(ctx: StepContext, key: string, status: RunStatus, at
   run.state = status === 'success' ? 'passed' : 'failed';
   ctx.state.stats.runsFinished += 1;
   if (run.state === 'failed') ctx.state.stats.runsFailed += 1;
+  recordRunTime(ctx, at - run.createdAt);
   if (run.kind === 'check') {
     finishCheck(ctx, run, at);
   } else if (run.line === MAIN) {
@@ -72,6 +73,16 @@ export function runFinished(ctx: StepContext, key: string, status: RunStatus, at
     else supersedeAbove(ctx, MAIN, run.end, at, `prefix up to ${run.end} failed`, speculating(ctx));
   } else if (run.state === 'failed') failFixLine(ctx, run, at);
   else supersedeAbove(ctx, run.line, run.end, at, `prefix up to ${run.end} passed`);
+}
+
+/** Weight of the newest run in the mean run time: about the last ten runs count. */
+const RUN_TIME_WEIGHT = 0.1;
+
+/** Folds a finished run's time from dispatch to result into the queue's mean run time. */
+function recordRunTime(ctx: StepContext, ms: number): void {
+  if (!(ms >= 0)) return;
+  const { stats } = ctx.state;
+  stats.runMs = stats.runMs === undefined ? ms : stats.runMs + RUN_TIME_WEIGHT * (ms - stats.runMs);
 }
 
 /** A passing main-line prefix: its changes pass, the good base moves up, and failures below it were flakes. */

@@ -1,12 +1,14 @@
 // Scheduling: what to run while runners are free, in order: the search for a culprit, tip checks,
 // fix lines, then batches of new changes. Changes: runs. Emits: dispatches.
 import type { StepContext } from './context.ts';
+import { revertInDoubt } from './fix-line.ts';
 import { dispatchCheck } from './tip-check.ts';
 import { type LineView, MAIN, estimatedRates, isInFlight, searchView, viewLine } from './lines.ts';
 import { posterior } from './strategies/posterior.ts';
 import { createRunAt } from './runs.ts';
 import { bisect } from './strategies/bisect.ts';
 import type { Strategy } from './strategies/strategy.ts';
+import type { QueueState } from './types.ts';
 
 export function strategyOf(ctx: StepContext): Strategy {
   return ctx.strategies[ctx.state.settings.strategy] ?? bisect;
@@ -28,7 +30,7 @@ export function schedule(ctx: StepContext, at: number): void {
   if (free <= 0) return;
   let main = viewLine(ctx.state, MAIN);
   const searching = main.bounds.some((n) => n > 0);
-  if (searching && !speculating(ctx) && flakeLikelier(ctx, main)) {
+  if (searching && !speculating(ctx) && flakePlausible(ctx, main)) {
     // the new changes' batch goes first: it holds the suspects too, so the search counts it as a
     // confirmation in flight instead of sending one of its own
     free -= dispatchBatches(ctx, main, free, at);
@@ -70,19 +72,56 @@ export function schedule(ctx: StepContext, at: number): void {
       if (probing(view)) continue;
       const sv = searchView(ctx.state, view, free, 0);
       free -= dispatchAt(ctx, view, bisect.plan(sv), at);
-    } else free -= dispatchBatches(ctx, view, free, at);
+      continue;
+    }
+    // while the revert's own failure may be a flake, only the revert runs again: a batch over the
+    // changes after it would fail with it
+    const revert = revertInDoubt(ctx, stream, view);
+    if (revert < 0) free -= dispatchBatches(ctx, view, free, at);
+    else if ((view.inFlight[revert] ?? 0) === 0) free -= dispatchAt(ctx, view, [revert], at);
   }
-  if ((!searching || speculating(ctx)) && free > 0) dispatchBatches(ctx, viewLine(ctx.state, MAIN), free, at);
+  if ((!searching || speculating(ctx)) && free > 0) {
+    main = viewLine(ctx.state, MAIN);
+    if (heldUntil(ctx.state, main, at) === null) dispatchBatches(ctx, main, free, at);
+  }
 }
 
 /**
- * Whether "every failure in the main line was a flake" is the likelier story: then a batch over new
- * changes goes out beside the search, as it would without one. It contains the suspects, so it is
- * evidence as well: its pass clears them and passes the new changes at once.
+ * How likely "every failure in the main line was a flake" must be for a batch over new changes to go
+ * out beside the search, as it would without one. It contains the suspects, so it is evidence as well:
+ * its pass clears them and passes the new changes at once. Below one half, so that the changes in a
+ * small failed batch are cleared in one round when it flaked (measured in README, "Benchmark").
  */
-function flakeLikelier(ctx: StepContext, main: LineView): boolean {
+const FLAKE_PLAUSIBLE = 0.3;
+
+function flakePlausible(ctx: StepContext, main: LineView): boolean {
   const rates = estimatedRates(ctx.state);
-  return posterior(main.bounds, rates.flakeRate, rates.culpritRate).none >= 0.5;
+  return posterior(main.bounds, rates.flakeRate, rates.culpritRate).none >= FLAKE_PLAUSIBLE;
+}
+
+/**
+ * With `holdShare`, a lone untested change of the main line waits for a second one, up to that share
+ * of the mean run time after it was queued: two changes then share a run. Returns when the lone
+ * change goes out anyway, or null when nothing is held (more changes, none, or no run time known
+ * yet). Hosts tick the queue; the simulator wakes it at this time.
+ */
+export function heldUntil(state: QueueState, main = viewLine(state, MAIN), at = -Infinity): number | null {
+  const { holdShare } = state.settings;
+  const runMs = state.stats.runMs;
+  if (!(holdShare > 0) || runMs === undefined) return null;
+  const untested = main.changes.slice(coveredUpTo(main) + 1);
+  if (untested.length !== 1) return null;
+  const until = state.changes[untested[0]!]!.enqueuedAt + holdShare * runMs;
+  return until > at ? until : null;
+}
+
+/** The highest position of a line that a run in flight or a bounding result covers, or -1. */
+function coveredUpTo(view: LineView): number {
+  let covered = -1;
+  view.inFlight.forEach((n, i) => {
+    if (n > 0 || (view.bounds[i] ?? 0) > 0) covered = i;
+  });
+  return covered;
 }
 
 /** Dispatches runs over the untested tail of a line, each up to `batchMaxSize` changes. Returns how many. */
@@ -94,10 +133,7 @@ export function dispatchBatches(
   maxSize = ctx.state.settings.batchMaxSize,
 ): number {
   const { batchMaxInFlight } = ctx.state.settings;
-  let covered = -1;
-  view.inFlight.forEach((n, i) => {
-    if (n > 0 || (view.bounds[i] ?? 0) > 0) covered = i;
-  });
+  let covered = coveredUpTo(view);
   let batches = view.inFlightRuns.filter((r) => r.kind === 'batch').length;
   let sent = 0;
   while (sent < free && covered < view.changes.length - 1 && (batchMaxInFlight <= 0 || batches < batchMaxInFlight)) {

@@ -175,6 +175,11 @@ export interface QueueSettings {
   searchWidth: number;
   /** Keep testing new changes while a failure is searched: a later passing prefix clears a flake at once. */
   speculate: boolean;
+  /**
+   * A lone new change waits for company before its run goes out, up to this share of the queue's
+   * mean run time (`stats.runMs`), so that two changes share one run; 0: never waits.
+   */
+  holdShare: number;
   confirm: number;
   strategy: StrategyName;
   confidence: number;
@@ -190,6 +195,8 @@ export interface QueueStats {
   culprits: number;
   verdicts: number;
   infraRetries: number;
+  /** Mean time from dispatch to result of the runs that passed or failed (moving average), in ms. */
+  runMs?: number;
 }
 
 export interface QueueState {

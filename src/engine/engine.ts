@@ -30,6 +30,7 @@ import type {
 import { toQueueSettings, type QueueCi, type RepoConfig } from '../config/repo.ts';
 import { effectKey, type DispatchContext, type Performer } from './effects.ts';
 import { KeyedLock } from './lock.ts';
+import { WakeTimers } from './wake-timers.ts';
 import { applyRecord, freshQueueFile, recordStep, replay } from './replay.ts';
 
 /** Verdicts kept in the queue file at a snapshot; older ones go to the history file. */
@@ -97,11 +98,18 @@ export class Engine {
   private readonly files = new Map<string, Promise<QueueFile | null>>();
   /** Queues with journal records since their last snapshot. */
   private readonly journaled = new Set<string>();
+  /** Ticks a queue when a change it holds for company is due. */
+  private readonly wakes: WakeTimers;
 
   constructor(private readonly opts: EngineOptions) {
     this.now = opts.now ?? Date.now;
     this.log = opts.log ?? silentLogger;
     this.strategies = opts.strategies ?? {};
+    this.wakes = new WakeTimers(this.now, (queue) => {
+      this.submit(queue, { type: 'tick', at: this.now() }).catch((err) =>
+        this.log.error({ queue, err: (err as Error).message }, 'waking the queue for a held change failed'),
+      );
+    });
   }
 
   /**
@@ -231,6 +239,7 @@ export class Engine {
         outbox,
       };
       await this.journal(queue, file, body, ({ n }) => recordStep(file, { ...body, n }, decided, before.stats));
+      this.wakes.update(queue, file.state);
       for (const entry of outbox) this.unperformed.add(entry.id);
       for (const effect of effects) {
         if (effect.type === 'log') this.log[effect.level]({ queue }, effect.message);
@@ -504,6 +513,7 @@ export class Engine {
    * one (so that the next start replays nothing), and closes the store's files.
    */
   async close(): Promise<void> {
+    this.wakes.clear();
     await this.idle();
     for (const queue of [...this.journaled]) {
       try {

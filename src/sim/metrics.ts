@@ -49,6 +49,11 @@ export interface SimMetrics {
     /** The longest time to repair among the forward fixes that saw it, and how many never did (at a run's end). */
     longest_repaired: number;
     unrepaired: number;
+    /**
+     * The longest time to repair among forward fixes that made their stream whole and that no new
+     * culprit broke again before it was seen: how long a stream fixed forward waits for `fixed`.
+     */
+    longest_while_whole: number;
   };
   /** The queue's own estimate of the flake rate at the end (core/lines.ts estimatedRates). */
   flake_rate_estimate?: number;
@@ -138,18 +143,32 @@ function forwardFixFigures(truth: SimTruth): NonNullable<SimMetrics['forward_fix
   let blocked = 0;
   let unrepaired = 0;
   let longestRepaired = 0;
+  let longestWhole = 0;
+  const index = new Map(truth.order.map((c, i) => [c, i]));
   for (const id of truth.forwardFixes) {
     const own = truth.verdicts.get(id)?.verdict;
     if (own === 'fixed') fixed += 1;
     if (own === 'blocked') blocked += 1;
-    const from = truth.order.indexOf(id);
+    const from = index.get(id)!;
     const repaired = truth.order
       .slice(from)
       .map((c) => truth.verdicts.get(c))
       .filter((v) => v?.verdict === 'passed' || v?.verdict === 'fixed')
       .map((v) => v!.at);
-    if (repaired.length === 0) unrepaired += 1;
-    else longestRepaired = Math.max(longestRepaired, Math.min(...repaired) - truth.mergedAt.get(id)!);
+    if (repaired.length === 0) {
+      unrepaired += 1;
+      continue;
+    }
+    const seenAt = Math.min(...repaired);
+    const took = seenAt - truth.mergedAt.get(id)!;
+    longestRepaired = Math.max(longestRepaired, took);
+    // whole at the fix: every earlier culprit fixed by then; and no culprit merged after it before it was seen
+    const wholeAtFix = [...truth.culprits].every((c) => {
+      const at = index.get(c)!;
+      return at > from || (index.get(truth.fixOf.get(c) ?? '') ?? Infinity) <= from;
+    });
+    const brokenAgain = [...truth.culprits].some((c) => index.get(c)! > from && truth.mergedAt.get(c)! < seenAt);
+    if (wholeAtFix && !brokenAgain) longestWhole = Math.max(longestWhole, took);
   }
   return {
     merged: truth.forwardFixes.size,
@@ -158,5 +177,6 @@ function forwardFixFigures(truth: SimTruth): NonNullable<SimMetrics['forward_fix
     longest_to_repair: unrepaired > 0 ? null : round(longestRepaired),
     longest_repaired: round(longestRepaired),
     unrepaired,
+    longest_while_whole: round(longestWhole),
   };
 }

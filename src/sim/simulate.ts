@@ -1,7 +1,10 @@
 // `ost-gate simulate`: the real core against a simulated CI on a random or recorded change stream.
 import {
   advance,
+  defaultSettings,
   emptyQueue,
+  heldUntil,
+  idleRunnerSettings,
   type CoreEvent,
   type DispatchSpec,
   type Effect,
@@ -33,10 +36,14 @@ export interface SimOptions {
    * arrivals and flakes stay the same (default 0: every run takes exactly T, as DESIGN section 7 says).
    */
   durationSpread?: number;
-  /** Runs over new changes allowed in flight at once (0: as runners allow). */
+  /** Runs over new changes allowed in flight at once (0: as runners allow; default as a queue's). */
   batchInFlight?: number;
-  /** Keep testing new changes while a failure is searched. */
+  /** Keep testing new changes while a failure is searched (default as a queue's). */
   speculate?: boolean;
+  /** `batch.hold`: how long a lone change waits for a second, as a share of a run (default as a queue's). */
+  hold?: number;
+  /** `ci.use_idle_runners`: the defaults of the three settings above spend spare runners on speed. */
+  useIdleRunners?: boolean;
   /** Probes at once while searching (0: as runners allow). */
   searchWidth?: number;
   /** Block changes of a broken stream at once unless they revert the culprit (default true). */
@@ -63,7 +70,7 @@ export interface SimOptions {
 interface Pending {
   t: number;
   order: number;
-  kind: 'arrive' | 'finish' | 'fix' | 'missed-fix';
+  kind: 'arrive' | 'finish' | 'fix' | 'missed-fix' | 'wake';
   /** A fix made forward: it repairs the break but is not a revert. */
   forward?: boolean;
   id: string;
@@ -87,11 +94,13 @@ export function simulate(opts: SimOptions): SimMetrics {
   const forwardShare = Math.min(Math.max(opts.forwardFixShare ?? 0, 0), 1);
   const spread = Math.min(Math.max(opts.durationSpread ?? 0, 0), 0.95);
   const duration = () => (spread > 0 ? 1 + spread * (2 * durationRng.next() - 1) : 1);
+  const preset = opts.useIdleRunners ? idleRunnerSettings : defaultSettings;
   const settings: Partial<QueueSettings> = {
     maxParallel: opts.runners,
     batchMaxSize: opts.batch,
-    batchMaxInFlight: opts.batchInFlight ?? 0,
-    speculate: opts.speculate ?? true,
+    batchMaxInFlight: opts.batchInFlight ?? preset.batchMaxInFlight,
+    speculate: opts.speculate ?? preset.speculate,
+    holdShare: opts.hold ?? preset.holdShare,
     searchWidth: opts.searchWidth ?? 0,
     awaitRevert: opts.awaitRevert ?? true,
     revertAware: opts.revertAware ?? true,
@@ -185,7 +194,15 @@ export function simulate(opts: SimOptions): SimMetrics {
     state = result.state;
     if (state.verdicts.length > 64) state.verdicts = state.verdicts.slice(-32);
     apply(result.effects);
+    // a lone change held for company goes out at a known time: the queue is woken then, as a
+    // server's ticks would (the first whole millisecond after it)
+    const until = heldUntil(state);
+    if (until !== null && until > event.at && !wakes.has(Math.ceil(until))) {
+      wakes.add(Math.ceil(until));
+      schedule({ t: (Math.ceil(until) + 0.5) / T, kind: 'wake', id: '' });
+    }
   };
+  const wakes = new Set<number>();
 
   for (let n = 0; agenda.length > 0; n++) {
     if (n > MAX_EVENTS) throw new Error('simulation did not settle: too many events');
@@ -194,6 +211,10 @@ export function simulate(opts: SimOptions): SimMetrics {
     const at = Math.round(p.t * T);
     if (p.kind === 'finish') {
       feed({ type: 'run-finished', at, key: p.key!, status: p.status! });
+      continue;
+    }
+    if (p.kind === 'wake') {
+      feed({ type: 'tick', at });
       continue;
     }
     if (p.kind === 'missed-fix') {

@@ -74,7 +74,7 @@ describe('stale results are ignored', () => {
   });
 
   it('cancels a run superseded by a passing prefix above it, and ignores its late result', () => {
-    const h = new Harness({ maxParallel: 2, batchMaxSize: 2 });
+    const h = new Harness({ maxParallel: 2, batchMaxSize: 2, batchMaxInFlight: 0 });
     h.merge(['a', 'b', 'c', 'd']);
     const [low, high] = h.inFlight();
     expect([low!.end, high!.end]).toEqual(['b', 'd']);

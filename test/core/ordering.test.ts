@@ -142,6 +142,7 @@ describe('shared queues', () => {
     for (let i = 0; i < 5 && h.verdictOf('b2') === undefined; i++) h.round(fails);
     expect(h.verdictOf('b2')).toBe('passed');
     h.merge(['b3'], B);
+    h.wakeHeld(); // b3 alone waits for company first (batch.hold), then goes out alone
     const run = h.inFlight()[0]!;
     expect(run.refs).toEqual({ engine: 'sha-a1', ui: 'sha-b3' });
     h.now += HOUR;

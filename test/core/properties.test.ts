@@ -151,6 +151,8 @@ function play(w: World, onStep?: (h: Harness) => void) {
     }
     onStep?.(h);
     if (h.state.paused) h.send({ type: 'command', at: h.now, verb: 'resume', change: ids[0]!, user: 'admin' });
+    // a lone change held for company goes out when its hold ends, as a server's ticks send it
+    if (h.inFlight().length === 0) h.wakeHeld();
     if (h.inFlight().length === 0 && next >= ids.length) {
       const open = Object.keys(culprits).filter((c) => !fixed.has(c));
       if (open.length === 0) break;

@@ -18,7 +18,7 @@ describe('batching', () => {
   });
 
   it('caps a run at batch.max_size and covers the rest with the next free runner', () => {
-    const h = new Harness({ maxParallel: 2, batchMaxSize: 20 });
+    const h = new Harness({ maxParallel: 2, batchMaxSize: 20, batchMaxInFlight: 0 });
     h.merge(ids(25));
     const runs = h.inFlight();
     expect(runs.map((r) => r.changes.length)).toEqual([20, 25]);
@@ -39,6 +39,65 @@ describe('batching', () => {
     h.merge(['a']);
     h.merge(['b']);
     expect(h.inFlight()).toHaveLength(1);
+  });
+
+  it('by default, tests one batch at a time, each over the changes that came during the last', () => {
+    const h = new Harness({ maxParallel: 4 });
+    h.merge(['a']);
+    h.merge(['b']);
+    h.merge(['c']);
+    expect(h.inFlight().map((r) => r.changes)).toEqual([['a']]);
+    h.round(() => false);
+    expect(h.inFlight().map((r) => r.changes)).toEqual([['b', 'c']]);
+  });
+
+  it('with batch.hold, keeps a lone change waiting for a second one, at most that share of the mean run time', () => {
+    const h = new Harness({ maxParallel: 4, holdShare: 0.4 });
+    h.merge(['first']); // no run time is known yet: nothing waits
+    expect(h.inFlight()).toHaveLength(1);
+    h.round(() => false);
+    expect(h.state.stats.runMs).toBe(HOUR);
+    h.merge(['a']);
+    expect(h.inFlight()).toHaveLength(0); // a waits for company
+    h.now += 0.2 * HOUR;
+    h.merge(['b']); // company: both go out in one run at once
+    expect(h.inFlight().map((r) => r.changes)).toEqual([['a', 'b']]);
+    h.round(() => false);
+    h.merge(['alone']);
+    h.now += 0.39 * HOUR;
+    h.send({ type: 'tick', at: h.now });
+    expect(h.inFlight()).toHaveLength(0);
+    h.now += 0.01 * HOUR; // 0.4 x the mean run time after it came: it goes out alone
+    h.send({ type: 'tick', at: h.now });
+    expect(h.inFlight().map((r) => r.changes)).toEqual([['alone']]);
+  });
+
+  it('never keeps a change waiting with batch.hold 0, nor two changes', () => {
+    const h = new Harness({ maxParallel: 4, holdShare: 0 });
+    h.merge(['first']);
+    h.round(() => false);
+    h.merge(['a']);
+    expect(h.inFlight()).toHaveLength(1);
+    const two = new Harness({ maxParallel: 4, holdShare: 0.4 });
+    two.merge(['first']);
+    two.round(() => false);
+    two.merge(['a', 'b']);
+    expect(two.inFlight().map((r) => r.changes)).toEqual([['a', 'b']]);
+  });
+
+  it("keeps the queue's mean run time from dispatch to result, the newest run weighing a tenth", () => {
+    const h = new Harness({ maxParallel: 1, holdShare: 0 });
+    h.merge(['a']);
+    h.round(() => false);
+    expect(h.state.stats.runMs).toBe(HOUR);
+    h.merge(['b']);
+    h.now += 0.5 * HOUR; // this run takes 1.5 hours
+    h.round(() => false);
+    expect(h.state.stats.runMs).toBeCloseTo(1.05 * HOUR, 0);
+    h.merge(['c']);
+    h.now += 2 * HOUR; // and this one 2 hours, failing: every result counts
+    h.finish(h.inFlight()[0]!.key, 'failure');
+    expect(h.state.stats.runMs).toBeCloseTo(1.145 * HOUR, 0);
   });
 });
 
@@ -134,6 +193,21 @@ describe('bisection', () => {
     expect(h.dispatched()).toHaveLength(2);
   });
 
+  it("without speculation, sends the new changes' batch beside the probes when a small failed batch may well have flaked", () => {
+    // a new queue's weak prior (1 flake in 20 runs, 1 culprit in 20 changes): "it flaked" is about a
+    // third likely after a failed batch of two, below one half but enough for the batch to go
+    const h = new Harness({ maxParallel: 4, confirm: 1, confidence: 0.999, holdShare: 0 });
+    h.merge(['a', 'b']);
+    h.merge(['c']);
+    h.round(() => true);
+    expect(h.inFlight().map((r) => [r.end, r.kind])).toEqual([
+      ['c', 'batch'],
+      ['a', 'probe'],
+    ]);
+    h.round(() => false); // it was a flake: one round clears a, b and c
+    expect(['a', 'b', 'c'].map((id) => h.verdictOf(id))).toEqual(['passed', 'passed', 'passed']);
+  });
+
   it('never blames a change whose failure does not repeat: the flake is recorded and everything passes', () => {
     const h = new Harness({ maxParallel: 1, confirm: 1, confidence: 0 });
     h.merge(ids(4));
@@ -203,6 +277,22 @@ describe('broken streams', () => {
       expect(h.state.streams['git:app@main']!.broken).toBeNull();
     });
 
+    it('while a revert that failed may have flaked, runs it alone again and holds the changes after it', () => {
+      const h = new Harness({ maxParallel: 2, confirm: 1, confidence: 0 });
+      h.merge(['bad']);
+      h.round(() => true);
+      h.round(() => true);
+      h.merge(['revert'], undefined, { revert: { reverts: ['bad'] } });
+      h.merge(['after']); // waits: the revert's run is the fix line's batch in flight
+      expect(h.inFlight().map((r) => r.changes)).toEqual([['revert']]);
+      h.round(() => true); // the revert's own run fails: a flake, or a change it does not undo
+      expect(h.inFlight().map((r) => [r.end, r.kind])).toEqual([['revert', 'probe']]);
+      h.round(() => false);
+      expect(h.verdictOf('revert')).toBe('fixed');
+      h.round(() => false);
+      expect(h.verdictOf('after')).toBe('passed');
+    });
+
     it('re-runs a failing revert before blocking it', () => {
       const h = new Harness({ maxParallel: 1, confirm: 1, confidence: 0 });
       h.merge(['bad']);
@@ -218,7 +308,7 @@ describe('broken streams', () => {
     });
 
     it('waits for the run of a revert when a later prefix fails first, then blames the later change', () => {
-      const h = new Harness({ maxParallel: 2, confirm: 0, confidence: 0 });
+      const h = new Harness({ maxParallel: 2, confirm: 0, confidence: 0, batchMaxInFlight: 0 });
       h.merge(['bad']);
       h.round(() => true);
       h.merge(['revert'], undefined, { revert: { reverts: ['bad'] } });
@@ -261,8 +351,9 @@ describe('broken streams', () => {
       expect(h.verdictOf('bad')).toBe('culprit');
       h.merge(['revert', 'late-culprit', 'after'], undefined, { revert: { reverts: ['bad'] } });
       // the run over the whole fix line fails (late-culprit), and so does the revert's own run (a flake):
-      // one failure of the revert and one above it no longer block the changes after the revert
-      for (let i = 0; i < 3; i++) h.round(() => true);
+      // one failure of the revert and one above it no longer block the changes after the revert, and
+      // while the revert is in doubt only the revert runs again
+      for (let i = 0; i < 2; i++) h.round(() => true);
       expect(h.verdictOf('revert')).toBeUndefined();
       expect(h.verdictOf('late-culprit')).toBeUndefined();
       expect(h.inFlight().map((r) => r.end)).toEqual(['revert']);
@@ -273,19 +364,25 @@ describe('broken streams', () => {
       expect(h.verdicts().get('after')).toMatchObject({ verdict: 'blocked', culprit: 'late-culprit' });
     });
 
-    it('reopens changes blocked at once when a prefix of the fix line passes after its revert was blocked', () => {
+    it('blocks the changes behind a revert that keeps failing at once, and reopens them when the tip passes', () => {
       const h = new Harness({ maxParallel: 1, confirm: 0, confidence: 0 });
       h.merge(['bad']);
       h.round(() => true);
       h.merge(['revert', 'x'], undefined, { revert: { reverts: ['bad'] } });
-      // the revert fails alone as often as a revert must to be blocked (two flaky failures), and a run
-      // over x fails too (a flake)
+      // the revert fails alone as often as a revert must to be blocked (two flaky failures): x has
+      // nothing ahead of it that undoes bad, so it is blocked at once, and the tip is checked
       for (let i = 0; i < 6 && h.verdictOf('revert') === undefined; i++) h.round(() => true);
+      const fixLine = h.dispatched().filter((r) => r.line !== 'main' && r.kind !== 'check');
+      expect(fixLine.map((r) => r.end)).toEqual(['x', 'revert', 'revert']); // the line, then the revert alone
       expect(h.verdictOf('revert')).toBe('blocked');
-      expect(h.verdictOf('x')).toBeUndefined();
+      expect(h.verdicts().get('x')).toMatchObject({
+        verdict: 'blocked',
+        reason: expect.stringContaining('still fails'),
+      });
+      expect(h.inFlight()).toMatchObject([{ kind: 'check', refs: { app: 'sha-x' } }]);
       h.merge(['late-culprit']);
       expect(h.verdictOf('late-culprit')).toBe('blocked'); // at once: no revert is left ahead of it
-      // x's next run passes: the stream was whole all along, and late-culprit is tested after all
+      // the check passes: the stream was whole all along, and late-culprit is tested after all
       h.round(() => false);
       expect(h.verdictOf('x')).toBe('fixed');
       expect(h.state.changes['late-culprit']).toMatchObject({ state: 'queued' });
@@ -441,6 +538,7 @@ describe('broken streams', () => {
         confidence: 0,
         awaitRevert: false,
         batchMaxSize: 1,
+        batchMaxInFlight: 0,
         speculate: false,
       });
       h.merge(['bad']);

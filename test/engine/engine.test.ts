@@ -2,7 +2,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { CoreEvent, Effect, Run } from '../../src/core/index.ts';
 import type { DispatchContext, Performer } from '../../src/engine/effects.ts';
 import { Engine, VERDICTS_KEPT } from '../../src/engine/engine.ts';
@@ -218,5 +218,37 @@ describe('Engine', () => {
     const changed = parseRepoConfig('ci: {provider: command:ost, max_parallel: 4}\n');
     await engine.configure('q', changed, ciTarget(changed), 2);
     expect((await readQueue(store, 'q'))!.state.settings.maxParallel).toBe(4);
+  });
+});
+
+describe('Engine wake-up for a change held for company', () => {
+  it('sends a lone change out when its hold ends, without waiting for the server tick', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ost-engine-'));
+    const store = new LowdbStore(dir);
+    const performer = new RecordingPerformer(store);
+    let clock = 0;
+    const engine = new Engine({
+      store,
+      performer,
+      now: () => clock,
+      settingsFor: () => ({ maxParallel: 1, holdShare: 0.5 }),
+    });
+    const dispatches = () => performer.performed.filter((p) => p.effect.type === 'dispatch');
+    await engine.submit('q', merged(['a']));
+    const [first] = dispatches();
+    clock = 100; // the run took 100 ms: a lone change now waits up to 50 ms for company
+    await engine.submit('q', {
+      type: 'run-finished',
+      at: clock,
+      key: first!.key.replace('dispatch:', ''),
+      status: 'success',
+    });
+    clock = 200;
+    await engine.submit('q', merged(['b'], clock, 'sha-a'));
+    expect(dispatches()).toHaveLength(1);
+    clock = 260; // past the hold; nobody ticks: the engine's own timer does
+    await vi.waitFor(() => expect(dispatches()).toHaveLength(2), { timeout: 10_000, interval: 20 });
+    expect((dispatches()[1]!.effect as Extract<Effect, { type: 'dispatch' }>).run.changes).toEqual(['b']);
+    await engine.close();
   });
 });

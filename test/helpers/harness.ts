@@ -1,6 +1,7 @@
 // Drives the real core step by step for tests: merges changes, finishes runs, collects effects and verdicts.
 import {
   emptyQueue,
+  heldUntil,
   step,
   type ChangeInput,
   type CoreEvent,
@@ -77,8 +78,23 @@ export class Harness {
     return this.send({ type: 'run-finished', at: this.now, key, status });
   }
 
-  /** Finishes every run in flight at once, an hour later; `fails(run)` decides each result. */
+  /**
+   * Lets the time pass until a lone change held for company goes out (`batch.hold`), with the tick a
+   * server sends; does nothing when no change is held.
+   */
+  wakeHeld(): void {
+    const until = heldUntil(this.state);
+    if (until === null) return;
+    this.now = Math.max(this.now, Math.ceil(until));
+    this.send({ type: 'tick', at: this.now });
+  }
+
+  /**
+   * Finishes every run in flight at once, an hour later; `fails(run)` decides each result. A lone
+   * change held for company goes out first, when its hold ends.
+   */
   round(fails: (run: Run) => boolean): Run[] {
+    this.wakeHeld();
     const runs = this.inFlight();
     this.now += HOUR;
     for (const r of runs) {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.ts';
+import { computeMetrics } from '../../src/sim/metrics.ts';
 import { simulate } from '../../src/sim/simulate.ts';
 import { parseTrace } from '../../src/sim/trace.ts';
 import { runsFloor, zCapacity } from '../../bench/floor.ts';
@@ -122,6 +123,20 @@ describe('ost-gate simulate', () => {
     expect(JSON.parse(r.out).verdicts[0]).toMatchObject({ id: 'x', verdict: 'culprit' });
   });
 
+  it('uses the queue defaults unless told otherwise, and --use-idle-runners spends spare runners on speed', async () => {
+    const args = ['simulate', '--changes', '300', '--seed', '2', '--json'];
+    const plain = JSON.parse((await run(...args)).out);
+    const idle = JSON.parse((await run(...args, '--use-idle-runners')).out);
+    expect(plain).toEqual(simulate({ ...reference, changes: 300, seed: 2, culpritRate: 0.03, batch: 20 }));
+    expect(idle).toEqual(
+      simulate({ ...reference, changes: 300, seed: 2, culpritRate: 0.03, batch: 20, useIdleRunners: true }),
+    );
+    expect(idle.runs_per_change).toBeGreaterThan(plain.runs_per_change);
+    expect(idle.ttv_p90).toBeLessThan(plain.ttv_p90);
+    const spelled = JSON.parse((await run(...args, '--batch-in-flight', '0', '--speculate', '--hold', '0')).out);
+    expect(spelled).toEqual(idle);
+  }, 120_000); // a hang guard: about 2 s on a quiet machine
+
   it('rejects bad options with exit code 2 and says which', async () => {
     expect(await run('simulate', '--runners', '0')).toMatchObject({
       code: 2,
@@ -135,6 +150,7 @@ describe('ost-gate simulate', () => {
       code: 2,
       err: expect.stringContaining('--duration-spread'),
     });
+    expect(await run('simulate', '--hold', '5')).toMatchObject({ code: 2, err: expect.stringContaining('--hold') });
     expect(await run('simulate', '--trace', '/nonexistent/t.json')).toMatchObject({
       code: 2,
       err: expect.stringContaining('ENOENT'),
@@ -171,4 +187,31 @@ describe('forward fixes (--forward-fix-share)', () => {
     const ids = (m: typeof all) => m.verdicts!.filter((v) => !v.id.startsWith('fix-')).map((v) => v.id);
     expect(ids(all)).toEqual(ids(none));
   }, 120_000); // a hang guard: about 2 s on a quiet machine
+});
+
+describe('forward-fix figures', () => {
+  const truth = (culprits: string[], order: string[], seen: Record<string, [string, number]>) => ({
+    order,
+    mergedAt: new Map(order.map((id, i) => [id, i])),
+    culprits: new Set(culprits),
+    fixOf: new Map([['bad', 'fwd']]),
+    forwardFixes: new Set(['fwd']),
+    verdicts: new Map(Object.entries(seen).map(([id, [verdict, at]]) => [id, { verdict, at }])),
+  });
+
+  it('times a stream fixed forward from the fix to the first pass after it, while it stays whole', () => {
+    // bad at 0, fwd at 1, x at 2; fwd is named fixed at 6: five T after its merge
+    const m = computeMetrics(truth(['bad'], ['bad', 'fwd', 'x'], { fwd: ['fixed', 6], x: ['passed', 6] }), 3, false);
+    expect(m.forward_fixes).toMatchObject({ merged: 1, fixed: 1, longest_repaired: 5, longest_while_whole: 5 });
+  });
+
+  it('leaves out of "while whole" a repair that a culprit merged after the fix kept waiting', () => {
+    // new-bad, merged at 2 after the fix, breaks the stream again: its repair waits for new-bad's fix
+    const m = computeMetrics(
+      truth(['bad', 'new-bad'], ['bad', 'fwd', 'new-bad', 'y'], { fwd: ['blocked', 3], y: ['passed', 20] }),
+      4,
+      false,
+    );
+    expect(m.forward_fixes).toMatchObject({ longest_repaired: 19, longest_while_whole: 0 });
+  });
 });
