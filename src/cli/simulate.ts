@@ -1,7 +1,7 @@
 // `ost-gate simulate`: parses the options, runs the simulator and prints its metrics.
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { builtinStrategies, defaultSettings } from '../core/index.ts';
+import { builtinStrategies, defaultSettings, idleRunnerSettings } from '../core/index.ts';
 import { simulate, type SimOptions } from '../sim/simulate.ts';
 import { parseTrace } from '../sim/trace.ts';
 import { parseCommand } from './args.ts';
@@ -29,10 +29,15 @@ Queue:
   --runners K            runs at once, ci.max_parallel (default 4)
   --strategy NAME        ${Object.keys(builtinStrategies).join(' | ')} (default ${defaultSettings.strategy})
   --batch N              batch.max_size (default ${defaultSettings.batchMaxSize})
-  --batch-in-flight N    runs over new changes at once, 0 = as runners allow (default ${defaultSettings.batchMaxInFlight})
+  --batch-in-flight N    batch.max_in_flight: runs over new changes at once, 0 = as runners allow
+                         (default ${defaultSettings.batchMaxInFlight}; ${idleRunnerSettings.batchMaxInFlight} with --use-idle-runners)
+  --hold S               batch.hold: a lone change waits up to S x T for a second one
+                         (default ${defaultSettings.holdShare}; ${idleRunnerSettings.holdShare} with --use-idle-runners)
+  --speculate            batch.speculate: keep testing new changes while a failure is searched
+                         (default ${defaultSettings.speculate ? 'on' : 'off'}; ${idleRunnerSettings.speculate ? 'on' : 'off'} with --use-idle-runners)
+  --use-idle-runners     ci.use_idle_runners: spend spare runners on speed (the three above)
   --confirm N            flaky.confirm (default ${defaultSettings.confirm})
   --confidence C         flaky.confidence (default ${defaultSettings.confidence})
-  --no-speculate         stop testing new changes while a failure is searched
   --duration-spread S    runs take T x U(1-S, 1+S) instead of exactly T (default 0, at most 0.95)
 
 Output:
@@ -51,7 +56,8 @@ const optionsSchema = z.object({
   runners: z.coerce.number().int().min(1).max(1000),
   strategy: z.enum(Object.keys(builtinStrategies) as [string, ...string[]]),
   batch: z.coerce.number().int().min(1),
-  'batch-in-flight': z.coerce.number().int().min(0),
+  'batch-in-flight': z.coerce.number().int().min(0).optional(),
+  hold: z.coerce.number().min(0).max(4).optional(),
   confirm: z.coerce.number().int().min(0).max(20),
   confidence: z.coerce.number().min(0).max(0.999999),
   seed: z.coerce.number().int(),
@@ -74,10 +80,12 @@ export async function runSimulate(argv: string[], out: (s: string) => void): Pro
         runners: { type: 'string', default: '4' },
         strategy: { type: 'string', default: defaultSettings.strategy },
         batch: { type: 'string', default: String(defaultSettings.batchMaxSize) },
-        'batch-in-flight': { type: 'string', default: String(defaultSettings.batchMaxInFlight) },
+        'batch-in-flight': { type: 'string' },
+        hold: { type: 'string' },
+        'use-idle-runners': { type: 'boolean', default: false },
         confirm: { type: 'string', default: String(defaultSettings.confirm) },
         confidence: { type: 'string', default: String(defaultSettings.confidence) },
-        speculate: { type: 'boolean', default: defaultSettings.speculate },
+        speculate: { type: 'boolean' },
         'duration-spread': { type: 'string', default: '0' },
         seed: { type: 'string', default: '1' },
         trace: { type: 'string' },
@@ -121,10 +129,12 @@ export async function runSimulate(argv: string[], out: (s: string) => void): Pro
     runners: o.runners,
     strategy: o.strategy,
     batch: o.batch,
-    batchInFlight: o['batch-in-flight'],
+    ...(o['batch-in-flight'] !== undefined ? { batchInFlight: o['batch-in-flight'] } : {}),
+    ...(o.hold !== undefined ? { hold: o.hold } : {}),
+    ...(v.speculate !== undefined ? { speculate: v.speculate } : {}),
+    useIdleRunners: v['use-idle-runners'],
     confirm: o.confirm,
     confidence: o.confidence,
-    speculate: v.speculate,
     durationSpread: o['duration-spread'],
     seed: o.seed,
     verdicts: v.verdicts,

@@ -1,6 +1,12 @@
 // The repo config (`.github/ost-gate.yml`, `.ost-gate.yml`): schema, defaults, and the mapping to queue settings.
 import { z } from 'zod';
-import { defaultSettings as d, STRATEGY_NAMES, VERDICT_KINDS, type QueueSettings } from '../core/index.ts';
+import {
+  defaultSettings as d,
+  idleRunnerSettings,
+  STRATEGY_NAMES,
+  VERDICT_KINDS,
+  type QueueSettings,
+} from '../core/index.ts';
 import { duration } from './duration.ts';
 import { ConfigError, describeIssues, parseYamlConfig } from './errors.ts';
 
@@ -35,13 +41,16 @@ export const queueSections = {
       timeout: duration.default(d.timeoutMs),
       retries: z.number().int().min(0).max(10).default(d.retries),
       search_width: z.number().int().min(0).max(100).default(d.searchWidth),
+      use_idle_runners: z.boolean().default(false),
     })
     .strict(),
   batch: z
     .object({
       max_size: z.number().int().min(1).max(1000).default(d.batchMaxSize),
-      max_in_flight: z.number().int().min(0).max(100).default(d.batchMaxInFlight),
-      speculate: z.boolean().default(d.speculate),
+      // no defaults here: ci.use_idle_runners chooses them (toQueueSettings)
+      max_in_flight: z.number().int().min(0).max(100).optional(),
+      speculate: z.boolean().optional(),
+      hold: z.number().min(0).max(4).optional(),
     })
     .strict()
     .prefault({}),
@@ -202,16 +211,21 @@ export function ciTarget(cfg: RepoConfig, repository?: string): QueueCi {
   };
 }
 
-/** The numeric settings the core needs. */
+/**
+ * The numeric settings the core needs. `ci.use_idle_runners` changes the defaults of the batch
+ * settings (spare runners spent on speed); a batch setting given in the file wins over either.
+ */
 export function toQueueSettings(cfg: RepoConfig): Partial<QueueSettings> {
+  const preset = cfg.ci.use_idle_runners ? idleRunnerSettings : d;
   return {
     maxParallel: cfg.ci.max_parallel,
     timeoutMs: cfg.ci.timeout,
     retries: cfg.ci.retries,
     searchWidth: cfg.ci.search_width,
     batchMaxSize: cfg.batch.max_size,
-    batchMaxInFlight: cfg.batch.max_in_flight,
-    speculate: cfg.batch.speculate,
+    batchMaxInFlight: cfg.batch.max_in_flight ?? preset.batchMaxInFlight,
+    speculate: cfg.batch.speculate ?? preset.speculate,
+    holdShare: cfg.batch.hold ?? preset.holdShare,
     confirm: cfg.flaky.confirm,
     confidence: cfg.flaky.confidence,
     strategy: cfg.strategy,

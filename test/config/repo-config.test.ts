@@ -1,6 +1,6 @@
 // Tests of the repo and server config schemas: defaults, readable errors, no commands in repo config.
 import { describe, expect, it } from 'vitest';
-import { defaultSettings, STRATEGY_NAMES, VERDICT_KINDS } from '../../src/core/index.ts';
+import { defaultSettings, idleRunnerSettings, STRATEGY_NAMES, VERDICT_KINDS } from '../../src/core/index.ts';
 import { ConfigError } from '../../src/config/errors.ts';
 import { dispatchInputsProblem, parseRepoConfig, toQueueSettings } from '../../src/config/repo.ts';
 import { validateServerConfig } from '../../src/config/server.ts';
@@ -93,6 +93,29 @@ describe('defaults', () => {
     const settings = toQueueSettings(parseRepoConfig('ci: {provider: jenkins, job: ost}'));
     const { revertAware: _r, gapTimeoutMs: _g, ...configurable } = defaultSettings;
     expect(settings).toEqual(configurable);
+  });
+
+  it('ci.use_idle_runners spends spare runners on speed, and a batch setting given in the file still wins', () => {
+    const idle = toQueueSettings(parseRepoConfig('ci: {provider: jenkins, job: ost, use_idle_runners: true}'));
+    expect(idle).toMatchObject({ ...idleRunnerSettings });
+    expect(idle.batchMaxInFlight).not.toBe(defaultSettings.batchMaxInFlight);
+    const mixed = toQueueSettings(
+      parseRepoConfig(
+        'ci: {provider: jenkins, job: ost, use_idle_runners: true}\nbatch: {max_in_flight: 2, hold: 0.25}',
+      ),
+    );
+    expect(mixed).toMatchObject({ batchMaxInFlight: 2, speculate: true, holdShare: 0.25 });
+    const plain = toQueueSettings(parseRepoConfig('ci: {provider: jenkins, job: ost}\nbatch: {speculate: true}'));
+    expect(plain).toMatchObject({ batchMaxInFlight: defaultSettings.batchMaxInFlight, speculate: true });
+  });
+
+  it('names batch.hold and its bounds when it is out of range', () => {
+    expect(problems(() => parseRepoConfig('ci: {provider: jenkins, job: o}\nbatch: {hold: -1}'))[0]).toMatch(
+      /^batch\.hold: got -1; .*>=0/,
+    );
+    expect(problems(() => parseRepoConfig('ci: {provider: jenkins, job: o, use_idle_runners: yes please}'))[0]).toMatch(
+      /^ci\.use_idle_runners: /,
+    );
   });
 
   it('accepts exactly the strategies and verdict kinds the core knows', () => {
