@@ -42,10 +42,15 @@ export interface SystemSetting {
   runners: 'k' | number;
   batch: number;
   confirm: number;
-  batchInFlight: number;
+  /** Runs over new changes at once (0: as runners allow); unset: the queue's default. */
+  batchInFlight?: number;
   confidence?: number;
-  /** Test new changes while a failure is searched (ost-gate's default). */
+  /** Test new changes while a failure is searched; unset: the queue's default. */
   speculate?: boolean;
+  /** `batch.hold`: a lone change waits up to this share of a run for a second one; unset: the queue's default. */
+  hold?: number;
+  /** `ci.use_idle_runners`: the queue's defaults spend spare runners on speed. */
+  useIdleRunners?: boolean;
   /** Probes at once while searching (0: as runners allow). */
   searchWidth?: number;
   /** Block changes of a broken stream at once unless they revert the culprit (ost-gate's default). */
@@ -65,6 +70,7 @@ export const baselines: SystemSetting[] = [
     batchInFlight: 0,
     confidence: 0,
     speculate: true,
+    hold: 0,
     awaitRevert: false,
     revertAware: false,
     baseline: true,
@@ -78,6 +84,7 @@ export const baselines: SystemSetting[] = [
     batchInFlight: 1,
     confidence: 0,
     speculate: false,
+    hold: 0,
     awaitRevert: false,
     revertAware: false,
     baseline: true,
@@ -91,6 +98,7 @@ export const baselines: SystemSetting[] = [
     batchInFlight: 1,
     confidence: 0,
     speculate: false,
+    hold: 0,
     awaitRevert: false,
     revertAware: false,
     baseline: true,

@@ -33,87 +33,52 @@ const scenarios: Scenario[] = [
   { name: 'k = 2', p: 0.03, f: 0.05, k: 2 },
 ];
 
-/** ost-gate settings compared; each is a config a user can write. */
+/** ost-gate settings compared; each is a config a user can write (unset settings keep the queue's defaults). */
+const defaults: SystemSetting = {
+  label: 'ost-gate default',
+  strategy: 'bisect',
+  runners: 'k',
+  batch: 20,
+  confirm: 1,
+  baseline: false,
+};
+const idleRunners: SystemSetting = {
+  ...defaults,
+  label: 'ost-gate ci.use_idle_runners',
+  useIdleRunners: true,
+};
 const ours: SystemSetting[] = [
+  defaults,
+  idleRunners,
+  { ...defaults, label: 'ost-gate bayes', strategy: 'bayes' },
   {
-    label: 'ost-gate bisect (default)',
-    strategy: 'bisect',
-    runners: 'k',
-    batch: 20,
-    confirm: 1,
-    batchInFlight: 0,
-    baseline: false,
-  },
-  {
-    label: 'ost-gate bayes',
-    strategy: 'bayes',
-    runners: 'k',
-    batch: 20,
-    confirm: 1,
-    batchInFlight: 0,
-    baseline: false,
-  },
-  {
-    label: 'ost-gate bisect, one new batch at a time',
-    strategy: 'bisect',
-    runners: 'k',
-    batch: 20,
-    confirm: 1,
-    batchInFlight: 1,
-    baseline: false,
-  },
-  {
-    label: 'ost-gate bisect, one new batch at a time, no speculation',
-    strategy: 'bisect',
-    runners: 'k',
-    batch: 20,
-    confirm: 1,
-    batchInFlight: 1,
-    speculate: false,
-    baseline: false,
-  },
-  {
-    label: 'ost-gate quick: bisect, confirm 0, confidence 0.9',
-    strategy: 'bisect',
-    runners: 'k',
-    batch: 20,
+    ...idleRunners,
+    label: 'ost-gate quick: idle runners, confirm 0, confidence 0.9',
     confirm: 0,
-    batchInFlight: 0,
     confidence: 0.9,
-    baseline: false,
   },
   {
-    label: 'ost-gate frugal: bisect, one batch at a time, 2 probes, confidence 0.95, no speculation',
-    strategy: 'bisect',
-    runners: 'k',
+    ...defaults,
+    label: 'ost-gate frugal: batch.max_size 1000, 2 probes, confirm 0, confidence 0.95',
     batch: 1000,
     confirm: 0,
-    batchInFlight: 1,
     searchWidth: 2,
     confidence: 0.95,
-    speculate: false,
-    baseline: false,
   },
   {
-    label: 'ost-gate balanced: bayes, one batch at a time, 1 probe, confidence 0.95',
+    ...defaults,
+    label: 'ost-gate balanced: bayes, batch.max_size 1000, 1 probe, confirm 0, confidence 0.95',
     strategy: 'bayes',
-    runners: 'k',
     batch: 1000,
     confirm: 0,
-    batchInFlight: 1,
     searchWidth: 1,
     confidence: 0.95,
-    baseline: false,
   },
   {
+    ...idleRunners,
     label: 'ost-gate bisect, no confirmation (unsafe)',
-    strategy: 'bisect',
-    runners: 'k',
-    batch: 20,
     confirm: 0,
-    batchInFlight: 0,
     confidence: 0,
-    baseline: false,
   },
 ];
 
@@ -124,20 +89,39 @@ export type Row = Omit<SimMetrics, 'changes' | 'runs' | 'verdicts'> & {
   baseline: boolean;
 };
 
-function measure(s: Scenario, sys: SystemSetting, forwardFixShare = 0): Row & { forward?: ForwardFigures } {
+/** How many seeds and changes per seed a cell runs, and the share of fixes made forward. */
+interface Cell {
+  seeds: number;
+  changes: number;
+  forwardFixShare: number;
+}
+
+type Measured = Row & {
+  /** The largest p90 time to verdict of any one seed. */
+  worstP90: number;
+  /** The most culprits missed on any one seed. */
+  mostMissed: number;
+  innocent: number;
+  forward?: ForwardFigures;
+};
+
+function measure(s: Scenario, sys: SystemSetting, cell: Partial<Cell> = {}): Measured {
+  const { seeds, changes, forwardFixShare }: Cell = { seeds: SEEDS, changes: CHANGES, forwardFixShare: 0, ...cell };
   let rpc = 0;
   let mean = 0;
   let p90 = 0;
+  let worstP90 = 0;
+  let mostMissed = 0;
   let blamed = 0;
   let found = 0;
   let missed = 0;
   let masked = 0;
   let unfinished = 0;
   let innocent = 0;
-  const forward: ForwardFigures = { merged: 0, fixed: 0, blocked: 0, longest: 0, unrepaired: 0 };
-  for (let seed = 1; seed <= SEEDS; seed++) {
+  const forward: ForwardFigures = { merged: 0, fixed: 0, blocked: 0, longest: 0, unrepaired: 0, whole: 0 };
+  for (let seed = 1; seed <= seeds; seed++) {
     const m = simulate({
-      changes: CHANGES,
+      changes,
       arrivalRate: ARRIVAL,
       culpritRate: s.p,
       flakeRate: s.f,
@@ -145,9 +129,11 @@ function measure(s: Scenario, sys: SystemSetting, forwardFixShare = 0): Row & { 
       strategy: sys.strategy,
       batch: sys.batch,
       confirm: sys.confirm,
-      batchInFlight: sys.batchInFlight,
+      ...(sys.batchInFlight !== undefined ? { batchInFlight: sys.batchInFlight } : {}),
       ...(sys.confidence !== undefined ? { confidence: sys.confidence } : {}),
       ...(sys.speculate !== undefined ? { speculate: sys.speculate } : {}),
+      ...(sys.hold !== undefined ? { hold: sys.hold } : {}),
+      ...(sys.useIdleRunners ? { useIdleRunners: true } : {}),
       ...(sys.searchWidth !== undefined ? { searchWidth: sys.searchWidth } : {}),
       ...(sys.awaitRevert !== undefined ? { awaitRevert: sys.awaitRevert } : {}),
       ...(sys.revertAware !== undefined ? { revertAware: sys.revertAware } : {}),
@@ -161,10 +147,13 @@ function measure(s: Scenario, sys: SystemSetting, forwardFixShare = 0): Row & { 
       forward.blocked += m.forward_fixes.blocked;
       forward.longest = Math.max(forward.longest, m.forward_fixes.longest_repaired);
       forward.unrepaired += m.forward_fixes.unrepaired;
+      forward.whole = Math.max(forward.whole, m.forward_fixes.longest_while_whole);
     }
     rpc += m.runs_per_change;
     mean += m.ttv_mean;
     p90 += m.ttv_p90;
+    worstP90 = Math.max(worstP90, m.ttv_p90);
+    mostMissed = Math.max(mostMissed, m.missed_culprits);
     blamed += m.blamed;
     found += m.culprits_found;
     innocent += m.blamed - m.culprits_found;
@@ -177,13 +166,16 @@ function measure(s: Scenario, sys: SystemSetting, forwardFixShare = 0): Row & { 
     scenario: s.name,
     system: sys.label,
     baseline: sys.baseline,
-    runs_per_change: r3(rpc / SEEDS),
-    ttv_mean: r3(mean / SEEDS),
-    ttv_p90: r3(p90 / SEEDS),
+    runs_per_change: r3(rpc / seeds),
+    ttv_mean: r3(mean / seeds),
+    ttv_p90: r3(p90 / seeds),
+    worstP90: r3(worstP90),
     false_blame_rate: r3(blamed ? innocent / blamed : 0),
     blamed,
+    innocent,
     culprits_found: found,
     missed_culprits: missed,
+    mostMissed,
     masked_culprits: masked,
     unfinished,
     ...(forwardFixShare > 0 ? { forward } : {}),
@@ -200,23 +192,77 @@ interface ForwardFigures {
   blocked: number;
   longest: number;
   unrepaired: number;
+  /** The longest time to repair among forward fixes whose stream no new culprit broke before it was seen. */
+  whole: number;
 }
 
 /** The reference point with a share of fixes made forward (new changes, not reverts), for ost-gate's settings. */
 function forwardSection(): string {
   const head =
-    '| system | forward-fix share | runs/change | ttv p90 (T) | false blame rate | missed | forward fixes named fixed | longest to repair (T) | not repaired when the run ended |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|';
+    '| system | forward-fix share | runs/change | ttv p90 (T) | false blame rate | missed | forward fixes named fixed | longest to repair (T) | longest while whole (T) | not repaired when the run ended |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
   const rows: string[] = [];
   for (const sys of ours.filter((o) => !o.label.includes('unsafe'))) {
     for (const share of [0, 0.3]) {
-      const r = measure(reference, sys, share);
+      const r = measure(reference, sys, { forwardFixShare: share });
       const fwd = r.forward
-        ? `${r.forward.fixed} of ${r.forward.merged} | ${r.forward.longest.toFixed(1)} | ${r.forward.unrepaired}`
-        : '- | - | -';
+        ? `${r.forward.fixed} of ${r.forward.merged} | ${r.forward.longest.toFixed(1)} | ${r.forward.whole.toFixed(1)} | ${r.forward.unrepaired}`
+        : '- | - | - | -';
       rows.push(
         `| ${sys.label} | ${share} | ${r.runs_per_change.toFixed(3)} | ${r.ttv_p90.toFixed(2)} | ${r.false_blame_rate.toFixed(3)} | ${r.missed_culprits} | ${fwd} |`,
       );
     }
+  }
+  return [head, ...rows].join('\n');
+}
+
+/** The targets the default was set to meet, at 2000 changes per seed (bench/results/strategies.md, "Targets"). */
+interface Target {
+  scenario: Scenario;
+  seeds: number;
+  /** Most runs per change; most false blames over all blames, pooled; most culprits missed on a seed. */
+  runs?: number;
+  falseBlames?: number;
+  missedPerSeed?: number;
+  /** Largest p90 time to verdict on any seed. */
+  p90?: number;
+}
+
+const byName = (name: string) => scenarios.find((s) => s.name === name)!;
+const TARGETS: Target[] = [
+  { scenario: reference, seeds: 10, runs: 0.55, falseBlames: 0.002, p90: 2.5, missedPerSeed: 0 },
+  { scenario: byName('f = 0.15'), seeds: 5, runs: 0.7, falseBlames: 0.005, missedPerSeed: 1 },
+  { scenario: byName('p = 0.10'), seeds: 5, runs: 0.6, falseBlames: 0.005, missedPerSeed: 1 },
+  { scenario: byName('k = 1'), seeds: 5 },
+  { scenario: byName('k = 2'), seeds: 5 },
+];
+const TARGET_CHANGES = 2000;
+
+/** The default against its targets, beside the default before (`ci.use_idle_runners`), with and without forward fixes. */
+function targetsSection(): string {
+  const head =
+    '| point | seeds | forward-fix share | system | runs/change | ttv p90 mean (T) | ttv p90 worst seed (T) | false blames | missed (most on a seed) | unfinished | forward fixes named fixed | longest to repair (T) | longest while whole (T) |\n|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
+  const rows: string[] = [];
+  const mark = (ok: boolean) => (ok ? '' : ' ✗');
+  for (const t of TARGETS) {
+    for (const share of [0, 0.3]) {
+      for (const sys of [defaults, idleRunners]) {
+        const r = measure(t.scenario, sys, { seeds: t.seeds, changes: TARGET_CHANGES, forwardFixShare: share });
+        // targets hold for the default without forward fixes; the other rows are reported beside it
+        const judged = sys === defaults && share === 0;
+        const rate = r.blamed ? r.innocent / r.blamed : 0;
+        const runs = `${r.runs_per_change.toFixed(3)}${judged && t.runs ? ` (≤ ${t.runs})${mark(r.runs_per_change <= t.runs)}` : ''}`;
+        const worst = `${r.worstP90.toFixed(2)}${judged && t.p90 ? ` (≤ ${t.p90})${mark(r.worstP90 <= t.p90)}` : ''}`;
+        const fb = `${r.innocent} of ${r.blamed} (${rate.toFixed(4)})${judged && t.falseBlames !== undefined ? ` (≤ ${t.falseBlames})${mark(rate <= t.falseBlames)}` : ''}`;
+        const missed = `${r.missed_culprits} (${r.mostMissed})${judged && t.missedPerSeed !== undefined ? ` (≤ ${t.missedPerSeed} a seed)${mark(r.mostMissed <= t.missedPerSeed)}` : ''}`;
+        const fwd = r.forward
+          ? `${r.forward.fixed} of ${r.forward.merged} | ${r.forward.longest.toFixed(1)} | ${r.forward.whole.toFixed(1)}`
+          : '- | - | -';
+        rows.push(
+          `| ${t.scenario.name} | ${t.seeds} | ${share} | ${sys.label} | ${runs} | ${r.ttv_p90.toFixed(2)} | ${worst} | ${fb} | ${missed} | ${r.unfinished} | ${fwd} |`,
+        );
+      }
+    }
+    process.stderr.write(`targets: ${t.scenario.name} done\n`);
   }
   return [head, ...rows].join('\n');
 }
@@ -264,6 +310,7 @@ async function main(): Promise<void> {
   }
   const forward = forwardSection();
   process.stderr.write(`forward fixes done (${Math.round((Date.now() - started) / 1000)} s)\n`);
+  const targets = targetsSection();
   const refRows = all.filter((r) => r.scenario === reference.name);
   await mkdir(join(here, 'results'), { recursive: true });
   await writeFile(
@@ -304,10 +351,24 @@ passing check names the fix, searching among the changes blocked since the last 
 fixed" counts forward fixes whose verdict is \`fixed\`; the others stay \`blocked\` (a fix that came
 together with another change repairing the same break, or after a check that flaked). "Longest to
 repair" is the longest time from a forward fix's merge to the first \`passed\` or \`fixed\` on it or a
-later change, among those that saw it; the last column counts forward fixes merged so near the end of
-a run that no later change came to move the tip.
+later change, among those that saw it: it includes breaks that a new culprit, merged after the fix,
+kept going until that culprit was fixed too. "Longest while whole" leaves those out: it is how long a
+stream that a forward fix made whole waits to be seen whole. The last column counts forward fixes
+merged so near the end of a run that no later change came to move the tip.
 
 ${forward}
+
+### Targets: the default at ${TARGET_CHANGES} changes per seed
+
+The default was set to meet these (✗ marks a miss): at the reference point, at most 0.55 runs per
+change, a p90 time to verdict of at most 2.5 T on every seed, at most one false blame in 500 and no
+missed culprit; at f = 0.15, at most 0.70 runs per change, one false blame in 200 and one missed
+culprit a seed; at p = 0.10, at most 0.60 runs per change, with the same bounds; at k = 1 and 2, no
+more false blames or missed culprits than \`ci.use_idle_runners\`, shown beside it: the old
+default's batching, with the same decisions. With a forward-fix share of 0.3 the same figures are reported, not judged. "False blames" are
+innocent blames of all blames, pooled over seeds; "missed" is the total, with the most on one seed.
+
+${targets}
 
 Total time: ${Math.round((Date.now() - started) / 1000)} s on this machine.
 `;

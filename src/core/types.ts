@@ -160,7 +160,7 @@ export interface QueueSettings {
   /**
    * In a broken stream, block a new change at once unless it reverts the culprit (or follows a
    * revert still untested), instead of testing every new tip; and check the tip, at most every
-   * `recheckMs`, when the stream may have been fixed without a revert (see fix-line.ts dispatchCheck).
+   * `recheckMs`, when the stream may have been fixed without a revert (see tip-check.ts dispatchCheck).
    */
   awaitRevert: boolean;
   /**
