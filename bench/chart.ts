@@ -30,7 +30,12 @@ interface Placed {
 function placeLabels(data: { label: string; baseline: boolean; x: number; y: number }[], xMax: number, yMax: number) {
   const px = (x: number) => (x / xMax) * WIDTH;
   const py = (y: number) => HEIGHT - (y / yMax) * HEIGHT;
-  const boxes: [number, number, number, number][] = data.map((d) => [px(d.x) - 6, py(d.y) - 6, px(d.x) + 6, py(d.y) + 6]);
+  const boxes: [number, number, number, number][] = data.map((d) => [
+    px(d.x) - 6,
+    py(d.y) - 6,
+    px(d.x) + 6,
+    py(d.y) + 6,
+  ]);
   const overlaps = (b: [number, number, number, number]) =>
     boxes.some((o) => b[0] < o[2] && o[0] < b[2] && b[1] < o[3] && o[1] < b[3]);
   const tries: [number, number][] = [
@@ -65,7 +70,11 @@ function placeLabels(data: { label: string; baseline: boolean; x: number; y: num
 
 export async function renderChart(points: ChartPoint[], floor: number): Promise<string> {
   // labels stop at the first colon: "ost-gate frugal: bisect, ..." is shown as "ost-gate frugal"
-  const data = points.map((p) => ({ ...p, label: p.system.split(':')[0]!, kind: p.baseline ? 'baseline' : 'ost-gate' }));
+  const data = points.map((p) => ({
+    ...p,
+    label: p.system.split(':')[0]!,
+    kind: p.baseline ? 'baseline' : 'ost-gate',
+  }));
   // fixed domains, so that label positions computed in pixels map back to data units exactly
   const xMax = Math.ceil((Math.max(...data.map((d) => d.runs_per_change)) * 1.05) / 0.1) * 0.1;
   const yMax = Math.ceil((Math.max(...data.map((d) => d.ttv_p90)) * 1.05) / 0.5) * 0.5;
