@@ -2,7 +2,7 @@
 export { advance, step, type StepOptions } from './step.ts';
 export { emptyQueue, defaultSettings, idleRunnerSettings } from './settings.ts';
 export { streamId } from './streams.ts';
-export { heldUntil } from './schedule.ts';
+export { heldChange, heldUntil } from './schedule.ts';
 export { builtinStrategies, STRATEGY_NAMES, type BuiltinStrategyName } from './strategies/index.ts';
 export type { Strategy, SearchView, Blame } from './strategies/index.ts';
 export * from './types.ts';

@@ -106,13 +106,23 @@ function flakePlausible(ctx: StepContext, main: LineView): boolean {
  * yet). Hosts tick the queue; the simulator wakes it at this time.
  */
 export function heldUntil(state: QueueState, main = viewLine(state, MAIN), at = -Infinity): number | null {
+  return heldChange(state, main, at)?.until ?? null;
+}
+
+/** The lone change held for company (see `heldUntil`) and when it goes out anyway, or null. */
+export function heldChange(
+  state: QueueState,
+  main = viewLine(state, MAIN),
+  at = -Infinity,
+): { id: string; until: number } | null {
   const { holdShare } = state.settings;
   const runMs = state.stats.runMs;
-  if (!(holdShare > 0) || runMs === undefined) return null;
+  if (!(holdShare > 0) || runMs === undefined || state.paused) return null;
   const untested = main.changes.slice(coveredUpTo(main) + 1);
   if (untested.length !== 1) return null;
-  const until = state.changes[untested[0]!]!.enqueuedAt + holdShare * runMs;
-  return until > at ? until : null;
+  const id = untested[0]!;
+  const until = state.changes[id]!.enqueuedAt + holdShare * runMs;
+  return until > at ? { id, until } : null;
 }
 
 /** The highest position of a line that a run in flight or a bounding result covers, or -1. */

@@ -1,5 +1,6 @@
 // The answer to `/ost status`, the same on every host: where a change is — queued, under test in
 // which run, or its verdict — with links.
+import { heldChange } from '../core/index.ts';
 import type { QueueFile } from '../store/types.ts';
 import { code, link, strong, joined, type Doc, type Inline } from './doc.ts';
 import { changePageUrl, runRef } from './model.ts';
@@ -46,9 +47,16 @@ function whereIs(queue: string, file: QueueFile, id: string): Inline[] {
   const runs = Object.values(file.state.runs).filter(
     (r) => (r.state === 'dispatched' || r.state === 'running') && r.changes.includes(id),
   );
+  const held = heldChange(file.state);
   const where: Inline[] = runs.length
     ? ['under test in ', ...joined(runs.map((r) => ({ run: runRef(r) })))]
-    : [change.state === 'waiting' ? 'waiting for a dependency' : 'queued for the next run'];
+    : held?.id === id
+      ? [
+          `waiting for a second change to share its run, until ${new Date(held.until).toISOString()} at the latest (`,
+          code('batch.hold'),
+          ')',
+        ]
+      : [change.state === 'waiting' ? 'waiting for a dependency' : 'queued for the next run'];
   const paused: Inline[] = file.state.paused ? [` The queue is paused: ${file.state.paused.reason}.`] : [];
   return ['ost-gate: ', code(id), ' is ', ...where, ...inQueue, '.', ...paused];
 }

@@ -3,7 +3,7 @@
 import html from 'html-template-tag';
 import { posterior } from '../../core/strategies/posterior.ts';
 import { estimatedRates, MAIN, viewLine } from '../../core/lines.ts';
-import type { VerdictRecord } from '../../core/index.ts';
+import { heldChange, type VerdictRecord } from '../../core/index.ts';
 import type { QueueFile } from '../../store/types.ts';
 import { queueActions, type AdminView } from './actions.ts';
 import { badge, pauseState } from './layout.ts';
@@ -19,6 +19,8 @@ function lineTable(file: QueueFile, line: string, caption: string, mainLine: boo
   const top = view.bounds.findIndex((n) => n > 0);
   const rates = estimatedRates(file.state);
   const post = mainLine && top >= 0 ? posterior(view.bounds, rates.flakeRate, rates.culpritRate) : null;
+  // a lone change of the main line waiting for a second one to share its run (batch.hold)
+  const held = mainLine ? heldChange(file.state) : null;
   const rows = view.changes.map((id, i) => {
     const l = ref(id);
     const running = view.inFlight[i] ?? 0;
@@ -31,7 +33,9 @@ function lineTable(file: QueueFile, line: string, caption: string, mainLine: boo
           : badge('passed', `passed ×${bound}`)
         : top >= 0 && i < top
           ? badge('waiting', 'in range')
-          : badge('queued', 'untested');
+          : held?.id === id
+            ? badge('waiting', `waits for company until ${time(held.until)}`)
+            : badge('queued', 'untested');
     const suspect =
       mainLine && i === 0 && bound > 0 && post
         ? html` $${badge('suspect', `suspect, confidence ${((post.first[0] ?? 0) * 100).toFixed(1)}%`)}`

@@ -1,0 +1,51 @@
+// How a change that waits is shown, in the answer to `/ost status` and on the queue page: waiting
+// for the next run, or for a second change to share its run (batch.hold), with when it goes anyway.
+import { describe, expect, it } from 'vitest';
+import { toText } from '../../src/report/text.ts';
+import { statusDoc } from '../../src/report/status.ts';
+import { defaultLabel } from '../../src/report/model.ts';
+import { queuePage } from '../../src/web/dashboard/queue-page.ts';
+import { Harness, HOUR } from '../helpers/harness.ts';
+import { queueFile } from '../helpers/report.ts';
+
+const statusOf = (h: Harness, id: string) => {
+  const file = queueFile('q');
+  file.state = h.state;
+  return toText(statusDoc('q', file, id));
+};
+
+describe('/ost status', () => {
+  it('says a lone change waits for company, and until when at the latest', () => {
+    const h = new Harness({ maxParallel: 2, holdShare: 0.5 });
+    h.merge(['first']);
+    h.round(() => false);
+    h.now = 10 * HOUR;
+    h.merge(['lone']);
+    expect(statusOf(h, 'lone')).toContain(
+      `lone is waiting for a second change to share its run, until ${new Date(10.5 * HOUR).toISOString()} at the latest (batch.hold)`,
+    );
+    h.wakeHeld();
+    expect(statusOf(h, 'lone')).toContain('lone is under test in ');
+  });
+
+  it('says a change is queued for the next run while another run is in flight', () => {
+    const h = new Harness({ maxParallel: 2, holdShare: 0.5 });
+    h.merge(['a']);
+    h.merge(['b']);
+    expect(statusOf(h, 'b')).toContain('b is queued for the next run');
+  });
+});
+
+describe('the queue page', () => {
+  it('shows the lone change waiting for company, and until when', () => {
+    const h = new Harness({ maxParallel: 2, holdShare: 0.5 });
+    h.merge(['first']);
+    h.round(() => false);
+    h.now = 10 * HOUR;
+    h.merge(['lone']);
+    const file = queueFile('q');
+    file.state = h.state;
+    const page = queuePage(file, h.now, defaultLabel);
+    expect(page).toContain('waits for company until 1970-01-01 10:30 UTC');
+  });
+});
