@@ -109,15 +109,23 @@ export function heldUntil(state: QueueState, main = viewLine(state, MAIN), at = 
   return heldChange(state, main, at)?.until ?? null;
 }
 
-/** The lone change held for company (see `heldUntil`) and when it goes out anyway, or null. */
+/**
+ * The lone change held for company (see `heldUntil`) and when it goes out anyway, or null. Only a
+ * change that would go out now is held: not one waiting for a runner, for the batch in flight, or
+ * for a search to end.
+ */
 export function heldChange(
   state: QueueState,
   main = viewLine(state, MAIN),
   at = -Infinity,
 ): { id: string; until: number } | null {
-  const { holdShare } = state.settings;
+  const { holdShare, maxParallel, batchMaxInFlight, speculate } = state.settings;
   const runMs = state.stats.runMs;
   if (!(holdShare > 0) || runMs === undefined || state.paused) return null;
+  if (Object.values(state.runs).filter(isInFlight).length >= maxParallel) return null;
+  const batches = main.inFlightRuns.filter((r) => r.kind === 'batch').length;
+  if (batchMaxInFlight > 0 && batches >= batchMaxInFlight) return null;
+  if (!speculate && main.bounds.some((n) => n > 0)) return null;
   const untested = main.changes.slice(coveredUpTo(main) + 1);
   if (untested.length !== 1) return null;
   const id = untested[0]!;

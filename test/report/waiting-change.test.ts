@@ -28,11 +28,14 @@ describe('/ost status', () => {
     expect(statusOf(h, 'lone')).toContain('lone is under test in ');
   });
 
-  it('says a change is queued for the next run while another run is in flight', () => {
+  it('says a lone change is queued for the next run while the batch in flight keeps it waiting anyway', () => {
     const h = new Harness({ maxParallel: 2, holdShare: 0.5 });
-    h.merge(['a']);
-    h.merge(['b']);
-    expect(statusOf(h, 'b')).toContain('b is queued for the next run');
+    h.merge(['first']);
+    h.round(() => false);
+    h.merge(['a', 'b']);
+    h.merge(['c']);
+    expect(h.inFlight().map((r) => r.changes)).toEqual([['a', 'b']]);
+    expect(statusOf(h, 'c')).toContain('c is queued for the next run');
   });
 });
 
