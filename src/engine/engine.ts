@@ -531,9 +531,12 @@ export class Engine {
   /** Resolves once every queue's lock and drain are idle. */
   async idle(): Promise<void> {
     for (;;) {
-      const all = [...this.draining.values()];
       await this.lock.idle();
-      if (all.length === 0) return;
+      // a step that has just let go of its lock starts its drain in a continuation: let it start, or
+      // a drain begun after the look would be missed
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      const all = [...this.draining.values()];
+      if (all.length === 0 && !this.lock.busy) return;
       await Promise.allSettled(all);
     }
   }

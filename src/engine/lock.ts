@@ -16,6 +16,11 @@ export class KeyedLock {
     }
   }
 
+  /** Whether any key has work queued or running. */
+  get busy(): boolean {
+    return this.tails.size > 0;
+  }
+
   /** Resolves once no key has work queued. */
   async idle(): Promise<void> {
     while (this.tails.size > 0) await Promise.allSettled([...this.tails.values()]);

@@ -221,6 +221,16 @@ describe('Engine', () => {
   });
 });
 
+describe('Engine.idle', () => {
+  it('waits for the effects of a step that held the lock when it was called', async () => {
+    const { performer, engine } = await setup();
+    const submitted = engine.submit('q', merged(['a']));
+    await engine.idle();
+    expect(performer.performed.map((p) => p.effect.type)).toEqual(['dispatch']);
+    await submitted;
+  });
+});
+
 describe('Engine wake-up for a change held for company', () => {
   it('sends a lone change out when its hold ends, without waiting for the server tick', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'ost-engine-'));
