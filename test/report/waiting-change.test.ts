@@ -8,19 +8,22 @@ import { queuePage } from '../../src/web/dashboard/queue-page.ts';
 import { Harness, HOUR } from '../helpers/harness.ts';
 import { queueFile } from '../helpers/report.ts';
 
-const statusOf = (h: Harness, id: string) => {
-  const file = queueFile('q');
-  file.state = h.state;
-  return toText(statusDoc('q', file, id));
-};
+const fileOf = (h: Harness) => Object.assign(queueFile('q'), { state: h.state });
+const statusOf = (h: Harness, id: string) => toText(statusDoc('q', fileOf(h), id));
+
+/** A queue whose mean run time is an hour (batch.hold 0.5), with `lone` merged alone at 10:00. */
+function loneAtTen(): Harness {
+  const h = new Harness({ maxParallel: 2, holdShare: 0.5 });
+  h.merge(['first']);
+  h.round(() => false);
+  h.now = 10 * HOUR;
+  h.merge(['lone']);
+  return h;
+}
 
 describe('/ost status', () => {
   it('says a lone change waits for company, and until when at the latest', () => {
-    const h = new Harness({ maxParallel: 2, holdShare: 0.5 });
-    h.merge(['first']);
-    h.round(() => false);
-    h.now = 10 * HOUR;
-    h.merge(['lone']);
+    const h = loneAtTen();
     expect(statusOf(h, 'lone')).toContain(
       `lone is waiting for a second change to share its run, until ${new Date(10.5 * HOUR).toISOString()} at the latest (batch.hold)`,
     );
@@ -41,14 +44,8 @@ describe('/ost status', () => {
 
 describe('the queue page', () => {
   it('shows the lone change waiting for company, and until when', () => {
-    const h = new Harness({ maxParallel: 2, holdShare: 0.5 });
-    h.merge(['first']);
-    h.round(() => false);
-    h.now = 10 * HOUR;
-    h.merge(['lone']);
-    const file = queueFile('q');
-    file.state = h.state;
-    const page = queuePage(file, h.now, defaultLabel);
+    const h = loneAtTen();
+    const page = queuePage(fileOf(h), h.now, defaultLabel);
     expect(page).toContain('waits for company until 1970-01-01 10:30 UTC');
   });
 });
