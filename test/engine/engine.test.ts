@@ -228,6 +228,7 @@ describe('Engine.idle', () => {
     await engine.idle();
     expect(performer.performed.map((p) => p.effect.type)).toEqual(['dispatch']);
     await submitted;
+    await engine.close();
   });
 });
 
