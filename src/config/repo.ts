@@ -1,8 +1,8 @@
 // The repo config (`.github/ost-gate.yml`, `.ost-gate.yml`): schema, defaults, and the mapping to queue settings.
 import { z } from 'zod';
 import {
+  batchSettings,
   defaultSettings as d,
-  idleRunnerSettings,
   STRATEGY_NAMES,
   VERDICT_KINDS,
   type QueueSettings,
@@ -216,16 +216,17 @@ export function ciTarget(cfg: RepoConfig, repository?: string): QueueCi {
  * settings (spare runners spent on speed); a batch setting given in the file wins over either.
  */
 export function toQueueSettings(cfg: RepoConfig): Partial<QueueSettings> {
-  const preset = cfg.ci.use_idle_runners ? idleRunnerSettings : d;
   return {
     maxParallel: cfg.ci.max_parallel,
     timeoutMs: cfg.ci.timeout,
     retries: cfg.ci.retries,
     searchWidth: cfg.ci.search_width,
     batchMaxSize: cfg.batch.max_size,
-    batchMaxInFlight: cfg.batch.max_in_flight ?? preset.batchMaxInFlight,
-    speculate: cfg.batch.speculate ?? preset.speculate,
-    holdShare: cfg.batch.hold ?? preset.holdShare,
+    ...batchSettings(cfg.ci.use_idle_runners, {
+      batchMaxInFlight: cfg.batch.max_in_flight,
+      speculate: cfg.batch.speculate,
+      holdShare: cfg.batch.hold,
+    }),
     confirm: cfg.flaky.confirm,
     confidence: cfg.flaky.confidence,
     strategy: cfg.strategy,

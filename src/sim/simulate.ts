@@ -1,10 +1,9 @@
 // `ost-gate simulate`: the real core against a simulated CI on a random or recorded change stream.
 import {
   advance,
-  defaultSettings,
+  batchSettings,
   emptyQueue,
   heldUntil,
-  idleRunnerSettings,
   type CoreEvent,
   type DispatchSpec,
   type Effect,
@@ -94,13 +93,14 @@ export function simulate(opts: SimOptions): SimMetrics {
   const forwardShare = Math.min(Math.max(opts.forwardFixShare ?? 0, 0), 1);
   const spread = Math.min(Math.max(opts.durationSpread ?? 0, 0), 0.95);
   const duration = () => (spread > 0 ? 1 + spread * (2 * durationRng.next() - 1) : 1);
-  const preset = opts.useIdleRunners ? idleRunnerSettings : defaultSettings;
   const settings: Partial<QueueSettings> = {
     maxParallel: opts.runners,
     batchMaxSize: opts.batch,
-    batchMaxInFlight: opts.batchInFlight ?? preset.batchMaxInFlight,
-    speculate: opts.speculate ?? preset.speculate,
-    holdShare: opts.hold ?? preset.holdShare,
+    ...batchSettings(!!opts.useIdleRunners, {
+      batchMaxInFlight: opts.batchInFlight,
+      speculate: opts.speculate,
+      holdShare: opts.hold,
+    }),
     searchWidth: opts.searchWidth ?? 0,
     awaitRevert: opts.awaitRevert ?? true,
     revertAware: opts.revertAware ?? true,
