@@ -84,6 +84,16 @@ export interface SubmitOptions {
   onEffects?: (effects: Effect[]) => void;
 }
 
+/** A config tried to set a queue that another repository (or the server config) owns. */
+export class QueueOwnedError extends Error {
+  constructor(
+    readonly queue: string,
+    readonly owner: string,
+  ) {
+    super(`queue ${queue} belongs to ${owner}`);
+  }
+}
+
 export class Engine {
   private readonly lock = new KeyedLock();
   private readonly inProgress = new Set<string>();
@@ -194,6 +204,9 @@ export class Engine {
   async submit(queue: string, event: CoreEvent, options: SubmitOptions = {}): Promise<boolean> {
     const applied = await this.lock.run(queue, async () => {
       const file = (await this.file(queue)) ?? (await this.create(queue));
+      // only the owner sets a queue: checked under the lock, so that two first configs cannot both claim it
+      const claim = options.setup?.owner;
+      if (claim && file.owner && file.owner !== claim) throw new QueueOwnedError(queue, file.owner);
       if (options.delivery && file.deliveries.includes(options.delivery)) {
         this.log.info({ queue, delivery: options.delivery }, 'delivery seen before; ignored');
         return false;
@@ -420,19 +433,39 @@ export class Engine {
   /**
    * Applies a repo config to a queue — the core's settings, the CI target, the report settings —
    * only when it differs from what the queue has, so that every push does not rewrite the queue.
+   * With `owner`, the queue is that owner's: a queue without one is claimed, and one owned by someone
+   * else is left untouched and its owner returned.
    */
-  async configure(queue: string, config: RepoConfig, ci: QueueCi, at: number): Promise<void> {
+  async configure(
+    queue: string,
+    config: RepoConfig,
+    ci: QueueCi,
+    at: number,
+    owner?: string,
+  ): Promise<{ refused: true; owner: string } | { refused: false }> {
     const settings = toQueueSettings(config);
     const file = await this.read(queue);
+    if (owner && file?.owner && file.owner !== owner) return { refused: true, owner: file.owner };
     const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
     if (
       file &&
+      (!owner || file.owner === owner) &&
       same({ ...file.state.settings, ...settings }, file.state.settings) &&
       same(file.repoConfig, config) &&
       same(file.ci, ci)
     )
-      return;
-    await this.submit(queue, { type: 'configure', at, settings }, { setup: { ci, repoConfig: config } });
+      return { refused: false };
+    try {
+      await this.submit(
+        queue,
+        { type: 'configure', at, settings },
+        { setup: { ci, repoConfig: config, ...(owner ? { owner } : {}) } },
+      );
+    } catch (err) {
+      if (err instanceof QueueOwnedError) return { refused: true, owner: err.owner };
+      throw err;
+    }
+    return { refused: false };
   }
 
   /** Adds a notice for the dashboard to an existing queue (a config error, say) without stepping it. */

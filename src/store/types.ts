@@ -52,12 +52,19 @@ export interface QueueFile {
   health?: DayHealth[];
   /** Number of the last journal record this file includes (0 or absent: none). */
   journalSeq?: number;
+  /**
+   * Who sets the queue's settings: the repository (`github:owner/repo`, `gerrit:<host>/<project>`) whose
+   * config first placed its changes here, or the server config for a declared shared queue. Absent in
+   * files from before owners were recorded: the next config that places changes here claims it.
+   */
+  owner?: string;
 }
 
 /** What a submit may set on the queue file besides its state: the CI target and the repo config. */
 export interface QueueSetup {
   ci?: QueueCi | null;
   repoConfig?: RepoConfig;
+  owner?: string;
 }
 
 /**

@@ -3,7 +3,7 @@
 // to whoever may configure it).
 import { describe, expect, it } from 'vitest';
 import { parseRepoConfig, sharedQueueSchema } from '../../src/config/repo.ts';
-import { placeQueue, type RepoOwner } from '../../src/hosts/common/repo-config.ts';
+import { OPERATOR, placeQueue, type RepoOwner } from '../../src/hosts/common/repo-config.ts';
 
 const octo: RepoOwner = { namespace: 'github:octo/', member: 'github:octo/app', repository: 'octo/app' };
 const OWN = 'github:octo/app@main';
@@ -27,6 +27,7 @@ describe('placing a repository in a queue', () => {
     ['a plain name: inside the owner namespace', 'ovirt-master', 'github:octo/ovirt-master'],
     ['a name already in the owner namespace', 'github:octo/shared', 'github:octo/shared'],
     ['a declared shared queue it is a member of', 'ovirt', 'ovirt'],
+    ['the stream queue of another branch of its own', 'github:octo/app@stable', 'github:octo/app@stable'],
   ])('%s', (_what, queue, expected) => {
     const decision = placeQueue(config(queue), octo, OWN, shared);
     expect(decision.queue).toBe(expected);
@@ -36,12 +37,20 @@ describe('placing a repository in a queue', () => {
   it.each([
     ['another owner queue', 'github:victim/app@main', /belongs to another owner/],
     ['another host queue', 'gerrit:gerrit.example.org/engine@master', /belongs to another owner/],
+    ['a stream queue of another repository of its owner', 'github:octo/victim@main', /belongs to github:octo\/victim/],
+    ['a stream queue named without its namespace', 'victim@main', /belongs to github:octo\/victim/],
     ['a declared queue it is not a member of', 'other', /is not a member of the shared queue other/],
   ])('refuses %s: the changes stay in their own queue', (_what, queue, why) => {
     const decision = placeQueue(config(queue), octo, OWN, shared);
     expect(decision.queue).toBe(OWN);
     expect(decision.refused).toMatch(why);
     expect(decision.ci).toMatchObject({ provider: 'github-actions', workflow: 'mine.yml', repository: 'octo/app' });
+    expect(decision.owner).toBe('github:octo/app');
+  });
+
+  it('names the owner of the queue it placed in: the repository, or the server config for a declared queue', () => {
+    expect(placeQueue(config('ovirt-master'), octo, OWN, shared).owner).toBe('github:octo/app');
+    expect(placeQueue(config('ovirt'), octo, OWN, shared).owner).toBe(OPERATOR);
   });
 
   it('lets the declared settings of a shared queue win, and names the member settings it overrode', () => {

@@ -21,10 +21,24 @@ const EVIL_CONFIG = [
 ].join('\n');
 const VICTIM_QUEUE = `github:${REPO}@main`;
 
-function evilPush(sha: string) {
-  const p = pushPayload('0'.repeat(40), [{ id: sha, message: 'Merge pull request #1 from evil/x' }]);
+function evilPush(sha: string, repo = EVIL) {
+  const p = pushPayload('0'.repeat(40), [{ id: sha, message: `Merge pull request #1 from ${repo}` }]);
   const repository = p.repository as Record<string, unknown>;
-  return { ...p, repository: { ...repository, full_name: EVIL, name: 'x', owner: { login: 'evil', id: 666 } } };
+  const [login, name] = repo.split('/') as [string, string];
+  return { ...p, repository: { ...repository, full_name: repo, name, owner: { login, id: 666 } } };
+}
+
+/** A GitHub bed where `repo` (besides the victim) has `config` on its default branch. */
+async function bedWith(repo: string, config: string, victimConfig = VICTIM_CONFIG) {
+  const bed = await githubBed(victimConfig);
+  bed.api
+    .get(new RegExp(`/repos/${repo}/contents/\\.github(%2F|/)ost-gate\\.yml`))
+    .reply(200, config, { 'content-type': 'application/vnd.github.raw; charset=utf-8' });
+  bed.api
+    .get(/\/pulls\/\d+$/)
+    .reply(200, (uri) => pullRequest({ number: Number(uri.split('/').pop()), title: 'PR', login: 'dev' }));
+  answerQueueWrites(bed.api, 'read');
+  return bed;
 }
 
 describe('queue ownership', () => {
@@ -76,5 +90,63 @@ describe('queue ownership', () => {
     const reply = bed.sent.find((s) => s.method === 'POST' && s.path === `/repos/${REPO}/issues/1/comments`);
     expect(String(reply?.body.body)).toMatch(/needs write permission/);
     expect((await readQueue(bed.store, VICTIM_QUEUE))!.state.changes[`github:${REPO}#1`]!.state).not.toBe('done');
+  });
+});
+
+describe('queue ownership between repositories of one owner', () => {
+  const SIBLING = 'Codertocat/sibling';
+
+  it("refuses a sibling's stream queue: the victim is unchanged and told that someone tried", async () => {
+    const bed = await bedWith(
+      SIBLING,
+      [`queue: "github:${REPO}@main"`, 'ci: {provider: github-actions, workflow: evil.yml, max_parallel: 5}'].join(
+        '\n',
+      ),
+    );
+    await bed.receive(
+      'push',
+      pushPayload('0'.repeat(40), [{ id: '1'.repeat(40), message: 'Merge pull request #1 from dev/a' }]),
+    );
+    await bed.receive('push', evilPush('e'.repeat(40), SIBLING));
+
+    const victim = (await readQueue(bed.store, VICTIM_QUEUE))!;
+    expect(Object.keys(victim.state.changes)).toEqual([`github:${REPO}#1`]);
+    expect(victim.ci).toMatchObject({ workflow: 'ost.yml', repository: REPO });
+    expect(victim.state.settings.maxParallel).toBe(1);
+    expect(victim.owner).toBe(`github:${REPO}`);
+    expect(victim.notices.find((n) => n.code === 'queue-claim')?.message).toMatch(
+      new RegExp(`github:${SIBLING} named this queue .*refused, nothing here was changed`),
+    );
+
+    const own = (await readQueue(bed.store, `github:${SIBLING}@main`))!;
+    expect(Object.keys(own.state.changes)).toEqual([`github:${SIBLING}#1`]);
+    expect(own.notices.find((n) => n.code === 'queue-refused')?.message).toMatch(
+      new RegExp(`belongs to github:${REPO}, and only its owner's config sets it`),
+    );
+    const check = bed.sent.find((s) => s.method === 'POST' && s.path === `/repos/${SIBLING}/check-runs`);
+    expect(check?.body).toMatchObject({ name: 'ost-gate config', conclusion: 'failure' });
+  });
+
+  it('gives a named queue to the repository that named it first; a second one is refused', async () => {
+    const named = 'queue: ovirt-master\nci: {provider: github-actions, workflow: ost.yml, max_parallel: 1}\n';
+    const bed = await bedWith(
+      SIBLING,
+      'queue: ovirt-master\nci: {provider: github-actions, workflow: evil.yml}\n',
+      named,
+    );
+    await bed.receive(
+      'push',
+      pushPayload('0'.repeat(40), [{ id: '1'.repeat(40), message: 'Merge pull request #1 from dev/a' }]),
+    );
+    await bed.receive('push', evilPush('e'.repeat(40), SIBLING));
+
+    const shared = (await readQueue(bed.store, 'github:Codertocat/ovirt-master'))!;
+    expect(shared.owner).toBe(`github:${REPO}`);
+    expect(Object.keys(shared.state.changes)).toEqual([`github:${REPO}#1`]);
+    expect(shared.ci).toMatchObject({ workflow: 'ost.yml' });
+    expect(shared.notices.some((n) => n.code === 'queue-claim')).toBe(true);
+    const own = (await readQueue(bed.store, `github:${SIBLING}@main`))!;
+    expect(Object.keys(own.state.changes)).toEqual([`github:${SIBLING}#1`]);
+    expect(own.ci).toMatchObject({ workflow: 'evil.yml', repository: SIBLING });
   });
 });

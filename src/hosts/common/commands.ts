@@ -4,6 +4,7 @@
 import { parseCommands, VERBS, type Verb } from '../../commands/parse.ts';
 import type { ChangeInput, CoreEvent, StreamRef } from '../../core/index.ts';
 import type { RepoConfig } from '../../config/repo.ts';
+import type { Placement } from './repo-config.ts';
 import type { Engine } from '../../engine/engine.ts';
 import { code, type Doc, type Inline } from '../../report/doc.ts';
 import { helpDoc } from '../../report/help.ts';
@@ -27,10 +28,10 @@ export interface CommandPort {
   mention(user: string): string;
   /** Whether `user` may run `verb`, under the config in force; a refusal says what is needed. */
   permission(verb: Verb, user: string, config: RepoConfig | null): Promise<{ ok: true } | { ok: false; needs: string }>;
-  /** The repo config in force on the change's branch, when no queue knows the change yet. */
-  config(): Promise<RepoConfig | null>;
+  /** The repo config in force on the change's branch and the queue it places changes in, when no queue knows the change yet. */
+  config(): Promise<Placement | null>;
   /** The change as the host knows it, when it is merged on a gated branch; otherwise why not. */
-  missedChange(config: RepoConfig | null): Promise<MissedChange | { refusal: string }>;
+  missedChange(placement: Placement | null): Promise<MissedChange | { refusal: string }>;
 }
 
 export interface CommentInput {
@@ -66,7 +67,8 @@ export async function runCommands(deps: CommandLoopDeps, port: CommandPort, inpu
     }
     const found = await deps.engine.findChange(id);
     // a change no queue has can only be enqueued: only then is the branch's config worth reading
-    const config = found ? (found.file.repoConfig ?? null) : cmd.verb === 'enqueue' ? await port.config() : null;
+    const placement = !found && cmd.verb === 'enqueue' ? await port.config() : null;
+    const config = found ? (found.file.repoConfig ?? null) : (placement?.config ?? null);
     if (VERBS[cmd.verb].level !== 'anyone') {
       const allowed = await port.permission(cmd.verb, user, config);
       if (!allowed.ok) {
@@ -81,7 +83,7 @@ export async function runCommands(deps: CommandLoopDeps, port: CommandPort, inpu
     let queue = found?.queue;
     let missed: MissedChange | undefined;
     if (!queue && cmd.verb === 'enqueue') {
-      const known = await port.missedChange(config);
+      const known = await port.missedChange(placement);
       if ('refusal' in known) {
         await say([known.refusal]);
         continue;

@@ -2,10 +2,13 @@
 // - Read from the tracked branch and validated; when it is invalid the last good config stays in
 //   force, with a notice on the dashboard, an error in the log, and a message where the people who
 //   merged it will see it (each host says how).
-// - `queue:` names a queue inside the repository's own namespace (its GitHub account, its Gerrit
-//   host), or a shared queue the server config declares with the repository as a member. Anything
-//   else is refused: the changes go to their own queue, with a notice. The declared settings of a
-//   shared queue win over its members'; a member that disagrees gets a notice.
+// - A queue belongs to one repository (its own stream queues, and a `queue:` name it declares) or to
+//   the operator (a queue declared under `queues:` in the server config, with its members). Only the
+//   owner's config sets a queue's settings. A repository joins another's queue only through a declared
+//   queue that lists it; naming another repository's queue (or a declared queue it is not a member of)
+//   is refused: its changes go to their own queue, it is told as for a bad config, and the queue it
+//   named gets a notice and is not changed. The declared settings of a shared queue win over its
+//   members'; a member that disagrees gets a notice.
 import picomatch from 'picomatch';
 import { ConfigError } from '../../config/errors.ts';
 import { ciTarget, type QueueCi, type RepoConfig, type SharedQueue } from '../../config/repo.ts';
@@ -58,25 +61,44 @@ export interface RepoConfigDeps {
   sharedQueues?: Readonly<Record<string, SharedQueue>>;
 }
 
+/** Who owns a queue declared in the server config. */
+export const OPERATOR = 'the server config';
+
 interface Decision extends Placement {
+  /** Who owns the queue placed in: the repository itself, or OPERATOR. */
+  owner: string;
   /** Why the config's `queue:` was refused (the changes go to their own queue). */
   refused?: string;
+  /** The queue the config named when it belongs to someone else: it is told that someone tried. */
+  named?: string;
   /** Settings of the member that the shared queue's declared ones overrode. */
   overridden?: string[];
 }
 
-/** Which queue `config` places the branch in, under the rules in this file's header. */
+/** The repository that owns a stream queue (`<member>@<branch>`), or null for a queue that is no stream's. */
+function streamQueueOwner(queue: string): string | null {
+  const at = queue.indexOf('@');
+  return at > 0 ? queue.slice(0, at) : null;
+}
+
+/**
+ * Which queue `config` places the branch in, under the rules in this file's header. A queue named
+ * in the repository's namespace is its own unless another repository's stream queue; whether a
+ * queue of that name already belongs to someone else is for the engine to say (configure).
+ */
 export function placeQueue(
   config: RepoConfig,
   owner: RepoOwner,
   defaultQueue: string,
   shared: Readonly<Record<string, SharedQueue>> = {},
 ): Decision {
-  const own = (queue: string, refused?: string): Decision => ({
+  const own = (queue: string, refused?: string, named?: string): Decision => ({
     queue,
     config: { ...config, queue: undefined },
     ci: ciTarget(config, owner.repository),
+    owner: owner.member,
     ...(refused ? { refused } : {}),
+    ...(named ? { named } : {}),
   });
   const name = config.queue;
   if (!name) return own(defaultQueue);
@@ -86,6 +108,7 @@ export function placeQueue(
       return own(
         defaultQueue,
         `${owner.member} is not a member of the shared queue ${name} (see queues: in the server config)`,
+        name,
       );
     const { members: _m, repository, ...sections } = declared;
     const set = Object.fromEntries(Object.entries(sections).filter(([, v]) => v !== undefined));
@@ -96,16 +119,72 @@ export function placeQueue(
       queue: name,
       config: effective,
       ci: ciTarget(effective, repository ?? owner.repository),
+      owner: OPERATOR,
       ...(overridden.length ? { overridden } : {}),
     };
   }
-  if (name.startsWith(owner.namespace)) return { ...own(name), config };
-  if (name.includes(':'))
+  const qualified = name.includes(':') ? name : `${owner.namespace}${name}`;
+  if (!qualified.startsWith(owner.namespace))
     return own(
       defaultQueue,
-      `queue ${name} belongs to another owner; a repository may name queues under ${owner.namespace}`,
+      `queue ${name} belongs to another owner; a repository may name its own queues (under ${owner.namespace}) ` +
+        'and the shared queues the server config declares with it as a member',
     );
-  return { ...own(`${owner.namespace}${name}`), config: { ...config, queue: `${owner.namespace}${name}` } };
+  const streamOwner = streamQueueOwner(qualified);
+  if (streamOwner !== null && streamOwner !== owner.member)
+    return own(defaultQueue, refusal(qualified, streamOwner), qualified);
+  return { ...own(qualified), config: { ...config, queue: qualified } };
+}
+
+function refusal(queue: string, owner: string): string {
+  return (
+    `queue ${queue} belongs to ${owner}, and only its owner's config sets it; to share a queue between ` +
+    'repositories, the operator declares it under queues: in the server config with both as members'
+  );
+}
+
+/**
+ * Places the branch's changes by `config` and configures that queue, which the repository claims
+ * when nobody owns it yet. A queue owned by someone else is left as it is: the changes go to the
+ * branch's own queue instead, the repository is told, and the queue it named gets a notice.
+ */
+export async function settlePlacement(
+  deps: RepoConfigDeps,
+  read: Omit<RepoConfigRead, 'read'>,
+  config: RepoConfig,
+): Promise<Placement> {
+  let decision = placeQueue(config, read.owner, read.defaultQueue, deps.sharedQueues);
+  const claimed = await deps.engine.configure(decision.queue, decision.config, decision.ci, deps.now(), decision.owner);
+  if (claimed.refused) {
+    const named = decision.queue;
+    decision = { ...placeQueue({ ...config, queue: undefined }, read.owner, read.defaultQueue), named };
+    decision.refused = refusal(named, claimed.owner);
+    await deps.engine.configure(decision.queue, decision.config, decision.ci, deps.now(), decision.owner);
+  }
+  if (decision.refused) {
+    const err = new ConfigError(read.source, [`queue: got ${JSON.stringify(config.queue)}; ${decision.refused}`]);
+    await complain(deps, read, err, decision.queue, 'queue-refused', 'The changes go to their own queue.');
+    if (decision.named) {
+      const message =
+        `${read.owner.member} named this queue in ${read.source}; refused, nothing here was changed, ` +
+        `and its changes went to ${decision.queue}`;
+      deps.log.warn({ ...read.context, queue: decision.named }, message);
+      await deps.engine.addNotice(decision.named, { at: deps.now(), level: 'warn', code: 'queue-claim', message });
+    }
+  }
+  if (decision.overridden) {
+    const message =
+      `${read.owner.member} sets ${decision.overridden.join(' and ')} differently from the shared queue ` +
+      `${decision.queue}; the settings declared in the server config are used`;
+    deps.log.warn({ ...read.context, queue: decision.queue }, message);
+    await deps.engine.addNotice(decision.queue, {
+      at: deps.now(),
+      level: 'warn',
+      code: 'shared-queue-settings',
+      message,
+    });
+  }
+  return { queue: decision.queue, config: decision.config, ci: decision.ci };
 }
 
 /**
@@ -122,25 +201,7 @@ export async function loadRepoConfig(deps: RepoConfigDeps, read: RepoConfigRead)
     config = await lastGood(deps, read, err);
   }
   if (!config || !config.branches.includes(read.branch)) return null;
-  const decision = placeQueue(config, read.owner, read.defaultQueue, deps.sharedQueues);
-  await deps.engine.configure(decision.queue, decision.config, decision.ci, deps.now());
-  if (decision.refused) {
-    const err = new ConfigError(read.source, [`queue: got ${JSON.stringify(config.queue)}; ${decision.refused}`]);
-    await complain(deps, read, err, decision.queue, 'queue-refused', 'The changes go to their own queue.');
-  }
-  if (decision.overridden) {
-    const message =
-      `${read.owner.member} sets ${decision.overridden.join(' and ')} differently from the shared queue ` +
-      `${decision.queue}; the settings declared in the server config are used`;
-    deps.log.warn({ ...read.context, queue: decision.queue }, message);
-    await deps.engine.addNotice(decision.queue, {
-      at: deps.now(),
-      level: 'warn',
-      code: 'shared-queue-settings',
-      message,
-    });
-  }
-  return decision;
+  return settlePlacement(deps, read, config);
 }
 
 async function lastGood(deps: RepoConfigDeps, read: RepoConfigRead, err: ConfigError): Promise<RepoConfig | null> {
@@ -153,7 +214,7 @@ async function lastGood(deps: RepoConfigDeps, read: RepoConfigRead, err: ConfigE
 /** Logs a config problem, notes it on the queue's dashboard, and tells the code host. */
 async function complain(
   deps: RepoConfigDeps,
-  read: RepoConfigRead,
+  read: Omit<RepoConfigRead, 'read'>,
   err: ConfigError,
   queue: string,
   code: string,

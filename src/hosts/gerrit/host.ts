@@ -15,7 +15,7 @@ import { toText } from '../../report/text.ts';
 import { changeInput } from '../common/change-input.ts';
 import { runCommands, type CommandPort, type MissedChange } from '../common/commands.ts';
 import { dependencyId, revertedShas } from '../common/footers.ts';
-import { loadRepoConfig, placeQueue, type Placement, type RepoOwner } from '../common/repo-config.ts';
+import { loadRepoConfig, type Placement, type RepoOwner } from '../common/repo-config.ts';
 import { accountName, type GerritClient } from './client.ts';
 import { branchOf, changeNumber, checkEvent, commentBody, eventIdentity, gerritChangeId } from './events.ts';
 import { GerritInbox } from './inbox.ts';
@@ -244,9 +244,9 @@ export class GerritHost {
       render: toText,
       mention: (user) => `${user}: `,
       reply: (message) => this.client.review(project, number, 'current', { message, tag: TAG, notify: 'NONE' }),
-      config: async () => (await this.placement(project, branch, number))?.config ?? null,
+      config: () => this.placement(project, branch, number),
       permission: (verb, user, config) => this.allowed(verb, user, owner, config),
-      missedChange: (config) => this.missedChange(project, number, config),
+      missedChange: (placement) => this.missedChange(project, number, placement),
     };
   }
 
@@ -254,23 +254,15 @@ export class GerritHost {
   private async missedChange(
     project: string,
     number: number,
-    config: RepoConfig | null,
+    placement: Placement | null,
   ): Promise<MissedChange | { refusal: string }> {
     const info = await this.client.change(project, number);
     if (info.status !== 'MERGED' || !info.current_revision)
       return { refusal: `change ${number} is ${info.status.toLowerCase()}; ost-gate tests merged changes only.` };
-    if (!config || !config.branches.includes(info.branch))
+    if (!placement || !placement.config.branches.includes(info.branch))
       return {
         refusal: `${project} does not gate ${info.branch} (no ${REPO_CONFIG_FILE} there, or ${info.branch} is not in its branches).`,
       };
-    const placed = placeQueue(
-      config,
-      this.ownerOf(project),
-      this.streamQueue(project, info.branch),
-      this.opts.sharedQueues,
-    );
-    await this.opts.engine.configure(placed.queue, placed.config, placed.ci, this.now());
-    const queue = placed.queue;
     const change: ChangeInput = {
       id: gerritChangeId(this.client.host, project, number),
       sha: info.current_revision,
@@ -279,7 +271,12 @@ export class GerritHost {
       url: `${this.client.base}/c/${project}/+/${number}`,
       author: accountName(info.owner),
     };
-    return { queue, config: placed.config, stream: { host: HOST, project, branch: info.branch }, change };
+    return {
+      queue: placement.queue,
+      config: placement.config,
+      stream: { host: HOST, project, branch: info.branch },
+      change,
+    };
   }
 
   /** Write and admin verbs: a member of a `commands.permission` group; `retry` also the change owner. */

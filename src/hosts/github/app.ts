@@ -19,7 +19,7 @@ import type { Engine } from '../../engine/engine.ts';
 import type { Logger } from '../../log.ts';
 import { toMarkdown } from '../../report/markdown.ts';
 import { runCommands, type CommandPort, type MissedChange } from '../common/commands.ts';
-import { loadRepoConfig, placeQueue, type Placement, type RepoOwner } from '../common/repo-config.ts';
+import { loadRepoConfig, settlePlacement, type Placement, type RepoOwner } from '../common/repo-config.ts';
 import { prChangeId, prNumberFromMessage } from './ids.ts';
 import { changesFromPush, type PullInfo, type PushCommit } from './push.ts';
 import type { GithubReporter } from './reporter.ts';
@@ -105,15 +105,22 @@ export function githubApp(deps: GithubAppDeps): ApplicationFunction {
   /** The config in force on `branch`; a bad one gets a failing "ost-gate config" check run on `sha`. */
   function configOn(context: Context, repo: string, branch: string, sha: string): Promise<Placement | null> {
     return loadRepoConfig(common, {
+      ...placementOf(repo, branch),
       read: () => readConfig(context, repo, branch),
+      announce: (err, text) => postConfigCheck(context, repo, sha, err, text),
+    });
+  }
+
+  /** Where a branch's config is read and its changes placed, for messages and the queue rules. */
+  function placementOf(repo: string, branch: string) {
+    return {
       branch,
       defaultQueue: streamQueue(repo, branch),
       stream: streamQueue(repo, branch),
       owner: ownerOf(repo),
       source: `${repo}:${CONFIG_PATH} on ${branch}`,
       context: { repo },
-      announce: (err, text) => postConfigCheck(context, repo, sha, err, text),
-    });
+    };
   }
 
   async function postConfigCheck(context: Context, repo: string, sha: string, err: ConfigError, text: string) {
@@ -273,7 +280,12 @@ export function githubApp(deps: GithubAppDeps): ApplicationFunction {
       render: toMarkdown,
       mention: (user) => `@${user} `,
       reply: (text) => deps.reporter.reply('', { repo, number }, text),
-      config: async () => baseConfig((await pull()).base.ref),
+      config: async () => {
+        const branch = (await pull()).base.ref;
+        const config = await baseConfig(branch);
+        if (!config || !config.branches.includes(branch)) return null;
+        return settlePlacement(common, { ...placementOf(repo, branch), announce: async () => {} }, config);
+      },
       permission: async (verb: Verb, user: string, config: RepoConfig | null) => {
         const minimum = typeof config?.commands.permission === 'string' ? config.commands.permission : 'write';
         const data = await context.octokit
@@ -295,20 +307,18 @@ export function githubApp(deps: GithubAppDeps): ApplicationFunction {
         const level = VERBS[verb].level === 'admin' ? 'admin' : minimum;
         return { ok: false, needs: `${level} permission on ${repo}; you have ${has}` };
       },
-      missedChange: async (config): Promise<MissedChange | { refusal: string }> => {
+      missedChange: async (placement): Promise<MissedChange | { refusal: string }> => {
         const p = await pull();
         if (!p.merged_at || !p.merge_commit_sha)
           return { refusal: `#${number} is not merged; ost-gate tests merged changes only.` };
         // the same queue a push of the base branch would use, with the config in force there
         const branch = p.base.ref;
-        if (!config || !config.branches.includes(branch)) {
+        if (!placement) {
           return {
             refusal: `${repo} does not gate ${branch} (no ${CONFIG_PATH} there, or ${branch} is not in its branches), so #${number} is not enqueued.`,
           };
         }
-        const placed = placeQueue(config, ownerOf(repo), streamQueue(repo, branch), deps.sharedQueues);
-        await deps.engine.configure(placed.queue, placed.config, placed.ci, now());
-        const queue = placed.queue;
+        const queue = placement.queue;
         const change: ChangeInput = {
           id: prChangeId(repo, number),
           sha: p.merge_commit_sha,
@@ -317,7 +327,7 @@ export function githubApp(deps: GithubAppDeps): ApplicationFunction {
           url: p.html_url,
           author: p.user?.login ?? null,
         };
-        return { queue, config: placed.config, stream: { host: HOST, project: repo, branch }, change };
+        return { queue, config: placement.config, stream: { host: HOST, project: repo, branch }, change };
       },
     };
   }
