@@ -24,7 +24,7 @@ export function prune(ctx: StepContext): void {
     done.sort((a, b) => a.seq - b.seq);
     for (const c of done.slice(0, done.length - DONE_CHANGES_KEPT)) {
       delete ctx.state.changes[c.id];
-      ctx.state.forgotten.push(c.id);
+      ctx.state.forgotten.push(c.id, ...(c.landedWith ?? []).map((m) => m.id));
     }
     if (ctx.state.forgotten.length > FORGOTTEN_IDS_KEPT)
       ctx.state.forgotten.splice(0, ctx.state.forgotten.length - FORGOTTEN_IDS_KEPT);

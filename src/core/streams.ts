@@ -26,6 +26,17 @@ function bounded(input: ChangeInput): ChangeInput {
     ...(input.url !== undefined ? { url: input.url && input.url.length <= URL_KEPT ? input.url : null } : {}),
     ...(input.dependsOn ? { dependsOn: input.dependsOn.slice(0, REFS_KEPT) } : {}),
     ...(input.reverts ? { reverts: input.reverts.slice(0, REFS_KEPT) } : {}),
+    ...(input.landedWith
+      ? {
+          landedWith: input.landedWith.slice(0, REFS_KEPT).map((m) => ({
+            id: m.id,
+            ...(m.number !== undefined ? { number: m.number } : {}),
+            ...(m.title !== undefined ? { title: clip(m.title, TITLE_KEPT) ?? '' } : {}),
+            ...(m.url !== undefined ? { url: m.url && m.url.length <= URL_KEPT ? m.url : null } : {}),
+            ...(m.author !== undefined ? { author: clip(m.author, NAME_KEPT) ?? null } : {}),
+          })),
+        }
+      : {}),
   };
 }
 

@@ -26,6 +26,20 @@ export interface ChangeInput {
   reverts?: string[];
   /** Set by an adapter when the change must not be tested at all (for example a path filter). */
   skipReason?: string | null;
+  /**
+   * Other changes that landed in the same commit, oldest first: a stack that Gerrit merged with one
+   * merge commit. The commit is what can be tested, so they share this change's verdict and messages.
+   */
+  landedWith?: LandedWith[];
+}
+
+/** A change that landed in the same commit as another, as its code host names it. */
+export interface LandedWith {
+  id: string;
+  number?: number | null;
+  title?: string;
+  url?: string | null;
+  author?: string | null;
 }
 
 export type ChangeState = 'waiting' | 'queued' | 'done';

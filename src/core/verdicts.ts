@@ -1,7 +1,7 @@
 // Verdicts: records a change's final verdict and takes one back. Changes: the change, every line it
 // was in, the verdict list, stats. Emits: report effects.
 import type { StepContext } from './context.ts';
-import { stripUndefined } from './emit.ts';
+import { notice, short, stripUndefined } from './emit.ts';
 import { own } from './own.ts';
 import type { ChangeRecord, VerdictKind, VerdictRecord } from './types.ts';
 
@@ -29,6 +29,21 @@ export function verdict(
   ctx.state.verdicts.push(record);
   ctx.state.stats.verdicts += 1;
   ctx.effects.push({ type: 'report', change: id, verdict: record });
+  if (!change.number && (kind === 'culprit' || kind === 'fixed')) tellDirectPush(ctx, change, record);
+}
+
+/**
+ * A change without a review (a direct push, a commit of a watched repository) has no page where
+ * people read: its culprit and fixed verdicts are also the queue's notices, naming its author.
+ */
+function tellDirectPush(ctx: StepContext, change: ChangeRecord, v: VerdictRecord): void {
+  const by = change.author ? ` by ${change.author}` : '';
+  const what = `commit ${short(change.sha)} "${change.title ?? ''}"${by}, pushed to ${change.branch} without review`;
+  const message =
+    v.verdict === 'culprit'
+      ? `${what}, breaks the system tests (culprit, confidence ${(v.confidence ?? 0).toFixed(4)})`
+      : `${what}, fixed ${v.culprit ?? 'the break'}: the system tests pass again`;
+  notice(ctx, v.verdict === 'culprit' ? 'warn' : 'info', `push-${v.verdict}`, message, change.id);
 }
 
 /** Takes back a change's verdict: the record stays in the history marked retracted, the change is queued again. */

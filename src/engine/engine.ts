@@ -226,7 +226,12 @@ export class Engine {
         this.forget(queue);
         throw err;
       }
-      if (!effects) return false;
+      if (!effects) {
+        // a wake-up that came a little early (timers may fire a millisecond before their time) changed
+        // nothing: the held change is still held, and its timer is set again
+        this.wakes.update(queue, file.state);
+        return false;
+      }
       try {
         this.opts.observer?.(queue, event, effects, before, file.state);
         options.onEffects?.(effects);
@@ -477,11 +482,21 @@ export class Engine {
     });
   }
 
-  /** The queue that has (or had) change `id`, with its file; null when no queue knows it. */
-  async findChange(id: string): Promise<{ queue: string; file: QueueFile } | null> {
+  /**
+   * The queue that has (or had) change `id`, with its file and the id the queue knows it by: its own,
+   * or that of the change it landed with in one commit. Null when no queue knows it.
+   */
+  async findChange(id: string): Promise<{ queue: string; file: QueueFile; id: string } | null> {
+    const files: QueueFile[] = [];
     for (const queue of await this.queues()) {
       const file = await this.read(queue);
-      if (file && (Object.hasOwn(file.state.changes, id) || file.state.forgotten.includes(id))) return { queue, file };
+      if (!file) continue;
+      if (Object.hasOwn(file.state.changes, id) || file.state.forgotten.includes(id)) return { queue, file, id };
+      files.push(file);
+    }
+    for (const file of files) {
+      const host = Object.values(file.state.changes).find((c) => c.landedWith?.some((m) => m.id === id));
+      if (host) return { queue: file.name, file, id: host.id };
     }
     return null;
   }

@@ -13,6 +13,10 @@ export interface ChangeTarget {
   branch: string;
   sha: string;
   number: number | null;
+  /** Who wrote it, when known (a direct push has no review to post on: logs name the author). */
+  author?: string | null;
+  /** Changes that landed in the same commit: the verdict is posted on each of them too. */
+  landedWith?: ChangeTarget[];
 }
 
 /** What the repo config says about posting. */
@@ -40,6 +44,8 @@ export interface VerdictReport {
   evidence: { run: RunRef; end: ChangeRef; result: 'passed' | 'failed' }[];
   /** For `culprit`: the changes it blocks. */
   blocked: ChangeRef[];
+  /** Changes that landed in the same commit as this one (a merged stack): they share the verdict. */
+  landedWith: ChangeRef[];
   settings: ReportSettings;
   /** Whether the verdict is one of `report.notify` (comment on it) or only recorded (check run, log). */
   notify: boolean;
@@ -63,7 +69,34 @@ export function runRef(run: Pick<Run, 'key' | 'url'>): RunRef {
 }
 
 export function changeTarget(c: ChangeRecord): ChangeTarget {
-  return { id: c.id, host: c.host, project: c.project, branch: c.branch, sha: c.sha, number: c.number ?? null };
+  const base = { host: c.host, project: c.project, branch: c.branch, sha: c.sha };
+  return {
+    id: c.id,
+    ...base,
+    number: c.number ?? null,
+    author: c.author ?? null,
+    ...(c.landedWith?.length
+      ? {
+          landedWith: c.landedWith.map((m) => ({
+            id: m.id,
+            ...base,
+            number: m.number ?? null,
+            author: m.author ?? null,
+          })),
+        }
+      : {}),
+  };
+}
+
+/** How the changes that landed with `c` in one commit are shown. */
+function landedWithRefs(c: ChangeRecord | undefined, labelOf: ChangeLabeler): ChangeRef[] {
+  return (c?.landedWith ?? []).map((m) => ({
+    id: m.id,
+    label: labelOf({ host: c!.host, number: m.number ?? null, sha: c!.sha }),
+    title: m.title ?? '',
+    url: m.url ?? null,
+    known: true,
+  }));
 }
 
 export function reportSettings(config: RepoConfig | undefined): ReportSettings {
@@ -101,6 +134,7 @@ export function buildVerdictReport(
     culprit: verdict.culprit && verdict.verdict !== 'culprit' ? ref(verdict.culprit) : null,
     evidence: (verdict.evidence ?? []).map((e) => ({ run: runRef(e), end: ref(e.end), result: e.result })),
     blocked: (verdict.blocked ?? []).map(ref),
+    landedWith: landedWithRefs(record, labelOf),
     settings: reportSettings(file.repoConfig),
     notify: !notify || (notify as string[]).includes(verdict.verdict),
     dashboardUrl: opts.publicUrl ? changePageUrl(opts.publicUrl, verdict.change) : null,

@@ -4,10 +4,23 @@ import { code, joined, link, strong, type Doc, type Inline } from './doc.ts';
 import { verdictMarker } from './markers.ts';
 import type { VerdictReport } from './model.ts';
 
-/** The message for a verdict: a first line `ost-gate: <verdict>`, the queue, the why, and its marker. */
-export function verdictDoc(r: VerdictReport): Doc {
+/**
+ * The message for a verdict: a first line `ost-gate: <verdict>`, the queue, the why, and its marker.
+ * `postedOn`: the change it is posted on, when that is one that landed with the verdict's change.
+ */
+export function verdictDoc(r: VerdictReport, postedOn: string = r.verdict.change): Doc {
   const v = r.verdict;
   const doc: Doc = [{ heading: `ost-gate: ${v.verdict}` }, { para: ['Queue ', code(r.queue), '.'] }];
+  if (r.landedWith.length) {
+    const all = [...r.landedWith, r.change].filter((c) => c.id !== postedOn);
+    doc.push({
+      para: [
+        'This change landed in one merge commit together with ',
+        ...joined(all.map((c) => ({ change: c }))),
+        '. The system tests can only test that commit, so this verdict is the commit’s, and each of them gets it.',
+      ],
+    });
+  }
   const runLink = (fallback: string): Inline => (r.run ? { run: r.run } : fallback);
   const inRun: Inline[] = r.run ? [' (', { run: r.run }, ')'] : [];
   const culprit: Inline = r.culprit ? { change: r.culprit } : 'an unfixed culprit';
@@ -69,7 +82,7 @@ export function verdictDoc(r: VerdictReport): Doc {
       if (v.reason) doc.push({ para: [v.reason] });
   }
   if (r.dashboardUrl) doc.push({ para: [link('Details on the dashboard', r.dashboardUrl)] });
-  doc.push({ marker: verdictMarker(r.queue, v.change, v.verdict) });
+  doc.push({ marker: verdictMarker(r.queue, postedOn, v.verdict) });
   return doc;
 }
 

@@ -262,4 +262,36 @@ describe('Engine wake-up for a change held for company', () => {
     expect((dispatches()[1]!.effect as Extract<Effect, { type: 'dispatch' }>).run.changes).toEqual(['b']);
     await engine.close();
   });
+
+  it('sets the timer again when it fired before the hold ended (timers may fire early)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ost-engine-'));
+    const store = new LowdbStore(dir);
+    const performer = new RecordingPerformer(store);
+    let clock = 0;
+    const engine = new Engine({
+      store,
+      performer,
+      now: () => clock,
+      settingsFor: () => ({ maxParallel: 1, holdShare: 0.5 }),
+    });
+    const dispatches = () => performer.performed.filter((p) => p.effect.type === 'dispatch');
+    await engine.submit('q', merged(['a']));
+    clock = 100;
+    await engine.submit('q', {
+      type: 'run-finished',
+      at: clock,
+      key: dispatches()[0]!.key.replace('dispatch:', ''),
+      status: 'success',
+    });
+    clock = 200;
+    await engine.submit('q', merged(['b'], clock, 'sha-a'));
+    // the clock stands still before the hold's end (250): the timer fires, and its tick changes nothing
+    clock = 240;
+    await new Promise((r) => setTimeout(r, 120));
+    await engine.idle();
+    expect(dispatches()).toHaveLength(1);
+    clock = 260; // now it is due: the timer set again sends it, with nobody ticking
+    await vi.waitFor(() => expect(dispatches()).toHaveLength(2), { timeout: 10_000, interval: 20 });
+    await engine.close();
+  });
 });

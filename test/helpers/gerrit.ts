@@ -1,9 +1,12 @@
-// Gerrit and Jenkins test beds: events in the documented stream-events format (old and new field
-// styles), nock stand-ins for Gerrit's REST API and Jenkins, and the real engine and store.
+// Gerrit and Jenkins test beds: the real engine, store and Gerrit host, a stand-in Gerrit that moves
+// branches as its submit types do and sends the documented events (fake-gerrit.ts), and a nock
+// stand-in for Jenkins.
 import { mkdtemp } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import nock from 'nock';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import nock from 'nock';
 import { JenkinsDispatcher } from '../../src/ci/jenkins.ts';
 import { Engine } from '../../src/engine/engine.ts';
 import { RoutingPerformer } from '../../src/engine/performer.ts';
@@ -12,49 +15,33 @@ import { GerritHost } from '../../src/hosts/gerrit/host.ts';
 import { GerritReporter } from '../../src/hosts/gerrit/reporter.ts';
 import { gerritChangeLabel } from '../../src/hosts/gerrit/events.ts';
 import type { GerritEvent } from '../../src/hosts/gerrit/types.ts';
+import type { SharedQueue } from '../../src/config/repo.ts';
+import { FakeGerrit, type FakeChange, type SubmitType } from './fake-gerrit.ts';
 import { LowdbStore } from '../../src/store/lowdb-store.ts';
+import { silentLogger } from '../../src/log.ts';
+import { createHttpServer } from '../../src/web/server.ts';
 
 export const GERRIT = 'https://gerrit.example.org';
 export const JENKINS = 'https://jenkins.example.org';
-export const sha = (project: string, n: number) => `${project.length}${n}`.padEnd(40, 'a');
 
-/** change-merged as Gerrit 3.x sends it (numbers as ints, newRev). */
-export function changeMerged(
-  project: string,
-  n: number,
-  extra: Partial<GerritEvent['change']> = {},
-  oldStyle = false,
-): GerritEvent {
+/**
+ * Documented event samples without a bed: a change merged by a fast-forward submit, and the
+ * ref-updated before it, in Gerrit 3's format or the old one (numbers as strings, a bare refName,
+ * no newRev).
+ */
+export function sampleEvents(project = 'app', number = 1, oldStyle = false) {
+  const fake = new FakeGerrit(GERRIT);
+  const c = fake.upload(project, { number });
+  const [refUpdated, changeMerged] = fake.submit([c], 'FAST_FORWARD_ONLY') as [GerritEvent, GerritEvent];
+  if (!oldStyle) return { refUpdated, changeMerged };
+  const { newRev: _newRev, ...merged } = changeMerged;
   return {
-    type: 'change-merged',
-    change: {
-      project,
-      branch: 'master',
-      id: `I${String(n).padStart(40, '0')}`,
-      number: oldStyle ? String(n) : n,
-      subject: `${project} change ${n}`,
-      owner: { name: 'Dev', email: 'dev@example.org', username: 'dev' },
-      url: `${GERRIT}/c/${project}/+/${n}`,
-      commitMessage: `${project} change ${n}\n\nChange-Id: I${String(n).padStart(40, '0')}\n`,
-      ...extra,
+    refUpdated: { ...refUpdated, refUpdate: { ...refUpdated.refUpdate!, refName: 'master' } },
+    changeMerged: {
+      ...merged,
+      change: { ...merged.change!, number: String(number) },
+      patchSet: { ...merged.patchSet!, number: String(merged.patchSet!.number) },
     },
-    patchSet: {
-      number: oldStyle ? '1' : 1,
-      revision: `rev-${project}-${n}`,
-      parents: [n === 1 ? 'base' : sha(project, n - 1)],
-    },
-    submitter: { name: 'Dev', username: 'dev' },
-    ...(oldStyle ? {} : { newRev: sha(project, n) }),
-    eventCreatedOn: 1_700_000_000 + n,
-  };
-}
-
-export function refUpdated(project: string, oldRev: string, newRev: string, oldStyle = false): GerritEvent {
-  return {
-    type: 'ref-updated',
-    submitter: { name: 'Dev' },
-    refUpdate: { oldRev, newRev, refName: oldStyle ? 'master' : 'refs/heads/master', project },
-    eventCreatedOn: 1,
   };
 }
 
@@ -70,29 +57,21 @@ export function commentAdded(project: string, n: number, text: string, user = 'a
   } as GerritEvent;
 }
 
-export interface Review {
-  project: string;
-  number: number;
-  body: { message: string; tag: string; labels?: Record<string, number> };
+export interface GerritBedOptions {
+  /** The queues the server config declares. */
+  sharedQueues?: Record<string, SharedQueue>;
 }
 
-export async function gerritBed(configFor: (project: string) => string | null) {
+/**
+ * The real engine, store, Gerrit host and reporter against a stand-in Gerrit (fake-gerrit.ts) and a
+ * stand-in Jenkins whose builds fail when `setFails` says so of their OST_REFS.
+ */
+export async function gerritBed(configFor: (project: string) => string | null, opts: GerritBedOptions = {}) {
   const store = new LowdbStore(await mkdtemp(join(tmpdir(), 'ost-gerrit-')));
   const client = new GerritClient({ url: GERRIT, username: 'ost-gate', password: 'secret', minTimeout: 1 });
-  const reviews: Review[] = [];
-  const gerrit = nock(GERRIT).persist();
-  gerrit.get(/\/a\/projects\/[^/]+\/branches\/master\/files\/\.ost-gate\.yml\/content/).reply((uri) => {
-    const project = decodeURIComponent(/projects\/([^/]+)\//.exec(uri)![1]!);
-    const text = configFor(project);
-    return text === null ? [404, 'Not found'] : [200, Buffer.from(text).toString('base64')];
-  });
-  gerrit.get(/\/a\/changes\/[^/]+\/messages/).reply(200, ")]}'\n[]");
-  gerrit.post(/\/a\/changes\/[^/]+\/revisions\/current\/review/).reply((uri, body) => {
-    const m = /changes\/([^/]+)\/revisions/.exec(uri)!;
-    const [project, number] = decodeURIComponent(m[1]!).split('~');
-    reviews.push({ project: project!, number: Number(number), body: body as Review['body'] });
-    return [200, ")]}'\n{}"];
-  });
+  const fake = new FakeGerrit(GERRIT);
+  fake.configFor = configFor;
+  const gerrit = fake.install();
   // Jenkins: a build fails when its OST_REFS hold a culprit
   const builds: Record<string, string>[] = [];
   let fails: (refs: Record<string, string>) => boolean = () => false;
@@ -141,15 +120,50 @@ export async function gerritBed(configFor: (project: string) => string | null) {
     eventsToken: 'events-token',
     serviceUser: 'ost-gate',
     inboxDir: join(store.dataDir, 'gerrit-inbox'),
+    ...(opts.sharedQueues ? { sharedQueues: opts.sharedQueues } : {}),
   });
+  // events arrive as Gerrit's webhooks plugin posts them: over HTTP, to the real server's intake
+  let server: Server | null = null;
+  const intake = async (): Promise<string> => {
+    if (!server) {
+      nock.enableNetConnect('127.0.0.1');
+      server = createHttpServer({ engine, log: silentLogger, mounts: [host.mount] });
+      await new Promise<void>((ok) => server!.listen(0, '127.0.0.1', ok));
+    }
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}/gerrit/events`;
+  };
+  /** Posts each event to /gerrit/events as the webhooks plugin does, then waits until all are handled. */
+  const send = async (events: GerritEvent[]) => {
+    const url = await intake();
+    for (const e of events) {
+      const res = await fetch(url, {
+        method: 'POST',
+        body: JSON.stringify(e),
+        headers: { authorization: 'Bearer events-token', 'content-type': 'application/json' },
+      });
+      if (res.status !== 202) throw new Error(`/gerrit/events answered ${res.status}: ${await res.text()}`);
+    }
+    await host.idle();
+  };
   return {
     store,
     engine,
     host,
     client,
-    reviews,
+    fake,
+    reviews: fake.reviews,
     builds,
     gerrit,
+    send,
+    /** Uploads a change to `project` and submits it (default: merge if necessary), handling Gerrit's events. */
+    async merge(
+      project: string,
+      change: Parameters<FakeGerrit['upload']>[1] & { type?: SubmitType } = {},
+    ): Promise<FakeChange> {
+      const c = fake.upload(project, change);
+      await send(fake.submit([c], change.type));
+      return c;
+    },
     setFails(f: (refs: Record<string, string>) => boolean) {
       fails = f;
     },
@@ -159,6 +173,7 @@ export async function gerritBed(configFor: (project: string) => string | null) {
     },
     close() {
       dispatchers.jenkins.stop();
+      server?.close();
     },
     /** Waits until `done()` or the time runs out (Jenkins results arrive by polling). */
     async until(done: () => Promise<boolean>, ms = 60_000) {

@@ -1,9 +1,11 @@
-// Gerrit and Jenkins end to end: merged changes in, OST through Jenkins builds, bisection, and the
-// culprit and blocked verdicts as review messages; a shared queue across two projects.
+// Gerrit and Jenkins end to end, through the HTTP event intake and a stand-in Gerrit: merged changes
+// in, OST through Jenkins builds, bisection, and the culprit and blocked verdicts as review
+// messages; a shared queue the server config declares across two projects.
 import { describe, expect, it } from 'vitest';
 import { offline } from '../helpers/network.ts';
-import { changeMerged, gerritBed, refUpdated, sha } from '../helpers/gerrit.ts';
+import { gerritBed } from '../helpers/gerrit.ts';
 import { readQueue } from '../../src/engine/replay.ts';
+import { sharedQueueSchema } from '../../src/config/repo.ts';
 
 const CONFIG =
   'branches: [master]\nci:\n  provider: jenkins\n  job: ost\n  max_parallel: 2\nflaky:\n  confirm: 0\n  confidence: 0\n';
@@ -14,19 +16,23 @@ describe('Gerrit + Jenkins scenario', () => {
   it('bisects five merged changes through Jenkins builds and reviews the culprit and the blocked changes', async () => {
     const bed = await gerritBed(() => CONFIG);
     const project = 'ovirt-engine';
-    bed.setFails((refs) => (refs[project] ?? '') >= sha(project, 3) && (refs[project] ?? '') <= sha(project, 9));
+    const shas: string[] = [];
+    let culprit = '';
+    bed.setFails((refs) => !!culprit && bed.fake.contains(refs[project] ?? '', culprit));
     for (let n = 1; n <= 5; n++) {
-      await bed.host.handle(refUpdated(project, n === 1 ? 'base' : sha(project, n - 1), sha(project, n)));
-      await bed.host.handle(changeMerged(project, n));
+      const c = bed.fake.upload(project, { number: n });
+      if (n === 3) culprit = bed.fake.revision(3);
+      await bed.send(bed.fake.submit([c]));
+      shas.push(bed.fake.revision(c.number));
     }
     const queue = `gerrit:gerrit.example.org/${project}@master`;
     await bed.until(async () =>
       Object.values((await readQueue(bed.store, queue))!.state.changes).every((c) => c.state === 'done'),
     );
-    // changes arrive one event at a time: the first build tests change 1, later ones newer prefixes
+    // changes arrive one submit at a time: the first build tests change 1, later ones newer prefixes
     const params = bed.builds.map((b) => JSON.parse(b.OST_REFS!)[project]);
-    expect(params[0]).toBe(sha(project, 1));
-    expect(params).toContain(sha(project, 3));
+    expect(params[0]).toBe(shas[0]);
+    expect(params).toContain(shas[2]);
     expect(bed.builds[0]).toMatchObject({
       // the key: the queue, a counter, and random text nobody can guess
       OST_KEY: expect.stringMatching(/\.\d+-[0-9a-f]{10}$/),
@@ -46,32 +52,39 @@ describe('Gerrit + Jenkins scenario', () => {
     expect(byChange[3]!.message).toContain('/ost not-culprit');
     expect(byChange[4]!.message.split('\n')[0]).toBe('ost-gate: blocked');
     expect(byChange[3]!.labels).toBeUndefined();
+    bed.close();
   }, 20_000);
 
-  it('pins a project with a culprit in a shared queue while the other project goes on being tested', async () => {
-    const shared =
-      'queue: ovirt-master\nbranches: [master]\nci:\n  provider: jenkins\n  job: ost\n  max_parallel: 1\nflaky:\n  confirm: 0\n  confidence: 0\n';
-    const bed = await gerritBed(() => shared);
-    bed.setFails((refs) => (refs.engine ?? '') >= sha('engine', 2) && (refs.engine ?? '').startsWith('6'));
-    await bed.host.handle(changeMerged('engine', 1));
-    await bed.host.handle(changeMerged('vdsm', 1));
-    await bed.host.handle(changeMerged('engine', 2));
+  it('pins a project with a culprit in a declared shared queue while the other project goes on being tested', async () => {
+    const member = 'queue: ovirt-master\nbranches: [master]\nci:\n  provider: jenkins\n  job: ost\n';
+    const ovirtMaster = sharedQueueSchema.parse({
+      members: ['gerrit:gerrit.example.org/engine', 'gerrit:gerrit.example.org/vdsm'],
+      ci: { provider: 'jenkins', job: 'ost', max_parallel: 1 },
+      flaky: { confirm: 0, confidence: 0 },
+    });
+    const bed = await gerritBed(() => member, { sharedQueues: { 'ovirt-master': ovirtMaster } });
+    let culprit = '';
+    bed.setFails((refs) => !!culprit && bed.fake.contains(refs.engine ?? '', culprit));
+    const engine1 = await bed.merge('engine', { number: 1 });
+    await bed.merge('vdsm', { number: 11 });
+    const engine2 = bed.fake.upload('engine', { number: 2 });
+    culprit = bed.fake.revision(engine2.number);
+    await bed.send(bed.fake.submit([engine2]));
+    const queue = 'ovirt-master';
     await bed.until(
       async () =>
-        (await readQueue(bed.store, 'gerrit:gerrit.example.org/ovirt-master'))!.state.changes[
-          'gerrit:gerrit.example.org/engine~2'
-        ]?.verdict === 'culprit',
+        (await readQueue(bed.store, queue))!.state.changes['gerrit:gerrit.example.org/engine~2']?.verdict === 'culprit',
     );
-    await bed.host.handle(changeMerged('vdsm', 2));
+    const vdsm2 = await bed.merge('vdsm', { number: 12 });
     await bed.until(
       async () =>
-        (await readQueue(bed.store, 'gerrit:gerrit.example.org/ovirt-master'))!.state.changes[
-          'gerrit:gerrit.example.org/vdsm~2'
-        ]?.state === 'done',
+        (await readQueue(bed.store, queue))!.state.changes['gerrit:gerrit.example.org/vdsm~12']?.state === 'done',
     );
-    const file = (await readQueue(bed.store, 'gerrit:gerrit.example.org/ovirt-master'))!;
-    expect(file.state.changes['gerrit:gerrit.example.org/vdsm~2']!.verdict).toBe('passed');
+    const file = (await readQueue(bed.store, queue))!;
+    expect(file.owner).toBe('the server config');
+    expect(file.state.changes['gerrit:gerrit.example.org/vdsm~12']!.verdict).toBe('passed');
     const last = JSON.parse(bed.builds.at(-1)!.OST_REFS!);
-    expect(last).toEqual({ engine: sha('engine', 1), vdsm: sha('vdsm', 2) });
+    expect(last).toEqual({ engine: bed.fake.revision(engine1.number), vdsm: bed.fake.revision(vdsm2.number) });
+    bed.close();
   }, 20_000);
 });

@@ -15,12 +15,15 @@ import { textMarker as gerritMarker } from '../../src/report/markers.ts';
 import { reportOf } from '../helpers/report.ts';
 import { silentLogger } from '../../src/log.ts';
 import { createHttpServer } from '../../src/web/server.ts';
-import { changeMerged, commentAdded, GERRIT, gerritBed, refUpdated, sha } from '../helpers/gerrit.ts';
+import { commentAdded, GERRIT, gerritBed, sampleEvents } from '../helpers/gerrit.ts';
 import { readQueue } from '../../src/engine/replay.ts';
 
 const CONFIG =
   'branches: [master]\nci:\n  provider: jenkins\n  job: ost\n  max_parallel: 1\nflaky:\n  confirm: 0\n  confidence: 0\ncommands:\n  permission: [ost-admins]\n';
-const OST_ADMINS = `)]}'\n[{"_account_id":1000096,"name":"Root","email":"root@example.org","username":"root"}]`;
+const OST_ADMINS = {
+  members: [{ _account_id: 1000096, name: 'Root', email: 'root@example.org', username: 'root' }],
+  visibleToAll: true,
+};
 const Q = (p: string) => `gerrit:gerrit.example.org/${p}@master`;
 
 offline();
@@ -28,49 +31,48 @@ offline();
 describe('Gerrit events', () => {
   it('reads old-style events: numbers as strings, a bare refName, no newRev', async () => {
     const bed = await gerritBed(() => CONFIG);
-    await bed.host.handle(refUpdated('app', 'base', 'rev-app-1', true));
-    await bed.host.handle(changeMerged('app', 1, {}, true));
+    const c = bed.fake.upload('app', { number: 1 });
+    const [refUpdated, changeMerged] = bed.fake.submit([c], 'FAST_FORWARD_ONLY');
+    const { newRev: _newRev, ...merged } = changeMerged!;
+    await bed.send([
+      { ...refUpdated!, refUpdate: { ...refUpdated!.refUpdate!, refName: 'master' } },
+      { ...merged, change: { ...merged.change!, number: '1' }, patchSet: { ...merged.patchSet!, number: '1' } },
+    ]);
     const file = (await readQueue(bed.store, Q('app')))!;
     expect(file.state.changes['gerrit:gerrit.example.org/app~1']).toMatchObject({
       number: 1,
-      sha: 'rev-app-1',
+      sha: bed.fake.revision(1),
       branch: 'master',
       title: 'app change 1',
     });
-    expect(file.state.streams['gerrit:app@master']!.tip).toBe('rev-app-1');
+    expect(file.state.streams['gerrit:app@master']!.tip).toBe(bed.fake.revision(1));
+    bed.close();
   });
 
-  it('orders change-merged events by the ref-updated that precedes them', async () => {
+  it('orders submits by the branch history, whatever order their events come in', async () => {
     const bed = await gerritBed(() => CONFIG);
-    await bed.host.handle(refUpdated('app', 'base', sha('app', 1)));
-    await bed.host.handle(changeMerged('app', 1));
-    await bed.host.handle(refUpdated('app', sha('app', 2), sha('app', 3)));
-    await bed.host.handle(changeMerged('app', 3));
+    bed.setBuilding(true);
+    const submits = [1, 2, 3].map((n) => bed.fake.submit([bed.fake.upload('app', { number: n })]));
     const order = async () =>
       Object.values((await readQueue(bed.store, Q('app')))!.state.changes)
         .sort((a, b) => a.seq - b.seq)
         .map((c) => c.number);
+    await bed.send(submits[0]!);
+    await bed.send(submits[2]!);
     expect(await order()).toEqual([1]);
-    await bed.host.handle(refUpdated('app', sha('app', 1), sha('app', 2)));
-    await bed.host.handle(changeMerged('app', 2));
+    await bed.send(submits[1]!);
     expect(await order()).toEqual([1, 2, 3]);
     bed.close();
   });
 
   it('resolves a Depends-On Change-Id through the REST API', async () => {
     const bed = await gerritBed(() => CONFIG);
-    bed.gerrit
-      .get(/\/a\/changes\/\?q=change%3AI1{40}/)
-      .reply(
-        200,
-        `)]}'\n[{"project":"other","_number":7,"id":"x","branch":"master","change_id":"I${'1'.repeat(40)}","subject":"s","status":"MERGED","owner":{}}]`,
-      );
-    await bed.host.handle(
-      changeMerged('app', 1, { commitMessage: `app change 1\n\nDepends-On: I${'1'.repeat(40)}\n` }),
-    );
+    const other = bed.fake.upload('other', { number: 7 });
+    await bed.merge('app', { number: 1, body: `Depends-On: ${other.changeId}` });
     const c = (await readQueue(bed.store, Q('app')))!.state.changes['gerrit:gerrit.example.org/app~1']!;
     expect(c.dependsOn).toEqual(['gerrit:gerrit.example.org/other~7']);
     expect(c.state).toBe('waiting');
+    bed.close();
   });
 
   it('ignores dropped-output and unknown event types', async () => {
@@ -83,9 +85,9 @@ describe('Gerrit events', () => {
   it('posts a review message for an invalid .ost-gate.yml and keeps the last good config', async () => {
     let config = CONFIG;
     const bed = await gerritBed(() => config);
-    await bed.host.handle(changeMerged('app', 1));
+    await bed.merge('app', { number: 1 });
     config = 'ci:\n  provider: travis\n';
-    await bed.host.handle(changeMerged('app', 2));
+    await bed.merge('app', { number: 2 });
     const review = bed.reviews.find((r) => r.number === 2)!;
     expect(review.body.message).toMatch(/^ost-gate: config error/);
     expect(review.body.message).toMatch(/ci\.provider: got "travis"/);
@@ -97,7 +99,7 @@ describe('Gerrit events', () => {
 
   it('does not gate a project without .ost-gate.yml', async () => {
     const bed = await gerritBed(() => null);
-    await bed.host.handle(changeMerged('app', 1));
+    await bed.merge('app', { number: 1 });
     expect(await bed.store.listQueues()).toEqual([]);
   });
 });
@@ -107,8 +109,8 @@ describe('Gerrit commands', () => {
     const bed = await gerritBed(() => CONFIG);
     bed.setBuilding(true);
     // the group's members, as Gerrit lists them to a service user that can see them
-    bed.gerrit.get('/a/groups/ost-admins/members/').query({ recursive: '' }).reply(200, OST_ADMINS);
-    await bed.host.handle(changeMerged('app', 1));
+    bed.fake.groups['ost-admins'] = OST_ADMINS;
+    await bed.merge('app', { number: 1 });
     await bed.host.handle(commentAdded('app', 1, '/ost dequeue', 'alice'));
     expect(bed.reviews.at(-1)!.body.message).toMatch(/needs membership in ost-admins; alice is not/);
     await bed.host.handle(commentAdded('app', 1, '/ost retry', 'dev', 'dev'));
@@ -128,7 +130,7 @@ describe('Gerrit commands', () => {
   it('runs the commands of a comment delivered twice once (the webhooks plugin retries a slow answer)', async () => {
     const bed = await gerritBed(() => CONFIG);
     bed.setBuilding(true);
-    await bed.host.handle(changeMerged('app', 1));
+    await bed.merge('app', { number: 1 });
     const comment = commentAdded('app', 1, '/ost help', 'alice');
     await bed.host.handle(comment);
     const count = bed.reviews.length;
@@ -143,7 +145,7 @@ describe('Gerrit commands', () => {
   it('answers help and unknown verbs, and status for anyone', async () => {
     const bed = await gerritBed(() => CONFIG);
     bed.setBuilding(true);
-    await bed.host.handle(changeMerged('app', 1));
+    await bed.merge('app', { number: 1 });
     await bed.host.handle(commentAdded('app', 1, '/ost nonsense', 'alice'));
     await bed.host.handle(commentAdded('app', 1, '/ost status', 'alice'));
     const [unknown, status] = bed.reviews.slice(-2).map((r) => r.body.message);
@@ -157,23 +159,65 @@ describe('Gerrit commands', () => {
   });
 });
 
-describe('Gerrit command permission from a group the service user cannot see', () => {
+describe('Gerrit command permission from groups the service user may not see whole', () => {
+  const EXTERNAL =
+    'branches: [master]\nci: {provider: jenkins, job: ost}\ncommands: {permission: [ldap/ovirt-admins]}\n';
+
   it('refuses with a reply that says how to make the group visible, and changes nothing', async () => {
     const bed = await gerritBed(() => CONFIG);
     bed.setBuilding(true);
     // Gerrit hides a group that is not visible to all, not owned by the caller's group, from a caller
     // without Administrate Server: its members endpoint answers 404 as for a group that does not exist
-    bed.gerrit.get('/a/groups/ost-admins/members/').query({ recursive: '' }).reply(404, 'Not found: ost-admins');
-    await bed.host.handle(changeMerged('app', 1));
+    await bed.merge('app', { number: 1 });
     await bed.host.handle(commentAdded('app', 1, '/ost dequeue', 'root'));
     const message = String(bed.reviews.at(-1)!.body.message);
     expect(message).toMatch(/needs membership in ost-admins; root is not a member of a group ost-gate can see/);
     expect(message).toMatch(
-      /cannot see the members of ost-admins: in Gerrit, tick "Make group visible to all registered users"/,
+      /cannot see all the members of ost-admins: in Gerrit, tick "Make group visible to all registered users"/,
     );
     expect((await readQueue(bed.store, Q('app')))!.state.changes['gerrit:gerrit.example.org/app~1']!.state).not.toBe(
       'done',
     );
+    bed.close();
+  });
+
+  it('gives the hint when the service user is a member but not an owner of a group not visible to all', async () => {
+    const bed = await gerritBed(() => CONFIG);
+    bed.setBuilding(true);
+    // Gerrit lists such a group's members to the service user as itself alone
+    bed.fake.groups['ost-admins'] = {
+      members: [...OST_ADMINS.members, { username: 'ost-gate', name: 'ost-gate', _account_id: 1000002 }],
+    };
+    await bed.merge('app', { number: 1 });
+    await bed.host.handle(commentAdded('app', 1, '/ost dequeue', 'root'));
+    expect(String(bed.reviews.at(-1)!.body.message)).toMatch(
+      /root is not a member of a group ost-gate can see \(it cannot see all the members of ost-admins: in Gerrit, tick/,
+    );
+    // owning it (or the group being visible to all) shows every member: root may
+    bed.fake.groups['ost-admins'] = { ...bed.fake.groups['ost-admins'], owners: ['ost-gate'] } as never;
+    await bed.host.handle({ ...commentAdded('app', 1, '/ost dequeue', 'root'), eventCreatedOn: 9 });
+    expect(String(bed.reviews.at(-1)!.body.message)).toMatch(/removed from queue/);
+    bed.close();
+  });
+
+  it('checks an external group through the commenter’s groups, and says what the service user lacks', async () => {
+    const bed = await gerritBed(() => EXTERNAL);
+    bed.setBuilding(true);
+    bed.fake.groups['ldap/ovirt-admins'] = 'external';
+    bed.fake.accountGroups.root = ['ldap/ovirt-admins'];
+    await bed.merge('app', { number: 1 });
+    await bed.host.handle(commentAdded('app', 1, '/ost pause', 'root'));
+    expect(String(bed.reviews.at(-1)!.body.message)).toMatch(
+      /needs membership in ldap\/ovirt-admins; root is not a member of a group ost-gate can see \(ldap\/ovirt-admins is an external group: Gerrit tells the members of an external group only to a user with the Administrate Server capability/,
+    );
+    expect((await readQueue(bed.store, Q('app')))!.state.paused).toBeNull();
+    // with Administrate Server, Gerrit lists root's external groups: the command runs
+    bed.fake.serviceIsAdmin = true;
+    await bed.host.handle({ ...commentAdded('app', 1, '/ost pause', 'root'), eventCreatedOn: 9 });
+    expect((await readQueue(bed.store, Q('app')))!.state.paused).not.toBeNull();
+    // and someone who is not in it is refused plainly
+    await bed.host.handle({ ...commentAdded('app', 1, '/ost resume', 'alice'), eventCreatedOn: 10 });
+    expect(String(bed.reviews.at(-1)!.body.message)).toMatch(/needs membership in ldap\/ovirt-admins; alice is not\./);
     bed.close();
   });
 });
@@ -182,19 +226,15 @@ describe('Gerrit /ost enqueue', () => {
   it('adds a merged change whose event was missed, read from the REST API', async () => {
     const bed = await gerritBed(() => CONFIG);
     bed.setBuilding(true);
-    bed.gerrit.get('/a/groups/ost-admins/members/').query({ recursive: '' }).reply(200, OST_ADMINS);
-    bed.gerrit
-      .get('/a/changes/app~8')
-      .query(true)
-      .reply(
-        200,
-        `)]}'\n{"id":"x","project":"app","branch":"master","change_id":"I8","subject":"missed one","status":"MERGED","_number":8,"owner":{"username":"dev"},"current_revision":"${'8'.repeat(40)}"}`,
-      );
+    bed.fake.groups['ost-admins'] = OST_ADMINS;
+    const missed = bed.fake.upload('app', { number: 8, subject: 'missed one' });
+    bed.fake.submit([missed]); // its events never arrive
     await bed.host.handle(commentAdded('app', 8, '/ost enqueue', 'root'));
     const file = (await readQueue(bed.store, Q('app')))!;
     expect(file.state.changes['gerrit:gerrit.example.org/app~8']).toMatchObject({
-      sha: '8'.repeat(40),
+      sha: bed.fake.revision(8),
       title: 'missed one',
+      author: 'dev',
     });
     expect(bed.reviews.at(-1)!.body.message).toMatch(/added to queue/);
     bed.close();
@@ -209,7 +249,7 @@ describe('POST /gerrit/events', () => {
     nock.enableNetConnect('127.0.0.1');
     try {
       const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/gerrit/events`;
-      const body = JSON.stringify(changeMerged('app', 1));
+      const body = JSON.stringify(bed.fake.submit([bed.fake.upload('app', { number: 1 })])[1]);
       const missing = await fetch(base, { method: 'POST', body });
       expect([missing.status, (await missing.json()).error]).toEqual([401, expect.stringContaining('token')]);
       expect((await fetch(`${base}?token=wrong`, { method: 'POST', body })).status).toBe(401);
@@ -236,18 +276,15 @@ describe('POST /gerrit/events on a slow Gerrit', () => {
     try {
       const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/gerrit/events?token=events-token`;
       const post = (event: unknown) => fetch(base, { method: 'POST', body: JSON.stringify(event) });
-      await bed.host.handle(changeMerged('app', 1));
+      await bed.merge('app', { number: 1 });
       await bed.host.idle();
       // Gerrit takes its time over the group lookup: the handling is still waiting when 202 comes back
       let release!: () => void;
       const slow = new Promise<void>((ok) => (release = ok));
-      bed.gerrit
-        .get('/a/groups/ost-admins/members/')
-        .query({ recursive: '' })
-        .reply(async () => {
-          await slow;
-          return [200, OST_ADMINS];
-        });
+      bed.fake.groups['ost-admins'] = OST_ADMINS;
+      bed.fake.delay = async (_method, path) => {
+        if (path.includes('/groups/') || path.includes('/accounts/')) await slow;
+      };
       const comment = commentAdded('app', 1, '/ost pause', 'root');
       const before = bed.reviews.length;
       const first = await post(comment);
@@ -280,7 +317,7 @@ describe('POST /gerrit/events on a slow Gerrit', () => {
       },
       log: silentLogger,
     });
-    await inbox.accept(changeMerged('app', 1));
+    await inbox.accept(sampleEvents().changeMerged);
     await inbox.accept(commentAdded('app', 1, '/ost status', 'root'));
     await inbox.idle();
     expect(handled).toEqual(['comment-added']);
@@ -295,7 +332,8 @@ describe('POST /gerrit/events on a slow Gerrit', () => {
     first.setBuilding(true);
     const dir = join(first.store.dataDir, 'gerrit-inbox');
     const inbox = new GerritInbox({ dir, handle: () => new Promise(() => {}), log: silentLogger });
-    expect(await inbox.accept(changeMerged('app', 1))).toBe(true);
+    const [, merged] = first.fake.submit([first.fake.upload('app', { number: 1 })]);
+    expect(await inbox.accept(merged!)).toBe(true);
     // a new process on the same data directory
     const host = new GerritHost({ client: first.client, engine: first.engine, inboxDir: dir });
     await host.start();
@@ -391,10 +429,10 @@ describe('Gerrit event formats', () => {
     return { ...e, change: { ...e.change!, number: '3' }, patchSet: { number: '1', revision: 'abc' } };
   };
   it.each([
-    ['change-merged, Gerrit 3 style', changeMerged('app', 1)],
-    ['change-merged, old style (string numbers, no newRev)', changeMerged('app', 1, {}, true)],
-    ['ref-updated, full refName', refUpdated('app', 'a'.repeat(40), 'b'.repeat(40))],
-    ['ref-updated, bare refName', refUpdated('app', 'a'.repeat(40), 'b'.repeat(40), true)],
+    ['change-merged, Gerrit 3 style', sampleEvents().changeMerged],
+    ['change-merged, old style (string numbers, no newRev)', sampleEvents('app', 1, true).changeMerged],
+    ['ref-updated, full refName', sampleEvents().refUpdated],
+    ['ref-updated, bare refName', sampleEvents('app', 1, true).refUpdated],
     ['comment-added', commentAdded('app', 3, '/ost status')],
     ['comment-added, old style', oldComment()],
     ['dropped-output', { type: 'dropped-output', eventCreatedOn: 5 }],
@@ -404,9 +442,13 @@ describe('Gerrit event formats', () => {
   });
 
   it.each([
-    ['a project named ..', { ...changeMerged('..', 1) }, /change\.project/],
-    ['a change number that is not one', changeMerged('app', 1, { number: 'one' as never }), /change\.number/],
-    ['no type', { change: changeMerged('app', 1).change }, /type/],
+    ['a project named ..', sampleEvents('..').changeMerged, /change\.project/],
+    [
+      'a change number that is not one',
+      { ...sampleEvents().changeMerged, change: { ...sampleEvents().changeMerged.change!, number: 'one' } },
+      /change\.number/,
+    ],
+    ['no type', { change: sampleEvents().changeMerged.change }, /type/],
   ])('refuses %s', (_what, event, why) => {
     const checked = checkEvent(event);
     expect('problem' in checked && checked.problem).toMatch(why);

@@ -15,7 +15,7 @@ import { sign } from '../../src/http/signature.ts';
 import { createLogger, silentLogger } from '../../src/log.ts';
 import { createHttpServer } from '../../src/web/server.ts';
 import { scaledRuns } from '../helpers/fast-check-seed.ts';
-import { changeMerged, commentAdded, GERRIT, gerritBed } from '../helpers/gerrit.ts';
+import { commentAdded, gerritBed, sampleEvents } from '../helpers/gerrit.ts';
 import { example, githubBed, INSTALLATION, pushPayload, WEBHOOK_SECRET } from '../helpers/github.ts';
 import { offline } from '../helpers/network.ts';
 
@@ -123,7 +123,6 @@ async function githubFuzzBed() {
 async function gerritFuzzBed() {
   const bed = await gerritBed(() => 'branches: [master]\nci: {provider: jenkins, job: ost}\n');
   bed.setBuilding(true);
-  nock(GERRIT).persist().get(/.*/).reply(404, 'Not found');
   return bed;
 }
 
@@ -174,7 +173,12 @@ describe('fuzzing the running server', () => {
   it('answers every mutated Gerrit event below 500', async () => {
     const gerrit = await gerritFuzzBed();
     const { base: gerritBase, close } = await serve(gerrit);
-    const events = [changeMerged('app', 1), commentAdded('app', 1, '/ost status'), changeMerged('lib', 2, {}, true)];
+    const events = [
+      ...gerrit.fake.submit([gerrit.fake.upload('app', { number: 1 })]),
+      commentAdded('app', 1, '/ost status'),
+      sampleEvents('lib', 2, true).changeMerged,
+      ...gerrit.fake.push('app', [{ subject: 'pushed past review' }]),
+    ];
     await fc.assert(
       fc.asyncProperty(
         fc.nat({ max: events.length - 1 }),
@@ -200,7 +204,7 @@ describe('fuzzing the running server', () => {
   it('answers every signed, mutated CI callback below 500', async () => {
     const gerrit = await gerritFuzzBed();
     const { base: gerritBase, close } = await serve(gerrit);
-    await gerrit.host.handle(changeMerged('app', 1));
+    await gerrit.merge('app', { number: 1 });
     const key = Object.values((await gerrit.engine.readAll()).flatMap((f) => Object.keys(f.state.runs)))[0] ?? 'q.1';
     const base = { key, status: 'failure', url: 'https://ci.example/1' };
     await fc.assert(
@@ -223,7 +227,7 @@ describe('fuzzing the running server', () => {
   it('answers hostile paths, names and raw request lines below 500, and the server lives on', async () => {
     const github = await githubFuzzBed();
     const gerrit = await gerritFuzzBed();
-    await gerrit.host.handle(changeMerged('app', 1));
+    await gerrit.merge('app', { number: 1 });
     const { base: githubBase, port: githubPort, close } = await serve(github);
     const segment = fc.oneof(
       fc.constantFrom(...HOSTILE.map(encodeURIComponent), ...HOSTILE),

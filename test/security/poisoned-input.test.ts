@@ -8,7 +8,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { step, emptyQueue } from '../../src/core/index.ts';
 import { silentLogger } from '../../src/log.ts';
 import { createHttpServer } from '../../src/web/server.ts';
-import { changeMerged, gerritBed } from '../helpers/gerrit.ts';
+import { gerritBed, sampleEvents } from '../helpers/gerrit.ts';
 import { offline } from '../helpers/network.ts';
 import { freshQueueFile, readQueue } from '../../src/engine/replay.ts';
 
@@ -25,9 +25,9 @@ describe('a config error never drops work (D6)', () => {
       let config = GOOD;
       const bed = await gerritBed(() => config);
       bed.setBuilding(true);
-      await bed.host.handle(changeMerged('app', 1));
+      await bed.merge('app', { number: 1 });
       config = `branches: [master]\n${bad.startsWith('ci:') ? bad : `ci: {provider: jenkins, job: ost}\n${bad}`}\n`;
-      await bed.host.handle(changeMerged('app', 2));
+      await bed.merge('app', { number: 2 });
       const file = (await readQueue(bed.store, QUEUE))!;
       expect(Object.keys(file.state.changes)).toEqual([
         'gerrit:gerrit.example.org/app~1',
@@ -47,7 +47,7 @@ describe('one event cannot poison a queue (D7)', () => {
     const server = createHttpServer({ engine: bed.engine, log: silentLogger, mounts: [bed.host.mount] });
     await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
     try {
-      const event = changeMerged('app', 1);
+      const event = sampleEvents().changeMerged;
       const subject = `${'['.repeat(3000)}${']'.repeat(3000)}`;
       const body = JSON.stringify(event).replace(/"subject":"[^"]*"/, `"subject":${subject}`);
       const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/gerrit/events`, {
@@ -89,7 +89,7 @@ describe('one event cannot poison a queue (D7)', () => {
   it('ticks the other queues when one queue file is unreadable', async () => {
     const bed = await gerritBed(() => GOOD);
     bed.setBuilding(true);
-    await bed.host.handle(changeMerged('app', 1));
+    await bed.merge('app', { number: 1 });
     // a queue the engine has not loaded yet, whose loading then fails
     await bed.store.writeSnapshot(freshQueueFile('0-broken'));
     const store = bed.store as unknown as { loadQueue(q: string): Promise<unknown> };

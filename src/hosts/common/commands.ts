@@ -54,7 +54,7 @@ export interface CommandLoopDeps {
 /** Runs every command in a comment, in order; each gets a reply. Returns how many commands there were. */
 export async function runCommands(deps: CommandLoopDeps, port: CommandPort, input: CommentInput): Promise<number> {
   const commands = parseCommands(input.body);
-  const { change: id, user } = input;
+  const { user } = input;
   const say = (parts: Inline[]) => port.reply(port.render([{ para: [port.mention(user), ...parts] }]));
   for (const [i, cmd] of commands.entries()) {
     if (cmd.verb === null) {
@@ -65,7 +65,9 @@ export async function runCommands(deps: CommandLoopDeps, port: CommandPort, inpu
       await port.reply(port.render(helpDoc()));
       continue;
     }
-    const found = await deps.engine.findChange(id);
+    const found = await deps.engine.findChange(input.change);
+    // a change that landed in one commit with others is known by the id of the last of them
+    const id = found?.id ?? input.change;
     // a change no queue has can only be enqueued: only then is the branch's config worth reading
     const placement = !found && cmd.verb === 'enqueue' ? await port.config() : null;
     const config = found ? (found.file.repoConfig ?? null) : (placement?.config ?? null);

@@ -1,7 +1,7 @@
 // A small typed Gerrit REST client on fetch: authenticated `/a/` endpoints with basic auth, the `)]}'`
 // prefix stripped, names URL-encoded, 5xx and network errors retried with backoff, clear errors otherwise.
 import { basicAuth, fetchWithRetry, parseGuardedJson, ResponseError } from '../../http/fetch.ts';
-import type { GerritAccount, GerritChangeInfo, GerritMessage } from './types.ts';
+import type { GerritAccount, GerritChangeInfo, GerritCommitInfo, GerritGroupInfo, GerritMessage } from './types.ts';
 
 /** A Gerrit answer that was not a success (the transport's error, named for this client). */
 export { ResponseError as GerritError };
@@ -14,6 +14,9 @@ export interface GerritClientOptions {
   /** Smallest wait between retries, in ms (tests use a small one). */
   minTimeout?: number;
 }
+
+/** What change queries ask for: the current revision with its commit, and accounts with their names. */
+const CHANGE_OPTIONS = 'o=CURRENT_REVISION&o=CURRENT_COMMIT&o=DETAILED_ACCOUNTS';
 
 const HINTS = {
   401: 'not authenticated: check GERRIT_USERNAME and GERRIT_PASSWORD (the HTTP password from Settings)',
@@ -59,12 +62,53 @@ export class GerritClient {
   }
 
   change(project: string, number: number): Promise<GerritChangeInfo> {
-    return this.request('GET', `changes/${encodeURIComponent(project)}~${number}?o=CURRENT_REVISION&o=CURRENT_COMMIT`);
+    return this.request('GET', `changes/${encodeURIComponent(project)}~${number}?${CHANGE_OPTIONS}`);
   }
 
-  /** Finds changes by Change-Id (`I...`), for Depends-On footers. */
+  /** Finds changes by Change-Id (`I...`), for Depends-On footers and commits pushed past review. */
   byChangeId(changeId: string): Promise<GerritChangeInfo[]> {
-    return this.request('GET', `changes/?q=${encodeURIComponent(`change:${changeId}`)}`);
+    return this.request('GET', `changes/?q=${encodeURIComponent(`change:${changeId}`)}&${CHANGE_OPTIONS}`);
+  }
+
+  /** The changes that have a patch set with this commit (`commit:` matches every patch set). */
+  byCommit(sha: string): Promise<GerritChangeInfo[]> {
+    return this.request('GET', `changes/?q=${encodeURIComponent(`commit:${sha}`)}&${CHANGE_OPTIONS}`);
+  }
+
+  /** One commit of a project: its parents and message. */
+  commit(project: string, sha: string): Promise<GerritCommitInfo> {
+    return this.request('GET', `projects/${encodeURIComponent(project)}/commits/${encodeURIComponent(sha)}`);
+  }
+
+  /** The branches (and tags) that contain a commit. */
+  includedIn(project: string, sha: string): Promise<{ branches?: string[]; tags?: string[] }> {
+    return this.request('GET', `projects/${encodeURIComponent(project)}/commits/${encodeURIComponent(sha)}/in`);
+  }
+
+  /** The files a commit touches (for commits no change carries). */
+  async commitFiles(project: string, sha: string): Promise<string[]> {
+    const path = `projects/${encodeURIComponent(project)}/commits/${encodeURIComponent(sha)}/files/`;
+    const files = await this.request<Record<string, unknown>>('GET', path);
+    return Object.keys(files ?? {}).filter((f) => !f.startsWith('/'));
+  }
+
+  /**
+   * The groups of an account that the service user may see, or null when it may not see the account.
+   * External groups (LDAP and the like) are among them only for a user with Administrate Server.
+   */
+  async accountGroups(account: string): Promise<GerritGroupInfo[] | null> {
+    try {
+      return await this.request<GerritGroupInfo[]>('GET', `accounts/${encodeURIComponent(account)}/groups`);
+    } catch (err) {
+      if (err instanceof ResponseError && (err.status === 404 || err.status === 403)) return null;
+      throw err;
+    }
+  }
+
+  /** Whether the service user has the Administrate Server capability (it then sees external groups). */
+  async administratesServer(): Promise<boolean> {
+    const caps = await this.request<Record<string, unknown>>('GET', 'accounts/self/capabilities?q=administrateServer');
+    return caps?.administrateServer === true;
   }
 
   messages(project: string, number: number): Promise<GerritMessage[]> {
@@ -121,15 +165,18 @@ export class GerritClient {
   }
 
   /**
-   * The members of a group, its included groups' members too, or null when the service user cannot
-   * see them: Gerrit shows a group's members only to its owners, to Administrate Server, or to
-   * everyone when the group is visible to all registered users (404 or 403 otherwise).
+   * The members of a group, its included groups' members too; null when the service user cannot see
+   * the group (404 or 403), and 'external' for a group that is not Gerrit's own (LDAP and the like:
+   * Gerrit answers 405, it cannot list their members). Gerrit lists only the members the service
+   * user may see: all of them for its owners, Administrate Server, or a group visible to all
+   * registered users; otherwise only the service user itself.
    */
-  async groupMembers(group: string): Promise<GerritAccount[] | null> {
+  async groupMembers(group: string): Promise<GerritAccount[] | null | 'external'> {
     try {
       return await this.request<GerritAccount[]>('GET', `groups/${encodeURIComponent(group)}/members/?recursive`);
     } catch (err) {
       if (err instanceof ResponseError && (err.status === 404 || err.status === 403)) return null;
+      if (err instanceof ResponseError && err.status === 405) return 'external';
       throw err;
     }
   }

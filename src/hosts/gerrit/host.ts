@@ -1,32 +1,38 @@
-// The Gerrit host: change-merged and ref-updated give changes and their order, comment-added carries
-// slash commands; events arrive at POST /gerrit/events (webhooks plugin) with a token, or over SSH
-// (stream.ts). Config loading and the command loop are the ones every host shares (hosts/common).
+// The Gerrit host: ref-updated and change-merged say that a branch moved, and the branch's
+// first-parent commits since (landing.ts) are what gets queued, each as the change that carries it
+// or as a direct push; comment-added carries slash commands. Events arrive at POST /gerrit/events
+// (webhooks plugin) with a token, or over SSH (stream.ts). Config loading and the command loop are
+// the ones every host shares (hosts/common).
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { streamId, type ChangeInput } from '../../core/index.ts';
+import { streamId, type ChangeInput, type StreamRef } from '../../core/index.ts';
 import type { ConfigError } from '../../config/errors.ts';
-import { parseRepoConfig, REPO_CONFIG_FILE, type RepoConfig, type SharedQueue } from '../../config/repo.ts';
-import type { Verb } from '../../commands/parse.ts';
+import { parseRepoConfig, REPO_CONFIG_FILE, type SharedQueue } from '../../config/repo.ts';
 import type { Engine } from '../../engine/engine.ts';
 import { HttpError, parseJsonBody, readBody, sendJson } from '../../http/body.ts';
 import type { Mount } from '../../http/mount.ts';
 import { secretEquals } from '../../http/signature.ts';
 import { silentLogger, type Logger } from '../../log.ts';
 import { toText } from '../../report/text.ts';
-import { changeInput } from '../common/change-input.ts';
 import { runCommands, type CommandPort, type MissedChange } from '../common/commands.ts';
-import { dependencyId, revertedShas } from '../common/footers.ts';
 import { loadRepoConfig, type Placement, type RepoOwner } from '../common/repo-config.ts';
 import { accountName, type GerritClient } from './client.ts';
+import { GerritPermissions } from './permissions.ts';
+import { landedChanges, type LandedChangeDeps } from './landed-changes.ts';
+import { isNullSha, LandingReader, type Landing } from './landing.ts';
 import { branchOf, changeNumber, checkEvent, commentBody, eventIdentity, gerritChangeId } from './events.ts';
 import { GerritInbox } from './inbox.ts';
 import { TAG } from './reporter.ts';
-import type { GerritAccount, GerritEvent } from './types.ts';
+import type { GerritEvent } from './types.ts';
 
 export const EVENTS_PATH = '/gerrit/events';
 const EVENTS_LIMIT = 1024 * 1024;
 const HOST = 'gerrit';
 /** How many comment identities are remembered to drop a redelivered comment. */
 const RECENT_COMMENTS = 5000;
+/** Branch updates remembered (old tips, updates queued). */
+const OLD_TIPS_KEPT = 5000;
+/** First-parent commits of one branch update queued one by one; older ones are queued as one change. */
+export const PUSH_LIMIT = 100;
 
 export interface GerritHostOptions {
   client: GerritClient;
@@ -51,8 +57,13 @@ export interface GerritReplyTarget {
 export class GerritHost {
   private readonly log: Logger;
   private readonly now: () => number;
-  /** newRev -> oldRev of ref-updated events, to order change-merged events that follow them. */
-  private readonly refs = new Map<string, string>();
+  /** `<project>:<branch>:<newRev>` -> oldRev of ref-updated events, for the change-merged events that follow. */
+  private readonly oldTips = new Map<string, string>();
+  /** `<project>:<branch>:<tip>` of the branch updates whose commits are queued. */
+  private readonly landed = new Map<string, true>();
+  private readonly landings: LandingReader;
+  private readonly permissions: GerritPermissions;
+  private readonly changeDeps: LandedChangeDeps;
   private readonly unconfigured = new Set<string>();
   /** Identities of the comment-added events handled lately, oldest first (bounded). */
   private readonly recentComments = new Set<string>();
@@ -64,6 +75,9 @@ export class GerritHost {
   constructor(private readonly opts: GerritHostOptions) {
     this.log = opts.log ?? silentLogger;
     this.now = opts.now ?? Date.now;
+    this.landings = new LandingReader(opts.client, this.log);
+    this.permissions = new GerritPermissions(opts.client, opts.serviceUser, this.log);
+    this.changeDeps = { client: opts.client, log: this.log, pushLimit: PUSH_LIMIT };
     this.inbox = opts.inboxDir
       ? new GerritInbox({ dir: opts.inboxDir, handle: (e) => this.handle(e), log: this.log })
       : null;
@@ -95,17 +109,12 @@ export class GerritHost {
   }
 
   /** Handles one event; unknown types and dropped-output are logged at debug level and ignored. */
-  async handle(event: GerritEvent, delivery?: string): Promise<void> {
+  async handle(event: GerritEvent): Promise<void> {
     switch (event.type) {
-      case 'ref-updated': {
-        const r = event.refUpdate;
-        const branch = branchOf(r?.refName);
-        if (r?.newRev && r.oldRev && r.project && branch) this.refs.set(`${r.project}:${branch}:${r.newRev}`, r.oldRev);
-        if (this.refs.size > 5000) this.refs.delete(this.refs.keys().next().value!);
-        return;
-      }
+      case 'ref-updated':
+        return this.refUpdated(event);
       case 'change-merged':
-        return this.merged(event, delivery);
+        return this.merged(event);
       case 'comment-added':
         return this.comment(event);
       default:
@@ -113,13 +122,121 @@ export class GerritHost {
     }
   }
 
+  /**
+   * A branch moved: a submit (its change-merged events follow), a push past review, or a force-push.
+   * Other refs (patch sets, tags, meta refs) are not branches and are ignored.
+   */
+  private async refUpdated(e: GerritEvent): Promise<void> {
+    const r = e.refUpdate;
+    const branch = branchOf(r?.refName);
+    if (!r?.project || !branch || !r.newRev) return;
+    if (isNullSha(r.newRev)) {
+      this.log.info({ project: r.project, branch }, `branch ${branch} of ${r.project} was deleted`);
+      return;
+    }
+    if (!r.oldRev || isNullSha(r.oldRev)) {
+      this.log.info(
+        { project: r.project, branch, tip: r.newRev },
+        `branch ${branch} of ${r.project} was created; changes are queued from its next update`,
+      );
+      return;
+    }
+    remember(this.oldTips, `${r.project}:${branch}:${r.newRev}`, r.oldRev, OLD_TIPS_KEPT);
+    await this.land(r.project, branch, { to: r.newRev, from: r.oldRev, number: null });
+  }
+
+  /** A change merged: the commits its submission landed are queued (usually its ref-updated did already). */
+  private async merged(e: GerritEvent): Promise<void> {
+    const c = e.change;
+    const number = changeNumber(c?.number);
+    const branch = branchOf(c?.branch) ?? c?.branch ?? null;
+    const to = e.newRev ?? e.patchSet?.revision;
+    if (!c || !number || !branch || !to) {
+      this.log.warn({ event: e.type }, 'change-merged without a change number, branch or revision ignored');
+      return;
+    }
+    const from = this.oldTips.get(`${c.project}:${branch}:${to}`) ?? null;
+    await this.land(c.project, branch, { to, from, number });
+  }
+
+  /**
+   * Queues what a move of `branch` to `to` landed, once per new tip: its first-parent commits from
+   * `from` (the old tip; without it, the queue's last sha, else the submission of change `number`).
+   */
+  private async land(
+    project: string,
+    branch: string,
+    move: { to: string; from: string | null; number: number | null },
+  ) {
+    const key = `${project}:${branch}:${move.to}`;
+    if (this.landed.has(key)) {
+      this.log.debug({ project, branch, tip: move.to }, 'what this branch update landed is queued already');
+      return;
+    }
+    // a bad config is told on the newest change that landed with it, once that is known
+    const complaint: { text?: string } = {};
+    const placement = await this.placement(project, branch, async (text) => void (complaint.text = text));
+    if (!placement) return this.notGated(project, branch);
+    const stream = { host: HOST, project, branch };
+    const known = await this.streamShas(placement.queue, stream);
+    if (known.shas.includes(move.to)) {
+      this.log.debug({ project, branch, tip: move.to }, 'the queue has this branch update already');
+      return;
+    }
+    const from = move.from ?? known.tip;
+    const submission = from === null && move.number ? await this.client.change(project, move.number) : undefined;
+    if (from === null && !submission) return;
+    const landing = await this.landings.read({ project, branch, to: move.to, from, submission, limit: PUSH_LIMIT });
+    const changes = await landedChanges(this.changeDeps, project, placement.config, landing);
+    if (landing.cut) await this.tellCut(placement.queue, project, branch, landing);
+    const reviewed = move.number ?? [...changes].reverse().find((c) => c.number)?.number;
+    if (complaint.text && reviewed)
+      await this.configError(project, reviewed, complaint.text).catch((err) =>
+        this.log.warn({ err: (err as Error).message }, 'could not post the config error on the code host'),
+      );
+    if (changes.length === 0) return;
+    await this.opts.engine.submit(placement.queue, {
+      type: 'merged',
+      at: this.now(),
+      stream,
+      before: landing.cut ? null : landing.base,
+      after: move.to,
+      ...(landing.rewritten ? { forced: true } : {}),
+      changes,
+    });
+    remember(this.landed, key, true, OLD_TIPS_KEPT);
+  }
+
+  /** The newest sha the queue has of this stream (null for a stream it has not seen), and the shas it knows. */
+  private async streamShas(queue: string, stream: StreamRef): Promise<{ tip: string | null; shas: string[] }> {
+    const file = await this.opts.engine.read(queue);
+    const known = file?.state.streams[streamId(stream)];
+    return { tip: known?.tip ?? null, shas: known?.shas ?? [] };
+  }
+
+  /** A push longer than PUSH_LIMIT: its older commits are queued as one change, and the queue says so. */
+  private async tellCut(queue: string, project: string, branch: string, landing: Landing): Promise<void> {
+    const message =
+      `a push to ${branch} of ${project} landed more than ${PUSH_LIMIT} commits: the newest ${PUSH_LIMIT} are ` +
+      `queued one by one, the ones before them as one change ending at ${landing.base?.slice(0, 10)}`;
+    this.log.warn({ project, branch }, message);
+    await this.opts.engine.addNotice(queue, { at: this.now(), level: 'warn', code: 'push-cut', message });
+  }
+
   /** The queue of a project's branch when its config names no shared queue: one per stream. */
   private streamQueue(project: string, branch: string): string {
     return streamId({ host: HOST, project: `${this.client.host}/${project}`, branch });
   }
 
-  /** The config at the branch tip and its queue; a bad one gets a review message on the change that merged it. */
-  private placement(project: string, branch: string, number: number): Promise<Placement | null> {
+  /**
+   * The config at the branch tip and its queue; a bad one gets a review message on the change that
+   * merged it (a push past review has none: the log and the queue's notice say it).
+   */
+  private placement(
+    project: string,
+    branch: string,
+    announce: (text: string) => Promise<void>,
+  ): Promise<Placement | null> {
     const source = `${project}:${REPO_CONFIG_FILE} on ${branch}`;
     return loadRepoConfig(this.common, {
       branch,
@@ -132,77 +249,17 @@ export class GerritHost {
       defaultQueue: this.streamQueue(project, branch),
       stream: streamId({ host: HOST, project, branch }),
       context: { project },
-      announce: (_err: ConfigError, text: string) =>
-        this.client.review(project, number, 'current', {
-          message: `ost-gate: config error\n${text}`,
-          tag: TAG,
-          notify: 'OWNER',
-        }),
+      announce: (_err: ConfigError, text: string) => announce(text),
     });
   }
 
-  private async resolveDependency(value: string, project: string): Promise<string> {
-    if (/^I[0-9a-f]{40}$/.test(value)) {
-      try {
-        const found = await this.client.byChangeId(value);
-        const pick = found.find((c) => c.project === project) ?? found[0];
-        if (pick) return gerritChangeId(this.client.host, pick.project, pick._number);
-      } catch (err) {
-        this.log.warn({ changeId: value, err: (err as Error).message }, 'could not resolve a Depends-On Change-Id');
-      }
-      return value;
-    }
-    return dependencyId(value, project);
-  }
-
-  private async merged(e: GerritEvent, delivery?: string): Promise<void> {
-    const c = e.change;
-    const number = changeNumber(c?.number);
-    const branch = branchOf(c?.branch) ?? c?.branch ?? null;
-    if (!c || !number || !branch) {
-      this.log.warn({ event: e.type }, 'change-merged without a change number or branch ignored');
-      return;
-    }
-    const sha = e.newRev ?? e.patchSet?.revision;
-    if (!sha) {
-      this.log.warn({ project: c.project, number }, 'change-merged without newRev or revision ignored');
-      return;
-    }
-    const placement = await this.placement(c.project, branch, number);
-    if (!placement) return this.notGated(c.project, branch);
-    const { queue, config } = placement;
-    const message = c.commitMessage ?? '';
-    const change = await changeInput(
-      {
-        id: gerritChangeId(this.client.host, c.project, number),
-        sha,
-        parent: e.patchSet?.parents?.[0] ?? null,
-        number,
-        title: c.subject ?? '',
-        url: c.url ?? `${this.client.base}/c/${c.project}/+/${number}`,
-        author: accountName(c.owner),
-      },
-      {
-        text: message,
-        dependencyId: (d) => this.resolveDependency(d, c.project),
-        reverts: revertedShas(message),
-        files: config.paths_ignore.length ? await this.client.files(c.project, number, sha) : null,
-        pathsIgnore: config.paths_ignore,
-      },
-    );
-    const before = this.refs.get(`${c.project}:${branch}:${sha}`) ?? null;
-    await this.opts.engine.submit(
-      queue,
-      {
-        type: 'merged',
-        at: this.now(),
-        stream: { host: HOST, project: c.project, branch },
-        before,
-        after: sha,
-        changes: [change],
-      },
-      { delivery: delivery ?? `gerrit:merged:${c.project}:${number}:${sha}` },
-    );
+  /** Tells the people of change `number` that the config it brought is not valid. */
+  private async configError(project: string, number: number, text: string): Promise<void> {
+    await this.client.review(project, number, 'current', {
+      message: `ost-gate: config error\n${text}`,
+      tag: TAG,
+      notify: 'OWNER',
+    });
   }
 
   private notGated(project: string, branch: string): void {
@@ -244,8 +301,8 @@ export class GerritHost {
       render: toText,
       mention: (user) => `${user}: `,
       reply: (message) => this.client.review(project, number, 'current', { message, tag: TAG, notify: 'NONE' }),
-      config: () => this.placement(project, branch, number),
-      permission: (verb, user, config) => this.allowed(verb, user, owner, config),
+      config: () => this.placement(project, branch, (text) => this.configError(project, number, text)),
+      permission: (verb, user, config) => this.permissions.allowed(verb, user, owner, config),
       missedChange: (placement) => this.missedChange(project, number, placement),
     };
   }
@@ -279,40 +336,6 @@ export class GerritHost {
     };
   }
 
-  /** Write and admin verbs: a member of a `commands.permission` group; `retry` also the change owner. */
-  private async allowed(
-    verb: Verb,
-    user: string,
-    owner: string | undefined,
-    config: RepoConfig | null,
-  ): Promise<{ ok: true } | { ok: false; needs: string }> {
-    const wanted = config?.commands.permission;
-    const groups = Array.isArray(wanted) ? wanted : ['Administrators'];
-    const needs = `membership in ${groups.join(' or ')}${verb === 'retry' ? ', or owning the change' : ''}; ${user} is not`;
-    if (verb === 'retry' && owner && owner === user) return { ok: true };
-    const hidden: string[] = [];
-    try {
-      for (const group of groups) {
-        const members = await this.client.groupMembers(group);
-        if (members === null) hidden.push(group);
-        else if (members.some((m) => isAccount(m, user))) return { ok: true };
-      }
-    } catch (err) {
-      this.log.warn(
-        { user, err: (err as Error).message },
-        'could not read the members of a group; refusing the command',
-      );
-      return { ok: false, needs };
-    }
-    if (hidden.length === 0) return { ok: false, needs };
-    const fix = `in Gerrit, tick "Make group visible to all registered users" on it, or make the service user a member of its owner group`;
-    this.log.warn({ groups: hidden }, `the service user cannot see the members of ${hidden.join(', ')}; ${fix}`);
-    return {
-      ok: false,
-      needs: `${needs} a member of a group ost-gate can see (it cannot see the members of ${hidden.join(', ')}: ${fix})`,
-    };
-  }
-
   /** POST /gerrit/events: the webhooks plugin's JSON, authorised by GERRIT_EVENTS_TOKEN (?token= or Bearer). */
   private async receive(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -341,9 +364,9 @@ export class GerritHost {
   }
 }
 
-/** Whether a group member is the commenter, named as accountName names them. */
-function isAccount(member: GerritAccount, user: string): boolean {
-  return (
-    member.username === user || member.email === user || member.name === user || String(member._account_id) === user
-  );
+/** Sets `key` in a map kept to `max` entries, the oldest dropped first. */
+function remember<V>(map: Map<string, V>, key: string, value: V, max: number): void {
+  map.delete(key);
+  map.set(key, value);
+  if (map.size > max) map.delete(map.keys().next().value!);
 }

@@ -7,7 +7,7 @@ import { silentLogger, type Logger } from '../../log.ts';
 import { parseReportKey, textMarker } from '../../report/markers.ts';
 import type { ChangeTarget, VerdictReport } from '../../report/model.ts';
 import { toText } from '../../report/text.ts';
-import { verdictDoc } from '../../report/verdict.ts';
+import { verdictDoc, verdictSummary } from '../../report/verdict.ts';
 import { GerritError, type GerritClient } from './client.ts';
 import type { GerritReplyTarget } from './host.ts';
 
@@ -31,12 +31,31 @@ export class GerritReporter implements Reporter {
     return messages.some((m) => m.tag === TAG && m.message.includes(marker));
   }
 
+  /**
+   * Posts the verdict on its change and on every change that landed in the same commit, each once.
+   * A change without a review (a direct push) has nowhere to post: the log names it and its author,
+   * and the queue's notices carry its culprit and fixed verdicts (the core adds them).
+   */
   async report(report: VerdictReport): Promise<void> {
     const change = report.target;
+    if (change && !change.number) {
+      const by = change.author ?? 'an unknown author';
+      this.log.info(
+        { queue: report.queue, change: change.id, sha: change.sha, author: change.author ?? null },
+        `${verdictSummary(report.queue, report)}: commit ${change.sha.slice(0, 10)} by ${by}, pushed to ${change.branch} without review`,
+      );
+      return;
+    }
     if (!report.notify || !change?.number || !report.settings.comment) return;
-    const target = { ...change, number: change.number };
-    if (await this.posted(target, textMarker(report.queue, change.id, report.verdict.verdict))) return;
-    const input = { message: toText(verdictDoc(report)), tag: TAG, notify: 'OWNER' };
+    for (const target of [change, ...(change.landedWith ?? [])]) {
+      if (!target.number) continue;
+      await this.post(report, { ...target, number: target.number });
+    }
+  }
+
+  private async post(report: VerdictReport, change: ChangeTarget & { number: number }): Promise<void> {
+    if (await this.posted(change, textMarker(report.queue, change.id, report.verdict.verdict))) return;
+    const input = { message: toText(verdictDoc(report, change.id)), tag: TAG, notify: 'OWNER' };
     const label = report.settings.gerritLabel;
     const value = vote(report.verdict.verdict);
     if (label && value !== null) {
@@ -64,6 +83,11 @@ export class GerritReporter implements Reporter {
     if (!change?.number) return false;
     const posted = parseReportKey(key, change.id);
     if (!posted) return false;
-    return this.posted({ ...change, number: change.number }, textMarker(posted.queue, change.id, posted.verdict));
+    for (const target of [change, ...(change.landedWith ?? [])]) {
+      if (!target.number) continue;
+      const marker = textMarker(posted.queue, target.id, posted.verdict);
+      if (!(await this.posted({ ...target, number: target.number }, marker))) return false;
+    }
+    return true;
   }
 }

@@ -18,6 +18,28 @@ export interface GerritChangeInfo {
   owner: GerritAccount;
   current_revision?: string;
   revisions?: Record<string, { _number: number; commit?: { message?: string; parents?: { commit: string }[] } }>;
+  /** When it was submitted (merged changes): every change of one submission has the same. */
+  submitted?: string;
+  /** The submission it merged in (Gerrit 3.2 and later, merged changes only). */
+  submission_id?: string;
+}
+
+/** A commit as `GET /projects/{project}/commits/{commit}` describes it. */
+export interface GerritCommitInfo {
+  commit: string;
+  parents: { commit: string; subject?: string }[];
+  author?: { name?: string; email?: string; date?: string };
+  committer?: { name?: string; email?: string; date?: string };
+  subject: string;
+  message: string;
+  web_links?: { name?: string; url: string }[];
+}
+
+/** A group as `GET /accounts/{account}/groups` lists it. */
+export interface GerritGroupInfo {
+  id?: string;
+  name?: string;
+  group_id?: number;
 }
 
 export interface GerritMessage {
