@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { offline } from '../helpers/network.ts';
 import { example, githubBed, INSTALLATION, pushPayload, REPO } from '../helpers/github.ts';
 import { readQueue } from '../../src/engine/replay.ts';
+import { gerritBed } from '../helpers/gerrit.ts';
 
 offline();
 
@@ -148,5 +149,35 @@ describe('queue ownership between repositories of one owner', () => {
     const own = (await readQueue(bed.store, `github:${SIBLING}@main`))!;
     expect(Object.keys(own.state.changes)).toEqual([`github:${SIBLING}#1`]);
     expect(own.ci).toMatchObject({ workflow: 'evil.yml', repository: SIBLING });
+  });
+});
+
+describe('queue ownership on one Gerrit server', () => {
+  it("refuses a project's config that names another project's queue: the victim keeps its CI and is told", async () => {
+    const victimConfig = 'branches: [master]\nci: {provider: jenkins, job: ost, max_parallel: 1}\n';
+    const evilConfig = [
+      `queue: "gerrit:gerrit.example.org/victim@master"`,
+      'branches: [master]',
+      'ci: {provider: "command:sh", max_parallel: 5}',
+      'commands: {permission: [Anonymous Users]}',
+    ].join('\n');
+    const bed = await gerritBed((project) => (project === 'evil' ? evilConfig : victimConfig));
+    bed.setBuilding(true);
+    await bed.merge('victim', { number: 1 });
+    await bed.merge('evil', { number: 2 });
+    const victim = (await readQueue(bed.store, 'gerrit:gerrit.example.org/victim@master'))!;
+    expect(Object.keys(victim.state.changes)).toEqual(['gerrit:gerrit.example.org/victim~1']);
+    expect(victim.ci).toMatchObject({ provider: 'jenkins', job: 'ost' });
+    expect(victim.state.settings.maxParallel).toBe(1);
+    expect(victim.repoConfig!.commands.permission).toBe('write');
+    expect(victim.notices.find((n) => n.code === 'queue-claim')?.message).toMatch(
+      /gerrit:gerrit\.example\.org\/evil named this queue in evil:\.ost-gate\.yml on master; refused/,
+    );
+    const own = (await readQueue(bed.store, 'gerrit:gerrit.example.org/evil@master'))!;
+    expect(Object.keys(own.state.changes)).toEqual(['gerrit:gerrit.example.org/evil~2']);
+    // evil's own change gets the config error as a review message
+    const review = bed.reviews.find((r) => r.number === 2)!;
+    expect(review.body.message).toMatch(/^ost-gate: config error\n.*belongs to gerrit:gerrit\.example\.org\/victim/s);
+    bed.close();
   });
 });
