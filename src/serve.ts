@@ -113,7 +113,7 @@ async function startOn(
     if (ci.stop) stoppers.push(() => ci.stop!());
   }
   const hosts: Host[] = [];
-  const hostContext = { env, config, engine, log, dataDir, publicUrl };
+  const hostContext = { env, config, engine, log, dataDir, publicUrl, providers: () => Object.keys(dispatchers) };
   for (const factory of hostFactories) {
     const host = await factory.create(hostContext);
     say(factory.id, host ? 'ok' : 'off', host ? host.summary : `${factory.id}: not configured; ${factory.howToEnable}`);

@@ -127,8 +127,25 @@ export class CommandDispatcher implements Dispatcher {
           { runner: this.name, key: run.key, code, signal, status },
           `command run ${run.key} ended: ${status}`,
         );
+        const reason =
+          status !== 'error'
+            ? undefined
+            : error
+              ? `could not start ${program}: ${error.message}`
+              : signal
+                ? `${program} was killed by ${signal}`
+                : code === 125
+                  ? `${program} exited 125: it cannot test this`
+                  : `${program} exited with code ${code}`;
+        const event = {
+          type: 'run-finished' as const,
+          at: ctx.now(),
+          key: run.key,
+          status,
+          ...(reason ? { reason } : {}),
+        };
         await ctx
-          .submit(ctx.queue, { type: 'run-finished', at: ctx.now(), key: run.key, status }, `command:${run.key}`)
+          .submit(ctx.queue, event, `command:${run.key}`)
           .catch((err) =>
             this.log.error({ key: run.key, err: (err as Error).message }, 'could not record a command result'),
           );

@@ -166,7 +166,14 @@ export class JenkinsDispatcher implements Dispatcher {
           // a callback may have come first; then this result is stale and the core ignores it
           await ctx.submit(
             ctx.queue,
-            { type: 'run-finished', at: ctx.now(), key, status: jenkinsResult(build.result), url: `${url}/` },
+            {
+              type: 'run-finished',
+              at: ctx.now(),
+              key,
+              status: jenkinsResult(build.result),
+              url: `${url}/`,
+              ...(jenkinsResult(build.result) === 'error' ? { reason: `Jenkins build ended ${build.result}` } : {}),
+            },
             `jenkins:${key}:finished`,
           );
           return;
@@ -176,7 +183,12 @@ export class JenkinsDispatcher implements Dispatcher {
     } catch (err) {
       if (this.stopped) return;
       this.log.error({ key, err: (err as Error).message }, 'lost track of a Jenkins build; counted as an infra error');
-      await ctx.submit(ctx.queue, { type: 'run-finished', at: ctx.now(), key, status: 'error' }, `jenkins:${key}:lost`);
+      const reason = `lost track of the Jenkins build: ${(err as Error).message}`;
+      await ctx.submit(
+        ctx.queue,
+        { type: 'run-finished', at: ctx.now(), key, status: 'error', reason },
+        `jenkins:${key}:lost`,
+      );
     } finally {
       this.following.delete(key);
     }

@@ -2,8 +2,8 @@
 // messages `serve` and the code hosts would give. Exit 0 when both are valid, 1 when not.
 import { readFile } from 'node:fs/promises';
 import { ConfigError } from '../config/errors.ts';
-import { parseRepoConfig, REPO_CONFIG_FILE } from '../config/repo.ts';
-import { loadServerConfig } from '../config/server.ts';
+import { parseRepoConfig, providerProblem, REPO_CONFIG_FILE } from '../config/repo.ts';
+import { loadServerConfig, serverProviders, type ServerConfig } from '../config/server.ts';
 import { checkRunnerPrograms } from '../startup/checks.ts';
 import { SetupError } from '../config/setup-error.ts';
 import { parseCommand } from './args.ts';
@@ -39,16 +39,29 @@ export async function runCheck(argv: string[], out: (s: string) => void): Promis
       failed = true;
     }
   };
-  if (server) await report(`server config ${server}`, async () => checkRunnerPrograms(await loadServerConfig(server)));
+  let serverConfig: ServerConfig | null = null;
+  if (server)
+    await report(`server config ${server}`, async () => {
+      serverConfig = await loadServerConfig(server);
+      await checkRunnerPrograms(serverConfig);
+    });
   if (repo)
     await report(`repo config ${repo}`, async () => {
       let text: string;
       try {
         text = await readFile(repo, 'utf8');
       } catch (err) {
-        throw new ConfigError(repo, [`cannot read it: ${(err as NodeJS.ErrnoException).code}`]);
+        const code = (err as NodeJS.ErrnoException).code;
+        throw new ConfigError(repo, [code === 'ENOENT' ? 'the file does not exist' : `cannot read it: ${code}`]);
       }
-      parseRepoConfig(text, repo);
+      const config = parseRepoConfig(text, repo);
+      const provider = config.ci.provider;
+      const named = /^(command|webhook):/.test(provider);
+      if (named && serverConfig) {
+        const problem = providerProblem(provider, serverProviders(serverConfig));
+        if (problem) throw new ConfigError(repo, [`ci.provider: ${problem}`]);
+      } else if (named)
+        out(`note: ci.provider ${provider} is checked against the server's runners only with --server-config`);
     });
   return failed ? 1 : 0;
 }

@@ -39,11 +39,16 @@ export function describeIssues(error: z.ZodError, input: unknown): string[] {
   });
 }
 
-/** Parses YAML, turning a syntax error into a ConfigError that names the source. */
+/**
+ * Parses YAML, turning a syntax error into a ConfigError that names the source, with the line and
+ * column and the lines around them as the YAML parser shows them.
+ */
 export function parseYamlConfig(text: string, source: string): unknown {
   try {
     return parseYaml(text);
   } catch (err) {
-    throw new ConfigError(source, [`not valid YAML: ${(err as Error).message.split('\n')[0]}`]);
+    const [first, ...frame] = (err as Error).message.trimEnd().split('\n');
+    const shown = frame.filter((l) => l.trim()).map((l) => `    | ${l}`);
+    throw new ConfigError(source, [[`not valid YAML: ${first}`, ...shown].join('\n')]);
   }
 }

@@ -174,6 +174,26 @@ export function validateRepoConfig(input: unknown, source = 'repo config'): Repo
   return result.data;
 }
 
+/** What each provider needs on the server, for the message when it is missing. */
+const PROVIDER_SETUP: Record<string, string> = {
+  'github-actions': 'the GitHub App (APP_ID)',
+  jenkins: 'JENKINS_URL',
+};
+
+/**
+ * Why `provider` cannot be used on a server that has `available`, or null when it can: a `command:`
+ * or `webhook:` name the server config does not declare, or a CI the server is not set up for.
+ */
+export function providerProblem(provider: string, available: readonly string[]): string | null {
+  if (available.includes(provider)) return null;
+  const has = available.length ? `it has ${[...available].sort().join(', ')}` : 'it has none';
+  const [kind, name] = provider.split(':') as [string, string | undefined];
+  const fix = name
+    ? `declare ${name} under ${kind === 'command' ? 'runners' : 'webhooks'}: in the server config, or name one it has`
+    : `set ${PROVIDER_SETUP[kind] ?? kind} on the server, or name one it has`;
+  return `got ${JSON.stringify(provider)}; this server cannot run tests there (${has}): ${fix}`;
+}
+
 /** Where the queue's runs go; set from the repo config. */
 export interface QueueCi {
   provider: string;

@@ -43,9 +43,30 @@ export const serverConfigSchema = z
     queues: z.record(queueName, sharedQueueSchema).default({}),
     tick: duration.default(5_000),
   })
-  .strict();
+  .strict()
+  .superRefine((cfg, ctx) => {
+    // a declared queue's runner must be one this file declares
+    const declared = serverProviders(cfg);
+    for (const [queue, q] of Object.entries(cfg.queues)) {
+      if (!/^(command|webhook):/.test(q.ci.provider) || declared.includes(q.ci.provider)) continue;
+      const [kind, runner] = q.ci.provider.split(':') as [string, string];
+      ctx.addIssue({
+        code: 'custom',
+        path: ['queues', queue, 'ci', 'provider'],
+        message: `not declared in this file: add ${runner} under ${kind === 'command' ? 'runners' : 'webhooks'}:`,
+      });
+    }
+  });
 
 export type ServerConfig = z.output<typeof serverConfigSchema>;
+
+/** The providers a server config declares itself: its `command:` runners and `webhook:` CIs. */
+export function serverProviders(config: Pick<ServerConfig, 'runners' | 'webhooks'>): string[] {
+  return [
+    ...Object.keys(config.runners).map((n) => `command:${n}`),
+    ...Object.keys(config.webhooks).map((n) => `webhook:${n}`),
+  ];
+}
 
 export function validateServerConfig(input: unknown, source = 'server config'): ServerConfig {
   const result = serverConfigSchema.safeParse(input ?? {});

@@ -45,7 +45,14 @@ export function runStarted(
  * errors, retried up to `retries` times and then pausing the queue. A result for an unknown,
  * finished or superseded key changes nothing and is logged.
  */
-export function runFinished(ctx: StepContext, key: string, status: RunStatus, at: number, url?: string | null): void {
+export function runFinished(
+  ctx: StepContext,
+  key: string,
+  status: RunStatus,
+  at: number,
+  url?: string | null,
+  reason?: string,
+): void {
   const run = own(ctx.state.runs, key);
   if (!run || !isInFlight(run)) {
     const why = !run ? 'unknown key' : run.superseded ? 'superseded' : `already ${run.state}`;
@@ -58,6 +65,7 @@ export function runFinished(ctx: StepContext, key: string, status: RunStatus, at
     return;
   }
   if (status === 'error' || status === 'cancelled') {
+    if (reason) run.error = reason.length > ERROR_KEPT ? `${reason.slice(0, ERROR_KEPT - 1)}…` : reason;
     infraFailure(ctx, run, status === 'error' ? 'error' : 'cancelled', at);
     return;
   }
@@ -121,10 +129,14 @@ export function lostRun(ctx: StepContext, run: Run, at: number): void {
   notice(ctx, 'info', 'run-lost', `run ${run.key} was lost when the server stopped; running it again as ${again.key}`);
 }
 
+/** The longest reason for an infra error a run keeps. */
+const ERROR_KEPT = 300;
+
 /** Retries a run that could not produce a result, or pauses the queue once retries are used up. */
 export function infraFailure(ctx: StepContext, run: Run, state: RunState, at: number): void {
   run.state = state;
   run.finishedAt = at;
+  const why = run.error ? `: ${run.error}` : '';
   if (run.attempt <= ctx.state.settings.retries && !ctx.state.paused) {
     ctx.state.stats.infraRetries += 1;
     const retry = createRun(ctx, run.line, run.end, run.kind, at, run.attempt + 1, run.changes, run.refs);
@@ -132,13 +144,13 @@ export function infraFailure(ctx: StepContext, run: Run, state: RunState, at: nu
       ctx,
       'warn',
       'infra-retry',
-      `run ${run.key} ended ${state} (attempt ${run.attempt}); retrying as ${retry.key}`,
+      `run ${run.key} ended ${state} (attempt ${run.attempt})${why}; retrying as ${retry.key}`,
     );
     return;
   }
   if (!ctx.state.paused) {
     ctx.state.paused = {
-      reason: `run ${run.key} ended ${state} after ${run.attempt} attempt(s); nothing was blamed`,
+      reason: `run ${run.key} ended ${state} after ${run.attempt} attempt(s)${why}; nothing was blamed`,
       by: null,
       at,
     };
@@ -158,6 +170,7 @@ export function expireRuns(ctx: StepContext, at: number): void {
   for (const run of Object.values(ctx.state.runs)) {
     if (isInFlight(run) && run.deadline <= at) {
       ctx.effects.push({ type: 'cancel', key: run.key, reason: 'timed out' });
+      run.error = `no result within ci.timeout (${Math.round((run.deadline - run.createdAt) / 60_000)} min)`;
       infraFailure(ctx, run, 'timed-out', at);
     }
   }

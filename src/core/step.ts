@@ -51,7 +51,7 @@ function apply(ctx: StepContext, event: CoreEvent): void {
       runStarted(ctx, event.key, event.at, event.url, event.ciRunId, event.target);
       return;
     case 'run-finished':
-      runFinished(ctx, event.key, event.status, event.at, event.url);
+      runFinished(ctx, event.key, event.status, event.at, event.url, event.reason);
       return;
     case 'tick':
       expireRuns(ctx, event.at);

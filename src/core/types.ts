@@ -118,6 +118,8 @@ export interface Run {
   superseded?: boolean;
   /** A failure that later evidence showed to be a flake. */
   flake?: boolean;
+  /** Why it could not produce a result (an infra error), when known. */
+  error?: string;
 }
 
 export interface BrokenStream {
@@ -263,7 +265,15 @@ export type CoreEvent = (
       /** Where the run was sent (`github-actions:<repo>:<workflow>`, `jenkins:<job>`...): results come only from there. */
       target?: string;
     }
-  | { type: 'run-finished'; at: number; key: string; status: RunStatus; url?: string | null }
+  | {
+      type: 'run-finished';
+      at: number;
+      key: string;
+      status: RunStatus;
+      url?: string | null;
+      /** For an error: what went wrong, as the runner or the dispatcher tells it (shown in notices and pauses). */
+      reason?: string;
+    }
   | { type: 'tick'; at: number }
   | {
       type: 'command';

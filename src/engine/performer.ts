@@ -42,13 +42,11 @@ export class RoutingPerformer implements Performer {
         const d = this.dispatcher(ctx);
         if (!d) {
           const provider = ctx.file.ci?.provider;
-          this.log.error(
-            { queue: ctx.queue, key: e.run.key },
-            provider
-              ? `CI provider ${provider} is not configured on this server`
-              : 'the queue has no ci.provider in its config',
-          );
-          await ctx.submit(ctx.queue, { type: 'run-finished', at: ctx.now(), key: e.run.key, status: 'error' });
+          const reason = provider
+            ? `CI provider ${provider} is not configured on this server`
+            : 'the queue has no ci.provider in its config';
+          this.log.error({ queue: ctx.queue, key: e.run.key }, reason);
+          await ctx.submit(ctx.queue, { type: 'run-finished', at: ctx.now(), key: e.run.key, status: 'error', reason });
           return;
         }
         try {
@@ -85,7 +83,13 @@ export class RoutingPerformer implements Performer {
             { queue: ctx.queue, key: e.run.key, err: (err as Error).message },
             'dispatch failed; counted as an infra error',
           );
-          await ctx.submit(ctx.queue, { type: 'run-finished', at: ctx.now(), key: e.run.key, status: 'error' });
+          await ctx.submit(ctx.queue, {
+            type: 'run-finished',
+            at: ctx.now(),
+            key: e.run.key,
+            status: 'error',
+            reason: `dispatch failed: ${(err as Error).message}`,
+          });
         }
         return;
       }

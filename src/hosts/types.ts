@@ -18,6 +18,8 @@ export interface HostContext {
   dataDir: string;
   /** OST_PUBLIC_URL, for links back to the dashboard. */
   publicUrl: string | undefined;
+  /** The CI providers this server can dispatch to (`jenkins`, `command:ost`...), for checking repo configs. */
+  providers: () => readonly string[];
 }
 
 /** A code host the server runs: where its changes come from and where their verdicts go. */

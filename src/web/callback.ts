@@ -1,4 +1,4 @@
-// POST /api/ci/callback: CI results as signed JSON `{ key, status, url? }`.
+// POST /api/ci/callback: CI results as signed JSON `{ key, status, url?, message? }`.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { Engine } from '../engine/engine.ts';
@@ -22,6 +22,8 @@ const callbackSchema = z
       .max(2000)
       .refine((u) => httpUrl(u) !== null, 'must be an http or https URL')
       .optional(),
+    /** For `error`: what went wrong, shown in the queue's notices and its pause reason. */
+    message: z.string().max(500).optional(),
   })
   .strict();
 
@@ -55,7 +57,7 @@ export async function handleCallback(
       `invalid callback: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')}`,
     );
   }
-  const { key, status, url } = parsed.data;
+  const { key, status, url, message } = parsed.data;
   const found = await engine.findRun({ key });
   if (!found) {
     log.info({ key }, 'CI callback for an unknown run key ignored');
@@ -71,7 +73,14 @@ export async function handleCallback(
   }
   await engine.submit(
     queue,
-    { type: 'run-finished', at: now(), key, status, url: url ?? null },
+    {
+      type: 'run-finished',
+      at: now(),
+      key,
+      status,
+      url: url ?? null,
+      ...(status === 'error' ? { reason: message ? `the CI said: ${message}` : 'the CI reported an error' } : {}),
+    },
     { delivery: `callback:${key}:${status}` },
   );
   sendJson(res, 200, { accepted: true, queue, key });

@@ -65,4 +65,38 @@ describe('ost-gate check', () => {
     expect(bad.out).toMatch(/unknown key "batchh"/);
     expect((await run('check')).code).toBe(2);
   });
+
+  it('refuses a repo config whose runner the server config does not declare, and says what it has', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ost-check-'));
+    await writeFile(join(dir, 'server.yml'), 'runners:\n  ost:\n    command: [/bin/true]\n');
+    await writeFile(join(dir, 'repo.yml'), 'ci:\n  provider: command:nosuch\n');
+    const res = await run('check', '--server-config', join(dir, 'server.yml'), '--repo-config', join(dir, 'repo.yml'));
+    expect(res.code).toBe(1);
+    expect(res.out).toMatch(
+      /ci\.provider: got "command:nosuch"; this server cannot run tests there \(it has command:ost\): declare nosuch under runners: in the server config/,
+    );
+    // without a server config, it says what it could not check
+    const alone = await run('check', '--repo-config', join(dir, 'repo.yml'));
+    expect(alone.code).toBe(0);
+    expect(alone.out).toMatch(
+      /note: ci\.provider command:nosuch is checked against the server's runners only with --server-config/,
+    );
+    // a missing file is said to be missing
+    expect((await run('check', '--repo-config', join(dir, 'nope.yml'))).out).toMatch(
+      /nope\.yml is not valid:\n {2}- the file does not exist/,
+    );
+  });
+
+  it('refuses a server config whose shared queue names a runner it does not declare', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ost-check-'));
+    await writeFile(
+      join(dir, 'server.yml'),
+      'queues:\n  ovirt:\n    members: ["git:*"]\n    ci: {provider: "command:ost"}\n',
+    );
+    const res = await run('check', '--server-config', join(dir, 'server.yml'));
+    expect(res.code).toBe(1);
+    expect(res.out).toMatch(
+      /queues\.ovirt\.ci\.provider: got "command:ost"; not declared in this file: add ost under runners:/,
+    );
+  });
 });

@@ -61,6 +61,10 @@ describe('repo config', () => {
 
   it('explains YAML that does not parse, an empty file, and provider-specific requirements', () => {
     expect(problems(() => parseRepoConfig('ci: [unclosed'))[0]).toMatch(/not valid YAML/);
+    // the line, the column and the lines around them, as the YAML parser shows them
+    expect(problems(() => parseRepoConfig('ci:\n  provider: jenkins\n  job: [a\nbranches: x: y\n'))[0]).toMatch(
+      /^not valid YAML: .* at line 4, column 1:\n {4}\| {3}job: \[a\n {4}\| branches: x: y\n {4}\| \^$/,
+    );
     expect(problems(() => parseRepoConfig(''))[0]).toMatch(/empty/);
     expect(problems(() => parseRepoConfig('ci:\n  provider: github-actions\n'))).toEqual([
       expect.stringMatching(/^ci\.workflow: .*required when ci.provider is github-actions/),

@@ -22,6 +22,19 @@ describe('infra errors are not failures', () => {
     expect(h.state.stats.infraRetries).toBe(2);
   });
 
+  it('names the cause of the infra error in the notices and in the pause reason', () => {
+    const h = new Harness({ maxParallel: 1, retries: 1 });
+    h.merge(['a']);
+    const reason = 'CI provider command:nosuch is not configured on this server';
+    h.send({ type: 'run-finished', at: 1, key: h.inFlight()[0]!.key, status: 'error', reason });
+    h.send({ type: 'run-finished', at: 2, key: h.inFlight()[0]!.key, status: 'error', reason });
+    expect(h.ofType('notice').map((n) => n.message)).toEqual([
+      expect.stringContaining(`(attempt 1): ${reason}; retrying`),
+      expect.stringContaining(`after 2 attempt(s): ${reason}; nothing was blamed`),
+    ]);
+    expect(h.state.paused?.reason).toContain(reason);
+  });
+
   it('times out a run that never reports, cancels it and retries', () => {
     const h = new Harness({ maxParallel: 1, retries: 1, timeoutMs: 3 * HOUR });
     h.merge(['a']);
@@ -31,6 +44,9 @@ describe('infra errors are not failures', () => {
     h.send({ type: 'tick', at: 3 * HOUR });
     expect(h.state.runs[run.key]!.state).toBe('timed-out');
     expect(h.ofType('cancel')).toEqual([{ type: 'cancel', key: run.key, reason: 'timed out' }]);
+    expect(h.ofType('notice')[0]!.message).toMatch(
+      /ended timed-out \(attempt 1\): no result within ci\.timeout \(180 min\)/,
+    );
     expect(h.inFlight()[0]!.attempt).toBe(2);
   });
 

@@ -121,6 +121,7 @@ export async function gerritBed(configFor: (project: string) => string | null, o
     serviceUser: 'ost-gate',
     inboxDir: join(store.dataDir, 'gerrit-inbox'),
     ...(opts.sharedQueues ? { sharedQueues: opts.sharedQueues } : {}),
+    providers: () => Object.keys(dispatchers),
   });
   // events arrive as Gerrit's webhooks plugin posts them: over HTTP, to the real server's intake
   let server: Server | null = null;

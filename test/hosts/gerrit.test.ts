@@ -97,6 +97,34 @@ describe('Gerrit events', () => {
     expect(Object.keys(file.state.changes)).toHaveLength(2);
   });
 
+  it('refuses a config whose runner the server does not have: the last good config stays, and people are told', async () => {
+    let config = CONFIG;
+    const bed = await gerritBed(() => config);
+    bed.setBuilding(true);
+    await bed.merge('app', { number: 1 });
+    config = 'branches: [master]\nci: {provider: "command:nosuch"}\n';
+    await bed.merge('app', { number: 2 });
+    const file = (await readQueue(bed.store, Q('app')))!;
+    expect(file.ci?.provider).toBe('jenkins');
+    expect(Object.keys(file.state.changes)).toHaveLength(2);
+    const why = /ci\.provider: got "command:nosuch"; this server cannot run tests there \(it has jenkins\)/;
+    expect(file.notices.find((n) => n.code === 'config-invalid')?.message).toMatch(why);
+    expect(bed.reviews.find((r) => r.number === 2)!.body.message).toMatch(why);
+    bed.close();
+  });
+
+  it('names the cause when the queue pauses because its runner is not on this server', async () => {
+    const bed = await gerritBed(() => 'branches: [master]\nci: {provider: "webhook:gone", retries: 1}\n');
+    // a server that had the runner when the config was checked, and lost it since
+    bed.host['opts'].providers = () => ['jenkins', 'webhook:gone'];
+    await bed.merge('app', { number: 1 });
+    await bed.until(async () => (await readQueue(bed.store, Q('app')))!.state.paused !== null);
+    expect((await readQueue(bed.store, Q('app')))!.state.paused!.reason).toMatch(
+      /ended error after 2 attempt\(s\): CI provider webhook:gone is not configured on this server; nothing was blamed/,
+    );
+    bed.close();
+  });
+
   it('does not gate a project without .ost-gate.yml', async () => {
     const bed = await gerritBed(() => null);
     await bed.merge('app', { number: 1 });

@@ -158,7 +158,7 @@ describe('queue ownership on one Gerrit server', () => {
     const evilConfig = [
       `queue: "gerrit:gerrit.example.org/victim@master"`,
       'branches: [master]',
-      'ci: {provider: "command:sh", max_parallel: 5}',
+      'ci: {provider: jenkins, job: evil-job, max_parallel: 5}',
       'commands: {permission: [Anonymous Users]}',
     ].join('\n');
     const bed = await gerritBed((project) => (project === 'evil' ? evilConfig : victimConfig));

@@ -11,7 +11,7 @@
 //   members'; a member that disagrees gets a notice.
 import picomatch from 'picomatch';
 import { ConfigError } from '../../config/errors.ts';
-import { ciTarget, type QueueCi, type RepoConfig, type SharedQueue } from '../../config/repo.ts';
+import { ciTarget, providerProblem, type QueueCi, type RepoConfig, type SharedQueue } from '../../config/repo.ts';
 import type { Engine } from '../../engine/engine.ts';
 import type { Logger } from '../../log.ts';
 
@@ -59,6 +59,8 @@ export interface RepoConfigDeps {
   now: () => number;
   /** The queues the server config declares (`queues:`). */
   sharedQueues?: Readonly<Record<string, SharedQueue>>;
+  /** The CI providers the server has; a config naming another is not valid. Unset: not checked. */
+  providers?: (() => readonly string[]) | undefined;
 }
 
 /** Who owns a queue declared in the server config. */
@@ -196,12 +198,24 @@ export async function loadRepoConfig(deps: RepoConfigDeps, read: RepoConfigRead)
   let config: RepoConfig | null;
   try {
     config = await read.read();
+    if (config) checkProvider(deps, config, read.source);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     config = await lastGood(deps, read, err);
   }
   if (!config || !config.branches.includes(read.branch)) return null;
   return settlePlacement(deps, read, config);
+}
+
+/**
+ * Refuses a config whose `ci.provider` this server cannot dispatch to (a `command:` or `webhook:`
+ * name it does not declare, Jenkins without JENKINS_URL...), unless a declared shared queue's own
+ * CI settings replace it.
+ */
+function checkProvider(deps: RepoConfigDeps, config: RepoConfig, source: string): void {
+  if (!deps.providers || (config.queue && deps.sharedQueues && Object.hasOwn(deps.sharedQueues, config.queue))) return;
+  const problem = providerProblem(config.ci.provider, deps.providers());
+  if (problem) throw new ConfigError(source, [`ci.provider: ${problem}`]);
 }
 
 async function lastGood(deps: RepoConfigDeps, read: RepoConfigRead, err: ConfigError): Promise<RepoConfig | null> {

@@ -16,7 +16,7 @@ const DEFAULT_SSH_PORT = 29418;
 export const gerritHostFactory: HostFactory = {
   id: 'gerrit',
   howToEnable: 'set GERRIT_URL, GERRIT_USERNAME, GERRIT_PASSWORD and GERRIT_EVENTS_TOKEN',
-  async create({ env, config, engine, log, publicUrl, dataDir }) {
+  async create({ env, config, engine, log, publicUrl, dataDir, providers }) {
     if (!env.GERRIT_URL) return null;
     if (!env.GERRIT_USERNAME || !env.GERRIT_PASSWORD)
       throw new SetupError(
@@ -35,6 +35,7 @@ export const gerritHostFactory: HostFactory = {
       serviceUser: env.GERRIT_USERNAME,
       publicUrl,
       sharedQueues: config.queues,
+      providers,
       inboxDir: join(dataDir, 'gerrit-inbox'),
     });
     let stream: GerritStream | null = null;

@@ -45,6 +45,8 @@ export interface GerritHostOptions {
   publicUrl?: string | undefined;
   /** The queues the server config declares (`queues:`). */
   sharedQueues?: Readonly<Record<string, SharedQueue>>;
+  /** The CI providers the server has, to refuse a config naming another. */
+  providers?: () => readonly string[];
   /** Where /gerrit/events keeps events until handled (inbox.ts); without it they are handled before the answer. */
   inboxDir?: string;
 }
@@ -99,8 +101,8 @@ export class GerritHost {
   }
 
   private get common() {
-    const { engine, publicUrl, sharedQueues = {} } = this.opts;
-    return { engine, log: this.log, now: this.now, publicUrl, sharedQueues };
+    const { engine, publicUrl, sharedQueues = {}, providers } = this.opts;
+    return { engine, log: this.log, now: this.now, publicUrl, sharedQueues, providers };
   }
 
   /** A project's namespace is its Gerrit host: it may name queues `gerrit:<host>/...` and join declared ones. */

@@ -7,9 +7,11 @@ import { GitWatcher } from './watcher.ts';
 export const gitHostFactory: HostFactory = {
   id: 'git',
   howToEnable: 'list repositories under git: in OST_SERVER_CONFIG',
-  async create({ config, engine, log, dataDir }) {
+  async create({ config, engine, log, dataDir, providers }) {
     if (config.git.length === 0) return null;
-    const watchers = config.git.map((repo) => new GitWatcher(repo, engine, dataDir, log, Date.now, config.queues));
+    const watchers = config.git.map(
+      (repo) => new GitWatcher(repo, engine, dataDir, log, Date.now, config.queues, providers),
+    );
     return {
       id: 'git',
       reporter: new GitReporter(watchers, log),

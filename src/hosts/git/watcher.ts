@@ -48,6 +48,8 @@ export class GitWatcher {
     private readonly now: () => number = Date.now,
     /** The queues the server config declares (`queues:`). */
     private readonly sharedQueues: Readonly<Record<string, SharedQueue>> = {},
+    /** The CI providers the server has, to refuse a config naming another. */
+    private readonly providers?: () => readonly string[],
   ) {
     const slug = safeSlug(`${repo.name}@${repo.branch}`);
     this.mirror = new GitMirror(join(dataDir, 'git', `${slug}.git`), repo.url);
@@ -150,7 +152,7 @@ export class GitWatcher {
   /** The config at `sha` and its queue, or the last good one (with an error logged and noticed) when it is invalid. */
   private readConfig(sha: string): Promise<Placement | null> {
     return loadRepoConfig(
-      { engine: this.engine, log: this.log, now: this.now, sharedQueues: this.sharedQueues },
+      { engine: this.engine, log: this.log, now: this.now, sharedQueues: this.sharedQueues, providers: this.providers },
       {
         branch: this.repo.branch,
         // the repositories watched are the operator's: they may share queues named `git:...` among themselves

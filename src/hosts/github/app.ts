@@ -37,6 +37,8 @@ export interface GithubAppDeps {
   publicUrl?: string | undefined;
   /** The queues the server config declares (`queues:`). */
   sharedQueues?: Readonly<Record<string, SharedQueue>>;
+  /** The CI providers the server has, to refuse a config naming another. */
+  providers?: () => readonly string[];
   /** The API is a GitHub Enterprise Server (GHE_HOST), with its own limits. */
   ghes?: boolean;
 }
@@ -86,7 +88,14 @@ export function workflowRunRefusal(
 export function githubApp(deps: GithubAppDeps): ApplicationFunction {
   const now = deps.now ?? Date.now;
   const log = deps.log;
-  const common = { engine: deps.engine, log, now, publicUrl: deps.publicUrl, sharedQueues: deps.sharedQueues ?? {} };
+  const common = {
+    engine: deps.engine,
+    log,
+    now,
+    publicUrl: deps.publicUrl,
+    sharedQueues: deps.sharedQueues ?? {},
+    providers: deps.providers,
+  };
   /** Merged PRs by `<repo>@<merge sha>`, from pull_request.closed, so that a push needs no API call for them. */
   const pulls = new Map<string, PullInfo>();
   const unconfigured = new Set<string>();

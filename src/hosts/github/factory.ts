@@ -7,9 +7,9 @@ import { createGithubHost, githubBaseUrl, WEBHOOKS_PATH } from './probot.ts';
 export const githubHostFactory: HostFactory = {
   id: 'github',
   howToEnable: `set APP_ID, PRIVATE_KEY (or PRIVATE_KEY_PATH) and WEBHOOK_SECRET to receive webhooks at ${WEBHOOKS_PATH}`,
-  async create({ env, config, engine, log, publicUrl }) {
+  async create({ env, config, engine, log, publicUrl, providers }) {
     if (!env.APP_ID) return null;
-    const github = await createGithubHost(env, { engine, log, publicUrl, sharedQueues: config.queues });
+    const github = await createGithubHost(env, { engine, log, publicUrl, sharedQueues: config.queues, providers });
     const api = githubBaseUrl(env);
     return {
       id: 'github',

@@ -34,6 +34,8 @@ export interface GithubOptions {
   now?: () => number;
   /** The queues the server config declares (`queues:`). */
   sharedQueues?: Readonly<Record<string, SharedQueue>>;
+  /** The CI providers the server has, to refuse a config naming another. */
+  providers?: () => readonly string[];
   /** For tests: an Octokit class without retries and throttling. */
   Octokit?: typeof ProbotOctokit;
 }
@@ -79,6 +81,7 @@ export async function createGithubHost(env: NodeJS.ProcessEnv, opts: GithubOptio
     ...(opts.publicUrl ? { publicUrl: opts.publicUrl } : {}),
     ...(opts.now ? { now: opts.now } : {}),
     ...(opts.sharedQueues ? { sharedQueues: opts.sharedQueues } : {}),
+    ...(opts.providers ? { providers: opts.providers } : {}),
     ghes: !!env.GHE_HOST,
   });
   const middleware = await createNodeMiddleware(
