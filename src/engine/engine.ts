@@ -17,6 +17,7 @@ import {
 } from '../core/index.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { safeSlug } from '../store/slug.ts';
+import { QueueUnavailableError, StoreWriteError, writeProblem } from '../store/errors.ts';
 import type {
   JournalRecord,
   JournalSize,
@@ -94,6 +95,8 @@ export class QueueOwnedError extends Error {
   }
 }
 
+export { QueueUnavailableError, StoreWriteError };
+
 export class Engine {
   private readonly lock = new KeyedLock();
   private readonly inProgress = new Set<string>();
@@ -110,6 +113,12 @@ export class Engine {
   private readonly journaled = new Set<string>();
   /** Ticks a queue when a change it holds for company is due. */
   private readonly wakes: WakeTimers;
+  /** Queues whose files could not be read, with why (cleared when one loads). */
+  private readonly unreadable = new Map<string, string>();
+  /** Stored files found unreadable at start-up (their queue is not known by name). */
+  private damagedFiles: { file: string; reason: string }[] = [];
+  /** The last failed write, until a write succeeds. */
+  private writeFailure: { reason: string; at: number } | null = null;
 
   constructor(private readonly opts: EngineOptions) {
     this.now = opts.now ?? Date.now;
@@ -129,7 +138,17 @@ export class Engine {
   private file(queue: string): Promise<QueueFile | null> {
     let file = this.files.get(queue);
     if (!file) {
-      file = this.load(queue);
+      file = this.load(queue).then(
+        (loaded) => {
+          this.unreadable.delete(queue);
+          return loaded;
+        },
+        (err: unknown) => {
+          const reason = (err as Error).message;
+          this.unreadable.set(queue, reason);
+          throw new QueueUnavailableError(queue, reason);
+        },
+      );
       this.files.set(queue, file);
       const forget = () => void (this.files.get(queue) === file && this.files.delete(queue));
       file.then((f) => f ?? forget(), forget);
@@ -158,7 +177,7 @@ export class Engine {
   /** A new queue, with its first snapshot written, so that the journal after it has a queue to belong to. */
   private async create(queue: string): Promise<QueueFile> {
     const file = freshQueueFile(queue, this.opts.settingsFor?.(queue) ?? {});
-    await this.opts.store.writeSnapshot(file);
+    await this.written(() => this.opts.store.writeSnapshot(file));
     this.files.set(queue, Promise.resolve(file));
     return file;
   }
@@ -176,7 +195,7 @@ export class Engine {
     const record = { ...unnumbered, n: (file.journalSeq ?? 0) + 1 } as JournalRecord;
     let size: JournalSize;
     try {
-      size = await this.opts.store.appendJournal(queue, record);
+      size = await this.written(() => this.opts.store.appendJournal(queue, record));
     } catch (err) {
       this.forget(queue);
       throw err;
@@ -192,8 +211,38 @@ export class Engine {
   /** Moves old verdicts to the history, then writes the file as the queue's snapshot and empties its journal. */
   private async snapshot(file: QueueFile): Promise<void> {
     await this.moveHistory(file);
-    await this.opts.store.writeSnapshot(file);
+    await this.written(() => this.opts.store.writeSnapshot(file));
     this.journaled.delete(file.name);
+  }
+
+  /** Runs a store write, keeping whether the store can be written (for /healthz and clear errors). */
+  private async written<T>(write: () => Promise<T>): Promise<T> {
+    try {
+      const result = await write();
+      if (this.writeFailure) this.log.info({}, 'the store can be written again');
+      this.writeFailure = null;
+      return result;
+    } catch (err) {
+      const reason = writeProblem(err);
+      if (!this.writeFailure) this.log.error({ err: (err as Error).message }, reason);
+      this.writeFailure = { reason, at: this.now() };
+      throw new StoreWriteError(reason, err);
+    }
+  }
+
+  /** Whether the store could be written last time, and why not. */
+  storeHealth(): { ok: true } | { ok: false; reason: string; since: number } {
+    return this.writeFailure
+      ? { ok: false, reason: this.writeFailure.reason, since: this.writeFailure.at }
+      : { ok: true };
+  }
+
+  /** Queues stopped because their files cannot be read, with why (by name, or by file when even the name is lost). */
+  unavailable(): { queue: string; reason: string }[] {
+    return [
+      ...[...this.unreadable.entries()].map(([queue, reason]) => ({ queue, reason })),
+      ...this.damagedFiles.map((f) => ({ queue: f.file, reason: f.reason })),
+    ];
   }
 
   /**
@@ -377,7 +426,8 @@ export class Engine {
 
   /** On start: performs every pending effect again and lets dispatchers pick up runs in flight. */
   async recover(): Promise<void> {
-    for (const bad of (await this.opts.store.unreadableFiles?.()) ?? [])
+    this.damagedFiles = (await this.opts.store.unreadableFiles?.()) ?? [];
+    for (const bad of this.damagedFiles)
       this.log.error(
         { file: bad.file, reason: bad.reason },
         `queue file ${bad.file} cannot be read (${bad.reason}): its queue is not started and the file is left ` +

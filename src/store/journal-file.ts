@@ -1,6 +1,9 @@
-// A queue's journal: one compact JSON record per line, appended and fsynced before the engine acts on
-// it. Reading tells a last line cut short by a crash (no newline: dropped) from damage in the middle
-// (a complete line that does not parse, or numbers out of order: refused, naming the file and line).
+// A queue's journal: one record per line, `<checksum> <compact JSON>`, appended and fsynced before the
+// engine acts on it. The checksum is the first 16 hex digits of the SHA-256 of the JSON, so that a
+// flipped byte that leaves the JSON valid is caught too. Reading tells a last line cut short by a
+// crash (no newline: dropped) from damage (a complete line whose checksum or JSON is wrong, or numbers
+// out of order: refused, naming the file and line). Lines from before checksums (bare JSON) are read.
+import { createHash } from 'node:crypto';
 import { open, readFile, stat, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { syncDirectory } from './durable.ts';
@@ -16,6 +19,32 @@ export interface ParsedJournal {
   tornBytes: number;
 }
 
+/** The checksum a journal line carries for its JSON. */
+export function recordChecksum(json: string): string {
+  return createHash('sha256').update(json).digest('hex').slice(0, 16);
+}
+
+/** One journal line (without its newline) for a record. */
+export function formatRecord(record: JournalRecord): string {
+  const json = JSON.stringify(record);
+  return `${recordChecksum(json)} ${json}`;
+}
+
+const CHECKSUMMED = /^([0-9a-f]{16}) /;
+
+/** The JSON of a line, once its checksum is checked (bare JSON from before checksums passes as it is). */
+function checkedJson(line: string, where: string): string {
+  const sum = CHECKSUMMED.exec(line);
+  if (!sum) {
+    if (line.startsWith('{')) return line;
+    throw new CorruptJournalError(`${where} is damaged: it does not start with a checksum`);
+  }
+  const json = line.slice(sum[0].length);
+  if (recordChecksum(json) !== sum[1])
+    throw new CorruptJournalError(`${where} is damaged: it does not match its checksum`);
+  return json;
+}
+
 /** Parses journal text; records numbered `afterSeq` or lower are already in the snapshot and left out. */
 export function parseJournal(text: string, path: string, afterSeq: number): ParsedJournal {
   const end = text.lastIndexOf('\n') + 1;
@@ -26,11 +55,13 @@ export function parseJournal(text: string, path: string, afterSeq: number): Pars
     .split('\n')
     .forEach((line, i) => {
       if (line === '') return;
+      const where = `journal ${path} line ${i + 1}`;
       let record: JournalRecord;
       try {
-        record = JSON.parse(line) as JournalRecord;
+        record = JSON.parse(checkedJson(line, where)) as JournalRecord;
       } catch (err) {
-        throw new CorruptJournalError(`journal ${path} line ${i + 1} is damaged: ${(err as Error).message}`);
+        if (err instanceof CorruptJournalError) throw err;
+        throw new CorruptJournalError(`${where} is damaged: ${(err as Error).message}`);
       }
       if (typeof record?.n !== 'number' || (last >= 0 && record.n !== last + 1))
         throw new CorruptJournalError(
@@ -75,7 +106,7 @@ export class JournalFile {
   /** Appends one record as a line and waits until it is on disk; returns the journal's new size. */
   async append(record: JournalRecord): Promise<number> {
     const h = await this.open();
-    const line = JSON.stringify(record) + '\n';
+    const line = formatRecord(record) + '\n';
     await h.write(line);
     await h.datasync();
     this.bytes += Buffer.byteLength(line);

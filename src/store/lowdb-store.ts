@@ -125,6 +125,15 @@ export class LowdbStore implements Store {
       entries = [];
     }
     for (const entry of entries) {
+      if (
+        entry.endsWith('.journal') &&
+        !entry.startsWith('.') &&
+        !entries.includes(entry.replace(/\.journal$/, '.json'))
+      )
+        unreadable.push({
+          file: join(this.dataDir, 'queues', entry),
+          reason: `its snapshot ${entry.replace(/\.journal$/, '.json')} is missing (deleted?), and a journal alone cannot rebuild the queue`,
+        });
       if (!entry.endsWith('.json') || entry.startsWith('.')) continue;
       const path = join(this.dataDir, 'queues', entry);
       const known = this.names.get(path);

@@ -2,6 +2,7 @@
 // (GitHub webhooks, Gerrit events) are mounted by path prefix.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Engine } from '../engine/engine.ts';
+import { asStoreWriteError, QueueUnavailableError, StoreWriteError } from '../store/errors.ts';
 import type { Logger } from '../log.ts';
 import { handleAdminCommand, handleAdminForm } from './admin.ts';
 import { handleCallback } from './callback.ts';
@@ -61,8 +62,15 @@ export function createHttpServer(opts: ServerOptions): Server {
   const started = now();
   const mounts = opts.mounts ?? [];
   return createServer((req, res) => {
-    const fail = (err: unknown) => {
+    const fail = (thrown: unknown) => {
+      const err = asStoreWriteError(thrown);
       if (err instanceof HttpError) return sendError(res, err.status, err.message);
+      // damaged or unwritable data is the operator's to fix: said plainly, with the reason
+      if (err instanceof QueueUnavailableError || err instanceof StoreWriteError) {
+        opts.log.warn({ err: err.message, path: req.url?.split('?')[0] }, 'request refused: the data cannot be used');
+        if (!res.headersSent) sendError(res, 503, err.message);
+        return;
+      }
       opts.log.error({ err: (err as Error).message, path: req.url?.split('?')[0] }, 'request failed');
       if (!res.headersSent) sendError(res, 500, 'internal error; see the server log');
     };
@@ -111,12 +119,17 @@ export function createHttpServer(opts: ServerOptions): Server {
       return;
     }
     if (path !== '/healthz') checkToken(req, res, opts.dashboardToken);
-    if (path === '/healthz')
-      return sendJson(res, 200, {
-        ok: true,
+    if (path === '/healthz') {
+      const store = opts.engine.storeHealth();
+      const stopped = opts.engine.unavailable();
+      return sendJson(res, store.ok ? 200 : 503, {
+        ok: store.ok,
         uptime_s: Math.round((now() - started) / 1000),
-        components: opts.components ?? {},
+        components: { ...opts.components, store: store.ok ? (opts.components?.store ?? 'ok') : 'failing' },
+        ...(store.ok ? {} : { store_problem: store.reason }),
+        ...(stopped.length ? { stopped_queues: stopped } : {}),
       });
+    }
     const runs: RunsApiOptions = { engine: opts.engine, runLog: opts.runLog, historyPage: opts.historyPage };
     const log = /^\/api\/runs\/([^/]+)\/log$/.exec(path);
     if (log) return sendRunLog(res, decodeSegment(log[1]!), runs);

@@ -81,8 +81,22 @@ ${last.map(
 </section>`;
 }
 
-export function overview(files: QueueFile[], now: number, labelOf: ChangeLabeler): string {
+/** Queues whose stored files cannot be read: stopped, with what to do. */
+function stoppedQueues(stopped: { queue: string; reason: string }[]): string {
+  if (stopped.length === 0) return '';
+  return html`<section class="notice error" role="alert"><h2>Stopped queues</h2>
+<p>These queues cannot be read and take no events; their files are left as they are. Restore a damaged
+file from a backup, or move it away to start that queue afresh, then restart the server.</p>
+<ul>${stopped.map((s) => html`<li><strong>${s.queue}</strong>: ${s.reason}</li>`)}</ul></section>`;
+}
+
+export function overview(
+  files: QueueFile[],
+  now: number,
+  labelOf: ChangeLabeler,
+  stopped: { queue: string; reason: string }[] = [],
+): string {
   if (files.length === 0)
-    return html`<h1>Queues</h1><p>No queues yet: nothing has merged since the server started watching.</p>`;
-  return html`<h1>Queues</h1>${files.map((f) => html`$${queueCard(f, now, labelOf)}`)}`;
+    return html`<h1>Queues</h1>$${stoppedQueues(stopped)}<p>No queues yet: nothing has merged since the server started watching.</p>`;
+  return html`<h1>Queues</h1>$${stoppedQueues(stopped)}${files.map((f) => html`$${queueCard(f, now, labelOf)}`)}`;
 }

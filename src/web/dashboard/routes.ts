@@ -70,7 +70,7 @@ export async function dashboard(req: IncomingMessage, res: ServerResponse, opts:
   const labelOf = opts.labelOf ?? defaultLabel;
   const admin = adminView(url, opts.adminToken);
   if (path === '/') {
-    send(req, res, 'Queues', overview(await allFiles(opts.engine), now, labelOf), opts);
+    send(req, res, 'Queues', overview(await allFiles(opts.engine), now, labelOf, opts.engine.unavailable()), opts);
     return true;
   }
   const older = /^\/queues\/([^/]+)\/history$/.exec(path);
