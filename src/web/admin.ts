@@ -9,6 +9,9 @@ import type { Engine } from '../engine/engine.ts';
 import { HttpError, parseJsonBody, readBody, sendJson } from '../http/body.ts';
 import { secretEquals } from '../http/signature.ts';
 import type { Logger } from '../log.ts';
+import type { AdminSessions } from './sessions.ts';
+import { backPath } from './sign-in.ts';
+import type { TokenGuard } from './token-guard.ts';
 
 const ADMIN_LIMIT = 16 * 1024;
 /** Who the core names as having run a command that came through this route. */
@@ -27,6 +30,10 @@ export interface AdminOptions {
   token: string | undefined;
   log: Logger;
   now: () => number;
+  /** Counts wrong tokens per address (429 after too many). */
+  guard: TokenGuard;
+  /** The dashboard operators' sessions, for the buttons' forms. */
+  sessions: AdminSessions;
 }
 
 /** Runs one operator command on a queue through the core, as a slash command would; its reply. */
@@ -67,14 +74,26 @@ export async function runAdminCommand(
   return answer;
 }
 
-/** Throws 403 when operator commands are off, 401 unless `given` is the admin token (constant time). */
-export function checkAdminToken(opts: AdminOptions, given: string | undefined | null, how: string): void {
+/**
+ * Throws 403 when operator commands are off, 429 after too many wrong tokens from the address, and
+ * 401 unless `given` is the admin token (constant time).
+ */
+export async function checkAdminToken(
+  req: IncomingMessage,
+  opts: AdminOptions,
+  given: string | undefined | null,
+  how: string,
+): Promise<void> {
   if (!opts.token)
     throw new HttpError(
       403,
       'operator commands are off: set OST_ADMIN_TOKEN on the server and send it as a Bearer token',
     );
-  if (!secretEquals(opts.token, given ?? undefined)) throw new HttpError(401, `missing or bad token: ${how}`);
+  await opts.guard.admit(req);
+  if (!secretEquals(opts.token, given ?? undefined)) {
+    await opts.guard.wrong(req, 'admin');
+    throw new HttpError(401, `missing or bad token: ${how}`);
+  }
 }
 
 export async function handleAdminCommand(
@@ -84,7 +103,7 @@ export async function handleAdminCommand(
   opts: AdminOptions,
 ): Promise<void> {
   const bearer = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1];
-  checkAdminToken(opts, bearer, 'send Authorization: Bearer <OST_ADMIN_TOKEN>');
+  await checkAdminToken(req, opts, bearer, 'send Authorization: Bearer <OST_ADMIN_TOKEN>');
   const parsed = commandSchema.safeParse(parseJsonBody(await readBody(req, ADMIN_LIMIT), '{ "verb", "change"? }'));
   if (!parsed.success) {
     const why = parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
@@ -94,9 +113,9 @@ export async function handleAdminCommand(
 }
 
 /**
- * POST /queues/:queue/commands from the dashboard's buttons: a form carrying the admin token in its
- * body (never a cookie, so a page elsewhere cannot send it), answered with a redirect back to the
- * page the button was on, which shows the reply.
+ * POST /queues/:queue/commands from the dashboard's buttons: a form of a signed-in operator's session,
+ * carrying its CSRF token, answered with a redirect back to the page the button was on. The reply is
+ * kept in the session and shown once there; the address carries nothing.
  */
 export async function handleAdminForm(
   req: IncomingMessage,
@@ -104,15 +123,18 @@ export async function handleAdminForm(
   queue: string,
   opts: AdminOptions,
 ): Promise<void> {
+  if (!opts.token) throw new HttpError(403, 'operator buttons are off: set OST_ADMIN_TOKEN on the server');
+  const session = opts.sessions.get(req);
+  if (!session) throw new HttpError(401, 'sign in as the operator first, at /admin/sign-in');
   const form = new URLSearchParams((await readBody(req, ADMIN_LIMIT)).toString('utf8'));
-  checkAdminToken(opts, form.get('token'), 'open the page with ?admin=<OST_ADMIN_TOKEN> and use its buttons');
+  if (!opts.sessions.csrfMatches(session, form.get('csrf')))
+    throw new HttpError(403, 'this form is not from your session; reload the page and press the button again');
+  const page = backPath(form.get('back'), `/queues/${encodeURIComponent(queue)}`);
   const verb = COMMAND_VERBS.find((v) => v === form.get('verb'));
   if (!verb)
     throw new HttpError(400, `not a command: ${JSON.stringify(form.get('verb'))}; verbs: ${COMMAND_VERBS.join(', ')}`);
   const answer = await runAdminCommand(queue, { verb, change: form.get('change') ?? undefined }, opts);
-  const back = form.get('back') ?? '';
-  const page = /^\/(queues|changes)\/[^/?#]+$/.test(back) ? back : `/queues/${encodeURIComponent(queue)}`;
-  const query = new URLSearchParams({ admin: form.get('token')!, said: answer.message });
-  res.writeHead(303, { location: `${page}?${query}` });
+  session.flash = answer.message;
+  res.writeHead(303, { location: page, 'cache-control': 'no-store' });
   res.end();
 }

@@ -5,6 +5,9 @@ import type { Engine } from '../engine/engine.ts';
 import { asStoreWriteError, QueueUnavailableError, StoreWriteError } from '../store/errors.ts';
 import type { Logger } from '../log.ts';
 import { handleAdminCommand, handleAdminForm } from './admin.ts';
+import { AdminSessions } from './sessions.ts';
+import { handleSignIn, SIGN_IN_PATH, SIGN_OUT_PATH } from './sign-in.ts';
+import { TokenGuard } from './token-guard.ts';
 import { handleCallback } from './callback.ts';
 import { checkToken, dashboard } from './dashboard/routes.ts';
 import type { Metrics } from './metrics.ts';
@@ -61,10 +64,17 @@ export function createHttpServer(opts: ServerOptions): Server {
   const now = opts.now ?? Date.now;
   const started = now();
   const mounts = opts.mounts ?? [];
+  const guard = new TokenGuard(opts.log);
+  const sessions = new AdminSessions(now);
   return createServer((req, res) => {
+    // no page's address (or anything in it) goes to another site as a Referer
+    res.setHeader('referrer-policy', 'no-referrer');
     const fail = (thrown: unknown) => {
       const err = asStoreWriteError(thrown);
-      if (err instanceof HttpError) return sendError(res, err.status, err.message);
+      if (err instanceof HttpError) {
+        if (!res.headersSent) for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
+        return sendError(res, err.status, err.message);
+      }
       // damaged or unwritable data is the operator's to fix: said plainly, with the reason
       if (err instanceof QueueUnavailableError || err instanceof StoreWriteError) {
         opts.log.warn({ err: err.message, path: req.url?.split('?')[0] }, 'request refused: the data cannot be used');
@@ -100,7 +110,9 @@ export function createHttpServer(opts: ServerOptions): Server {
       if (req.method !== 'POST') throw new HttpError(405, 'use POST');
       return handleCallback(req, res, opts.engine, opts.callbackSecret, opts.log, now);
     }
-    const admin = { engine: opts.engine, token: opts.adminToken, log: opts.log, now };
+    const admin = { engine: opts.engine, token: opts.adminToken, log: opts.log, now, guard, sessions };
+    if (path === SIGN_IN_PATH || path === SIGN_OUT_PATH)
+      return handleSignIn(req, res, path, { token: opts.adminToken, sessions, guard, log: opts.log });
     const command = /^\/api\/queues\/([^/]+)\/commands$/.exec(path);
     if (command) {
       if (req.method !== 'POST') throw new HttpError(405, 'use POST');
@@ -113,12 +125,12 @@ export function createHttpServer(opts: ServerOptions): Server {
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'read-only endpoint: use GET');
     if (path === '/metrics' && opts.metrics) {
-      checkToken(req, res, opts.metricsToken);
+      await checkToken(req, res, opts.metricsToken, guard, 'metrics');
       res.writeHead(200, { 'content-type': opts.metrics.registry.contentType });
       res.end(await opts.metrics.registry.metrics());
       return;
     }
-    if (path !== '/healthz') checkToken(req, res, opts.dashboardToken);
+    if (path !== '/healthz') await checkToken(req, res, opts.dashboardToken, guard, 'dashboard');
     if (path === '/healthz') {
       const store = opts.engine.storeHealth();
       const stopped = opts.engine.unavailable();
@@ -156,6 +168,7 @@ export function createHttpServer(opts: ServerOptions): Server {
         ...(opts.refreshMs ? { refreshMs: opts.refreshMs } : {}),
         ...(opts.labelOf ? { labelOf: opts.labelOf } : {}),
         adminToken: opts.adminToken,
+        sessions,
         now,
       })
     )

@@ -1,20 +1,20 @@
-// The operator's buttons on the queue and change pages, shown only to whoever opened the page with
-// ?admin=<OST_ADMIN_TOKEN>. Each button is a form that POSTs the token in its body to
-// /queues/:queue/commands (admin.ts): never a cookie, so that a page elsewhere cannot press them.
+// The operator's buttons on the queue and change pages, shown only to a signed-in operator (see
+// web/sessions.ts). Each button is a form that POSTs to /queues/:queue/commands (admin.ts) with the
+// session's CSRF token, so that a page elsewhere cannot press them.
 import html from 'html-template-tag';
 import type { CommandVerb } from '../../core/index.ts';
 import type { QueueFile } from '../../store/types.ts';
 import { changePath, queuePath } from './format.ts';
 
-/** The admin token the page was opened with (already checked), and the reply of the last command. */
+/** The signed-in operator's CSRF token, and the reply of the last command (shown once). */
 export interface AdminView {
-  token: string;
+  csrf: string;
   said?: string | undefined;
 }
 
 function button(admin: AdminView, queue: string, verb: CommandVerb, back: string, change?: string): string {
   return html`<form method="post" action="$${queuePath(queue)}/commands" class="action">
-<input type="hidden" name="token" value="${admin.token}"><input type="hidden" name="verb" value="${verb}">
+<input type="hidden" name="csrf" value="${admin.csrf}"><input type="hidden" name="verb" value="${verb}">
 <input type="hidden" name="back" value="${back}">$${change ? html`<input type="hidden" name="change" value="${change}">` : ''}
 <button type="submit">${verb}</button></form>`;
 }
@@ -38,4 +38,13 @@ export function changeActions(admin: AdminView | undefined, file: QueueFile, id:
   const verbs: CommandVerb[] = ['retry', 'not-culprit', 'dequeue'];
   const buttons = verbs.map((v) => button(admin, file.state.name, v, changePath(id), id));
   return html`$${said(admin)}<div class="actions">$${buttons.join('')}</div>`;
+}
+
+/** Signed in: a sign-out button; otherwise, where the admin token is set, a link to sign in. */
+export function sessionBar(admin: AdminView | undefined, signInOffered: boolean, back: string): string {
+  if (admin)
+    return html`<form method="post" action="/admin/sign-out" class="action"><input type="hidden" name="csrf" value="${admin.csrf}">
+<input type="hidden" name="back" value="${back}"><span class="muted">signed in as the operator</span> <button type="submit">Sign out</button></form>`;
+  if (!signInOffered) return '';
+  return html`<a href="/admin/sign-in?back=${encodeURIComponent(back)}">Operator sign-in</a>`;
 }

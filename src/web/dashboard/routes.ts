@@ -7,7 +7,9 @@ import type { QueueFile } from '../../store/types.ts';
 import { decodeSegment, HttpError } from '../../http/body.ts';
 import { secretEquals } from '../../http/signature.ts';
 import { pageQuery, type RunsApiOptions } from '../runs-api.ts';
-import type { AdminView } from './actions.ts';
+import { sessionBar, type AdminView } from './actions.ts';
+import type { AdminSessions } from '../sessions.ts';
+import type { TokenGuard, TokenKind } from '../token-guard.ts';
 import { changePage } from './change-page.ts';
 import { historyPage } from './history-page.ts';
 import { changeLabel, changeLink, changePath } from './format.ts';
@@ -25,30 +27,49 @@ export interface DashboardOptions {
   now?: () => number;
   /** How each change is labelled (`#12` on GitHub, `change 12` on Gerrit); the hosts say. */
   labelOf?: ChangeLabeler;
-  /** OST_ADMIN_TOKEN: a page opened with ?admin=<it> shows the operator's buttons. */
+  /** OST_ADMIN_TOKEN: set, the operator may sign in for the buttons. */
   adminToken?: string | undefined;
+  /** The operators' sessions (sign-in.ts). */
+  sessions?: AdminSessions;
 }
 
-/** The operator's view of a page: only with ?admin= equal to OST_ADMIN_TOKEN (401 when it is not). */
-function adminView(url: URL, token: string | undefined): AdminView | undefined {
-  const given = url.searchParams.get('admin');
-  if (given === null) return undefined;
-  if (!token) throw new HttpError(403, 'operator buttons are off: set OST_ADMIN_TOKEN on the server');
-  if (!secretEquals(token, given))
-    throw new HttpError(401, 'bad admin token: open the page with ?admin=<OST_ADMIN_TOKEN>');
-  return { token: given, said: url.searchParams.get('said') ?? undefined };
+/** The operator's view of a page: only in a signed-in session, with its CSRF token and one-time message. */
+function adminView(req: IncomingMessage, opts: DashboardOptions): AdminView | undefined {
+  if (!opts.adminToken || !opts.sessions) return undefined;
+  const session = opts.sessions.get(req);
+  if (!session) return undefined;
+  // a partial refresh does not take the message: the page shows it until it is loaded anew
+  const said = req.headers['x-ost-partial'] ? session.flash : opts.sessions.takeFlash(session);
+  return { csrf: session.csrf, said };
 }
 
-/** Throws 401 unless the request carries the dashboard token (query, cookie or Bearer); remembers a query token in a cookie. */
-export function checkToken(req: IncomingMessage, res: ServerResponse, token: string | undefined): void {
+/**
+ * Throws 401 unless the request carries the dashboard token (query, cookie or Bearer), and 429 after
+ * too many wrong ones from its address; remembers a query token in a cookie.
+ */
+export async function checkToken(
+  req: IncomingMessage,
+  res: ServerResponse,
+  token: string | undefined,
+  guard: TokenGuard,
+  kind: TokenKind,
+): Promise<void> {
   if (!token) return;
   const url = new URL(req.url ?? '/', 'http://localhost');
   const fromQuery = url.searchParams.get('token');
   const fromCookie = /(?:^|;\s*)ost_token=([^;]+)/.exec(req.headers.cookie ?? '')?.[1];
   const fromBearer = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1];
   const given = fromQuery ?? (fromCookie ? decodeSegment(fromCookie) : undefined) ?? fromBearer;
-  if (!given || !secretEquals(token, given))
-    throw new HttpError(401, 'this dashboard needs a token: open it with ?token=<OST_DASHBOARD_TOKEN>');
+  if (!given || !secretEquals(token, given)) {
+    await guard.admit(req);
+    await guard.wrong(req, kind);
+    throw new HttpError(
+      401,
+      kind === 'metrics'
+        ? 'this endpoint needs a token: send Authorization: Bearer <OST_METRICS_TOKEN>'
+        : 'this dashboard needs a token: open it with ?token=<OST_DASHBOARD_TOKEN>',
+    );
+  }
   if (fromQuery)
     res.setHeader('set-cookie', `ost_token=${encodeURIComponent(fromQuery)}; HttpOnly; SameSite=Strict; Path=/`);
 }
@@ -57,9 +78,20 @@ async function allFiles(engine: Engine): Promise<QueueFile[]> {
   return engine.readAll();
 }
 
-function send(req: IncomingMessage, res: ServerResponse, title: string, body: string, opts: DashboardOptions): void {
+/** Sends a page, with the operator's sign-in or sign-out above its content. */
+function send(
+  req: IncomingMessage,
+  res: ServerResponse,
+  title: string,
+  body: string,
+  opts: DashboardOptions,
+  admin: AdminView | undefined,
+): void {
+  const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+  const bar = sessionBar(admin, !!opts.adminToken, path);
+  const main = bar ? html`<div class="session">$${bar}</div>$${body}` : body;
   res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-  res.end(req.headers['x-ost-partial'] ? body : page(body, { title, refreshMs: opts.refreshMs ?? 5000 }));
+  res.end(req.headers['x-ost-partial'] ? main : page(main, { title, refreshMs: opts.refreshMs ?? 5000 }));
 }
 
 /** Handles the dashboard's pages; returns false for other paths. */
@@ -68,9 +100,25 @@ export async function dashboard(req: IncomingMessage, res: ServerResponse, opts:
   const path = url.pathname;
   const now = (opts.now ?? Date.now)();
   const labelOf = opts.labelOf ?? defaultLabel;
-  const admin = adminView(url, opts.adminToken);
+  if (url.searchParams.has('admin')) {
+    // the admin token never stays in an address: the operator signs in instead
+    res.writeHead(303, {
+      location: `/admin/sign-in?${new URLSearchParams({ back: path })}`,
+      'cache-control': 'no-store',
+    });
+    res.end();
+    return true;
+  }
+  const admin = adminView(req, opts);
   if (path === '/') {
-    send(req, res, 'Queues', overview(await allFiles(opts.engine), now, labelOf, opts.engine.unavailable()), opts);
+    send(
+      req,
+      res,
+      'Queues',
+      overview(await allFiles(opts.engine), now, labelOf, opts.engine.unavailable()),
+      opts,
+      admin,
+    );
     return true;
   }
   const older = /^\/queues\/([^/]+)\/history$/.exec(path);
@@ -80,14 +128,21 @@ export async function dashboard(req: IncomingMessage, res: ServerResponse, opts:
       throw new HttpError(404, `no queue named ${JSON.stringify(name)}`);
     const { before, limit } = pageQuery(url);
     const found = opts.historyPage ? await opts.historyPage(name, before, limit) : { verdicts: [], more: false };
-    send(req, res, `${name}: older verdicts`, historyPage((await opts.engine.read(name))!, found, labelOf), opts);
+    send(
+      req,
+      res,
+      `${name}: older verdicts`,
+      historyPage((await opts.engine.read(name))!, found, labelOf),
+      opts,
+      admin,
+    );
     return true;
   }
   if (path.startsWith('/queues/')) {
     const name = decodeSegment(path.slice('/queues/'.length));
     if (!(await opts.engine.queues()).includes(name))
       throw new HttpError(404, `no queue named ${JSON.stringify(name)}`);
-    send(req, res, name, queuePage((await opts.engine.read(name))!, now, labelOf, admin), opts);
+    send(req, res, name, queuePage((await opts.engine.read(name))!, now, labelOf, admin), opts, admin);
     return true;
   }
   if (path.startsWith('/changes/')) {
@@ -99,7 +154,7 @@ export async function dashboard(req: IncomingMessage, res: ServerResponse, opts:
         history.some((v) => v.change === id) ||
         file.state.verdicts.some((v) => v.change === id)
       ) {
-        send(req, res, id, changePage(id, file, history, labelOf, admin), opts);
+        send(req, res, id, changePage(id, file, history, labelOf, admin), opts, admin);
         return true;
       }
     }
@@ -135,7 +190,7 @@ export async function dashboard(req: IncomingMessage, res: ServerResponse, opts:
     const body = html`<h1>Search</h1><p>${found} ${q ? `"${q}"` : ''}.</p>
 <ul>${hits.map((h) => html`<li>$${changeLink(changeLabel(h.file, h.id, labelOf), h.id)} <span class="muted">${h.file.name}</span></li>`)}
 </ul>`;
-    send(req, res, 'Search', body, opts);
+    send(req, res, 'Search', body, opts, admin);
     return true;
   }
   return false;
