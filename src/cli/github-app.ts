@@ -18,16 +18,17 @@ import {
 import { parseCommand } from './args.ts';
 import { UsageError } from './errors.ts';
 
-export const githubAppHelp = `Usage: ost-gate github-app create [--url PUBLIC_URL] [--ghe-host HOST] [--org ORG] [--env-file FILE] [--port N]
+export const githubAppHelp = `Usage: ost-gate github-app create [--url PUBLIC_URL] [--name NAME] [--ghe-host HOST] [--org ORG] [--credentials FILE] [--port N]
 
 Creates the GitHub App with the events and permissions of app.yml, as Probot's manifest flow does:
 open the printed local page, confirm on GitHub, and the App's APP_ID, PRIVATE_KEY and WEBHOOK_SECRET
-are written to the env file (mode 0600). No secret is printed.
-  --url PUBLIC_URL   where ost-gate will be reachable; webhooks go to PUBLIC_URL/api/github/webhooks
-  --ghe-host HOST    a GitHub Enterprise Server instead of github.com (GHE_PROTOCOL=http for a test stand-in)
-  --org ORG          create the App in an organization
-  --env-file FILE    where to write the credentials (default .env)
-  --port N           the local page's port (default: any free port)
+are written to the credentials file (mode 0600), in the .env format. No secret is printed.
+  --url PUBLIC_URL     where ost-gate will be reachable; webhooks go to PUBLIC_URL/api/github/webhooks
+  --name NAME          the App's name, unique on GitHub (default: app.yml's, ost-gate)
+  --ghe-host HOST      a GitHub Enterprise Server instead of github.com (GHE_PROTOCOL=http for a test stand-in)
+  --org ORG            create the App in an organization
+  --credentials FILE   where to write the credentials (default .env)
+  --port N             the local page's port (default: any free port)
 `;
 
 /** Sets `values` in a dotenv text, keeping its other lines. */
@@ -51,6 +52,10 @@ async function writeCredentials(file: string, app: CreatedApp): Promise<void> {
 }
 
 export async function runGithubApp(argv: string[], out: (s: string) => void): Promise<number> {
+  if (argv.some((a) => a === '--env-file' || a.startsWith('--env-file=')))
+    throw new UsageError(
+      'github-app: --env-file is --credentials FILE now (Node.js takes --env-file for itself and may never pass it on)',
+    );
   const parsed = parseCommand(
     'github-app',
     argv,
@@ -59,7 +64,8 @@ export async function runGithubApp(argv: string[], out: (s: string) => void): Pr
         url: { type: 'string' },
         'ghe-host': { type: 'string' },
         org: { type: 'string' },
-        'env-file': { type: 'string', default: '.env' },
+        name: { type: 'string' },
+        credentials: { type: 'string', default: '.env' },
         port: { type: 'string', default: '0' },
       },
       usage: githubAppHelp,
@@ -80,7 +86,9 @@ export async function runGithubApp(argv: string[], out: (s: string) => void): Pr
     protocol: process.env.GHE_PROTOCOL === 'http' ? 'http' : 'https',
     org: values.org,
   };
-  const envFile = resolve(values['env-file']!);
+  if (values.name !== undefined && !/^[\w .-]{1,34}$/.test(values.name))
+    throw new UsageError(`github-app: --name takes at most 34 letters, digits, spaces, . _ and -, got ${values.name}`);
+  const envFile = resolve(values.credentials!);
   const state = randomBytes(16).toString('hex');
   let finish!: (code: number) => void;
   const finished = new Promise<number>((ok) => (finish = ok));
@@ -88,11 +96,14 @@ export async function runGithubApp(argv: string[], out: (s: string) => void): Pr
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', base);
     const page = (status: number, body: string) => {
-      res.writeHead(status, { 'content-type': 'text/html; charset=utf-8' });
+      res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'referrer-policy': 'no-referrer' });
       res.end(`<!doctype html><title>ost-gate: create the GitHub App</title><body>${body}</body>`);
     };
+    // a page of another site whose name now points at 127.0.0.1 (DNS rebinding) is not served
+    if (req.headers.host !== new URL(base).host)
+      return page(421, '<p>This page is only served at the address ost-gate printed.</p>');
     if (url.pathname === '/') {
-      void buildManifest(values.url, `${base}/done`).then((manifest) =>
+      void buildManifest(values.url, `${base}/done`, values.name).then((manifest) =>
         page(
           200,
           html`<form method="post" action="$${newAppFormUrl(target, state)}">

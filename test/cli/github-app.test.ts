@@ -1,7 +1,7 @@
 // `ost-gate github-app create`: the manifest flow against a stand-in for GitHub on 127.0.0.1, which
 // takes the manifest form, redirects back with a code, and converts the code as GHES documents it.
 import { mkdtemp, readFile, stat } from 'node:fs/promises';
-import { createServer, type IncomingMessage } from 'node:http';
+import { get as httpGet, createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -78,7 +78,9 @@ describe('ost-gate github-app create', () => {
         'ovirt',
         '--url',
         'https://ost.example.org/',
-        '--env-file',
+        '--name',
+        'ost-gate ovirt',
+        '--credentials',
         envFile,
       ],
       (line) => {
@@ -108,6 +110,7 @@ describe('ost-gate github-app create', () => {
     expect(manifests[0]).toMatchObject({
       default_permissions: appYml.default_permissions,
       default_events: appYml.default_events,
+      name: 'ost-gate ovirt',
       hook_attributes: { url: 'https://ost.example.org/api/github/webhooks', active: true },
       url: 'https://ost.example.org/',
     });
@@ -122,6 +125,12 @@ describe('ost-gate github-app create', () => {
       expect(output).not.toContain(secret);
   });
 
+  it('says that --env-file is --credentials now', async () => {
+    await expect(runGithubApp(['create', '--env-file', '.env'], () => undefined)).rejects.toThrow(
+      /--env-file is --credentials FILE now \(Node\.js takes --env-file for itself/,
+    );
+  });
+
   it('refuses a redirect without the state it sent, and ends with exit 1 when GitHub refuses the code', async () => {
     const github = createServer((_req, res) => {
       res.writeHead(404, { 'content-type': 'application/json; charset=utf-8' });
@@ -134,7 +143,7 @@ describe('ost-gate github-app create', () => {
     const page = new Promise<string>((ok) => (opened = ok));
     const envFile = join(await mkdtemp(join(tmpdir(), 'ost-app-')), '.env');
     const host = `127.0.0.1:${(github.address() as AddressInfo).port}`;
-    const done = runGithubApp(['create', '--ghe-host', host, '--env-file', envFile], (line) => {
+    const done = runGithubApp(['create', '--ghe-host', host, '--credentials', envFile], (line) => {
       printed.push(line);
       const m = /^open (http:\/\/127\.0\.0\.1:\d+\/) /.exec(line);
       if (m) opened(m[1]!);
@@ -144,6 +153,11 @@ describe('ost-gate github-app create', () => {
       const state = /state=([0-9a-f]+)/.exec(await (await fetch(base)).text())![1];
       const forged = await fetch(`${base}done?code=abc&state=not-the-one`);
       expect(forged.status).toBe(400);
+      // a page of another site that got its name pointed at 127.0.0.1 (DNS rebinding) is refused
+      const rebound = await new Promise<number>((ok, fail) =>
+        httpGet(`${base}`, { headers: { host: 'evil.example:80' } }, (r) => ok(r.statusCode!)).on('error', fail),
+      );
+      expect(rebound).toBe(421);
       const refused = await fetch(`${base}done?code=stale&state=${state}`);
       expect(refused.status).toBe(502);
       expect(await done).toBe(1);

@@ -29,11 +29,13 @@ export interface CreatedApp {
 export async function buildManifest(
   publicUrl: string | undefined,
   redirectUrl: string,
+  name?: string,
 ): Promise<Record<string, unknown>> {
   const app = parse(await readFile(new URL('../../../app.yml', import.meta.url), 'utf8')) as Record<string, unknown>;
   const hookUrl = publicUrl ? `${publicUrl.replace(/\/+$/, '')}${WEBHOOKS_PATH}` : undefined;
   return {
     ...app,
+    ...(name ? { name } : {}),
     url: publicUrl ?? app.url,
     // without a public URL the App starts with webhooks off; set the URL in the App's settings later
     hook_attributes: hookUrl ? { url: hookUrl, active: true } : { url: 'https://example.invalid/', active: false },
