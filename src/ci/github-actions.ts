@@ -1,5 +1,8 @@
 // The `github-actions` dispatcher: starts the OST workflow with workflow_dispatch and the contract
-// inputs; results come back as `workflow_run.completed` webhooks (see hosts/github/app.ts).
+// inputs; results come back as `workflow_run.completed` webhooks (see hosts/github/app.ts). A run is
+// found by its key in the title of the workflow's dispatched runs (the workflow's run-name carries
+// ost_key): before it is sent again after a crash, and on a GitHub Enterprise Server whose dispatch
+// returns no run id, so that cancel and resume work there too.
 import type { DispatchSpec, Run, RunStatus } from '../core/index.ts';
 import type { DispatchContext, Dispatcher } from '../engine/effects.ts';
 import { silentLogger, type Logger } from '../log.ts';
@@ -19,11 +22,78 @@ export function conclusionStatus(conclusion: string | null | undefined): RunStat
   return 'error';
 }
 
+/** Dispatched runs of the workflow looked through for a key. */
+const RUNS_SEARCHED = 50;
+
+interface WorkflowRun {
+  id: number;
+  html_url?: string;
+  display_title?: string;
+  status?: string;
+  conclusion?: string | null;
+}
+
+/** Whether a run's title names `key` (as a whole word: `q.1-ab` is not in `q.11-ab`). */
+function titleHasKey(title: string | undefined, key: string): boolean {
+  const escaped = key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`(^|[^\\w.-])${escaped}($|[^\\w.-])`).test(title ?? '');
+}
+
 export class GithubActionsDispatcher implements Dispatcher {
+  /**
+   * @param lookups how long to wait, in ms, before each look for the id of a run dispatched without
+   * run details (GitHub creates the run a few seconds after the dispatch)
+   */
   constructor(
     private readonly octokitFor: OctokitFor,
     private readonly log: Logger = silentLogger,
+    private readonly lookups: number[] = [2_000, 4_000, 8_000, 16_000, 30_000],
   ) {}
+
+  /** The newest dispatched run of the queue's workflow whose title carries `key`, or null. */
+  private async findRun(ctx: DispatchContext, key: string): Promise<WorkflowRun | null> {
+    const t = this.target(ctx);
+    const octokit = await this.octokitFor(t.repo);
+    const res = await octokit.request('GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs', {
+      owner: t.owner,
+      repo: t.name,
+      workflow_id: t.workflow,
+      event: 'workflow_dispatch',
+      per_page: RUNS_SEARCHED,
+    });
+    const runs = (res.data as { workflow_runs?: WorkflowRun[] }).workflow_runs ?? [];
+    return runs.find((r) => titleHasKey(r.display_title, key)) ?? null;
+  }
+
+  /** Whether a dispatch of `key` took before a crash: the workflow has a run with the key in its title. */
+  async wasDispatched(key: string, ctx: DispatchContext): Promise<boolean> {
+    return (await this.findRun(ctx, key)) !== null;
+  }
+
+  /** Looks for the id of a run dispatched without run details, and records it once GitHub shows the run. */
+  private async learnRunId(key: string, ctx: DispatchContext): Promise<void> {
+    for (const wait of this.lookups) {
+      await new Promise((r) => setTimeout(r, wait));
+      try {
+        const found = await this.findRun(ctx, key);
+        if (!found) continue;
+        await ctx.submit(ctx.queue, {
+          type: 'run-started',
+          at: ctx.now(),
+          key,
+          url: found.html_url ?? null,
+          ciRunId: found.id,
+        });
+        return;
+      } catch (err) {
+        this.log.info({ key, err: (err as Error).message }, 'could not look up the workflow run of a dispatch');
+      }
+    }
+    this.log.warn(
+      { key },
+      'no workflow run shows this key in its title: check that the workflow sets run-name to include inputs.ost_key',
+    );
+  }
 
   /** Set once this GitHub refused `return_run_details` (an older GHES): not asked for again. */
   private withoutRunDetails = false;
@@ -48,6 +118,7 @@ export class GithubActionsDispatcher implements Dispatcher {
     const route = 'POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches';
     if (this.withoutRunDetails) {
       await octokit.request(route, params);
+      void this.learnRunId(run.key, ctx);
       return {};
     }
     try {
@@ -65,6 +136,7 @@ export class GithubActionsDispatcher implements Dispatcher {
         'workflow_dispatch without return_run_details (not supported by this GitHub); matching runs by their title',
       );
       await octokit.request(route, params);
+      void this.learnRunId(run.key, ctx);
       return {};
     }
   }
@@ -85,17 +157,32 @@ export class GithubActionsDispatcher implements Dispatcher {
     }
   }
 
-  /** After a restart, asks GitHub for runs whose result webhook may have been missed. */
+  /**
+   * After a restart, asks GitHub for runs whose result webhook may have been missed; a run without an
+   * id (sent just before a crash, or on a GitHub that returns none) is found by its key.
+   */
   async resume(run: Run, ctx: DispatchContext): Promise<void> {
-    if (!run.ciRunId) return;
     const t = this.target(ctx);
-    const octokit = await this.octokitFor(t.repo);
-    const res = await octokit.request('GET /repos/{owner}/{repo}/actions/runs/{run_id}', {
-      owner: t.owner,
-      repo: t.name,
-      run_id: run.ciRunId,
-    });
-    const data = res.data as { status?: string; conclusion?: string | null; html_url?: string };
+    let data: WorkflowRun | null;
+    if (run.ciRunId) {
+      const octokit = await this.octokitFor(t.repo);
+      const res = await octokit.request('GET /repos/{owner}/{repo}/actions/runs/{run_id}', {
+        owner: t.owner,
+        repo: t.name,
+        run_id: run.ciRunId,
+      });
+      data = res.data as WorkflowRun;
+    } else {
+      data = await this.findRun(ctx, run.key);
+      if (!data) return;
+      await ctx.submit(ctx.queue, {
+        type: 'run-started',
+        at: ctx.now(),
+        key: run.key,
+        url: data.html_url ?? null,
+        ciRunId: data.id,
+      });
+    }
     if (data.status !== 'completed') return;
     await ctx.submit(
       ctx.queue,
@@ -106,7 +193,7 @@ export class GithubActionsDispatcher implements Dispatcher {
         status: conclusionStatus(data.conclusion),
         url: data.html_url ?? null,
       },
-      `workflow-run:${run.ciRunId}:completed`,
+      `workflow-run:${run.ciRunId ?? data.id}:completed`,
     );
   }
 }

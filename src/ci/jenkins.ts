@@ -1,10 +1,13 @@
 // The `jenkins` dispatcher: buildWithParameters with OST_KEY, OST_REFS, OST_CHANGES, OST_CALLBACK_URL
-// and the config inputs; a crumb is fetched only when Jenkins asks for one. The queue item is followed
-// until the build appears (its URL is recorded), and when no signed callback has come by the time the
-// build ends, the build's result is read instead: SUCCESS passes, FAILURE fails, anything else is an error.
+// and the config inputs; a crumb is fetched when Jenkins asks for one, and again when it refuses the one
+// it gave (its session ended). The queue item is followed until the build appears (its URL is
+// recorded), and when no signed callback has come by the time the build ends, the build's result is
+// read instead: SUCCESS passes, FAILURE fails, anything else is an error. A run is found by its OST_KEY
+// parameter in Jenkins' queue and the job's recent builds: before it is sent again after a crash, and
+// when Jenkins no longer remembers its queue item (it keeps left items for 300 s).
 import type { DispatchSpec, Run, RunStatus } from '../core/index.ts';
 import type { DispatchContext, Dispatcher } from '../engine/effects.ts';
-import { basicAuth, fetchWithRetry } from '../http/fetch.ts';
+import { basicAuth, fetchWithRetry, ResponseError } from '../http/fetch.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { contractValues } from './contract.ts';
 
@@ -18,6 +21,17 @@ export interface JenkinsOptions {
   log?: Logger;
   /** Smallest wait between HTTP retries (tests use a small one). */
   minTimeout?: number;
+}
+
+/** Recent builds of the job searched for a run's OST_KEY. */
+const BUILDS_SEARCHED = 100;
+
+interface WithParameters {
+  actions?: ({ parameters?: { name?: string; value?: unknown }[] } | null)[];
+}
+
+function hasKey(entry: WithParameters, key: string): boolean {
+  return (entry.actions ?? []).some((a) => a?.parameters?.some((p) => p.name === 'OST_KEY' && p.value === key));
 }
 
 export function jenkinsResult(result: string | null | undefined): RunStatus {
@@ -89,6 +103,47 @@ export class JenkinsDispatcher implements Dispatcher {
     this.crumb = { field: data.crumbRequestField, value: data.crumb, ...(cookie ? { cookie } : {}) };
   }
 
+  /** A POST with the crumb; when Jenkins refuses the crumb (or wants one), a fresh one is fetched and it is sent again. */
+  private async post(url: string, body?: string): Promise<Response> {
+    const send = () =>
+      fetch(url, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: this.headers(body === undefined ? {} : { 'content-type': 'application/x-www-form-urlencoded' }),
+        ...(body === undefined ? {} : { body }),
+      });
+    const res = await send();
+    if (res.status !== 403 || !/crumb/i.test(await res.clone().text())) return res;
+    if (this.crumb) this.log.info({}, 'Jenkins refused its crumb (its session ended); fetching a new one');
+    this.crumb = null;
+    await this.getCrumb();
+    return send();
+  }
+
+  /**
+   * Where the run with OST_KEY `key` is in Jenkins, if anywhere: its queue item (still waiting) or its
+   * build (among the job's recent builds).
+   */
+  async findByKey(job: string, key: string): Promise<{ queueItem?: string; build?: string } | null> {
+    const queue = await this.fetchJson<{ items?: (WithParameters & { url?: string })[] }>(
+      `${this.base}/queue/api/json?tree=items[url,actions[parameters[name,value]]]`,
+    );
+    const waiting = (queue.items ?? []).find((i) => hasKey(i, key));
+    if (waiting?.url) return { queueItem: `${this.base}/${waiting.url.replace(/^\/+|\/+$/g, '')}` };
+    const builds = await this.fetchJson<{ builds?: (WithParameters & { url?: string })[] }>(
+      `${this.base}/${jobPath(job)}/api/json?tree=builds[url,actions[parameters[name,value]]]{0,${BUILDS_SEARCHED}}`,
+    );
+    const built = (builds.builds ?? []).find((b) => hasKey(b, key));
+    return built?.url ? { build: built.url.replace(/\/+$/, '') } : null;
+  }
+
+  /** Whether a dispatch of `key` took before a crash: Jenkins has it queued or built. */
+  async wasDispatched(key: string, ctx: DispatchContext): Promise<boolean> {
+    const job = ctx.file.ci?.job;
+    if (!job) return false;
+    return (await this.findByKey(job, key)) !== null;
+  }
+
   async dispatch(run: DispatchSpec, ctx: DispatchContext): Promise<{ ciRunId: string; url?: string | null }> {
     const job = ctx.file.ci?.job;
     if (!job) throw new Error(`queue ${ctx.queue} has no ci.job for jenkins`);
@@ -100,21 +155,7 @@ export class JenkinsDispatcher implements Dispatcher {
     params.set('OST_CHANGES', v.ost_changes);
     if (this.opts.callbackUrl) params.set('OST_CALLBACK_URL', this.opts.callbackUrl);
     const url = `${this.base}/${jobPath(job)}/buildWithParameters`;
-    const post = () =>
-      fetch(url, {
-        method: 'POST',
-        redirect: 'manual',
-        headers: this.headers({ 'content-type': 'application/x-www-form-urlencoded' }),
-        body: params.toString(),
-      });
-    let res = await post();
-    if (res.status === 403 && !this.crumb) {
-      const text = await res.text();
-      if (/crumb/i.test(text)) {
-        await this.getCrumb();
-        res = await post();
-      }
-    }
+    const res = await this.post(url, params.toString());
     if (res.status !== 201 && res.status !== 200)
       throw new Error(`Jenkins buildWithParameters for ${job} answered ${res.status}`);
     const location = res.headers.get('location');
@@ -138,9 +179,7 @@ export class JenkinsDispatcher implements Dispatcher {
     try {
       let url = buildUrl;
       while (!url && queueItem && !this.stopped) {
-        const item = await this.fetchJson<{ executable?: { url?: string } | null; cancelled?: boolean }>(
-          `${queueItem}/api/json`,
-        );
+        const item = await this.queueItem(queueItem, key, ctx);
         if (item.cancelled) {
           await ctx.submit(
             ctx.queue,
@@ -194,9 +233,38 @@ export class JenkinsDispatcher implements Dispatcher {
     }
   }
 
+  /**
+   * A queue item as Jenkins shows it; one Jenkins no longer remembers (404: it left the queue over
+   * 300 s ago) is found among the job's builds by its OST_KEY.
+   */
+  private async queueItem(
+    queueItem: string,
+    key: string,
+    ctx: DispatchContext,
+  ): Promise<{ executable?: { url?: string } | null; cancelled?: boolean }> {
+    try {
+      return await this.fetchJson(`${queueItem}/api/json`);
+    } catch (err) {
+      const job = ctx.file.ci?.job;
+      if (!(err instanceof ResponseError) || err.status !== 404 || !job) throw err;
+      const found = await this.findByKey(job, key);
+      if (found?.build) return { executable: { url: found.build } };
+      throw new Error(`Jenkins forgot queue item ${queueItem}, and no recent build of ${job} has OST_KEY ${key}`, {
+        cause: err,
+      });
+    }
+  }
+
   async resume(run: Run, ctx: DispatchContext): Promise<void> {
-    const build = run.url ? run.url.replace(/\/+$/, '') : null;
-    const item = typeof run.ciRunId === 'string' ? run.ciRunId : null;
+    let build = run.url ? run.url.replace(/\/+$/, '') : null;
+    let item = typeof run.ciRunId === 'string' ? run.ciRunId : null;
+    const job = ctx.file.ci?.job;
+    if (!build && !item && job) {
+      // sent just before a crash, before its queue item was recorded: found by its key
+      const found = await this.findByKey(job, run.key);
+      build = found?.build ?? null;
+      item = found?.queueItem ?? null;
+    }
     if (!build && !item) return;
     void this.follow(run.key, item, build, ctx);
   }
@@ -207,15 +275,22 @@ export class JenkinsDispatcher implements Dispatcher {
    */
   async cancel(key: string, ctx: DispatchContext): Promise<void> {
     const run = Object.hasOwn(ctx.file.state.runs, key) ? ctx.file.state.runs[key] : undefined;
-    const queued = typeof run?.ciRunId === 'string' ? /\/queue\/item\/(\d+)\/?$/.exec(run.ciRunId)?.[1] : undefined;
-    const url = run?.url
-      ? `${run.url.replace(/\/+$/, '')}/stop`
-      : queued
-        ? `${this.base}/queue/cancelItem?id=${queued}`
-        : null;
-    if (!url) return;
-    await fetch(url, { method: 'POST', redirect: 'manual', headers: this.headers() }).catch((err) =>
-      this.log.info({ key, err: (err as Error).message }, 'could not stop the Jenkins build (best effort)'),
-    );
+    const item = typeof run?.ciRunId === 'string' ? run.ciRunId : null;
+    const queued = item ? /\/queue\/item\/(\d+)\/?$/.exec(item)?.[1] : undefined;
+    try {
+      if (run?.url) return void (await this.stopBuild(run.url));
+      if (!queued || !item) return;
+      const res = await this.post(`${this.base}/queue/cancelItem?id=${queued}`);
+      if (res.status !== 404) return;
+      // it left the queue as the cancel was sent: its build is stopped instead
+      const started = await this.queueItem(item, key, ctx);
+      if (started.executable?.url) await this.stopBuild(started.executable.url);
+    } catch (err) {
+      this.log.info({ key, err: (err as Error).message }, 'could not stop the Jenkins build (best effort)');
+    }
+  }
+
+  private async stopBuild(url: string): Promise<void> {
+    await this.post(`${url.replace(/\/+$/, '')}/stop`);
   }
 }

@@ -163,6 +163,14 @@ export function problems(name: SpecName, x: Exchange): string[] {
   }
   // server errors, bad credentials and "not found" (GitHub's answer for anything the token cannot see) may come from any route
   if (x.status >= 500 || x.status === 401 || (x.status === 404 && !op.responses?.['404'])) return out;
+  // so may a (secondary) rate limit: 403 or 429 with GitHub's message, documented once for the whole API
+  // (docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api), not per route
+  if (
+    (x.status === 403 || x.status === 429) &&
+    isObject(x.responseBody) &&
+    /rate limit/i.test(String(x.responseBody.message))
+  )
+    return out;
   const response = deref(spec, op.responses?.[String(x.status)]);
   if (!response) {
     out.push(`${where}: the mock answers ${x.status}, which ${template} does not document`);

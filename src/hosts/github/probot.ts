@@ -14,6 +14,7 @@ import { verifySignature } from '../../http/signature.ts';
 import { readAppPrivateKey } from '../../startup/checks.ts';
 import { SetupError } from '../../config/setup-error.ts';
 import { githubApp } from './app.ts';
+import { RetryingOctokit } from './octokit.ts';
 import { GithubReporter } from './reporter.ts';
 
 export const WEBHOOKS_PATH = '/api/github/webhooks';
@@ -58,7 +59,7 @@ export async function createGithubHost(env: NodeJS.ProcessEnv, opts: GithubOptio
     secret,
     log: opts.log.child({ component: 'github' }) as never,
     ...(baseUrl ? { baseUrl } : {}),
-    ...(opts.Octokit ? { Octokit: opts.Octokit } : {}),
+    Octokit: opts.Octokit ?? RetryingOctokit,
   });
   const installations = new Map<string, number>();
   const octokitFor = async (repo: string): Promise<RequestOctokit> => {
