@@ -82,6 +82,8 @@ export function merge(
     append(ctx, stream, fresh, at);
     stream.tip = after ?? fresh.at(-1)!.sha;
     drainEarly(ctx, stream, at);
+  } else if (endsAtStart(stream, fresh, after)) {
+    prependHistory(ctx, stream, fresh, at);
   } else if (stream.shas.includes(anchor)) {
     rewriteHistory(
       ctx,
@@ -95,6 +97,40 @@ export function merge(
     stream.early.push({ before: anchor, after, changes: fresh, at, deadline: at + ctx.state.settings.gapTimeoutMs });
     log(ctx, 'info', `push to ${stream.id} on ${short(anchor)} arrived before that commit; held until the gap fills`);
   }
+}
+
+/** Whether a push ends where the stream's first change starts: history from before the queue started. */
+function endsAtStart(stream: StreamState, fresh: ChangeInput[], after: string | null): boolean {
+  const start = stream.base !== undefined ? stream.base : stream.goodRun ? null : stream.good;
+  return start !== null && (after ?? fresh.at(-1)!.sha) === start;
+}
+
+/**
+ * Queues changes that came late from before the stream's first change (two first pushes that
+ * crossed on their way) ahead of the stream's changes, in history order: in the line just before the
+ * first of them under test, so that a run in flight over a later change also covers them.
+ */
+function prependHistory(ctx: StepContext, stream: StreamState, fresh: ChangeInput[], at: number): void {
+  const mine = Object.values(ctx.state.changes).filter((c) => c.stream === stream.id);
+  const lowest = Math.min(...mine.map((c) => c.seq), ctx.state.seq + 1);
+  const before = stream.base ?? stream.good;
+  const pendingBefore = new Set(stream.pending);
+  append(ctx, stream, fresh, at);
+  const added = fresh.map((c) => own(ctx.state.changes, c.id)).filter((c) => c !== undefined);
+  added.forEach((c, i) => (c.seq = lowest - 1 + (i + 1) / (added.length + 1)));
+  const ids = stream.pending.filter((id) => !pendingBefore.has(id));
+  stream.pending = stream.pending.filter((id) => pendingBefore.has(id));
+  const first = ctx.state.active.findIndex((id) => own(ctx.state.changes, id)?.stream === stream.id);
+  if (first >= 0) ctx.state.active.splice(first, 0, ...ids);
+  else stream.pending.unshift(...ids);
+  stream.base = fresh[0]!.parent ?? null;
+  if (stream.good === before && !stream.goodRun) stream.good = stream.base ?? stream.good;
+  notice(
+    ctx,
+    'info',
+    'history-late',
+    `${fresh.length} change(s) of ${stream.id} from before its first one arrived late; tested ahead of it`,
+  );
 }
 
 /** Applies held pushes that now fit on the stream's tip. */
@@ -146,6 +182,7 @@ export function append(ctx: StepContext, stream: StreamState, changes: ChangeInp
     ctx.state.changes[input.id] = record;
     stream.shas.push(input.sha);
     if (stream.good === null && input.parent) stream.good = input.parent;
+    if (stream.base === undefined && stream.tip === null) stream.base = input.parent ?? null;
     if (input.skipReason) {
       verdict(ctx, input.id, 'skipped', at, { reason: input.skipReason });
       continue;

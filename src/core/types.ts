@@ -153,6 +153,11 @@ export interface StreamState {
   tip: string | null;
   /** Last sha known to pass (or assumed good when the queue started). */
   good: string | null;
+  /**
+   * The parent of the stream's first change: where the queue started. A push that ends there is
+   * history from before the start that arrived late, and is tested ahead of the stream's changes.
+   */
+  base?: string | null;
   /** The run that last proved `good`, when there was one. */
   goodRun?: string | null;
   /** Changes not yet fed into a line (waiting for a dependency, or behind one), oldest first. */

@@ -35,6 +35,36 @@ describe('order follows history', () => {
     expect(h.state.active).toEqual(['z', 'a', 'b']);
   });
 
+  it('tests ahead of the first change the history before it that arrived late, in a run already in flight', () => {
+    const h = new Harness({ maxParallel: 1, holdShare: 0 });
+    // the queue's first push is the second of the branch: the first crossed it on the way
+    h.send({
+      type: 'merged',
+      at: 0,
+      stream: S,
+      before: 'sha-a',
+      after: 'sha-b',
+      changes: [change('b', { parent: 'sha-a' })],
+    });
+    const run = h.inFlight()[0]!;
+    expect(run.refs).toEqual({ [S.project]: 'sha-b' });
+    h.send({
+      type: 'merged',
+      at: 1,
+      stream: S,
+      before: 'base',
+      after: 'sha-a',
+      changes: [change('a', { parent: 'base' })],
+    });
+    expect(h.state.active).toEqual(['a', 'b']);
+    expect(h.state.changes.a!.seq).toBeLessThan(h.state.changes.b!.seq);
+    expect(h.ofType('notice').map((n) => n.code)).toContain('history-late');
+    // the run over b covers a: its pass gives both their verdict
+    h.finish(run.key, 'success');
+    expect([h.state.changes.a!.verdict, h.state.changes.b!.verdict]).toEqual(['passed', 'passed']);
+    expect(h.state.streams[Object.keys(h.state.streams)[0]!]!.good).toBe('sha-b');
+  });
+
   it('ignores a push delivered twice, and a late event for a change it has', () => {
     const h = new Harness({ maxParallel: 1 });
     h.merge(['a', 'b']);
