@@ -4,6 +4,7 @@
 // stores everything with lowdb; the demo prints every verdict as it lands and reverts the culprit
 // the way a developer would. It exits 0 once every change has its final verdict.
 import { execFile } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -103,16 +104,22 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     git: [{ name: 'demo', url: repo, branch: 'master', interval: 150 }],
     tick: 250,
   });
-  const log = createLogger({ level: process.env.LOG_LEVEL ?? 'warn', destination: process.stderr });
+  // the server's JSON log goes to a file of its own, so that it never lands among the verdicts printed
+  const logFile = join(dir, 'server.log');
+  const logStream = createWriteStream(logFile, { flags: 'a' });
+  const log = createLogger({ level: process.env.LOG_LEVEL ?? 'info', destination: logStream });
   const env = { ...process.env, OST_DATA_DIR: join(dir, 'data') };
+  // any free port, unless --port or PORT names one
+  const port = opts.port ?? (process.env.PORT ? Number(process.env.PORT) : 0);
   let server: RunningServer;
   try {
-    server = await startServer({ env, config, log, port: opts.port ?? Number(process.env.PORT ?? 3000) });
+    server = await startServer({ env, config, log, port });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
-    server = await startServer({ env, config, log, port: 0 });
+    logStream.end();
+    throw err;
   }
   out(`ost-gate demo: repository ${repo}`);
+  out(`server log: ${logFile}`);
   out(`dashboard: ${server.url}/   queue API: ${server.url}/api/queues/${encodeURIComponent(QUEUE)}`);
   out(
     `merging ${COMMITS} commits; commit ${BROKEN_AT} breaks the test, and the test also fails at random 1 run in 10\n`,
@@ -204,5 +211,6 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     }
   } finally {
     await server.stop();
+    logStream.end();
   }
 }

@@ -5,9 +5,10 @@ import { UsageError } from './errors.ts';
 export const demoHelp = `Usage: ost-gate demo [--keep] [--port N]
 
 Runs the whole bot on a scripted local git repository: merges, a broken change, bisection, the
-verdicts, and the fix, with the dashboard on 127.0.0.1.
-  --keep     keep the demo's directory (repository, data) afterwards
-  --port N   the dashboard's port (default: any free port)
+verdicts, and the fix, with the dashboard on 127.0.0.1. The repository, the data and the server's
+log stay in the temporary directory it prints.
+  --keep     keep the server running after the last verdict (the dashboard, /metrics), until Ctrl-C
+  --port N   the dashboard's port (default: PORT if set, otherwise any free port)
 `;
 
 export async function runDemoCommand(argv: string[], out: (s: string) => void): Promise<number> {

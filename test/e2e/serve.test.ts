@@ -115,12 +115,25 @@ describe('ost-gate serve', () => {
 });
 
 describe('ost-gate demo', () => {
-  it('ends with exit 0, naming the commit that broke the test', async () => {
+  it('ends with exit 0, naming the commit that broke the test, on a free port while 3000 is taken', async () => {
+    // port 3000 taken by another program (or by this one, when nothing else has it)
+    const other = createServer((socket) => socket.end());
+    await new Promise<void>((ok) => other.once('error', () => ok()).listen(3000, '127.0.0.1', ok));
+    const before = process.env.PORT;
+    delete process.env.PORT;
     const lines: string[] = [];
-    const code = await runDemo({ keep: false, port: 0, out: (l) => lines.push(l) });
-    expect(code, lines.join('\n')).toBe(0);
-    expect(lines.join('\n')).toMatch(
-      /culprit: \w{8} change 13: refactor value handling \(the commit that broke value.txt\)/,
-    );
+    try {
+      const code = await runDemo({ keep: false, out: (l) => lines.push(l) });
+      expect(code, lines.join('\n')).toBe(0);
+    } finally {
+      other.close();
+      if (before !== undefined) process.env.PORT = before;
+    }
+    const text = lines.join('\n');
+    expect(text).toMatch(/culprit: \w{8} change 13: refactor value handling \(the commit that broke value.txt\)/);
+    expect(text).toMatch(/^dashboard: http:\/\/127\.0\.0\.1:(?!3000\/)\d+\//m);
+    // the server's log is in its own file, never among the verdicts
+    expect(text).toMatch(/^server log: .*server\.log$/m);
+    expect(lines.filter((l) => l.trimStart().startsWith('{'))).toEqual([]);
   }, 120_000); // a hang guard: about 10 s on a quiet machine
 });
