@@ -4,41 +4,28 @@
 import { QUEUE_VERBS, type CommandVerb } from '../core/index.ts';
 import { parseCommand } from './args.ts';
 import { UsageError } from './errors.ts';
+import { callServer, serverBase } from './server-api.ts';
 
 export const operatorHelp = `Usage: ost-gate pause|resume <queue> [--url URL]
        ost-gate retry|dequeue|not-culprit|enqueue <change-id> [--queue NAME] [--url URL]
 
 Sends the command to a running server's admin API, as /ost <verb> on the code host would.
+enqueue needs the code host: only it can say what a merged change no queue has is (its branch, its
+commit), so comment /ost enqueue on the change itself; from here, enqueue only says whether a queue
+already has the change.
   --url URL      the server (default: OST_URL, or http://127.0.0.1:3000)
   --queue NAME   the change's queue (default: the queue the server says holds it)
 Environment: OST_ADMIN_TOKEN (required; the server's token), OST_DASHBOARD_TOKEN (to look a change up
 when the dashboard needs a token).
 `;
 
-interface Answer {
-  status: number;
-  body: { ok?: boolean; message?: string; error?: string } & Record<string, unknown>;
-}
-
-async function call(url: string, init: RequestInit = {}): Promise<Answer> {
-  const res = await fetch(url, init);
-  const text = await res.text();
-  let body: Answer['body'];
-  try {
-    body = JSON.parse(text) as Answer['body'];
-  } catch {
-    body = { error: text.slice(0, 300) };
-  }
-  return { status: res.status, body };
-}
-
 /** The queue that holds `change`, asked of the server's queue API. */
 async function queueOf(base: string, change: string, dashboardToken: string | undefined): Promise<string | null> {
   const headers: Record<string, string> = dashboardToken ? { authorization: `Bearer ${dashboardToken}` } : {};
-  const list = await call(`${base}/api/queues`, { headers });
+  const list = await callServer(`${base}/api/queues`, { headers });
   if (list.status !== 200 || !Array.isArray(list.body)) return null;
   for (const q of list.body as { name: string }[]) {
-    const detail = await call(`${base}/api/queues/${encodeURIComponent(q.name)}`, { headers });
+    const detail = await callServer(`${base}/api/queues/${encodeURIComponent(q.name)}`, { headers });
     const changes = (detail.body.changes ?? []) as { id: string }[];
     if (changes.some((c) => c.id === change)) return q.name;
   }
@@ -63,14 +50,14 @@ export async function runOperatorCommand(
     throw new UsageError(`${verb} takes one ${QUEUE_VERBS.includes(verb) ? 'queue' : 'change id'}\n\n${operatorHelp}`);
   const token = env.OST_ADMIN_TOKEN;
   if (!token) throw new UsageError('OST_ADMIN_TOKEN is not set: give the token the server was started with');
-  const base = (parsed.values.url ?? env.OST_URL ?? 'http://127.0.0.1:3000').replace(/\/+$/, '');
+  const base = serverBase(parsed.values.url, env);
   const onQueue = QUEUE_VERBS.includes(verb);
   const queue = onQueue ? target : (parsed.values.queue ?? (await queueOf(base, target, env.OST_DASHBOARD_TOKEN)));
   if (!queue) {
     out(`ost-gate: no queue at ${base} holds ${target} (give --queue NAME if the change was pruned from its queue)`);
     return 1;
   }
-  const answer = await call(`${base}/api/queues/${encodeURIComponent(queue)}/commands`, {
+  const answer = await callServer(`${base}/api/queues/${encodeURIComponent(queue)}/commands`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     body: JSON.stringify(onQueue ? { verb } : { verb, change: target }),

@@ -1,6 +1,6 @@
 // `ost-gate serve`: reads the environment and OST_SERVER_CONFIG, starts the server, stops cleanly on SIGINT/SIGTERM.
 import { ConfigError } from '../config/errors.ts';
-import { loadServerConfig } from '../config/server.ts';
+import { loadServerConfig, MissingConfigError } from '../config/server.ts';
 import { createLogger } from '../log.ts';
 import { startServer } from '../serve.ts';
 import { checkLogLevel } from '../startup/checks.ts';
@@ -24,6 +24,10 @@ export async function runServe(argv: string[], out: (s: string) => void): Promis
   try {
     config = await loadServerConfig(process.env.OST_SERVER_CONFIG);
   } catch (err) {
+    if (err instanceof MissingConfigError)
+      throw new SetupError(
+        `OST_SERVER_CONFIG=${err.path} does not exist: create it, or unset OST_SERVER_CONFIG to start without one`,
+      );
     if (err instanceof ConfigError) throw new SetupError(`OST_SERVER_CONFIG: ${err.message}`);
     throw err;
   }

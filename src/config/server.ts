@@ -68,6 +68,14 @@ export function serverProviders(config: Pick<ServerConfig, 'runners' | 'webhooks
   ];
 }
 
+/** A server config file that is not there. */
+export class MissingConfigError extends ConfigError {
+  constructor(readonly path: string) {
+    super(path, ['the file does not exist']);
+    this.message = `${path} does not exist`;
+  }
+}
+
 export function validateServerConfig(input: unknown, source = 'server config'): ServerConfig {
   const result = serverConfigSchema.safeParse(input ?? {});
   if (!result.success) throw new ConfigError(source, describeIssues(result.error, input));
@@ -80,9 +88,9 @@ export async function loadServerConfig(path: string | undefined): Promise<Server
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    throw new ConfigError(`OST_SERVER_CONFIG ${path}`, [
-      `cannot read it: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-    ]);
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new MissingConfigError(path);
+    throw new ConfigError(path, [`cannot read it: ${code ?? (err as Error).message}`]);
   }
   return validateServerConfig(parseYamlConfig(text, path), path);
 }

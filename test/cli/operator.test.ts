@@ -1,6 +1,6 @@
 // The operator's CLI verbs against a running server: pause and resume a queue, dequeue a change found
 // by its id, and the exit codes (0 done, 1 refused, 2 usage).
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli.ts';
 import { runOperatorCommand } from '../../src/cli/operator.ts';
@@ -66,5 +66,51 @@ describe('ost-gate pause|resume|retry|dequeue|not-culprit|enqueue', () => {
       ),
     ).toBe(2);
     expect(errors.every((e) => e.startsWith('ost-gate: '))).toBe(true);
+  });
+
+  it('names the server and why when it cannot be reached, instead of "fetch failed"', async () => {
+    const free = createNetServer();
+    await new Promise<void>((ok) => free.listen(0, '127.0.0.1', ok));
+    const port = (free.address() as AddressInfo).port;
+    await new Promise((ok) => free.close(ok));
+    const errors: string[] = [];
+    const env = { ...process.env, OST_ADMIN_TOKEN: 'tok', OST_URL: `http://127.0.0.1:${port}` };
+    const saved = { ...process.env };
+    Object.assign(process.env, env);
+    try {
+      expect(
+        await main(
+          ['pause', QUEUE],
+          () => undefined,
+          (l) => errors.push(l),
+        ),
+      ).toBe(1);
+      expect(
+        await main(
+          ['status'],
+          () => undefined,
+          (l) => errors.push(l),
+        ),
+      ).toBe(1);
+    } finally {
+      process.env = saved;
+    }
+    expect(errors).toEqual([
+      `ost-gate: cannot reach the ost-gate server at http://127.0.0.1:${port}: nothing listens there (ECONNREFUSED); start it, or give its address with --url or OST_URL`,
+      `ost-gate: cannot reach the ost-gate server at http://127.0.0.1:${port}: nothing listens there (ECONNREFUSED); start it, or give its address with --url or OST_URL`,
+    ]);
+  });
+
+  it('status --url asks a running server, like the operator commands', async () => {
+    const { env } = await server();
+    const lines: string[] = [];
+    expect(
+      await main(
+        ['status', '--url', env.OST_URL, '--json'],
+        (l) => lines.push(l),
+        () => undefined,
+      ),
+    ).toBe(0);
+    expect(JSON.parse(lines.join('\n'))).toEqual([expect.objectContaining({ name: QUEUE })]);
   });
 });

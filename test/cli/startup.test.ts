@@ -124,6 +124,11 @@ describe('start-up checks', () => {
     expect(missing.output.trim()).toBe(
       'ost-gate: runners.ost.command: no-such-program-ost is not found on PATH: install it, or give its full path in the server config',
     );
+    const absent = await serve({ OST_DATA_DIR: join(dir, 'data'), OST_SERVER_CONFIG: join(dir, 'missing.yml') });
+    expect([absent.code, absent.output.trim()]).toEqual([
+      1,
+      `ost-gate: OST_SERVER_CONFIG=${join(dir, 'missing.yml')} does not exist: create it, or unset OST_SERVER_CONFIG to start without one`,
+    ]);
     const port = await serve({ OST_DATA_DIR: join(dir, 'data'), PORT: 'abc' });
     expect([port.code, port.output.trim().split('\n')]).toEqual([
       1,
