@@ -110,7 +110,26 @@ export function passMain(ctx: StepContext, run: Run, at: number): void {
       stream.goodRun = run.key;
     }
   }
-  for (const id of covered) verdict(ctx, id, 'passed', at, { run: run.key });
+  for (const id of covered) {
+    const by = revertedAmong(ctx, id, covered);
+    if (by)
+      verdict(ctx, id, 'skipped', at, {
+        run: run.key,
+        reason: `reverted by ${by} in the same passing run, so it was never tested without its revert`,
+      });
+    else verdict(ctx, id, 'passed', at, { run: run.key });
+  }
+}
+
+/** The change among `ids`, later than `id` in its stream, that reverts it (by id or sha), if any. */
+function revertedAmong(ctx: StepContext, id: string, ids: string[]): string | undefined {
+  const c = own(ctx.state.changes, id);
+  if (!c) return undefined;
+  const names = (r: string) => r === c.id || r === c.sha || (r.length >= 7 && c.sha.startsWith(r));
+  return ids.find((other) => {
+    const o = own(ctx.state.changes, other);
+    return !!o && o.stream === c.stream && o.seq > c.seq && !!o.reverts?.some(names);
+  });
 }
 
 export function markFlake(ctx: StepContext, run: Run): void {

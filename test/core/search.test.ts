@@ -557,3 +557,15 @@ describe('broken streams', () => {
     });
   });
 });
+
+describe('a change and its revert in one passing run', () => {
+  it('gives the change skipped, with the reason, not passed: it was never tested without its revert', () => {
+    const h = new Harness({ maxParallel: 1, holdShare: 0 });
+    h.merge(['a', 'undo-a', 'b'], undefined, { 'undo-a': { reverts: ['sha-a'] } });
+    h.round(() => false);
+    expect([h.verdictOf('a'), h.verdictOf('undo-a'), h.verdictOf('b')]).toEqual(['skipped', 'passed', 'passed']);
+    expect(h.reports().find((v) => v.change === 'a')!.reason).toBe(
+      'reverted by undo-a in the same passing run, so it was never tested without its revert',
+    );
+  });
+});

@@ -5,7 +5,7 @@ import type { VerdictRecord } from '../../core/index.ts';
 import type { QueueFile } from '../../store/types.ts';
 import { changeActions, type AdminView } from './actions.ts';
 import { badge } from './layout.ts';
-import { changeLabel, changePath, queuePath, time, externalHref } from './format.ts';
+import { changeLabel, changePath, queuePath, runLinks, time, externalHref } from './format.ts';
 import type { ChangeLabeler } from '../../report/model.ts';
 
 /** ` · culprit X · confidence 99.95% · reason`, for the verdict line of a change page. */
@@ -69,7 +69,7 @@ $${
       ? html`<div class="table"><table><thead><tr><th scope="col">run</th>
 <th scope="col">kind</th><th scope="col">tests up to</th><th scope="col">state</th></tr></thead>
 <tbody>${runs.map(
-          (r) => html`<tr><td>$${r.url ? html`<a href="$${externalHref(r.url)}">${r.key}</a>` : html`${r.key}`}</td>
+          (r) => html`<tr><td>${r.key}$${runLinks(r, r.target ?? file.ci?.provider)}</td>
 <td>${r.kind}</td><td>${ref(r.end).short}</td><td>$${badge(r.state)}</td></tr>`,
         )}
 </tbody></table></div>`

@@ -72,6 +72,13 @@ export function queuePage(file: QueueFile, now: number, labelOf: ChangeLabeler, 
     .reverse();
   const provider = file.ci?.provider;
   const verdicts = s.verdicts.slice(-30).reverse();
+  // a revert or a fix may be under test on a broken stream's own line while the main line is empty
+  const fixing = broken.filter((b) => viewLine(s, b.id).changes.length > 0).map((b) => b.id);
+  const idle = fixing.length
+    ? html`<p class="muted">Nothing new on the main line; the changes that may fix ${fixing.join(', ')} are tested below.</p>`
+    : runs.length
+      ? html`<p class="muted">Nothing new on the main line; the runs in flight are below.</p>`
+      : html`<p class="muted">Nothing is waiting for a verdict.</p>`;
   return html`<h1>Queue ${s.name}</h1>
 <p>$${pauseState(s)} · CI ${file.ci?.provider ?? 'not configured'} ·
 strategy ${s.settings.strategy}, ${String(s.settings.maxParallel)} runner(s)</p>
@@ -80,7 +87,7 @@ $${healthFigures(file, now)}
 $${
     lineTable(file, MAIN, 'Under test', true, labelOf) ||
     html`
-<h2>Under test</h2><p class="muted">Nothing is waiting for a verdict.</p>`
+<h2>Under test</h2>$${idle}`
   }
 ${broken.map(
   (b) => html`<h2>Broken: ${b.id}</h2>
@@ -91,7 +98,7 @@ $${
     runs.length
       ? html`<h2>Runs in flight</h2><ul>${runs.map(
           (r) => html`
-<li>${r.kind} ${r.key} up to ${ref(r.end).short}: $${badge(r.state)}$${runLinks(r, provider)}</li>`,
+<li>${r.kind} ${r.key} up to ${ref(r.end).short}: $${badge(r.state)}$${runLinks(r, r.target ?? provider)}</li>`,
         )}
 </ul>`
       : ''
@@ -100,7 +107,7 @@ $${
     finished.length
       ? html`<h2>Recent runs</h2><ul>${finished.map(
           (r) => html`
-<li>${r.kind} ${r.key} up to ${ref(r.end).short}: $${badge(r.state)}$${runLinks(r, provider)}</li>`,
+<li>${r.kind} ${r.key} up to ${ref(r.end).short}: $${badge(r.state)}$${runLinks(r, r.target ?? provider)}</li>`,
         )}
 </ul>`
       : ''
