@@ -6,6 +6,8 @@ import { Server, utils } from 'ssh2';
 import { parseableKeyPair } from '../helpers/ssh-keys.ts';
 import { fingerprint, GerritStream, hostKeyMatches, LineSplitter } from '../../src/hosts/gerrit/stream.ts';
 import type { GerritEvent } from '../../src/hosts/gerrit/types.ts';
+import { Writable } from 'node:stream';
+import { createLogger } from '../../src/log.ts';
 
 describe('LineSplitter', () => {
   it('yields whole lines only, keeping a partial line for the next chunk', () => {
@@ -119,6 +121,48 @@ describe('GerritStream', () => {
       ]);
       expect(asked).toEqual([100, 200]);
       expect(connections).toBe(2);
+    } finally {
+      stream.stop();
+      server.close();
+    }
+  }, 20_000);
+
+  it('does not connect to a server whose host key is not GERRIT_SSH_HOST_KEY, and says so', async () => {
+    const serverKey = parseableKeyPair();
+    const userKey = parseableKeyPair();
+    let authenticated = 0;
+    const server = new Server({ hostKeys: [serverKey.private] }, (client) => {
+      client.on('authentication', (ctx) => {
+        authenticated += 1;
+        ctx.accept();
+      });
+      client.on('error', () => undefined);
+    });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    const lines: string[] = [];
+    const log = createLogger({
+      level: 'error',
+      destination: new Writable({ write: (c, _e, done) => (lines.push(String(c)), done()) }),
+    });
+    const seen: GerritEvent[] = [];
+    const stream = new GerritStream({
+      host: '127.0.0.1',
+      port: (server.address() as AddressInfo).port,
+      username: 'ost-gate',
+      privateKey: userKey.private,
+      // the key of another server: a man in the middle, or a moved Gerrit
+      hostKey: hostKeyLine(parseableKeyPair().public),
+      handle: async (e) => void seen.push(e),
+      minBackoffMs: 5_000,
+      log,
+    });
+    stream.start();
+    try {
+      for (let i = 0; i < 1000 && lines.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(lines.join('')).toContain('Gerrit SSH host key does not match GERRIT_SSH_HOST_KEY; not connecting');
+      expect(JSON.parse(lines[0]!).seen).toMatch(/^SHA256:/);
+      expect(authenticated).toBe(0);
+      expect(seen).toEqual([]);
     } finally {
       stream.stop();
       server.close();

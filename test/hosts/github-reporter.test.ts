@@ -103,6 +103,25 @@ describe('check run summaries', () => {
 });
 
 describe('the ost-gate check run', () => {
+  it('sends GitHub a summary cut to its limit when the verdict message is longer (a culprit blocking thousands)', async () => {
+    const c = change({});
+    const blocked = Array.from({ length: 3000 }, (_, i) => `github:${REPO}#${1000 + i}`);
+    const summaries: string[] = [];
+    const api = nock('https://api.github.com')
+      .get(`/repos/${REPO}/commits/${c.sha}/check-runs`)
+      .query({ check_name: 'ost-gate' })
+      .reply(200, checkRunList([]))
+      .post(`/repos/${REPO}/check-runs`, (b) => (summaries.push(String(b.output?.summary)), true))
+      .reply(201, checkRun({ id: 78, name: 'ost-gate', head_sha: c.sha, status: 'completed', conclusion: 'failure' }));
+    const config = 'ci: {provider: github-actions, workflow: ost.yml}\nreport: {comment: false}';
+    const verdict = { change: c.id, verdict: 'culprit' as const, confidence: 0.999, at: 1, blocked };
+    await reporter.report(reportOf(QUEUE, c, verdict, config));
+    expect(api.isDone()).toBe(true);
+    expect(summaries[0]!.length).toBeLessThanOrEqual(SUMMARY_LIMIT);
+    expect(summaries[0]!.length).toBeGreaterThan(SUMMARY_LIMIT - 200);
+    expect(summaries[0]).toMatch(/cut here: the whole message is in the comment on /);
+  });
+
   it('updates the check run the commit already has instead of creating a second one', async () => {
     const c = change({});
     const api = nock('https://api.github.com')

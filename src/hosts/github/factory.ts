@@ -1,5 +1,7 @@
 // The GitHub host from the environment: on when APP_ID is set (with its key and webhook secret).
 // It brings the github-actions dispatcher, which needs the App's installation tokens.
+import { dispatchInputsProblem } from '../../config/repo.ts';
+import { SetupError } from '../../config/setup-error.ts';
 import type { HostFactory } from '../types.ts';
 import { githubChangeLabel } from './ids.ts';
 import { createGithubHost, githubBaseUrl, WEBHOOKS_PATH } from './probot.ts';
@@ -9,6 +11,16 @@ export const githubHostFactory: HostFactory = {
   howToEnable: `set APP_ID, PRIVATE_KEY (or PRIVATE_KEY_PATH) and WEBHOOK_SECRET to receive webhooks at ${WEBHOOKS_PATH}`,
   async create({ env, config, engine, log, publicUrl, providers }) {
     if (!env.APP_ID) return null;
+    // a declared queue's workflow_dispatch inputs must fit the GitHub it runs on: GHES takes fewer
+    if (env.GHE_HOST)
+      for (const [name, queue] of Object.entries(config.queues)) {
+        if (queue.ci.provider !== 'github-actions') continue;
+        const problem = dispatchInputsProblem(Object.keys(queue.ci.inputs).length, true);
+        if (problem)
+          throw new SetupError(
+            `queues.${name}.ci.inputs in the server config: ${problem}; remove inputs, or pass them in one JSON input`,
+          );
+      }
     const github = await createGithubHost(env, { engine, log, publicUrl, sharedQueues: config.queues, providers });
     const api = githubBaseUrl(env);
     return {
