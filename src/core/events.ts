@@ -1,0 +1,87 @@
+// The events the core accepts (a merge, a run's start and end, a tick, a command, a new config) and
+// the effects a step returns (dispatches, cancels, reports, notices, replies, log lines).
+import type { ChangeInput, QueueSettings, QueueState, RunKind, StreamRef, VerdictRecord } from './types.ts';
+
+/**
+ * How a run ended, as its runner reports it. `lost`: the runner lost it with a server that stopped
+ * (a crash); it is run again without counting as an infra error of the CI.
+ */
+export type RunStatus = 'success' | 'failure' | 'error' | 'cancelled' | 'lost';
+
+/** The commands the core applies (`/ost help` and `/ost status` are answered by the hosts alone). */
+export const COMMAND_VERBS = ['retry', 'enqueue', 'dequeue', 'not-culprit', 'pause', 'resume'] as const;
+export type CommandVerb = (typeof COMMAND_VERBS)[number];
+/** The commands that act on the whole queue rather than on a change. */
+export const QUEUE_VERBS: readonly CommandVerb[] = ['pause', 'resume'];
+
+export type CoreEvent = (
+  | {
+      type: 'merged';
+      at: number;
+      stream: StreamRef;
+      before?: string | null;
+      after?: string | null;
+      forced?: boolean;
+      changes: ChangeInput[];
+    }
+  | {
+      type: 'run-started';
+      at: number;
+      key: string;
+      url?: string | null;
+      ciRunId?: string | number | null;
+      /** Where the run was sent (`github-actions:<repo>:<workflow>`, `jenkins:<job>`...): results come only from there. */
+      target?: string;
+    }
+  | {
+      type: 'run-finished';
+      at: number;
+      key: string;
+      status: RunStatus;
+      url?: string | null;
+      /** For an error: what went wrong, as the runner or the dispatcher tells it (shown in notices and pauses). */
+      reason?: string;
+    }
+  | { type: 'tick'; at: number }
+  | {
+      type: 'command';
+      at: number;
+      verb: CommandVerb;
+      change: string;
+      user: string;
+      /** Opaque handle the reply goes back to (comment, review...). */
+      replyTo?: unknown;
+      /** For `enqueue`: the change as the host knows it. */
+      input?: { stream: StreamRef; change: ChangeInput };
+    }
+  | { type: 'configure'; at: number; settings: Partial<QueueSettings> }
+) & {
+  /**
+   * Random text from the engine that new run keys carry, so that a key cannot be guessed from the
+   * queue's name and a counter. Part of the event, so that replaying it gives the same keys.
+   */
+  salt?: string;
+};
+
+export interface DispatchSpec {
+  key: string;
+  refs: Record<string, string>;
+  changes: string[];
+  attempt: number;
+  kind: RunKind;
+  line: string;
+  end: string;
+}
+
+export type Effect =
+  | { type: 'dispatch'; run: DispatchSpec }
+  | { type: 'cancel'; key: string; reason: string }
+  | { type: 'report'; change: string; verdict: VerdictRecord }
+  | { type: 'notice'; level: 'info' | 'warn' | 'error'; code: string; message: string; change?: string }
+  | { type: 'reply'; to: unknown; change: string; ok: boolean; message: string }
+  | { type: 'log'; level: 'debug' | 'info' | 'warn'; message: string };
+
+export interface StepResult {
+  state: QueueState;
+  effects: Effect[];
+}
