@@ -6,8 +6,8 @@ import nock from 'nock';
 import { Probot, ProbotOctokit } from 'probot';
 import { describe, expect, it } from 'vitest';
 import { GithubActionsDispatcher, type RequestOctokit } from '../../src/ci/github-actions.ts';
-import { emptyQueue, type CoreEvent } from '../../src/core/index.ts';
-import type { DispatchContext } from '../../src/engine/effects.ts';
+import type { CoreEvent } from '../../src/core/index.ts';
+import { dispatchContext } from '../helpers/dispatch.ts';
 import { RetryingOctokit } from '../../src/hosts/github/octokit.ts';
 import { privateKey } from '../helpers/github.ts';
 import { documentedAnswer, OLDEST_GHES } from '../helpers/github-spec.ts';
@@ -19,23 +19,11 @@ const API = 'https://api.github.com';
 const REPO = 'octo/ost';
 const RUNS = `/repos/${REPO}/actions/workflows/ost.yml/runs`;
 
-function ctx(events: CoreEvent[]): DispatchContext {
-  return {
-    queue: 'q',
-    file: {
-      schema: 1,
-      name: 'q',
-      state: emptyQueue('q'),
-      outbox: [],
-      notices: [],
-      deliveries: [],
-      historyMoved: 0,
-      ci: { provider: 'github-actions', workflow: 'ost.yml', repository: REPO, ref: 'main', inputs: {} },
-    },
-    now: () => 1,
-    submit: async (_q, e) => void events.push(e),
-  };
-}
+const ctx = (events: CoreEvent[]) =>
+  dispatchContext(
+    { provider: 'github-actions', workflow: 'ost.yml', repository: REPO, ref: 'main', inputs: {} },
+    events,
+  );
 
 const GHE = 'https://ghe.example.org';
 

@@ -3,29 +3,14 @@ import nock from 'nock';
 import { describe, expect, it } from 'vitest';
 import { offline } from '../helpers/network.ts';
 import { jenkinsResult, jobPath, JenkinsDispatcher } from '../../src/ci/jenkins.ts';
-import { emptyQueue, type CoreEvent, type Run } from '../../src/core/index.ts';
-import type { DispatchContext } from '../../src/engine/effects.ts';
+import type { CoreEvent, Run } from '../../src/core/index.ts';
+import { dispatchContext } from '../helpers/dispatch.ts';
 
 const J = 'https://ci.example.org';
 offline();
 
-function ctx(events: CoreEvent[]): DispatchContext {
-  return {
-    queue: 'q',
-    file: {
-      schema: 1,
-      name: 'q',
-      state: emptyQueue('q'),
-      outbox: [],
-      notices: [],
-      deliveries: [],
-      historyMoved: 0,
-      ci: { provider: 'jenkins', job: 'ovirt/ost', inputs: { SUITE: 'basic' } },
-    },
-    now: () => 1,
-    submit: async (_q, e) => void events.push(e),
-  };
-}
+const ctx = (events: CoreEvent[]) =>
+  dispatchContext({ provider: 'jenkins', job: 'ovirt/ost', inputs: { SUITE: 'basic' } }, events);
 
 describe('Jenkins dispatcher', () => {
   it.each([

@@ -233,64 +233,48 @@ describe('Engine.idle', () => {
 });
 
 describe('Engine wake-up for a change held for company', () => {
-  it('sends a lone change out when its hold ends, without waiting for the server tick', async () => {
+  /**
+   * An engine on a clock the test sets, whose first run took 100 ms, so that a lone change waits up
+   * to 50 ms for company; change b merges alone at 200 (held until 250).
+   */
+  async function heldChangeAt200() {
     const dir = await mkdtemp(join(tmpdir(), 'ost-engine-'));
     const store = new LowdbStore(dir);
     const performer = new RecordingPerformer(store);
-    let clock = 0;
+    const clock = { now: 0 };
     const engine = new Engine({
       store,
       performer,
-      now: () => clock,
+      now: () => clock.now,
       settingsFor: () => ({ maxParallel: 1, holdShare: 0.5 }),
     });
     const dispatches = () => performer.performed.filter((p) => p.effect.type === 'dispatch');
     await engine.submit('q', merged(['a']));
-    const [first] = dispatches();
-    clock = 100; // the run took 100 ms: a lone change now waits up to 50 ms for company
-    await engine.submit('q', {
-      type: 'run-finished',
-      at: clock,
-      key: first!.key.replace('dispatch:', ''),
-      status: 'success',
-    });
-    clock = 200;
-    await engine.submit('q', merged(['b'], clock, 'sha-a'));
+    clock.now = 100;
+    const key = dispatches()[0]!.key.replace('dispatch:', '');
+    await engine.submit('q', { type: 'run-finished', at: clock.now, key, status: 'success' });
+    clock.now = 200;
+    await engine.submit('q', merged(['b'], clock.now, 'sha-a'));
     expect(dispatches()).toHaveLength(1);
-    clock = 260; // past the hold; nobody ticks: the engine's own timer does
+    return { engine, clock, dispatches };
+  }
+
+  it('sends a lone change out when its hold ends, without waiting for the server tick', async () => {
+    const { engine, clock, dispatches } = await heldChangeAt200();
+    clock.now = 260; // past the hold; nobody ticks: the engine's own timer does
     await vi.waitFor(() => expect(dispatches()).toHaveLength(2), { timeout: 10_000, interval: 20 });
     expect((dispatches()[1]!.effect as Extract<Effect, { type: 'dispatch' }>).run.changes).toEqual(['b']);
     await engine.close();
   });
 
   it('sets the timer again when it fired before the hold ended (timers may fire early)', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'ost-engine-'));
-    const store = new LowdbStore(dir);
-    const performer = new RecordingPerformer(store);
-    let clock = 0;
-    const engine = new Engine({
-      store,
-      performer,
-      now: () => clock,
-      settingsFor: () => ({ maxParallel: 1, holdShare: 0.5 }),
-    });
-    const dispatches = () => performer.performed.filter((p) => p.effect.type === 'dispatch');
-    await engine.submit('q', merged(['a']));
-    clock = 100;
-    await engine.submit('q', {
-      type: 'run-finished',
-      at: clock,
-      key: dispatches()[0]!.key.replace('dispatch:', ''),
-      status: 'success',
-    });
-    clock = 200;
-    await engine.submit('q', merged(['b'], clock, 'sha-a'));
+    const { engine, clock, dispatches } = await heldChangeAt200();
     // the clock stands still before the hold's end (250): the timer fires, and its tick changes nothing
-    clock = 240;
+    clock.now = 240;
     await new Promise((r) => setTimeout(r, 120));
     await engine.idle();
     expect(dispatches()).toHaveLength(1);
-    clock = 260; // now it is due: the timer set again sends it, with nobody ticking
+    clock.now = 260; // now it is due: the timer set again sends it, with nobody ticking
     await vi.waitFor(() => expect(dispatches()).toHaveLength(2), { timeout: 10_000, interval: 20 });
     await engine.close();
   });
