@@ -12,13 +12,13 @@ import type { Evidence, StreamState } from './types.ts';
 import { verdict } from './verdicts.ts';
 
 /** Blames and fixes until nothing more can be decided from the results at hand. */
-export function settle(ctx: StepContext, at: number): void {
+export function settle(ctx: StepContext): void {
   for (let guard = 0; guard < 10_000; guard++) {
     const main = viewLine(ctx.state, MAIN);
     if ((main.bounds[0] ?? 0) > 0) {
       const found = strategyOf(ctx).decide(searchView(ctx.state, main, 0, ctx.state.settings.confirm));
       if (found) {
-        blame(ctx, main.changes[0]!, found.confidence, at);
+        blame(ctx, main.changes[0]!, found.confidence);
         continue;
       }
     }
@@ -26,8 +26,8 @@ export function settle(ctx: StepContext, at: number): void {
       (s) => s.broken && (viewLine(ctx.state, s.id).bounds[0] ?? 0) > 0,
     );
     if (fixed) {
-      fix(ctx, fixed, at);
-      feed(ctx, at);
+      fix(ctx, fixed);
+      feed(ctx);
       continue;
     }
     return;
@@ -39,7 +39,7 @@ export function settle(ctx: StepContext, at: number): void {
  * changes in the line are blocked, and so are changes of other streams that depend on it. Every
  * main-line result is superseded, since those prefixes contained the culprit.
  */
-export function blame(ctx: StepContext, id: string, confidence: number, at: number): void {
+export function blame(ctx: StepContext, id: string, confidence: number): void {
   const change = ctx.state.changes[id]!;
   const stream = ctx.state.streams[change.stream]!;
   const live = liveRuns(ctx.state, MAIN);
@@ -49,9 +49,9 @@ export function blame(ctx: StepContext, id: string, confidence: number, at: numb
   for (const r of live)
     if (r.state === 'failed') evidence.push({ key: r.key, end: r.end, result: 'failed', url: r.url ?? null });
   const decisive = live.find((r) => r.state === 'failed' && r.end === id);
-  supersedeLine(ctx, MAIN, at, `${id} is the culprit`);
+  supersedeLine(ctx, MAIN, `${id} is the culprit`);
   ctx.state.stats.culprits += 1;
-  const blocked = breakStream(ctx, stream, id, id, at);
+  const blocked = breakStream(ctx, stream, id, id);
   // dependents already in a line go now; those still pending go when their stream reaches them (feed)
   const dependents = Object.values(ctx.state.changes)
     .filter(
@@ -64,10 +64,10 @@ export function blame(ctx: StepContext, id: string, confidence: number, at: numb
     .sort((a, b) => a.seq - b.seq);
   for (const d of dependents) {
     if (d.state === 'done') continue;
-    blocked.push(...breakStream(ctx, ctx.state.streams[d.stream]!, d.id, id, at));
+    blocked.push(...breakStream(ctx, ctx.state.streams[d.stream]!, d.id, id));
   }
-  verdict(ctx, id, 'culprit', at, { culprit: id, confidence, run: decisive?.key, evidence, blocked });
-  for (const b of blocked) verdict(ctx, b, 'blocked', at, { culprit: id, reason: `contains ${id}` });
+  verdict(ctx, id, 'culprit', { culprit: id, confidence, run: decisive?.key, evidence, blocked });
+  for (const b of blocked) verdict(ctx, b, 'blocked', { culprit: id, reason: `contains ${id}` });
   notice(
     ctx,
     'warn',
@@ -82,13 +82,8 @@ export function blame(ctx: StepContext, id: string, confidence: number, at: numb
  * now have to be blocked: `from` itself unless it is the culprit, and the stream's later changes in
  * the main line.
  */
-export function breakStream(
-  ctx: StepContext,
-  stream: StreamState,
-  from: string,
-  culprit: string,
-  at: number,
-): string[] {
+export function breakStream(ctx: StepContext, stream: StreamState, from: string, culprit: string): string[] {
+  const { at } = ctx;
   const start = ctx.state.changes[from]!;
   if (!stream.broken) stream.broken = { culprit, since: at, line: [] };
   let held = ctx.state.active.filter((cid) => {

@@ -37,15 +37,15 @@ export function command(ctx: StepContext, event: Extract<CoreEvent, { type: 'com
           `${id} is already in queue ${ctx.state.name} (${change?.verdict ?? change?.state ?? 'done'})`,
         );
       if (!event.input) return reply(false, `${id} is not known to the host as a merged change`);
-      merge(ctx, event.input.stream, [event.input.change], at, null, null, false);
+      merge(ctx, { stream: event.input.stream, changes: [event.input.change] });
       return reply(true, `${id} added to queue ${ctx.state.name}`);
     }
     case 'dequeue': {
       if (!change) return reply(false, `${id} is not in queue ${ctx.state.name}`);
       if (change.state === 'done') return reply(false, `${id} already has its verdict: ${change.verdict}`);
       const line = ctx.state.streams[change.stream]?.broken?.line.includes(id) ? change.stream : MAIN;
-      for (const r of liveRuns(ctx.state, line)) if (r.end === id) supersede(ctx, r, at, `${id} dequeued`);
-      verdict(ctx, id, 'skipped', at, { reason: `dequeued by ${user}` });
+      for (const r of liveRuns(ctx.state, line)) if (r.end === id) supersede(ctx, r, `${id} dequeued`);
+      verdict(ctx, id, 'skipped', { reason: `dequeued by ${user}` });
       return reply(true, `${id} removed from queue ${ctx.state.name} untested`);
     }
     case 'not-culprit':
@@ -59,7 +59,7 @@ export function reopenOrRetry(
   event: Extract<CoreEvent, { type: 'command' }>,
   reply: (ok: boolean, message: string) => void,
 ): void {
-  const { verb, change: id, at, user } = event;
+  const { verb, change: id, user } = event;
   const change = own(ctx.state.changes, id);
   if (!change) return reply(false, `${id} is not in queue ${ctx.state.name}`);
   if (verb === 'retry' && change.state !== 'done') {
@@ -72,7 +72,7 @@ export function reopenOrRetry(
     const wasPaused = ctx.state.paused;
     ctx.state.paused = null;
     if (last && viewLine(ctx.state, last.line).changes.includes(last.end)) {
-      const run = createRun(ctx, last.line, last.end, 'retry', at, 1, last.changes, last.refs);
+      const run = createRun(ctx, { ...last, kind: 'retry', attempt: 1 });
       return reply(true, `re-running ${last.key} as ${run.key}${wasPaused ? '; queue resumed' : ''}`);
     }
     return reply(true, `${id} is ${change.state}; nothing failed to re-run${wasPaused ? '; queue resumed' : ''}`);
@@ -89,7 +89,7 @@ export function reopenOrRetry(
       `${stream.id} has been fixed since ${culprit} was blamed; the verdict stays${verb === 'not-culprit' ? ', and the dispute is recorded' : ''}`,
     );
   }
-  const reopened = reopen(ctx, culprit, at, verb === 'not-culprit');
+  const reopened = reopen(ctx, culprit, verb === 'not-culprit');
   return reply(
     true,
     `${culprit} reopened by ${user}: ${reopened} change(s) go back into queue ${ctx.state.name} to be tested again`,
@@ -97,7 +97,7 @@ export function reopenOrRetry(
 }
 
 /** Withdraws a culprit verdict and the blocks it caused; the changes go back to their streams' pending lists. */
-export function reopen(ctx: StepContext, culprit: string, at: number, flake: boolean): number {
+export function reopen(ctx: StepContext, culprit: string, flake: boolean): number {
   const affected = Object.values(ctx.state.changes)
     .filter((c) => c.state === 'done' && (c.id === culprit || (c.verdict === 'blocked' && c.culprit === culprit)))
     .sort((a, b) => a.seq - b.seq);
@@ -105,7 +105,7 @@ export function reopen(ctx: StepContext, culprit: string, at: number, flake: boo
   ctx.state.stats.culprits = Math.max(0, ctx.state.stats.culprits - 1);
   for (const stream of Object.values(ctx.state.streams)) {
     if (stream.broken?.culprit !== culprit) continue;
-    supersedeLine(ctx, stream.id, at, `${culprit} reopened`);
+    supersedeLine(ctx, stream.id, `${culprit} reopened`);
     const ours = affected.filter((c) => c.stream === stream.id).map((c) => c.id);
     stream.pending = [...ours, ...stream.broken.line, ...stream.pending].sort(
       (a, b) => ctx.state.changes[a]!.seq - ctx.state.changes[b]!.seq,

@@ -1,5 +1,5 @@
 // The step context every core module works on: the state one event changes (a private copy), the
-// effects the step emits, and the strategies it may use.
+// effects the step emits, the strategies it may use, and the event's time.
 import type { Strategy } from './strategies/strategy.ts';
 import type { Effect, QueueState } from './types.ts';
 
@@ -11,4 +11,6 @@ export interface StepContext {
   readonly strategies: Readonly<Record<string, Strategy>>;
   /** The event's salt: new run keys carry it. */
   readonly salt?: string | undefined;
+  /** The event's time: every record the step makes (runs, verdicts, deadlines) is stamped with it. */
+  readonly at: number;
 }

@@ -14,7 +14,8 @@ import { verdict } from './verdicts.ts';
  * broken stream) once its dependencies are in a line or done. A dependency loop, or a dependency
  * still missing after `dependencyTimeoutMs`, lets it go anyway, with a notice.
  */
-export function feed(ctx: StepContext, at: number): void {
+export function feed(ctx: StepContext): void {
+  const { at } = ctx;
   let moved = true;
   while (moved) {
     moved = false;
@@ -58,11 +59,11 @@ export function feed(ctx: StepContext, at: number): void {
         });
         if (culpritDep) {
           stream.broken ??= { culprit: culpritDep, since: at, line: [] };
-          verdict(ctx, head.id, 'blocked', at, { culprit: culpritDep, reason: `depends on ${culpritDep}` });
+          verdict(ctx, head.id, 'blocked', { culprit: culpritDep, reason: `depends on ${culpritDep}` });
         } else if (!stream.broken) ctx.state.active.push(head.id);
         else if (blockAtOnce(ctx, stream, head)) {
           noteForwardFixCandidate(ctx, stream.broken, head);
-          verdict(ctx, head.id, 'blocked', at, {
+          verdict(ctx, head.id, 'blocked', {
             culprit: stream.broken.culprit,
             reason: `contains ${stream.broken.culprit} and does not revert it`,
           });

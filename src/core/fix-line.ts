@@ -84,7 +84,7 @@ export function reopenBlockedAtOnce(
 }
 
 /** A failing fix-line prefix: its changes still contain the culprit and are blocked by it. */
-export function failFixLine(ctx: StepContext, run: Run, at: number): void {
+export function failFixLine(ctx: StepContext, run: Run): void {
   const stream = ctx.state.streams[run.line];
   if (!stream?.broken) return;
   const view = viewLine(ctx.state, run.line);
@@ -126,7 +126,7 @@ export function failFixLine(ctx: StepContext, run: Run, at: number): void {
     const revertFailures = lines.filter((r) => r.end === revert && r.state === 'failed').length;
     if (revertFailures < confirmedAfter) {
       if (!lines.some((r) => r.end === revert && isInFlight(r)))
-        createRunAt(ctx, view, view.changes.indexOf(revert), 'probe', at);
+        createRunAt(ctx, view, view.changes.indexOf(revert), 'probe');
       log(
         ctx,
         'info',
@@ -146,7 +146,7 @@ export function failFixLine(ctx: StepContext, run: Run, at: number): void {
     }
   }
   for (const r of liveRuns(ctx.state, run.line)) {
-    if (r !== run && covered.includes(r.end) && isInFlight(r)) supersede(ctx, r, at, `prefix up to ${run.end} failed`);
+    if (r !== run && covered.includes(r.end) && isInFlight(r)) supersede(ctx, r, `prefix up to ${run.end} failed`);
   }
   if (revert === run.end) {
     // the culprit is undone and the tests still fail: a change merged while it was unfixed breaks them too
@@ -164,9 +164,9 @@ export function failFixLine(ctx: StepContext, run: Run, at: number): void {
       reverted >= 0 && i >= reverted
         ? `${revert} reverts ${culprit}, yet the tests still fail: another change merged while ${culprit} was unfixed breaks them (masked by ${culprit})`
         : undefined;
-    verdict(ctx, id, 'blocked', at, { culprit, run: run.key, ...(reason ? { reason } : {}) });
+    verdict(ctx, id, 'blocked', { culprit, run: run.key, ...(reason ? { reason } : {}) });
   });
-  if (revert === run.end) blockBehindFailedRevert(ctx, stream, revert, at);
+  if (revert === run.end) blockBehindFailedRevert(ctx, stream, revert);
 }
 
 /**
@@ -175,21 +175,21 @@ export function failFixLine(ctx: StepContext, run: Run, at: number): void {
  * changes of a broken stream without a revert are, and count towards the next tip check (one of
  * them may have fixed the stream forward; a passing check reopens them).
  */
-function blockBehindFailedRevert(ctx: StepContext, stream: StreamState, revert: string, at: number): void {
+function blockBehindFailedRevert(ctx: StepContext, stream: StreamState, revert: string): void {
   const broken = stream.broken!;
   const blocked: string[] = [];
   for (const id of [...broken.line]) {
     const change = ctx.state.changes[id]!;
     if (revertsCulprit(ctx, stream, change)) break;
     noteForwardFixCandidate(ctx, broken, change);
-    verdict(ctx, id, 'blocked', at, {
+    verdict(ctx, id, 'blocked', {
       culprit: broken.culprit,
       reason: `contains ${broken.culprit}, and ${revert}, which reverts it, still fails`,
     });
     blocked.push(id);
   }
   for (const r of liveRuns(ctx.state, stream.id))
-    if (isInFlight(r) && blocked.includes(r.end)) supersede(ctx, r, at, `${revert} still fails`);
+    if (isInFlight(r) && blocked.includes(r.end)) supersede(ctx, r, `${revert} still fails`);
   // the revert may have failed by flakes alone: the tip is checked as soon as checks allow, and
   // its pass reopens these changes
   if (blocked.length > 0) broken.fixHint = true;
@@ -212,7 +212,7 @@ export function revertInDoubt(ctx: StepContext, stream: StreamState, view: LineV
  * The first change of a broken stream's fix line passed: it gets `fixed`, the changes up to the
  * highest passing prefix get `passed`, the stream is whole again and the rest rejoins the main line.
  */
-export function fix(ctx: StepContext, stream: StreamState, at: number): void {
+export function fix(ctx: StepContext, stream: StreamState): void {
   const broken = stream.broken!;
   const view = viewLine(ctx.state, stream.id);
   let highest = 0;
@@ -221,14 +221,14 @@ export function fix(ctx: StepContext, stream: StreamState, at: number): void {
   });
   const passRun = liveRuns(ctx.state, stream.id).find((r) => r.state === 'passed' && r.end === view.changes[highest]);
   const first = liveRuns(ctx.state, stream.id).find((r) => r.state === 'passed' && r.end === view.changes[0]);
-  supersedeLine(ctx, stream.id, at, `${stream.id} is fixed`);
+  supersedeLine(ctx, stream.id, `${stream.id} is fixed`);
   const passed = view.changes.slice(0, highest + 1);
   const rest = view.changes.slice(highest + 1);
   stream.broken = null;
   stream.good = ctx.state.changes[passed.at(-1)!]!.sha;
   stream.goodRun = passRun?.key ?? null;
-  verdict(ctx, passed[0]!, 'fixed', at, { culprit: broken.culprit, run: first?.key });
-  for (const id of passed.slice(1)) verdict(ctx, id, 'passed', at, { run: passRun?.key });
+  verdict(ctx, passed[0]!, 'fixed', { culprit: broken.culprit, run: first?.key });
+  for (const id of passed.slice(1)) verdict(ctx, id, 'passed', { run: passRun?.key });
   // changes blocked at once after the passing prefix (a flaky failure had blocked the revert, say)
   const reopened = reopenBlockedAtOnce(ctx, stream, stream.good, broken.culprit);
   ctx.state.active.push(

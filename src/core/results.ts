@@ -8,7 +8,7 @@ import { MAIN, isInFlight, liveRuns, viewLine } from './lines.ts';
 import { own } from './own.ts';
 import { createRun, supersede, supersedeAbove } from './runs.ts';
 import { speculating } from './schedule.ts';
-import type { Run, RunState, RunStatus } from './types.ts';
+import type { CoreEvent, Run, RunState } from './types.ts';
 import { verdict } from './verdicts.ts';
 
 /**
@@ -16,14 +16,9 @@ import { verdict } from './verdicts.ts';
  * A run that already ended (superseded while its dispatch was under way) keeps its state, but still
  * gets the URL and CI run id it had none of, so the dashboard can link the cancelled CI run.
  */
-export function runStarted(
-  ctx: StepContext,
-  key: string,
-  at: number,
-  url?: string | null,
-  ciRunId?: string | number | null,
-  target?: string,
-): void {
+export function runStarted(ctx: StepContext, event: Extract<CoreEvent, { type: 'run-started' }>): void {
+  const { at } = ctx;
+  const { key, url, ciRunId, target } = event;
   const run = own(ctx.state.runs, key);
   if (run && target && !run.target) run.target = target;
   // the dispatcher knew only where it sent the run: it is not known to be running yet
@@ -45,14 +40,9 @@ export function runStarted(
  * errors, retried up to `retries` times and then pausing the queue. A result for an unknown,
  * finished or superseded key changes nothing and is logged.
  */
-export function runFinished(
-  ctx: StepContext,
-  key: string,
-  status: RunStatus,
-  at: number,
-  url?: string | null,
-  reason?: string,
-): void {
+export function runFinished(ctx: StepContext, event: Extract<CoreEvent, { type: 'run-finished' }>): void {
+  const { at } = ctx;
+  const { key, status, url, reason } = event;
   const run = own(ctx.state.runs, key);
   if (!run || !isInFlight(run)) {
     const why = !run ? 'unknown key' : run.superseded ? 'superseded' : `already ${run.state}`;
@@ -61,12 +51,12 @@ export function runFinished(
   }
   if (url) run.url = url;
   if (status === 'lost') {
-    lostRun(ctx, run, at);
+    lostRun(ctx, run);
     return;
   }
   if (status === 'error' || status === 'cancelled') {
     if (reason) run.error = reason.length > ERROR_KEPT ? `${reason.slice(0, ERROR_KEPT - 1)}…` : reason;
-    infraFailure(ctx, run, status === 'error' ? 'error' : 'cancelled', at);
+    infraFailure(ctx, run, status === 'error' ? 'error' : 'cancelled');
     return;
   }
   run.finishedAt = at;
@@ -75,12 +65,12 @@ export function runFinished(
   if (run.state === 'failed') ctx.state.stats.runsFailed += 1;
   recordRunTime(ctx, at - run.createdAt);
   if (run.kind === 'check') {
-    finishCheck(ctx, run, at);
+    finishCheck(ctx, run);
   } else if (run.line === MAIN) {
-    if (run.state === 'passed') passMain(ctx, run, at);
-    else supersedeAbove(ctx, MAIN, run.end, at, `prefix up to ${run.end} failed`, speculating(ctx));
-  } else if (run.state === 'failed') failFixLine(ctx, run, at);
-  else supersedeAbove(ctx, run.line, run.end, at, `prefix up to ${run.end} passed`);
+    if (run.state === 'passed') passMain(ctx, run);
+    else supersedeAbove(ctx, MAIN, run.end, `prefix up to ${run.end} failed`, speculating(ctx));
+  } else if (run.state === 'failed') failFixLine(ctx, run);
+  else supersedeAbove(ctx, run.line, run.end, `prefix up to ${run.end} passed`);
 }
 
 /** Weight of the newest run in the mean run time: about the last ten runs count. */
@@ -94,14 +84,14 @@ function recordRunTime(ctx: StepContext, ms: number): void {
 }
 
 /** A passing main-line prefix: its changes pass, the good base moves up, and failures below it were flakes. */
-export function passMain(ctx: StepContext, run: Run, at: number): void {
+export function passMain(ctx: StepContext, run: Run): void {
   const view = viewLine(ctx.state, MAIN);
   const end = view.changes.indexOf(run.end);
   const covered = view.changes.slice(0, end + 1);
   for (const r of liveRuns(ctx.state, MAIN)) {
     if (r === run || !covered.includes(r.end)) continue;
     if (r.state === 'failed') markFlake(ctx, r);
-    else if (isInFlight(r)) supersede(ctx, r, at, `prefix up to ${run.end} passed`);
+    else if (isInFlight(r)) supersede(ctx, r, `prefix up to ${run.end} passed`);
   }
   for (const stream of Object.values(ctx.state.streams)) {
     const sha = run.refs[stream.project];
@@ -113,11 +103,11 @@ export function passMain(ctx: StepContext, run: Run, at: number): void {
   for (const id of covered) {
     const by = revertedAmong(ctx, id, covered);
     if (by)
-      verdict(ctx, id, 'skipped', at, {
+      verdict(ctx, id, 'skipped', {
         run: run.key,
         reason: `reverted by ${by} in the same passing run, so it was never tested without its revert`,
       });
-    else verdict(ctx, id, 'passed', at, { run: run.key });
+    else verdict(ctx, id, 'passed', { run: run.key });
   }
 }
 
@@ -140,11 +130,12 @@ export function markFlake(ctx: StepContext, run: Run): void {
 }
 
 /** A run its runner lost in a server crash: run again as the same attempt, not counted as an infra error. */
-export function lostRun(ctx: StepContext, run: Run, at: number): void {
+export function lostRun(ctx: StepContext, run: Run): void {
+  const { at } = ctx;
   run.state = 'cancelled';
   run.finishedAt = at;
   if (ctx.state.paused) return;
-  const again = createRun(ctx, run.line, run.end, run.kind, at, run.attempt, run.changes, run.refs);
+  const again = createRun(ctx, run);
   notice(ctx, 'info', 'run-lost', `run ${run.key} was lost when the server stopped; running it again as ${again.key}`);
 }
 
@@ -152,13 +143,14 @@ export function lostRun(ctx: StepContext, run: Run, at: number): void {
 const ERROR_KEPT = 300;
 
 /** Retries a run that could not produce a result, or pauses the queue once retries are used up. */
-export function infraFailure(ctx: StepContext, run: Run, state: RunState, at: number): void {
+export function infraFailure(ctx: StepContext, run: Run, state: RunState): void {
+  const { at } = ctx;
   run.state = state;
   run.finishedAt = at;
   const why = run.error ? `: ${run.error}` : '';
   if (run.attempt <= ctx.state.settings.retries && !ctx.state.paused) {
     ctx.state.stats.infraRetries += 1;
-    const retry = createRun(ctx, run.line, run.end, run.kind, at, run.attempt + 1, run.changes, run.refs);
+    const retry = createRun(ctx, { ...run, attempt: run.attempt + 1 });
     notice(
       ctx,
       'warn',
@@ -185,12 +177,13 @@ export function infraFailure(ctx: StepContext, run: Run, state: RunState, at: nu
 
 /** Expires runs past `ci.timeout`, held pushes past the gap timeout, and checks dependency deadlines. */
 /** Expires runs past `ci.timeout`: each is cancelled and counted as an infra error (retried, or the queue pauses). */
-export function expireRuns(ctx: StepContext, at: number): void {
+export function expireRuns(ctx: StepContext): void {
+  const { at } = ctx;
   for (const run of Object.values(ctx.state.runs)) {
     if (isInFlight(run) && run.deadline <= at) {
       ctx.effects.push({ type: 'cancel', key: run.key, reason: 'timed out' });
       run.error = `no result within ci.timeout (${Math.round((run.deadline - run.createdAt) / 60_000)} min)`;
-      infraFailure(ctx, run, 'timed-out', at);
+      infraFailure(ctx, run, 'timed-out');
     }
   }
 }

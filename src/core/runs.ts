@@ -4,9 +4,16 @@ import type { StepContext } from './context.ts';
 import { type LineView, isInFlight, liveRuns, viewLine } from './lines.ts';
 import type { Run, RunKind } from './types.ts';
 
-export function createRunAt(ctx: StepContext, view: LineView, pos: number, kind: RunKind, at: number): Run {
+export function createRunAt(ctx: StepContext, view: LineView, pos: number, kind: RunKind): Run {
   const changes = view.changes.slice(0, pos + 1);
-  return createRun(ctx, view.line, changes.at(-1)!, kind, at, 1, changes, refsFor(ctx, changes));
+  return createRun(ctx, {
+    line: view.line,
+    end: changes.at(-1)!,
+    kind,
+    attempt: 1,
+    changes,
+    refs: refsFor(ctx, changes),
+  });
 }
 
 /** project -> sha for a prefix: every stream at its good sha, moved up by the prefix's changes. */
@@ -20,16 +27,13 @@ export function refsFor(ctx: StepContext, changes: string[]): Record<string, str
   return refs;
 }
 
-export function createRun(
-  ctx: StepContext,
-  line: string,
-  end: string,
-  kind: RunKind,
-  at: number,
-  attempt: number,
-  changes: string[],
-  refs: Record<string, string>,
-): Run {
+/** What a new run tests: its line, the prefix (its last change, the changes, the refs), its kind and attempt. */
+export type RunSpec = Pick<Run, 'line' | 'end' | 'kind' | 'attempt' | 'changes' | 'refs'>;
+
+/** A new run of `spec`, dispatched: keyed, stamped with the step's time, and its deadline set. */
+export function createRun(ctx: StepContext, spec: RunSpec): Run {
+  const { at } = ctx;
+  const { line, end, kind, attempt, changes, refs } = spec;
   const key = `${ctx.state.keyPrefix}.${++ctx.state.seq}${ctx.salt ? `-${ctx.salt}` : ''}`;
   const run: Run = {
     key,
@@ -51,7 +55,8 @@ export function createRun(
   return run;
 }
 
-export function supersede(ctx: StepContext, run: Run, at: number, why: string): void {
+export function supersede(ctx: StepContext, run: Run, why: string): void {
+  const { at } = ctx;
   run.superseded = true;
   if (isInFlight(run)) {
     run.state = 'cancelled';
@@ -60,27 +65,20 @@ export function supersede(ctx: StepContext, run: Run, at: number, why: string): 
   }
 }
 
-export function supersedeLine(ctx: StepContext, line: string, at: number, why: string): void {
+export function supersedeLine(ctx: StepContext, line: string, why: string): void {
   for (const r of liveRuns(ctx.state, line))
-    if (isInFlight(r) || r.state === 'failed' || r.state === 'passed') supersede(ctx, r, at, why);
+    if (isInFlight(r) || r.state === 'failed' || r.state === 'passed') supersede(ctx, r, why);
 }
 
 /**
  * Cancels runs of `line` in flight whose prefix ends after `end`: their result is no longer
  * needed. With `keepBatches`, runs over new changes stay: if one passes, the failure was a flake.
  */
-export function supersedeAbove(
-  ctx: StepContext,
-  line: string,
-  end: string,
-  at: number,
-  why: string,
-  keepBatches = false,
-): void {
+export function supersedeAbove(ctx: StepContext, line: string, end: string, why: string, keepBatches = false): void {
   const changes = viewLine(ctx.state, line).changes;
   const pos = changes.indexOf(end);
   for (const r of liveRuns(ctx.state, line)) {
     if (keepBatches && r.kind === 'batch') continue;
-    if (isInFlight(r) && changes.indexOf(r.end) > pos) supersede(ctx, r, at, why);
+    if (isInFlight(r) && changes.indexOf(r.end) > pos) supersede(ctx, r, why);
   }
 }

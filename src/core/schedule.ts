@@ -23,7 +23,8 @@ export function speculating(ctx: StepContext): boolean {
  * Dispatches runs while runners are free: first the search for a culprit in the main line, then
  * the broken streams' fix lines, then a batch of the main line's untested changes.
  */
-export function schedule(ctx: StepContext, at: number): void {
+export function schedule(ctx: StepContext): void {
+  const { at } = ctx;
   if (ctx.state.paused) return;
   const settings = ctx.state.settings;
   let free = settings.maxParallel - Object.values(ctx.state.runs).filter(isInFlight).length;
@@ -33,7 +34,7 @@ export function schedule(ctx: StepContext, at: number): void {
   if (searching && !speculating(ctx) && flakePlausible(ctx, main)) {
     // the new changes' batch goes first: it holds the suspects too, so the search counts it as a
     // confirmation in flight instead of sending one of its own
-    free -= dispatchBatches(ctx, main, free, at);
+    free -= dispatchBatches(ctx, main, free);
     main = viewLine(ctx.state, MAIN);
   }
   // Search rounds are synchronous: new probes go out once every probe of the round is back,
@@ -56,11 +57,11 @@ export function schedule(ctx: StepContext, at: number): void {
     const sv = searchView(ctx.state, main, width, settings.confirm);
     let positions = strategyOf(ctx).plan(sv);
     if (positions.length === 0 && main.inFlightRuns.length === 0) positions = bisect.plan(sv);
-    free -= dispatchAt(ctx, main, positions, at);
+    free -= dispatchAt(ctx, main, positions);
   }
   for (const stream of Object.values(ctx.state.streams)) {
     if (free <= 0) break;
-    if (dispatchCheck(ctx, stream, at)) free -= 1;
+    if (dispatchCheck(ctx, stream)) free -= 1;
   }
   const broken = Object.values(ctx.state.streams)
     .filter((s) => s.broken && s.broken.line.length > 0)
@@ -71,18 +72,18 @@ export function schedule(ctx: StepContext, at: number): void {
     if (view.bounds.some((n) => n > 0)) {
       if (probing(view)) continue;
       const sv = searchView(ctx.state, view, free, 0);
-      free -= dispatchAt(ctx, view, bisect.plan(sv), at);
+      free -= dispatchAt(ctx, view, bisect.plan(sv));
       continue;
     }
     // while the revert's own failure may be a flake, only the revert runs again: a batch over the
     // changes after it would fail with it
     const revert = revertInDoubt(ctx, stream, view);
-    if (revert < 0) free -= dispatchBatches(ctx, view, free, at);
-    else if ((view.inFlight[revert] ?? 0) === 0) free -= dispatchAt(ctx, view, [revert], at);
+    if (revert < 0) free -= dispatchBatches(ctx, view, free);
+    else if ((view.inFlight[revert] ?? 0) === 0) free -= dispatchAt(ctx, view, [revert]);
   }
   if ((!searching || speculating(ctx)) && free > 0) {
     main = viewLine(ctx.state, MAIN);
-    if (heldUntil(ctx.state, main, at) === null) dispatchBatches(ctx, main, free, at);
+    if (heldUntil(ctx.state, main, at) === null) dispatchBatches(ctx, main, free);
   }
 }
 
@@ -147,7 +148,6 @@ export function dispatchBatches(
   ctx: StepContext,
   view: LineView,
   free: number,
-  at: number,
   maxSize = ctx.state.settings.batchMaxSize,
 ): number {
   const { batchMaxInFlight } = ctx.state.settings;
@@ -156,7 +156,7 @@ export function dispatchBatches(
   let sent = 0;
   while (sent < free && covered < view.changes.length - 1 && (batchMaxInFlight <= 0 || batches < batchMaxInFlight)) {
     const end = Math.min(covered + Math.max(1, maxSize), view.changes.length - 1);
-    createRunAt(ctx, view, end, 'batch', at);
+    createRunAt(ctx, view, end, 'batch');
     covered = end;
     batches += 1;
     sent += 1;
@@ -164,7 +164,7 @@ export function dispatchBatches(
   return sent;
 }
 
-export function dispatchAt(ctx: StepContext, view: LineView, positions: number[], at: number): number {
-  for (const pos of positions) createRunAt(ctx, view, pos, (view.bounds[pos] ?? 0) > 0 ? 'confirm' : 'probe', at);
+export function dispatchAt(ctx: StepContext, view: LineView, positions: number[]): number {
+  for (const pos of positions) createRunAt(ctx, view, pos, (view.bounds[pos] ?? 0) > 0 ? 'confirm' : 'probe');
   return positions.length;
 }

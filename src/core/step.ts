@@ -34,9 +34,10 @@ export function advance(state: QueueState, event: CoreEvent, options: StepOption
     effects: [],
     strategies: { ...builtinStrategies, ...options.strategies },
     salt: event.salt,
+    at: event.at,
   };
   apply(ctx, event);
-  settleAndSchedule(ctx, event.at);
+  settleAndSchedule(ctx);
   prune(ctx);
   return { state: ctx.state, effects: ctx.effects };
 }
@@ -45,17 +46,17 @@ export function advance(state: QueueState, event: CoreEvent, options: StepOption
 function apply(ctx: StepContext, event: CoreEvent): void {
   switch (event.type) {
     case 'merged':
-      merge(ctx, event.stream, event.changes, event.at, event.before ?? null, event.after ?? null, !!event.forced);
+      merge(ctx, event);
       return;
     case 'run-started':
-      runStarted(ctx, event.key, event.at, event.url, event.ciRunId, event.target);
+      runStarted(ctx, event);
       return;
     case 'run-finished':
-      runFinished(ctx, event.key, event.status, event.at, event.url, event.reason);
+      runFinished(ctx, event);
       return;
     case 'tick':
-      expireRuns(ctx, event.at);
-      expireEarlyPushes(ctx, event.at);
+      expireRuns(ctx);
+      expireEarlyPushes(ctx);
       return;
     case 'command':
       command(ctx, event);
@@ -72,11 +73,11 @@ function apply(ctx: StepContext, event: CoreEvent): void {
  * schedule may leave runners free that a second pass would use (a confirmation goes out, then
  * probes beside it): it repeats until nothing more goes out, so that a step ends at rest.
  */
-function settleAndSchedule(ctx: StepContext, at: number): void {
-  feed(ctx, at);
-  settle(ctx, at);
+function settleAndSchedule(ctx: StepContext): void {
+  feed(ctx);
+  settle(ctx);
   for (let pass = 0, before = -1; pass < 8 && before !== ctx.effects.length; pass++) {
     before = ctx.effects.length;
-    schedule(ctx, at);
+    schedule(ctx);
   }
 }

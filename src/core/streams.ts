@@ -6,7 +6,13 @@ import { log, notice, short } from './emit.ts';
 import { MAIN } from './lines.ts';
 import { own } from './own.ts';
 import { supersedeLine } from './runs.ts';
-import type { ChangeInput, ChangeRecord, StreamRef, StreamState } from './types.ts';
+import type { ChangeInput, ChangeRecord, CoreEvent, StreamRef, StreamState } from './types.ts';
+
+/** A merge as the core takes it: the stream, its changes in history order, and the move of its tip. */
+export type MergedEvent = Pick<
+  Extract<CoreEvent, { type: 'merged' }>,
+  'stream' | 'changes' | 'before' | 'after' | 'forced'
+>;
 import { verdict } from './verdicts.ts';
 
 /** The longest title, author and URL a change record keeps, and how many dependencies and reverts. */
@@ -49,25 +55,20 @@ const SHA_MEMORY = 5000;
  * fills or `gapTimeoutMs` passes; a force-push or a push from an older base rewrites history:
  * the stream's untested changes are skipped with a notice and the new history is taken.
  */
-export function merge(
-  ctx: StepContext,
-  ref: StreamRef,
-  changes: ChangeInput[],
-  at: number,
-  before: string | null,
-  after: string | null,
-  forced: boolean,
-): void {
-  const stream = ensureStream(ctx, ref);
+export function merge(ctx: StepContext, push: MergedEvent): void {
+  const { at } = ctx;
+  const { changes, forced = false } = push;
+  const before = push.before ?? null;
+  const after = push.after ?? null;
+  const stream = ensureStream(ctx, push.stream);
   const isKnown = (c: ChangeInput) => isKnownId(ctx, c.id) || stream.shas.includes(c.sha);
   const firstFresh = changes.findIndex((c) => !isKnown(c));
   if (forced) {
-    rewriteHistory(ctx, stream, at, `force-push to ${stream.branch} (${short(before)} -> ${short(after)})`);
+    rewriteHistory(ctx, stream, `force-push to ${stream.branch} (${short(before)} -> ${short(after)})`);
     append(
       ctx,
       stream,
       changes.filter((c) => !isKnown(c)),
-      at,
     );
     stream.tip = after ?? changes.at(-1)?.sha ?? stream.tip;
     return;
@@ -79,19 +80,18 @@ export function merge(
   const fresh = changes.slice(firstFresh).filter((c) => !isKnown(c));
   const anchor = firstFresh > 0 ? changes[firstFresh - 1]!.sha : (fresh[0]!.parent ?? before);
   if (anchor === null || anchor === undefined || stream.tip === null || anchor === stream.tip) {
-    append(ctx, stream, fresh, at);
+    append(ctx, stream, fresh);
     stream.tip = after ?? fresh.at(-1)!.sha;
-    drainEarly(ctx, stream, at);
+    drainEarly(ctx, stream);
   } else if (endsAtStart(stream, fresh, after)) {
-    prependHistory(ctx, stream, fresh, at);
+    prependHistory(ctx, stream, fresh);
   } else if (stream.shas.includes(anchor)) {
     rewriteHistory(
       ctx,
       stream,
-      at,
       `${stream.branch} moved back to ${short(anchor)} and on to ${short(after ?? fresh.at(-1)!.sha)}`,
     );
-    append(ctx, stream, fresh, at);
+    append(ctx, stream, fresh);
     stream.tip = after ?? fresh.at(-1)!.sha;
   } else {
     stream.early.push({ before: anchor, after, changes: fresh, at, deadline: at + ctx.state.settings.gapTimeoutMs });
@@ -110,12 +110,12 @@ function endsAtStart(stream: StreamState, fresh: ChangeInput[], after: string | 
  * crossed on their way) ahead of the stream's changes, in history order: in the line just before the
  * first of them under test, so that a run in flight over a later change also covers them.
  */
-function prependHistory(ctx: StepContext, stream: StreamState, fresh: ChangeInput[], at: number): void {
+function prependHistory(ctx: StepContext, stream: StreamState, fresh: ChangeInput[]): void {
   const mine = Object.values(ctx.state.changes).filter((c) => c.stream === stream.id);
   const lowest = Math.min(...mine.map((c) => c.seq), ctx.state.seq + 1);
   const before = stream.base ?? stream.good;
   const pendingBefore = new Set(stream.pending);
-  append(ctx, stream, fresh, at);
+  append(ctx, stream, fresh);
   const added = fresh.map((c) => own(ctx.state.changes, c.id)).filter((c) => c !== undefined);
   added.forEach((c, i) => (c.seq = lowest - 1 + (i + 1) / (added.length + 1)));
   const ids = stream.pending.filter((id) => !pendingBefore.has(id));
@@ -134,19 +134,19 @@ function prependHistory(ctx: StepContext, stream: StreamState, fresh: ChangeInpu
 }
 
 /** Applies held pushes that now fit on the stream's tip. */
-export function drainEarly(ctx: StepContext, stream: StreamState, at: number): void {
+export function drainEarly(ctx: StepContext, stream: StreamState): void {
   for (;;) {
     const i = stream.early.findIndex((e) => e.before === stream.tip);
     if (i < 0) return;
     const [e] = stream.early.splice(i, 1);
     const fresh = e!.changes.filter((c) => !isKnownId(ctx, c.id) && !stream.shas.includes(c.sha));
-    append(ctx, stream, fresh, at);
+    append(ctx, stream, fresh);
     stream.tip = e!.after ?? fresh.at(-1)?.sha ?? stream.tip;
   }
 }
 
 /** Skips every change of the stream that has no verdict yet, because the branch no longer holds it. */
-export function rewriteHistory(ctx: StepContext, stream: StreamState, at: number, what: string): void {
+export function rewriteHistory(ctx: StepContext, stream: StreamState, what: string): void {
   const open = Object.values(ctx.state.changes)
     .filter((c) => c.stream === stream.id && c.state !== 'done')
     .sort((a, b) => a.seq - b.seq);
@@ -156,14 +156,15 @@ export function rewriteHistory(ctx: StepContext, stream: StreamState, at: number
     'history-rewritten',
     `${what}: ${open.length} untested change(s) of ${stream.id} skipped; testing goes on from the new tip`,
   );
-  supersedeLine(ctx, MAIN, at, 'history rewritten');
-  supersedeLine(ctx, stream.id, at, 'history rewritten');
-  for (const c of open) verdict(ctx, c.id, 'skipped', at, { reason: 'history rewritten by a force-push' });
+  supersedeLine(ctx, MAIN, 'history rewritten');
+  supersedeLine(ctx, stream.id, 'history rewritten');
+  for (const c of open) verdict(ctx, c.id, 'skipped', { reason: 'history rewritten by a force-push' });
   stream.broken = null;
   stream.early = [];
 }
 
-export function append(ctx: StepContext, stream: StreamState, changes: ChangeInput[], at: number): void {
+export function append(ctx: StepContext, stream: StreamState, changes: ChangeInput[]): void {
+  const { at } = ctx;
   for (const input of changes) {
     if (input.id === '__proto__' || !input.id) {
       log(ctx, 'warn', `change with unusable id ${JSON.stringify(input.id)} ignored`);
@@ -184,7 +185,7 @@ export function append(ctx: StepContext, stream: StreamState, changes: ChangeInp
     if (stream.good === null && input.parent) stream.good = input.parent;
     if (stream.base === undefined && stream.tip === null) stream.base = input.parent ?? null;
     if (input.skipReason) {
-      verdict(ctx, input.id, 'skipped', at, { reason: input.skipReason });
+      verdict(ctx, input.id, 'skipped', { reason: input.skipReason });
       continue;
     }
     stream.pending.push(input.id);
@@ -219,7 +220,8 @@ export function ensureStream(ctx: StepContext, ref: StreamRef): StreamState {
 }
 
 /** Appends held pushes past the gap timeout in arrival order, with a notice: the push before them never came. */
-export function expireEarlyPushes(ctx: StepContext, at: number): void {
+export function expireEarlyPushes(ctx: StepContext): void {
+  const { at } = ctx;
   for (const stream of Object.values(ctx.state.streams)) {
     const expired = stream.early.filter((e) => e.deadline <= at);
     if (expired.length === 0) continue;
@@ -232,10 +234,10 @@ export function expireEarlyPushes(ctx: StepContext, at: number): void {
         `${stream.id}: the push before ${short(e.before)} never arrived; ${e.changes.length} change(s) appended in arrival order`,
       );
       const fresh = e.changes.filter((c) => !isKnownId(ctx, c.id) && !stream.shas.includes(c.sha));
-      append(ctx, stream, fresh, at);
+      append(ctx, stream, fresh);
       stream.tip = e.after ?? fresh.at(-1)?.sha ?? stream.tip;
     }
-    drainEarly(ctx, stream, at);
+    drainEarly(ctx, stream);
   }
 }
 

@@ -18,7 +18,7 @@ import { retract, verdict } from './verdicts.ts';
  * and the fix-line search finds the first that passes. Otherwise the stream is whole again from the
  * checked tip.
  */
-export function finishCheck(ctx: StepContext, run: Run, at: number): void {
+export function finishCheck(ctx: StepContext, run: Run): void {
   const stream = own(ctx.state.streams, run.line);
   if (!stream?.broken || run.state !== 'passed') return;
   const culprit = stream.broken.culprit;
@@ -28,13 +28,13 @@ export function finishCheck(ctx: StepContext, run: Run, at: number): void {
     searchForwardFix(ctx, stream, run, candidates);
     return;
   }
-  supersedeLine(ctx, stream.id, at, `${stream.id} passes again`);
+  supersedeLine(ctx, stream.id, `${stream.id} passes again`);
   stream.good = tip ?? stream.good;
   stream.goodRun = run.key;
   const fixer = candidates[0];
   if (fixer) {
     retract(ctx, fixer);
-    verdict(ctx, fixer.id, 'fixed', at, { culprit, run: run.key });
+    verdict(ctx, fixer.id, 'fixed', { culprit, run: run.key });
   }
   // changes merged after the checked tip were blocked at once on the belief that the culprit was
   // still in: that belief is gone, so they are reopened and tested like any change
@@ -122,7 +122,8 @@ export function noteForwardFixCandidate(ctx: StepContext, broken: BrokenStream, 
  * it: a pass is reliable, and failing again and again over a quiet weekend would only spend runners.
  * Returns whether a run went out.
  */
-export function dispatchCheck(ctx: StepContext, stream: StreamState, at: number): boolean {
+export function dispatchCheck(ctx: StepContext, stream: StreamState): boolean {
+  const { at } = ctx;
   const broken = stream.broken;
   // changes still waiting for a dependency are older than the tip and not in a line yet: a passing
   // tip would mark them good before they are tested, so no check until they are in
@@ -143,7 +144,7 @@ export function dispatchCheck(ctx: StepContext, stream: StreamState, at: number)
   broken.fixHint = false;
   const refs = refsFor(ctx, []);
   refs[stream.project] = stream.tip;
-  createRun(ctx, stream.id, stream.tip, 'check', at, 1, [], refs);
+  createRun(ctx, { line: stream.id, end: stream.tip, kind: 'check', attempt: 1, changes: [], refs });
   return true;
 }
 

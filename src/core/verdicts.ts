@@ -6,13 +6,8 @@ import { own } from './own.ts';
 import type { ChangeRecord, VerdictKind, VerdictRecord } from './types.ts';
 
 /** Records a final verdict, removes the change from every line and emits a report effect. */
-export function verdict(
-  ctx: StepContext,
-  id: string,
-  kind: VerdictKind,
-  at: number,
-  extra: Partial<VerdictRecord> = {},
-): void {
+export function verdict(ctx: StepContext, id: string, kind: VerdictKind, extra: Partial<VerdictRecord> = {}): void {
+  const { at } = ctx;
   const change = own(ctx.state.changes, id);
   if (!change) return;
   change.state = 'done';

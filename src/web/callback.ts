@@ -27,14 +27,16 @@ const callbackSchema = z
   })
   .strict();
 
-export async function handleCallback(
-  req: IncomingMessage,
-  res: ServerResponse,
-  engine: Engine,
-  secret: string | undefined,
-  log: Logger,
-  now: () => number,
-): Promise<void> {
+export interface CallbackOptions {
+  engine: Engine;
+  /** OST_CALLBACK_SECRET; without it the callback is off. */
+  secret: string | undefined;
+  log: Logger;
+  now: () => number;
+}
+
+export async function handleCallback(req: IncomingMessage, res: ServerResponse, opts: CallbackOptions): Promise<void> {
+  const { engine, secret, log, now } = opts;
   if (!secret) throw new HttpError(503, 'the CI callback is disabled: set OST_CALLBACK_SECRET on the server');
   const body = await readBody(req, CALLBACK_LIMIT, unauthenticatedBodies);
   if (!verifySignature(secret, body, req.headers[SIGNATURE_HEADER] as string | undefined)) {

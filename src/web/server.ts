@@ -108,7 +108,7 @@ export function createHttpServer(opts: ServerOptions): Server {
 
     if (path === CALLBACK_PATH) {
       if (req.method !== 'POST') throw new HttpError(405, 'use POST');
-      return handleCallback(req, res, opts.engine, opts.callbackSecret, opts.log, now);
+      return handleCallback(req, res, { engine: opts.engine, secret: opts.callbackSecret, log: opts.log, now });
     }
     const admin = { engine: opts.engine, token: opts.adminToken, log: opts.log, now, guard, sessions };
     if (path === SIGN_IN_PATH || path === SIGN_OUT_PATH)

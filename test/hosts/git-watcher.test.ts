@@ -55,8 +55,7 @@ async function setup(config = 'ci:\n  provider: command:ost\n') {
   const engine = new Engine({ store, performer: noop });
   const watcher = new GitWatcher(
     { name: 'app', url: repo, branch: 'master', interval: 60_000, notes: false },
-    engine,
-    join(dir, 'data'),
+    { engine, dataDir: join(dir, 'data') },
   );
   return { git, commit, store, engine, watcher, repo };
 }
@@ -142,8 +141,7 @@ describe('git notes', () => {
     const dir = join(repo, '..', 'data');
     const watcher = new GitWatcher(
       { name: 'app', url: repo, branch: 'master', interval: 60_000, notes: true },
-      engine,
-      dir,
+      { engine, dataDir: dir },
     );
     await watcher.pollOnce();
     const a = await commit('a.txt', 'add a');

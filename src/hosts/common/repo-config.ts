@@ -165,7 +165,12 @@ export async function settlePlacement(
   }
   if (decision.refused) {
     const err = new ConfigError(read.source, [`queue: got ${JSON.stringify(config.queue)}; ${decision.refused}`]);
-    await complain(deps, read, err, decision.queue, 'queue-refused', 'The changes go to their own queue.');
+    await complain(deps, read, {
+      err,
+      queue: decision.queue,
+      code: 'queue-refused',
+      outcome: 'The changes go to their own queue.',
+    });
     if (decision.named) {
       const message =
         `${read.owner.member} named this queue in ${read.source}; refused, nothing here was changed, ` +
@@ -221,7 +226,7 @@ function checkProvider(deps: RepoConfigDeps, config: RepoConfig, source: string)
 async function lastGood(deps: RepoConfigDeps, read: RepoConfigRead, err: ConfigError): Promise<RepoConfig | null> {
   const last = await deps.engine.lastRepoConfig(read.defaultQueue, read.stream);
   const queue = last ? placeQueue(last, read.owner, read.defaultQueue, deps.sharedQueues).queue : read.defaultQueue;
-  await complain(deps, read, err, queue, 'config-invalid', LAST_GOOD_NOTE);
+  await complain(deps, read, { err, queue, code: 'config-invalid', outcome: LAST_GOOD_NOTE });
   return last;
 }
 
@@ -229,11 +234,9 @@ async function lastGood(deps: RepoConfigDeps, read: RepoConfigRead, err: ConfigE
 async function complain(
   deps: RepoConfigDeps,
   read: Omit<RepoConfigRead, 'read'>,
-  err: ConfigError,
-  queue: string,
-  code: string,
-  outcome: string,
+  problem: { err: ConfigError; queue: string; code: string; outcome: string },
 ): Promise<void> {
+  const { err, queue, code, outcome } = problem;
   const text = `${err.message}\n${outcome}`;
   deps.log.error({ ...read.context, problems: err.problems }, text);
   await deps.engine.addNotice(queue, { at: deps.now(), level: 'error', code, message: text });

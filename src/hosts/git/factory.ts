@@ -10,7 +10,7 @@ export const gitHostFactory: HostFactory = {
   async create({ config, engine, log, dataDir, providers }) {
     if (config.git.length === 0) return null;
     const watchers = config.git.map(
-      (repo) => new GitWatcher(repo, engine, dataDir, log, Date.now, config.queues, providers),
+      (repo) => new GitWatcher(repo, { engine, dataDir, log, sharedQueues: config.queues, providers }),
     );
     return {
       id: 'git',

@@ -32,6 +32,19 @@ interface Position {
   tip: string | null;
 }
 
+/** What a watcher works with besides its repository. */
+export interface GitWatcherDeps {
+  engine: Engine;
+  /** OST_DATA_DIR: the mirror and the watcher's position live under it. */
+  dataDir: string;
+  log?: Logger;
+  now?: () => number;
+  /** The queues the server config declares (`queues:`). */
+  sharedQueues?: Readonly<Record<string, SharedQueue>>;
+  /** The CI providers the server has, to refuse a config naming another. */
+  providers?: () => readonly string[];
+}
+
 export class GitWatcher {
   readonly mirror: GitMirror;
   private readonly positionFile: string;
@@ -40,17 +53,22 @@ export class GitWatcher {
   private polling: Promise<void> | null = null;
   private warnedNoConfig = false;
 
+  private readonly engine: Engine;
+  private readonly log: Logger;
+  private readonly now: () => number;
+  private readonly sharedQueues: Readonly<Record<string, SharedQueue>>;
+  private readonly providers: (() => readonly string[]) | undefined;
+
   constructor(
     readonly repo: GitRepoOptions,
-    private readonly engine: Engine,
-    dataDir: string,
-    private readonly log: Logger = silentLogger,
-    private readonly now: () => number = Date.now,
-    /** The queues the server config declares (`queues:`). */
-    private readonly sharedQueues: Readonly<Record<string, SharedQueue>> = {},
-    /** The CI providers the server has, to refuse a config naming another. */
-    private readonly providers?: () => readonly string[],
+    deps: GitWatcherDeps,
   ) {
+    this.engine = deps.engine;
+    this.log = deps.log ?? silentLogger;
+    this.now = deps.now ?? Date.now;
+    this.sharedQueues = deps.sharedQueues ?? {};
+    this.providers = deps.providers;
+    const { dataDir } = deps;
     const slug = safeSlug(`${repo.name}@${repo.branch}`);
     this.mirror = new GitMirror(join(dataDir, 'git', `${slug}.git`), repo.url);
     this.positionFile = join(dataDir, 'git', `${slug}.position.json`);

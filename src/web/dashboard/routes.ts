@@ -82,11 +82,11 @@ async function allFiles(engine: Engine): Promise<QueueFile[]> {
 function send(
   req: IncomingMessage,
   res: ServerResponse,
-  title: string,
-  body: string,
+  content: { title: string; body: string },
   opts: DashboardOptions,
   admin: AdminView | undefined,
 ): void {
+  const { title, body } = content;
   const path = new URL(req.url ?? '/', 'http://localhost').pathname;
   const bar = sessionBar(admin, !!opts.adminToken, path);
   const main = bar ? html`<div class="session">$${bar}</div>$${body}` : body;
@@ -111,14 +111,8 @@ export async function dashboard(req: IncomingMessage, res: ServerResponse, opts:
   }
   const admin = adminView(req, opts);
   if (path === '/') {
-    send(
-      req,
-      res,
-      'Queues',
-      overview(await allFiles(opts.engine), now, labelOf, opts.engine.unavailable()),
-      opts,
-      admin,
-    );
+    const body = overview(await allFiles(opts.engine), now, labelOf, opts.engine.unavailable());
+    send(req, res, { title: 'Queues', body }, opts, admin);
     return true;
   }
   const older = /^\/queues\/([^/]+)\/history$/.exec(path);
@@ -128,21 +122,16 @@ export async function dashboard(req: IncomingMessage, res: ServerResponse, opts:
       throw new HttpError(404, `no queue named ${JSON.stringify(name)}`);
     const { before, limit } = pageQuery(url);
     const found = opts.historyPage ? await opts.historyPage(name, before, limit) : { verdicts: [], more: false };
-    send(
-      req,
-      res,
-      `${name}: older verdicts`,
-      historyPage((await opts.engine.read(name))!, found, labelOf),
-      opts,
-      admin,
-    );
+    const body = historyPage((await opts.engine.read(name))!, found, labelOf);
+    send(req, res, { title: `${name}: older verdicts`, body }, opts, admin);
     return true;
   }
   if (path.startsWith('/queues/')) {
     const name = decodeSegment(path.slice('/queues/'.length));
     if (!(await opts.engine.queues()).includes(name))
       throw new HttpError(404, `no queue named ${JSON.stringify(name)}`);
-    send(req, res, name, queuePage((await opts.engine.read(name))!, now, labelOf, admin), opts, admin);
+    const body = queuePage((await opts.engine.read(name))!, now, labelOf, admin);
+    send(req, res, { title: name, body }, opts, admin);
     return true;
   }
   if (path.startsWith('/changes/')) {
@@ -154,7 +143,7 @@ export async function dashboard(req: IncomingMessage, res: ServerResponse, opts:
         history.some((v) => v.change === id) ||
         file.state.verdicts.some((v) => v.change === id)
       ) {
-        send(req, res, id, changePage(id, file, history, labelOf, admin), opts, admin);
+        send(req, res, { title: id, body: changePage(id, file, history, labelOf, admin) }, opts, admin);
         return true;
       }
     }
@@ -190,7 +179,7 @@ export async function dashboard(req: IncomingMessage, res: ServerResponse, opts:
     const body = html`<h1>Search</h1><p>${found} ${q ? `"${q}"` : ''}.</p>
 <ul>${hits.map((h) => html`<li>$${changeLink(changeLabel(h.file, h.id, labelOf), h.id)} <span class="muted">${h.file.name}</span></li>`)}
 </ul>`;
-    send(req, res, 'Search', body, opts, admin);
+    send(req, res, { title: 'Search', body }, opts, admin);
     return true;
   }
   return false;
