@@ -4,7 +4,8 @@
 import type { StepContext } from './context.ts';
 import { notice } from './emit.ts';
 import { feed } from './feed.ts';
-import { fix, revertsCulprit } from './fix-line.ts';
+import { revertsCulprit } from './blocked-at-once.ts';
+import { fix } from './fix-line.ts';
 import { MAIN, liveRuns, searchView, viewLine } from './lines.ts';
 import { supersedeLine } from './runs.ts';
 import { strategyOf } from './schedule.ts';

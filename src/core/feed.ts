@@ -4,8 +4,7 @@
 import type { StepContext } from './context.ts';
 import { firstUnmetDependency, isDependencyLoop } from './dependencies.ts';
 import { notice } from './emit.ts';
-import { blockAtOnce } from './fix-line.ts';
-import { noteForwardFixCandidate } from './tip-check.ts';
+import { blockAtOnce, noteForwardFixCandidate } from './blocked-at-once.ts';
 import { own } from './own.ts';
 import { verdict } from './verdicts.ts';
 

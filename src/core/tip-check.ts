@@ -4,11 +4,11 @@
 // (dispatch), fixed verdicts, notices.
 import type { StepContext } from './context.ts';
 import { notice, short } from './emit.ts';
-import { blockedAtOnce, failuresToBlockRevert, reopenBlockedAtOnce, seqOfSha } from './fix-line.ts';
+import { blockedAtOnce, failuresToBlockRevert, reopenBlockedAtOnce, seqOfSha } from './blocked-at-once.ts';
 import { isInFlight } from './lines.ts';
 import { own } from './own.ts';
 import { createRun, refsFor, supersedeLine } from './runs.ts';
-import type { BrokenStream, ChangeRecord, Run, StreamState } from './types.ts';
+import type { ChangeRecord, Run, StreamState } from './types.ts';
 import { retract, verdict } from './verdicts.ts';
 
 /**
@@ -96,22 +96,6 @@ function searchForwardFix(ctx: StepContext, stream: StreamState, run: Run, candi
 const CHECK_AFTER_CHANGES = 4;
 /** With fewer new changes and no hint, the tip is still checked once every this many `recheckMs`. */
 const CHECK_BACKSTOP = 6;
-
-/**
- * Records a change blocked at once in a broken stream: it counts towards the next tip check, and
- * one whose title names the culprit (its short sha, its number, or its id) makes a check due at once.
- */
-export function noteForwardFixCandidate(ctx: StepContext, broken: BrokenStream, change: ChangeRecord): void {
-  broken.sinceCheck = (broken.sinceCheck ?? 0) + 1;
-  const culprit = own(ctx.state.changes, broken.culprit);
-  const title = change.title ?? '';
-  const names = [
-    broken.culprit,
-    ...(culprit?.sha && culprit.sha.length >= 7 ? [culprit.sha.slice(0, 7)] : []),
-    ...(culprit?.number ? [`#${culprit.number}`] : []),
-  ];
-  if (names.some((n) => title.includes(n))) broken.fixHint = true;
-}
 
 /**
  * With `awaitRevert`, checks the tip of a broken stream with nothing left to test, in case a change
