@@ -1,4 +1,4 @@
-// The values every CI provider receives for a run (DESIGN section 4, CI dispatch contract).
+// The values every CI provider receives for a run (README, "CI contract").
 import type { DispatchSpec } from '../core/index.ts';
 
 const CHANGES_LIMIT = 60_000;

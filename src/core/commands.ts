@@ -51,6 +51,11 @@ export function command(ctx: StepContext, event: Extract<CoreEvent, { type: 'com
     case 'not-culprit':
     case 'retry':
       return reopenOrRetry(ctx, event, reply);
+    default: {
+      // a verb without a case here does not type-check: every command the core takes is handled
+      const unhandled: never = verb;
+      return reply(false, `${String(unhandled)} is not a command the queue knows`);
+    }
   }
 }
 

@@ -60,7 +60,7 @@ export interface ChangeRecord extends ChangeInput {
   culprit?: string;
 }
 
-/** Every verdict kind, the one list the config schema and the messages use. `rejected` and `error` are never given (see DESIGN). */
+/** Every verdict kind, the one list the config schema and the messages use. `rejected` and `error` are never given (docs/architecture.md, "Verdicts"). */
 export const VERDICT_KINDS = ['passed', 'culprit', 'blocked', 'fixed', 'skipped', 'rejected', 'error'] as const;
 export type VerdictKind = (typeof VERDICT_KINDS)[number];
 

@@ -1,4 +1,4 @@
-// The simulator's metrics (DESIGN section 7), computed from the true stream and the verdicts given.
+// The simulator's metrics (README, "Simulator reference"), computed from the true stream and the verdicts given.
 
 export interface SimTruth {
   /** Change ids in merge order. */

@@ -32,7 +32,7 @@ export interface SimOptions {
   confidence?: number;
   /**
    * Uneven run times: each run takes T x U(1 - s, 1 + s), drawn from its own random stream so that
-   * arrivals and flakes stay the same (default 0: every run takes exactly T, as DESIGN section 7 says).
+   * arrivals and flakes stay the same (default 0: every run takes exactly T, as the simulator's model says: README, "Simulator reference").
    */
   durationSpread?: number;
   /** Runs over new changes allowed in flight at once (0: as runners allow; default as a queue's). */

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { secretEquals } from '../http/signature.ts';
+import { BoundedMap } from '../util/bounded.ts';
 
 export const SESSION_COOKIE = 'ost_admin';
 /** How long a session lives after sign-in. */
@@ -22,7 +23,7 @@ export interface AdminSession {
 }
 
 export class AdminSessions {
-  private readonly sessions = new Map<string, AdminSession>();
+  private readonly sessions = new BoundedMap<string, AdminSession>(SESSIONS_KEPT);
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -34,7 +35,6 @@ export class AdminSessions {
       expires: this.now() + SESSION_TTL_MS,
     };
     this.sessions.set(session.id, session);
-    if (this.sessions.size > SESSIONS_KEPT) this.sessions.delete(this.sessions.keys().next().value!);
     setCookie(req, res, `${SESSION_COOKIE}=${session.id}; Max-Age=${SESSION_TTL_MS / 1000}`);
     return session;
   }

@@ -1,6 +1,6 @@
-// Which queue a repository's changes go to: its own stream's, a queue in its owner's namespace, or a
-// shared queue the server config declares with it as a member. Nothing else (DESIGN: a queue belongs
-// to whoever may configure it).
+// Which queue a repository's changes go to: its own stream's, a queue it names in its owner's
+// namespace, or a shared queue the server config declares with it as a member. Nothing else: a queue
+// belongs to one owner (README, "Who may share a queue with whom").
 import { describe, expect, it } from 'vitest';
 import { parseRepoConfig, sharedQueueSchema } from '../../src/config/repo.ts';
 import { OPERATOR, placeQueue, type RepoOwner } from '../../src/hosts/common/repo-config.ts';

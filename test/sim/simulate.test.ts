@@ -36,7 +36,7 @@ describe('simulate', () => {
     expect(uneven.false_blame_rate).toBe(0);
   });
 
-  it('reports every metric of DESIGN section 7, with every change finished', () => {
+  it('reports every metric of the simulator reference (README), with every change finished', () => {
     const m = simulate(reference);
     for (const key of [
       'runs_per_change',

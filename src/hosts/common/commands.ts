@@ -18,6 +18,37 @@ export interface MissedChange {
   change: ChangeInput;
 }
 
+/** What the code host says of a change a comment is on, for `/ost enqueue`. */
+export type HostChange =
+  { merged: true; stream: StreamRef; change: ChangeInput } | { merged: false; label: string; state: string };
+
+/** Where a change is: its repository (for messages) and its config file's name. */
+export interface ChangeHome {
+  repository: string;
+  configFile: string;
+  /** How people name the change: `#12`, `change 12`. */
+  label: string;
+}
+
+/**
+ * `/ost enqueue` of a change no queue has: the change as the host reads it, placed where a merge of
+ * its branch would go; a refusal when it is not merged or its branch is not gated.
+ */
+export async function missedChange(
+  lookup: () => Promise<HostChange>,
+  placement: Placement | null,
+  home: ChangeHome,
+): Promise<MissedChange | { refusal: string }> {
+  const found = await lookup();
+  if (!found.merged) return { refusal: `${found.label} is ${found.state}; ost-gate tests merged changes only.` };
+  const branch = found.stream.branch;
+  if (!placement || !placement.config.branches.includes(branch))
+    return {
+      refusal: `${home.repository} does not gate ${branch} (no ${home.configFile} there, or ${branch} is not in its branches), so ${home.label} is not enqueued.`,
+    };
+  return { queue: placement.queue, config: placement.config, stream: found.stream, change: found.change };
+}
+
 /** What a host does for the command loop. */
 export interface CommandPort {
   /** Renders a message in the host's markup (Markdown on GitHub, plain text on Gerrit). */

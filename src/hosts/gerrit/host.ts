@@ -13,7 +13,7 @@ import type { Mount } from '../../http/mount.ts';
 import { secretEquals } from '../../http/signature.ts';
 import { silentLogger, type Logger } from '../../log.ts';
 import { toText } from '../../report/text.ts';
-import { runCommands, type CommandPort, type MissedChange } from '../common/commands.ts';
+import { missedChange, runCommands, type CommandPort, type HostChange } from '../common/commands.ts';
 import { loadRepoConfig, type Placement, type RepoOwner } from '../common/repo-config.ts';
 import { accountName, type GerritClient } from './client.ts';
 import { GerritPermissions } from './permissions.ts';
@@ -21,6 +21,7 @@ import { landedChanges, type LandedChangeDeps } from './landed-changes.ts';
 import { isNullSha, LandingReader, type Landing } from './landing.ts';
 import { branchOf, changeNumber, checkEvent, commentBody, eventIdentity, gerritChangeId } from './events.ts';
 import { GerritInbox } from './inbox.ts';
+import { BoundedMap, BoundedSet } from '../../util/bounded.ts';
 import { TAG } from './reporter.ts';
 import type { GerritEvent } from './types.ts';
 
@@ -60,15 +61,15 @@ export class GerritHost {
   private readonly log: Logger;
   private readonly now: () => number;
   /** `<project>:<branch>:<newRev>` -> oldRev of ref-updated events, for the change-merged events that follow. */
-  private readonly oldTips = new Map<string, string>();
+  private readonly oldTips = new BoundedMap<string, string>(OLD_TIPS_KEPT);
   /** `<project>:<branch>:<tip>` of the branch updates whose commits are queued. */
-  private readonly landed = new Map<string, true>();
+  private readonly landed = new BoundedSet<string>(OLD_TIPS_KEPT);
   private readonly landings: LandingReader;
   private readonly permissions: GerritPermissions;
   private readonly changeDeps: LandedChangeDeps;
   private readonly unconfigured = new Set<string>();
   /** Identities of the comment-added events handled lately, oldest first (bounded). */
-  private readonly recentComments = new Set<string>();
+  private readonly recentComments = new BoundedSet<string>(RECENT_COMMENTS);
   /** POST /gerrit/events, for the server to mount. */
   readonly mount: Mount = { path: EVENTS_PATH, source: HOST, handle: (req, res) => this.receive(req, res) };
 
@@ -143,7 +144,7 @@ export class GerritHost {
       );
       return;
     }
-    remember(this.oldTips, `${r.project}:${branch}:${r.newRev}`, r.oldRev, OLD_TIPS_KEPT);
+    this.oldTips.set(`${r.project}:${branch}:${r.newRev}`, r.oldRev);
     await this.land(r.project, branch, { to: r.newRev, from: r.oldRev, number: null });
   }
 
@@ -206,7 +207,7 @@ export class GerritHost {
       ...(landing.rewritten ? { forced: true } : {}),
       changes,
     });
-    remember(this.landed, key, true, OLD_TIPS_KEPT);
+    this.landed.add(key);
   }
 
   /** The newest sha the queue has of this stream (null for a stream it has not seen), and the shas it knows. */
@@ -284,8 +285,6 @@ export class GerritHost {
       return;
     }
     this.recentComments.add(identity);
-    if (this.recentComments.size > RECENT_COMMENTS)
-      this.recentComments.delete(this.recentComments.values().next().value!);
     const branch = branchOf(c.branch) ?? c.branch;
     const owner = c.owner ? accountName(c.owner) : undefined;
     await runCommands(this.common, this.commandPort(c.project, branch, number, owner), {
@@ -305,23 +304,20 @@ export class GerritHost {
       reply: (message) => this.client.review(project, number, 'current', { message, tag: TAG, notify: 'NONE' }),
       config: () => this.placement(project, branch, (text) => this.configError(project, number, text)),
       permission: (verb, user, config) => this.permissions.allowed(verb, user, owner, config),
-      missedChange: (placement) => this.missedChange(project, number, placement),
+      missedChange: (placement) =>
+        missedChange(() => this.hostChange(project, number), placement, {
+          repository: project,
+          configFile: REPO_CONFIG_FILE,
+          label: `change ${number}`,
+        }),
     };
   }
 
-  /** `/ost enqueue` for a merged change whose change-merged event was missed: read it from REST. */
-  private async missedChange(
-    project: string,
-    number: number,
-    placement: Placement | null,
-  ): Promise<MissedChange | { refusal: string }> {
+  /** A change a comment is on, as the REST API has it: merged (with its commit), or in what state. */
+  private async hostChange(project: string, number: number): Promise<HostChange> {
     const info = await this.client.change(project, number);
     if (info.status !== 'MERGED' || !info.current_revision)
-      return { refusal: `change ${number} is ${info.status.toLowerCase()}; ost-gate tests merged changes only.` };
-    if (!placement || !placement.config.branches.includes(info.branch))
-      return {
-        refusal: `${project} does not gate ${info.branch} (no ${REPO_CONFIG_FILE} there, or ${info.branch} is not in its branches).`,
-      };
+      return { merged: false, label: `change ${number}`, state: info.status.toLowerCase() };
     const change: ChangeInput = {
       id: gerritChangeId(this.client.host, project, number),
       sha: info.current_revision,
@@ -330,12 +326,7 @@ export class GerritHost {
       url: `${this.client.base}/c/${project}/+/${number}`,
       author: accountName(info.owner),
     };
-    return {
-      queue: placement.queue,
-      config: placement.config,
-      stream: { host: HOST, project, branch: info.branch },
-      change,
-    };
+    return { merged: true, stream: { host: HOST, project, branch: info.branch }, change };
   }
 
   /** POST /gerrit/events: the webhooks plugin's JSON, authorised by GERRIT_EVENTS_TOKEN (?token= or Bearer). */
@@ -364,11 +355,4 @@ export class GerritHost {
     const fresh = await this.inbox.accept(event);
     sendJson(res, 202, { accepted: true, type: event.type, ...(fresh ? {} : { duplicate: true }) });
   }
-}
-
-/** Sets `key` in a map kept to `max` entries, the oldest dropped first. */
-function remember<V>(map: Map<string, V>, key: string, value: V, max: number): void {
-  map.delete(key);
-  map.set(key, value);
-  if (map.size > max) map.delete(map.keys().next().value!);
 }

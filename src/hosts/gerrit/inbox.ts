@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { Logger } from '../../log.ts';
 import { writeDurably } from '../../store/durable.ts';
 import { eventIdentity } from './events.ts';
+import { BoundedSet } from '../../util/bounded.ts';
 import type { GerritEvent } from './types.ts';
 
 /** How many handled identities are remembered to drop a late redelivery. */
@@ -29,7 +30,7 @@ export interface GerritInboxOptions {
 
 export class GerritInbox {
   private readonly pending = new Map<string, Pending>();
-  private readonly handled = new Set<string>();
+  private readonly handled = new BoundedSet<string>(REMEMBERED);
   private seq = 0;
   private chain: Promise<void> = Promise.resolve();
   private loaded: Promise<void> | null = null;
@@ -109,7 +110,6 @@ export class GerritInbox {
     }
     try {
       this.handled.add(p.identity);
-      if (this.handled.size > REMEMBERED) this.handled.delete(this.handled.values().next().value!);
       await appendFile(this.handledFile, `${p.identity}\n`);
       if (failed) {
         await mkdir(join(this.opts.dir, 'failed'), { recursive: true });

@@ -14,11 +14,12 @@ import {
   type RepoConfig,
   type SharedQueue,
 } from '../../config/repo.ts';
+import { BoundedMap } from '../../util/bounded.ts';
 import { githubAllows, VERBS, type Verb } from '../../commands/parse.ts';
 import type { Engine } from '../../engine/engine.ts';
 import type { Logger } from '../../log.ts';
 import { toMarkdown } from '../../report/markdown.ts';
-import { runCommands, type CommandPort, type MissedChange } from '../common/commands.ts';
+import { missedChange, runCommands, type CommandPort, type HostChange } from '../common/commands.ts';
 import { loadRepoConfig, settlePlacement, type Placement, type RepoOwner } from '../common/repo-config.ts';
 import { prChangeId, prNumberFromMessage } from './ids.ts';
 import { changesFromPush, type PullInfo, type PushCommit } from './push.ts';
@@ -97,7 +98,7 @@ export function githubApp(deps: GithubAppDeps): ApplicationFunction {
     providers: deps.providers,
   };
   /** Merged PRs by `<repo>@<merge sha>`, from pull_request.closed, so that a push needs no API call for them. */
-  const pulls = new Map<string, PullInfo>();
+  const pulls = new BoundedMap<string, PullInfo>(PR_CACHE);
   const unconfigured = new Set<string>();
 
   /** Reads `.github/ost-gate.yml` on `branch` (with `_extends`); null when there is none. Throws ConfigError. */
@@ -316,28 +317,25 @@ export function githubApp(deps: GithubAppDeps): ApplicationFunction {
         const level = VERBS[verb].level === 'admin' ? 'admin' : minimum;
         return { ok: false, needs: `${level} permission on ${repo}; you have ${has}` };
       },
-      missedChange: async (placement): Promise<MissedChange | { refusal: string }> => {
-        const p = await pull();
-        if (!p.merged_at || !p.merge_commit_sha)
-          return { refusal: `#${number} is not merged; ost-gate tests merged changes only.` };
-        // the same queue a push of the base branch would use, with the config in force there
-        const branch = p.base.ref;
-        if (!placement) {
-          return {
-            refusal: `${repo} does not gate ${branch} (no ${CONFIG_PATH} there, or ${branch} is not in its branches), so #${number} is not enqueued.`,
-          };
-        }
-        const queue = placement.queue;
-        const change: ChangeInput = {
-          id: prChangeId(repo, number),
-          sha: p.merge_commit_sha,
-          number,
-          title: p.title,
-          url: p.html_url,
-          author: p.user?.login ?? null,
-        };
-        return { queue, config: placement.config, stream: { host: HOST, project: repo, branch }, change };
-      },
+      missedChange: (placement) =>
+        missedChange(
+          async (): Promise<HostChange> => {
+            const p = await pull();
+            if (!p.merged_at || !p.merge_commit_sha) return { merged: false, label: `#${number}`, state: 'not merged' };
+            const change: ChangeInput = {
+              id: prChangeId(repo, number),
+              sha: p.merge_commit_sha,
+              number,
+              title: p.title,
+              url: p.html_url,
+              author: p.user?.login ?? null,
+            };
+            // the same queue a push of the base branch would use, with the config in force there
+            return { merged: true, stream: { host: HOST, project: repo, branch: p.base.ref }, change };
+          },
+          placement,
+          { repository: repo, configFile: CONFIG_PATH, label: `#${number}` },
+        ),
     };
   }
 
@@ -379,7 +377,6 @@ export function githubApp(deps: GithubAppDeps): ApplicationFunction {
         body: pr.body ?? null,
         user: pr.user ? { login: pr.user.login } : null,
       });
-      if (pulls.size > PR_CACHE) pulls.delete(pulls.keys().next().value!);
     });
     app.on('push', onPush);
     app.on('workflow_run.completed', onWorkflowRun);
