@@ -159,7 +159,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
         return 1;
       }
       await new Promise((r) => setTimeout(r, 150));
-      const file = await server.engine.read(QUEUE);
+      const file = await server.engine.reads.queue(QUEUE);
       if (!file) continue;
       const live = new Map<string, VerdictRecord>();
       for (const v of file.state.verdicts) if (!v.retracted) live.set(v.change, v);

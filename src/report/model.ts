@@ -2,7 +2,7 @@
 // internals. The engine builds it from the queue file when it performs a report effect.
 import type { ChangeRecord, Run, VerdictRecord } from '../core/index.ts';
 import type { RepoConfig } from '../config/repo.ts';
-import type { QueueFile } from '../store/types.ts';
+import type { QueueView } from '../store/types.ts';
 import type { ChangeRef, RunRef } from './doc.ts';
 
 /** Where a verdict is posted: the change as its code host knows it. */
@@ -58,7 +58,7 @@ export type ChangeLabeler = (change: Pick<ChangeRecord, 'host' | 'number' | 'sha
 
 export const defaultLabel: ChangeLabeler = (c) => (c.number ? `change ${c.number}` : c.sha.slice(0, 10));
 
-export function changeRef(file: QueueFile, id: string, labelOf: ChangeLabeler): ChangeRef {
+export function changeRef(file: QueueView, id: string, labelOf: ChangeLabeler): ChangeRef {
   const c = Object.hasOwn(file.state.changes, id) ? file.state.changes[id] : undefined;
   if (!c) return { id, label: id, title: '', url: null, known: false };
   return { id, label: labelOf(c), title: c.title ?? '', url: c.url ?? null, known: true };
@@ -116,7 +116,7 @@ export interface BuildOptions {
 /** The read model of `verdict` in `queue`, from the queue file as it is now. */
 export function buildVerdictReport(
   queue: string,
-  file: QueueFile,
+  file: QueueView,
   verdict: VerdictRecord,
   opts: BuildOptions = {},
 ): VerdictReport {

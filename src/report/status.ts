@@ -1,7 +1,7 @@
 // The answer to `/ost status`, the same on every host: where a change is — queued, under test in
 // which run, or its verdict — with links.
 import { heldChange } from '../core/index.ts';
-import type { QueueFile } from '../store/types.ts';
+import type { QueueView } from '../store/types.ts';
 import { code, link, strong, joined, type Doc, type Inline } from './doc.ts';
 import { changePageUrl, runRef } from './model.ts';
 
@@ -11,7 +11,7 @@ export interface StatusOptions {
 }
 
 /** Where change `id` is in `queue`; `file` is null when no queue knows it. */
-export function statusDoc(queue: string | null, file: QueueFile | null, id: string, opts: StatusOptions = {}): Doc {
+export function statusDoc(queue: string | null, file: QueueView | null, id: string, opts: StatusOptions = {}): Doc {
   if (!queue || !file) {
     return [
       {
@@ -29,7 +29,7 @@ export function statusDoc(queue: string | null, file: QueueFile | null, id: stri
   return doc;
 }
 
-function whereIs(queue: string, file: QueueFile, id: string): Inline[] {
+function whereIs(queue: string, file: QueueView, id: string): Inline[] {
   const change = Object.hasOwn(file.state.changes, id) ? file.state.changes[id] : undefined;
   const inQueue: Inline[] = [' in queue ', code(queue)];
   if (!change) return [code(id), ' has its verdict; it is in the history of queue ', code(queue), '.'];

@@ -60,6 +60,12 @@ export interface QueueFile {
   owner?: string;
 }
 
+/**
+ * A queue file as readers get it (the read model, the dashboard, the APIs): the engine's own copy,
+ * which only the engine changes. Readonly at its top; readers do not change what is below either.
+ */
+export type QueueView = Readonly<QueueFile>;
+
 /** What a submit may set on the queue file besides its state: the CI target and the repo config. */
 export interface QueueSetup {
   ci?: QueueCi | null;

@@ -43,11 +43,11 @@ export async function runAdminCommand(
   opts: AdminOptions,
 ): Promise<{ ok: boolean; message: string }> {
   const { verb, change } = command;
-  if (!(await opts.engine.queues()).includes(queue))
+  if (!(await opts.engine.reads.queues()).includes(queue))
     throw new HttpError(404, `no queue named ${JSON.stringify(queue)}`);
   if (!QUEUE_VERBS.includes(verb)) {
     if (!change) throw new HttpError(400, `${verb} needs a change: { "verb": "${verb}", "change": "<change id>" }`);
-    const file = await opts.engine.read(queue);
+    const file = await opts.engine.reads.queue(queue);
     const known = !!file && (Object.hasOwn(file.state.changes, change) || file.state.forgotten.includes(change));
     if (!known) throw new HttpError(404, `no change ${JSON.stringify(change)} in queue ${queue}`);
   }

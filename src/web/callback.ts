@@ -60,7 +60,7 @@ export async function handleCallback(req: IncomingMessage, res: ServerResponse, 
     );
   }
   const { key, status, url, message } = parsed.data;
-  const found = await engine.findRun({ key });
+  const found = await engine.reads.run({ key });
   if (!found) {
     log.info({ key }, 'CI callback for an unknown run key ignored');
     sendJson(res, 202, { accepted: false, reason: `no queue has run ${key}` });

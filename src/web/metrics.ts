@@ -26,8 +26,8 @@ export class Metrics {
         this.reset();
         const e = engine();
         if (!e) return;
-        for (const q of await e.queues()) {
-          const file = await e.read(q);
+        for (const q of await e.reads.queues()) {
+          const file = await e.reads.queue(q);
           if (file) this.set({ queue: q }, queueDepth(file.state));
         }
       },

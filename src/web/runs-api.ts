@@ -43,7 +43,7 @@ export async function sendRunLog(res: ServerResponse, key: string, opts: RunsApi
     res.end(text);
     return;
   }
-  const found = await opts.engine.findRun({ key });
+  const found = await opts.engine.reads.run({ key });
   if (!found) throw new HttpError(404, `no run ${JSON.stringify(key)} and no log for it`);
   const where = found.run.url ? `; its CI keeps the log: ${found.run.url}` : '';
   throw new HttpError(404, `run ${key} has no log here (only command runners keep one, when the run ends)${where}`);
@@ -55,7 +55,7 @@ export async function sendHistoryPage(
   queue: string,
   opts: RunsApiOptions,
 ): Promise<void> {
-  if (!(await opts.engine.queues()).includes(queue))
+  if (!(await opts.engine.reads.queues()).includes(queue))
     throw new HttpError(404, `no queue named ${JSON.stringify(queue)}; GET /api/queues lists them`);
   const url = new URL(req.url ?? '/', 'http://localhost');
   const { before, limit } = pageQuery(url);

@@ -132,8 +132,8 @@ export function createHttpServer(opts: ServerOptions): Server {
     }
     if (path !== '/healthz') await checkToken(req, res, opts.dashboardToken, guard, 'dashboard');
     if (path === '/healthz') {
-      const store = opts.engine.storeHealth();
-      const stopped = opts.engine.unavailable();
+      const store = opts.engine.reads.storeHealth();
+      const stopped = opts.engine.reads.unavailable();
       return sendJson(res, store.ok ? 200 : 503, {
         ok: store.ok,
         uptime_s: Math.round((now() - started) / 1000),
@@ -148,14 +148,14 @@ export function createHttpServer(opts: ServerOptions): Server {
     const history = /^\/api\/queues\/([^/]+)\/history$/.exec(path);
     if (history) return sendHistoryPage(req, res, decodeSegment(history[1]!), runs);
     if (path === '/api/queues') {
-      return sendJson(res, 200, (await opts.engine.readAll()).map(queueSummary));
+      return sendJson(res, 200, (await opts.engine.reads.all()).map(queueSummary));
     }
     if (path.startsWith('/api/queues/')) {
       const name = decodeSegment(path.slice('/api/queues/'.length));
-      const queues = await opts.engine.queues();
+      const queues = await opts.engine.reads.queues();
       if (!queues.includes(name))
         throw new HttpError(404, `no queue named ${JSON.stringify(name)}; GET /api/queues lists them`);
-      const file = await opts.engine.read(name);
+      const file = await opts.engine.reads.queue(name);
       if (!file) throw new HttpError(404, `no queue named ${JSON.stringify(name)}`);
       return sendJson(res, 200, queueDetail(file));
     }

@@ -1,7 +1,7 @@
 // The JSON views of queues that the API and the dashboard show.
 import { isInFlight } from '../core/lines.ts';
 import type { QueueState, Run } from '../core/index.ts';
-import type { QueueFile } from '../store/types.ts';
+import type { QueueView } from '../store/types.ts';
 
 export type ChangeView = {
   id: string;
@@ -23,7 +23,7 @@ export function queueDepth(state: QueueState): number {
   return Object.values(state.changes).filter((c) => c.state !== 'done').length;
 }
 
-export function queueSummary(file: QueueFile) {
+export function queueSummary(file: QueueView) {
   const s = file.state;
   const inFlight = runsInFlight(s);
   return {
@@ -38,7 +38,7 @@ export function queueSummary(file: QueueFile) {
   };
 }
 
-export function queueDetail(file: QueueFile) {
+export function queueDetail(file: QueueView) {
   const s = file.state;
   const testing = new Set(runsInFlight(s).flatMap((r) => r.changes));
   const changes: ChangeView[] = Object.values(s.changes)

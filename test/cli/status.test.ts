@@ -29,9 +29,11 @@ describe('ost-gate status', () => {
         { id: 'git:app@next', sha: 'next', title: 'later' },
       ],
     });
-    const key = Object.keys((await engine.read('git:app@main'))!.state.runs)[0]!;
+    const key = Object.keys((await engine.reads.queue('git:app@main'))!.state.runs)[0]!;
     await engine.submit('git:app@main', { type: 'run-finished', at: 1, key, status: 'failure' });
-    const probe = Object.values((await engine.read('git:app@main'))!.state.runs).find((r) => r.state === 'dispatched')!;
+    const probe = Object.values((await engine.reads.queue('git:app@main'))!.state.runs).find(
+      (r) => r.state === 'dispatched',
+    )!;
     await engine.submit('git:app@main', { type: 'run-finished', at: 2, key: probe.key, status: 'failure' });
     const out: string[] = [];
     expect(await main(['status', '--data-dir', dir], (s) => out.push(s))).toBe(0);

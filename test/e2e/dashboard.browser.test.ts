@@ -54,7 +54,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in chromium', () => {
   const submit = (event: CoreEvent) =>
     server.engine.submit(QUEUE, event, { setup: { ci: { provider: 'command:held' } } });
   const finish = async (fails: (run: DispatchSpec) => boolean) => {
-    const file = (await server.engine.read(QUEUE))!;
+    const file = (await server.engine.reads.queue(QUEUE))!;
     const open = dispatched.filter((r) => ['dispatched', 'running'].includes(file.state.runs[r.key]?.state ?? ''));
     for (const r of open)
       await submit({

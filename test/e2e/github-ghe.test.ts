@@ -89,7 +89,7 @@ describe('GitHub Enterprise Server', () => {
       port: 0,
     });
     try {
-      const queue = () => server.engine.read(`github:${REPO}@main`);
+      const queue = () => server.engine.reads.queue(`github:${REPO}@main`);
       // GitHub's webhook middleware answers 202 "still processing" after 9 s and goes on handling:
       // on a busy machine the handler may still run, so wait (by count) until what it does is done
       const post = async (event: string, payload: unknown, delivery: string, settled: () => Promise<boolean>) => {

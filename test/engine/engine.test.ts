@@ -138,7 +138,7 @@ describe('Engine', () => {
     // the merge with its dispatch, then the dispatch marked done
     expect(stored.journal.map((r) => r.type)).toEqual(['step', 'done']);
     expect(stored.journal[0]).toMatchObject({ n: 1, delivery: 'd1', outbox: [{ effect: { type: 'dispatch' } }] });
-    const live = JSON.stringify(await engine.read('q'));
+    const live = JSON.stringify(await engine.reads.queue('q'));
     await engine.close();
     const after = (await new LowdbStore(store.dataDir).loadQueue('q'))!;
     expect(after.journal).toEqual([]);
@@ -150,15 +150,15 @@ describe('Engine', () => {
     await engine.submit('q', merged(['a']), { delivery: 'd1' });
     await engine.submit('q', merged(['b'], 1, 'sha-a'), { delivery: 'd2' });
     const again = new Engine({ store: new LowdbStore(store.dataDir), performer });
-    expect(JSON.stringify(await again.read('q'))).toBe(JSON.stringify(await engine.read('q')));
+    expect(JSON.stringify(await again.reads.queue('q'))).toBe(JSON.stringify(await engine.reads.queue('q')));
     expect(await again.submit('q', merged(['b'], 1, 'sha-a'), { delivery: 'd2' })).toBe(false);
   });
 
   it('keeps nothing in memory for a queue that does not exist, however many names are asked for', async () => {
     const { engine } = await setup();
     await engine.submit('q', merged(['a']));
-    for (let i = 0; i < 500; i++) expect(await engine.read(`nope-${i}`)).toBeNull();
-    expect((engine as unknown as { files: Map<string, unknown> }).files.size).toBe(1);
+    for (let i = 0; i < 500; i++) expect(await engine.reads.queue(`nope-${i}`)).toBeNull();
+    expect((engine as unknown as { files: { loaded(): number } }).files.loaded()).toBe(1);
   });
 
   it('keeps notices for the dashboard', async () => {
@@ -195,8 +195,8 @@ describe('Engine', () => {
   it('finds the queue of a change', async () => {
     const { engine } = await setup();
     await engine.submit('q', merged(['a']));
-    expect((await engine.findChange('a'))?.queue).toBe('q');
-    expect(await engine.findChange('nope')).toBeNull();
+    expect((await engine.reads.change('a'))?.queue).toBe('q');
+    expect(await engine.reads.change('nope')).toBeNull();
   });
 
   it('applies a repo config once: the same config again writes nothing, a changed one is applied', async () => {
@@ -276,6 +276,27 @@ describe('Engine wake-up for a change held for company', () => {
     expect(dispatches()).toHaveLength(1);
     clock.now = 260; // now it is due: the timer set again sends it, with nobody ticking
     await vi.waitFor(() => expect(dispatches()).toHaveLength(2), { timeout: 10_000, interval: 20 });
+    await engine.close();
+  });
+});
+
+describe('the read model', () => {
+  it('finds changes, runs (by key and by the CI id) and streams from indexes the steps keep current', async () => {
+    const { engine, store } = await setup();
+    await engine.submit('q', merged(['a']));
+    await engine.submit('other', { ...merged(['x']), stream: { ...S, project: 'lib' } });
+    expect(await engine.reads.change('a')).toMatchObject({ queue: 'q', id: 'a' });
+    expect(await engine.reads.change('x')).toMatchObject({ queue: 'other' });
+    expect(await engine.reads.change('nope')).toBeNull();
+    const key = Object.keys((await engine.reads.queue('q'))!.state.runs)[0]!;
+    await engine.submit('q', { type: 'run-started', at: 1, key, url: 'https://ci/1', ciRunId: 77 });
+    expect((await engine.reads.run({ ciRunId: 77 }))?.run.key).toBe(key);
+    expect((await engine.reads.run({ key }))?.queue).toBe('q');
+    // a second engine on the same data finds them too, with nothing loaded yet
+    const reader = new LowdbStore(store.dataDir);
+    const again = new Engine({ store: reader, performer: new RecordingPerformer(reader) });
+    expect(await again.reads.change('x')).toMatchObject({ queue: 'other' });
+    expect((await again.reads.run({ ciRunId: 77 }))?.queue).toBe('q');
     await engine.close();
   });
 });

@@ -79,10 +79,10 @@ describe('an accepted change always gets a verdict', () => {
       await Promise.all(Array.from({ length: SENDERS }, sender));
       expect(accepted).toHaveLength(SUBMITS);
       // idle: every accepted event handled, every run's result in, every effect performed
-      let state = (await engine.read(QUEUE))!.state;
+      let state = (await engine.reads.queue(QUEUE))!.state;
       for (let i = 0; i < 10_000; i++) {
         await host.idle();
-        state = (await engine.read(QUEUE))!.state;
+        state = (await engine.reads.queue(QUEUE))!.state;
         const open = Object.values(state.changes).filter((c) => c.state !== 'done').length;
         const running = Object.values(state.runs).some((r) => r.state === 'dispatched' || r.state === 'running');
         if (open === 0 && !running) break;

@@ -205,7 +205,7 @@ describe('fuzzing the running server', () => {
     const gerrit = await gerritFuzzBed();
     const { base: gerritBase, close } = await serve(gerrit);
     await gerrit.merge('app', { number: 1 });
-    const key = Object.values((await gerrit.engine.readAll()).flatMap((f) => Object.keys(f.state.runs)))[0] ?? 'q.1';
+    const key = Object.values((await gerrit.engine.reads.all()).flatMap((f) => Object.keys(f.state.runs)))[0] ?? 'q.1';
     const base = { key, status: 'failure', url: 'https://ci.example/1' };
     await fc.assert(
       fc.asyncProperty(fc.array(mutation, { maxLength: 3 }), async (mutations) => {
@@ -260,7 +260,7 @@ describe('fuzzing the running server', () => {
     expect((await fetch(`${githubBase}/healthz`)).status).toBe(200);
     await github.engine.tick();
     await gerrit.engine.tick();
-    expect(Object.keys((await gerrit.engine.readAll())[0]!.state.runs).length).toBeGreaterThan(0);
+    expect(Object.keys((await gerrit.engine.reads.all())[0]!.state.runs).length).toBeGreaterThan(0);
     close();
     gerrit.close();
     await queueFilesParse(github.store.dataDir);

@@ -82,7 +82,7 @@ describe('a corrupt queue file', () => {
     expect(lines.join('')).toMatch(
       new RegExp(`journal ${journal} ended in a record cut short by a crash \\(\\d+ bytes\\): dropped`),
     );
-    const changes = Object.keys((await engine.read('git:app@main'))!.state.changes);
+    const changes = Object.keys((await engine.reads.queue('git:app@main'))!.state.changes);
     expect(changes).toContain('git:app@aaa');
     // the record that was cut short never counted; its event, delivered again, is applied
     await engine.submit('git:app@main', merged('app', 'ccc'));

@@ -150,7 +150,9 @@ describe('a queue whose files are damaged', () => {
     expect(lines.join('')).toMatch(
       /cannot be read \(its snapshot .*\.json is missing \(deleted\?\), and a journal alone cannot rebuild the queue\)/,
     );
-    expect(engine.unavailable()).toEqual([{ queue: journal, reason: expect.stringMatching(/snapshot .* is missing/) }]);
+    expect(engine.reads.unavailable()).toEqual([
+      { queue: journal, reason: expect.stringMatching(/snapshot .* is missing/) },
+    ]);
   });
 });
 

@@ -44,7 +44,9 @@ export async function missedChange(
   const branch = found.stream.branch;
   if (!placement || !placement.config.branches.includes(branch))
     return {
-      refusal: `${home.repository} does not gate ${branch} (no ${home.configFile} there, or ${branch} is not in its branches), so ${home.label} is not enqueued.`,
+      refusal:
+        `${home.repository} does not gate ${branch} (no ${home.configFile} there, or ${branch} is not in its ` +
+        `branches), so ${home.label} is not enqueued.`,
     };
   return { queue: placement.queue, config: placement.config, stream: found.stream, change: found.change };
 }
@@ -96,7 +98,7 @@ export async function runCommands(deps: CommandLoopDeps, port: CommandPort, inpu
       await port.reply(port.render(helpDoc()));
       continue;
     }
-    const found = await deps.engine.findChange(input.change);
+    const found = await deps.engine.reads.change(input.change);
     // a change that landed in one commit with others is known by the id of the last of them
     const id = found?.id ?? input.change;
     // a change no queue has can only be enqueued: only then is the branch's config worth reading

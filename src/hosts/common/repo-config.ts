@@ -224,7 +224,7 @@ function checkProvider(deps: RepoConfigDeps, config: RepoConfig, source: string)
 }
 
 async function lastGood(deps: RepoConfigDeps, read: RepoConfigRead, err: ConfigError): Promise<RepoConfig | null> {
-  const last = await deps.engine.lastRepoConfig(read.defaultQueue, read.stream);
+  const last = await deps.engine.reads.lastRepoConfig(read.defaultQueue, read.stream);
   const queue = last ? placeQueue(last, read.owner, read.defaultQueue, deps.sharedQueues).queue : read.defaultQueue;
   await complain(deps, read, { err, queue, code: 'config-invalid', outcome: LAST_GOOD_NOTE });
   return last;

@@ -212,7 +212,7 @@ export class GerritHost {
 
   /** The newest sha the queue has of this stream (null for a stream it has not seen), and the shas it knows. */
   private async streamShas(queue: string, stream: StreamRef): Promise<{ tip: string | null; shas: string[] }> {
-    const file = await this.opts.engine.read(queue);
+    const file = await this.opts.engine.reads.queue(queue);
     const known = file?.state.streams[streamId(stream)];
     return { tip: known?.tip ?? null, shas: known?.shas ?? [] };
   }

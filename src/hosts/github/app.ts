@@ -207,7 +207,7 @@ export function githubApp(deps: GithubAppDeps): ApplicationFunction {
       changes,
     };
     // the queued check goes first: once submitted, a run may start at once and mark the check in progress
-    const known = (await deps.engine.read(queue))?.state.changes ?? {};
+    const known = (await deps.engine.reads.queue(queue))?.state.changes ?? {};
     if (config.report.check)
       await markQueued(
         changes.filter((c) => !known[c.id]),
@@ -249,8 +249,8 @@ export function githubApp(deps: GithubAppDeps): ApplicationFunction {
     const repo = context.payload?.repository?.full_name;
     if (!run || run.id === undefined || typeof repo !== 'string') return malformed(context, 'workflow_run missing');
     const keys = (run.display_title ?? '').split(/\s+/).filter((w) => w.includes('.'));
-    let found = await deps.engine.findRun({ ciRunId: run.id });
-    for (const key of keys) found ??= await deps.engine.findRun({ key });
+    let found = await deps.engine.reads.run({ ciRunId: run.id });
+    for (const key of keys) found ??= await deps.engine.reads.run({ key });
     if (!found) {
       log.info({ run: run.id, title: run.display_title }, 'workflow_run for no known ost-gate run ignored');
       return;
@@ -283,7 +283,7 @@ export function githubApp(deps: GithubAppDeps): ApplicationFunction {
         return await readConfig(context, repo, branch);
       } catch (err) {
         if (!(err instanceof ConfigError)) throw err;
-        return deps.engine.lastRepoConfig(streamQueue(repo, branch), streamQueue(repo, branch));
+        return deps.engine.reads.lastRepoConfig(streamQueue(repo, branch), streamQueue(repo, branch));
       }
     };
     return {

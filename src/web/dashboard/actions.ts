@@ -3,7 +3,7 @@
 // session's CSRF token, so that a page elsewhere cannot press them.
 import html from 'html-template-tag';
 import type { CommandVerb } from '../../core/index.ts';
-import type { QueueFile } from '../../store/types.ts';
+import type { QueueView } from '../../store/types.ts';
 import { changePath, queuePath } from './format.ts';
 
 /** The signed-in operator's CSRF token, and the reply of the last command (shown once). */
@@ -25,7 +25,7 @@ function said(admin: AdminView): string {
 }
 
 /** Pause or resume, on the queue page. */
-export function queueActions(admin: AdminView | undefined, file: QueueFile): string {
+export function queueActions(admin: AdminView | undefined, file: QueueView): string {
   if (!admin) return '';
   const name = file.state.name;
   const verb: CommandVerb = file.state.paused ? 'resume' : 'pause';
@@ -33,7 +33,7 @@ export function queueActions(admin: AdminView | undefined, file: QueueFile): str
 }
 
 /** Retry, not-culprit and dequeue, on a change's page. */
-export function changeActions(admin: AdminView | undefined, file: QueueFile, id: string): string {
+export function changeActions(admin: AdminView | undefined, file: QueueView, id: string): string {
   if (!admin) return '';
   const verbs: CommandVerb[] = ['retry', 'not-culprit', 'dequeue'];
   const buttons = verbs.map((v) => button(admin, file.state.name, v, changePath(id), id));

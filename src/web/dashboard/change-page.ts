@@ -2,7 +2,7 @@
 import { isInFlight } from '../../core/lines.ts';
 import html from 'html-template-tag';
 import type { VerdictRecord } from '../../core/index.ts';
-import type { QueueFile } from '../../store/types.ts';
+import type { QueueView } from '../../store/types.ts';
 import { changeActions, type AdminView } from './actions.ts';
 import { badge } from './layout.ts';
 import { changeLabel, changePath, queuePath, runLinks, time, externalHref } from './format.ts';
@@ -21,7 +21,7 @@ function verdictDetails(v: VerdictRecord, id: string, ref: (id: string) => { sho
 
 export function changePage(
   id: string,
-  file: QueueFile,
+  file: QueueView,
   history: VerdictRecord[],
   labelOf: ChangeLabeler,
   admin?: AdminView,

@@ -1,7 +1,7 @@
 // Small formatting helpers for the dashboard: durations, times, percentages, change labels.
 import html from 'html-template-tag';
 import type { ChangeLabeler } from '../../report/model.ts';
-import type { QueueFile } from '../../store/types.ts';
+import type { QueueView } from '../../store/types.ts';
 
 export function duration(ms: number | null | undefined): string {
   if (ms === null || ms === undefined) return '–';
@@ -21,7 +21,7 @@ export function percent(x: number | null): string {
 
 /** The change's label as its host writes it (`#123`, `change 45`, a short sha), its title and link. */
 export function changeLabel(
-  file: QueueFile | null,
+  file: QueueView | null,
   id: string,
   labelOf: ChangeLabeler,
 ): { short: string; title: string; url: string | null } {

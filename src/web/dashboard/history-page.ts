@@ -3,12 +3,12 @@
 import html from 'html-template-tag';
 import type { VerdictRecord } from '../../core/index.ts';
 import type { ChangeLabeler } from '../../report/model.ts';
-import type { QueueFile } from '../../store/types.ts';
+import type { QueueView } from '../../store/types.ts';
 import { changeLabel, changeLink, historyPath, queuePath, time } from './format.ts';
 import { badge } from './layout.ts';
 
 export function historyPage(
-  file: QueueFile,
+  file: QueueView,
   page: { verdicts: VerdictRecord[]; more: boolean },
   labelOf: ChangeLabeler,
 ): string {

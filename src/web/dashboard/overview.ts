@@ -4,12 +4,12 @@ import { queueDepth, runsInFlight } from '../views.ts';
 import html from 'html-template-tag';
 import { summarise } from '../../engine/health.ts';
 import type { VerdictRecord } from '../../core/index.ts';
-import type { QueueFile } from '../../store/types.ts';
+import type { QueueView } from '../../store/types.ts';
 import { badge, pauseState } from './layout.ts';
 import { changeLabel, changeLink, duration, percent, queuePath, time, externalHref } from './format.ts';
 import type { ChangeLabeler } from '../../report/model.ts';
 
-export function healthFigures(file: QueueFile, now: number): string {
+export function healthFigures(file: QueueView, now: number): string {
   const h = summarise(file.health ?? [], now);
   return html`<dl class="figures" aria-label="Health over the last 7 days">
 <div><dt>runs per change</dt><dd>${h.runsPerChange === null ? '–' : h.runsPerChange.toFixed(2)}</dd>
@@ -34,7 +34,7 @@ function lastCulpritLine(v: VerdictRecord, ref: (id: string) => { short: string;
   return html`<p>Last culprit: $${changeLink(ref(v.change), v.change)} · confidence ${confidence}% · ${time(v.at)}</p>`;
 }
 
-function queueCard(file: QueueFile, now: number, labelOf: ChangeLabeler): string {
+function queueCard(file: QueueView, now: number, labelOf: ChangeLabeler): string {
   const ref = (id: string) => changeLabel(file, id, labelOf);
   const s = file.state;
   const depth = queueDepth(s);
@@ -91,7 +91,7 @@ file from a backup, or move it away to start that queue afresh, then restart the
 }
 
 export function overview(
-  files: QueueFile[],
+  files: QueueView[],
   now: number,
   labelOf: ChangeLabeler,
   stopped: { queue: string; reason: string }[] = [],

@@ -4,7 +4,7 @@ import html from 'html-template-tag';
 import { posterior } from '../../core/strategies/posterior.ts';
 import { estimatedRates, MAIN, viewLine } from '../../core/lines.ts';
 import { heldChange, type VerdictRecord } from '../../core/index.ts';
-import type { QueueFile } from '../../store/types.ts';
+import type { QueueView } from '../../store/types.ts';
 import { queueActions, type AdminView } from './actions.ts';
 import { badge, pauseState } from './layout.ts';
 import { changeLabel, changeLink, changePath, historyPath, runLinks, time } from './format.ts';
@@ -12,7 +12,7 @@ import { healthFigures } from './overview.ts';
 import { runsInFlight } from '../views.ts';
 import type { ChangeLabeler } from '../../report/model.ts';
 
-function lineTable(file: QueueFile, line: string, caption: string, mainLine: boolean, labelOf: ChangeLabeler): string {
+function lineTable(file: QueueView, line: string, caption: string, mainLine: boolean, labelOf: ChangeLabeler): string {
   const ref = (id: string) => changeLabel(file, id, labelOf);
   const view = viewLine(file.state, line);
   if (view.changes.length === 0) return '';
@@ -61,7 +61,7 @@ function verdictNote(v: VerdictRecord, ref: (id: string) => { short: string }): 
   return by + confidence + reopened;
 }
 
-export function queuePage(file: QueueFile, now: number, labelOf: ChangeLabeler, admin?: AdminView): string {
+export function queuePage(file: QueueView, now: number, labelOf: ChangeLabeler, admin?: AdminView): string {
   const ref = (id: string) => changeLabel(file, id, labelOf);
   const s = file.state;
   const broken = Object.values(s.streams).filter((st) => st.broken);

@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import html from 'html-template-tag';
 import type { VerdictRecord } from '../../core/index.ts';
 import type { Engine } from '../../engine/engine.ts';
-import type { QueueFile } from '../../store/types.ts';
+import type { QueueView } from '../../store/types.ts';
 import { decodeSegment, HttpError } from '../../http/body.ts';
 import { secretEquals } from '../../http/signature.ts';
 import { pageQuery, type RunsApiOptions } from '../runs-api.ts';
@@ -74,8 +74,8 @@ export async function checkToken(
     res.setHeader('set-cookie', `ost_token=${encodeURIComponent(fromQuery)}; HttpOnly; SameSite=Strict; Path=/`);
 }
 
-async function allFiles(engine: Engine): Promise<QueueFile[]> {
-  return engine.readAll();
+async function allFiles(engine: Engine): Promise<QueueView[]> {
+  return engine.reads.all();
 }
 
 /** Sends a page, with the operator's sign-in or sign-out above its content. */
@@ -111,26 +111,26 @@ export async function dashboard(req: IncomingMessage, res: ServerResponse, opts:
   }
   const admin = adminView(req, opts);
   if (path === '/') {
-    const body = overview(await allFiles(opts.engine), now, labelOf, opts.engine.unavailable());
+    const body = overview(await allFiles(opts.engine), now, labelOf, opts.engine.reads.unavailable());
     send(req, res, { title: 'Queues', body }, opts, admin);
     return true;
   }
   const older = /^\/queues\/([^/]+)\/history$/.exec(path);
   if (older) {
     const name = decodeSegment(older[1]!);
-    if (!(await opts.engine.queues()).includes(name))
+    if (!(await opts.engine.reads.queues()).includes(name))
       throw new HttpError(404, `no queue named ${JSON.stringify(name)}`);
     const { before, limit } = pageQuery(url);
     const found = opts.historyPage ? await opts.historyPage(name, before, limit) : { verdicts: [], more: false };
-    const body = historyPage((await opts.engine.read(name))!, found, labelOf);
+    const body = historyPage((await opts.engine.reads.queue(name))!, found, labelOf);
     send(req, res, { title: `${name}: older verdicts`, body }, opts, admin);
     return true;
   }
   if (path.startsWith('/queues/')) {
     const name = decodeSegment(path.slice('/queues/'.length));
-    if (!(await opts.engine.queues()).includes(name))
+    if (!(await opts.engine.reads.queues()).includes(name))
       throw new HttpError(404, `no queue named ${JSON.stringify(name)}`);
-    const body = queuePage((await opts.engine.read(name))!, now, labelOf, admin);
+    const body = queuePage((await opts.engine.reads.queue(name))!, now, labelOf, admin);
     send(req, res, { title: name, body }, opts, admin);
     return true;
   }
@@ -151,7 +151,7 @@ export async function dashboard(req: IncomingMessage, res: ServerResponse, opts:
   }
   if (path === '/search') {
     const q = (url.searchParams.get('q') ?? '').trim().replace(/^#/, '');
-    const hits: { id: string; file: QueueFile }[] = [];
+    const hits: { id: string; file: QueueView }[] = [];
     if (q) {
       for (const file of await allFiles(opts.engine)) {
         for (const c of Object.values(file.state.changes)) {

@@ -1,0 +1,89 @@
+// Performing a queue's outbox: the effects a step decided (dispatches, reports, replies), written
+// with the step before any is performed, each marked done in the journal once it took. An entry left
+// by a crash, or tried before and failed, is first checked with the performer, so that a report that
+// took before the crash is not posted twice. One drain per queue at a time; a drain asked for while
+// one runs follows it.
+import type { Logger } from '../log.ts';
+import type { QueueFile } from '../store/types.ts';
+import type { DispatchContext, Performer } from './effects.ts';
+import type { KeyedLock } from './lock.ts';
+import type { QueueFiles } from './queue-files.ts';
+
+export interface OutboxOptions {
+  lock: KeyedLock;
+  files: QueueFiles;
+  performer: Performer;
+  log: Logger;
+  /** The dispatch context effects are performed in. */
+  context: (queue: string, file: QueueFile) => DispatchContext;
+}
+
+export class Outbox {
+  /** Entries being performed now. */
+  private readonly inProgress = new Set<string>();
+  /** Entries this process decided and has not tried yet: performed without asking whether they took. */
+  private readonly unperformed = new Set<string>();
+  /** Queues whose outbox is being drained, with the promise of that drain. */
+  private readonly draining = new Map<string, Promise<void>>();
+
+  constructor(private readonly opts: OutboxOptions) {}
+
+  /** Notes entries this process just decided (journaled, never tried). */
+  decided(ids: string[]): void {
+    for (const id of ids) this.unperformed.add(id);
+  }
+
+  /** The drains under way. */
+  running(): Promise<void>[] {
+    return [...this.draining.values()];
+  }
+
+  /** Performs the queue's pending entries (after any drain of it under way). */
+  drain(queue: string): Promise<void> {
+    const running = this.draining.get(queue);
+    const p = running ? running.then(() => this.drainOnce(queue)) : this.drainOnce(queue);
+    this.draining.set(queue, p);
+    return p.finally(() => {
+      if (this.draining.get(queue) === p) this.draining.delete(queue);
+    });
+  }
+
+  private async drainOnce(queue: string): Promise<void> {
+    const { lock, files, performer, log } = this.opts;
+    const pending = await lock.run(queue, async () => {
+      const file = await files.get(queue);
+      if (!file) return null;
+      const todo = file.outbox.filter((e) => !this.inProgress.has(e.id));
+      if (todo.length === 0) return null;
+      for (const e of todo) this.inProgress.add(e.id);
+      // an entry this process made and never tried is performed at once; any other (left by a crash,
+      // or tried before and failed, perhaps after it took) is first checked with the performer
+      const recovered = todo.filter((e) => !this.unperformed.has(e.id));
+      return { file, todo, recovered: new Set(recovered.map((e) => e.id)) };
+    });
+    if (!pending) return;
+    const done: string[] = [];
+    const ctx = this.opts.context(queue, pending.file);
+    for (const entry of pending.todo) {
+      try {
+        if (pending.recovered.has(entry.id) && (await performer.alreadyDone(entry, ctx)))
+          log.info({ queue, key: entry.key }, 'effect had taken before the restart; not repeated');
+        else await performer.perform(entry, ctx);
+        done.push(entry.id);
+      } catch (err) {
+        log.error(
+          { queue, key: entry.key, err: (err as Error).message },
+          'effect failed; it stays in the outbox and is retried',
+        );
+      } finally {
+        this.inProgress.delete(entry.id);
+        this.unperformed.delete(entry.id);
+      }
+    }
+    if (done.length === 0) return;
+    await lock.run(queue, async () => {
+      const file = await files.get(queue);
+      if (file) await files.append(file, { type: 'done', ids: done });
+    });
+  }
+}

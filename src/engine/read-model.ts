@@ -1,0 +1,155 @@
+// The read model: what the dashboard, the APIs and the hosts ask of the queues, answered from indexes
+// that the engine keeps current after every step, instead of scanning every queue: which queue has a
+// change (also a change that landed with another, or one already forgotten), which has a run (by key
+// or by the CI's own id), which holds a stream (for its last good config). Queues are handed out as
+// read-only views of the engine's own copy.
+import type { RepoConfig } from '../config/repo.ts';
+import type { Run } from '../core/index.ts';
+import type { QueueFile, QueueView } from '../store/types.ts';
+
+export type { QueueView };
+import type { QueueFiles } from './queue-files.ts';
+
+/** What one queue put in the indexes, to take it out again when the queue changes. */
+interface Indexed {
+  changes: string[];
+  runs: string[];
+  ciRuns: string[];
+  streams: string[];
+}
+
+export class ReadModel {
+  /** Change id -> the queue and the id it is known by there (another's, for a change that landed with it). */
+  private readonly changes = new Map<string, { queue: string; id: string }>();
+  private readonly runs = new Map<string, string>();
+  /** The CI's own run id -> the queue and run key. */
+  private readonly ciRuns = new Map<string, { queue: string; key: string }>();
+  /** Stream id -> the queues that hold it. */
+  private readonly streams = new Map<string, Set<string>>();
+  private readonly indexed = new Map<string, Indexed>();
+  private everything: Promise<void> | null = null;
+
+  constructor(
+    private readonly files: QueueFiles,
+    private readonly names: () => Promise<string[]>,
+  ) {}
+
+  /** Puts a queue's changes, runs and streams in the indexes, in place of what it had there. */
+  index(file: QueueFile): void {
+    const queue = file.name;
+    this.drop(queue);
+    const mine: Indexed = { changes: [], runs: [], ciRuns: [], streams: [] };
+    const change = (id: string, as: string) => {
+      this.changes.set(id, { queue, id: as });
+      mine.changes.push(id);
+    };
+    for (const id of file.state.forgotten) change(id, id);
+    for (const c of Object.values(file.state.changes)) {
+      change(c.id, c.id);
+      for (const m of c.landedWith ?? []) change(m.id, c.id);
+    }
+    for (const run of Object.values(file.state.runs)) {
+      this.runs.set(run.key, queue);
+      mine.runs.push(run.key);
+      if (run.ciRunId === undefined || run.ciRunId === null) continue;
+      this.ciRuns.set(String(run.ciRunId), { queue, key: run.key });
+      mine.ciRuns.push(String(run.ciRunId));
+    }
+    for (const stream of Object.keys(file.state.streams)) {
+      if (!this.streams.has(stream)) this.streams.set(stream, new Set());
+      this.streams.get(stream)!.add(queue);
+      mine.streams.push(stream);
+    }
+    this.indexed.set(queue, mine);
+  }
+
+  private drop(queue: string): void {
+    const old = this.indexed.get(queue);
+    if (!old) return;
+    for (const id of old.changes) if (this.changes.get(id)?.queue === queue) this.changes.delete(id);
+    for (const key of old.runs) if (this.runs.get(key) === queue) this.runs.delete(key);
+    for (const id of old.ciRuns) if (this.ciRuns.get(id)?.queue === queue) this.ciRuns.delete(id);
+    for (const stream of old.streams) this.streams.get(stream)?.delete(queue);
+    this.indexed.delete(queue);
+  }
+
+  /** Loads (and so indexes) every queue once, so that the indexes cover queues not touched since the start. */
+  private loadAll(): Promise<void> {
+    this.everything ??= (async () => {
+      for (const queue of await this.names()) await this.files.get(queue).catch(() => null);
+    })();
+    return this.everything;
+  }
+
+  /** The names of every stored queue that can be read. */
+  queues(): Promise<string[]> {
+    return this.names();
+  }
+
+  /** A queue, or null when there is none. Throws QueueUnavailableError for one whose files cannot be read. */
+  async queue(name: string): Promise<QueueView | null> {
+    return this.files.get(name);
+  }
+
+  /** Every queue that can be read; the others are left out (unavailable() names them). */
+  async all(): Promise<QueueView[]> {
+    const out: QueueView[] = [];
+    for (const name of await this.names()) {
+      const file = await this.files.get(name).catch(() => null);
+      if (file) out.push(file);
+    }
+    return out;
+  }
+
+  /**
+   * The queue that has (or had) change `id`, with its file and the id the queue knows it by: its own,
+   * or that of the change it landed with in one commit. Null when no queue knows it.
+   */
+  async change(id: string): Promise<{ queue: string; file: QueueView; id: string } | null> {
+    await this.loadAll();
+    const found = this.changes.get(id);
+    const file = found ? await this.files.get(found.queue).catch(() => null) : null;
+    return found && file ? { queue: found.queue, file, id: found.id } : null;
+  }
+
+  /** The queue and run a CI result belongs to: by run key, or by the CI's own run id. */
+  async run(match: {
+    key?: string;
+    ciRunId?: string | number;
+  }): Promise<{ queue: string; run: Run; file: QueueView } | null> {
+    await this.loadAll();
+    const byKey = match.key ? this.runs.get(match.key) : undefined;
+    const byCi = match.ciRunId !== undefined ? this.ciRuns.get(String(match.ciRunId)) : undefined;
+    const queue = byKey ?? byCi?.queue;
+    const key = byKey ? match.key! : byCi?.key;
+    if (!queue || !key) return null;
+    const file = await this.files.get(queue).catch(() => null);
+    const run = file && Object.hasOwn(file.state.runs, key) ? file.state.runs[key]! : null;
+    return file && run ? { queue, run, file } : null;
+  }
+
+  /**
+   * The last good repo config of a branch: kept in the file of `defaultQueue` (its own stream's), or
+   * of a queue that holds its stream `stream`. Null when no queue has one.
+   */
+  async lastRepoConfig(defaultQueue: string, stream: string): Promise<RepoConfig | null> {
+    const own = await this.files.get(defaultQueue).catch(() => null);
+    if (own?.repoConfig) return own.repoConfig;
+    await this.loadAll();
+    for (const queue of this.streams.get(stream) ?? []) {
+      const file = await this.files.get(queue).catch(() => null);
+      if (file?.repoConfig) return file.repoConfig;
+    }
+    return null;
+  }
+
+  /** Whether the store could be written last time, and why not. */
+  storeHealth(): ReturnType<QueueFiles['storeHealth']> {
+    return this.files.storeHealth();
+  }
+
+  /** Queues stopped because their files cannot be read, with why. */
+  unavailable(): { queue: string; reason: string }[] {
+    return this.files.unavailable();
+  }
+}
