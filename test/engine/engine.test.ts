@@ -284,7 +284,10 @@ describe('the read model', () => {
   it('finds changes, runs (by key and by the CI id) and streams from indexes the steps keep current', async () => {
     const { engine, store } = await setup();
     await engine.submit('q', merged(['a']));
-    await engine.submit('other', { ...merged(['x']), stream: { ...S, project: 'lib' } });
+    await engine.submit('other', {
+      ...(merged(['x']) as Extract<CoreEvent, { type: 'merged' }>),
+      stream: { ...S, project: 'lib' },
+    });
     expect(await engine.reads.change('a')).toMatchObject({ queue: 'q', id: 'a' });
     expect(await engine.reads.change('x')).toMatchObject({ queue: 'other' });
     expect(await engine.reads.change('nope')).toBeNull();
