@@ -1,0 +1,136 @@
+// PR comments, reviews and review comments: `/ost` commands through the command loop every host
+// shares; replies are PR comments, and permission is the commenter's permission on the repository.
+import type { Context } from 'probot';
+import type { ChangeInput } from '../../../core/index.ts';
+import { ConfigError } from '../../../config/errors.ts';
+import type { RepoConfig } from '../../../config/repo.ts';
+import { githubAllows, VERBS, type Verb } from '../../../commands/parse.ts';
+import { toMarkdown } from '../../../report/markdown.ts';
+import { missedChange, runCommands, type CommandPort, type HostChange } from '../../common/commands.ts';
+import { settlePlacement } from '../../common/repo-config.ts';
+import { prChangeId } from '../ids.ts';
+import {
+  CONFIG_PATH,
+  HOST,
+  malformed,
+  ownerAndName,
+  placementOf,
+  readConfig,
+  streamQueue,
+  type GithubApp,
+  type PullRequest,
+} from '../repository.ts';
+
+type CommentEvent = 'issue_comment.created' | 'pull_request_review.submitted' | 'pull_request_review_comment.created';
+
+interface CommentPayload {
+  comment?: { body?: string | null };
+  review?: { body?: string | null };
+  issue?: { number: number; pull_request?: unknown };
+  pull_request?: { number: number };
+  sender?: { type?: string; login?: string };
+  repository: { full_name: string };
+}
+
+export async function onComment(app: GithubApp, context: Context<CommentEvent>): Promise<void> {
+  const payload = context.payload as CommentPayload;
+  if (typeof payload?.repository?.full_name !== 'string') return malformed(app, context, 'repository missing');
+  if (isBot(payload.sender)) return;
+  const number = payload.pull_request?.number ?? (payload.issue?.pull_request ? payload.issue.number : undefined);
+  if (!number) return;
+  const repo = payload.repository.full_name;
+  await runCommands(app.common, commandPort(app, context as Context, { repo, number }), {
+    body: payload.comment?.body ?? payload.review?.body ?? '',
+    user: payload.sender!.login!,
+    change: prChangeId(repo, number),
+    replyTo: { repo, number },
+    delivery: `github:${context.id}`,
+  });
+}
+
+function isBot(sender: { type?: string; login?: string } | undefined): boolean {
+  return !sender || sender.type === 'Bot' || (sender.login ?? '').endsWith('[bot]');
+}
+
+/** The command loop's port on a pull request: replies as PR comments, permission from the repository. */
+function commandPort(app: GithubApp, context: Context, pr: { repo: string; number: number }): CommandPort {
+  const { repo, number } = pr;
+  let fetched: Promise<PullRequest> | null = null;
+  const pull = () =>
+    (fetched ??= context.octokit
+      .request('GET /repos/{owner}/{repo}/pulls/{pull_number}', { ...ownerAndName(repo), pull_number: number })
+      .then((res) => res.data as PullRequest));
+  return {
+    render: toMarkdown,
+    mention: (user) => `@${user} `,
+    reply: (text) => app.deps.reporter.reply('', { repo, number }, text),
+    config: async () => {
+      const branch = (await pull()).base.ref;
+      const config = await baseConfig(app, context, { repo, branch });
+      if (!config || !config.branches.includes(branch)) return null;
+      return settlePlacement(app.common, { ...placementOf(repo, branch), announce: async () => {} }, config);
+    },
+    permission: (verb, user, config) => permission(context, { repo, verb, user, config }),
+    missedChange: (placement) =>
+      missedChange(() => pullChange(pull, pr), placement, {
+        repository: repo,
+        configFile: CONFIG_PATH,
+        label: `#${number}`,
+      }),
+  };
+}
+
+/** The config in force on a PR's base branch; a bad one falls back to the last good one, quietly. */
+async function baseConfig(
+  app: GithubApp,
+  context: Context,
+  where: { repo: string; branch: string },
+): Promise<RepoConfig | null> {
+  try {
+    return await readConfig(app, context, where);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    const queue = streamQueue(where.repo, where.branch);
+    return app.deps.engine.reads.lastRepoConfig(queue, queue);
+  }
+}
+
+/** Whether the commenter's permission on the repository allows the verb (`commands.permission`). */
+async function permission(
+  context: Context,
+  ask: { repo: string; verb: Verb; user: string; config: RepoConfig | null },
+): Promise<{ ok: true } | { ok: false; needs: string }> {
+  const { repo, verb, user, config } = ask;
+  const minimum = typeof config?.commands.permission === 'string' ? config.commands.permission : 'write';
+  const data = await context.octokit
+    .request('GET /repos/{owner}/{repo}/collaborators/{username}/permission', { ...ownerAndName(repo), username: user })
+    .then(
+      (res) => res.data as { permission: string; role_name?: string },
+      (err: { status?: number }) => {
+        // GitHub answers 404 for someone who is not a collaborator: no permission, and a reply saying so
+        if (err.status === 404) return { permission: 'none' } as { permission: string; role_name?: string };
+        throw err;
+      },
+    );
+  const roles = ['admin', 'maintain', 'write', 'triage', 'read'];
+  const has = data.role_name && roles.includes(data.role_name) ? data.role_name : data.permission;
+  if (githubAllows(verb, has, minimum)) return { ok: true };
+  const level = VERBS[verb].level === 'admin' ? 'admin' : minimum;
+  return { ok: false, needs: `${level} permission on ${repo}; you have ${has}` };
+}
+
+/** A pull request as a change for `/ost enqueue`: merged (into its base branch, at its merge commit), or not. */
+async function pullChange(pull: () => Promise<PullRequest>, pr: { repo: string; number: number }): Promise<HostChange> {
+  const p = await pull();
+  if (!p.merged_at || !p.merge_commit_sha) return { merged: false, label: `#${pr.number}`, state: 'not merged' };
+  const change: ChangeInput = {
+    id: prChangeId(pr.repo, pr.number),
+    sha: p.merge_commit_sha,
+    number: pr.number,
+    title: p.title,
+    url: p.html_url,
+    author: p.user?.login ?? null,
+  };
+  // the same queue a push of the base branch would use, with the config in force there
+  return { merged: true, stream: { host: HOST, project: pr.repo, branch: p.base.ref }, change };
+}

@@ -1,0 +1,152 @@
+// What every GitHub handler needs of a repository: its config (`.github/ost-gate.yml`, read with
+// Probot's `context.config`, so `_extends` works), where its branches' changes are placed, and the
+// failing "ost-gate config" check run that tells the people who merged a bad config.
+import type { Context } from 'probot';
+import { streamId } from '../../core/index.ts';
+import { ConfigError } from '../../config/errors.ts';
+import { dispatchInputsProblem, validateRepoConfig, type RepoConfig, type SharedQueue } from '../../config/repo.ts';
+import type { Engine } from '../../engine/engine.ts';
+import type { Logger } from '../../log.ts';
+import { BoundedMap } from '../../util/bounded.ts';
+import { loadRepoConfig, type Placement, type RepoConfigDeps, type RepoOwner } from '../common/repo-config.ts';
+import type { PullInfo } from './push.ts';
+import type { GithubReporter } from './reporter.ts';
+
+export const CONFIG_PATH = '.github/ost-gate.yml';
+const CONFIG_CHECK = 'ost-gate config';
+/** Merged pull requests remembered from pull_request.closed, so that a push needs no API call for them. */
+const PR_CACHE = 2000;
+export const HOST = 'github';
+
+export interface GithubAppDeps {
+  engine: Engine;
+  reporter: GithubReporter;
+  log: Logger;
+  now?: () => number;
+  publicUrl?: string | undefined;
+  /** The queues the server config declares (`queues:`). */
+  sharedQueues?: Readonly<Record<string, SharedQueue>>;
+  /** The CI providers the server has, to refuse a config naming another. */
+  providers?: () => readonly string[];
+  /** The API is a GitHub Enterprise Server (GHE_HOST), with its own limits. */
+  ghes?: boolean;
+}
+
+/** What the handlers share: the app's dependencies, the config rules, and what the app remembers. */
+export interface GithubApp {
+  deps: GithubAppDeps;
+  now: () => number;
+  log: Logger;
+  /** For the config and placement rules shared with every host. */
+  common: RepoConfigDeps & { publicUrl?: string | undefined };
+  /** Merged PRs by `<repo>@<merge sha>`. */
+  pulls: BoundedMap<string, PullInfo>;
+  /** Branches already logged as not gated. */
+  unconfigured: Set<string>;
+}
+
+export function githubAppState(deps: GithubAppDeps): GithubApp {
+  const now = deps.now ?? Date.now;
+  return {
+    deps,
+    now,
+    log: deps.log,
+    common: {
+      engine: deps.engine,
+      log: deps.log,
+      now,
+      publicUrl: deps.publicUrl,
+      sharedQueues: deps.sharedQueues ?? {},
+      providers: deps.providers,
+    },
+    pulls: new BoundedMap(PR_CACHE),
+    unconfigured: new Set(),
+  };
+}
+
+export type PullRequest = PullInfo & {
+  merged_at: string | null;
+  merge_commit_sha: string | null;
+  base: { ref: string };
+};
+
+export function ownerAndName(repo: string): { owner: string; repo: string } {
+  const [owner, name] = repo.split('/') as [string, string];
+  return { owner, repo: name };
+}
+
+/** A repository's namespace is its account: it may name queues `github:<owner>/...` and join declared ones. */
+export function ownerOf(repo: string): RepoOwner {
+  return { namespace: `${HOST}:${repo.split('/')[0]}/`, member: `${HOST}:${repo}`, repository: repo };
+}
+
+/** The queue of a repository's branch when its config names no shared queue: one per stream. */
+export function streamQueue(repo: string, branch: string): string {
+  return streamId({ host: HOST, project: repo, branch });
+}
+
+/** Reads `.github/ost-gate.yml` on `branch` (with `_extends`); null when there is none. Throws ConfigError. */
+export async function readConfig(
+  app: GithubApp,
+  context: Context,
+  where: { repo: string; branch: string },
+): Promise<RepoConfig | null> {
+  const { repo, branch } = where;
+  const { config, files } = await context.octokit.config.get({ ...ownerAndName(repo), path: CONFIG_PATH, branch });
+  if (!files.some((f) => f.config !== null)) return null;
+  const source = `${repo}:${CONFIG_PATH} on ${branch}`;
+  const valid = validateRepoConfig(config, source);
+  const tooMany = app.deps.ghes ? dispatchInputsProblem(Object.keys(valid.ci.inputs).length, true) : null;
+  if (valid.ci.provider === 'github-actions' && tooMany) throw new ConfigError(source, [`ci.inputs: ${tooMany}`]);
+  return valid;
+}
+
+/** Where a branch's config is read and its changes placed, for messages and the queue rules. */
+export function placementOf(repo: string, branch: string) {
+  return {
+    branch,
+    defaultQueue: streamQueue(repo, branch),
+    stream: streamQueue(repo, branch),
+    owner: ownerOf(repo),
+    source: `${repo}:${CONFIG_PATH} on ${branch}`,
+    context: { repo },
+  };
+}
+
+/** The config in force on `branch`; a bad one gets a failing "ost-gate config" check run on `sha`. */
+export function configOn(
+  app: GithubApp,
+  context: Context,
+  where: { repo: string; branch: string; sha: string },
+): Promise<Placement | null> {
+  const { repo, branch, sha } = where;
+  return loadRepoConfig(app.common, {
+    ...placementOf(repo, branch),
+    read: () => readConfig(app, context, { repo, branch }),
+    announce: (err, text) => postConfigCheck(context, { repo, sha }, err, text),
+  });
+}
+
+async function postConfigCheck(
+  context: Context,
+  where: { repo: string; sha: string },
+  err: ConfigError,
+  text: string,
+): Promise<void> {
+  await context.octokit.request('POST /repos/{owner}/{repo}/check-runs', {
+    ...ownerAndName(where.repo),
+    name: CONFIG_CHECK,
+    head_sha: where.sha,
+    status: 'completed',
+    conclusion: 'failure',
+    output: {
+      title: `${CONFIG_PATH} is not valid`,
+      summary: `${err.problems.map((p) => `- ${p}`).join('\n')}\n\n${text.split('\n').at(-1)}`,
+    },
+  });
+}
+
+/** Logs and drops a signed payload that lacks what the handler needs; GitHub gets a 200 and does not redeliver. */
+export function malformed(app: GithubApp, context: Context, what: string): void {
+  app.log.warn({ event: context.name, delivery: context.id }, `malformed ${context.name} payload ignored: ${what}`);
+}
