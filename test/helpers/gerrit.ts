@@ -60,6 +60,8 @@ export function commentAdded(project: string, n: number, text: string, user = 'a
 export interface GerritBedOptions {
   /** The queues the server config declares. */
   sharedQueues?: Record<string, SharedQueue>;
+  /** The CI providers the server says it has when a config is checked; by default the ones it runs. */
+  providers?: () => readonly string[];
 }
 
 /**
@@ -121,7 +123,7 @@ export async function gerritBed(configFor: (project: string) => string | null, o
     serviceUser: 'ost-gate',
     inboxDir: join(store.dataDir, 'gerrit-inbox'),
     ...(opts.sharedQueues ? { sharedQueues: opts.sharedQueues } : {}),
-    providers: () => Object.keys(dispatchers),
+    providers: opts.providers ?? (() => Object.keys(dispatchers)),
   });
   // events arrive as Gerrit's webhooks plugin posts them: over HTTP, to the real server's intake
   let server: Server | null = null;

@@ -114,9 +114,10 @@ describe('Gerrit events', () => {
   });
 
   it('names the cause when the queue pauses because its runner is not on this server', async () => {
-    const bed = await gerritBed(() => 'branches: [master]\nci: {provider: "webhook:gone", retries: 1}\n');
     // a server that had the runner when the config was checked, and lost it since
-    bed.host['opts'].providers = () => ['jenkins', 'webhook:gone'];
+    const bed = await gerritBed(() => 'branches: [master]\nci: {provider: "webhook:gone", retries: 1}\n', {
+      providers: () => ['jenkins', 'webhook:gone'],
+    });
     await bed.merge('app', { number: 1 });
     await bed.until(async () => (await readQueue(bed.store, Q('app')))!.state.paused !== null);
     expect((await readQueue(bed.store, Q('app')))!.state.paused!.reason).toMatch(

@@ -77,3 +77,9 @@ export interface GerritEvent {
   comment?: string;
   eventCreatedOn?: number;
 }
+
+/** Where a command's reply goes: the change the comment was on. */
+export interface GerritReplyTarget {
+  project: string;
+  number: number;
+}

@@ -4,11 +4,11 @@
 import type { Context } from 'probot';
 import { streamId } from '../../core/index.ts';
 import { ConfigError } from '../../config/errors.ts';
-import { dispatchInputsProblem, validateRepoConfig, type RepoConfig, type SharedQueue } from '../../config/repo.ts';
-import type { Engine } from '../../engine/engine.ts';
+import { dispatchInputsProblem, validateRepoConfig, type RepoConfig } from '../../config/repo.ts';
 import type { Logger } from '../../log.ts';
 import { BoundedMap } from '../../util/bounded.ts';
-import { loadRepoConfig, type Placement, type RepoConfigDeps, type RepoOwner } from '../common/repo-config.ts';
+import { commonDeps, type CommonDeps, type HostDeps } from '../common/host-deps.ts';
+import { loadRepoConfig, type Placement, type RepoOwner } from '../common/repo-config.ts';
 import type { PullInfo } from './push.ts';
 import type { GithubReporter } from './reporter.ts';
 
@@ -18,16 +18,9 @@ const CONFIG_CHECK = 'ost-gate config';
 const PR_CACHE = 2000;
 export const HOST = 'github';
 
-export interface GithubAppDeps {
-  engine: Engine;
+export interface GithubAppDeps extends HostDeps {
   reporter: GithubReporter;
   log: Logger;
-  now?: () => number;
-  publicUrl?: string | undefined;
-  /** The queues the server config declares (`queues:`). */
-  sharedQueues?: Readonly<Record<string, SharedQueue>>;
-  /** The CI providers the server has, to refuse a config naming another. */
-  providers?: () => readonly string[];
   /** The API is a GitHub Enterprise Server (GHE_HOST), with its own limits. */
   ghes?: boolean;
 }
@@ -38,7 +31,7 @@ export interface GithubApp {
   now: () => number;
   log: Logger;
   /** For the config and placement rules shared with every host. */
-  common: RepoConfigDeps & { publicUrl?: string | undefined };
+  common: CommonDeps;
   /** Merged PRs by `<repo>@<merge sha>`. */
   pulls: BoundedMap<string, PullInfo>;
   /** Branches already logged as not gated. */
@@ -46,19 +39,12 @@ export interface GithubApp {
 }
 
 export function githubAppState(deps: GithubAppDeps): GithubApp {
-  const now = deps.now ?? Date.now;
+  const common = commonDeps(deps);
   return {
     deps,
-    now,
+    now: common.now,
     log: deps.log,
-    common: {
-      engine: deps.engine,
-      log: deps.log,
-      now,
-      publicUrl: deps.publicUrl,
-      sharedQueues: deps.sharedQueues ?? {},
-      providers: deps.providers,
-    },
+    common,
     pulls: new BoundedMap(PR_CACHE),
     unconfigured: new Set(),
   };
