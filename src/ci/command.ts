@@ -2,19 +2,17 @@
 // contract values in its environment. Exit 0 passes, 1 fails, 125 (cannot test) and anything else is an
 // infra error. A cancel (for example on ci.timeout) kills the whole process group.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DispatchSpec, Run, RunStatus } from '../core/index.ts';
 import type { DispatchContext, Dispatcher } from '../engine/effects.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { safeSlug } from '../store/slug.ts';
+import { CommandLog } from './command-log.ts';
 import { contractValues } from './contract.ts';
 import { ActiveRuns } from './orphans.ts';
 
-const LOG_LINES = 200;
 const KILL_GRACE_MS = 5_000;
-/** How often a running command's log is written out, when it printed something new. */
-const LOG_FLUSH_MS = 2_000;
 /** Variables passed through from the server's environment; everything else (tokens, passwords) stays out. */
 const PASSED_ENV = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TMPDIR', 'TZ', 'USER', 'SHELL'];
 
@@ -32,6 +30,28 @@ export interface CommandDispatcherOptions {
   log?: Logger;
   /** Where running process groups are recorded, so that a restart can end those a crash left (orphans.ts). */
   activeDir?: string;
+}
+
+/** How a command ended: its exit code or signal, or the error that kept it from starting. */
+interface CommandEnd {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  error?: Error;
+}
+
+/** The line ost-gate adds to the log when the command did not exit 0. */
+function endLine(program: string, { code, signal, error }: CommandEnd): string | undefined {
+  if (error) return `ost-gate: could not start ${program}: ${error.message}`;
+  if (code !== 0) return `ost-gate: ${program} ${signal ? `was killed by ${signal}` : `exited with code ${code}`}`;
+  return undefined;
+}
+
+/** Why a command's run is an infra error, as the queue's pause and the dashboard say it. */
+function errorReason(program: string, { code, signal, error }: CommandEnd): string {
+  if (error) return `could not start ${program}: ${error.message}`;
+  if (signal) return `${program} was killed by ${signal}`;
+  if (code === 125) return `${program} exited 125: it cannot test this`;
+  return `${program} exited with code ${code}`;
 }
 
 export function exitStatus(code: number | null, signal: NodeJS.Signals | null): RunStatus {
@@ -66,96 +86,63 @@ export class CommandDispatcher implements Dispatcher {
     if (existing?.pid) return { ciRunId: existing.pid };
     const workdir = join(this.opts.workRoot, safeSlug(run.key));
     await mkdir(workdir, { recursive: true });
-    const v = contractValues(run);
-    const env: Record<string, string> = {};
-    for (const k of PASSED_ENV) if (process.env[k] !== undefined) env[k] = process.env[k]!;
-    Object.assign(env, this.runner.env ?? {}, {
-      OST_KEY: v.ost_key,
-      OST_REFS: v.ost_refs,
-      OST_CHANGES: v.ost_changes,
-      OST_WORKDIR: workdir,
-      OST_QUEUE: ctx.queue,
-    });
     const [program, ...args] = this.runner.command;
     const child = spawn(program!, args, {
       cwd: this.runner.workdir ?? workdir,
-      env,
+      env: this.environment({ run, queue: ctx.queue, workdir }),
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.running.set(run.key, child);
     // not awaited here: the listeners below must be on before the command can end
     const recorded = child.pid ? this.active?.record(run.key, child.pid).catch(() => undefined) : undefined;
-    const lines: string[] = [];
-    // the log is kept up to date while the run goes on (GET /api/runs/:key/log), one write at a time
-    let written = Promise.resolve();
-    let dirty = false;
-    const saveLog = () => {
-      dirty = false;
-      const text = lines.join('\n') + '\n';
-      written = written.then(() => writeFile(this.opts.logPath(run.key), text)).catch(() => undefined);
-      return written;
-    };
-    const flusher = setInterval(() => void (dirty && saveLog()), LOG_FLUSH_MS);
-    flusher.unref();
-    const keep = (chunk: Buffer) => {
-      dirty = true;
-      lines.push(
-        ...chunk
-          .toString('utf8')
-          .split('\n')
-          .filter((l) => l.length > 0),
-      );
-      if (lines.length > LOG_LINES) lines.splice(0, lines.length - LOG_LINES);
-    };
-    child.stdout?.on('data', keep);
-    child.stderr?.on('data', keep);
+    const log = new CommandLog(this.opts.logPath(run.key));
+    child.stdout?.on('data', log.keep);
+    child.stderr?.on('data', log.keep);
     const finished = new Promise<void>((resolve) => {
-      const done = async (code: number | null, signal: NodeJS.Signals | null, error?: Error) => {
+      const done = async (end: CommandEnd) => {
         this.running.delete(run.key);
         await recorded;
         await this.active?.forget(run.key).catch(() => undefined);
-        if (error) lines.push(`ost-gate: could not start ${program}: ${error.message}`);
-        else if (code !== 0)
-          lines.push(`ost-gate: ${program} ${signal ? `was killed by ${signal}` : `exited with code ${code}`}`);
-        clearInterval(flusher);
-        await saveLog();
+        await log.close(endLine(program!, end));
         await rm(workdir, { recursive: true, force: true }).catch(() => undefined);
-        if (this.cancelled.delete(run.key)) return resolve();
-        const status = error ? 'error' : exitStatus(code, signal);
-        this.log.info(
-          { runner: this.name, key: run.key, code, signal, status },
-          `command run ${run.key} ended: ${status}`,
-        );
-        const reason =
-          status !== 'error'
-            ? undefined
-            : error
-              ? `could not start ${program}: ${error.message}`
-              : signal
-                ? `${program} was killed by ${signal}`
-                : code === 125
-                  ? `${program} exited 125: it cannot test this`
-                  : `${program} exited with code ${code}`;
-        const event = {
-          type: 'run-finished' as const,
-          at: ctx.now(),
-          key: run.key,
-          status,
-          ...(reason ? { reason } : {}),
-        };
-        await ctx
-          .submit(ctx.queue, event, `command:${run.key}`)
-          .catch((err) =>
-            this.log.error({ key: run.key, err: (err as Error).message }, 'could not record a command result'),
-          );
+        if (!this.cancelled.delete(run.key)) await this.report({ key: run.key, program: program!, end, ctx });
         resolve();
       };
-      child.once('error', (err) => void done(null, null, err));
-      child.once('close', (code, signal) => void done(code, signal));
+      child.once('error', (error) => void done({ code: null, signal: null, error }));
+      child.once('close', (code, signal) => void done({ code, signal }));
     });
     this.finishing.set(run.key, finished);
     return { ciRunId: child.pid ?? 0 };
+  }
+
+  /** The command's environment: the contract values and the runner's own, and only safe variables of the server's. */
+  private environment({ run, queue, workdir }: { run: DispatchSpec; queue: string; workdir: string }) {
+    const v = contractValues(run);
+    const env: Record<string, string> = {};
+    for (const k of PASSED_ENV) if (process.env[k] !== undefined) env[k] = process.env[k]!;
+    return Object.assign(env, this.runner.env ?? {}, {
+      OST_KEY: v.ost_key,
+      OST_REFS: v.ost_refs,
+      OST_CHANGES: v.ost_changes,
+      OST_WORKDIR: workdir,
+      OST_QUEUE: queue,
+    });
+  }
+
+  /** Submits the run's result, with the reason of an infra error. */
+  private async report(ended: { key: string; program: string; end: CommandEnd; ctx: DispatchContext }) {
+    const { key, program, end, ctx } = ended;
+    const status = end.error ? 'error' : exitStatus(end.code, end.signal);
+    this.log.info(
+      { runner: this.name, key, code: end.code, signal: end.signal, status },
+      `command run ${key} ended: ${status}`,
+    );
+    const reason = status === 'error' ? errorReason(program, end) : undefined;
+    const event = { type: 'run-finished' as const, at: ctx.now(), key, status, ...(reason ? { reason } : {}) };
+    await ctx
+      .submit(ctx.queue, event, `command:${key}`)
+      .catch((err) => this.log.error({ key, err: (err as Error).message }, 'could not record a command result'));
   }
 
   /** Results still being recorded, for tests and shutdown. */

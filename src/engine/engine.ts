@@ -3,85 +3,28 @@
 // the effects (outbox.ts). On start, pending effects are performed again and runs in flight picked
 // up. Questions about the queues go to its read model (read-model.ts), never to the engine.
 import { randomBytes } from 'node:crypto';
-import {
-  advance,
-  step,
-  type CoreEvent,
-  type Effect,
-  type QueueSettings,
-  type QueueState,
-  type QueueStats,
-  type Run,
-  type Strategy,
-} from '../core/index.ts';
+import { advance, step, type CoreEvent, type Effect, type QueueStats, type Strategy } from '../core/index.ts';
 import { silentLogger, type Logger } from '../log.ts';
-import { QueueUnavailableError, StoreWriteError } from '../store/errors.ts';
-import type { OutboxEntry, QueueFile, QueueNotice, QueueSetup, Store } from '../store/types.ts';
+import type { OutboxEntry, QueueFile, QueueNotice, QueueSetup } from '../store/types.ts';
 import { toQueueSettings, type QueueCi, type RepoConfig } from '../config/repo.ts';
-import { effectKey, type DispatchContext, type Performer } from './effects.ts';
+import { effectKey, type DispatchContext } from './effects.ts';
 import { KeyedLock } from './lock.ts';
 import { WakeTimers } from './wake-timers.ts';
 import { Outbox } from './outbox.ts';
 import { QueueFiles } from './queue-files.ts';
 import { ReadModel } from './read-model.ts';
 import { recordStep } from './replay.ts';
+import { recoverQueues } from './recovery.ts';
+import { QueueOwnedError, type EngineOptions, type StateBefore, type SubmitOptions } from './options.ts';
 
 export { VERDICTS_KEPT } from './queue-files.ts';
-
-export interface EngineOptions {
-  store: Store;
-  performer: Performer;
-  now?: () => number;
-  log?: Logger;
-  strategies?: Record<string, Strategy>;
-  /** Settings for a queue created by its first event. */
-  settingsFor?: (queue: string) => Partial<QueueSettings>;
-  /** Told about every step (metrics). */
-  observer?: StepObserver;
-  /** The journal size from which a snapshot may be written (tests make it small). */
-  snapshotMinJournalBytes?: number;
-}
-
-/** What a step observer is told of the state before the step. */
-export interface StateBefore {
-  stats: QueueStats;
-  /** Each run's state by key. */
-  runStates: Record<string, Run['state']>;
-}
-
-export type StepObserver = (
-  queue: string,
-  event: CoreEvent,
-  effects: Effect[],
-  before: StateBefore,
-  after: QueueState,
-) => void;
-
-export interface SubmitOptions {
-  /** Id of the delivery that carried the event; a second delivery with the same id changes nothing. */
-  delivery?: string;
-  /** Set on the queue file with the step (CI provider, report settings). */
-  setup?: QueueSetup;
-  /**
-   * Wait until the effects are performed (default). Effects that submit events themselves (a run's
-   * URL, a result) must not wait: the drain that performs them would be waiting for itself.
-   */
-  wait?: boolean;
-  /** Told the effects the step decided on, once they are decided (the admin API reads a command's reply). */
-  onEffects?: (effects: Effect[]) => void;
-}
-
-/** A config tried to set a queue that another repository (or the server config) owns. */
-export class QueueOwnedError extends Error {
-  constructor(
-    readonly queue: string,
-    readonly owner: string,
-  ) {
-    super(`queue ${queue} belongs to ${owner}`);
-  }
-}
-
-export { QueueUnavailableError, StoreWriteError };
+export {
+  QueueOwnedError,
+  type EngineOptions,
+  type StateBefore,
+  type StepObserver,
+  type SubmitOptions,
+} from './options.ts';
 
 export class Engine {
   private readonly lock = new KeyedLock();
@@ -247,35 +190,14 @@ export class Engine {
 
   /** On start: performs every pending effect again and lets dispatchers pick up runs in flight. */
   async recover(): Promise<void> {
-    const damaged = (await this.opts.store.unreadableFiles?.()) ?? [];
-    this.files.noteDamaged(damaged);
-    for (const bad of damaged)
-      this.log.error(
-        { file: bad.file, reason: bad.reason },
-        `queue file ${bad.file} cannot be read (${bad.reason}): its queue is not started and the file is left ` +
-          'as it is; restore it from a backup, or move it away to start that queue afresh',
-      );
-    for (const queue of await this.opts.store.listQueues()) {
-      let file: QueueFile | null;
-      try {
-        await this.outbox.drain(queue);
-        file = await this.files.get(queue);
-      } catch (err) {
-        // a queue whose file cannot be read stays as it is, untouched; the other queues go on
-        this.log.error({ queue, err: (err as Error).message }, `queue ${queue} not started: ${(err as Error).message}`);
-        continue;
-      }
-      if (!file) continue;
-      const ctx = this.context(queue, file);
-      for (const run of Object.values(file.state.runs)) {
-        if (run.state !== 'dispatched' && run.state !== 'running') continue;
-        try {
-          await this.opts.performer.resume(run, ctx);
-        } catch (err) {
-          this.log.error({ queue, key: run.key, err: (err as Error).message }, 'could not resume run');
-        }
-      }
-    }
+    await recoverQueues({
+      store: this.opts.store,
+      files: this.files,
+      outbox: this.outbox,
+      performer: this.opts.performer,
+      log: this.log,
+      context: (queue, file) => this.context(queue, file),
+    });
   }
 
   /**

@@ -1,0 +1,58 @@
+// What the engine is built with and what a submit may ask; the error for a queue another owns.
+import type { CoreEvent, Effect, QueueSettings, QueueState, QueueStats, Run, Strategy } from '../core/index.ts';
+import type { Logger } from '../log.ts';
+import type { QueueSetup, Store } from '../store/types.ts';
+import type { Performer } from './effects.ts';
+
+export interface EngineOptions {
+  store: Store;
+  performer: Performer;
+  now?: () => number;
+  log?: Logger;
+  strategies?: Record<string, Strategy>;
+  /** Settings for a queue created by its first event. */
+  settingsFor?: (queue: string) => Partial<QueueSettings>;
+  /** Told about every step (metrics). */
+  observer?: StepObserver;
+  /** The journal size from which a snapshot may be written (tests make it small). */
+  snapshotMinJournalBytes?: number;
+}
+
+/** What a step observer is told of the state before the step. */
+export interface StateBefore {
+  stats: QueueStats;
+  /** Each run's state by key. */
+  runStates: Record<string, Run['state']>;
+}
+
+export type StepObserver = (
+  queue: string,
+  event: CoreEvent,
+  effects: Effect[],
+  before: StateBefore,
+  after: QueueState,
+) => void;
+
+export interface SubmitOptions {
+  /** Id of the delivery that carried the event; a second delivery with the same id changes nothing. */
+  delivery?: string;
+  /** Set on the queue file with the step (CI provider, report settings). */
+  setup?: QueueSetup;
+  /**
+   * Wait until the effects are performed (default). Effects that submit events themselves (a run's
+   * URL, a result) must not wait: the drain that performs them would be waiting for itself.
+   */
+  wait?: boolean;
+  /** Told the effects the step decided on, once they are decided (the admin API reads a command's reply). */
+  onEffects?: (effects: Effect[]) => void;
+}
+
+/** A config tried to set a queue that another repository (or the server config) owns. */
+export class QueueOwnedError extends Error {
+  constructor(
+    readonly queue: string,
+    readonly owner: string,
+  ) {
+    super(`queue ${queue} belongs to ${owner}`);
+  }
+}

@@ -1,0 +1,53 @@
+// Starting the queues after a restart: the damaged files are reported and left alone, every pending
+// effect is performed again, and the dispatchers pick up the runs that were in flight.
+import type { Logger } from '../log.ts';
+import type { QueueFile, Store } from '../store/types.ts';
+import type { DispatchContext, Performer } from './effects.ts';
+import type { Outbox } from './outbox.ts';
+import type { QueueFiles } from './queue-files.ts';
+
+export interface Recovery {
+  store: Store;
+  files: QueueFiles;
+  outbox: Outbox;
+  performer: Performer;
+  log: Logger;
+  context: (queue: string, file: QueueFile) => DispatchContext;
+}
+
+/** Recovers every queue the store lists; a queue that cannot be read is logged, and the others go on. */
+export async function recoverQueues(deps: Recovery): Promise<void> {
+  const { store, files, outbox, log } = deps;
+  const damaged = (await store.unreadableFiles?.()) ?? [];
+  files.noteDamaged(damaged);
+  for (const bad of damaged)
+    log.error(
+      { file: bad.file, reason: bad.reason },
+      `queue file ${bad.file} cannot be read (${bad.reason}): its queue is not started and the file is left ` +
+        'as it is; restore it from a backup, or move it away to start that queue afresh',
+    );
+  for (const queue of await store.listQueues()) {
+    let file: QueueFile | null;
+    try {
+      await outbox.drain(queue);
+      file = await files.get(queue);
+    } catch (err) {
+      // a queue whose file cannot be read stays as it is, untouched; the other queues go on
+      log.error({ queue, err: (err as Error).message }, `queue ${queue} not started: ${(err as Error).message}`);
+      continue;
+    }
+    if (file) await resumeRuns(deps, deps.context(queue, file));
+  }
+}
+
+/** Lets the performer pick up each run that was dispatched or running when the process stopped. */
+async function resumeRuns(deps: Recovery, ctx: DispatchContext): Promise<void> {
+  for (const run of Object.values(ctx.file.state.runs)) {
+    if (run.state !== 'dispatched' && run.state !== 'running') continue;
+    try {
+      await deps.performer.resume(run, ctx);
+    } catch (err) {
+      deps.log.error({ queue: ctx.queue, key: run.key, err: (err as Error).message }, 'could not resume run');
+    }
+  }
+}
