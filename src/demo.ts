@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { VerdictRecord } from './core/index.ts';
-import { validateServerConfig } from './config/server.ts';
+import { configRules } from './registry.ts';
 import { createLogger } from './log.ts';
 import { startServer, type RunningServer } from './serve.ts';
 
@@ -99,7 +99,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
   await git(repo, 'commit', '--quiet', '-m', 'initial: test script and config');
   await writeFile(join(dir, 'runner.mjs'), RUNNER);
 
-  const config = validateServerConfig({
+  const config = configRules.validateServer({
     runners: { demo: { command: [process.execPath, join(dir, 'runner.mjs')], env: { DEMO_REPO: repo } } },
     git: [{ name: 'demo', url: repo, branch: 'master', interval: 150 }],
     tick: 250,

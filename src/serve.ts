@@ -4,19 +4,21 @@
 import type { AddressInfo } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { ciFactories } from './ci/index.ts';
+import { checkRunnerKinds, ciFactories, type CiContext } from './ci/index.ts';
+import type { ConfigRules } from './config/rules.ts';
 import type { ServerConfig } from './config/server.ts';
 import type { Dispatcher, Reporter } from './engine/effects.ts';
 import { Engine } from './engine/engine.ts';
 import { RoutingPerformer } from './engine/performer.ts';
-import { hostFactories, type Host } from './hosts/index.ts';
+import { hostFactories, type Host, type HostContext } from './hosts/index.ts';
 import type { Mount } from './http/mount.ts';
 import { displayUrl } from './http/url.ts';
 import type { Logger } from './log.ts';
 import { defaultLabel, type ChangeLabeler } from './report/model.ts';
 import { claimDataDir, type DataDirOwnership } from './store/data-dir-owner.ts';
 import { LowdbStore } from './store/lowdb-store.ts';
-import { checkDataDir, checkRunnerPrograms, listenAddress } from './startup/checks.ts';
+import { checkDataDir, listenAddress } from './startup/checks.ts';
+import { configRules } from './registry.ts';
 import { SetupError } from './config/setup-error.ts';
 import { Metrics } from './web/metrics.ts';
 import { createHttpServer } from './web/server.ts';
@@ -30,6 +32,8 @@ export interface StartOptions {
   /** Extra reporters and dispatchers (tests). */
   reporters?: Record<string, Reporter>;
   dispatchers?: Record<string, Dispatcher>;
+  /** How configs are read; by default the rules of every runner kind and host (registry.ts). */
+  rules?: ConfigRules;
 }
 
 export interface RunningServer {
@@ -64,7 +68,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const listen = { ...listenAddress(env), ...(opts.port !== undefined ? { port: opts.port } : {}) };
   if (opts.host) listen.host = opts.host;
   await checkDataDir(dataDir);
-  await checkRunnerPrograms(config, env);
+  await checkRunnerKinds(config, env);
   // one server per data directory: a second one is refused here (store/data-dir-owner.ts)
   const owner = await claimDataDir(dataDir, log);
   try {
@@ -73,6 +77,48 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     await owner.release().catch(() => undefined);
     throw err;
   }
+}
+
+/** What the server is wired from as its parts start: the routes of the performer, and what to stop. */
+interface Wiring {
+  dispatchers: Record<string, Dispatcher>;
+  reporters: Record<string, Reporter>;
+  labels: Record<string, ChangeLabeler>;
+  stoppers: (() => Promise<void> | void)[];
+  /** Each part's status for /healthz, with a line in the log. */
+  say: (component: string, status: string, message: string) => void;
+}
+
+/** Starts the CI runner kinds that have their own factory; their dispatchers join the wiring. */
+function startRunners(wiring: Wiring, ctx: CiContext): void {
+  for (const factory of ciFactories) {
+    const ci = factory.create(ctx);
+    wiring.say(
+      factory.id,
+      ci ? 'ok' : 'off',
+      ci ? ci.summary : `${factory.id}: not configured; ${factory.howToEnable}`,
+    );
+    if (!ci) continue;
+    Object.assign(wiring.dispatchers, ci.dispatchers);
+    if (ci.stop) wiring.stoppers.push(() => ci.stop!());
+  }
+}
+
+/** Creates the code hosts the environment configures; their reporters, labels and dispatchers join the wiring. */
+async function startHosts(wiring: Wiring, ctx: HostContext): Promise<Host[]> {
+  const hosts: Host[] = [];
+  for (const factory of hostFactories) {
+    const host = await factory.create(ctx);
+    const summary = host ? host.summary : `${factory.id}: not configured; ${factory.howToEnable}`;
+    wiring.say(factory.id, host ? 'ok' : 'off', summary);
+    if (!host) continue;
+    hosts.push(host);
+    wiring.reporters[host.id] ??= host.reporter;
+    wiring.labels[host.id] = host.changeLabel;
+    Object.assign(wiring.dispatchers, host.dispatchers ?? {});
+    if (host.stop) wiring.stoppers.push(() => host.stop!());
+  }
+  return hosts;
 }
 
 /** The server on a data directory this process owns, listening at `listen`. */
@@ -87,58 +133,31 @@ async function startOn(
   const callbackUrl = publicUrl ? `${publicUrl}/api/ci/callback` : undefined;
   const store = new LowdbStore(dataDir);
   const components: Record<string, string> = {};
-  const say = (component: string, status: string, message: string) => {
-    components[component] = status;
-    log.info({ component, status }, message);
+  const wiring: Wiring = {
+    dispatchers: { ...opts.dispatchers },
+    reporters: { ...opts.reporters },
+    labels: {},
+    stoppers: [],
+    say(component, status, message) {
+      components[component] = status;
+      log.info({ component, status }, message);
+    },
   };
-  say('store', 'ok', `data directory ${dataDir} (one JSON file per queue under queues/)`);
-
-  // filled below: the performer routes to them by provider and by host
-  const dispatchers: Record<string, Dispatcher> = { ...opts.dispatchers };
-  const reporters: Record<string, Reporter> = { ...opts.reporters };
-  const labels: Record<string, ChangeLabeler> = {};
+  wiring.say('store', 'ok', `data directory ${dataDir} (one JSON file per queue under queues/)`);
+  const { dispatchers, reporters, labels, stoppers } = wiring;
   const performer = new RoutingPerformer({ dispatchers, reporters, labels, publicUrl, log });
   let engineRef: Engine | null = null;
   const metrics = new Metrics(() => engineRef);
   const engine = new Engine({ store, performer, log, observer: metrics.observe });
   engineRef = engine;
 
-  const stoppers: (() => Promise<void> | void)[] = [];
-  const ciContext = { env, config, log, dataDir, runLogPath: (k: string) => store.runLogPath(k), callbackUrl };
-  for (const factory of ciFactories) {
-    const ci = factory.create(ciContext);
-    say(factory.id, ci ? 'ok' : 'off', ci ? ci.summary : `${factory.id}: not configured; ${factory.howToEnable}`);
-    if (!ci) continue;
-    Object.assign(dispatchers, ci.dispatchers);
-    if (ci.stop) stoppers.push(() => ci.stop!());
-  }
-  const hosts: Host[] = [];
-  const hostContext = { env, config, engine, log, dataDir, publicUrl, providers: () => Object.keys(dispatchers) };
-  for (const factory of hostFactories) {
-    const host = await factory.create(hostContext);
-    say(factory.id, host ? 'ok' : 'off', host ? host.summary : `${factory.id}: not configured; ${factory.howToEnable}`);
-    if (!host) continue;
-    hosts.push(host);
-    reporters[host.id] ??= host.reporter;
-    labels[host.id] = host.changeLabel;
-    Object.assign(dispatchers, host.dispatchers ?? {});
-    if (host.stop) stoppers.push(() => host.stop!());
-  }
-  const callback = env.OST_CALLBACK_SECRET
-    ? `CI callback enabled at /api/ci/callback (signed with OST_CALLBACK_SECRET)`
-    : 'CI callback disabled; set OST_CALLBACK_SECRET to accept results at /api/ci/callback';
-  say('callback', env.OST_CALLBACK_SECRET ? 'ok' : 'off', callback);
-  const providers = Object.keys(dispatchers);
-  say('dispatchers', providers.length ? 'ok' : 'off', `CI providers: ${providers.join(', ') || 'none'}`);
+  startRunners(wiring, { env, config, log, dataDir, runLogPath: (k) => store.runLogPath(k), callbackUrl });
+  const providers = () => Object.keys(dispatchers);
+  const rules = opts.rules ?? configRules;
+  const hosts = await startHosts(wiring, { env, config, engine, rules, log, dataDir, publicUrl, providers });
+  sayEndpoints(wiring, env, providers());
 
   await engine.recover();
-  say(
-    'dashboard',
-    env.OST_DASHBOARD_TOKEN ? 'token' : 'open',
-    env.OST_DASHBOARD_TOKEN
-      ? 'dashboard and queue API need ?token=<OST_DASHBOARD_TOKEN>'
-      : 'dashboard is read-only and open; set OST_DASHBOARD_TOKEN to require a token',
-  );
   const server = createHttpServer({
     engine,
     log,
@@ -185,4 +204,20 @@ async function startOn(
       await owner.release();
     },
   };
+}
+
+/** Says in the log and /healthz whether the CI callback is on, which providers there are, and who may see the dashboard. */
+function sayEndpoints(wiring: Wiring, env: NodeJS.ProcessEnv, providers: string[]): void {
+  const callback = env.OST_CALLBACK_SECRET
+    ? `CI callback enabled at /api/ci/callback (signed with OST_CALLBACK_SECRET)`
+    : 'CI callback disabled; set OST_CALLBACK_SECRET to accept results at /api/ci/callback';
+  wiring.say('callback', env.OST_CALLBACK_SECRET ? 'ok' : 'off', callback);
+  wiring.say('dispatchers', providers.length ? 'ok' : 'off', `CI providers: ${providers.join(', ') || 'none'}`);
+  wiring.say(
+    'dashboard',
+    env.OST_DASHBOARD_TOKEN ? 'token' : 'open',
+    env.OST_DASHBOARD_TOKEN
+      ? 'dashboard and queue API need ?token=<OST_DASHBOARD_TOKEN>'
+      : 'dashboard is read-only and open; set OST_DASHBOARD_TOKEN to require a token',
+  );
 }

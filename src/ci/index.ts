@@ -1,82 +1,56 @@
-// The CI systems the server knows, besides GitHub Actions (which comes with the GitHub host). A new CI
-// is one file with a dispatcher and a factory, and one line here.
-import { join } from 'node:path';
-import { displayUrl } from '../http/url.ts';
-import { SetupError } from '../config/setup-error.ts';
-import { CommandDispatcher } from './command.ts';
-import { JenkinsDispatcher } from './jenkins.ts';
+// The CI runner kinds the server knows, and what the rest of the server asks of them by a queue's
+// provider: where its runs go, whether its results come by callback, why a server cannot run it.
+// A new kind is one folder under src/ci/ with its kind.ts, and one line here.
+import type { QueueCi } from '../config/repo.ts';
+import { commandKind } from './command/kind.ts';
+import { githubActionsKind } from './github-actions/kind.ts';
+import { jenkinsKind } from './jenkins/kind.ts';
+import type { RunnerKind } from './kind.ts';
 import type { CiFactory } from './types.ts';
-import { WebhookDispatcher } from './webhook.ts';
+import { webhookKind } from './webhook/kind.ts';
 
-const commandRunners: CiFactory = {
-  id: 'runners',
-  howToEnable: 'declare command runners under runners: in OST_SERVER_CONFIG',
-  create({ config, dataDir, log, runLogPath }) {
-    const names = Object.keys(config.runners);
-    if (names.length === 0) return null;
-    const runners = Object.entries(config.runners).map(
-      ([name, runner]) =>
-        [
-          name,
-          new CommandDispatcher(name, runner, {
-            workRoot: join(dataDir, 'work'),
-            logPath: runLogPath,
-            log,
-            activeDir: join(dataDir, 'runs', 'active', name),
-          }),
-        ] as const,
-    );
-    return {
-      dispatchers: Object.fromEntries(runners.map(([name, d]) => [`command:${name}`, d])),
-      summary: `command runners: ${names.join(', ')}`,
-      stop: async () => void (await Promise.all(runners.map(([, d]) => d.stopAll()))),
-    };
-  },
-};
+export const runnerKinds: readonly RunnerKind[] = [githubActionsKind, jenkinsKind, webhookKind, commandKind];
 
-const jenkins: CiFactory = {
-  id: 'jenkins',
-  howToEnable: 'set JENKINS_URL, JENKINS_USER and JENKINS_TOKEN',
-  create({ env, log, callbackUrl }) {
-    if (!env.JENKINS_URL) return null;
-    const dispatcher = new JenkinsDispatcher({
-      url: env.JENKINS_URL,
-      user: env.JENKINS_USER,
-      token: env.JENKINS_TOKEN,
-      callbackUrl,
-      log,
-    });
-    const results = callbackUrl
-      ? `jobs call back to ${displayUrl(callbackUrl)}`
-      : 'no OST_PUBLIC_URL, so results are read by polling';
-    return {
-      dispatchers: { jenkins: dispatcher },
-      summary: `Jenkins at ${displayUrl(env.JENKINS_URL)}; ${results}`,
-      stop: () => dispatcher.stop(),
-    };
-  },
-};
+/** The factories of the kinds that start their own dispatchers, in the order the server starts them. */
+export const ciFactories: readonly CiFactory[] = runnerKinds.flatMap((k) => (k.factory ? [k.factory] : []));
 
-const webhooks: CiFactory = {
-  id: 'webhooks',
-  howToEnable: 'declare webhook runners under webhooks: in OST_SERVER_CONFIG',
-  create({ config, env, callbackUrl }) {
-    const hooks = Object.entries(config.webhooks);
-    if (hooks.length === 0) return null;
-    const dispatchers = Object.fromEntries(
-      hooks.map(([name, hook]) => {
-        const secretEnv = hook.secret_env ?? 'OST_CALLBACK_SECRET';
-        const secret = env[secretEnv];
-        if (!secret)
-          throw new SetupError(
-            `webhooks.${name} needs a secret: set ${secretEnv} to the secret its CI checks signatures with`,
-          );
-        return [`webhook:${name}`, new WebhookDispatcher({ url: hook.url, secret, callbackUrl })];
-      }),
-    );
-    return { dispatchers, summary: `webhook runners: ${hooks.map(([n]) => n).join(', ')}` };
-  },
-};
+/** The kinds' start-up checks of the server config (a command runner's program is there); throws SetupError. */
+export async function checkRunnerKinds(
+  server: Readonly<Record<string, unknown>>,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<void> {
+  for (const kind of runnerKinds) await kind.check?.(server, env);
+}
 
-export const ciFactories: readonly CiFactory[] = [commandRunners, jenkins, webhooks];
+/** The kind of a provider (`command:ost` is a command runner), or undefined for one no kind has. */
+export function kindOf(provider: string): RunnerKind | undefined {
+  const id = provider.split(':')[0];
+  return runnerKinds.find((k) => k.id === id);
+}
+
+/** Where a queue's runs go, as a run records it: `github-actions:<repo>:<workflow>`, `jenkins:<job>`, `webhook:<name>`. */
+export function dispatchTarget(ci: QueueCi | null | undefined): string {
+  if (!ci) return 'none';
+  return kindOf(ci.provider)?.target(ci) ?? ci.provider;
+}
+
+/** Whether runs sent to `target` (a run's recorded target, or a provider) report by POST /api/ci/callback. */
+export function reportsByCallback(target: string): boolean {
+  return kindOf(target)?.callback ?? false;
+}
+
+/**
+ * Why `provider` cannot be used on a server that has `available`, or null when it can: a `command:`
+ * or `webhook:` name the server config does not declare, or a CI the server is not set up for.
+ */
+export function providerProblem(provider: string, available: readonly string[]): string | null {
+  if (available.includes(provider)) return null;
+  const has = available.length ? `it has ${[...available].sort().join(', ')}` : 'it has none';
+  const [kind, name] = provider.split(':') as [string, string | undefined];
+  const setup = kindOf(provider)?.setup(name) ?? kind;
+  const fix = name ? `${setup}, or name one it has` : `set ${setup} on the server, or name one it has`;
+  return `got ${JSON.stringify(provider)}; this server cannot run tests there (${has}): ${fix}`;
+}
+
+export { ciField, type RunnerKind } from './kind.ts';
 export type { CiContext, CiFactory, CiProvider } from './types.ts';

@@ -1,5 +1,5 @@
-// The seam every CI plugs into: a factory reads the environment and the server config and returns the
-// dispatchers it provides (by provider name, as a repo config's `ci.provider` names them), or null.
+// The seam a runner kind's factory plugs into: it reads the environment and the server config and
+// returns the dispatchers it provides (by provider name, as `ci.provider` names them), or null.
 import type { ServerConfig } from '../config/server.ts';
 import type { Dispatcher } from '../engine/effects.ts';
 import type { Logger } from '../log.ts';

@@ -2,9 +2,10 @@
 // messages `serve` and the code hosts would give. Exit 0 when both are valid, 1 when not.
 import { readFile } from 'node:fs/promises';
 import { ConfigError } from '../config/errors.ts';
-import { parseRepoConfig, providerProblem, REPO_CONFIG_FILE } from '../config/repo.ts';
-import { loadServerConfig, serverProviders, type ServerConfig } from '../config/server.ts';
-import { checkRunnerPrograms } from '../startup/checks.ts';
+import { checkRunnerKinds, kindOf, providerProblem } from '../ci/index.ts';
+import { REPO_CONFIG_FILE } from '../config/repo.ts';
+import type { ServerConfig } from '../config/server.ts';
+import { configRules } from '../registry.ts';
 import { SetupError } from '../config/setup-error.ts';
 import { parseCommand } from './args.ts';
 import { UsageError } from './errors.ts';
@@ -42,8 +43,8 @@ export async function runCheck(argv: string[], out: (s: string) => void): Promis
   let serverConfig: ServerConfig | null = null;
   if (server)
     await report(`server config ${server}`, async () => {
-      serverConfig = await loadServerConfig(server);
-      await checkRunnerPrograms(serverConfig);
+      serverConfig = await configRules.loadServer(server);
+      await checkRunnerKinds(serverConfig);
     });
   if (repo)
     await report(`repo config ${repo}`, async () => {
@@ -54,11 +55,11 @@ export async function runCheck(argv: string[], out: (s: string) => void): Promis
         const code = (err as NodeJS.ErrnoException).code;
         throw new ConfigError(repo, [code === 'ENOENT' ? 'the file does not exist' : `cannot read it: ${code}`]);
       }
-      const config = parseRepoConfig(text, repo);
+      const config = configRules.parseRepo(text, repo);
       const provider = config.ci.provider;
-      const named = /^(command|webhook):/.test(provider);
+      const named = kindOf(provider)?.config.provider?.named === true;
       if (named && serverConfig) {
-        const problem = providerProblem(provider, serverProviders(serverConfig));
+        const problem = providerProblem(provider, configRules.declaredProviders(serverConfig));
         if (problem) throw new ConfigError(repo, [`ci.provider: ${problem}`]);
       } else if (named)
         out(`note: ci.provider ${provider} is checked against the server's runners only with --server-config`);

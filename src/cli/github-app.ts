@@ -4,7 +4,7 @@
 // written to a .env file (mode 0600) and never printed.
 import { randomBytes } from 'node:crypto';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import html from 'html-template-tag';
@@ -51,7 +51,17 @@ async function writeCredentials(file: string, app: CreatedApp): Promise<void> {
   await chmod(file, 0o600);
 }
 
-export async function runGithubApp(argv: string[], out: (s: string) => void): Promise<number> {
+/** What the command was asked: where the App's URL and name come from, where GitHub is, and where to write. */
+interface CreateRequest {
+  url: string | undefined;
+  name: string | undefined;
+  target: ManifestTarget;
+  envFile: string;
+  port: number;
+}
+
+/** The command line checked: one line that names the option and what it takes, or null for --help. */
+function parseRequest(argv: string[], out: (s: string) => void): CreateRequest | null {
   if (argv.some((a) => a === '--env-file' || a.startsWith('--env-file=')))
     throw new UsageError(
       'github-app: --env-file is --credentials FILE now (Node.js takes --env-file for itself and may never pass it on)',
@@ -73,7 +83,7 @@ export async function runGithubApp(argv: string[], out: (s: string) => void): Pr
     },
     out,
   );
-  if (!parsed) return 0;
+  if (!parsed) return null;
   const { values, positionals } = parsed;
   if (positionals.length !== 1 || positionals[0] !== 'create')
     throw new UsageError(`github-app: the only action is create\n\n${githubAppHelp}`);
@@ -81,63 +91,90 @@ export async function runGithubApp(argv: string[], out: (s: string) => void): Pr
   // the form's action is built from it, so it may only be a host name or address and a port
   if (values['ghe-host'] !== undefined && !/^[A-Za-z0-9.-]+(:\d+)?$/.test(values['ghe-host']))
     throw new UsageError(`github-app: --ghe-host takes a host name and an optional port, got ${values['ghe-host']}`);
-  const target: ManifestTarget = {
-    gheHost: values['ghe-host'],
-    protocol: process.env.GHE_PROTOCOL === 'http' ? 'http' : 'https',
-    org: values.org,
-  };
   if (values.name !== undefined && !/^[\w .-]{1,34}$/.test(values.name))
     throw new UsageError(`github-app: --name takes at most 34 letters, digits, spaces, . _ and -, got ${values.name}`);
-  const envFile = resolve(values.credentials!);
+  return {
+    url: values.url,
+    name: values.name,
+    target: {
+      gheHost: values['ghe-host'],
+      protocol: process.env.GHE_PROTOCOL === 'http' ? 'http' : 'https',
+      org: values.org,
+    },
+    envFile: resolve(values.credentials!),
+    port: Number(values.port),
+  };
+}
+
+type Page = (status: number, body: string) => void;
+
+/**
+ * The two pages of GitHub's manifest flow on 127.0.0.1: `/` posts the manifest to GitHub, and
+ * `/done` is where GitHub sends the browser back with a code to trade for the App's credentials.
+ * `finish` is told the exit code once the credentials are written (0) or could not be had (1).
+ */
+function manifestPages(flow: {
+  request: CreateRequest;
+  base: () => string;
+  out: (s: string) => void;
+  finish: (code: number) => void;
+}) {
+  const { request, out, finish } = flow;
   const state = randomBytes(16).toString('hex');
-  let finish!: (code: number) => void;
-  const finished = new Promise<number>((ok) => (finish = ok));
-  let base = '';
-  const server: Server = createServer((req, res) => {
+  const form = (page: Page) =>
+    void buildManifest(request.url, `${flow.base()}/done`, request.name).then((manifest) =>
+      page(
+        200,
+        html`<form method="post" action="$${newAppFormUrl(request.target, state)}">
+          <input type="hidden" name="manifest" value="${JSON.stringify(manifest)}" />
+          <p>ost-gate will ask GitHub to create an App with the events and permissions of app.yml.</p>
+          <button type="submit">Create the GitHub App</button>
+        </form>`,
+      ),
+    );
+  const done = (url: URL, page: Page) => {
+    const code = url.searchParams.get('code');
+    if (!code || url.searchParams.get('state') !== state)
+      return page(400, '<p>This is not GitHub answering the form this page sent. Start again.</p>');
+    convertManifestCode(request.target, code)
+      .then(async (app) => {
+        await writeCredentials(request.envFile, app);
+        page(200, html`<p>Created the App ${app.slug}. Its credentials are in ${request.envFile}.</p>`);
+        out(`created the GitHub App ${app.slug} (id ${app.id}): ${app.html_url}`);
+        out(`wrote APP_ID, PRIVATE_KEY and WEBHOOK_SECRET to ${request.envFile} (mode 0600)`);
+        out(`install it on your repositories: ${app.html_url}/installations/new`);
+        finish(0);
+      })
+      .catch((err: Error) => {
+        page(502, html`<p>${err.message}</p>`);
+        out(`ost-gate: ${err.message}`);
+        finish(1);
+      });
+  };
+  return (req: IncomingMessage, res: ServerResponse) => {
+    const base = flow.base();
     const url = new URL(req.url ?? '/', base);
-    const page = (status: number, body: string) => {
+    const page: Page = (status, body) => {
       res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'referrer-policy': 'no-referrer' });
       res.end(`<!doctype html><title>ost-gate: create the GitHub App</title><body>${body}</body>`);
     };
     // a page of another site whose name now points at 127.0.0.1 (DNS rebinding) is not served
     if (req.headers.host !== new URL(base).host)
       return page(421, '<p>This page is only served at the address ost-gate printed.</p>');
-    if (url.pathname === '/') {
-      void buildManifest(values.url, `${base}/done`, values.name).then((manifest) =>
-        page(
-          200,
-          html`<form method="post" action="$${newAppFormUrl(target, state)}">
-            <input type="hidden" name="manifest" value="${JSON.stringify(manifest)}" />
-            <p>ost-gate will ask GitHub to create an App with the events and permissions of app.yml.</p>
-            <button type="submit">Create the GitHub App</button>
-          </form>`,
-        ),
-      );
-      return;
-    }
-    if (url.pathname === '/done') {
-      const code = url.searchParams.get('code');
-      if (!code || url.searchParams.get('state') !== state)
-        return page(400, '<p>This is not GitHub answering the form this page sent. Start again.</p>');
-      convertManifestCode(target, code)
-        .then(async (app) => {
-          await writeCredentials(envFile, app);
-          page(200, html`<p>Created the App ${app.slug}. Its credentials are in ${envFile}.</p>`);
-          out(`created the GitHub App ${app.slug} (id ${app.id}): ${app.html_url}`);
-          out(`wrote APP_ID, PRIVATE_KEY and WEBHOOK_SECRET to ${envFile} (mode 0600)`);
-          out(`install it on your repositories: ${app.html_url}/installations/new`);
-          finish(0);
-        })
-        .catch((err: Error) => {
-          page(502, html`<p>${err.message}</p>`);
-          out(`ost-gate: ${err.message}`);
-          finish(1);
-        });
-      return;
-    }
+    if (url.pathname === '/') return form(page);
+    if (url.pathname === '/done') return done(url, page);
     page(404, '<p>Not here.</p>');
-  });
-  await new Promise<void>((ok) => server.listen(Number(values.port), '127.0.0.1', ok));
+  };
+}
+
+export async function runGithubApp(argv: string[], out: (s: string) => void): Promise<number> {
+  const request = parseRequest(argv, out);
+  if (!request) return 0;
+  let finish!: (code: number) => void;
+  const finished = new Promise<number>((ok) => (finish = ok));
+  let base = '';
+  const server: Server = createServer(manifestPages({ request, base: () => base, out, finish }));
+  await new Promise<void>((ok) => server.listen(request.port, '127.0.0.1', ok));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   out(`open ${base}/ in a browser on this machine to create the GitHub App`);
   const code = await finished;

@@ -1,6 +1,7 @@
 // `ost-gate serve`: reads the environment and OST_SERVER_CONFIG, starts the server, stops cleanly on SIGINT/SIGTERM.
 import { ConfigError } from '../config/errors.ts';
-import { loadServerConfig, MissingConfigError } from '../config/server.ts';
+import { MissingConfigError } from '../config/server.ts';
+import { configRules } from '../registry.ts';
 import { createLogger } from '../log.ts';
 import { startServer } from '../serve.ts';
 import { checkLogLevel } from '../startup/checks.ts';
@@ -22,7 +23,7 @@ export async function runServe(argv: string[], out: (s: string) => void): Promis
   const log = createLogger();
   let config;
   try {
-    config = await loadServerConfig(process.env.OST_SERVER_CONFIG);
+    config = await configRules.loadServer(process.env.OST_SERVER_CONFIG);
   } catch (err) {
     if (err instanceof MissingConfigError)
       throw new SetupError(

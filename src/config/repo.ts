@@ -1,4 +1,6 @@
-// The repo config (`.github/ost-gate.yml`, `.ost-gate.yml`): schema, defaults, and the mapping to queue settings.
+// The repo config (`.github/ost-gate.yml`, `.ost-gate.yml`): the sections every queue has, their
+// defaults, and the mapping to queue settings. The fields a CI runner kind or a code host adds come
+// from its config part (parts.ts); rules.ts composes the schemas.
 import { z } from 'zod';
 import {
   batchSettings,
@@ -8,7 +10,7 @@ import {
   type QueueSettings,
 } from '../core/index.ts';
 import { duration } from './duration.ts';
-import { ConfigError, describeIssues, parseYamlConfig } from './errors.ts';
+import type { CiSectionView, ConfigPart, RepoSection } from './parts.ts';
 
 /** The repo config file on Gerrit and watched git repositories (GitHub reads `.github/ost-gate.yml`). */
 export const REPO_CONFIG_FILE = '.ost-gate.yml';
@@ -21,29 +23,25 @@ export const queueName = z
     /^[A-Za-z0-9][A-Za-z0-9._/@:-]*$/,
     'a queue name is letters, digits and . _ / @ : - and starts with a letter or digit',
   );
-const provider = z
-  .string()
-  .regex(
-    /^(github-actions|jenkins|webhook:[A-Za-z0-9._-]+|command:[A-Za-z0-9._-]+)$/,
-    'allowed: github-actions, jenkins, webhook:<name> or command:<name>, where <name> is declared in the server config',
-  );
+/** The fields of `ci:` every runner kind has; each kind adds its own (config/parts.ts). */
+const commonCi = {
+  inputs: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+  max_parallel: z.number().int().min(1).max(100).default(d.maxParallel),
+  timeout: duration.default(d.timeoutMs),
+  retries: z.number().int().min(0).max(10).default(d.retries),
+  search_width: z.number().int().min(0).max(100).default(d.searchWidth),
+  use_idle_runners: z.boolean().default(false),
+};
 
-/** The sections a repo config and a shared queue declared in the server config have in common. */
-export const queueSections = {
-  ci: z
-    .object({
-      provider,
-      workflow: z.string().min(1).optional(),
-      ref: z.string().min(1).optional(),
-      job: z.string().min(1).optional(),
-      inputs: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
-      max_parallel: z.number().int().min(1).max(100).default(d.maxParallel),
-      timeout: duration.default(d.timeoutMs),
-      retries: z.number().int().min(0).max(10).default(d.retries),
-      search_width: z.number().int().min(0).max(100).default(d.searchWidth),
-      use_idle_runners: z.boolean().default(false),
-    })
-    .strict(),
+/** The fields of `report:` every host has; a host adds its own. */
+const commonReport = {
+  comment: z.boolean().default(true),
+  check: z.boolean().default(true),
+  notify: z.array(z.enum(VERDICT_KINDS)).default(['culprit', 'blocked', 'fixed']),
+};
+
+/** The sections whose fields are the same whatever the runner kind and the host. */
+const fixedSections = {
   batch: z
     .object({
       max_size: z.number().int().min(1).max(1000).default(d.batchMaxSize),
@@ -70,165 +68,143 @@ export const queueSections = {
     .object({ timeout: duration.default(d.dependencyTimeoutMs) })
     .strict()
     .prefault({}),
-  report: z
-    .object({
-      comment: z.boolean().default(true),
-      check: z.boolean().default(true),
-      gerrit_label: z.string().min(1).nullable().default(null),
-      notify: z.array(z.enum(VERDICT_KINDS)).default(['culprit', 'blocked', 'fixed']),
-    })
-    .strict()
-    .prefault({}),
-  commands: z
-    .object({
-      permission: z
-        .union([z.enum(['read', 'triage', 'write', 'maintain', 'admin']), z.array(z.string().min(1)).min(1)])
-        .default('write'),
-    })
-    .strict()
-    .prefault({}),
 };
 
-/** workflow_dispatch takes at most 25 inputs on github.com and 10 on GitHub Enterprise Server; ost-gate passes 3. */
-export const DISPATCH_INPUTS = { github: 25, ghes: 10, ownInputs: 3 } as const;
-
-/** Why `ci.inputs` cannot all go into a workflow_dispatch on that host, or null when they fit. */
-export function dispatchInputsProblem(count: number, ghes: boolean): string | null {
-  const limit = ghes ? DISPATCH_INPUTS.ghes : DISPATCH_INPUTS.github;
-  const room = limit - DISPATCH_INPUTS.ownInputs;
-  if (count <= room) return null;
-  const host = ghes ? 'GitHub Enterprise Server' : 'github.com';
-  const own = `${DISPATCH_INPUTS.ownInputs} of its own (ost_key, ost_refs, ost_changes)`;
-  return `got ${count} inputs; ${host} takes at most ${limit} in a workflow_dispatch and ost-gate passes ${own}, so at most ${room} here`;
+/** The parts of the repo config and of a shared queue a set of config parts gives (rules.ts composes them). */
+export function queueSectionsWith(parts: readonly ConfigPart[]) {
+  return {
+    ci: z.object({ provider: providerSchema(parts), ...commonCi, ...fieldsOf(parts, 'ci') }).strict(),
+    ...fixedSections,
+    report: z
+      .object({ ...commonReport, ...fieldsOf(parts, 'report') })
+      .strict()
+      .prefault({}),
+    commands: z.object(fieldsOf(parts, 'commands')).strict().prefault({}),
+  };
 }
 
-/** Checks that the CI section names what its provider needs. */
-function requireProviderFields(
-  ci: { provider: string; workflow?: string | undefined; job?: string | undefined; inputs: Record<string, unknown> },
-  ctx: z.RefinementCtx,
-) {
-  const tooMany = ci.provider === 'github-actions' ? dispatchInputsProblem(Object.keys(ci.inputs).length, false) : null;
-  if (tooMany) ctx.addIssue({ code: 'custom', path: ['ci', 'inputs'], message: tooMany });
-  if (ci.provider === 'github-actions' && !ci.workflow)
-    ctx.addIssue({
-      code: 'custom',
-      path: ['ci', 'workflow'],
-      message: 'required when ci.provider is github-actions (the workflow file name, like ost.yml)',
-    });
-  if (ci.provider === 'jenkins' && !ci.job)
-    ctx.addIssue({
-      code: 'custom',
-      path: ['ci', 'job'],
-      message: 'required when ci.provider is jenkins (the job path, like ovirt-system-tests)',
-    });
+/** `ci.provider`: one of the runner kinds the parts declare, a named kind as `<kind>:<name>`. */
+function providerSchema(parts: readonly ConfigPart[]) {
+  const kinds = parts.flatMap((p) => (p.provider ? [p.provider] : []));
+  const spelled = kinds.map((k) => (k.named ? `${k.kind}:<name>` : k.kind));
+  const alternatives = kinds.map((k) => (k.named ? `${k.kind}:[A-Za-z0-9._-]+` : k.kind));
+  const allowed = `${spelled.slice(0, -1).join(', ')}${spelled.length > 1 ? ' or ' : ''}${spelled.at(-1) ?? ''}`;
+  return z
+    .string()
+    .regex(
+      new RegExp(`^(${alternatives.join('|')})$`),
+      `allowed: ${allowed}${kinds.some((k) => k.named) ? ', where <name> is declared in the server config' : ''}`,
+    );
 }
 
-export const repoConfigSchema = z
-  .object({
-    queue: queueName.optional(),
-    branches: z.array(z.string().min(1)).min(1).default(['master', 'main']),
-    paths_ignore: z.array(z.string().min(1)).default([]),
-    ...queueSections,
-  })
-  .strict()
-  .superRefine((cfg, ctx) => requireProviderFields(cfg.ci, ctx));
+/** The fields the parts add to a section; a field two parts add takes the values either allows. */
+function fieldsOf(parts: readonly ConfigPart[], section: RepoSection): z.ZodRawShape {
+  const fields: Record<string, z.ZodType> = {};
+  for (const part of parts)
+    for (const [name, schema] of Object.entries(part.repo?.[section] ?? {})) {
+      const field = schema as z.ZodType;
+      fields[name] = fields[name] ? z.union([fields[name], field]) : field;
+    }
+  return fields;
+}
+
+/** The parts' own checks of a `ci:` section, added to the issues of the section at `path`. */
+export function checkCiWith(parts: readonly ConfigPart[], ci: CiSectionView, ctx: z.RefinementCtx): void {
+  for (const part of parts)
+    for (const problem of part.checkCi?.(ci) ?? [])
+      ctx.addIssue({ code: 'custom', path: ['ci', ...problem.path], message: problem.message });
+}
+
+/** The repo config's own fields around the queue sections. */
+const repoFields = {
+  queue: queueName.optional(),
+  branches: z.array(z.string().min(1)).min(1).default(['master', 'main']),
+  paths_ignore: z.array(z.string().min(1)).default([]),
+};
+
+/** The repo config schema with the parts' fields and checks. */
+export function repoConfigSchemaWith(parts: readonly ConfigPart[]) {
+  return z
+    .object({ ...repoFields, ...queueSectionsWith(parts) })
+    .strict()
+    .superRefine((cfg, ctx) => checkCiWith(parts, cfg.ci as CiSectionView, ctx));
+}
 
 /**
  * A queue shared across owners or hosts, declared in the server config: its members (`github:owner/repo`,
  * `gerrit:<host>/<project>`, `git:<name>`, globs allowed) and the settings that win over theirs.
  */
-export const sharedQueueSchema = z
-  .object({
-    members: z.array(z.string().min(1)).min(1),
-    /** For github-actions: the repository (`owner/repo`) whose workflow runs the tests. */
-    repository: z
-      .string()
-      .regex(/^[\w.-]+\/[\w.-]+$/, 'owner/repo')
-      .optional(),
-    ci: queueSections.ci,
-    batch: queueSections.batch.optional(),
-    flaky: queueSections.flaky.optional(),
-    strategy: queueSections.strategy.optional(),
-    broken: queueSections.broken.optional(),
-    dependencies: queueSections.dependencies.optional(),
-    report: queueSections.report.optional(),
-    commands: queueSections.commands.optional(),
-  })
-  .strict()
-  .superRefine((q, ctx) => {
-    requireProviderFields(q.ci, ctx);
-    if (q.ci.provider === 'github-actions' && !q.repository)
-      ctx.addIssue({ code: 'custom', path: ['repository'], message: 'required when ci.provider is github-actions' });
-  });
-
-export type SharedQueue = z.output<typeof sharedQueueSchema>;
-
-export type RepoConfig = z.output<typeof repoConfigSchema>;
-
-/** Validates a parsed config object; throws ConfigError listing every problem. */
-export function validateRepoConfig(input: unknown, source = 'repo config'): RepoConfig {
-  if (input === null || input === undefined)
-    throw new ConfigError(source, ['the file is empty; at least ci.provider is needed']);
-  const result = repoConfigSchema.safeParse(input);
-  if (!result.success) throw new ConfigError(source, describeIssues(result.error, input));
-  return result.data;
+export function sharedQueueSchemaWith(parts: readonly ConfigPart[]) {
+  const sections = queueSectionsWith(parts);
+  return z
+    .object({
+      members: z.array(z.string().min(1)).min(1),
+      /** For github-actions: the repository (`owner/repo`) whose workflow runs the tests. */
+      repository: z
+        .string()
+        .regex(/^[\w.-]+\/[\w.-]+$/, 'owner/repo')
+        .optional(),
+      ci: sections.ci,
+      batch: sections.batch.optional(),
+      flaky: sections.flaky.optional(),
+      strategy: sections.strategy.optional(),
+      broken: sections.broken.optional(),
+      dependencies: sections.dependencies.optional(),
+      report: sections.report.optional(),
+      commands: sections.commands.optional(),
+    })
+    .strict()
+    .superRefine((q, ctx) => {
+      checkCiWith(parts, q.ci as CiSectionView, ctx);
+      for (const part of parts)
+        for (const problem of part.checkSharedQueue?.({ ci: q.ci as CiSectionView, repository: q.repository }) ?? [])
+          ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
+    });
 }
 
-/** What each provider needs on the server, for the message when it is missing. */
-const PROVIDER_SETUP: Record<string, string> = {
-  'github-actions': 'the GitHub App (APP_ID)',
-  jenkins: 'JENKINS_URL',
+/** The fields a part adds to a section, as code outside the part sees them: by name, of unknown type. */
+type PartFields = { readonly [field: string]: unknown };
+
+/** The types of the sections without the parts' fields. */
+type BaseSections = { [K in keyof typeof fixedSections]: z.output<(typeof fixedSections)[K]> } & {
+  ci: { provider: string } & z.output<z.ZodObject<typeof commonCi>>;
+  report: z.output<z.ZodObject<typeof commonReport>>;
 };
 
-/**
- * Why `provider` cannot be used on a server that has `available`, or null when it can: a `command:`
- * or `webhook:` name the server config does not declare, or a CI the server is not set up for.
- */
-export function providerProblem(provider: string, available: readonly string[]): string | null {
-  if (available.includes(provider)) return null;
-  const has = available.length ? `it has ${[...available].sort().join(', ')}` : 'it has none';
-  const [kind, name] = provider.split(':') as [string, string | undefined];
-  const fix = name
-    ? `declare ${name} under ${kind === 'command' ? 'runners' : 'webhooks'}: in the server config, or name one it has`
-    : `set ${PROVIDER_SETUP[kind] ?? kind} on the server, or name one it has`;
-  return `got ${JSON.stringify(provider)}; this server cannot run tests there (${has}): ${fix}`;
+/** The sections every queue has, with the fields the parts add as PartFields (each part reads its own). */
+export interface QueueSections extends Omit<BaseSections, 'ci' | 'report'> {
+  ci: BaseSections['ci'] & PartFields;
+  report: BaseSections['report'] & PartFields;
+  commands: PartFields;
 }
 
-/** Where the queue's runs go; set from the repo config. */
-export interface QueueCi {
+/** A valid repo config, defaults filled in. */
+export interface RepoConfig extends QueueSections {
+  queue?: string | undefined;
+  branches: string[];
+  paths_ignore: string[];
+}
+
+/** A shared queue as the server config declares it. */
+export interface SharedQueue extends Partial<Omit<QueueSections, 'ci'>> {
+  members: string[];
+  repository?: string | undefined;
+  ci: QueueSections['ci'];
+}
+
+/** Where the queue's runs go, set from the repo config: its `ci:` fields but the queue settings. */
+export interface QueueCi extends PartFields {
   provider: string;
-  workflow?: string;
-  ref?: string;
-  job?: string;
   inputs?: Record<string, string | number | boolean>;
   /** The repository a github-actions queue dispatches in (`owner/repo`). */
   repository?: string;
 }
 
-/** Where a queue's runs go, as a run records it: `github-actions:<repo>:<workflow>`, `jenkins:<job>`, `webhook:<name>`. */
-export function dispatchTarget(ci: QueueCi | null | undefined): string {
-  if (!ci) return 'none';
-  if (ci.provider === 'github-actions') return `github-actions:${ci.repository ?? ''}:${ci.workflow ?? ''}`;
-  if (ci.provider === 'jenkins') return `jenkins:${ci.job ?? ''}`;
-  return ci.provider;
-}
-
-/** Parses YAML text and validates it. */
-export function parseRepoConfig(text: string, source = '.ost-gate.yml'): RepoConfig {
-  return validateRepoConfig(parseYamlConfig(text, source), source);
-}
-
 /** Where a queue's runs go, from its config (`repository`: the GitHub repo a workflow is dispatched in). */
 export function ciTarget(cfg: RepoConfig, repository?: string): QueueCi {
-  const { provider, workflow, ref, job, inputs } = cfg.ci;
-  return {
-    provider,
-    ...(workflow ? { workflow } : {}),
-    ...(ref ? { ref } : {}),
-    ...(job ? { job } : {}),
-    inputs,
-    ...(repository ? { repository } : {}),
-  };
+  const { max_parallel: _p, timeout: _t, retries: _r, search_width: _w, use_idle_runners: _u, ...target } = cfg.ci;
+  const set = Object.fromEntries(Object.entries(target).filter(([, v]) => v !== undefined));
+  return { ...set, provider: cfg.ci.provider, ...(repository ? { repository } : {}) };
 }
 
 /**

@@ -1,71 +1,51 @@
-// The server config (OST_SERVER_CONFIG, YAML): local command runners, webhook runners, git repos to watch,
-// and the queues shared across owners or hosts.
+// The server config (OST_SERVER_CONFIG, YAML): the queues shared across owners or hosts, the tick,
+// and the sections the runner kinds and hosts bring (command runners, webhook runners, git
+// repositories to watch: each declared in its part, parts.ts).
 // Commands live here, never in a repo config: whoever can merge to a repo must not run code on the bot's host.
-import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { duration } from './duration.ts';
-import { queueName, sharedQueueSchema } from './repo.ts';
-import { ConfigError, describeIssues, parseYamlConfig } from './errors.ts';
+import type { ConfigPart } from './parts.ts';
+import { queueName, sharedQueueSchemaWith, type SharedQueue } from './repo.ts';
+import { ConfigError } from './errors.ts';
 
-const name = z.string().regex(/^[A-Za-z0-9._-]+$/, 'a name is letters, digits, . _ and -');
+/** The server config schema with the parts' sections; a shared queue's named runner must be declared in it. */
+export function serverConfigSchemaWith(parts: readonly ConfigPart[]) {
+  const sections: z.ZodRawShape = Object.assign({}, ...parts.map((p) => p.server ?? {}));
+  return z
+    .object({
+      ...sections,
+      /** Queues shared across owners or hosts: only the server's operator may declare them. */
+      queues: z.record(queueName, sharedQueueSchemaWith(parts)).default({}),
+      tick: duration.default(5_000),
+    })
+    .strict()
+    .superRefine((cfg, ctx) => {
+      const declared = declaredProviders(parts, cfg);
+      const named = parts.flatMap((p) => (p.provider?.named ? [p.provider.kind] : []));
+      for (const [queue, q] of Object.entries(cfg.queues as Record<string, SharedQueue>)) {
+        const [kind, runner] = q.ci.provider.split(':') as [string, string | undefined];
+        if (!named.includes(kind) || declared.includes(q.ci.provider)) continue;
+        const section = parts.find((p) => p.provider?.kind === kind && p.server);
+        const where = section ? ` under ${Object.keys(section.server!)[0]}:` : '';
+        ctx.addIssue({
+          code: 'custom',
+          path: ['queues', queue, 'ci', 'provider'],
+          message: `not declared in this file: add ${runner}${where}`,
+        });
+      }
+    });
+}
 
-export const serverConfigSchema = z
-  .object({
-    runners: z
-      .record(
-        name,
-        z
-          .object({
-            command: z
-              .array(z.string().min(1))
-              .min(1, 'give the program and its arguments as a list; no shell is used'),
-            workdir: z.string().min(1).optional(),
-            env: z.record(z.string(), z.string()).default({}),
-          })
-          .strict(),
-      )
-      .default({}),
-    webhooks: z.record(name, z.object({ url: z.url(), secret_env: z.string().min(1).optional() }).strict()).default({}),
-    git: z
-      .array(
-        z
-          .object({
-            name,
-            url: z.string().min(1),
-            branch: z.string().min(1).default('master'),
-            interval: duration.default(30_000),
-            notes: z.boolean().default(false),
-          })
-          .strict(),
-      )
-      .default([]),
-    /** Queues shared across owners or hosts: only the server's operator may declare them. */
-    queues: z.record(queueName, sharedQueueSchema).default({}),
-    tick: duration.default(5_000),
-  })
-  .strict()
-  .superRefine((cfg, ctx) => {
-    // a declared queue's runner must be one this file declares
-    const declared = serverProviders(cfg);
-    for (const [queue, q] of Object.entries(cfg.queues)) {
-      if (!/^(command|webhook):/.test(q.ci.provider) || declared.includes(q.ci.provider)) continue;
-      const [kind, runner] = q.ci.provider.split(':') as [string, string];
-      ctx.addIssue({
-        code: 'custom',
-        path: ['queues', queue, 'ci', 'provider'],
-        message: `not declared in this file: add ${runner} under ${kind === 'command' ? 'runners' : 'webhooks'}:`,
-      });
-    }
-  });
+/** A valid server config: the shared queues and the tick, and each part's own sections (it reads its own). */
+export interface ServerConfig {
+  queues: Record<string, SharedQueue>;
+  tick: number;
+  readonly [section: string]: unknown;
+}
 
-export type ServerConfig = z.output<typeof serverConfigSchema>;
-
-/** The providers a server config declares itself: its `command:` runners and `webhook:` CIs. */
-export function serverProviders(config: Pick<ServerConfig, 'runners' | 'webhooks'>): string[] {
-  return [
-    ...Object.keys(config.runners).map((n) => `command:${n}`),
-    ...Object.keys(config.webhooks).map((n) => `webhook:${n}`),
-  ];
+/** The providers a server config declares itself (its `command:` runners and `webhook:` CIs, by the parts). */
+export function declaredProviders(parts: readonly ConfigPart[], config: Readonly<Record<string, unknown>>): string[] {
+  return parts.flatMap((p) => p.declared?.(config) ?? []);
 }
 
 /** A server config file that is not there. */
@@ -74,23 +54,4 @@ export class MissingConfigError extends ConfigError {
     super(path, ['the file does not exist']);
     this.message = `${path} does not exist`;
   }
-}
-
-export function validateServerConfig(input: unknown, source = 'server config'): ServerConfig {
-  const result = serverConfigSchema.safeParse(input ?? {});
-  if (!result.success) throw new ConfigError(source, describeIssues(result.error, input));
-  return result.data;
-}
-
-export async function loadServerConfig(path: string | undefined): Promise<ServerConfig> {
-  if (!path) return validateServerConfig({});
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new MissingConfigError(path);
-    throw new ConfigError(path, [`cannot read it: ${code ?? (err as Error).message}`]);
-  }
-  return validateServerConfig(parseYamlConfig(text, path), path);
 }

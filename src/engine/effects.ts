@@ -1,6 +1,7 @@
 // The interfaces effects are performed through: dispatchers (CI), reporters (code hosts), and the
 // performer that routes each outbox entry to them.
 import type { CoreEvent, DispatchSpec, Effect, Run } from '../core/index.ts';
+import type { QueueCi } from '../config/repo.ts';
 import type { ChangeTarget, VerdictReport } from '../report/model.ts';
 import type { QueueFile } from '../store/types.ts';
 
@@ -21,6 +22,8 @@ export interface Dispatcher {
     run: DispatchSpec,
     ctx: DispatchContext,
   ): Promise<{ url?: string | null; ciRunId?: string | number | null } | void>;
+  /** Where it sends a queue's runs, as the run records it (`jenkins:<job>`); without it, the provider. */
+  target?(ci: QueueCi): string;
   /** Best-effort stop of a run that is no longer needed. */
   cancel?(key: string, ctx: DispatchContext): Promise<void>;
   /** Called on start-up for each run in flight: pick up its result again (poll) or report it lost. */

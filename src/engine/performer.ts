@@ -1,6 +1,5 @@
 // Routes each outbox entry to the dispatcher of the queue's CI provider or the reporter of the change's host.
 import type { Effect, Run } from '../core/index.ts';
-import { dispatchTarget } from '../config/repo.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { buildVerdictReport, changeTarget, defaultLabel, type ChangeLabeler } from '../report/model.ts';
 import type { DispatchContext, Dispatcher, Performer, Reporter } from './effects.ts';
@@ -62,7 +61,7 @@ export class RoutingPerformer implements Performer {
             key: e.run.key,
             url: (started && started.url) || null,
             ciRunId: started ? (started.ciRunId ?? null) : null,
-            target: dispatchTarget(ctx.file.ci),
+            target: (ctx.file.ci && d.target?.(ctx.file.ci)) ?? ctx.file.ci?.provider ?? 'none',
           });
           // a new batch puts every change in it under test; a probe or confirmation only moves its end
           const marked = e.run.kind === 'batch' ? e.run.changes : [e.run.end];

@@ -1,6 +1,8 @@
 // The seam every code host plugs into, as Renovate's platform/types.ts: a factory reads its own
 // environment and returns a Host (or null when it is not configured); the server loops over the
 // registry in index.ts and knows no host by name.
+import type { ConfigPart } from '../config/parts.ts';
+import type { ConfigRules } from '../config/rules.ts';
 import type { ServerConfig } from '../config/server.ts';
 import type { Dispatcher, Reporter } from '../engine/effects.ts';
 import type { Engine } from '../engine/engine.ts';
@@ -13,6 +15,8 @@ export interface HostContext {
   env: NodeJS.ProcessEnv;
   config: ServerConfig;
   engine: Engine;
+  /** How repo configs are read and checked on this server. */
+  rules: ConfigRules;
   log: Logger;
   /** OST_DATA_DIR, resolved. */
   dataDir: string;
@@ -43,6 +47,8 @@ export interface Host {
 
 export interface HostFactory {
   readonly id: string;
+  /** What the host adds to the configs (its own fields and sections), whether or not it is on. */
+  readonly config?: ConfigPart;
   /** The host, or null when the environment does not configure it. Throws a clear Error when half-configured. */
   create(ctx: HostContext): Promise<Host | null>;
   /** What to set to turn it on, for the start-up log when it is off. */

@@ -1,7 +1,7 @@
 // The read model of a verdict: everything a reporter needs to post it, and nothing of the queue's
 // internals. The engine builds it from the queue file when it performs a report effect.
 import type { ChangeRecord, Run, VerdictRecord } from '../core/index.ts';
-import type { RepoConfig } from '../config/repo.ts';
+import type { QueueSections, RepoConfig } from '../config/repo.ts';
 import type { QueueView } from '../store/types.ts';
 import type { ChangeRef, RunRef } from './doc.ts';
 
@@ -23,10 +23,8 @@ export interface ChangeTarget {
 export interface ReportSettings {
   /** Comment on the change (only for verdicts in `report.notify`). */
   comment: boolean;
-  /** GitHub: keep the "ost-gate" check run of the change. */
-  check: boolean;
-  /** Gerrit: the label to vote on, if any. */
-  gerritLabel: string | null;
+  /** The config's `report:` and `commands:`, for the host's own fields (GitHub's check run, Gerrit's label). */
+  config: Pick<QueueSections, 'report' | 'commands'> | null;
 }
 
 export interface VerdictReport {
@@ -102,8 +100,7 @@ function landedWithRefs(c: ChangeRecord | undefined, labelOf: ChangeLabeler): Ch
 export function reportSettings(config: RepoConfig | undefined): ReportSettings {
   return {
     comment: config?.report.comment !== false,
-    check: config?.report.check !== false,
-    gerritLabel: config?.report.gerrit_label ?? null,
+    config: config ?? null,
   };
 }
 

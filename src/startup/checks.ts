@@ -2,11 +2,9 @@
 // SetupError whose one line names the setting and the fix. `ost-gate serve` runs them before it opens
 // anything, so a bad setting stops it at once instead of surfacing later as a failed run.
 import { createPrivateKey } from 'node:crypto';
-import { constants as fsConstants } from 'node:fs';
-import { access, mkdir, readFile, rm, stat, statfs } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, statfs } from 'node:fs/promises';
 import { isIP } from 'node:net';
-import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
-import type { ServerConfig } from '../config/server.ts';
+import { dirname, join, resolve } from 'node:path';
 import { writeDurably } from '../store/durable.ts';
 import { SetupError } from '../config/setup-error.ts';
 
@@ -78,38 +76,6 @@ export async function checkDataDir(dir: string, setting = 'OST_DATA_DIR'): Promi
     await Promise.race([probe(), timeout]);
   } finally {
     clearTimeout(timer);
-  }
-}
-
-/** Each command runner's program exists and may be run: found on PATH, or at its path from its workdir. */
-export async function checkRunnerPrograms(config: ServerConfig, env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  for (const [name, runner] of Object.entries(config.runners)) {
-    const program = runner.command[0]!;
-    const candidates = program.includes('/')
-      ? [isAbsolute(program) ? program : resolve(runner.workdir ?? process.cwd(), program)]
-      : (env.PATH ?? '')
-          .split(delimiter)
-          .filter(Boolean)
-          .map((dir) => join(dir, program));
-    let found = false;
-    for (const candidate of candidates) {
-      if (
-        await access(candidate, fsConstants.X_OK).then(
-          () => stat(candidate).then((s) => s.isFile()),
-          () => false,
-        )
-      ) {
-        found = true;
-        break;
-      }
-    }
-    if (!found)
-      throw new SetupError(
-        program.includes('/')
-          ? `runners.${name}.command: ${program} does not exist or is not executable: ` +
-              `fix the path (relative paths start at the runner's workdir) or chmod +x it`
-          : `runners.${name}.command: ${program} is not found on PATH: install it, or give its full path in the server config`,
-      );
   }
 }
 

@@ -3,15 +3,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { Engine } from '../engine/engine.ts';
 import type { Logger } from '../log.ts';
-import { dispatchTarget } from '../config/repo.ts';
+import { dispatchTarget, reportsByCallback } from '../ci/index.ts';
 import { httpUrl } from '../http/url.ts';
 import { HttpError, readBody, sendJson, unauthenticatedBodies } from '../http/body.ts';
 import { verifySignature } from '../http/signature.ts';
 
 export const CALLBACK_LIMIT = 64 * 1024;
 export const SIGNATURE_HEADER = 'x-ost-signature-256';
-/** The CIs whose jobs post their result to the callback. */
-const CALLBACK_PROVIDERS = /^(jenkins|webhook):/;
 
 const callbackSchema = z
   .object({
@@ -69,7 +67,7 @@ export async function handleCallback(req: IncomingMessage, res: ServerResponse, 
   const { queue, run, file } = found;
   // only the CIs that report by callback may: a run sent to GitHub Actions reports by workflow_run
   const target = run.target ?? dispatchTarget(file.ci);
-  if (!CALLBACK_PROVIDERS.test(target)) {
+  if (!reportsByCallback(target)) {
     log.warn({ key, target }, 'CI callback for a run that was not sent to a callback CI refused');
     throw new HttpError(409, `run ${key} was sent to ${target}, which does not report by this callback`);
   }

@@ -4,7 +4,7 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CommandDispatcher, exitStatus } from '../../src/ci/command.ts';
+import { CommandDispatcher, exitStatus } from '../../src/ci/command/dispatcher.ts';
 import type { CoreEvent, DispatchSpec } from '../../src/core/index.ts';
 import type { DispatchContext } from '../../src/engine/effects.ts';
 import { Engine } from '../../src/engine/engine.ts';

@@ -5,7 +5,7 @@
 import nock from 'nock';
 import { Probot, ProbotOctokit } from 'probot';
 import { describe, expect, it } from 'vitest';
-import { GithubActionsDispatcher, type RequestOctokit } from '../../src/ci/github-actions.ts';
+import { GithubActionsDispatcher, type RequestOctokit } from '../../src/ci/github-actions/dispatcher.ts';
 import type { CoreEvent } from '../../src/core/index.ts';
 import { dispatchContext } from '../helpers/dispatch.ts';
 import { RetryingOctokit } from '../../src/hosts/github/octokit.ts';

@@ -2,7 +2,7 @@
 import nock from 'nock';
 import { describe, expect, it } from 'vitest';
 import { offline } from '../helpers/network.ts';
-import { jenkinsResult, jobPath, JenkinsDispatcher } from '../../src/ci/jenkins.ts';
+import { jenkinsResult, jobPath, JenkinsDispatcher } from '../../src/ci/jenkins/dispatcher.ts';
 import type { CoreEvent, Run } from '../../src/core/index.ts';
 import { dispatchContext } from '../helpers/dispatch.ts';
 

@@ -5,8 +5,8 @@ import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CommandDispatcher } from '../../src/ci/command.ts';
-import { processStart } from '../../src/ci/orphans.ts';
+import { CommandDispatcher } from '../../src/ci/command/dispatcher.ts';
+import { processStart } from '../../src/ci/command/orphans.ts';
 
 const alive = (pid: number) => {
   try {

@@ -2,7 +2,7 @@
 // the run key as its Idempotency-Key.
 import nock from 'nock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { WebhookDispatcher } from '../../src/ci/webhook.ts';
+import { WebhookDispatcher } from '../../src/ci/webhook/dispatcher.ts';
 import type { DispatchContext } from '../../src/engine/effects.ts';
 import { verifySignature } from '../../src/http/signature.ts';
 

@@ -6,18 +6,14 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { validateServerConfig } from '../../src/config/server.ts';
+
 import { silentLogger } from '../../src/log.ts';
 import { startServer } from '../../src/serve.ts';
-import {
-  checkDataDir,
-  checkLogLevel,
-  checkRunnerPrograms,
-  listenAddress,
-  readAppPrivateKey,
-} from '../../src/startup/checks.ts';
+import { checkDataDir, checkLogLevel, listenAddress, readAppPrivateKey } from '../../src/startup/checks.ts';
 import { SetupError } from '../../src/config/setup-error.ts';
 import { serveProcess } from '../helpers/cli.ts';
+import { configRules } from '../../src/registry.ts';
+import { checkRunnerPrograms } from '../../src/ci/command/programs.ts';
 
 const temp = () => mkdtemp(join(tmpdir(), 'ost-startup-'));
 
@@ -59,7 +55,7 @@ describe('start-up checks', () => {
     const dir = await temp();
     const script = join(dir, 'ost.sh');
     await writeFile(script, '#!/bin/sh\nexit 0\n');
-    const config = (command: string[]) => validateServerConfig({ runners: { ost: { command } } });
+    const config = (command: string[]) => configRules.validateServer({ runners: { ost: { command } } });
     await expect(checkRunnerPrograms(config(['no-such-program-ost']))).rejects.toThrow(
       /^runners\.ost\.command: no-such-program-ost is not found on PATH: install it, or give its full path/,
     );
@@ -95,9 +91,9 @@ describe('start-up checks', () => {
       publicKeyEncoding: { type: 'spki', format: 'pem' },
     }).privateKey;
     const env = { OST_DATA_DIR: await temp(), APP_ID: '1', PRIVATE_KEY: pem };
-    await expect(startServer({ env, config: validateServerConfig({}), log: silentLogger, port: 0 })).rejects.toThrow(
-      /^APP_ID is set but WEBHOOK_SECRET is not/,
-    );
+    await expect(
+      startServer({ env, config: configRules.validateServer({}), log: silentLogger, port: 0 }),
+    ).rejects.toThrow(/^APP_ID is set but WEBHOOK_SECRET is not/);
   });
 
   it('a port in use', async () => {
@@ -106,7 +102,9 @@ describe('start-up checks', () => {
     const port = (taken.address() as { port: number }).port;
     try {
       const env = { OST_DATA_DIR: await temp() };
-      await expect(startServer({ env, config: validateServerConfig({}), log: silentLogger, port })).rejects.toThrow(
+      await expect(
+        startServer({ env, config: configRules.validateServer({}), log: silentLogger, port }),
+      ).rejects.toThrow(
         new RegExp(
           `^PORT=${port} on HOST=127\\.0\\.0\\.1 is in use by another process: stop it, or set PORT to a free port$`,
         ),

@@ -4,8 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { repoConfigSchema, validateRepoConfig } from '../../src/config/repo.ts';
-import { serverConfigSchema, validateServerConfig } from '../../src/config/server.ts';
+import { configRules } from '../../src/registry.ts';
 
 async function referenceBlock(): Promise<string> {
   const readme = await readFile(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
@@ -42,12 +41,12 @@ function yamlKeys(value: unknown, prefix = ''): string[] {
 describe('README config reference', () => {
   it('is a valid config', async () => {
     const block = parse(await referenceBlock());
-    expect(() => validateRepoConfig(block, 'README')).not.toThrow();
+    expect(() => configRules.validateRepo(block, 'README')).not.toThrow();
   });
 
   it('documents every key of the schema, and no key the schema does not have', async () => {
     const documented = yamlKeys(parse(await referenceBlock())).sort();
-    const known = schemaKeys(repoConfigSchema).sort();
+    const known = schemaKeys(configRules.repoSchema).sort();
     expect(known.filter((k) => !documented.includes(k))).toEqual([]);
     expect(documented.filter((k) => !known.includes(k))).toEqual([]);
   });
@@ -56,7 +55,7 @@ describe('README config reference', () => {
     const readme = await readFile(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
     const section = readme.slice(readme.indexOf('### Server config'));
     const block = parse(/```yaml\n([\s\S]*?)```/.exec(section)![1]!);
-    expect(() => validateServerConfig(block, 'README')).not.toThrow();
-    expect(Object.keys(block as object).sort()).toEqual(Object.keys(serverConfigSchema.shape).sort());
+    expect(() => configRules.validateServer(block, 'README')).not.toThrow();
+    expect(Object.keys(block as object).sort()).toEqual(Object.keys(configRules.serverSchema.shape).sort());
   });
 });

@@ -2,8 +2,10 @@
 import { describe, expect, it } from 'vitest';
 import { defaultSettings, idleRunnerSettings, STRATEGY_NAMES, VERDICT_KINDS } from '../../src/core/index.ts';
 import { ConfigError } from '../../src/config/errors.ts';
-import { dispatchInputsProblem, parseRepoConfig, toQueueSettings } from '../../src/config/repo.ts';
-import { validateServerConfig } from '../../src/config/server.ts';
+import { toQueueSettings } from '../../src/config/repo.ts';
+import { configRules } from '../../src/registry.ts';
+import { watchedRepositories } from '../../src/hosts/git/config.ts';
+import { dispatchInputsProblem } from '../../src/ci/github-actions/kind.ts';
 
 const problems = (f: () => unknown): string[] => {
   try {
@@ -17,7 +19,7 @@ const problems = (f: () => unknown): string[] => {
 
 describe('repo config', () => {
   it('fills defaults and maps to queue settings', () => {
-    const cfg = parseRepoConfig('ci:\n  provider: jenkins\n  job: ost\n  timeout: 90m\n');
+    const cfg = configRules.parseRepo('ci:\n  provider: jenkins\n  job: ost\n  timeout: 90m\n');
     expect(cfg).toMatchObject({
       branches: ['master', 'main'],
       batch: { max_size: 20 },
@@ -36,7 +38,7 @@ describe('repo config', () => {
 
   it('names the key, the value and what is allowed for each problem', () => {
     const p = problems(() =>
-      parseRepoConfig('ci:\n  provider: travis\n  max_parallel: 0\nbatch:\n  max_size: big\nstrategy: random\n'),
+      configRules.parseRepo('ci:\n  provider: travis\n  max_parallel: 0\nbatch:\n  max_size: big\nstrategy: random\n'),
     );
     expect(p).toEqual(
       expect.arrayContaining([
@@ -51,25 +53,25 @@ describe('repo config', () => {
   });
 
   it('rejects unknown keys, including a shell command', () => {
-    expect(problems(() => parseRepoConfig('ci:\n  provider: command:ost\n  command: rm -rf /\n'))).toEqual([
+    expect(problems(() => configRules.parseRepo('ci:\n  provider: command:ost\n  command: rm -rf /\n'))).toEqual([
       expect.stringMatching(/^ci: unknown key "command"/),
     ]);
-    expect(problems(() => parseRepoConfig('ci: {provider: jenkins, job: x}\nbatchh: {}\n'))).toEqual([
+    expect(problems(() => configRules.parseRepo('ci: {provider: jenkins, job: x}\nbatchh: {}\n'))).toEqual([
       expect.stringMatching(/unknown key "batchh"/),
     ]);
   });
 
   it('explains YAML that does not parse, an empty file, and provider-specific requirements', () => {
-    expect(problems(() => parseRepoConfig('ci: [unclosed'))[0]).toMatch(/not valid YAML/);
+    expect(problems(() => configRules.parseRepo('ci: [unclosed'))[0]).toMatch(/not valid YAML/);
     // the line, the column and the lines around them, as the YAML parser shows them
-    expect(problems(() => parseRepoConfig('ci:\n  provider: jenkins\n  job: [a\nbranches: x: y\n'))[0]).toMatch(
+    expect(problems(() => configRules.parseRepo('ci:\n  provider: jenkins\n  job: [a\nbranches: x: y\n'))[0]).toMatch(
       /^not valid YAML: .* at line 4, column 1:\n {4}\| {3}job: \[a\n {4}\| branches: x: y\n {4}\| \^$/,
     );
-    expect(problems(() => parseRepoConfig(''))[0]).toMatch(/empty/);
-    expect(problems(() => parseRepoConfig('ci:\n  provider: github-actions\n'))).toEqual([
+    expect(problems(() => configRules.parseRepo(''))[0]).toMatch(/empty/);
+    expect(problems(() => configRules.parseRepo('ci:\n  provider: github-actions\n'))).toEqual([
       expect.stringMatching(/^ci\.workflow: .*required when ci.provider is github-actions/),
     ]);
-    expect(problems(() => parseRepoConfig('ci:\n  provider: jenkins\n  job: x\n  timeout: soon\n'))[0]).toMatch(
+    expect(problems(() => configRules.parseRepo('ci:\n  provider: jenkins\n  job: x\n  timeout: soon\n'))[0]).toMatch(
       /ci\.timeout: got "soon"; "soon" is not a duration/,
     );
   });
@@ -77,16 +79,16 @@ describe('repo config', () => {
 
 describe('server config', () => {
   it('accepts runners as argument lists and git repos with defaults', () => {
-    const cfg = validateServerConfig({
+    const cfg = configRules.validateServer({
       runners: { ost: { command: ['bash', 'run.sh'] } },
       git: [{ name: 'demo', url: '/srv/repo' }],
     });
-    expect(cfg.git[0]).toMatchObject({ branch: 'master', interval: 30_000, notes: false });
+    expect(watchedRepositories(cfg)[0]).toMatchObject({ branch: 'master', interval: 30_000, notes: false });
     expect(cfg.tick).toBe(5000);
   });
 
   it('refuses a command given as a shell string', () => {
-    expect(problems(() => validateServerConfig({ runners: { ost: { command: 'bash run.sh' } } }))[0]).toMatch(
+    expect(problems(() => configRules.validateServer({ runners: { ost: { command: 'bash run.sh' } } }))[0]).toMatch(
       /^runners\.ost\.command: got "bash run.sh"/,
     );
   });
@@ -94,38 +96,40 @@ describe('server config', () => {
 
 describe('defaults', () => {
   it('a config that sets only ci.provider gives the core its own default settings (one source of truth)', () => {
-    const settings = toQueueSettings(parseRepoConfig('ci: {provider: jenkins, job: ost}'));
+    const settings = toQueueSettings(configRules.parseRepo('ci: {provider: jenkins, job: ost}'));
     const { revertAware: _r, gapTimeoutMs: _g, ...configurable } = defaultSettings;
     expect(settings).toEqual(configurable);
   });
 
   it('ci.use_idle_runners spends spare runners on speed, and a batch setting given in the file still wins', () => {
-    const idle = toQueueSettings(parseRepoConfig('ci: {provider: jenkins, job: ost, use_idle_runners: true}'));
+    const idle = toQueueSettings(configRules.parseRepo('ci: {provider: jenkins, job: ost, use_idle_runners: true}'));
     expect(idle).toMatchObject({ ...idleRunnerSettings });
     expect(idle.batchMaxInFlight).not.toBe(defaultSettings.batchMaxInFlight);
     const mixed = toQueueSettings(
-      parseRepoConfig(
+      configRules.parseRepo(
         'ci: {provider: jenkins, job: ost, use_idle_runners: true}\nbatch: {max_in_flight: 2, hold: 0.25}',
       ),
     );
     expect(mixed).toMatchObject({ batchMaxInFlight: 2, speculate: true, holdShare: 0.25 });
-    const plain = toQueueSettings(parseRepoConfig('ci: {provider: jenkins, job: ost}\nbatch: {speculate: true}'));
+    const plain = toQueueSettings(configRules.parseRepo('ci: {provider: jenkins, job: ost}\nbatch: {speculate: true}'));
     expect(plain).toMatchObject({ batchMaxInFlight: defaultSettings.batchMaxInFlight, speculate: true });
   });
 
   it('names batch.hold and its bounds when it is out of range', () => {
-    expect(problems(() => parseRepoConfig('ci: {provider: jenkins, job: o}\nbatch: {hold: -1}'))[0]).toMatch(
+    expect(problems(() => configRules.parseRepo('ci: {provider: jenkins, job: o}\nbatch: {hold: -1}'))[0]).toMatch(
       /^batch\.hold: got -1; .*>=0/,
     );
-    expect(problems(() => parseRepoConfig('ci: {provider: jenkins, job: o, use_idle_runners: yes please}'))[0]).toMatch(
-      /^ci\.use_idle_runners: /,
-    );
+    expect(
+      problems(() => configRules.parseRepo('ci: {provider: jenkins, job: o, use_idle_runners: yes please}'))[0],
+    ).toMatch(/^ci\.use_idle_runners: /);
   });
 
   it('accepts exactly the strategies and verdict kinds the core knows', () => {
     for (const strategy of STRATEGY_NAMES)
-      expect(parseRepoConfig(`ci: {provider: jenkins, job: o}\nstrategy: ${strategy}`).strategy).toBe(strategy);
-    const all = parseRepoConfig(`ci: {provider: jenkins, job: o}\nreport: {notify: [${VERDICT_KINDS.join(', ')}]}`);
+      expect(configRules.parseRepo(`ci: {provider: jenkins, job: o}\nstrategy: ${strategy}`).strategy).toBe(strategy);
+    const all = configRules.parseRepo(
+      `ci: {provider: jenkins, job: o}\nreport: {notify: [${VERDICT_KINDS.join(', ')}]}`,
+    );
     expect(all.report.notify).toEqual([...VERDICT_KINDS]);
   });
 });
@@ -135,8 +139,8 @@ describe('workflow_dispatch inputs', () => {
     `ci: {provider: github-actions, workflow: ost.yml, inputs: {${Array.from({ length: n }, (_, i) => `k${i}: v`).join(', ')}}}`;
 
   it('accepts 22 inputs on github.com and refuses 23, saying which limit applies', () => {
-    expect(parseRepoConfig(withInputs(22)).ci.inputs).toHaveProperty('k21');
-    expect(problems(() => parseRepoConfig(withInputs(23)))[0]).toMatch(
+    expect(configRules.parseRepo(withInputs(22)).ci.inputs).toHaveProperty('k21');
+    expect(problems(() => configRules.parseRepo(withInputs(23)))[0]).toMatch(
       /^ci\.inputs: .*github\.com takes at most 25 in a workflow_dispatch .* so at most 22 here/,
     );
   });

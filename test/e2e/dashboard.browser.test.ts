@@ -8,10 +8,11 @@ import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CoreEvent, DispatchSpec } from '../../src/core/index.ts';
-import { validateServerConfig } from '../../src/config/server.ts';
+
 import type { Dispatcher } from '../../src/engine/effects.ts';
 import { silentLogger } from '../../src/log.ts';
 import { startServer, type RunningServer } from '../../src/serve.ts';
+import { configRules } from '../../src/registry.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const QUEUE = 'git:app@main';
@@ -40,7 +41,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in chromium', () => {
     const env = { OST_DATA_DIR: await mkdtemp(join(tmpdir(), 'ost-dash-')), OST_DASHBOARD_REFRESH_MS: '150' };
     server = await startServer({
       env,
-      config: validateServerConfig({ tick: 60_000 }),
+      config: configRules.validateServer({ tick: 60_000 }),
       log: silentLogger,
       port: 0,
       dispatchers: { 'command:held': held },

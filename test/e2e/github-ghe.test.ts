@@ -7,13 +7,14 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { validateServerConfig } from '../../src/config/server.ts';
+
 import { silentLogger } from '../../src/log.ts';
 import { startServer } from '../../src/serve.ts';
 import { sign } from '../../src/http/signature.ts';
 import { checkRunList, pullRequest } from '../helpers/github-answers.ts';
 import { documentedReply, OLDEST_GHES } from '../helpers/github-spec.ts';
 import { example, INSTALLATION, privateKey, pushPayload, REPO } from '../helpers/github.ts';
+import { configRules } from '../../src/registry.ts';
 
 const CONFIG =
   'ci:\n  provider: github-actions\n  workflow: ost.yml\n  max_parallel: 1\nbranches: [main]\nflaky:\n  confirm: 0\n  confidence: 0\n';
@@ -84,7 +85,7 @@ describe('GitHub Enterprise Server', () => {
     };
     const server = await startServer({
       env,
-      config: validateServerConfig({ tick: 60_000 }),
+      config: configRules.validateServer({ tick: 60_000 }),
       log: silentLogger,
       port: 0,
     });

@@ -4,9 +4,10 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { validateServerConfig } from '../../src/config/server.ts';
+
 import { silentLogger } from '../../src/log.ts';
 import { startServer } from '../../src/serve.ts';
+import { configRules } from '../../src/registry.ts';
 
 describe('serve with Gerrit and Jenkins', () => {
   it('mounts /gerrit/events behind GERRIT_EVENTS_TOKEN and reports the configured pieces', async () => {
@@ -19,7 +20,7 @@ describe('serve with Gerrit and Jenkins', () => {
       JENKINS_URL: 'https://jenkins.invalid',
       OST_CALLBACK_SECRET: 'cb',
     };
-    const server = await startServer({ env, config: validateServerConfig({}), log: silentLogger, port: 0 });
+    const server = await startServer({ env, config: configRules.validateServer({}), log: silentLogger, port: 0 });
     try {
       const health = await (await fetch(`${server.url}/healthz`)).json();
       expect(health.components).toMatchObject({ gerrit: 'ok', jenkins: 'ok', callback: 'ok', github: 'off' });
@@ -44,15 +45,17 @@ describe('serve with Gerrit and Jenkins', () => {
       GERRIT_SSH: '127.0.0.1:29418',
       GERRIT_SSH_KEY_PATH: '/nonexistent',
     };
-    await expect(startServer({ env, config: validateServerConfig({}), log: silentLogger, port: 0 })).rejects.toThrow(
+    await expect(
+      startServer({ env, config: configRules.validateServer({}), log: silentLogger, port: 0 }),
+    ).rejects.toThrow(
       /GERRIT_SSH_HOST_KEY is not: set it to the server's key fingerprint .* or set GERRIT_SSH_INSECURE_ANY_HOST_KEY=1/,
     );
   });
 
   it('refuses to start with GERRIT_URL but no credentials, naming them', async () => {
     const env = { OST_DATA_DIR: await mkdtemp(join(tmpdir(), 'ost-sg-')), GERRIT_URL: 'https://gerrit.invalid' };
-    await expect(startServer({ env, config: validateServerConfig({}), log: silentLogger, port: 0 })).rejects.toThrow(
-      /^GERRIT_URL is set but GERRIT_USERNAME and GERRIT_PASSWORD are not both set: set them to/,
-    );
+    await expect(
+      startServer({ env, config: configRules.validateServer({}), log: silentLogger, port: 0 }),
+    ).rejects.toThrow(/^GERRIT_URL is set but GERRIT_USERNAME and GERRIT_PASSWORD are not both set: set them to/);
   });
 });

@@ -7,8 +7,9 @@ import type { CoreEvent, Effect, Run } from '../../src/core/index.ts';
 import type { DispatchContext, Performer } from '../../src/engine/effects.ts';
 import { Engine, VERDICTS_KEPT } from '../../src/engine/engine.ts';
 import { LowdbStore } from '../../src/store/lowdb-store.ts';
-import { ciTarget, parseRepoConfig } from '../../src/config/repo.ts';
+import { ciTarget } from '../../src/config/repo.ts';
 import { readQueue } from '../../src/engine/replay.ts';
+import { configRules } from '../../src/registry.ts';
 
 const S = { host: 'git', project: 'app', branch: 'main' };
 const merged = (ids: string[], at = 0, before = 'base'): CoreEvent => ({
@@ -201,7 +202,7 @@ describe('Engine', () => {
 
   it('applies a repo config once: the same config again writes nothing, a changed one is applied', async () => {
     const { store, engine } = await setup();
-    const config = parseRepoConfig('ci: {provider: command:ost, max_parallel: 3}\n');
+    const config = configRules.parseRepo('ci: {provider: command:ost, max_parallel: 3}\n');
     await engine.configure('q', config, ciTarget(config), 0);
     expect((await readQueue(store, 'q'))!).toMatchObject({
       ci: { provider: 'command:ost' },
@@ -215,7 +216,7 @@ describe('Engine', () => {
     };
     await engine.configure('q', config, ciTarget(config), 1);
     expect(saves).toBe(0);
-    const changed = parseRepoConfig('ci: {provider: command:ost, max_parallel: 4}\n');
+    const changed = configRules.parseRepo('ci: {provider: command:ost, max_parallel: 4}\n');
     await engine.configure('q', changed, ciTarget(changed), 2);
     expect((await readQueue(store, 'q'))!.state.settings.maxParallel).toBe(4);
   });

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import nock from 'nock';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { JenkinsDispatcher } from '../../src/ci/jenkins.ts';
+import { JenkinsDispatcher } from '../../src/ci/jenkins/dispatcher.ts';
 import { Engine } from '../../src/engine/engine.ts';
 import { RoutingPerformer } from '../../src/engine/performer.ts';
 import { GerritClient } from '../../src/hosts/gerrit/client.ts';
@@ -20,6 +20,7 @@ import { FakeGerrit, type FakeChange, type SubmitType } from './fake-gerrit.ts';
 import { LowdbStore } from '../../src/store/lowdb-store.ts';
 import { silentLogger } from '../../src/log.ts';
 import { createHttpServer } from '../../src/web/server.ts';
+import { configRules } from '../../src/registry.ts';
 
 export const GERRIT = 'https://gerrit.example.org';
 export const JENKINS = 'https://jenkins.example.org';
@@ -118,6 +119,7 @@ export async function gerritBed(configFor: (project: string) => string | null, o
   });
   const host = new GerritHost({
     client,
+    rules: configRules,
     engine,
     eventsToken: 'events-token',
     serviceUser: 'ost-gate',

@@ -14,6 +14,7 @@ import { githubChangeLabel } from '../../src/hosts/github/ids.ts';
 import { createGithubHost, type GithubHost } from '../../src/hosts/github/probot.ts';
 import { silentLogger } from '../../src/log.ts';
 import { LowdbStore } from '../../src/store/lowdb-store.ts';
+import { configRules } from '../../src/registry.ts';
 
 export const REPO = 'Codertocat/Hello-World';
 export const INSTALLATION = 2;
@@ -71,7 +72,7 @@ export async function githubBed(
   });
   const host = await createGithubHost(
     { APP_ID: '1', PRIVATE_KEY: privateKey, WEBHOOK_SECRET, ...env },
-    { engine, log: silentLogger, Octokit: octokitForTests as never },
+    { engine, rules: configRules, log: silentLogger, Octokit: octokitForTests as never },
   );
   Object.assign(dispatchers, { 'github-actions': host.dispatcher });
   Object.assign(reporters, { github: host.reporter });

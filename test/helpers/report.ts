@@ -1,9 +1,10 @@
 // Verdict read models for reporter tests: a queue file holding the change, and the report the engine
 // would build from it.
 import { emptyQueue, type ChangeRecord, type VerdictRecord } from '../../src/core/index.ts';
-import { parseRepoConfig } from '../../src/config/repo.ts';
+
 import { buildVerdictReport, type ChangeLabeler, type VerdictReport } from '../../src/report/model.ts';
 import type { QueueFile } from '../../src/store/types.ts';
+import { configRules } from '../../src/registry.ts';
 
 export function queueFile(queue: string, changes: ChangeRecord[] = [], repoConfig?: string): QueueFile {
   const state = emptyQueue(queue);
@@ -16,7 +17,7 @@ export function queueFile(queue: string, changes: ChangeRecord[] = [], repoConfi
     notices: [],
     deliveries: [],
     historyMoved: 0,
-    ...(repoConfig ? { repoConfig: parseRepoConfig(repoConfig) } : {}),
+    ...(repoConfig ? { repoConfig: configRules.parseRepo(repoConfig) } : {}),
   };
 }
 

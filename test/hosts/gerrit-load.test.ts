@@ -21,6 +21,7 @@ import { LowdbStore } from '../../src/store/lowdb-store.ts';
 import { createHttpServer } from '../../src/web/server.ts';
 import { FakeGerrit } from '../helpers/fake-gerrit.ts';
 import { offline } from '../helpers/network.ts';
+import { configRules } from '../../src/registry.ts';
 
 offline();
 
@@ -56,6 +57,7 @@ describe('an accepted change always gets a verdict', () => {
     });
     const host = new GerritHost({
       client,
+      rules: configRules,
       engine,
       eventsToken: 'tok',
       inboxDir: join(store.dataDir, 'gerrit-inbox'),

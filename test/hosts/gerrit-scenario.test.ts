@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { offline } from '../helpers/network.ts';
 import { gerritBed } from '../helpers/gerrit.ts';
 import { readQueue } from '../../src/engine/replay.ts';
-import { sharedQueueSchema } from '../../src/config/repo.ts';
+import { configRules } from '../../src/registry.ts';
 
 const CONFIG =
   'branches: [master]\nci:\n  provider: jenkins\n  job: ost\n  max_parallel: 2\nflaky:\n  confirm: 0\n  confidence: 0\n';
@@ -57,7 +57,7 @@ describe('Gerrit + Jenkins scenario', () => {
 
   it('pins a project with a culprit in a declared shared queue while the other project goes on being tested', async () => {
     const member = 'queue: ovirt-master\nbranches: [master]\nci:\n  provider: jenkins\n  job: ost\n';
-    const ovirtMaster = sharedQueueSchema.parse({
+    const ovirtMaster = configRules.sharedQueueSchema.parse({
       members: ['gerrit:gerrit.example.org/engine', 'gerrit:gerrit.example.org/vdsm'],
       ci: { provider: 'jenkins', job: 'ost', max_parallel: 1 },
       flaky: { confirm: 0, confidence: 0 },

@@ -17,6 +17,7 @@ import { silentLogger } from '../../src/log.ts';
 import { createHttpServer } from '../../src/web/server.ts';
 import { commentAdded, GERRIT, gerritBed, sampleEvents } from '../helpers/gerrit.ts';
 import { readQueue } from '../../src/engine/replay.ts';
+import { configRules } from '../../src/registry.ts';
 
 const CONFIG =
   'branches: [master]\nci:\n  provider: jenkins\n  job: ost\n  max_parallel: 1\nflaky:\n  confirm: 0\n  confidence: 0\ncommands:\n  permission: [ost-admins]\n';
@@ -364,7 +365,7 @@ describe('POST /gerrit/events on a slow Gerrit', () => {
     const [, merged] = first.fake.submit([first.fake.upload('app', { number: 1 })]);
     expect(await inbox.accept(merged!)).toBe(true);
     // a new process on the same data directory
-    const host = new GerritHost({ client: first.client, engine: first.engine, inboxDir: dir });
+    const host = new GerritHost({ client: first.client, engine: first.engine, rules: configRules, inboxDir: dir });
     await host.start();
     await host.idle();
     expect(await first.store.listQueues()).toEqual([Q('app')]);

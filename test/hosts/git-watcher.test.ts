@@ -12,6 +12,7 @@ import { GitWatcher } from '../../src/hosts/git/watcher.ts';
 import { LowdbStore } from '../../src/store/lowdb-store.ts';
 import { buildVerdictReport, changeTarget } from '../../src/report/model.ts';
 import { readQueue } from '../../src/engine/replay.ts';
+import { configRules } from '../../src/registry.ts';
 
 const exec = promisify(execFile);
 const noop: Performer = {
@@ -55,7 +56,7 @@ async function setup(config = 'ci:\n  provider: command:ost\n') {
   const engine = new Engine({ store, performer: noop });
   const watcher = new GitWatcher(
     { name: 'app', url: repo, branch: 'master', interval: 60_000, notes: false },
-    { engine, dataDir: join(dir, 'data') },
+    { engine, rules: configRules, dataDir: join(dir, 'data') },
   );
   return { git, commit, store, engine, watcher, repo };
 }
@@ -141,7 +142,7 @@ describe('git notes', () => {
     const dir = join(repo, '..', 'data');
     const watcher = new GitWatcher(
       { name: 'app', url: repo, branch: 'master', interval: 60_000, notes: true },
-      { engine, dataDir: dir },
+      { engine, rules: configRules, dataDir: dir },
     );
     await watcher.pollOnce();
     const a = await commit('a.txt', 'add a');

@@ -5,13 +5,14 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { validateServerConfig } from '../../src/config/server.ts';
+
 import { silentLogger } from '../../src/log.ts';
 import { startServer } from '../../src/serve.ts';
 import { readQueue } from '../../src/engine/replay.ts';
 import { githubBed, privateKey, pushPayload, REPO } from '../helpers/github.ts';
 import { offline } from '../helpers/network.ts';
 import { documentedAnswer, OLDEST_GHES } from '../helpers/github-spec.ts';
+import { configRules } from '../../src/registry.ts';
 
 offline();
 
@@ -38,7 +39,7 @@ describe('workflow_dispatch inputs on GitHub Enterprise Server', () => {
   });
 
   it('refuses to start with a declared queue whose inputs GHES cannot take, naming it', async () => {
-    const config = validateServerConfig({
+    const config = configRules.validateServer({
       queues: {
         ovirt: {
           members: ['github:octo/*'],

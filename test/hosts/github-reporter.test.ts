@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { offline } from '../helpers/network.ts';
 import type { ChangeRecord } from '../../src/core/index.ts';
 import { checkConclusion, checkSummary, GithubReporter, SUMMARY_LIMIT } from '../../src/hosts/github/reporter.ts';
-import { conclusionStatus } from '../../src/ci/github-actions.ts';
+import { conclusionStatus } from '../../src/ci/github-actions/dispatcher.ts';
 import { markdownMarker as marker } from '../../src/report/markers.ts';
 import { changeTarget } from '../../src/report/model.ts';
 import { octokitForTests, REPO } from '../helpers/github.ts';

@@ -2,23 +2,24 @@
 // namespace, or a shared queue the server config declares with it as a member. Nothing else: a queue
 // belongs to one owner (README, "Who may share a queue with whom").
 import { describe, expect, it } from 'vitest';
-import { parseRepoConfig, sharedQueueSchema } from '../../src/config/repo.ts';
+
 import { OPERATOR, placeQueue, type RepoOwner } from '../../src/hosts/common/repo-config.ts';
+import { configRules } from '../../src/registry.ts';
 
 const octo: RepoOwner = { namespace: 'github:octo/', member: 'github:octo/app', repository: 'octo/app' };
 const OWN = 'github:octo/app@main';
 const config = (queue: string | null, extra = '') =>
-  parseRepoConfig(
+  configRules.parseRepo(
     `${queue ? `queue: ${JSON.stringify(queue)}\n` : ''}ci: {provider: github-actions, workflow: mine.yml}\n${extra}`,
   );
 const shared = {
-  ovirt: sharedQueueSchema.parse({
+  ovirt: configRules.sharedQueueSchema.parse({
     members: ['github:octo/*', 'gerrit:gerrit.example.org/engine'],
     repository: 'octo/ost',
     ci: { provider: 'github-actions', workflow: 'ost.yml', max_parallel: 4 },
     commands: { permission: 'maintain' },
   }),
-  other: sharedQueueSchema.parse({ members: ['github:someone/*'], ci: { provider: 'jenkins', job: 'x' } }),
+  other: configRules.sharedQueueSchema.parse({ members: ['github:someone/*'], ci: { provider: 'jenkins', job: 'x' } }),
 };
 
 describe('placing a repository in a queue', () => {
@@ -62,7 +63,7 @@ describe('placing a repository in a queue', () => {
   });
 
   it('says nothing when a member agrees with the declared settings', () => {
-    const agreeing = parseRepoConfig(
+    const agreeing = configRules.parseRepo(
       'queue: ovirt\nci: {provider: github-actions, workflow: ost.yml, max_parallel: 4}\ncommands: {permission: maintain}',
     );
     expect(placeQueue(agreeing, octo, OWN, shared).overridden).toBeUndefined();

@@ -7,11 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { validateServerConfig } from '../../src/config/server.ts';
+
 import { createLogger, silentLogger } from '../../src/log.ts';
 import { startServer } from '../../src/serve.ts';
 import { claimDataDir } from '../../src/store/data-dir-owner.ts';
 import { serveProcess } from '../helpers/cli.ts';
+import { configRules } from '../../src/registry.ts';
 
 function freePort(): Promise<number> {
   return new Promise((ok) => {
@@ -38,7 +39,7 @@ describe('one server per data directory', () => {
     const dir = await mkdtemp(join(tmpdir(), 'ost-owner-'));
     const server = await startServer({
       env: { OST_DATA_DIR: dir },
-      config: validateServerConfig({}),
+      config: configRules.validateServer({}),
       log: silentLogger,
       port: 0,
     });
@@ -75,7 +76,12 @@ describe('one server per data directory', () => {
       level: 'warn',
       destination: new Writable({ write: (c, _e, done) => (lines.push(String(c)), done()) }),
     });
-    const server = await startServer({ env: { OST_DATA_DIR: dir }, config: validateServerConfig({}), log, port: 0 });
+    const server = await startServer({
+      env: { OST_DATA_DIR: dir },
+      config: configRules.validateServer({}),
+      log,
+      port: 0,
+    });
     try {
       expect(lines.join('')).toContain(`took over ${dir} from pid ${first.child.pid} on `);
     } finally {

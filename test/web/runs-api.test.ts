@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CommandDispatcher } from '../../src/ci/command.ts';
+import { CommandDispatcher } from '../../src/ci/command/dispatcher.ts';
 import type { VerdictRecord } from '../../src/core/index.ts';
 import { silentLogger } from '../../src/log.ts';
 import { createHttpServer } from '../../src/web/server.ts';

@@ -11,7 +11,8 @@
 //   members'; a member that disagrees gets a notice.
 import picomatch from 'picomatch';
 import { ConfigError } from '../../config/errors.ts';
-import { ciTarget, providerProblem, type QueueCi, type RepoConfig, type SharedQueue } from '../../config/repo.ts';
+import { providerProblem } from '../../ci/index.ts';
+import { ciTarget, type QueueCi, type RepoConfig, type SharedQueue } from '../../config/repo.ts';
 import type { Engine } from '../../engine/engine.ts';
 import type { Logger } from '../../log.ts';
 

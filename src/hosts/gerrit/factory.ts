@@ -4,7 +4,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { displayUrl } from '../../http/url.ts';
 import { SetupError } from '../../config/setup-error.ts';
+import { hostDeps } from '../common/host-deps.ts';
 import type { HostFactory } from '../types.ts';
+import { gerritConfigPart } from './config.ts';
 import { GerritClient } from './client.ts';
 import { gerritChangeLabel, parseEvent } from './events.ts';
 import { EVENTS_PATH, GerritHost } from './host.ts';
@@ -15,8 +17,10 @@ const DEFAULT_SSH_PORT = 29418;
 
 export const gerritHostFactory: HostFactory = {
   id: 'gerrit',
+  config: gerritConfigPart,
   howToEnable: 'set GERRIT_URL, GERRIT_USERNAME, GERRIT_PASSWORD and GERRIT_EVENTS_TOKEN',
-  async create({ env, config, engine, log, publicUrl, dataDir, providers }) {
+  async create(ctx) {
+    const { env, log, dataDir } = ctx;
     if (!env.GERRIT_URL) return null;
     if (!env.GERRIT_USERNAME || !env.GERRIT_PASSWORD)
       throw new SetupError(
@@ -28,14 +32,10 @@ export const gerritHostFactory: HostFactory = {
       password: env.GERRIT_PASSWORD,
     });
     const host = new GerritHost({
+      ...hostDeps(ctx),
       client,
-      engine,
-      log,
       eventsToken: env.GERRIT_EVENTS_TOKEN,
       serviceUser: env.GERRIT_USERNAME,
-      publicUrl,
-      sharedQueues: config.queues,
-      providers,
       inboxDir: join(dataDir, 'gerrit-inbox'),
     });
     let stream: GerritStream | null = null;

@@ -9,6 +9,7 @@ import type { Verb } from '../../commands/parse.ts';
 import type { RepoConfig } from '../../config/repo.ts';
 import type { Logger } from '../../log.ts';
 import type { GerritClient } from './client.ts';
+import { gerritSettings } from './config.ts';
 import type { GerritAccount, GerritGroupInfo } from './types.ts';
 
 export type Permission = { ok: true } | { ok: false; needs: string };
@@ -28,8 +29,7 @@ export class GerritPermissions {
   ) {}
 
   async allowed(verb: Verb, user: string, owner: string | undefined, config: RepoConfig | null): Promise<Permission> {
-    const wanted = config?.commands.permission;
-    const groups = Array.isArray(wanted) ? wanted : ['Administrators'];
+    const { groups } = gerritSettings(config);
     const needs = `membership in ${groups.join(' or ')}${verb === 'retry' ? ', or owning the change' : ''}; ${user} is not`;
     if (verb === 'retry' && owner && owner === user) return { ok: true };
     const unseen: string[] = [];

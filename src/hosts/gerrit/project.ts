@@ -3,7 +3,7 @@
 // change that the config it brought is not valid.
 import { streamId } from '../../core/index.ts';
 import type { ConfigError } from '../../config/errors.ts';
-import { parseRepoConfig, REPO_CONFIG_FILE } from '../../config/repo.ts';
+import { REPO_CONFIG_FILE } from '../../config/repo.ts';
 import type { Logger } from '../../log.ts';
 import { loadRepoConfig, type Placement, type RepoOwner } from '../common/repo-config.ts';
 import type { CommonDeps } from '../common/host-deps.ts';
@@ -50,7 +50,7 @@ export function placement(
     source,
     read: async () => {
       const text = await projects.client.branchFile(project, branch, REPO_CONFIG_FILE);
-      return text === null ? null : parseRepoConfig(text, source);
+      return text === null ? null : projects.common.rules.parseRepo(text, source);
     },
     defaultQueue: streamQueue(projects, project, branch),
     stream: streamId({ host: HOST, project, branch }),

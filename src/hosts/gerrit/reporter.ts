@@ -11,6 +11,7 @@ import { verdictDoc, verdictSummary } from '../../report/verdict.ts';
 import { GerritError, type GerritClient } from './client.ts';
 import { TAG } from './events.ts';
 import type { GerritReplyTarget } from './types.ts';
+import { gerritSettings } from './config.ts';
 
 function vote(verdict: string): number | null {
   if (verdict === 'passed' || verdict === 'fixed') return 1;
@@ -54,7 +55,7 @@ export class GerritReporter implements Reporter {
   private async post(report: VerdictReport, change: ChangeTarget & { number: number }): Promise<void> {
     if (await this.posted(change, textMarker(report.queue, change.id, report.verdict.verdict))) return;
     const input = { message: toText(verdictDoc(report, change.id)), tag: TAG, notify: 'OWNER' };
-    const label = report.settings.gerritLabel;
+    const { label } = gerritSettings(report.settings.config);
     const value = vote(report.verdict.verdict);
     if (label && value !== null) {
       try {

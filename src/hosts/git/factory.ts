@@ -1,22 +1,24 @@
 // The git host from the server config: on when `git:` lists repositories to watch. Each is polled;
 // verdicts go to the log and, with `notes: true`, to git notes pushed back to the repository.
+import { hostDeps } from '../common/host-deps.ts';
 import type { HostFactory } from '../types.ts';
+import { gitConfigPart, watchedRepositories } from './config.ts';
 import { GitReporter } from './reporter.ts';
 import { GitWatcher } from './watcher.ts';
 
 export const gitHostFactory: HostFactory = {
   id: 'git',
+  config: gitConfigPart,
   howToEnable: 'list repositories under git: in OST_SERVER_CONFIG',
-  async create({ config, engine, log, dataDir, providers }) {
-    if (config.git.length === 0) return null;
-    const watchers = config.git.map(
-      (repo) => new GitWatcher(repo, { engine, dataDir, log, sharedQueues: config.queues, providers }),
-    );
+  async create(ctx) {
+    const repos = watchedRepositories(ctx.config);
+    if (repos.length === 0) return null;
+    const watchers = repos.map((repo) => new GitWatcher(repo, { ...hostDeps(ctx), dataDir: ctx.dataDir }));
     return {
       id: 'git',
-      reporter: new GitReporter(watchers, log),
+      reporter: new GitReporter(watchers, ctx.log),
       changeLabel: (c) => c.sha.slice(0, 10),
-      summary: `watching ${config.git.map((g) => `${g.name} (${g.url} ${g.branch})`).join(', ')}`,
+      summary: `watching ${repos.map((g) => `${g.name} (${g.url} ${g.branch})`).join(', ')}`,
       async start() {
         for (const w of watchers) await w.start();
       },

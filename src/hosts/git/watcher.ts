@@ -3,22 +3,18 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { streamId, type ChangeInput, type CoreEvent } from '../../core/index.ts';
-import { parseRepoConfig, REPO_CONFIG_FILE, type RepoConfig, type SharedQueue } from '../../config/repo.ts';
+import { REPO_CONFIG_FILE, type RepoConfig } from '../../config/repo.ts';
 import type { Engine } from '../../engine/engine.ts';
-import { silentLogger, type Logger } from '../../log.ts';
+import type { Logger } from '../../log.ts';
 import { safeSlug } from '../../store/slug.ts';
 import { GitMirror, type Commit } from './client.ts';
 import { changeInput } from '../common/change-input.ts';
 import { revertedShas } from '../common/footers.ts';
+import { commonDeps, type CommonDeps, type HostDeps } from '../common/host-deps.ts';
 import { loadRepoConfig, type Placement } from '../common/repo-config.ts';
+import type { WatchedRepository } from './config.ts';
 
-export interface GitRepoOptions {
-  name: string;
-  url: string;
-  branch: string;
-  interval: number;
-  notes: boolean;
-}
+export type GitRepoOptions = WatchedRepository;
 
 const CONFIG_FILE = REPO_CONFIG_FILE;
 
@@ -33,16 +29,9 @@ interface Position {
 }
 
 /** What a watcher works with besides its repository. */
-export interface GitWatcherDeps {
-  engine: Engine;
+export interface GitWatcherDeps extends HostDeps {
   /** OST_DATA_DIR: the mirror and the watcher's position live under it. */
   dataDir: string;
-  log?: Logger;
-  now?: () => number;
-  /** The queues the server config declares (`queues:`). */
-  sharedQueues?: Readonly<Record<string, SharedQueue>>;
-  /** The CI providers the server has, to refuse a config naming another. */
-  providers?: () => readonly string[];
 }
 
 export class GitWatcher {
@@ -53,21 +42,19 @@ export class GitWatcher {
   private polling: Promise<void> | null = null;
   private warnedNoConfig = false;
 
+  private readonly common: CommonDeps;
   private readonly engine: Engine;
   private readonly log: Logger;
   private readonly now: () => number;
-  private readonly sharedQueues: Readonly<Record<string, SharedQueue>>;
-  private readonly providers: (() => readonly string[]) | undefined;
 
   constructor(
     readonly repo: GitRepoOptions,
     deps: GitWatcherDeps,
   ) {
+    this.common = commonDeps(deps);
     this.engine = deps.engine;
-    this.log = deps.log ?? silentLogger;
-    this.now = deps.now ?? Date.now;
-    this.sharedQueues = deps.sharedQueues ?? {};
-    this.providers = deps.providers;
+    this.log = this.common.log;
+    this.now = this.common.now;
     const { dataDir } = deps;
     const slug = safeSlug(`${repo.name}@${repo.branch}`);
     this.mirror = new GitMirror(join(dataDir, 'git', `${slug}.git`), repo.url);
@@ -169,26 +156,23 @@ export class GitWatcher {
 
   /** The config at `sha` and its queue, or the last good one (with an error logged and noticed) when it is invalid. */
   private readConfig(sha: string): Promise<Placement | null> {
-    return loadRepoConfig(
-      { engine: this.engine, log: this.log, now: this.now, sharedQueues: this.sharedQueues, providers: this.providers },
-      {
-        branch: this.repo.branch,
-        // the repositories watched are the operator's: they may share queues named `git:...` among themselves
-        owner: { namespace: 'git:', member: `git:${this.repo.name}` },
-        source: `${this.repo.name}:${CONFIG_FILE} at ${sha.slice(0, 10)}`,
-        read: async () => {
-          const text = await this.mirror.show(sha, CONFIG_FILE);
-          return text === null
-            ? null
-            : parseRepoConfig(text, `${this.repo.name}:${CONFIG_FILE} at ${sha.slice(0, 10)}`);
-        },
-        defaultQueue: this.streamId,
-        stream: this.streamId,
-        context: { repo: this.repo.name },
-        // a plain git repository has nowhere to post: the log and the dashboard notice say it
-        announce: async () => undefined,
+    return loadRepoConfig(this.common, {
+      branch: this.repo.branch,
+      // the repositories watched are the operator's: they may share queues named `git:...` among themselves
+      owner: { namespace: 'git:', member: `git:${this.repo.name}` },
+      source: `${this.repo.name}:${CONFIG_FILE} at ${sha.slice(0, 10)}`,
+      read: async () => {
+        const text = await this.mirror.show(sha, CONFIG_FILE);
+        return text === null
+          ? null
+          : this.common.rules.parseRepo(text, `${this.repo.name}:${CONFIG_FILE} at ${sha.slice(0, 10)}`);
       },
-    );
+      defaultQueue: this.streamId,
+      stream: this.streamId,
+      context: { repo: this.repo.name },
+      // a plain git repository has nowhere to post: the log and the dashboard notice say it
+      announce: async () => undefined,
+    });
   }
 
   private async toChange(c: Commit, config: RepoConfig): Promise<ChangeInput> {

@@ -1,15 +1,19 @@
 // The GitHub host from the environment: on when APP_ID is set (with its key and webhook secret).
 // It brings the github-actions dispatcher, which needs the App's installation tokens.
-import { dispatchInputsProblem } from '../../config/repo.ts';
+import { dispatchInputsProblem } from '../../ci/github-actions/kind.ts';
 import { SetupError } from '../../config/setup-error.ts';
+import { hostDeps } from '../common/host-deps.ts';
 import type { HostFactory } from '../types.ts';
+import { githubConfigPart } from './config.ts';
 import { githubChangeLabel } from './ids.ts';
 import { createGithubHost, githubBaseUrl, WEBHOOKS_PATH } from './probot.ts';
 
 export const githubHostFactory: HostFactory = {
   id: 'github',
+  config: githubConfigPart,
   howToEnable: `set APP_ID, PRIVATE_KEY (or PRIVATE_KEY_PATH) and WEBHOOK_SECRET to receive webhooks at ${WEBHOOKS_PATH}`,
-  async create({ env, config, engine, log, publicUrl, providers }) {
+  async create(ctx) {
+    const { env, config } = ctx;
     if (!env.APP_ID) return null;
     // a declared queue's workflow_dispatch inputs must fit the GitHub it runs on: GHES takes fewer
     if (env.GHE_HOST)
@@ -21,7 +25,7 @@ export const githubHostFactory: HostFactory = {
             `queues.${name}.ci.inputs in the server config: ${problem}; remove inputs, or pass them in one JSON input`,
           );
       }
-    const github = await createGithubHost(env, { engine, log, publicUrl, sharedQueues: config.queues, providers });
+    const github = await createGithubHost(env, { ...hostDeps(ctx), log: ctx.log });
     const api = githubBaseUrl(env);
     return {
       id: 'github',

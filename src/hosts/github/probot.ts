@@ -3,9 +3,7 @@
 // a GitHub Enterprise Server.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createNodeMiddleware, Probot, type ProbotOctokit } from 'probot';
-import { GithubActionsDispatcher, type RequestOctokit } from '../../ci/github-actions.ts';
-import type { SharedQueue } from '../../config/repo.ts';
-import type { Engine } from '../../engine/engine.ts';
+import { GithubActionsDispatcher, type RequestOctokit } from '../../ci/github-actions/dispatcher.ts';
 import type { Logger } from '../../log.ts';
 import { HttpError, parseJsonBody, readBody, sendError, unauthenticatedBodies } from '../../http/body.ts';
 import { payloadProblem } from './payloads.ts';
@@ -13,6 +11,7 @@ import type { Mount } from '../../http/mount.ts';
 import { verifySignature } from '../../http/signature.ts';
 import { readAppPrivateKey } from '../../startup/checks.ts';
 import { SetupError } from '../../config/setup-error.ts';
+import type { HostDeps } from '../common/host-deps.ts';
 import { githubApp } from './app.ts';
 import { RetryingOctokit } from './octokit.ts';
 import { GithubReporter } from './reporter.ts';
@@ -28,21 +27,40 @@ export interface GithubHost {
   mount: Mount;
 }
 
-export interface GithubOptions {
-  engine: Engine;
+export interface GithubOptions extends HostDeps {
   log: Logger;
-  publicUrl?: string | undefined;
-  now?: () => number;
-  /** The queues the server config declares (`queues:`). */
-  sharedQueues?: Readonly<Record<string, SharedQueue>>;
-  /** The CI providers the server has, to refuse a config naming another. */
-  providers?: () => readonly string[];
   /** For tests: an Octokit class without retries and throttling. */
   Octokit?: typeof ProbotOctokit;
 }
 
 export function githubBaseUrl(env: NodeJS.ProcessEnv): string | undefined {
   return env.GHE_HOST ? `${env.GHE_PROTOCOL ?? 'https'}://${env.GHE_HOST}/api/v3` : undefined;
+}
+
+/**
+ * The App's installation for each repository, learnt from webhooks (or asked once), and an Octokit
+ * authenticated as that installation.
+ */
+class Installations {
+  private readonly ids = new Map<string, number>();
+
+  constructor(private readonly probot: Probot) {}
+
+  remember(repo: string, id: number): void {
+    this.ids.set(repo, id);
+  }
+
+  readonly octokitFor = async (repo: string): Promise<RequestOctokit> => {
+    let id = this.ids.get(repo);
+    if (id === undefined) {
+      const app = await this.probot.auth();
+      const [owner, name] = repo.split('/') as [string, string];
+      const res = await app.request('GET /repos/{owner}/{repo}/installation', { owner, repo: name });
+      id = (res.data as { id: number }).id;
+      this.ids.set(repo, id);
+    }
+    return (await this.probot.auth(id)) as unknown as RequestOctokit;
+  };
 }
 
 export async function createGithubHost(env: NodeJS.ProcessEnv, opts: GithubOptions): Promise<GithubHost> {
@@ -61,46 +79,37 @@ export async function createGithubHost(env: NodeJS.ProcessEnv, opts: GithubOptio
     ...(baseUrl ? { baseUrl } : {}),
     Octokit: opts.Octokit ?? RetryingOctokit,
   });
-  const installations = new Map<string, number>();
-  const octokitFor = async (repo: string): Promise<RequestOctokit> => {
-    let id = installations.get(repo);
-    if (id === undefined) {
-      const app = await probot.auth();
-      const [owner, name] = repo.split('/') as [string, string];
-      const res = await app.request('GET /repos/{owner}/{repo}/installation', { owner, repo: name });
-      id = (res.data as { id: number }).id;
-      installations.set(repo, id);
-    }
-    return (await probot.auth(id)) as unknown as RequestOctokit;
-  };
-  const reporter = new GithubReporter(octokitFor, opts.publicUrl);
-  const dispatcher = new GithubActionsDispatcher(octokitFor, opts.log);
-  const appFn = githubApp({
-    engine: opts.engine,
-    reporter,
-    log: opts.log,
-    ...(opts.publicUrl ? { publicUrl: opts.publicUrl } : {}),
-    ...(opts.now ? { now: opts.now } : {}),
-    ...(opts.sharedQueues ? { sharedQueues: opts.sharedQueues } : {}),
-    ...(opts.providers ? { providers: opts.providers } : {}),
-    ghes: !!env.GHE_HOST,
-  });
+  const installations = new Installations(probot);
+  const reporter = new GithubReporter(installations.octokitFor, opts.publicUrl);
+  const dispatcher = new GithubActionsDispatcher(installations.octokitFor, opts.log);
+  const appFn = githubApp({ ...opts, reporter, ghes: !!env.GHE_HOST });
   const middleware = await createNodeMiddleware(
     (app, options) => {
       app.onAny(async (context) => {
         const p = context.payload as { installation?: { id?: number }; repository?: { full_name?: string } };
-        if (p.installation?.id && p.repository?.full_name) installations.set(p.repository.full_name, p.installation.id);
+        if (p.installation?.id && p.repository?.full_name)
+          installations.remember(p.repository.full_name, p.installation.id);
       });
       return appFn(app, options);
     },
     { probot, webhooksPath: WEBHOOKS_PATH },
   );
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+  const handle = verifiedWebhooks({ secret, log: opts.log, middleware });
+  return { probot, reporter, dispatcher, mount: { path: WEBHOOKS_PATH, source: 'github', handle } };
+}
+
+type Middleware = Awaited<ReturnType<typeof createNodeMiddleware>>;
+
+/**
+ * POST /api/github/webhooks: the signature verified first, in constant time, so that a bad one is a
+ * 401 (the library answers 400); the event name and payload checked; then Probot's middleware.
+ */
+function verifiedWebhooks({ secret, log, middleware }: { secret: string; log: Logger; middleware: Middleware }) {
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     if (req.method === 'POST') {
-      // Verified here first, in constant time, so that a bad signature is a 401 (the library answers 400).
       const body = await readBody(req, WEBHOOK_LIMIT, unauthenticatedBodies);
       if (!verifySignature(secret, body, req.headers['x-hub-signature-256'] as string | undefined)) {
-        opts.log.warn(
+        log.warn(
           { delivery: req.headers['x-github-delivery'] },
           'GitHub webhook with a missing or bad signature rejected',
         );
@@ -112,7 +121,7 @@ export async function createGithubHost(env: NodeJS.ProcessEnv, opts: GithubOptio
         throw new HttpError(400, 'missing or bad X-GitHub-Event header: expected an event name like push');
       const problem = payloadProblem(event, parseJsonBody(body, 'a GitHub webhook payload'));
       if (problem) {
-        opts.log.warn(
+        log.warn(
           { event, delivery: req.headers['x-github-delivery'] },
           `malformed ${event} payload refused: ${problem}`,
         );
@@ -125,5 +134,4 @@ export async function createGithubHost(env: NodeJS.ProcessEnv, opts: GithubOptio
       res.end();
     });
   };
-  return { probot, reporter, dispatcher, mount: { path: WEBHOOKS_PATH, source: 'github', handle } };
 }

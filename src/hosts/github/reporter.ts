@@ -3,11 +3,12 @@
 // the change's commit.
 import type { DispatchSpec } from '../../core/index.ts';
 import type { Reporter } from '../../engine/effects.ts';
-import type { OctokitFor, RequestOctokit } from '../../ci/github-actions.ts';
+import type { OctokitFor, RequestOctokit } from '../../ci/github-actions/dispatcher.ts';
 import { markdownMarker, parseReportKey } from '../../report/markers.ts';
 import { toMarkdown } from '../../report/markdown.ts';
 import { changePageUrl, type ChangeTarget, type VerdictReport } from '../../report/model.ts';
 import { verdictDoc } from '../../report/verdict.ts';
+import { githubSettings } from './config.ts';
 
 export const CHECK_NAME = 'ost-gate';
 
@@ -98,7 +99,7 @@ export class GithubReporter implements Reporter {
         });
       }
     }
-    if (report.settings.check) {
+    if (githubSettings(report.settings.config).check) {
       await this.check(change, {
         status: 'completed',
         conclusion: checkConclusion(verdict.verdict),

@@ -4,7 +4,8 @@
 import type { Context } from 'probot';
 import { streamId } from '../../core/index.ts';
 import { ConfigError } from '../../config/errors.ts';
-import { dispatchInputsProblem, validateRepoConfig, type RepoConfig } from '../../config/repo.ts';
+import { dispatchInputsProblem } from '../../ci/github-actions/kind.ts';
+import type { RepoConfig } from '../../config/repo.ts';
 import type { Logger } from '../../log.ts';
 import { BoundedMap } from '../../util/bounded.ts';
 import { commonDeps, type CommonDeps, type HostDeps } from '../common/host-deps.ts';
@@ -81,7 +82,7 @@ export async function readConfig(
   const { config, files } = await context.octokit.config.get({ ...ownerAndName(repo), path: CONFIG_PATH, branch });
   if (!files.some((f) => f.config !== null)) return null;
   const source = `${repo}:${CONFIG_PATH} on ${branch}`;
-  const valid = validateRepoConfig(config, source);
+  const valid = app.common.rules.validateRepo(config, source);
   const tooMany = app.deps.ghes ? dispatchInputsProblem(Object.keys(valid.ci.inputs).length, true) : null;
   if (valid.ci.provider === 'github-actions' && tooMany) throw new ConfigError(source, [`ci.inputs: ${tooMany}`]);
   return valid;

@@ -8,6 +8,7 @@ import { githubAllows, VERBS, type Verb } from '../../../commands/parse.ts';
 import { toMarkdown } from '../../../report/markdown.ts';
 import { missedChange, runCommands, type CommandPort, type HostChange } from '../../common/commands.ts';
 import { settlePlacement } from '../../common/repo-config.ts';
+import { githubSettings } from '../config.ts';
 import { prChangeId } from '../ids.ts';
 import {
   CONFIG_PATH,
@@ -101,7 +102,7 @@ async function permission(
   ask: { repo: string; verb: Verb; user: string; config: RepoConfig | null },
 ): Promise<{ ok: true } | { ok: false; needs: string }> {
   const { repo, verb, user, config } = ask;
-  const minimum = typeof config?.commands.permission === 'string' ? config.commands.permission : 'write';
+  const minimum = githubSettings(config).permission;
   const data = await context.octokit
     .request('GET /repos/{owner}/{repo}/collaborators/{username}/permission', { ...ownerAndName(repo), username: user })
     .then(

@@ -2,8 +2,9 @@
 // by the run key in its title, accepted only from the repository and workflow it was sent to.
 import type { Context } from 'probot';
 import type { CoreEvent, Run } from '../../../core/index.ts';
-import { conclusionStatus } from '../../../ci/github-actions.ts';
-import { dispatchTarget, type QueueCi } from '../../../config/repo.ts';
+import { conclusionStatus } from '../../../ci/github-actions/dispatcher.ts';
+import { dispatchTarget } from '../../../ci/index.ts';
+import type { QueueCi } from '../../../config/repo.ts';
 import { httpUrl } from '../../../http/url.ts';
 import { malformed, type GithubApp } from '../repository.ts';
 

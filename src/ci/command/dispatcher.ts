@@ -4,12 +4,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { DispatchSpec, Run, RunStatus } from '../core/index.ts';
-import type { DispatchContext, Dispatcher } from '../engine/effects.ts';
-import { silentLogger, type Logger } from '../log.ts';
-import { safeSlug } from '../store/slug.ts';
-import { CommandLog } from './command-log.ts';
-import { contractValues } from './contract.ts';
+import type { DispatchSpec, Run, RunStatus } from '../../core/index.ts';
+import type { DispatchContext, Dispatcher } from '../../engine/effects.ts';
+import { silentLogger, type Logger } from '../../log.ts';
+import { safeSlug } from '../../store/slug.ts';
+import { CommandLog } from './log.ts';
+import { contractValues } from '../contract.ts';
 import { ActiveRuns } from './orphans.ts';
 
 const KILL_GRACE_MS = 5_000;

@@ -2,9 +2,9 @@
 // server config; the result comes back by the signed CI callback. Delivery is at least once: a run may
 // be sent again after a crash (the CI cannot be asked whether it has it), always with the same
 // `Idempotency-Key: <run key>`, which a webhook CI must treat as "already started" when it has seen it.
-import type { DispatchSpec } from '../core/index.ts';
-import type { DispatchContext, Dispatcher } from '../engine/effects.ts';
-import { sign } from '../http/signature.ts';
+import type { DispatchSpec } from '../../core/index.ts';
+import type { DispatchContext, Dispatcher } from '../../engine/effects.ts';
+import { sign } from '../../http/signature.ts';
 
 export interface WebhookRunner {
   url: string;

@@ -5,8 +5,8 @@
 // (not as an infra error of the CI). Linux only: elsewhere nothing is killed, and the log says so.
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Logger } from '../log.ts';
-import { safeSlug } from '../store/slug.ts';
+import type { Logger } from '../../log.ts';
+import { safeSlug } from '../../store/slug.ts';
 
 const KILL_GRACE_MS = 5_000;
 

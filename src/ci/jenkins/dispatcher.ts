@@ -5,11 +5,13 @@
 // read instead: SUCCESS passes, FAILURE fails, anything else is an error. A run is found by its OST_KEY
 // parameter in Jenkins' queue and the job's recent builds: before it is sent again after a crash, and
 // when Jenkins no longer remembers its queue item (it keeps left items for 300 s).
-import type { DispatchSpec, Run, RunStatus } from '../core/index.ts';
-import type { DispatchContext, Dispatcher } from '../engine/effects.ts';
-import { basicAuth, fetchWithRetry, ResponseError } from '../http/fetch.ts';
-import { silentLogger, type Logger } from '../log.ts';
-import { contractValues } from './contract.ts';
+import type { DispatchSpec, Run, RunStatus } from '../../core/index.ts';
+import type { DispatchContext, Dispatcher } from '../../engine/effects.ts';
+import { basicAuth, fetchWithRetry, ResponseError } from '../../http/fetch.ts';
+import { silentLogger, type Logger } from '../../log.ts';
+import { contractValues } from '../contract.ts';
+import type { QueueCi } from '../../config/repo.ts';
+import { ciField } from '../kind.ts';
 
 export interface JenkinsOptions {
   url: string;
@@ -47,6 +49,11 @@ export function jobPath(job: string): string {
     .filter(Boolean)
     .map((p) => `job/${encodeURIComponent(p)}`)
     .join('/');
+}
+
+/** Where a jenkins queue's runs go, as a run records it: `jenkins:<job>`. */
+export function jenkinsTarget(ci: QueueCi): string {
+  return `jenkins:${ciField(ci, 'job') ?? ''}`;
 }
 
 export class JenkinsDispatcher implements Dispatcher {
@@ -139,13 +146,17 @@ export class JenkinsDispatcher implements Dispatcher {
 
   /** Whether a dispatch of `key` took before a crash: Jenkins has it queued or built. */
   async wasDispatched(key: string, ctx: DispatchContext): Promise<boolean> {
-    const job = ctx.file.ci?.job;
+    const job = ciField(ctx.file.ci, 'job');
     if (!job) return false;
     return (await this.findByKey(job, key)) !== null;
   }
 
+  target(ci: QueueCi): string {
+    return jenkinsTarget(ci);
+  }
+
   async dispatch(run: DispatchSpec, ctx: DispatchContext): Promise<{ ciRunId: string; url?: string | null }> {
-    const job = ctx.file.ci?.job;
+    const job = ciField(ctx.file.ci, 'job');
     if (!job) throw new Error(`queue ${ctx.queue} has no ci.job for jenkins`);
     const v = contractValues(run);
     const params = new URLSearchParams();
@@ -245,7 +256,7 @@ export class JenkinsDispatcher implements Dispatcher {
     try {
       return await this.fetchJson(`${queueItem}/api/json`);
     } catch (err) {
-      const job = ctx.file.ci?.job;
+      const job = ciField(ctx.file.ci, 'job');
       if (!(err instanceof ResponseError) || err.status !== 404 || !job) throw err;
       const found = await this.findByKey(job, key);
       if (found?.build) return { executable: { url: found.build } };
@@ -258,7 +269,7 @@ export class JenkinsDispatcher implements Dispatcher {
   async resume(run: Run, ctx: DispatchContext): Promise<void> {
     let build = run.url ? run.url.replace(/\/+$/, '') : null;
     let item = typeof run.ciRunId === 'string' ? run.ciRunId : null;
-    const job = ctx.file.ci?.job;
+    const job = ciField(ctx.file.ci, 'job');
     if (!build && !item && job) {
       // sent just before a crash, before its queue item was recorded: found by its key
       const found = await this.findByKey(job, run.key);

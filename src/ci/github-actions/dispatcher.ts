@@ -1,12 +1,14 @@
 // The `github-actions` dispatcher: starts the OST workflow with workflow_dispatch and the contract
-// inputs; results come back as `workflow_run.completed` webhooks (see hosts/github/app.ts). A run is
+// inputs; results come back as `workflow_run.completed` webhooks (hosts/github/handlers/workflow-run.ts). A run is
 // found by its key in the title of the workflow's dispatched runs (the workflow's run-name carries
 // ost_key): before it is sent again after a crash, and on a GitHub Enterprise Server whose dispatch
 // returns no run id, so that cancel and resume work there too.
-import type { DispatchSpec, Run, RunStatus } from '../core/index.ts';
-import type { DispatchContext, Dispatcher } from '../engine/effects.ts';
-import { silentLogger, type Logger } from '../log.ts';
-import { contractValues } from './contract.ts';
+import type { DispatchSpec, Run, RunStatus } from '../../core/index.ts';
+import type { DispatchContext, Dispatcher } from '../../engine/effects.ts';
+import { silentLogger, type Logger } from '../../log.ts';
+import { contractValues } from '../contract.ts';
+import type { QueueCi } from '../../config/repo.ts';
+import { ciField } from '../kind.ts';
 
 /** The slice of Octokit this dispatcher uses. */
 export interface RequestOctokit {
@@ -39,6 +41,11 @@ function titleHasKey(title: string | undefined, key: string): boolean {
   return new RegExp(`(^|[^\\w.-])${escaped}($|[^\\w.-])`).test(title ?? '');
 }
 
+/** Where a github-actions queue's runs go, as a run records it: `github-actions:<repo>:<workflow>`. */
+export function githubActionsTarget(ci: QueueCi): string {
+  return `github-actions:${ci.repository ?? ''}:${ciField(ci, 'workflow') ?? ''}`;
+}
+
 export class GithubActionsDispatcher implements Dispatcher {
   /**
    * @param lookups how long to wait, in ms, before each look for the id of a run dispatched without
@@ -52,7 +59,7 @@ export class GithubActionsDispatcher implements Dispatcher {
 
   /** The newest dispatched run of the queue's workflow whose title carries `key`, or null. */
   private async findRun(ctx: DispatchContext, key: string): Promise<WorkflowRun | null> {
-    const t = this.target(ctx);
+    const t = this.workflowOf(ctx);
     const octokit = await this.octokitFor(t.repo);
     const res = await octokit.request('GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs', {
       owner: t.owner,
@@ -98,18 +105,24 @@ export class GithubActionsDispatcher implements Dispatcher {
   /** Set once this GitHub refused `return_run_details` (an older GHES): not asked for again. */
   private withoutRunDetails = false;
 
-  private target(ctx: DispatchContext, end?: string) {
+  /** The workflow a queue's runs start, and where: its repository, file, ref and inputs. */
+  private workflowOf(ctx: DispatchContext, end?: string) {
     const ci = ctx.file.ci;
     const repo = ci?.repository;
-    if (!repo || !ci?.workflow)
-      throw new Error(`queue ${ctx.queue} has no ci.workflow or repository for github-actions`);
+    const workflow = ciField(ci, 'workflow');
+    if (!repo || !workflow) throw new Error(`queue ${ctx.queue} has no ci.workflow or repository for github-actions`);
     const branch = end ? ctx.file.state.changes[end]?.branch : undefined;
     const [owner, name] = repo.split('/') as [string, string];
-    return { owner, name, repo, workflow: ci.workflow, ref: ci.ref ?? branch ?? 'main', inputs: ci.inputs ?? {} };
+    const ref = ciField(ci, 'ref') ?? branch ?? 'main';
+    return { owner, name, repo, workflow, ref, inputs: ci.inputs ?? {} };
+  }
+
+  target(ci: QueueCi): string {
+    return githubActionsTarget(ci);
   }
 
   async dispatch(run: DispatchSpec, ctx: DispatchContext): Promise<{ url?: string | null; ciRunId?: number | null }> {
-    const t = this.target(ctx, run.end);
+    const t = this.workflowOf(ctx, run.end);
     const octokit = await this.octokitFor(t.repo);
     const inputs: Record<string, string> = {};
     for (const [k, v] of Object.entries(t.inputs)) inputs[k] = String(v);
@@ -144,7 +157,7 @@ export class GithubActionsDispatcher implements Dispatcher {
   async cancel(key: string, ctx: DispatchContext): Promise<void> {
     const run = ctx.file.state.runs[key];
     if (!run?.ciRunId) return;
-    const t = this.target(ctx);
+    const t = this.workflowOf(ctx);
     try {
       const octokit = await this.octokitFor(t.repo);
       await octokit.request('POST /repos/{owner}/{repo}/actions/runs/{run_id}/cancel', {
@@ -162,7 +175,7 @@ export class GithubActionsDispatcher implements Dispatcher {
    * id (sent just before a crash, or on a GitHub that returns none) is found by its key.
    */
   async resume(run: Run, ctx: DispatchContext): Promise<void> {
-    const t = this.target(ctx);
+    const t = this.workflowOf(ctx);
     let data: WorkflowRun | null;
     if (run.ciRunId) {
       const octokit = await this.octokitFor(t.repo);
