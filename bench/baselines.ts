@@ -49,8 +49,8 @@ export interface SystemSetting {
   speculate?: boolean;
   /** `batch.hold`: a lone change waits up to this share of a run for a second one; unset: the queue's default. */
   hold?: number;
-  /** `ci.use_idle_runners`: the queue's defaults spend spare runners on speed. */
-  useIdleRunners?: boolean;
+  /** `batch.policy`: the batching policy by name (default save-runs). */
+  batching?: string;
   /** Probes at once while searching (0: as runners allow). */
   searchWidth?: number;
   /** Block changes of a broken stream at once unless they revert the culprit (ost-gate's default). */

@@ -45,7 +45,7 @@ const defaults: SystemSetting = {
 const idleRunners: SystemSetting = {
   ...defaults,
   label: 'ost-gate ci.use_idle_runners',
-  useIdleRunners: true,
+  batching: 'use-idle-runners',
 };
 const ours: SystemSetting[] = [
   defaults,
@@ -133,7 +133,7 @@ function measure(s: Scenario, sys: SystemSetting, cell: Partial<Cell> = {}): Mea
       ...(sys.confidence !== undefined ? { confidence: sys.confidence } : {}),
       ...(sys.speculate !== undefined ? { speculate: sys.speculate } : {}),
       ...(sys.hold !== undefined ? { hold: sys.hold } : {}),
-      ...(sys.useIdleRunners ? { useIdleRunners: true } : {}),
+      ...(sys.batching ? { batching: sys.batching } : {}),
       ...(sys.searchWidth !== undefined ? { searchWidth: sys.searchWidth } : {}),
       ...(sys.awaitRevert !== undefined ? { awaitRevert: sys.awaitRevert } : {}),
       ...(sys.revertAware !== undefined ? { revertAware: sys.revertAware } : {}),

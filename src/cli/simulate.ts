@@ -1,11 +1,22 @@
 // `ost-gate simulate`: parses the options, runs the simulator and prints its metrics.
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { builtinStrategies, defaultSettings, idleRunnerSettings } from '../core/index.ts';
+import {
+  BATCHING_NAMES,
+  batchingPolicies,
+  builtinStrategies,
+  defaultSettings,
+  type BatchSettings,
+} from '../core/index.ts';
 import { simulate, type SimOptions } from '../sim/simulate.ts';
 import { parseTrace } from '../sim/trace.ts';
 import { parseCommand } from './args.ts';
 import { UsageError, zodMessage } from './errors.ts';
+
+/** A batch setting's default under each policy: `1 with save-runs, 0 with use-idle-runners`. */
+function policyDefaults(value: (d: BatchSettings) => string | number): string {
+  return BATCHING_NAMES.map((name) => `${value(batchingPolicies[name].defaults)} with ${name}`).join(', ');
+}
 
 export const simulateHelp = `Usage: ost-gate simulate [options]
 
@@ -29,13 +40,15 @@ Queue:
   --runners K            runs at once, ci.max_parallel (default 4)
   --strategy NAME        ${Object.keys(builtinStrategies).join(' | ')} (default ${defaultSettings.strategy})
   --batch N              batch.max_size (default ${defaultSettings.batchMaxSize})
+  --batching NAME        batch.policy: ${BATCHING_NAMES.join(' | ')} (default ${defaultSettings.batching});
+                         it sets the defaults of the three below
   --batch-in-flight N    batch.max_in_flight: runs over new changes at once, 0 = as runners allow
-                         (default ${defaultSettings.batchMaxInFlight}; ${idleRunnerSettings.batchMaxInFlight} with --use-idle-runners)
+                         (default ${policyDefaults((d) => d.batchMaxInFlight)})
   --hold S               batch.hold: a lone change waits up to S x T for a second one
-                         (default ${defaultSettings.holdShare}; ${idleRunnerSettings.holdShare} with --use-idle-runners)
+                         (default ${policyDefaults((d) => d.holdShare)})
   --speculate            batch.speculate: keep testing new changes while a failure is searched
-                         (default ${defaultSettings.speculate ? 'on' : 'off'}; ${idleRunnerSettings.speculate ? 'on' : 'off'} with --use-idle-runners)
-  --use-idle-runners     ci.use_idle_runners: spend spare runners on speed (the three above)
+                         (default ${policyDefaults((d) => (d.speculate ? 'on' : 'off'))})
+  --use-idle-runners     the same as --batching use-idle-runners (ci.use_idle_runners)
   --confirm N            flaky.confirm (default ${defaultSettings.confirm})
   --confidence C         flaky.confidence (default ${defaultSettings.confidence})
   --duration-spread S    runs take T x U(1-S, 1+S) instead of exactly T (default 0, at most 0.95)
@@ -56,6 +69,7 @@ const optionsSchema = z.object({
   runners: z.coerce.number().int().min(1).max(1000),
   strategy: z.enum(Object.keys(builtinStrategies) as [string, ...string[]]),
   batch: z.coerce.number().int().min(1),
+  batching: z.enum(BATCHING_NAMES).optional(),
   'batch-in-flight': z.coerce.number().int().min(0).optional(),
   hold: z.coerce.number().min(0).max(4).optional(),
   confirm: z.coerce.number().int().min(0).max(20),
@@ -64,60 +78,64 @@ const optionsSchema = z.object({
   'duration-spread': z.coerce.number().min(0).max(0.95),
 });
 
+const options = {
+  changes: { type: 'string', default: '200' },
+  'arrival-rate': { type: 'string', default: '1.5' },
+  'culprit-rate': { type: 'string', default: '0.03' },
+  'flake-rate': { type: 'string', default: '0.05' },
+  'fix-delay': { type: 'string', default: '2' },
+  'fix-delay-missed': { type: 'string', default: '16' },
+  'forward-fix-share': { type: 'string', default: '0' },
+  runners: { type: 'string', default: '4' },
+  strategy: { type: 'string', default: defaultSettings.strategy },
+  batch: { type: 'string', default: String(defaultSettings.batchMaxSize) },
+  batching: { type: 'string' },
+  'batch-in-flight': { type: 'string' },
+  hold: { type: 'string' },
+  'use-idle-runners': { type: 'boolean', default: false },
+  confirm: { type: 'string', default: String(defaultSettings.confirm) },
+  confidence: { type: 'string', default: String(defaultSettings.confidence) },
+  speculate: { type: 'boolean' },
+  'duration-spread': { type: 'string', default: '0' },
+  seed: { type: 'string', default: '1' },
+  trace: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  verdicts: { type: 'boolean', default: false },
+} as const;
+
+/** A recorded stream from --trace, with one line for a file that cannot be read or parsed. */
+async function readTrace(path: string) {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new UsageError(
+      `simulate: cannot read trace ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
+  }
+  try {
+    return parseTrace(text, path);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+/** The batching policy asked for: --batching, or --use-idle-runners (which may not disagree with it). */
+function batchingAsked(named: string | undefined, useIdleRunners: boolean): string | undefined {
+  if (useIdleRunners && named && named !== 'use-idle-runners')
+    throw new UsageError(`simulate: --use-idle-runners is --batching use-idle-runners, not ${named}: give one`);
+  return useIdleRunners ? 'use-idle-runners' : named;
+}
+
 export async function runSimulate(argv: string[], out: (s: string) => void): Promise<number> {
-  const parsed = parseCommand(
-    'simulate',
-    argv,
-    {
-      options: {
-        changes: { type: 'string', default: '200' },
-        'arrival-rate': { type: 'string', default: '1.5' },
-        'culprit-rate': { type: 'string', default: '0.03' },
-        'flake-rate': { type: 'string', default: '0.05' },
-        'fix-delay': { type: 'string', default: '2' },
-        'fix-delay-missed': { type: 'string', default: '16' },
-        'forward-fix-share': { type: 'string', default: '0' },
-        runners: { type: 'string', default: '4' },
-        strategy: { type: 'string', default: defaultSettings.strategy },
-        batch: { type: 'string', default: String(defaultSettings.batchMaxSize) },
-        'batch-in-flight': { type: 'string' },
-        hold: { type: 'string' },
-        'use-idle-runners': { type: 'boolean', default: false },
-        confirm: { type: 'string', default: String(defaultSettings.confirm) },
-        confidence: { type: 'string', default: String(defaultSettings.confidence) },
-        speculate: { type: 'boolean' },
-        'duration-spread': { type: 'string', default: '0' },
-        seed: { type: 'string', default: '1' },
-        trace: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        verdicts: { type: 'boolean', default: false },
-      },
-      usage: simulateHelp,
-      negatives: true,
-    },
-    out,
-  );
+  const parsed = parseCommand('simulate', argv, { options, usage: simulateHelp, negatives: true }, out);
   if (!parsed) return 0;
   const v = parsed.values;
   const checked = optionsSchema.safeParse(v);
   if (!checked.success) throw new UsageError(`simulate: ${zodMessage(checked.error)}`);
   const o = checked.data;
-  let trace;
-  if (v.trace) {
-    let text: string;
-    try {
-      text = await readFile(v.trace, 'utf8');
-    } catch (err) {
-      throw new UsageError(
-        `simulate: cannot read trace ${v.trace}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-      );
-    }
-    try {
-      trace = parseTrace(text, v.trace);
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
-  }
+  const trace = v.trace ? await readTrace(v.trace) : undefined;
+  const batching = batchingAsked(o.batching, v['use-idle-runners']);
   const opts: SimOptions = {
     changes: o.changes,
     arrivalRate: o['arrival-rate'],
@@ -129,10 +147,10 @@ export async function runSimulate(argv: string[], out: (s: string) => void): Pro
     runners: o.runners,
     strategy: o.strategy,
     batch: o.batch,
+    ...(batching ? { batching } : {}),
     ...(o['batch-in-flight'] !== undefined ? { batchInFlight: o['batch-in-flight'] } : {}),
     ...(o.hold !== undefined ? { hold: o.hold } : {}),
     ...(v.speculate !== undefined ? { speculate: v.speculate } : {}),
-    useIdleRunners: v['use-idle-runners'],
     confirm: o.confirm,
     confidence: o.confidence,
     durationSpread: o['duration-spread'],

@@ -3,7 +3,9 @@
 // from its config part (parts.ts); rules.ts composes the schemas.
 import { z } from 'zod';
 import {
+  BATCHING_NAMES,
   batchSettings,
+  type BatchingName,
   defaultSettings as d,
   STRATEGY_NAMES,
   VERDICT_KINDS,
@@ -45,7 +47,8 @@ const fixedSections = {
   batch: z
     .object({
       max_size: z.number().int().min(1).max(1000).default(d.batchMaxSize),
-      // no defaults here: ci.use_idle_runners chooses them (toQueueSettings)
+      // no defaults here: the batching policy chooses them (toQueueSettings)
+      policy: z.enum(BATCHING_NAMES).optional(),
       max_in_flight: z.number().int().min(0).max(100).optional(),
       speculate: z.boolean().optional(),
       hold: z.number().min(0).max(4).optional(),
@@ -108,6 +111,25 @@ function fieldsOf(parts: readonly ConfigPart[], section: RepoSection): z.ZodRawS
   return fields;
 }
 
+/** `batch.policy`, or `use-idle-runners` when the older `ci.use_idle_runners: true` says so. */
+export function batchingPolicyOf(cfg: Pick<QueueSections, 'ci' | 'batch'>): BatchingName {
+  return cfg.batch.policy ?? (cfg.ci.use_idle_runners ? 'use-idle-runners' : BATCHING_NAMES[0]);
+}
+
+/** `ci.use_idle_runners: true` is `batch.policy: use-idle-runners`: a config may not say both ways and disagree. */
+function checkBatching(
+  cfg: { ci: { use_idle_runners: boolean }; batch?: { policy?: string | undefined } },
+  ctx: z.RefinementCtx,
+) {
+  const policy = cfg.batch?.policy;
+  if (cfg.ci.use_idle_runners && policy && policy !== 'use-idle-runners')
+    ctx.addIssue({
+      code: 'custom',
+      path: ['batch', 'policy'],
+      message: `ci.use_idle_runners: true asks for use-idle-runners and this for ${policy}: keep one of the two`,
+    });
+}
+
 /** The parts' own checks of a `ci:` section, added to the issues of the section at `path`. */
 export function checkCiWith(parts: readonly ConfigPart[], ci: CiSectionView, ctx: z.RefinementCtx): void {
   for (const part of parts)
@@ -127,7 +149,10 @@ export function repoConfigSchemaWith(parts: readonly ConfigPart[]) {
   return z
     .object({ ...repoFields, ...queueSectionsWith(parts) })
     .strict()
-    .superRefine((cfg, ctx) => checkCiWith(parts, cfg.ci as CiSectionView, ctx));
+    .superRefine((cfg, ctx) => {
+      checkCiWith(parts, cfg.ci as CiSectionView, ctx);
+      checkBatching(cfg, ctx);
+    });
 }
 
 /**
@@ -156,6 +181,7 @@ export function sharedQueueSchemaWith(parts: readonly ConfigPart[]) {
     .strict()
     .superRefine((q, ctx) => {
       checkCiWith(parts, q.ci as CiSectionView, ctx);
+      checkBatching(q, ctx);
       for (const part of parts)
         for (const problem of part.checkSharedQueue?.({ ci: q.ci as CiSectionView, repository: q.repository }) ?? [])
           ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
@@ -208,17 +234,19 @@ export function ciTarget(cfg: RepoConfig, repository?: string): QueueCi {
 }
 
 /**
- * The numeric settings the core needs. `ci.use_idle_runners` changes the defaults of the batch
- * settings (spare runners spent on speed); a batch setting given in the file wins over either.
+ * The numeric settings the core needs. The batching policy (`batch.policy`, or the older
+ * `ci.use_idle_runners`) sets the defaults of the batch settings; one given in the file wins.
  */
 export function toQueueSettings(cfg: RepoConfig): Partial<QueueSettings> {
+  const policy = batchingPolicyOf(cfg);
   return {
     maxParallel: cfg.ci.max_parallel,
     timeoutMs: cfg.ci.timeout,
     retries: cfg.ci.retries,
     searchWidth: cfg.ci.search_width,
     batchMaxSize: cfg.batch.max_size,
-    ...batchSettings(cfg.ci.use_idle_runners, {
+    batching: policy,
+    ...batchSettings(policy, {
       batchMaxInFlight: cfg.batch.max_in_flight,
       speculate: cfg.batch.speculate,
       holdShare: cfg.batch.hold,

@@ -1,5 +1,6 @@
 // Scheduling: what to run while runners are free, in order: the search for a culprit, tip checks,
-// fix lines, then batches of new changes. Changes: runs. Emits: dispatches.
+// fix lines, then batches of new changes (as the queue's batching policy says). Changes: runs.
+// Emits: dispatches.
 import type { StepContext } from './context.ts';
 import { revertInDoubt } from './fix-line.ts';
 import { dispatchCheck } from './tip-check.ts';
@@ -9,6 +10,7 @@ import { createRunAt } from './runs.ts';
 import { bisect } from './strategies/bisect.ts';
 import type { Strategy } from './strategies/strategy.ts';
 import type { QueueState } from './types.ts';
+import { batchingOf, type HeldChange } from './batching/index.ts';
 
 export function strategyOf(ctx: StepContext): Strategy {
   return ctx.strategies[ctx.state.settings.strategy] ?? bisect;
@@ -16,7 +18,8 @@ export function strategyOf(ctx: StepContext): Strategy {
 
 /** Whether runs over new changes go on while a failure is searched (and are kept when one is found). */
 export function speculating(ctx: StepContext): boolean {
-  return ctx.state.settings.speculate || !!strategyOf(ctx).batchWhileSearching;
+  const { settings } = ctx.state;
+  return batchingOf(settings.batching).batchesWhileSearching(settings) || !!strategyOf(ctx).batchWhileSearching;
 }
 
 /**
@@ -101,67 +104,23 @@ function flakePlausible(ctx: StepContext, main: LineView): boolean {
 }
 
 /**
- * With `holdShare`, a lone untested change of the main line waits for a second one, up to that share
- * of the mean run time after it was queued: two changes then share a run. Returns when the lone
- * change goes out anyway, or null when nothing is held (more changes, none, or no run time known
- * yet). Hosts tick the queue; the simulator wakes it at this time.
+ * The lone untested change of the main line held for company (see the batching policy) and when it
+ * goes out anyway, or null when nothing is held. Hosts tick the queue; the simulator wakes it then.
  */
+export function heldChange(state: QueueState, main = viewLine(state, MAIN), at = -Infinity): HeldChange | null {
+  return batchingOf(state.settings.batching).held(state, main, at);
+}
+
+/** When the held change goes out anyway (see `heldChange`), or null. */
 export function heldUntil(state: QueueState, main = viewLine(state, MAIN), at = -Infinity): number | null {
   return heldChange(state, main, at)?.until ?? null;
 }
 
-/**
- * The lone change held for company (see `heldUntil`) and when it goes out anyway, or null. Only a
- * change that would go out now is held: not one waiting for a runner, for the batch in flight, or
- * for a search to end.
- */
-export function heldChange(
-  state: QueueState,
-  main = viewLine(state, MAIN),
-  at = -Infinity,
-): { id: string; until: number } | null {
-  const { holdShare, maxParallel, batchMaxInFlight, speculate } = state.settings;
-  const runMs = state.stats.runMs;
-  if (!(holdShare > 0) || runMs === undefined || state.paused) return null;
-  if (Object.values(state.runs).filter(isInFlight).length >= maxParallel) return null;
-  const batches = main.inFlightRuns.filter((r) => r.kind === 'batch').length;
-  if (batchMaxInFlight > 0 && batches >= batchMaxInFlight) return null;
-  if (!speculate && main.bounds.some((n) => n > 0)) return null;
-  const untested = main.changes.slice(coveredUpTo(main) + 1);
-  if (untested.length !== 1) return null;
-  const id = untested[0]!;
-  const until = state.changes[id]!.enqueuedAt + holdShare * runMs;
-  return until > at ? { id, until } : null;
-}
-
-/** The highest position of a line that a run in flight or a bounding result covers, or -1. */
-function coveredUpTo(view: LineView): number {
-  let covered = -1;
-  view.inFlight.forEach((n, i) => {
-    if (n > 0 || (view.bounds[i] ?? 0) > 0) covered = i;
-  });
-  return covered;
-}
-
-/** Dispatches runs over the untested tail of a line, each up to `batchMaxSize` changes. Returns how many. */
-export function dispatchBatches(
-  ctx: StepContext,
-  view: LineView,
-  free: number,
-  maxSize = ctx.state.settings.batchMaxSize,
-): number {
-  const { batchMaxInFlight } = ctx.state.settings;
-  let covered = coveredUpTo(view);
-  let batches = view.inFlightRuns.filter((r) => r.kind === 'batch').length;
-  let sent = 0;
-  while (sent < free && covered < view.changes.length - 1 && (batchMaxInFlight <= 0 || batches < batchMaxInFlight)) {
-    const end = Math.min(covered + Math.max(1, maxSize), view.changes.length - 1);
-    createRunAt(ctx, view, end, 'batch');
-    covered = end;
-    batches += 1;
-    sent += 1;
-  }
-  return sent;
+/** Dispatches the runs the batching policy sends over the untested tail of a line. Returns how many. */
+export function dispatchBatches(ctx: StepContext, view: LineView, free: number): number {
+  const ends = batchingOf(ctx.state.settings.batching).batchEnds(view, ctx.state.settings, free);
+  for (const end of ends) createRunAt(ctx, view, end, 'batch');
+  return ends.length;
 }
 
 export function dispatchAt(ctx: StepContext, view: LineView, positions: number[]): number {

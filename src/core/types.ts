@@ -177,6 +177,8 @@ export interface QueueSettings {
   timeoutMs: number;
   retries: number;
   batchMaxSize: number;
+  /** The batching policy by name (batching/index.ts): how runs over new changes go out. */
+  batching: string;
   /** How many runs over new, untested changes may be in flight at once; 0: as many as `maxParallel` allows. */
   batchMaxInFlight: number;
   /**

@@ -1,7 +1,9 @@
 // `ost-gate simulate`: the real core against a simulated CI on a random or recorded change stream.
 import {
   advance,
+  BATCHING_NAMES,
   batchSettings,
+  defaultSettings,
   emptyQueue,
   heldUntil,
   type CoreEvent,
@@ -41,8 +43,8 @@ export interface SimOptions {
   speculate?: boolean;
   /** `batch.hold`: how long a lone change waits for a second, as a share of a run (default as a queue's). */
   hold?: number;
-  /** `ci.use_idle_runners`: the defaults of the three settings above spend spare runners on speed. */
-  useIdleRunners?: boolean;
+  /** `batch.policy`: the batching policy by name, which sets the defaults of the three settings above (default save-runs). */
+  batching?: string;
   /** Probes at once while searching (0: as runners allow). */
   searchWidth?: number;
   /** Block changes of a broken stream at once unless they revert the culprit (default true). */
@@ -84,6 +86,8 @@ const MAX_EVENTS = 2_000_000;
 
 /** Runs one simulation and returns its metrics (and, when asked, every change's final verdict). */
 export function simulate(opts: SimOptions): SimMetrics {
+  if (opts.batching !== undefined && !(BATCHING_NAMES as readonly string[]).includes(opts.batching))
+    throw new Error(`batching: got ${opts.batching}; the policies are ${BATCHING_NAMES.join(', ')}`);
   const fixDelay = opts.fixDelay ?? 2;
   const fixDelayMissed = opts.fixDelayMissed ?? 16;
   const streamRng = seeded(opts.seed);
@@ -96,7 +100,8 @@ export function simulate(opts: SimOptions): SimMetrics {
   const settings: Partial<QueueSettings> = {
     maxParallel: opts.runners,
     batchMaxSize: opts.batch,
-    ...batchSettings(!!opts.useIdleRunners, {
+    ...(opts.batching ? { batching: opts.batching } : {}),
+    ...batchSettings(opts.batching ?? defaultSettings.batching, {
       batchMaxInFlight: opts.batchInFlight,
       speculate: opts.speculate,
       holdShare: opts.hold,

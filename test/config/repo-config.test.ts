@@ -1,6 +1,6 @@
 // Tests of the repo and server config schemas: defaults, readable errors, no commands in repo config.
 import { describe, expect, it } from 'vitest';
-import { defaultSettings, idleRunnerSettings, STRATEGY_NAMES, VERDICT_KINDS } from '../../src/core/index.ts';
+import { batchingPolicies, defaultSettings, STRATEGY_NAMES, VERDICT_KINDS } from '../../src/core/index.ts';
 import { ConfigError } from '../../src/config/errors.ts';
 import { toQueueSettings } from '../../src/config/repo.ts';
 import { configRules } from '../../src/registry.ts';
@@ -103,7 +103,7 @@ describe('defaults', () => {
 
   it('ci.use_idle_runners spends spare runners on speed, and a batch setting given in the file still wins', () => {
     const idle = toQueueSettings(configRules.parseRepo('ci: {provider: jenkins, job: ost, use_idle_runners: true}'));
-    expect(idle).toMatchObject({ ...idleRunnerSettings });
+    expect(idle).toMatchObject({ ...batchingPolicies['use-idle-runners'].defaults });
     expect(idle.batchMaxInFlight).not.toBe(defaultSettings.batchMaxInFlight);
     const mixed = toQueueSettings(
       configRules.parseRepo(
@@ -113,6 +113,26 @@ describe('defaults', () => {
     expect(mixed).toMatchObject({ batchMaxInFlight: 2, speculate: true, holdShare: 0.25 });
     const plain = toQueueSettings(configRules.parseRepo('ci: {provider: jenkins, job: ost}\nbatch: {speculate: true}'));
     expect(plain).toMatchObject({ batchMaxInFlight: defaultSettings.batchMaxInFlight, speculate: true });
+  });
+
+  it('batch.policy picks the batching policy by name; ci.use_idle_runners is its older spelling and may not disagree', () => {
+    const named = toQueueSettings(
+      configRules.parseRepo('ci: {provider: jenkins, job: o}\nbatch: {policy: use-idle-runners}'),
+    );
+    const older = toQueueSettings(configRules.parseRepo('ci: {provider: jenkins, job: o, use_idle_runners: true}'));
+    expect(named).toEqual(older);
+    expect(named).toMatchObject({ batching: 'use-idle-runners', ...batchingPolicies['use-idle-runners'].defaults });
+    expect(toQueueSettings(configRules.parseRepo('ci: {provider: jenkins, job: o}')).batching).toBe('save-runs');
+    expect(
+      problems(() =>
+        configRules.parseRepo('ci: {provider: jenkins, job: o, use_idle_runners: true}\nbatch: {policy: save-runs}'),
+      ),
+    ).toEqual([
+      'batch.policy: got "save-runs"; ci.use_idle_runners: true asks for use-idle-runners and this for save-runs: keep one of the two',
+    ]);
+    expect(problems(() => configRules.parseRepo('ci: {provider: jenkins, job: o}\nbatch: {policy: eager}'))[0]).toMatch(
+      /^batch\.policy: got "eager"; .*"save-runs"\|"use-idle-runners"/,
+    );
   });
 
   it('names batch.hold and its bounds when it is out of range', () => {

@@ -129,12 +129,22 @@ describe('ost-gate simulate', () => {
     const idle = JSON.parse((await run(...args, '--use-idle-runners')).out);
     expect(plain).toEqual(simulate({ ...reference, changes: 300, seed: 2, culpritRate: 0.03, batch: 20 }));
     expect(idle).toEqual(
-      simulate({ ...reference, changes: 300, seed: 2, culpritRate: 0.03, batch: 20, useIdleRunners: true }),
+      simulate({ ...reference, changes: 300, seed: 2, culpritRate: 0.03, batch: 20, batching: 'use-idle-runners' }),
     );
     expect(idle.runs_per_change).toBeGreaterThan(plain.runs_per_change);
     expect(idle.ttv_p90).toBeLessThan(plain.ttv_p90);
     const spelled = JSON.parse((await run(...args, '--batch-in-flight', '0', '--speculate', '--hold', '0')).out);
     expect(spelled).toEqual(idle);
+    expect(JSON.parse((await run(...args, '--batching', 'use-idle-runners')).out)).toEqual(idle);
+    expect(await run(...args, '--batching', 'save-runs', '--use-idle-runners')).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('--use-idle-runners is --batching use-idle-runners, not save-runs'),
+    });
+    expect(await run(...args, '--batching', 'eager')).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('batching'),
+    });
+    expect(() => simulate({ ...reference, batching: 'eager' })).toThrow(/batching: got eager/);
   }, 120_000); // a hang guard: about 2 s on a quiet machine
 
   it('rejects bad options with exit code 2 and says which', async () => {

@@ -1,8 +1,8 @@
 // The `github-actions` dispatcher: starts the OST workflow with workflow_dispatch and the contract
-// inputs; results come back as `workflow_run.completed` webhooks (hosts/github/handlers/workflow-run.ts). A run is
-// found by its key in the title of the workflow's dispatched runs (the workflow's run-name carries
-// ost_key): before it is sent again after a crash, and on a GitHub Enterprise Server whose dispatch
-// returns no run id, so that cancel and resume work there too.
+// inputs; results come back as `workflow_run.completed` webhooks (hosts/github/handlers/
+// workflow-run.ts). A run is found by its key in the title of the workflow's dispatched runs (the
+// workflow's run-name carries ost_key): before it is sent again after a crash, and on a GitHub
+// Enterprise Server whose dispatch returns no run id, so that cancel and resume work there too.
 import type { DispatchSpec, Run, RunStatus } from '../../core/index.ts';
 import type { DispatchContext, Dispatcher } from '../../engine/effects.ts';
 import { silentLogger, type Logger } from '../../log.ts';
