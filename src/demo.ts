@@ -12,7 +12,8 @@ import { promisify } from 'node:util';
 import type { VerdictRecord } from './core/index.ts';
 import { configRules } from './registry.ts';
 import { createLogger } from './log.ts';
-import { startServer, type RunningServer } from './serve.ts';
+import { startServer } from './serve.ts';
+import type { QueueView } from './store/types.ts';
 
 const exec = promisify(execFile);
 const COMMITS = 20;
@@ -85,10 +86,8 @@ async function git(repo: string, ...args: string[]): Promise<string> {
   return stdout.trim();
 }
 
-export async function runDemo(opts: DemoOptions): Promise<number> {
-  const { out } = opts;
-  const started = Date.now();
-  const dir = await mkdtemp(join(tmpdir(), 'ost-gate-demo-'));
+/** A new repository with the test script, a good value and the repo config, in `dir`. */
+async function createRepository(dir: string): Promise<string> {
   const repo = join(dir, 'repo');
   await mkdir(join(repo, 'src'), { recursive: true });
   await exec('git', ['init', '--quiet', '-b', 'master', repo]);
@@ -98,7 +97,11 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
   await git(repo, 'add', '-A');
   await git(repo, 'commit', '--quiet', '-m', 'initial: test script and config');
   await writeFile(join(dir, 'runner.mjs'), RUNNER);
+  return repo;
+}
 
+/** The real server watching `repo` with the git host, its JSON log in a file of its own. */
+async function startDemoServer(dir: string, repo: string, port: number | undefined) {
   const config = configRules.validateServer({
     runners: { demo: { command: [process.execPath, join(dir, 'runner.mjs')], env: { DEMO_REPO: repo } } },
     git: [{ name: 'demo', url: repo, branch: 'master', interval: 150 }],
@@ -110,107 +113,142 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
   const log = createLogger({ level: process.env.LOG_LEVEL ?? 'info', destination: logStream });
   const env = { ...process.env, OST_DATA_DIR: join(dir, 'data') };
   // any free port, unless --port or PORT names one
-  const port = opts.port ?? (process.env.PORT ? Number(process.env.PORT) : 0);
-  let server: RunningServer;
+  const listenPort = port ?? (process.env.PORT ? Number(process.env.PORT) : 0);
   try {
-    server = await startServer({ env, config, log, port });
+    const server = await startServer({ env, config, log, port: listenPort });
+    return { server, logFile, logStream };
   } catch (err) {
     logStream.end();
     throw err;
   }
-  out(`ost-gate demo: repository ${repo}`);
+}
+
+/** What the developers do in the demo's repository, and what the demo knows of it. */
+class DemoRepository {
+  readonly titles = new Map<string, string>();
+  readonly shas: string[] = [];
+  culpritSha: string | null = null;
+  revertSha: string | null = null;
+
+  constructor(private readonly repo: string) {}
+
+  /** Merges COMMITS changes, two at a time; change BROKEN_AT breaks value.txt. */
+  async commitChanges(): Promise<void> {
+    for (let i = 1; i <= COMMITS; i++) {
+      await writeFile(join(this.repo, 'src', `feature-${i}.txt`), `feature ${i}\n`);
+      if (i === BROKEN_AT) await writeFile(join(this.repo, 'value.txt'), 'broken\n');
+      const title = i === BROKEN_AT ? `change ${i}: refactor value handling` : `change ${i}: add feature ${i}`;
+      const sha = await this.commit(title);
+      if (i === BROKEN_AT) this.culpritSha = sha;
+      if (i % 2 === 0) await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+
+  /** Reverts `sha`, as a developer told of its culprit verdict would. */
+  async revert(sha: string): Promise<void> {
+    await git(this.repo, 'revert', '--no-edit', sha);
+    this.revertSha = await git(this.repo, 'rev-parse', 'HEAD');
+    this.titles.set(this.revertSha, `revert of ${sha.slice(0, 8)}`);
+    this.shas.push(this.revertSha);
+  }
+
+  /** A change as the demo prints it: its short sha and title. */
+  name(id: string): string {
+    const sha = id.split('@')[1] ?? id;
+    return `${sha.slice(0, 8)} ${this.titles.get(sha) ?? ''}`.trim();
+  }
+
+  private async commit(title: string): Promise<string> {
+    await git(this.repo, 'add', '-A');
+    await git(this.repo, 'commit', '--quiet', '-m', title);
+    const sha = await git(this.repo, 'rev-parse', 'HEAD');
+    this.shas.push(sha);
+    this.titles.set(sha, title);
+    return sha;
+  }
+}
+
+/** One line per verdict: the symbol, the change, and the culprit's confidence or the change blocking it. */
+function verdictLine(v: VerdictRecord, repo: DemoRepository): string {
+  const extra =
+    v.verdict === 'culprit'
+      ? ` (confidence ${(v.confidence ?? 0).toFixed(4)}, run ${v.run ?? '?'})`
+      : v.culprit && v.culprit !== v.change
+        ? ` by ${repo.name(v.culprit)}`
+        : '';
+  return `${SYMBOL[v.verdict] ?? v.verdict}  ${repo.name(v.change)}${extra}`;
+}
+
+export async function runDemo(opts: DemoOptions): Promise<number> {
+  const { out } = opts;
+  const started = Date.now();
+  const dir = await mkdtemp(join(tmpdir(), 'ost-gate-demo-'));
+  const repo = new DemoRepository(await createRepository(dir));
+  const { server, logFile, logStream } = await startDemoServer(dir, join(dir, 'repo'), opts.port);
+  const queueApi = `${server.url}/api/queues/${encodeURIComponent(QUEUE)}`;
+  out(`ost-gate demo: repository ${join(dir, 'repo')}`);
   out(`server log: ${logFile}`);
-  out(`dashboard: ${server.url}/   queue API: ${server.url}/api/queues/${encodeURIComponent(QUEUE)}`);
+  out(`dashboard: ${server.url}/   queue API: ${queueApi}`);
   out(
     `merging ${COMMITS} commits; commit ${BROKEN_AT} breaks the test, and the test also fails at random 1 run in 10\n`,
   );
-
-  const titles = new Map<string, string>();
-  const shas: string[] = [];
-  let culpritSha: string | null = null;
-  const committing = (async () => {
-    for (let i = 1; i <= COMMITS; i++) {
-      await writeFile(join(repo, 'src', `feature-${i}.txt`), `feature ${i}\n`);
-      if (i === BROKEN_AT) await writeFile(join(repo, 'value.txt'), 'broken\n');
-      const title = i === BROKEN_AT ? `change ${i}: refactor value handling` : `change ${i}: add feature ${i}`;
-      await git(repo, 'add', '-A');
-      await git(repo, 'commit', '--quiet', '-m', title);
-      const sha = await git(repo, 'rev-parse', 'HEAD');
-      shas.push(sha);
-      titles.set(sha, title);
-      if (i === BROKEN_AT) culpritSha = sha;
-      if (i % 2 === 0) await new Promise((r) => setTimeout(r, 500));
-    }
-  })();
-
+  const committing = repo.commitChanges();
   const shown = new Set<string>();
-  let reverted = false;
-  let revertSha: string | null = null;
-  const name = (id: string) => {
-    const sha = id.split('@')[1] ?? id;
-    return `${sha.slice(0, 8)} ${titles.get(sha) ?? ''}`.trim();
-  };
   try {
     for (;;) {
       if (Date.now() - started > DEADLINE_MS) {
-        out(
-          `\nthe demo did not finish within ${DEADLINE_MS / 1000} s; the queue is at ${server.url}/api/queues/${encodeURIComponent(QUEUE)}`,
-        );
+        out(`\nthe demo did not finish within ${DEADLINE_MS / 1000} s; the queue is at ${queueApi}`);
         return 1;
       }
       await new Promise((r) => setTimeout(r, 150));
       const file = await server.engine.reads.queue(QUEUE);
       if (!file) continue;
-      const live = new Map<string, VerdictRecord>();
-      for (const v of file.state.verdicts) if (!v.retracted) live.set(v.change, v);
       for (const v of file.state.verdicts) {
         const mark = `${v.change}:${v.verdict}:${v.at}`;
         if (shown.has(mark) || v.retracted) continue;
         shown.add(mark);
-        const extra =
-          v.verdict === 'culprit'
-            ? ` (confidence ${(v.confidence ?? 0).toFixed(4)}, run ${v.run ?? '?'})`
-            : v.culprit && v.culprit !== v.change
-              ? ` by ${name(v.culprit)}`
-              : '';
-        out(`${SYMBOL[v.verdict] ?? v.verdict}  ${name(v.change)}${extra}`);
-        if (v.verdict === 'culprit' && !reverted) {
-          reverted = true;
+        out(verdictLine(v, repo));
+        if (v.verdict === 'culprit' && !repo.revertSha) {
           const sha = v.change.split('@')[1]!;
           await committing;
           out(`         a developer reverts ${sha.slice(0, 8)}`);
-          await git(repo, 'revert', '--no-edit', sha);
-          revertSha = await git(repo, 'rev-parse', 'HEAD');
-          titles.set(revertSha, `revert of ${sha.slice(0, 8)}`);
-          shas.push(revertSha);
+          await repo.revert(sha);
         }
       }
       await committing;
-      const everyone = shas.map((s) => `git:demo@${s}`);
-      const finished = everyone.every((id) => live.has(id));
-      if (finished && reverted && revertSha) {
-        const culprit = [...live.values()].find((v) => v.verdict === 'culprit');
-        out(
-          `\nevery change has its verdict after ${((Date.now() - started) / 1000).toFixed(1)} s; ` +
-            `${file.state.stats.runsFinished} runs finished, ${file.state.stats.flakes} flaky failure(s) recognised`,
-        );
-        out(
-          `culprit: ${culprit ? name(culprit.change) : 'none'}` +
-            (culprit && culprit.change.endsWith(culpritSha ?? '-') ? ' (the commit that broke value.txt)' : ''),
-        );
-        if (!culprit || !culprit.change.endsWith(culpritSha ?? '-')) {
-          out('the culprit named is not the commit that broke the test');
-          return 1;
-        }
-        if (opts.keep) {
+      const live = new Map<string, VerdictRecord>();
+      for (const v of file.state.verdicts) if (!v.retracted) live.set(v.change, v);
+      if (repo.revertSha && repo.shas.every((s) => live.has(`git:demo@${s}`))) {
+        const ok = summarize({ out, repo, live, file, seconds: (Date.now() - started) / 1000 });
+        if (ok && opts.keep) {
           out(`\n--keep: the server stays up at ${server.url}/ ; press Ctrl-C to stop`);
           await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
         }
-        return 0;
+        return ok ? 0 : 1;
       }
     }
   } finally {
     await server.stop();
     logStream.end();
   }
+}
+
+/** The demo's last lines: how long, how many runs and flakes, and whether the culprit is the one that broke the test. */
+function summarize(end: {
+  out: (line: string) => void;
+  repo: DemoRepository;
+  live: Map<string, VerdictRecord>;
+  file: QueueView;
+  seconds: number;
+}): boolean {
+  const { out, repo, live, file } = end;
+  const culprit = [...live.values()].find((v) => v.verdict === 'culprit');
+  const right = !!culprit && culprit.change.endsWith(repo.culpritSha ?? '-');
+  out(
+    `\nevery change has its verdict after ${end.seconds.toFixed(1)} s; ` +
+      `${file.state.stats.runsFinished} runs finished, ${file.state.stats.flakes} flaky failure(s) recognised`,
+  );
+  out(`culprit: ${culprit ? repo.name(culprit.change) : 'none'}${right ? ' (the commit that broke value.txt)' : ''}`);
+  if (!right) out('the culprit named is not the commit that broke the test');
+  return right;
 }

@@ -20,62 +20,13 @@ export function failFixLine(ctx: StepContext, run: Run): void {
   if (!stream?.broken) return;
   const view = viewLine(ctx.state, run.line);
   const end = view.changes.indexOf(run.end);
-  const lowestPass = view.bounds.findIndex((n) => n > 0);
-  if (lowestPass >= 0 && lowestPass < end) {
-    log(
-      ctx,
-      'info',
-      `run ${run.key} failed above a passing prefix of ${stream.id}; the changes after the fix are tested again`,
-    );
-    return;
-  }
-  // A run below still going may show the fix, with a new culprit after it making this prefix fail:
-  // the lower result decides first (if it fails too, the changes above it are tested again).
-  const below = view.inFlightRuns.find(
-    (r) => r !== run && view.changes.indexOf(r.end) >= 0 && view.changes.indexOf(r.end) < end,
-  );
-  if (below) {
-    log(
-      ctx,
-      'info',
-      `run ${run.key} failed on ${stream.id}'s fix line; waiting for run ${below.key} below it, which may show the fix`,
-    );
-    return;
-  }
+  if (waitsForLowerResult(ctx, { run, view, end, stream })) return;
   const covered = view.changes.slice(0, end + 1);
   const culprit = stream.broken.culprit;
   const revert = ctx.state.settings.revertAware
     ? covered.find((id) => revertsCulprit(ctx, stream, ctx.state.changes[id]!))
     : undefined;
-  const confirmedAfter = failuresToBlockRevert(ctx);
-  if (revert && revert !== run.end) {
-    // The revert may well have fixed the stream and a later change broken it again: test the revert
-    // alone, until it has failed as often as a revert must to be blocked. Failures above it do not
-    // count: a change after the revert may break the tests anew, and one flaky failure of the revert
-    // with one such failure would block (and hide) that change.
-    const lines = liveRuns(ctx.state, run.line);
-    const revertFailures = lines.filter((r) => r.end === revert && r.state === 'failed').length;
-    if (revertFailures < confirmedAfter) {
-      if (!lines.some((r) => r.end === revert && isInFlight(r)))
-        createRunAt(ctx, view, view.changes.indexOf(revert), 'probe');
-      log(
-        ctx,
-        'info',
-        `run ${run.key} failed after ${revert}, which reverts the culprit ${culprit}; testing the revert alone`,
-      );
-      return;
-    }
-  } else if (revert) {
-    const failures = liveRuns(ctx.state, run.line).filter((r) => r.state === 'failed' && r.end === run.end).length;
-    if (failures < confirmedAfter) {
-      log(
-        ctx,
-        'info',
-        `run ${run.key} failed on top of ${revert}, which reverts the culprit ${culprit}; re-running before blocking`,
-      );
-      return;
-    }
-  }
+  if (revert && revertInDoubtAfter(ctx, { run, view, revert, culprit })) return;
   for (const r of liveRuns(ctx.state, run.line)) {
     if (r !== run && covered.includes(r.end) && isInFlight(r)) supersede(ctx, r, `prefix up to ${run.end} failed`);
   }
@@ -98,6 +49,73 @@ export function failFixLine(ctx: StepContext, run: Run): void {
     verdict(ctx, id, 'blocked', { culprit, run: run.key, ...(reason ? { reason } : {}) });
   });
   if (revert === run.end) blockBehindFailedRevert(ctx, stream, revert);
+}
+
+/**
+ * Whether the failure must wait for a lower result: a passing prefix below it (the changes after the
+ * fix are tested again), or a run below still going, which may show the fix with a new culprit after
+ * it making this prefix fail (if it fails too, the changes above it are tested again).
+ */
+function waitsForLowerResult(
+  ctx: StepContext,
+  failed: { run: Run; view: LineView; end: number; stream: StreamState },
+): boolean {
+  const { run, view, end, stream } = failed;
+  const lowestPass = view.bounds.findIndex((n) => n > 0);
+  if (lowestPass >= 0 && lowestPass < end) {
+    log(
+      ctx,
+      'info',
+      `run ${run.key} failed above a passing prefix of ${stream.id}; the changes after the fix are tested again`,
+    );
+    return true;
+  }
+  const below = view.inFlightRuns.find(
+    (r) => r !== run && view.changes.indexOf(r.end) >= 0 && view.changes.indexOf(r.end) < end,
+  );
+  if (!below) return false;
+  log(
+    ctx,
+    'info',
+    `run ${run.key} failed on ${stream.id}'s fix line; waiting for run ${below.key} below it, which may show the fix`,
+  );
+  return true;
+}
+
+/**
+ * Whether a failure at or above a revert of the culprit is not yet enough to block: the revert may
+ * well have fixed the stream and a later change broken it again. Above the revert, the revert is
+ * tested alone until it has failed as often as a revert must to be blocked (failures above it do not
+ * count: one flaky failure of the revert with one failure of a new culprit would block, and hide,
+ * that culprit); at the revert, the failure is re-run first. Starts the lone run of the revert.
+ */
+function revertInDoubtAfter(
+  ctx: StepContext,
+  failed: { run: Run; view: LineView; revert: string; culprit: string },
+): boolean {
+  const { run, view, revert, culprit } = failed;
+  const lines = liveRuns(ctx.state, run.line);
+  const confirmedAfter = failuresToBlockRevert(ctx);
+  if (revert !== run.end) {
+    const revertFailures = lines.filter((r) => r.end === revert && r.state === 'failed').length;
+    if (revertFailures >= confirmedAfter) return false;
+    if (!lines.some((r) => r.end === revert && isInFlight(r)))
+      createRunAt(ctx, view, view.changes.indexOf(revert), 'probe');
+    log(
+      ctx,
+      'info',
+      `run ${run.key} failed after ${revert}, which reverts the culprit ${culprit}; testing the revert alone`,
+    );
+    return true;
+  }
+  const failures = lines.filter((r) => r.state === 'failed' && r.end === run.end).length;
+  if (failures >= confirmedAfter) return false;
+  log(
+    ctx,
+    'info',
+    `run ${run.key} failed on top of ${revert}, which reverts the culprit ${culprit}; re-running before blocking`,
+  );
+  return true;
 }
 
 /**

@@ -17,6 +17,7 @@ import { estimatedRates } from '../core/lines.ts';
 import { computeMetrics, type SimMetrics, type SimTruth } from './metrics.ts';
 import { seeded } from './random.ts';
 import type { TraceEntry } from './trace.ts';
+import { Agenda, type Pending } from './agenda.ts';
 
 /** One time unit T (the length of a run) in the core's milliseconds. */
 export const T = 3_600_000;
@@ -68,36 +69,12 @@ export interface SimOptions {
   onDispatch?: (run: DispatchSpec) => void;
 }
 
-interface Pending {
-  t: number;
-  order: number;
-  kind: 'arrive' | 'finish' | 'fix' | 'missed-fix' | 'wake';
-  /** A fix made forward: it repairs the break but is not a revert. */
-  forward?: boolean;
-  id: string;
-  culprit?: boolean;
-  fixes?: string;
-  key?: string;
-  status?: 'success' | 'failure';
-}
-
 const STREAM = { host: 'sim', project: 'sim', branch: 'main' };
 const MAX_EVENTS = 2_000_000;
 
-/** Runs one simulation and returns its metrics (and, when asked, every change's final verdict). */
-export function simulate(opts: SimOptions): SimMetrics {
-  if (opts.batching !== undefined && !(BATCHING_NAMES as readonly string[]).includes(opts.batching))
-    throw new Error(`batching: got ${opts.batching}; the policies are ${BATCHING_NAMES.join(', ')}`);
-  const fixDelay = opts.fixDelay ?? 2;
-  const fixDelayMissed = opts.fixDelayMissed ?? 16;
-  const streamRng = seeded(opts.seed);
-  const flakeRng = seeded(opts.seed ^ 0x5bd1e995);
-  const durationRng = seeded(opts.seed ^ 0x27d4eb2f);
-  const fixRng = seeded(opts.seed ^ 0x85ebca6b);
-  const forwardShare = Math.min(Math.max(opts.forwardFixShare ?? 0, 0), 1);
-  const spread = Math.min(Math.max(opts.durationSpread ?? 0, 0), 0.95);
-  const duration = () => (spread > 0 ? 1 + spread * (2 * durationRng.next() - 1) : 1);
-  const settings: Partial<QueueSettings> = {
+/** The queue settings a simulation runs with: the queue's defaults but where the options say otherwise. */
+function simSettings(opts: SimOptions): Partial<QueueSettings> {
+  return {
     maxParallel: opts.runners,
     batchMaxSize: opts.batch,
     ...(opts.batching ? { batching: opts.batching } : {}),
@@ -116,8 +93,17 @@ export function simulate(opts: SimOptions): SimMetrics {
     ...(opts.confirm !== undefined ? { confirm: opts.confirm } : {}),
     ...(opts.confidence !== undefined ? { confidence: opts.confidence } : {}),
   };
-  let state: QueueState = emptyQueue('sim', settings, 'sim');
-  const truth: SimTruth = {
+}
+
+/**
+ * One simulation: the real core stepped on its own state, a CI whose runs end after about T and
+ * fail when their prefix holds an unfixed culprit (or by a flake), and fixes that merge a while
+ * after a culprit's verdict. Each random stream is its own, so that a change of one (say, run
+ * times) leaves the others as they were.
+ */
+class Simulation {
+  private state: QueueState;
+  private readonly truth: SimTruth = {
     order: [],
     mergedAt: new Map(),
     culprits: new Set(),
@@ -125,118 +111,82 @@ export function simulate(opts: SimOptions): SimMetrics {
     forwardFixes: new Set(),
     verdicts: new Map(),
   };
-  const fixScheduled = new Set<string>();
-  const agenda: Pending[] = [];
-  let order = 0;
-  const schedule = (p: Omit<Pending, 'order'>) => {
-    const item = { ...p, order: order++ };
-    let lo = 0;
-    let hi = agenda.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      const m = agenda[mid]!;
-      if (m.t < item.t || (m.t === item.t && m.order < item.order)) lo = mid + 1;
-      else hi = mid;
-    }
-    agenda.splice(lo, 0, item);
-  };
+  private readonly agenda = new Agenda();
+  private readonly fixScheduled = new Set<string>();
+  private readonly wakes = new Set<number>();
+  private readonly flakeRng: ReturnType<typeof seeded>;
+  private readonly durationRng: ReturnType<typeof seeded>;
+  private readonly fixRng: ReturnType<typeof seeded>;
+  private readonly forwardShare: number;
+  private readonly spread: number;
+  private runs = 0;
+  private now = 0;
 
-  if (opts.trace) {
-    for (const e of opts.trace)
-      schedule({ t: e.at, kind: 'arrive', id: e.id, culprit: !!e.culprit, ...(e.fixes ? { fixes: e.fixes } : {}) });
-  } else {
+  constructor(private readonly opts: SimOptions) {
+    this.flakeRng = seeded(opts.seed ^ 0x5bd1e995);
+    this.durationRng = seeded(opts.seed ^ 0x27d4eb2f);
+    this.fixRng = seeded(opts.seed ^ 0x85ebca6b);
+    this.forwardShare = Math.min(Math.max(opts.forwardFixShare ?? 0, 0), 1);
+    this.spread = Math.min(Math.max(opts.durationSpread ?? 0, 0), 0.95);
+    this.state = emptyQueue('sim', simSettings(opts), 'sim');
+    this.planArrivals();
+  }
+
+  /** The changes of the trace, or a random stream of them. */
+  private planArrivals(): void {
+    if (this.opts.trace) {
+      for (const e of this.opts.trace)
+        this.agenda.add({
+          t: e.at,
+          kind: 'arrive',
+          id: e.id,
+          culprit: !!e.culprit,
+          ...(e.fixes ? { fixes: e.fixes } : {}),
+        });
+      return;
+    }
+    const streamRng = seeded(this.opts.seed);
     let t = 0;
-    for (let i = 1; i <= opts.changes; i++) {
-      t += streamRng.exponential(opts.arrivalRate);
-      schedule({ t, kind: 'arrive', id: `c${i}`, culprit: streamRng.next() < opts.culpritRate });
+    for (let i = 1; i <= this.opts.changes; i++) {
+      t += streamRng.exponential(this.opts.arrivalRate);
+      this.agenda.add({ t, kind: 'arrive', id: `c${i}`, culprit: streamRng.next() < this.opts.culpritRate });
     }
   }
 
-  let runs = 0;
-  let now = 0;
-  /** Is the prefix ending at `endId` broken by a culprit whose fix it does not contain? */
-  const trulyFails = (endId: string) => {
-    const end = truth.order.indexOf(endId);
-    for (const c of truth.culprits) {
-      const ci = truth.order.indexOf(c);
-      const fix = truth.fixOf.get(c);
-      const fi = fix === undefined ? Infinity : truth.order.indexOf(fix);
-      if (ci >= 0 && ci <= end && (fi < 0 || fi > end)) return true;
+  /** Plays the agenda to its end and returns the metrics. */
+  run(): SimMetrics {
+    for (let n = 0; this.agenda.size > 0; n++) {
+      if (n > MAX_EVENTS) throw new Error('simulation did not settle: too many events');
+      const p = this.agenda.next()!;
+      this.now = p.t;
+      const at = Math.round(p.t * T);
+      if (p.kind === 'finish') this.feed({ type: 'run-finished', at, key: p.key!, status: p.status! });
+      else if (p.kind === 'wake') this.feed({ type: 'tick', at });
+      else if (p.kind === 'missed-fix') {
+        const verdict = this.truth.verdicts.get(p.id);
+        if (verdict?.verdict !== 'culprit') this.scheduleFix(p.id, this.now);
+      } else this.merge(p, at);
     }
-    return false;
-  };
-  const scheduleFix = (culprit: string, at: number) => {
-    if (opts.trace || fixScheduled.has(culprit)) return;
-    fixScheduled.add(culprit);
-    const forward = forwardShare > 0 && fixRng.next() < forwardShare;
-    schedule({ t: at, kind: 'fix', id: `fix-${culprit}`, fixes: culprit, ...(forward ? { forward } : {}) });
-  };
-  const apply = (effects: Effect[]) => {
-    for (const e of effects) {
-      if (e.type === 'dispatch') {
-        runs += 1;
-        opts.onDispatch?.(e.run);
-        const fails = trulyFails(e.run.end) || flakeRng.next() < opts.flakeRate;
-        schedule({
-          t: now + duration(),
-          kind: 'finish',
-          id: e.run.end,
-          key: e.run.key,
-          status: fails ? 'failure' : 'success',
-        });
-      } else if (e.type === 'cancel') {
-        const i = agenda.findIndex((p) => p.kind === 'finish' && p.key === e.key);
-        if (i >= 0) agenda.splice(i, 1);
-      } else if (e.type === 'report') {
-        truth.verdicts.set(e.change, { verdict: e.verdict.verdict, culprit: e.verdict.culprit, at: now });
-        if (e.verdict.verdict === 'culprit' && truth.culprits.has(e.change)) scheduleFix(e.change, now + fixDelay);
-      }
-    }
-  };
-  const feed = (event: CoreEvent) => {
-    // the simulation owns its state: stepped in place, without the copy `step` makes
-    const result = advance(state, event, { strategies: opts.strategies ?? {} });
-    state = result.state;
-    if (state.verdicts.length > 64) state.verdicts = state.verdicts.slice(-32);
-    apply(result.effects);
-    // a lone change held for company goes out at a known time: the queue is woken then, as a
-    // server's ticks would (the first whole millisecond after it)
-    const until = heldUntil(state);
-    if (until !== null && until > event.at && !wakes.has(Math.ceil(until))) {
-      wakes.add(Math.ceil(until));
-      schedule({ t: (Math.ceil(until) + 0.5) / T, kind: 'wake', id: '' });
-    }
-  };
-  const wakes = new Set<number>();
+    return {
+      ...computeMetrics(this.truth, this.runs, this.opts.verdicts ?? false),
+      flake_rate_estimate: estimatedRates(this.state).flakeRate,
+    };
+  }
 
-  for (let n = 0; agenda.length > 0; n++) {
-    if (n > MAX_EVENTS) throw new Error('simulation did not settle: too many events');
-    const p = agenda.shift()!;
-    now = p.t;
-    const at = Math.round(p.t * T);
-    if (p.kind === 'finish') {
-      feed({ type: 'run-finished', at, key: p.key!, status: p.status! });
-      continue;
-    }
-    if (p.kind === 'wake') {
-      feed({ type: 'tick', at });
-      continue;
-    }
-    if (p.kind === 'missed-fix') {
-      if (!truth.verdicts.has(p.id) || truth.verdicts.get(p.id)!.verdict !== 'culprit') scheduleFix(p.id, now);
-      continue;
-    }
+  /** A change (or a fix) merges: the truth learns it, and the queue gets it. */
+  private merge(p: Pending, at: number): void {
+    const { truth } = this;
     const id = p.id;
     const parent = truth.order.at(-1) ?? 'base';
     truth.order.push(id);
-    truth.mergedAt.set(id, now);
+    truth.mergedAt.set(id, this.now);
     if (p.culprit) {
       truth.culprits.add(id);
-      if (!opts.trace) schedule({ t: now + fixDelayMissed, kind: 'missed-fix', id });
+      if (!this.opts.trace) this.agenda.add({ t: this.now + (this.opts.fixDelayMissed ?? 16), kind: 'missed-fix', id });
     }
     if (p.fixes && !truth.fixOf.has(p.fixes)) truth.fixOf.set(p.fixes, id);
     if (p.forward) truth.forwardFixes.add(id);
-    feed({
+    this.feed({
       type: 'merged',
       at,
       stream: STREAM,
@@ -254,8 +204,75 @@ export function simulate(opts: SimOptions): SimMetrics {
       ],
     });
   }
-  return {
-    ...computeMetrics(truth, runs, opts.verdicts ?? false),
-    flake_rate_estimate: estimatedRates(state).flakeRate,
-  };
+
+  /** Steps the core with `event`, in place (the simulation owns its state), and plays its effects. */
+  private feed(event: CoreEvent): void {
+    const result = advance(this.state, event, { strategies: this.opts.strategies ?? {} });
+    this.state = result.state;
+    if (this.state.verdicts.length > 64) this.state.verdicts = this.state.verdicts.slice(-32);
+    this.apply(result.effects);
+    // a lone change held for company goes out at a known time: the queue is woken then, as a
+    // server's ticks would (the first whole millisecond after it)
+    const until = heldUntil(this.state);
+    if (until !== null && until > event.at && !this.wakes.has(Math.ceil(until))) {
+      this.wakes.add(Math.ceil(until));
+      this.agenda.add({ t: (Math.ceil(until) + 0.5) / T, kind: 'wake', id: '' });
+    }
+  }
+
+  /** The CI's side: a dispatched run ends after its time, passing or failing; a verdict is recorded. */
+  private apply(effects: Effect[]): void {
+    for (const e of effects) {
+      if (e.type === 'dispatch') {
+        this.runs += 1;
+        this.opts.onDispatch?.(e.run);
+        const fails = this.trulyFails(e.run.end) || this.flakeRng.next() < this.opts.flakeRate;
+        this.agenda.add({
+          t: this.now + this.duration(),
+          kind: 'finish',
+          id: e.run.end,
+          key: e.run.key,
+          status: fails ? 'failure' : 'success',
+        });
+      } else if (e.type === 'cancel') this.agenda.cancelRun(e.key);
+      else if (e.type === 'report') {
+        this.truth.verdicts.set(e.change, { verdict: e.verdict.verdict, culprit: e.verdict.culprit, at: this.now });
+        if (e.verdict.verdict === 'culprit' && this.truth.culprits.has(e.change))
+          this.scheduleFix(e.change, this.now + (this.opts.fixDelay ?? 2));
+      }
+    }
+  }
+
+  /** A run's length in T: exactly 1, or 1 +- the spread. */
+  private duration(): number {
+    return this.spread > 0 ? 1 + this.spread * (2 * this.durationRng.next() - 1) : 1;
+  }
+
+  /** Is the prefix ending at `endId` broken by a culprit whose fix it does not contain? */
+  private trulyFails(endId: string): boolean {
+    const { order, culprits, fixOf } = this.truth;
+    const end = order.indexOf(endId);
+    for (const c of culprits) {
+      const ci = order.indexOf(c);
+      const fix = fixOf.get(c);
+      const fi = fix === undefined ? Infinity : order.indexOf(fix);
+      if (ci >= 0 && ci <= end && (fi < 0 || fi > end)) return true;
+    }
+    return false;
+  }
+
+  /** Plans the fix of a culprit, once (a revert, or a forward fix for `forwardFixShare` of them). */
+  private scheduleFix(culprit: string, at: number): void {
+    if (this.opts.trace || this.fixScheduled.has(culprit)) return;
+    this.fixScheduled.add(culprit);
+    const forward = this.forwardShare > 0 && this.fixRng.next() < this.forwardShare;
+    this.agenda.add({ t: at, kind: 'fix', id: `fix-${culprit}`, fixes: culprit, ...(forward ? { forward } : {}) });
+  }
+}
+
+/** Runs one simulation and returns its metrics (and, when asked, every change's final verdict). */
+export function simulate(opts: SimOptions): SimMetrics {
+  if (opts.batching !== undefined && !(BATCHING_NAMES as readonly string[]).includes(opts.batching))
+    throw new Error(`batching: got ${opts.batching}; the policies are ${BATCHING_NAMES.join(', ')}`);
+  return new Simulation(opts).run();
 }

@@ -1,17 +1,17 @@
 // The `jenkins` dispatcher: buildWithParameters with OST_KEY, OST_REFS, OST_CHANGES, OST_CALLBACK_URL
-// and the config inputs; a crumb is fetched when Jenkins asks for one, and again when it refuses the one
-// it gave (its session ended). The queue item is followed until the build appears (its URL is
+// and the config inputs, through the client (client.ts: authentication, crumbs, retries). The queue item is followed until the build appears (its URL is
 // recorded), and when no signed callback has come by the time the build ends, the build's result is
 // read instead: SUCCESS passes, FAILURE fails, anything else is an error. A run is found by its OST_KEY
 // parameter in Jenkins' queue and the job's recent builds: before it is sent again after a crash, and
 // when Jenkins no longer remembers its queue item (it keeps left items for 300 s).
 import type { DispatchSpec, Run, RunStatus } from '../../core/index.ts';
 import type { DispatchContext, Dispatcher } from '../../engine/effects.ts';
-import { basicAuth, fetchWithRetry, ResponseError } from '../../http/fetch.ts';
+import { ResponseError } from '../../http/fetch.ts';
 import { silentLogger, type Logger } from '../../log.ts';
 import { contractValues } from '../contract.ts';
 import type { QueueCi } from '../../config/repo.ts';
 import { ciField } from '../kind.ts';
+import { JenkinsClient } from './client.ts';
 
 export interface JenkinsOptions {
   url: string;
@@ -58,9 +58,8 @@ export function jenkinsTarget(ci: QueueCi): string {
 
 export class JenkinsDispatcher implements Dispatcher {
   private readonly base: string;
-  private readonly auth: string | null;
+  private readonly client: JenkinsClient;
   private readonly log: Logger;
-  private crumb: { field: string; value: string; cookie?: string } | null = null;
   private readonly following = new Set<string>();
   private stopped = false;
 
@@ -71,60 +70,8 @@ export class JenkinsDispatcher implements Dispatcher {
 
   constructor(private readonly opts: JenkinsOptions) {
     this.base = opts.url.replace(/\/+$/, '');
-    this.auth = basicAuth(opts.user, opts.token);
     this.log = opts.log ?? silentLogger;
-  }
-
-  private headers(extra: Record<string, string> = {}): Record<string, string> {
-    return {
-      ...(this.auth ? { authorization: this.auth } : {}),
-      ...(this.crumb
-        ? { [this.crumb.field]: this.crumb.value, ...(this.crumb.cookie ? { cookie: this.crumb.cookie } : {}) }
-        : {}),
-      ...extra,
-    };
-  }
-
-  private async fetchJson<T>(url: string): Promise<T> {
-    const res = await fetchWithRetry(
-      url,
-      { headers: this.headers({ accept: 'application/json' }) },
-      {
-        service: 'Jenkins',
-        retries: 3,
-        minTimeout: this.opts.minTimeout ?? 500,
-        hints: { 401: 'not authenticated: check JENKINS_USER and JENKINS_TOKEN' },
-      },
-    );
-    return JSON.parse(res.text) as T;
-  }
-
-  private async getCrumb(): Promise<void> {
-    const res = await fetch(`${this.base}/crumbIssuer/api/json`, {
-      headers: { ...(this.auth ? { authorization: this.auth } : {}), accept: 'application/json' },
-    });
-    if (!res.ok)
-      throw new Error(`Jenkins asked for a crumb but ${this.base}/crumbIssuer/api/json answered ${res.status}`);
-    const data = (await res.json()) as { crumbRequestField: string; crumb: string };
-    const cookie = res.headers.get('set-cookie')?.split(';')[0];
-    this.crumb = { field: data.crumbRequestField, value: data.crumb, ...(cookie ? { cookie } : {}) };
-  }
-
-  /** A POST with the crumb; when Jenkins refuses the crumb (or wants one), a fresh one is fetched and it is sent again. */
-  private async post(url: string, body?: string): Promise<Response> {
-    const send = () =>
-      fetch(url, {
-        method: 'POST',
-        redirect: 'manual',
-        headers: this.headers(body === undefined ? {} : { 'content-type': 'application/x-www-form-urlencoded' }),
-        ...(body === undefined ? {} : { body }),
-      });
-    const res = await send();
-    if (res.status !== 403 || !/crumb/i.test(await res.clone().text())) return res;
-    if (this.crumb) this.log.info({}, 'Jenkins refused its crumb (its session ended); fetching a new one');
-    this.crumb = null;
-    await this.getCrumb();
-    return send();
+    this.client = new JenkinsClient({ ...opts, log: this.log });
   }
 
   /**
@@ -132,12 +79,12 @@ export class JenkinsDispatcher implements Dispatcher {
    * build (among the job's recent builds).
    */
   async findByKey(job: string, key: string): Promise<{ queueItem?: string; build?: string } | null> {
-    const queue = await this.fetchJson<{ items?: (WithParameters & { url?: string })[] }>(
+    const queue = await this.client.fetchJson<{ items?: (WithParameters & { url?: string })[] }>(
       `${this.base}/queue/api/json?tree=items[url,actions[parameters[name,value]]]`,
     );
     const waiting = (queue.items ?? []).find((i) => hasKey(i, key));
     if (waiting?.url) return { queueItem: `${this.base}/${waiting.url.replace(/^\/+|\/+$/g, '')}` };
-    const builds = await this.fetchJson<{ builds?: (WithParameters & { url?: string })[] }>(
+    const builds = await this.client.fetchJson<{ builds?: (WithParameters & { url?: string })[] }>(
       `${this.base}/${jobPath(job)}/api/json?tree=builds[url,actions[parameters[name,value]]]{0,${BUILDS_SEARCHED}}`,
     );
     const built = (builds.builds ?? []).find((b) => hasKey(b, key));
@@ -166,7 +113,7 @@ export class JenkinsDispatcher implements Dispatcher {
     params.set('OST_CHANGES', v.ost_changes);
     if (this.opts.callbackUrl) params.set('OST_CALLBACK_URL', this.opts.callbackUrl);
     const url = `${this.base}/${jobPath(job)}/buildWithParameters`;
-    const res = await this.post(url, params.toString());
+    const res = await this.client.post(url, params.toString());
     if (res.status !== 201 && res.status !== 200)
       throw new Error(`Jenkins buildWithParameters for ${job} answered ${res.status}`);
     const location = res.headers.get('location');
@@ -209,7 +156,7 @@ export class JenkinsDispatcher implements Dispatcher {
         `jenkins:${key}:started`,
       );
       while (!this.stopped) {
-        const build = await this.fetchJson<{ building: boolean; result: string | null }>(
+        const build = await this.client.fetchJson<{ building: boolean; result: string | null }>(
           `${url}/api/json?tree=building,result`,
         );
         if (!build.building && build.result !== null) {
@@ -254,7 +201,7 @@ export class JenkinsDispatcher implements Dispatcher {
     ctx: DispatchContext,
   ): Promise<{ executable?: { url?: string } | null; cancelled?: boolean }> {
     try {
-      return await this.fetchJson(`${queueItem}/api/json`);
+      return await this.client.fetchJson(`${queueItem}/api/json`);
     } catch (err) {
       const job = ciField(ctx.file.ci, 'job');
       if (!(err instanceof ResponseError) || err.status !== 404 || !job) throw err;
@@ -291,7 +238,7 @@ export class JenkinsDispatcher implements Dispatcher {
     try {
       if (run?.url) return void (await this.stopBuild(run.url));
       if (!queued || !item) return;
-      const res = await this.post(`${this.base}/queue/cancelItem?id=${queued}`);
+      const res = await this.client.post(`${this.base}/queue/cancelItem?id=${queued}`);
       if (res.status !== 404) return;
       // it left the queue as the cancel was sent: its build is stopped instead
       const started = await this.queueItem(item, key, ctx);
@@ -302,6 +249,6 @@ export class JenkinsDispatcher implements Dispatcher {
   }
 
   private async stopBuild(url: string): Promise<void> {
-    await this.post(`${url.replace(/\/+$/, '')}/stop`);
+    await this.client.post(`${url.replace(/\/+$/, '')}/stop`);
   }
 }

@@ -94,12 +94,22 @@ function send(
   res.end(req.headers['x-ost-partial'] ? main : page(main, { title, refreshMs: opts.refreshMs ?? 5000 }));
 }
 
+/** What a page is built from: the request, the time, how changes are labelled, and the operator's view. */
+interface PageRequest {
+  req: IncomingMessage;
+  res: ServerResponse;
+  url: URL;
+  path: string;
+  now: number;
+  labelOf: ChangeLabeler;
+  admin: AdminView | undefined;
+  opts: DashboardOptions;
+}
+
 /** Handles the dashboard's pages; returns false for other paths. */
 export async function dashboard(req: IncomingMessage, res: ServerResponse, opts: DashboardOptions): Promise<boolean> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const path = url.pathname;
-  const now = (opts.now ?? Date.now)();
-  const labelOf = opts.labelOf ?? defaultLabel;
   if (url.searchParams.has('admin')) {
     // the admin token never stays in an address: the operator signs in instead
     res.writeHead(303, {
@@ -109,78 +119,91 @@ export async function dashboard(req: IncomingMessage, res: ServerResponse, opts:
     res.end();
     return true;
   }
-  const admin = adminView(req, opts);
+  const now = (opts.now ?? Date.now)();
+  const labelOf = opts.labelOf ?? defaultLabel;
+  const page: PageRequest = { req, res, url, path, now, labelOf, admin: adminView(req, opts), opts };
   if (path === '/') {
     const body = overview(await allFiles(opts.engine), now, labelOf, opts.engine.reads.unavailable());
-    send(req, res, { title: 'Queues', body }, opts, admin);
+    send(req, res, { title: 'Queues', body }, opts, page.admin);
     return true;
   }
   const older = /^\/queues\/([^/]+)\/history$/.exec(path);
-  if (older) {
-    const name = decodeSegment(older[1]!);
-    if (!(await opts.engine.reads.queues()).includes(name))
-      throw new HttpError(404, `no queue named ${JSON.stringify(name)}`);
-    const { before, limit } = pageQuery(url);
-    const found = opts.historyPage ? await opts.historyPage(name, before, limit) : { verdicts: [], more: false };
-    const body = historyPage((await opts.engine.reads.queue(name))!, found, labelOf);
-    send(req, res, { title: `${name}: older verdicts`, body }, opts, admin);
-    return true;
-  }
-  if (path.startsWith('/queues/')) {
-    const name = decodeSegment(path.slice('/queues/'.length));
-    if (!(await opts.engine.reads.queues()).includes(name))
-      throw new HttpError(404, `no queue named ${JSON.stringify(name)}`);
-    const body = queuePage((await opts.engine.reads.queue(name))!, now, labelOf, admin);
-    send(req, res, { title: name, body }, opts, admin);
-    return true;
-  }
-  if (path.startsWith('/changes/')) {
-    const id = decodeSegment(path.slice('/changes/'.length));
-    for (const file of await allFiles(opts.engine)) {
-      const history = opts.history ? await opts.history(file.name, 2000) : [];
-      if (
-        Object.hasOwn(file.state.changes, id) ||
-        history.some((v) => v.change === id) ||
-        file.state.verdicts.some((v) => v.change === id)
-      ) {
-        send(req, res, { title: id, body: changePage(id, file, history, labelOf, admin) }, opts, admin);
-        return true;
-      }
-    }
-    throw new HttpError(404, `no queue knows change ${JSON.stringify(id)}`);
-  }
-  if (path === '/search') {
-    const q = (url.searchParams.get('q') ?? '').trim().replace(/^#/, '');
-    const hits: { id: string; file: QueueView }[] = [];
-    if (q) {
-      for (const file of await allFiles(opts.engine)) {
-        for (const c of Object.values(file.state.changes)) {
-          if (
-            c.id === q ||
-            String(c.number ?? '') === q ||
-            (q.length >= 7 && c.sha.startsWith(q)) ||
-            c.id.endsWith(`#${q}`) ||
-            c.id.endsWith(`~${q}`)
-          )
-            hits.push({ id: c.id, file });
-        }
-      }
-    }
-    if (hits.length === 1) {
-      res.writeHead(302, { location: changePath(hits[0]!.id) });
-      res.end();
+  if (older) return olderVerdicts(page, decodeSegment(older[1]!));
+  if (path.startsWith('/queues/')) return queueRoute(page, decodeSegment(path.slice('/queues/'.length)));
+  if (path.startsWith('/changes/')) return changeRoute(page, decodeSegment(path.slice('/changes/'.length)));
+  if (path === '/search') return searchRoute(page);
+  return false;
+}
+
+/** The queue named, or 404. */
+async function knownQueue(engine: Engine, name: string): Promise<QueueView> {
+  if (!(await engine.reads.queues()).includes(name)) throw new HttpError(404, `no queue named ${JSON.stringify(name)}`);
+  return (await engine.reads.queue(name))!;
+}
+
+/** /queues/:name/history: a page of a queue's older verdicts. */
+async function olderVerdicts({ req, res, url, labelOf, admin, opts }: PageRequest, name: string): Promise<boolean> {
+  const file = await knownQueue(opts.engine, name);
+  const { before, limit } = pageQuery(url);
+  const found = opts.historyPage ? await opts.historyPage(name, before, limit) : { verdicts: [], more: false };
+  send(req, res, { title: `${name}: older verdicts`, body: historyPage(file, found, labelOf) }, opts, admin);
+  return true;
+}
+
+/** /queues/:name: a queue's page. */
+async function queueRoute({ req, res, now, labelOf, admin, opts }: PageRequest, name: string): Promise<boolean> {
+  const body = queuePage(await knownQueue(opts.engine, name), now, labelOf, admin);
+  send(req, res, { title: name, body }, opts, admin);
+  return true;
+}
+
+/** /changes/:id: a change's page, from the queue that holds it or its history. */
+async function changeRoute({ req, res, labelOf, admin, opts }: PageRequest, id: string): Promise<boolean> {
+  for (const file of await allFiles(opts.engine)) {
+    const history = opts.history ? await opts.history(file.name, 2000) : [];
+    if (
+      Object.hasOwn(file.state.changes, id) ||
+      history.some((v) => v.change === id) ||
+      file.state.verdicts.some((v) => v.change === id)
+    ) {
+      send(req, res, { title: id, body: changePage(id, file, history, labelOf, admin) }, opts, admin);
       return true;
     }
-    const found = hits.length
-      ? `${hits.length} changes match`
-      : q
-        ? 'No change matches'
-        : 'Type a change id, a PR or Gerrit number, or a sha (7 characters or more)';
-    const body = html`<h1>Search</h1><p>${found} ${q ? `"${q}"` : ''}.</p>
-<ul>${hits.map((h) => html`<li>$${changeLink(changeLabel(h.file, h.id, labelOf), h.id)} <span class="muted">${h.file.name}</span></li>`)}
-</ul>`;
-    send(req, res, { title: 'Search', body }, opts, admin);
+  }
+  throw new HttpError(404, `no queue knows change ${JSON.stringify(id)}`);
+}
+
+/** /search?q=: the change with that id, number or sha (straight to its page when one matches). */
+async function searchRoute({ req, res, url, labelOf, admin, opts }: PageRequest): Promise<boolean> {
+  const q = (url.searchParams.get('q') ?? '').trim().replace(/^#/, '');
+  const hits: { id: string; file: QueueView }[] = [];
+  if (q) {
+    for (const file of await allFiles(opts.engine)) {
+      for (const c of Object.values(file.state.changes)) {
+        if (
+          c.id === q ||
+          String(c.number ?? '') === q ||
+          (q.length >= 7 && c.sha.startsWith(q)) ||
+          c.id.endsWith(`#${q}`) ||
+          c.id.endsWith(`~${q}`)
+        )
+          hits.push({ id: c.id, file });
+      }
+    }
+  }
+  if (hits.length === 1) {
+    res.writeHead(302, { location: changePath(hits[0]!.id) });
+    res.end();
     return true;
   }
-  return false;
+  const found = hits.length
+    ? `${hits.length} changes match`
+    : q
+      ? 'No change matches'
+      : 'Type a change id, a PR or Gerrit number, or a sha (7 characters or more)';
+  const body = html`<h1>Search</h1><p>${found} ${q ? `"${q}"` : ''}.</p>
+<ul>${hits.map((h) => html`<li>$${changeLink(changeLabel(h.file, h.id, labelOf), h.id)} <span class="muted">${h.file.name}</span></li>`)}
+</ul>`;
+  send(req, res, { title: 'Search', body }, opts, admin);
+  return true;
 }
