@@ -158,22 +158,7 @@ async function startOn(
   sayEndpoints(wiring, env, providers());
 
   await engine.recover();
-  const server = createHttpServer({
-    engine,
-    log,
-    callbackSecret: env.OST_CALLBACK_SECRET,
-    components,
-    mounts: hosts.flatMap((h): Mount[] => (h.mount ? [h.mount] : [])),
-    labelOf: (c) => labels[c.host]?.(c) ?? defaultLabel(c),
-    metrics,
-    history: (q, n) => store.readHistory(q, n),
-    historyPage: (q, before, n) => store.readHistoryPage(q, before, n),
-    runLog: (key) => readFile(store.runLogPath(key), 'utf8').catch(() => null),
-    dashboardToken: env.OST_DASHBOARD_TOKEN,
-    metricsToken: env.OST_METRICS_TOKEN ?? env.OST_DASHBOARD_TOKEN,
-    adminToken: env.OST_ADMIN_TOKEN,
-    ...(env.OST_DASHBOARD_REFRESH_MS ? { refreshMs: Number(env.OST_DASHBOARD_REFRESH_MS) } : {}),
-  });
+  const server = httpServerFor({ env, engine, log, store, components, hosts, labels, metrics });
   try {
     await new Promise<void>((ok, fail) => {
       server.once('error', fail);
@@ -204,6 +189,36 @@ async function startOn(
       await owner.release();
     },
   };
+}
+
+/** The HTTP server: the dashboard, API, callback and health, and the hosts' endpoints. */
+function httpServerFor(parts: {
+  env: NodeJS.ProcessEnv;
+  engine: Engine;
+  log: Logger;
+  store: LowdbStore;
+  components: Record<string, string>;
+  hosts: Host[];
+  labels: Record<string, ChangeLabeler>;
+  metrics: Metrics;
+}) {
+  const { env, engine, log, store, components, hosts, labels, metrics } = parts;
+  return createHttpServer({
+    engine,
+    log,
+    callbackSecret: env.OST_CALLBACK_SECRET,
+    components,
+    mounts: hosts.flatMap((h): Mount[] => (h.mount ? [h.mount] : [])),
+    labelOf: (c) => labels[c.host]?.(c) ?? defaultLabel(c),
+    metrics,
+    history: (q, n) => store.readHistory(q, n),
+    historyPage: (q, before, n) => store.readHistoryPage(q, before, n),
+    runLog: (key) => readFile(store.runLogPath(key), 'utf8').catch(() => null),
+    dashboardToken: env.OST_DASHBOARD_TOKEN,
+    metricsToken: env.OST_METRICS_TOKEN ?? env.OST_DASHBOARD_TOKEN,
+    adminToken: env.OST_ADMIN_TOKEN,
+    ...(env.OST_DASHBOARD_REFRESH_MS ? { refreshMs: Number(env.OST_DASHBOARD_REFRESH_MS) } : {}),
+  });
 }
 
 /** Says in the log and /healthz whether the CI callback is on, which providers there are, and who may see the dashboard. */

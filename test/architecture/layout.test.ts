@@ -1,5 +1,5 @@
 // The shape of the source tree, checked: no import cycle between the top-level folders of src/,
-// a core that imports nothing from outside it, small core files, and no over-long lines.
+// a core that imports nothing from outside it, and no over-long lines (sizes: shape.test.ts).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -70,14 +70,6 @@ describe('the source tree', () => {
           .map((t) => `${relative(SRC, f)} -> ${relative(SRC, t)}`),
       );
     expect(outside).toEqual([]);
-  });
-
-  it('keeps every file of src/core at about 300 lines at most', () => {
-    const long = files
-      .filter((f) => area(f) === 'core')
-      .map((f) => ({ file: relative(SRC, f), lines: readFileSync(f, 'utf8').split('\n').length }))
-      .filter((f) => f.lines > 320);
-    expect(long).toEqual([]);
   });
 
   it('has no line in src/ longer than 160 characters', () => {
