@@ -44,6 +44,20 @@ describe('GitHub webhooks', () => {
     });
   });
 
+  it('notes on the queues of a repository the App is taken off that no new change will come', async () => {
+    const bed = await githubBed(CONFIG);
+    stubWrites(bed);
+    bed.api.post(/dispatches/).reply(200, dispatchDetails(42));
+    await bed.receive('push', pushPayload('0'.repeat(40), [{ id: 'a'.repeat(40), message: 'x' }]));
+    const removed = example<Record<string, any>>('installation_repositories', (e) => e.action === 'removed');
+    await bed.receive('installation_repositories', { ...removed, repositories_removed: [{ full_name: 'other/repo' }] });
+    expect((await readQueue(bed.store, QUEUE))!.notices.filter((n) => n.code === 'app-removed')).toEqual([]);
+    await bed.receive('installation_repositories', { ...removed, repositories_removed: [{ full_name: REPO }] });
+    expect((await readQueue(bed.store, QUEUE))!.notices.find((n) => n.code === 'app-removed')?.message).toBe(
+      `the GitHub App was taken off ${REPO}: no new change of it comes to this queue, and its verdicts cannot be posted there`,
+    );
+  });
+
   it('ignores a workflow_run for a run it does not know, and a second one for a finished run', async () => {
     const bed = await githubBed(CONFIG);
     stubWrites(bed);

@@ -1,8 +1,10 @@
 // The GitHub App (Probot): one handler per event family (handlers/), each a short list of named
 // steps. Pushes give changes and their order, workflow runs give results, comments and reviews carry
-// slash commands. Config loading and the command loop are the ones every host shares (hosts/common).
+// slash commands, installations say which repositories the App is on. Config loading and the
+// command loop are the ones every host shares (hosts/common).
 import type { ApplicationFunction, Probot } from 'probot';
 import { onComment } from './handlers/comment.ts';
+import { onInstallation } from './handlers/installation.ts';
 import { onPullRequestClosed, onPush } from './handlers/push.ts';
 import { onWorkflowRun } from './handlers/workflow-run.ts';
 import { githubAppState, type GithubAppDeps } from './repository.ts';
@@ -20,12 +22,6 @@ export function githubApp(deps: GithubAppDeps): ApplicationFunction {
       ['issue_comment.created', 'pull_request_review.submitted', 'pull_request_review_comment.created'],
       (context) => onComment(app, context),
     );
-    probot.on(['installation', 'installation_repositories'], async (context) => {
-      const p = context.payload as { action?: string; installation?: { account?: { login?: string } } };
-      app.log.info(
-        { event: context.name, action: p.action, account: p.installation?.account?.login },
-        `GitHub App ${context.name} event`,
-      );
-    });
+    probot.on(['installation', 'installation_repositories'], (context) => onInstallation(app, context));
   };
 }

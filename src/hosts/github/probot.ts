@@ -50,6 +50,10 @@ class Installations {
     this.ids.set(repo, id);
   }
 
+  forget(repo: string): void {
+    this.ids.delete(repo);
+  }
+
   readonly octokitFor = async (repo: string): Promise<RequestOctokit> => {
     let id = this.ids.get(repo);
     if (id === undefined) {
@@ -82,7 +86,7 @@ export async function createGithubHost(env: NodeJS.ProcessEnv, opts: GithubOptio
   const installations = new Installations(probot);
   const reporter = new GithubReporter(installations.octokitFor, opts.publicUrl);
   const dispatcher = new GithubActionsDispatcher(installations.octokitFor, opts.log);
-  const appFn = githubApp({ ...opts, reporter, ghes: !!env.GHE_HOST });
+  const appFn = githubApp({ ...opts, reporter, installations, ghes: !!env.GHE_HOST });
   const middleware = await createNodeMiddleware(
     (app, options) => {
       app.onAny(async (context) => {

@@ -22,6 +22,8 @@ export const HOST = 'github';
 export interface GithubAppDeps extends HostDeps {
   reporter: GithubReporter;
   log: Logger;
+  /** The App's installation of each repository, forgotten when the App is taken off one. */
+  installations?: { forget(repo: string): void };
   /** The API is a GitHub Enterprise Server (GHE_HOST), with its own limits. */
   ghes?: boolean;
 }
