@@ -1,14 +1,15 @@
 // The read model: what the dashboard, the APIs and the hosts ask of the queues, answered from indexes
-// that the engine keeps current after every step, instead of scanning every queue: which queue has a
+// instead of scanning every queue. A step only marks its queue as changed; its entries are indexed
+// again when a question comes, so that the steps (many per question) pay nothing for the indexes: which queue has a
 // change (also a change that landed with another, or one already forgotten), which has a run (by key
 // or by the CI's own id), which holds a stream (for its last good config). Queues are handed out as
 // read-only views of the engine's own copy.
 import type { RepoConfig } from '../config/repo.ts';
 import type { Run } from '../core/index.ts';
 import type { QueueFile, QueueView } from '../store/types.ts';
+import type { QueueFiles } from './queue-files.ts';
 
 export type { QueueView };
-import type { QueueFiles } from './queue-files.ts';
 
 /** What one queue put in the indexes, to take it out again when the queue changes. */
 interface Indexed {
@@ -27,6 +28,8 @@ export class ReadModel {
   /** Stream id -> the queues that hold it. */
   private readonly streams = new Map<string, Set<string>>();
   private readonly indexed = new Map<string, Indexed>();
+  /** Queues changed (or loaded) since their entries were last indexed. */
+  private readonly changed = new Map<string, QueueFile>();
   private everything: Promise<void> | null = null;
 
   constructor(
@@ -34,8 +37,19 @@ export class ReadModel {
     private readonly names: () => Promise<string[]>,
   ) {}
 
-  /** Puts a queue's changes, runs and streams in the indexes, in place of what it had there. */
+  /** Marks a queue as changed: its entries are indexed again before the next question. */
   index(file: QueueFile): void {
+    this.changed.set(file.name, file);
+  }
+
+  /** Indexes the queues changed since the last question. */
+  private refresh(): void {
+    for (const file of this.changed.values()) this.reindex(file);
+    this.changed.clear();
+  }
+
+  /** Puts a queue's changes, runs and streams in the indexes, in place of what it had there. */
+  private reindex(file: QueueFile): void {
     const queue = file.name;
     this.drop(queue);
     const mine: Indexed = { changes: [], runs: [], ciRuns: [], streams: [] };
@@ -107,6 +121,7 @@ export class ReadModel {
    */
   async change(id: string): Promise<{ queue: string; file: QueueView; id: string } | null> {
     await this.loadAll();
+    this.refresh();
     const found = this.changes.get(id);
     const file = found ? await this.files.get(found.queue).catch(() => null) : null;
     return found && file ? { queue: found.queue, file, id: found.id } : null;
@@ -118,6 +133,7 @@ export class ReadModel {
     ciRunId?: string | number;
   }): Promise<{ queue: string; run: Run; file: QueueView } | null> {
     await this.loadAll();
+    this.refresh();
     const byKey = match.key ? this.runs.get(match.key) : undefined;
     const byCi = match.ciRunId !== undefined ? this.ciRuns.get(String(match.ciRunId)) : undefined;
     const queue = byKey ?? byCi?.queue;
@@ -136,6 +152,7 @@ export class ReadModel {
     const own = await this.files.get(defaultQueue).catch(() => null);
     if (own?.repoConfig) return own.repoConfig;
     await this.loadAll();
+    this.refresh();
     for (const queue of this.streams.get(stream) ?? []) {
       const file = await this.files.get(queue).catch(() => null);
       if (file?.repoConfig) return file.repoConfig;
