@@ -7,11 +7,9 @@ import { SetupError } from '../../config/setup-error.ts';
 import { hostDeps } from '../common/host-deps.ts';
 import type { HostFactory } from '../types.ts';
 import { gerritConfigPart } from './config.ts';
-import { GerritClient } from './client.ts';
 import { gerritChangeLabel, parseEvent } from './events.ts';
-import { EVENTS_PATH, GerritHost } from './host.ts';
-import { GerritReporter } from './reporter.ts';
-import { GerritStream } from './stream.ts';
+import { EVENTS_PATH } from './intake.ts';
+import type { GerritStream } from './stream.ts';
 
 const DEFAULT_SSH_PORT = 29418;
 
@@ -26,6 +24,13 @@ export const gerritHostFactory: HostFactory = {
       throw new SetupError(
         "GERRIT_URL is set but GERRIT_USERNAME and GERRIT_PASSWORD are not both set: set them to the service user's name and HTTP password",
       );
+    // the host's modules (ssh2 among them) are loaded only for a server that runs it
+    const [{ GerritClient }, { GerritHost }, { GerritReporter }, { GerritStream }] = await Promise.all([
+      import('./client.ts'),
+      import('./host.ts'),
+      import('./reporter.ts'),
+      import('./stream.ts'),
+    ]);
     const client = new GerritClient({
       url: env.GERRIT_URL,
       username: env.GERRIT_USERNAME,

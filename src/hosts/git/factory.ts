@@ -3,8 +3,6 @@
 import { hostDeps } from '../common/host-deps.ts';
 import type { HostFactory } from '../types.ts';
 import { gitConfigPart, watchedRepositories } from './config.ts';
-import { GitReporter } from './reporter.ts';
-import { GitWatcher } from './watcher.ts';
 
 export const gitHostFactory: HostFactory = {
   id: 'git',
@@ -13,6 +11,8 @@ export const gitHostFactory: HostFactory = {
   async create(ctx) {
     const repos = watchedRepositories(ctx.config);
     if (repos.length === 0) return null;
+    // the watcher's modules are loaded only for a server that watches repositories
+    const [{ GitReporter }, { GitWatcher }] = await Promise.all([import('./reporter.ts'), import('./watcher.ts')]);
     const watchers = repos.map((repo) => new GitWatcher(repo, { ...hostDeps(ctx), dataDir: ctx.dataDir }));
     return {
       id: 'git',

@@ -6,7 +6,7 @@ import { hostDeps } from '../common/host-deps.ts';
 import type { HostFactory } from '../types.ts';
 import { githubConfigPart } from './config.ts';
 import { githubChangeLabel } from './ids.ts';
-import { createGithubHost, githubBaseUrl, WEBHOOKS_PATH } from './probot.ts';
+import { githubBaseUrl, WEBHOOKS_PATH } from './endpoints.ts';
 
 export const githubHostFactory: HostFactory = {
   id: 'github',
@@ -25,6 +25,8 @@ export const githubHostFactory: HostFactory = {
             `queues.${name}.ci.inputs in the server config: ${problem}; remove inputs, or pass them in one JSON input`,
           );
       }
+    // Probot is loaded only for a server that runs the App
+    const { createGithubHost } = await import('./probot.ts');
     const github = await createGithubHost(env, { ...hostDeps(ctx), log: ctx.log });
     const api = githubBaseUrl(env);
     return {

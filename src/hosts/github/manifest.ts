@@ -3,7 +3,7 @@
 // private key and webhook secret (POST /app-manifests/{code}/conversions, no authentication).
 import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
-import { WEBHOOKS_PATH } from './probot.ts';
+import { WEBHOOKS_PATH } from './endpoints.ts';
 
 export interface ManifestTarget {
   /** GitHub Enterprise Server's host (and port), or undefined for github.com. */

@@ -13,10 +13,11 @@ import { readAppPrivateKey } from '../../startup/checks.ts';
 import { SetupError } from '../../config/setup-error.ts';
 import type { HostDeps } from '../common/host-deps.ts';
 import { githubApp } from './app.ts';
+import { githubBaseUrl, WEBHOOKS_PATH } from './endpoints.ts';
 import { RetryingOctokit } from './octokit.ts';
 import { GithubReporter } from './reporter.ts';
 
-export const WEBHOOKS_PATH = '/api/github/webhooks';
+export { githubBaseUrl, WEBHOOKS_PATH } from './endpoints.ts';
 /** GitHub caps webhook payloads at 25 MB. */
 const WEBHOOK_LIMIT = 25 * 1024 * 1024;
 
@@ -31,10 +32,6 @@ export interface GithubOptions extends HostDeps {
   log: Logger;
   /** For tests: an Octokit class without retries and throttling. */
   Octokit?: typeof ProbotOctokit;
-}
-
-export function githubBaseUrl(env: NodeJS.ProcessEnv): string | undefined {
-  return env.GHE_HOST ? `${env.GHE_PROTOCOL ?? 'https'}://${env.GHE_HOST}/api/v3` : undefined;
 }
 
 /**
