@@ -38,6 +38,11 @@ export class GerritClient {
     return new URL(this.base).host;
   }
 
+  /** A change's page in Gerrit's web UI. */
+  changeUrl(project: string, number: number): string {
+    return `${this.base}/c/${project}/+/${number}`;
+  }
+
   /** Calls `/a/<path>`, retrying 5xx and network errors, and returns the body's text. */
   private async call(method: 'GET' | 'POST', path: string, body?: unknown): Promise<string> {
     const url = `${this.base}/a/${path.replace(/^\//, '')}`;

@@ -34,8 +34,8 @@ export class GerritHost {
 
   constructor(private readonly opts: GerritHostOptions) {
     const common = commonDeps(opts);
-    this.projects = { client: opts.client, common, log: common.log, now: common.now, unconfigured: new Set() };
-    this.updates = new BranchUpdates(this.projects, opts.engine);
+    this.projects = { client: opts.client, common, unconfigured: new Set() };
+    this.updates = new BranchUpdates(this.projects);
     this.comments = new Comments(this.projects, opts.serviceUser);
     this.inbox = opts.inboxDir
       ? new GerritInbox({ dir: opts.inboxDir, handle: (e) => this.handle(e), log: common.log })
@@ -74,7 +74,7 @@ export class GerritHost {
       case 'comment-added':
         return this.comments.handle(event);
       default:
-        this.projects.log.debug({ type: event.type }, `Gerrit event ${event.type} ignored`);
+        this.projects.common.log.debug({ type: event.type }, `Gerrit event ${event.type} ignored`);
     }
   }
 }

@@ -77,7 +77,7 @@ async function commitChange(
     id: gerritChangeId(deps.client.host, project, c._number),
     number: c._number,
     title: c.subject,
-    url: changeUrl(deps, project, c._number),
+    url: deps.client.changeUrl(project, c._number),
     author: accountName(c.owner),
   }));
   return changeInput(
@@ -87,7 +87,7 @@ async function commitChange(
       parent: commit.parent,
       number: last._number,
       title: last.subject,
-      url: changeUrl(deps, project, last._number),
+      url: deps.client.changeUrl(project, last._number),
       author: accountName(last.owner),
       ...(landedWith.length ? { landedWith } : {}),
     },
@@ -109,10 +109,6 @@ async function resolveDependency(deps: LandedChangeDeps, value: string, project:
     return value;
   }
   return dependencyId(value, project);
-}
-
-function changeUrl(deps: LandedChangeDeps, project: string, number: number): string {
-  return `${deps.client.base}/c/${project}/+/${number}`;
 }
 
 /** `gerrit:<host>/<project>@<sha>`: a commit pushed past review. */

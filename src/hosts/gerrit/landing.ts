@@ -10,6 +10,7 @@
 //   branch): it lands as a change of its own, a direct push.
 import type { Logger } from '../../log.ts';
 import type { GerritClient } from './client.ts';
+import { branchOf } from './events.ts';
 import type { GerritChangeInfo, GerritCommitInfo } from './types.ts';
 
 /** One commit of the branch's first-parent line, with the reviewed changes it carries. */
@@ -90,7 +91,7 @@ export class LandingReader {
   private async onBranch(q: LandingQuery, sha: string): Promise<boolean> {
     try {
       const found = await this.client.includedIn(q.project, sha);
-      return (found.branches ?? []).some((b) => b === q.branch || b === `refs/heads/${q.branch}`);
+      return (found.branches ?? []).some((b) => branchOf(b) === q.branch);
     } catch (err) {
       this.log.warn(
         { project: q.project, sha, err: (err as Error).message },
@@ -120,7 +121,7 @@ export class LandingReader {
   }
 
   private ofBranch(q: LandingQuery, c: GerritChangeInfo): boolean {
-    return c.project === q.project && (c.branch === q.branch || c.branch === `refs/heads/${q.branch}`);
+    return c.project === q.project && branchOf(c.branch) === q.branch;
   }
 
   private async changeWithCommit(q: LandingQuery, sha: string): Promise<GerritChangeInfo | null> {

@@ -4,7 +4,6 @@
 import { streamId } from '../../core/index.ts';
 import type { ConfigError } from '../../config/errors.ts';
 import { REPO_CONFIG_FILE } from '../../config/repo.ts';
-import type { Logger } from '../../log.ts';
 import { loadRepoConfig, type Placement, type RepoOwner } from '../common/repo-config.ts';
 import type { CommonDeps } from '../common/host-deps.ts';
 import type { GerritClient } from './client.ts';
@@ -12,12 +11,10 @@ import { TAG } from './events.ts';
 
 export const HOST = 'gerrit';
 
-/** What the Gerrit handlers share: the REST client, the config rules' dependencies, the log and clock. */
+/** What the Gerrit handlers share: the REST client, and the engine, config rules, log and clock. */
 export interface GerritProjects {
   client: GerritClient;
   common: CommonDeps;
-  log: Logger;
-  now: () => number;
   /** Projects already logged as not gated. */
   unconfigured: Set<string>;
 }
@@ -75,6 +72,6 @@ export async function configError(
 export function notGated(projects: GerritProjects, where: { project: string; branch: string }): void {
   const { project, branch } = where;
   if (!projects.unconfigured.has(project))
-    projects.log.info({ project }, `${project} has no ${REPO_CONFIG_FILE} on ${branch}; not gated`);
+    projects.common.log.info({ project }, `${project} has no ${REPO_CONFIG_FILE} on ${branch}; not gated`);
   projects.unconfigured.add(project);
 }

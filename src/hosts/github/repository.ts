@@ -31,9 +31,7 @@ export interface GithubAppDeps extends HostDeps {
 /** What the handlers share: the app's dependencies, the config rules, and what the app remembers. */
 export interface GithubApp {
   deps: GithubAppDeps;
-  now: () => number;
-  log: Logger;
-  /** For the config and placement rules shared with every host. */
+  /** The engine, config rules, log and clock, as every host has them. */
   common: CommonDeps;
   /** Merged PRs by `<repo>@<merge sha>`. */
   pulls: BoundedMap<string, PullInfo>;
@@ -45,8 +43,6 @@ export function githubAppState(deps: GithubAppDeps): GithubApp {
   const common = commonDeps(deps);
   return {
     deps,
-    now: common.now,
-    log: deps.log,
     common,
     pulls: new BoundedMap(PR_CACHE),
     unconfigured: new Set(),
@@ -137,5 +133,8 @@ async function postConfigCheck(
 
 /** Logs and drops a signed payload that lacks what the handler needs; GitHub gets a 200 and does not redeliver. */
 export function malformed(app: GithubApp, context: Context, what: string): void {
-  app.log.warn({ event: context.name, delivery: context.id }, `malformed ${context.name} payload ignored: ${what}`);
+  app.common.log.warn(
+    { event: context.name, delivery: context.id },
+    `malformed ${context.name} payload ignored: ${what}`,
+  );
 }

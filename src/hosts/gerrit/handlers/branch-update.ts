@@ -2,7 +2,6 @@
 // the move landed is read from the REST API (landing.ts) and queued once per new tip, each commit as
 // the change that carries it or as a direct push (landed-changes.ts).
 import { streamId, type StreamRef } from '../../../core/index.ts';
-import type { Engine } from '../../../engine/engine.ts';
 import { BoundedMap, BoundedSet } from '../../../util/bounded.ts';
 import { branchOf, changeNumber } from '../events.ts';
 import { landedChanges } from '../landed-changes.ts';
@@ -31,11 +30,8 @@ export class BranchUpdates {
   private readonly landed = new BoundedSet<string>(UPDATES_KEPT);
   private readonly landings: LandingReader;
 
-  constructor(
-    private readonly projects: GerritProjects,
-    private readonly engine: Engine,
-  ) {
-    this.landings = new LandingReader(projects.client, projects.log);
+  constructor(private readonly projects: GerritProjects) {
+    this.landings = new LandingReader(projects.client, projects.common.log);
   }
 
   /** ref-updated of a branch; other refs (patch sets, tags, meta refs) are ignored. */
@@ -43,7 +39,7 @@ export class BranchUpdates {
     const r = e.refUpdate;
     const branch = branchOf(r?.refName);
     if (!r?.project || !branch || !r.newRev) return;
-    const { log } = this.projects;
+    const { log } = this.projects.common;
     if (isNullSha(r.newRev))
       return log.info({ project: r.project, branch }, `branch ${branch} of ${r.project} was deleted`);
     if (!r.oldRev || isNullSha(r.oldRev))
@@ -62,7 +58,10 @@ export class BranchUpdates {
     const branch = branchOf(c?.branch) ?? c?.branch ?? null;
     const to = e.newRev ?? e.patchSet?.revision;
     if (!c || !number || !branch || !to) {
-      this.projects.log.warn({ event: e.type }, 'change-merged without a change number, branch or revision ignored');
+      this.projects.common.log.warn(
+        { event: e.type },
+        'change-merged without a change number, branch or revision ignored',
+      );
       return;
     }
     const from = this.oldTips.get(`${c.project}:${branch}:${to}`) ?? null;
@@ -87,7 +86,7 @@ export class BranchUpdates {
     const landing = await this.read(move, known.tip);
     if (!landing) return;
     const changes = await landedChanges(
-      { client: this.projects.client, log: this.projects.log, pushLimit: PUSH_LIMIT },
+      { client: this.projects.client, log: this.projects.common.log, pushLimit: PUSH_LIMIT },
       project,
       placed.config,
       landing,
@@ -95,9 +94,9 @@ export class BranchUpdates {
     if (landing.cut) await this.tellCut(placed.queue, move, landing);
     await this.tellConfigError(move, complaint.text, changes);
     if (changes.length === 0) return;
-    await this.engine.submit(placed.queue, {
+    await this.projects.common.engine.submit(placed.queue, {
       type: 'merged',
-      at: this.projects.now(),
+      at: this.projects.common.now(),
       stream,
       before: landing.cut ? null : landing.base,
       after: to,
@@ -119,7 +118,7 @@ export class BranchUpdates {
 
   /** The newest sha the queue has of this stream (null for a stream it has not seen), and the shas it knows. */
   private async streamShas(queue: string, stream: StreamRef): Promise<{ tip: string | null; shas: readonly string[] }> {
-    const file = await this.engine.reads.queue(queue);
+    const file = await this.projects.common.engine.reads.queue(queue);
     const known = file?.state.streams[streamId(stream)];
     return { tip: known?.tip ?? null, shas: known?.shas ?? [] };
   }
@@ -129,7 +128,10 @@ export class BranchUpdates {
     const reviewed = move.number ?? [...changes].reverse().find((c) => c.number)?.number;
     if (!text || !reviewed) return;
     await configError(this.projects, { project: move.project, number: reviewed }, text).catch((err) =>
-      this.projects.log.warn({ err: (err as Error).message }, 'could not post the config error on the code host'),
+      this.projects.common.log.warn(
+        { err: (err as Error).message },
+        'could not post the config error on the code host',
+      ),
     );
   }
 
@@ -139,7 +141,12 @@ export class BranchUpdates {
     const message =
       `a push to ${branch} of ${project} landed more than ${PUSH_LIMIT} commits: the newest ${PUSH_LIMIT} are ` +
       `queued one by one, the ones before them as one change ending at ${landing.base?.slice(0, 10)}`;
-    this.projects.log.warn({ project, branch }, message);
-    await this.engine.addNotice(queue, { at: this.projects.now(), level: 'warn', code: 'push-cut', message });
+    this.projects.common.log.warn({ project, branch }, message);
+    await this.projects.common.engine.addNotice(queue, {
+      at: this.projects.common.now(),
+      level: 'warn',
+      code: 'push-cut',
+      message,
+    });
   }
 }

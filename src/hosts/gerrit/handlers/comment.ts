@@ -32,7 +32,7 @@ export class Comments {
     private readonly projects: GerritProjects,
     private readonly serviceUser: string | undefined,
   ) {
-    this.permissions = new GerritPermissions(projects.client, serviceUser, projects.log);
+    this.permissions = new GerritPermissions(projects.client, serviceUser, projects.common.log);
   }
 
   async handle(e: GerritEvent): Promise<void> {
@@ -45,7 +45,7 @@ export class Comments {
     // the stream saw) runs its commands once: by its identity, here and durably in the engine.
     const identity = `gerrit:${eventIdentity(e)}`;
     if (this.recent.has(identity)) {
-      this.projects.log.info(
+      this.projects.common.log.info(
         { project: c.project, number, user },
         'comment-added delivered again; its commands already ran',
       );
@@ -98,7 +98,7 @@ export class Comments {
       sha: info.current_revision,
       number,
       title: info.subject,
-      url: `${client.base}/c/${project}/+/${number}`,
+      url: client.changeUrl(project, number),
       author: accountName(info.owner),
     };
     return { merged: true, stream: { host: HOST, project, branch: info.branch }, change };

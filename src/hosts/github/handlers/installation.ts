@@ -17,7 +17,7 @@ interface InstallationPayload {
 export async function onInstallation(app: GithubApp, context: Context<InstallationEvent>): Promise<void> {
   const p = context.payload as InstallationPayload;
   const { added, removed } = repositoriesConcerned(p);
-  app.log.info(
+  app.common.log.info(
     { event: context.name, action: p.action, account: p.installation?.account?.login, added, removed },
     `GitHub App ${context.name}.${p.action ?? ''}` +
       (added.length ? `: installed on ${added.join(', ')}` : '') +
@@ -46,7 +46,7 @@ async function noteRemoval(app: GithubApp, repo: string): Promise<void> {
   const queues = (await app.deps.engine.reads.queues()).filter((q) => q.startsWith(prefix));
   for (const queue of queues)
     await app.deps.engine.addNotice(queue, {
-      at: app.now(),
+      at: app.common.now(),
       level: 'warn',
       code: 'app-removed',
       message: `the GitHub App was taken off ${repo}: no new change of it comes to this queue, and its verdicts cannot be posted there`,

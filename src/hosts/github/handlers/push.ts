@@ -3,6 +3,7 @@
 // with a queued "ost-gate" check run on each.
 import type { Context } from 'probot';
 import type { ChangeInput, CoreEvent } from '../../../core/index.ts';
+import { githubSettings } from '../config.ts';
 import { prNumberFromMessage } from '../ids.ts';
 import { changesFromPush, type PullInfo, type PushCommit } from '../push.ts';
 import {
@@ -43,10 +44,10 @@ export async function onPush(app: GithubApp, context: Context<'push'>): Promise<
   const changes = await changesFromPush(repo, push.before, push.commits, findPr, config.paths_ignore);
   if (changes.length === 0) return;
   // the queued check goes first: once submitted, a run may start at once and mark the check in progress
-  if (config.report.check) await markQueued(app, { queue, repo, changes });
+  if (githubSettings(config).check) await markQueued(app, { queue, repo, changes });
   const event: CoreEvent = {
     type: 'merged',
-    at: app.now(),
+    at: app.common.now(),
     stream: { host: HOST, project: repo, branch },
     before: push.before,
     after: push.after,
@@ -55,7 +56,7 @@ export async function onPush(app: GithubApp, context: Context<'push'>): Promise<
   };
   await app.deps.engine.submit(queue, event, { delivery: `github:${context.id}` });
   if (push.forced)
-    app.log.warn(
+    app.common.log.warn(
       { repo, branch },
       `force-push to ${repo} ${branch}; the queue takes the new history from ${push.after.slice(0, 10)}`,
     );
@@ -89,7 +90,7 @@ function readPush(context: Context<'push'>): Push | null {
 function notGated(app: GithubApp, repo: string, branch: string): void {
   const key = `${repo}@${branch}`;
   if (!app.unconfigured.has(key))
-    app.log.info(
+    app.common.log.info(
       { repo, branch },
       `${repo} ${branch} is not gated (no ${CONFIG_PATH}, or ${branch} is not in its branches)`,
     );
@@ -120,7 +121,7 @@ async function findPull(
     });
     return (res.data as PullRequest[]).find((p) => p.merged_at) ?? null;
   } catch (err) {
-    app.log.warn(
+    app.common.log.warn(
       { repo, sha, err: (err as Error).message },
       'could not look up the pull request of a commit; treating it as a direct push',
     );
@@ -140,7 +141,7 @@ async function markQueued(
     await app.deps.reporter
       .check({ id: c.id, project: push.repo, sha: c.sha }, { status: 'queued', output })
       .catch((err) =>
-        app.log.warn({ change: c.id, err: (err as Error).message }, 'could not create the queued check run'),
+        app.common.log.warn({ change: c.id, err: (err as Error).message }, 'could not create the queued check run'),
       );
   }
 }

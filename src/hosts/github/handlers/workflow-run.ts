@@ -22,17 +22,17 @@ export async function onWorkflowRun(app: GithubApp, context: Context<'workflow_r
   if (!run || run.id === undefined || typeof repo !== 'string') return malformed(app, context, 'workflow_run missing');
   const found = await ourRun(app, run);
   if (!found) {
-    app.log.info({ run: run.id, title: run.display_title }, 'workflow_run for no known ost-gate run ignored');
+    app.common.log.info({ run: run.id, title: run.display_title }, 'workflow_run for no known ost-gate run ignored');
     return;
   }
   const refusal = workflowRunRefusal(found.run, found.file.ci, { repo, id: run.id, path: run.path });
   if (refusal) {
-    app.log.warn({ run: run.id, repo, key: found.run.key }, `workflow_run refused: ${refusal}`);
+    app.common.log.warn({ run: run.id, repo, key: found.run.key }, `workflow_run refused: ${refusal}`);
     return;
   }
   const event: CoreEvent = {
     type: 'run-finished',
-    at: app.now(),
+    at: app.common.now(),
     key: found.run.key,
     status: conclusionStatus(run.conclusion),
     url: httpUrl(run.html_url),
