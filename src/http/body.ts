@@ -106,6 +106,11 @@ export function sendError(res: ServerResponse, status: number, message: string):
   sendJson(res, status, { error: message });
 }
 
+/** The token of an `Authorization: Bearer <token>` header, or undefined. */
+export function bearerToken(req: IncomingMessage): string | undefined {
+  return /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1];
+}
+
 /** A percent-encoded path segment decoded, or an HttpError 400 when its encoding is malformed (`%E0%A4%A`). */
 export function decodeSegment(segment: string): string {
   try {

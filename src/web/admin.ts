@@ -6,8 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { COMMAND_VERBS, QUEUE_VERBS, type CommandVerb, type CoreEvent } from '../core/index.ts';
 import type { Engine } from '../engine/engine.ts';
-import { HttpError, parseJsonBody, readBody, sendJson } from '../http/body.ts';
-import { secretEquals } from '../http/signature.ts';
+import { bearerToken, HttpError, parseJsonBody, readBody, sendJson } from '../http/body.ts';
 import type { Logger } from '../log.ts';
 import type { AdminSessions } from './sessions.ts';
 import { backPath } from './sign-in.ts';
@@ -89,11 +88,8 @@ export async function checkAdminToken(
       403,
       'operator commands are off: set OST_ADMIN_TOKEN on the server and send it as a Bearer token',
     );
-  await opts.guard.admit(req);
-  if (!secretEquals(opts.token, given ?? undefined)) {
-    await opts.guard.wrong(req, 'admin');
+  if (!(await opts.guard.verify(req, 'admin', { expected: opts.token, given })))
     throw new HttpError(401, `missing or bad token: ${how}`);
-  }
 }
 
 export async function handleAdminCommand(
@@ -102,8 +98,7 @@ export async function handleAdminCommand(
   queue: string,
   opts: AdminOptions,
 ): Promise<void> {
-  const bearer = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1];
-  await checkAdminToken(req, opts, bearer, 'send Authorization: Bearer <OST_ADMIN_TOKEN>');
+  await checkAdminToken(req, opts, bearerToken(req), 'send Authorization: Bearer <OST_ADMIN_TOKEN>');
   const parsed = commandSchema.safeParse(parseJsonBody(await readBody(req, ADMIN_LIMIT), '{ "verb", "change"? }'));
   if (!parsed.success) {
     const why = parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');

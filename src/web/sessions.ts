@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { secretEquals } from '../http/signature.ts';
 import { BoundedMap } from '../util/bounded.ts';
+import { readCookie, setCookie } from './cookies.ts';
 
 export const SESSION_COOKIE = 'ost_admin';
 /** How long a session lives after sign-in. */
@@ -35,13 +36,13 @@ export class AdminSessions {
       expires: this.now() + SESSION_TTL_MS,
     };
     this.sessions.set(session.id, session);
-    setCookie(req, res, `${SESSION_COOKIE}=${session.id}; Max-Age=${SESSION_TTL_MS / 1000}`);
+    setCookie(req, res, { name: SESSION_COOKIE, value: session.id, maxAgeS: SESSION_TTL_MS / 1000 });
     return session;
   }
 
   /** The live session the request's cookie names, or null. */
   get(req: IncomingMessage): AdminSession | null {
-    const id = cookie(req, SESSION_COOKIE);
+    const id = readCookie(req, SESSION_COOKIE);
     if (!id) return null;
     const session = this.sessions.get(id);
     if (!session) return null;
@@ -59,9 +60,9 @@ export class AdminSessions {
 
   /** Ends the request's session and clears its cookie. */
   end(req: IncomingMessage, res: ServerResponse): void {
-    const id = cookie(req, SESSION_COOKIE);
+    const id = readCookie(req, SESSION_COOKIE);
     if (id) this.sessions.delete(id);
-    setCookie(req, res, `${SESSION_COOKIE}=; Max-Age=0`);
+    setCookie(req, res, { name: SESSION_COOKIE, value: '', maxAgeS: 0 });
   }
 
   /** The session's one-time message, taken off it. */
@@ -70,28 +71,4 @@ export class AdminSessions {
     delete session.flash;
     return flash;
   }
-}
-
-/** Whether the request came over TLS, directly or through a proxy that says so. */
-function overTls(req: IncomingMessage): boolean {
-  return (
-    (req.socket as { encrypted?: boolean }).encrypted === true ||
-    String(req.headers['x-forwarded-proto'] ?? '')
-      .split(',')[0]
-      ?.trim() === 'https'
-  );
-}
-
-function setCookie(req: IncomingMessage, res: ServerResponse, value: string): void {
-  const secure = overTls(req) ? '; Secure' : '';
-  res.appendHeader('set-cookie', `${value}; HttpOnly; SameSite=Strict; Path=/${secure}`);
-}
-
-/** A cookie of the request, or null. */
-export function cookie(req: IncomingMessage, name: string): string | null {
-  for (const part of (req.headers.cookie ?? '').split(';')) {
-    const [k, ...v] = part.trim().split('=');
-    if (k === name) return v.join('=') || null;
-  }
-  return null;
 }

@@ -4,7 +4,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import html from 'html-template-tag';
 import { HttpError, readBody } from '../http/body.ts';
-import { secretEquals } from '../http/signature.ts';
 import type { Logger } from '../log.ts';
 import { page } from './dashboard/layout.ts';
 import type { AdminSessions } from './sessions.ts';
@@ -59,11 +58,9 @@ export async function handleSignIn(
     return;
   }
   if (req.method !== 'POST') throw new HttpError(405, 'use GET or POST');
-  await opts.guard.admit(req);
   const form = new URLSearchParams((await readBody(req, FORM_LIMIT)).toString('utf8'));
   const back = backPath(form.get('back'), '/');
-  if (!secretEquals(opts.token, form.get('token') ?? undefined)) {
-    await opts.guard.wrong(req, 'admin');
+  if (!(await opts.guard.verify(req, 'admin', { expected: opts.token, given: form.get('token') }))) {
     return redirect(res, `${SIGN_IN_PATH}?${new URLSearchParams({ back, failed: '1' })}`);
   }
   opts.sessions.start(req, res);

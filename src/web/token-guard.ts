@@ -6,6 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { HttpError } from '../http/body.ts';
 import type { Logger } from '../log.ts';
+import { secretEquals } from '../http/signature.ts';
 
 /** Wrong tokens an address may send in WINDOW_S seconds. */
 export const WRONG_TOKENS_ALLOWED = 10;
@@ -20,6 +21,17 @@ export class TokenGuard {
 
   private address(req: IncomingMessage): string {
     return req.socket.remoteAddress ?? 'unknown';
+  }
+
+  /**
+   * Whether `given` is the `expected` token (constant time). An address that sent too many wrong
+   * tokens lately gets 429 before anything is checked; a wrong token is counted and logged.
+   */
+  async verify(req: IncomingMessage, kind: TokenKind, token: { expected: string; given: string | null | undefined }) {
+    await this.admit(req);
+    if (secretEquals(token.expected, token.given ?? undefined)) return true;
+    await this.wrong(req, kind);
+    return false;
   }
 
   /** Throws 429 when the request's address has sent too many wrong tokens lately. */

@@ -2,7 +2,7 @@
 // (`?token=` or a Bearer header; the plugin cannot sign), checked, and written to the inbox before the
 // 202 (the plugin waits 5 s at most; handling may take longer). Without an inbox it is handled first.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HttpError, parseJsonBody, readBody, sendJson } from '../../http/body.ts';
+import { bearerToken, HttpError, parseJsonBody, readBody, sendJson } from '../../http/body.ts';
 import { secretEquals } from '../../http/signature.ts';
 import type { Logger } from '../../log.ts';
 import { checkEvent } from './events.ts';
@@ -24,8 +24,7 @@ export async function receiveEvent(req: IncomingMessage, res: ServerResponse, op
   const url = new URL(req.url ?? '/', 'http://localhost');
   if (req.method !== 'POST') throw new HttpError(405, 'use POST');
   if (!opts.token) throw new HttpError(503, 'Gerrit events are disabled: set GERRIT_EVENTS_TOKEN on the server');
-  const bearer = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1];
-  if (!secretEquals(opts.token, url.searchParams.get('token') ?? bearer)) {
+  if (!secretEquals(opts.token, url.searchParams.get('token') ?? bearerToken(req))) {
     opts.log.warn({ remote: req.socket.remoteAddress }, 'Gerrit event without a valid token rejected');
     throw new HttpError(401, 'missing or bad token: pass GERRIT_EVENTS_TOKEN as ?token= or as a Bearer token');
   }

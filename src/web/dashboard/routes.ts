@@ -4,8 +4,8 @@ import html from 'html-template-tag';
 import type { VerdictRecord } from '../../core/index.ts';
 import type { Engine } from '../../engine/engine.ts';
 import type { QueueView } from '../../store/types.ts';
-import { decodeSegment, HttpError } from '../../http/body.ts';
-import { secretEquals } from '../../http/signature.ts';
+import { bearerToken, decodeSegment, HttpError } from '../../http/body.ts';
+import { readCookie, setCookie } from '../cookies.ts';
 import { pageQuery, type RunsApiOptions } from '../runs-api.ts';
 import { sessionBar, type AdminView } from './actions.ts';
 import type { AdminSessions } from '../sessions.ts';
@@ -55,14 +55,9 @@ export async function checkToken(
   kind: TokenKind,
 ): Promise<void> {
   if (!token) return;
-  const url = new URL(req.url ?? '/', 'http://localhost');
-  const fromQuery = url.searchParams.get('token');
-  const fromCookie = /(?:^|;\s*)ost_token=([^;]+)/.exec(req.headers.cookie ?? '')?.[1];
-  const fromBearer = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1];
-  const given = fromQuery ?? (fromCookie ? decodeSegment(fromCookie) : undefined) ?? fromBearer;
-  if (!given || !secretEquals(token, given)) {
-    await guard.admit(req);
-    await guard.wrong(req, kind);
+  const fromQuery = new URL(req.url ?? '/', 'http://localhost').searchParams.get('token');
+  const given = fromQuery ?? readCookie(req, TOKEN_COOKIE) ?? bearerToken(req);
+  if (!(await guard.verify(req, kind, { expected: token, given }))) {
     throw new HttpError(
       401,
       kind === 'metrics'
@@ -70,13 +65,11 @@ export async function checkToken(
         : 'this dashboard needs a token: open it with ?token=<OST_DASHBOARD_TOKEN>',
     );
   }
-  if (fromQuery)
-    res.setHeader('set-cookie', `ost_token=${encodeURIComponent(fromQuery)}; HttpOnly; SameSite=Strict; Path=/`);
+  if (fromQuery) setCookie(req, res, { name: TOKEN_COOKIE, value: fromQuery });
 }
 
-async function allFiles(engine: Engine): Promise<QueueView[]> {
-  return engine.reads.all();
-}
+/** The cookie that keeps the dashboard token a page was opened with. */
+const TOKEN_COOKIE = 'ost_token';
 
 /** Sends a page, with the operator's sign-in or sign-out above its content. */
 function send(
@@ -123,7 +116,7 @@ export async function dashboard(req: IncomingMessage, res: ServerResponse, opts:
   const labelOf = opts.labelOf ?? defaultLabel;
   const page: PageRequest = { req, res, url, path, now, labelOf, admin: adminView(req, opts), opts };
   if (path === '/') {
-    const body = overview(await allFiles(opts.engine), now, labelOf, opts.engine.reads.unavailable());
+    const body = overview(await opts.engine.reads.all(), now, labelOf, opts.engine.reads.unavailable());
     send(req, res, { title: 'Queues', body }, opts, page.admin);
     return true;
   }
@@ -159,7 +152,7 @@ async function queueRoute({ req, res, now, labelOf, admin, opts }: PageRequest, 
 
 /** /changes/:id: a change's page, from the queue that holds it or its history. */
 async function changeRoute({ req, res, labelOf, admin, opts }: PageRequest, id: string): Promise<boolean> {
-  for (const file of await allFiles(opts.engine)) {
+  for (const file of await opts.engine.reads.all()) {
     const history = opts.history ? await opts.history(file.name, 2000) : [];
     if (
       Object.hasOwn(file.state.changes, id) ||
@@ -178,7 +171,7 @@ async function searchRoute({ req, res, url, labelOf, admin, opts }: PageRequest)
   const q = (url.searchParams.get('q') ?? '').trim().replace(/^#/, '');
   const hits: { id: string; file: QueueView }[] = [];
   if (q) {
-    for (const file of await allFiles(opts.engine)) {
+    for (const file of await opts.engine.reads.all()) {
       for (const c of Object.values(file.state.changes)) {
         if (
           c.id === q ||
