@@ -7,13 +7,13 @@ import { MAIN } from './lines.ts';
 import { own } from './own.ts';
 import { supersedeLine } from './runs.ts';
 import type { ChangeInput, ChangeRecord, CoreEvent, StreamRef, StreamState } from './types.ts';
+import { verdict } from './verdicts.ts';
 
 /** A merge as the core takes it: the stream, its changes in history order, and the move of its tip. */
 export type MergedEvent = Pick<
   Extract<CoreEvent, { type: 'merged' }>,
   'stream' | 'changes' | 'before' | 'after' | 'forced'
 >;
-import { verdict } from './verdicts.ts';
 
 /** The longest title, author and URL a change record keeps, and how many dependencies and reverts. */
 const TITLE_KEPT = 300;
@@ -21,26 +21,35 @@ const NAME_KEPT = 200;
 const URL_KEPT = 2000;
 const REFS_KEPT = 50;
 
-/** A change input with its free text cut to sane lengths: one huge commit subject must not bloat the queue. */
-function bounded(input: ChangeInput): ChangeInput {
+/** The title, author and URL of a change (or of a member of its stack) cut to the lengths kept. */
+function clippedText<T extends Pick<ChangeInput, 'title' | 'author' | 'url'>>(text: T): T {
   const clip = (s: string | null | undefined, n: number) =>
     typeof s === 'string' && s.length > n ? `${s.slice(0, n - 1)}…` : s;
   return {
-    ...input,
-    ...(input.title !== undefined ? { title: clip(input.title, TITLE_KEPT) ?? '' } : {}),
-    ...(input.author !== undefined ? { author: clip(input.author, NAME_KEPT) ?? null } : {}),
-    ...(input.url !== undefined ? { url: input.url && input.url.length <= URL_KEPT ? input.url : null } : {}),
+    ...text,
+    ...(text.title !== undefined ? { title: clip(text.title, TITLE_KEPT) ?? '' } : {}),
+    ...(text.author !== undefined ? { author: clip(text.author, NAME_KEPT) ?? null } : {}),
+    ...(text.url !== undefined ? { url: text.url && text.url.length <= URL_KEPT ? text.url : null } : {}),
+  };
+}
+
+/** A change input with its free text cut to sane lengths: one huge commit subject must not bloat the queue. */
+function bounded(input: ChangeInput): ChangeInput {
+  return {
+    ...clippedText(input),
     ...(input.dependsOn ? { dependsOn: input.dependsOn.slice(0, REFS_KEPT) } : {}),
     ...(input.reverts ? { reverts: input.reverts.slice(0, REFS_KEPT) } : {}),
     ...(input.landedWith
       ? {
-          landedWith: input.landedWith.slice(0, REFS_KEPT).map((m) => ({
-            id: m.id,
-            ...(m.number !== undefined ? { number: m.number } : {}),
-            ...(m.title !== undefined ? { title: clip(m.title, TITLE_KEPT) ?? '' } : {}),
-            ...(m.url !== undefined ? { url: m.url && m.url.length <= URL_KEPT ? m.url : null } : {}),
-            ...(m.author !== undefined ? { author: clip(m.author, NAME_KEPT) ?? null } : {}),
-          })),
+          landedWith: input.landedWith.slice(0, REFS_KEPT).map(({ id, number, title, url, author }) =>
+            clippedText({
+              id,
+              ...(number !== undefined ? { number } : {}),
+              ...(title !== undefined ? { title } : {}),
+              ...(url !== undefined ? { url } : {}),
+              ...(author !== undefined ? { author } : {}),
+            }),
+          ),
         }
       : {}),
   };

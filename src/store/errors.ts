@@ -21,24 +21,25 @@ export class StoreWriteError extends Error {
   }
 }
 
+/** What an operator does about each file-system error that stops writes. */
+const WRITE_FIXES: Record<string, string> = {
+  ENOSPC: 'the disk of the data directory is full: free space on it',
+  EDQUOT: 'the disk quota of the data directory is used up: raise it or free space',
+  EROFS: 'the data directory is on a read-only file system: remount it read-write',
+  EACCES: 'the server may not write in the data directory: fix its owner or permissions',
+  EIO: 'the disk of the data directory reports I/O errors: check it',
+};
+
 /** Why a write failed, in words an operator acts on. */
 export function writeProblem(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
-  const fix: Record<string, string> = {
-    ENOSPC: 'the disk of the data directory is full: free space on it',
-    EDQUOT: 'the disk quota of the data directory is used up: raise it or free space',
-    EROFS: 'the data directory is on a read-only file system: remount it read-write',
-    EACCES: 'the server may not write in the data directory: fix its owner or permissions',
-    EIO: 'the disk of the data directory reports I/O errors: check it',
-  };
-  const what = e.code && fix[e.code] ? `${fix[e.code]} (${e.code})` : `it failed: ${e.message}`;
+  const what =
+    e.code && Object.hasOwn(WRITE_FIXES, e.code) ? `${WRITE_FIXES[e.code]} (${e.code})` : `it failed: ${e.message}`;
   return `the store cannot be written; ${what}. Events are refused until a write succeeds`;
 }
 
-/** A write error of the file system (full disk, read-only, I/O) as a StoreWriteError; others as they are. */
+/** A write error of the file system (full disk, read-only, I/O, permissions) as a StoreWriteError; others as they are. */
 export function asStoreWriteError(err: unknown): unknown {
   const code = (err as NodeJS.ErrnoException | null)?.code;
-  return code && ['ENOSPC', 'EDQUOT', 'EROFS', 'EIO', 'EACCES'].includes(code)
-    ? new StoreWriteError(writeProblem(err), err)
-    : err;
+  return code && Object.hasOwn(WRITE_FIXES, code) ? new StoreWriteError(writeProblem(err), err) : err;
 }

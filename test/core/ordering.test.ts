@@ -180,3 +180,34 @@ describe('shared queues', () => {
     expect(h.verdictOf('b3')).toBe('passed');
   });
 });
+
+describe('free text kept', () => {
+  it('cuts a huge title, author or URL of a change and of each change that landed with it', () => {
+    const h = new Harness({});
+    const huge = { title: 't'.repeat(10_000), author: 'a'.repeat(1000), url: `https://x/${'u'.repeat(5000)}` };
+    const members = Array.from({ length: 60 }, (_, i) => ({ id: `m${i}`, number: i, ...huge }));
+    h.send({
+      type: 'merged',
+      at: 0,
+      stream: S,
+      before: 'base',
+      after: 'sha-a',
+      changes: [change('a', { parent: 'base', ...huge, landedWith: members })],
+    });
+    const record = h.state.changes['a']!;
+    expect([record.title?.length, record.title?.at(-1), record.author?.length, record.url]).toEqual([
+      300,
+      '…',
+      200,
+      null,
+    ]);
+    expect(record.landedWith).toHaveLength(50);
+    expect(record.landedWith![0]).toEqual({
+      id: 'm0',
+      number: 0,
+      title: `${'t'.repeat(299)}…`,
+      author: `${'a'.repeat(199)}…`,
+      url: null,
+    });
+  });
+});
