@@ -1,0 +1,58 @@
+// Both stores for the tests that must hold on each: the embedded store (a journal and lowdb snapshots
+// in a temporary directory) and the PostgreSQL store (a database of its own on a throwaway cluster,
+// test/helpers/postgres.ts). `storeKinds()` is called at the top of a test file: it starts PostgreSQL
+// before the file's tests and stops it after them.
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll } from 'vitest';
+import { createLogger } from '../../src/log.ts';
+import { LowdbStore } from '../../src/store/lowdb-store.ts';
+import { migrate } from '../../src/store/pg/migrate.ts';
+import { PgStore } from '../../src/store/pg/pg-store.ts';
+import type { Store } from '../../src/store/types.ts';
+import { startPostgres, type TestPostgres } from './postgres.ts';
+
+export const STORE_KINDS = ['embedded', 'postgres'] as const;
+export type StoreKind = (typeof STORE_KINDS)[number];
+
+/** A fresh, empty store, and how to open it again as a restarted process would. */
+export interface TestStore {
+  store: Store;
+  /** A new store object on the same data (another process, or the same one restarted). */
+  reopen(): Store;
+}
+
+const quiet = createLogger({ level: 'silent' });
+
+/** Makes fresh stores of either kind; PostgreSQL runs from before the file's first test to after its last. */
+export function storeKinds(): { make(kind: StoreKind): Promise<TestStore> } {
+  let server: TestPostgres | null = null;
+  const pools: pg.Pool[] = [];
+  beforeAll(async () => {
+    server = await startPostgres();
+  });
+  afterAll(async () => {
+    for (const pool of pools) await pool.end().catch(() => undefined);
+    await server?.stop();
+  });
+  return {
+    async make(kind) {
+      const scratchDir = await mkdtemp(join(tmpdir(), 'ost-store-'));
+      if (kind === 'embedded') return { store: new LowdbStore(scratchDir), reopen: () => new LowdbStore(scratchDir) };
+      const url = await server!.database();
+      const pool = () => {
+        const opened = new pg.Pool({ connectionString: url, max: 4 });
+        pools.push(opened);
+        return opened;
+      };
+      const first = pool();
+      await migrate(first, quiet);
+      return {
+        store: new PgStore({ pool: first, scratchDir }),
+        reopen: () => new PgStore({ pool: pool(), scratchDir }),
+      };
+    },
+  };
+}
