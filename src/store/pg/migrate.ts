@@ -51,6 +51,8 @@ export async function migrate(pool: pg.Pool, log: Logger): Promise<string[]> {
       direction: 'up',
       migrationsTable: MIGRATIONS_TABLE,
       checkOrder: true,
+      // replicas starting together wait for the one migrating, then find nothing left to do
+      advisoryLockMode: 'wait',
       log: (message: string) => log.debug({ component: 'migrations' }, message),
     });
     const names = applied.map((m) => m.name);

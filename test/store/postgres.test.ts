@@ -1,0 +1,160 @@
+// The PostgreSQL store's own promises, on a real server: migrations applied once (also by replicas
+// starting together) and a newer schema refused; leases that change hands with a growing fencing
+// token, and a holder that lost its lease writes nothing; one line for each connection mistake.
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { emptyQueue } from '../../src/core/index.ts';
+import { createLogger } from '../../src/log.ts';
+import { openDatabase } from '../../src/store/pg/database.ts';
+import { Lease } from '../../src/store/pg/lease.ts';
+import { knownMigrations, migrate } from '../../src/store/pg/migrate.ts';
+import { FencedError, PgStore } from '../../src/store/pg/pg-store.ts';
+import type { QueueFile } from '../../src/store/types.ts';
+import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
+
+const quiet = createLogger({ level: 'silent' });
+let server: TestPostgres;
+const pools: pg.Pool[] = [];
+
+beforeAll(async () => {
+  server = await startPostgres();
+});
+afterAll(async () => {
+  for (const pool of pools) await pool.end().catch(() => undefined);
+  await server.stop();
+});
+
+async function freshPool(): Promise<pg.Pool> {
+  const pool = new pg.Pool({ connectionString: await server.database(), max: 4 });
+  pools.push(pool);
+  return pool;
+}
+
+const file = (name: string): QueueFile => ({
+  schema: 1,
+  name,
+  state: emptyQueue(name),
+  outbox: [],
+  notices: [],
+  deliveries: [],
+  historyMoved: 0,
+});
+
+describe('migrations', () => {
+  it('are applied once, also when three replicas start together', async () => {
+    const pool = await freshPool();
+    const applied = await Promise.all([migrate(pool, quiet), migrate(pool, quiet), migrate(pool, quiet)]);
+    expect(applied.flat()).toEqual(await knownMigrations());
+    expect(await migrate(pool, quiet)).toEqual([]);
+    const tables = await pool.query("SELECT tablename FROM pg_tables WHERE tablename LIKE 'ost_%' ORDER BY 1");
+    expect(tables.rows.map((r) => r.tablename)).toEqual([
+      'ost_history',
+      'ost_journal',
+      'ost_leases',
+      'ost_migrations',
+      'ost_queues',
+    ]);
+  });
+
+  it('refuse a database a newer ost-gate migrated, in one line that says what to do', async () => {
+    const pool = await freshPool();
+    await migrate(pool, quiet);
+    await pool.query("INSERT INTO ost_migrations (name, run_on) VALUES ('9999_from-the-future', now())");
+    await expect(migrate(pool, quiet)).rejects.toThrow(
+      /^OST_DATABASE_URL: the database's schema is newer than this ost-gate knows \(migration 9999_from-the-future\): upgrade ost-gate/,
+    );
+  });
+});
+
+describe('leases and fencing', () => {
+  it('a holder that lost its lease while paused writes nothing; the new holder has a greater token', async () => {
+    const pool = await freshPool();
+    await migrate(pool, quiet);
+    const scratchDir = await mkdtemp(join(tmpdir(), 'ost-pg-'));
+    const a = new Lease(pool, 'writer', 'replica-a', 5_000);
+    const b = new Lease(pool, 'writer', 'replica-b', 5_000);
+    expect(await a.acquire()).toBeNull();
+    const held = await b.acquire();
+    expect(held).toMatchObject({ holder: 'replica-a', token: a.token() });
+    expect(b.token()).toBeNull();
+
+    const storeA = new PgStore({ pool, scratchDir, fence: { lease: 'writer', token: () => a.token() } });
+    await storeA.writeSnapshot(file('q'));
+    await storeA.appendJournal('q', {
+      n: 1,
+      type: 'notice',
+      notice: { at: 1, level: 'info', code: 'x', message: 'a' },
+    });
+    expect(await a.renew()).toBe(true);
+
+    // replica A is paused past its lease (as SIGSTOP would): the lease runs out and B takes it
+    await pool.query("UPDATE ost_leases SET expires_at = now() - interval '1 second'");
+    expect(await b.acquire()).toBeNull();
+    expect(BigInt(b.token()!)).toBeGreaterThan(BigInt(a.token()!));
+
+    // A wakes up still believing it holds the lease: every write is refused
+    const before = await pool.query(
+      'SELECT (SELECT count(*) FROM ost_journal) AS j, (SELECT count(*) FROM ost_history) AS h',
+    );
+    await expect(
+      storeA.appendJournal('q', { n: 2, type: 'notice', notice: { at: 2, level: 'info', code: 'x', message: 'late' } }),
+    ).rejects.toThrow(FencedError);
+    await expect(storeA.writeSnapshot({ ...file('q'), journalSeq: 1 })).rejects.toThrow(
+      /no longer holds the writer lease/,
+    );
+    await expect(storeA.appendHistory('q', [{ change: 'c', verdict: 'passed', at: 1 }], 0)).rejects.toThrow(
+      FencedError,
+    );
+    const after = await pool.query(
+      'SELECT (SELECT count(*) FROM ost_journal) AS j, (SELECT count(*) FROM ost_history) AS h',
+    );
+    expect(after.rows).toEqual(before.rows);
+    // and it learns it lost the lease at its next renewal
+    expect(await a.renew()).toBe(false);
+    expect(a.token()).toBeNull();
+    await expect(storeA.appendJournal('q', { n: 2, type: 'done', ids: [] })).rejects.toThrow(FencedError);
+
+    // B writes under its own token, and after a clean release another replica takes the lease at once
+    const storeB = new PgStore({ pool, scratchDir, fence: { lease: 'writer', token: () => b.token() } });
+    await storeB.loadQueue('q');
+    await storeB.appendJournal('q', { n: 2, type: 'done', ids: [] });
+    await b.release();
+    expect(await new Lease(pool, 'writer', 'replica-c', 5_000).acquire()).toBeNull();
+  });
+});
+
+describe('connecting', () => {
+  it('says in one line what is wrong, never with the password', async () => {
+    const url = new URL(server.url);
+    const secret = 'not-the-password-x9';
+    const attempts: [string, RegExp][] = [
+      ['mysql://u:p@localhost/db', /^OST_DATABASE_URL is not a postgres:\/\/ URL: set it as postgres:\/\//],
+      [
+        `postgres://postgres:${secret}@${url.host}/postgres`,
+        /^OST_DATABASE_URL: PostgreSQL refused the password of postgres:\/\/postgres@127\.0\.0\.1:\d+\/postgres: fix the user or password/,
+      ],
+      [
+        `postgres://postgres:${url.password}@${url.host}/no_such_db`,
+        /^OST_DATABASE_URL: the database of postgres:\/\/postgres@127\.0\.0\.1:\d+\/no_such_db does not exist: create it/,
+      ],
+      [
+        `postgres://postgres:${secret}@127.0.0.1:1/postgres`,
+        /^OST_DATABASE_URL: nothing listens at postgres:\/\/postgres@127\.0\.0\.1:1\/postgres: start PostgreSQL/,
+      ],
+    ];
+    for (const [attempt, expected] of attempts) {
+      const err = (await openDatabase(attempt, quiet).then(
+        () => null,
+        (e: unknown) => e,
+      )) as Error | null;
+      expect(err?.name, attempt).toBe('SetupError');
+      expect(err!.message).toMatch(expected);
+      expect(err!.message).not.toContain(secret);
+      expect(err!.message).not.toContain(url.password);
+      expect(err!.message).not.toContain('\n');
+    }
+  });
+});
