@@ -16,7 +16,8 @@ import { displayUrl } from './http/url.ts';
 import type { Logger } from './log.ts';
 import { defaultLabel, type ChangeLabeler } from './report/model.ts';
 import { claimDataDir, type DataDirOwnership } from './store/data-dir-owner.ts';
-import { LowdbStore } from './store/lowdb-store.ts';
+import { openStore, type OpenedStore } from './store/open.ts';
+import type { Store } from './store/types.ts';
 import { checkDataDir, listenAddress } from './startup/checks.ts';
 import { configRules } from './registry.ts';
 import { SetupError } from './config/setup-error.ts';
@@ -39,7 +40,7 @@ export interface StartOptions {
 export interface RunningServer {
   url: string;
   engine: Engine;
-  store: LowdbStore;
+  store: Store;
   hosts: Host[];
   stop(): Promise<void>;
 }
@@ -128,10 +129,7 @@ async function startOn(
   owner: DataDirOwnership,
   opts: StartOptions,
 ): Promise<RunningServer> {
-  const { env, config, log } = opts;
-  const publicUrl = env.OST_PUBLIC_URL?.replace(/\/+$/, '');
-  const callbackUrl = publicUrl ? `${publicUrl}/api/ci/callback` : undefined;
-  const store = new LowdbStore(dataDir);
+  const { env, log } = opts;
   const components: Record<string, string> = {};
   const wiring: Wiring = {
     dispatchers: { ...opts.dispatchers },
@@ -143,7 +141,33 @@ async function startOn(
       log.info({ component, status }, message);
     },
   };
-  wiring.say('store', 'ok', `data directory ${dataDir} (one JSON file per queue under queues/)`);
+  const opened = await openStore({ env, dataDir, log, say: (status, message) => wiring.say('store', status, message) });
+  try {
+    return await startWith(opened, { dataDir, listen, owner, wiring, components }, opts);
+  } catch (err) {
+    await opened.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+/** The server on its opened store. */
+async function startWith(
+  opened: OpenedStore,
+  parts: {
+    dataDir: string;
+    listen: { port: number; host: string };
+    owner: DataDirOwnership;
+    wiring: Wiring;
+    components: Record<string, string>;
+  },
+  opts: StartOptions,
+): Promise<RunningServer> {
+  const { env, config, log } = opts;
+  const { dataDir, listen, owner, wiring, components } = parts;
+  const { store } = opened;
+  const publicUrl = env.OST_PUBLIC_URL?.replace(/\/+$/, '');
+  const callbackUrl = publicUrl ? `${publicUrl}/api/ci/callback` : undefined;
+  wiring.say('store', 'ok', opened.summary);
   const { dispatchers, reporters, labels, stoppers } = wiring;
   const performer = new RoutingPerformer({ dispatchers, reporters, labels, publicUrl, log });
   let engineRef: Engine | null = null;
@@ -186,6 +210,7 @@ async function startOn(
       await new Promise<void>((ok) => server.close(() => ok()));
       server.closeAllConnections?.();
       await engine.close();
+      await opened.close();
       await owner.release();
     },
   };
@@ -196,7 +221,7 @@ function httpServerFor(parts: {
   env: NodeJS.ProcessEnv;
   engine: Engine;
   log: Logger;
-  store: LowdbStore;
+  store: Store;
   components: Record<string, string>;
   hosts: Host[];
   labels: Record<string, ChangeLabeler>;

@@ -70,10 +70,20 @@ export class GitWatcher {
     try {
       this.position = JSON.parse(await readFile(this.positionFile, 'utf8')) as Position;
     } catch {
-      // first start
+      // first start on this disk: a queue in a shared database may know the branch already
+      this.position = { tip: await this.queuedTip() };
     }
     await this.pollOnce();
     this.timer = setInterval(() => void this.pollOnce(), this.repo.interval);
+  }
+
+  /** The newest commit of this branch a queue has, or null (another replica watched it before). */
+  private async queuedTip(): Promise<string | null> {
+    for (const file of await this.engine.reads.all()) {
+      const tip = file.state.streams[this.streamId]?.tip;
+      if (tip) return tip;
+    }
+    return null;
   }
 
   stop(): void {

@@ -1,0 +1,74 @@
+// Which store the server writes to: PostgreSQL when OST_DATABASE_URL is set (its schema migrated, the
+// writer lease taken, every write fenced by it), else the embedded store in OST_DATA_DIR. Either way
+// the data directory keeps this replica's run logs.
+import type { Logger } from '../log.ts';
+import { SetupError } from '../config/setup-error.ts';
+import { LowdbStore } from './lowdb-store.ts';
+import { openDatabase } from './pg/database.ts';
+import { PgStore } from './pg/pg-store.ts';
+import { DEFAULT_LEASE_MS, takeWriterLease, WRITER_LEASE } from './pg/writer-lease.ts';
+import type { Store } from './types.ts';
+
+export interface OpenedStore {
+  store: Store;
+  /** What the store is, for the log line at start-up. */
+  summary: string;
+  /** Writes what is pending, gives up the lease and closes connections (after the engine closed). */
+  close(): Promise<void>;
+}
+
+export interface OpenStoreOptions {
+  env: NodeJS.ProcessEnv;
+  dataDir: string;
+  log: Logger;
+  /** Told of a change in the store's health (a lost lease). */
+  say: (status: string, message: string) => void;
+}
+
+/** The lease's time to live from OST_LEASE_SECONDS, or a SetupError naming it. */
+function leaseMs(env: NodeJS.ProcessEnv): number {
+  const raw = env.OST_LEASE_SECONDS;
+  if (raw === undefined || raw === '') return DEFAULT_LEASE_MS;
+  const seconds = Number(raw);
+  if (!Number.isFinite(seconds) || seconds < 1 || seconds > 300)
+    throw new SetupError(`OST_LEASE_SECONDS=${raw} is not a number of seconds from 1 to 300: set it to 8, the default`);
+  return seconds * 1000;
+}
+
+export async function openStore({ env, dataDir, log, say }: OpenStoreOptions): Promise<OpenedStore> {
+  const url = env.OST_DATABASE_URL;
+  if (!url) {
+    const store = new LowdbStore(dataDir);
+    return {
+      store,
+      summary: `data directory ${dataDir} (one JSON file per queue under queues/)`,
+      close: async () => undefined,
+    };
+  }
+  const ttlMs = leaseMs(env);
+  const db = await openDatabase(url, log);
+  try {
+    const writer = await takeWriterLease({
+      pool: db.pool,
+      log,
+      ttlMs,
+      onLost: (holder) => say('fenced', `this replica lost the writer lease to ${holder}; restart it`),
+    });
+    const store = new PgStore({
+      pool: db.pool,
+      scratchDir: dataDir,
+      fence: { lease: WRITER_LEASE, token: () => writer.lease.token() },
+    });
+    return {
+      store,
+      summary: `PostgreSQL ${db.label} (writer lease of ${ttlMs / 1000} s; run logs in ${dataDir})`,
+      async close() {
+        await writer.release();
+        await db.close();
+      },
+    };
+  } catch (err) {
+    await db.close().catch(() => undefined);
+    throw err;
+  }
+}
