@@ -16,7 +16,8 @@ import { displayUrl } from './http/url.ts';
 import type { Logger } from './log.ts';
 import { defaultLabel, type ChangeLabeler } from './report/model.ts';
 import { claimDataDir, type DataDirOwnership } from './store/data-dir-owner.ts';
-import { openStore, type OpenedStore } from './store/open.ts';
+import { openStore, type OpenedStore, type ReplicaHooks } from './store/open.ts';
+import { WriterWork } from './writer-work.ts';
 import type { Store } from './store/types.ts';
 import { checkDataDir, listenAddress } from './startup/checks.ts';
 import { configRules } from './registry.ts';
@@ -141,9 +142,11 @@ async function startOn(
       log.info({ component, status }, message);
     },
   };
-  const opened = await openStore({ env, dataDir, log, say: (status, message) => wiring.say('store', status, message) });
+  // what this replica does when it starts or stops writing, set once the server is wired
+  const hooks: ReplicaHooks = { promoted: async () => undefined, demoted: async () => undefined };
+  const opened = await openStore({ env, dataDir, log, hooks });
   try {
-    return await startWith(opened, { dataDir, listen, owner, wiring, components }, opts);
+    return await startWith(opened, { dataDir, listen, owner, wiring, components, hooks }, opts);
   } catch (err) {
     await opened.close().catch(() => undefined);
     throw err;
@@ -159,20 +162,22 @@ async function startWith(
     owner: DataDirOwnership;
     wiring: Wiring;
     components: Record<string, string>;
+    hooks: ReplicaHooks;
   },
   opts: StartOptions,
 ): Promise<RunningServer> {
   const { env, config, log } = opts;
   const { dataDir, listen, owner, wiring, components } = parts;
-  const { store } = opened;
+  const { store, replica, inbox } = opened;
   const publicUrl = env.OST_PUBLIC_URL?.replace(/\/+$/, '');
   const callbackUrl = publicUrl ? `${publicUrl}/api/ci/callback` : undefined;
-  wiring.say('store', 'ok', opened.summary);
+  wiring.say('store', replica ? (replica.isWriter() ? 'writer' : 'reader') : 'ok', opened.summary);
   const { dispatchers, reporters, labels, stoppers } = wiring;
   const performer = new RoutingPerformer({ dispatchers, reporters, labels, publicUrl, log });
   let engineRef: Engine | null = null;
   const metrics = new Metrics(() => engineRef);
-  const engine = new Engine({ store, performer, log, observer: metrics.observe });
+  const role = replica && inbox ? { isWriter: () => replica.isWriter(), forward: inbox.put.bind(inbox) } : undefined;
+  const engine = new Engine({ store, performer, log, observer: metrics.observe, ...(role ? { role } : {}) });
   engineRef = engine;
 
   startRunners(wiring, { env, config, log, dataDir, runLogPath: (k) => store.runLogPath(k), callbackUrl });
@@ -181,7 +186,6 @@ async function startWith(
   const hosts = await startHosts(wiring, { env, config, engine, rules, log, dataDir, publicUrl, providers });
   sayEndpoints(wiring, env, providers());
 
-  await engine.recover();
   const server = httpServerFor({ env, engine, log, store, components, hosts, labels, metrics });
   try {
     await new Promise<void>((ok, fail) => {
@@ -196,8 +200,7 @@ async function startWith(
   const url = publicUrl ?? `http://${address.address}:${address.port}`;
   log.info({ url: displayUrl(url) }, `ost-gate listening on ${displayUrl(url)}`);
   for (const host of hosts) await host.start?.();
-  const tick = () => void engine.tick().catch((err) => log.error({ err: (err as Error).message }, 'tick failed'));
-  const ticker = setInterval(tick, config.tick);
+  const work = await startWork(parts, { engine, hosts, log, tickMs: config.tick, inbox });
 
   return {
     url,
@@ -205,7 +208,7 @@ async function startWith(
     store,
     hosts,
     async stop() {
-      clearInterval(ticker);
+      await work.close();
       for (const stop of stoppers) await stop();
       await new Promise<void>((ok) => server.close(() => ok()));
       server.closeAllConnections?.();
@@ -214,6 +217,29 @@ async function startWith(
       await owner.release();
     },
   };
+}
+
+/**
+ * Starts the writer's work (recovery, watchers, ticker, inbox) when this replica writes, else reads
+ * fresh; and what to do when that changes (replicas on PostgreSQL).
+ */
+async function startWork(
+  parts: { wiring: Wiring; hooks: ReplicaHooks },
+  options: ConstructorParameters<typeof WriterWork>[0],
+): Promise<WriterWork> {
+  const work = new WriterWork(options);
+  const { wiring, hooks } = parts;
+  hooks.promoted = async () => {
+    await work.start();
+    wiring.say('store', 'writer', 'this replica writes now: it steps the queues and applies the inbox');
+  };
+  hooks.demoted = async (holder) => {
+    await work.stop();
+    wiring.say('store', 'reader', `replica ${holder} writes now; this one reads and stores what it accepts for it`);
+  };
+  if (options.engine.forwarding()) work.read();
+  else await work.start();
+  return work;
 }
 
 /** The HTTP server: the dashboard, API, callback and health, and the hosts' endpoints. */

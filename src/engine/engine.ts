@@ -5,8 +5,10 @@
 import { randomBytes } from 'node:crypto';
 import { advance, step, type CoreEvent, type Effect, type QueueStats, type Strategy } from '../core/index.ts';
 import { silentLogger, type Logger } from '../log.ts';
-import type { OutboxEntry, QueueFile, QueueNotice, QueueSetup } from '../store/types.ts';
+import type { InboxItem, OutboxEntry, QueueFile, QueueNotice, QueueSetup } from '../store/types.ts';
+import { StoreWriteError } from '../store/errors.ts';
 import { toQueueSettings, type QueueCi, type RepoConfig } from '../config/repo.ts';
+import { configChanges } from './config-change.ts';
 import { effectKey, type DispatchContext } from './effects.ts';
 import { KeyedLock } from './lock.ts';
 import { WakeTimers } from './wake-timers.ts';
@@ -21,6 +23,7 @@ export { VERDICTS_KEPT } from './queue-files.ts';
 export {
   QueueOwnedError,
   type EngineOptions,
+  type EngineRole,
   type StateBefore,
   type StepObserver,
   type SubmitOptions,
@@ -72,6 +75,10 @@ export class Engine {
    * before, or a tick changed nothing.
    */
   async submit(queue: string, event: CoreEvent, options: SubmitOptions = {}): Promise<boolean> {
+    if (this.forwarding()) {
+      const item: InboxItem = { type: 'event', event, ...(options.setup ? { setup: options.setup } : {}) };
+      return this.opts.role!.forward(queue, item, options.delivery);
+    }
     const applied = await this.lock.run(queue, () => this.stepLocked(queue, event, options));
     if (applied) {
       const drained = this.outbox.drain(queue);
@@ -231,15 +238,7 @@ export class Engine {
     const settings = toQueueSettings(config);
     const file = await this.files.get(queue);
     if (owner && file?.owner && file.owner !== owner) return { refused: true, owner: file.owner };
-    const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-    if (
-      file &&
-      (!owner || file.owner === owner) &&
-      same({ ...file.state.settings, ...settings }, file.state.settings) &&
-      same(file.repoConfig, config) &&
-      same(file.ci, ci)
-    )
-      return { refused: false };
+    if (!configChanges(file, { settings, config, ci, owner })) return { refused: false };
     try {
       const setup = { ci, repoConfig: config, ...(owner ? { owner } : {}) };
       await this.submit(queue, { type: 'configure', at, settings }, { setup });
@@ -250,8 +249,32 @@ export class Engine {
     return { refused: false };
   }
 
+  /** Whether what this replica accepts goes to the writer's inbox (it does not hold the writer lease). */
+  forwarding(): boolean {
+    return this.opts.role ? !this.opts.role.isWriter() : false;
+  }
+
+  /** Applies an item another replica stored in the inbox, with the delivery id it was stored under. */
+  async applyForwarded(queue: string, item: InboxItem, delivery: string): Promise<void> {
+    // applied here, or not at all: never sent back to the inbox it is being taken from
+    if (this.forwarding()) throw new StoreWriteError('this replica does not hold the writer lease now', null);
+    if (item.type === 'notice') await this.addNotice(queue, item.notice);
+    else await this.submit(queue, item.event, { delivery, wait: false, ...(item.setup ? { setup: item.setup } : {}) });
+  }
+
+  /** Forgets the queues held in memory (another replica writes them): they are read again when asked for. */
+  dropCaches(): void {
+    this.wakes.clear();
+    this.files.clear();
+    this.reads.clear();
+  }
+
   /** Adds a notice for the dashboard to an existing queue (a config error, say) without stepping it. */
   async addNotice(queue: string, notice: QueueNotice): Promise<void> {
+    if (this.forwarding()) {
+      await this.opts.role!.forward(queue, { type: 'notice', notice });
+      return;
+    }
     await this.lock.run(queue, async () => {
       const file = await this.files.get(queue);
       if (file) await this.files.append(file, { type: 'notice', notice });
@@ -265,7 +288,8 @@ export class Engine {
   async close(): Promise<void> {
     this.wakes.clear();
     await this.idle();
-    for (const queue of this.files.withJournal()) {
+    // a replica that does not write has nothing of its own to snapshot
+    for (const queue of this.forwarding() ? [] : this.files.withJournal()) {
       try {
         await this.lock.run(queue, async () => {
           const file = await this.files.get(queue);

@@ -1,7 +1,7 @@
 // What the engine is built with and what a submit may ask; the error for a queue another owns.
 import type { CoreEvent, Effect, QueueSettings, QueueState, QueueStats, Run, Strategy } from '../core/index.ts';
 import type { Logger } from '../log.ts';
-import type { QueueSetup, Store } from '../store/types.ts';
+import type { InboxItem, QueueSetup, Store } from '../store/types.ts';
 import type { Performer } from './effects.ts';
 
 export interface EngineOptions {
@@ -16,6 +16,18 @@ export interface EngineOptions {
   observer?: StepObserver;
   /** The journal size from which a snapshot may be written (tests make it small). */
   snapshotMinJournalBytes?: number;
+  /** Replicas on PostgreSQL: whether this one writes now, and where it sends what it accepts when not. */
+  role?: EngineRole;
+}
+
+/**
+ * A replica's part: the one that holds the writer lease steps the queues; the others store what they
+ * accept in the inbox (before they answer), and the writer applies it.
+ */
+export interface EngineRole {
+  isWriter(): boolean;
+  /** Stores an item for the writer, durably; false when the queue's inbox had its delivery already. */
+  forward(queue: string, item: InboxItem, delivery?: string): Promise<boolean>;
 }
 
 /** What a step observer is told of the state before the step. */

@@ -88,6 +88,13 @@ export class QueueFiles {
     return this.files.size;
   }
 
+  /** Drops every queue from memory: each is loaded again from the store when asked for. */
+  clear(): void {
+    this.files.clear();
+    this.journaled.clear();
+    this.unreadable.clear();
+  }
+
   /** Drops the queue's file from memory (after a step that failed half way): it is loaded again. */
   forget(queue: string): void {
     this.files.delete(queue);

@@ -42,6 +42,13 @@ export class ReadModel {
     this.changed.set(file.name, file);
   }
 
+  /** Empties the indexes: they are built again from the queues as they are loaded next. */
+  clear(): void {
+    for (const queue of [...this.indexed.keys()]) this.drop(queue);
+    this.changed.clear();
+    this.everything = null;
+  }
+
   /** Indexes the queues changed since the last question. */
   private refresh(): void {
     for (const file of this.changed.values()) this.reindex(file);

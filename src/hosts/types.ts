@@ -40,8 +40,14 @@ export interface Host {
   readonly mount?: Mount;
   /** One line for the start-up log and /healthz: what is connected, and where. */
   readonly summary: string;
-  /** Starts what runs on its own (polling, an SSH stream), once the HTTP server listens. */
+  /** Starts what it receives on (a durable inbox left by a previous process), once the HTTP server listens. */
   start?(): Promise<void>;
+  /**
+   * Starts what watches for changes on its own (polling, an SSH stream): on the replica that writes
+   * only, so that each source has one active watcher; stopped when the replica stops writing.
+   */
+  startSources?(): Promise<void>;
+  stopSources?(): void;
   stop?(): Promise<void> | void;
 }
 

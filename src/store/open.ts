@@ -1,19 +1,30 @@
-// Which store the server writes to: PostgreSQL when OST_DATABASE_URL is set (its schema migrated, the
-// writer lease taken, every write fenced by it), else the embedded store in OST_DATA_DIR. Either way
-// the data directory keeps this replica's run logs.
+// Which store the server writes to: PostgreSQL when OST_DATABASE_URL is set (its schema migrated, this
+// replica's part decided by the writer lease, every write fenced by it, an inbox for what the others
+// accept), else the embedded store in OST_DATA_DIR. Either way the data directory keeps this replica's
+// run logs.
 import type { Logger } from '../log.ts';
 import { SetupError } from '../config/setup-error.ts';
 import { LowdbStore } from './lowdb-store.ts';
 import { openDatabase } from './pg/database.ts';
+import { PgInbox } from './pg/inbox.ts';
 import { PgStore } from './pg/pg-store.ts';
-import { DEFAULT_LEASE_MS, takeWriterLease, WRITER_LEASE } from './pg/writer-lease.ts';
+import { DEFAULT_LEASE_MS, Replica, WRITER_LEASE } from './pg/replica.ts';
 import type { Store } from './types.ts';
+
+/** What the server does when this replica starts or stops writing (set once the server is wired). */
+export interface ReplicaHooks {
+  promoted: () => Promise<void>;
+  demoted: (holder: string) => Promise<void>;
+}
 
 export interface OpenedStore {
   store: Store;
   /** What the store is, for the log line at start-up. */
   summary: string;
-  /** Writes what is pending, gives up the lease and closes connections (after the engine closed). */
+  /** On PostgreSQL: this replica's part, and the inbox the others fill for the writer. */
+  replica?: Replica;
+  inbox?: PgInbox;
+  /** Gives up the lease and closes connections (after the engine closed). */
   close(): Promise<void>;
 }
 
@@ -21,8 +32,7 @@ export interface OpenStoreOptions {
   env: NodeJS.ProcessEnv;
   dataDir: string;
   log: Logger;
-  /** Told of a change in the store's health (a lost lease). */
-  say: (status: string, message: string) => void;
+  hooks: ReplicaHooks;
 }
 
 /** The lease's time to live from OST_LEASE_SECONDS, or a SetupError naming it. */
@@ -35,7 +45,7 @@ function leaseMs(env: NodeJS.ProcessEnv): number {
   return seconds * 1000;
 }
 
-export async function openStore({ env, dataDir, log, say }: OpenStoreOptions): Promise<OpenedStore> {
+export async function openStore({ env, dataDir, log, hooks }: OpenStoreOptions): Promise<OpenedStore> {
   const url = env.OST_DATABASE_URL;
   if (!url) {
     const store = new LowdbStore(dataDir);
@@ -48,22 +58,25 @@ export async function openStore({ env, dataDir, log, say }: OpenStoreOptions): P
   const ttlMs = leaseMs(env);
   const db = await openDatabase(url, log);
   try {
-    const writer = await takeWriterLease({
+    const replica = await Replica.join({
       pool: db.pool,
       log,
       ttlMs,
-      onLost: (holder) => say('fenced', `this replica lost the writer lease to ${holder}; restart it`),
+      onPromoted: () => hooks.promoted(),
+      onDemoted: (holder) => hooks.demoted(holder),
     });
     const store = new PgStore({
       pool: db.pool,
       scratchDir: dataDir,
-      fence: { lease: WRITER_LEASE, token: () => writer.lease.token() },
+      fence: { lease: WRITER_LEASE, token: () => replica.lease.token() },
     });
     return {
       store,
-      summary: `PostgreSQL ${db.label} (writer lease of ${ttlMs / 1000} s; run logs in ${dataDir})`,
+      replica,
+      inbox: new PgInbox(db.pool, replica.name),
+      summary: `PostgreSQL ${db.label} (replica ${replica.name}, writer lease of ${ttlMs / 1000} s; run logs in ${dataDir})`,
       async close() {
-        await writer.release();
+        await replica.leave();
         await db.close();
       },
     };

@@ -106,6 +106,13 @@ export interface StoredQueue {
   torn?: { file: string; bytes: number };
 }
 
+/**
+ * What a replica that does not write stores for the one that does (the PostgreSQL inbox): an event as
+ * the engine would have been asked to step it, or a notice to add.
+ */
+export type InboxItem =
+  { type: 'event'; event: CoreEvent; setup?: QueueSetup } | { type: 'notice'; notice: QueueNotice };
+
 /** Sizes that decide when a new snapshot is due. */
 export interface JournalSize {
   journalBytes: number;

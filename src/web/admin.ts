@@ -59,13 +59,19 @@ export async function runAdminCommand(
     user: ADMIN_USER,
     replyTo: null,
   };
+  // a replica that does not write stores the command for the one that does: no reply to read
+  const forwarded = opts.engine.forwarding();
   await opts.engine.submit(queue, event, {
     onEffects: (effects) => {
       const r = effects.find((e) => e.type === 'reply');
       if (r && r.type === 'reply') reply = { ok: r.ok, message: r.message };
     },
   });
-  const answer = reply ?? { ok: false, message: 'the command changed nothing' };
+  const answer =
+    reply ??
+    (forwarded
+      ? { ok: true, message: `${verb} accepted: the replica that writes applies it in a moment` }
+      : { ok: false, message: 'the command changed nothing' });
   opts.log.info(
     { queue, verb, change, ok: answer.ok },
     `${verb}${change ? ` ${change}` : ''} on ${queue} by ${ADMIN_USER}: ${answer.message}`,

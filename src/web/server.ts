@@ -189,16 +189,12 @@ async function routeRead(site: Site, req: IncomingMessage, res: ServerResponse, 
   throw new HttpError(404, `no route for ${path}`);
 }
 
-/**
- * GET /healthz: the components, and 503 while the store cannot be written or this replica lost its
- * writer lease (a load balancer then sends requests to the replica that holds it).
- */
+/** GET /healthz: the components, and 503 while the store cannot be written. */
 function sendHealth({ opts, now, started }: Site, res: ServerResponse): void {
   const store = opts.engine.reads.storeHealth();
   const stopped = opts.engine.reads.unavailable();
-  const ok = store.ok && opts.components?.store !== 'fenced';
-  sendJson(res, ok ? 200 : 503, {
-    ok,
+  sendJson(res, store.ok ? 200 : 503, {
+    ok: store.ok,
     uptime_s: Math.round((now() - started) / 1000),
     components: { ...opts.components, store: store.ok ? (opts.components?.store ?? 'ok') : 'failing' },
     ...(store.ok ? {} : { store_problem: store.reason }),

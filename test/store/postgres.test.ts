@@ -52,6 +52,7 @@ describe('migrations', () => {
     const tables = await pool.query("SELECT tablename FROM pg_tables WHERE tablename LIKE 'ost_%' ORDER BY 1");
     expect(tables.rows.map((r) => r.tablename)).toEqual([
       'ost_history',
+      'ost_inbox',
       'ost_journal',
       'ost_leases',
       'ost_migrations',

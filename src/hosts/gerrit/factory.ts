@@ -81,7 +81,12 @@ export const gerritHostFactory: HostFactory = {
       summary: `Gerrit at ${displayUrl(env.GERRIT_URL)}; events at ${EVENTS_PATH}${events}${stream ? `, and over SSH from ${env.GERRIT_SSH}` : ''}`,
       async start() {
         await host.start();
+      },
+      async startSources() {
         stream?.start();
+      },
+      stopSources() {
+        stream?.stop();
       },
       stop() {
         stream?.stop();

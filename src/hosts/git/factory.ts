@@ -19,8 +19,11 @@ export const gitHostFactory: HostFactory = {
       reporter: new GitReporter(watchers, ctx.log),
       changeLabel: (c) => c.sha.slice(0, 10),
       summary: `watching ${repos.map((g) => `${g.name} (${g.url} ${g.branch})`).join(', ')}`,
-      async start() {
+      async startSources() {
         for (const w of watchers) await w.start();
+      },
+      stopSources() {
+        for (const w of watchers) w.stop();
       },
       stop() {
         for (const w of watchers) w.stop();

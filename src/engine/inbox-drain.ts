@@ -1,0 +1,89 @@
+// The writer's side of the inbox: what other replicas accepted is taken in the order it came and
+// applied, each queue's items one after another and different queues side by side; an applied item is
+// deleted. An item that cannot be applied (a queue another repository owns, a bug) is kept aside with
+// why; when the store cannot be written (the database is down, the lease was lost) the drain stops
+// and tries again at its next round.
+import type { Logger } from '../log.ts';
+import { StoreWriteError } from '../store/errors.ts';
+import type { InboxItem } from '../store/types.ts';
+import type { Engine } from './engine.ts';
+
+/** The inbox as the drain uses it (store/pg/inbox.ts). */
+export interface InboxSource {
+  next(limit: number): Promise<{ id: string; queue: string; delivery: string; item: InboxItem }[]>;
+  applied(id: string): Promise<void>;
+  failed(id: string, reason: string): Promise<void>;
+}
+
+/** Items taken per round. */
+const BATCH = 200;
+
+export class InboxDrain {
+  private timer: NodeJS.Timeout | null = null;
+  private round: Promise<number> | null = null;
+
+  constructor(private readonly opts: { inbox: InboxSource; engine: Engine; log: Logger; intervalMs: number }) {}
+
+  /** Drains now and then every `intervalMs`, until stopped. */
+  start(): void {
+    if (this.timer) return;
+    void this.drainOnce();
+    this.timer = setInterval(() => void this.drainOnce(), this.opts.intervalMs);
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.round;
+  }
+
+  /** One round (never two at a time): every item waiting now; returns how many were applied. */
+  drainOnce(): Promise<number> {
+    this.round ??= this.drain()
+      .catch((err: Error) => {
+        this.opts.log.warn({ err: err.message }, 'the inbox could not be read now; trying again');
+        return 0;
+      })
+      .finally(() => {
+        this.round = null;
+      });
+    return this.round;
+  }
+
+  private async drain(): Promise<number> {
+    let applied = 0;
+    for (;;) {
+      const rows = await this.opts.inbox.next(BATCH);
+      if (rows.length === 0) return applied;
+      const byQueue = new Map<string, typeof rows>();
+      for (const row of rows) byQueue.set(row.queue, [...(byQueue.get(row.queue) ?? []), row]);
+      const results = await Promise.all([...byQueue.values()].map((items) => this.applyInOrder(items)));
+      applied += results.reduce((a, b) => a + b.applied, 0);
+      if (results.some((r) => r.stopped) || rows.length < BATCH) return applied;
+    }
+  }
+
+  /** Applies one queue's items in order; stops at one the store could not write. */
+  private async applyInOrder(
+    rows: { id: string; queue: string; delivery: string; item: InboxItem }[],
+  ): Promise<{ applied: number; stopped: boolean }> {
+    let applied = 0;
+    for (const row of rows) {
+      try {
+        await this.opts.engine.applyForwarded(row.queue, row.item, row.delivery);
+      } catch (err) {
+        if (err instanceof StoreWriteError) return { applied, stopped: true };
+        const reason = (err as Error).message;
+        this.opts.log.error(
+          { queue: row.queue, inbox: row.id, err: reason },
+          'an inbox item could not be applied; kept aside',
+        );
+        await this.opts.inbox.failed(row.id, reason);
+        continue;
+      }
+      await this.opts.inbox.applied(row.id);
+      applied++;
+    }
+    return { applied, stopped: false };
+  }
+}

@@ -1,0 +1,68 @@
+// What only the replica that writes does, started when it starts writing and stopped when it stops:
+// recovery (pending effects performed, runs in flight picked up), the hosts' watchers, the ticker and
+// the inbox drain. A replica that does not write reads the queues fresh from the store instead. With
+// the embedded store the server always writes, and this starts once.
+import type { Engine } from './engine/engine.ts';
+import { InboxDrain, type InboxSource } from './engine/inbox-drain.ts';
+import type { Host } from './hosts/types.ts';
+import type { Logger } from './log.ts';
+
+/** How often a replica that does not write forgets what it read, and the writer looks at the inbox. */
+const READ_AGAIN_MS = 1000;
+const INBOX_POLL_MS = 200;
+
+export interface WriterWorkOptions {
+  engine: Engine;
+  hosts: Host[];
+  log: Logger;
+  tickMs: number;
+  inbox?: InboxSource | undefined;
+}
+
+export class WriterWork {
+  private ticker: NodeJS.Timeout | null = null;
+  private reader: NodeJS.Timeout | null = null;
+  private readonly drain: InboxDrain | null;
+
+  constructor(private readonly opts: WriterWorkOptions) {
+    this.drain = opts.inbox
+      ? new InboxDrain({ inbox: opts.inbox, engine: opts.engine, log: opts.log, intervalMs: INBOX_POLL_MS })
+      : null;
+  }
+
+  /** Starts writing: forgets what was read as a reader, recovers, then starts the watchers, ticker and drain. */
+  async start(): Promise<void> {
+    const { engine, hosts, log } = this.opts;
+    if (this.reader) clearInterval(this.reader);
+    this.reader = null;
+    engine.dropCaches();
+    await engine.recover();
+    for (const host of hosts) await host.startSources?.();
+    const tick = () => void engine.tick().catch((err) => log.error({ err: (err as Error).message }, 'tick failed'));
+    this.ticker = setInterval(tick, this.opts.tickMs);
+    this.drain?.start();
+  }
+
+  /** Stops writing (or never starts): watchers, ticker and drain stop; queues are read fresh from then on. */
+  async stop(): Promise<void> {
+    if (this.ticker) clearInterval(this.ticker);
+    this.ticker = null;
+    for (const host of this.opts.hosts) host.stopSources?.();
+    await this.drain?.stop();
+    this.read();
+  }
+
+  /** Reads the queues fresh from the store, over and over (a replica that does not write). */
+  read(): void {
+    this.opts.engine.dropCaches();
+    this.reader ??= setInterval(() => this.opts.engine.dropCaches(), READ_AGAIN_MS);
+    this.reader.unref();
+  }
+
+  /** Stops everything at a clean stop. */
+  async close(): Promise<void> {
+    await this.stop();
+    if (this.reader) clearInterval(this.reader);
+    this.reader = null;
+  }
+}

@@ -1,0 +1,118 @@
+// The inbox between replicas on a real PostgreSQL: what a reader accepts is stored (a redelivery
+// adds nothing) and the writer's drain applies it in order, once, even when a crash came between
+// applying and deleting; an item that cannot be applied is kept aside with why.
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CoreEvent } from '../../src/core/index.ts';
+import { Engine } from '../../src/engine/engine.ts';
+import { InboxDrain } from '../../src/engine/inbox-drain.ts';
+import { createLogger } from '../../src/log.ts';
+import { PgInbox } from '../../src/store/pg/inbox.ts';
+import { Lease } from '../../src/store/pg/lease.ts';
+import { migrate } from '../../src/store/pg/migrate.ts';
+import { PgStore } from '../../src/store/pg/pg-store.ts';
+import { noopPerformer } from '../helpers/web.ts';
+import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
+
+const quiet = createLogger({ level: 'silent' });
+let server: TestPostgres;
+const pools: pg.Pool[] = [];
+beforeAll(async () => {
+  server = await startPostgres();
+});
+afterAll(async () => {
+  for (const pool of pools) await pool.end().catch(() => undefined);
+  await server.stop();
+});
+
+const S = { host: 'git', project: 'app', branch: 'main' };
+const merged = (id: string, before: string): CoreEvent => ({
+  type: 'merged',
+  at: 0,
+  stream: S,
+  before,
+  after: `sha-${id}`,
+  changes: [{ id, sha: `sha-${id}`, parent: before }],
+});
+
+/** A writer and a reader on one fresh database, each with its own pool, store and engine. */
+async function twoReplicas() {
+  const url = await server.database();
+  const pool = () => {
+    const p = new pg.Pool({ connectionString: url, max: 4 });
+    pools.push(p);
+    return p;
+  };
+  const writerPool = pool();
+  const readerPool = pool();
+  await migrate(writerPool, quiet);
+  const lease = new Lease(writerPool, 'writer', 'w', 60_000);
+  await lease.acquire();
+  const scratchDir = await mkdtemp(join(tmpdir(), 'ost-inbox-'));
+  const fence = { lease: 'writer', token: () => lease.token() };
+  const writerStore = new PgStore({ pool: writerPool, scratchDir, fence });
+  const inbox = new PgInbox(readerPool, 'r');
+  const writer = new Engine({
+    store: writerStore,
+    performer: noopPerformer,
+    role: { isWriter: () => true, forward: () => Promise.reject(new Error('the writer forwards nothing')) },
+  });
+  const reader = new Engine({
+    store: new PgStore({ pool: readerPool, scratchDir, fence: { lease: 'writer', token: () => null } }),
+    performer: noopPerformer,
+    role: { isWriter: () => false, forward: (q, item, d) => inbox.put(q, item, d) },
+  });
+  const drain = new InboxDrain({ inbox: new PgInbox(writerPool, 'w'), engine: writer, log: quiet, intervalMs: 60_000 });
+  return { writer, reader, inbox, drain, writerPool };
+}
+
+describe('the inbox', () => {
+  it('takes what a reader accepts once and the writer applies it in order', async () => {
+    const { writer, reader, inbox, drain, writerPool } = await twoReplicas();
+    expect(reader.forwarding()).toBe(true);
+    expect(await reader.submit('q', merged('a', 'base'), { delivery: 'd1' })).toBe(true);
+    expect(await reader.submit('q', merged('b', 'sha-a'), { delivery: 'd2' })).toBe(true);
+    expect(await reader.submit('q', merged('a', 'base'), { delivery: 'd1' })).toBe(false); // a redelivery
+    await reader.submit('other', merged('x', 'base'));
+    expect(await inbox.counts()).toEqual({ waiting: 3, failed: 0 });
+    expect(await reader.reads.queue('q')).toBeNull(); // nothing applied yet
+
+    expect(await drain.drainOnce()).toBe(3);
+    expect(await inbox.counts()).toEqual({ waiting: 0, failed: 0 });
+    expect((await writer.reads.queue('q'))!.state.active).toEqual(['a', 'b']);
+    reader.dropCaches();
+    expect((await reader.reads.queue('q'))!.state.active).toEqual(['a', 'b']);
+    expect((await reader.reads.queue('other'))!.state.active).toEqual(['x']);
+
+    // a crash between applying and deleting: the item is applied again, and changes nothing
+    await reader.submit('q', merged('c', 'sha-b'), { delivery: 'd3' });
+    const [row] = await new PgInbox(writerPool, 'w').next(10);
+    await writer.applyForwarded(row!.queue, row!.item, row!.delivery);
+    const journal = async () => Number((await writerPool.query('SELECT count(*) AS n FROM ost_journal')).rows[0].n);
+    const before = await journal();
+    expect(await drain.drainOnce()).toBe(1);
+    expect(await journal()).toBe(before);
+    expect((await writer.reads.queue('q'))!.state.active).toEqual(['a', 'b', 'c']);
+  });
+
+  it('keeps an item the writer cannot apply aside, with why, and goes on with the next', async () => {
+    const { writer, reader, inbox, drain } = await twoReplicas();
+    await writer.submit('q', merged('a', 'base'), { setup: { owner: 'github:o/first' } });
+    await reader.submit('q', { type: 'configure', at: 1, settings: {} }, { setup: { owner: 'github:o/second' } });
+    await reader.submit('q', merged('b', 'sha-a'), { delivery: 'd2' });
+    expect(await drain.drainOnce()).toBe(1);
+    expect(await inbox.counts()).toEqual({ waiting: 0, failed: 1 });
+    expect((await writer.reads.queue('q'))!.state.active).toEqual(['a', 'b']);
+  });
+
+  it('is not applied by a replica that stopped writing: the items wait for the next writer', async () => {
+    const { reader, inbox } = await twoReplicas();
+    await reader.submit('q', merged('a', 'base'), { delivery: 'd1' });
+    const demoted = new InboxDrain({ inbox, engine: reader, log: quiet, intervalMs: 60_000 });
+    expect(await demoted.drainOnce()).toBe(0);
+    expect(await inbox.counts()).toEqual({ waiting: 1, failed: 0 });
+  });
+});
