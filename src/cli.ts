@@ -16,6 +16,7 @@ const commands: Record<string, Run> = {
   check: async (argv, { out }) => (await import('./cli/check.ts')).runCheck(argv, out),
   simulate: async (argv, { out }) => (await import('./cli/simulate.ts')).runSimulate(argv, out),
   'github-app': async (argv, { out }) => (await import('./cli/github-app.ts')).runGithubApp(argv, out),
+  store: async (argv, { out }) => (await import('./cli/store-copy.ts')).runStoreCommand(argv, out),
   ...Object.fromEntries(
     OPERATOR_VERBS.map((verb): [string, Run] => [
       verb,
@@ -33,6 +34,7 @@ Commands:
   check      validate a server config and a repo config (.ost-gate.yml)
   simulate   run the queue core against a simulated CI and print metrics
   github-app create a GitHub App from app.yml and write its credentials to .env
+  store copy move a store: a data directory into PostgreSQL, or back (--from, --to)
   pause, resume <queue>                      stop or start dispatching (the server's admin API)
   retry, dequeue, not-culprit, enqueue <id>  the slash commands, without a code host
   help       show this text
