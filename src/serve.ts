@@ -17,6 +17,7 @@ import type { Logger } from './log.ts';
 import { defaultLabel, type ChangeLabeler } from './report/model.ts';
 import { claimDataDir, type DataDirOwnership } from './store/data-dir-owner.ts';
 import { openStore, type OpenedStore, type ReplicaHooks } from './store/open.ts';
+import type { Replica } from './store/pg/replica.ts';
 import { WriterWork } from './writer-work.ts';
 import type { Store } from './store/types.ts';
 import { checkDataDir, listenAddress } from './startup/checks.ts';
@@ -176,7 +177,9 @@ async function startWith(
   const performer = new RoutingPerformer({ dispatchers, reporters, labels, publicUrl, log });
   let engineRef: Engine | null = null;
   const metrics = new Metrics(() => engineRef);
-  const role = replica && inbox ? { isWriter: () => replica.isWriter(), forward: inbox.put.bind(inbox) } : undefined;
+  // the engine steps queues once this replica's writer work has started (see WriterWork.writing)
+  let work: WriterWork | null = null;
+  const role = inbox ? { isWriter: () => work?.writing ?? false, forward: inbox.put.bind(inbox) } : undefined;
   const engine = new Engine({ store, performer, log, observer: metrics.observe, ...(role ? { role } : {}) });
   engineRef = engine;
 
@@ -200,7 +203,8 @@ async function startWith(
   const url = publicUrl ?? `http://${address.address}:${address.port}`;
   log.info({ url: displayUrl(url) }, `ost-gate listening on ${displayUrl(url)}`);
   for (const host of hosts) await host.start?.();
-  const work = await startWork(parts, { engine, hosts, log, tickMs: config.tick, inbox });
+  work = new WriterWork({ engine, hosts, log, tickMs: config.tick, inbox });
+  await startWork(parts, work, replica);
 
   return {
     url,
@@ -225,9 +229,9 @@ async function startWith(
  */
 async function startWork(
   parts: { wiring: Wiring; hooks: ReplicaHooks },
-  options: ConstructorParameters<typeof WriterWork>[0],
-): Promise<WriterWork> {
-  const work = new WriterWork(options);
+  work: WriterWork,
+  replica: Replica | undefined,
+): Promise<void> {
   const { wiring, hooks } = parts;
   hooks.promoted = async () => {
     await work.start();
@@ -237,9 +241,8 @@ async function startWork(
     await work.stop();
     wiring.say('store', 'reader', `replica ${holder} writes now; this one reads and stores what it accepts for it`);
   };
-  if (options.engine.forwarding()) work.read();
+  if (replica && !replica.isWriter()) work.read();
   else await work.start();
-  return work;
 }
 
 /** The HTTP server: the dashboard, API, callback and health, and the hosts' endpoints. */

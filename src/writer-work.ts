@@ -20,6 +20,11 @@ export interface WriterWorkOptions {
 }
 
 export class WriterWork {
+  /**
+   * Whether the engine steps the queues itself (else it forwards to the inbox). It turns on only once
+   * what was read as a reader is forgotten, so that no step ever runs on a copy older than the store.
+   */
+  writing = false;
   private ticker: NodeJS.Timeout | null = null;
   private reader: NodeJS.Timeout | null = null;
   private readonly drain: InboxDrain | null;
@@ -36,6 +41,7 @@ export class WriterWork {
     if (this.reader) clearInterval(this.reader);
     this.reader = null;
     engine.dropCaches();
+    this.writing = true;
     await engine.recover();
     for (const host of hosts) await host.startSources?.();
     const tick = () => void engine.tick().catch((err) => log.error({ err: (err as Error).message }, 'tick failed'));
@@ -45,6 +51,7 @@ export class WriterWork {
 
   /** Stops writing (or never starts): watchers, ticker and drain stop; queues are read fresh from then on. */
   async stop(): Promise<void> {
+    this.writing = false;
     if (this.ticker) clearInterval(this.ticker);
     this.ticker = null;
     for (const host of this.opts.hosts) host.stopSources?.();

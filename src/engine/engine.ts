@@ -54,7 +54,11 @@ export class Engine {
       snapshotMinJournalBytes: opts.snapshotMinJournalBytes,
       onLoad: (file) => this.reads.index(file),
     });
-    this.reads = new ReadModel(this.files, () => opts.store.listQueues());
+    this.reads = new ReadModel(
+      this.files,
+      () => opts.store.listQueues(),
+      () => this.forwarding() && (this.dropCaches(), true),
+    );
     this.outbox = new Outbox({
       lock: this.lock,
       files: this.files,
@@ -161,7 +165,10 @@ export class Engine {
     await this.files.append(file, body, ({ n }) => recordStep(file, { ...body, n }, effects, statsBefore));
     // the journal has them before they are first performed; this process knows its own entries need
     // no check with the performer
-    this.outbox.decided(outbox.map((e) => e.id));
+    this.outbox.decided(
+      file.name,
+      outbox.map((e) => e.id),
+    );
   }
 
   /**
@@ -207,10 +214,7 @@ export class Engine {
     });
   }
 
-  /**
-   * Sends a tick to every queue, so that time-outs and deadlines fire. A queue whose tick fails (an
-   * unreadable file, a bug) is logged and skipped: the queues after it still tick.
-   */
+  /** Ticks every queue (time-outs, deadlines); one whose tick fails is logged, and the others still tick. */
   async tick(): Promise<void> {
     const at = this.now();
     for (const queue of await this.opts.store.listQueues()) {

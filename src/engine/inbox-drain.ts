@@ -72,7 +72,13 @@ export class InboxDrain {
       try {
         await this.opts.engine.applyForwarded(row.queue, row.item, row.delivery);
       } catch (err) {
-        if (err instanceof StoreWriteError) return { applied, stopped: true };
+        if (err instanceof StoreWriteError) {
+          this.opts.log.warn(
+            { queue: row.queue, inbox: row.id, err: err.message },
+            'an inbox item could not be written now; it is tried again',
+          );
+          return { applied, stopped: true };
+        }
         const reason = (err as Error).message;
         this.opts.log.error(
           { queue: row.queue, inbox: row.id, err: reason },

@@ -18,10 +18,16 @@ export interface OutboxOptions {
   context: (queue: string, file: QueueFile) => DispatchContext;
 }
 
+/**
+ * An entry's place in the sets below: its queue and id. Ids are unique within a queue only (two
+ * queues stepped in the same millisecond can give the same id), so the queue is part of it.
+ */
+const slot = (queue: string, id: string) => `${queue}\u0000${id}`;
+
 export class Outbox {
-  /** Entries being performed now. */
+  /** Entries being performed now, by slot. */
   private readonly inProgress = new Set<string>();
-  /** Entries this process decided and has not tried yet: performed without asking whether they took. */
+  /** Entries this process decided and has not tried yet, by slot: performed without asking whether they took. */
   private readonly unperformed = new Set<string>();
   /** Queues whose outbox is being drained, with the promise of that drain. */
   private readonly draining = new Map<string, Promise<void>>();
@@ -29,8 +35,8 @@ export class Outbox {
   constructor(private readonly opts: OutboxOptions) {}
 
   /** Notes entries this process just decided (journaled, never tried). */
-  decided(ids: string[]): void {
-    for (const id of ids) this.unperformed.add(id);
+  decided(queue: string, ids: string[]): void {
+    for (const id of ids) this.unperformed.add(slot(queue, id));
   }
 
   /** The drains under way. */
@@ -53,12 +59,12 @@ export class Outbox {
     const pending = await lock.run(queue, async () => {
       const file = await files.get(queue);
       if (!file) return null;
-      const todo = file.outbox.filter((e) => !this.inProgress.has(e.id));
+      const todo = file.outbox.filter((e) => !this.inProgress.has(slot(queue, e.id)));
       if (todo.length === 0) return null;
-      for (const e of todo) this.inProgress.add(e.id);
+      for (const e of todo) this.inProgress.add(slot(queue, e.id));
       // an entry this process made and never tried is performed at once; any other (left by a crash,
       // or tried before and failed, perhaps after it took) is first checked with the performer
-      const recovered = todo.filter((e) => !this.unperformed.has(e.id));
+      const recovered = todo.filter((e) => !this.unperformed.has(slot(queue, e.id)));
       return { file, todo, recovered: new Set(recovered.map((e) => e.id)) };
     });
     if (!pending) return;
@@ -76,8 +82,8 @@ export class Outbox {
           'effect failed; it stays in the outbox and is retried',
         );
       } finally {
-        this.inProgress.delete(entry.id);
-        this.unperformed.delete(entry.id);
+        this.inProgress.delete(slot(queue, entry.id));
+        this.unperformed.delete(slot(queue, entry.id));
       }
     }
     if (done.length === 0) return;

@@ -19,6 +19,9 @@ interface Indexed {
   streams: string[];
 }
 
+/** A CI result's run: by run key, or by the CI's own run id. */
+type RunMatch = { key?: string; ciRunId?: string | number };
+
 export class ReadModel {
   /** Change id -> the queue and the id it is known by there (another's, for a change that landed with it). */
   private readonly changes = new Map<string, { queue: string; id: string }>();
@@ -35,6 +38,11 @@ export class ReadModel {
   constructor(
     private readonly files: QueueFiles,
     private readonly names: () => Promise<string[]>,
+    /**
+     * On a replica that does not write (its copies may lag the store by a moment): forgets what it
+     * read and returns true, so that a change or run not found is looked for once more, fresh.
+     */
+    private readonly readAgain: () => boolean = () => false,
   ) {}
 
   /** Marks a queue as changed: its entries are indexed again before the next question. */
@@ -127,6 +135,10 @@ export class ReadModel {
    * or that of the change it landed with in one commit. Null when no queue knows it.
    */
   async change(id: string): Promise<{ queue: string; file: QueueView; id: string } | null> {
+    return (await this.findChange(id)) ?? (this.readAgain() ? this.findChange(id) : null);
+  }
+
+  private async findChange(id: string): Promise<{ queue: string; file: QueueView; id: string } | null> {
     await this.loadAll();
     this.refresh();
     const found = this.changes.get(id);
@@ -135,10 +147,11 @@ export class ReadModel {
   }
 
   /** The queue and run a CI result belongs to: by run key, or by the CI's own run id. */
-  async run(match: {
-    key?: string;
-    ciRunId?: string | number;
-  }): Promise<{ queue: string; run: Run; file: QueueView } | null> {
+  async run(match: RunMatch): Promise<{ queue: string; run: Run; file: QueueView } | null> {
+    return (await this.findRun(match)) ?? (this.readAgain() ? this.findRun(match) : null);
+  }
+
+  private async findRun(match: RunMatch): Promise<{ queue: string; run: Run; file: QueueView } | null> {
     await this.loadAll();
     this.refresh();
     const byKey = match.key ? this.runs.get(match.key) : undefined;

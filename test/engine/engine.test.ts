@@ -222,6 +222,33 @@ describe('Engine', () => {
   });
 });
 
+describe('effects of queues stepped in the same millisecond', () => {
+  it('are all performed, though their outbox ids are the same', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ost-engine-'));
+    const store = new LowdbStore(dir);
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((ok) => (release = ok));
+    const performed: string[] = [];
+    const performer: Performer = {
+      async perform(entry, ctx) {
+        // queue a's dispatch is still being sent when queue b's effects are decided
+        if (ctx.queue === 'a') await held;
+        performed.push(`${ctx.queue} ${entry.effect.type}`);
+      },
+      alreadyDone: async () => false,
+      resume: async () => undefined,
+    };
+    const engine = new Engine({ store, performer, now: () => 1_000, settingsFor: () => ({ maxParallel: 1 }) });
+    const first = engine.submit('a', merged(['a1']));
+    await vi.waitFor(() => expect(engine.reads.queue('a')).resolves.toMatchObject({ outbox: [expect.anything()] }));
+    await engine.submit('b', merged(['b1']), { wait: true });
+    expect(performed).toEqual(['b dispatch']);
+    release();
+    await first;
+    expect(performed).toEqual(['b dispatch', 'a dispatch']);
+  });
+});
+
 describe('Engine.idle', () => {
   it('waits for the effects of a step that held the lock when it was called', async () => {
     const { performer, engine } = await setup();
