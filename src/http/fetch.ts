@@ -36,6 +36,31 @@ export interface RetryingFetchOptions {
   minTimeout?: number;
   /** A sentence per status that tells the operator what to check (401: the credentials). */
   hints?: Partial<Record<number, string>>;
+  /** How long one attempt may wait for the whole answer (default REQUEST_TIMEOUT_MS). */
+  timeoutMs?: number;
+}
+
+/**
+ * How long a request to a code host or CI may take: one that never answers must not hold up the
+ * queue's effects behind it for ever. It fails, is retried, and its effect stays in the outbox.
+ */
+export const REQUEST_TIMEOUT_MS = 30_000;
+
+/** A fetch that gives up after `timeoutMs`, with an error that says so. */
+export async function fetchWithTimeout(
+  url: string,
+  init: RequestInit,
+  timeoutMs = REQUEST_TIMEOUT_MS,
+): Promise<Response> {
+  try {
+    return await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+  } catch (err) {
+    if ((err as Error).name === 'TimeoutError')
+      throw new Error(`${init.method ?? 'GET'} ${new URL(url).pathname}: no answer in ${timeoutMs / 1000} s`, {
+        cause: err,
+      });
+    throw err;
+  }
 }
 
 export interface FetchedText {
@@ -53,9 +78,15 @@ export async function fetchWithRetry(url: string, init: RequestInit, opts: Retry
   const where = `${opts.service} ${method} ${new URL(url).pathname}`;
   return pRetry(
     async () => {
-      const res = await fetch(url, {
-        ...init,
-        headers: { ...(opts.authorization ? { authorization: opts.authorization } : {}), ...headersOf(init.headers) },
+      const res = await fetchWithTimeout(
+        url,
+        {
+          ...init,
+          headers: { ...(opts.authorization ? { authorization: opts.authorization } : {}), ...headersOf(init.headers) },
+        },
+        opts.timeoutMs,
+      ).catch((err: Error) => {
+        throw new Error(`${opts.service} ${err.message}`, { cause: err });
       });
       const text = await res.text();
       if (res.status >= 500) throw new ResponseError(res.status, `${where}: ${res.status} ${text.slice(0, 200)}`);

@@ -1,7 +1,7 @@
 // The HTTP side of Jenkins, below the dispatcher: basic authentication with the user's API token,
 // JSON reads with retries, and POSTs with a crumb, fetched when Jenkins asks for one and again when
 // it refuses the one it gave (its session ended).
-import { basicAuth, fetchWithRetry } from '../../http/fetch.ts';
+import { basicAuth, fetchWithRetry, fetchWithTimeout } from '../../http/fetch.ts';
 import type { Logger } from '../../log.ts';
 
 export interface JenkinsClientOptions {
@@ -50,7 +50,7 @@ export class JenkinsClient {
   }
 
   private async getCrumb(): Promise<void> {
-    const res = await fetch(`${this.base}/crumbIssuer/api/json`, {
+    const res = await fetchWithTimeout(`${this.base}/crumbIssuer/api/json`, {
       headers: { ...(this.auth ? { authorization: this.auth } : {}), accept: 'application/json' },
     });
     if (!res.ok)
@@ -63,7 +63,7 @@ export class JenkinsClient {
   /** A POST with the crumb; when Jenkins refuses the crumb (or wants one), a fresh one is fetched and it is sent again. */
   async post(url: string, body?: string): Promise<Response> {
     const send = () =>
-      fetch(url, {
+      fetchWithTimeout(url, {
         method: 'POST',
         redirect: 'manual',
         headers: this.headers(body === undefined ? {} : { 'content-type': 'application/x-www-form-urlencoded' }),

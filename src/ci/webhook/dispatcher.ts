@@ -4,6 +4,7 @@
 // `Idempotency-Key: <run key>`, which a webhook CI must treat as "already started" when it has seen it.
 import type { DispatchSpec } from '../../core/index.ts';
 import type { DispatchContext, Dispatcher } from '../../engine/effects.ts';
+import { fetchWithTimeout } from '../../http/fetch.ts';
 import { sign } from '../../http/signature.ts';
 
 export interface WebhookRunner {
@@ -22,7 +23,7 @@ export class WebhookDispatcher implements Dispatcher {
       changes: run.changes,
       callback_url: this.runner.callbackUrl ?? null,
     });
-    const res = await fetch(this.runner.url, {
+    const res = await fetchWithTimeout(this.runner.url, {
       method: 'POST',
       body,
       headers: {

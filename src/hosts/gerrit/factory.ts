@@ -41,7 +41,10 @@ export const gerritHostFactory: HostFactory = {
       client,
       eventsToken: env.GERRIT_EVENTS_TOKEN,
       serviceUser: env.GERRIT_USERNAME,
-      inboxDir: join(dataDir, 'gerrit-inbox'),
+      // on PostgreSQL an event is answered once it is in the database (the journal, or the inbox of
+      // the replica that writes): a replica's own disk holds nothing that matters, and during an outage
+      // of the database the plugin gets a 503 and delivers the event again
+      ...(env.OST_DATABASE_URL ? {} : { inboxDir: join(dataDir, 'gerrit-inbox') }),
     });
     let stream: GerritStream | null = null;
     if (env.GERRIT_SSH) {
