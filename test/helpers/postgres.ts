@@ -21,6 +21,9 @@ export interface TestPostgres {
   database(): Promise<string>;
   /** `pg_ctl restart -m fast` (only for a cluster the tests started). */
   restart(): Promise<void>;
+  /** `pg_ctl stop -m fast`, and `start` again (only for a cluster the tests started). */
+  down(): Promise<void>;
+  up(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -81,6 +84,8 @@ export async function startPostgres(): Promise<TestPostgres> {
       url: existing,
       database: () => createDatabase(existing),
       restart: () => Promise.reject(new Error('restart needs a cluster the tests started')),
+      down: () => Promise.reject(new Error('down needs a cluster the tests started')),
+      up: () => Promise.reject(new Error('up needs a cluster the tests started')),
       stop: async () => undefined,
     };
   const bin = binaries();
@@ -131,6 +136,12 @@ export async function startPostgres(): Promise<TestPostgres> {
     database: () => createDatabase(url),
     async restart() {
       await pgCtl('-m', 'fast', '-o', options, '-l', join(dir, 'server.log'), '-w', 'restart');
+    },
+    async down() {
+      await pgCtl('-m', 'fast', '-w', 'stop');
+    },
+    async up() {
+      await start();
     },
     async stop() {
       process.off('exit', stopNow);

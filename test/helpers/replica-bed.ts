@@ -50,7 +50,8 @@ export interface BedReplica {
 }
 
 export interface ReplicaBedOptions {
-  databaseUrl: string;
+  /** The database the replicas share; null: one server on the embedded store instead. */
+  databaseUrl: string | null;
   replicas: number;
   projects: number;
   leaseSeconds?: number;
@@ -66,7 +67,8 @@ export class ReplicaBed {
   readonly faults: string[] = [];
   /** What the replicas killed so far said. */
   readonly gone: string[] = [];
-  private dir = '';
+  /** Where the server config and each replica's data directory are. */
+  dir = '';
   private stopping = false;
 
   private constructor(
@@ -146,7 +148,7 @@ export class ReplicaBed {
       PORT: String(port),
       OST_DATA_DIR: dataDir,
       OST_SERVER_CONFIG: join(this.dir, 'server.yml'),
-      OST_DATABASE_URL: this.opts.databaseUrl,
+      ...(this.opts.databaseUrl ? { OST_DATABASE_URL: this.opts.databaseUrl } : {}),
       OST_LEASE_SECONDS: String(this.opts.leaseSeconds ?? 4),
       OST_CALLBACK_SECRET: CALLBACK_SECRET,
       GERRIT_URL: this.gerrit.url,
@@ -188,9 +190,12 @@ export class ReplicaBed {
     return res?.status ?? 0;
   }
 
-  /** The writing replica, or null while none says it writes. */
+  /** The writing replica (the one server on the embedded store), or null while none says it writes. */
   async writer(): Promise<BedReplica | null> {
-    for (const r of this.replicas.filter((x) => x.alive)) if ((await this.part(r)) === 'writer') return r;
+    for (const r of this.replicas.filter((x) => x.alive)) {
+      const part = await this.part(r);
+      if (part === 'writer' || (part === 'ok' && !this.opts.databaseUrl)) return r;
+    }
     return null;
   }
 
@@ -204,9 +209,9 @@ export class ReplicaBed {
     return again;
   }
 
-  /** Every change of every queue, as the API of a live replica answers. */
-  async changes(): Promise<{ id: string; state: string }[]> {
-    const base = this.randomLive().base;
+  /** Every change of every queue, as the API of a live replica (or of `replica`) answers. */
+  async changes(replica?: BedReplica): Promise<{ id: string; state: string }[]> {
+    const base = (replica ?? this.randomLive()).base;
     const queues = (await (await fetch(`${base}/api/queues`)).json()) as { name: string }[];
     const all: { id: string; state: string }[] = [];
     for (const q of queues) {

@@ -1,6 +1,6 @@
 // The durable inbox of /gerrit/events. The webhooks plugin gives up on an answer after 5 s and
 // delivers again, so an event is answered as soon as it is on disk: written and fsynced under
-// <data>/gerrit-inbox/pending/, then handled in arrival order, then removed. A crash between the
+// <data>/gerrit-inbox/pending/, then handled in arrival order (per project), then removed. A crash between the
 // two leaves it pending, and it is handled at the next start; one whose handling throws is kept
 // under failed/. Every event type is de-duplicated by its identity (events.ts eventIdentity): one
 // pending or recently handled is not taken again.
@@ -32,7 +32,11 @@ export class GerritInbox {
   private readonly pending = new Map<string, Pending>();
   private readonly handled = new BoundedSet<string>(REMEMBERED);
   private seq = 0;
-  private chain: Promise<void> = Promise.resolve();
+  /**
+   * Each project's events are handled one after another, in arrival order; different projects' side
+   * by side (a project's handling waits on Gerrit's REST answers, and must not hold up the others).
+   */
+  private readonly chains = new Map<string, Promise<void>>();
   private loaded: Promise<void> | null = null;
 
   constructor(private readonly opts: GerritInboxOptions) {}
@@ -92,7 +96,12 @@ export class GerritInbox {
 
   private enqueue(p: Pending): void {
     this.pending.set(p.identity, p);
-    this.chain = this.chain.then(() => this.run(p));
+    const project = p.event.change?.project ?? p.event.refUpdate?.project ?? '';
+    const chain = (this.chains.get(project) ?? Promise.resolve()).then(() => this.run(p));
+    this.chains.set(project, chain);
+    void chain.then(() => {
+      if (this.chains.get(project) === chain) this.chains.delete(project);
+    });
   }
 
   private async run(p: Pending): Promise<void> {
@@ -125,10 +134,6 @@ export class GerritInbox {
   /** Resolves when every accepted event has been handled (tests, shutdown). */
   async idle(): Promise<void> {
     await this.start();
-    let seen: Promise<void>;
-    do {
-      seen = this.chain;
-      await seen;
-    } while (seen !== this.chain);
+    while (this.chains.size > 0) await Promise.all([...this.chains.values()]);
   }
 }
