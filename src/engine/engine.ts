@@ -227,10 +227,9 @@ export class Engine {
   }
 
   /**
-   * Applies a repo config to a queue — the core's settings, the CI target, the report settings —
-   * only when it differs from what the queue has, so that every push does not rewrite the queue.
-   * With `owner`, the queue is that owner's: a queue without one is claimed, and one owned by someone
-   * else is left untouched and its owner returned.
+   * Applies a repo config to a queue (core settings, CI target, report settings) only when it differs
+   * from the queue's. With `owner`, a queue without one is claimed; one owned by another is left
+   * untouched and its owner returned.
    */
   async configure(
     queue: string,
@@ -255,7 +254,7 @@ export class Engine {
 
   /** Whether what this replica accepts goes to the writer's inbox (it does not hold the writer lease). */
   forwarding(): boolean {
-    return this.opts.role ? !this.opts.role.isWriter() : false;
+    return !!this.opts.role && !this.opts.role.isWriter();
   }
 
   /** Applies an item another replica stored in the inbox, with the delivery id it was stored under. */
@@ -285,10 +284,7 @@ export class Engine {
     });
   }
 
-  /**
-   * On a clean stop: once idle, writes a snapshot of every queue with journal records since its last
-   * one (so that the next start replays nothing), and closes the store's files.
-   */
+  /** A clean stop: once idle, snapshots every queue with journal records (the next start replays nothing). */
   async close(): Promise<void> {
     this.wakes.clear();
     await this.idle();
