@@ -7,6 +7,8 @@ import type { CoreEvent, Effect, Run } from '../../src/core/index.ts';
 import type { DispatchContext, Performer } from '../../src/engine/effects.ts';
 import { Engine, VERDICTS_KEPT } from '../../src/engine/engine.ts';
 import { LowdbStore } from '../../src/store/lowdb-store.ts';
+import type { Store } from '../../src/store/types.ts';
+import { STORE_KINDS, storeKinds, type StoreKind } from '../helpers/stores.ts';
 import { ciTarget } from '../../src/config/repo.ts';
 import { readQueue } from '../../src/engine/replay.ts';
 import { configRules } from '../../src/registry.ts';
@@ -25,7 +27,7 @@ class RecordingPerformer implements Performer {
   performed: { key: string; effect: Effect; outboxHadIt: boolean }[] = [];
   failNext = 0;
   done = new Set<string>();
-  constructor(private readonly store: LowdbStore) {}
+  constructor(private readonly store: Store) {}
   async perform(entry: { key: string; effect: Effect }, ctx: DispatchContext): Promise<void> {
     if (this.failNext > 0) {
       this.failNext -= 1;
@@ -44,17 +46,19 @@ class RecordingPerformer implements Performer {
   }
 }
 
-async function setup() {
-  const dir = await mkdtemp(join(tmpdir(), 'ost-engine-'));
-  const store = new LowdbStore(dir);
+/** The store kinds every test of the engine's bookkeeping runs on (PostgreSQL from before the first test). */
+const stores = storeKinds();
+
+async function setup(kind: StoreKind = 'embedded') {
+  const { store, reopen } = await stores.make(kind);
   const performer = new RecordingPerformer(store);
   const engine = new Engine({ store, performer, settingsFor: () => ({ maxParallel: 1 }) });
-  return { dir, store, performer, engine };
+  return { store, reopen, performer, engine };
 }
 
-describe('Engine', () => {
+describe.each(STORE_KINDS)('Engine on the %s store', (kind) => {
   it('writes the new state and its effects to disk before performing any effect, then clears them', async () => {
-    const { store, performer, engine } = await setup();
+    const { store, performer, engine } = await setup(kind);
     await engine.submit('q', merged(['a', 'b']));
     expect(performer.performed.map((p) => p.effect.type)).toEqual(['dispatch']);
     expect(performer.performed.every((p) => p.outboxHadIt)).toBe(true);
@@ -64,7 +68,7 @@ describe('Engine', () => {
   });
 
   it('keeps an effect that failed in the outbox and performs it on recovery', async () => {
-    const { store, performer, engine } = await setup();
+    const { store, performer, engine } = await setup(kind);
     performer.failNext = 1;
     await engine.submit('q', merged(['a']));
     expect((await readQueue(store, 'q'))!.outbox).toHaveLength(1);
@@ -76,7 +80,7 @@ describe('Engine', () => {
   });
 
   it('does not repeat an effect that took before a crash cut the bookkeeping short', async () => {
-    const { store, performer, engine } = await setup();
+    const { store, performer, engine } = await setup(kind);
     await engine.submit('q', merged(['a']));
     const file = (await readQueue(store, 'q'))!;
     // pretend the process died after performing, before removing the entry
@@ -89,14 +93,14 @@ describe('Engine', () => {
   });
 
   it('lets dispatchers pick up runs in flight on recovery', async () => {
-    const { store, performer, engine } = await setup();
+    const { store, performer, engine } = await setup(kind);
     await engine.submit('q', merged(['a']));
     await new Engine({ store, performer }).recover();
     expect(performer.resumed.map((r) => r.end)).toEqual(['a']);
   });
 
   it('applies a delivery once: a redelivery with the same id changes nothing', async () => {
-    const { store, engine } = await setup();
+    const { store, engine } = await setup(kind);
     expect(await engine.submit('q', merged(['a']), { delivery: 'd1' })).toBe(true);
     const before = JSON.stringify(await readQueue(store, 'q'));
     expect(await engine.submit('q', merged(['a', 'b'], 1), { delivery: 'd1' })).toBe(false);
@@ -104,7 +108,7 @@ describe('Engine', () => {
   });
 
   it('serialises events of one queue: concurrent submits all land', async () => {
-    const { store, engine } = await setup();
+    const { store, engine } = await setup(kind);
     await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
         engine.submit('q', { type: 'merged', at: i, stream: S, changes: [{ id: `c${i}`, sha: `s${i}` }] }),
@@ -115,7 +119,7 @@ describe('Engine', () => {
   });
 
   it('moves verdicts beyond the kept number to the history file when it writes a snapshot', async () => {
-    const { store, engine } = await setup();
+    const { store, engine } = await setup(kind);
     const n = VERDICTS_KEPT + 30;
     await engine.submit('q', {
       type: 'merged',
@@ -133,7 +137,7 @@ describe('Engine', () => {
   });
 
   it('writes a step as one journal record, and on close a snapshot that holds the same queue', async () => {
-    const { store, engine } = await setup();
+    const { store, reopen, engine } = await setup(kind);
     await engine.submit('q', merged(['a', 'b']), { delivery: 'd1' });
     const stored = (await store.loadQueue('q'))!;
     // the merge with its dispatch, then the dispatch marked done
@@ -141,29 +145,29 @@ describe('Engine', () => {
     expect(stored.journal[0]).toMatchObject({ n: 1, delivery: 'd1', outbox: [{ effect: { type: 'dispatch' } }] });
     const live = JSON.stringify(await engine.reads.queue('q'));
     await engine.close();
-    const after = (await new LowdbStore(store.dataDir).loadQueue('q'))!;
+    const after = (await reopen().loadQueue('q'))!;
     expect(after.journal).toEqual([]);
     expect(JSON.stringify(after.snapshot)).toBe(live);
   });
 
   it('loads a queue by replaying its journal: a second engine sees what the first did', async () => {
-    const { store, performer, engine } = await setup();
+    const { reopen, performer, engine } = await setup(kind);
     await engine.submit('q', merged(['a']), { delivery: 'd1' });
     await engine.submit('q', merged(['b'], 1, 'sha-a'), { delivery: 'd2' });
-    const again = new Engine({ store: new LowdbStore(store.dataDir), performer });
+    const again = new Engine({ store: reopen(), performer });
     expect(JSON.stringify(await again.reads.queue('q'))).toBe(JSON.stringify(await engine.reads.queue('q')));
     expect(await again.submit('q', merged(['b'], 1, 'sha-a'), { delivery: 'd2' })).toBe(false);
   });
 
   it('keeps nothing in memory for a queue that does not exist, however many names are asked for', async () => {
-    const { engine } = await setup();
+    const { engine } = await setup(kind);
     await engine.submit('q', merged(['a']));
     for (let i = 0; i < 500; i++) expect(await engine.reads.queue(`nope-${i}`)).toBeNull();
     expect((engine as unknown as { files: { loaded(): number } }).files.loaded()).toBe(1);
   });
 
   it('keeps notices for the dashboard', async () => {
-    const { store, engine } = await setup();
+    const { store, engine } = await setup(kind);
     await engine.submit('q', merged(['a']));
     await engine.submit('q', {
       type: 'merged',
@@ -178,7 +182,7 @@ describe('Engine', () => {
   });
 
   it('writes nothing for a tick that changes nothing, and does for one that times a run out', async () => {
-    const { store, engine } = await setup();
+    const { store, engine } = await setup(kind);
     await engine.submit('q', merged(['a']));
     let saves = 0;
     const append = store.appendJournal.bind(store);
@@ -194,14 +198,14 @@ describe('Engine', () => {
   });
 
   it('finds the queue of a change', async () => {
-    const { engine } = await setup();
+    const { engine } = await setup(kind);
     await engine.submit('q', merged(['a']));
     expect((await engine.reads.change('a'))?.queue).toBe('q');
     expect(await engine.reads.change('nope')).toBeNull();
   });
 
   it('applies a repo config once: the same config again writes nothing, a changed one is applied', async () => {
-    const { store, engine } = await setup();
+    const { store, engine } = await setup(kind);
     const config = configRules.parseRepo('ci: {provider: command:ost, max_parallel: 3}\n');
     await engine.configure('q', config, ciTarget(config), 0);
     expect((await readQueue(store, 'q'))!).toMatchObject({
@@ -310,7 +314,7 @@ describe('Engine wake-up for a change held for company', () => {
 
 describe('the read model', () => {
   it('finds changes, runs (by key and by the CI id) and streams from indexes the steps keep current', async () => {
-    const { engine, store } = await setup();
+    const { engine, reopen } = await setup();
     await engine.submit('q', merged(['a']));
     await engine.submit('other', {
       ...(merged(['x']) as Extract<CoreEvent, { type: 'merged' }>),
@@ -324,7 +328,7 @@ describe('the read model', () => {
     expect((await engine.reads.run({ ciRunId: 77 }))?.run.key).toBe(key);
     expect((await engine.reads.run({ key }))?.queue).toBe('q');
     // a second engine on the same data finds them too, with nothing loaded yet
-    const reader = new LowdbStore(store.dataDir);
+    const reader = reopen();
     const again = new Engine({ store: reader, performer: new RecordingPerformer(reader) });
     expect(await again.reads.change('x')).toMatchObject({ queue: 'other' });
     expect((await again.reads.run({ ciRunId: 77 }))?.queue).toBe('q');
