@@ -1,10 +1,10 @@
 // The writer's side of the inbox: what other replicas accepted is taken in the order it came and
 // applied, each queue's items one after another and different queues side by side; an applied item is
 // deleted. An item that cannot be applied (a queue another repository owns, a bug) is kept aside with
-// why; when the store cannot be written (the database is down, the lease was lost) the drain stops
-// and tries again at its next round.
+// why; when the store cannot be written or read now (the database is down, the lease was lost) that
+// queue's items wait for the next round.
 import type { Logger } from '../log.ts';
-import { StoreWriteError } from '../store/errors.ts';
+import { QueueUnavailableError, StoreWriteError } from '../store/errors.ts';
 import type { InboxItem } from '../store/types.ts';
 import type { Engine } from './engine.ts';
 
@@ -13,6 +13,19 @@ export interface InboxSource {
   next(limit: number): Promise<{ id: string; queue: string; delivery: string; item: InboxItem }[]>;
   applied(id: string): Promise<void>;
   failed(id: string, reason: string): Promise<void>;
+}
+
+/**
+ * Whether applying failed because of the store, not the item: it cannot be written or read now (the
+ * database is down or restarting, the lease was lost), or a connection failed. Such an item waits for
+ * the next round; only one that cannot be applied at all is kept aside.
+ */
+function transient(err: unknown): boolean {
+  return (
+    err instanceof StoreWriteError ||
+    err instanceof QueueUnavailableError ||
+    typeof (err as { code?: unknown } | null)?.code === 'string'
+  );
 }
 
 /** Items taken per round. */
@@ -72,10 +85,10 @@ export class InboxDrain {
       try {
         await this.opts.engine.applyForwarded(row.queue, row.item, row.delivery);
       } catch (err) {
-        if (err instanceof StoreWriteError) {
+        if (transient(err)) {
           this.opts.log.warn(
-            { queue: row.queue, inbox: row.id, err: err.message },
-            'an inbox item could not be written now; it is tried again',
+            { queue: row.queue, inbox: row.id, err: (err as Error).message },
+            'an inbox item cannot be applied now (the store); it is tried again',
           );
           return { applied, stopped: true };
         }

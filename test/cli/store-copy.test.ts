@@ -4,8 +4,7 @@
 import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CoreEvent } from '../../src/core/index.ts';
 import { Engine } from '../../src/engine/engine.ts';
 import { readQueue } from '../../src/engine/replay.ts';
@@ -17,18 +16,10 @@ import { migrate } from '../../src/store/pg/migrate.ts';
 import { PgStore } from '../../src/store/pg/pg-store.ts';
 import { runCli } from '../helpers/cli.ts';
 import { noopPerformer } from '../helpers/web.ts';
-import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
+import { usePostgres } from '../helpers/postgres.ts';
 
 const quiet = createLogger({ level: 'silent' });
-let server: TestPostgres;
-const pools: pg.Pool[] = [];
-beforeAll(async () => {
-  server = await startPostgres();
-});
-afterAll(async () => {
-  for (const pool of pools) await pool.end().catch(() => undefined);
-  await server.stop();
-});
+const postgres = usePostgres();
 
 const merged = (project: string, ids: string[]): CoreEvent => ({
   type: 'merged',
@@ -59,7 +50,7 @@ const snapshotOf = async (store: LowdbStore | PgStore, name: string) => {
 describe('ost-gate store copy', () => {
   it('moves a data directory into PostgreSQL and back, queues and history whole', async () => {
     const dir = await embeddedWithQueues();
-    const url = await server.database();
+    const url = await postgres.server().database();
     const there = await runCli('store', 'copy', '--from', dir, '--to', url);
     expect(there.err).toBe('');
     expect(there).toMatchObject({ code: 0 });
@@ -68,8 +59,7 @@ describe('ost-gate store copy', () => {
     );
     expect(there.out).not.toContain(new URL(url).password);
 
-    const pool = new pg.Pool({ connectionString: url });
-    pools.push(pool);
+    const pool = await postgres.pool(url);
     const inDb = new PgStore({ pool, scratchDir: dir });
     const original = new LowdbStore(dir, { readOnly: true });
     expect(await inDb.listQueues()).toEqual(['git:app@main', 'git:lib@main']);
@@ -85,9 +75,8 @@ describe('ost-gate store copy', () => {
 
   it('refuses a target that holds queues, a store in use and a damaged source, writing nothing', async () => {
     const dir = await embeddedWithQueues();
-    const url = await server.database();
-    const pool = new pg.Pool({ connectionString: url });
-    pools.push(pool);
+    const url = await postgres.server().database();
+    const pool = await postgres.pool(url);
     await migrate(pool, quiet);
 
     // the target holds a queue

@@ -2,18 +2,12 @@
 // with a stand-in CI that reports through the callback of a random replica; the writing replica is
 // SIGKILLed and started again several times. Every event a replica acknowledged is applied, no
 // review is posted twice, and after each kill another replica writes and the queues move on.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { GerritEvent } from '../../src/hosts/gerrit/types.ts';
-import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
+import { usePostgres } from '../helpers/postgres.ts';
 import { ReplicaBed } from '../helpers/replica-bed.ts';
 
-let server: TestPostgres;
-beforeAll(async () => {
-  server = await startPostgres();
-});
-afterAll(async () => {
-  await server.stop();
-});
+const postgres = usePostgres();
 
 const PROJECTS = 6;
 const CHANGES = 36;
@@ -22,7 +16,7 @@ const KILLS = 3;
 describe('replicas on PostgreSQL, the writer killed', () => {
   it(`applies every acknowledged event and posts no review twice through ${KILLS} kills of the writer`, async () => {
     const bed = await ReplicaBed.start({
-      databaseUrl: await server.database(),
+      databaseUrl: await postgres.server().database(),
       replicas: 3,
       projects: PROJECTS,
       leaseSeconds: 2,
@@ -55,7 +49,7 @@ describe('replicas on PostgreSQL, the writer killed', () => {
         .until(async () => {
           last = await bed.changes();
           return last.length >= CHANGES && last.every((c) => c.state === 'passed') ? last : null;
-        }, 1200)
+        }, 3000)
         .catch((err: Error) => {
           const waiting = last.filter((c) => c.state !== 'passed').map((c) => `${c.id} ${c.state}`);
           throw new Error(`${last.length} change(s) known, still waiting: ${waiting.join(', ')}\n${err.message}`);
@@ -79,5 +73,5 @@ describe('replicas on PostgreSQL, the writer killed', () => {
     } finally {
       await bed.stop();
     }
-  }, 300_000); // a hang guard: about 40 s on a quiet machine
+  }, 600_000); // a hang guard: about 15 s on a quiet machine, 20 s beside two busy loops
 });

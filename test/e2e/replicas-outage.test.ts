@@ -1,25 +1,23 @@
 // PostgreSQL restarted (`pg_ctl restart -m fast`) while Gerrit events keep coming to a replica:
 // during the outage an event is refused with 503 (never a 2xx for something not stored), its sender
 // delivers it again, and afterwards every change is applied and reviewed once.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { GerritEvent } from '../../src/hosts/gerrit/types.ts';
-import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
+import { usePostgres } from '../helpers/postgres.ts';
 import { ReplicaBed } from '../helpers/replica-bed.ts';
 
-let server: TestPostgres;
-beforeAll(async () => {
-  server = await startPostgres();
-});
-afterAll(async () => {
-  await server.stop();
-});
+const postgres = usePostgres();
 
 const PROJECTS = 3;
 const CHANGES = 24;
 
 describe('PostgreSQL restarted under load', () => {
   it('answers 503 while it is down, and applies every event it acknowledged', async () => {
-    const bed = await ReplicaBed.start({ databaseUrl: await server.database(), replicas: 1, projects: PROJECTS });
+    const bed = await ReplicaBed.start({
+      databaseUrl: await postgres.server().database(),
+      replicas: 1,
+      projects: PROJECTS,
+    });
     try {
       const statuses = new Map<number, number>();
       const deliver = async (event: GerritEvent) => {
@@ -32,16 +30,16 @@ describe('PostgreSQL restarted under load', () => {
         throw new Error(`${event.type} was not acknowledged after 600 attempts`);
       };
       // while the database is down, an event is refused with 503 and its sender tries again later
-      await server.down();
+      await postgres.server().down();
       const [first, second] = bed.mergeChange(0);
       expect(await bed.send(first!)).toBe(503);
-      await server.up();
+      await postgres.server().up();
       for (const event of [first!, second!]) await deliver(event);
       // and restarted while events keep coming
       let restarted: Promise<void> | null = null;
       for (let i = 1; i < CHANGES; i++) {
         for (const event of bed.mergeChange(i % PROJECTS)) await deliver(event);
-        if (i === CHANGES / 4) restarted = server.restart();
+        if (i === CHANGES / 4) restarted = postgres.server().restart();
       }
       await restarted;
       const changes = await bed.until(async () => {

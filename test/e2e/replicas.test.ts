@@ -4,33 +4,19 @@
 // new changes; the first, continued, finds its lease gone, writes nothing and goes on as a reader.
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { serveProcess } from '../helpers/cli.ts';
-import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
+import { freePort } from '../helpers/ports.ts';
+import { usePostgres } from '../helpers/postgres.ts';
 
 const exec = promisify(execFile);
 const QUEUE = encodeURIComponent('git:app@master');
 const ADMIN = 'admin-token-for-the-test';
 
-let server: TestPostgres;
-beforeAll(async () => {
-  server = await startPostgres();
-});
-afterAll(async () => {
-  await server.stop();
-});
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((ok) => s.listen(0, '127.0.0.1', ok));
-  const { port } = s.address() as { port: number };
-  await new Promise((ok) => s.close(ok));
-  return port;
-}
+const postgres = usePostgres();
 
 /** Polls `probe` every 100 ms until it gives a value (at most `tries` times: a hang guard). */
 async function until<T>(probe: () => Promise<T | null | undefined>, output: () => string, tries = 600): Promise<T> {
@@ -69,7 +55,7 @@ describe('replicas on PostgreSQL', () => {
       join(dir, 'server.yml'),
       `runners:\n  check:\n    command: [sh, ${join(dir, 'check.sh')}]\ngit:\n  - name: app\n    url: ${repo}\n    branch: master\n    interval: 100ms\ntick: 200ms\n`,
     );
-    const database = await server.database();
+    const database = await postgres.server().database();
     const replica = async (name: string) => {
       const port = await freePort();
       const proc = serveProcess({

@@ -6,11 +6,12 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { afterAll, beforeAll } from 'vitest';
+import { freePort } from './ports.ts';
 
 const run = promisify(execFile);
 
@@ -49,14 +50,6 @@ function unprivileged(): { uid: number; gid: number } | null {
   const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
   const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
   return { uid, gid };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  const { port } = server.address() as { port: number };
-  await new Promise((ok) => server.close(ok));
-  return port;
 }
 
 let databases = 0;
@@ -147,6 +140,34 @@ export async function startPostgres(): Promise<TestPostgres> {
       process.off('exit', stopNow);
       await pgCtl('-m', 'fast', '-w', 'stop').catch(() => undefined);
       rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * A cluster for the test file that calls it (at its top): started before its first test, stopped
+ * after its last, with the pools the file opened through `pool()` closed first.
+ */
+export function usePostgres(): {
+  server: () => TestPostgres;
+  /** A pool on `url`, or on a new empty database. */
+  pool: (url?: string) => Promise<pg.Pool>;
+} {
+  let server: TestPostgres | null = null;
+  const pools: pg.Pool[] = [];
+  beforeAll(async () => {
+    server = await startPostgres();
+  });
+  afterAll(async () => {
+    for (const pool of pools) await pool.end().catch(() => undefined);
+    await server?.stop();
+  });
+  return {
+    server: () => server!,
+    async pool(url) {
+      const pool = new pg.Pool({ connectionString: url ?? (await server!.database()), max: 4 });
+      pools.push(pool);
+      return pool;
     },
   };
 }

@@ -7,24 +7,16 @@
 // `npm run bench:ha`.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sign } from '../../src/http/signature.ts';
 import type { GerritEvent } from '../../src/hosts/gerrit/types.ts';
 import { serveProcess } from './cli.ts';
+import { freePort } from './ports.ts';
 import { FakeGerrit } from './fake-gerrit.ts';
 
 const EVENTS_TOKEN = 'events-token-for-the-bed';
 const CALLBACK_SECRET = 'callback-secret-for-the-bed';
-
-async function freePort(): Promise<number> {
-  const s = createNetServer();
-  await new Promise<void>((ok) => s.listen(0, '127.0.0.1', ok));
-  const { port } = s.address() as { port: number };
-  await new Promise((ok) => s.close(ok));
-  return port;
-}
 
 async function body(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];

@@ -11,7 +11,8 @@ import { createLogger } from '../../src/log.ts';
 import { LowdbStore } from '../../src/store/lowdb-store.ts';
 import { migrate } from '../../src/store/pg/migrate.ts';
 import { PgStore } from '../../src/store/pg/pg-store.ts';
-import type { Store } from '../../src/store/types.ts';
+import type { QueueFile, Store } from '../../src/store/types.ts';
+import { emptyQueue } from '../../src/core/index.ts';
 import { startPostgres, type TestPostgres } from './postgres.ts';
 
 export const STORE_KINDS = ['embedded', 'postgres'] as const;
@@ -54,5 +55,19 @@ export function storeKinds(): { make(kind: StoreKind): Promise<TestStore> } {
         reopen: () => new PgStore({ pool: pool(), scratchDir }),
       };
     },
+  };
+}
+
+/** A queue file with nothing in it, as a store test writes it. */
+export function emptyQueueFile(name: string, journalSeq?: number): QueueFile {
+  return {
+    schema: 1,
+    name,
+    state: emptyQueue(name),
+    outbox: [],
+    notices: [],
+    deliveries: [],
+    historyMoved: 0,
+    ...(journalSeq !== undefined ? { journalSeq } : {}),
   };
 }

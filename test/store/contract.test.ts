@@ -2,23 +2,14 @@
 // Snapshots and the journal after them, sizes that decide the next snapshot, queue names as given,
 // history numbered once and paged by time, and all of it read back by a store opened again.
 import { describe, expect, it } from 'vitest';
-import { emptyQueue, type VerdictRecord } from '../../src/core/index.ts';
+import type { VerdictRecord } from '../../src/core/index.ts';
 import { replay } from '../../src/engine/replay.ts';
-import type { JournalRecord, QueueFile } from '../../src/store/types.ts';
-import { STORE_KINDS, storeKinds } from '../helpers/stores.ts';
+import type { JournalRecord } from '../../src/store/types.ts';
+import { emptyQueueFile, STORE_KINDS, storeKinds } from '../helpers/stores.ts';
 
 const stores = storeKinds();
 
-const file = (name: string, journalSeq = 0): QueueFile => ({
-  schema: 1,
-  name,
-  state: emptyQueue(name),
-  outbox: [],
-  notices: [],
-  deliveries: [],
-  historyMoved: 0,
-  journalSeq,
-});
+const file = (name: string) => emptyQueueFile(name);
 
 const notice = (n: number, message = `notice ${n}`): JournalRecord => ({
   n,

@@ -4,8 +4,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CoreEvent } from '../../src/core/index.ts';
 import { Engine } from '../../src/engine/engine.ts';
 import { InboxDrain } from '../../src/engine/inbox-drain.ts';
@@ -15,18 +14,10 @@ import { Lease } from '../../src/store/pg/lease.ts';
 import { migrate } from '../../src/store/pg/migrate.ts';
 import { PgStore } from '../../src/store/pg/pg-store.ts';
 import { noopPerformer } from '../helpers/web.ts';
-import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
+import { usePostgres } from '../helpers/postgres.ts';
 
 const quiet = createLogger({ level: 'silent' });
-let server: TestPostgres;
-const pools: pg.Pool[] = [];
-beforeAll(async () => {
-  server = await startPostgres();
-});
-afterAll(async () => {
-  for (const pool of pools) await pool.end().catch(() => undefined);
-  await server.stop();
-});
+const postgres = usePostgres();
 
 const S = { host: 'git', project: 'app', branch: 'main' };
 const merged = (id: string, before: string): CoreEvent => ({
@@ -40,14 +31,9 @@ const merged = (id: string, before: string): CoreEvent => ({
 
 /** A writer and a reader on one fresh database, each with its own pool, store and engine. */
 async function twoReplicas() {
-  const url = await server.database();
-  const pool = () => {
-    const p = new pg.Pool({ connectionString: url, max: 4 });
-    pools.push(p);
-    return p;
-  };
-  const writerPool = pool();
-  const readerPool = pool();
+  const url = await postgres.server().database();
+  const writerPool = await postgres.pool(url);
+  const readerPool = await postgres.pool(url);
   await migrate(writerPool, quiet);
   const lease = new Lease(writerPool, 'writer', 'w', 60_000);
   await lease.acquire();

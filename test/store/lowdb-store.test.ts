@@ -5,23 +5,15 @@ import { mkdir, mkdtemp, readdir, readFile, truncate, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { emptyQueue } from '../../src/core/index.ts';
 import { LowdbStore } from '../../src/store/lowdb-store.ts';
 import { safeSlug } from '../../src/store/slug.ts';
-import type { JournalRecord, QueueFile } from '../../src/store/types.ts';
+import type { JournalRecord } from '../../src/store/types.ts';
+import { emptyQueueFile } from '../helpers/stores.ts';
 import { readQueue, replay } from '../../src/engine/replay.ts';
 
 const readQueueFrom = (stored: Parameters<typeof replay>[0]) => replay(stored, 'q');
 
-const file = (name: string): QueueFile => ({
-  schema: 1,
-  name,
-  state: emptyQueue(name),
-  outbox: [],
-  notices: [],
-  deliveries: [],
-  historyMoved: 0,
-});
+const file = (name: string) => emptyQueueFile(name);
 
 describe('safeSlug', () => {
   it('only ever yields plain file names, and distinct names yield distinct slugs', () => {

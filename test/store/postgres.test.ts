@@ -4,48 +4,23 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { emptyQueue } from '../../src/core/index.ts';
+import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.ts';
 import { openDatabase } from '../../src/store/pg/database.ts';
 import { Lease } from '../../src/store/pg/lease.ts';
 import { knownMigrations, migrate } from '../../src/store/pg/migrate.ts';
 import { FencedError, PgStore } from '../../src/store/pg/pg-store.ts';
-import type { QueueFile } from '../../src/store/types.ts';
-import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
+import { emptyQueueFile } from '../helpers/stores.ts';
+import { usePostgres } from '../helpers/postgres.ts';
 
 const quiet = createLogger({ level: 'silent' });
-let server: TestPostgres;
-const pools: pg.Pool[] = [];
+const postgres = usePostgres();
 
-beforeAll(async () => {
-  server = await startPostgres();
-});
-afterAll(async () => {
-  for (const pool of pools) await pool.end().catch(() => undefined);
-  await server.stop();
-});
-
-async function freshPool(): Promise<pg.Pool> {
-  const pool = new pg.Pool({ connectionString: await server.database(), max: 4 });
-  pools.push(pool);
-  return pool;
-}
-
-const file = (name: string): QueueFile => ({
-  schema: 1,
-  name,
-  state: emptyQueue(name),
-  outbox: [],
-  notices: [],
-  deliveries: [],
-  historyMoved: 0,
-});
+const file = (name: string) => emptyQueueFile(name);
 
 describe('migrations', () => {
   it('are applied once, also when three replicas start together', async () => {
-    const pool = await freshPool();
+    const pool = await postgres.pool();
     const applied = await Promise.all([migrate(pool, quiet), migrate(pool, quiet), migrate(pool, quiet)]);
     expect(applied.flat()).toEqual(await knownMigrations());
     expect(await migrate(pool, quiet)).toEqual([]);
@@ -61,7 +36,7 @@ describe('migrations', () => {
   });
 
   it('refuse a database a newer ost-gate migrated, in one line that says what to do', async () => {
-    const pool = await freshPool();
+    const pool = await postgres.pool();
     await migrate(pool, quiet);
     await pool.query("INSERT INTO ost_migrations (name, run_on) VALUES ('9999_from-the-future', now())");
     await expect(migrate(pool, quiet)).rejects.toThrow(
@@ -72,7 +47,7 @@ describe('migrations', () => {
 
 describe('leases and fencing', () => {
   it('a holder that lost its lease while paused writes nothing; the new holder has a greater token', async () => {
-    const pool = await freshPool();
+    const pool = await postgres.pool();
     await migrate(pool, quiet);
     const scratchDir = await mkdtemp(join(tmpdir(), 'ost-pg-'));
     const a = new Lease(pool, 'writer', 'replica-a', 5_000);
@@ -129,7 +104,7 @@ describe('leases and fencing', () => {
 
 describe('connecting', () => {
   it('says in one line what is wrong, never with the password', async () => {
-    const url = new URL(server.url);
+    const url = new URL(postgres.server().url);
     const secret = 'not-the-password-x9';
     const attempts: [string, RegExp][] = [
       ['mysql://u:p@localhost/db', /^OST_DATABASE_URL is not a postgres:\/\/ URL: set it as postgres:\/\//],
