@@ -5,10 +5,8 @@
 import type { Logger } from '../log.ts';
 import { SetupError } from '../config/setup-error.ts';
 import { LowdbStore } from './lowdb-store.ts';
-import { openDatabase } from './pg/database.ts';
-import { PgInbox } from './pg/inbox.ts';
-import { PgStore } from './pg/pg-store.ts';
-import { DEFAULT_LEASE_MS, Replica, WRITER_LEASE } from './pg/replica.ts';
+import type { PgInbox } from './pg/inbox.ts';
+import type { Replica } from './pg/replica.ts';
 import type { Store } from './types.ts';
 
 /** What the server does when this replica starts or stops writing (set once the server is wired). */
@@ -35,10 +33,10 @@ export interface OpenStoreOptions {
   hooks: ReplicaHooks;
 }
 
-/** The lease's time to live from OST_LEASE_SECONDS, or a SetupError naming it. */
-function leaseMs(env: NodeJS.ProcessEnv): number {
+/** The lease's time to live from OST_LEASE_SECONDS (default `defaultMs`), or a SetupError naming it. */
+function leaseMs(env: NodeJS.ProcessEnv, defaultMs: number): number {
   const raw = env.OST_LEASE_SECONDS;
-  if (raw === undefined || raw === '') return DEFAULT_LEASE_MS;
+  if (raw === undefined || raw === '') return defaultMs;
   const seconds = Number(raw);
   if (!Number.isFinite(seconds) || seconds < 1 || seconds > 300)
     throw new SetupError(`OST_LEASE_SECONDS=${raw} is not a number of seconds from 1 to 300: set it to 8, the default`);
@@ -55,7 +53,14 @@ export async function openStore({ env, dataDir, log, hooks }: OpenStoreOptions):
       close: async () => undefined,
     };
   }
-  const ttlMs = leaseMs(env);
+  // pg and the migration tool load only for a database: the embedded store starts without them
+  const [{ openDatabase }, { PgInbox }, { PgStore }, { DEFAULT_LEASE_MS, Replica, WRITER_LEASE }] = await Promise.all([
+    import('./pg/database.ts'),
+    import('./pg/inbox.ts'),
+    import('./pg/pg-store.ts'),
+    import('./pg/replica.ts'),
+  ]);
+  const ttlMs = leaseMs(env, DEFAULT_LEASE_MS);
   const db = await openDatabase(url, log);
   try {
     const replica = await Replica.join({
