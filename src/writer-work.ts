@@ -49,14 +49,19 @@ export class WriterWork {
     this.drain?.start();
   }
 
-  /** Stops writing (or never starts): watchers, ticker and drain stop; queues are read fresh from then on. */
+  /** Stops writing (the lease went to another replica): the writer's work stops, and queues are read fresh. */
   async stop(): Promise<void> {
+    await this.halt();
+    this.read();
+  }
+
+  /** Stops the watchers, the ticker and the drain; the engine forwards from now on. */
+  private async halt(): Promise<void> {
     this.writing = false;
     if (this.ticker) clearInterval(this.ticker);
     this.ticker = null;
     for (const host of this.opts.hosts) host.stopSources?.();
     await this.drain?.stop();
-    this.read();
   }
 
   /** Reads the queues fresh from the store, over and over (a replica that does not write). */
@@ -68,7 +73,7 @@ export class WriterWork {
 
   /** Stops everything at a clean stop. */
   async close(): Promise<void> {
-    await this.stop();
+    await this.halt();
     if (this.reader) clearInterval(this.reader);
     this.reader = null;
   }

@@ -57,7 +57,7 @@ export class Engine {
     this.reads = new ReadModel(
       this.files,
       () => opts.store.listQueues(),
-      () => this.forwarding() && (this.dropCaches(), true),
+      () => this.forwarding(),
     );
     this.outbox = new Outbox({
       lock: this.lock,
@@ -268,8 +268,7 @@ export class Engine {
   /** Forgets the queues held in memory (another replica writes them): they are read again when asked for. */
   dropCaches(): void {
     this.wakes.clear();
-    this.files.clear();
-    this.reads.clear();
+    this.reads.forgetAll();
   }
 
   /** Adds a notice for the dashboard to an existing queue (a config error, say) without stepping it. */

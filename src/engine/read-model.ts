@@ -39,11 +39,24 @@ export class ReadModel {
     private readonly files: QueueFiles,
     private readonly names: () => Promise<string[]>,
     /**
-     * On a replica that does not write (its copies may lag the store by a moment): forgets what it
-     * read and returns true, so that a change or run not found is looked for once more, fresh.
+     * Whether the copies may lag the store by a moment (a replica that does not write): a change or
+     * run not found is then looked for once more, fresh.
      */
-    private readonly readAgain: () => boolean = () => false,
+    private readonly lagging: () => boolean = () => false,
   ) {}
+
+  /** Forgets every queue read and the indexes: each is read again from the store when asked for. */
+  forgetAll(): void {
+    this.files.clear();
+    this.clear();
+  }
+
+  /** On a lagging replica, forgets what it read and returns true; else false. */
+  private readAgain(): boolean {
+    if (!this.lagging()) return false;
+    this.forgetAll();
+    return true;
+  }
 
   /** Marks a queue as changed: its entries are indexed again before the next question. */
   index(file: QueueFile): void {
@@ -51,7 +64,7 @@ export class ReadModel {
   }
 
   /** Empties the indexes: they are built again from the queues as they are loaded next. */
-  clear(): void {
+  private clear(): void {
     for (const queue of [...this.indexed.keys()]) this.drop(queue);
     this.changed.clear();
     this.everything = null;

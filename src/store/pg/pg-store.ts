@@ -121,10 +121,6 @@ export class PgStore implements Store {
     return result.rows.map((r) => r.name);
   }
 
-  async unreadableFiles(): Promise<{ file: string; reason: string }[]> {
-    return [];
-  }
-
   async appendHistory(name: string, verdicts: VerdictRecord[], firstSeq: number): Promise<void> {
     if (verdicts.length === 0) return;
     await this.transaction(async (client) => {
