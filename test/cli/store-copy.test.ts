@@ -59,7 +59,7 @@ describe('ost-gate store copy', () => {
     );
     expect(there.out).not.toContain(new URL(url).password);
 
-    const pool = await postgres.pool(url);
+    const pool = postgres.pool(url);
     const inDb = new PgStore({ pool, scratchDir: dir });
     const original = new LowdbStore(dir, { readOnly: true });
     expect(await inDb.listQueues()).toEqual(['git:app@main', 'git:lib@main']);
@@ -76,7 +76,7 @@ describe('ost-gate store copy', () => {
   it('refuses a target that holds queues, a store in use and a damaged source, writing nothing', async () => {
     const dir = await embeddedWithQueues();
     const url = await postgres.server().database();
-    const pool = await postgres.pool(url);
+    const pool = postgres.pool(url);
     await migrate(pool, quiet);
 
     // the target holds a queue

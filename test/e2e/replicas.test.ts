@@ -2,17 +2,14 @@
 // second one serves the same queues and stores what it accepts in the inbox, which the writer
 // applies. When the writer is frozen (SIGSTOP) past its lease, the second takes over and goes on with
 // new changes; the first, continued, finds its lease gone, writes nothing and goes on as a reader.
-import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { serveProcess } from '../helpers/cli.ts';
+import { watchedRepo } from '../helpers/watched-repo.ts';
 import { freePort } from '../helpers/ports.ts';
 import { usePostgres } from '../helpers/postgres.ts';
 
-const exec = promisify(execFile);
 const QUEUE = encodeURIComponent('git:app@master');
 const ADMIN = 'admin-token-for-the-test';
 
@@ -32,28 +29,8 @@ type QueueJson = { changes: { id: string; state: string }[]; paused: unknown };
 
 describe('replicas on PostgreSQL', () => {
   it('a reader forwards to the writer, takes over from a frozen one, which then reads', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'ost-replicas-'));
-    const repo = join(dir, 'repo');
-    await mkdir(repo);
-    const git = async (...args: string[]) =>
-      (
-        await exec('git', ['-C', repo, '-c', 'user.name=T', '-c', 'user.email=t@example.invalid', ...args])
-      ).stdout.trim();
-    await git('init', '-q', '-b', 'master');
-    await writeFile(
-      join(repo, '.ost-gate.yml'),
+    const { dir, repo, serverConfig, git } = await watchedRepo(
       'ci:\n  provider: command:check\nflaky:\n  confirm: 1\n  confidence: 0\n',
-    );
-    await writeFile(join(repo, 'value.txt'), 'ok\n');
-    await git('add', '-A');
-    await git('commit', '-qm', 'initial');
-    await writeFile(
-      join(dir, 'check.sh'),
-      `#!/bin/sh\nsha=$(echo "$OST_REFS" | sed 's/.*"app":"\\([0-9a-f]*\\)".*/\\1/')\ngit --git-dir "${repo}/.git" show "$sha:value.txt" | grep -qx ok\n`,
-    );
-    await writeFile(
-      join(dir, 'server.yml'),
-      `runners:\n  check:\n    command: [sh, ${join(dir, 'check.sh')}]\ngit:\n  - name: app\n    url: ${repo}\n    branch: master\n    interval: 100ms\ntick: 200ms\n`,
     );
     const database = await postgres.server().database();
     const replica = async (name: string) => {
@@ -61,7 +38,7 @@ describe('replicas on PostgreSQL', () => {
       const proc = serveProcess({
         PORT: String(port),
         OST_DATA_DIR: join(dir, `data-${name}`),
-        OST_SERVER_CONFIG: join(dir, 'server.yml'),
+        OST_SERVER_CONFIG: serverConfig,
         OST_DATABASE_URL: database,
         OST_LEASE_SECONDS: '4',
         OST_ADMIN_TOKEN: ADMIN,

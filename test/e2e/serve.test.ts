@@ -1,61 +1,20 @@
 // End to end: `ost-gate serve` as a child process, watching a local repository and running a command,
 // reaches the verdicts and shows them at /api/queues/:name. Also runs the demo in-process.
-import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { runDemo } from '../../src/demo.ts';
+import { freePort } from '../helpers/ports.ts';
+import { watchedRepo } from '../helpers/watched-repo.ts';
 
-const exec = promisify(execFile);
 const root = join(import.meta.dirname, '..', '..');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 describe('ost-gate serve', () => {
   it('watches a local repository, runs a command and names the culprit in the API', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'ost-e2e-'));
-    const repo = join(dir, 'repo');
-    await mkdir(repo);
-    const git = async (...args: string[]) =>
-      (
-        await exec('git', [
-          '-C',
-          repo,
-          '-c',
-          'user.name=T',
-          '-c',
-          'user.email=t@example.invalid',
-          '-c',
-          'commit.gpgsign=false',
-          ...args,
-        ])
-      ).stdout.trim();
-    await git('init', '-q', '-b', 'master');
-    await writeFile(
-      join(repo, '.ost-gate.yml'),
+    const { dir, repo, serverConfig, git } = await watchedRepo(
       'ci:\n  provider: command:check\n  max_parallel: 3\nflaky:\n  confirm: 1\n  confidence: 0\n',
-    );
-    await writeFile(join(repo, 'value.txt'), 'ok\n');
-    await git('add', '-A');
-    await git('commit', '-qm', 'initial');
-    await writeFile(
-      join(dir, 'check.sh'),
-      `#!/bin/sh\nsha=$(echo "$OST_REFS" | sed 's/.*"app":"\\([0-9a-f]*\\)".*/\\1/')\ngit --git-dir "${repo}/.git" show "$sha:value.txt" | grep -qx ok\n`,
-    );
-    await writeFile(
-      join(dir, 'server.yml'),
-      `runners:\n  check:\n    command: [sh, ${join(dir, 'check.sh')}]\ngit:\n  - name: app\n    url: ${repo}\n    branch: master\n    interval: 100ms\ntick: 200ms\n`,
     );
     const port = await freePort();
     const child = spawn(process.execPath, [join(root, 'bin', 'ost-gate.js'), 'serve'], {
@@ -63,7 +22,7 @@ describe('ost-gate serve', () => {
         ...process.env,
         PORT: String(port),
         OST_DATA_DIR: join(dir, 'data'),
-        OST_SERVER_CONFIG: join(dir, 'server.yml'),
+        OST_SERVER_CONFIG: serverConfig,
         LOG_LEVEL: 'warn',
       },
       stdio: ['ignore', 'pipe', 'pipe'],

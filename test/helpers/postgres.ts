@@ -150,8 +150,10 @@ export async function startPostgres(): Promise<TestPostgres> {
  */
 export function usePostgres(): {
   server: () => TestPostgres;
-  /** A pool on `url`, or on a new empty database. */
-  pool: (url?: string) => Promise<pg.Pool>;
+  /** A pool on the database at `url`. */
+  pool: (url: string) => pg.Pool;
+  /** A pool on a new empty database. */
+  freshPool: () => Promise<pg.Pool>;
 } {
   let server: TestPostgres | null = null;
   const pools: pg.Pool[] = [];
@@ -162,12 +164,10 @@ export function usePostgres(): {
     for (const pool of pools) await pool.end().catch(() => undefined);
     await server?.stop();
   });
-  return {
-    server: () => server!,
-    async pool(url) {
-      const pool = new pg.Pool({ connectionString: url ?? (await server!.database()), max: 4 });
-      pools.push(pool);
-      return pool;
-    },
+  const pool = (url: string) => {
+    const opened = new pg.Pool({ connectionString: url, max: 4 });
+    pools.push(opened);
+    return opened;
   };
+  return { server: () => server!, pool, freshPool: async () => pool(await server!.database()) };
 }

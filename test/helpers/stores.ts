@@ -5,15 +5,13 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
-import { afterAll, beforeAll } from 'vitest';
 import { createLogger } from '../../src/log.ts';
 import { LowdbStore } from '../../src/store/lowdb-store.ts';
 import { migrate } from '../../src/store/pg/migrate.ts';
 import { PgStore } from '../../src/store/pg/pg-store.ts';
 import type { QueueFile, Store } from '../../src/store/types.ts';
 import { emptyQueue } from '../../src/core/index.ts';
-import { startPostgres, type TestPostgres } from './postgres.ts';
+import { usePostgres } from './postgres.ts';
 
 export const STORE_KINDS = ['embedded', 'postgres'] as const;
 export type StoreKind = (typeof STORE_KINDS)[number];
@@ -29,30 +27,17 @@ const quiet = createLogger({ level: 'silent' });
 
 /** Makes fresh stores of either kind; PostgreSQL runs from before the file's first test to after its last. */
 export function storeKinds(): { make(kind: StoreKind): Promise<TestStore> } {
-  let server: TestPostgres | null = null;
-  const pools: pg.Pool[] = [];
-  beforeAll(async () => {
-    server = await startPostgres();
-  });
-  afterAll(async () => {
-    for (const pool of pools) await pool.end().catch(() => undefined);
-    await server?.stop();
-  });
+  const postgres = usePostgres();
   return {
     async make(kind) {
       const scratchDir = await mkdtemp(join(tmpdir(), 'ost-store-'));
       if (kind === 'embedded') return { store: new LowdbStore(scratchDir), reopen: () => new LowdbStore(scratchDir) };
-      const url = await server!.database();
-      const pool = () => {
-        const opened = new pg.Pool({ connectionString: url, max: 4 });
-        pools.push(opened);
-        return opened;
-      };
-      const first = pool();
+      const url = await postgres.server().database();
+      const first = postgres.pool(url);
       await migrate(first, quiet);
       return {
         store: new PgStore({ pool: first, scratchDir }),
-        reopen: () => new PgStore({ pool: pool(), scratchDir }),
+        reopen: () => new PgStore({ pool: postgres.pool(url), scratchDir }),
       };
     },
   };

@@ -32,8 +32,8 @@ const merged = (id: string, before: string): CoreEvent => ({
 /** A writer and a reader on one fresh database, each with its own pool, store and engine. */
 async function twoReplicas() {
   const url = await postgres.server().database();
-  const writerPool = await postgres.pool(url);
-  const readerPool = await postgres.pool(url);
+  const writerPool = postgres.pool(url);
+  const readerPool = postgres.pool(url);
   await migrate(writerPool, quiet);
   const lease = new Lease(writerPool, 'writer', 'w', 60_000);
   await lease.acquire();

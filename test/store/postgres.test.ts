@@ -20,7 +20,7 @@ const file = (name: string) => emptyQueueFile(name);
 
 describe('migrations', () => {
   it('are applied once, also when three replicas start together', async () => {
-    const pool = await postgres.pool();
+    const pool = await postgres.freshPool();
     const applied = await Promise.all([migrate(pool, quiet), migrate(pool, quiet), migrate(pool, quiet)]);
     expect(applied.flat()).toEqual(await knownMigrations());
     expect(await migrate(pool, quiet)).toEqual([]);
@@ -36,7 +36,7 @@ describe('migrations', () => {
   });
 
   it('refuse a database a newer ost-gate migrated, in one line that says what to do', async () => {
-    const pool = await postgres.pool();
+    const pool = await postgres.freshPool();
     await migrate(pool, quiet);
     await pool.query("INSERT INTO ost_migrations (name, run_on) VALUES ('9999_from-the-future', now())");
     await expect(migrate(pool, quiet)).rejects.toThrow(
@@ -47,7 +47,7 @@ describe('migrations', () => {
 
 describe('leases and fencing', () => {
   it('a holder that lost its lease while paused writes nothing; the new holder has a greater token', async () => {
-    const pool = await postgres.pool();
+    const pool = await postgres.freshPool();
     await migrate(pool, quiet);
     const scratchDir = await mkdtemp(join(tmpdir(), 'ost-pg-'));
     const a = new Lease(pool, 'writer', 'replica-a', 5_000);
