@@ -20,11 +20,9 @@ export interface WatchedRepo {
   git: (...args: string[]) => Promise<string>;
 }
 
-export async function watchedRepo(repoConfig: string): Promise<WatchedRepo> {
-  const dir = await mkdtemp(join(tmpdir(), 'ost-e2e-'));
-  const repo = join(dir, 'repo');
-  await mkdir(repo);
-  const git = async (...args: string[]) =>
+/** Runs git in `repo` as a test user, without signing; its output, trimmed. */
+export function gitIn(repo: string): (...args: string[]) => Promise<string> {
+  return async (...args) =>
     (
       await exec('git', [
         '-C',
@@ -38,6 +36,13 @@ export async function watchedRepo(repoConfig: string): Promise<WatchedRepo> {
         ...args,
       ])
     ).stdout.trim();
+}
+
+export async function watchedRepo(repoConfig: string): Promise<WatchedRepo> {
+  const dir = await mkdtemp(join(tmpdir(), 'ost-e2e-'));
+  const repo = join(dir, 'repo');
+  await mkdir(repo);
+  const git = gitIn(repo);
   await git('init', '-q', '-b', 'master');
   await writeFile(join(repo, '.ost-gate.yml'), repoConfig);
   await writeFile(join(repo, 'value.txt'), 'ok\n');

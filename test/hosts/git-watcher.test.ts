@@ -13,6 +13,7 @@ import { LowdbStore } from '../../src/store/lowdb-store.ts';
 import { buildVerdictReport, changeTarget } from '../../src/report/model.ts';
 import { readQueue } from '../../src/engine/replay.ts';
 import { configRules } from '../../src/registry.ts';
+import { gitIn } from '../helpers/watched-repo.ts';
 
 const exec = promisify(execFile);
 const noop: Performer = {
@@ -26,20 +27,7 @@ async function setup(config = 'ci:\n  provider: command:ost\n') {
   const dir = await mkdtemp(join(tmpdir(), 'ost-git-'));
   const repo = join(dir, 'repo');
   await mkdir(repo);
-  const git = async (...args: string[]) =>
-    (
-      await exec('git', [
-        '-C',
-        repo,
-        '-c',
-        'user.name=T',
-        '-c',
-        'user.email=t@example.invalid',
-        '-c',
-        'commit.gpgsign=false',
-        ...args,
-      ])
-    ).stdout.trim();
+  const git = gitIn(repo);
   await git('init', '-q', '-b', 'master');
   if (config) await writeFile(join(repo, '.ost-gate.yml'), config);
   await writeFile(join(repo, 'README'), 'x\n');
