@@ -5,7 +5,8 @@
 // changes applied per second (a change is applied when the journal first holds a step of its merge:
 // the engine's clock in that record), p50/p99 from the acknowledgement of a change's events to its
 // being applied, and WAL bytes per event. `--kills N` then SIGKILLs the writer of 3 replicas N times under the same stream and
-// reports how long the queues had no writer, and whether anything was lost or posted twice.
+// reports how long the queues had no writer, and whether anything was lost or posted twice
+// (`--kills-only` runs only that; `--lease S` sets the writer lease, 4 s by default here).
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -27,6 +28,7 @@ const { values } = parseArgs({
     senders: { type: 'string', default: '8' },
     kills: { type: 'string', default: '0' },
     'kills-only': { type: 'boolean', default: false },
+    lease: { type: 'string', default: '4' },
   },
 });
 const QUEUES = Number(values.queues);
@@ -227,34 +229,10 @@ async function main(): Promise<void> {
         databaseUrl: database,
         replicas: s.replicas,
         projects: QUEUES,
+        leaseSeconds: Number(values.lease),
       });
       try {
-        const figures = await run(
-          s.name,
-          bed,
-          database ? { adminUrl: server.url, url: database } : null,
-          s.kills,
-        ).catch(async (err: Error) => {
-          if (process.env.OST_BENCH_DIAG && database) {
-            const c = new pg.Client({ connectionString: database });
-            await c.connect();
-            const inbox = await c.query('SELECT id, queue, delivery, failed, received_by FROM ost_inbox');
-            const queues = await c.query("SELECT name, snapshot->'state'->'streams' AS streams FROM ost_queues");
-            await c.end();
-            const { writeFileSync } = await import('node:fs');
-            writeFileSync(
-              process.env.OST_BENCH_DIAG,
-              [
-                err.message,
-                JSON.stringify(inbox.rows),
-                JSON.stringify(queues.rows),
-                ...bed.gone,
-                ...bed.replicas.map((r) => r.output()),
-              ].join('\n====\n'),
-            );
-          }
-          throw err;
-        });
+        const figures = await run(s.name, bed, database ? { adminUrl: server.url, url: database } : null, s.kills);
         results.push(figures);
         console.error(JSON.stringify(figures));
       } finally {

@@ -186,7 +186,9 @@ async function startWith(
   startRunners(wiring, { env, config, log, dataDir, runLogPath: (k) => store.runLogPath(k), callbackUrl });
   const providers = () => Object.keys(dispatchers);
   const rules = opts.rules ?? configRules;
-  const hosts = await startHosts(wiring, { env, config, engine, rules, log, dataDir, publicUrl, providers });
+  // with a shared database, what a host accepts must be in the database before its answer
+  const diskInbox = !replica;
+  const hosts = await startHosts(wiring, { env, config, engine, rules, log, dataDir, diskInbox, publicUrl, providers });
   sayEndpoints(wiring, env, providers());
 
   const server = httpServerFor({ env, engine, log, store, components, hosts, labels, metrics });

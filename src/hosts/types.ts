@@ -20,6 +20,11 @@ export interface HostContext {
   log: Logger;
   /** OST_DATA_DIR, resolved. */
   dataDir: string;
+  /**
+   * Whether what a host accepts may wait on this process's disk before it is handled (the embedded
+   * store). With a shared database it may not: a replica's disk holds nothing that matters.
+   */
+  diskInbox: boolean;
   /** OST_PUBLIC_URL, for links back to the dashboard. */
   publicUrl: string | undefined;
   /** The CI providers this server can dispatch to (`jenkins`, `command:ost`...), for checking repo configs. */
