@@ -11,6 +11,7 @@ import { migrate } from '../../src/store/pg/migrate.ts';
 import { PgStore } from '../../src/store/pg/pg-store.ts';
 import type { QueueFile, Store } from '../../src/store/types.ts';
 import { emptyQueue } from '../../src/core/index.ts';
+import { afterAll } from 'vitest';
 import { usePostgres } from './postgres.ts';
 
 export const STORE_KINDS = ['embedded', 'postgres'] as const;
@@ -28,10 +29,20 @@ const quiet = createLogger({ level: 'silent' });
 /** Makes fresh stores of either kind; PostgreSQL runs from before the file's first test to after its last. */
 export function storeKinds(): { make(kind: StoreKind): Promise<TestStore> } {
   const postgres = usePostgres();
+  // the embedded stores' journal files are closed after the file's tests, not left to the collector
+  const opened: LowdbStore[] = [];
+  const embedded = (dir: string) => {
+    const store = new LowdbStore(dir);
+    opened.push(store);
+    return store;
+  };
+  afterAll(async () => {
+    for (const store of opened.splice(0)) await store.close();
+  });
   return {
     async make(kind) {
       const scratchDir = await mkdtemp(join(tmpdir(), 'ost-store-'));
-      if (kind === 'embedded') return { store: new LowdbStore(scratchDir), reopen: () => new LowdbStore(scratchDir) };
+      if (kind === 'embedded') return { store: embedded(scratchDir), reopen: () => embedded(scratchDir) };
       const url = await postgres.server().database();
       const first = postgres.pool(url);
       await migrate(first, quiet);
