@@ -7,6 +7,8 @@
 // being applied, and WAL bytes per event. `--kills N` then SIGKILLs the writer of 3 replicas N times under the same stream and
 // reports how long the queues had no writer, and whether anything was lost or posted twice
 // (`--kills-only` runs only that; `--lease S` sets the writer lease, 4 s by default here).
+// `--setups embedded,pg1,pg3` picks the setups; `--ci command` runs each run with a `command:` runner
+// that exits 0 at once (/bin/true) instead of the webhook CI.
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -29,8 +31,12 @@ const { values } = parseArgs({
     kills: { type: 'string', default: '0' },
     'kills-only': { type: 'boolean', default: false },
     lease: { type: 'string', default: '4' },
+    setups: { type: 'string', default: 'embedded,pg1,pg3' },
+    ci: { type: 'string', default: 'webhook' },
   },
 });
+const CI = values.ci === 'command' ? 'command' : 'webhook';
+if (values.ci !== CI) throw new Error(`--ci ${values.ci}: give webhook or command`);
 const QUEUES = Number(values.queues);
 const CHANGES = Number(values.changes);
 const SENDERS = Number(values.senders);
@@ -217,19 +223,23 @@ async function main(): Promise<void> {
   const server = await startPostgres();
   const results: Figures[] = [];
   try {
-    const setups: { name: string; replicas: number; database: boolean; kills: number }[] = [
-      { name: 'embedded store, 1 server', replicas: 1, database: false, kills: 0 },
-      { name: 'PostgreSQL, 1 replica', replicas: 1, database: true, kills: 0 },
-      { name: 'PostgreSQL, 3 replicas', replicas: 3, database: true, kills: 0 },
-      ...(KILLS ? [{ name: `PostgreSQL, 3 replicas, ${KILLS} kills`, replicas: 3, database: true, kills: KILLS }] : []),
+    const chosen = values.setups.split(',');
+    const setups: { id: string; name: string; replicas: number; database: boolean; kills: number }[] = [
+      { id: 'embedded', name: 'embedded store, 1 server', replicas: 1, database: false, kills: 0 },
+      { id: 'pg1', name: 'PostgreSQL, 1 replica', replicas: 1, database: true, kills: 0 },
+      { id: 'pg3', name: 'PostgreSQL, 3 replicas', replicas: 3, database: true, kills: 0 },
+      ...(KILLS
+        ? [{ id: 'kills', name: `PostgreSQL, 3 replicas, ${KILLS} kills`, replicas: 3, database: true, kills: KILLS }]
+        : []),
     ];
-    for (const s of setups.filter((x) => !values['kills-only'] || x.kills)) {
+    for (const s of setups.filter((x) => (values['kills-only'] ? x.kills : chosen.includes(x.id) || x.kills))) {
       const database = s.database ? await server.database() : null;
       const bed = await ReplicaBed.start({
         databaseUrl: database,
         replicas: s.replicas,
         projects: QUEUES,
         leaseSeconds: Number(values.lease),
+        ci: CI,
       });
       try {
         const figures = await run(s.name, bed, database ? { adminUrl: server.url, url: database } : null, s.kills);
@@ -242,7 +252,9 @@ async function main(): Promise<void> {
   } finally {
     await server.stop();
   }
-  console.log(`\n${CHANGES} changes (${2 * CHANGES} events) over ${QUEUES} queues, ${SENDERS} senders, 2 cores\n`);
+  console.log(
+    `\n${CHANGES} changes (${2 * CHANGES} events) over ${QUEUES} queues, ${SENDERS} senders, ${CI} CI, 2 cores\n`,
+  );
   console.log('| setup | accepted events/s | applied events/s | accepted -> applied p50 | p99 | WAL bytes/event |');
   console.log('|---|---|---|---|---|---|');
   for (const r of results)

@@ -18,9 +18,9 @@ export async function runCli(...argv: string[]): Promise<{ code: number; out: st
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
-/** `ost-gate serve` as a process with `env` (plus PATH, HOME and LOG_LEVEL=warn). */
-export function serveProcess(env: Record<string, string>) {
-  const child = spawn(process.execPath, [join(root, 'bin', 'ost-gate.js'), 'serve'], {
+/** `ost-gate serve` as a process with `env` (plus PATH, HOME and LOG_LEVEL=warn), and `nodeArgs` for node. */
+export function serveProcess(env: Record<string, string>, nodeArgs: string[] = []) {
+  const child = spawn(process.execPath, [...nodeArgs, join(root, 'bin', 'ost-gate.js'), 'serve'], {
     env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -47,6 +47,8 @@ export interface ReplicaBedOptions {
   replicas: number;
   projects: number;
   leaseSeconds?: number;
+  /** How runs are run: the stand-in webhook CI (the default), or a `command:` runner that exits 0 at once. */
+  ci?: 'webhook' | 'command';
 }
 
 export class ReplicaBed {
@@ -93,11 +95,16 @@ export class ReplicaBed {
       'request',
       answering((req, res) => bed.answerCi(req, res)),
     );
+    const provider = opts.ci === 'command' ? 'command:ci' : 'webhook:ci';
     bed.gerrit.configFor = () =>
-      'ci:\n  provider: webhook:ci\n  max_parallel: 4\nflaky:\n  confirm: 1\nreport:\n  notify: [passed, culprit, blocked, fixed]\n';
+      `ci:\n  provider: ${provider}\n  max_parallel: 4\nflaky:\n  confirm: 1\nreport:\n  notify: [passed, culprit, blocked, fixed]\n`;
     for (let p = 0; p < opts.projects; p++) bed.gerrit.createProject(`p${p}`);
     bed.dir = await mkdtemp(join(tmpdir(), 'ost-bed-'));
-    await writeFile(join(bed.dir, 'server.yml'), `webhooks:\n  ci:\n    url: ${bed.ciUrl}/runs\ntick: 500ms\n`);
+    const runners = opts.ci === 'command' ? `runners:\n  ci:\n    command: [/bin/true]\n` : '';
+    await writeFile(
+      join(bed.dir, 'server.yml'),
+      `webhooks:\n  ci:\n    url: ${bed.ciUrl}/runs\n${runners}tick: 500ms\n`,
+    );
     for (let i = 0; i < opts.replicas; i++) {
       bed.replicas.push(await bed.launch(`r${i}`, await freePort()));
       await bed.until(async () => (await bed.part(bed.replicas[i]!)) !== null);
@@ -136,19 +143,23 @@ export class ReplicaBed {
   private async launch(name: string, port: number): Promise<BedReplica> {
     const dataDir = join(this.dir, `data-${name}`);
     await mkdir(dataDir, { recursive: true });
-    const proc = serveProcess({
-      PORT: String(port),
-      OST_DATA_DIR: dataDir,
-      OST_SERVER_CONFIG: join(this.dir, 'server.yml'),
-      ...(this.opts.databaseUrl ? { OST_DATABASE_URL: this.opts.databaseUrl } : {}),
-      OST_LEASE_SECONDS: String(this.opts.leaseSeconds ?? 4),
-      OST_CALLBACK_SECRET: CALLBACK_SECRET,
-      GERRIT_URL: this.gerrit.url,
-      GERRIT_USERNAME: 'ost-gate',
-      GERRIT_PASSWORD: 'gerrit-password',
-      GERRIT_EVENTS_TOKEN: EVENTS_TOKEN,
-      LOG_LEVEL: process.env.OST_BED_LOG_LEVEL ?? 'warn',
-    });
+    const proc = serveProcess(
+      {
+        PORT: String(port),
+        OST_DATA_DIR: dataDir,
+        OST_SERVER_CONFIG: join(this.dir, 'server.yml'),
+        ...(this.opts.databaseUrl ? { OST_DATABASE_URL: this.opts.databaseUrl } : {}),
+        OST_LEASE_SECONDS: String(this.opts.leaseSeconds ?? 4),
+        OST_CALLBACK_SECRET: CALLBACK_SECRET,
+        GERRIT_URL: this.gerrit.url,
+        GERRIT_USERNAME: 'ost-gate',
+        GERRIT_PASSWORD: 'gerrit-password',
+        GERRIT_EVENTS_TOKEN: EVENTS_TOKEN,
+        LOG_LEVEL: process.env.OST_BED_LOG_LEVEL ?? 'warn',
+        // for profiling a bench: OST_BED_NODE_ARGS=--cpu-prof
+      },
+      process.env.OST_BED_NODE_ARGS?.split(' ').filter(Boolean),
+    );
     const replica: BedReplica = { name, base: `http://127.0.0.1:${port}`, alive: true, ...proc };
     void proc.exited.then(() => (replica.alive = false));
     return replica;

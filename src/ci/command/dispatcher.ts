@@ -10,7 +10,7 @@ import { silentLogger, type Logger } from '../../log.ts';
 import { safeSlug } from '../../store/slug.ts';
 import { CommandLog } from './log.ts';
 import { contractValues } from '../contract.ts';
-import { ActiveRuns } from './orphans.ts';
+import { endLeftovers } from './orphans.ts';
 
 const KILL_GRACE_MS = 5_000;
 /** Variables passed through from the server's environment; everything else (tokens, passwords) stays out. */
@@ -28,8 +28,8 @@ export interface CommandDispatcherOptions {
   /** Where the last lines of a run's output are kept. */
   logPath: (key: string) => string;
   log?: Logger;
-  /** Where running process groups are recorded, so that a restart can end those a crash left (orphans.ts). */
-  activeDir?: string;
+  /** Whether to end, before the first run, the test processes a crash of the server left (orphans.ts). */
+  endLeftovers?: boolean;
 }
 
 /** How a command ended: its exit code or signal, or the error that kept it from starting. */
@@ -66,8 +66,7 @@ export class CommandDispatcher implements Dispatcher {
   private readonly cancelled = new Set<string>();
   private readonly log: Logger;
 
-  private readonly active: ActiveRuns | null;
-  /** The runs whose processes a crash left, ended when this runner starts (null without activeDir). */
+  /** The runs whose processes a crash left, ended when this runner starts (none unless endLeftovers). */
   private readonly leftovers: Promise<string[]>;
 
   constructor(
@@ -76,8 +75,9 @@ export class CommandDispatcher implements Dispatcher {
     private readonly opts: CommandDispatcherOptions,
   ) {
     this.log = opts.log ?? silentLogger;
-    this.active = opts.activeDir ? new ActiveRuns(opts.activeDir, this.log) : null;
-    this.leftovers = this.active ? this.active.endLeftovers() : Promise.resolve([]);
+    this.leftovers = opts.endLeftovers
+      ? endLeftovers({ runner: name, workRoot: opts.workRoot }, this.log)
+      : Promise.resolve([]);
   }
 
   async dispatch(run: DispatchSpec, ctx: DispatchContext): Promise<{ ciRunId: number }> {
@@ -94,16 +94,12 @@ export class CommandDispatcher implements Dispatcher {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.running.set(run.key, child);
-    // not awaited here: the listeners below must be on before the command can end
-    const recorded = child.pid ? this.active?.record(run.key, child.pid).catch(() => undefined) : undefined;
     const log = new CommandLog(this.opts.logPath(run.key));
     child.stdout?.on('data', log.keep);
     child.stderr?.on('data', log.keep);
     const finished = new Promise<void>((resolve) => {
       const done = async (end: CommandEnd) => {
         this.running.delete(run.key);
-        await recorded;
-        await this.active?.forget(run.key).catch(() => undefined);
         await log.close(endLine(program!, end));
         await rm(workdir, { recursive: true, force: true }).catch(() => undefined);
         if (!this.cancelled.delete(run.key)) await this.report({ key: run.key, program: program!, end, ctx });
@@ -127,6 +123,8 @@ export class CommandDispatcher implements Dispatcher {
       OST_CHANGES: v.ost_changes,
       OST_WORKDIR: workdir,
       OST_QUEUE: queue,
+      // with OST_WORKDIR, marks the process as this runner's if a crash leaves it running (orphans.ts)
+      OST_RUNNER: this.name,
     });
   }
 

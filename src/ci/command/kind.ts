@@ -30,7 +30,7 @@ export const commandKind: RunnerKind = {
               workRoot: join(dataDir, 'work'),
               logPath: runLogPath,
               log,
-              activeDir: join(dataDir, 'runs', 'active', runner),
+              endLeftovers: true,
             }),
           ] as const,
       );
