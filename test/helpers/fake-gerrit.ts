@@ -381,6 +381,9 @@ export class FakeGerrit {
               },
             }
           : {}),
+        ...(options.includes('CURRENT_FILES') && ps.revision === current
+          ? { files: Object.fromEntries(commit.files.map((f) => [f, { lines_inserted: 1 }])) }
+          : {}),
       };
     }
     return {

@@ -88,7 +88,7 @@ describe('Gerrit events', () => {
     const bed = await gerritBed(() => config);
     await bed.merge('app', { number: 1 });
     config = 'ci:\n  provider: travis\n';
-    await bed.merge('app', { number: 2 });
+    await bed.merge('app', { number: 2, files: ['.ost-gate.yml'] });
     const review = bed.reviews.find((r) => r.number === 2)!;
     expect(review.body.message).toMatch(/^ost-gate: config error/);
     expect(review.body.message).toMatch(/ci\.provider: got "travis"/);
@@ -104,7 +104,7 @@ describe('Gerrit events', () => {
     bed.setBuilding(true);
     await bed.merge('app', { number: 1 });
     config = 'branches: [master]\nci: {provider: "command:nosuch"}\n';
-    await bed.merge('app', { number: 2 });
+    await bed.merge('app', { number: 2, files: ['.ost-gate.yml'] });
     const file = (await readQueue(bed.store, Q('app')))!;
     expect(file.ci?.provider).toBe('jenkins');
     expect(Object.keys(file.state.changes)).toHaveLength(2);

@@ -129,7 +129,10 @@ describe('GitHub webhooks', () => {
     bed.api.post(/dispatches/).reply(200, dispatchDetails(1));
     await bed.receive('push', pushPayload('0'.repeat(40), [{ id: 'a'.repeat(40), message: 'x' }]));
     config = 'ci:\n  provider: travis\nbatchh: 1\n';
-    await bed.receive('push', pushPayload('a'.repeat(40), [{ id: 'b'.repeat(40), message: 'y' }]));
+    await bed.receive(
+      'push',
+      pushPayload('a'.repeat(40), [{ id: 'b'.repeat(40), message: 'y', files: ['.github/ost-gate.yml'] }]),
+    );
     const check = bed.sent.find(
       (s) => s.method === 'POST' && s.path.endsWith('/check-runs') && s.body.name === 'ost-gate config',
     )!;

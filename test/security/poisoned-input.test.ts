@@ -27,7 +27,7 @@ describe('a config error never drops work (D6)', () => {
       bed.setBuilding(true);
       await bed.merge('app', { number: 1 });
       config = `branches: [master]\n${bad.startsWith('ci:') ? bad : `ci: {provider: jenkins, job: ost}\n${bad}`}\n`;
-      await bed.merge('app', { number: 2 });
+      await bed.merge('app', { number: 2, files: ['.ost-gate.yml'] });
       const file = (await readQueue(bed.store, QUEUE))!;
       expect(Object.keys(file.state.changes)).toEqual([
         'gerrit:gerrit.example.org/app~1',

@@ -17,6 +17,8 @@ export interface GerritClientOptions {
 
 /** What change queries ask for: the current revision with its commit, and accounts with their names. */
 const CHANGE_OPTIONS = 'o=CURRENT_REVISION&o=CURRENT_COMMIT&o=DETAILED_ACCOUNTS';
+/** What the queries for the changes a branch update landed add: the files each touches. */
+const LANDED_OPTIONS = `${CHANGE_OPTIONS}&o=CURRENT_FILES`;
 
 const HINTS = {
   401: 'not authenticated: check GERRIT_USERNAME and GERRIT_PASSWORD (the HTTP password from Settings)',
@@ -72,12 +74,12 @@ export class GerritClient {
 
   /** Finds changes by Change-Id (`I...`), for Depends-On footers and commits pushed past review. */
   byChangeId(changeId: string): Promise<GerritChangeInfo[]> {
-    return this.request('GET', `changes/?q=${encodeURIComponent(`change:${changeId}`)}&${CHANGE_OPTIONS}`);
+    return this.request('GET', `changes/?q=${encodeURIComponent(`change:${changeId}`)}&${LANDED_OPTIONS}`);
   }
 
   /** The changes that have a patch set with this commit (`commit:` matches every patch set). */
   byCommit(sha: string): Promise<GerritChangeInfo[]> {
-    return this.request('GET', `changes/?q=${encodeURIComponent(`commit:${sha}`)}&${CHANGE_OPTIONS}`);
+    return this.request('GET', `changes/?q=${encodeURIComponent(`commit:${sha}`)}&${LANDED_OPTIONS}`);
   }
 
   /** One commit of a project: its parents and message. */

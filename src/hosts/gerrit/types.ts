@@ -17,7 +17,15 @@ export interface GerritChangeInfo {
   _number: number;
   owner: GerritAccount;
   current_revision?: string;
-  revisions?: Record<string, { _number: number; commit?: { message?: string; parents?: { commit: string }[] } }>;
+  revisions?: Record<
+    string,
+    {
+      _number: number;
+      commit?: { message?: string; parents?: { commit: string }[] };
+      /** The files the revision touches (the CURRENT_FILES option). */
+      files?: Record<string, unknown>;
+    }
+  >;
   /** When it was submitted (merged changes): every change of one submission has the same. */
   submitted?: string;
   /** The submission it merged in (Gerrit 3.2 and later, merged changes only). */

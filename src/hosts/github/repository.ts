@@ -37,6 +37,8 @@ export interface GithubApp {
   pulls: BoundedMap<string, PullInfo>;
   /** Branches already logged as not gated. */
   unconfigured: Set<string>;
+  /** `<repo>@<branch>` -> where its changes went at tip `tip`, kept while later pushes leave the config alone. */
+  placements: BoundedMap<string, { placement: Placement; tip: string }>;
 }
 
 export function githubAppState(deps: GithubAppDeps): GithubApp {
@@ -46,6 +48,7 @@ export function githubAppState(deps: GithubAppDeps): GithubApp {
     common,
     pulls: new BoundedMap(PR_CACHE),
     unconfigured: new Set(),
+    placements: new BoundedMap(PR_CACHE),
   };
 }
 
@@ -70,14 +73,19 @@ export function streamQueue(repo: string, branch: string): string {
   return streamId({ host: HOST, project: repo, branch });
 }
 
-/** Reads `.github/ost-gate.yml` on `branch` (with `_extends`); null when there is none. Throws ConfigError. */
+/**
+ * Reads `.github/ost-gate.yml` on `branch` (with `_extends`); null when there is none. Throws ConfigError.
+ * `read.extended` says whether it extends another file, which a push to this branch does not show.
+ */
 export async function readConfig(
   app: GithubApp,
   context: Context,
   where: { repo: string; branch: string },
+  read: { extended?: boolean } = {},
 ): Promise<RepoConfig | null> {
   const { repo, branch } = where;
   const { config, files } = await context.octokit.config.get({ ...ownerAndName(repo), path: CONFIG_PATH, branch });
+  read.extended = files.length > 1;
   if (!files.some((f) => f.config !== null)) return null;
   const source = `${repo}:${CONFIG_PATH} on ${branch}`;
   const valid = app.common.rules.validateRepo(config, source);
@@ -98,18 +106,32 @@ export function placementOf(repo: string, branch: string) {
   };
 }
 
-/** The config in force on `branch`; a bad one gets a failing "ost-gate config" check run on `sha`. */
-export function configOn(
+/**
+ * The config in force on `branch`; a bad one gets a failing "ost-gate config" check run on `sha`.
+ * Kept for the next push when it extends no other file, and reused while each push follows the last
+ * and leaves the file alone (`reusable`).
+ */
+export async function configOn(
   app: GithubApp,
   context: Context,
-  where: { repo: string; branch: string; sha: string },
+  where: { repo: string; branch: string; sha: string; reusable?: { after: string; before: string } },
 ): Promise<Placement | null> {
-  const { repo, branch, sha } = where;
-  return loadRepoConfig(app.common, {
+  const { repo, branch, sha, reusable } = where;
+  const key = `${repo}@${branch}`;
+  const kept = app.placements.get(key);
+  if (kept && reusable && kept.tip === reusable.before) {
+    app.placements.set(key, { placement: kept.placement, tip: reusable.after });
+    return kept.placement;
+  }
+  app.placements.delete(key);
+  const read: { extended?: boolean } = {};
+  const placement = await loadRepoConfig(app.common, {
     ...placementOf(repo, branch),
-    read: () => readConfig(app, context, { repo, branch }),
+    read: () => readConfig(app, context, { repo, branch }, read),
     announce: (err, text) => postConfigCheck(context, { repo, sha }, err, text),
   });
+  if (placement && read.extended === false) app.placements.set(key, { placement, tip: sha });
+  return placement;
 }
 
 async function postConfigCheck(

@@ -1,9 +1,13 @@
 // ref-updated and change-merged: a branch moved (a submit, a push past review, a force-push). What
 // the move landed is read from the REST API (landing.ts) and queued once per new tip, each commit as
-// the change that carries it or as a direct push (landed-changes.ts).
+// the change that carries it or as a direct push (landed-changes.ts). The branch's config is read
+// again only when a move changed it (config-touch.ts) or does not follow the move it was read at.
 import { streamId, type StreamRef } from '../../../core/index.ts';
 import { BoundedMap, BoundedSet } from '../../../util/bounded.ts';
 import { branchOf, changeNumber } from '../events.ts';
+import { REPO_CONFIG_FILE } from '../../../config/repo.ts';
+import type { Placement } from '../../common/repo-config.ts';
+import { landingTouches } from '../config-touch.ts';
 import { landedChanges } from '../landed-changes.ts';
 import { isNullSha, LandingReader, type Landing } from '../landing.ts';
 import { configError, HOST, notGated, placement, type GerritProjects } from '../project.ts';
@@ -29,6 +33,8 @@ export class BranchUpdates {
   /** `<project>:<branch>:<tip>` of the branch updates whose commits are queued. */
   private readonly landed = new BoundedSet<string>(UPDATES_KEPT);
   private readonly landings: LandingReader;
+  /** `<project>:<branch>` -> where its changes went at tip `tip`, kept while later moves leave the config alone. */
+  private readonly placements = new BoundedMap<string, { placed: Placement; tip: string }>(UPDATES_KEPT);
 
   constructor(private readonly projects: GerritProjects) {
     this.landings = new LandingReader(projects.client, projects.common.log);
@@ -78,13 +84,21 @@ export class BranchUpdates {
     if (this.landed.has(key)) return;
     // a bad config is told on the newest change that landed with it, once that is known
     const complaint: { text?: string } = {};
-    const placed = await placement(this.projects, { project, branch }, async (text) => void (complaint.text = text));
+    const kept = this.placements.get(`${project}:${branch}`);
+    const placed =
+      kept?.placed ??
+      (await placement(this.projects, { project, branch }, async (text) => void (complaint.text = text)));
     if (!placed) return notGated(this.projects, { project, branch });
     const stream = { host: HOST, project, branch };
     const known = await this.streamShas(placed.queue, stream);
     if (known.shas.includes(to)) return;
     const landing = await this.read(move, known.tip);
     if (!landing) return;
+    if (kept && (await this.configMoved(move, kept.tip, landing))) {
+      this.placements.delete(`${project}:${branch}`);
+      return this.land(move);
+    }
+    this.placements.set(`${project}:${branch}`, { placed, tip: to });
     const changes = await landedChanges(
       { client: this.projects.client, log: this.projects.common.log, pushLimit: PUSH_LIMIT },
       project,
@@ -104,6 +118,17 @@ export class BranchUpdates {
       changes,
     });
     this.landed.add(key);
+  }
+
+  /** Whether the config kept from tip `keptAt` may differ after this landing: it is not the next one, or touches the file. */
+  private async configMoved(move: Move, keptAt: string, landing: Landing): Promise<boolean> {
+    if (landing.base !== keptAt) return true;
+    return landingTouches(
+      { client: this.projects.client, log: this.projects.common.log },
+      move.project,
+      landing,
+      REPO_CONFIG_FILE,
+    );
   }
 
   /** The commits of the move, from its old tip, the queue's tip, or the merged change's submission. */

@@ -37,7 +37,12 @@ export async function onPush(app: GithubApp, context: Context<'push'>): Promise<
   if (!push) return malformed(app, context, 'ref, before, after or repository missing');
   if (!push.branch) return;
   const { repo, branch } = push;
-  const placement = await configOn(app, context as Context, { repo, branch, sha: push.after });
+  const placement = await configOn(app, context as Context, {
+    repo,
+    branch,
+    sha: push.after,
+    ...(leavesConfig(push) ? { reusable: { before: push.before, after: push.after } } : {}),
+  });
   if (!placement) return notGated(app, repo, branch);
   const { queue, config } = placement;
   const findPr = (sha: string, message: string) => findPull(app, context as Context, { repo, sha, message });
@@ -60,6 +65,17 @@ export async function onPush(app: GithubApp, context: Context<'push'>): Promise<
       { repo, branch },
       `force-push to ${repo} ${branch}; the queue takes the new history from ${push.after.slice(0, 10)}`,
     );
+}
+
+/** GitHub lists at most this many commits in a push payload; a longer push may hide some. */
+const LISTED_COMMITS = 20;
+
+/** Whether the payload shows that no commit of the push touched the config (not a force-push, every commit listed). */
+function leavesConfig(push: Push): boolean {
+  if (push.forced || push.commits.length === 0 || push.commits.length >= LISTED_COMMITS) return false;
+  return push.commits.every((c) =>
+    [c.added, c.modified, c.removed].every((files) => Array.isArray(files) && !files.includes(CONFIG_PATH)),
+  );
 }
 
 interface Push {
