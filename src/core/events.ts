@@ -79,7 +79,23 @@ export type Effect =
   | { type: 'report'; change: string; verdict: VerdictRecord }
   | { type: 'notice'; level: 'info' | 'warn' | 'error'; code: string; message: string; change?: string }
   | { type: 'reply'; to: unknown; change: string; ok: boolean; message: string }
-  | { type: 'log'; level: 'debug' | 'info' | 'warn'; message: string };
+  | { type: 'log'; level: 'debug' | 'info' | 'warn'; message: string }
+  | MailEffect;
+
+/**
+ * A mail to send. The core never decides one: the engine adds them to a step's effects from the
+ * queue's `report.email` (notify/plan.ts), so that they are journaled and sent like the others.
+ */
+export interface MailEffect {
+  type: 'mail';
+  to: string[];
+  about:
+    | { kind: 'verdict'; change: string; verdict: VerdictRecord }
+    /** The changes one culprit blocked in one step: one mail for all of them. */
+    | { kind: 'blocked'; culprit: string | null; changes: string[]; verdicts: VerdictRecord[] }
+    /** A paused or resumed queue, an infra error. */
+    | { kind: 'queue'; code: string; level: 'info' | 'warn' | 'error'; message: string };
+}
 
 export interface StepResult {
   state: QueueState;

@@ -22,13 +22,16 @@ const URL_KEPT = 2000;
 const REFS_KEPT = 50;
 
 /** The title, author and URL of a change (or of a member of its stack) cut to the lengths kept. */
-function clippedText<T extends Pick<ChangeInput, 'title' | 'author' | 'url'>>(text: T): T {
+function clippedText<T extends Pick<ChangeInput, 'title' | 'author' | 'url' | 'authorEmail'>>(text: T): T {
   const clip = (s: string | null | undefined, n: number) =>
     typeof s === 'string' && s.length > n ? `${s.slice(0, n - 1)}…` : s;
   return {
     ...text,
     ...(text.title !== undefined ? { title: clip(text.title, TITLE_KEPT) ?? '' } : {}),
     ...(text.author !== undefined ? { author: clip(text.author, NAME_KEPT) ?? null } : {}),
+    ...(text.authorEmail !== undefined
+      ? { authorEmail: text.authorEmail && text.authorEmail.length <= NAME_KEPT ? text.authorEmail : null }
+      : {}),
     ...(text.url !== undefined ? { url: text.url && text.url.length <= URL_KEPT ? text.url : null } : {}),
   };
 }

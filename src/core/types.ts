@@ -20,6 +20,8 @@ export interface ChangeInput {
   title?: string;
   url?: string | null;
   author?: string | null;
+  /** The author's mail address, when the code host says it (a commit's author; Gerrit's change owner). */
+  authorEmail?: string | null;
   mergedAt?: number | null;
   /** Change ids this change must not be tested before (from `Depends-On:` footers, already resolved). */
   dependsOn?: string[];

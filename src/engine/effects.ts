@@ -1,9 +1,9 @@
 // The interfaces effects are performed through: dispatchers (CI), reporters (code hosts), and the
 // performer that routes each outbox entry to them.
-import type { CoreEvent, DispatchSpec, Effect, Run } from '../core/index.ts';
+import type { CoreEvent, DispatchSpec, Effect, MailEffect, Run } from '../core/index.ts';
 import type { QueueCi } from '../config/repo.ts';
 import type { ChangeTarget, VerdictReport } from '../report/model.ts';
-import type { QueueFile } from '../store/types.ts';
+import type { QueueFile, QueueNotice } from '../store/types.ts';
 
 /** Feeds an event back into a queue (a CI result, a run's URL). */
 export type Submit = (queue: string, event: CoreEvent, delivery?: string) => Promise<void>;
@@ -13,6 +13,8 @@ export interface DispatchContext {
   file: QueueFile;
   submit: Submit;
   now: () => number;
+  /** Puts a notice on the queue's page (an effect that failed for good). */
+  notice?: (notice: QueueNotice) => Promise<void>;
 }
 
 /** Starts system-test runs on one kind of CI. */
@@ -47,6 +49,11 @@ export interface Reporter {
   runStarted?(queue: string, change: ChangeTarget, run: DispatchSpec, url: string | null): Promise<void>;
   /** Whether the report with this key was already posted (for example, a comment with its marker exists). */
   wasReported?(key: string, change: ChangeTarget | null): Promise<boolean>;
+}
+
+/** Sends mail effects (notify/mail-delivery.ts); throws when a retry may work. */
+export interface MailSender {
+  deliver(effect: MailEffect, key: string, ctx: DispatchContext): Promise<void>;
 }
 
 export interface Performer {

@@ -65,6 +65,7 @@ export class Engine {
       performer: opts.performer,
       log: this.log,
       context: (queue, file) => this.context(queue, file),
+      mayRetry: () => !this.forwarding(),
     });
     this.wakes = new WakeTimers(this.now, (queue) => {
       this.submit(queue, { type: 'tick', at: this.now() }).catch((err) =>
@@ -149,7 +150,7 @@ export class Engine {
     const { event, effects, statsBefore, options } = step;
     const base = `${file.state.seq}.${this.now()}`;
     const outbox: OutboxEntry[] = [];
-    effects.forEach((effect, i) => {
+    [...effects, ...(this.opts.moreEffects?.(file, effects) ?? [])].forEach((effect, i) => {
       if (effect.type === 'log' || effect.type === 'notice') return;
       const id = `${base}.${i}`;
       outbox.push({ id, key: effectKey(file.name, effect, id), effect });
@@ -192,6 +193,7 @@ export class Engine {
       queue,
       file,
       now: this.now,
+      notice: (notice) => this.addNotice(queue, notice),
       submit: async (q, event, delivery) =>
         void (await this.submit(q, event, { wait: false, ...(delivery ? { delivery } : {}) })),
     };
@@ -286,6 +288,7 @@ export class Engine {
   /** A clean stop: once idle, snapshots every queue with journal records (the next start replays nothing). */
   async close(): Promise<void> {
     this.wakes.clear();
+    this.outbox.stop();
     await this.idle();
     // a replica that does not write has nothing of its own to snapshot
     for (const queue of this.forwarding() ? [] : this.files.withJournal()) {

@@ -1,7 +1,7 @@
 // What the engine is built with and what a submit may ask; the error for a queue another owns.
 import type { CoreEvent, Effect, QueueSettings, QueueState, QueueStats, Run, Strategy } from '../core/index.ts';
 import type { Logger } from '../log.ts';
-import type { InboxItem, QueueSetup, Store } from '../store/types.ts';
+import type { InboxItem, QueueFile, QueueSetup, Store } from '../store/types.ts';
 import type { Performer } from './effects.ts';
 
 export interface EngineOptions {
@@ -18,6 +18,8 @@ export interface EngineOptions {
   snapshotMinJournalBytes?: number;
   /** Replicas on PostgreSQL: whether this one writes now, and where it sends what it accepts when not. */
   role?: EngineRole;
+  /** Effects the server adds to a step's own (mails, from the queue's report settings), journaled with them. */
+  moreEffects?: (file: QueueFile, effects: readonly Effect[]) => Effect[];
 }
 
 /**

@@ -2,12 +2,17 @@
 // with the step before any is performed, each marked done in the journal once it took. An entry left
 // by a crash, or tried before and failed, is first checked with the performer, so that a report that
 // took before the crash is not posted twice. One drain per queue at a time; a drain asked for while
-// one runs follows it.
+// one runs follows it. A drain in which an entry failed is tried again by itself after a backoff
+// (1 s, doubling up to RETRY_MAX_MS), so that a mail server down for a minute delays its mails, and
+// nothing waits for the queue's next event.
 import type { Logger } from '../log.ts';
 import type { QueueFile } from '../store/types.ts';
 import type { DispatchContext, Performer } from './effects.ts';
 import type { KeyedLock } from './lock.ts';
 import type { QueueFiles } from './queue-files.ts';
+
+/** The longest wait before a failed entry is tried again. */
+export const RETRY_MAX_MS = 60_000;
 
 export interface OutboxOptions {
   lock: KeyedLock;
@@ -16,6 +21,8 @@ export interface OutboxOptions {
   log: Logger;
   /** The dispatch context effects are performed in. */
   context: (queue: string, file: QueueFile) => DispatchContext;
+  /** Whether failed entries may be tried again now (a replica that stopped writing leaves them). */
+  mayRetry: () => boolean;
 }
 
 /**
@@ -31,12 +38,35 @@ export class Outbox {
   private readonly unperformed = new Set<string>();
   /** Queues whose outbox is being drained, with the promise of that drain. */
   private readonly draining = new Map<string, Promise<void>>();
+  /** Queues with a failed entry: how many drains in a row failed, and the timer of the next try. */
+  private readonly retries = new Map<string, { failed: number; timer: NodeJS.Timeout }>();
 
   constructor(private readonly opts: OutboxOptions) {}
 
   /** Notes entries this process just decided (journaled, never tried). */
   decided(queue: string, ids: string[]): void {
     for (const id of ids) this.unperformed.add(slot(queue, id));
+  }
+
+  /** Stops the timers of the tries to come (the entries stay in the outbox). */
+  stop(): void {
+    for (const r of this.retries.values()) clearTimeout(r.timer);
+    this.retries.clear();
+  }
+
+  /** Tries the queue's outbox again after a backoff that doubles with each drain in a row that failed. */
+  private retryLater(queue: string): void {
+    const failed = (this.retries.get(queue)?.failed ?? 0) + 1;
+    clearTimeout(this.retries.get(queue)?.timer);
+    const timer = setTimeout(
+      () => {
+        if (!this.opts.mayRetry()) return void this.retries.delete(queue);
+        void this.drain(queue).catch(() => undefined);
+      },
+      Math.min(1000 * 2 ** (failed - 1), RETRY_MAX_MS),
+    );
+    timer.unref();
+    this.retries.set(queue, { failed, timer });
   }
 
   /** The drains under way. */
@@ -69,6 +99,7 @@ export class Outbox {
     });
     if (!pending) return;
     const done: string[] = [];
+    let failures = 0;
     const ctx = this.opts.context(queue, pending.file);
     for (const entry of pending.todo) {
       try {
@@ -77,6 +108,7 @@ export class Outbox {
         else await performer.perform(entry, ctx);
         done.push(entry.id);
       } catch (err) {
+        failures++;
         log.error(
           { queue, key: entry.key, err: (err as Error).message },
           'effect failed; it stays in the outbox and is retried',
@@ -85,6 +117,11 @@ export class Outbox {
         this.inProgress.delete(slot(queue, entry.id));
         this.unperformed.delete(slot(queue, entry.id));
       }
+    }
+    if (failures) this.retryLater(queue);
+    else {
+      clearTimeout(this.retries.get(queue)?.timer);
+      this.retries.delete(queue);
     }
     if (done.length === 0) return;
     await lock.run(queue, async () => {

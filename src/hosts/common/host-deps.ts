@@ -4,6 +4,7 @@ import type { SharedQueue } from '../../config/repo.ts';
 import type { ConfigRules } from '../../config/rules.ts';
 import type { Engine } from '../../engine/engine.ts';
 import { silentLogger, type Logger } from '../../log.ts';
+import { reportEmailOf, reportEmailProblems, type EmailServerSettings } from '../../notify/config.ts';
 import type { HostContext } from '../types.ts';
 import type { RepoConfigDeps } from './repo-config.ts';
 
@@ -18,6 +19,8 @@ export interface HostDeps {
   sharedQueues?: Readonly<Record<string, SharedQueue>> | undefined;
   /** The CI providers the server has, to refuse a config naming another. */
   providers?: (() => readonly string[]) | undefined;
+  /** What the server config finds wrong in a repo config (repo-config.ts). */
+  serverProblems?: RepoConfigDeps['serverProblems'];
 }
 
 /** The host's dependencies as the config rules and the command loop take them, with the defaults filled in. */
@@ -37,11 +40,15 @@ export function commonDeps(deps: HostDeps): CommonDeps {
     publicUrl: deps.publicUrl,
     sharedQueues: deps.sharedQueues ?? {},
     providers: deps.providers,
+    serverProblems: deps.serverProblems,
   };
 }
 
 /** The dependencies a host factory hands its host, from what the server gives it. */
 export function hostDeps(ctx: HostContext): HostDeps {
   const { engine, rules, log, publicUrl, providers, config } = ctx;
-  return { engine, rules, log, publicUrl, providers, sharedQueues: config.queues };
+  const email = (config as { email?: EmailServerSettings }).email;
+  const serverProblems = (repo: { report: Readonly<Record<string, unknown>> }) =>
+    reportEmailProblems(reportEmailOf(repo.report), email);
+  return { engine, rules, log, publicUrl, providers, sharedQueues: config.queues, serverProblems };
 }

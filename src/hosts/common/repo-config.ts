@@ -62,6 +62,8 @@ export interface RepoConfigDeps {
   sharedQueues?: Readonly<Record<string, SharedQueue>>;
   /** The CI providers the server has; a config naming another is not valid. Unset: not checked. */
   providers?: (() => readonly string[]) | undefined;
+  /** What this server's config finds wrong in a repo config (mail it cannot send); none: valid. */
+  serverProblems?: ((config: RepoConfig) => string[]) | undefined;
 }
 
 /** Who owns a queue declared in the server config. */
@@ -205,6 +207,8 @@ export async function loadRepoConfig(deps: RepoConfigDeps, read: RepoConfigRead)
   try {
     config = await read.read();
     if (config) checkProvider(deps, config, read.source);
+    const problems = config ? (deps.serverProblems?.(config) ?? []) : [];
+    if (problems.length) throw new ConfigError(read.source, problems);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     config = await lastGood(deps, read, err);

@@ -69,6 +69,7 @@ async function commitChange(
         title: info.subject,
         url: info.web_links?.find((l) => /^https?:/.test(l.url))?.url ?? null,
         author: commitAuthor(info),
+        authorEmail: info.author?.email ?? null,
       },
       facts,
     );
@@ -89,6 +90,7 @@ async function commitChange(
       title: last.subject,
       url: deps.client.changeUrl(project, last._number),
       author: accountName(last.owner),
+      authorEmail: last.owner?.email ?? null,
       ...(landedWith.length ? { landedWith } : {}),
     },
     // a merge commit's message is Gerrit's own: the footers are read from the change's commit

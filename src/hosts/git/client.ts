@@ -12,6 +12,7 @@ export interface Commit {
   subject: string;
   body: string;
   author: string;
+  authorEmail: string;
   committedAt: number;
 }
 
@@ -88,7 +89,7 @@ export class GitMirror {
       '--first-parent',
       '--reverse',
       `--max-count=${limit}`,
-      '--format=%H%x00%P%x00%an%x00%ct%x00%s%x00%b%x1e',
+      '--format=%H%x00%P%x00%an%x00%ae%x00%ct%x00%s%x00%b%x1e',
       range,
     ]);
     return out
@@ -96,11 +97,12 @@ export class GitMirror {
       .map((r) => r.replace(/^\n/, ''))
       .filter((r) => r.trim().length > 0)
       .map((r) => {
-        const [sha, parents, author, ct, subject, body] = r.split('\x00');
+        const [sha, parents, author, email, ct, subject, body] = r.split('\x00');
         return {
           sha: sha!,
           parent: parents?.split(' ')[0] || null,
           author: author ?? '',
+          authorEmail: email ?? '',
           committedAt: Number(ct) * 1000,
           subject: subject ?? '',
           body: (body ?? '').trim(),

@@ -192,6 +192,7 @@ export class GitWatcher {
       parent: c.parent,
       title: c.subject,
       author: c.author,
+      authorEmail: c.authorEmail || null,
       mergedAt: c.committedAt,
       url: null,
     };

@@ -9,7 +9,7 @@ export interface PushCommit {
   message: string;
   timestamp: string;
   url: string;
-  author: { name?: string; username?: string | null };
+  author: { name?: string; email?: string | null; username?: string | null };
   added?: string[];
   removed?: string[];
   modified?: string[];
@@ -53,6 +53,7 @@ export async function changesFromPush(
       title: pull?.title ?? head.message.split('\n')[0]!,
       url: pull?.html_url ?? head.url,
       author: pull?.user?.login ?? head.author.username ?? head.author.name ?? null,
+      authorEmail: head.author.email ?? null,
       mergedAt: Date.parse(head.timestamp) || null,
     };
     changes.push(

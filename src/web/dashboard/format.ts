@@ -1,5 +1,6 @@
 // Small formatting helpers for the dashboard: durations, times, percentages, change labels.
 import html from 'html-template-tag';
+import { externalHref } from '../../report/html.ts';
 import type { ChangeLabeler } from '../../report/model.ts';
 import type { QueueView } from '../../store/types.ts';
 
@@ -30,21 +31,6 @@ export function changeLabel(
   return { short: labelOf(c), title: c.title ?? '', url: c.url ?? null };
 }
 
-/**
- * A link target from outside (a CI run's or a code host's URL), escaped for an href attribute and
- * interpolated with `$${...}`: only http and https pass, anything else (`javascript:`, `data:`) gives `#`.
- * Dashboard paths from queuePath/changePath need no such check: encodeURIComponent leaves nothing HTML-special.
- */
-export function externalHref(url: string | null | undefined): string {
-  if (!url) return '#';
-  try {
-    const { protocol } = new URL(url);
-    return protocol === 'http:' || protocol === 'https:' ? html`${url}` : '#';
-  } catch {
-    return '#';
-  }
-}
-
 export function queuePath(name: string): string {
   return `/queues/${encodeURIComponent(name)}`;
 }
@@ -72,3 +58,5 @@ export function changePath(id: string): string {
 export function changeLink(label: { short: string; title: string }, id: string): string {
   return html`<a href="$${changePath(id)}">${label.short}</a> ${label.title}`;
 }
+
+export { externalHref };

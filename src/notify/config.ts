@@ -1,0 +1,63 @@
+// What mail adds to the configs. The server config's `email:` says how to send (the SMTP server, the
+// variables holding its credentials, the sender, and the domains repositories may send to); a
+// repository's `report.email` says who gets its verdicts, paused queues and infra errors. A
+// repository names no credential, and no address outside `email.allowed_domains`.
+import { z } from 'zod';
+import type { ConfigPart } from '../config/parts.ts';
+
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'the name of an environment variable');
+
+/** `email:` in the server config. */
+export const emailServerSection = z
+  .object({
+    smtp: z
+      .string()
+      .regex(/^smtps?:\/\/[^/\s]+\/?$/, 'smtp://host:port (STARTTLS when offered) or smtps://host:port (TLS)'),
+    user_env: envName.optional(),
+    password_env: envName.optional(),
+    from: z.string().min(3),
+    /** Domains repositories may send to; unset: any. */
+    allowed_domains: z.array(z.string().min(1)).optional(),
+  })
+  .strict()
+  .optional();
+
+export type EmailServerSettings = NonNullable<z.output<typeof emailServerSection>>;
+
+/** `report.email` in a repo config. */
+const reportEmail = z
+  .object({
+    /** Get every verdict of `report.notify`, paused and resumed queues, and infra errors. */
+    to: z.array(z.email()).default([]),
+    /** The culprit's author gets its culprit verdict. */
+    author: z.boolean().default(false),
+  })
+  .strict()
+  .default({ to: [], author: false });
+
+export type ReportEmail = z.output<typeof reportEmail>;
+
+export const mailConfigPart: ConfigPart = {
+  id: 'email',
+  repo: { report: { email: reportEmail } },
+  server: { email: emailServerSection },
+};
+
+/** The `report.email` of a repo config's `report:` (nobody when it has none). */
+export function reportEmailOf(report: Readonly<Record<string, unknown>> | undefined): ReportEmail {
+  const email = report?.email as ReportEmail | undefined;
+  return { to: email?.to ?? [], author: email?.author ?? false };
+}
+
+/** What is wrong with a repo config's `report.email` on this server (no mail set up, a domain not allowed). */
+export function reportEmailProblems(email: ReportEmail, server: EmailServerSettings | undefined): string[] {
+  if (email.to.length === 0 && !email.author) return [];
+  if (!server) return ['report.email: this server sends no mail (its config has no email: section)'];
+  const allowed = server.allowed_domains?.map((d) => d.toLowerCase());
+  if (!allowed) return [];
+  return email.to
+    .filter((address) => !allowed.includes(address.slice(address.lastIndexOf('@') + 1).toLowerCase()))
+    .map(
+      (address) => `report.email.to: ${address} is outside the domains this server sends to (${allowed.join(', ')})`,
+    );
+}

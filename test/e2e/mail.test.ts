@@ -1,0 +1,99 @@
+// End to end through `ost-gate serve` as a process: a culprit on a watched git repository is mailed,
+// over a real SMTP server on loopback, to the list of report.email.to and to the culprit's author,
+// threaded, with links that open; the changes it blocks come summed up in the culprit's thread. The
+// SMTP server refuses the first mails with a temporary error: nothing is lost, nothing comes twice.
+import { appendFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { serveProcess } from '../helpers/cli.ts';
+import { freePort } from '../helpers/ports.ts';
+import { startSmtp } from '../helpers/smtp.ts';
+import { watchedRepo } from '../helpers/watched-repo.ts';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('mail from ost-gate serve', () => {
+  it('mails a culprit to the list and its author, threaded, through an SMTP server that refuses at first', async () => {
+    const smtp = await startSmtp();
+    // the first two mails offered are refused as a busy server would: 451, try again later
+    smtp.answer = (n) => (n < 2 ? 451 : 250);
+    const { dir, repo, serverConfig, git } = await watchedRepo(
+      'ci:\n  provider: command:check\n  max_parallel: 3\nflaky:\n  confirm: 1\n  confidence: 0\n' +
+        'report:\n  notify: [culprit, blocked, fixed]\n  email:\n    to: [infra@example.org]\n    author: true\n',
+    );
+    await appendFile(serverConfig, `email:\n  smtp: ${smtp.url}\n  from: "ost-gate <ost-gate@example.org>"\n`);
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const server = serveProcess({
+      PORT: String(port),
+      OST_DATA_DIR: join(dir, 'data'),
+      OST_SERVER_CONFIG: serverConfig,
+      OST_PUBLIC_URL: base,
+    });
+    const api = `${base}/api/queues/${encodeURIComponent('git:app@master')}`;
+    try {
+      for (
+        let i = 0;
+        i < 600 &&
+        !(await fetch(api).then(
+          (r) => r.ok,
+          () => false,
+        ));
+        i++
+      )
+        await sleep(100);
+      const shas: string[] = [];
+      for (let i = 1; i <= 5; i++) {
+        if (i === 3) await writeFile(join(repo, 'value.txt'), 'broken\n');
+        await writeFile(join(repo, `f${i}.txt`), `${i}\n`);
+        await git('add', '-A');
+        await git('commit', '-qm', `change ${i}`);
+        shas.push(await git('rev-parse', 'HEAD'));
+      }
+      const blockedIn = () =>
+        smtp.received
+          .filter((m) => /: blocked /.test(m.subject ?? ''))
+          .flatMap((m) => m.text?.match(/\b[0-9a-f]{10}\b/g) ?? []);
+      const culpritMails = () => smtp.received.filter((m) => /: culprit /.test(m.subject ?? ''));
+      for (let i = 0; i < 1200; i++) {
+        const blocked = new Set(blockedIn());
+        if (culpritMails().length >= 2 && blocked.has(shas[3]!.slice(0, 10)) && blocked.has(shas[4]!.slice(0, 10)))
+          break;
+        await sleep(100);
+      }
+      expect(smtp.refused, server.output()).toEqual([451, 451]);
+      const [one, other] = culpritMails();
+      expect(
+        culpritMails(),
+        smtp.received.map((m) => `${m.subject} -> ${JSON.stringify(m.to)}`).join('\n') + server.output(),
+      ).toHaveLength(2);
+      expect([one!.to, other!.to].map((to) => (Array.isArray(to) ? to : [to])[0]!.text).sort()).toEqual([
+        'infra@example.org',
+        't@example.invalid',
+      ]);
+      expect(one!.subject).toBe(`[ost-gate] git:app@master: culprit ${shas[2]!.slice(0, 10)} change 3`);
+      expect(one!.from?.value).toEqual([{ address: 'ost-gate@example.org', name: 'ost-gate' }]);
+      expect(one!.headers.get('auto-submitted')).toBe('auto-generated');
+      // both culprit mails and the blocked one are in the culprit change's thread
+      const thread = one!.inReplyTo;
+      expect(thread).toMatch(/^<[0-9a-f]{24}\.thread@example\.org>$/);
+      expect(smtp.received.filter((m) => /: blocked /.test(m.subject ?? '')).map((m) => m.inReplyTo)).toEqual(
+        smtp.received.filter((m) => /: blocked /.test(m.subject ?? '')).map(() => thread),
+      );
+      expect(other!.inReplyTo).toBe(thread);
+      // nothing came twice, and the blocked changes were each told once
+      const ids = smtp.received.map((m) => `${m.messageId} ${(Array.isArray(m.to) ? m.to : [m.to])[0]!.text}`);
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(blockedIn().filter((s) => s === shas[3]!.slice(0, 10))).toHaveLength(1);
+      // the links open: the change on the dashboard, in both parts
+      const link = /(http:\/\/127\.0\.0\.1:\d+\/changes\/[^\s"<]+)/.exec(one!.text ?? '')?.[1];
+      expect(link).toBeDefined();
+      expect(String(one!.html)).toContain(`href="${link}"`);
+      expect((await fetch(link!)).status).toBe(200);
+    } finally {
+      server.child.kill('SIGTERM');
+      await server.exited;
+      await smtp.close();
+    }
+  }, 180_000); // a hang guard: about 8 s on a quiet machine
+});
