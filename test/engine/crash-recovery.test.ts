@@ -4,75 +4,26 @@
 // at the store's write points: a snapshot on disk but not renamed, renamed but the journal not emptied.
 // The worker is bundled to plain JavaScript once, so that each restart costs a Node start, not a
 // TypeScript compile: the test is bounded by its number of kills, not by how busy the machine is.
-import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seeded } from '../../src/sim/random.ts';
 import { LowdbStore } from '../../src/store/lowdb-store.ts';
 import { readQueue } from '../../src/engine/replay.ts';
+import { bundleCrashWorker, startWorker } from '../helpers/crash-worker-run.ts';
 
-const source = join(import.meta.dirname, '..', 'fixtures', 'crash-worker.ts');
-let worker = '';
-
+let worker: Awaited<ReturnType<typeof bundleCrashWorker>>;
 beforeAll(async () => {
-  // inside node_modules, so that the bundle's external imports resolve to the project's packages
-  const out = join(import.meta.dirname, '..', '..', 'node_modules', '.cache', 'ost-gate-tests');
-  worker = join(out, `crash-worker-${process.pid}.mjs`);
-  await build({
-    entryPoints: [source],
-    outfile: worker,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    logLevel: 'error',
-  });
+  worker = await bundleCrashWorker();
 });
+afterAll(() => worker.remove());
 
-afterAll(async () => {
-  await rm(worker, { force: true });
-});
 const QUEUE = 'crash-test';
 
-interface Outcome {
-  code: number | null;
-  killed: boolean;
-  /** The write point where the worker killed itself, if it did. */
-  point: string | null;
-}
-
-/**
- * Starts the worker; kills it `killAfterMs` after it says READY (never, when null). With `pointSeed`,
- * the worker also kills itself at some of the store's write points (snapshot, journal rotation).
- */
-function start(dataDir: string, reports: string, killAfterMs: number | null, pointSeed?: number): Promise<Outcome> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [worker, dataDir, reports, ...(pointSeed ? [String(pointSeed)] : [])], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let killed = false;
-    let out = '';
-    let err = '';
-    child.stderr.on('data', (d) => (err += d));
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (killAfterMs !== null && d.toString().includes('READY')) {
-        setTimeout(() => {
-          killed = child.kill('SIGKILL');
-        }, killAfterMs);
-      }
-    });
-    child.once('exit', (code, signal) => {
-      const point = /KILLED AT (\S+)/.exec(out)?.[1] ?? null;
-      if (!killed && !point && code !== 0) process.stderr.write(err);
-      resolve({ code, killed: (killed || point !== null) && signal === 'SIGKILL', point });
-    });
-  });
-}
+/** Starts the worker; see startWorker. */
+const start = (dataDir: string, reports: string, killAfterMs: number | null, pointSeed?: number) =>
+  startWorker(worker.path, { dataDir, reports, killAfterMs, pointSeed });
 
 async function verdicts(dataDir: string): Promise<Record<string, string>> {
   const store = new LowdbStore(dataDir, { readOnly: true });
