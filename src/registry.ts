@@ -5,12 +5,12 @@ import { runnerKinds } from './ci/index.ts';
 import type { ConfigPart } from './config/parts.ts';
 import { ConfigRules } from './config/rules.ts';
 import { hostFactories } from './hosts/index.ts';
-import { mailConfigPart } from './notify/config.ts';
+import { notifyConfigPart } from './notify/config.ts';
 
 export const configParts: readonly ConfigPart[] = [
   ...runnerKinds.map((k) => k.config),
   ...hostFactories.flatMap((f) => (f.config ? [f.config] : [])),
-  mailConfigPart,
+  notifyConfigPart,
 ];
 
 export const configRules = new ConfigRules(configParts);

@@ -9,7 +9,7 @@ import type { ConfigRules } from './config/rules.ts';
 import type { ServerConfig } from './config/server.ts';
 import type { Dispatcher, Reporter } from './engine/effects.ts';
 import { Engine } from './engine/engine.ts';
-import { mailSetup } from './notify/setup.ts';
+import { notifySetup } from './notify/setup.ts';
 import { RoutingPerformer } from './engine/performer.ts';
 import { hostFactories, type Host, type HostContext } from './hosts/index.ts';
 import type { Mount } from './http/mount.ts';
@@ -175,16 +175,17 @@ async function startWith(
   const callbackUrl = publicUrl ? `${publicUrl}/api/ci/callback` : undefined;
   wiring.say('store', replica ? (replica.isWriter() ? 'writer' : 'reader') : 'ok', opened.summary);
   const { dispatchers, reporters, labels, stoppers } = wiring;
-  const mail = mailSetup({ env, config, log, labels, publicUrl });
-  wiring.say('email', mail ? 'ok' : 'off', mail?.summary ?? 'no email: in the server config; nothing is mailed');
-  if (mail) stoppers.push(mail.stop);
-  const performer = new RoutingPerformer({ dispatchers, reporters, labels, publicUrl, log, mail: mail?.delivery });
+  const notify = notifySetup({ env, config, log, labels, publicUrl });
+  wiring.say('notify', notify ? 'ok' : 'off', notify?.summary ?? 'no email: or channels: in the server config');
+  if (notify) stoppers.push(notify.stop);
+  const messages = notify?.delivery;
+  const performer = new RoutingPerformer({ dispatchers, reporters, labels, publicUrl, log, messages });
   let engineRef: Engine | null = null;
   const metrics = new Metrics(() => engineRef);
   // the engine steps queues once this replica's writer work has started (see WriterWork.writing)
   let work: WriterWork | null = null;
   const role = inbox ? { isWriter: () => work?.writing ?? false, forward: inbox.put.bind(inbox) } : undefined;
-  const moreEffects = mail?.plan;
+  const moreEffects = notify?.plan;
   const engine = new Engine({
     store,
     performer,

@@ -80,7 +80,16 @@ export type Effect =
   | { type: 'notice'; level: 'info' | 'warn' | 'error'; code: string; message: string; change?: string }
   | { type: 'reply'; to: unknown; change: string; ok: boolean; message: string }
   | { type: 'log'; level: 'debug' | 'info' | 'warn'; message: string }
-  | MailEffect;
+  | MailEffect
+  | ChatEffect;
+
+/** What a mail or a chat message is about. */
+export type MessageAbout =
+  | { kind: 'verdict'; change: string; verdict: VerdictRecord }
+  /** The changes one culprit blocked in one step: one message for all of them. */
+  | { kind: 'blocked'; culprit: string | null; changes: string[]; verdicts: VerdictRecord[] }
+  /** A paused or resumed queue, an infra error. */
+  | { kind: 'queue'; code: string; level: 'info' | 'warn' | 'error'; message: string };
 
 /**
  * A mail to send. The core never decides one: the engine adds them to a step's effects from the
@@ -89,12 +98,14 @@ export type Effect =
 export interface MailEffect {
   type: 'mail';
   to: string[];
-  about:
-    | { kind: 'verdict'; change: string; verdict: VerdictRecord }
-    /** The changes one culprit blocked in one step: one mail for all of them. */
-    | { kind: 'blocked'; culprit: string | null; changes: string[]; verdicts: VerdictRecord[] }
-    /** A paused or resumed queue, an infra error. */
-    | { kind: 'queue'; code: string; level: 'info' | 'warn' | 'error'; message: string };
+  about: MessageAbout;
+}
+
+/** A message to a chat channel the server config declares (`report.channels`); added like mails. */
+export interface ChatEffect {
+  type: 'chat';
+  channel: string;
+  about: MessageAbout;
 }
 
 export interface StepResult {

@@ -1,6 +1,6 @@
 // The interfaces effects are performed through: dispatchers (CI), reporters (code hosts), and the
 // performer that routes each outbox entry to them.
-import type { CoreEvent, DispatchSpec, Effect, MailEffect, Run } from '../core/index.ts';
+import type { ChatEffect, CoreEvent, DispatchSpec, Effect, MailEffect, Run } from '../core/index.ts';
 import type { QueueCi } from '../config/repo.ts';
 import type { ChangeTarget, VerdictReport } from '../report/model.ts';
 import type { QueueFile, QueueNotice } from '../store/types.ts';
@@ -51,9 +51,9 @@ export interface Reporter {
   wasReported?(key: string, change: ChangeTarget | null): Promise<boolean>;
 }
 
-/** Sends mail effects (notify/mail-delivery.ts); throws when a retry may work. */
-export interface MailSender {
-  deliver(effect: MailEffect, key: string, ctx: DispatchContext): Promise<void>;
+/** Sends mail and chat effects (notify/delivery.ts); throws when a retry may work. */
+export interface MessageSender {
+  deliver(effect: MailEffect | ChatEffect, key: string, ctx: DispatchContext): Promise<void>;
 }
 
 export interface Performer {

@@ -54,8 +54,11 @@ export class Outbox {
     this.retries.clear();
   }
 
-  /** Tries the queue's outbox again after a backoff that doubles with each drain in a row that failed. */
-  private retryLater(queue: string): void {
+  /**
+   * Tries the queue's outbox again after a backoff that doubles with each drain in a row that failed,
+   * or after `atLeastMs` when a service said how long to wait (a 429's Retry-After).
+   */
+  private retryLater(queue: string, atLeastMs: number): void {
     const failed = (this.retries.get(queue)?.failed ?? 0) + 1;
     clearTimeout(this.retries.get(queue)?.timer);
     const timer = setTimeout(
@@ -63,7 +66,7 @@ export class Outbox {
         if (!this.opts.mayRetry()) return void this.retries.delete(queue);
         void this.drain(queue).catch(() => undefined);
       },
-      Math.min(1000 * 2 ** (failed - 1), RETRY_MAX_MS),
+      Math.max(Math.min(1000 * 2 ** (failed - 1), RETRY_MAX_MS), Math.min(atLeastMs, 10 * RETRY_MAX_MS)),
     );
     timer.unref();
     this.retries.set(queue, { failed, timer });
@@ -100,6 +103,7 @@ export class Outbox {
     if (!pending) return;
     const done: string[] = [];
     let failures = 0;
+    let wait = 0;
     const ctx = this.opts.context(queue, pending.file);
     for (const entry of pending.todo) {
       try {
@@ -109,6 +113,7 @@ export class Outbox {
         done.push(entry.id);
       } catch (err) {
         failures++;
+        wait = Math.max(wait, (err as { retryAfterMs?: number }).retryAfterMs ?? 0);
         log.error(
           { queue, key: entry.key, err: (err as Error).message },
           'effect failed; it stays in the outbox and is retried',
@@ -118,7 +123,7 @@ export class Outbox {
         this.unperformed.delete(slot(queue, entry.id));
       }
     }
-    if (failures) this.retryLater(queue);
+    if (failures) this.retryLater(queue, wait);
     else {
       clearTimeout(this.retries.get(queue)?.timer);
       this.retries.delete(queue);

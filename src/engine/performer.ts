@@ -2,7 +2,7 @@
 import type { Effect, Run } from '../core/index.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { buildVerdictReport, changeTarget, defaultLabel, type ChangeLabeler } from '../report/model.ts';
-import type { DispatchContext, Dispatcher, MailSender, Performer, Reporter } from './effects.ts';
+import type { DispatchContext, Dispatcher, MessageSender, Performer, Reporter } from './effects.ts';
 
 export interface RoutingPerformerOptions {
   /** By provider: `github-actions`, `jenkins`, `webhook:<name>`, `command:<name>`. */
@@ -13,8 +13,8 @@ export interface RoutingPerformerOptions {
   labels?: Record<string, ChangeLabeler>;
   /** The server's public URL, for dashboard links in messages. */
   publicUrl?: string | undefined;
-  /** Sends mail effects; without it they are dropped with a warning (the server has no email: section). */
-  mail?: MailSender | undefined;
+  /** Sends mail and chat effects; without it they are dropped with a warning (no email: or channels:). */
+  messages?: MessageSender | undefined;
   log?: Logger;
 }
 
@@ -111,8 +111,13 @@ export class RoutingPerformer implements Performer {
         await this.reporter(ctx, e.change)?.reply?.(ctx.queue, e.to, e.message, e.ok);
         return;
       case 'mail':
-        if (this.opts.mail) await this.opts.mail.deliver(e, entry.key, ctx);
-        else this.log.warn({ queue: ctx.queue, to: e.to }, 'a mail was decided, but this server sends no mail');
+      case 'chat':
+        if (this.opts.messages) await this.opts.messages.deliver(e, entry.key, ctx);
+        else
+          this.log.warn(
+            { queue: ctx.queue, key: entry.key },
+            `a ${e.type} message was decided, but this server sends none`,
+          );
         return;
       default:
         return;

@@ -1,9 +1,11 @@
-// What mail adds to the configs. The server config's `email:` says how to send (the SMTP server, the
-// variables holding its credentials, the sender, and the domains repositories may send to); a
-// repository's `report.email` says who gets its verdicts, paused queues and infra errors. A
-// repository names no credential, and no address outside `email.allowed_domains`.
+// What mail and chat add to the configs. The server config's `email:` says how to send mail (the SMTP
+// server, the variables holding its credentials, the sender, and the domains repositories may send
+// to), its `channels:` the chat rooms there are (a Slack incoming webhook, a Matrix room), each with
+// the variable holding its secret. A repository's `report.email` and `report.channels` say who gets
+// its verdicts, paused queues and infra errors. A repository names no credential, no address outside
+// `email.allowed_domains`, and no channel the server does not declare.
 import { z } from 'zod';
-import type { ConfigPart } from '../config/parts.ts';
+import { serverName, type ConfigPart } from '../config/parts.ts';
 
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'the name of an environment variable');
 
@@ -24,6 +26,29 @@ export const emailServerSection = z
 
 export type EmailServerSettings = NonNullable<z.output<typeof emailServerSection>>;
 
+/** `channels:` in the server config: chat rooms by name, each a Slack incoming webhook or a Matrix room. */
+export const channelsServerSection = z
+  .record(
+    serverName,
+    z.union([
+      z.object({ slack: z.object({ url_env: envName }).strict() }).strict(),
+      z
+        .object({
+          matrix: z
+            .object({
+              homeserver: z.url({ protocol: /^https?$/ }),
+              room: z.string().regex(/^!.+:.+$/, 'a room id, like !abc:example.org'),
+              token_env: envName,
+            })
+            .strict(),
+        })
+        .strict(),
+    ]),
+  )
+  .default({});
+
+export type ChannelSettings = z.output<typeof channelsServerSection>[string];
+
 /** `report.email` in a repo config. */
 const reportEmail = z
   .object({
@@ -37,11 +62,27 @@ const reportEmail = z
 
 export type ReportEmail = z.output<typeof reportEmail>;
 
-export const mailConfigPart: ConfigPart = {
-  id: 'email',
-  repo: { report: { email: reportEmail } },
-  server: { email: emailServerSection },
+export const notifyConfigPart: ConfigPart = {
+  id: 'notify',
+  repo: { report: { email: reportEmail, channels: z.array(serverName).default([]) } },
+  server: { email: emailServerSection, channels: channelsServerSection },
 };
+
+/** The channels of a repo config's `report:` (none when it has none). */
+export function reportChannelsOf(report: Readonly<Record<string, unknown>> | undefined): string[] {
+  return Array.isArray(report?.channels) ? (report.channels as string[]) : [];
+}
+
+/** What is wrong with a repo config's `report.channels` on this server: names it does not declare. */
+export function reportChannelsProblems(channels: string[], declared: Readonly<Record<string, unknown>>): string[] {
+  const known = Object.keys(declared);
+  return channels
+    .filter((c) => !Object.hasOwn(declared, c))
+    .map(
+      (c) =>
+        `report.channels: ${c} is not a channel of this server (${known.length ? `it has ${known.join(', ')}` : 'it declares none under channels:'})`,
+    );
+}
 
 /** The `report.email` of a repo config's `report:` (nobody when it has none). */
 export function reportEmailOf(report: Readonly<Record<string, unknown>> | undefined): ReportEmail {

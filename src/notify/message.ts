@@ -4,7 +4,7 @@
 // on every retry), In-Reply-To and References to the change's thread (or the queue's), a List-Id per
 // queue, and Auto-Submitted.
 import { createHash } from 'node:crypto';
-import type { MailEffect } from '../core/index.ts';
+import type { MailEffect, MessageAbout } from '../core/index.ts';
 import { code, joined, link, type Doc } from '../report/doc.ts';
 import { toHtml } from '../report/html.ts';
 import { buildVerdictReport, changePageUrl, changeRef, type ChangeLabeler } from '../report/model.ts';
@@ -38,7 +38,7 @@ export function threadId(queue: string, change: string | null, domain: string): 
 
 /** The mail of an outbox entry (`key`: its idempotency key). */
 export function mailMessage(effect: MailEffect, key: string, ctx: MessageContext): MailMessage {
-  const { subject, doc, thread } = content(effect, ctx);
+  const { subject, doc, thread } = messageContent(effect.about, ctx);
   const messageId = `<${digest(key)}@${ctx.domain}>`;
   const references = threadId(ctx.queue, thread, ctx.domain);
   return {
@@ -61,9 +61,12 @@ const oneLine = (text: string, max = 120) => {
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 };
 
-function content(effect: MailEffect, ctx: MessageContext): { subject: string; doc: Doc; thread: string | null } {
+/** A message's subject line, its document, and the change whose thread it belongs to (null: the queue's). */
+export function messageContent(
+  about: MessageAbout,
+  ctx: Omit<MessageContext, 'domain'>,
+): { subject: string; doc: Doc; thread: string | null } {
   const { queue, file, labelOf, publicUrl } = ctx;
-  const about = effect.about;
   const shortRef = (id: string) => {
     const c = Object.hasOwn(file.state.changes, id) ? file.state.changes[id] : undefined;
     return c ? `${c.sha.slice(0, 10)} ${c.title ?? ''}` : id;

@@ -1,13 +1,14 @@
-// Which mails a step sends, decided when the step is journaled so that they go through the outbox
-// like every other effect (durable, retried, never lost by a crash): each verdict of `report.notify`
-// to `report.email.to`, the changes one culprit blocked in one step as a single mail, a culprit's
-// own verdict to its author (`report.email.author`), and paused and resumed queues and infra errors.
-import type { Effect, MailEffect, VerdictRecord } from '../core/index.ts';
+// Which mails and chat messages a step sends, decided when the step is journaled so that they go
+// through the outbox like every other effect (durable, retried, never lost by a crash): each verdict
+// of `report.notify`, the changes one culprit blocked in one step as a single message, and paused and
+// resumed queues and infra errors, to `report.email.to` and each of `report.channels`; and a culprit's
+// own verdict to its author (`report.email.author`).
+import type { ChatEffect, Effect, MailEffect, MessageAbout, VerdictRecord } from '../core/index.ts';
 import type { QueueFile } from '../store/types.ts';
-import { reportEmailOf } from './config.ts';
+import { reportChannelsOf, reportEmailOf } from './config.ts';
 
-/** The notices of a step that are mailed: the queue paused, resumed, or an infra error retried. */
-export const MAILED_NOTICES = ['queue-paused', 'queue-resumed', 'infra-retry'];
+/** The notices of a step that are told: the queue paused, resumed, or an infra error retried. */
+export const TOLD_NOTICES = ['queue-paused', 'queue-resumed', 'infra-retry'];
 
 /** The address in a change's author (`Name <a@b.org>`, or a bare address); null when it has none. */
 export function authorAddress(author: string | null | undefined): string | null {
@@ -15,36 +16,41 @@ export function authorAddress(author: string | null | undefined): string | null 
   return found && /^[^<>\s@]+@[^<>\s@]+\.[^<>\s@]+$/.test(found) ? found : null;
 }
 
-/** The mails a step of `file` sends with `effects`, under the queue's report settings. */
-export function plannedMails(file: Pick<QueueFile, 'repoConfig' | 'state'>, effects: readonly Effect[]): MailEffect[] {
+/** What a step tells the list and the channels, in the order it happened; blocked changes summed per culprit. */
+function toldOfStep(notify: string[], effects: readonly Effect[]): MessageAbout[] {
+  const told: MessageAbout[] = [];
+  const blocked = new Map<string | null, VerdictRecord[]>();
+  for (const e of effects) {
+    if (e.type === 'notice' && TOLD_NOTICES.includes(e.code))
+      told.push({ kind: 'queue', code: e.code, level: e.level, message: e.message });
+    if (e.type !== 'report' || !notify.includes(e.verdict.verdict)) continue;
+    const v = e.verdict;
+    if (v.verdict === 'blocked') blocked.set(v.culprit ?? null, [...(blocked.get(v.culprit ?? null) ?? []), v]);
+    else told.push({ kind: 'verdict', change: e.change, verdict: v });
+  }
+  for (const [culprit, verdicts] of blocked)
+    told.push({ kind: 'blocked', culprit, changes: verdicts.map((v) => v.change), verdicts });
+  return told;
+}
+
+/** The mails and chat messages a step of `file` sends with `effects`, under the queue's report settings. */
+export function plannedMessages(
+  file: Pick<QueueFile, 'repoConfig' | 'state'>,
+  effects: readonly Effect[],
+): (MailEffect | ChatEffect)[] {
   const report = file.repoConfig?.report;
   if (!report) return [];
   const { to, author } = reportEmailOf(report);
-  if (to.length === 0 && !author) return [];
-  const notify = report.notify as string[];
-  const mails: MailEffect[] = [];
-  const blocked = new Map<string | null, VerdictRecord[]>();
-  for (const e of effects) {
-    if (e.type === 'notice' && MAILED_NOTICES.includes(e.code) && to.length)
-      mails.push({ type: 'mail', to, about: { kind: 'queue', code: e.code, level: e.level, message: e.message } });
-    if (e.type !== 'report' || !notify.includes(e.verdict.verdict)) continue;
-    const v = e.verdict;
-    if (v.verdict === 'blocked') {
-      blocked.set(v.culprit ?? null, [...(blocked.get(v.culprit ?? null) ?? []), v]);
-      continue;
-    }
-    if (to.length) mails.push({ type: 'mail', to, about: { kind: 'verdict', change: e.change, verdict: v } });
-    const record = file.state.changes[e.change];
-    const address = author && v.verdict === 'culprit' ? authorAddress(record?.authorEmail ?? record?.author) : null;
-    if (address && !to.includes(address))
-      mails.push({ type: 'mail', to: [address], about: { kind: 'verdict', change: e.change, verdict: v } });
+  const channels = reportChannelsOf(report);
+  if (to.length === 0 && !author && channels.length === 0) return [];
+  const out: (MailEffect | ChatEffect)[] = [];
+  for (const about of toldOfStep(report.notify as string[], effects)) {
+    if (to.length) out.push({ type: 'mail', to, about });
+    for (const channel of channels) out.push({ type: 'chat', channel, about });
+    if (!author || about.kind !== 'verdict' || about.verdict.verdict !== 'culprit') continue;
+    const record = file.state.changes[about.change];
+    const address = authorAddress(record?.authorEmail ?? record?.author);
+    if (address && !to.includes(address)) out.push({ type: 'mail', to: [address], about });
   }
-  if (to.length)
-    for (const [culprit, verdicts] of blocked)
-      mails.push({
-        type: 'mail',
-        to,
-        about: { kind: 'blocked', culprit, changes: verdicts.map((v) => v.change), verdicts },
-      });
-  return mails;
+  return out;
 }

@@ -1,27 +1,38 @@
 // End to end through `ost-gate serve` as a process: a culprit on a watched git repository is mailed,
 // over a real SMTP server on loopback, to the list of report.email.to and to the culprit's author,
-// threaded, with links that open; the changes it blocks come summed up in the culprit's thread. The
-// SMTP server refuses the first mails with a temporary error: nothing is lost, nothing comes twice.
+// threaded, with links that open; the changes it blocks come summed up in the culprit's thread; and it
+// is told once in a Slack channel and once in a Matrix room (stand-ins on loopback). The SMTP server
+// refuses the first mails with a temporary error, Slack the first message with a 429: nothing is
+// lost, nothing comes twice.
 import { appendFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { serveProcess } from '../helpers/cli.ts';
 import { freePort } from '../helpers/ports.ts';
+import { startChatServices } from '../helpers/chat-services.ts';
 import { startSmtp } from '../helpers/smtp.ts';
 import { watchedRepo } from '../helpers/watched-repo.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('mail from ost-gate serve', () => {
-  it('mails a culprit to the list and its author, threaded, through an SMTP server that refuses at first', async () => {
+  it('mails a culprit to the list and its author, threaded, and tells it once in Slack and Matrix, through refusals', async () => {
     const smtp = await startSmtp();
     // the first two mails offered are refused as a busy server would: 451, try again later
     smtp.answer = (n) => (n < 2 ? 451 : 250);
+    const chat = await startChatServices();
+    chat.next.slack.push(429);
     const { dir, repo, serverConfig, git } = await watchedRepo(
       'ci:\n  provider: command:check\n  max_parallel: 3\nflaky:\n  confirm: 1\n  confidence: 0\n' +
-        'report:\n  notify: [culprit, blocked, fixed]\n  email:\n    to: [infra@example.org]\n    author: true\n',
+        'report:\n  notify: [culprit, blocked, fixed]\n  email:\n    to: [infra@example.org]\n    author: true\n' +
+        '  channels: [infra-chat, ovirt-room]\n',
     );
-    await appendFile(serverConfig, `email:\n  smtp: ${smtp.url}\n  from: "ost-gate <ost-gate@example.org>"\n`);
+    await appendFile(
+      serverConfig,
+      `email:\n  smtp: ${smtp.url}\n  from: "ost-gate <ost-gate@example.org>"\n` +
+        `channels:\n  infra-chat: { slack: { url_env: OST_SLACK_URL } }\n` +
+        `  ovirt-room: { matrix: { homeserver: "${chat.homeserver}", room: "${chat.room}", token_env: OST_MATRIX_TOKEN } }\n`,
+    );
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
     const server = serveProcess({
@@ -29,6 +40,8 @@ describe('mail from ost-gate serve', () => {
       OST_DATA_DIR: join(dir, 'data'),
       OST_SERVER_CONFIG: serverConfig,
       OST_PUBLIC_URL: base,
+      OST_SLACK_URL: chat.slackUrl,
+      OST_MATRIX_TOKEN: chat.token,
     });
     const api = `${base}/api/queues/${encodeURIComponent('git:app@master')}`;
     try {
@@ -90,10 +103,17 @@ describe('mail from ost-gate serve', () => {
       expect(link).toBeDefined();
       expect(String(one!.html)).toContain(`href="${link}"`);
       expect((await fetch(link!)).status).toBe(200);
+      // one culprit message in each chat room, after Slack's 429
+      const culpritTold = (texts: string[]) => texts.filter((t) => t.includes(': culprit '));
+      for (let i = 0; i < 600 && culpritTold(chat.slack.map((m) => m.text)).length === 0; i++) await sleep(100);
+      expect(culpritTold(chat.slack.map((m) => m.text))).toHaveLength(1);
+      expect(culpritTold(chat.matrix.map((m) => m.content.body!))).toHaveLength(1);
+      expect(chat.next.slack).toEqual([]);
     } finally {
       server.child.kill('SIGTERM');
       await server.exited;
       await smtp.close();
+      await chat.close();
     }
   }, 180_000); // a hang guard: about 8 s on a quiet machine
 });

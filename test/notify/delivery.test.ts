@@ -8,7 +8,7 @@ import type { DispatchContext, Performer } from '../../src/engine/effects.ts';
 import { KeyedLock } from '../../src/engine/lock.ts';
 import { Outbox } from '../../src/engine/outbox.ts';
 import { silentLogger } from '../../src/log.ts';
-import { MailDelivery } from '../../src/notify/mail-delivery.ts';
+import { Delivery } from '../../src/notify/delivery.ts';
 import { SmtpMailer } from '../../src/notify/smtp.ts';
 import type { QueueFile, QueueNotice } from '../../src/store/types.ts';
 import { freePort } from '../helpers/ports.ts';
@@ -40,7 +40,7 @@ describe('sending a mail', () => {
     const smtp = await startSmtp();
     const mailer = mailerTo(smtp.url);
     try {
-      const delivery = new MailDelivery({ mailer, log: silentLogger });
+      const delivery = new Delivery({ mailer, rooms: {}, log: silentLogger });
       const ctx = context(queueFile('q'));
       smtp.answer = () => 421;
       await expect(delivery.deliver(effect, 'mail:1', ctx)).rejects.toThrow(/^smtp:\/\/127\.0\.0\.1:\d+: 421/);
@@ -61,12 +61,12 @@ describe('sending a mail', () => {
     try {
       smtp.answer = () => 550;
       const ctx = context(queueFile('q'));
-      await new MailDelivery({ mailer, log: silentLogger }).deliver(effect, 'mail:2', ctx);
+      await new Delivery({ mailer, rooms: {}, log: silentLogger }).deliver(effect, 'mail:2', ctx);
       expect(ctx.notices).toEqual([
         {
           at: 5,
           level: 'error',
-          code: 'mail-failed',
+          code: 'message-failed',
           message: expect.stringMatching(
             /^mail to infra@example\.org refused for good by smtp:\/\/127\.0\.0\.1:\d+: 550 mailbox unavailable \(subject: \[ost-gate\] q: queue paused\)$/,
           ),
@@ -84,7 +84,7 @@ describe('sending a mail', () => {
       { smtp: `smtp://127.0.0.1:${port}`, from: 'bot@example.org', user_env: 'U', password_env: 'P' },
       { U: 'bot', P: 'secret-password' },
     );
-    const err = await new MailDelivery({ mailer, log: silentLogger })
+    const err = await new Delivery({ mailer, rooms: {}, log: silentLogger })
       .deliver(effect, 'mail:3', context(queueFile('q')))
       .catch((e: Error) => e);
     expect(String(err)).toMatch(new RegExp(`smtp://127\\.0\\.0\\.1:${port}: .*ECONNREFUSED`));

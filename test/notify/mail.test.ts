@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { ChangeRecord, Effect, VerdictRecord } from '../../src/core/index.ts';
 import { reportEmailProblems } from '../../src/notify/config.ts';
 import { mailMessage, threadId } from '../../src/notify/message.ts';
-import { authorAddress, plannedMails } from '../../src/notify/plan.ts';
+import { authorAddress, plannedMessages } from '../../src/notify/plan.ts';
 import { senderDomain } from '../../src/notify/smtp.ts';
 import { defaultLabel } from '../../src/report/model.ts';
 import { queueFile } from '../helpers/report.ts';
@@ -50,8 +50,9 @@ describe('the mails of a step', () => {
 
   it('mails the list each verdict of report.notify, the blocked ones in one mail per culprit, and the paused queue', () => {
     const file = queueFile('q', C, CONFIG('{to: [infra@example.org]}'));
-    const mails = plannedMails(file, step);
-    expect(mails.map((m) => [m.to, m.about.kind, 'change' in m.about ? m.about.change : null])).toEqual([
+    const mails = plannedMessages(file, step);
+    const to = (m: (typeof mails)[number]) => (m.type === 'mail' ? m.to : [m.channel]);
+    expect(mails.map((m) => [to(m), m.about.kind, 'change' in m.about ? m.about.change : null])).toEqual([
       [['infra@example.org'], 'verdict', id(2)],
       [['infra@example.org'], 'queue', null],
       [['infra@example.org'], 'blocked', null],
@@ -61,7 +62,7 @@ describe('the mails of a step', () => {
 
   it("sends the culprit's author its own verdict, and nothing else, with author: true", () => {
     const file = queueFile('q', C, CONFIG('{author: true}'));
-    expect(plannedMails(file, step)).toEqual([
+    expect(plannedMessages(file, step)).toEqual([
       {
         type: 'mail',
         to: ['dana@example.org'],
@@ -70,10 +71,26 @@ describe('the mails of a step', () => {
     ]);
   });
 
+  it('tells each channel of report.channels what it tells the list, and nothing of the author', () => {
+    const file = queueFile('q', C, `${CONFIG('{author: true}')}  channels: [infra-chat, ovirt-room]\n`);
+    const told = plannedMessages(file, step).map((m) =>
+      m.type === 'chat' ? `${m.channel} ${m.about.kind}` : `${m.to.join()} ${m.about.kind}`,
+    );
+    expect(told).toEqual([
+      'infra-chat verdict',
+      'ovirt-room verdict',
+      'dana@example.org verdict',
+      'infra-chat queue',
+      'ovirt-room queue',
+      'infra-chat blocked',
+      'ovirt-room blocked',
+    ]);
+  });
+
   it('sends nothing without report.email, or for verdicts outside report.notify', () => {
-    expect(plannedMails(queueFile('q', C, 'ci: {provider: "command:check"}\n'), step)).toEqual([]);
+    expect(plannedMessages(queueFile('q', C, 'ci: {provider: "command:check"}\n'), step)).toEqual([]);
     const onlyFixed = queueFile('q', C, CONFIG('{to: [infra@example.org]}', '[fixed]'));
-    expect(plannedMails(onlyFixed, step).map((m) => m.about.kind)).toEqual(['queue']);
+    expect(plannedMessages(onlyFixed, step).map((m) => m.about.kind)).toEqual(['queue']);
   });
 
   it('reads the address of an author', () => {
