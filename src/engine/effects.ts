@@ -53,11 +53,12 @@ export interface Reporter {
 
 /** Sends mail and chat effects (notify/delivery.ts); throws when a retry may work. */
 export interface MessageSender {
-  deliver(effect: MailEffect | ChatEffect, key: string, ctx: DispatchContext): Promise<void>;
+  deliver(effect: MailEffect | ChatEffect, key: string, ctx: DispatchContext): Promise<void | { refused: string }>;
 }
 
 export interface Performer {
-  perform(entry: { key: string; effect: Effect }, ctx: DispatchContext): Promise<void>;
+  /** Performs an entry; `refused`: a service refused it for good (it is done, and the dashboard says so). */
+  perform(entry: { key: string; effect: Effect }, ctx: DispatchContext): Promise<void | { refused: string }>;
   /** Asked on recovery for an entry that was attempted but not marked done. */
   alreadyDone(entry: { key: string; effect: Effect }, ctx: DispatchContext): Promise<boolean>;
   /** Called on start-up for every run in flight. */

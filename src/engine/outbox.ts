@@ -102,6 +102,7 @@ export class Outbox {
     });
     if (!pending) return;
     const done: string[] = [];
+    const refused: Record<string, string> = {};
     let failures = 0;
     let wait = 0;
     const ctx = this.opts.context(queue, pending.file);
@@ -109,7 +110,10 @@ export class Outbox {
       try {
         if (pending.recovered.has(entry.id) && (await performer.alreadyDone(entry, ctx)))
           log.info({ queue, key: entry.key }, 'effect had taken before the restart; not repeated');
-        else await performer.perform(entry, ctx);
+        else {
+          const outcome = await performer.perform(entry, ctx);
+          if (outcome) refused[entry.id] = outcome.refused;
+        }
         done.push(entry.id);
       } catch (err) {
         failures++;
@@ -131,7 +135,8 @@ export class Outbox {
     if (done.length === 0) return;
     await lock.run(queue, async () => {
       const file = await files.get(queue);
-      if (file) await files.append(file, { type: 'done', ids: done });
+      const record = { type: 'done' as const, ids: done, at: ctx.now() };
+      if (file) await files.append(file, Object.keys(refused).length ? { ...record, refused } : record);
     });
   }
 }

@@ -36,7 +36,7 @@ export class RoutingPerformer implements Performer {
     return Object.hasOwn(this.opts.reporters, host) ? this.opts.reporters[host] : undefined;
   }
 
-  async perform(entry: { key: string; effect: Effect }, ctx: DispatchContext): Promise<void> {
+  async perform(entry: { key: string; effect: Effect }, ctx: DispatchContext): Promise<void | { refused: string }> {
     const e = entry.effect;
     switch (e.type) {
       case 'dispatch': {
@@ -112,12 +112,11 @@ export class RoutingPerformer implements Performer {
         return;
       case 'mail':
       case 'chat':
-        if (this.opts.messages) await this.opts.messages.deliver(e, entry.key, ctx);
-        else
-          this.log.warn(
-            { queue: ctx.queue, key: entry.key },
-            `a ${e.type} message was decided, but this server sends none`,
-          );
+        if (this.opts.messages) return this.opts.messages.deliver(e, entry.key, ctx);
+        this.log.warn(
+          { queue: ctx.queue, key: entry.key },
+          `a ${e.type} message was decided, but this server sends none`,
+        );
         return;
       default:
         return;

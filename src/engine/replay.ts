@@ -7,6 +7,7 @@ import { safeSlug } from '../store/slug.ts';
 import type { JournalRecord, QueueFile, QueueNotice, Store, StoredQueue } from '../store/types.ts';
 
 const NOTICES_KEPT = 50;
+const SENT_KEPT = 100;
 const DELIVERIES_KEPT = 5000;
 
 type StepRecord = Extract<JournalRecord, { type: 'step' }>;
@@ -15,6 +16,19 @@ type StepRecord = Extract<JournalRecord, { type: 'step' }>;
 export function freshQueueFile(queue: string, settings: Parameters<typeof emptyQueue>[1] = {}): QueueFile {
   const state = emptyQueue(queue, settings, safeSlug(queue));
   return { schema: 1, name: queue, state, outbox: [], notices: [], deliveries: [], historyMoved: 0, ci: null };
+}
+
+/** Notes a mail or chat message performed (sent, or refused for good) in the file's bounded list. */
+function keepSent(file: QueueFile, effect: Effect, at: number, refused: string | undefined): void {
+  if (effect.type !== 'mail' && effect.type !== 'chat') return;
+  const a = effect.about;
+  const what =
+    a.kind === 'verdict' ? a.verdict.verdict : a.kind === 'blocked' ? `blocked (${a.changes.length} changes)` : a.code;
+  const changes =
+    a.kind === 'verdict' ? [a.change] : a.kind === 'blocked' ? [...a.changes, ...(a.culprit ? [a.culprit] : [])] : [];
+  const to = effect.type === 'mail' ? effect.to.join(', ') : effect.channel;
+  (file.sent ??= []).push({ at, via: effect.type, to, what, changes, ...(refused ? { refused } : {}) });
+  if (file.sent.length > SENT_KEPT) file.sent.splice(0, file.sent.length - SENT_KEPT);
 }
 
 export function pushNotice(file: QueueFile, notice: QueueNotice): void {
@@ -57,6 +71,7 @@ export function applyRecord(file: QueueFile, record: JournalRecord, strategies: 
     }
     case 'done': {
       const done = new Set(record.ids);
+      for (const e of file.outbox) if (done.has(e.id)) keepSent(file, e.effect, record.at ?? 0, record.refused?.[e.id]);
       file.outbox = file.outbox.filter((e) => !done.has(e.id));
       break;
     }

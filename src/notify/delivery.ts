@@ -31,7 +31,11 @@ export class Delivery {
 
   private labelOf: ChangeLabeler = (c) => this.opts.labels?.[c.host]?.(c) ?? defaultLabel(c);
 
-  async deliver(effect: MailEffect | ChatEffect, key: string, ctx: DispatchContext): Promise<void> {
+  async deliver(
+    effect: MailEffect | ChatEffect,
+    key: string,
+    ctx: DispatchContext,
+  ): Promise<void | { refused: string }> {
     if (effect.type === 'mail') return this.mail(effect, key, ctx);
     const room = Object.hasOwn(this.opts.rooms, effect.channel) ? this.opts.rooms[effect.channel] : undefined;
     if (!room) return this.refused(ctx, `chat channel ${effect.channel} is not declared on this server`, key);
@@ -45,11 +49,12 @@ export class Delivery {
       { subject, text: toText(doc.filter((b) => !('marker' in b))), html: toHtml(doc) },
       key,
     );
-    if (result.sent) this.opts.log.info({ queue: ctx.queue, channel: effect.channel, subject }, `told ${room.label}`);
-    else await this.refused(ctx, `${room.label} refused a message for good: ${result.permanent} (${subject})`, key);
+    if (!result.sent)
+      return this.refused(ctx, `${room.label} refused a message for good: ${result.permanent} (${subject})`, key);
+    this.opts.log.info({ queue: ctx.queue, channel: effect.channel, subject }, `told ${room.label}`);
   }
 
-  private async mail(effect: MailEffect, key: string, ctx: DispatchContext): Promise<void> {
+  private async mail(effect: MailEffect, key: string, ctx: DispatchContext): Promise<void | { refused: string }> {
     const { mailer, log, publicUrl } = this.opts;
     const to = effect.to.join(', ');
     if (!mailer) return this.refused(ctx, `a mail to ${to} was decided, but this server sends no mail`, key);
@@ -61,19 +66,19 @@ export class Delivery {
       domain: senderDomain(mailer.from),
     });
     const result = await mailer.send(effect.to, message);
-    if (result.sent)
-      log.info({ queue: ctx.queue, to, subject: message.subject, messageId: message.messageId }, `mail sent to ${to}`);
-    else
-      await this.refused(
+    if (!result.sent)
+      return this.refused(
         ctx,
         `mail to ${to} refused for good by ${mailer.label}: ${result.permanent} (subject: ${message.subject})`,
         key,
       );
+    log.info({ queue: ctx.queue, to, subject: message.subject, messageId: message.messageId }, `mail sent to ${to}`);
   }
 
   /** Logs what was not sent and will not be tried again, and notes it on the queue's page. */
-  private async refused(ctx: DispatchContext, text: string, key: string): Promise<void> {
+  private async refused(ctx: DispatchContext, text: string, key: string): Promise<{ refused: string }> {
     this.opts.log.error({ queue: ctx.queue, key }, text);
     await ctx.notice?.({ at: ctx.now(), level: 'error', code: 'message-failed', message: text });
+    return { refused: text };
   }
 }

@@ -13,6 +13,20 @@ export interface OutboxEntry {
   attempted?: boolean;
 }
 
+/** A mail or chat message the queue sent, for the dashboard: where, about what, and whether it was refused. */
+export interface SentMessage {
+  at: number;
+  via: 'mail' | 'chat';
+  /** The addresses, or the channel. */
+  to: string;
+  /** `culprit`, `blocked (2 changes)`, `queue-paused`. */
+  what: string;
+  /** The changes it is about. */
+  changes: string[];
+  /** The service's answer when it refused the message for good. */
+  refused?: string;
+}
+
 export interface QueueNotice {
   at: number;
   level: 'info' | 'warn' | 'error';
@@ -50,6 +64,8 @@ export interface QueueFile {
   repoConfig?: RepoConfig;
   /** Per-day health figures, newest last (see engine/health.ts). */
   health?: DayHealth[];
+  /** The mails and chat messages sent (or refused for good), newest last (bounded). */
+  sent?: SentMessage[];
   /** Number of the last journal record this file includes (0 or absent: none). */
   journalSeq?: number;
   /**
@@ -93,7 +109,8 @@ export type JournalRecord =
       setup?: QueueSetup;
       outbox: OutboxEntry[];
     }
-  | { n: number; type: 'done'; ids: string[] }
+  /** `at`: when; `refused`: the entries a service refused for good, with its answer (not tried again). */
+  | { n: number; type: 'done'; ids: string[]; at?: number; refused?: Record<string, string> }
   | { n: number; type: 'notice'; notice: QueueNotice };
 
 /** What the store holds for a queue: its last snapshot and the journal written after it. */

@@ -109,6 +109,11 @@ describe('mail from ost-gate serve', () => {
       expect(culpritTold(chat.slack.map((m) => m.text))).toHaveLength(1);
       expect(culpritTold(chat.matrix.map((m) => m.content.body!))).toHaveLength(1);
       expect(chat.next.slack).toEqual([]);
+      // the change's page lists what was sent where
+      const page = await (await fetch(link!)).text();
+      expect(page).toContain('Mails and chat messages');
+      for (const to of ['infra@example.org', 't@example.invalid', 'infra-chat', 'ovirt-room'])
+        expect(page).toContain(`<td>${to}</td>`);
     } finally {
       server.child.kill('SIGTERM');
       await server.exited;

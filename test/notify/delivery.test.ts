@@ -11,6 +11,7 @@ import { silentLogger } from '../../src/log.ts';
 import { Delivery } from '../../src/notify/delivery.ts';
 import { SmtpMailer } from '../../src/notify/smtp.ts';
 import type { QueueFile, QueueNotice } from '../../src/store/types.ts';
+import { applyRecord } from '../../src/engine/replay.ts';
 import { freePort } from '../helpers/ports.ts';
 import { queueFile } from '../helpers/report.ts';
 import { startSmtp } from '../helpers/smtp.ts';
@@ -132,7 +133,39 @@ describe('an outbox entry that failed', () => {
     // tried again after 1 s, then 2 s: a hang guard of 60 s, not a time limit
     for (let i = 0; i < 600 && file.outbox.length; i++) await new Promise((r) => setTimeout(r, 100));
     expect(tries).toBe(3);
-    expect(appended).toEqual([{ type: 'done', ids: ['1'] }]);
+    expect(appended).toEqual([{ type: 'done', ids: ['1'], at: 5 }]);
     outbox.stop();
+  });
+});
+
+describe('what the queue keeps of its messages', () => {
+  it('lists each mail and chat message done, with the answer of one refused for good, and forgets the oldest', () => {
+    const file = queueFile('q');
+    const verdict = { change: 'c1', verdict: 'culprit' as const, at: 1 };
+    file.outbox.push(
+      { id: '1', key: 'mail:1', effect },
+      {
+        id: '2',
+        key: 'chat:2',
+        effect: { type: 'chat', channel: 'infra-chat', about: { kind: 'verdict', change: 'c1', verdict } },
+      },
+      { id: '3', key: 'report:q:c1:culprit', effect: { type: 'report', change: 'c1', verdict } },
+    );
+    applyRecord(
+      file,
+      { n: 1, type: 'done', ids: ['1', '2', '3'], at: 9, refused: { '2': '404 channel_not_found' } },
+      {},
+    );
+    expect(file.outbox).toEqual([]);
+    expect(file.sent).toEqual([
+      { at: 9, via: 'mail', to: 'infra@example.org', what: 'queue-paused', changes: [] },
+      { at: 9, via: 'chat', to: 'infra-chat', what: 'culprit', changes: ['c1'], refused: '404 channel_not_found' },
+    ]);
+    for (let i = 0; i < 120; i++) {
+      file.outbox.push({ id: `m${i}`, key: `mail:m${i}`, effect });
+      applyRecord(file, { n: 2 + i, type: 'done', ids: [`m${i}`], at: 10 + i }, {});
+    }
+    expect(file.sent).toHaveLength(100);
+    expect(file.sent!.at(-1)!.at).toBe(129);
   });
 });

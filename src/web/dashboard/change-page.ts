@@ -1,4 +1,5 @@
 // One change, for the `/ost status` link: its queue, its runs, and its verdict with the evidence.
+import { sentTable } from './sent.ts';
 import { isInFlight } from '../../core/lines.ts';
 import html from 'html-template-tag';
 import type { VerdictRecord } from '../../core/index.ts';
@@ -74,5 +75,9 @@ $${
         )}
 </tbody></table></div>`
       : html`<p class="muted">No run recorded.</p>`
-  }`;
+  }
+$${sentTable(
+    file.sent?.filter((m) => m.changes.includes(id)),
+    'Mails and chat messages',
+  )}`;
 }

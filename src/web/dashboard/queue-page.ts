@@ -6,6 +6,7 @@ import { estimatedRates, MAIN, viewLine } from '../../core/lines.ts';
 import { heldChange, type VerdictRecord } from '../../core/index.ts';
 import type { QueueView } from '../../store/types.ts';
 import { queueActions, type AdminView } from './actions.ts';
+import { sentTable } from './sent.ts';
 import { badge, pauseState } from './layout.ts';
 import { changeLabel, changeLink, changePath, historyPath, runLinks, time } from './format.ts';
 import { healthFigures } from './overview.ts';
@@ -126,6 +127,7 @@ $${
 <p class="muted">None yet.</p>`
   }
 <p><a href="$${historyPath(s.name)}">Older verdicts</a></p>
+$${sentTable(file.sent, 'Mails and chat messages sent')}
 $${
     file.notices.length
       ? html`<h2>Notices</h2><ul>${file.notices
