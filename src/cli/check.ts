@@ -9,19 +9,33 @@ import { configRules } from '../registry.ts';
 import { SetupError } from '../config/setup-error.ts';
 import { parseCommand } from './args.ts';
 import { UsageError } from './errors.ts';
+import { silentLogger } from '../log.ts';
+import { notifyProblemsOn } from '../notify/config.ts';
+import { notifySetup } from '../notify/setup.ts';
+import { sendTest } from './send-test.ts';
 
-export const checkHelp = `Usage: ost-gate check [--server-config FILE] [--repo-config FILE]
+export const checkHelp = `Usage: ost-gate check [--server-config FILE] [--repo-config FILE] [--send-test TO]
 
 Validates the server config (default: OST_SERVER_CONFIG), including that each command runner's
-program can be run, and a repo config (${REPO_CONFIG_FILE}). Prints what is wrong, or "ok".
-Exit 0 when everything given is valid, 1 when not.
+program can be run and that the variables its mail and chat settings name are set, and a repo config
+(${REPO_CONFIG_FILE}), against the server config when both are given. Prints what is wrong, or "ok".
+--send-test TO sends one test message, with the server config's settings, to an address or to a
+channel of its channels:. Exit 0 when everything given is valid (and the test message was sent), 1
+when not.
 `;
 
 export async function runCheck(argv: string[], out: (s: string) => void): Promise<number> {
   const parsed = parseCommand(
     'check',
     argv,
-    { options: { 'server-config': { type: 'string' }, 'repo-config': { type: 'string' } }, usage: checkHelp },
+    {
+      options: {
+        'server-config': { type: 'string' },
+        'repo-config': { type: 'string' },
+        'send-test': { type: 'string' },
+      },
+      usage: checkHelp,
+    },
     out,
   );
   if (!parsed) return 0;
@@ -45,6 +59,7 @@ export async function runCheck(argv: string[], out: (s: string) => void): Promis
     await report(`server config ${server}`, async () => {
       serverConfig = await configRules.loadServer(server);
       await checkRunnerKinds(serverConfig);
+      notifySetup({ env: process.env, config: serverConfig, log: silentLogger, labels: {}, publicUrl: undefined });
     });
   if (repo)
     await report(`repo config ${repo}`, async () => {
@@ -63,6 +78,16 @@ export async function runCheck(argv: string[], out: (s: string) => void): Promis
         if (problem) throw new ConfigError(repo, [`ci.provider: ${problem}`]);
       } else if (named)
         out(`note: ci.provider ${provider} is checked against the server's runners only with --server-config`);
+      if (serverConfig) {
+        const problems = notifyProblemsOn(serverConfig)(config);
+        if (problems.length) throw new ConfigError(repo, problems);
+      }
     });
+  const target = values['send-test'];
+  if (target && !serverConfig) throw new UsageError('check: --send-test needs a valid --server-config');
+  if (target && serverConfig) {
+    const config: ServerConfig = serverConfig;
+    await report(`test message`, async () => out(await sendTest(config, target, process.env)));
+  }
   return failed ? 1 : 0;
 }

@@ -102,3 +102,14 @@ export function reportEmailProblems(email: ReportEmail, server: EmailServerSetti
       (address) => `report.email.to: ${address} is outside the domains this server sends to (${allowed.join(', ')})`,
     );
 }
+
+/** What a server config finds wrong in a repo config's mail and chat settings (none: it may have them). */
+export function notifyProblemsOn(
+  server: Readonly<Record<string, unknown>>,
+): (repo: { report: Readonly<Record<string, unknown>> }) => string[] {
+  const { email, channels = {} } = server as { email?: EmailServerSettings; channels?: Record<string, unknown> };
+  return (repo) => [
+    ...reportEmailProblems(reportEmailOf(repo.report), email),
+    ...reportChannelsProblems(reportChannelsOf(repo.report), channels),
+  ];
+}

@@ -4,13 +4,7 @@ import type { SharedQueue } from '../../config/repo.ts';
 import type { ConfigRules } from '../../config/rules.ts';
 import type { Engine } from '../../engine/engine.ts';
 import { silentLogger, type Logger } from '../../log.ts';
-import {
-  reportChannelsOf,
-  reportChannelsProblems,
-  reportEmailOf,
-  reportEmailProblems,
-  type EmailServerSettings,
-} from '../../notify/config.ts';
+import { notifyProblemsOn } from '../../notify/config.ts';
 import type { HostContext } from '../types.ts';
 import type { RepoConfigDeps } from './repo-config.ts';
 
@@ -53,10 +47,6 @@ export function commonDeps(deps: HostDeps): CommonDeps {
 /** The dependencies a host factory hands its host, from what the server gives it. */
 export function hostDeps(ctx: HostContext): HostDeps {
   const { engine, rules, log, publicUrl, providers, config } = ctx;
-  const { email, channels = {} } = config as { email?: EmailServerSettings; channels?: Record<string, unknown> };
-  const serverProblems = (repo: { report: Readonly<Record<string, unknown>> }) => [
-    ...reportEmailProblems(reportEmailOf(repo.report), email),
-    ...reportChannelsProblems(reportChannelsOf(repo.report), channels),
-  ];
+  const serverProblems = notifyProblemsOn(config);
   return { engine, rules, log, publicUrl, providers, sharedQueues: config.queues, serverProblems };
 }
