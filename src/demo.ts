@@ -2,10 +2,11 @@
 // twenty commits; one breaks its test script, which also fails at random one run in ten. The real
 // server watches the repository with the git host, runs the script with a command runner, and
 // stores everything with lowdb; the demo prints every verdict as it lands and reverts the culprit
-// the way a developer would. It exits 0 once every change has its final verdict.
+// the way a developer would. The mails it would send (to a list, and to the culprit's author) are
+// written as .eml files to a directory. It exits 0 once every change has its final verdict.
 import { execFile } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -53,6 +54,9 @@ flaky:
   confirm: 1
 report:
   notify: [culprit, blocked, fixed]
+  email:
+    to: [infra@demo.invalid]
+    author: true
 `;
 
 const SYMBOL: Record<string, string> = {
@@ -68,6 +72,8 @@ const SYMBOL: Record<string, string> = {
 export interface DemoOptions {
   keep: boolean;
   port?: number;
+  /** Where the mails are written as .eml files (default: mail/ in the demo's directory). */
+  mailDir?: string;
   out: (line: string) => void;
 }
 
@@ -101,8 +107,9 @@ async function createRepository(dir: string): Promise<string> {
 }
 
 /** The real server watching `repo` with the git host, its JSON log in a file of its own. */
-async function startDemoServer(dir: string, repo: string, port: number | undefined) {
+async function startDemoServer(dir: string, repo: string, port: number | undefined, mailDir: string) {
   const config = configRules.validateServer({
+    email: { dir: mailDir, from: 'ost-gate demo <ost-gate@demo.invalid>' },
     runners: { demo: { command: [process.execPath, join(dir, 'runner.mjs')], env: { DEMO_REPO: repo } } },
     git: [{ name: 'demo', url: repo, branch: 'master', interval: 150 }],
     tick: 250,
@@ -184,10 +191,12 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
   const started = Date.now();
   const dir = await mkdtemp(join(tmpdir(), 'ost-gate-demo-'));
   const repo = new DemoRepository(await createRepository(dir));
-  const { server, logFile, logStream } = await startDemoServer(dir, join(dir, 'repo'), opts.port);
+  const mailDir = opts.mailDir ?? join(dir, 'mail');
+  const { server, logFile, logStream } = await startDemoServer(dir, join(dir, 'repo'), opts.port, mailDir);
   const queueApi = `${server.url}/api/queues/${encodeURIComponent(QUEUE)}`;
   out(`ost-gate demo: repository ${join(dir, 'repo')}`);
   out(`server log: ${logFile}`);
+  out(`mails (to infra@demo.invalid and the culprit's author), as .eml files: ${mailDir}`);
   out(`dashboard: ${server.url}/   queue API: ${queueApi}`);
   out(
     `merging ${COMMITS} commits; commit ${BROKEN_AT} breaks the test, and the test also fails at random 1 run in 10\n`,
@@ -220,6 +229,9 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
       for (const v of file.state.verdicts) if (!v.retracted) live.set(v.change, v);
       if (repo.revertSha && repo.shas.every((s) => live.has(`git:demo@${s}`))) {
         const ok = summarize({ out, repo, live, file, seconds: (Date.now() - started) / 1000 });
+        await server.engine.idle();
+        const mails = (await readdir(mailDir).catch(() => [] as string[])).filter((f) => f.endsWith('.eml'));
+        out(`${mails.length} mail(s) written to ${mailDir}`);
         if (ok && opts.keep) {
           out(`\n--keep: the server stays up at ${server.url}/ ; press Ctrl-C to stop`);
           await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));

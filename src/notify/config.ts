@@ -14,7 +14,10 @@ export const emailServerSection = z
   .object({
     smtp: z
       .string()
-      .regex(/^smtps?:\/\/[^/\s]+\/?$/, 'smtp://host:port (STARTTLS when offered) or smtps://host:port (TLS)'),
+      .regex(/^smtps?:\/\/[^/\s]+\/?$/, 'smtp://host:port (STARTTLS when offered) or smtps://host:port (TLS)')
+      .optional(),
+    /** Instead of a server: write each mail as an .eml file in this directory (trying it out, the demo). */
+    dir: z.string().min(1).optional(),
     user_env: envName.optional(),
     password_env: envName.optional(),
     from: z.string().min(3),
@@ -22,6 +25,9 @@ export const emailServerSection = z
     allowed_domains: z.array(z.string().min(1)).optional(),
   })
   .strict()
+  .refine((e) => !!e.smtp !== !!e.dir, {
+    message: 'give smtp: (the server that sends) or dir: (a directory for .eml files), one of them',
+  })
   .optional();
 
 export type EmailServerSettings = NonNullable<z.output<typeof emailServerSection>>;

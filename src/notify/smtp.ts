@@ -2,8 +2,12 @@
 // STARTTLS when a smtp:// server offers it), credentials from the variables `email.user_env` and
 // `email.password_env` name. A refusal the server calls permanent (5xx) is told to the caller as
 // such; anything else (4xx, no connection, a time-out) is thrown, and the outbox tries again later.
-// Logs name the server as `smtp://host:port`, never with a credential.
+// Logs name the server as `smtp://host:port`, never with a credential. With `email.dir` instead of a
+// server, each mail is written there as an .eml file (to try it out; the demo does).
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import nodemailer, { type Transporter } from 'nodemailer';
+import { safeSlug } from '../store/slug.ts';
 import { SetupError } from '../config/setup-error.ts';
 import type { EmailServerSettings } from './config.ts';
 import type { MailMessage } from './message.ts';
@@ -19,13 +23,22 @@ export class SmtpMailer {
   /** `smtp://host:port`, for logs. */
   readonly label: string;
   readonly from: string;
+  /** Where mails are written instead of sent (`email.dir`), or null. */
+  private readonly dir: string | null;
+  private written = 0;
 
   constructor(settings: EmailServerSettings, env: NodeJS.ProcessEnv) {
-    const url = new URL(settings.smtp);
+    this.from = settings.from;
+    this.dir = settings.dir ?? null;
+    if (this.dir) {
+      this.label = `the directory ${this.dir}`;
+      this.transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+      return;
+    }
+    const url = new URL(settings.smtp!);
     const secure = url.protocol === 'smtps:';
     const port = Number(url.port || (secure ? 465 : 587));
     this.label = `${url.protocol}//${url.hostname}:${port}`;
-    this.from = settings.from;
     const user = settings.user_env ? env[settings.user_env] : undefined;
     const pass = settings.password_env ? env[settings.password_env] : undefined;
     if (settings.user_env && !user)
@@ -48,7 +61,7 @@ export class SmtpMailer {
   /** Sends `message` to `to`. Throws when it may work later (a 4xx, no connection). */
   async send(to: string[], message: MailMessage): Promise<SendResult> {
     try {
-      await this.transport.sendMail({
+      const info = await this.transport.sendMail({
         from: this.from,
         to,
         subject: message.subject,
@@ -57,6 +70,7 @@ export class SmtpMailer {
         messageId: message.messageId,
         headers: message.headers,
       });
+      if (this.dir) await this.write(message.subject, (info as { message: Buffer }).message);
       return { sent: true };
     } catch (err) {
       const e = err as Error & { responseCode?: number; response?: string };
@@ -64,6 +78,13 @@ export class SmtpMailer {
         return { sent: false, permanent: e.response ?? e.message };
       throw new Error(`${this.label}: ${e.response ?? e.message}`, { cause: err });
     }
+  }
+
+  /** Writes a mail as `<n>-<subject>.eml` in `email.dir`. */
+  private async write(subject: string, raw: Buffer): Promise<void> {
+    await mkdir(this.dir!, { recursive: true });
+    const n = String(++this.written).padStart(4, '0');
+    await writeFile(join(this.dir!, `${Date.now()}-${n}-${safeSlug(subject).slice(0, 60)}.eml`), raw);
   }
 
   close(): void {

@@ -1,7 +1,7 @@
 // End to end: `ost-gate serve` as a child process, watching a local repository and running a command,
 // reaches the verdicts and shows them at /api/queues/:name. Also runs the demo in-process.
 import { spawn } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -94,5 +94,13 @@ describe('ost-gate demo', () => {
     // the server's log is in its own file, never among the verdicts
     expect(text).toMatch(/^server log: .*server\.log$/m);
     expect(lines.filter((l) => l.trimStart().startsWith('{'))).toEqual([]);
+    // the mails it would send, as .eml files: the culprit to the list and to its author, at least
+    const mailDir = /^(\d+) mail\(s\) written to (.*)$/m.exec(text);
+    expect(Number(mailDir?.[1])).toBeGreaterThanOrEqual(2);
+    const culpritMails = (await readdir(mailDir![2]!)).filter((f) => /_culprit_.*\.eml$/.test(f));
+    expect(culpritMails).toHaveLength(2);
+    const eml = await readFile(join(mailDir![2]!, culpritMails[0]!), 'utf8');
+    expect(eml).toMatch(/^Subject: \[ost-gate\] git:demo@master: culprit \w{10} change 13: refactor/m);
+    expect(eml).toContain('Auto-Submitted: auto-generated');
   }, 120_000); // a hang guard: about 10 s on a quiet machine
 });
