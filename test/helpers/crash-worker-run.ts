@@ -44,13 +44,21 @@ export interface WorkerRun {
   pointSeed?: number | undefined;
   /** The queue mails its verdicts to this SMTP server. */
   smtpUrl?: string | undefined;
+  /** ...and to the Matrix stand-in at this homeserver URL (chat-services.ts). */
+  matrixUrl?: string | undefined;
   /** Given the function that SIGKILLs the worker, for a test that kills it at a moment of its own. */
   onStart?: (kill: () => void) => void;
 }
 
 /** Starts the worker at `path` and says how it ended. */
 export function startWorker(path: string, run: WorkerRun): Promise<Outcome> {
-  const args = [run.dataDir, run.reports, run.pointSeed ? String(run.pointSeed) : '', run.smtpUrl ?? ''];
+  const args = [
+    run.dataDir,
+    run.reports,
+    run.pointSeed ? String(run.pointSeed) : '',
+    run.smtpUrl ?? '',
+    run.matrixUrl ?? '',
+  ];
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [path, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let killed = false;

@@ -1,8 +1,9 @@
-// Mail through crashes: the crash worker (the real engine, store and mail delivery) is SIGKILLed 20
-// times at random points, between deciding its mails and sending them among others, and started
-// again each time, mailing a real SMTP server on loopback. Every mail of a run that was never killed
-// arrives at least once: the culprit's verdict, and each change it blocked. A mail sent again after a
-// kill keeps its Message-ID.
+// Mail and chat through crashes: the crash worker (the real engine, store and delivery) is SIGKILLed
+// 20 times, half of them after the SMTP server took a mail and before the worker heard so, and
+// started again each time, mailing a real SMTP server and telling a Matrix room (the stand-in) on
+// loopback. Every mail of a run that was never killed arrives at least once (the culprit's verdict,
+// each change it blocked), a mail sent again keeps its Message-ID, and the Matrix room holds each
+// message exactly once, however often it was sent.
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import type { ParsedMail } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seeded } from '../../src/sim/random.ts';
 import { bundleCrashWorker, startWorker } from '../helpers/crash-worker-run.ts';
+import { startChatServices } from '../helpers/chat-services.ts';
 import { startSmtp } from '../helpers/smtp.ts';
 
 let worker: Awaited<ReturnType<typeof bundleCrashWorker>>;
@@ -38,6 +40,7 @@ describe('mail through crashes', () => {
     const base = await mkdtemp(join(tmpdir(), 'ost-mail-crash-'));
     const reference = await startSmtp();
     const killed = await startSmtp();
+    const chat = await startChatServices();
     // half the kills land after the server took a mail and before the sender heard so (every other
     // mail taken), the others at random moments
     let killNow = () => {};
@@ -71,6 +74,7 @@ describe('mail through crashes', () => {
           reports: join(base, 'killed.jsonl'),
           killAfterMs: randomKills < 10 ? Math.floor(rng.next() * 150) : null,
           smtpUrl: killed.url,
+          matrixUrl: chat.homeserver,
           onStart: (kill) => (killNow = kill),
         });
         if (!outcome.killed) {
@@ -91,13 +95,19 @@ describe('mail through crashes', () => {
         if (seen) expect(seen).toBe(what);
         byId.set(m.messageId!, what);
       }
+      // one Matrix message per mail to the list, however many times it was sent
+      expect(chat.matrix.map((e) => e.content.body!.split('\n')[0]).sort()).toEqual(
+        [...byId.values()].map((what) => what.split(' [{')[0]!.replace(/ \{.*$/, '')).sort(),
+      );
       console.log(
         `mail through ${kills} kills: ${killed.received.length} mails received for ${reference.received.length} ` +
-          `of the run never killed (${killed.received.length - byId.size} sent again)`,
+          `of the run never killed (${killed.received.length - byId.size} sent again); Matrix: ` +
+          `${chat.matrixRequests} requests, ${chat.matrix.length} messages`,
       );
     } finally {
       await reference.close();
       await killed.close();
+      await chat.close();
     }
   }, 600_000); // a hang guard only: about 25 starts of a plain Node process
 });
