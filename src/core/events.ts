@@ -99,6 +99,8 @@ export interface MailEffect {
   type: 'mail';
   to: string[];
   about: MessageAbout;
+  /** The first mail about its change: its Message-ID is the thread's (decided with the step, for retries). */
+  startsThread?: boolean;
 }
 
 /** A message to a chat channel the server config declares (`report.channels`); added like mails. */

@@ -1,8 +1,10 @@
 // A mail as people read it, from the same documents as the comments (report/verdict.ts): a subject
 // `[ost-gate] <queue>: <what> <short sha> <title>`, a plain-text and an HTML part, and the headers
-// that thread it and mark it as a robot's: a Message-ID made from the outbox entry's key (the same
-// on every retry), In-Reply-To and References to the change's thread (or the queue's), a List-Id per
-// queue, and Auto-Submitted.
+// that thread it and mark it as a robot's. A change's thread starts with the first verdict mailed
+// about it, whose Message-ID is the thread's id; every later mail about it (a blocked summary goes to
+// its culprit's thread, a fix to the culprit's) has a Message-ID made from its outbox entry's key
+// (the same on every retry) and refers to the thread's id in In-Reply-To and References. Paused and
+// resumed queues thread under the queue. A List-Id per queue, and Auto-Submitted.
 import { createHash } from 'node:crypto';
 import type { MailEffect, MessageAbout } from '../core/index.ts';
 import { code, joined, link, type Doc } from '../report/doc.ts';
@@ -39,16 +41,15 @@ export function threadId(queue: string, change: string | null, domain: string): 
 /** The mail of an outbox entry (`key`: its idempotency key). */
 export function mailMessage(effect: MailEffect, key: string, ctx: MessageContext): MailMessage {
   const { subject, doc, thread } = messageContent(effect.about, ctx);
-  const messageId = `<${digest(key)}@${ctx.domain}>`;
-  const references = threadId(ctx.queue, thread, ctx.domain);
+  const root = threadId(ctx.queue, thread, ctx.domain);
+  const first = effect.startsThread === true && thread !== null;
   return {
     subject,
     text: toText(doc.filter((b) => !('marker' in b))),
     html: toHtml(doc),
-    messageId,
+    messageId: first ? root : `<${digest(key)}@${ctx.domain}>`,
     headers: {
-      'In-Reply-To': references,
-      References: references,
+      ...(first ? {} : { 'In-Reply-To': root, References: root }),
       'Auto-Submitted': 'auto-generated',
       'List-Id': `ost-gate queue ${ctx.queue.replace(/[<>"\r\n]/g, '')} <${digest(ctx.queue)}.ost-gate.${ctx.domain}>`,
     },
@@ -78,7 +79,9 @@ export function messageContent(
       // a comment sits on its change; a mail says which change it is about
       const doc = verdictDoc(report);
       doc.splice(1, 0, { para: ['Change ', { change: report.change }, '.'] });
-      return { subject: oneLine(subject, 200), doc, thread: about.change };
+      // a fix belongs to the thread of the culprit it fixed
+      const thread = about.verdict.verdict === 'fixed' && about.verdict.culprit ? about.verdict.culprit : about.change;
+      return { subject: oneLine(subject, 200), doc, thread };
     }
     case 'blocked': {
       const culprit = about.culprit ? changeRef(file, about.culprit, labelOf) : null;

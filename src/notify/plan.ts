@@ -35,7 +35,7 @@ function toldOfStep(notify: string[], effects: readonly Effect[]): MessageAbout[
 
 /** The mails and chat messages a step of `file` sends with `effects`, under the queue's report settings. */
 export function plannedMessages(
-  file: Pick<QueueFile, 'repoConfig' | 'state'>,
+  file: Pick<QueueFile, 'repoConfig' | 'state' | 'sent'>,
   effects: readonly Effect[],
 ): (MailEffect | ChatEffect)[] {
   const report = file.repoConfig?.report;
@@ -44,13 +44,24 @@ export function plannedMessages(
   const channels = reportChannelsOf(report);
   if (to.length === 0 && !author && channels.length === 0) return [];
   const out: (MailEffect | ChatEffect)[] = [];
+  const mailed = new Set((file.sent ?? []).filter((m) => m.via === 'mail').flatMap((m) => m.changes));
   for (const about of toldOfStep(report.notify as string[], effects)) {
-    if (to.length) out.push({ type: 'mail', to, about });
+    // the first verdict mailed about a change starts its thread; every other mail answers in one
+    const startsThread = about.kind === 'verdict' && about.verdict.verdict !== 'fixed' && !mailed.has(about.change);
+    if (about.kind === 'verdict') mailed.add(about.change);
+    if (about.kind === 'blocked') for (const c of [...about.changes, about.culprit ?? '']) mailed.add(c);
+    const mail = (recipients: string[]): MailEffect => ({
+      type: 'mail',
+      to: recipients,
+      about,
+      ...(startsThread ? { startsThread } : {}),
+    });
+    if (to.length) out.push(mail(to));
     for (const channel of channels) out.push({ type: 'chat', channel, about });
     if (!author || about.kind !== 'verdict' || about.verdict.verdict !== 'culprit') continue;
     const record = file.state.changes[about.change];
     const address = authorAddress(record?.authorEmail ?? record?.author);
-    if (address && !to.includes(address)) out.push({ type: 'mail', to: [address], about });
+    if (address && !to.includes(address)) out.push(mail([address]));
   }
   return out;
 }

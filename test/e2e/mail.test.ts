@@ -87,14 +87,13 @@ describe('mail from ost-gate serve', () => {
       expect(one!.subject).toBe(`[ost-gate] git:app@master: culprit ${shas[2]!.slice(0, 10)} change 3`);
       expect(one!.from?.value).toEqual([{ address: 'ost-gate@example.org', name: 'ost-gate' }]);
       expect(one!.headers.get('auto-submitted')).toBe('auto-generated');
-      // both culprit mails and the blocked one are in the culprit change's thread
-      const thread = one!.inReplyTo;
+      // the culprit mails start the culprit change's thread; the blocked one answers in it
+      const thread = one!.messageId;
       expect(thread).toMatch(/^<[0-9a-f]{24}\.thread@example\.org>$/);
-      expect(smtp.received.filter((m) => /: blocked /.test(m.subject ?? '')).map((m) => m.inReplyTo)).toEqual(
-        smtp.received.filter((m) => /: blocked /.test(m.subject ?? '')).map(() => thread),
-      );
-      expect(other!.inReplyTo).toBe(thread);
-      // nothing came twice, and the blocked changes were each told once
+      expect(other!.messageId).toBe(thread);
+      const blockedMails = smtp.received.filter((m) => /: blocked /.test(m.subject ?? ''));
+      expect(blockedMails.map((m) => [m.inReplyTo, m.references])).toEqual(blockedMails.map(() => [thread, thread]));
+      // nothing came twice (to one recipient), and the blocked changes were each told once
       const ids = smtp.received.map((m) => `${m.messageId} ${(Array.isArray(m.to) ? m.to : [m.to])[0]!.text}`);
       expect(new Set(ids).size).toBe(ids.length);
       expect(blockedIn().filter((s) => s === shas[3]!.slice(0, 10))).toHaveLength(1);

@@ -67,8 +67,17 @@ describe('the mails of a step', () => {
         type: 'mail',
         to: ['dana@example.org'],
         about: { kind: 'verdict', change: id(2), verdict: verdict(2, 'culprit') },
+        startsThread: true,
       },
     ]);
+  });
+
+  it('starts a change thread with its first verdict mailed only', () => {
+    const file = queueFile('q', C, CONFIG('{to: [infra@example.org]}'));
+    const starts = (f: typeof file) => plannedMessages(f, step).map((m) => m.type === 'mail' && !!m.startsThread);
+    expect(starts(file)).toEqual([true, false, false]);
+    file.sent = [{ at: 1, via: 'mail', to: 'infra@example.org', what: 'blocked (1 changes)', changes: [id(2)] }];
+    expect(starts(file)).toEqual([false, false, false]);
   });
 
   it('tells each channel of report.channels what it tells the list, and nothing of the author', () => {
@@ -121,17 +130,21 @@ describe('a mail as written', () => {
 
   it('has the subject, threading headers and both parts of the verdict', () => {
     const mail = mailMessage(
-      { type: 'mail', to: ['infra@example.org'], about: { kind: 'verdict', change: id(2), verdict: culprit } },
+      {
+        type: 'mail',
+        to: ['infra@example.org'],
+        about: { kind: 'verdict', change: id(2), verdict: culprit },
+        startsThread: true,
+      },
       'mail:1',
       ctx,
     );
     expect(mail.subject).toBe(`[ost-gate] q: culprit ${'2'.repeat(10)} change <2> & more`);
-    expect(mail.messageId).toMatch(/^<[0-9a-f]{24}@example\.org>$/);
-    expect(mail.headers).toMatchObject({
-      'In-Reply-To': threadId('q', id(2), 'example.org'),
-      References: threadId('q', id(2), 'example.org'),
-      'Auto-Submitted': 'auto-generated',
-    });
+    // the first mail about the change starts its thread
+    expect(mail.messageId).toBe(threadId('q', id(2), 'example.org'));
+    expect(mail.messageId).toMatch(/^<[0-9a-f]{24}\.thread@example\.org>$/);
+    expect(mail.headers['In-Reply-To']).toBeUndefined();
+    expect(mail.headers['Auto-Submitted']).toBe('auto-generated');
     expect(mail.headers['List-Id']).toMatch(/^ost-gate queue q <[0-9a-f]{24}\.ost-gate\.example\.org>$/);
     expect(mail.text).toMatch(/^ost-gate: culprit\n/);
     expect(mail.text).toContain('https://ci.example/7');
@@ -141,15 +154,25 @@ describe('a mail as written', () => {
     expect(mail.html).toContain('<a href="https://ci.example/7">q.7</a>');
     expect(mail.html).toContain('change &lt;2&gt; &amp; more');
     expect(mail.html).not.toContain('<2>');
+  });
+
+  it('answers in the thread once a mail about the change was sent, with a Message-ID of its entry', () => {
+    const later = ctx;
+    const about = { kind: 'verdict' as const, change: id(2), verdict: culprit };
+    const mail = mailMessage({ type: 'mail', to: [], about }, 'mail:1', later);
+    expect(mail.messageId).toMatch(/^<[0-9a-f]{24}@example\.org>$/);
+    expect(mail.headers).toMatchObject({
+      'In-Reply-To': threadId('q', id(2), 'example.org'),
+      References: threadId('q', id(2), 'example.org'),
+    });
     // the same entry gives the same Message-ID (a retry), another entry another
-    expect(
-      mailMessage({ type: 'mail', to: [], about: { kind: 'verdict', change: id(2), verdict: culprit } }, 'mail:1', ctx)
-        .messageId,
-    ).toBe(mail.messageId);
-    expect(
-      mailMessage({ type: 'mail', to: [], about: { kind: 'verdict', change: id(2), verdict: culprit } }, 'mail:2', ctx)
-        .messageId,
-    ).not.toBe(mail.messageId);
+    expect(mailMessage({ type: 'mail', to: [], about }, 'mail:1', later).messageId).toBe(mail.messageId);
+    expect(mailMessage({ type: 'mail', to: [], about }, 'mail:2', later).messageId).not.toBe(mail.messageId);
+    // a fix goes to the thread of the culprit it fixed
+    const fixed = { kind: 'verdict' as const, change: id(3), verdict: { ...verdict(3, 'fixed'), culprit: id(2) } };
+    expect(mailMessage({ type: 'mail', to: [], about: fixed }, 'mail:3', ctx).headers.References).toBe(
+      threadId('q', id(2), 'example.org'),
+    );
   });
 
   it('sums up the blocked changes of one culprit in the culprit thread', () => {
