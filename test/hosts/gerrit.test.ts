@@ -45,6 +45,9 @@ describe('Gerrit events', () => {
       sha: bed.fake.revision(1),
       branch: 'master',
       title: 'app change 1',
+      // the change owner, as DETAILED_ACCOUNTS gives it: the address a culprit's mail goes to
+      author: 'dev',
+      authorEmail: 'dev@example.org',
     });
     expect(file.state.streams['gerrit:app@master']!.tip).toBe(bed.fake.revision(1));
     bed.close();

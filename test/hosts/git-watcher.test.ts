@@ -64,6 +64,8 @@ describe('git host', () => {
       parent: a,
       dependsOn: [`git:app@${a}`],
       stream: 'git:app@master',
+      author: 'T',
+      authorEmail: 't@example.invalid',
     });
     expect(file.ci?.provider).toBe('command:ost');
     await watcher.pollOnce();

@@ -36,6 +36,11 @@ describe('GitHub webhooks', () => {
     const push = pushPayload('0'.repeat(40), [{ id: 'a'.repeat(40), message: 'direct push' }]);
     await bed.receive('push', push, 'same-delivery');
     const before = JSON.stringify((await readQueue(bed.store, QUEUE))!.state);
+    // a direct push's author is its commit's, with the address a culprit's mail goes to
+    expect((await readQueue(bed.store, QUEUE))!.state.changes[`github:${REPO}@${'a'.repeat(40)}`]).toMatchObject({
+      author: 'dev',
+      authorEmail: 'dev@example.invalid',
+    });
     await bed.receive('push', push, 'same-delivery');
     expect(JSON.stringify((await readQueue(bed.store, QUEUE))!.state)).toBe(before);
     expect(bed.sent.filter((s) => s.path.endsWith('/dispatches'))).toHaveLength(1);
