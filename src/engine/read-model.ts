@@ -34,6 +34,8 @@ export class ReadModel {
   /** Queues changed (or loaded) since their entries were last indexed. */
   private readonly changed = new Map<string, QueueFile>();
   private everything: Promise<void> | null = null;
+  /** How many times the copies were forgotten: a lookup during which this moved saw a partial index. */
+  private generation = 0;
 
   constructor(
     private readonly files: QueueFiles,
@@ -47,15 +49,29 @@ export class ReadModel {
 
   /** Forgets every queue read and the indexes: each is read again from the store when asked for. */
   forgetAll(): void {
+    this.generation++;
     this.files.clear();
     this.clear();
   }
 
-  /** On a lagging replica, forgets what it read and returns true; else false. */
-  private readAgain(): boolean {
-    if (!this.lagging()) return false;
-    this.forgetAll();
-    return true;
+  /**
+   * Looks something up with `find`. A miss is final on the writer. On a replica whose copies may lag,
+   * it reads everything again, fresh, and looks once more. A miss during which the copies were
+   * forgotten (a replica's refresh, every second) saw a partial index and proves nothing: it looks
+   * again. Bounded: a lookup never loops for ever on a busy replica.
+   */
+  private async lookup<T>(find: () => Promise<T | null>): Promise<T | null> {
+    let fresh = false;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const generation = this.generation;
+      const found = await find();
+      if (found) return found;
+      if (this.generation !== generation) continue;
+      if (fresh || !this.lagging()) return null;
+      this.forgetAll();
+      fresh = true;
+    }
+    return null;
   }
 
   /** Marks a queue as changed: its entries are indexed again before the next question. */
@@ -148,7 +164,7 @@ export class ReadModel {
    * or that of the change it landed with in one commit. Null when no queue knows it.
    */
   async change(id: string): Promise<{ queue: string; file: QueueView; id: string } | null> {
-    return (await this.findChange(id)) ?? (this.readAgain() ? this.findChange(id) : null);
+    return this.lookup(() => this.findChange(id));
   }
 
   private async findChange(id: string): Promise<{ queue: string; file: QueueView; id: string } | null> {
@@ -161,7 +177,7 @@ export class ReadModel {
 
   /** The queue and run a CI result belongs to: by run key, or by the CI's own run id. */
   async run(match: RunMatch): Promise<{ queue: string; run: Run; file: QueueView } | null> {
-    return (await this.findRun(match)) ?? (this.readAgain() ? this.findRun(match) : null);
+    return this.lookup(() => this.findRun(match));
   }
 
   private async findRun(match: RunMatch): Promise<{ queue: string; run: Run; file: QueueView } | null> {

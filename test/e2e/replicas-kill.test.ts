@@ -52,7 +52,10 @@ describe('replicas on PostgreSQL, the writer killed', () => {
         }, 3000)
         .catch((err: Error) => {
           const waiting = last.filter((c) => c.state !== 'passed').map((c) => `${c.id} ${c.state}`);
-          throw new Error(`${last.length} change(s) known, still waiting: ${waiting.join(', ')}\n${err.message}`);
+          throw new Error(
+            `${last.length} change(s) known, still waiting: ${waiting.join(', ')}\n` +
+              `stand-in faults: ${bed.faults.join('; ') || 'none'}\n${err.message}`,
+          );
         });
       const applied = changes.map((c) => c.id.replace(/^gerrit:[^/]+\//, ''));
       expect(applied.sort()).toEqual([...merged].sort());
@@ -66,6 +69,7 @@ describe('replicas on PostgreSQL, the writer killed', () => {
       const reviewed = new Set(bed.gerrit.reviews.map((r) => `${r.project}~${r.number}`));
       expect(merged.filter((m) => !reviewed.has(m))).toEqual([]);
       expect(reviewed.size).toBe(CHANGES);
+      expect(bed.faults).toEqual([]);
       // the webhook CI cannot be asked what it has: a run may come again after a kill, with the same key
       console.log(
         `kills ${KILLS}: ${bed.dispatched.size} runs, ${[...bed.dispatched.values()].filter((n) => n > 1).length} sent again; ${refused} deliveries not acknowledged during takeovers (sent again)`,

@@ -135,9 +135,15 @@ export class ReplicaBed {
         headers: { 'content-type': 'application/json', 'x-ost-signature-256': sign(CALLBACK_SECRET, result) },
         body: result,
       }).catch(() => null);
-      if (answer?.ok) return;
+      if (answer?.ok) {
+        // a result for a run the replica did not find is dropped there: the test should hear of it
+        const said = (await answer.json().catch(() => ({}))) as { accepted?: boolean; reason?: string };
+        if (said.accepted === false) this.faults.push(`callback of ${key} to ${replica.name}: ${said.reason}`);
+        return;
+      }
       await sleep(100);
     }
+    this.faults.push(`callback of ${key}: no replica took it`);
   }
 
   private async launch(name: string, port: number): Promise<BedReplica> {
