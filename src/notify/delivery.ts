@@ -18,6 +18,8 @@ import { senderDomain, type SmtpMailer } from './smtp.ts';
 export interface DeliveryOptions {
   /** Null: this server sends no mail. */
   mailer: Pick<SmtpMailer, 'send' | 'label' | 'from'> | null;
+  /** `email.allowed_domains`: an author's address outside them is not mailed (a commit can name any). */
+  allowedDomains?: readonly string[] | undefined;
   /** The chat rooms of `channels:`, by name. */
   rooms: Record<string, ChatRoom>;
   log: Logger;
@@ -56,7 +58,11 @@ export class Delivery {
 
   private async mail(effect: MailEffect, key: string, ctx: DispatchContext): Promise<void | { refused: string }> {
     const { mailer, log, publicUrl } = this.opts;
+    const allowed = this.opts.allowedDomains?.map((d) => d.toLowerCase());
+    const inDomain = (a: string) => !allowed || allowed.includes(a.slice(a.lastIndexOf('@') + 1).toLowerCase());
     const to = effect.to.join(', ');
+    if (!effect.to.every(inDomain))
+      return this.refused(ctx, `a mail to ${to} was not sent: outside email.allowed_domains`, key);
     if (!mailer) return this.refused(ctx, `a mail to ${to} was decided, but this server sends no mail`, key);
     const message = mailMessage(effect, key, {
       queue: ctx.queue,

@@ -38,7 +38,7 @@ export function notifySetup(deps: {
     ...Object.values(rooms).map((r) => r.label),
   ];
   return {
-    delivery: new Delivery({ mailer, rooms, log, labels, publicUrl }),
+    delivery: new Delivery({ mailer, rooms, log, labels, publicUrl, allowedDomains: email?.allowed_domains }),
     plan: plannedMessages,
     summary: said.join('; '),
     stop: async () => mailer?.close(),

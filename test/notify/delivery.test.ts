@@ -79,6 +79,24 @@ describe('sending a mail', () => {
     }
   });
 
+  it("does not mail an author's address outside email.allowed_domains (a commit can name any)", async () => {
+    const smtp = await startSmtp();
+    const mailer = mailerTo(smtp.url);
+    try {
+      const ctx = context(queueFile('q'));
+      const delivery = new Delivery({ mailer, rooms: {}, log: silentLogger, allowedDomains: ['Example.org'] });
+      await delivery.deliver({ ...effect, to: ['someone@elsewhere.example'] }, 'mail:9', ctx);
+      await delivery.deliver({ ...effect, to: ['dev@example.org'] }, 'mail:10', ctx);
+      expect(smtp.received.map((m) => (Array.isArray(m.to) ? m.to : [m.to])[0]!.text)).toEqual(['dev@example.org']);
+      expect(ctx.notices.map((n) => n.message)).toEqual([
+        'a mail to someone@elsewhere.example was not sent: outside email.allowed_domains',
+      ]);
+    } finally {
+      mailer.close();
+      await smtp.close();
+    }
+  });
+
   it('throws when no server answers, naming the server without credentials', async () => {
     const port = await freePort();
     const mailer = new SmtpMailer(
