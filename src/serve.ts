@@ -15,7 +15,7 @@ import { hostFactories, type Host, type HostContext } from './hosts/index.ts';
 import type { Mount } from './http/mount.ts';
 import { displayUrl } from './http/url.ts';
 import type { Logger } from './log.ts';
-import { defaultLabel, type ChangeLabeler } from './report/model.ts';
+import { labelerOf, type ChangeLabeler } from './report/model.ts';
 import { claimDataDir, type DataDirOwnership } from './store/data-dir-owner.ts';
 import { openStore, type OpenedStore, type ReplicaHooks } from './store/open.ts';
 import type { Replica } from './store/pg/replica.ts';
@@ -278,7 +278,7 @@ function httpServerFor(parts: {
     callbackSecret: env.OST_CALLBACK_SECRET,
     components,
     mounts: hosts.flatMap((h): Mount[] => (h.mount ? [h.mount] : [])),
-    labelOf: (c) => labels[c.host]?.(c) ?? defaultLabel(c),
+    labelOf: labelerOf(labels),
     metrics,
     history: (q, n) => store.readHistory(q, n),
     historyPage: (q, before, n) => store.readHistoryPage(q, before, n),

@@ -6,7 +6,7 @@ import { SetupError } from '../config/setup-error.ts';
 import { silentLogger } from '../log.ts';
 import { notifySetup } from '../notify/setup.ts';
 import { SmtpMailer, senderDomain } from '../notify/smtp.ts';
-import type { EmailServerSettings } from '../notify/config.ts';
+import type { ChannelSettings, EmailServerSettings } from '../notify/config.ts';
 import { chatRooms } from '../notify/chat.ts';
 
 const SUBJECT = '[ost-gate] test message';
@@ -17,7 +17,10 @@ const text = (how: string) =>
 export async function sendTest(config: ServerConfig, target: string, env: NodeJS.ProcessEnv): Promise<string> {
   // the same checks as at start-up: every credential variable is set
   notifySetup({ env, config, log: silentLogger, labels: {}, publicUrl: undefined });
-  const { email, channels = {} } = config as { email?: EmailServerSettings; channels?: Record<string, never> };
+  const { email, channels = {} } = config as {
+    email?: EmailServerSettings;
+    channels?: Record<string, ChannelSettings>;
+  };
   if (target.includes('@')) {
     if (!email) throw new SetupError('--send-test: the server config has no email: section to send mail with');
     const mailer = new SmtpMailer(email, env);

@@ -1,7 +1,7 @@
 // Routes each outbox entry to the dispatcher of the queue's CI provider or the reporter of the change's host.
 import type { Effect, Run } from '../core/index.ts';
 import { silentLogger, type Logger } from '../log.ts';
-import { buildVerdictReport, changeTarget, defaultLabel, type ChangeLabeler } from '../report/model.ts';
+import { buildVerdictReport, changeTarget, labelerOf, type ChangeLabeler } from '../report/model.ts';
 import type { DispatchContext, Dispatcher, MessageSender, Performer, Reporter } from './effects.ts';
 
 export interface RoutingPerformerOptions {
@@ -102,7 +102,7 @@ export class RoutingPerformer implements Performer {
           { queue: ctx.queue, change: e.change, verdict: e.verdict.verdict, culprit: e.verdict.culprit },
           `verdict ${e.verdict.verdict} for ${e.change}`,
         );
-        const labelOf: ChangeLabeler = (c) => this.opts.labels?.[c.host]?.(c) ?? defaultLabel(c);
+        const labelOf = labelerOf(this.opts.labels);
         const report = buildVerdictReport(ctx.queue, ctx.file, e.verdict, { labelOf, publicUrl: this.opts.publicUrl });
         await this.reporter(ctx, e.change)?.report(report, entry.key);
         return;

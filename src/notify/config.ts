@@ -100,13 +100,18 @@ export function reportEmailOf(report: Readonly<Record<string, unknown>> | undefi
 export function reportEmailProblems(email: ReportEmail, server: EmailServerSettings | undefined): string[] {
   if (email.to.length === 0 && !email.author) return [];
   if (!server) return ['report.email: this server sends no mail (its config has no email: section)'];
-  const allowed = server.allowed_domains?.map((d) => d.toLowerCase());
-  if (!allowed) return [];
+  const allowed = server.allowed_domains;
   return email.to
-    .filter((address) => !allowed.includes(address.slice(address.lastIndexOf('@') + 1).toLowerCase()))
+    .filter((address) => !inAllowedDomains(address, allowed))
     .map(
-      (address) => `report.email.to: ${address} is outside the domains this server sends to (${allowed.join(', ')})`,
+      (address) => `report.email.to: ${address} is outside the domains this server sends to (${allowed!.join(', ')})`,
     );
+}
+
+/** Whether `address` is in one of `allowed` (`email.allowed_domains`; unset: any), case aside. */
+export function inAllowedDomains(address: string, allowed: readonly string[] | undefined): boolean {
+  const domain = address.slice(address.lastIndexOf('@') + 1).toLowerCase();
+  return !allowed || allowed.some((d) => d.toLowerCase() === domain);
 }
 
 /** What a server config finds wrong in a repo config's mail and chat settings (none: it may have them). */

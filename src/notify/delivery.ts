@@ -9,9 +9,10 @@ import type { ChatEffect, MailEffect } from '../core/index.ts';
 import type { DispatchContext } from '../engine/effects.ts';
 import type { Logger } from '../log.ts';
 import { toHtml } from '../report/html.ts';
-import { defaultLabel, type ChangeLabeler } from '../report/model.ts';
+import { labelerOf, type ChangeLabeler } from '../report/model.ts';
 import { toText } from '../report/text.ts';
 import type { ChatRoom } from './chat.ts';
+import { inAllowedDomains } from './config.ts';
 import { mailMessage, messageContent } from './message.ts';
 import { senderDomain, type SmtpMailer } from './smtp.ts';
 
@@ -29,9 +30,11 @@ export interface DeliveryOptions {
 }
 
 export class Delivery {
-  constructor(private readonly opts: DeliveryOptions) {}
+  private readonly labelOf: ChangeLabeler;
 
-  private labelOf: ChangeLabeler = (c) => this.opts.labels?.[c.host]?.(c) ?? defaultLabel(c);
+  constructor(private readonly opts: DeliveryOptions) {
+    this.labelOf = labelerOf(opts.labels);
+  }
 
   async deliver(
     effect: MailEffect | ChatEffect,
@@ -58,10 +61,8 @@ export class Delivery {
 
   private async mail(effect: MailEffect, key: string, ctx: DispatchContext): Promise<void | { refused: string }> {
     const { mailer, log, publicUrl } = this.opts;
-    const allowed = this.opts.allowedDomains?.map((d) => d.toLowerCase());
-    const inDomain = (a: string) => !allowed || allowed.includes(a.slice(a.lastIndexOf('@') + 1).toLowerCase());
     const to = effect.to.join(', ');
-    if (!effect.to.every(inDomain))
+    if (!effect.to.every((a) => inAllowedDomains(a, this.opts.allowedDomains)))
       return this.refused(ctx, `a mail to ${to} was not sent: outside email.allowed_domains`, key);
     if (!mailer) return this.refused(ctx, `a mail to ${to} was decided, but this server sends no mail`, key);
     const message = mailMessage(effect, key, {

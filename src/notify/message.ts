@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import type { MailEffect, MessageAbout } from '../core/index.ts';
 import { code, joined, link, type Doc } from '../report/doc.ts';
 import { toHtml } from '../report/html.ts';
-import { buildVerdictReport, changePageUrl, changeRef, type ChangeLabeler } from '../report/model.ts';
+import { buildVerdictReport, changePageUrl, changeRef, queuePageUrl, type ChangeLabeler } from '../report/model.ts';
 import { toText } from '../report/text.ts';
 import { verdictDoc } from '../report/verdict.ts';
 import type { QueueView } from '../store/types.ts';
@@ -112,9 +112,7 @@ export function messageContent(
       const doc: Doc = [{ heading: `ost-gate: ${what ?? about.code}` }, { para: [about.message] }];
       if (publicUrl)
         doc.push({
-          para: [
-            link('The queue on the dashboard', `${publicUrl.replace(/\/+$/, '')}/queues/${encodeURIComponent(queue)}`),
-          ],
+          para: [link('The queue on the dashboard', queuePageUrl(publicUrl, queue))],
         });
       return { subject: oneLine(`[ost-gate] ${queue}: ${what ?? about.code}`, 200), doc, thread: null };
     }

@@ -3,6 +3,7 @@
 // of `report.notify`, the changes one culprit blocked in one step as a single message, and paused and
 // resumed queues and infra errors, to `report.email.to` and each of `report.channels`; and a culprit's
 // own verdict to its author (`report.email.author`).
+import addressparser from 'nodemailer/lib/addressparser/index.js';
 import type { ChatEffect, Effect, MailEffect, MessageAbout, VerdictRecord } from '../core/index.ts';
 import type { QueueFile } from '../store/types.ts';
 import { reportChannelsOf, reportEmailOf } from './config.ts';
@@ -10,10 +11,10 @@ import { reportChannelsOf, reportEmailOf } from './config.ts';
 /** The notices of a step that are told: the queue paused, resumed, or an infra error retried. */
 export const TOLD_NOTICES = ['queue-paused', 'queue-resumed', 'infra-retry'];
 
-/** The address in a change's author (`Name <a@b.org>`, or a bare address); null when it has none. */
+/** The address in a change's author (`Name <a@b.org>`, or a bare address; nodemailer's parser); null without one. */
 export function authorAddress(author: string | null | undefined): string | null {
-  const found = /<([^<>\s@]+@[^<>\s@]+\.[^<>\s@]+)>\s*$/.exec(author ?? '')?.[1] ?? author?.trim();
-  return found && /^[^<>\s@]+@[^<>\s@]+\.[^<>\s@]+$/.test(found) ? found : null;
+  const address = author ? addressparser(author, { flatten: true })[0]?.address : undefined;
+  return address && /^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(address) ? address : null;
 }
 
 /** What a step tells the list and the channels, in the order it happened; blocked changes summed per culprit. */

@@ -56,6 +56,11 @@ export type ChangeLabeler = (change: Pick<ChangeRecord, 'host' | 'number' | 'sha
 
 export const defaultLabel: ChangeLabeler = (c) => (c.number ? `change ${c.number}` : c.sha.slice(0, 10));
 
+/** How a change is labelled by its host's labeler (`labels`, by host), or the default one. */
+export function labelerOf(labels: Record<string, ChangeLabeler> | undefined): ChangeLabeler {
+  return (c) => labels?.[c.host]?.(c) ?? defaultLabel(c);
+}
+
 export function changeRef(file: QueueView, id: string, labelOf: ChangeLabeler): ChangeRef {
   const c = Object.hasOwn(file.state.changes, id) ? file.state.changes[id] : undefined;
   if (!c) return { id, label: id, title: '', url: null, known: false };
@@ -141,4 +146,9 @@ export function buildVerdictReport(
 /** The dashboard page of a change. */
 export function changePageUrl(publicUrl: string, id: string): string {
   return `${publicUrl.replace(/\/+$/, '')}/changes/${encodeURIComponent(id)}`;
+}
+
+/** The dashboard page of a queue. */
+export function queuePageUrl(publicUrl: string, queue: string): string {
+  return `${publicUrl.replace(/\/+$/, '')}/queues/${encodeURIComponent(queue)}`;
 }

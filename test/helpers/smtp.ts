@@ -13,8 +13,6 @@ export interface TestSmtp {
   refused: number[];
   /** Decides each mail: 250 takes it, 4xx or 5xx refuses it. The default takes everything. */
   answer: (mail: number) => number;
-  /** How long it takes each mail before it answers (a slow server), in ms. */
-  delayMs: number;
   /** Called with each mail it took, before it answers (a test may kill the sender there). */
   onTaken: (n: number) => void;
   close(): Promise<void>;
@@ -27,7 +25,6 @@ export async function startSmtp(): Promise<TestSmtp> {
     received: [],
     refused: [],
     answer: () => 250,
-    delayMs: 0,
     onTaken: () => undefined,
     close: () => new Promise<void>((ok) => server.close(() => ok())),
   };
@@ -37,8 +34,7 @@ export async function startSmtp(): Promise<TestSmtp> {
     logger: false,
     onData(stream, _session, callback) {
       simpleParser(stream).then(
-        async (mail) => {
-          if (smtp.delayMs) await new Promise((r) => setTimeout(r, smtp.delayMs));
+        (mail) => {
           const code = smtp.answer(offered++);
           if (code === 250) {
             smtp.received.push(mail);
