@@ -3,7 +3,7 @@
 // on the queue; a Matrix message sent again under its transaction id stays one message; no webhook URL
 // or token in an error; a channel whose secret is missing stops the start in one line; a repo config
 // naming a channel the server does not declare is refused.
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ChatEffect } from '../../src/core/index.ts';
 import type { DispatchContext } from '../../src/engine/effects.ts';
 import { silentLogger } from '../../src/log.ts';
@@ -50,94 +50,75 @@ function deliveryTo(services: ChatServices, slackUrl = services.slackUrl) {
 }
 
 describe('chat messages', () => {
+  let services: ChatServices;
+  beforeEach(async () => {
+    services = await startChatServices();
+  });
+  afterEach(() => services.close());
+
   it('posts the message to Slack and to the Matrix room, as text and HTML', async () => {
-    const services = await startChatServices();
-    try {
-      const delivery = deliveryTo(services);
-      await delivery.deliver(paused('infra-chat'), 'chat:1', context());
-      await delivery.deliver(paused('ovirt-room'), 'chat:2', context());
-      expect(services.slack).toEqual([
-        { text: expect.stringMatching(/^\*\[ost-gate\] q: queue paused\*\nost-gate: queue paused\n.*\/ost resume/) },
-      ]);
-      expect(services.matrix).toEqual([
-        {
-          txnId: 'chat:2',
-          content: {
-            msgtype: 'm.notice',
-            body: expect.stringMatching(/^\[ost-gate\] q: queue paused\n/),
-            format: 'org.matrix.custom.html',
-            formatted_body: expect.stringMatching(/^<p><strong>\[ost-gate\] q: queue paused<\/strong><\/p><h3>/),
-          },
+    const delivery = deliveryTo(services);
+    await delivery.deliver(paused('infra-chat'), 'chat:1', context());
+    await delivery.deliver(paused('ovirt-room'), 'chat:2', context());
+    expect(services.slack).toEqual([
+      { text: expect.stringMatching(/^\*\[ost-gate\] q: queue paused\*\nost-gate: queue paused\n.*\/ost resume/) },
+    ]);
+    expect(services.matrix).toEqual([
+      {
+        txnId: 'chat:2',
+        content: {
+          msgtype: 'm.notice',
+          body: expect.stringMatching(/^\[ost-gate\] q: queue paused\n/),
+          format: 'org.matrix.custom.html',
+          formatted_body: expect.stringMatching(/^<p><strong>\[ost-gate\] q: queue paused<\/strong><\/p><h3>/),
         },
-      ]);
-    } finally {
-      await services.close();
-    }
+      },
+    ]);
   });
 
   it('sends a Matrix message again under the same transaction id: still one message in the room', async () => {
-    const services = await startChatServices();
-    try {
-      const delivery = deliveryTo(services);
-      await delivery.deliver(paused('ovirt-room'), 'chat:7', context());
-      await delivery.deliver(paused('ovirt-room'), 'chat:7', context());
-      expect([services.matrixRequests, services.matrix.length]).toEqual([2, 1]);
-    } finally {
-      await services.close();
-    }
+    const delivery = deliveryTo(services);
+    await delivery.deliver(paused('ovirt-room'), 'chat:7', context());
+    await delivery.deliver(paused('ovirt-room'), 'chat:7', context());
+    expect([services.matrixRequests, services.matrix.length]).toEqual([2, 1]);
   });
 
   it('throws on a 429 with the wait asked for, and notes a refusal for good on the queue', async () => {
-    const services = await startChatServices();
-    try {
-      const delivery = deliveryTo(services);
-      services.next.slack.push(429);
-      services.next.matrix.push(429, 403);
-      const slackErr = await delivery.deliver(paused('infra-chat'), 'chat:3', context()).catch((e: unknown) => e);
-      expect(slackErr).toBeInstanceOf(TryAgainError);
-      expect((slackErr as TryAgainError).retryAfterMs).toBe(1000);
-      const matrixErr = await delivery.deliver(paused('ovirt-room'), 'chat:4', context()).catch((e: unknown) => e);
-      expect((matrixErr as TryAgainError).retryAfterMs).toBe(1200);
-      const ctx = context();
-      await delivery.deliver(paused('ovirt-room'), 'chat:4', ctx);
-      expect(ctx.notices.map((n) => [n.code, n.message])).toEqual([
-        [
-          'message-failed',
-          expect.stringMatching(
-            /^matrix room !ops:example\.org on 127\.0\.0\.1:\d+ refused a message for good: 403 .*M_FORBIDDEN/,
-          ),
-        ],
-      ]);
-      expect([services.slack.length, services.matrix.length]).toEqual([0, 0]);
-    } finally {
-      await services.close();
-    }
+    const delivery = deliveryTo(services);
+    services.next.slack.push(429);
+    services.next.matrix.push(429, 403);
+    const slackErr = await delivery.deliver(paused('infra-chat'), 'chat:3', context()).catch((e: unknown) => e);
+    expect(slackErr).toBeInstanceOf(TryAgainError);
+    expect((slackErr as TryAgainError).retryAfterMs).toBe(1000);
+    const matrixErr = await delivery.deliver(paused('ovirt-room'), 'chat:4', context()).catch((e: unknown) => e);
+    expect((matrixErr as TryAgainError).retryAfterMs).toBe(1200);
+    const ctx = context();
+    await delivery.deliver(paused('ovirt-room'), 'chat:4', ctx);
+    expect(ctx.notices.map((n) => [n.code, n.message])).toEqual([
+      [
+        'message-failed',
+        expect.stringMatching(
+          /^matrix room !ops:example\.org on 127\.0\.0\.1:\d+ refused a message for good: 403 .*M_FORBIDDEN/,
+        ),
+      ],
+    ]);
+    expect([services.slack.length, services.matrix.length]).toEqual([0, 0]);
   });
 
   it('names the channel, never the webhook URL, when the service does not answer', async () => {
-    const services = await startChatServices();
     const closed = `http://127.0.0.1:${await freePort()}/services/T000/B000/webhook-secret`;
-    try {
-      const err = await deliveryTo(services, closed)
-        .deliver(paused('infra-chat'), 'chat:5', context())
-        .catch((e: Error) => e);
-      expect(err).toBeInstanceOf(TryAgainError);
-      expect(String(err)).toMatch(/^Error: slack channel infra-chat: no answer/);
-      expect(String(err)).not.toContain('webhook-secret');
-    } finally {
-      await services.close();
-    }
+    const err = await deliveryTo(services, closed)
+      .deliver(paused('infra-chat'), 'chat:5', context())
+      .catch((e: Error) => e);
+    expect(err).toBeInstanceOf(TryAgainError);
+    expect(String(err)).toMatch(/^Error: slack channel infra-chat: no answer/);
+    expect(String(err)).not.toContain('webhook-secret');
   });
 
   it('notes a channel this server does not have on the queue, and does not try again', async () => {
-    const services = await startChatServices();
-    try {
-      const ctx = context();
-      await deliveryTo(services).deliver(paused('gone'), 'chat:6', ctx);
-      expect(ctx.notices.map((n) => n.message)).toEqual(['chat channel gone is not declared on this server']);
-    } finally {
-      await services.close();
-    }
+    const ctx = context();
+    await deliveryTo(services).deliver(paused('gone'), 'chat:6', ctx);
+    expect(ctx.notices.map((n) => n.message)).toEqual(['chat channel gone is not declared on this server']);
   });
 });
 

@@ -2,7 +2,7 @@
 // refusal (4xx) or no server at all throws, so that the outbox keeps it and tries again; a
 // permanent refusal (5xx) is not tried again and puts a notice on the queue's page. An outbox whose
 // entry failed drains again by itself, with a backoff, without waiting for the queue's next event.
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { MailEffect } from '../../src/core/index.ts';
 import type { DispatchContext, Performer } from '../../src/engine/effects.ts';
 import { KeyedLock } from '../../src/engine/lock.ts';
@@ -14,7 +14,7 @@ import type { QueueFile, QueueNotice } from '../../src/store/types.ts';
 import { applyRecord } from '../../src/engine/replay.ts';
 import { freePort } from '../helpers/ports.ts';
 import { queueFile } from '../helpers/report.ts';
-import { startSmtp } from '../helpers/smtp.ts';
+import { startSmtp, type TestSmtp } from '../helpers/smtp.ts';
 
 const effect: MailEffect = {
   type: 'mail',
@@ -37,64 +37,54 @@ function context(file: QueueFile): DispatchContext & { notices: QueueNotice[] } 
 const mailerTo = (smtp: string) => new SmtpMailer({ smtp, from: 'ost-gate <bot@example.org>' }, {});
 
 describe('sending a mail', () => {
+  let smtp: TestSmtp;
+  let mailer: SmtpMailer;
+  beforeEach(async () => {
+    smtp = await startSmtp();
+    mailer = mailerTo(smtp.url);
+  });
+  afterEach(async () => {
+    mailer.close();
+    await smtp.close();
+  });
+
   it('sends a mail the server takes, and throws on a temporary refusal so that it is tried again', async () => {
-    const smtp = await startSmtp();
-    const mailer = mailerTo(smtp.url);
-    try {
-      const delivery = new Delivery({ mailer, rooms: {}, log: silentLogger });
-      const ctx = context(queueFile('q'));
-      smtp.answer = () => 421;
-      await expect(delivery.deliver(effect, 'mail:1', ctx)).rejects.toThrow(/^smtp:\/\/127\.0\.0\.1:\d+: 421/);
-      smtp.answer = () => 250;
-      await delivery.deliver(effect, 'mail:1', ctx);
-      expect(smtp.received.map((m) => m.subject)).toEqual(['[ost-gate] q: queue paused']);
-      expect(smtp.refused).toEqual([421]);
-      expect(ctx.notices).toEqual([]);
-    } finally {
-      mailer.close();
-      await smtp.close();
-    }
+    const delivery = new Delivery({ mailer, rooms: {}, log: silentLogger });
+    const ctx = context(queueFile('q'));
+    smtp.answer = () => 421;
+    await expect(delivery.deliver(effect, 'mail:1', ctx)).rejects.toThrow(/^smtp:\/\/127\.0\.0\.1:\d+: 421/);
+    smtp.answer = () => 250;
+    await delivery.deliver(effect, 'mail:1', ctx);
+    expect(smtp.received.map((m) => m.subject)).toEqual(['[ost-gate] q: queue paused']);
+    expect(smtp.refused).toEqual([421]);
+    expect(ctx.notices).toEqual([]);
   });
 
   it('gives up on a permanent refusal, with a notice on the queue saying to whom and why', async () => {
-    const smtp = await startSmtp();
-    const mailer = mailerTo(smtp.url);
-    try {
-      smtp.answer = () => 550;
-      const ctx = context(queueFile('q'));
-      await new Delivery({ mailer, rooms: {}, log: silentLogger }).deliver(effect, 'mail:2', ctx);
-      expect(ctx.notices).toEqual([
-        {
-          at: 5,
-          level: 'error',
-          code: 'message-failed',
-          message: expect.stringMatching(
-            /^mail to infra@example\.org refused for good by smtp:\/\/127\.0\.0\.1:\d+: 550 mailbox unavailable \(subject: \[ost-gate\] q: queue paused\)$/,
-          ),
-        },
-      ]);
-    } finally {
-      mailer.close();
-      await smtp.close();
-    }
+    smtp.answer = () => 550;
+    const ctx = context(queueFile('q'));
+    await new Delivery({ mailer, rooms: {}, log: silentLogger }).deliver(effect, 'mail:2', ctx);
+    expect(ctx.notices).toEqual([
+      {
+        at: 5,
+        level: 'error',
+        code: 'message-failed',
+        message: expect.stringMatching(
+          /^mail to infra@example\.org refused for good by smtp:\/\/127\.0\.0\.1:\d+: 550 mailbox unavailable \(subject: \[ost-gate\] q: queue paused\)$/,
+        ),
+      },
+    ]);
   });
 
   it("does not mail an author's address outside email.allowed_domains (a commit can name any)", async () => {
-    const smtp = await startSmtp();
-    const mailer = mailerTo(smtp.url);
-    try {
-      const ctx = context(queueFile('q'));
-      const delivery = new Delivery({ mailer, rooms: {}, log: silentLogger, allowedDomains: ['Example.org'] });
-      await delivery.deliver({ ...effect, to: ['someone@elsewhere.example'] }, 'mail:9', ctx);
-      await delivery.deliver({ ...effect, to: ['dev@example.org'] }, 'mail:10', ctx);
-      expect(smtp.received.map((m) => (Array.isArray(m.to) ? m.to : [m.to])[0]!.text)).toEqual(['dev@example.org']);
-      expect(ctx.notices.map((n) => n.message)).toEqual([
-        'a mail to someone@elsewhere.example was not sent: outside email.allowed_domains',
-      ]);
-    } finally {
-      mailer.close();
-      await smtp.close();
-    }
+    const ctx = context(queueFile('q'));
+    const delivery = new Delivery({ mailer, rooms: {}, log: silentLogger, allowedDomains: ['Example.org'] });
+    await delivery.deliver({ ...effect, to: ['someone@elsewhere.example'] }, 'mail:9', ctx);
+    await delivery.deliver({ ...effect, to: ['dev@example.org'] }, 'mail:10', ctx);
+    expect(smtp.received.map((m) => (Array.isArray(m.to) ? m.to : [m.to])[0]!.text)).toEqual(['dev@example.org']);
+    expect(ctx.notices.map((n) => n.message)).toEqual([
+      'a mail to someone@elsewhere.example was not sent: outside email.allowed_domains',
+    ]);
   });
 
   it('throws when no server answers, naming the server without credentials', async () => {
