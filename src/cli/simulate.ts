@@ -29,7 +29,12 @@ Stream (random unless --trace is given):
   --changes N            changes to merge (default 200)
   --arrival-rate R       changes per T, Poisson (default 1.5)
   --culprit-rate P       probability that a change breaks the tests (default 0.03)
-  --flake-rate F         probability that a good run fails anyway (default 0.05)
+  --flake-rate F         probability that a good run fails anyway (default 0.05); with --tests,
+                         the chance that a run flakes at all, spread over the flaky tests
+  --tests N              tests in the suite, reported per run (default 0: one bit per run);
+                         each culprit breaks one test, sometimes two or three
+  --flaky-tests M        of those, how many flake, with unequal rates: the i-th flakes in
+                         proportion to 1/i (default 10)
   --fix-delay D          T from the culprit verdict to its revert (default 2)
   --fix-delay-missed D   T from merge to the fix of a culprit never blamed (default 16)
   --forward-fix-share S  the share of fixes that repair the break without reverting it (default 0)
@@ -76,6 +81,8 @@ const optionsSchema = z.object({
   confidence: z.coerce.number().min(0).max(0.999999),
   seed: z.coerce.number().int(),
   'duration-spread': z.coerce.number().min(0).max(0.95),
+  tests: z.coerce.number().int().min(0).max(100_000),
+  'flaky-tests': z.coerce.number().int().min(0).max(100_000),
 });
 
 const options = {
@@ -97,6 +104,8 @@ const options = {
   confidence: { type: 'string', default: String(defaultSettings.confidence) },
   speculate: { type: 'boolean' },
   'duration-spread': { type: 'string', default: '0' },
+  tests: { type: 'string', default: '0' },
+  'flaky-tests': { type: 'string', default: '10' },
   seed: { type: 'string', default: '1' },
   trace: { type: 'string' },
   json: { type: 'boolean', default: false },
@@ -154,6 +163,8 @@ export async function runSimulate(argv: string[], out: (s: string) => void): Pro
     confirm: o.confirm,
     confidence: o.confidence,
     durationSpread: o['duration-spread'],
+    tests: o.tests,
+    flakyTests: o['flaky-tests'],
     seed: o.seed,
     verdicts: v.verdicts,
     ...(trace ? { trace } : {}),
@@ -166,7 +177,8 @@ export async function runSimulate(argv: string[], out: (s: string) => void): Pro
   const { verdicts, ...figures } = metrics;
   const width = Math.max(...Object.keys(figures).map((k) => k.length));
   out(
-    `ost-gate simulate: ${trace ? `trace ${v.trace}` : `${o.changes} changes, seed ${o.seed}`}, strategy ${o.strategy}, ${o.runners} runner(s)`,
+    `ost-gate simulate: ${trace ? `trace ${v.trace}` : `${o.changes} changes, seed ${o.seed}`}, strategy ${o.strategy}, ${o.runners} runner(s)` +
+      (o.tests > 0 ? `, ${o.tests} tests (${Math.min(o['flaky-tests'], o.tests)} flaky)` : ''),
   );
   for (const [k, val] of Object.entries(figures)) out(`  ${k.padEnd(width)}  ${val}`);
   if (verdicts)

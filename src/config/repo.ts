@@ -59,6 +59,8 @@ const fixedSections = {
     .object({
       confirm: z.number().int().min(0).max(10).default(d.confirm),
       confidence: z.number().min(0).max(0.999999).default(d.confidence),
+      // a test whose own flake rate is above this no longer stops the line; null: never quarantine
+      quarantine: z.number().gt(0).max(1).nullable().default(d.quarantine),
     })
     .strict()
     .prefault({}),
@@ -253,6 +255,7 @@ export function toQueueSettings(cfg: RepoConfig): Partial<QueueSettings> {
     }),
     confirm: cfg.flaky.confirm,
     confidence: cfg.flaky.confidence,
+    quarantine: cfg.flaky.quarantine,
     strategy: cfg.strategy,
     dependencyTimeoutMs: cfg.dependencies.timeout,
     awaitRevert: cfg.broken.await_revert,

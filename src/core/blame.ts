@@ -7,8 +7,10 @@ import { feed } from './feed.ts';
 import { revertsCulprit } from './blocked-at-once.ts';
 import { fix } from './fix-line.ts';
 import { MAIN, liveRuns, searchView, viewLine } from './lines.ts';
-import { supersedeLine } from './runs.ts';
+import { supersede, supersedeLine } from './runs.ts';
 import { strategyOf } from './schedule.ts';
+import { flakeLikely, signatureSearches } from './signatures.ts';
+import { recordCulpritTests } from './test-book.ts';
 import type { Evidence, StreamState } from './types.ts';
 import { verdict } from './verdicts.ts';
 
@@ -16,7 +18,12 @@ import { verdict } from './verdicts.ts';
 export function settle(ctx: StepContext): void {
   for (let guard = 0; guard < 10_000; guard++) {
     const main = viewLine(ctx.state, MAIN);
-    if ((main.bounds[0] ?? 0) > 0) {
+    const searches = main.bounds.some((n) => n > 0)
+      ? signatureSearches(ctx.state, main, 0, ctx.state.settings.confirm)
+      : null;
+    if (searches) {
+      if (blameByTests(ctx, main.changes, searches)) continue;
+    } else if ((main.bounds[0] ?? 0) > 0) {
       const found = strategyOf(ctx).decide(searchView(ctx.state, main, 0, ctx.state.settings.confirm));
       if (found) {
         blame(ctx, main.changes[0]!, found.confidence);
@@ -35,12 +42,57 @@ export function settle(ctx: StepContext): void {
   }
 }
 
+/** Verdicts name at most this many tests; the count says how many more. */
+const TESTS_NAMED = 5;
+
 /**
- * Gives `culprit` to the first change of the main line. Its stream becomes broken: its later
- * changes in the line are blocked, and so are changes of other streams that depend on it. Every
- * main-line result is superseded, since those prefixes contained the culprit.
+ * Blames the changes the searches per failure signature have decided on, all in one go, so that a
+ * second culprit behind the first is named instead of blocked by it. Waits while a search that is
+ * likely real still looks above a decided change: blaming that change would block its suspects.
+ * Returns whether anything was blamed.
  */
-export function blame(ctx: StepContext, id: string, confidence: number): void {
+function blameByTests(ctx: StepContext, line: string[], searches: ReturnType<typeof signatureSearches> & {}): boolean {
+  const strategy = strategyOf(ctx);
+  const decided = new Map<number, { confidence: number; tests: string[] }>();
+  const open: number[] = [];
+  for (const s of searches) {
+    const found = strategy.decide(s.view);
+    if (!found) {
+      if (!flakeLikely(s)) open.push(s.top);
+      continue;
+    }
+    const at = s.offset + found.position;
+    const seen = decided.get(at);
+    decided.set(at, {
+      confidence: Math.min(found.confidence, seen?.confidence ?? 1),
+      tests: [...(seen?.tests ?? []), ...s.tests].sort(),
+    });
+  }
+  if (decided.size === 0) return false;
+  const lowest = Math.min(...decided.keys());
+  if (open.some((top) => top > lowest)) return false;
+  const culprits = [...decided.keys()].sort((a, b) => a - b).map((at) => ({ id: line[at]!, ...decided.get(at)! }));
+  const named = new Set(culprits.map((c) => c.id));
+  for (const c of culprits) {
+    const tests = { tests: c.tests.slice(0, TESTS_NAMED), testsBroken: c.tests.length };
+    recordCulpritTests(ctx.state, c.tests.length);
+    blame(ctx, c.id, c.confidence, { ...tests, spare: named });
+  }
+  return true;
+}
+
+/**
+ * Gives `culprit` to a change of the main line (the first one, unless `byTests` says which tests
+ * it broke). Its stream becomes broken: its later changes in the line are blocked (but those in
+ * `byTests.spare`, themselves culprits), and so are changes of other streams that depend on it.
+ * The main line's results over it are superseded, since those prefixes contained the culprit.
+ */
+export function blame(
+  ctx: StepContext,
+  id: string,
+  confidence: number,
+  byTests?: { tests: string[]; testsBroken: number; spare: Set<string> },
+): void {
   const change = ctx.state.changes[id]!;
   const stream = ctx.state.streams[change.stream]!;
   const live = liveRuns(ctx.state, MAIN);
@@ -50,9 +102,12 @@ export function blame(ctx: StepContext, id: string, confidence: number): void {
   for (const r of live)
     if (r.state === 'failed') evidence.push({ key: r.key, end: r.end, result: 'failed', url: r.url ?? null });
   const decisive = live.find((r) => r.state === 'failed' && r.end === id);
-  supersedeLine(ctx, MAIN, `${id} is the culprit`);
+  // with tests, a run without the culprit still speaks for the other tests
+  if (byTests) for (const r of live) if (r.changes.includes(id)) supersede(ctx, r, `${id} is the culprit`);
+  if (!byTests) supersedeLine(ctx, MAIN, `${id} is the culprit`);
   ctx.state.stats.culprits += 1;
-  const blocked = breakStream(ctx, stream, id, id);
+  const spare = (ids: string[]) => (byTests ? ids.filter((b) => !byTests.spare.has(b)) : ids);
+  const blocked = spare(breakStream(ctx, stream, id, id));
   // dependents already in a line go now; those still pending go when their stream reaches them (feed)
   const dependents = Object.values(ctx.state.changes)
     .filter(
@@ -65,9 +120,15 @@ export function blame(ctx: StepContext, id: string, confidence: number): void {
     .sort((a, b) => a.seq - b.seq);
   for (const d of dependents) {
     if (d.state === 'done') continue;
-    blocked.push(...breakStream(ctx, ctx.state.streams[d.stream]!, d.id, id));
+    blocked.push(...spare(breakStream(ctx, ctx.state.streams[d.stream]!, d.id, id)));
   }
-  verdict(ctx, id, 'culprit', { culprit: id, confidence, run: decisive?.key, evidence, blocked });
+  const tests = byTests
+    ? {
+        tests: byTests.tests,
+        ...(byTests.testsBroken > byTests.tests.length ? { testsBroken: byTests.testsBroken } : {}),
+      }
+    : {};
+  verdict(ctx, id, 'culprit', { culprit: id, confidence, run: decisive?.key, evidence, blocked, ...tests });
   for (const b of blocked) verdict(ctx, b, 'blocked', { culprit: id, reason: `contains ${id}` });
   notice(
     ctx,

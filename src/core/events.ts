@@ -41,6 +41,8 @@ export type CoreEvent = (
       url?: string | null;
       /** For an error: what went wrong, as the runner or the dispatcher tells it (shown in notices and pauses). */
       reason?: string;
+      /** The tests the CI ran, when it reports them: ids of the failing ones, and how many passed. */
+      tests?: { failed: string[]; passed?: number | null } | null;
     }
   | { type: 'tick'; at: number }
   | {

@@ -8,6 +8,8 @@ import { MAIN, isInFlight, liveRuns, viewLine } from './lines.ts';
 import { own } from './own.ts';
 import { createRun, supersede, supersedeAbove } from './runs.ts';
 import { speculating } from './schedule.ts';
+import { clearTestFlakes, otherFailuresAbove } from './signatures.ts';
+import { countedFailures, markTestFlaky, recordRunTests, runTests } from './test-book.ts';
 import type { CoreEvent, Run, RunState } from './types.ts';
 import { verdict } from './verdicts.ts';
 
@@ -61,6 +63,7 @@ export function runFinished(ctx: StepContext, event: Extract<CoreEvent, { type: 
   }
   run.finishedAt = at;
   run.state = status === 'success' ? 'passed' : 'failed';
+  if (event.tests) recordTests(ctx, run, event.tests);
   ctx.state.stats.runsFinished += 1;
   if (run.state === 'failed') ctx.state.stats.runsFailed += 1;
   recordRunTime(ctx, at - run.createdAt);
@@ -68,9 +71,34 @@ export function runFinished(ctx: StepContext, event: Extract<CoreEvent, { type: 
     finishCheck(ctx, run);
   } else if (run.line === MAIN) {
     if (run.state === 'passed') passMain(ctx, run);
-    else supersedeAbove(ctx, MAIN, run.end, `prefix up to ${run.end} failed`, speculating(ctx));
+    else if (!otherFailuresAbove(ctx.state, viewLine(ctx.state, MAIN), run))
+      supersedeAbove(ctx, MAIN, run.end, `prefix up to ${run.end} failed`, speculating(ctx));
+    // a failure of a test that a run at or above did not fail was a flake of that test
+    for (const cleared of clearTestFlakes(ctx, viewLine(ctx.state, MAIN))) {
+      markFlake(ctx, cleared);
+      passMain(ctx, cleared);
+    }
   } else if (run.state === 'failed') failFixLine(ctx, run);
   else supersedeAbove(ctx, run.line, run.end, `prefix up to ${run.end} passed`);
+}
+
+/**
+ * Keeps what the CI said of a run's tests. A failure that names no failing test says nothing per
+ * test (one bit, as without tests); a failure only of quarantined tests counts as a pass.
+ */
+function recordTests(ctx: StepContext, run: Run, tests: { failed: string[]; passed?: number | null }): void {
+  const kept = runTests(run.state === 'passed' ? { ...tests, failed: [] } : tests);
+  if (run.state === 'failed' && kept.failed.length === 0) return;
+  run.tests = kept;
+  const counts = recordRunTests(ctx, run, run.line === MAIN && run.kind !== 'check');
+  if (run.state === 'failed' && !counts) {
+    run.state = 'passed';
+    log(
+      ctx,
+      'info',
+      `run ${run.key} failed only in quarantined tests (${run.quarantined!.join(', ')}): counted as passed`,
+    );
+  }
 }
 
 /** Weight of the newest run in the mean run time: about the last ten runs count. */
@@ -126,6 +154,7 @@ export function markFlake(ctx: StepContext, run: Run): void {
   if (run.flake) return;
   run.flake = true;
   ctx.state.stats.flakes += 1;
+  for (const t of countedFailures(run)) markTestFlaky(ctx, run, t);
   log(ctx, 'info', `run ${run.key} failed but a later prefix passed: recorded as a flake`);
 }
 

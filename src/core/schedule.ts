@@ -11,6 +11,7 @@ import { bisect } from './strategies/bisect.ts';
 import type { Strategy } from './strategies/strategy.ts';
 import type { QueueState } from './types.ts';
 import { batchingOf, type HeldChange } from './batching/index.ts';
+import { allFlakesPlausible, planSignatures, signatureSearches } from './signatures.ts';
 
 export function strategyOf(ctx: StepContext): Strategy {
   return ctx.strategies[ctx.state.settings.strategy] ?? bisect;
@@ -57,10 +58,7 @@ export function schedule(ctx: StepContext): void {
             ),
           )
         : free;
-    const sv = searchView(ctx.state, main, width, settings.confirm);
-    let positions = strategyOf(ctx).plan(sv);
-    if (positions.length === 0 && main.inFlightRuns.length === 0) positions = bisect.plan(sv);
-    free -= dispatchAt(ctx, main, positions);
+    free -= dispatchAt(ctx, main, searchPositions(ctx, main, width));
   }
   for (const stream of Object.values(ctx.state.streams)) {
     if (free <= 0) break;
@@ -90,6 +88,16 @@ export function schedule(ctx: StepContext): void {
   }
 }
 
+/** Where the search for a culprit in the main line runs next: per failure signature when runs report tests. */
+function searchPositions(ctx: StepContext, main: LineView, width: number): number[] {
+  const { confirm } = ctx.state.settings;
+  const searches = signatureSearches(ctx.state, main, width, confirm);
+  if (searches) return planSignatures(searches, strategyOf(ctx), bisect, width);
+  const sv = searchView(ctx.state, main, width, confirm);
+  const positions = strategyOf(ctx).plan(sv);
+  return positions.length === 0 && main.inFlightRuns.length === 0 ? bisect.plan(sv) : positions;
+}
+
 /**
  * How likely "every failure in the main line was a flake" must be for a batch over new changes to go
  * out beside the search, as it would without one. It contains the suspects, so it is evidence as well:
@@ -99,6 +107,8 @@ export function schedule(ctx: StepContext): void {
 const FLAKE_PLAUSIBLE = 0.3;
 
 function flakePlausible(ctx: StepContext, main: LineView): boolean {
+  const searches = signatureSearches(ctx.state, main, 0, ctx.state.settings.confirm);
+  if (searches) return allFlakesPlausible(searches, FLAKE_PLAUSIBLE);
   const rates = estimatedRates(ctx.state);
   return posterior(main.bounds, rates.flakeRate, rates.culpritRate).none >= FLAKE_PLAUSIBLE;
 }

@@ -21,6 +21,7 @@ export const defaultSettings: Readonly<QueueSettings> = Object.freeze({
   strategy: STRATEGY_NAMES[0],
   confidence: 0.999,
   dependencyTimeoutMs: 24 * HOUR,
+  quarantine: 0.2,
   gapTimeoutMs: 10 * 60_000,
 });
 

@@ -88,6 +88,10 @@ export interface VerdictRecord {
   evidence?: Evidence[];
   /** For `culprit`: the changes it blocked at the time of the verdict. */
   blocked?: string[];
+  /** For `culprit`, when the CI reports tests: the tests it broke (the first few, sorted). */
+  tests?: string[];
+  /** How many tests it broke in all, when more than `tests` lists. */
+  testsBroken?: number;
   /** Set when a command reopened the change; a later verdict follows. */
   retracted?: boolean;
 }
@@ -123,6 +127,48 @@ export interface Run {
   flake?: boolean;
   /** Why it could not produce a result (an infra error), when known. */
   error?: string;
+  /** The failing tests its CI reported (test-book.ts); absent when the CI reports none (one bit per run). */
+  tests?: RunTests;
+  /** Failing tests of this run that later runs showed to be flakes. */
+  flakyTests?: string[];
+  /** Failing tests that were quarantined when it ended: they did not make it fail. */
+  quarantined?: string[];
+}
+
+/** What a run's CI said of its tests. */
+export interface RunTests {
+  /** Ids of the failing tests, sorted, at most `MAX_RUN_FAILURES` of them. */
+  failed: string[];
+  /** How many tests failed in all (more than `failed` lists when cut). */
+  failedCount: number;
+  /** How many passed, when the CI said. */
+  passed?: number;
+}
+
+/** What the queue knows of one test that failed at least once (test-book.ts). */
+export interface TestRecord {
+  /** Failures of runs that ended failed for it. */
+  failures: number;
+  /** Of those, failures later shown to be flakes. */
+  flakes: number;
+  /** When it last failed. */
+  lastFailedAt: number;
+  /** Set while its flake rate is above `flaky.quarantine`: its failures do not stop the line. */
+  quarantinedSince?: number;
+  /** While quarantined: runs of the main line in a row it failed, from the first of them. */
+  streak?: { runs: number; since: string; suspects: string[]; named?: boolean };
+}
+
+/** The queue's record of its tests: each failing test's own counts, and the runs they count against. */
+export interface TestBook {
+  /** Runs with test results that turned out to pass or flake: the chances every test had to flake. */
+  judgedRuns: number;
+  /** The most tests a run reported (passed and failed), when the CI says how many passed. */
+  suiteSize?: number;
+  /** Culprits named with their tests, and how many tests they broke in all: how many tests a culprit breaks. */
+  culprits?: number;
+  brokenTests?: number;
+  tests: Record<string, TestRecord>;
 }
 
 export interface BrokenStream {
@@ -210,6 +256,8 @@ export interface QueueSettings {
   strategy: StrategyName;
   confidence: number;
   dependencyTimeoutMs: number;
+  /** `flaky.quarantine`: a test whose flake rate is above this no longer stops the line; null: never. */
+  quarantine: number | null;
   /** How long a push that arrived ahead of its history waits for the gap to fill. */
   gapTimeoutMs: number;
 }
@@ -242,6 +290,8 @@ export interface QueueState {
   /** Newest verdicts, oldest first; the store moves older ones to the history file. */
   verdicts: VerdictRecord[];
   stats: QueueStats;
+  /** Per-test counts, once a CI reported tests (absent before: one bit per run). */
+  testBook?: TestBook;
 }
 
 export * from './events.ts';

@@ -12,6 +12,8 @@ export interface Pending {
   fixes?: string;
   key?: string;
   status?: 'success' | 'failure';
+  /** With a simulated suite: the tests that failed in the run. */
+  tests?: string[];
 }
 
 export class Agenda {

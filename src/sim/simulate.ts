@@ -18,6 +18,7 @@ import { computeMetrics, type SimMetrics, type SimTruth } from './metrics.ts';
 import { seeded } from './random.ts';
 import type { TraceEntry } from './trace.ts';
 import { Agenda, type Pending } from './agenda.ts';
+import { SimSuite } from './suite.ts';
 
 /** One time unit T (the length of a run) in the core's milliseconds. */
 export const T = 3_600_000;
@@ -65,6 +66,10 @@ export interface SimOptions {
   verdicts?: boolean;
   /** Strategies beyond the built-in ones, by name (the benchmark's baselines). */
   strategies?: Record<string, Strategy>;
+  /** Tests in the suite (0: one bit per run, as without tests); each culprit breaks one to three of them. */
+  tests?: number;
+  /** Of those, how many flake; the flake rate is spread over them unevenly (suite.ts). */
+  flakyTests?: number;
   /** Called for every run dispatched, for analyses of where runs go. */
   onDispatch?: (run: DispatchSpec) => void;
 }
@@ -119,6 +124,9 @@ class Simulation {
   private readonly fixRng: ReturnType<typeof seeded>;
   private readonly forwardShare: number;
   private readonly spread: number;
+  /** With --tests: the suite, and the tests each culprit breaks. */
+  private readonly suite: SimSuite | null;
+  private readonly broken = new Map<string, string[]>();
   private runs = 0;
   private now = 0;
 
@@ -129,6 +137,10 @@ class Simulation {
     this.forwardShare = Math.min(Math.max(opts.forwardFixShare ?? 0, 0), 1);
     this.spread = Math.min(Math.max(opts.durationSpread ?? 0, 0), 0.95);
     this.state = emptyQueue('sim', simSettings(opts), 'sim');
+    this.suite =
+      (opts.tests ?? 0) > 0
+        ? new SimSuite(opts.tests!, opts.flakyTests ?? 0, opts.flakeRate, this.flakeRng, opts.seed)
+        : null;
     this.planArrivals();
   }
 
@@ -160,7 +172,14 @@ class Simulation {
       const p = this.agenda.next()!;
       this.now = p.t;
       const at = Math.round(p.t * T);
-      if (p.kind === 'finish') this.feed({ type: 'run-finished', at, key: p.key!, status: p.status! });
+      if (p.kind === 'finish')
+        this.feed({
+          type: 'run-finished',
+          at,
+          key: p.key!,
+          status: p.status!,
+          ...(p.tests ? { tests: { failed: p.tests, passed: this.suite!.size - p.tests.length } } : {}),
+        });
       else if (p.kind === 'wake') this.feed({ type: 'tick', at });
       else if (p.kind === 'missed-fix') {
         const verdict = this.truth.verdicts.get(p.id);
@@ -182,6 +201,7 @@ class Simulation {
     truth.mergedAt.set(id, this.now);
     if (p.culprit) {
       truth.culprits.add(id);
+      if (this.suite) this.broken.set(id, this.suite.breaks());
       if (!this.opts.trace) this.agenda.add({ t: this.now + (this.opts.fixDelayMissed ?? 16), kind: 'missed-fix', id });
     }
     if (p.fixes && !truth.fixOf.has(p.fixes)) truth.fixOf.set(p.fixes, id);
@@ -226,13 +246,17 @@ class Simulation {
       if (e.type === 'dispatch') {
         this.runs += 1;
         this.opts.onDispatch?.(e.run);
-        const fails = this.trulyFails(e.run.end) || this.flakeRng.next() < this.opts.flakeRate;
+        const tests = this.suite?.failing(this.unfixedCulprits(e.run.end).flatMap((c) => this.broken.get(c) ?? []));
+        const fails = tests
+          ? tests.length > 0
+          : this.unfixedCulprits(e.run.end).length > 0 || this.flakeRng.next() < this.opts.flakeRate;
         this.agenda.add({
           t: this.now + this.duration(),
           kind: 'finish',
           id: e.run.end,
           key: e.run.key,
           status: fails ? 'failure' : 'success',
+          ...(tests ? { tests } : {}),
         });
       } else if (e.type === 'cancel') this.agenda.cancelRun(e.key);
       else if (e.type === 'report') {
@@ -248,17 +272,18 @@ class Simulation {
     return this.spread > 0 ? 1 + this.spread * (2 * this.durationRng.next() - 1) : 1;
   }
 
-  /** Is the prefix ending at `endId` broken by a culprit whose fix it does not contain? */
-  private trulyFails(endId: string): boolean {
+  /** The culprits the prefix ending at `endId` contains without their fix: it fails if there is one. */
+  private unfixedCulprits(endId: string): string[] {
     const { order, culprits, fixOf } = this.truth;
     const end = order.indexOf(endId);
+    const out: string[] = [];
     for (const c of culprits) {
       const ci = order.indexOf(c);
       const fix = fixOf.get(c);
       const fi = fix === undefined ? Infinity : order.indexOf(fix);
-      if (ci >= 0 && ci <= end && (fi < 0 || fi > end)) return true;
+      if (ci >= 0 && ci <= end && (fi < 0 || fi > end)) out.push(c);
     }
-    return false;
+    return out;
   }
 
   /** Plans the fix of a culprit, once (a revert, or a forward fix for `forwardFixShare` of them). */

@@ -8,7 +8,7 @@ export const bayes: Strategy = {
 
   plan(view: SearchView): number[] {
     if (view.free <= 0 || view.size === 0) return [];
-    const post = posterior(view.failures, view.flakeRate, view.culpritRate);
+    const post = posterior(view.failures, view.flakeRate, view.culpritRate, view.firstFlakeRate);
     const p0 = post.first[0] ?? 0;
     const best = post.first.reduce((bi, p, i, all) => (p > all[bi]! ? i : bi), 0);
     if (best === 0 && (view.failures[0] ?? 0) > 0) {
@@ -39,7 +39,7 @@ export const bayes: Strategy = {
 
   decide(view: SearchView): Blame | null {
     if ((view.failures[0] ?? 0) < 1) return null;
-    const post = posterior(view.failures, view.flakeRate, view.culpritRate);
+    const post = posterior(view.failures, view.flakeRate, view.culpritRate, view.firstFlakeRate);
     const p0 = post.first[0] ?? 0;
     return p0 >= view.confidence ? { position: 0, confidence: p0 } : null;
   },

@@ -3,10 +3,17 @@
 // `flaky.confidence` given the queue's measured flake rate.
 import { failuresNeeded, posterior } from './posterior.ts';
 import { splitRange } from '../split.ts';
-import { busyPositions, lowestFailure, type Blame, type SearchView, type Strategy } from './strategy.ts';
+import {
+  busyPositions,
+  confirmingFailures,
+  lowestFailure,
+  type Blame,
+  type SearchView,
+  type Strategy,
+} from './strategy.ts';
 
 function firstConfidence(view: SearchView): number {
-  return posterior(view.failures, view.flakeRate, view.culpritRate).first[0] ?? 0;
+  return posterior(view.failures, view.flakeRate, view.culpritRate, view.firstFlakeRate).first[0] ?? 0;
 }
 
 export const bisect: Strategy = {
@@ -23,8 +30,7 @@ export const bisect: Strategy = {
         const inFlight = view.inFlight.reduce((a, b) => a + b, 0);
         return inFlight === 0 && view.free > 0 ? [0] : [];
       }
-      const failures = view.failures[0] ?? 0;
-      const byCount = 1 + view.confirm - failures;
+      const byCount = 1 + view.confirm - confirmingFailures(view);
       const byPosterior =
         view.confidence > 0 ? failuresNeeded(firstConfidence(view), view.confidence, view.flakeRate) : 0;
       const wanted = Math.max(byCount, byPosterior) - (view.inFlight[0] ?? 0);
@@ -34,7 +40,7 @@ export const bisect: Strategy = {
   },
 
   decide(view: SearchView): Blame | null {
-    if ((view.failures[0] ?? 0) < 1 + view.confirm) return null;
+    if ((view.failures[0] ?? 0) < 1 || confirmingFailures(view) < 1 + view.confirm) return null;
     const confidence = firstConfidence(view);
     return confidence >= view.confidence ? { position: 0, confidence } : null;
   },

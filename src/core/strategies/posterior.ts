@@ -11,23 +11,35 @@ export interface Posterior {
 /**
  * Computes the posterior from the failures recorded per position. Prior: each change breaks the
  * tests independently with `culpritRate`. Under "first failing is i", a failure at a position >= i
- * is certain, and a failure below i is a flake with probability `flakeRate`.
+ * is certain, and a failure below i is a flake with probability `flakeRate`; the first of those
+ * flakes has `firstFlakeRate` when given (a test that never flaked is unlikely to, but once it
+ * has, it may be one of the flaky ones).
  */
-export function posterior(failures: readonly number[], flakeRate: number, culpritRate: number): Posterior {
+export function posterior(
+  failures: readonly number[],
+  flakeRate: number,
+  culpritRate: number,
+  firstFlakeRate = flakeRate,
+): Posterior {
   const n = failures.length;
-  const f = Math.min(Math.max(flakeRate, 0), 1);
+  const logRate = (x: number) => {
+    const r = Math.min(Math.max(x, 0), 1);
+    return r > 0 ? Math.log(r) : -Infinity;
+  };
+  const logF = logRate(flakeRate);
+  const logFirst = logRate(firstFlakeRate);
+  const flakes = (k: number) => (k > 0 ? logFirst + (k - 1) * logF : 0);
   const p = Math.min(Math.max(culpritRate, 1e-6), 1 - 1e-6);
-  const logF = f > 0 ? Math.log(f) : -Infinity;
   const total = failures.reduce((a, b) => a + b, 0);
   // failures at positions below i are flakes under hypothesis i
   const logs: number[] = [];
   let below = 0;
   for (let i = 0; i < n; i++) {
     const prior = Math.log(p) + i * Math.log(1 - p);
-    logs.push(prior + (below > 0 ? below * logF : 0));
+    logs.push(prior + flakes(below));
     below += failures[i] ?? 0;
   }
-  const noneLog = n * Math.log(1 - p) + (total > 0 ? total * logF : 0);
+  const noneLog = n * Math.log(1 - p) + flakes(total);
   const max = Math.max(noneLog, ...logs);
   if (!Number.isFinite(max)) return { first: failures.map(() => 0), none: 1 };
   const weights = logs.map((l) => Math.exp(l - max));

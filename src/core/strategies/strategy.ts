@@ -16,12 +16,24 @@ export interface SearchView {
   free: number;
   /** The queue's estimated probability that a run fails for no reason in the code. */
   flakeRate: number;
+  /** The chance of a first flake, when it differs from later ones (a test that never flaked). */
+  firstFlakeRate?: number;
   /** The queue's estimated probability that a change breaks the tests. */
   culpritRate: number;
   /** `flaky.confirm`: extra failures wanted before blaming. */
   confirm: number;
   /** `flaky.confidence`: posterior wanted before blaming. */
   confidence: number;
+  /**
+   * Failures above position 0 count toward `confirm` as well: they all contain it, and (per failing
+   * test) failed the same test. Off for one bit per run, where a failure above may be another culprit.
+   */
+  confirmAbove?: boolean;
+}
+
+/** The failures that count toward `flaky.confirm` for the change at position 0. */
+export function confirmingFailures(view: SearchView): number {
+  return view.confirmAbove ? view.failures.reduce((a, b) => a + b, 0) : (view.failures[0] ?? 0);
 }
 
 export interface Blame {

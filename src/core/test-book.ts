@@ -1,0 +1,238 @@
+// The test book: what the queue knows of each test its CI reports, for culprits per failing test.
+// Changes: `state.testBook` (per-test failures and flakes, quarantine), a run's `tests`, `flakyTests`
+// and `quarantined`. Emits: notices when a test enters or leaves quarantine, and the culprit a
+// quarantined test names once it fails consistently.
+import type { StepContext } from './context.ts';
+import { notice } from './emit.ts';
+import { own } from './own.ts';
+import type { QueueState, Run, RunTests, TestBook, TestRecord } from './types.ts';
+import { verdict } from './verdicts.ts';
+
+/** The most failing test ids a run keeps (sorted; the count says how many there were). */
+export const MAX_RUN_FAILURES = 50;
+/** The most tests the book keeps; the ones that failed longest ago go first (never a quarantined one). */
+export const MAX_BOOK_TESTS = 2000;
+/** The longest test id kept; longer ones are cut. */
+export const MAX_TEST_ID = 300;
+/**
+ * How many runs the queue's flake rate counts for, as the prior of a test's own rate: a test with
+ * little history is as flaky as the queue; after many runs without a flake it is far less.
+ */
+const PRIOR_RUNS = 20;
+/** A test is quarantined only once it has flaked at least this often (not on the prior alone). */
+const QUARANTINE_MIN_FLAKES = 3;
+/** It leaves quarantine when its rate falls below this share of the threshold (no flapping). */
+const RELEASE_SHARE = 0.75;
+
+/** A run's tests as the core keeps them: unique ids, sorted, cut to `MAX_RUN_FAILURES`. */
+export function runTests(input: { failed: string[]; passed?: number | null }): RunTests {
+  const ids = [...new Set(input.failed.map((t) => String(t).slice(0, MAX_TEST_ID)).filter((t) => t.length > 0))];
+  ids.sort();
+  const out: RunTests = { failed: ids.slice(0, MAX_RUN_FAILURES), failedCount: ids.length };
+  if (typeof input.passed === 'number' && input.passed >= 0) out.passed = Math.floor(input.passed);
+  return out;
+}
+
+function book(state: QueueState): TestBook {
+  return (state.testBook ??= { judgedRuns: 0, tests: {} });
+}
+
+/** The queue's one-bit flake rate (lines.ts uses the same counts). */
+function queueFlakeRate(state: QueueState): number {
+  const s = state.stats;
+  return (s.flakes + 1) / (s.runsFinished - s.runsFailed + s.flakes + 20);
+}
+
+/** Flakes across the book, the tests that flaked once, and the tests that flaked at all. */
+function flakeCounts(b: TestBook | undefined): { flakes: number; once: number; flaky: number } {
+  const out = { flakes: 0, once: 0, flaky: 0 };
+  for (const rec of Object.values(b?.tests ?? {})) {
+    out.flakes += rec.flakes;
+    if (rec.flakes === 1) out.once += 1;
+    if (rec.flakes > 0) out.flaky += 1;
+  }
+  return out;
+}
+
+/** A test's chance to flake in a run: for its first flake, and for each one after. */
+export interface TestRates {
+  first: number;
+  later: number;
+}
+
+/**
+ * A test's own flake rates. A test that flaked has its flakes against the runs that reported tests
+ * (with the rate of a test that never flaked over `PRIOR_RUNS` runs as the prior), for every flake.
+ * A test that never flaked gets, for a first flake, the queue's rate times the share of flakes that
+ * fell on a test for the first time (Good-Turing: tests that flaked once against all flakes),
+ * spread over the suite's tests that never flaked: a queue whose flakes keep to a few tests trusts
+ * the others. Once it has failed, though, it may be one of the flaky ones: a second failure is a
+ * flake as often as the flaky tests' mean rate says (never less than a first one).
+ */
+export function testFlakeRates(state: QueueState, id: string): TestRates {
+  const b = state.testBook;
+  const counts = flakeCounts(b);
+  const judged = b?.judgedRuns ?? 0;
+  const size = Math.max(1, (b?.suiteSize ?? 1) - counts.flaky);
+  const unseen = (queueFlakeRate(state) * (counts.once + 1)) / (counts.flakes + 1) / size;
+  const mine = (b && own(b.tests, id)?.flakes) ?? 0;
+  if (mine > 0) {
+    const rate = (mine + PRIOR_RUNS * unseen) / (judged + PRIOR_RUNS);
+    return { first: rate, later: rate };
+  }
+  const flakyMean = (counts.flakes + PRIOR_RUNS * queueFlakeRate(state)) / ((counts.flaky + 1) * (judged + PRIOR_RUNS));
+  return { first: unseen, later: Math.max(unseen, flakyMean) };
+}
+
+/** A test's flake rate, as quarantine and the dashboard judge it (the rate of its next flake). */
+export function testFlakeRate(state: QueueState, id: string): number {
+  return testFlakeRates(state, id).later;
+}
+
+/**
+ * How likely a change is to break one given test: the queue's culprit rate times the share of the
+ * suite a culprit breaks (the tests its culprits broke, one in all with no history). Without the
+ * suite's size, every test counts as the whole suite, as with one bit per run.
+ */
+export function testCulpritShare(state: QueueState): number {
+  const b = state.testBook;
+  if (!b?.suiteSize) return 1;
+  const perCulprit = ((b.brokenTests ?? 0) + 1) / ((b.culprits ?? 0) + 1);
+  return Math.min(1, perCulprit / b.suiteSize);
+}
+
+/** Counts a culprit named with the tests it broke (for `testCulpritShare`). */
+export function recordCulpritTests(state: QueueState, count: number): void {
+  const b = book(state);
+  b.culprits = (b.culprits ?? 0) + 1;
+  b.brokenTests = (b.brokenTests ?? 0) + count;
+}
+
+export function isQuarantined(state: QueueState, id: string): boolean {
+  const b = state.testBook;
+  return !!b && own(b.tests, id)?.quarantinedSince !== undefined;
+}
+
+/** The failures of a run that still count against its changes: not quarantined, not shown flaky. */
+export function countedFailures(run: Run): string[] {
+  if (!run.tests) return [];
+  const skip = new Set([...(run.flakyTests ?? []), ...(run.quarantined ?? [])]);
+  return run.tests.failed.filter((t) => !skip.has(t));
+}
+
+/**
+ * Records the tests of a run that ended passed or failed: its chance to flake for every test,
+ * each failure, and (main line) the failure streaks of quarantined tests. Sets `run.quarantined`
+ * to its failing tests that are quarantined; returns whether any failure is left that counts.
+ */
+export function recordRunTests(ctx: StepContext, run: Run, main: boolean): boolean {
+  const tests = run.tests;
+  if (!tests) return true;
+  const b = book(ctx.state);
+  b.judgedRuns += 1;
+  if (tests.passed !== undefined) b.suiteSize = Math.max(b.suiteSize ?? 0, tests.passed + tests.failedCount);
+  const quarantined = tests.failed.filter((t) => isQuarantined(ctx.state, t));
+  if (quarantined.length > 0) run.quarantined = quarantined;
+  for (const id of tests.failed) {
+    const rec = (b.tests[id] ??= { failures: 0, flakes: 0, lastFailedAt: ctx.at });
+    rec.failures += 1;
+    rec.lastFailedAt = ctx.at;
+  }
+  if (main) followStreaks(ctx, run);
+  for (const id of Object.keys(b.tests)) if (b.tests[id]!.quarantinedSince !== undefined) reviewQuarantine(ctx, id);
+  trimBook(b);
+  return tests.failed.length > quarantined.length;
+}
+
+/** Records that `test` failing in `run` was a flake (a later run without that failure covered it). */
+export function markTestFlaky(ctx: StepContext, run: Run, test: string): void {
+  if (run.flakyTests?.includes(test)) return;
+  (run.flakyTests ??= []).push(test);
+  const rec = own(book(ctx.state).tests, test);
+  if (!rec) return;
+  rec.flakes += 1;
+  reviewQuarantine(ctx, test);
+}
+
+/** Puts a test in quarantine, or takes it out, as its flake rate now says. */
+function reviewQuarantine(ctx: StepContext, id: string): void {
+  const rec = own(book(ctx.state).tests, id);
+  if (!rec) return;
+  const limit = ctx.state.settings.quarantine;
+  const rate = testFlakeRate(ctx.state, id);
+  const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+  if (rec.quarantinedSince === undefined) {
+    if (limit === null || limit === undefined || rate <= limit || rec.flakes < QUARANTINE_MIN_FLAKES) return;
+    rec.quarantinedSince = ctx.at;
+    notice(
+      ctx,
+      'warn',
+      'test-quarantined',
+      `test ${id} is quarantined: it flaked in ${rec.flakes} runs (estimated rate ${pct(rate)}, above flaky.quarantine ` +
+        `${pct(limit)}); its failures no longer stop the line, and blame only when it fails in every run`,
+    );
+  } else if (limit === null || limit === undefined || rate < limit * RELEASE_SHARE) {
+    delete rec.quarantinedSince;
+    delete rec.streak;
+    notice(ctx, 'info', 'test-released', `test ${id} left quarantine: its estimated flake rate is now ${pct(rate)}`);
+  }
+}
+
+/**
+ * A quarantined test that fails in every run of the main line since some change is likely broken
+ * by it: once the failures in a row make a flake story unlikelier than `flaky.confidence` allows
+ * (and at least `1 + flaky.confirm` of them), the change is named culprit when the streak's first
+ * run held it alone, or the suspects are named in a notice (never an innocent change blamed).
+ */
+function followStreaks(ctx: StepContext, run: Run): void {
+  const b = book(ctx.state);
+  const failed = new Set(run.tests?.failed ?? []);
+  const { confidence, confirm } = ctx.state.settings;
+  for (const [id, rec] of Object.entries(b.tests)) {
+    if (rec.quarantinedSince === undefined) continue;
+    if (!failed.has(id)) {
+      delete rec.streak;
+      continue;
+    }
+    rec.streak ??= { runs: 0, since: run.end, suspects: run.changes.slice(0, 10) };
+    rec.streak.runs += 1;
+    const rate = testFlakeRate(ctx.state, id);
+    const unlikely = Math.pow(Math.min(rate, 0.999), rec.streak.runs) <= 1 - confidence;
+    if (rec.streak.named || !unlikely || rec.streak.runs < 1 + confirm) continue;
+    rec.streak.named = true;
+    nameStreakCulprit(ctx, id, rec);
+  }
+}
+
+function nameStreakCulprit(ctx: StepContext, id: string, rec: TestRecord): void {
+  const streak = rec.streak!;
+  const [only, ...others] = streak.suspects;
+  const change = only && others.length === 0 ? own(ctx.state.changes, only) : undefined;
+  const why = `quarantined test ${id} failed in all ${streak.runs} runs since ${streak.since} merged`;
+  if (change) {
+    ctx.state.stats.culprits += 1;
+    verdict(ctx, change.id, 'culprit', {
+      culprit: change.id,
+      confidence: 1 - Math.pow(testFlakeRate(ctx.state, id), streak.runs),
+      reason: why,
+      tests: [id],
+    });
+    return;
+  }
+  notice(
+    ctx,
+    'warn',
+    'quarantined-test-broken',
+    `${why}: it is likely broken by one of ${streak.suspects.join(', ')} (not blamed: the runs held them together)`,
+  );
+}
+
+/** Keeps the book to `MAX_BOOK_TESTS` tests: the ones that failed longest ago go first, never a quarantined one. */
+function trimBook(b: TestBook): void {
+  const ids = Object.keys(b.tests);
+  if (ids.length <= MAX_BOOK_TESTS) return;
+  const droppable = ids
+    .filter((id) => b.tests[id]!.quarantinedSince === undefined)
+    .sort((x, y) => b.tests[x]!.lastFailedAt - b.tests[y]!.lastFailedAt);
+  for (const id of droppable.slice(0, ids.length - MAX_BOOK_TESTS)) delete b.tests[id];
+}
