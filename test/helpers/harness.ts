@@ -104,6 +104,36 @@ export class Harness {
     return runs;
   }
 
+  /**
+   * Like `round`, with a CI that reports tests: `failing(run)` names the tests that fail in each run
+   * (none: it passes), out of a suite of `suite` tests.
+   */
+  testRound(failing: (run: Run) => string[], suite = 100): Run[] {
+    this.wakeHeld();
+    const runs = this.inFlight();
+    this.now += HOUR;
+    for (const r of runs) {
+      if (this.state.runs[r.key]?.state !== 'dispatched' && this.state.runs[r.key]?.state !== 'running') continue;
+      const failed = failing(r);
+      this.send({
+        type: 'run-finished',
+        at: this.now,
+        key: r.key,
+        status: failed.length > 0 ? 'failure' : 'success',
+        tests: { failed, passed: suite - failed.length },
+      });
+    }
+    return runs;
+  }
+
+  /** A CI reporting tests: each culprit breaks its tests in every run that holds it without its fix. */
+  breaksTests(culprits: Record<string, string[]>): (run: Run) => string[] {
+    return (run: Run) => {
+      const ids = this.contents(run);
+      return [...new Set(Object.entries(culprits).flatMap(([c, tests]) => (ids.has(c) ? tests : [])))].sort();
+    };
+  }
+
   /** Reports emitted so far, one per verdict given. */
   reports(): VerdictRecord[] {
     return this.effects.flatMap((e) => (e.type === 'report' ? [e.verdict] : []));

@@ -26,6 +26,20 @@ describe('simulate', () => {
     expect(simulate({ ...reference, seed: 8 })).not.toEqual(simulate(reference));
   });
 
+  it('with --tests, models a suite: same stream, no innocent blamed, fewer runs at a high flake rate', () => {
+    const flaky = { ...reference, changes: 600, flakeRate: 0.3, culpritRate: 0.03 };
+    const oneBit = simulate(flaky);
+    expect(simulate({ ...flaky, tests: 0 })).toEqual(oneBit);
+    const suite = simulate({ ...flaky, tests: 200, flakyTests: 10 });
+    expect(suite).toEqual(simulate({ ...flaky, tests: 200, flakyTests: 10 }));
+    expect(suite.changes).toBe(oneBit.changes);
+    expect(suite.unfinished).toBe(0);
+    expect(suite.false_blame_rate).toBe(0);
+    expect(suite.culprits_found).toBeGreaterThan(0);
+    expect(suite.runs_per_change).toBeLessThan(oneBit.runs_per_change);
+    expect(suite.ttv_p90).toBeLessThan(oneBit.ttv_p90);
+  });
+
   it('runs take exactly T unless a duration spread is asked for, which leaves arrivals and flakes alone', () => {
     expect(simulate({ ...reference, durationSpread: 0 })).toEqual(simulate(reference));
     const uneven = simulate({ ...reference, durationSpread: 0.5 });

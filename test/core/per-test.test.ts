@@ -1,0 +1,182 @@
+// Culprits per failing test: the core searching each failure signature on its own, with each
+// test's own flake rate, and quarantining the flaky ones.
+import { describe, expect, it } from 'vitest';
+import { testFlakeRates } from '../../src/core/test-book.ts';
+import { posterior } from '../../src/core/strategies/posterior.ts';
+import { Harness } from '../helpers/harness.ts';
+
+const ids = (n: number, prefix = 'c') => Array.from({ length: n }, (_, i) => `${prefix}${i + 1}`);
+
+/** Runs rounds until nothing is in flight (bounded), with the CI `failing`. */
+function settle(h: Harness, failing: Parameters<Harness['testRound']>[0], rounds = 20): number {
+  let n = 0;
+  for (; n < rounds; n++) {
+    h.wakeHeld();
+    if (h.inFlight().length === 0) break;
+    h.testRound(failing);
+  }
+  expect(h.inFlight()).toEqual([]);
+  return n;
+}
+
+/** A queue with a history of `runs` clean batches, so that tests have a record to be judged on. */
+function withHistory(runs: number, settings = {}): Harness {
+  const h = new Harness({ maxParallel: 4, ...settings });
+  for (let i = 0; i < runs; i++) {
+    h.merge([`h${i}`]);
+    settle(h, () => []);
+  }
+  return h;
+}
+
+describe('culprits per failing test', () => {
+  it('names two culprits in one batch that break different tests, each with its test, in one search', () => {
+    const h = withHistory(30);
+    h.merge(ids(8));
+    const ci = h.breaksTests({ c3: ['suite/alpha'], c6: ['suite/beta'] });
+    settle(h, ci);
+    expect(h.verdicts().get('c3')).toMatchObject({ verdict: 'culprit', tests: ['suite/alpha'] });
+    expect(h.verdicts().get('c6')).toMatchObject({ verdict: 'culprit', tests: ['suite/beta'] });
+    for (const id of ['c1', 'c2']) expect(h.verdictOf(id)).toBe('passed');
+    for (const id of ['c4', 'c5', 'c7', 'c8'])
+      expect(h.verdicts().get(id)).toMatchObject({ verdict: 'blocked', culprit: 'c3' });
+    // the first culprit's verdict does not list the second among the changes it blocked
+    expect(h.verdicts().get('c3')!.blocked).toEqual(['c4', 'c5', 'c7', 'c8']);
+  });
+
+  it('with one bit per run, the second culprit of the batch is only blocked by the first', () => {
+    const h = new Harness({ maxParallel: 4 });
+    for (let i = 0; i < 30; i++) {
+      h.merge([`h${i}`]);
+      h.round(() => false);
+    }
+    h.merge(ids(8));
+    for (let i = 0; i < 20 && h.inFlight().length > 0; i++) h.round(h.brokenBy({ c3: null, c6: null }));
+    expect(h.verdictOf('c3')).toBe('culprit');
+    expect(h.verdicts().get('c6')).toMatchObject({ verdict: 'blocked', culprit: 'c3' });
+  });
+
+  it('counts a failure of a test that a run above did not fail as that test’s flake, and passes the changes', () => {
+    const h = withHistory(30);
+    h.merge(ids(3));
+    let first = true;
+    settle(h, () => (first ? ((first = false), ['suite/flaky']) : []));
+    for (const id of ids(3)) expect(h.verdictOf(id)).toBe('passed');
+    expect(h.state.testBook!.tests['suite/flaky']).toMatchObject({ failures: 1, flakes: 1 });
+    expect(h.state.stats.flakes).toBe(1);
+    expect(h.reports().filter((v) => v.verdict === 'culprit')).toEqual([]);
+  });
+
+  it('keeps one bit per run for a failure that names no failing test', () => {
+    const h = withHistory(5);
+    h.merge(['a']);
+    h.wakeHeld();
+    const [run] = h.inFlight();
+    h.now += 3_600_000;
+    h.send({ type: 'run-finished', at: h.now, key: run!.key, status: 'failure', tests: { failed: [], passed: 0 } });
+    expect(h.state.runs[run!.key]!.tests).toBeUndefined();
+    expect(h.state.runs[run!.key]!.state).toBe('failed');
+  });
+
+  it('needs fewer runs to blame a break of a test that never flaked than of a notorious one', () => {
+    const runsToBlame = (test: string) => {
+      const h = withHistory(40);
+      // a history where suite/notorious flaked in 8 of 40 runs
+      for (let i = 0; i < 8; i++) {
+        h.merge([`f${i}`]);
+        let once = true;
+        settle(h, () => (once ? ((once = false), ['suite/notorious']) : []));
+      }
+      h.merge(['bad']);
+      const before = h.dispatched().length;
+      settle(h, h.breaksTests({ bad: [test] }));
+      expect(h.verdicts().get('bad')).toMatchObject({ verdict: 'culprit', tests: [test] });
+      return h.dispatched().length - before;
+    };
+    const steady = runsToBlame('suite/steady');
+    const notorious = runsToBlame('suite/notorious');
+    expect(notorious).toBeGreaterThan(steady);
+  });
+
+  it('rates a test that never flaked far below the queue and the flaky one, but lets a failing one be flaky', () => {
+    const h = withHistory(40);
+    for (let i = 0; i < 6; i++) {
+      h.merge([`f${i}`]);
+      let once = true;
+      settle(h, () => (once ? ((once = false), ['suite/notorious']) : []));
+    }
+    const queueRate =
+      (h.state.stats.flakes + 1) / (h.state.stats.runsFinished - h.state.stats.runsFailed + h.state.stats.flakes + 20);
+    const steady = testFlakeRates(h.state, 'suite/steady');
+    const notorious = testFlakeRates(h.state, 'suite/notorious');
+    expect(steady.first).toBeLessThan(queueRate / 10);
+    expect(steady.later).toBeGreaterThan(steady.first);
+    expect(notorious.first).toBeGreaterThan(steady.later);
+    expect(notorious.first).toBeGreaterThan(10 * steady.first);
+    expect(notorious.later).toBe(notorious.first);
+  });
+});
+
+describe('quarantine', () => {
+  /** A queue where suite/flaky flaked in 12 of 16 batches. */
+  function flakyHistory(settings = {}): Harness {
+    const h = withHistory(4, settings);
+    for (let i = 0; i < 16; i++) {
+      h.merge([`f${i}`]);
+      let once = true;
+      settle(h, () => (once && i % 4 !== 3 ? ((once = false), ['suite/flaky']) : []));
+    }
+    return h;
+  }
+
+  it('quarantines a test whose flake rate passes flaky.quarantine, and its failure then blames nobody', () => {
+    const h = flakyHistory();
+    expect(h.state.testBook!.tests['suite/flaky']!.quarantinedSince).toBeTypeOf('number');
+    expect(h.ofType('notice').find((n) => n.code === 'test-quarantined')?.message).toMatch(
+      /test suite\/flaky is quarantined: it flaked in \d+ runs/,
+    );
+    h.merge(['x', 'y']);
+    const runs = settle(h, () => ['suite/flaky']);
+    expect(runs).toBe(1);
+    expect(h.verdictOf('x')).toBe('passed');
+    expect(h.verdictOf('y')).toBe('passed');
+    const last = Object.values(h.state.runs).at(-1)!;
+    expect(last).toMatchObject({ state: 'passed', quarantined: ['suite/flaky'] });
+  });
+
+  it('never quarantines with flaky.quarantine null', () => {
+    const h = flakyHistory({ quarantine: null });
+    expect(h.state.testBook!.tests['suite/flaky']!.quarantinedSince).toBeUndefined();
+  });
+
+  it('names the change after which a quarantined test fails in every run, once past flaky.confidence', () => {
+    const h = flakyHistory();
+    h.merge(['breaker']);
+    settle(h, h.breaksTests({ breaker: ['suite/flaky'] }));
+    expect(h.verdictOf('breaker')).toBe('passed'); // quarantined: it did not stop the line
+    for (let i = 0; i < 12 && h.verdictOf('breaker') !== 'culprit'; i++) {
+      h.merge([`later${i}`]);
+      settle(h, h.breaksTests({ breaker: ['suite/flaky'] }));
+    }
+    expect(h.verdicts().get('breaker')).toMatchObject({ verdict: 'culprit', tests: ['suite/flaky'] });
+    expect(h.verdicts().get('breaker')!.reason).toMatch(/quarantined test suite\/flaky failed in all \d+ runs/);
+    // the changes after it were never blamed
+    expect(
+      h
+        .reports()
+        .filter((v) => v.verdict === 'culprit')
+        .map((v) => v.change),
+    ).toEqual(['breaker']);
+  });
+});
+
+describe('posterior with a first flake rate', () => {
+  it('makes a first failure of a steady test strong evidence, and a second one weaker than the first', () => {
+    const one = posterior([1], 0.02, 0.03, 0.0001);
+    expect(one.first[0]).toBeGreaterThan(0.99);
+    const asBefore = posterior([1], 0.02, 0.03);
+    expect(asBefore.first[0]).toBeLessThan(0.7);
+    // the default keeps the one-rate model
+    expect(posterior([2, 1], 0.05, 0.03, 0.05)).toEqual(posterior([2, 1], 0.05, 0.03));
+  });
+});
