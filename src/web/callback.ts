@@ -1,4 +1,4 @@
-// POST /api/ci/callback: CI results as signed JSON `{ key, status, url?, message? }`.
+// POST /api/ci/callback: CI results as signed JSON `{ key, status, url?, message?, tests? }`.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { Engine } from '../engine/engine.ts';
@@ -7,8 +7,10 @@ import { dispatchTarget, reportsByCallback } from '../ci/index.ts';
 import { httpUrl } from '../http/url.ts';
 import { HttpError, readBody, sendJson, unauthenticatedBodies } from '../http/body.ts';
 import { verifySignature } from '../http/signature.ts';
+import { MAX_CALLBACK_JUNIT, TestResultsError, callbackTests, callbackTestsSchema } from '../ci/test-results.ts';
 
-export const CALLBACK_LIMIT = 64 * 1024;
+/** The largest callback body: room for a JUnit XML document of `MAX_CALLBACK_JUNIT`, escaped in JSON. */
+export const CALLBACK_LIMIT = 2 * MAX_CALLBACK_JUNIT + 64 * 1024;
 export const SIGNATURE_HEADER = 'x-ost-signature-256';
 
 const callbackSchema = z
@@ -22,6 +24,8 @@ const callbackSchema = z
       .optional(),
     /** For `error`: what went wrong, shown in the queue's notices and its pause reason. */
     message: z.string().max(500).optional(),
+    /** The run's tests: `{ failed: [ids], passed? }` or `{ junit: "<xml>" }` (ci/test-results.ts). */
+    tests: callbackTestsSchema.optional(),
   })
   .strict();
 
@@ -58,6 +62,13 @@ export async function handleCallback(req: IncomingMessage, res: ServerResponse, 
     );
   }
   const { key, status, url, message } = parsed.data;
+  let tests;
+  try {
+    tests = parsed.data.tests ? callbackTests(parsed.data.tests) : undefined;
+  } catch (err) {
+    if (err instanceof TestResultsError) throw new HttpError(400, `invalid callback: tests: ${err.message}`);
+    throw err;
+  }
   const found = await engine.reads.run({ key });
   if (!found) {
     log.info({ key }, 'CI callback for an unknown run key ignored');
@@ -79,6 +90,7 @@ export async function handleCallback(req: IncomingMessage, res: ServerResponse, 
       key,
       status,
       url: url ?? null,
+      ...(tests && status !== 'error' ? { tests } : {}),
       ...(status === 'error' ? { reason: message ? `the CI said: ${message}` : 'the CI reported an error' } : {}),
     },
     { delivery: `callback:${key}:${status}` },

@@ -11,6 +11,7 @@ import { Engine } from '../../src/engine/engine.ts';
 import { RoutingPerformer } from '../../src/engine/performer.ts';
 import { LowdbStore } from '../../src/store/lowdb-store.ts';
 import { readQueue } from '../../src/engine/replay.ts';
+import { silentLogger } from '../../src/log.ts';
 
 const spec = (key: string): DispatchSpec => ({
   key,
@@ -63,6 +64,54 @@ describe('command runner', () => {
     [null, 'SIGKILL', 'error'],
   ] as const)('maps exit code %s (signal %s) to %s: 125 and anything else are infra errors', (code, signal, status) => {
     expect(exitStatus(code, signal)).toBe(status);
+  });
+
+  it('reads the JUnit XML files a run leaves in OST_RESULTS_DIR, at any depth, as its failing tests', async () => {
+    const script = [
+      'test -d "$OST_RESULTS_DIR" && test -z "$(ls -A "$OST_RESULTS_DIR")" || exit 3',
+      'mkdir -p "$OST_RESULTS_DIR/basic"',
+      `printf '%s' '<testsuite name="b"><testcase classname="basic-suite/002_bootstrap" name="add_hosts"><error/></testcase><testcase classname="basic-suite/002_bootstrap" name="add_dc"/></testsuite>' > "$OST_RESULTS_DIR/basic/one.xml"`,
+      `printf '%s' '<testsuites><testsuite name="n"><testcase name="network_up"><failure/></testcase></testsuite></testsuites>' > "$OST_RESULTS_DIR/two.xml"`,
+      'echo not xml > "$OST_RESULTS_DIR/notes.txt"',
+      'exit 1',
+    ].join('\n');
+    const { d, ctx, events } = await harness(['sh', '-c', script]);
+    await d.dispatch(spec('q.1'), ctx);
+    await d.finishing.get('q.1');
+    expect(events).toEqual([
+      {
+        type: 'run-finished',
+        at: 1,
+        key: 'q.1',
+        status: 'failure',
+        tests: { failed: ['basic-suite/002_bootstrap.add_hosts', 'network_up'], passed: 1 },
+      },
+    ]);
+  });
+
+  it('keeps one bit for a run whose JUnit XML is malformed or hostile, and says why in the log', async () => {
+    const lines: string[] = [];
+    const log = { ...silentLogger, warn: (_o: unknown, msg: string) => void lines.push(msg) } as typeof silentLogger;
+    const dir = await mkdtemp(join(tmpdir(), 'ost-cmd-'));
+    const events: CoreEvent[] = [];
+    const script = `printf '%s' '<!DOCTYPE x [<!ENTITY a "aaaa">]><testsuite><testcase name="&a;"><failure/></testcase></testsuite>' > "$OST_RESULTS_DIR/r.xml"; exit 1`;
+    const d = new CommandDispatcher(
+      't',
+      { command: ['sh', '-c', script] },
+      { workRoot: join(dir, 'work'), logPath: (k) => join(dir, `${k}.log`), log },
+    );
+    const ctx = {
+      queue: 'q',
+      file: {} as DispatchContext['file'],
+      now: () => 1,
+      submit: async (_q: string, e: CoreEvent) => void events.push(e),
+    } satisfies DispatchContext;
+    await d.dispatch(spec('q.1'), ctx);
+    await d.finishing.get('q.1');
+    expect(events).toEqual([{ type: 'run-finished', at: 1, key: 'q.1', status: 'failure' }]);
+    expect(lines.join('\n')).toMatch(
+      /test results not used \(r\.xml: JUnit XML with a DOCTYPE or ENTITY is refused\); one bit kept/,
+    );
   });
 
   it('passes the contract values in the environment, and no secret of the server', async () => {

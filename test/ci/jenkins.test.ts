@@ -56,7 +56,11 @@ describe('Jenkins dispatcher', () => {
       .reply(200, { executable: { url: `${J}/job/ovirt/job/ost/31/` } })
       .get('/job/ovirt/job/ost/31/api/json')
       .query(true)
-      .reply(200, { building: false, result: 'FAILURE' });
+      .reply(200, { building: false, result: 'FAILURE' })
+      // a build that published no test report: Jenkins answers 404, and the run keeps one bit
+      .get('/job/ovirt/job/ost/31/testReport/api/json')
+      .query(true)
+      .reply(404, '<html><body>Not Found</body></html>');
     const d = new JenkinsDispatcher({
       url: J,
       user: 'bot',
@@ -83,6 +87,48 @@ describe('Jenkins dispatcher', () => {
       { type: 'run-started', at: 1, key: 'q.1', url: `${J}/job/ovirt/job/ost/31/`, ciRunId: `${J}/queue/item/9` },
       { type: 'run-finished', at: 1, key: 'q.1', status: 'failure', url: `${J}/job/ovirt/job/ost/31/` },
     ]);
+    expect(api.isDone()).toBe(true);
+  });
+
+  it("reads a finished build's failing tests from the JUnit plugin's test report", async () => {
+    const events: CoreEvent[] = [];
+    const report = {
+      _class: 'hudson.tasks.junit.TestResult',
+      passCount: 41,
+      suites: [
+        {
+          cases: [
+            { className: 'basic-suite.002_bootstrap', name: 'add_hosts', status: 'REGRESSION' },
+            { className: 'basic-suite.002_bootstrap', name: 'add_dc', status: 'PASSED' },
+            { className: 'basic-suite.004_basic', name: 'vm_run', status: 'FAILED' },
+            { className: 'basic-suite.004_basic', name: 'vm_migrate', status: 'SKIPPED' },
+            { className: 'basic-suite.004_basic', name: 'snapshot', status: 'FIXED' },
+          ],
+        },
+      ],
+    };
+    const api = nock(J)
+      .post('/job/ovirt/job/ost/buildWithParameters')
+      .reply(201, '', { location: `${J}/queue/item/9/` })
+      .get('/queue/item/9/api/json')
+      .reply(200, { executable: { url: `${J}/job/ovirt/job/ost/31/` } })
+      .get('/job/ovirt/job/ost/31/api/json')
+      .query(true)
+      .reply(200, { building: false, result: 'UNSTABLE' })
+      .get('/job/ovirt/job/ost/31/testReport/api/json')
+      .query({ tree: 'passCount,suites[cases[className,name,status]]' })
+      .reply(200, report);
+    const d = new JenkinsDispatcher({ url: J, pollMs: 5, minTimeout: 1 });
+    await d.dispatch(spec('q.1'), ctx(events));
+    for (let i = 0; i < 200 && events.length < 2; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(events[1]).toEqual({
+      type: 'run-finished',
+      at: 1,
+      key: 'q.1',
+      status: 'failure',
+      url: `${J}/job/ovirt/job/ost/31/`,
+      tests: { failed: ['basic-suite.002_bootstrap.add_hosts', 'basic-suite.004_basic.vm_run'], passed: 41 },
+    });
     expect(api.isDone()).toBe(true);
   });
 

@@ -34,14 +34,15 @@ if (!(underlying as unknown as Record<symbol, boolean>)[WRAPPED]) {
     const sent = parse(await request.clone().text());
     const res = await underlying(input, init);
     const text = await res.clone().text();
+    // a redirect fetch followed (an artifact's zip, a log): GitHub's own answer was the redirect
     const exchange = {
       method: request.method,
       path: github.path,
       query: url.searchParams,
       requestBody: sent,
-      status: res.status,
-      responseBody: parse(text),
-      responseIsJson: /json/.test(res.headers.get('content-type') ?? ''),
+      status: res.redirected ? 302 : res.status,
+      responseBody: res.redirected ? undefined : parse(text),
+      responseIsJson: !res.redirected && /json/.test(res.headers.get('content-type') ?? ''),
     };
     found.push(...problems(github.spec, exchange));
     if (github.spec === DOTCOM && !operationFor(OLDEST_GHES, request.method, github.path))

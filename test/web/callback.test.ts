@@ -13,6 +13,7 @@ import { createHttpServer } from '../../src/web/server.ts';
 import { sign } from '../../src/http/signature.ts';
 import { closedAfterEach, noopPerformer } from '../helpers/web.ts';
 import { readQueue } from '../../src/engine/replay.ts';
+import { CALLBACK_LIMIT } from '../../src/web/callback.ts';
 
 const SECRET = 'test-callback-secret';
 const servers = closedAfterEach();
@@ -96,8 +97,46 @@ describe('POST /api/ci/callback', () => {
     expect([bad.status, (await bad.json()).error]).toEqual([400, expect.stringContaining('not JSON')]);
     const shape = await post(JSON.stringify({ key, status: 'maybe' }));
     expect([shape.status, (await shape.json()).error]).toEqual([400, expect.stringContaining('status')]);
-    const big = await post(JSON.stringify({ key, status: 'success', pad: 'x'.repeat(100_000) }));
+    const big = await post(JSON.stringify({ key, status: 'success', pad: 'x'.repeat(CALLBACK_LIMIT) }));
     expect(big.status).toBe(413);
+    expect(await state()).toBe(before);
+  });
+
+  it('records the failing tests a callback names, as ids or as a JUnit XML document', async () => {
+    const { key, post, store } = await setup();
+    const res = await post(
+      JSON.stringify({ key, status: 'failure', tests: { failed: ['b.two', 'a.one'], passed: 40 } }),
+    );
+    expect(res.status).toBe(200);
+    const run = (await readQueue(store, 'git:app@main'))!.state.runs[key]!;
+    expect(run.tests).toEqual({ failed: ['a.one', 'b.two'], failedCount: 2, passed: 40 });
+    expect(run.state).toBe('failed');
+
+    const second = await setup();
+    const junit =
+      '<?xml version="1.0"?><testsuites><testsuite name="basic-suite">' +
+      '<testcase classname="basic-suite/002_bootstrap" name="add_hosts"><failure message="boom"/></testcase>' +
+      '<testcase classname="basic-suite/002_bootstrap" name="add_storage"/>' +
+      '<testcase classname="basic-suite/004_basic" name="vm_run"><skipped/></testcase>' +
+      '</testsuite></testsuites>';
+    expect((await second.post(JSON.stringify({ key: second.key, status: 'failure', tests: { junit } }))).status).toBe(
+      200,
+    );
+    const parsed = (await readQueue(second.store, 'git:app@main'))!.state.runs[second.key]!;
+    expect(parsed.tests).toEqual({ failed: ['basic-suite/002_bootstrap.add_hosts'], failedCount: 1, passed: 1 });
+  });
+
+  it('refuses hostile or malformed JUnit XML in a callback with a 400, and changes nothing', async () => {
+    const { key, post, state } = await setup();
+    const before = await state();
+    const bomb =
+      '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]>' +
+      '<testsuite><testcase name="&lol2;"><failure/></testcase></testsuite>';
+    for (const junit of [bomb, '<testsuite><testcase name="x">', '<html><body>not a report</body></html>']) {
+      const res = await post(JSON.stringify({ key, status: 'failure', tests: { junit } }));
+      expect(res.status).toBe(400);
+      expect((await res.json()).error).toMatch(/^invalid callback: tests: /);
+    }
     expect(await state()).toBe(before);
   });
 

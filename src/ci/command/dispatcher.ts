@@ -1,6 +1,7 @@
 // The `command:<name>` dispatcher: runs a program named in the *server* config for each run, with the
 // contract values in its environment. Exit 0 passes, 1 fails, 125 (cannot test) and anything else is an
-// infra error. A cancel (for example on ci.timeout) kills the whole process group.
+// infra error. A cancel (for example on ci.timeout) kills the whole process group. JUnit XML files the
+// program leaves in OST_RESULTS_DIR tell which tests failed (results-dir.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -10,7 +11,9 @@ import { silentLogger, type Logger } from '../../log.ts';
 import { safeSlug } from '../../store/slug.ts';
 import { CommandLog } from './log.ts';
 import { contractValues } from '../contract.ts';
+import type { TestResults } from '../test-results.ts';
 import { endLeftovers } from './orphans.ts';
+import { readResultsDir } from './results-dir.ts';
 
 const KILL_GRACE_MS = 5_000;
 /** Variables passed through from the server's environment; everything else (tokens, passwords) stays out. */
@@ -85,11 +88,12 @@ export class CommandDispatcher implements Dispatcher {
     const existing = this.running.get(run.key);
     if (existing?.pid) return { ciRunId: existing.pid };
     const workdir = join(this.opts.workRoot, safeSlug(run.key));
-    await mkdir(workdir, { recursive: true });
+    const resultsDir = join(workdir, 'results');
+    await mkdir(resultsDir, { recursive: true });
     const [program, ...args] = this.runner.command;
     const child = spawn(program!, args, {
       cwd: this.runner.workdir ?? workdir,
-      env: this.environment({ run, queue: ctx.queue, workdir }),
+      env: this.environment({ run, queue: ctx.queue, workdir, resultsDir }),
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -101,8 +105,9 @@ export class CommandDispatcher implements Dispatcher {
       const done = async (end: CommandEnd) => {
         this.running.delete(run.key);
         await log.close(endLine(program!, end));
+        const tests = this.cancelled.has(run.key) ? null : await this.testsOf(run.key, resultsDir);
         await rm(workdir, { recursive: true, force: true }).catch(() => undefined);
-        if (!this.cancelled.delete(run.key)) await this.report({ key: run.key, program: program!, end, ctx });
+        if (!this.cancelled.delete(run.key)) await this.report({ key: run.key, program: program!, end, ctx, tests });
         resolve();
       };
       child.once('error', (error) => void done({ code: null, signal: null, error }));
@@ -112,8 +117,17 @@ export class CommandDispatcher implements Dispatcher {
     return { ciRunId: child.pid ?? 0 };
   }
 
+  /** The tests a run's JUnit XML files report, or null (none, or unusable: logged). */
+  private async testsOf(key: string, resultsDir: string): Promise<TestResults | null> {
+    const { results, problem } = await readResultsDir(resultsDir);
+    if (problem)
+      this.log.warn({ runner: this.name, key }, `command run ${key}: test results not used (${problem}); one bit kept`);
+    return results;
+  }
+
   /** The command's environment: the contract values and the runner's own, and only safe variables of the server's. */
-  private environment({ run, queue, workdir }: { run: DispatchSpec; queue: string; workdir: string }) {
+  private environment(where: { run: DispatchSpec; queue: string; workdir: string; resultsDir: string }) {
+    const { run, queue, workdir, resultsDir } = where;
     const v = contractValues(run);
     const env: Record<string, string> = {};
     for (const k of PASSED_ENV) if (process.env[k] !== undefined) env[k] = process.env[k]!;
@@ -122,6 +136,7 @@ export class CommandDispatcher implements Dispatcher {
       OST_REFS: v.ost_refs,
       OST_CHANGES: v.ost_changes,
       OST_WORKDIR: workdir,
+      OST_RESULTS_DIR: resultsDir,
       OST_QUEUE: queue,
       // with OST_WORKDIR, marks the process as this runner's if a crash leaves it running (orphans.ts)
       OST_RUNNER: this.name,
@@ -129,15 +144,28 @@ export class CommandDispatcher implements Dispatcher {
   }
 
   /** Submits the run's result, with the reason of an infra error. */
-  private async report(ended: { key: string; program: string; end: CommandEnd; ctx: DispatchContext }) {
-    const { key, program, end, ctx } = ended;
+  private async report(ended: {
+    key: string;
+    program: string;
+    end: CommandEnd;
+    ctx: DispatchContext;
+    tests: TestResults | null;
+  }) {
+    const { key, program, end, ctx, tests } = ended;
     const status = end.error ? 'error' : exitStatus(end.code, end.signal);
     this.log.info(
       { runner: this.name, key, code: end.code, signal: end.signal, status },
       `command run ${key} ended: ${status}`,
     );
     const reason = status === 'error' ? errorReason(program, end) : undefined;
-    const event = { type: 'run-finished' as const, at: ctx.now(), key, status, ...(reason ? { reason } : {}) };
+    const event = {
+      type: 'run-finished' as const,
+      at: ctx.now(),
+      key,
+      status,
+      ...(reason ? { reason } : {}),
+      ...(tests && status !== 'error' ? { tests } : {}),
+    };
     await ctx
       .submit(ctx.queue, event, `command:${key}`)
       .catch((err) => this.log.error({ key, err: (err as Error).message }, 'could not record a command result'));

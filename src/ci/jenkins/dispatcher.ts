@@ -6,6 +6,8 @@
 // when Jenkins no longer remembers its queue item (it keeps left items for 300 s).
 import type { DispatchSpec, Run, RunStatus } from '../../core/index.ts';
 import type { DispatchContext, Dispatcher } from '../../engine/effects.ts';
+import { buildTests } from './test-report.ts';
+import type { TestResults } from '../test-results.ts';
 import { ResponseError } from '../../http/fetch.ts';
 import { silentLogger, type Logger } from '../../log.ts';
 import { contractValues } from '../contract.ts';
@@ -160,6 +162,8 @@ export class JenkinsDispatcher implements Dispatcher {
           `${url}/api/json?tree=building,result`,
         );
         if (!build.building && build.result !== null) {
+          const status = jenkinsResult(build.result);
+          const tests = status === 'error' ? null : await this.testsOf(key, url);
           // a callback may have come first; then this result is stale and the core ignores it
           await ctx.submit(
             ctx.queue,
@@ -167,9 +171,10 @@ export class JenkinsDispatcher implements Dispatcher {
               type: 'run-finished',
               at: ctx.now(),
               key,
-              status: jenkinsResult(build.result),
+              status,
               url: `${url}/`,
-              ...(jenkinsResult(build.result) === 'error' ? { reason: `Jenkins build ended ${build.result}` } : {}),
+              ...(tests ? { tests } : {}),
+              ...(status === 'error' ? { reason: `Jenkins build ended ${build.result}` } : {}),
             },
             `jenkins:${key}:finished`,
           );
@@ -188,6 +193,16 @@ export class JenkinsDispatcher implements Dispatcher {
       );
     } finally {
       this.following.delete(key);
+    }
+  }
+
+  /** The build's test report, or null (none published, or unreadable: logged, and the run keeps one bit). */
+  private async testsOf(key: string, buildUrl: string): Promise<TestResults | null> {
+    try {
+      return await buildTests(this.client, buildUrl);
+    } catch (err) {
+      this.log.warn({ key, err: (err as Error).message }, 'could not read the Jenkins test report; one bit kept');
+      return null;
     }
   }
 

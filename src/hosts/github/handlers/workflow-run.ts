@@ -1,8 +1,11 @@
 // workflow_run.completed: the result of a run dispatched to GitHub Actions, matched by the run's id or
-// by the run key in its title, accepted only from the repository and workflow it was sent to.
+// by the run key in its title, accepted only from the repository and workflow it was sent to; a failed
+// run's failing tests come from its `ost-results` artifact.
 import type { Context } from 'probot';
 import type { CoreEvent, Run } from '../../../core/index.ts';
-import { conclusionStatus } from '../../../ci/github-actions/dispatcher.ts';
+import { conclusionStatus, type RequestOctokit } from '../../../ci/github-actions/dispatcher.ts';
+import { RESULTS_ARTIFACT, artifactTests } from '../../../ci/github-actions/results-artifact.ts';
+import type { TestResults } from '../../../ci/test-results.ts';
 import { dispatchTarget } from '../../../ci/index.ts';
 import type { QueueCi } from '../../../config/repo.ts';
 import { httpUrl } from '../../../http/url.ts';
@@ -30,14 +33,39 @@ export async function onWorkflowRun(app: GithubApp, context: Context<'workflow_r
     app.common.log.warn({ run: run.id, repo, key: found.run.key }, `workflow_run refused: ${refusal}`);
     return;
   }
+  const status = conclusionStatus(run.conclusion);
+  const tests =
+    status === 'failure' ? await failingTests(app, context, { repo, runId: run.id, key: found.run.key }) : null;
   const event: CoreEvent = {
     type: 'run-finished',
     at: app.common.now(),
     key: found.run.key,
-    status: conclusionStatus(run.conclusion),
+    status,
     url: httpUrl(run.html_url),
+    ...(tests ? { tests } : {}),
   };
   await app.deps.engine.submit(found.queue, event, { delivery: `github:${context.id}` });
+}
+
+/**
+ * The failing tests of a failed workflow run, from its `ost-results` artifact; null without one, or
+ * when it cannot be read (logged: the run keeps one bit).
+ */
+async function failingTests(
+  app: GithubApp,
+  context: Context<'workflow_run.completed'>,
+  where: { repo: string; runId: number; key: string },
+): Promise<TestResults | null> {
+  const [owner, name] = where.repo.split('/') as [string, string];
+  try {
+    return await artifactTests(context.octokit as unknown as RequestOctokit, { owner, repo: name, runId: where.runId });
+  } catch (err) {
+    app.common.log.warn(
+      { run: where.runId, key: where.key, err: (err as Error).message },
+      `the ${RESULTS_ARTIFACT} artifact could not be read; the run keeps one bit`,
+    );
+    return null;
+  }
 }
 
 /** The ost-gate run a workflow run is: by its id, else by a run key in its title. */
