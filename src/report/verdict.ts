@@ -3,6 +3,7 @@
 import { code, joined, link, strong, type Doc, type Inline } from './doc.ts';
 import { verdictMarker } from './markers.ts';
 import type { VerdictReport } from './model.ts';
+import { brokeText, brokenTests } from './tests.ts';
 
 /**
  * The message for a verdict: a first line `ost-gate: <verdict>`, the queue, the why, and its marker.
@@ -33,6 +34,7 @@ export function verdictDoc(r: VerdictReport, postedOn: string = r.verdict.change
           '.',
         ],
       });
+      doc.push(...brokeParagraph(v));
       doc.push({
         para: [
           'Confidence that it is the culprit and not a flaky test: ',
@@ -86,10 +88,20 @@ export function verdictDoc(r: VerdictReport, postedOn: string = r.verdict.change
   return doc;
 }
 
+/** `It broke `a`, `b` and 3 more tests.`, when the CI reported tests. */
+function brokeParagraph(v: VerdictReport['verdict']): Doc {
+  const b = brokenTests(v);
+  if (!b) return [];
+  const names = joined(b.shown.map((t) => code(t)));
+  const more = b.more > 0 ? [` and ${b.more} more test${b.more === 1 ? '' : 's'}`] : [];
+  return [{ para: ['It broke ', ...names, ...more, '.'] }];
+}
+
 /** One line for logs: `ost-gate: blocked (culprit X) in queue Q`. */
 export function verdictSummary(queue: string, r: Pick<VerdictReport, 'verdict'>): string {
   const v = r.verdict;
   const culprit = v.culprit && v.culprit !== v.change ? ` (culprit ${v.culprit})` : '';
   const confidence = v.confidence !== undefined ? ` confidence ${v.confidence.toFixed(4)}` : '';
-  return `ost-gate: ${v.verdict}${culprit}${confidence} in queue ${queue}`;
+  const b = brokenTests(v);
+  return `ost-gate: ${v.verdict}${culprit}${confidence}${b ? `, ${brokeText(b, (t) => t)}` : ''} in queue ${queue}`;
 }

@@ -12,6 +12,8 @@ export class Metrics {
   private readonly verdicts: Counter;
   private readonly ttv: Histogram;
   private readonly flakes: Counter;
+  private readonly testsFlaky: Gauge;
+  private readonly testsQuarantined: Gauge;
   private readonly infraRetries: Counter;
   readonly deliveries: Counter;
 
@@ -69,6 +71,18 @@ export class Metrics {
       labelNames: ['queue'],
       registers,
     });
+    this.testsFlaky = new Gauge({
+      name: 'ost_tests_flaky',
+      help: 'Tests of the queue that flaked at least once (culprits per failing test)',
+      labelNames: ['queue'],
+      registers,
+    });
+    this.testsQuarantined = new Gauge({
+      name: 'ost_tests_quarantined',
+      help: 'Tests of the queue in quarantine (flake rate above flaky.quarantine): their failures do not stop the line',
+      labelNames: ['queue'],
+      registers,
+    });
     this.deliveries = new Counter({
       name: 'ost_webhook_deliveries_total',
       help: 'Webhook and event deliveries received, by source and result',
@@ -93,6 +107,11 @@ export class Metrics {
         if ((was === 'dispatched' || was === 'running') && run.state !== 'dispatched' && run.state !== 'running')
           this.runsFinished.inc({ queue, outcome: run.superseded ? 'superseded' : run.state });
       }
+    }
+    if (after.testBook) {
+      const tests = Object.values(after.testBook.tests);
+      this.testsFlaky.set({ queue }, tests.filter((t) => t.flakes > 0).length);
+      this.testsQuarantined.set({ queue }, tests.filter((t) => t.quarantinedSince !== undefined).length);
     }
     const flakes = after.stats.flakes - before.stats.flakes;
     if (flakes > 0) this.flakes.inc({ queue }, flakes);

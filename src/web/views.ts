@@ -1,4 +1,5 @@
 // The JSON views of queues that the API and the dashboard show.
+import { testFlakeRate } from '../core/test-book.ts';
 import { isInFlight } from '../core/lines.ts';
 import type { QueueState, Run } from '../core/index.ts';
 import type { QueueView } from '../store/types.ts';
@@ -67,6 +68,8 @@ export function queueDetail(file: QueueView) {
       createdAt: r.createdAt,
       ...(r.superseded ? { superseded: true } : {}),
       ...(r.flake ? { flake: true } : {}),
+      ...(r.tests ? { tests: r.tests } : {}),
+      ...(r.quarantined ? { quarantined: r.quarantined } : {}),
     }));
   const verdicts = s.verdicts.map((v) => ({
     change: v.change,
@@ -76,8 +79,21 @@ export function queueDetail(file: QueueView) {
     ...(v.run ? { run: v.run } : {}),
     at: v.at,
     ...(v.reason ? { reason: v.reason } : {}),
+    ...(v.tests ? { tests: v.tests } : {}),
+    ...(v.testsBroken ? { testsBroken: v.testsBroken } : {}),
     ...(v.retracted ? { retracted: true } : {}),
   }));
+  const tests = s.testBook
+    ? Object.entries(s.testBook.tests)
+        .filter(([, t]) => t.flakes > 0 || t.quarantinedSince !== undefined)
+        .map(([id, t]) => ({
+          id,
+          failures: t.failures,
+          flakes: t.flakes,
+          flakeRate: testFlakeRate(s, id),
+          quarantinedSince: t.quarantinedSince ?? null,
+        }))
+    : [];
   return {
     ...queueSummary(file),
     settings: s.settings,
@@ -85,6 +101,8 @@ export function queueDetail(file: QueueView) {
     changes,
     runs,
     verdicts,
+    /** Tests that flaked or are quarantined (culprits per failing test), with their estimated flake rate. */
+    flakyTests: tests,
     notices: file.notices,
   };
 }

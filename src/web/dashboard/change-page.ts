@@ -1,5 +1,6 @@
 // One change, for the `/ost status` link: its queue, its runs, and its verdict with the evidence.
 import { sentTable } from './sent.ts';
+import { brokeNote } from './tests.ts';
 import { isInFlight } from '../../core/lines.ts';
 import html from 'html-template-tag';
 import type { VerdictRecord } from '../../core/index.ts';
@@ -17,7 +18,7 @@ function verdictDetails(v: VerdictRecord, id: string, ref: (id: string) => { sho
       : '';
   const confidence = v.confidence !== undefined ? html` · confidence ${(v.confidence * 100).toFixed(2)}%` : '';
   const reason = v.reason ? html` · ${v.reason}` : '';
-  return culprit + confidence + reason;
+  return culprit + confidence + brokeNote(v) + reason;
 }
 
 export function changePage(

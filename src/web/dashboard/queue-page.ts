@@ -7,6 +7,7 @@ import { heldChange, type VerdictRecord } from '../../core/index.ts';
 import type { QueueView } from '../../store/types.ts';
 import { queueActions, type AdminView } from './actions.ts';
 import { sentTable } from './sent.ts';
+import { brokeNote, flakyTestsTable } from './tests.ts';
 import { badge, pauseState } from './layout.ts';
 import { changeLabel, changeLink, changePath, historyPath, runLinks, time } from './format.ts';
 import { healthFigures } from './overview.ts';
@@ -59,7 +60,7 @@ function verdictNote(v: VerdictRecord, ref: (id: string) => { short: string }): 
   const by = v.culprit && v.culprit !== v.change ? html` by ${ref(v.culprit).short}` : '';
   const confidence = v.confidence !== undefined ? html` (confidence ${(v.confidence * 100).toFixed(2)}%)` : '';
   const reopened = v.retracted ? html` <span class="muted">(reopened)</span>` : '';
-  return by + confidence + reopened;
+  return by + confidence + brokeNote(v) + reopened;
 }
 
 export function queuePage(file: QueueView, now: number, labelOf: ChangeLabeler, admin?: AdminView): string {
@@ -127,6 +128,7 @@ $${
 <p class="muted">None yet.</p>`
   }
 <p><a href="$${historyPath(s.name)}">Older verdicts</a></p>
+$${flakyTestsTable(s)}
 $${sentTable(file.sent, 'Mails and chat messages sent')}
 $${
     file.notices.length
