@@ -9,6 +9,7 @@ import { simulate } from '../src/sim/simulate.ts';
 import { baselines, baselineStrategies, type SystemSetting } from './baselines.ts';
 import { renderChart } from './chart.ts';
 import { runsFloor } from './floor.ts';
+import { testsSection } from './tests-table.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SEEDS = Number(process.env.BENCH_SEEDS ?? 10);
@@ -314,6 +315,9 @@ async function main(): Promise<void> {
   const forward = forwardSection();
   process.stderr.write(`forward fixes done (${Math.round((Date.now() - started) / 1000)} s)\n`);
   const targets = targetsSection();
+  const withTests = testsSection();
+  for (const line of withTests.missed) process.stderr.write(`with tests: ${line}\n`);
+  process.stderr.write(`with tests done (${Math.round((Date.now() - started) / 1000)} s)\n`);
   const refRows = all.filter((r) => r.scenario === reference.name);
   await mkdir(join(here, 'results'), { recursive: true });
   await writeFile(
@@ -374,6 +378,7 @@ innocent blames of all blames, pooled over seeds; "missed" is the total, with th
 
 ${targets}
 
+${withTests.markdown}
 Total time: ${Math.round((Date.now() - started) / 1000)} s on this machine.
 `;
   await writeFile(join(here, 'results', 'strategies.md'), doc);

@@ -1,0 +1,97 @@
+// The benchmark's table with tests (culprits per failing test): the default settings at the reference
+// point with a suite of 200 tests of which 10 flake (`--tests 200 --flaky-tests 10`), beside the same
+// streams on one bit per run, at three flake rates, against the targets of culprits per failing test.
+import { simulate } from '../src/sim/simulate.ts';
+import type { SimMetrics } from '../src/sim/metrics.ts';
+
+const CHANGES = 2000;
+const SEEDS = Number(process.env.BENCH_TEST_SEEDS ?? 10);
+const SUITE = { tests: 200, flakyTests: 10 };
+
+/** The targets with tests, per flake rate: runs per change, p90 on every seed, false blame rate. */
+const TARGETS = [
+  { f: 0.05, runs: 0.5, p90: 2.0, falseBlames: 0.001 },
+  { f: 0.15, runs: 0.55, p90: 2.3, falseBlames: 0.002 },
+  { f: 0.3, runs: 0.6, p90: 2.6, falseBlames: 0.002 },
+];
+
+interface Pooled {
+  runs: number;
+  p90Mean: number;
+  p90Worst: number;
+  blamed: number;
+  innocent: number;
+  missed: number;
+  mostMissed: number;
+  unfinished: number;
+}
+
+function pooled(f: number, tests: number): Pooled {
+  const out: Pooled = {
+    runs: 0,
+    p90Mean: 0,
+    p90Worst: 0,
+    blamed: 0,
+    innocent: 0,
+    missed: 0,
+    mostMissed: 0,
+    unfinished: 0,
+  };
+  for (let seed = 1; seed <= SEEDS; seed++) {
+    const m: SimMetrics = simulate({
+      changes: CHANGES,
+      arrivalRate: 1.5,
+      culpritRate: 0.03,
+      flakeRate: f,
+      runners: 4,
+      strategy: 'bisect',
+      batch: 20,
+      seed,
+      ...(tests > 0 ? SUITE : {}),
+    });
+    out.runs += m.runs_per_change / SEEDS;
+    out.p90Mean += m.ttv_p90 / SEEDS;
+    out.p90Worst = Math.max(out.p90Worst, m.ttv_p90);
+    out.blamed += m.blamed;
+    out.innocent += Math.round(m.false_blame_rate * m.blamed);
+    out.missed += m.missed_culprits;
+    out.mostMissed = Math.max(out.mostMissed, m.missed_culprits);
+    out.unfinished += m.unfinished;
+  }
+  return out;
+}
+
+/** The section of bench/results/strategies.md with tests, and a line per target missed (for the log). */
+export function testsSection(): { markdown: string; missed: string[] } {
+  const head =
+    '| flake rate | results | runs/change | ttv p90 mean (T) | ttv p90 worst seed (T) | false blames | missed (most on a seed) | unfinished |\n|---:|---|---:|---:|---:|---:|---:|---:|';
+  const rows: string[] = [];
+  const missed: string[] = [];
+  const mark = (ok: boolean) => (ok ? '' : ' ✗');
+  for (const t of TARGETS) {
+    for (const tests of [SUITE.tests, 0]) {
+      const r = pooled(t.f, tests);
+      const rate = r.blamed ? r.innocent / r.blamed : 0;
+      const judged = tests > 0;
+      const ok = { runs: r.runs <= t.runs, p90: r.p90Worst <= t.p90, blame: rate <= t.falseBlames };
+      if (judged)
+        for (const [what, good] of Object.entries(ok)) if (!good) missed.push(`f = ${t.f}: ${what} target missed`);
+      rows.push(
+        `| ${t.f} | ${judged ? `${SUITE.tests} tests, ${SUITE.flakyTests} flaky` : 'one bit per run'} | ` +
+          `${r.runs.toFixed(3)}${judged ? ` (≤ ${t.runs})${mark(ok.runs)}` : ''} | ${r.p90Mean.toFixed(2)} | ` +
+          `${r.p90Worst.toFixed(2)}${judged ? ` (≤ ${t.p90})${mark(ok.p90)}` : ''} | ` +
+          `${r.innocent} of ${r.blamed} (${rate.toFixed(4)})${judged ? ` (≤ ${t.falseBlames})${mark(ok.blame)}` : ''} | ` +
+          `${r.missed} (${r.mostMissed}) | ${r.unfinished} |`,
+      );
+    }
+  }
+  const markdown = `### With tests: the default at the reference point, ${SEEDS} seeds x ${CHANGES} changes
+
+The CI reports each run's failing tests (\`ost-gate simulate --tests ${SUITE.tests} --flaky-tests ${SUITE.flakyTests}\`):
+each culprit breaks one test (sometimes two or three) and the flake rate is spread over the flaky
+tests unevenly. The same streams on one bit per run are beside each row. ✗ marks a target missed.
+
+${[head, ...rows].join('\n')}
+`;
+  return { markdown, missed };
+}
