@@ -7,7 +7,7 @@ import { toMarkdown } from '../../src/report/markdown.ts';
 import { markdownMarker, parseReportKey, textMarker } from '../../src/report/markers.ts';
 import { buildVerdictReport } from '../../src/report/model.ts';
 import { toText } from '../../src/report/text.ts';
-import { verdictDoc } from '../../src/report/verdict.ts';
+import { verdictDoc, verdictSummary } from '../../src/report/verdict.ts';
 import { queueFile } from '../helpers/report.ts';
 
 const change = (id: string, n: number): ChangeRecord => ({
@@ -103,6 +103,22 @@ describe('verdict messages', () => {
       expect(text).toMatch(/Blocked by it: .*change 2/);
       expect(text).toContain('/ost not-culprit');
       expect(text).toContain('/ost retry');
+      expect(text).not.toContain('It broke');
+    });
+
+    it.each([
+      [
+        'markdown',
+        'It broke `basic-suite/002_bootstrap.add_hosts`, `basic-suite/004.vm_run`, `net.up` and 4 more tests.',
+      ],
+      ['text', 'It broke basic-suite/002_bootstrap.add_hosts, basic-suite/004.vm_run, net.up and 4 more tests.'],
+    ] as const)('in %s: names the tests it broke, cut to a few with a count', (as, sentence) => {
+      const tests = ['basic-suite/002_bootstrap.add_hosts', 'basic-suite/004.vm_run', 'net.up', 'net.down', 'z.last'];
+      const text = message({ ...culprit, tests, testsBroken: 7 }, as);
+      expect(text).toContain(sentence);
+      expect(verdictSummary('q', { verdict: { ...culprit, tests, testsBroken: 7 } })).toBe(
+        'ost-gate: culprit confidence 0.9995, broke basic-suite/002_bootstrap.add_hosts, basic-suite/004.vm_run, net.up and 4 more tests in queue q',
+      );
     });
   });
 
