@@ -138,7 +138,14 @@ export class BranchUpdates {
     const submission =
       from === null && move.number ? await this.projects.client.change(project, move.number) : undefined;
     if (from === null && !submission) return null;
-    return this.landings.read({ project, branch, to, from, submission, limit: PUSH_LIMIT });
+    const landing = await this.landings.read({ project, branch, to, from, submission, limit: PUSH_LIMIT });
+    // a change-merged that comes after a newer submit's events: the queue's tip is past this one, so
+    // from there it looks like a force-push; what it landed is its own submission, older history
+    if (landing?.rewritten && move.from === null && queueTip !== null && move.number) {
+      const own = await this.projects.client.change(project, move.number);
+      return this.landings.read({ project, branch, to, from: null, submission: own, limit: PUSH_LIMIT });
+    }
+    return landing;
   }
 
   /** The newest sha the queue has of this stream (null for a stream it has not seen), and the shas it knows. */
