@@ -7,7 +7,7 @@ import { SetupError } from './config/setup-error.ts';
 type Io = { out: (s: string) => void; err: (s: string) => void };
 type Run = (argv: string[], io: Io) => Promise<number>;
 
-const OPERATOR_VERBS = ['pause', 'resume', 'retry', 'dequeue', 'not-culprit', 'enqueue'] as const;
+const OPERATOR_VERBS = ['pause', 'resume', 'retry', 'dequeue', 'not-culprit', 'priority', 'enqueue'] as const;
 
 const commands: Record<string, Run> = {
   serve: async (argv, { out }) => (await import('./cli/serve.ts')).runServe(argv, out),

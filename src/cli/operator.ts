@@ -1,4 +1,4 @@
-// `ost-gate pause|resume <queue>` and `ost-gate retry|dequeue|not-culprit|enqueue <change-id>`: the
+// `ost-gate pause|resume <queue>` and `ost-gate retry|dequeue|not-culprit|priority|enqueue <change-id>`: the
 // operator's commands, sent to a running server's admin API (OST_ADMIN_TOKEN) at --url or OST_URL.
 // Exit 0 when the command was done, 1 when it was refused or failed, 2 for a usage error.
 import { QUEUE_VERBS, type CommandVerb } from '../core/index.ts';
@@ -7,7 +7,7 @@ import { UsageError } from './errors.ts';
 import { callServer, serverBase } from './server-api.ts';
 
 export const operatorHelp = `Usage: ost-gate pause|resume <queue> [--url URL]
-       ost-gate retry|dequeue|not-culprit|enqueue <change-id> [--queue NAME] [--url URL]
+       ost-gate retry|dequeue|not-culprit|priority|enqueue <change-id> [--queue NAME] [--url URL]
 
 Sends the command to a running server's admin API, as /ost <verb> on the code host would.
 enqueue needs the code host: only it can say what a merged change no queue has is (its branch, its

@@ -38,6 +38,8 @@ Stream (random unless --trace is given):
   --fix-delay D          T from the culprit verdict to its revert (default 2)
   --fix-delay-missed D   T from merge to the fix of a culprit never blamed (default 16)
   --forward-fix-share S  the share of fixes that repair the break without reverting it (default 0)
+  --priority-share S     the share of changes marked priority (/ost priority): they jump the line
+                         (default 0); --json then reports p90_priority and p90_others
   --trace FILE           a recorded stream: JSON array of { id, at, culprit?, fixes? } in merge order
   --seed S               random seed; the same seed gives the same result (default 1)
 
@@ -82,6 +84,7 @@ const optionsSchema = z.object({
   seed: z.coerce.number().int(),
   'duration-spread': z.coerce.number().min(0).max(0.95),
   tests: z.coerce.number().int().min(0).max(100_000),
+  'priority-share': z.coerce.number().min(0).max(1),
   'flaky-tests': z.coerce.number().int().min(0).max(100_000),
 });
 
@@ -105,6 +108,7 @@ const options = {
   speculate: { type: 'boolean' },
   'duration-spread': { type: 'string', default: '0' },
   tests: { type: 'string', default: '0' },
+  'priority-share': { type: 'string', default: '0' },
   'flaky-tests': { type: 'string', default: '10' },
   seed: { type: 'string', default: '1' },
   trace: { type: 'string' },
@@ -164,6 +168,7 @@ export async function runSimulate(argv: string[], out: (s: string) => void): Pro
     confidence: o.confidence,
     durationSpread: o['duration-spread'],
     tests: o.tests,
+    priorityShare: o['priority-share'],
     flakyTests: o['flaky-tests'],
     seed: o.seed,
     verdicts: v.verdicts,

@@ -11,6 +11,7 @@ export const VERBS: Record<Verb, { level: Level; help: string }> = {
   enqueue: { level: 'write', help: 'add this merged change if it was missed' },
   dequeue: { level: 'write', help: 'remove it untested, as skipped' },
   'not-culprit': { level: 'write', help: 'reject a culprit verdict; the range is re-tested and the flake is recorded' },
+  priority: { level: 'write', help: 'let this merged change jump the line: the next free runner tests up to it' },
   pause: { level: 'admin', help: "stop dispatching for this change's queue" },
   resume: { level: 'admin', help: "start dispatching for this change's queue again" },
 };

@@ -1,4 +1,4 @@
-// Commands: pause, resume, enqueue, dequeue, retry and not-culprit, whose permission the host has
+// Commands: pause, resume, enqueue, dequeue, retry, not-culprit and priority, whose permission the host has
 // already checked. Changes: the pause flag, lines, verdicts (reopened), runs. Emits: a reply for each
 // command, and the effects of what it changes.
 import type { StepContext } from './context.ts';
@@ -51,6 +51,14 @@ export function command(ctx: StepContext, event: Extract<CoreEvent, { type: 'com
     case 'not-culprit':
     case 'retry':
       return reopenOrRetry(ctx, event, reply);
+    case 'priority': {
+      if (!change) return reply(false, `${id} is not in queue ${ctx.state.name}`);
+      if (change.state === 'done') return reply(false, `${id} already has its verdict: ${change.verdict}`);
+      if (change.priority) return reply(false, `${id} already jumps the line`);
+      change.priority = true;
+      notice(ctx, 'info', 'priority', `${id} jumps the line (by ${user}): the next run tests up to it`, id);
+      return reply(true, `${id} jumps the line: the next free runner tests the queue up to it`);
+    }
     default: {
       // a verb without a case here does not type-check: every command the core takes is handled
       const unhandled: never = verb;

@@ -9,7 +9,7 @@ import type { ChangeInput, QueueSettings, QueueState, RunKind, StreamRef, Verdic
 export type RunStatus = 'success' | 'failure' | 'error' | 'cancelled' | 'lost';
 
 /** The commands the core applies (`/ost help` and `/ost status` are answered by the hosts alone). */
-export const COMMAND_VERBS = ['retry', 'enqueue', 'dequeue', 'not-culprit', 'pause', 'resume'] as const;
+export const COMMAND_VERBS = ['retry', 'enqueue', 'dequeue', 'not-culprit', 'priority', 'pause', 'resume'] as const;
 export type CommandVerb = (typeof COMMAND_VERBS)[number];
 /** The commands that act on the whole queue rather than on a change. */
 export const QUEUE_VERBS: readonly CommandVerb[] = ['pause', 'resume'];

@@ -1,4 +1,4 @@
-// Scheduling: what to run while runners are free, in order: the search for a culprit, tip checks,
+// Scheduling: what to run while runners are free, in order: a priority change, the search for a culprit, tip checks,
 // fix lines, then batches of new changes (as the queue's batching policy says). Changes: runs.
 // Emits: dispatches.
 import type { StepContext } from './context.ts';
@@ -12,6 +12,7 @@ import type { Strategy } from './strategies/strategy.ts';
 import type { QueueState } from './types.ts';
 import { batchingOf, type HeldChange } from './batching/index.ts';
 import { allFlakesPlausible, planSignatures, signatureSearches } from './signatures.ts';
+import { dispatchPriority } from './priority.ts';
 
 export function strategyOf(ctx: StepContext): Strategy {
   return ctx.strategies[ctx.state.settings.strategy] ?? bisect;
@@ -34,6 +35,10 @@ export function schedule(ctx: StepContext): void {
   let free = settings.maxParallel - Object.values(ctx.state.runs).filter(isInFlight).length;
   if (free <= 0) return;
   let main = viewLine(ctx.state, MAIN);
+  if (dispatchPriority(ctx, main, free) > 0) {
+    free -= 1;
+    main = viewLine(ctx.state, MAIN);
+  }
   const searching = main.bounds.some((n) => n > 0);
   if (searching && !speculating(ctx) && flakePlausible(ctx, main)) {
     // the new changes' batch goes first: it holds the suspects too, so the search counts it as a

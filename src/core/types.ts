@@ -27,6 +27,8 @@ export interface ChangeInput {
   dependsOn?: string[];
   /** Changes (ids or shas) this change reverts, from "This reverts commit <sha>" and the like. */
   reverts?: string[];
+  /** The change jumps the line: the next run covers the prefix up to it at once (a label, a hashtag, `/ost priority`). */
+  priority?: boolean;
   /** Set by an adapter when the change must not be tested at all (for example a path filter). */
   skipReason?: string | null;
   /**

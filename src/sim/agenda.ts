@@ -12,6 +12,8 @@ export interface Pending {
   fixes?: string;
   key?: string;
   status?: 'success' | 'failure';
+  /** The change jumps the line (--priority-share). */
+  priority?: boolean;
   /** With a simulated suite: the tests that failed in the run. */
   tests?: string[];
 }

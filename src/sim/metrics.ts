@@ -9,6 +9,8 @@ export interface SimTruth {
   fixOf: Map<string, string>;
   /** Fixes that are not reverts (--forward-fix-share). */
   forwardFixes: Set<string>;
+  /** Changes marked priority (--priority-share). */
+  priority: Set<string>;
   /** Final verdict per change, with its time in T. */
   verdicts: Map<string, { verdict: string; culprit?: string | undefined; at: number }>;
 }
@@ -21,6 +23,8 @@ export interface SimVerdict {
   at: number;
   /** Time from merge to that verdict, in T. */
   ttv: number;
+  /** It was marked priority (--priority-share). */
+  priority?: boolean;
 }
 
 export interface SimMetrics {
@@ -55,6 +59,9 @@ export interface SimMetrics {
      */
     longest_while_whole: number;
   };
+  /** With --priority-share: p90 time to verdict of the priority changes, and of the others. */
+  p90_priority?: number;
+  p90_others?: number;
   /** The queue's own estimate of the flake rate at the end (core/lines.ts estimatedRates). */
   flake_rate_estimate?: number;
   verdicts?: SimVerdict[];
@@ -118,6 +125,7 @@ export function computeMetrics(truth: SimTruth, runs: number, withVerdicts: bool
     unfinished,
   };
   if (truth.forwardFixes.size) metrics.forward_fixes = forwardFixFigures(truth);
+  if (truth.priority.size) Object.assign(metrics, priorityFigures(truth));
   if (withVerdicts) {
     metrics.missed_ids = missedIds;
     if (truth.forwardFixes.size) metrics.forward_fix_ids = truth.order.filter((id) => truth.forwardFixes.has(id));
@@ -129,6 +137,7 @@ export function computeMetrics(truth: SimTruth, runs: number, withVerdicts: bool
           id,
           verdict: v.verdict,
           ...(v.culprit && v.culprit !== id ? { culprit: v.culprit } : {}),
+          ...(truth.priority.has(id) ? { priority: true } : {}),
           at: round(v.at),
           ttv: round(v.at - truth.mergedAt.get(id)!),
         },
@@ -179,4 +188,14 @@ function forwardFixFigures(truth: SimTruth): NonNullable<SimMetrics['forward_fix
     unrepaired,
     longest_while_whole: round(longestWhole),
   };
+}
+
+/** p90 time to verdict of the priority changes and of the others. */
+function priorityFigures(truth: SimTruth): { p90_priority: number; p90_others: number } {
+  const ttv = (priority: boolean) =>
+    truth.order
+      .filter((id) => truth.priority.has(id) === priority && truth.verdicts.has(id))
+      .map((id) => truth.verdicts.get(id)!.at - truth.mergedAt.get(id)!)
+      .sort((a, b) => a - b);
+  return { p90_priority: round(quantile(ttv(true), 0.9)), p90_others: round(quantile(ttv(false), 0.9)) };
 }

@@ -66,6 +66,8 @@ export interface SimOptions {
   verdicts?: boolean;
   /** Strategies beyond the built-in ones, by name (the benchmark's baselines). */
   strategies?: Record<string, Strategy>;
+  /** The share of changes marked priority (`/ost priority`, a label): they jump the line (default 0). */
+  priorityShare?: number;
   /** Tests in the suite (0: one bit per run, as without tests); each culprit breaks one to three of them. */
   tests?: number;
   /** Of those, how many flake; the flake rate is spread over them unevenly (suite.ts). */
@@ -114,6 +116,7 @@ class Simulation {
     culprits: new Set(),
     fixOf: new Map(),
     forwardFixes: new Set(),
+    priority: new Set(),
     verdicts: new Map(),
   };
   private readonly agenda = new Agenda();
@@ -158,10 +161,15 @@ class Simulation {
       return;
     }
     const streamRng = seeded(this.opts.seed);
+    // its own stream, so that marking changes priority leaves arrivals and culprits as they were
+    const priorityRng = seeded(this.opts.seed ^ 0x1b873593);
+    const share = this.opts.priorityShare ?? 0;
     let t = 0;
     for (let i = 1; i <= this.opts.changes; i++) {
       t += streamRng.exponential(this.opts.arrivalRate);
-      this.agenda.add({ t, kind: 'arrive', id: `c${i}`, culprit: streamRng.next() < this.opts.culpritRate });
+      const culprit = streamRng.next() < this.opts.culpritRate;
+      const priority = share > 0 && priorityRng.next() < share;
+      this.agenda.add({ t, kind: 'arrive', id: `c${i}`, culprit, ...(priority ? { priority } : {}) });
     }
   }
 
@@ -206,6 +214,7 @@ class Simulation {
     }
     if (p.fixes && !truth.fixOf.has(p.fixes)) truth.fixOf.set(p.fixes, id);
     if (p.forward) truth.forwardFixes.add(id);
+    if (p.priority) truth.priority.add(id);
     this.feed({
       type: 'merged',
       at,
@@ -219,6 +228,7 @@ class Simulation {
           sha: id,
           parent,
           title: p.forward ? 'forward fix' : id,
+          ...(p.priority ? { priority: true } : {}),
           ...(p.fixes && !p.forward ? { reverts: [p.fixes] } : {}),
         },
       ],

@@ -90,6 +90,8 @@ export async function gerritBed(configFor: (project: string) => string | null, o
   jenkins
     .get(/\/queue\/item\/\d+\/api\/json/)
     .reply((uri) => [200, { executable: { url: `${JENKINS}/job/ost/${/item\/(\d+)/.exec(uri)![1]}/` } }]);
+  // these builds publish no JUnit test report: Jenkins answers 404 there
+  jenkins.get(/\/job\/ost\/\d+\/testReport\/api\/json/).reply(404, '<html><body>Not Found</body></html>');
   jenkins.get(/\/job\/ost\/\d+\/api\/json/).reply((uri) => {
     const n = Number(/ost\/(\d+)\//.exec(uri)![1]);
     const refs = JSON.parse(builds[n - 1]?.OST_REFS ?? '{}') as Record<string, string>;

@@ -174,4 +174,40 @@ describe('GitHub slash commands', () => {
     await bed.receive('pull_request_review_comment', rc);
     expect(replies(bed)).toEqual([expect.stringContaining('under test'), expect.stringContaining('ost-gate commands')]);
   });
+
+  it('the ost:priority label on a merged pull request is /ost priority from whoever set it', async () => {
+    const bed = await bedWithPr();
+    // a second PR merged while the first one's run goes on: it waits for the next batch
+    bed.api
+      .get('/repos/Codertocat/Hello-World/pulls/8')
+      .reply(
+        200,
+        pullRequest({ number: 8, title: 'PR 8', html_url: `https://github.com/${REPO}/pull/8`, login: 'dev' }),
+      );
+    await bed.receive(
+      'push',
+      pushPayload('7'.repeat(40), [{ id: '8'.repeat(40), message: 'Merge pull request #8 from dev/y' }]),
+    );
+    const labeled = example<Record<string, any>>('pull_request', (e) => e.action === 'labeled');
+    labeled.pull_request = { ...labeled.pull_request, number: 8, merged: true };
+    labeled.label = { ...labeled.label, name: 'ost:priority' };
+    labeled.sender = { ...labeled.sender, login: 'alice', type: 'User' };
+    labeled.installation = { id: INSTALLATION };
+    await bed.receive('pull_request', labeled);
+    const change = (await readQueue(bed.store, QUEUE))!.state.changes[`github:${REPO}#8`]!;
+    expect(change.priority).toBe(true);
+    expect(
+      bed.sent
+        .filter((s) => s.method === 'POST' && /\/issues\/8\/comments$/.test(s.path))
+        .map((s) => String(s.body.body)),
+    ).toEqual([expect.stringContaining('jumps the line')]);
+    // another label, or an unmerged pull request, changes nothing
+    const other = {
+      ...labeled,
+      label: { ...labeled.label, name: 'bug' },
+      pull_request: { ...labeled.pull_request, number: 7 },
+    };
+    await bed.receive('pull_request', other);
+    expect((await readQueue(bed.store, QUEUE))!.state.changes[`github:${REPO}#7`]!.priority).toBeUndefined();
+  });
 });

@@ -40,6 +40,18 @@ describe('simulate', () => {
     expect(suite.ttv_p90).toBeLessThan(oneBit.ttv_p90);
   });
 
+  it('with --priority-share, marks changes priority on its own random stream and reports their p90 apart', () => {
+    const base = { ...reference, changes: 400 };
+    const plain = simulate(base);
+    expect(simulate({ ...base, priorityShare: 0 })).toEqual(plain);
+    const m = simulate({ ...base, priorityShare: 0.1, verdicts: true });
+    expect(m.changes).toBe(plain.changes);
+    expect(m.verdicts!.filter((v) => v.priority).length).toBeGreaterThan(20);
+    expect(m.p90_priority).toBeLessThan(m.p90_others!);
+    expect(m.false_blame_rate).toBe(0);
+    expect(m.unfinished).toBe(0);
+  });
+
   it('runs take exactly T unless a duration spread is asked for, which leaves arrivals and flakes alone', () => {
     expect(simulate({ ...reference, durationSpread: 0 })).toEqual(simulate(reference));
     const uneven = simulate({ ...reference, durationSpread: 0.5 });
@@ -220,6 +232,7 @@ describe('forward-fix figures', () => {
     culprits: new Set(culprits),
     fixOf: new Map([['bad', 'fwd']]),
     forwardFixes: new Set(['fwd']),
+    priority: new Set<string>(),
     verdicts: new Map(Object.entries(seen).map(([id, [verdict, at]]) => [id, { verdict, at }])),
   });
 

@@ -80,7 +80,7 @@ describe('dashboard sign-in and buttons', () => {
     expect(await (await fetch(`${base}${queuePage}`, { headers })).text()).not.toMatch(/class="said"/);
   });
 
-  it('on a change page: retry, not-culprit and dequeue, each for that change', async () => {
+  it('on a change page: retry, not-culprit, priority and dequeue, each for that change', async () => {
     const { store, base } = await setup();
     const { session } = await signIn(base, TOKEN, changePage);
     const headers = { cookie: `${session}; ost_token=dash` };
@@ -88,6 +88,7 @@ describe('dashboard sign-in and buttons', () => {
     expect([...page.matchAll(/name="verb" value="([^"]+)"/g)].map((m) => m[1])).toEqual([
       'retry',
       'not-culprit',
+      'priority',
       'dequeue',
     ]);
     const res = await fetch(`${base}${queuePage}/commands`, {

@@ -50,7 +50,13 @@ describe('POST /api/queues/:queue/commands', () => {
     ['no token', null, { verb: 'pause' }, 401, /missing or bad token/],
     ['a wrong token', 'nope', { verb: 'pause' }, 401, /missing or bad token/],
     ['a body that is not JSON', TOKEN, '{nope', 400, /not JSON/],
-    ['an unknown verb', TOKEN, { verb: 'explode' }, 400, /verbs: retry, enqueue, dequeue, not-culprit, pause, resume/],
+    [
+      'an unknown verb',
+      TOKEN,
+      { verb: 'explode' },
+      400,
+      /verbs: retry, enqueue, dequeue, not-culprit, priority, pause, resume/,
+    ],
     ['a change verb without a change', TOKEN, { verb: 'retry' }, 400, /needs a change/],
     ['an unknown change', TOKEN, { verb: 'retry', change: 'git:app@zzz' }, 404, /no change/],
   ] as const)('answers %s with a 4xx, and changes nothing', async (_what, token, body, status, message) => {

@@ -73,6 +73,8 @@ export class GerritHost {
         return this.updates.merged(event);
       case 'comment-added':
         return this.comments.handle(event);
+      case 'hashtags-changed':
+        return this.comments.hashtagsChanged(event);
       default:
         this.projects.common.log.debug({ type: event.type }, `Gerrit event ${event.type} ignored`);
     }

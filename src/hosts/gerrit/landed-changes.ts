@@ -11,6 +11,7 @@ import { accountName, type GerritClient } from './client.ts';
 import { gerritChangeId } from './events.ts';
 import type { LandedCommit, Landing } from './landing.ts';
 import type { GerritChangeInfo, GerritCommitInfo } from './types.ts';
+import { PRIORITY_MARK } from '../common/priority.ts';
 
 export interface LandedChangeDeps {
   client: GerritClient;
@@ -91,6 +92,7 @@ async function commitChange(
       url: deps.client.changeUrl(project, last._number),
       author: accountName(last.owner),
       authorEmail: last.owner?.email ?? null,
+      ...(changes.some((c) => c.hashtags?.includes(PRIORITY_MARK)) ? { priority: true } : {}),
       ...(landedWith.length ? { landedWith } : {}),
     },
     // a merge commit's message is Gerrit's own: the footers are read from the change's commit

@@ -30,6 +30,8 @@ export interface GerritChangeInfo {
   submitted?: string;
   /** The submission it merged in (Gerrit 3.2 and later, merged changes only). */
   submission_id?: string;
+  /** Its hashtags (`ost-priority` lets it jump the line). */
+  hashtags?: string[];
 }
 
 /** A commit as `GET /projects/{project}/commits/{commit}` describes it. */
@@ -66,6 +68,8 @@ export interface EventChange {
   owner?: GerritAccount;
   url?: string;
   commitMessage?: string;
+  /** NEW, MERGED or ABANDONED. */
+  status?: string;
 }
 
 export interface EventPatchSet {
@@ -83,6 +87,9 @@ export interface GerritEvent {
   author?: GerritAccount;
   submitter?: GerritAccount;
   comment?: string;
+  /** hashtags-changed: who changed them, and the hashtags added. */
+  editor?: GerritAccount;
+  added?: string[];
   eventCreatedOn?: number;
 }
 

@@ -3,7 +3,7 @@
 // slash commands, installations say which repositories the App is on. Config loading and the
 // command loop are the ones every host shares (hosts/common).
 import type { ApplicationFunction, Probot } from 'probot';
-import { onComment } from './handlers/comment.ts';
+import { onComment, onLabeled } from './handlers/comment.ts';
 import { onInstallation } from './handlers/installation.ts';
 import { onPullRequestClosed, onPush } from './handlers/push.ts';
 import { onWorkflowRun } from './handlers/workflow-run.ts';
@@ -18,6 +18,7 @@ export function githubApp(deps: GithubAppDeps): ApplicationFunction {
     probot.on('pull_request.closed', (context) => onPullRequestClosed(app, context));
     probot.on('push', (context) => onPush(app, context));
     probot.on('workflow_run.completed', (context) => onWorkflowRun(app, context));
+    probot.on('pull_request.labeled', (context) => onLabeled(app, context));
     probot.on(
       ['issue_comment.created', 'pull_request_review.submitted', 'pull_request_review_comment.created'],
       (context) => onComment(app, context),

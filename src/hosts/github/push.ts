@@ -3,6 +3,7 @@
 import type { ChangeInput } from '../../core/index.ts';
 import { changeInput } from '../common/change-input.ts';
 import { dependencyId, prChangeId, pushChangeId, revertsOf } from './ids.ts';
+import { PRIORITY_LABEL } from '../common/priority.ts';
 
 export interface PushCommit {
   id: string;
@@ -21,6 +22,7 @@ export interface PullInfo {
   html_url: string;
   body: string | null;
   user: { login: string } | null;
+  labels?: { name?: string }[];
 }
 
 /** Finds the merged PR a commit belongs to (from the PR cache, the message or the API), or null. */
@@ -55,6 +57,7 @@ export async function changesFromPush(
       author: pull?.user?.login ?? head.author.username ?? head.author.name ?? null,
       authorEmail: head.author.email ?? null,
       mergedAt: Date.parse(head.timestamp) || null,
+      ...(pull?.labels?.some((l) => l.name === PRIORITY_LABEL) ? { priority: true } : {}),
     };
     changes.push(
       await changeInput(base, {

@@ -32,10 +32,10 @@ export function queueActions(admin: AdminView | undefined, file: QueueView): str
   return html`$${said(admin)}<div class="actions">$${button(admin, name, verb, queuePath(name))}</div>`;
 }
 
-/** Retry, not-culprit and dequeue, on a change's page. */
+/** Retry, not-culprit, priority and dequeue, on a change's page. */
 export function changeActions(admin: AdminView | undefined, file: QueueView, id: string): string {
   if (!admin) return '';
-  const verbs: CommandVerb[] = ['retry', 'not-culprit', 'dequeue'];
+  const verbs: CommandVerb[] = ['retry', 'not-culprit', 'priority', 'dequeue'];
   const buttons = verbs.map((v) => button(admin, file.state.name, v, changePath(id), id));
   return html`$${said(admin)}<div class="actions">$${buttons.join('')}</div>`;
 }

@@ -44,7 +44,7 @@ export function changePage(
   const onHost = label.url ? html` · <a href="$${externalHref(label.url)}">on the code host</a>` : '';
   const sha = c ? html` · sha ${c.sha}` : '';
   return html`<h1>${label.short} ${label.title}</h1>
-<p>$${badge(state)} in queue <a href="$${queuePath(file.name)}">${file.name}</a>$${onHost}$${sha}</p>
+<p>$${badge(state)}$${c?.priority ? ` ${badge('running', 'priority')}` : ''} in queue <a href="$${queuePath(file.name)}">${file.name}</a>$${onHost}$${sha}</p>
 $${changeActions(admin, file, id)}
 $${
     current

@@ -42,8 +42,9 @@ function lineTable(file: QueueView, line: string, caption: string, mainLine: boo
       mainLine && i === 0 && bound > 0 && post
         ? html` $${badge('suspect', `suspect, confidence ${((post.first[0] ?? 0) * 100).toFixed(1)}%`)}`
         : '';
+    const priority = file.state.changes[id]?.priority ? ` ${badge('running', 'priority')}` : '';
     return html`<tr><td>${String(i + 1)}</td><td><a href="$${changePath(id)}">${l.short}</a> ${l.title}</td>
-<td>$${state}$${suspect}</td></tr>`;
+<td>$${state}$${suspect}$${priority}</td></tr>`;
   });
   const range =
     top >= 0

@@ -9,6 +9,7 @@ import { missedChange, runCommands, type CommandPort, type HostChange } from '..
 import { accountName } from '../client.ts';
 import { branchOf, changeNumber, commentBody, eventIdentity, gerritChangeId, TAG } from '../events.ts';
 import { GerritPermissions } from '../permissions.ts';
+import { PRIORITY_MARK } from '../../common/priority.ts';
 import { configError, HOST, placement, type GerritProjects } from '../project.ts';
 import type { GerritEvent, GerritReplyTarget } from '../types.ts';
 
@@ -33,6 +34,15 @@ export class Comments {
     private readonly serviceUser: string | undefined,
   ) {
     this.permissions = new GerritPermissions(projects.client, serviceUser, projects.common.log);
+  }
+
+  /**
+   * hashtags-changed adding `ost-priority` to a merged change: the same as `/ost priority` from whoever
+   * added it (a hashtag set before the merge is read with the landing instead).
+   */
+  async hashtagsChanged(e: GerritEvent): Promise<void> {
+    if (!e.added?.includes(PRIORITY_MARK) || e.change?.status !== 'MERGED' || !e.editor) return;
+    await this.handle({ ...e, type: 'comment-added', author: e.editor, comment: '/ost priority' });
   }
 
   async handle(e: GerritEvent): Promise<void> {

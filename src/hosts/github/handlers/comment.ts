@@ -1,5 +1,6 @@
 // PR comments, reviews and review comments: `/ost` commands through the command loop every host
 // shares; replies are PR comments, and permission is the commenter's permission on the repository.
+// The `ost:priority` label on a merged pull request is `/ost priority` from whoever set it.
 import type { Context } from 'probot';
 import type { ChangeInput } from '../../../core/index.ts';
 import { ConfigError } from '../../../config/errors.ts';
@@ -10,6 +11,7 @@ import { missedChange, runCommands, type CommandPort, type HostChange } from '..
 import { settlePlacement } from '../../common/repo-config.ts';
 import { githubSettings } from '../config.ts';
 import { prChangeId } from '../ids.ts';
+import { PRIORITY_LABEL } from '../../common/priority.ts';
 import {
   CONFIG_PATH,
   HOST,
@@ -43,6 +45,25 @@ export async function onComment(app: GithubApp, context: Context<CommentEvent>):
   await runCommands(app.common, commandPort(app, context as Context, { repo, number }), {
     body: payload.comment?.body ?? payload.review?.body ?? '',
     user: payload.sender!.login!,
+    change: prChangeId(repo, number),
+    replyTo: { repo, number },
+    delivery: `github:${context.id}`,
+  });
+}
+
+/**
+ * pull_request.labeled with `ost:priority` on a merged pull request: the same as `/ost priority` from
+ * whoever added the label (a label set before the merge is read with the push instead).
+ */
+export async function onLabeled(app: GithubApp, context: Context<'pull_request.labeled'>): Promise<void> {
+  const payload = context.payload;
+  const repo = payload?.repository?.full_name;
+  if (typeof repo !== 'string' || !payload.pull_request) return malformed(app, context, 'pull_request missing');
+  if (payload.label?.name !== PRIORITY_LABEL || !payload.pull_request.merged || isBot(payload.sender)) return;
+  const number = payload.pull_request.number;
+  await runCommands(app.common, commandPort(app, context as unknown as Context, { repo, number }), {
+    body: '/ost priority',
+    user: payload.sender!.login,
     change: prChangeId(repo, number),
     replyTo: { repo, number },
     delivery: `github:${context.id}`,

@@ -28,6 +28,7 @@ export async function onPullRequestClosed(app: GithubApp, context: Context<'pull
     html_url: pr.html_url,
     body: pr.body ?? null,
     user: pr.user ? { login: pr.user.login } : null,
+    labels: (pr.labels ?? []).map((l) => ({ name: l.name })),
   });
 }
 

@@ -1,0 +1,61 @@
+// Priority: a change marked to jump the line is covered by the next run at once, without the hold
+// or the one-batch-in-flight limit, even beside a search; `/ost priority` marks a queued change.
+import { describe, expect, it } from 'vitest';
+import { Harness, streamRef } from '../helpers/harness.ts';
+
+/** A queue with a known run time, so that a lone change would be held for company. */
+function warm(): Harness {
+  const h = new Harness({ maxParallel: 4 });
+  h.merge(['first']);
+  h.round(() => false);
+  return h;
+}
+
+describe('priority', () => {
+  it('sends a run up to a priority change at once, beside the batch in flight, without holding it', () => {
+    const h = warm();
+    h.merge(['a', 'b']);
+    expect(h.inFlight().map((r) => r.end)).toEqual(['b']); // save-runs: one batch in flight
+    h.merge(['c']);
+    expect(h.inFlight().map((r) => r.end)).toEqual(['b']);
+    h.merge(['hotfix'], streamRef(), { hotfix: { priority: true } });
+    expect(h.inFlight().map((r) => [r.end, r.changes])).toEqual([
+      ['b', ['a', 'b']],
+      ['hotfix', ['a', 'b', 'c', 'hotfix']],
+    ]);
+    h.round(() => false);
+    expect(h.verdictOf('hotfix')).toBe('passed');
+  });
+
+  it('does not hold a lone priority change for company', () => {
+    const h = warm();
+    h.merge(['lone'], streamRef(), { lone: { priority: true } });
+    expect(h.inFlight().map((r) => r.end)).toEqual(['lone']);
+  });
+
+  it('goes beside a search, and leaves the rest to it once its run failed', () => {
+    const h = warm();
+    h.merge(['a', 'bad', 'b']);
+    const fails = h.brokenBy({ bad: null });
+    h.round(fails); // the batch fails: the search starts
+    const probes = h.inFlight().length;
+    h.merge(['urgent'], streamRef(), { urgent: { priority: true } });
+    expect(h.inFlight().length).toBe(probes + 1);
+    expect(h.inFlight().at(-1)!.end).toBe('urgent');
+    for (let i = 0; i < 10 && h.inFlight().length > 0; i++) h.round(fails);
+    expect(h.verdictOf('bad')).toBe('culprit');
+    expect(h.verdicts().get('urgent')).toMatchObject({ verdict: 'blocked', culprit: 'bad' });
+  });
+
+  it('marks a queued change with /ost priority, and refuses one that has its verdict', () => {
+    const h = warm();
+    h.merge(['a', 'b']);
+    h.merge(['c', 'd']);
+    expect(h.inFlight().map((r) => r.end)).toEqual(['b']);
+    h.send({ type: 'command', at: h.now, verb: 'priority', change: 'c', user: 'alice', replyTo: 1 });
+    expect(h.ofType('reply').at(-1)).toMatchObject({ ok: true, change: 'c' });
+    expect(h.inFlight().map((r) => r.end)).toEqual(['b', 'c']);
+    h.send({ type: 'command', at: h.now, verb: 'priority', change: 'first', user: 'alice', replyTo: 1 });
+    expect(h.ofType('reply').at(-1)).toMatchObject({ ok: false, message: 'first already has its verdict: passed' });
+  });
+});
