@@ -72,12 +72,8 @@ function blameByTests(ctx: StepContext, line: string[], searches: ReturnType<typ
   const lowest = Math.min(...decided.keys());
   if (open.some((top) => top > lowest)) return false;
   const culprits = [...decided.keys()].sort((a, b) => a - b).map((at) => ({ id: line[at]!, ...decided.get(at)! }));
-  const named = new Set(culprits.map((c) => c.id));
-  for (const c of culprits) {
-    const tests = { tests: c.tests.slice(0, TESTS_NAMED), testsBroken: c.tests.length };
-    recordCulpritTests(ctx.state, c.tests.length);
-    blame(ctx, c.id, c.confidence, { ...tests, spare: named });
-  }
+  const spare = new Set(culprits.map((c) => c.id));
+  for (const c of culprits) blame(ctx, c.id, c.confidence, { tests: c.tests, spare });
   return true;
 }
 
@@ -91,7 +87,7 @@ export function blame(
   ctx: StepContext,
   id: string,
   confidence: number,
-  byTests?: { tests: string[]; testsBroken: number; spare: Set<string> },
+  byTests?: { tests: string[]; spare: Set<string> },
 ): void {
   const change = ctx.state.changes[id]!;
   const stream = ctx.state.streams[change.stream]!;
@@ -103,8 +99,8 @@ export function blame(
     if (r.state === 'failed') evidence.push({ key: r.key, end: r.end, result: 'failed', url: r.url ?? null });
   const decisive = live.find((r) => r.state === 'failed' && r.end === id);
   // with tests, a run without the culprit still speaks for the other tests
-  if (byTests) for (const r of live) if (r.changes.includes(id)) supersede(ctx, r, `${id} is the culprit`);
   if (!byTests) supersedeLine(ctx, MAIN, `${id} is the culprit`);
+  else for (const r of live) if (r.changes.includes(id)) supersede(ctx, r, `${id} is the culprit`);
   ctx.state.stats.culprits += 1;
   const spare = (ids: string[]) => (byTests ? ids.filter((b) => !byTests.spare.has(b)) : ids);
   const blocked = spare(breakStream(ctx, stream, id, id));
@@ -122,10 +118,11 @@ export function blame(
     if (d.state === 'done') continue;
     blocked.push(...spare(breakStream(ctx, ctx.state.streams[d.stream]!, d.id, id)));
   }
+  if (byTests) recordCulpritTests(ctx.state, byTests.tests.length);
   const tests = byTests
     ? {
-        tests: byTests.tests,
-        ...(byTests.testsBroken > byTests.tests.length ? { testsBroken: byTests.testsBroken } : {}),
+        tests: byTests.tests.slice(0, TESTS_NAMED),
+        ...(byTests.tests.length > TESTS_NAMED ? { testsBroken: byTests.tests.length } : {}),
       }
     : {};
   verdict(ctx, id, 'culprit', { culprit: id, confidence, run: decisive?.key, evidence, blocked, ...tests });

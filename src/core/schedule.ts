@@ -97,7 +97,7 @@ export function schedule(ctx: StepContext): void {
 function searchPositions(ctx: StepContext, main: LineView, width: number): number[] {
   const { confirm } = ctx.state.settings;
   const searches = signatureSearches(ctx.state, main, width, confirm);
-  if (searches) return planSignatures(searches, strategyOf(ctx), bisect, width);
+  if (searches) return planSignatures(searches, main, { strategy: strategyOf(ctx), fallback: bisect, free: width });
   const sv = searchView(ctx.state, main, width, confirm);
   const positions = strategyOf(ctx).plan(sv);
   return positions.length === 0 && main.inFlightRuns.length === 0 ? bisect.plan(sv) : positions;

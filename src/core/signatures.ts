@@ -6,7 +6,7 @@ import type { StepContext } from './context.ts';
 import { type LineView, estimatedRates, liveRuns } from './lines.ts';
 import { posterior } from './strategies/posterior.ts';
 import type { SearchView, Strategy } from './strategies/strategy.ts';
-import { countedFailures, markTestFlaky, testCulpritShare, testFlakeRates } from './test-book.ts';
+import { countedFailures, flakeRatesOf, markTestFlaky, testCulpritShare } from './test-book.ts';
 import type { QueueState, Run } from './types.ts';
 
 /** The search for the first change that broke one signature, on the main line. */
@@ -71,6 +71,7 @@ export function signatureSearches(
   for (const [t, keys] of runsOf) groups.set(keys.join(' '), [...(groups.get(keys.join(' ')) ?? []), t]);
   // a change breaks one given test far less often than it breaks some test
   const culpritRate = estimatedRates(state).culpritRate * testCulpritShare(state);
+  const rateOf = flakeRatesOf(state);
   const searches: SignatureSearch[] = [];
   for (const tests of groups.values()) {
     tests.sort();
@@ -84,7 +85,7 @@ export function signatureSearches(
     for (const p of failed) if (p.pos >= offset && fails(p.run)) failures[p.pos - offset]! += 1;
     const top = failures.findIndex((n) => n > 0);
     if (top < 0) continue;
-    const rates = tests.map((t) => testFlakeRates(state, t));
+    const rates = tests.map(rateOf);
     const flakeRate = Math.max(...rates.map((r) => r.later));
     const firstFlakeRate = Math.max(...rates.map((r) => r.first));
     const view: SearchView = {
@@ -119,14 +120,12 @@ export function signatureSearches(
  */
 export function planSignatures(
   searches: SignatureSearch[],
-  strategy: Strategy,
-  fallback: Strategy,
-  free: number,
+  main: LineView,
+  how: { strategy: Strategy; fallback: Strategy; free: number },
 ): number[] {
+  const { strategy, fallback, free } = how;
   const chosen: number[] = [];
-  const size = searches.length ? searches[0]!.offset + searches[0]!.view.size : 0;
-  const inFlight = new Array<number>(size).fill(0);
-  if (searches[0]) searches[0].view.inFlight.forEach((n, i) => (inFlight[i + searches[0]!.offset] = n));
+  const inFlight = [...main.inFlight];
   const take = (pos: number) => {
     chosen.push(pos);
     inFlight[pos]! += 1;
@@ -153,6 +152,7 @@ export function planSignatures(
  * effect they passed.
  */
 export function clearTestFlakes(ctx: StepContext, main: LineView): Run[] {
+  if (!ctx.state.testBook) return [];
   const placed = placedRuns(ctx.state, main).filter((p) => ended(p.run) && p.run.tests);
   const cleared: Run[] = [];
   for (const p of placed) {

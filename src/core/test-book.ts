@@ -6,7 +6,8 @@ import type { StepContext } from './context.ts';
 import { notice } from './emit.ts';
 import { own } from './own.ts';
 import type { QueueState, Run, RunTests, TestBook, TestRecord } from './types.ts';
-import { verdict } from './verdicts.ts';
+import { latestVerdict, verdict } from './verdicts.ts';
+import { estimatedRates } from './lines.ts';
 
 /** The most failing test ids a run keeps (sorted; the count says how many there were). */
 export const MAX_RUN_FAILURES = 50;
@@ -37,12 +38,6 @@ function book(state: QueueState): TestBook {
   return (state.testBook ??= { judgedRuns: 0, tests: {} });
 }
 
-/** The queue's one-bit flake rate (lines.ts uses the same counts). */
-function queueFlakeRate(state: QueueState): number {
-  const s = state.stats;
-  return (s.flakes + 1) / (s.runsFinished - s.runsFailed + s.flakes + 20);
-}
-
 /** Flakes across the book, the tests that flaked once, and the tests that flaked at all. */
 function flakeCounts(b: TestBook | undefined): { flakes: number; once: number; flaky: number } {
   const out = { flakes: 0, once: 0, flaky: 0 };
@@ -61,32 +56,59 @@ export interface TestRates {
 }
 
 /**
- * A test's own flake rates. A test that flaked has its flakes against the runs that reported tests
- * (with the rate of a test that never flaked over `PRIOR_RUNS` runs as the prior), for every flake.
- * A test that never flaked gets, for a first flake, the queue's rate times the share of flakes that
- * fell on a test for the first time (Good-Turing: tests that flaked once against all flakes),
- * spread over the suite's tests that never flaked: a queue whose flakes keep to a few tests trusts
- * the others. Once it has failed, though, it may be one of the flaky ones: a second failure is a
- * flake as often as the flaky tests' mean rate says (never less than a first one).
+ * The flake rates of the queue's tests, the book's totals read once. A test that flaked has its
+ * flakes against the runs that reported tests (with the rate of a test that never flaked over
+ * `PRIOR_RUNS` runs as the prior), for every flake. A test that never flaked gets, for a first
+ * flake, the queue's rate times the share of flakes that fell on a test for the first time
+ * (Good-Turing: tests that flaked once against all flakes), spread over the suite's tests that never
+ * flaked: a queue whose flakes keep to a few tests trusts the others. Once it has failed, though, it
+ * may be one of the flaky ones: a second failure is a flake as often as the flaky tests' mean rate
+ * says (never less than a first one).
  */
-export function testFlakeRates(state: QueueState, id: string): TestRates {
+export function flakeRatesOf(state: QueueState): (id: string) => TestRates {
   const b = state.testBook;
   const counts = flakeCounts(b);
   const judged = b?.judgedRuns ?? 0;
+  const queueRate = estimatedRates(state).flakeRate;
   const size = Math.max(1, (b?.suiteSize ?? 1) - counts.flaky);
-  const unseen = (queueFlakeRate(state) * (counts.once + 1)) / (counts.flakes + 1) / size;
-  const mine = (b && own(b.tests, id)?.flakes) ?? 0;
-  if (mine > 0) {
+  const unseen = (queueRate * (counts.once + 1)) / (counts.flakes + 1) / size;
+  const flakyMean = (counts.flakes + PRIOR_RUNS * queueRate) / ((counts.flaky + 1) * (judged + PRIOR_RUNS));
+  const never: TestRates = { first: unseen, later: Math.max(unseen, flakyMean) };
+  return (id) => {
+    const mine = (b && own(b.tests, id)?.flakes) ?? 0;
+    if (mine === 0) return never;
     const rate = (mine + PRIOR_RUNS * unseen) / (judged + PRIOR_RUNS);
     return { first: rate, later: rate };
-  }
-  const flakyMean = (counts.flakes + PRIOR_RUNS * queueFlakeRate(state)) / ((counts.flaky + 1) * (judged + PRIOR_RUNS));
-  return { first: unseen, later: Math.max(unseen, flakyMean) };
+  };
 }
 
 /** A test's flake rate, as quarantine and the dashboard judge it (the rate of its next flake). */
 export function testFlakeRate(state: QueueState, id: string): number {
-  return testFlakeRates(state, id).later;
+  return flakeRatesOf(state)(id).later;
+}
+
+/** A row of the queue's flaky tests (the dashboard's table, the API's `flakyTests`). */
+export interface FlakyTest {
+  id: string;
+  failures: number;
+  flakes: number;
+  flakeRate: number;
+  quarantinedSince: number | null;
+}
+
+/** The tests that flaked or are quarantined, flakiest first. */
+export function flakyTests(state: QueueState): FlakyTest[] {
+  const rateOf = flakeRatesOf(state);
+  return Object.entries(state.testBook?.tests ?? {})
+    .filter(([, t]) => t.flakes > 0 || t.quarantinedSince !== undefined)
+    .map(([id, t]) => ({
+      id,
+      failures: t.failures,
+      flakes: t.flakes,
+      flakeRate: rateOf(id).later,
+      quarantinedSince: t.quarantinedSince ?? null,
+    }))
+    .sort((x, y) => y.flakeRate - x.flakeRate || x.id.localeCompare(y.id));
 }
 
 /**
@@ -138,8 +160,12 @@ export function recordRunTests(ctx: StepContext, run: Run, main: boolean): boole
     rec.failures += 1;
     rec.lastFailedAt = ctx.at;
   }
-  if (main) followStreaks(ctx, run);
-  for (const id of Object.keys(b.tests)) if (b.tests[id]!.quarantinedSince !== undefined) reviewQuarantine(ctx, id);
+  const held = Object.keys(b.tests).filter((id) => b.tests[id]!.quarantinedSince !== undefined);
+  if (held.length > 0) {
+    const rateOf = flakeRatesOf(ctx.state);
+    if (main) followStreaks(ctx, run, held, rateOf);
+    for (const id of held) reviewQuarantine(ctx, id, rateOf(id).later);
+  }
   trimBook(b);
   return tests.failed.length > quarantined.length;
 }
@@ -151,15 +177,14 @@ export function markTestFlaky(ctx: StepContext, run: Run, test: string): void {
   const rec = own(book(ctx.state).tests, test);
   if (!rec) return;
   rec.flakes += 1;
-  reviewQuarantine(ctx, test);
+  reviewQuarantine(ctx, test, testFlakeRate(ctx.state, test));
 }
 
-/** Puts a test in quarantine, or takes it out, as its flake rate now says. */
-function reviewQuarantine(ctx: StepContext, id: string): void {
+/** Puts a test in quarantine, or takes it out, as its flake rate `rate` now says. */
+function reviewQuarantine(ctx: StepContext, id: string, rate: number): void {
   const rec = own(book(ctx.state).tests, id);
   if (!rec) return;
   const limit = ctx.state.settings.quarantine;
-  const rate = testFlakeRate(ctx.state, id);
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
   if (rec.quarantinedSince === undefined) {
     if (limit === null || limit === undefined || rate <= limit || rec.flakes < QUARANTINE_MIN_FLAKES) return;
@@ -184,36 +209,39 @@ function reviewQuarantine(ctx: StepContext, id: string): void {
  * (and at least `1 + flaky.confirm` of them), the change is named culprit when the streak's first
  * run held it alone, or the suspects are named in a notice (never an innocent change blamed).
  */
-function followStreaks(ctx: StepContext, run: Run): void {
+function followStreaks(ctx: StepContext, run: Run, quarantined: string[], rateOf: (id: string) => TestRates): void {
   const b = book(ctx.state);
   const failed = new Set(run.tests?.failed ?? []);
   const { confidence, confirm } = ctx.state.settings;
-  for (const [id, rec] of Object.entries(b.tests)) {
-    if (rec.quarantinedSince === undefined) continue;
+  for (const id of quarantined) {
+    const rec = b.tests[id]!;
     if (!failed.has(id)) {
       delete rec.streak;
       continue;
     }
     rec.streak ??= { runs: 0, since: run.end, suspects: run.changes.slice(0, 10) };
     rec.streak.runs += 1;
-    const rate = testFlakeRate(ctx.state, id);
+    const rate = rateOf(id).later;
     const unlikely = Math.pow(Math.min(rate, 0.999), rec.streak.runs) <= 1 - confidence;
     if (rec.streak.named || !unlikely || rec.streak.runs < 1 + confirm) continue;
     rec.streak.named = true;
-    nameStreakCulprit(ctx, id, rec);
+    nameStreakCulprit(ctx, id, rec, rate);
   }
 }
 
-function nameStreakCulprit(ctx: StepContext, id: string, rec: TestRecord): void {
+function nameStreakCulprit(ctx: StepContext, id: string, rec: TestRecord, rate: number): void {
   const streak = rec.streak!;
   const [only, ...others] = streak.suspects;
   const change = only && others.length === 0 ? own(ctx.state.changes, only) : undefined;
   const why = `quarantined test ${id} failed in all ${streak.runs} runs since ${streak.since} merged`;
   if (change) {
+    // it passed while the test was quarantined: that verdict is taken back, so one stands
+    const passed = latestVerdict(ctx, change.id);
+    if (passed) passed.retracted = true;
     ctx.state.stats.culprits += 1;
     verdict(ctx, change.id, 'culprit', {
       culprit: change.id,
-      confidence: 1 - Math.pow(testFlakeRate(ctx.state, id), streak.runs),
+      confidence: 1 - Math.pow(rate, streak.runs),
       reason: why,
       tests: [id],
     });

@@ -18,8 +18,12 @@ export function brokenTests(v: Pick<VerdictRecord, 'tests' | 'testsBroken'>): Br
   return { shown, more: Math.max(v.testsBroken ?? v.tests.length, v.tests.length) - shown.length };
 }
 
+/** ` and 2 more tests`, or nothing when every test is shown. */
+export function moreTests(b: BrokenTests): string {
+  return b.more > 0 ? ` and ${b.more} more test${b.more === 1 ? '' : 's'}` : '';
+}
+
 /** `broke a, b and 2 more tests`, with each test id passed through `quote`. */
 export function brokeText(b: BrokenTests, quote: (id: string) => string = (id) => `\`${id}\``): string {
-  const names = b.shown.map(quote).join(', ');
-  return `broke ${names}${b.more > 0 ? ` and ${b.more} more test${b.more === 1 ? '' : 's'}` : ''}`;
+  return `broke ${b.shown.map(quote).join(', ')}${moreTests(b)}`;
 }

@@ -3,7 +3,7 @@
 import { code, joined, link, strong, type Doc, type Inline } from './doc.ts';
 import { verdictMarker } from './markers.ts';
 import type { VerdictReport } from './model.ts';
-import { brokeText, brokenTests } from './tests.ts';
+import { brokeText, brokenTests, moreTests } from './tests.ts';
 
 /**
  * The message for a verdict: a first line `ost-gate: <verdict>`, the queue, the why, and its marker.
@@ -92,9 +92,7 @@ export function verdictDoc(r: VerdictReport, postedOn: string = r.verdict.change
 function brokeParagraph(v: VerdictReport['verdict']): Doc {
   const b = brokenTests(v);
   if (!b) return [];
-  const names = joined(b.shown.map((t) => code(t)));
-  const more = b.more > 0 ? [` and ${b.more} more test${b.more === 1 ? '' : 's'}`] : [];
-  return [{ para: ['It broke ', ...names, ...more, '.'] }];
+  return [{ para: ['It broke ', ...joined(b.shown.map((t) => code(t))), `${moreTests(b)}.`] }];
 }
 
 /** One line for logs: `ost-gate: blocked (culprit X) in queue Q`. */

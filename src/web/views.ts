@@ -1,5 +1,5 @@
 // The JSON views of queues that the API and the dashboard show.
-import { testFlakeRate } from '../core/test-book.ts';
+import { flakyTests } from '../core/test-book.ts';
 import { isInFlight } from '../core/lines.ts';
 import type { QueueState, Run } from '../core/index.ts';
 import type { QueueView } from '../store/types.ts';
@@ -83,17 +83,6 @@ export function queueDetail(file: QueueView) {
     ...(v.testsBroken ? { testsBroken: v.testsBroken } : {}),
     ...(v.retracted ? { retracted: true } : {}),
   }));
-  const tests = s.testBook
-    ? Object.entries(s.testBook.tests)
-        .filter(([, t]) => t.flakes > 0 || t.quarantinedSince !== undefined)
-        .map(([id, t]) => ({
-          id,
-          failures: t.failures,
-          flakes: t.flakes,
-          flakeRate: testFlakeRate(s, id),
-          quarantinedSince: t.quarantinedSince ?? null,
-        }))
-    : [];
   return {
     ...queueSummary(file),
     settings: s.settings,
@@ -102,7 +91,7 @@ export function queueDetail(file: QueueView) {
     runs,
     verdicts,
     /** Tests that flaked or are quarantined (culprits per failing test), with their estimated flake rate. */
-    flakyTests: tests,
+    flakyTests: flakyTests(s),
     notices: file.notices,
   };
 }

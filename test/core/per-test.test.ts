@@ -1,7 +1,8 @@
 // Culprits per failing test: the core searching each failure signature on its own, with each
 // test's own flake rate, and quarantining the flaky ones.
 import { describe, expect, it } from 'vitest';
-import { testFlakeRates } from '../../src/core/test-book.ts';
+import { flakeRatesOf } from '../../src/core/test-book.ts';
+import { estimatedRates } from '../../src/core/lines.ts';
 import { posterior } from '../../src/core/strategies/posterior.ts';
 import { Harness } from '../helpers/harness.ts';
 
@@ -105,10 +106,9 @@ describe('culprits per failing test', () => {
       let once = true;
       settle(h, () => (once ? ((once = false), ['suite/notorious']) : []));
     }
-    const queueRate =
-      (h.state.stats.flakes + 1) / (h.state.stats.runsFinished - h.state.stats.runsFailed + h.state.stats.flakes + 20);
-    const steady = testFlakeRates(h.state, 'suite/steady');
-    const notorious = testFlakeRates(h.state, 'suite/notorious');
+    const queueRate = estimatedRates(h.state).flakeRate;
+    const steady = flakeRatesOf(h.state)('suite/steady');
+    const notorious = flakeRatesOf(h.state)('suite/notorious');
     expect(steady.first).toBeLessThan(queueRate / 10);
     expect(steady.later).toBeGreaterThan(steady.first);
     expect(notorious.first).toBeGreaterThan(steady.later);
@@ -160,6 +160,8 @@ describe('quarantine', () => {
     }
     expect(h.verdicts().get('breaker')).toMatchObject({ verdict: 'culprit', tests: ['suite/flaky'] });
     expect(h.verdicts().get('breaker')!.reason).toMatch(/quarantined test suite\/flaky failed in all \d+ runs/);
+    // its passed verdict is taken back: one verdict stands
+    expect(h.standingVerdicts().get('breaker')).toBe(1);
     // the changes after it were never blamed
     expect(
       h

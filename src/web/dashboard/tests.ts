@@ -2,8 +2,8 @@
 // "flaky tests" table (runs, flaky failures, estimated rate, quarantined since), from the test book.
 import html from 'html-template-tag';
 import type { QueueState, VerdictRecord } from '../../core/index.ts';
-import { testFlakeRate } from '../../core/test-book.ts';
-import { brokenTests } from '../../report/tests.ts';
+import { flakyTests } from '../../core/test-book.ts';
+import { brokenTests, moreTests } from '../../report/tests.ts';
 import { percent, time } from './format.ts';
 
 /** ` · broke <code>a</code>, <code>b</code> and 2 more tests`, or nothing when no tests were reported. */
@@ -11,8 +11,7 @@ export function brokeNote(v: VerdictRecord): string {
   const b = brokenTests(v);
   if (!b) return '';
   const names = b.shown.map((t) => html`<code>${t}</code>`).join(', ');
-  const more = b.more > 0 ? html` and ${String(b.more)} more test${b.more === 1 ? '' : 's'}` : '';
-  return ` · broke ${names}${more}`;
+  return ` · broke ${names}${moreTests(b)}`;
 }
 
 /** The most rows the flaky tests table shows: the flakiest first. */
@@ -22,17 +21,13 @@ const ROWS = 30;
 export function flakyTestsTable(state: QueueState): string {
   const book = state.testBook;
   if (!book) return '';
-  const rows = Object.entries(book.tests)
-    .filter(([, t]) => t.flakes > 0 || t.quarantinedSince !== undefined)
-    .map(([id, t]) => ({ id, t, rate: testFlakeRate(state, id) }))
-    .sort((a, b) => b.rate - a.rate || a.id.localeCompare(b.id))
-    .slice(0, ROWS);
+  const rows = flakyTests(state).slice(0, ROWS);
   const body = rows.length
     ? rows
         .map(
-          ({ id, t, rate }) =>
-            html`<tr><td><code>${id}</code></td><td>${String(t.failures)}</td><td>${String(t.flakes)}</td><td>${percent(rate)}</td>` +
-            html`<td>${t.quarantinedSince !== undefined ? time(t.quarantinedSince) : '–'}</td></tr>`,
+          (t) =>
+            html`<tr><td><code>${t.id}</code></td><td>${String(t.failures)}</td><td>${String(t.flakes)}</td><td>${percent(t.flakeRate)}</td>` +
+            html`<td>${t.quarantinedSince !== null ? time(t.quarantinedSince) : '–'}</td></tr>`,
         )
         .join('')
     : html`<tr><td colspan="5" class="muted">no test has flaked yet</td></tr>`;
