@@ -9,7 +9,7 @@ import { silentLogger, type Logger } from '../../log.ts';
 import { contractValues } from '../contract.ts';
 import type { QueueCi } from '../../config/repo.ts';
 import { ciField } from '../kind.ts';
-import { artifactTests } from './results-artifact.ts';
+import { failedRunTests } from './results-artifact.ts';
 
 /** The slice of Octokit this dispatcher uses. */
 export interface RequestOctokit {
@@ -199,7 +199,10 @@ export class GithubActionsDispatcher implements Dispatcher {
     }
     if (data.status !== 'completed') return;
     const status = conclusionStatus(data.conclusion);
-    const tests = status === 'failure' ? await this.testsOf(t, data.id, run.key) : null;
+    const tests =
+      status === 'failure'
+        ? await failedRunTests(await this.octokitFor(t.repo), { repo: t.repo, runId: data.id, key: run.key }, this.log)
+        : null;
     await ctx.submit(
       ctx.queue,
       {
@@ -212,15 +215,5 @@ export class GithubActionsDispatcher implements Dispatcher {
       },
       `workflow-run:${run.ciRunId ?? data.id}:completed`,
     );
-  }
-
-  /** A failed run's tests from its `ost-results` artifact, or null (none, or unreadable: logged). */
-  private async testsOf(t: { repo: string; owner: string; name: string }, runId: number, key: string) {
-    try {
-      return await artifactTests(await this.octokitFor(t.repo), { owner: t.owner, repo: t.name, runId });
-    } catch (err) {
-      this.log.warn({ key, err: (err as Error).message }, 'the ost-results artifact could not be read; one bit kept');
-      return null;
-    }
   }
 }

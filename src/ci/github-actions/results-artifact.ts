@@ -3,6 +3,7 @@
 // GitHub answers with a redirect to its storage), unzipped with fflate within a size bound.
 import { unzipSync } from 'fflate';
 import { MAX_JUNIT_BYTES, mergeResults, parseJunit, type TestResults } from '../test-results.ts';
+import type { Logger } from '../../log.ts';
 import type { RequestOctokit } from './dispatcher.ts';
 
 /** The artifact a workflow uploads its JUnit XML files as. */
@@ -18,8 +19,29 @@ interface Artifact {
 /** Why an artifact's results were not used; the run keeps one bit. */
 export class ArtifactError extends Error {}
 
-/** The tests in run `runId`'s `ost-results` artifact, or null when it has none. */
-export async function artifactTests(
+/**
+ * The failing tests of a failed workflow run, from its `ost-results` artifact: null without one, or
+ * when it cannot be read (logged: the run keeps one bit).
+ */
+export async function failedRunTests(
+  octokit: RequestOctokit,
+  where: { repo: string; runId: number; key: string },
+  log: Logger,
+): Promise<TestResults | null> {
+  const [owner, name] = where.repo.split('/') as [string, string];
+  try {
+    return await artifactTests(octokit, { owner, repo: name, runId: where.runId });
+  } catch (err) {
+    log.warn(
+      { run: where.runId, key: where.key, err: (err as Error).message },
+      `the ${RESULTS_ARTIFACT} artifact could not be read; the run keeps one bit`,
+    );
+    return null;
+  }
+}
+
+/** The tests in run `runId`'s `ost-results` artifact, or null when it has none; throws when unreadable. */
+async function artifactTests(
   octokit: RequestOctokit,
   where: { owner: string; repo: string; runId: number },
 ): Promise<TestResults | null> {

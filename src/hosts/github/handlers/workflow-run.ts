@@ -4,8 +4,7 @@
 import type { Context } from 'probot';
 import type { CoreEvent, Run } from '../../../core/index.ts';
 import { conclusionStatus, type RequestOctokit } from '../../../ci/github-actions/dispatcher.ts';
-import { RESULTS_ARTIFACT, artifactTests } from '../../../ci/github-actions/results-artifact.ts';
-import type { TestResults } from '../../../ci/test-results.ts';
+import { failedRunTests } from '../../../ci/github-actions/results-artifact.ts';
 import { dispatchTarget } from '../../../ci/index.ts';
 import type { QueueCi } from '../../../config/repo.ts';
 import { httpUrl } from '../../../http/url.ts';
@@ -34,8 +33,9 @@ export async function onWorkflowRun(app: GithubApp, context: Context<'workflow_r
     return;
   }
   const status = conclusionStatus(run.conclusion);
-  const tests =
-    status === 'failure' ? await failingTests(app, context, { repo, runId: run.id, key: found.run.key }) : null;
+  const octokit = context.octokit as unknown as RequestOctokit;
+  const where = { repo, runId: run.id, key: found.run.key };
+  const tests = status === 'failure' ? await failedRunTests(octokit, where, app.common.log) : null;
   const event: CoreEvent = {
     type: 'run-finished',
     at: app.common.now(),
@@ -45,27 +45,6 @@ export async function onWorkflowRun(app: GithubApp, context: Context<'workflow_r
     ...(tests ? { tests } : {}),
   };
   await app.deps.engine.submit(found.queue, event, { delivery: `github:${context.id}` });
-}
-
-/**
- * The failing tests of a failed workflow run, from its `ost-results` artifact; null without one, or
- * when it cannot be read (logged: the run keeps one bit).
- */
-async function failingTests(
-  app: GithubApp,
-  context: Context<'workflow_run.completed'>,
-  where: { repo: string; runId: number; key: string },
-): Promise<TestResults | null> {
-  const [owner, name] = where.repo.split('/') as [string, string];
-  try {
-    return await artifactTests(context.octokit as unknown as RequestOctokit, { owner, repo: name, runId: where.runId });
-  } catch (err) {
-    app.common.log.warn(
-      { run: where.runId, key: where.key, err: (err as Error).message },
-      `the ${RESULTS_ARTIFACT} artifact could not be read; the run keeps one bit`,
-    );
-    return null;
-  }
 }
 
 /** The ost-gate run a workflow run is: by its id, else by a run key in its title. */
