@@ -11,7 +11,7 @@ import { Engine } from '../../src/engine/engine.ts';
 import { RoutingPerformer } from '../../src/engine/performer.ts';
 import { LowdbStore } from '../../src/store/lowdb-store.ts';
 import { readQueue } from '../../src/engine/replay.ts';
-import { silentLogger } from '../../src/log.ts';
+import { silentLogger, type Logger } from '../../src/log.ts';
 
 const spec = (key: string): DispatchSpec => ({
   key,
@@ -23,13 +23,13 @@ const spec = (key: string): DispatchSpec => ({
   end: 'git:app@abc',
 });
 
-async function harness(command: string[]) {
+async function harness(command: string[], log?: Logger) {
   const dir = await mkdtemp(join(tmpdir(), 'ost-cmd-'));
   const events: CoreEvent[] = [];
   const d = new CommandDispatcher(
     't',
     { command },
-    { workRoot: join(dir, 'work'), logPath: (k) => join(dir, `${k}.log`) },
+    { workRoot: join(dir, 'work'), logPath: (k) => join(dir, `${k}.log`), ...(log ? { log } : {}) },
   );
   const ctx = {
     queue: 'q',
@@ -91,21 +91,9 @@ describe('command runner', () => {
 
   it('keeps one bit for a run whose JUnit XML is malformed or hostile, and says why in the log', async () => {
     const lines: string[] = [];
-    const log = { ...silentLogger, warn: (_o: unknown, msg: string) => void lines.push(msg) } as typeof silentLogger;
-    const dir = await mkdtemp(join(tmpdir(), 'ost-cmd-'));
-    const events: CoreEvent[] = [];
+    const log = { ...silentLogger, warn: (_o: unknown, msg: string) => void lines.push(msg) } as Logger;
     const script = `printf '%s' '<!DOCTYPE x [<!ENTITY a "aaaa">]><testsuite><testcase name="&a;"><failure/></testcase></testsuite>' > "$OST_RESULTS_DIR/r.xml"; exit 1`;
-    const d = new CommandDispatcher(
-      't',
-      { command: ['sh', '-c', script] },
-      { workRoot: join(dir, 'work'), logPath: (k) => join(dir, `${k}.log`), log },
-    );
-    const ctx = {
-      queue: 'q',
-      file: {} as DispatchContext['file'],
-      now: () => 1,
-      submit: async (_q: string, e: CoreEvent) => void events.push(e),
-    } satisfies DispatchContext;
+    const { d, ctx, events } = await harness(['sh', '-c', script], log);
     await d.dispatch(spec('q.1'), ctx);
     await d.finishing.get('q.1');
     expect(events).toEqual([{ type: 'run-finished', at: 1, key: 'q.1', status: 'failure' }]);

@@ -102,8 +102,7 @@ describe('culprits per failing test: properties', () => {
     fc.assert(
       fc.property(world(true), (w) => {
         const { h, ids } = play(w);
-        const counts = new Map<string, number>();
-        for (const v of h.state.verdicts) if (!v.retracted) counts.set(v.change, (counts.get(v.change) ?? 0) + 1);
+        const counts = h.standingVerdicts();
         for (const id of ids) expect(counts.get(id), `verdicts for ${id}`).toBe(1);
         expect(h.inFlight()).toHaveLength(0);
       }),

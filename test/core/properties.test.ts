@@ -183,8 +183,7 @@ describe('core properties', () => {
     fc.assert(
       fc.property(world(true), (w) => {
         const { h, ids } = play(w);
-        const counts = new Map<string, number>();
-        for (const v of h.state.verdicts) if (!v.retracted) counts.set(v.change, (counts.get(v.change) ?? 0) + 1);
+        const counts = h.standingVerdicts();
         expect(h.reports().length).toBe(h.state.verdicts.length);
         for (const id of ids) expect(counts.get(id), `verdicts for ${id}`).toBe(1);
         expect(h.inFlight()).toHaveLength(0);

@@ -134,6 +134,13 @@ export class Harness {
     };
   }
 
+  /** How many standing (not retracted) verdicts each change has in the state. */
+  standingVerdicts(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const v of this.state.verdicts) if (!v.retracted) counts.set(v.change, (counts.get(v.change) ?? 0) + 1);
+    return counts;
+  }
+
   /** Reports emitted so far, one per verdict given. */
   reports(): VerdictRecord[] {
     return this.effects.flatMap((e) => (e.type === 'report' ? [e.verdict] : []));
