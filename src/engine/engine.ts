@@ -3,7 +3,7 @@
 // the effects (outbox.ts). On start, pending effects are performed again and runs in flight picked
 // up. Questions about the queues go to its read model (read-model.ts), never to the engine.
 import { randomBytes } from 'node:crypto';
-import { advance, step, type CoreEvent, type Effect, type QueueStats, type Strategy } from '../core/index.ts';
+import { advance, step, type CoreEvent, type Effect, type Strategy } from '../core/index.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import type { InboxItem, OutboxEntry, QueueFile, QueueNotice, QueueSetup } from '../store/types.ts';
 import { StoreWriteError } from '../store/errors.ts';
@@ -16,6 +16,7 @@ import { Outbox } from './outbox.ts';
 import { QueueFiles } from './queue-files.ts';
 import { ReadModel } from './read-model.ts';
 import { recordStep } from './replay.ts';
+import type { HealthBefore } from './health.ts';
 import { recoverQueues } from './recovery.ts';
 import { QueueOwnedError, type EngineOptions, type StateBefore, type SubmitOptions } from './options.ts';
 
@@ -108,6 +109,7 @@ export class Engine {
     const salted: CoreEvent = event.salt ? event : { ...event, salt: randomBytes(5).toString('hex') };
     const before: StateBefore = {
       stats: { ...file.state.stats },
+      seq: file.state.seq,
       runStates: this.opts.observer
         ? Object.fromEntries(Object.entries(file.state.runs).map(([k, r]) => [k, r.state]))
         : {},
@@ -131,7 +133,7 @@ export class Engine {
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'step observer failed');
     }
-    await this.journalStep(file, { event: salted, effects, statsBefore: before.stats, options });
+    await this.journalStep(file, { event: salted, effects, before, options });
     this.reads.index(file);
     this.wakes.update(queue, file.state);
     for (const effect of effects) {
@@ -145,9 +147,9 @@ export class Engine {
   /** Journals a step with the outbox entries of its effects (notices and logs are not performed). */
   private async journalStep(
     file: QueueFile,
-    step: { event: CoreEvent; effects: Effect[]; statsBefore: QueueStats; options: SubmitOptions },
+    step: { event: CoreEvent; effects: Effect[]; before: HealthBefore; options: SubmitOptions },
   ): Promise<void> {
-    const { event, effects, statsBefore, options } = step;
+    const { event, effects, before, options } = step;
     const base = `${file.state.seq}.${this.now()}`;
     const outbox: OutboxEntry[] = [];
     [...effects, ...(this.opts.moreEffects?.(file, effects) ?? [])].forEach((effect, i) => {
@@ -163,7 +165,7 @@ export class Engine {
       ...(options.setup ? { setup: options.setup } : {}),
       outbox,
     };
-    await this.files.append(file, body, ({ n }) => recordStep(file, { ...body, n }, effects, statsBefore));
+    await this.files.append(file, body, ({ n }) => recordStep(file, { ...body, n }, effects, before));
     // the journal has them before they are first performed; this process knows its own entries need
     // no check with the performer
     this.outbox.decided(

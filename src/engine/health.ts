@@ -1,13 +1,16 @@
-// Per-day health figures of a queue, kept in its file (8 days) so that the dashboard can show the
-// last 7 days: runs, verdicts, time to verdict (as a fixed histogram), failures, flakes, culprits.
+// Per-day health figures of a queue, kept in its file for a year (bounded) so that the dashboard can
+// show the last 7 days and the trends page a year: runs, verdicts, time to verdict (as a fixed
+// histogram), failures, flakes, culprits, changes merged and the queue's deepest point.
 import type { Effect, QueueState, QueueStats } from '../core/index.ts';
 import type { DayHealth } from '../store/types.ts';
 
 export type { DayHealth };
 
-const DAYS_KEPT = 8;
+/** A year and a day: the trends page's longest span, whatever day of the week it starts. */
+export const DAYS_KEPT = 366;
 /** Upper edges of the time-to-verdict buckets, in minutes; fixed so that a day's figures stay small. */
 export const TTV_EDGES_MIN = [1, 5, 10, 15, 30, 45, 60, 90, 120, 180, 240, 360, 480, 720, 1080, 1440, 2160, 2880, 4320];
+const DAY_MS = 86_400_000;
 
 function bucketOf(ms: number): number {
   const min = ms / 60_000;
@@ -19,10 +22,31 @@ export function dayOf(at: number): string {
   return new Date(at).toISOString().slice(0, 10);
 }
 
-/** Adds what one step did to today's bucket. */
+/** What recordHealth compares a step's result with: the stats and change counter before it. */
+export interface HealthBefore {
+  stats: QueueStats;
+  /** The state's `seq` before the step: a change numbered above it entered the queue in the step. */
+  seq: number;
+}
+
+function emptyDay(day: string): DayHealth {
+  return {
+    day,
+    runs: 0,
+    verdicts: 0,
+    failures: 0,
+    flakes: 0,
+    culprits: 0,
+    merged: 0,
+    depth: 0,
+    ttv: new Array<number>(TTV_EDGES_MIN.length + 1).fill(0),
+  };
+}
+
+/** Adds what one step did to its day's figures; returns the days, the oldest dropped past DAYS_KEPT. */
 export function recordHealth(
   days: DayHealth[],
-  before: QueueStats,
+  before: HealthBefore,
   after: QueueState,
   effects: Effect[],
   at: number,
@@ -30,19 +54,17 @@ export function recordHealth(
   const day = dayOf(at);
   let bucket = days.find((d) => d.day === day);
   if (!bucket) {
-    bucket = {
-      day,
-      runs: 0,
-      verdicts: 0,
-      failures: 0,
-      flakes: 0,
-      culprits: 0,
-      ttv: new Array<number>(TTV_EDGES_MIN.length + 1).fill(0),
-    };
+    bucket = emptyDay(day);
     days = [...days, bucket].sort((a, b) => a.day.localeCompare(b.day)).slice(-DAYS_KEPT);
   }
-  bucket.flakes += Math.max(0, after.stats.flakes - before.flakes);
-  bucket.failures += Math.max(0, after.stats.runsFailed - before.runsFailed);
+  bucket.flakes += Math.max(0, after.stats.flakes - before.stats.flakes);
+  bucket.failures += Math.max(0, after.stats.runsFailed - before.stats.runsFailed);
+  let depth = 0;
+  for (const c of Object.values(after.changes)) {
+    if (c.state !== 'done') depth += 1;
+    if (c.seq > before.seq) bucket.merged = (bucket.merged ?? 0) + 1;
+  }
+  bucket.depth = Math.max(bucket.depth ?? 0, depth);
   for (const e of effects) {
     if (e.type === 'dispatch') bucket.runs += 1;
     if (e.type === 'report' && !e.verdict.retracted) {
@@ -55,13 +77,23 @@ export function recordHealth(
   return days;
 }
 
+/** Several days' figures taken together. */
 export interface HealthSummary {
   runsPerChange: number | null;
   ttvMedianMs: number | null;
   ttvP90Ms: number | null;
+  /** Of the failures, the share that were flakes. */
   flakeShare: number | null;
+  /** Flaky failures per run dispatched. */
+  flakeRate: number | null;
   culprits: number;
   verdicts: number;
+  runs: number;
+  failures: number;
+  flakes: number;
+  merged: number;
+  /** The deepest the queue was on any of the days (changes waiting for a verdict). */
+  depth: number;
 }
 
 /** The upper edge (ms) of the bucket where the cumulative count reaches `q`; beyond the last edge, that edge. */
@@ -76,21 +108,31 @@ function quantile(counts: number[], q: number): number | null {
   return TTV_EDGES_MIN.at(-1)! * 60_000;
 }
 
-/** The last `n` days (today included) summed. */
-export function summarise(days: DayHealth[], now: number, n = 7): HealthSummary {
-  const since = dayOf(now - (n - 1) * 86_400_000);
-  const recent = days.filter((d) => d.day >= since);
-  const sum = (k: 'runs' | 'verdicts' | 'failures' | 'flakes' | 'culprits') => recent.reduce((a, d) => a + d[k], 0);
+/** The figures of `days` taken together (any days: a week, a month, the last seven). */
+export function sumDays(days: DayHealth[]): HealthSummary {
+  const sum = (k: 'runs' | 'verdicts' | 'failures' | 'flakes' | 'culprits' | 'merged') =>
+    days.reduce((a, d) => a + (d[k] ?? 0), 0);
   const ttv = new Array<number>(TTV_EDGES_MIN.length + 1).fill(0);
-  for (const d of recent) d.ttv.forEach((n, i) => (ttv[i]! += n));
-  const verdicts = sum('verdicts');
-  const failures = sum('failures');
+  for (const d of days) d.ttv.forEach((n, i) => (ttv[i]! += n));
+  const [runs, verdicts, failures, flakes] = [sum('runs'), sum('verdicts'), sum('failures'), sum('flakes')];
   return {
-    runsPerChange: verdicts ? sum('runs') / verdicts : null,
+    runsPerChange: verdicts ? runs / verdicts : null,
     ttvMedianMs: quantile(ttv, 0.5),
     ttvP90Ms: quantile(ttv, 0.9),
-    flakeShare: failures ? sum('flakes') / failures : null,
+    flakeShare: failures ? flakes / failures : null,
+    flakeRate: runs ? flakes / runs : null,
     culprits: sum('culprits'),
     verdicts,
+    runs,
+    failures,
+    flakes,
+    merged: sum('merged'),
+    depth: days.reduce((a, d) => Math.max(a, d.depth ?? 0), 0),
   };
+}
+
+/** The last `n` days (today included) summed. */
+export function summarise(days: DayHealth[], now: number, n = 7): HealthSummary {
+  const since = dayOf(now - (n - 1) * DAY_MS);
+  return sumDays(days.filter((d) => d.day >= since));
 }

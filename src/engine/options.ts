@@ -35,6 +35,8 @@ export interface EngineRole {
 /** What a step observer is told of the state before the step. */
 export interface StateBefore {
   stats: QueueStats;
+  /** The state's change and run counter. */
+  seq: number;
   /** Each run's state by key. */
   runStates: Record<string, Run['state']>;
 }

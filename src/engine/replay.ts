@@ -1,8 +1,8 @@
 // How a journal record changes a queue's file, shared by the engine's live steps and by loading
 // (a snapshot plus its journal, replayed through the core's deterministic step). Also a read-only
 // loader for readers beside a running server (`ost-gate status`, tests).
-import { advance, emptyQueue, type Effect, type QueueStats, type Strategy } from '../core/index.ts';
-import { recordHealth } from './health.ts';
+import { advance, emptyQueue, type Effect, type Strategy } from '../core/index.ts';
+import { recordHealth, type HealthBefore } from './health.ts';
 import { safeSlug } from '../store/slug.ts';
 import type { JournalRecord, QueueFile, QueueNotice, Store, StoredQueue } from '../store/types.ts';
 
@@ -38,10 +38,10 @@ export function pushNotice(file: QueueFile, notice: QueueNotice): void {
 
 /**
  * The bookkeeping of a step whose state change is done: health figures, notices, the delivery id, the
- * outbox entries and the record's number. `statsBefore` are the state's stats before the step.
+ * outbox entries and the record's number. `before` holds the state's stats and change counter before the step.
  */
-export function recordStep(file: QueueFile, record: StepRecord, effects: Effect[], statsBefore: QueueStats): void {
-  file.health = recordHealth(file.health ?? [], statsBefore, file.state, effects, record.at);
+export function recordStep(file: QueueFile, record: StepRecord, effects: Effect[], before: HealthBefore): void {
+  file.health = recordHealth(file.health ?? [], before, file.state, effects, record.at);
   for (const effect of effects)
     if (effect.type === 'notice')
       pushNotice(file, {
@@ -64,9 +64,9 @@ export function applyRecord(file: QueueFile, record: JournalRecord, strategies: 
   switch (record.type) {
     case 'step': {
       if (record.setup) Object.assign(file, record.setup);
-      const statsBefore = { ...file.state.stats };
+      const before = { stats: { ...file.state.stats }, seq: file.state.seq };
       const { effects } = advance(file.state, record.event, { strategies });
-      recordStep(file, record, effects, statsBefore);
+      recordStep(file, record, effects, before);
       return;
     }
     case 'done': {

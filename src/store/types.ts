@@ -44,6 +44,10 @@ export interface DayHealth {
   failures: number;
   flakes: number;
   culprits: number;
+  /** Changes that entered the queue (absent in figures from before it was counted). */
+  merged?: number;
+  /** The most changes waiting for a verdict after any step of the day (absent: not counted then). */
+  depth?: number;
   /** Time from merge to verdict: counts per bucket of TTV_EDGES_MIN (the last bucket is open). */
   ttv: number[];
 }

@@ -66,6 +66,8 @@ export function queueDetail(file: QueueView) {
       attempt: r.attempt,
       url: r.url ?? null,
       createdAt: r.createdAt,
+      ...(r.startedAt !== undefined ? { startedAt: r.startedAt } : {}),
+      ...(r.finishedAt !== undefined ? { finishedAt: r.finishedAt } : {}),
       ...(r.superseded ? { superseded: true } : {}),
       ...(r.flake ? { flake: true } : {}),
       ...(r.tests ? { tests: r.tests } : {}),

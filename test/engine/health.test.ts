@@ -1,4 +1,5 @@
-// Per-day health figures: counting one step's runs and verdicts, and the 7-day summary.
+// Per-day health figures: counting one step's runs and verdicts, and the 7-day summary (trends.test.ts:
+// the year kept and the trends page's periods).
 import { describe, expect, it } from 'vitest';
 import { emptyQueue, type Effect } from '../../src/core/index.ts';
 import { recordHealth, summarise, TTV_EDGES_MIN, type DayHealth } from '../../src/engine/health.ts';
@@ -27,7 +28,7 @@ describe('health figures', () => {
       { type: 'report', change: 'a', verdict: { change: 'a', verdict: 'culprit', at } },
     ];
     let days: DayHealth[] = [];
-    days = recordHealth(days, emptyQueue('q').stats, state, effects, at);
+    days = recordHealth(days, { stats: emptyQueue('q').stats, seq: 0 }, state, effects, at);
     expect(days).toHaveLength(1);
     expect(days[0]).toMatchObject({ day: '2026-11-24', runs: 1, verdicts: 1, culprits: 1, failures: 2, flakes: 1 });
     expect(days[0]!.ttv).toHaveLength(TTV_EDGES_MIN.length + 1);
@@ -43,13 +44,13 @@ describe('health figures', () => {
     });
   });
 
-  it('keeps eight days and summarises the last seven', () => {
+  it('summarises the last seven days of ten', () => {
     let days: DayHealth[] = [];
     const state = emptyQueue('q');
     for (let d = 0; d < 10; d++)
       days = recordHealth(
         days,
-        state.stats,
+        { stats: state.stats, seq: state.seq },
         state,
         [
           {
@@ -59,7 +60,7 @@ describe('health figures', () => {
         ],
         at + d * DAY,
       );
-    expect(days).toHaveLength(8);
+    expect(days).toHaveLength(10);
     expect(summarise(days, at + 9 * DAY)).toMatchObject({ runsPerChange: null, verdicts: 0 });
     expect(days.slice(-7).reduce((a, d) => a + d.runs, 0)).toBe(7);
   });

@@ -58,6 +58,22 @@ describe('dashboard pages', () => {
     }
   });
 
+  it('answers a trends page per span, and 400 naming the spans for another', async () => {
+    const { base } = await setup();
+    for (const span of ['7d', '30d', '1y']) {
+      const res = await fetch(`${base}/queues/q/trends?span=${span}`);
+      expect(res.status).toBe(200);
+      const page = await res.text();
+      expect(page).toContain('<h1>Trends of q</h1>');
+      expect(page).toMatch(/<main id="main"/);
+      expect(page.match(/<section class="chart"/g)).toHaveLength(6);
+    }
+    const bad = await fetch(`${base}/queues/q/trends?span=2w`);
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: string }).error).toBe('span must be one of 7d, 30d, 1y, got "2w"');
+    expect((await fetch(`${base}/queues/nope/trends`)).status).toBe(404);
+  });
+
   it('links every change and queue (the escaper never silently drops a link target)', async () => {
     const warn = vi.spyOn(console, 'warn');
     const { base } = await setup();

@@ -3,9 +3,10 @@
 import html from 'html-template-tag';
 
 const CSS = `
-:root{color-scheme:light dark;--fg:#1b1f24;--bg:#fff;--muted:#59636e;--line:#d1d9e0;--ok:#1a7f37;--bad:#cf222e;--warn:#9a6700;--run:#0969da;--card:#f6f8fa}
+:root{color-scheme:light dark;--fg:#1b1f24;--bg:#fff;--muted:#59636e;--line:#d1d9e0;--ok:#1a7f37;--bad:#cf222e;--warn:#9a6700;--run:#0969da;--card:#f6f8fa;
+--c1:#0969da;--c2:#bc4c00;--c3:#8250df;--err:#8250df}
 @media (prefers-color-scheme:dark){:root{--fg:#e6edf3;--bg:#0d1117;--muted:#9198a1;--line:#3d444d;--ok:#3fb950;--bad:#f85149;
---warn:#d29922;--run:#4493f8;--card:#151b23}}
+--warn:#d29922;--run:#4493f8;--card:#151b23;--c1:#4493f8;--c2:#f0883e;--c3:#ab7df8;--err:#ab7df8}}
 *{box-sizing:border-box}body{margin:0;font:15px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;color:var(--fg);background:var(--bg)}
 header{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:center;padding:.6rem 1rem;border-bottom:1px solid var(--line)}
 header a.home{font-weight:700;color:inherit;text-decoration:none}header form{margin-left:auto;display:flex;gap:.3rem}
@@ -23,6 +24,17 @@ th,td{border-bottom:1px solid var(--line);padding:.35rem .5rem;text-align:left;v
 dl.figures{display:grid;grid-template-columns:repeat(auto-fit,minmax(9rem,1fr));gap:.5rem;margin:.5rem 0}
 dl.figures div{border:1px solid var(--line);border-radius:6px;padding:.3rem .5rem}dt{color:var(--muted);font-size:.85em}dd{margin:0;font-weight:600}
 .skip{position:absolute;left:-999px}.skip:focus{left:1rem;top:1rem}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(26rem,1fr));gap:0 2rem}
+.chart svg{display:block;width:100%;height:auto;max-width:60rem}.chart text{fill:var(--fg);font-size:11px}
+.chart .axis-title{fill:var(--muted)}.axis line,.grid{stroke:var(--line)}.line path{fill:none;stroke-width:2}
+.series-1{--s:var(--c1)}.series-2{--s:var(--c2)}.series-3{--s:var(--c3)}.bars rect,.line circle{fill:var(--s)}.line path{stroke:var(--s)}
+.run-bar{stroke-width:1.5;stroke:var(--o);fill:color-mix(in srgb,var(--o) 22%,var(--bg))}
+.outcome-passed{--o:var(--ok)}.outcome-failed{--o:var(--bad)}.outcome-flake{--o:var(--warn)}.outcome-error{--o:var(--err)}
+.outcome-cancelled{--o:var(--muted)}.outcome-running{--o:var(--run)}.run-bar.outcome-running{stroke-dasharray:4 2}
+.verdict-mark line{stroke:var(--muted);stroke-dasharray:2 4;opacity:.6}.verdict-mark path{fill:var(--fg)}.limit{stroke:var(--bad);stroke-dasharray:4 3}
+ul.legend{display:flex;flex-wrap:wrap;gap:.3rem 1rem;list-style:none;padding:0;margin:.3rem 0;font-size:.9em}
+.swatch{display:inline-block;width:.9em;height:.9em;margin-right:.35em;vertical-align:-.1em;border-radius:2px;background:var(--s,var(--o));border:1.5px solid var(--o,var(--s))}
+.verdict-swatch{background:var(--fg)}.limit-swatch{background:var(--bad)}
 `;
 
 export interface PageOptions {

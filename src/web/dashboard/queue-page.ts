@@ -1,5 +1,6 @@
 // One queue, with the bisection made visible: the range under search, which prefixes failed or are
-// running, the suspect and its confidence; broken streams and their fix lines; verdicts and notices.
+// running, the suspect and its confidence; broken streams and their fix lines; the run timeline;
+// verdicts and notices.
 import html from 'html-template-tag';
 import { posterior } from '../../core/strategies/posterior.ts';
 import { estimatedRates, MAIN, viewLine } from '../../core/lines.ts';
@@ -9,7 +10,9 @@ import { queueActions, type AdminView } from './actions.ts';
 import { sentTable } from './sent.ts';
 import { brokeNote, flakyTestsTable } from './tests.ts';
 import { badge, pauseState } from './layout.ts';
-import { changeLabel, changeLink, changePath, historyPath, runLinks, time } from './format.ts';
+import { changeLabel, changeLink, changePath, historyPath, time } from './format.ts';
+import { runTimeline } from './charts/timeline.ts';
+import { trendsPath } from './trends-page.ts';
 import { healthFigures } from './overview.ts';
 import { runsInFlight } from '../views.ts';
 import type { ChangeLabeler } from '../../report/model.ts';
@@ -69,11 +72,6 @@ export function queuePage(file: QueueView, now: number, labelOf: ChangeLabeler, 
   const s = file.state;
   const broken = Object.values(s.streams).filter((st) => st.broken);
   const runs = runsInFlight(s);
-  const finished = Object.values(s.runs)
-    .filter((r) => !runs.includes(r))
-    .slice(-10)
-    .reverse();
-  const provider = file.ci?.provider;
   const verdicts = s.verdicts.slice(-30).reverse();
   // a revert or a fix may be under test on a broken stream's own line while the main line is empty
   const fixing = broken.filter((b) => viewLine(s, b.id).changes.length > 0).map((b) => b.id);
@@ -87,6 +85,7 @@ export function queuePage(file: QueueView, now: number, labelOf: ChangeLabeler, 
 strategy ${s.settings.strategy}, ${String(s.settings.maxParallel)} runner(s)</p>
 $${queueActions(admin, file)}
 $${healthFigures(file, now)}
+<p><a href="$${trendsPath(s.name)}">Trends over time</a>: runs per change, time to verdict, flakes, culprits, per day or week.</p>
 $${
     lineTable(file, MAIN, 'Under test', true, labelOf) ||
     html`
@@ -97,24 +96,7 @@ ${broken.map(
 <p>$${badge('culprit')} $${changeLink(ref(b.broken!.culprit), b.broken!.culprit)}; later changes are blocked until a revert or a fix passes.</p>
 $${lineTable(file, b.id, `Looking for the fix in ${b.id}`, false, labelOf)}`,
 )}
-$${
-    runs.length
-      ? html`<h2>Runs in flight</h2><ul>${runs.map(
-          (r) => html`
-<li>${r.kind} ${r.key} up to ${ref(r.end).short}: $${badge(r.state)}$${runLinks(r, r.target ?? provider)}</li>`,
-        )}
-</ul>`
-      : ''
-  }
-$${
-    finished.length
-      ? html`<h2>Recent runs</h2><ul>${finished.map(
-          (r) => html`
-<li>${r.kind} ${r.key} up to ${ref(r.end).short}: $${badge(r.state)}$${runLinks(r, r.target ?? provider)}</li>`,
-        )}
-</ul>`
-      : ''
-  }
+$${runTimeline(file, now, labelOf)}
 <h2>Verdicts</h2>
 $${
     verdicts.length

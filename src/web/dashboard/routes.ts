@@ -16,6 +16,8 @@ import { changeLabel, changeLink, changePath } from './format.ts';
 import { page } from './layout.ts';
 import { overview } from './overview.ts';
 import { queuePage } from './queue-page.ts';
+import { trendsPage } from './trends-page.ts';
+import { DEFAULT_SPAN, isSpan, SPANS } from '../../engine/trends.ts';
 import { defaultLabel, type ChangeLabeler } from '../../report/model.ts';
 
 export interface DashboardOptions {
@@ -122,6 +124,8 @@ export async function dashboard(req: IncomingMessage, res: ServerResponse, opts:
   }
   const older = /^\/queues\/([^/]+)\/history$/.exec(path);
   if (older) return olderVerdicts(page, decodeSegment(older[1]!));
+  const trends = /^\/queues\/([^/]+)\/trends$/.exec(path);
+  if (trends) return trendsRoute(page, decodeSegment(trends[1]!));
   if (path.startsWith('/queues/')) return queueRoute(page, decodeSegment(path.slice('/queues/'.length)));
   if (path.startsWith('/changes/')) return changeRoute(page, decodeSegment(path.slice('/changes/'.length)));
   if (path === '/search') return searchRoute(page);
@@ -140,6 +144,16 @@ async function olderVerdicts({ req, res, url, labelOf, admin, opts }: PageReques
   const { before, limit } = pageQuery(url);
   const found = opts.historyPage ? await opts.historyPage(name, before, limit) : { verdicts: [], more: false };
   send(req, res, { title: `${name}: older verdicts`, body: historyPage(file, found, labelOf) }, opts, admin);
+  return true;
+}
+
+/** /queues/:name/trends?span=7d|30d|1y: a queue's charts over time. */
+async function trendsRoute({ req, res, url, now, admin, opts }: PageRequest, name: string): Promise<boolean> {
+  const file = await knownQueue(opts.engine, name);
+  const span = url.searchParams.get('span') ?? DEFAULT_SPAN;
+  if (!isSpan(span))
+    throw new HttpError(400, `span must be one of ${Object.keys(SPANS).join(', ')}, got ${JSON.stringify(span)}`);
+  send(req, res, { title: `${name}: trends`, body: trendsPage(file, now, span) }, opts, admin);
   return true;
 }
 

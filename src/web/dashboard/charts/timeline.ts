@@ -1,0 +1,171 @@
+// The run timeline of a queue page: the last day's runs on a time axis (d3-scale's UTC scale), one
+// lane per runner slot, each run a bar from dispatch to result coloured and marked by its outcome,
+// labelled with its kind and the last change of its prefix, linking to its log; verdicts as marks.
+import html from 'html-template-tag';
+import { scaleUtc } from 'd3-scale';
+import { MAIN } from '../../../core/lines.ts';
+import type { Run, VerdictRecord } from '../../../core/index.ts';
+import type { QueueView } from '../../../store/types.ts';
+import type { ChangeLabeler } from '../../../report/model.ts';
+import { changeLabel, changeLink, duration, runLinks, runLogPath, time } from '../format.ts';
+import { externalHref } from '../../../report/html.ts';
+import { badge } from '../layout.ts';
+import { figure, type Frame } from './frame.ts';
+
+/** How far back the timeline reaches. */
+export const TIMELINE_MS = 24 * 3_600_000;
+const LANE = 30;
+const AXIS = 40;
+const VERDICTS_SHOWN = 30;
+
+export type RunOutcome = 'running' | 'passed' | 'failed' | 'flake' | 'error' | 'cancelled';
+
+const OUTCOME_WORDS: Record<RunOutcome, { mark: string; words: string }> = {
+  running: { mark: '…', words: 'running' },
+  passed: { mark: '✓', words: 'passed' },
+  failed: { mark: '✗', words: 'failed' },
+  flake: { mark: '~', words: 'failed, a flake' },
+  error: { mark: '!', words: 'no result (infra error or timeout)' },
+  cancelled: { mark: '–', words: 'cancelled' },
+};
+
+export function runOutcome(run: Run): RunOutcome {
+  switch (run.state) {
+    case 'dispatched':
+    case 'running':
+      return 'running';
+    case 'failed':
+      return run.flake ? 'flake' : 'failed';
+    case 'error':
+    case 'timed-out':
+      return 'error';
+    default:
+      return run.state;
+  }
+}
+
+/** What a run was for, in the words of the dashboard. */
+export function runPurpose(run: Run): string {
+  if (run.line !== MAIN) return 'fix line';
+  return { batch: 'batch', probe: 'probe', confirm: 'confirmation', retry: 'retry', check: 'tip check' }[run.kind];
+}
+
+interface Placed {
+  run: Run;
+  from: number;
+  to: number;
+  lane: number;
+}
+
+/** The runs of the last day, oldest first, each in the first lane free when it was dispatched. */
+export function placeRuns(runs: Run[], now: number): Placed[] {
+  const since = now - TIMELINE_MS;
+  const laneEnds: number[] = [];
+  return runs
+    .map((run) => {
+      const from = run.createdAt;
+      const to = runOutcome(run) === 'running' ? now : Math.max(from, run.finishedAt ?? from);
+      return { run, from, to, lane: 0 };
+    })
+    .filter((p) => p.to >= since)
+    .sort((a, b) => a.from - b.from || a.run.createdAt - b.run.createdAt)
+    .map((p) => {
+      let lane = laneEnds.findIndex((end) => end <= p.from);
+      if (lane < 0) lane = laneEnds.push(0) - 1;
+      laneEnds[lane] = p.to;
+      return { ...p, lane };
+    });
+}
+
+/** Where a run's bar links: the log kept here for a command runner, else its CI page. */
+function logHref(run: Run, provider: string | undefined): string | null {
+  if ((run.target ?? provider)?.startsWith('command:')) return runLogPath(run.key);
+  return run.url ? externalHref(run.url) : null;
+}
+
+export function runTimeline(file: QueueView, now: number, labelOf: ChangeLabeler): string {
+  const s = file.state;
+  const provider = file.ci?.provider;
+  const placed = placeRuns(Object.values(s.runs), now);
+  if (placed.length === 0) return '';
+  const ref = (id: string) => changeLabel(file, id, labelOf);
+  const lanes = Math.max(s.settings.maxParallel, ...placed.map((p) => p.lane + 1));
+  const frame: Frame = {
+    width: 960,
+    height: 16 + lanes * LANE + AXIS,
+    margin: { top: 16, right: 16, bottom: AXIS, left: 76 },
+  };
+  const start = Math.max(now - TIMELINE_MS, Math.min(...placed.map((p) => p.from)));
+  // up to now while runs are in flight; else up to the last thing that happened, a little after it
+  const last = Math.max(...placed.map((p) => p.to), ...s.verdicts.filter((v) => v.at >= start).map((v) => v.at));
+  const end = placed.some((p) => runOutcome(p.run) === 'running') ? now : Math.min(now, last + (last - start) / 20);
+  const x = scaleUtc()
+    .domain([new Date(Math.min(start, end - 10_000)), new Date(end)])
+    .range([frame.margin.left, frame.width - frame.margin.right]);
+  const laneY = (lane: number) => frame.margin.top + lane * LANE;
+  const bottom = frame.margin.top + lanes * LANE;
+  const bars = placed.map(({ run, from, to, lane }) => {
+    const outcome = runOutcome(run);
+    const what = `${runPurpose(run)} ${ref(run.end).short}`;
+    const said = `${what}: ${OUTCOME_WORDS[outcome].words}, ${time(from)} for ${duration(to - from)}`;
+    const left = x(new Date(Math.max(from, start)));
+    const width = Math.max(3, x(new Date(to)) - left);
+    const label = `${OUTCOME_WORDS[outcome].mark} ${what}`;
+    // a label is written only where the bar is long enough to hold it (about 6.5 units a character)
+    const text =
+      width >= label.length * 6.5
+        ? html`<text x="${String(left + 4)}" y="${String(laneY(lane) + LANE / 2)}" dominant-baseline="middle">${label}</text>`
+        : '';
+    const bar = html`<rect class="run-bar outcome-${outcome}" data-run="${run.key}" data-outcome="${outcome}"
+ x="${String(left)}" y="${String(laneY(lane) + 3)}" width="${String(width)}" height="${String(LANE - 6)}"><title>${said}</title></rect>$${text}`;
+    const href = logHref(run, provider);
+    return href ? html`<a href="$${href}" aria-label="${said}">$${bar}</a>` : html`<g>$${bar}</g>`;
+  });
+  const verdicts = s.verdicts.filter((v) => v.at >= start && v.at <= end).slice(-VERDICTS_SHOWN);
+  const marks = verdicts.map((v: VerdictRecord) => {
+    const at = x(new Date(v.at));
+    return html`<g class="verdict-mark verdict-${v.verdict}"><line x1="${String(at)}" x2="${String(at)}" y1="${String(frame.margin.top)}"
+ y2="${String(bottom + 6)}"></line><path d="M${String(at)} ${String(bottom + 2)} l5 8 h-10 z"><title>${v.verdict} ${ref(v.change).short} at ${time(v.at)}</title></path></g>`;
+  });
+  const laneNames = Array.from(
+    { length: lanes },
+    (_, i) =>
+      html`<text x="${String(frame.margin.left - 8)}" y="${String(laneY(i) + LANE / 2)}" text-anchor="end" dominant-baseline="middle">runner ${String(i + 1)}</text>`,
+  );
+  const span = end - start;
+  const format = x.tickFormat(8, span < 120_000 ? '%H:%M:%S' : span < 2 * 86_400_000 ? '%H:%M' : '%m-%d %H:%M');
+  const ticks = x.ticks(8).map((t) => ({ x: x(t), label: format(t) }));
+  const axis = html`<g class="axis x-axis"><line x1="${String(frame.margin.left)}" x2="${String(frame.width - frame.margin.right)}"
+ y1="${String(bottom + 12)}" y2="${String(bottom + 12)}"></line>${ticks.map(
+   (t) => html`<text x="${String(t.x)}" y="${String(bottom + 26)}" text-anchor="middle">${t.label}</text>`,
+ )}<text class="axis-title" x="${String(frame.width - frame.margin.right)}" y="${String(frame.height - 2)}" text-anchor="end">time (UTC)</text></g>`;
+  const outcomes = [...new Set(placed.map((p) => runOutcome(p.run)))];
+  return figure({
+    id: 'timeline',
+    title: 'Run timeline',
+    description: `${placed.length} run(s) of the last day, one lane per runner, each a bar from dispatch to result; triangles mark verdicts. The table below lists them.`,
+    frame,
+    role: 'group',
+    svgBody: laneNames.join('') + axis + bars.join('') + marks.join(''),
+    legend: [
+      ...outcomes.map((o) => ({ cls: `outcome-${o}`, name: `${OUTCOME_WORDS[o].mark} ${OUTCOME_WORDS[o].words}` })),
+      ...(verdicts.length ? [{ cls: 'verdict-swatch', name: '▲ a verdict' }] : []),
+    ],
+    table: {
+      caption: 'The runs on the timeline, newest first',
+      head: ['run', 'kind', 'prefix up to', 'runner', 'dispatched', 'took', 'outcome', 'links'],
+      rows: [...placed]
+        .reverse()
+        .map(({ run, from, to, lane }) => [
+          html`${run.key}`,
+          html`${runPurpose(run)}`,
+          changeLink(ref(run.end), run.end),
+          html`${String(lane + 1)}`,
+          html`${time(from)}`,
+          html`${duration(to - from)}`,
+          badge(runOutcome(run) === 'error' ? 'error' : run.state, OUTCOME_WORDS[runOutcome(run)].words),
+          runLinks(run, run.target ?? provider) || '–',
+        ]),
+    },
+  });
+}
