@@ -4,6 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import type { VerdictRecord } from '../../src/core/index.ts';
 import { replay } from '../../src/engine/replay.ts';
+import { DAYS_KEPT } from '../../src/engine/health.ts';
+import { trendPeriods } from '../../src/engine/trends.ts';
 import type { JournalRecord } from '../../src/store/types.ts';
 import { emptyQueueFile, STORE_KINDS, storeKinds } from '../helpers/stores.ts';
 
@@ -52,6 +54,27 @@ describe.each(STORE_KINDS)('the %s store', (kind) => {
     const again = reopen();
     await again.loadQueue('q');
     expect((await again.appendJournal('q', notice(5, 'x'.repeat(100)))).journalBytes).toBe(2 * after.journalBytes);
+  });
+
+  it('keeps a year of per-day figures in the snapshot, for the trends page', async () => {
+    const { store, reopen } = await stores.make(kind);
+    const start = Date.UTC(2025, 11, 1);
+    const health = Array.from({ length: DAYS_KEPT }, (_, i) => ({
+      day: new Date(start + i * 86_400_000).toISOString().slice(0, 10),
+      runs: i % 7,
+      verdicts: i % 5,
+      failures: i % 3,
+      flakes: i % 2,
+      culprits: i % 11 === 0 ? 1 : 0,
+      merged: i % 5,
+      depth: i % 9,
+      ttv: [i % 4, 0, 1],
+    }));
+    await store.writeSnapshot({ ...file('q'), health });
+    const again = replay((await reopen().loadQueue('q'))!, 'q');
+    expect(again.health).toEqual(health);
+    const now = start + (DAYS_KEPT - 1) * 86_400_000;
+    expect(trendPeriods(again.health!, now, '1y')).toEqual(trendPeriods(health, now, '1y'));
   });
 
   it('keeps queue names exactly as given and lists them sorted', async () => {
