@@ -1,7 +1,6 @@
-// The engine steps queues: under a queue's lock it steps the pure core on the queue's file, appends
-// the event and the effects decided to the journal (durably, queue-files.ts), and only then performs
-// the effects (outbox.ts). On start, pending effects are performed again and runs in flight picked
-// up. Questions about the queues go to its read model (read-model.ts), never to the engine.
+// The engine steps queues: under a queue's lock it steps the pure core on the queue's file, appends the event and
+// the effects decided to the journal (durably, queue-files.ts), and only then performs them (outbox.ts). On start,
+// pending effects are performed again and runs in flight picked up. Questions go to the read model (read-model.ts).
 import { randomBytes } from 'node:crypto';
 import { advance, step, type CoreEvent, type Effect, type Strategy } from '../core/index.ts';
 import { silentLogger, type Logger } from '../log.ts';
@@ -16,7 +15,6 @@ import { Outbox } from './outbox.ts';
 import { QueueFiles } from './queue-files.ts';
 import { ReadModel } from './read-model.ts';
 import { recordStep } from './replay.ts';
-import type { HealthBefore } from './health.ts';
 import { recoverQueues } from './recovery.ts';
 import { QueueOwnedError, type EngineOptions, type StateBefore, type SubmitOptions } from './options.ts';
 
@@ -147,7 +145,7 @@ export class Engine {
   /** Journals a step with the outbox entries of its effects (notices and logs are not performed). */
   private async journalStep(
     file: QueueFile,
-    step: { event: CoreEvent; effects: Effect[]; before: HealthBefore; options: SubmitOptions },
+    step: { event: CoreEvent; effects: Effect[]; before: StateBefore; options: SubmitOptions },
   ): Promise<void> {
     const { event, effects, before, options } = step;
     const base = `${file.state.seq}.${this.now()}`;

@@ -2,7 +2,7 @@
 // playwright-core) during a bisection on a running server: one bar per run the API lists, with its
 // outcome and log link, following the page without a reload; every trends chart with its table; and
 // both pages checked by axe-core in the light and dark schemes. Screenshots are left in
-// test-artifacts/ (UPDATE_SCREENSHOT=1 also refreshes docs/dashboard.png).
+// test-artifacts/.
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -161,8 +161,6 @@ describe.skipIf(!existsSync(CHROMIUM))('run timeline and trends in chromium', ()
     expect(after.length).toBeGreaterThan(during.length);
     // a verdict is marked on the axis
     expect(await page.locator('.verdict-mark.verdict-culprit').count()).toBe(1);
-    if (process.env.UPDATE_SCREENSHOT)
-      await page.screenshot({ path: join(import.meta.dirname, '..', '..', 'docs', 'timeline.png'), fullPage: false });
     await page.emulateMedia({ colorScheme: 'dark' });
     expect(await seriousViolations(page)).toEqual([]);
     await page.screenshot({ path: join(ARTIFACTS, 'timeline-dark.png'), fullPage: true });

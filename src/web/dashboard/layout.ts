@@ -25,15 +25,16 @@ dl.figures{display:grid;grid-template-columns:repeat(auto-fit,minmax(9rem,1fr));
 dl.figures div{border:1px solid var(--line);border-radius:6px;padding:.3rem .5rem}dt{color:var(--muted);font-size:.85em}dd{margin:0;font-weight:600}
 .skip{position:absolute;left:-999px}.skip:focus{left:1rem;top:1rem}
 .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(26rem,1fr));gap:0 2rem}
-.chart svg{display:block;width:100%;height:auto;max-width:60rem}.chart text{fill:var(--fg);font-size:11px}
-.chart .axis-title{fill:var(--muted)}.axis line,.grid{stroke:var(--line)}.line path{fill:none;stroke-width:2}
+.chart svg{display:block;width:100%;height:auto;max-width:60rem}.chart text{fill:var(--fg);font-size:13px}#timeline text{font-size:11px}
+.chart .axis-title{fill:var(--muted)}.axis-line,.grid{stroke:var(--line)}.line path{fill:none;stroke-width:2}
 .series-1{--s:var(--c1)}.series-2{--s:var(--c2)}.series-3{--s:var(--c3)}.bars rect,.line circle{fill:var(--s)}.line path{stroke:var(--s)}
 .run-bar{stroke-width:1.5;stroke:var(--o);fill:color-mix(in srgb,var(--o) 22%,var(--bg))}
 .outcome-passed{--o:var(--ok)}.outcome-failed{--o:var(--bad)}.outcome-flake{--o:var(--warn)}.outcome-error{--o:var(--err)}
 .outcome-cancelled{--o:var(--muted)}.outcome-running{--o:var(--run)}.run-bar.outcome-running{stroke-dasharray:4 2}
-.verdict-mark line{stroke:var(--muted);stroke-dasharray:2 4;opacity:.6}.verdict-mark path{fill:var(--fg)}.limit{stroke:var(--bad);stroke-dasharray:4 3}
+.verdict-mark .mark-line{stroke:var(--muted);stroke-dasharray:2 4;opacity:.6}.verdict-mark path{fill:var(--fg)}.limit{stroke:var(--bad);stroke-dasharray:4 3}
 ul.legend{display:flex;flex-wrap:wrap;gap:.3rem 1rem;list-style:none;padding:0;margin:.3rem 0;font-size:.9em}
-.swatch{display:inline-block;width:.9em;height:.9em;margin-right:.35em;vertical-align:-.1em;border-radius:2px;background:var(--s,var(--o));border:1.5px solid var(--o,var(--s))}
+.swatch{display:inline-block;width:.9em;height:.9em;margin-right:.35em;vertical-align:-.1em;border-radius:2px;
+background:var(--s,var(--o));border:1.5px solid var(--o,var(--s))}
 .verdict-swatch{background:var(--fg)}.limit-swatch{background:var(--bad)}
 `;
 

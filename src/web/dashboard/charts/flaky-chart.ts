@@ -4,7 +4,7 @@ import html from 'html-template-tag';
 import { scaleBand, scaleLinear } from 'd3-scale';
 import type { FlakyTest } from '../../../core/test-book.ts';
 import { percent, time } from '../format.ts';
-import { figure, type Frame } from './frame.ts';
+import { figure, svgLine, svgText, xAxis, type Frame } from './frame.ts';
 
 const ROW = 34;
 export const FLAKY_SHOWN = 10;
@@ -15,7 +15,7 @@ export function flakiestTestsChart(tests: FlakyTest[], quarantineAt: number | nu
   const frame: Frame = {
     width: 720,
     height: 16 + shown.length * ROW + 40,
-    margin: { top: 16, right: 24, bottom: 40, left: 16 },
+    margin: { top: 16, right: 24, bottom: 40, left: 24 },
   };
   const bottom = frame.height - frame.margin.bottom;
   const y = scaleBand<string>()
@@ -27,24 +27,22 @@ export function flakiestTestsChart(tests: FlakyTest[], quarantineAt: number | nu
     .range([frame.margin.left, frame.width - frame.margin.right]);
   const cls = (t: FlakyTest) => (t.quarantinedSince !== null ? 'series-2' : 'series-1');
   const bars = shown.map(
-    (
-      t,
-    ) => html`<g class="bars ${cls(t)}"><text x="${String(frame.margin.left)}" y="${String(y(t.id)! + 10)}">${t.id}</text>
+    (t) => html`<g class="bars ${cls(t)}">$${svgText(t.id, { x: frame.margin.left, y: y(t.id)! + 10 })}
 <rect x="${String(x(0))}" y="${String(y(t.id)! + 16)}" width="${String(Math.max(1, x(t.flakeRate) - x(0)))}" height="${String(y.bandwidth() - 20)}">
 <title>${t.id}: ${percent(t.flakeRate)}</title></rect></g>`,
   );
   const limit =
     quarantineAt === null
       ? ''
-      : html`<line class="limit" x1="${String(x(quarantineAt))}" x2="${String(x(quarantineAt))}" y1="${String(frame.margin.top)}" y2="${String(bottom)}"></line>`;
-  const ticks = x.ticks(5);
-  const axis = html`<g class="axis x-axis"><line x1="${String(x(0))}" x2="${String(frame.width - frame.margin.right)}" y1="${String(bottom)}" y2="${String(bottom)}"></line>${ticks.map(
-    (t) => html`<text x="${String(x(t))}" y="${String(bottom + 14)}" text-anchor="middle">${percent(t)}</text>`,
-  )}<text class="axis-title" x="${String(frame.width - frame.margin.right)}" y="${String(frame.height - 4)}" text-anchor="end">estimated flake rate (% of runs)</text></g>`;
+      : svgLine('limit', { x1: x(quarantineAt), x2: x(quarantineAt), y1: frame.margin.top, y2: bottom });
+  const ticks = x.ticks(5).map((t) => ({ x: x(t), label: percent(t) }));
+  const axis = xAxis(frame, ticks, 'estimated flake rate (% of runs)');
   return figure({
     id: 'trend-flaky-tests',
     title: 'Flakiest tests',
-    description: `The ${shown.length} flakiest tests by estimated flake rate${quarantineAt === null ? '' : `; the line marks the quarantine limit, ${percent(quarantineAt)}`}.`,
+    description:
+      `The ${shown.length} flakiest tests by estimated flake rate` +
+      (quarantineAt === null ? '.' : `; the line marks the quarantine limit, ${percent(quarantineAt)}.`),
     frame,
     svgBody: axis + limit + bars.join(''),
     legend: [

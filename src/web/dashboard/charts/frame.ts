@@ -77,12 +77,25 @@ export function yAxis(
   )}<text class="axis-title" transform="translate(14 ${String(middle)}) rotate(-90)" text-anchor="middle">${title}</text></g>`;
 }
 
-/** An x axis line at the bottom of the frame with labels at the given positions and the axis title. */
-export function xAxis(frame: Frame, ticks: { x: number; label: string }[], title: string): string {
-  const bottom = frame.height - frame.margin.bottom;
-  const middle = (frame.margin.left + frame.width - frame.margin.right) / 2;
-  return html`<g class="axis x-axis"><line x1="${String(frame.margin.left)}" x2="${String(frame.width - frame.margin.right)}"
- y1="${String(bottom)}" y2="${String(bottom)}"></line>${ticks.map(
-   (t) => html`<text x="${String(t.x)}" y="${String(bottom + 14)}" text-anchor="middle">${t.label}</text>`,
- )}<text class="axis-title" x="${String(middle)}" y="${String(frame.height - 6)}" text-anchor="middle">${title}</text></g>`;
+/** A line from (x1, y1) to (x2, y2) with a CSS class. */
+export function svgLine(cls: string, at: { x1: number; x2: number; y1: number; y2: number }): string {
+  return html`<line class="${cls}" x1="${String(at.x1)}" x2="${String(at.x2)}" y1="${String(at.y1)}" y2="${String(at.y2)}"></line>`;
+}
+
+/** Words at (x, y), anchored at their start, middle or end, centred on y when `middle`. */
+export function svgText(words: string, at: { x: number; y: number }, opts: { anchor?: string; middle?: boolean } = {}) {
+  const baseline = opts.middle ? html` dominant-baseline="middle"` : '';
+  return html`<text x="${String(at.x)}" y="${String(at.y)}" text-anchor="${opts.anchor ?? 'start'}"$${baseline}>${words}</text>`;
+}
+
+/**
+ * An x axis: its line at `y` (by default the frame's bottom margin), a label under each tick, and its
+ * title (with the unit) under the labels at the right end.
+ */
+export function xAxis(frame: Frame, ticks: { x: number; label: string }[], title: string, y?: number): string {
+  const at = y ?? frame.height - frame.margin.bottom;
+  const right = frame.width - frame.margin.right;
+  return html`<g class="axis x-axis">$${svgLine('axis-line', { x1: frame.margin.left, x2: right, y1: at, y2: at })}${ticks.map(
+    (t) => html`$${svgText(t.label, { x: t.x, y: at + 14 }, { anchor: 'middle' })}`,
+  )}<text class="axis-title" x="${String(right)}" y="${String(at + 30)}" text-anchor="end">${title}</text></g>`;
 }

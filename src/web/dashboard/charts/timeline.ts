@@ -10,12 +10,12 @@ import type { ChangeLabeler } from '../../../report/model.ts';
 import { changeLabel, changeLink, duration, runLinks, runLogPath, time } from '../format.ts';
 import { externalHref } from '../../../report/html.ts';
 import { badge } from '../layout.ts';
-import { figure, type Frame } from './frame.ts';
+import { figure, svgLine, svgText, xAxis, type Frame } from './frame.ts';
 
 /** How far back the timeline reaches. */
 export const TIMELINE_MS = 24 * 3_600_000;
 const LANE = 30;
-const AXIS = 40;
+const AXIS = 48;
 const VERDICTS_SHOWN = 30;
 
 export type RunOutcome = 'running' | 'passed' | 'failed' | 'flake' | 'error' | 'cancelled';
@@ -77,6 +77,11 @@ export function placeRuns(runs: Run[], now: number): Placed[] {
     });
 }
 
+/** A small triangle pointing up, its tip at (x, y): a verdict's mark on the axis. */
+function triangle(x: number, y: number): string {
+  return `M${x} ${y} l5 8 h-10 z`;
+}
+
 /** Where a run's bar links: the log kept here for a command runner, else its CI page. */
 function logHref(run: Run, provider: string | undefined): string | null {
   if ((run.target ?? provider)?.startsWith('command:')) return runLogPath(run.key);
@@ -110,12 +115,13 @@ export function runTimeline(file: QueueView, now: number, labelOf: ChangeLabeler
     const said = `${what}: ${OUTCOME_WORDS[outcome].words}, ${time(from)} for ${duration(to - from)}`;
     const left = x(new Date(Math.max(from, start)));
     const width = Math.max(3, x(new Date(to)) - left);
-    const label = `${OUTCOME_WORDS[outcome].mark} ${what}`;
-    // a label is written only where the bar is long enough to hold it (about 6.5 units a character)
-    const text =
-      width >= label.length * 6.5
-        ? html`<text x="${String(left + 4)}" y="${String(laneY(lane) + LANE / 2)}" dominant-baseline="middle">${label}</text>`
-        : '';
+    // the longest label the bar can hold (about 6.5 units a character): kind and change, kind, nothing
+    const label = [`${OUTCOME_WORDS[outcome].mark} ${what}`, `${OUTCOME_WORDS[outcome].mark} ${runPurpose(run)}`].find(
+      (l) => width >= l.length * 6.5 + 6,
+    );
+    const text = label
+      ? html`<text x="${String(left + 4)}" y="${String(laneY(lane) + LANE / 2)}" dominant-baseline="middle">${label}</text>`
+      : '';
     const bar = html`<rect class="run-bar outcome-${outcome}" data-run="${run.key}" data-outcome="${outcome}"
  x="${String(left)}" y="${String(laneY(lane) + 3)}" width="${String(width)}" height="${String(LANE - 6)}"><title>${said}</title></rect>$${text}`;
     const href = logHref(run, provider);
@@ -124,26 +130,24 @@ export function runTimeline(file: QueueView, now: number, labelOf: ChangeLabeler
   const verdicts = s.verdicts.filter((v) => v.at >= start && v.at <= end).slice(-VERDICTS_SHOWN);
   const marks = verdicts.map((v: VerdictRecord) => {
     const at = x(new Date(v.at));
-    return html`<g class="verdict-mark verdict-${v.verdict}"><line x1="${String(at)}" x2="${String(at)}" y1="${String(frame.margin.top)}"
- y2="${String(bottom + 6)}"></line><path d="M${String(at)} ${String(bottom + 2)} l5 8 h-10 z"><title>${v.verdict} ${ref(v.change).short} at ${time(v.at)}</title></path></g>`;
+    const line = svgLine('mark-line', { x1: at, x2: at, y1: frame.margin.top, y2: bottom + 6 });
+    const said = `${v.verdict} ${ref(v.change).short} at ${time(v.at)}`;
+    return html`<g class="verdict-mark verdict-${v.verdict}">$${line}<path d="${triangle(at, bottom + 2)}"><title>${said}</title></path></g>`;
   });
-  const laneNames = Array.from(
-    { length: lanes },
-    (_, i) =>
-      html`<text x="${String(frame.margin.left - 8)}" y="${String(laneY(i) + LANE / 2)}" text-anchor="end" dominant-baseline="middle">runner ${String(i + 1)}</text>`,
+  const laneNames = Array.from({ length: lanes }, (_, i) =>
+    svgText(`runner ${i + 1}`, { x: frame.margin.left - 8, y: laneY(i) + LANE / 2 }, { anchor: 'end', middle: true }),
   );
   const span = end - start;
   const format = x.tickFormat(8, span < 120_000 ? '%H:%M:%S' : span < 2 * 86_400_000 ? '%H:%M' : '%m-%d %H:%M');
   const ticks = x.ticks(8).map((t) => ({ x: x(t), label: format(t) }));
-  const axis = html`<g class="axis x-axis"><line x1="${String(frame.margin.left)}" x2="${String(frame.width - frame.margin.right)}"
- y1="${String(bottom + 12)}" y2="${String(bottom + 12)}"></line>${ticks.map(
-   (t) => html`<text x="${String(t.x)}" y="${String(bottom + 26)}" text-anchor="middle">${t.label}</text>`,
- )}<text class="axis-title" x="${String(frame.width - frame.margin.right)}" y="${String(frame.height - 2)}" text-anchor="end">time (UTC)</text></g>`;
+  const axis = xAxis(frame, ticks, 'time (UTC)', bottom + 12);
   const outcomes = [...new Set(placed.map((p) => runOutcome(p.run)))];
   return figure({
     id: 'timeline',
     title: 'Run timeline',
-    description: `${placed.length} run(s) of the last day, one lane per runner, each a bar from dispatch to result; triangles mark verdicts. The table below lists them.`,
+    description:
+      `${placed.length} run(s) of the last day, one lane per runner, each a bar from dispatch to result; ` +
+      'triangles mark verdicts. The table below lists them.',
     frame,
     role: 'group',
     svgBody: laneNames.join('') + axis + bars.join('') + marks.join(''),
