@@ -7,7 +7,9 @@ import { resolve } from 'node:path';
 import { checkRunnerKinds, ciFactories, type CiContext } from './ci/index.ts';
 import type { ConfigRules } from './config/rules.ts';
 import type { ServerConfig } from './config/server.ts';
-import type { Dispatcher, Reporter } from './engine/effects.ts';
+import type { Dispatcher, Reporter, Reverter } from './engine/effects.ts';
+import type { Effect } from './core/index.ts';
+import { plannedReverts } from './revert/plan.ts';
 import { Engine } from './engine/engine.ts';
 import { notifySetup } from './notify/setup.ts';
 import { RoutingPerformer } from './engine/performer.ts';
@@ -20,7 +22,7 @@ import { claimDataDir, type DataDirOwnership } from './store/data-dir-owner.ts';
 import { openStore, type OpenedStore, type ReplicaHooks } from './store/open.ts';
 import type { Replica } from './store/pg/replica.ts';
 import { WriterWork } from './writer-work.ts';
-import type { Store } from './store/types.ts';
+import type { QueueFile, Store } from './store/types.ts';
 import { checkDataDir, listenAddress } from './startup/checks.ts';
 import { configRules } from './registry.ts';
 import { SetupError } from './config/setup-error.ts';
@@ -87,6 +89,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
 interface Wiring {
   dispatchers: Record<string, Dispatcher>;
   reporters: Record<string, Reporter>;
+  reverters: Record<string, Reverter>;
   labels: Record<string, ChangeLabeler>;
   stoppers: (() => Promise<void> | void)[];
   /** Each part's status for /healthz, with a line in the log. */
@@ -118,6 +121,7 @@ async function startHosts(wiring: Wiring, ctx: HostContext): Promise<Host[]> {
     if (!host) continue;
     hosts.push(host);
     wiring.reporters[host.id] ??= host.reporter;
+    if (host.reverter) wiring.reverters[host.id] ??= host.reverter;
     wiring.labels[host.id] = host.changeLabel;
     Object.assign(wiring.dispatchers, host.dispatchers ?? {});
     if (host.stop) wiring.stoppers.push(() => host.stop!());
@@ -137,6 +141,7 @@ async function startOn(
   const wiring: Wiring = {
     dispatchers: { ...opts.dispatchers },
     reporters: { ...opts.reporters },
+    reverters: {},
     labels: {},
     stoppers: [],
     say(component, status, message) {
@@ -174,18 +179,22 @@ async function startWith(
   const publicUrl = env.OST_PUBLIC_URL?.replace(/\/+$/, '');
   const callbackUrl = publicUrl ? `${publicUrl}/api/ci/callback` : undefined;
   wiring.say('store', replica ? (replica.isWriter() ? 'writer' : 'reader') : 'ok', opened.summary);
-  const { dispatchers, reporters, labels, stoppers } = wiring;
+  const { dispatchers, reporters, reverters, labels, stoppers } = wiring;
   const notify = notifySetup({ env, config, log, labels, publicUrl });
   wiring.say('notify', notify ? 'ok' : 'off', notify?.summary ?? 'no email: or channels: in the server config');
   if (notify) stoppers.push(notify.stop);
   const messages = notify?.delivery;
-  const performer = new RoutingPerformer({ dispatchers, reporters, labels, publicUrl, log, messages });
+  const performer = new RoutingPerformer({ dispatchers, reporters, reverters, labels, publicUrl, log, messages });
   let engineRef: Engine | null = null;
   const metrics = new Metrics(() => engineRef);
   // the engine steps queues once this replica's writer work has started (see WriterWork.writing)
   let work: WriterWork | null = null;
   const role = inbox ? { isWriter: () => work?.writing ?? false, forward: inbox.put.bind(inbox) } : undefined;
-  const moreEffects = notify?.plan;
+  // mails, chat messages and reverts are decided with the step that names the verdict, and journaled with it
+  const moreEffects = (file: QueueFile, effects: readonly Effect[]) => [
+    ...(notify?.plan(file, effects) ?? []),
+    ...plannedReverts(file, effects),
+  ];
   const engine = new Engine({
     store,
     performer,

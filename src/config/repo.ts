@@ -73,6 +73,17 @@ const fixedSections = {
     .object({ timeout: duration.default(d.dependencyTimeoutMs) })
     .strict()
     .prefault({}),
+  // opening the revert of a confirmed culprit (revert/plan.ts): off unless asked
+  revert: z
+    .object({
+      auto: z.boolean().default(false),
+      confidence: z.number().min(0).max(0.999999).default(0.9999),
+      max_age: duration.default(24 * 3_600_000),
+      daily_limit: z.number().int().min(0).max(100).default(4),
+      submit: z.boolean().default(false),
+    })
+    .strict()
+    .prefault({}),
 };
 
 /** The parts of the repo config and of a shared queue a set of config parts gives (rules.ts composes them). */

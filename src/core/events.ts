@@ -1,6 +1,6 @@
 // The events the core accepts (a merge, a run's start and end, a tick, a command, a new config) and
 // the effects a step returns (dispatches, cancels, reports, notices, replies, log lines).
-import type { ChangeInput, QueueSettings, QueueState, RunKind, StreamRef, VerdictRecord } from './types.ts';
+import type { ChangeInput, Evidence, QueueSettings, QueueState, RunKind, StreamRef, VerdictRecord } from './types.ts';
 
 /**
  * How a run ended, as its runner reports it. `lost`: the runner lost it with a server that stopped
@@ -83,7 +83,8 @@ export type Effect =
   | { type: 'reply'; to: unknown; change: string; ok: boolean; message: string }
   | { type: 'log'; level: 'debug' | 'info' | 'warn'; message: string }
   | MailEffect
-  | ChatEffect;
+  | ChatEffect
+  | RevertEffect;
 
 /** What a mail or a chat message is about. */
 export type MessageAbout =
@@ -110,6 +111,24 @@ export interface ChatEffect {
   type: 'chat';
   channel: string;
   about: MessageAbout;
+}
+
+/**
+ * Open the revert of a confirmed culprit, or say on it why none is opened. Like mails, the core never
+ * decides one: the engine adds them from the repo config's `revert:` (revert/plan.ts).
+ */
+export interface RevertEffect {
+  type: 'revert';
+  /** The culprit. */
+  change: string;
+  /** Why no revert is opened (a guard of the queue stopped it): posted on the culprit instead. */
+  refused?: string;
+  /** Its posterior when it was named. */
+  confidence: number;
+  /** The runs that convicted it. */
+  evidence: Evidence[];
+  /** `revert.submit`: submit the revert too (Gerrit), or let it merge itself (GitHub auto-merge). */
+  submit: boolean;
 }
 
 export interface StepResult {

@@ -29,14 +29,16 @@ export function verdict(ctx: StepContext, id: string, kind: VerdictKind, extra: 
 
 /**
  * A change without a review (a direct push, a commit of a watched repository) has no page where
- * people read: its culprit and fixed verdicts are also the queue's notices, naming its author.
+ * people read: its culprit and fixed verdicts are also the queue's notices, naming its author (and,
+ * for a culprit, the command that reverts it: the bot has no write access to a watched repository).
  */
 function tellDirectPush(ctx: StepContext, change: ChangeRecord, v: VerdictRecord): void {
   const by = change.author ? ` by ${change.author}` : '';
   const what = `commit ${short(change.sha)} "${change.title ?? ''}"${by}, pushed to ${change.branch} without review`;
   const message =
     v.verdict === 'culprit'
-      ? `${what}, breaks the system tests (culprit, confidence ${(v.confidence ?? 0).toFixed(4)})`
+      ? `${what}, breaks the system tests (culprit, confidence ${(v.confidence ?? 0).toFixed(4)}); ` +
+        `revert it with: git revert ${change.sha}`
       : `${what}, fixed ${v.culprit ?? 'the break'}: the system tests pass again`;
   notice(ctx, v.verdict === 'culprit' ? 'warn' : 'info', `push-${v.verdict}`, message, change.id);
 }

@@ -1,6 +1,6 @@
 // The interfaces effects are performed through: dispatchers (CI), reporters (code hosts), and the
 // performer that routes each outbox entry to them.
-import type { ChatEffect, CoreEvent, DispatchSpec, Effect, MailEffect, Run } from '../core/index.ts';
+import type { ChatEffect, CoreEvent, DispatchSpec, Effect, MailEffect, RevertEffect, Run } from '../core/index.ts';
 import type { QueueCi } from '../config/repo.ts';
 import type { ChangeTarget, VerdictReport } from '../report/model.ts';
 import type { QueueFile, QueueNotice } from '../store/types.ts';
@@ -49,6 +49,23 @@ export interface Reporter {
   runStarted?(queue: string, change: ChangeTarget, run: DispatchSpec, url: string | null): Promise<void>;
   /** Whether the report with this key was already posted (for example, a comment with its marker exists). */
   wasReported?(key: string, change: ChangeTarget | null): Promise<boolean>;
+}
+
+/** What a code host needs to revert a confirmed culprit (revert/plan.ts decided it). */
+export interface RevertRequest {
+  queue: string;
+  culprit: ChangeTarget & { title: string };
+  effect: RevertEffect;
+  /** The dashboard page of the culprit, with OST_PUBLIC_URL. */
+  pageUrl: string | null;
+}
+
+/**
+ * Opens the revert of a culprit on its code host once, or posts on the culprit why it did not (the
+ * host's guards: the author's opt-out, an existing revert, a missing right); throws when a retry may work.
+ */
+export interface Reverter {
+  revert(request: RevertRequest, key: string): Promise<void>;
 }
 
 /** Sends mail and chat effects (notify/delivery.ts); throws when a retry may work. */

@@ -136,3 +136,19 @@ export function summarise(days: DayHealth[], now: number, n = 7): HealthSummary 
   const since = dayOf(now - (n - 1) * DAY_MS);
   return sumDays(days.filter((d) => d.day >= since));
 }
+
+/** Reverts opened on one day (revert/plan.ts reads them for `revert.daily_limit`). */
+export interface RevertDay {
+  day: string;
+  count: number;
+}
+
+/** `days` with `count` more reverts opened on the day of `at`; only the last three days are kept. */
+export function withOpened(days: readonly RevertDay[], at: number, count: number): RevertDay[] {
+  if (count === 0) return [...days];
+  const day = dayOf(at);
+  const today = (days.find((d) => d.day === day)?.count ?? 0) + count;
+  return [...days.filter((d) => d.day !== day), { day, count: today }]
+    .sort((a, b) => a.day.localeCompare(b.day))
+    .slice(-3);
+}

@@ -1,14 +1,17 @@
-// Routes each outbox entry to the dispatcher of the queue's CI provider or the reporter of the change's host.
-import type { Effect, Run } from '../core/index.ts';
+// Routes each outbox entry to the dispatcher of the queue's CI provider, or the reporter or reverter of
+// the change's host.
+import type { Effect, RevertEffect, Run } from '../core/index.ts';
 import { silentLogger, type Logger } from '../log.ts';
-import { buildVerdictReport, changeTarget, labelerOf, type ChangeLabeler } from '../report/model.ts';
-import type { DispatchContext, Dispatcher, MessageSender, Performer, Reporter } from './effects.ts';
+import { buildVerdictReport, changePageUrl, changeTarget, labelerOf, type ChangeLabeler } from '../report/model.ts';
+import type { DispatchContext, Dispatcher, MessageSender, Performer, Reporter, Reverter } from './effects.ts';
 
 export interface RoutingPerformerOptions {
   /** By provider: `github-actions`, `jenkins`, `webhook:<name>`, `command:<name>`. */
   dispatchers: Record<string, Dispatcher>;
   /** By host: `github`, `gerrit`, `git`. */
   reporters: Record<string, Reporter>;
+  /** By host: who opens the revert of a culprit (`revert.auto`). */
+  reverters?: Record<string, Reverter>;
   /** How each host labels a change in messages (`#12`, `change 12`); by host. */
   labels?: Record<string, ChangeLabeler>;
   /** The server's public URL, for dashboard links in messages. */
@@ -110,6 +113,8 @@ export class RoutingPerformer implements Performer {
       case 'reply':
         await this.reporter(ctx, e.change)?.reply?.(ctx.queue, e.to, e.message, e.ok);
         return;
+      case 'revert':
+        return this.revert(e, ctx, entry.key);
       case 'mail':
       case 'chat':
         if (this.opts.messages) return this.opts.messages.deliver(e, entry.key, ctx);
@@ -121,6 +126,25 @@ export class RoutingPerformer implements Performer {
       default:
         return;
     }
+  }
+
+  /** Has the culprit's host revert it (with its guards and words, e.g. hosts/gerrit/revert.ts), or says it cannot. */
+  private async revert(e: RevertEffect, ctx: DispatchContext, key: string): Promise<void> {
+    const change = Object.hasOwn(ctx.file.state.changes, e.change) ? ctx.file.state.changes[e.change] : undefined;
+    const reverter =
+      change && Object.hasOwn(this.opts.reverters ?? {}, change.host) ? this.opts.reverters![change.host] : undefined;
+    if (!change || !reverter) {
+      this.log.warn(
+        { queue: ctx.queue, change: e.change },
+        `revert.auto is on, but ost-gate cannot open reverts on ${change?.host ?? 'this host'}: revert ${change?.sha ?? e.change} by hand (git revert)`,
+      );
+      return;
+    }
+    const pageUrl = this.opts.publicUrl ? changePageUrl(this.opts.publicUrl, e.change) : null;
+    await reverter.revert(
+      { queue: ctx.queue, culprit: { ...changeTarget(change), title: change.title ?? change.sha }, effect: e, pageUrl },
+      key,
+    );
   }
 
   async alreadyDone(entry: { key: string; effect: Effect }, ctx: DispatchContext): Promise<boolean> {

@@ -2,7 +2,7 @@
 // (a snapshot plus its journal, replayed through the core's deterministic step). Also a read-only
 // loader for readers beside a running server (`ost-gate status`, tests).
 import { advance, emptyQueue, type Effect, type Strategy } from '../core/index.ts';
-import { recordHealth, type HealthBefore } from './health.ts';
+import { recordHealth, withOpened, type HealthBefore } from './health.ts';
 import { safeSlug } from '../store/slug.ts';
 import type { JournalRecord, QueueFile, QueueNotice, Store, StoredQueue } from '../store/types.ts';
 
@@ -42,6 +42,8 @@ export function pushNotice(file: QueueFile, notice: QueueNotice): void {
  */
 export function recordStep(file: QueueFile, record: StepRecord, effects: Effect[], before: HealthBefore): void {
   file.health = recordHealth(file.health ?? [], before, file.state, effects, record.at);
+  const reverts = (record.outbox ?? []).filter((o) => o.effect.type === 'revert' && !o.effect.refused).length;
+  if (reverts) file.reverts = withOpened(file.reverts ?? [], record.at, reverts);
   for (const effect of effects)
     if (effect.type === 'notice')
       pushNotice(file, {

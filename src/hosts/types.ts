@@ -4,7 +4,7 @@
 import type { ConfigPart } from '../config/parts.ts';
 import type { ConfigRules } from '../config/rules.ts';
 import type { ServerConfig } from '../config/server.ts';
-import type { Dispatcher, Reporter } from '../engine/effects.ts';
+import type { Dispatcher, Reporter, Reverter } from '../engine/effects.ts';
 import type { Engine } from '../engine/engine.ts';
 import type { Mount } from '../http/mount.ts';
 import type { Logger } from '../log.ts';
@@ -37,6 +37,8 @@ export interface Host {
   readonly id: string;
   /** Posts verdicts and command replies on it. */
   readonly reporter: Reporter;
+  /** Opens the revert of a confirmed culprit (`revert.auto`); a host without one cannot. */
+  readonly reverter?: Reverter;
   /** How it labels a change in messages and on the dashboard (`#12`, `change 12`). */
   readonly changeLabel: ChangeLabeler;
   /** CI dispatchers that come with it (GitHub Actions comes with the GitHub App), by provider name. */

@@ -68,6 +68,8 @@ export interface QueueFile {
   repoConfig?: RepoConfig;
   /** Per-day health figures, newest last (see engine/health.ts). */
   health?: DayHealth[];
+  /** Reverts opened per day (revert/plan.ts), for `revert.daily_limit`; newest last, a few days. */
+  reverts?: { day: string; count: number }[];
   /** The mails and chat messages sent (or refused for good), newest last (bounded). */
   sent?: SentMessage[];
   /** Number of the last journal record this file includes (0 or absent: none). */

@@ -36,6 +36,31 @@ describe('repo config', () => {
     });
   });
 
+  it('keeps reverts off unless asked, and names a bad revert setting', () => {
+    const cfg = configRules.parseRepo('ci:\n  provider: jenkins\n  job: ost\n');
+    expect(cfg.revert).toEqual({
+      auto: false,
+      confidence: 0.9999,
+      max_age: 24 * 3_600_000,
+      daily_limit: 4,
+      submit: false,
+    });
+    expect(
+      configRules.parseRepo('ci: {provider: jenkins, job: x}\nrevert: {auto: true, max_age: 2h}\n').revert,
+    ).toMatchObject({
+      auto: true,
+      max_age: 2 * 3_600_000,
+    });
+    expect(
+      problems(() => configRules.parseRepo('ci: {provider: jenkins, job: x}\nrevert: {daily_limit: -1, when: now}\n')),
+    ).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^revert\.daily_limit: got -1/),
+        expect.stringMatching(/unknown key "when"/),
+      ]),
+    );
+  });
+
   it('names the key, the value and what is allowed for each problem', () => {
     const p = problems(() =>
       configRules.parseRepo('ci:\n  provider: travis\n  max_parallel: 0\nbatch:\n  max_size: big\nstrategy: random\n'),

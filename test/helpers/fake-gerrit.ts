@@ -47,6 +47,8 @@ export interface FakeChange {
   files: string[];
   submitted?: string;
   submissionId?: string;
+  /** The number of the change it reverts (a change made by POST /changes/{id}/revert). */
+  revertOf?: number;
 }
 
 export interface Review {
@@ -77,6 +79,10 @@ export class FakeGerrit {
   serviceIsAdmin = false;
   /** Gerrit before 3.2: ChangeInfo has no submission_id. */
   noSubmissionIds = false;
+  /** Whether the service user has the Revert and Submit rights (403 from /revert and /submit without). */
+  rights = { revert: true, submit: true };
+  /** The events of the submissions made through REST (/submit), for a test to send on. */
+  readonly restEvents: GerritEvent[] = [];
   /** Called before each REST answer: a test makes Gerrit slow here. */
   delay: ((method: string, path: string) => Promise<void>) | null = null;
 
@@ -398,6 +404,7 @@ export class FakeGerrit {
       ...(c.submitted ? { submitted: c.submitted } : {}),
       ...(c.submissionId && !this.noSubmissionIds ? { submission_id: c.submissionId } : {}),
       _number: c.number,
+      ...(c.revertOf !== undefined ? { revert_of: c.revertOf } : {}),
       owner: detailed ? c.owner : { _account_id: c.owner._account_id },
       ...(wanted.length ? { current_revision: current, revisions } : {}),
     };
@@ -421,6 +428,8 @@ export class FakeGerrit {
     if (commit) return all.filter((c) => c.patchSets.some((ps) => ps.revision.startsWith(commit[1]!)));
     const change = /^change:(I[0-9a-f]+)$/.exec(q);
     if (change) return all.filter((c) => c.changeId === change[1]);
+    const revertOf = /^revertof:(\d+)$/.exec(q);
+    if (revertOf) return all.filter((c) => c.revertOf === Number(revertOf[1]));
     const sub = /^submissionid:(\S+)$/.exec(q);
     if (sub && !this.noSubmissionIds) return all.filter((c) => c.submissionId === sub[1]);
     throw new Error(`the fake Gerrit does not know the query ${q}`);
@@ -463,6 +472,11 @@ export class FakeGerrit {
       if (!this.changes.has(number)) return notFound;
       this.reviews.push({ project, number, body: body as Review['body'] });
       return json({});
+    }
+    if ((m = /^\/changes\/([^/]+)~(\d+)\/(revert|submit)$/.exec(p)) && method === 'POST') {
+      const c = this.changes.get(Number(m[2]));
+      if (!c || c.project !== decodeURIComponent(m[1]!)) return notFound;
+      return m[3] === 'revert' ? this.revertRest(c, body as { message?: string }) : this.submitRest(c);
     }
     if ((m = /^\/changes\/([^/]+)~(\d+)\/revisions\/([^/]+)\/files\/?$/.exec(p)) && method === 'GET') {
       const c = this.changes.get(Number(m[2]));
@@ -514,6 +528,30 @@ export class FakeGerrit {
       return a ? json(a) : notFound;
     }
     return [404, `the fake Gerrit has no ${method} ${p}`];
+  }
+
+  /**
+   * POST /changes/{id}/revert as Gerrit answers it: 403 without the Revert right, 409 for a change
+   * that is not merged, else the new revert change (owned by the service user, `revert_of` set).
+   */
+  private revertRest(c: FakeChange, input: { message?: string }): [number, string] {
+    if (!this.rights.revert) return [403, 'revert not permitted'];
+    if (c.status !== 'MERGED') return [409, `change is ${c.status.toLowerCase()}`];
+    const reverted = this.revision(c.number);
+    const message = input.message ?? `Revert "${c.subject}"\n\nThis reverts commit ${reverted}.\n`;
+    const [subject, ...body] = message.split('\n');
+    const revert = this.upload(c.project, { branch: c.branch, subject: subject!, body: body.join('\n').trim() });
+    revert.owner = SERVICE;
+    revert.revertOf = c.number;
+    return [200, `${XSSI}${JSON.stringify(this.changeInfo(revert, []))}`];
+  }
+
+  /** POST /changes/{id}/submit: 403 without the Submit right, 409 unless open, else merged (events kept). */
+  private submitRest(c: FakeChange): [number, string] {
+    if (!this.rights.submit) return [403, 'submit not permitted'];
+    if (c.status !== 'NEW') return [409, `change is ${c.status.toLowerCase()}`];
+    this.restEvents.push(...this.submit([c]));
+    return [200, `${XSSI}${JSON.stringify(this.changeInfo(c, []))}`];
   }
 
   /** Serves the REST API through nock until the test's interceptors are cleared. */

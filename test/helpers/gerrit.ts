@@ -12,6 +12,8 @@ import { Engine } from '../../src/engine/engine.ts';
 import { RoutingPerformer } from '../../src/engine/performer.ts';
 import { GerritClient } from '../../src/hosts/gerrit/client.ts';
 import { GerritHost } from '../../src/hosts/gerrit/host.ts';
+import { GerritReverter } from '../../src/hosts/gerrit/revert.ts';
+import { plannedReverts } from '../../src/revert/plan.ts';
 import { GerritReporter } from '../../src/hosts/gerrit/reporter.ts';
 import { gerritChangeLabel } from '../../src/hosts/gerrit/events.ts';
 import type { GerritEvent } from '../../src/hosts/gerrit/types.ts';
@@ -116,8 +118,10 @@ export async function gerritBed(configFor: (project: string) => string | null, o
     performer: new RoutingPerformer({
       dispatchers,
       reporters: { gerrit: reporter },
+      reverters: { gerrit: new GerritReverter(client) },
       labels: { gerrit: gerritChangeLabel },
     }),
+    moreEffects: (file, effects) => plannedReverts(file, effects),
   });
   const host = new GerritHost({
     client,

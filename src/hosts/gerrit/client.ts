@@ -135,6 +135,21 @@ export class GerritClient {
     );
   }
 
+  /** The changes that revert change `number` (the `revertof:` search operator), open or merged. */
+  revertsOf(number: number): Promise<GerritChangeInfo[]> {
+    return this.request('GET', `changes/?q=${encodeURIComponent(`revertof:${number}`)}`);
+  }
+
+  /** Opens the revert of a merged change (RevertInput: `message` is the revert's commit message). */
+  revert(project: string, number: number, input: { message: string; notify?: string }): Promise<GerritChangeInfo> {
+    return this.request('POST', `changes/${encodeURIComponent(project)}~${number}/revert`, input);
+  }
+
+  /** Submits a change (needs the Submit right and a submittable change: 409 otherwise). */
+  submitChange(project: string, number: number): Promise<GerritChangeInfo> {
+    return this.request('POST', `changes/${encodeURIComponent(project)}~${number}/submit`, {});
+  }
+
   /** The files a revision of a change touches (Gerrit's magic files like /COMMIT_MSG left out). */
   async files(project: string, number: number, revision: string): Promise<string[]> {
     const path = `changes/${encodeURIComponent(project)}~${number}/revisions/${encodeURIComponent(revision)}/files`;

@@ -25,12 +25,14 @@ export const gerritHostFactory: HostFactory = {
         "GERRIT_URL is set but GERRIT_USERNAME and GERRIT_PASSWORD are not both set: set them to the service user's name and HTTP password",
       );
     // the host's modules (ssh2 among them) are loaded only for a server that runs it
-    const [{ GerritClient }, { GerritHost }, { GerritReporter }, { GerritStream }] = await Promise.all([
-      import('./client.ts'),
-      import('./host.ts'),
-      import('./reporter.ts'),
-      import('./stream.ts'),
-    ]);
+    const [{ GerritClient }, { GerritHost }, { GerritReporter }, { GerritStream }, { GerritReverter }] =
+      await Promise.all([
+        import('./client.ts'),
+        import('./host.ts'),
+        import('./reporter.ts'),
+        import('./stream.ts'),
+        import('./revert.ts'),
+      ]);
     const client = new GerritClient({
       url: env.GERRIT_URL,
       username: env.GERRIT_USERNAME,
@@ -79,6 +81,7 @@ export const gerritHostFactory: HostFactory = {
     return {
       id: 'gerrit',
       reporter: new GerritReporter(client, log),
+      reverter: new GerritReverter(client, log),
       changeLabel: gerritChangeLabel,
       mount: host.mount,
       summary: `Gerrit at ${displayUrl(env.GERRIT_URL)}; events at ${EVENTS_PATH}${events}${stream ? `, and over SSH from ${env.GERRIT_SSH}` : ''}`,

@@ -32,6 +32,8 @@ export interface GerritChangeInfo {
   submission_id?: string;
   /** Its hashtags (`ost-priority` lets it jump the line). */
   hashtags?: string[];
+  /** The number of the change it reverts (Gerrit 2.15 and later). */
+  revert_of?: number;
 }
 
 /** A commit as `GET /projects/{project}/commits/{commit}` describes it. */
