@@ -143,6 +143,11 @@ export class FakeGerrit {
     return c;
   }
 
+  /** The changes made by POST /changes/{id}/revert of change `number`. */
+  revertsOf(number: number): FakeChange[] {
+    return [...this.changes.values()].filter((c) => c.revertOf === number);
+  }
+
   /** The commit a change's current patch set has. */
   revision(number: number): string {
     return this.change(number).patchSets.at(-1)!.revision;

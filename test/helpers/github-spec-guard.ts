@@ -1,10 +1,12 @@
 // Runs before every test file: every fetch to GitHub's REST API (api.github.com, or a GHES root under
 // /api/v3) and the answer it gets, from nock or from a stand-in server, is checked against GitHub's
-// OpenAPI description (./github-spec.ts). A test that sends or mocks something GitHub's spec rejects
-// fails in its afterEach, with the reasons.
+// OpenAPI description (./github-spec.ts), and every GraphQL request and answer against its GraphQL
+// schema (./github-graphql.ts). A test that sends or mocks something GitHub's spec rejects fails in its
+// afterEach, with the reasons.
 import 'nock';
 import { afterEach, expect } from 'vitest';
 import { DOTCOM, OLDEST_GHES, operationFor, problems, type SpecName } from './github-spec.ts';
+import { graphqlProblems } from './github-graphql.ts';
 
 const WRAPPED = Symbol.for('ost-gate.github-spec-guard');
 const found: string[] = [];
@@ -44,6 +46,10 @@ if (!(underlying as unknown as Record<symbol, boolean>)[WRAPPED]) {
       responseBody: res.redirected ? undefined : parse(text),
       responseIsJson: !res.redirected && /json/.test(res.headers.get('content-type') ?? ''),
     };
+    if (github.path === '/graphql') {
+      found.push(...graphqlProblems(sent, exchange.responseBody));
+      return res;
+    }
     found.push(...problems(github.spec, exchange));
     if (github.spec === DOTCOM && !operationFor(OLDEST_GHES, request.method, github.path))
       found.push(`${request.method} ${github.path}: not an operation of ${OLDEST_GHES}, which ost-gate supports`);

@@ -49,6 +49,8 @@ export interface ReplicaBedOptions {
   leaseSeconds?: number;
   /** How runs are run: the stand-in webhook CI (the default), or a `command:` runner that exits 0 at once. */
   ci?: 'webhook' | 'command';
+  /** The stand-in webhook CI reports a run failed when this says so of its refs (default: every run passes). */
+  fails?: (refs: Record<string, string>) => boolean;
 }
 
 export class ReplicaBed {
@@ -63,6 +65,8 @@ export class ReplicaBed {
   readonly gone: string[] = [];
   /** Where the server config and each replica's data directory are. */
   dir = '';
+  /** Called with each Gerrit request once it is answered, before the answer is sent (a test kills here). */
+  onGerritRequest: ((method: string, path: string) => void) | null = null;
   private stopping = false;
 
   private constructor(
@@ -119,15 +123,16 @@ export class ReplicaBed {
       req.url ?? '/',
       text ? JSON.parse(text) : undefined,
     );
+    this.onGerritRequest?.(req.method ?? 'GET', req.url ?? '/');
     res.writeHead(status, { 'content-type': 'application/json' }).end(answer);
   }
 
   /** The stand-in CI: records the run, answers 202, then reports it passed to a live replica. */
   private async answerCi(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const { key } = JSON.parse(await body(req)) as { key: string };
+    const { key, refs } = JSON.parse(await body(req)) as { key: string; refs: Record<string, string> };
     this.dispatched.set(key, (this.dispatched.get(key) ?? 0) + 1);
     res.writeHead(202).end();
-    const result = JSON.stringify({ key, status: 'success' });
+    const result = JSON.stringify({ key, status: this.opts.fails?.(refs) ? 'failure' : 'success' });
     for (let attempt = 0; attempt < 600 && !this.stopping; attempt++) {
       const replica = this.randomLive();
       const answer = await fetch(`${replica.base}/api/ci/callback`, {

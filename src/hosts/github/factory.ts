@@ -32,6 +32,7 @@ export const githubHostFactory: HostFactory = {
     return {
       id: 'github',
       reporter: github.reporter,
+      reverter: github.reverter,
       changeLabel: githubChangeLabel,
       dispatchers: { 'github-actions': github.dispatcher },
       mount: github.mount,

@@ -15,6 +15,7 @@ import type { HostDeps } from '../common/host-deps.ts';
 import { githubApp } from './app.ts';
 import { githubBaseUrl, WEBHOOKS_PATH } from './endpoints.ts';
 import { RetryingOctokit } from './octokit.ts';
+import { GithubReverter } from './revert.ts';
 import { GithubReporter } from './reporter.ts';
 
 export { githubBaseUrl, WEBHOOKS_PATH } from './endpoints.ts';
@@ -24,6 +25,7 @@ const WEBHOOK_LIMIT = 25 * 1024 * 1024;
 export interface GithubHost {
   probot: Probot;
   reporter: GithubReporter;
+  reverter: GithubReverter;
   dispatcher: GithubActionsDispatcher;
   mount: Mount;
 }
@@ -82,6 +84,7 @@ export async function createGithubHost(env: NodeJS.ProcessEnv, opts: GithubOptio
   });
   const installations = new Installations(probot);
   const reporter = new GithubReporter(installations.octokitFor, opts.publicUrl);
+  const reverter = new GithubReverter(installations.octokitFor, opts.log);
   const dispatcher = new GithubActionsDispatcher(installations.octokitFor, opts.log);
   const appFn = githubApp({ ...opts, reporter, installations, ghes: !!env.GHE_HOST });
   const middleware = await createNodeMiddleware(
@@ -96,7 +99,7 @@ export async function createGithubHost(env: NodeJS.ProcessEnv, opts: GithubOptio
     { probot, webhooksPath: WEBHOOKS_PATH },
   );
   const handle = verifiedWebhooks({ secret, log: opts.log, middleware });
-  return { probot, reporter, dispatcher, mount: { path: WEBHOOKS_PATH, source: 'github', handle } };
+  return { probot, reporter, reverter, dispatcher, mount: { path: WEBHOOKS_PATH, source: 'github', handle } };
 }
 
 type Middleware = Awaited<ReturnType<typeof createNodeMiddleware>>;
