@@ -3,22 +3,16 @@
 // outcome and log link, following the page without a reload; every trends chart with its table; and
 // both pages checked by axe-core in the light and dark schemes. Screenshots are left in
 // test-artifacts/.
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CoreEvent, DispatchSpec } from '../../src/core/index.ts';
-import type { Dispatcher } from '../../src/engine/effects.ts';
-import { silentLogger } from '../../src/log.ts';
-import { startServer, type RunningServer } from '../../src/serve.ts';
-import { configRules } from '../../src/registry.ts';
+import type { DispatchSpec } from '../../src/core/index.ts';
+import type { RunningServer } from '../../src/serve.ts';
+import { hasChromium, heldServer, holdsC3, launchChromium, type HeldServer } from '../helpers/browser.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const QUEUE = 'git:app@main';
-const S = { host: 'git', project: 'app', branch: 'main' };
 const ARTIFACTS = join(import.meta.dirname, '..', '..', 'test-artifacts');
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
@@ -48,50 +42,23 @@ async function seriousViolations(page: Page): Promise<string[]> {
     .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
 }
 
-describe.skipIf(!existsSync(CHROMIUM))('run timeline and trends in chromium', () => {
+describe.skipIf(!hasChromium)('run timeline and trends in chromium', () => {
   let browser: Browser;
+  let held: HeldServer;
   let server: RunningServer;
-  const dispatched: DispatchSpec[] = [];
-  const held: Dispatcher = { dispatch: async (run) => void dispatched.push(run) };
 
   beforeAll(async () => {
     await mkdir(ARTIFACTS, { recursive: true });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
-    const env = { OST_DATA_DIR: await mkdtemp(join(tmpdir(), 'ost-charts-')), OST_DASHBOARD_REFRESH_MS: '150' };
-    server = await startServer({
-      env,
-      config: configRules.validateServer({ tick: 60_000 }),
-      log: silentLogger,
-      port: 0,
-      dispatchers: { 'command:held': held },
-    });
+    browser = await launchChromium();
+    held = await heldServer(QUEUE);
+    server = held.server;
   });
   afterAll(async () => {
     await browser?.close();
     await server?.stop();
   });
 
-  const submit = (event: CoreEvent) =>
-    server.engine.submit(QUEUE, event, { setup: { ci: { provider: 'command:held' } } });
-  const finish = async (fails: (run: DispatchSpec) => boolean) => {
-    const file = (await server.engine.reads.queue(QUEUE))!;
-    const open = dispatched.filter((r) => ['dispatched', 'running'].includes(file.state.runs[r.key]?.state ?? ''));
-    for (const r of open)
-      await submit({ type: 'run-finished', at: Date.now(), key: r.key, status: fails(r) ? 'failure' : 'success' });
-  };
-  const holdsC3 = (r: DispatchSpec) => r.changes.includes('c3') || ['c3', 'c4'].includes(r.end);
+  const finish = (fails: (run: DispatchSpec) => boolean) => held.finish(fails);
   const apiRuns = async () =>
     ((await (await fetch(`${server.url}/api/queues/${encodeURIComponent(QUEUE)}`)).json()) as { runs: ApiRun[] }).runs;
 
@@ -128,20 +95,7 @@ describe.skipIf(!existsSync(CHROMIUM))('run timeline and trends in chromium', ()
   }
 
   it('draws one bar per run during a bisection, then the trends with their tables, with no serious accessibility finding', async () => {
-    await submit({ type: 'configure', at: Date.now(), settings: { maxParallel: 2, confirm: 1, confidence: 0.999 } });
-    await submit({
-      type: 'merged',
-      at: Date.now(),
-      stream: S,
-      before: 'base',
-      after: 'sha-c4',
-      changes: ['c1', 'c2', 'c3', 'c4'].map((id, i) => ({
-        id,
-        sha: `sha-${id}`,
-        parent: i ? `sha-c${i}` : 'base',
-        title: `feature ${id}`,
-      })),
-    });
+    await held.mergeFour((id) => `feature ${id}`);
     const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
     await page.goto(`${server.url}/queues/${encodeURIComponent(QUEUE)}`);
     await page.getByRole('heading', { name: 'Run timeline' }).waitFor({ timeout: 5000 });

@@ -1,88 +1,35 @@
 // The dashboard in a real browser (Debian's chromium, driven by playwright-core) during a scripted
 // bisection: the running prefix, the suspect and the final culprit appear as they happen, and a
 // title with <script> is shown as text. (The README's picture comes from the demo: npm run screenshot.)
-import { existsSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CoreEvent, DispatchSpec } from '../../src/core/index.ts';
+import type { DispatchSpec } from '../../src/core/index.ts';
 
-import type { Dispatcher } from '../../src/engine/effects.ts';
-import { silentLogger } from '../../src/log.ts';
-import { startServer, type RunningServer } from '../../src/serve.ts';
-import { configRules } from '../../src/registry.ts';
+import type { RunningServer } from '../../src/serve.ts';
+import { hasChromium, heldServer, holdsC3, launchChromium, type HeldServer } from '../helpers/browser.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const QUEUE = 'git:app@main';
-const S = { host: 'git', project: 'app', branch: 'main' };
 
-describe.skipIf(!existsSync(CHROMIUM))('dashboard in chromium', () => {
+describe.skipIf(!hasChromium)('dashboard in chromium', () => {
   let browser: Browser;
+  let held: HeldServer;
   let server: RunningServer;
-  const dispatched: DispatchSpec[] = [];
-  const held: Dispatcher = { dispatch: async (run) => void dispatched.push(run) };
 
   beforeAll(async () => {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
-    const env = { OST_DATA_DIR: await mkdtemp(join(tmpdir(), 'ost-dash-')), OST_DASHBOARD_REFRESH_MS: '150' };
-    server = await startServer({
-      env,
-      config: configRules.validateServer({ tick: 60_000 }),
-      log: silentLogger,
-      port: 0,
-      dispatchers: { 'command:held': held },
-    });
+    browser = await launchChromium();
+    held = await heldServer(QUEUE);
+    server = held.server;
   });
   afterAll(async () => {
     await browser?.close();
     await server?.stop();
   });
 
-  const submit = (event: CoreEvent) =>
-    server.engine.submit(QUEUE, event, { setup: { ci: { provider: 'command:held' } } });
-  const finish = async (fails: (run: DispatchSpec) => boolean) => {
-    const file = (await server.engine.reads.queue(QUEUE))!;
-    const open = dispatched.filter((r) => ['dispatched', 'running'].includes(file.state.runs[r.key]?.state ?? ''));
-    for (const r of open)
-      await submit({
-        type: 'run-finished',
-        at: Date.now(),
-        key: r.key,
-        status: fails(r) ? 'failure' : 'success',
-        url: `https://ci.example.org/${r.key}`,
-      });
-  };
-  const holdsC3 = (r: DispatchSpec) => r.changes.includes('c3') || ['c3', 'c4'].includes(r.end);
+  const finish = (fails: (run: DispatchSpec) => boolean) =>
+    held.finish(fails, (key) => `https://ci.example.org/${key}`);
 
   it('shows the running prefix, then the suspect with its confidence, then the culprit', async () => {
-    await submit({ type: 'configure', at: Date.now(), settings: { maxParallel: 2, confirm: 1, confidence: 0.999 } });
-    await submit({
-      type: 'merged',
-      at: Date.now(),
-      stream: S,
-      before: 'base',
-      after: 'sha-c4',
-      changes: ['c1', 'c2', 'c3', 'c4'].map((id, i) => ({
-        id,
-        sha: `sha-${id}`,
-        parent: i ? `sha-c${i}` : 'base',
-        title: id === 'c3' ? 'refactor <script>alert(1)</script>' : `feature ${id}`,
-      })),
-    });
+    await held.mergeFour((id) => (id === 'c3' ? 'refactor <script>alert(1)</script>' : `feature ${id}`));
     const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
     const dialogs: string[] = [];
     page.on('dialog', (d) => {

@@ -1,4 +1,5 @@
 // Drives the real core step by step for tests: merges changes, finishes runs, collects effects and verdicts.
+import type { QueueFile } from '../../src/store/types.ts';
 import {
   emptyQueue,
   heldUntil,
@@ -174,6 +175,20 @@ export class Harness {
       for (let i = 0; i <= end; i++) out.add(list[i]!);
     }
     return out;
+  }
+
+  /** The queue as the dashboard reads it: its state in a queue file, its runs sent to `provider`. */
+  file(provider = 'command:ost'): QueueFile {
+    return {
+      schema: 1,
+      name: this.state.name,
+      state: this.state,
+      outbox: [],
+      notices: [],
+      deliveries: [],
+      historyMoved: 0,
+      ci: { provider },
+    };
   }
 
   /** A CI that fails a run when its refs hold a culprit whose fix they do not hold. */

@@ -13,7 +13,6 @@ import {
 import { trendChart } from '../../src/web/dashboard/charts/trend-chart.ts';
 import { flakiestTestsChart } from '../../src/web/dashboard/charts/flaky-chart.ts';
 import { defaultLabel } from '../../src/report/model.ts';
-import type { QueueFile } from '../../src/store/types.ts';
 import { Harness } from '../helpers/harness.ts';
 
 const H = 3_600_000;
@@ -33,19 +32,6 @@ function run(key: string, from: number, to: number | null, state: Run['state'], 
     ...(to === null ? {} : { finishedAt: to }),
     deadline: from + 10 * H,
     ...extra,
-  };
-}
-
-function fileOf(h: Harness, provider: string): QueueFile {
-  return {
-    schema: 1,
-    name: h.state.name,
-    state: h.state,
-    outbox: [],
-    notices: [],
-    deliveries: [],
-    historyMoved: 0,
-    ci: { provider },
   };
 }
 
@@ -94,7 +80,7 @@ describe('run timeline', () => {
     }
     expect(h.verdictOf('bad')).toBe('culprit');
     const runs = Object.values(h.state.runs);
-    const page = runTimeline(fileOf(h, 'command:ost'), h.now, defaultLabel);
+    const page = runTimeline(h.file('command:ost'), h.now, defaultLabel);
     expect(page.match(/<rect class="run-bar /g)).toHaveLength(runs.length);
     for (const r of runs) {
       expect(page).toContain(`data-run="${r.key}" data-outcome="${runOutcome(r)}"`);
@@ -105,13 +91,13 @@ describe('run timeline', () => {
     // elsewhere than a command runner, a bar links to its CI page, and without one to nothing
     const r0 = runs[0]!;
     r0.url = 'https://ci.example.org/job/1';
-    const jenkins = runTimeline(fileOf(h, 'jenkins:ost'), h.now, defaultLabel);
+    const jenkins = runTimeline(h.file('jenkins:ost'), h.now, defaultLabel);
     expect(jenkins).toContain('<a href="https://ci.example.org/job/1"');
     expect(jenkins).not.toContain('/api/runs/');
   });
 
   it('draws nothing for a queue without runs', () => {
-    expect(runTimeline(fileOf(new Harness(), 'command:ost'), now, defaultLabel)).toBe('');
+    expect(runTimeline(new Harness().file('command:ost'), now, defaultLabel)).toBe('');
   });
 });
 

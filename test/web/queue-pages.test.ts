@@ -4,21 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { queuePage } from '../../src/web/dashboard/queue-page.ts';
 import { changePage } from '../../src/web/dashboard/change-page.ts';
 import { defaultLabel } from '../../src/report/model.ts';
-import type { QueueFile } from '../../src/store/types.ts';
 import { Harness } from '../helpers/harness.ts';
-
-function fileOf(h: Harness): QueueFile {
-  return {
-    schema: 1,
-    name: h.state.name,
-    state: h.state,
-    outbox: [],
-    notices: [],
-    deliveries: [],
-    historyMoved: 0,
-    ci: { provider: 'command:ost' },
-  };
-}
 
 describe('queue and change pages while a revert is tested', () => {
   it('say that the revert is under test on the fix line, and link each run to its log', () => {
@@ -32,10 +18,10 @@ describe('queue and change pages while a revert is tested', () => {
     expect(run.changes).toEqual(['revert']);
     run.target = 'command:ost';
     run.url = 'https://ci.example.org/runs/1';
-    const page = queuePage(fileOf(h), 0, defaultLabel);
+    const page = queuePage(h.file(), 0, defaultLabel);
     expect(page).not.toMatch(/Nothing is waiting for a verdict/);
     expect(page).toMatch(/Nothing new on the main line; the changes that may fix git:app@main are tested below/);
-    const change = changePage('revert', fileOf(h), [], defaultLabel);
+    const change = changePage('revert', h.file(), [], defaultLabel);
     expect(change).toContain(`<a href="/api/runs/${encodeURIComponent(run.key)}/log">log</a>`);
     expect(change).toContain('<a href="https://ci.example.org/runs/1">CI</a>');
   });
