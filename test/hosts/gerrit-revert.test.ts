@@ -1,6 +1,7 @@
 // Reverting a confirmed culprit on Gerrit (revert.auto), against the stand-in Gerrit: through the real
 // engine and Jenkins stand-in, the culprit gets exactly one revert, which the queue then tests and
-// calls `fixed`; without revert.auto nothing is opened. The reverter alone: each guard posts its reason
+// calls `fixed`; the next culprit past revert.daily_limit gets the reason instead; without
+// revert.auto nothing is opened. The reverter alone: each guard posts its reason
 // on the culprit (the queue's, the author's OST-No-Revert footer, a missing Revert right), a retry
 // after a crash finds the revert it opened, a merged revert means nothing to do, and a refused submit
 // is said on the revert.
@@ -63,6 +64,44 @@ describe('reverting a culprit on Gerrit, through the engine', () => {
     expect(revertChange.verdict).toBe('fixed');
     expect(await bed.client.revertsOf(3)).toHaveLength(1);
     expect(file.reverts).toEqual([{ day: new Date().toISOString().slice(0, 10), count: 1 }]);
+    bed.close();
+  }, 60_000);
+
+  it('keeps to revert.daily_limit: the next culprit that day gets the reason on its change instead', async () => {
+    const bed = await gerritBed(() => CONFIG('  auto: true\n  confidence: 0\n  daily_limit: 1\n'));
+    const project = 'app';
+    const queue = `gerrit:gerrit.example.org/${project}@master`;
+    const id = (n: number) => `gerrit:gerrit.example.org/${project}~${n}`;
+    // culprit sha -> the sha of the commit that reverted it, once there is one
+    const broken = new Map<string, string | null>();
+    bed.setFails((refs) => {
+      const tip = refs[project] ?? '';
+      return [...broken].some(([c, fix]) => bed.fake.contains(tip, c) && !(fix && bed.fake.contains(tip, fix)));
+    });
+    const verdictOf = async (n: number) => (await readQueue(bed.store, queue))!.state.changes[id(n)]?.verdict;
+    const first = bed.fake.upload(project, { subject: 'first break' });
+    broken.set(bed.fake.revision(first.number), null);
+    await bed.send(bed.fake.submit([first]));
+    await bed.until(async () => (await verdictOf(first.number)) === 'culprit');
+    await bed.engine.idle();
+    const [revert] = bed.fake.revertsOf(first.number);
+    expect(revert).toBeDefined();
+    const events = bed.fake.submit([revert!]);
+    broken.set(bed.fake.revision(first.number), bed.fake.tip(project));
+    await bed.send(events);
+    await bed.until(async () => (await verdictOf(revert!.number)) === 'fixed');
+    const second = bed.fake.upload(project, { subject: 'second break' });
+    broken.set(bed.fake.revision(second.number), null);
+    await bed.send(bed.fake.submit([second]));
+    await bed.until(async () => (await verdictOf(second.number)) === 'culprit');
+    await bed.engine.idle();
+    expect(bed.fake.revertsOf(second.number)).toEqual([]);
+    const said = bed.reviews.filter((r) => r.number === second.number).map((r) => r.body.message);
+    expect(said).toContainEqual(
+      expect.stringContaining(
+        'ost-gate did not open a revert of this change: the queue opened 1 revert(s) today, its revert.daily_limit of 1.',
+      ),
+    );
     bed.close();
   }, 60_000);
 
