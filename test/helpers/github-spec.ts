@@ -66,6 +66,14 @@ function allowNullEnums(node: unknown): void {
   if (!node || typeof node !== 'object') return;
   const o = node as Json;
   if (o.nullable === true && Array.isArray(o.enum) && !o.enum.includes(null)) o.enum.push(null);
+  // OpenAPI 3.0's `nullable` beside `allOf` and no `type` (a commit's verification, say): ajv takes
+  // `nullable` only with `type`, so such a schema becomes "the schema, or null"
+  if (o.nullable === true && o.type === undefined) {
+    const rest = { ...o };
+    delete rest.nullable;
+    for (const k of Object.keys(o)) delete o[k];
+    o.anyOf = [rest, { type: 'null' }];
+  }
   for (const v of Object.values(o)) allowNullEnums(v);
 }
 

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { offline } from '../helpers/network.ts';
 import { octokitForTests, REPO } from '../helpers/github.ts';
 import { documentedAnswer } from '../helpers/github-spec.ts';
-import { issueComment, pullRequest } from '../helpers/github-answers.ts';
+import { commitComment, issueComment, pullRequest } from '../helpers/github-answers.ts';
 import { AUTO_MERGE_MUTATION, GithubReverter, REVERT_MUTATION } from '../../src/hosts/github/revert.ts';
 import { graphqlProblems } from '../helpers/github-graphql.ts';
 import type { RevertRequest } from '../../src/engine/effects.ts';
@@ -241,5 +241,154 @@ describe('the GitHub reverter', () => {
     expect(refused.comments.get(10)![0]).toContain(
       'ost-gate could not let this revert merge itself: Auto merge is not allowed for this repository',
     );
+  });
+});
+
+describe('the GitHub reverter, for a commit pushed without a pull request', () => {
+  const C = 'c'.repeat(40);
+  const P = 'b'.repeat(40);
+  const TIP = 'e'.repeat(40);
+
+  /** A repository where C (on P) was pushed to main, and main is at TIP now. */
+  function pushedStandIn(opts: { conflict?: boolean; failFirstMerge?: boolean; message?: string } = {}) {
+    const calls: string[] = [];
+    const commitComments: string[] = [];
+    const pulls: Record<string, unknown>[] = [];
+    const refs = new Set<string>();
+    let merges = 0;
+    const api = nock('https://api.github.com').persist();
+    api.on('request', (req: { method: string; path: string }) =>
+      calls.push(`${req.method} ${decodeURIComponent(req.path.split('?')[0]!)}`),
+    );
+    api
+      .get(`/repos/${REPO}/pulls`)
+      .query(true)
+      .reply(200, () => pulls);
+    api.get(`/repos/${REPO}/git/commits/${C}`).reply(200, () =>
+      documentedAnswer('GET /repos/{owner}/{repo}/git/commits/{commit_sha}', 200, {
+        sha: C,
+        message: opts.message ?? 'Pushed straight to main',
+        parents: [
+          {
+            sha: P,
+            url: `https://api.github.com/repos/${REPO}/git/commits/${P}`,
+            html_url: `https://github.com/${REPO}/commit/${P}`,
+          },
+        ],
+      }),
+    );
+    api.get(`/repos/${REPO}/git/commits/${P}`).reply(200, () =>
+      documentedAnswer('GET /repos/{owner}/{repo}/git/commits/{commit_sha}', 200, {
+        sha: P,
+        tree: { sha: 'f'.repeat(40), url: `https://api.github.com/repos/${REPO}/git/trees/${'f'.repeat(40)}` },
+      }),
+    );
+    let posted: { tree: string; parents: string[]; message: string } | null = null;
+    api.post(`/repos/${REPO}/git/commits`).reply((_uri, body) => {
+      posted = body as typeof posted;
+      return [201, documentedAnswer('POST /repos/{owner}/{repo}/git/commits', 201, { sha: '9'.repeat(40) })];
+    });
+    api.get(/\/repos\/Codertocat\/Hello-World\/git\/ref\/heads(%2F|\/)main$/).reply(200, () =>
+      documentedAnswer('GET /repos/{owner}/{repo}/git/ref/{ref}', 200, {
+        ref: 'refs/heads/main',
+        object: { type: 'commit', sha: TIP, url: `https://api.github.com/repos/${REPO}/git/commits/${TIP}` },
+      }),
+    );
+    api.post(`/repos/${REPO}/git/refs`).reply((_uri, body) => {
+      const { ref } = body as { ref: string };
+      if (refs.has(ref))
+        return [
+          422,
+          {
+            message: 'Reference already exists',
+            documentation_url: 'https://docs.github.com/rest/git/refs#create-a-reference',
+          },
+        ];
+      refs.add(ref);
+      return [201, documentedAnswer('POST /repos/{owner}/{repo}/git/refs', 201, { ref })];
+    });
+    api.post(`/repos/${REPO}/merges`).reply(() => {
+      merges++;
+      if (opts.conflict) return [409, ''];
+      if (opts.failFirstMerge && merges === 1) return [502, { message: 'Server Error' }];
+      return [201, documentedAnswer('POST /repos/{owner}/{repo}/merges', 201, { files: [] })];
+    });
+    api.post(`/repos/${REPO}/pulls`).reply((_uri, body) => {
+      const b = body as { title: string; head: string; base: string; body: string };
+      const pr = pullRequest({
+        number: 20,
+        node_id: 'PR_kwDOA20',
+        html_url: `https://github.com/${REPO}/pull/20`,
+        title: b.title,
+        body: b.body,
+        state: 'open',
+        merged: false,
+        merged_at: null,
+      });
+      pulls.push(pr);
+      return [201, pr];
+    });
+    api
+      .get(`/repos/${REPO}/commits/${C}/comments`)
+      .query(true)
+      .reply(200, () => commitComments.map((body, i) => commitComment({ id: i + 1, body })));
+    api.post(`/repos/${REPO}/commits/${C}/comments`).reply((_uri, body) => {
+      commitComments.push((body as { body: string }).body);
+      return [201, commitComment({ id: commitComments.length, body: (body as { body: string }).body })];
+    });
+    return { calls, commitComments, pulls, posted: () => posted };
+  }
+
+  const pushed = (): RevertRequest => {
+    const r = request();
+    return {
+      ...r,
+      culprit: { ...r.culprit, id: `github:${REPO}@${C}`, number: null, sha: C, title: 'Pushed straight to main' },
+      effect: { ...r.effect, change: `github:${REPO}@${C}` },
+    };
+  };
+
+  it("undoes it on a branch at main's tip through the git data API and opens a pull request, once", async () => {
+    const gh = pushedStandIn();
+    await reverter.revert(pushed());
+    // a commit on top of the culprit with its parent's tree, merged into a branch made at the tip
+    expect(gh.posted()).toMatchObject({ tree: 'f'.repeat(40), parents: [C] });
+    expect(gh.posted()!.message).toMatch(
+      new RegExp(`^Revert "Pushed straight to main"\\n\\nThis reverts commit ${C}\\.`),
+    );
+    expect(gh.calls.filter((c) => c.startsWith('POST'))).toEqual([
+      `POST /repos/${REPO}/git/commits`,
+      `POST /repos/${REPO}/git/refs`,
+      `POST /repos/${REPO}/merges`,
+      `POST /repos/${REPO}/pulls`,
+      `POST /repos/${REPO}/commits/${C}/comments`,
+    ]);
+    expect(gh.commitComments[0]).toMatch(
+      new RegExp(`^ost-gate opened a revert of this change: https://github.com/${REPO}/pull/20`),
+    );
+    await reverter.revert(pushed());
+    expect(gh.calls.filter((c) => c === `POST /repos/${REPO}/pulls`)).toHaveLength(1);
+    expect(gh.commitComments).toHaveLength(1);
+  });
+
+  it('takes every step again after a crash without a second branch or pull request', async () => {
+    const gh = pushedStandIn({ failFirstMerge: true });
+    await expect(reverter.revert(pushed())).rejects.toThrow();
+    await reverter.revert(pushed());
+    expect(gh.calls.filter((c) => c === `POST /repos/${REPO}/git/refs`)).toHaveLength(2);
+    expect(gh.pulls).toHaveLength(1);
+    expect(gh.commitComments).toHaveLength(1);
+  });
+
+  it('says on the commit when undoing it conflicts with later changes, or its author opted out', async () => {
+    const conflict = pushedStandIn({ conflict: true });
+    await reverter.revert(pushed());
+    expect(conflict.commitComments[0]).toContain('undoing it conflicts with the changes merged after it');
+    expect(conflict.pulls).toEqual([]);
+    nock.cleanAll();
+    const optOut = pushedStandIn({ message: 'Pushed\n\nOST-No-Revert: true' });
+    await reverter.revert(pushed());
+    expect(optOut.commitComments[0]).toContain('its author opted out');
+    expect(optOut.calls.filter((c) => c.startsWith('POST /repos/Codertocat/Hello-World/git'))).toEqual([]);
   });
 });
