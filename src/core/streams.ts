@@ -143,6 +143,21 @@ function prependHistory(ctx: StepContext, stream: StreamState, fresh: ChangeInpu
     'history-late',
     `${fresh.length} change(s) of ${stream.id} from before its first one arrived late; tested ahead of it`,
   );
+  prependHeld(ctx, stream);
+}
+
+/**
+ * A push held for its base that ends where the stream now starts: older history still, which crossed
+ * the ones after it (three or more first pushes out of order). Goes ahead of them, in turn.
+ */
+function prependHeld(ctx: StepContext, stream: StreamState): void {
+  const start = stream.base;
+  if (start === null || start === undefined) return;
+  const i = stream.early.findIndex((e) => (e.after ?? e.changes.at(-1)?.sha) === start);
+  if (i < 0) return;
+  const [held] = stream.early.splice(i, 1);
+  const fresh = held!.changes.filter((c) => !isKnownId(ctx, c.id) && !stream.shas.includes(c.sha));
+  if (fresh.length > 0) prependHistory(ctx, stream, fresh);
 }
 
 /** Applies held pushes that now fit on the stream's tip. */

@@ -65,6 +65,28 @@ describe('order follows history', () => {
     expect(h.state.streams[Object.keys(h.state.streams)[0]!]!.good).toBe('sha-b');
   });
 
+  it('tests ahead of the first change two older pushes that arrived late and out of order', () => {
+    const h = new Harness({ maxParallel: 1, holdShare: 0 });
+    const push = (id: string, before: string, at: number) => ({
+      type: 'merged' as const,
+      at,
+      stream: S,
+      before,
+      after: `sha-${id}`,
+      changes: [change(id, { parent: before })],
+    });
+    // the branch's history is a, b, c; the queue hears c first, then a (held: its base is unknown), then b
+    h.send(push('c', 'sha-b', 0));
+    h.send(push('a', 'base', 1));
+    expect(h.state.active).toEqual(['c']);
+    h.send(push('b', 'sha-a', 2));
+    expect(h.state.active).toEqual(['a', 'b', 'c']);
+    const stream = h.state.streams[Object.keys(h.state.streams)[0]!]!;
+    expect([stream.early, stream.base, stream.tip]).toEqual([[], 'base', 'sha-c']);
+    h.finish(h.inFlight()[0]!.key, 'success');
+    expect(['a', 'b', 'c'].map((id) => h.state.changes[id]!.verdict)).toEqual(['passed', 'passed', 'passed']);
+  });
+
   it('ignores a push delivered twice, and a late event for a change it has', () => {
     const h = new Harness({ maxParallel: 1 });
     h.merge(['a', 'b']);

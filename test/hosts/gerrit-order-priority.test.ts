@@ -42,6 +42,27 @@ describe('Gerrit events out of order', () => {
   );
 });
 
+describe('Gerrit events of three submits, the newest first', () => {
+  it('tests the two older submits, whose events come after it and out of order, ahead of it', async () => {
+    const bed = await gerritBed(() => CONFIG);
+    const submits = [1, 2, 3].map((number) => bed.fake.submit([bed.fake.upload('app', { number })]));
+    // the queue starts at the third; the first is held for its base, which only the second brings
+    for (const n of [2, 0, 1]) await bed.send(submits[n]!);
+    const queue = 'gerrit:gerrit.example.org/app@master';
+    await bed.until(async () => {
+      const changes = Object.values((await readQueue(bed.store, queue))?.state.changes ?? {});
+      return changes.length === 3 && changes.every((c) => c.state === 'done');
+    });
+    const changes = Object.values((await readQueue(bed.store, queue))!.state.changes).sort((a, b) => a.seq - b.seq);
+    expect(changes.map((c) => [c.number, c.verdict])).toEqual([
+      [1, 'passed'],
+      [2, 'passed'],
+      [3, 'passed'],
+    ]);
+    bed.close();
+  }, 20_000);
+});
+
 describe('the ost-priority hashtag', () => {
   it('on a merged change waiting for its run, sends a run up to it at once beside the batch in flight', async () => {
     const bed = await gerritBed(
