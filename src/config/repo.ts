@@ -84,6 +84,11 @@ const fixedSections = {
     })
     .strict()
     .prefault({}),
+  // `/ost try` on open changes (core/tries.ts): runs at once, on runners the queue leaves idle
+  try: z
+    .object({ max_parallel: z.number().int().min(0).max(100).default(d.tryMaxParallel) })
+    .strict()
+    .prefault({}),
 };
 
 /** The parts of the repo config and of a shared queue a set of config parts gives (rules.ts composes them). */
@@ -271,5 +276,6 @@ export function toQueueSettings(cfg: RepoConfig): Partial<QueueSettings> {
     dependencyTimeoutMs: cfg.dependencies.timeout,
     awaitRevert: cfg.broken.await_revert,
     recheckMs: cfg.broken.recheck,
+    tryMaxParallel: cfg.try.max_parallel,
   };
 }

@@ -137,5 +137,6 @@ export function reopen(ctx: StepContext, culprit: string, flake: boolean): numbe
 }
 
 export function recordDisputed(ctx: StepContext, culprit: string): void {
-  for (const r of Object.values(ctx.state.runs)) if (r.state === 'failed' && r.end === culprit) markFlake(ctx, r);
+  for (const r of Object.values(ctx.state.runs))
+    if (r.state === 'failed' && r.end === culprit && r.kind !== 'try') markFlake(ctx, r);
 }

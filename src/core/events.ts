@@ -1,6 +1,16 @@
 // The events the core accepts (a merge, a run's start and end, a tick, a command, a new config) and
 // the effects a step returns (dispatches, cancels, reports, notices, replies, log lines).
-import type { ChangeInput, Evidence, QueueSettings, QueueState, RunKind, StreamRef, VerdictRecord } from './types.ts';
+import type {
+  ChangeInput,
+  Evidence,
+  QueueSettings,
+  QueueState,
+  Run,
+  RunKind,
+  StreamRef,
+  TryTarget,
+  VerdictRecord,
+} from './types.ts';
 
 /**
  * How a run ended, as its runner reports it. `lost`: the runner lost it with a server that stopped
@@ -57,6 +67,14 @@ export type CoreEvent = (
       input?: { stream: StreamRef; change: ChangeInput };
     }
   | { type: 'configure'; at: number; settings: Partial<QueueSettings> }
+  | {
+      /** `/ost try` on an open change: one run of it over the queue's last passing commits (tries.ts). */
+      type: 'try';
+      at: number;
+      target: Omit<TryTarget, 'requestedAt'>;
+      /** Opaque handle the reply goes back to (comment, review...). */
+      replyTo?: unknown;
+    }
 ) & {
   /**
    * Random text from the engine that new run keys carry, so that a key cannot be guessed from the
@@ -73,6 +91,8 @@ export interface DispatchSpec {
   kind: RunKind;
   line: string;
   end: string;
+  /** For a try run: the open change it tries (the CI gets its id in `changes`). */
+  try?: TryTarget;
 }
 
 export type Effect =
@@ -84,7 +104,15 @@ export type Effect =
   | { type: 'log'; level: 'debug' | 'info' | 'warn'; message: string }
   | MailEffect
   | ChatEffect
-  | RevertEffect;
+  | RevertEffect
+  | TryResultEffect;
+
+/** A try run ended (passed, failed, no result, or replaced by a newer try): post it on the open change. */
+export interface TryResultEffect {
+  type: 'try-result';
+  /** The run as it ended; `run.try` names the change. */
+  run: Run;
+}
 
 /** What a mail or a chat message is about. */
 export type MessageAbout =

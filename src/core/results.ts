@@ -12,6 +12,7 @@ import { clearTestFlakes, otherFailuresAbove } from './signatures.ts';
 import { countedFailures, markTestFlaky, recordRunTests, runTests } from './test-book.ts';
 import type { CoreEvent, Run, RunState } from './types.ts';
 import { verdict } from './verdicts.ts';
+import { finishTry } from './tries.ts';
 
 /**
  * Marks a dispatched run as running and records its CI URL. An unknown key is logged and ignored.
@@ -52,6 +53,7 @@ export function runFinished(ctx: StepContext, event: Extract<CoreEvent, { type: 
     return;
   }
   if (url) run.url = url;
+  if (run.kind === 'try') return finishTry(ctx, run, { status, reason, failed: event.tests?.failed ?? [] });
   if (status === 'lost') {
     lostRun(ctx, run);
     return;
@@ -212,7 +214,8 @@ export function expireRuns(ctx: StepContext): void {
     if (isInFlight(run) && run.deadline <= at) {
       ctx.effects.push({ type: 'cancel', key: run.key, reason: 'timed out' });
       run.error = `no result within ci.timeout (${Math.round((run.deadline - run.createdAt) / 60_000)} min)`;
-      infraFailure(ctx, run, 'timed-out');
+      if (run.kind === 'try') finishTry(ctx, run, { status: 'timed-out' });
+      else infraFailure(ctx, run, 'timed-out');
     }
   }
 }

@@ -28,12 +28,12 @@ export function refsFor(ctx: StepContext, changes: string[]): Record<string, str
 }
 
 /** What a new run tests: its line, the prefix (its last change, the changes, the refs), its kind and attempt. */
-export type RunSpec = Pick<Run, 'line' | 'end' | 'kind' | 'attempt' | 'changes' | 'refs'>;
+export type RunSpec = Pick<Run, 'line' | 'end' | 'kind' | 'attempt' | 'changes' | 'refs' | 'try'>;
 
 /** A new run of `spec`, dispatched: keyed, stamped with the step's time, and its deadline set. */
 export function createRun(ctx: StepContext, spec: RunSpec): Run {
   const { at } = ctx;
-  const { line, end, kind, attempt, changes, refs } = spec;
+  const { line, end, kind, attempt, changes, refs, try: tried } = spec;
   const key = `${ctx.state.keyPrefix}.${++ctx.state.seq}${ctx.salt ? `-${ctx.salt}` : ''}`;
   const run: Run = {
     key,
@@ -46,11 +46,14 @@ export function createRun(ctx: StepContext, spec: RunSpec): Run {
     attempt,
     createdAt: at,
     deadline: at + ctx.state.settings.timeoutMs,
+    ...(tried ? { try: tried } : {}),
   };
   ctx.state.runs[key] = run;
+  // a try's CI is told the open change it tries; the run itself covers no change of the queue
+  const told = tried ? [tried.change] : run.changes;
   ctx.effects.push({
     type: 'dispatch',
-    run: { key, refs: run.refs, changes: run.changes, attempt, kind, line, end },
+    run: { key, refs: run.refs, changes: told, attempt, kind, line, end, ...(tried ? { try: tried } : {}) },
   });
   return run;
 }

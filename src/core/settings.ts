@@ -23,6 +23,7 @@ export const defaultSettings: Readonly<QueueSettings> = Object.freeze({
   dependencyTimeoutMs: 24 * HOUR,
   quarantine: 0.2,
   gapTimeoutMs: 10 * 60_000,
+  tryMaxParallel: 1,
 });
 
 /** A queue with no changes, ready for its first event. `keyPrefix` makes run keys unique across queues. */

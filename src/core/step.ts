@@ -12,6 +12,7 @@ import { settle } from './blame.ts';
 import { schedule } from './schedule.ts';
 import { builtinStrategies, type Strategy } from './strategies/index.ts';
 import { expireEarlyPushes, merge } from './streams.ts';
+import { dispatchTries, requestTry } from './tries.ts';
 import type { CoreEvent, QueueState, StepResult } from './types.ts';
 
 export interface StepOptions {
@@ -61,6 +62,9 @@ function apply(ctx: StepContext, event: CoreEvent): void {
     case 'command':
       command(ctx, event);
       return;
+    case 'try':
+      requestTry(ctx, event);
+      return;
     case 'configure':
       ctx.state.settings = { ...ctx.state.settings, ...event.settings };
       log(ctx, 'info', `settings updated: ${Object.keys(event.settings).join(', ') || 'none'}`);
@@ -69,7 +73,7 @@ function apply(ctx: StepContext, event: CoreEvent): void {
 }
 
 /**
- * Feeds pending changes into lines, decides what the results allow, and dispatches. One pass of
+ * Feeds pending changes into lines, decides what the results allow, and dispatches (tries last). One pass of
  * schedule may leave runners free that a second pass would use (a confirmation goes out, then
  * probes beside it): it repeats until nothing more goes out, so that a step ends at rest.
  */
@@ -80,4 +84,6 @@ function settleAndSchedule(ctx: StepContext): void {
     before = ctx.effects.length;
     schedule(ctx);
   }
+  // tries take only the runners the queue left idle
+  dispatchTries(ctx);
 }

@@ -99,7 +99,8 @@ export interface VerdictRecord {
 }
 
 export type RunState = 'dispatched' | 'running' | 'passed' | 'failed' | 'error' | 'timed-out' | 'cancelled';
-export type RunKind = 'batch' | 'probe' | 'confirm' | 'retry' | 'check';
+/** `try`: a run of an open change over the queue's last passing commits (tries.ts); never a line's run. */
+export type RunKind = 'batch' | 'probe' | 'confirm' | 'retry' | 'check' | 'try';
 
 /** One system-test run over a prefix of a line. */
 export interface Run {
@@ -135,6 +136,29 @@ export interface Run {
   flakyTests?: string[];
   /** Failing tests that were quarantined when it ended: they did not make it fail. */
   quarantined?: string[];
+  /** For a `try` run: the open change it tries, and who asked. */
+  try?: TryTarget;
+}
+
+/** An open change (not merged) that `/ost try` asks one run of, and where its result goes. */
+export interface TryTarget {
+  /** The open change's id, as a merged one would be: `github:owner/repo#12`, `gerrit:<host>/<project>~<n>`. */
+  change: string;
+  host: string;
+  project: string;
+  branch: string;
+  /** What the run checks out for its project: the pull request's merge commit, the change's current patch set. */
+  sha: string;
+  /** The commit the result is shown on (a pull request's head commit), when it is not `sha`. */
+  head?: string | null;
+  /** The ref a CI can fetch `sha` from: `refs/pull/12/merge`, `refs/changes/34/1234/2`. */
+  ref?: string | null;
+  number?: number | null;
+  title?: string;
+  url?: string | null;
+  /** Who asked for it. */
+  by: string;
+  requestedAt: number;
 }
 
 /** What a run's CI said of its tests. */
@@ -262,6 +286,8 @@ export interface QueueSettings {
   quarantine: number | null;
   /** How long a push that arrived ahead of its history waits for the gap to fill. */
   gapTimeoutMs: number;
+  /** `try.max_parallel`: try runs of open changes at once, on runners the queue leaves idle. */
+  tryMaxParallel: number;
 }
 
 export interface QueueStats {
@@ -294,6 +320,8 @@ export interface QueueState {
   stats: QueueStats;
   /** Per-test counts, once a CI reported tests (absent before: one bit per run). */
   testBook?: TestBook;
+  /** `/ost try` requests waiting for an idle runner, oldest first (tries.ts). */
+  tries?: TryTarget[];
 }
 
 export * from './events.ts';

@@ -66,7 +66,8 @@ export function recordHealth(
   }
   bucket.depth = Math.max(bucket.depth ?? 0, depth);
   for (const e of effects) {
-    if (e.type === 'dispatch') bucket.runs += 1;
+    // a try of an open change is no run of the queue's changes
+    if (e.type === 'dispatch' && e.run.kind !== 'try') bucket.runs += 1;
     if (e.type === 'report' && !e.verdict.retracted) {
       bucket.verdicts += 1;
       if (e.verdict.verdict === 'culprit') bucket.culprits += 1;

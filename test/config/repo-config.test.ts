@@ -36,6 +36,19 @@ describe('repo config', () => {
     });
   });
 
+  it('lets one try run go out at once unless told otherwise, and maps it to the queue settings', () => {
+    const cfg = configRules.parseRepo('ci:\n  provider: jenkins\n  job: ost\n');
+    expect(toQueueSettings(cfg).tryMaxParallel).toBe(1);
+    expect(
+      toQueueSettings(configRules.parseRepo('ci: {provider: jenkins, job: x}\ntry: {max_parallel: 0}\n')),
+    ).toMatchObject({
+      tryMaxParallel: 0,
+    });
+    expect(problems(() => configRules.parseRepo('ci: {provider: jenkins, job: x}\ntry: {max_parallel: -1}\n'))).toEqual(
+      [expect.stringMatching(/^try\.max_parallel: got -1/)],
+    );
+  });
+
   it('keeps reverts off unless asked, and names a bad revert setting', () => {
     const cfg = configRules.parseRepo('ci:\n  provider: jenkins\n  job: ost\n');
     expect(cfg.revert).toEqual({

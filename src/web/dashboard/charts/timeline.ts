@@ -46,8 +46,11 @@ export function runOutcome(run: Run): RunOutcome {
 
 /** What a run was for, in the words of the dashboard. */
 export function runPurpose(run: Run): string {
+  if (run.kind === 'try') return 'try';
   if (run.line !== MAIN) return 'fix line';
-  return { batch: 'batch', probe: 'probe', confirm: 'confirmation', retry: 'retry', check: 'tip check' }[run.kind];
+  return { batch: 'batch', probe: 'probe', confirm: 'confirmation', retry: 'retry', check: 'tip check', try: 'try' }[
+    run.kind
+  ];
 }
 
 interface Placed {
