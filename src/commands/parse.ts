@@ -1,7 +1,8 @@
 // Slash commands: finds `/ost <verb> [args]` lines in a comment and says who may run each verb.
 import type { CommandVerb } from '../core/index.ts';
 
-export type Verb = CommandVerb | 'help' | 'status';
+/** `try` is no command of a queue's changes: the command loop turns it into a try request (core/tries.ts). */
+export type Verb = CommandVerb | 'help' | 'status' | 'try';
 export type Level = 'anyone' | 'write' | 'admin';
 
 export const VERBS: Record<Verb, { level: Level; help: string }> = {
@@ -12,6 +13,10 @@ export const VERBS: Record<Verb, { level: Level; help: string }> = {
   dequeue: { level: 'write', help: 'remove it untested, as skipped' },
   'not-culprit': { level: 'write', help: 'reject a culprit verdict; the range is re-tested and the flake is recorded' },
   priority: { level: 'write', help: 'let this merged change jump the line: the next free runner tests up to it' },
+  try: {
+    level: 'write',
+    help: "on an open change: one run of it over the queue's last passing commits; it enters no queue and blames nobody",
+  },
   pause: { level: 'admin', help: "stop dispatching for this change's queue" },
   resume: { level: 'admin', help: "start dispatching for this change's queue again" },
 };

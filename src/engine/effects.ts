@@ -1,6 +1,16 @@
 // The interfaces effects are performed through: dispatchers (CI), reporters (code hosts), and the
 // performer that routes each outbox entry to them.
-import type { ChatEffect, CoreEvent, DispatchSpec, Effect, MailEffect, RevertEffect, Run } from '../core/index.ts';
+import type {
+  ChatEffect,
+  CoreEvent,
+  DispatchSpec,
+  Effect,
+  MailEffect,
+  RevertEffect,
+  Run,
+  TryTarget,
+} from '../core/index.ts';
+import type { TryReport } from '../report/try.ts';
 import type { QueueCi } from '../config/repo.ts';
 import type { ChangeTarget, VerdictReport } from '../report/model.ts';
 import type { QueueFile, QueueNotice } from '../store/types.ts';
@@ -49,6 +59,10 @@ export interface Reporter {
   runStarted?(queue: string, change: ChangeTarget, run: DispatchSpec, url: string | null): Promise<void>;
   /** Whether the report with this key was already posted (for example, a comment with its marker exists). */
   wasReported?(key: string, change: ChangeTarget | null): Promise<boolean>;
+  /** Optional: a try run of an open change went out (for example, its "ost-gate try" check run goes in_progress). */
+  tryStarted?(queue: string, run: DispatchSpec & { try: TryTarget }, url: string | null): Promise<void>;
+  /** Posts a try run's result on its open change, once (a retry finds its marker). */
+  tryResult?(report: TryReport): Promise<void>;
 }
 
 /** What a code host needs to revert a confirmed culprit (revert/plan.ts decided it). */

@@ -1,6 +1,6 @@
 // Routes each outbox entry to the dispatcher of the queue's CI provider, or the reporter or reverter of
 // the change's host.
-import type { Effect, RevertEffect, Run } from '../core/index.ts';
+import type { DispatchSpec, Effect, RevertEffect, Run, TryResultEffect, TryTarget } from '../core/index.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { buildVerdictReport, changePageUrl, changeTarget, labelerOf, type ChangeLabeler } from '../report/model.ts';
 import type { DispatchContext, Dispatcher, MessageSender, Performer, Reporter, Reverter } from './effects.ts';
@@ -68,6 +68,7 @@ export class RoutingPerformer implements Performer {
             ciRunId: started ? (started.ciRunId ?? null) : null,
             target: (ctx.file.ci && d.target?.(ctx.file.ci)) ?? ctx.file.ci?.provider ?? 'none',
           });
+          if (e.run.try) await this.tryStarted(ctx, { ...e.run, try: e.run.try }, (started && started.url) || null);
           // a new batch puts every change in it under test; a probe or confirmation only moves its end
           const marked = e.run.kind === 'batch' ? e.run.changes : [e.run.end];
           for (const id of marked) {
@@ -115,6 +116,8 @@ export class RoutingPerformer implements Performer {
         return;
       case 'revert':
         return this.revert(e, ctx, entry.key);
+      case 'try-result':
+        return this.tryResult(e, ctx);
       case 'mail':
       case 'chat':
         if (this.opts.messages) return this.opts.messages.deliver(e, entry.key, ctx);
@@ -126,6 +129,43 @@ export class RoutingPerformer implements Performer {
       default:
         return;
     }
+  }
+
+  /** The reporter of the host of a try's open change. */
+  private tryReporter(t: TryTarget): Reporter | undefined {
+    return Object.hasOwn(this.opts.reporters, t.host) ? this.opts.reporters[t.host] : undefined;
+  }
+
+  private async tryStarted(ctx: DispatchContext, run: DispatchSpec & { try: TryTarget }, url: string | null) {
+    await this.tryReporter(run.try)
+      ?.tryStarted?.(ctx.queue, run, url)
+      .catch((err) =>
+        this.log.warn(
+          { key: run.key, change: run.try.change, err: (err as Error).message },
+          'could not mark the try as running',
+        ),
+      );
+  }
+
+  /** Posts a try's result on its change, with a link to its log: the CI's page, or this server's log of a command runner. */
+  private async tryResult(e: TryResultEffect, ctx: DispatchContext): Promise<void> {
+    const t = e.run.try;
+    if (!t) return;
+    const { publicUrl } = this.opts;
+    const serverLog = publicUrl
+      ? `${publicUrl.replace(/\/+$/, '')}/api/runs/${encodeURIComponent(e.run.key)}/log`
+      : null;
+    const logUrl = e.run.url ?? (ctx.file.ci?.provider.startsWith('command:') ? serverLog : null);
+    this.log.info(
+      { queue: ctx.queue, key: e.run.key, change: t.change, state: e.run.state },
+      `try of ${t.change} ended ${e.run.state}`,
+    );
+    const reporter = this.tryReporter(t);
+    if (!reporter?.tryResult) {
+      this.log.warn({ queue: ctx.queue, change: t.change }, `no reporter posts try results on ${t.host}`);
+      return;
+    }
+    await reporter.tryResult({ queue: ctx.queue, run: { ...e.run, try: t }, logUrl });
   }
 
   /** Has the culprit's host revert it (with its guards and words, e.g. hosts/gerrit/revert.ts), or says it cannot. */

@@ -54,6 +54,8 @@ export interface FakeChange {
 export interface Review {
   project: string;
   number: number;
+  /** The revision the review was posted on, as the URL named it (`current`, or a patch set's commit). */
+  revision?: string;
   body: { message: string; tag: string; notify?: string; labels?: Record<string, number> };
 }
 
@@ -473,9 +475,11 @@ export class FakeGerrit {
       return json(posted.map((r, i) => ({ id: `m${i}`, tag: r.body.tag, message: r.body.message })));
     }
     if ((m = /^\/changes\/([^/]+)~(\d+)\/revisions\/([^/]+)\/review$/.exec(p)) && method === 'POST') {
-      const [project, number] = [decodeURIComponent(m[1]!), Number(m[2])];
-      if (!this.changes.has(number)) return notFound;
-      this.reviews.push({ project, number, body: body as Review['body'] });
+      const [project, number, revision] = [decodeURIComponent(m[1]!), Number(m[2]), decodeURIComponent(m[3]!)];
+      const c = this.changes.get(number);
+      // Gerrit answers 404 for a revision that is none of the change's patch sets
+      if (!c || (revision !== 'current' && !c.patchSets.some((ps) => ps.revision === revision))) return notFound;
+      this.reviews.push({ project, number, revision, body: body as Review['body'] });
       return json({});
     }
     if ((m = /^\/changes\/([^/]+)~(\d+)\/(revert|submit)$/.exec(p)) && method === 'POST') {

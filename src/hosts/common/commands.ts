@@ -2,7 +2,7 @@
 // check permission through the host's port, answer `status`, and submit the rest to the change's queue.
 // Hosts differ only in their port: how to reply, who may do what, and how to read a missed change.
 import { parseCommands, VERBS, type Verb } from '../../commands/parse.ts';
-import type { ChangeInput, CoreEvent, StreamRef } from '../../core/index.ts';
+import type { ChangeInput, CoreEvent, StreamRef, TryTarget } from '../../core/index.ts';
 import type { RepoConfig } from '../../config/repo.ts';
 import type { Placement } from './repo-config.ts';
 import type { Engine } from '../../engine/engine.ts';
@@ -65,6 +65,14 @@ export interface CommandPort {
   config(): Promise<Placement | null>;
   /** The change as the host knows it, when it is merged on a gated branch; otherwise why not. */
   missedChange(placement: Placement | null): Promise<MissedChange | { refusal: string }>;
+  /** For `/ost try`: the open change, what to run of it (a merge commit, a patch set); otherwise why not. */
+  openChange(user: string): Promise<OpenChange | { refusal: string }>;
+}
+
+/** An open change as `/ost try` runs it: where it would merge, and what to test. */
+export interface OpenChange {
+  stream: StreamRef;
+  target: Omit<TryTarget, 'requestedAt'>;
 }
 
 export interface CommentInput {
@@ -101,8 +109,8 @@ export async function runCommands(deps: CommandLoopDeps, port: CommandPort, inpu
     const found = await deps.engine.reads.change(input.change);
     // a change that landed in one commit with others is known by the id of the last of them
     const id = found?.id ?? input.change;
-    // a change no queue has can only be enqueued: only then is the branch's config worth reading
-    const placement = !found && cmd.verb === 'enqueue' ? await port.config() : null;
+    // a change no queue has can only be enqueued or tried: only then is the branch's config worth reading
+    const placement = !found && (cmd.verb === 'enqueue' || cmd.verb === 'try') ? await port.config() : null;
     const config = found ? (found.file.repoConfig ?? null) : (placement?.config ?? null);
     if (VERBS[cmd.verb].level !== 'anyone') {
       const allowed = await port.permission(cmd.verb, user, config);
@@ -113,6 +121,11 @@ export async function runCommands(deps: CommandLoopDeps, port: CommandPort, inpu
     }
     if (cmd.verb === 'status') {
       await port.reply(port.render(statusDoc(found?.queue ?? null, found?.file ?? null, id, deps)));
+      continue;
+    }
+    if (cmd.verb === 'try') {
+      const refusal = await submitTry(deps, port, { found: !!found, placement, user, input, index: i });
+      if (refusal) await say([refusal]);
       continue;
     }
     let queue = found?.queue;
@@ -142,4 +155,27 @@ export async function runCommands(deps: CommandLoopDeps, port: CommandPort, inpu
     await deps.engine.submit(queue, event, input.delivery ? { delivery: `${input.delivery}:${i}` } : {});
   }
   return commands.length;
+}
+
+/**
+ * `/ost try` on a change: an open change of a gated branch is sent to its queue as a try request (the
+ * queue replies); a merged change, an ungated branch or a change that cannot be tried gets a refusal.
+ */
+async function submitTry(
+  deps: CommandLoopDeps,
+  port: CommandPort,
+  ask: { found: boolean; placement: Placement | null; user: string; input: CommentInput; index: number },
+): Promise<string | null> {
+  const { found, placement, user, input, index } = ask;
+  if (found) return `${input.change} is merged and tested in its queue; /ost try is for open changes.`;
+  const open = await port.openChange(user);
+  if ('refusal' in open) return open.refusal;
+  if (!placement || !placement.config.branches.includes(open.stream.branch))
+    return `${open.stream.project} does not gate ${open.stream.branch}, so there is no queue to try ${input.change} in.`;
+  await deps.engine.submit(
+    placement.queue,
+    { type: 'try', at: deps.now(), target: open.target, replyTo: input.replyTo },
+    input.delivery ? { delivery: `${input.delivery}:${index}` } : {},
+  );
+  return null;
 }

@@ -7,6 +7,7 @@ import { silentLogger, type Logger } from '../../log.ts';
 import { parseReportKey, textMarker } from '../../report/markers.ts';
 import type { ChangeTarget, VerdictReport } from '../../report/model.ts';
 import { toText } from '../../report/text.ts';
+import { tryDoc, tryTextMarker, type TryReport } from '../../report/try.ts';
 import { verdictDoc, verdictSummary } from '../../report/verdict.ts';
 import { GerritError, type GerritClient } from './client.ts';
 import { TAG } from './events.ts';
@@ -25,7 +26,7 @@ export class GerritReporter implements Reporter {
     private readonly log: Logger = silentLogger,
   ) {}
 
-  private async posted(change: ChangeTarget & { number: number }, marker: string): Promise<boolean> {
+  private async posted(change: Pick<ChangeTarget, 'project'> & { number: number }, marker: string): Promise<boolean> {
     const messages = await this.client.messages(change.project, change.number);
     return messages.some((m) => m.tag === TAG && m.message.includes(marker));
   }
@@ -76,6 +77,19 @@ export class GerritReporter implements Reporter {
     const t = to as GerritReplyTarget | null;
     if (!t?.project || !t.number) return;
     await this.client.review(t.project, t.number, 'current', { message, tag: TAG, notify: 'NONE' });
+  }
+
+  /** A try's result as a review message on the patch set it tried, once; a try replaced by a newer one says nothing. */
+  async tryResult(report: TryReport): Promise<void> {
+    const { run } = report;
+    const number = run.try.number;
+    if (run.state === 'cancelled' || !number) return;
+    if (await this.posted({ project: run.try.project, number }, tryTextMarker(report.queue, run))) return;
+    await this.client.review(run.try.project, number, run.try.sha, {
+      message: toText(tryDoc(report)),
+      tag: TAG,
+      notify: 'OWNER',
+    });
   }
 
   async wasReported(key: string, change: ChangeTarget | null): Promise<boolean> {

@@ -21,6 +21,8 @@ export interface GerritChangeInfo {
     string,
     {
       _number: number;
+      /** The ref the patch set can be fetched from: `refs/changes/34/1234/2`. */
+      ref?: string;
       commit?: { message?: string; parents?: { commit: string }[] };
       /** The files the revision touches (the CURRENT_FILES option). */
       files?: Record<string, unknown>;

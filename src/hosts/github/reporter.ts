@@ -1,7 +1,9 @@
 // Posts verdicts on GitHub: a comment on the PR (a commit comment for a direct push) with the Markdown
 // verdict message, edited rather than repeated thanks to its marker, and the "ost-gate" check run on
 // the change's commit.
-import type { DispatchSpec } from '../../core/index.ts';
+import type { DispatchSpec, TryTarget } from '../../core/index.ts';
+import type { TryReport } from '../../report/try.ts';
+import { tryResultOnGithub, tryStartedOnGithub } from './try-report.ts';
 import type { Reporter } from '../../engine/effects.ts';
 import type { OctokitFor, RequestOctokit } from '../../ci/github-actions/dispatcher.ts';
 import { markdownMarker, parseReportKey } from '../../report/markers.ts';
@@ -148,6 +150,14 @@ export class GithubReporter implements Reporter {
         ...details,
         ...fields,
       });
+  }
+
+  async tryStarted(_queue: string, run: DispatchSpec & { try: TryTarget }, url: string | null): Promise<void> {
+    await tryStartedOnGithub(await this.octokitFor(run.try.project), run, url);
+  }
+
+  async tryResult(report: TryReport): Promise<void> {
+    await tryResultOnGithub(await this.octokitFor(report.run.try.project), report);
   }
 
   async reply(_queue: string, to: unknown, message: string): Promise<void> {

@@ -54,8 +54,13 @@ export function githubAppState(deps: GithubAppDeps): GithubApp {
 
 export type PullRequest = PullInfo & {
   merged_at: string | null;
+  /** The merge commit once merged; while open, the test merge commit GitHub keeps at `refs/pull/N/merge`. */
   merge_commit_sha: string | null;
   base: { ref: string };
+  state?: string;
+  head?: { sha: string };
+  /** Null while GitHub computes it. */
+  mergeable?: boolean | null;
 };
 
 export function ownerAndName(repo: string): { owner: string; repo: string } {

@@ -5,7 +5,13 @@ import type { ChangeInput } from '../../../core/index.ts';
 import { REPO_CONFIG_FILE } from '../../../config/repo.ts';
 import { toText } from '../../../report/text.ts';
 import { BoundedSet } from '../../../util/bounded.ts';
-import { missedChange, runCommands, type CommandPort, type HostChange } from '../../common/commands.ts';
+import {
+  missedChange,
+  runCommands,
+  type CommandPort,
+  type HostChange,
+  type OpenChange,
+} from '../../common/commands.ts';
 import { accountName } from '../client.ts';
 import { branchOf, changeNumber, commentBody, eventIdentity, gerritChangeId, TAG } from '../events.ts';
 import { GerritPermissions } from '../permissions.ts';
@@ -94,6 +100,32 @@ export class Comments {
           configFile: REPO_CONFIG_FILE,
           label: `change ${number}`,
         }),
+      openChange: (user) => this.openChange(project, number, user),
+    };
+  }
+
+  /** An open change for `/ost try`: its current patch set, or why it cannot be tried. */
+  private async openChange(project: string, number: number, user: string): Promise<OpenChange | { refusal: string }> {
+    const { client } = this.projects;
+    const info = await client.change(project, number);
+    const sha = info.current_revision;
+    if (info.status !== 'NEW' || !sha)
+      return { refusal: `change ${number} is ${info.status.toLowerCase()}; only an open change can be tried.` };
+    const branch = branchOf(info.branch) ?? info.branch;
+    return {
+      stream: { host: HOST, project, branch },
+      target: {
+        change: gerritChangeId(client.host, project, number),
+        host: HOST,
+        project,
+        branch,
+        sha,
+        ref: info.revisions?.[sha]?.ref ?? null,
+        number,
+        title: info.subject,
+        url: client.changeUrl(project, number),
+        by: user,
+      },
     };
   }
 

@@ -7,7 +7,13 @@ import { ConfigError } from '../../../config/errors.ts';
 import type { RepoConfig } from '../../../config/repo.ts';
 import { githubAllows, VERBS, type Verb } from '../../../commands/parse.ts';
 import { toMarkdown } from '../../../report/markdown.ts';
-import { missedChange, runCommands, type CommandPort, type HostChange } from '../../common/commands.ts';
+import {
+  missedChange,
+  runCommands,
+  type CommandPort,
+  type HostChange,
+  type OpenChange,
+} from '../../common/commands.ts';
 import { settlePlacement } from '../../common/repo-config.ts';
 import { githubSettings } from '../config.ts';
 import { prChangeId } from '../ids.ts';
@@ -99,6 +105,41 @@ function commandPort(app: GithubApp, context: Context, pr: { repo: string; numbe
         configFile: CONFIG_PATH,
         label: `#${number}`,
       }),
+    openChange: async (user) => openPull(await pull(), { ...pr, user }),
+  };
+}
+
+/** An open pull request for `/ost try`: its test merge commit into the base branch, or why it cannot be tried. */
+function openPull(
+  p: PullRequest,
+  pr: { repo: string; number: number; user: string },
+): OpenChange | { refusal: string } {
+  const { repo, number, user } = pr;
+  if (p.merged_at)
+    return { refusal: `#${number} is merged; ost-gate tests it in its queue (\`/ost status\` says where).` };
+  if (p.state !== 'open')
+    return { refusal: `#${number} is ${p.state ?? 'not open'}; only an open pull request can be tried.` };
+  if (!p.merge_commit_sha || p.mergeable === false)
+    return {
+      refusal:
+        `#${number} has no merge commit into ${p.base.ref} to try (it conflicts, or GitHub is still computing it): ` +
+        'resolve the conflicts, or ask again in a minute.',
+    };
+  return {
+    stream: { host: HOST, project: repo, branch: p.base.ref },
+    target: {
+      change: prChangeId(repo, number),
+      host: HOST,
+      project: repo,
+      branch: p.base.ref,
+      sha: p.merge_commit_sha,
+      head: p.head?.sha ?? null,
+      ref: `refs/pull/${number}/merge`,
+      number,
+      title: p.title,
+      url: p.html_url,
+      by: user,
+    },
   };
 }
 
