@@ -8,9 +8,29 @@ import type {
   Run,
   RunKind,
   StreamRef,
-  TryTarget,
   VerdictRecord,
 } from './types.ts';
+
+/** An open change (not merged) that `/ost try` asks one run of, and where its result goes. */
+export interface TryTarget {
+  /** The open change's id, as a merged one would be: `github:owner/repo#12`, `gerrit:<host>/<project>~<n>`. */
+  change: string;
+  host: string;
+  project: string;
+  branch: string;
+  /** What the run checks out for its project: the pull request's merge commit, the change's current patch set. */
+  sha: string;
+  /** The commit the result is shown on (a pull request's head commit), when it is not `sha`. */
+  head?: string | null;
+  /** The ref a CI can fetch `sha` from: `refs/pull/12/merge`, `refs/changes/34/1234/2`. */
+  ref?: string | null;
+  number?: number | null;
+  title?: string;
+  url?: string | null;
+  /** Who asked for it. */
+  by: string;
+  requestedAt: number;
+}
 
 /**
  * How a run ended, as its runner reports it. `lost`: the runner lost it with a server that stopped

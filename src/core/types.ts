@@ -1,5 +1,6 @@
 // The plain-JSON data model of one queue: changes, runs, verdicts, streams and settings (the events the
 // core accepts and the effects it returns are in events.ts).
+import type { TryTarget } from './events.ts';
 
 /** Where a change lives: `<host>:<project>@<branch>`. Every change of a stream contains all earlier ones. */
 export interface StreamRef {
@@ -138,27 +139,6 @@ export interface Run {
   quarantined?: string[];
   /** For a `try` run: the open change it tries, and who asked. */
   try?: TryTarget;
-}
-
-/** An open change (not merged) that `/ost try` asks one run of, and where its result goes. */
-export interface TryTarget {
-  /** The open change's id, as a merged one would be: `github:owner/repo#12`, `gerrit:<host>/<project>~<n>`. */
-  change: string;
-  host: string;
-  project: string;
-  branch: string;
-  /** What the run checks out for its project: the pull request's merge commit, the change's current patch set. */
-  sha: string;
-  /** The commit the result is shown on (a pull request's head commit), when it is not `sha`. */
-  head?: string | null;
-  /** The ref a CI can fetch `sha` from: `refs/pull/12/merge`, `refs/changes/34/1234/2`. */
-  ref?: string | null;
-  number?: number | null;
-  title?: string;
-  url?: string | null;
-  /** Who asked for it. */
-  by: string;
-  requestedAt: number;
 }
 
 /** What a run's CI said of its tests. */

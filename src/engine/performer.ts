@@ -42,62 +42,8 @@ export class RoutingPerformer implements Performer {
   async perform(entry: { key: string; effect: Effect }, ctx: DispatchContext): Promise<void | { refused: string }> {
     const e = entry.effect;
     switch (e.type) {
-      case 'dispatch': {
-        const d = this.dispatcher(ctx);
-        if (!d) {
-          const provider = ctx.file.ci?.provider;
-          const reason = provider
-            ? `CI provider ${provider} is not configured on this server`
-            : 'the queue has no ci.provider in its config';
-          this.log.error({ queue: ctx.queue, key: e.run.key }, reason);
-          await ctx.submit(ctx.queue, { type: 'run-finished', at: ctx.now(), key: e.run.key, status: 'error', reason });
-          return;
-        }
-        try {
-          const started = await d.dispatch(e.run, ctx);
-          this.log.info(
-            { queue: ctx.queue, key: e.run.key, end: e.run.end, changes: e.run.changes.length },
-            'run dispatched',
-          );
-          // the run records where it went: a result is accepted only from there
-          await ctx.submit(ctx.queue, {
-            type: 'run-started',
-            at: ctx.now(),
-            key: e.run.key,
-            url: (started && started.url) || null,
-            ciRunId: started ? (started.ciRunId ?? null) : null,
-            target: (ctx.file.ci && d.target?.(ctx.file.ci)) ?? ctx.file.ci?.provider ?? 'none',
-          });
-          if (e.run.try) await this.tryStarted(ctx, { ...e.run, try: e.run.try }, (started && started.url) || null);
-          // a new batch puts every change in it under test; a probe or confirmation only moves its end
-          const marked = e.run.kind === 'batch' ? e.run.changes : [e.run.end];
-          for (const id of marked) {
-            const change = ctx.file.state.changes[id];
-            if (!change) continue;
-            await this.reporter(ctx, id)
-              ?.runStarted?.(ctx.queue, changeTarget(change), e.run, (started && started.url) || null)
-              .catch((err) =>
-                this.log.warn(
-                  { key: e.run.key, change: id, err: (err as Error).message },
-                  'could not mark the change as under test',
-                ),
-              );
-          }
-        } catch (err) {
-          this.log.error(
-            { queue: ctx.queue, key: e.run.key, err: (err as Error).message },
-            'dispatch failed; counted as an infra error',
-          );
-          await ctx.submit(ctx.queue, {
-            type: 'run-finished',
-            at: ctx.now(),
-            key: e.run.key,
-            status: 'error',
-            reason: `dispatch failed: ${(err as Error).message}`,
-          });
-        }
-        return;
-      }
+      case 'dispatch':
+        return this.dispatch(e, ctx);
       case 'cancel':
         await this.dispatcher(ctx)?.cancel?.(e.key, ctx);
         return;
@@ -128,6 +74,63 @@ export class RoutingPerformer implements Performer {
         return;
       default:
         return;
+    }
+  }
+
+  /** Sends a run to the queue's CI and feeds back where it went; a failed dispatch is an infra error of the run. */
+  private async dispatch(e: Extract<Effect, { type: 'dispatch' }>, ctx: DispatchContext): Promise<void> {
+    const d = this.dispatcher(ctx);
+    if (!d) {
+      const provider = ctx.file.ci?.provider;
+      const reason = provider
+        ? `CI provider ${provider} is not configured on this server`
+        : 'the queue has no ci.provider in its config';
+      this.log.error({ queue: ctx.queue, key: e.run.key }, reason);
+      await ctx.submit(ctx.queue, { type: 'run-finished', at: ctx.now(), key: e.run.key, status: 'error', reason });
+      return;
+    }
+    try {
+      const started = await d.dispatch(e.run, ctx);
+      this.log.info(
+        { queue: ctx.queue, key: e.run.key, end: e.run.end, changes: e.run.changes.length },
+        'run dispatched',
+      );
+      // the run records where it went: a result is accepted only from there
+      await ctx.submit(ctx.queue, {
+        type: 'run-started',
+        at: ctx.now(),
+        key: e.run.key,
+        url: (started && started.url) || null,
+        ciRunId: started ? (started.ciRunId ?? null) : null,
+        target: (ctx.file.ci && d.target?.(ctx.file.ci)) ?? ctx.file.ci?.provider ?? 'none',
+      });
+      if (e.run.try) await this.tryStarted(ctx, { ...e.run, try: e.run.try }, (started && started.url) || null);
+      // a new batch puts every change in it under test; a probe or confirmation only moves its end
+      const marked = e.run.kind === 'batch' ? e.run.changes : [e.run.end];
+      for (const id of marked) {
+        const change = ctx.file.state.changes[id];
+        if (!change) continue;
+        await this.reporter(ctx, id)
+          ?.runStarted?.(ctx.queue, changeTarget(change), e.run, (started && started.url) || null)
+          .catch((err) =>
+            this.log.warn(
+              { key: e.run.key, change: id, err: (err as Error).message },
+              'could not mark the change as under test',
+            ),
+          );
+      }
+    } catch (err) {
+      this.log.error(
+        { queue: ctx.queue, key: e.run.key, err: (err as Error).message },
+        'dispatch failed; counted as an infra error',
+      );
+      await ctx.submit(ctx.queue, {
+        type: 'run-finished',
+        at: ctx.now(),
+        key: e.run.key,
+        status: 'error',
+        reason: `dispatch failed: ${(err as Error).message}`,
+      });
     }
   }
 

@@ -11,6 +11,9 @@ import { toMarkdown } from '../../report/markdown.ts';
 import { changePageUrl, type ChangeTarget, type VerdictReport } from '../../report/model.ts';
 import { verdictDoc } from '../../report/verdict.ts';
 import { githubSettings } from './config.ts';
+import { checkSummary } from './check-summary.ts';
+
+export { checkSummary, SUMMARY_LIMIT } from './check-summary.ts';
 
 export const CHECK_NAME = 'ost-gate';
 
@@ -30,16 +33,6 @@ export function checkConclusion(verdict: string): 'success' | 'failure' | 'neutr
   if (verdict === 'culprit' || verdict === 'rejected' || verdict === 'error') return 'failure';
   if (verdict === 'skipped') return 'skipped';
   return 'neutral';
-}
-
-/** GitHub refuses a check run whose output.summary is longer than this. */
-export const SUMMARY_LIMIT = 65_535;
-
-/** The verdict message as a check run's summary: cut to GitHub's limit, pointing to the full comment. */
-export function checkSummary(body: string, changeUrl: string | null): string {
-  if (body.length <= SUMMARY_LIMIT) return body;
-  const tail = `\n\n… (cut here: the whole message is in the comment on ${changeUrl ?? 'the change'})`;
-  return body.slice(0, SUMMARY_LIMIT - tail.length) + tail;
 }
 
 /** The id of the change's comment that contains `needle` (a PR comment, or a commit comment for a direct push). */

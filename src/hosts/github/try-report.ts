@@ -5,7 +5,7 @@ import type { DispatchSpec, Run, TryTarget } from '../../core/index.ts';
 import type { RequestOctokit } from '../../ci/github-actions/dispatcher.ts';
 import { toMarkdown } from '../../report/markdown.ts';
 import { tryDoc, tryMarkdownMarker, tryOutcome, type TryReport } from '../../report/try.ts';
-import { checkSummary } from './reporter.ts';
+import { checkSummary } from './check-summary.ts';
 import { ownerAndName } from './repository.ts';
 
 export const TRY_CHECK_NAME = 'ost-gate try';
