@@ -72,6 +72,7 @@ export function queueDetail(file: QueueView) {
       ...(r.flake ? { flake: true } : {}),
       ...(r.tests ? { tests: r.tests } : {}),
       ...(r.quarantined ? { quarantined: r.quarantined } : {}),
+      ...(r.try ? { try: { change: r.try.change, sha: r.try.sha, by: r.try.by, url: r.try.url ?? null } } : {}),
     }));
   const verdicts = s.verdicts.map((v) => ({
     change: v.change,
@@ -94,6 +95,8 @@ export function queueDetail(file: QueueView) {
     verdicts,
     /** Tests that flaked or are quarantined (culprits per failing test), with their estimated flake rate. */
     flakyTests: flakyTests(s),
+    /** `/ost try` requests waiting for an idle runner, oldest first. */
+    triesWaiting: (s.tries ?? []).map((t) => ({ change: t.change, sha: t.sha, by: t.by, requestedAt: t.requestedAt })),
     notices: file.notices,
   };
 }

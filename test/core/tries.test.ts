@@ -3,6 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import type { CoreEvent, TryTarget } from '../../src/core/index.ts';
 import { Harness, HOUR, streamRef } from '../helpers/harness.ts';
+import { queueDetail } from '../../src/web/views.ts';
+import { runPurpose } from '../../src/web/dashboard/charts/timeline.ts';
 
 function tryOf(n: number, extra: Partial<TryTarget> = {}): Extract<CoreEvent, { type: 'try' }>['target'] {
   return {
@@ -147,5 +149,20 @@ describe('try runs', () => {
     expect(h.state.testBook).toBeUndefined();
     h.merge(['next']);
     expect(h.inFlight().map((r) => [r.kind, r.end])).toEqual([['batch', 'next']]);
+  });
+});
+
+describe('try runs in the queue API', () => {
+  it('lists the waiting tries, and a try run with the change it tries, as a "try" on the timeline', () => {
+    const h = passed({ maxParallel: 1 });
+    ask(h, 1);
+    ask(h, 2);
+    const detail = queueDetail(h.file());
+    expect(detail.runs.at(-1)).toMatchObject({
+      kind: 'try',
+      try: { change: 'git:app#1', sha: 'try-sha-1', by: 'alice' },
+    });
+    expect(detail.triesWaiting).toEqual([{ change: 'git:app#2', sha: 'try-sha-2', by: 'alice', requestedAt: h.now }]);
+    expect(runPurpose(h.inFlight()[0]!)).toBe('try');
   });
 });
