@@ -7,12 +7,18 @@ import { log } from './emit.ts';
 import { isInFlight } from './lines.ts';
 import { own } from './own.ts';
 import { createRun } from './runs.ts';
-import type { CoreEvent, Run, RunState, RunStatus, TryTarget } from './types.ts';
+import { defaultSettings } from './settings.ts';
+import type { CoreEvent, QueueState, Run, RunState, RunStatus, TryTarget } from './types.ts';
 
 /** The line a try run names: no line of the queue has it. */
 export const TRY_LINE = 'try';
 /** Requests that may wait at once; a request beyond this is refused (each change has at most one). */
 export const TRIES_WAITING_KEPT = 100;
+
+/** `try.max_parallel`; a queue stored before tries existed has none in its settings: the default. */
+function tryLimit(state: QueueState): number {
+  return state.settings.tryMaxParallel ?? defaultSettings.tryMaxParallel;
+}
 
 /**
  * Takes a try request: the older try of the same change (waiting or in flight) is dropped or
@@ -25,7 +31,7 @@ export function requestTry(ctx: StepContext, event: Extract<CoreEvent, { type: '
   };
   if (own(ctx.state.changes, target.change) || ctx.state.forgotten.includes(target.change))
     return reply(false, `${target.change} is merged and tested in queue ${ctx.state.name}; try is for open changes`);
-  if (ctx.state.settings.tryMaxParallel <= 0)
+  if (tryLimit(ctx.state) <= 0)
     return reply(false, `queue ${ctx.state.name} takes no tries: its try.max_parallel is 0`);
   const waiting = (ctx.state.tries ?? []).filter((t) => t.change !== target.change);
   if (waiting.length >= TRIES_WAITING_KEPT)
@@ -64,7 +70,7 @@ export function dispatchTries(ctx: StepContext): number {
   const inFlight = Object.values(state.runs).filter(isInFlight);
   let free = Math.min(
     state.settings.maxParallel - inFlight.length,
-    state.settings.tryMaxParallel - inFlight.filter((r) => r.kind === 'try').length,
+    tryLimit(state) - inFlight.filter((r) => r.kind === 'try').length,
   );
   let sent = 0;
   while (free > 0 && state.tries.length > 0) {
