@@ -1,36 +1,8 @@
 // Try runs: `/ost try` on an open change gets one run over the queue's last passing commits, on a runner
 // the queue leaves idle; its result is posted and nothing else in the queue changes.
 import { describe, expect, it } from 'vitest';
-import type { CoreEvent, TryTarget } from '../../src/core/index.ts';
-import { Harness, HOUR, streamRef } from '../helpers/harness.ts';
-import { queueDetail } from '../../src/web/views.ts';
-import { runPurpose } from '../../src/web/dashboard/charts/timeline.ts';
-
-function tryOf(n: number, extra: Partial<TryTarget> = {}): Extract<CoreEvent, { type: 'try' }>['target'] {
-  return {
-    change: `git:app#${n}`,
-    host: 'git',
-    project: 'app',
-    branch: 'main',
-    sha: `try-sha-${n}`,
-    by: 'alice',
-    ...extra,
-  };
-}
-
-function ask(h: Harness, n: number, extra: Partial<TryTarget> = {}) {
-  return h.send({ type: 'try', at: h.now, target: tryOf(n, extra), replyTo: { n } });
-}
-
-/** A queue that passed `first` (its stream's good commit is sha-first) and is idle. */
-function passed(settings = {}): Harness {
-  const h = new Harness({ maxParallel: 2, holdShare: 0, ...settings });
-  h.merge(['first']);
-  h.round(() => false);
-  return h;
-}
-
-const tries = (h: Harness) => h.inFlight().filter((r) => r.kind === 'try');
+import { HOUR, streamRef } from '../helpers/harness.ts';
+import { ask, passed, tries, tryOf } from '../helpers/tries.ts';
 
 describe('try runs', () => {
   it('runs an open change over the last passing commits, tells the CI its id, and posts its result', () => {
@@ -157,20 +129,5 @@ describe('try runs', () => {
     expect(h.state.testBook).toBeUndefined();
     h.merge(['next']);
     expect(h.inFlight().map((r) => [r.kind, r.end])).toEqual([['batch', 'next']]);
-  });
-});
-
-describe('try runs in the queue API', () => {
-  it('lists the waiting tries, and a try run with the change it tries, as a "try" on the timeline', () => {
-    const h = passed({ maxParallel: 1 });
-    ask(h, 1);
-    ask(h, 2);
-    const detail = queueDetail(h.file());
-    expect(detail.runs.at(-1)).toMatchObject({
-      kind: 'try',
-      try: { change: 'git:app#1', sha: 'try-sha-1', by: 'alice' },
-    });
-    expect(detail.triesWaiting).toEqual([{ change: 'git:app#2', sha: 'try-sha-2', by: 'alice', requestedAt: h.now }]);
-    expect(runPurpose(h.inFlight()[0]!)).toBe('try');
   });
 });

@@ -10,7 +10,7 @@ import { queueActions, type AdminView } from './actions.ts';
 import { sentTable } from './sent.ts';
 import { brokeNote, flakyTestsTable } from './tests.ts';
 import { badge, pauseState } from './layout.ts';
-import { changeLabel, changeLink, changePath, historyPath, time } from './format.ts';
+import { changeLabel, changeLink, changePath, externalHref, historyPath, time } from './format.ts';
 import { runTimeline } from './charts/timeline.ts';
 import { trendsPath } from './trends-page.ts';
 import { healthFigures } from './overview.ts';
@@ -97,6 +97,7 @@ ${broken.map(
 $${lineTable(file, b.id, `Looking for the fix in ${b.id}`, false, labelOf)}`,
 )}
 $${runTimeline(file, now, labelOf)}
+$${triesWaiting(s)}
 <h2>Verdicts</h2>
 $${
     verdicts.length
@@ -124,4 +125,12 @@ $${
           )}</ul>`
       : ''
   }`;
+}
+
+/** `/ost try` requests waiting for a runner the queue leaves idle (their runs are on the timeline). */
+function triesWaiting(s: QueueView['state']): string {
+  const waiting = s.tries ?? [];
+  if (waiting.length === 0) return '';
+  return html`<p>Tries waiting for an idle runner (at most ${String(s.settings.tryMaxParallel ?? 1)} at once):
+${waiting.map((t, i) => html`${i > 0 ? ', ' : ''}$${t.url ? html`<a href="$${externalHref(t.url)}">${t.change}</a>` : html`${t.change}`} (by ${t.by})`)}</p>`;
 }
