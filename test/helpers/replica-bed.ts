@@ -51,6 +51,8 @@ export interface ReplicaBedOptions {
   ci?: 'webhook' | 'command';
   /** The stand-in webhook CI reports a run failed when this says so of its refs (default: every run passes). */
   fails?: (refs: Record<string, string>) => boolean;
+  /** More environment for every replica (`OST_PUBLIC_URL`...). */
+  env?: Record<string, string>;
 }
 
 export class ReplicaBed {
@@ -167,6 +169,7 @@ export class ReplicaBed {
         GERRIT_PASSWORD: 'gerrit-password',
         GERRIT_EVENTS_TOKEN: EVENTS_TOKEN,
         LOG_LEVEL: process.env.OST_BED_LOG_LEVEL ?? 'warn',
+        ...this.opts.env,
         // for profiling a bench: OST_BED_NODE_ARGS=--cpu-prof
       },
       process.env.OST_BED_NODE_ARGS?.split(' ').filter(Boolean),
