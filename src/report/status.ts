@@ -19,7 +19,9 @@ export function statusDoc(queue: string | null, file: QueueView | null, id: stri
           code(id),
           ' is not in any ost-gate queue. ',
           code('/ost enqueue'),
-          ' adds a merged change that was missed.',
+          ' adds a merged change that was missed; on an open change, ',
+          code('/ost try'),
+          ' runs it once before it merges.',
         ],
       },
     ];

@@ -96,6 +96,10 @@ describe('/ost try on Gerrit', () => {
     expect(bed.reviews.at(-1)!.body.message).toMatch(/needs membership in ost-admins/);
     await bed.send([bed.fake.commentAdded(1, '/ost try', 'lead')]);
     expect(bed.reviews.at(-1)!.body.message).toMatch(/is merged and tested in its queue/);
+    await bed.send([bed.fake.commentAdded(2, '/ost status', 'mallory')]);
+    expect(bed.reviews.at(-1)!.body.message).toMatch(
+      /is not in any ost-gate queue.*on an open change, \/ost try runs it once/s,
+    );
     bed.fake.change(2).status = 'ABANDONED';
     await bed.send([bed.fake.commentAdded(2, '/ost try', 'lead')]);
     expect(bed.reviews.at(-1)!.body.message).toMatch(/change 2 is abandoned; only an open change can be tried/);
