@@ -53,13 +53,14 @@ export function runFinished(ctx: StepContext, event: Extract<CoreEvent, { type: 
     return;
   }
   if (url) run.url = url;
-  if (run.kind === 'try') return finishTry(ctx, run, { status, reason, failed: event.tests?.failed ?? [] });
+  const noResult = status === 'error' || status === 'cancelled';
+  if (noResult && reason) run.error = reason.length > ERROR_KEPT ? `${reason.slice(0, ERROR_KEPT - 1)}…` : reason;
+  if (run.kind === 'try') return finishTry(ctx, run, status, event.tests);
   if (status === 'lost') {
     lostRun(ctx, run);
     return;
   }
-  if (status === 'error' || status === 'cancelled') {
-    if (reason) run.error = reason.length > ERROR_KEPT ? `${reason.slice(0, ERROR_KEPT - 1)}…` : reason;
+  if (noResult) {
     infraFailure(ctx, run, status === 'error' ? 'error' : 'cancelled');
     return;
   }
@@ -214,7 +215,7 @@ export function expireRuns(ctx: StepContext): void {
     if (isInFlight(run) && run.deadline <= at) {
       ctx.effects.push({ type: 'cancel', key: run.key, reason: 'timed out' });
       run.error = `no result within ci.timeout (${Math.round((run.deadline - run.createdAt) / 60_000)} min)`;
-      if (run.kind === 'try') finishTry(ctx, run, { status: 'timed-out' });
+      if (run.kind === 'try') finishTry(ctx, run, 'timed-out');
       else infraFailure(ctx, run, 'timed-out');
     }
   }

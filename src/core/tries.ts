@@ -6,19 +6,14 @@ import type { StepContext } from './context.ts';
 import { log } from './emit.ts';
 import { isInFlight } from './lines.ts';
 import { own } from './own.ts';
-import { createRun } from './runs.ts';
-import { defaultSettings } from './settings.ts';
-import type { CoreEvent, QueueState, Run, RunState, RunStatus, TryTarget } from './types.ts';
+import { createRun, refsFor, supersede } from './runs.ts';
+import { runTests } from './test-book.ts';
+import type { CoreEvent, Run, RunState, RunStatus, TryTarget } from './types.ts';
 
 /** The line a try run names: no line of the queue has it. */
 export const TRY_LINE = 'try';
 /** Requests that may wait at once; a request beyond this is refused (each change has at most one). */
 export const TRIES_WAITING_KEPT = 100;
-
-/** `try.max_parallel`; a queue stored before tries existed has none in its settings: the default. */
-function tryLimit(state: QueueState): number {
-  return state.settings.tryMaxParallel ?? defaultSettings.tryMaxParallel;
-}
 
 /**
  * Takes a try request: the older try of the same change (waiting or in flight) is dropped or
@@ -31,7 +26,7 @@ export function requestTry(ctx: StepContext, event: Extract<CoreEvent, { type: '
   };
   if (own(ctx.state.changes, target.change) || ctx.state.forgotten.includes(target.change))
     return reply(false, `${target.change} is merged and tested in queue ${ctx.state.name}; try is for open changes`);
-  if (tryLimit(ctx.state) <= 0)
+  if (ctx.state.settings.tryMaxParallel <= 0)
     return reply(false, `queue ${ctx.state.name} takes no tries: its try.max_parallel is 0`);
   const waiting = (ctx.state.tries ?? []).filter((t) => t.change !== target.change);
   if (waiting.length >= TRIES_WAITING_KEPT)
@@ -47,17 +42,15 @@ export function requestTry(ctx: StepContext, event: Extract<CoreEvent, { type: '
 
 /** Cancels the try runs of `change` in flight; their results say so. Returns how many. */
 function cancelTries(ctx: StepContext, change: string): number {
-  let n = 0;
-  for (const run of Object.values(ctx.state.runs)) {
-    if (run.kind !== 'try' || run.try?.change !== change || !isInFlight(run)) continue;
-    run.state = 'cancelled';
-    run.finishedAt = ctx.at;
+  const runs = Object.values(ctx.state.runs).filter(
+    (r) => r.kind === 'try' && r.try?.change === change && isInFlight(r),
+  );
+  for (const run of runs) {
+    supersede(ctx, run, 'replaced by a newer try');
     run.error = 'replaced by a newer /ost try';
-    ctx.effects.push({ type: 'cancel', key: run.key, reason: 'replaced by a newer try' });
     ctx.effects.push({ type: 'try-result', run: structuredClone(run) });
-    n += 1;
   }
-  return n;
+  return runs.length;
 }
 
 /**
@@ -70,7 +63,7 @@ export function dispatchTries(ctx: StepContext): number {
   const inFlight = Object.values(state.runs).filter(isInFlight);
   let free = Math.min(
     state.settings.maxParallel - inFlight.length,
-    tryLimit(state) - inFlight.filter((r) => r.kind === 'try').length,
+    state.settings.tryMaxParallel - inFlight.filter((r) => r.kind === 'try').length,
   );
   let sent = 0;
   while (free > 0 && state.tries.length > 0) {
@@ -83,14 +76,6 @@ export function dispatchTries(ctx: StepContext): number {
   return sent;
 }
 
-/** project -> sha: every stream at its last passing commit, the tried change's project at its commit. */
-export function tryRefs(ctx: StepContext, target: TryTarget): Record<string, string> {
-  const refs: Record<string, string> = {};
-  for (const s of Object.values(ctx.state.streams)) if (s.good) refs[s.project] = s.good;
-  refs[target.project] = target.sha;
-  return refs;
-}
-
 function createTryRun(ctx: StepContext, target: TryTarget, attempt: number): Run {
   return createRun(ctx, {
     line: TRY_LINE,
@@ -98,10 +83,21 @@ function createTryRun(ctx: StepContext, target: TryTarget, attempt: number): Run
     kind: 'try',
     attempt,
     changes: [],
-    refs: tryRefs(ctx, target),
+    // every project at its last passing commit, the tried one at the change's commit
+    refs: { ...refsFor(ctx, []), [target.project]: target.sha },
     try: target,
   });
 }
+
+/** The state a try run ends in, by what its runner reported (or a time-out). */
+const ENDED: Record<RunStatus | 'timed-out', RunState> = {
+  success: 'passed',
+  failure: 'failed',
+  error: 'error',
+  cancelled: 'cancelled',
+  lost: 'cancelled',
+  'timed-out': 'timed-out',
+};
 
 /**
  * A try run's result: passed or failed is posted on its change; no result (an error, a cancel by the
@@ -111,34 +107,18 @@ function createTryRun(ctx: StepContext, target: TryTarget, attempt: number): Run
 export function finishTry(
   ctx: StepContext,
   run: Run,
-  result: { status: RunStatus | 'timed-out'; reason?: string | undefined; failed?: string[] },
+  status: RunStatus | 'timed-out',
+  tests?: { failed: string[]; passed?: number | null } | null,
 ): void {
-  const { status, reason } = result;
   run.finishedAt = ctx.at;
-  const state: RunState =
-    status === 'success'
-      ? 'passed'
-      : status === 'failure'
-        ? 'failed'
-        : status === 'timed-out'
-          ? 'timed-out'
-          : status === 'error'
-            ? 'error'
-            : 'cancelled';
-  run.state = state;
-  if (reason) run.error = reason.slice(0, 300);
-  if (state === 'failed' && result.failed?.length) {
-    const failed = [...result.failed].sort();
-    run.tests = { failed: failed.slice(0, 50), failedCount: failed.length };
-  }
-  const again = status === 'lost' ? run.attempt : run.attempt + 1;
-  if (status === 'lost' || (state !== 'passed' && state !== 'failed' && run.attempt <= ctx.state.settings.retries)) {
-    const retry = createTryRun(ctx, run.try!, again);
-    log(
-      ctx,
-      'info',
-      `try run ${run.key} ended ${state}${reason ? ` (${reason})` : ''}; running it again as ${retry.key}`,
-    );
+  run.state = ENDED[status];
+  if (run.state === 'failed' && tests?.failed.length) run.tests = runTests(tests);
+  const tryAgain =
+    status === 'lost' || (!['passed', 'failed'].includes(run.state) && run.attempt <= ctx.state.settings.retries);
+  if (tryAgain) {
+    const retry = createTryRun(ctx, run.try!, status === 'lost' ? run.attempt : run.attempt + 1);
+    const why = run.error ? ` (${run.error})` : '';
+    log(ctx, 'info', `try run ${run.key} ended ${run.state}${why}; running it again as ${retry.key}`);
     return;
   }
   ctx.effects.push({ type: 'try-result', run: structuredClone(run) });

@@ -1,7 +1,7 @@
 // How a journal record changes a queue's file, shared by the engine's live steps and by loading
 // (a snapshot plus its journal, replayed through the core's deterministic step). Also a read-only
 // loader for readers beside a running server (`ost-gate status`, tests).
-import { advance, emptyQueue, type Effect, type Strategy } from '../core/index.ts';
+import { advance, defaultSettings, emptyQueue, type Effect, type Strategy } from '../core/index.ts';
 import { recordHealth, withOpened, type HealthBefore } from './health.ts';
 import { safeSlug } from '../store/slug.ts';
 import type { JournalRecord, QueueFile, QueueNotice, Store, StoredQueue } from '../store/types.ts';
@@ -87,6 +87,8 @@ export function applyRecord(file: QueueFile, record: JournalRecord, strategies: 
 /** The queue file a snapshot and its journal stand for. */
 export function replay(stored: StoredQueue, queue: string, strategies: Record<string, Strategy> = {}): QueueFile {
   const file = stored.snapshot ?? freshQueueFile(queue);
+  // a snapshot written before a setting existed has none: it takes the setting's default
+  file.state.settings = { ...defaultSettings, ...file.state.settings };
   for (const record of stored.journal) applyRecord(file, record, strategies);
   return file;
 }
