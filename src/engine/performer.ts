@@ -2,7 +2,15 @@
 // the change's host.
 import type { DispatchSpec, Effect, RevertEffect, Run, TryResultEffect, TryTarget } from '../core/index.ts';
 import { silentLogger, type Logger } from '../log.ts';
-import { buildVerdictReport, changePageUrl, changeTarget, labelerOf, type ChangeLabeler } from '../report/model.ts';
+import {
+  buildVerdictReport,
+  changePageUrl,
+  changeTarget,
+  labelerOf,
+  logKeptHere,
+  runLogPath,
+  type ChangeLabeler,
+} from '../report/model.ts';
 import type { DispatchContext, Dispatcher, MessageSender, Performer, Reporter, Reverter } from './effects.ts';
 
 export interface RoutingPerformerOptions {
@@ -155,10 +163,10 @@ export class RoutingPerformer implements Performer {
     const t = e.run.try;
     if (!t) return;
     const { publicUrl } = this.opts;
-    const serverLog = publicUrl
-      ? `${publicUrl.replace(/\/+$/, '')}/api/runs/${encodeURIComponent(e.run.key)}/log`
-      : null;
-    const logUrl = e.run.url ?? (ctx.file.ci?.provider.startsWith('command:') ? serverLog : null);
+    const logUrl =
+      logKeptHere(e.run, ctx.file.ci?.provider) && publicUrl
+        ? `${publicUrl.replace(/\/+$/, '')}${runLogPath(e.run.key)}`
+        : (e.run.url ?? null);
     this.log.info(
       { queue: ctx.queue, key: e.run.key, change: t.change, state: e.run.state },
       `try of ${t.change} ended ${e.run.state}`,

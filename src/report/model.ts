@@ -148,6 +148,16 @@ export function changePageUrl(publicUrl: string, id: string): string {
   return `${publicUrl.replace(/\/+$/, '')}/changes/${encodeURIComponent(id)}`;
 }
 
+/** The path of a run's log on this server (`GET /api/runs/:key/log`). */
+export function runLogPath(key: string): string {
+  return `/api/runs/${encodeURIComponent(key)}/log`;
+}
+
+/** Whether this server keeps a run's log: it ran on a `command:` runner (its own target, else the queue's provider). */
+export function logKeptHere(run: { target?: string | undefined }, provider: string | undefined): boolean {
+  return (run.target ?? provider)?.startsWith('command:') ?? false;
+}
+
 /** The dashboard page of a queue. */
 export function queuePageUrl(publicUrl: string, queue: string): string {
   return `${publicUrl.replace(/\/+$/, '')}/queues/${encodeURIComponent(queue)}`;

@@ -69,11 +69,8 @@ export interface CommandPort {
   openChange(user: string): Promise<OpenChange | { refusal: string }>;
 }
 
-/** An open change as `/ost try` runs it: where it would merge, and what to test. */
-export interface OpenChange {
-  stream: StreamRef;
-  target: Omit<TryTarget, 'requestedAt'>;
-}
+/** An open change as `/ost try` runs it: where it would merge (host, project, branch), and what to test. */
+export type OpenChange = Omit<TryTarget, 'requestedAt'>;
 
 export interface CommentInput {
   body: string;
@@ -170,11 +167,11 @@ async function submitTry(
   if (found) return `${input.change} is merged and tested in its queue; /ost try is for open changes.`;
   const open = await port.openChange(user);
   if ('refusal' in open) return open.refusal;
-  if (!placement || !placement.config.branches.includes(open.stream.branch))
-    return `${open.stream.project} does not gate ${open.stream.branch}, so there is no queue to try ${input.change} in.`;
+  if (!placement || !placement.config.branches.includes(open.branch))
+    return `${open.project} does not gate ${open.branch}, so there is no queue to try ${input.change} in.`;
   await deps.engine.submit(
     placement.queue,
-    { type: 'try', at: deps.now(), target: open.target, replyTo: input.replyTo },
+    { type: 'try', at: deps.now(), target: open, replyTo: input.replyTo },
     input.delivery ? { delivery: `${input.delivery}:${index}` } : {},
   );
   return null;

@@ -5,13 +5,14 @@ import type { DispatchSpec, TryTarget } from '../../core/index.ts';
 import type { TryReport } from '../../report/try.ts';
 import { tryResultOnGithub, tryStartedOnGithub } from './try-report.ts';
 import type { Reporter } from '../../engine/effects.ts';
-import type { OctokitFor, RequestOctokit } from '../../ci/github-actions/dispatcher.ts';
+import type { OctokitFor } from '../../ci/github-actions/dispatcher.ts';
 import { markdownMarker, parseReportKey } from '../../report/markers.ts';
 import { toMarkdown } from '../../report/markdown.ts';
 import { changePageUrl, type ChangeTarget, type VerdictReport } from '../../report/model.ts';
 import { verdictDoc } from '../../report/verdict.ts';
 import { githubSettings } from './config.ts';
 import { checkSummary } from './check-summary.ts';
+import { findComment } from './comments.ts';
 
 export { checkSummary, SUMMARY_LIMIT } from './check-summary.ts';
 
@@ -33,31 +34,6 @@ export function checkConclusion(verdict: string): 'success' | 'failure' | 'neutr
   if (verdict === 'culprit' || verdict === 'rejected' || verdict === 'error') return 'failure';
   if (verdict === 'skipped') return 'skipped';
   return 'neutral';
-}
-
-/** The id of the change's comment that contains `needle` (a PR comment, or a commit comment for a direct push). */
-async function findComment(octokit: RequestOctokit, change: ChangeTarget, needle: string): Promise<number | null> {
-  const r = split(change.project);
-  for (let page = 1; page <= 20; page++) {
-    const res = change.number
-      ? await octokit.request('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', {
-          ...r,
-          issue_number: change.number,
-          per_page: 100,
-          page,
-        })
-      : await octokit.request('GET /repos/{owner}/{repo}/commits/{commit_sha}/comments', {
-          ...r,
-          commit_sha: change.sha,
-          per_page: 100,
-          page,
-        });
-    const comments = res.data as { id: number; body?: string }[];
-    const hit = comments.find((c) => c.body?.includes(needle));
-    if (hit) return hit.id;
-    if (comments.length < 100) return null;
-  }
-  return null;
 }
 
 export class GithubReporter implements Reporter {

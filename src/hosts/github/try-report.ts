@@ -6,6 +6,7 @@ import type { RequestOctokit } from '../../ci/github-actions/dispatcher.ts';
 import { toMarkdown } from '../../report/markdown.ts';
 import { tryDoc, tryMarkdownMarker, tryOutcome, type TryReport } from '../../report/try.ts';
 import { checkSummary } from './check-summary.ts';
+import { findComment } from './comments.ts';
 import { ownerAndName } from './repository.ts';
 
 export const TRY_CHECK_NAME = 'ost-gate try';
@@ -77,21 +78,10 @@ export async function tryResultOnGithub(octokit: RequestOctokit, report: TryRepo
     output: { title: `ost-gate try: ${tryOutcome(run)}`, summary: checkSummary(body, run.try.url ?? null) },
   });
   if (run.state === 'cancelled' || !run.try.number) return;
-  const r = ownerAndName(run.try.project);
-  const marker = tryMarkdownMarker(report.queue, run);
-  for (let page = 1; page <= 20; page++) {
-    const res = await octokit.request('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', {
-      ...r,
-      issue_number: run.try.number,
-      per_page: 100,
-      page,
-    });
-    const comments = res.data as { body?: string }[];
-    if (comments.some((c) => c.body?.includes(marker))) return;
-    if (comments.length < 100) break;
-  }
+  const pr = { project: run.try.project, number: run.try.number, sha: run.try.sha };
+  if ((await findComment(octokit, pr, tryMarkdownMarker(report.queue, run))) !== null) return;
   await octokit.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', {
-    ...r,
+    ...ownerAndName(run.try.project),
     issue_number: run.try.number,
     body,
   });

@@ -1,7 +1,7 @@
 // Small formatting helpers for the dashboard: durations, times, percentages, change labels.
 import html from 'html-template-tag';
 import { externalHref } from '../../report/html.ts';
-import type { ChangeLabeler } from '../../report/model.ts';
+import { logKeptHere, runLogPath, type ChangeLabeler } from '../../report/model.ts';
 import type { QueueView } from '../../store/types.ts';
 
 export function duration(ms: number | null | undefined): string {
@@ -35,17 +35,18 @@ export function queuePath(name: string): string {
   return `/queues/${encodeURIComponent(name)}`;
 }
 
-export function runLogPath(key: string): string {
-  return `/api/runs/${encodeURIComponent(key)}/log`;
-}
+export { runLogPath } from '../../report/model.ts';
 
 export function historyPath(queue: string, before?: number): string {
   return `${queuePath(queue)}/history${before === undefined ? '' : `?before=${before}`}`;
 }
 
 /** Where to read a run's output: the command runner's log kept here, or the CI's own page. */
-export function runLinks(run: { key: string; url?: string | null | undefined }, provider: string | undefined): string {
-  const log = provider?.startsWith('command:') ? html` <a href="$${runLogPath(run.key)}">log</a>` : '';
+export function runLinks(
+  run: { key: string; url?: string | null | undefined; target?: string | undefined },
+  provider: string | undefined,
+): string {
+  const log = logKeptHere(run, provider) ? html` <a href="$${runLogPath(run.key)}">log</a>` : '';
   const ci = run.url ? html` <a href="$${externalHref(run.url)}">CI</a>` : '';
   return log + ci;
 }

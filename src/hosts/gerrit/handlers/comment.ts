@@ -113,19 +113,16 @@ export class Comments {
       return { refusal: `change ${number} is ${info.status.toLowerCase()}; only an open change can be tried.` };
     const branch = branchOf(info.branch) ?? info.branch;
     return {
-      stream: { host: HOST, project, branch },
-      target: {
-        change: gerritChangeId(client.host, project, number),
-        host: HOST,
-        project,
-        branch,
-        sha,
-        ref: info.revisions?.[sha]?.ref ?? null,
-        number,
-        title: info.subject,
-        url: client.changeUrl(project, number),
-        by: user,
-      },
+      change: gerritChangeId(client.host, project, number),
+      host: HOST,
+      project,
+      branch,
+      sha,
+      ref: info.revisions?.[sha]?.ref ?? null,
+      number,
+      title: info.subject,
+      url: client.changeUrl(project, number),
+      by: user,
     };
   }
 

@@ -126,20 +126,17 @@ function openPull(
         'resolve the conflicts, or ask again in a minute.',
     };
   return {
-    stream: { host: HOST, project: repo, branch: p.base.ref },
-    target: {
-      change: prChangeId(repo, number),
-      host: HOST,
-      project: repo,
-      branch: p.base.ref,
-      sha: p.merge_commit_sha,
-      head: p.head?.sha ?? null,
-      ref: `refs/pull/${number}/merge`,
-      number,
-      title: p.title,
-      url: p.html_url,
-      by: user,
-    },
+    change: prChangeId(repo, number),
+    host: HOST,
+    project: repo,
+    branch: p.base.ref,
+    sha: p.merge_commit_sha,
+    head: p.head?.sha ?? null,
+    ref: `refs/pull/${number}/merge`,
+    number,
+    title: p.title,
+    url: p.html_url,
+    by: user,
   };
 }
 

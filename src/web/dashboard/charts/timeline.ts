@@ -6,7 +6,7 @@ import { scaleUtc } from 'd3-scale';
 import { MAIN } from '../../../core/lines.ts';
 import type { Run, VerdictRecord } from '../../../core/index.ts';
 import type { QueueView } from '../../../store/types.ts';
-import type { ChangeLabeler } from '../../../report/model.ts';
+import { logKeptHere, type ChangeLabeler } from '../../../report/model.ts';
 import { changeLabel, changeLink, duration, runLinks, runLogPath, time } from '../format.ts';
 import { externalHref } from '../../../report/html.ts';
 import { badge } from '../layout.ts';
@@ -87,7 +87,7 @@ function triangle(x: number, y: number): string {
 
 /** Where a run's bar links: the log kept here for a command runner, else its CI page. */
 function logHref(run: Run, provider: string | undefined): string | null {
-  if ((run.target ?? provider)?.startsWith('command:')) return runLogPath(run.key);
+  if (logKeptHere(run, provider)) return runLogPath(run.key);
   return run.url ? externalHref(run.url) : null;
 }
 
