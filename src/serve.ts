@@ -19,15 +19,14 @@ import { displayUrl } from './http/url.ts';
 import type { Logger } from './log.ts';
 import { labelerOf, type ChangeLabeler } from './report/model.ts';
 import { claimDataDir, type DataDirOwnership } from './store/data-dir-owner.ts';
-import { openStore, type OpenedStore, type ReplicaHooks } from './store/open.ts';
-import type { Replica } from './store/pg/replica.ts';
-import { WriterWork } from './writer-work.ts';
+import { openStore, type OpenedStore } from './store/open.ts';
+import { engineRole, ReplicaWork } from './replica-work.ts';
 import type { QueueFile, Store } from './store/types.ts';
 import { checkDataDir, listenAddress } from './startup/checks.ts';
 import { configRules } from './registry.ts';
 import { SetupError } from './config/setup-error.ts';
 import { Metrics } from './web/metrics.ts';
-import { createHttpServer } from './web/server.ts';
+import { createHttpServer, type ServerOptions } from './web/server.ts';
 
 export interface StartOptions {
   env: NodeJS.ProcessEnv;
@@ -149,11 +148,9 @@ async function startOn(
       log.info({ component, status }, message);
     },
   };
-  // what this replica does when it starts or stops writing, set once the server is wired
-  const hooks: ReplicaHooks = { promoted: async () => undefined, demoted: async () => undefined };
-  const opened = await openStore({ env, dataDir, log, hooks });
+  const opened = await openStore({ env, dataDir, log });
   try {
-    return await startWith(opened, { dataDir, listen, owner, wiring, components, hooks }, opts);
+    return await startWith(opened, { dataDir, listen, owner, wiring, components }, opts);
   } catch (err) {
     await opened.close().catch(() => undefined);
     throw err;
@@ -169,7 +166,6 @@ async function startWith(
     owner: DataDirOwnership;
     wiring: Wiring;
     components: Record<string, string>;
-    hooks: ReplicaHooks;
   },
   opts: StartOptions,
 ): Promise<RunningServer> {
@@ -178,7 +174,7 @@ async function startWith(
   const { store, replica, inbox } = opened;
   const publicUrl = env.OST_PUBLIC_URL?.replace(/\/+$/, '');
   const callbackUrl = publicUrl ? `${publicUrl}/api/ci/callback` : undefined;
-  wiring.say('store', replica ? (replica.isWriter() ? 'writer' : 'reader') : 'ok', opened.summary);
+  wiring.say('store', 'ok', opened.summary);
   const { dispatchers, reporters, reverters, labels, stoppers } = wiring;
   const notify = notifySetup({ env, config, log, labels, publicUrl });
   wiring.say('notify', notify ? 'ok' : 'off', notify?.summary ?? 'no email: or channels: in the server config');
@@ -187,9 +183,8 @@ async function startWith(
   const performer = new RoutingPerformer({ dispatchers, reporters, reverters, labels, publicUrl, log, messages });
   let engineRef: Engine | null = null;
   const metrics = new Metrics(() => engineRef);
-  // the engine steps queues once this replica's writer work has started (see WriterWork.writing)
-  let work: WriterWork | null = null;
-  const role = inbox ? { isWriter: () => work?.writing ?? false, forward: inbox.put.bind(inbox) } : undefined;
+  // on PostgreSQL, a queue is stepped by the replica that holds its lease; the others store what they accept for it
+  const role = replica && inbox ? engineRole(replica, inbox) : undefined;
   // mails, chat messages and reverts are decided with the step that names the verdict, and journaled with it
   const moreEffects = (file: QueueFile, effects: readonly Effect[]) => [
     ...(notify?.plan(file, effects) ?? []),
@@ -213,7 +208,8 @@ async function startWith(
   const hosts = await startHosts(wiring, { env, config, engine, rules, log, dataDir, diskInbox, publicUrl, providers });
   sayEndpoints(wiring, env, providers());
 
-  const server = httpServerFor({ env, engine, log, store, components, hosts, labels, metrics });
+  const part = replica ? () => replica.summary() : undefined;
+  const server = httpServerFor({ env, engine, log, store, components, hosts, labels, metrics, part });
   try {
     await new Promise<void>((ok, fail) => {
       server.once('error', fail);
@@ -227,8 +223,10 @@ async function startWith(
   const url = publicUrl ?? `http://${address.address}:${address.port}`;
   log.info({ url: displayUrl(url) }, `ost-gate listening on ${displayUrl(url)}`);
   for (const host of hosts) await host.start?.();
-  work = new WriterWork({ engine, hosts, log, tickMs: config.tick, inbox });
-  await startWork(parts, work, replica);
+  const say = (status: string, message: string) => wiring.say('store', status, message);
+  const work = new ReplicaWork({ engine, hosts, log, tickMs: config.tick, say });
+  if (replica && inbox) await work.startReplica(replica, inbox);
+  else await work.startAlone();
 
   return {
     url,
@@ -247,28 +245,6 @@ async function startWith(
   };
 }
 
-/**
- * Starts the writer's work (recovery, watchers, ticker, inbox) when this replica writes, else reads
- * fresh; and what to do when that changes (replicas on PostgreSQL).
- */
-async function startWork(
-  parts: { wiring: Wiring; hooks: ReplicaHooks },
-  work: WriterWork,
-  replica: Replica | undefined,
-): Promise<void> {
-  const { wiring, hooks } = parts;
-  hooks.promoted = async () => {
-    await work.start();
-    wiring.say('store', 'writer', 'this replica writes now: it steps the queues and applies the inbox');
-  };
-  hooks.demoted = async (holder) => {
-    await work.stop();
-    wiring.say('store', 'reader', `replica ${holder} writes now; this one reads and stores what it accepts for it`);
-  };
-  if (replica && !replica.isWriter()) work.read();
-  else await work.start();
-}
-
 /** The HTTP server: the dashboard, API, callback and health, and the hosts' endpoints. */
 function httpServerFor(parts: {
   env: NodeJS.ProcessEnv;
@@ -279,13 +255,15 @@ function httpServerFor(parts: {
   hosts: Host[];
   labels: Record<string, ChangeLabeler>;
   metrics: Metrics;
+  part: ServerOptions['replica'];
 }) {
-  const { env, engine, log, store, components, hosts, labels, metrics } = parts;
+  const { env, engine, log, store, components, hosts, labels, metrics, part } = parts;
   return createHttpServer({
     engine,
     log,
     callbackSecret: env.OST_CALLBACK_SECRET,
     components,
+    ...(part ? { replica: part } : {}),
     mounts: hosts.flatMap((h): Mount[] => (h.mount ? [h.mount] : [])),
     labelOf: labelerOf(labels),
     metrics,

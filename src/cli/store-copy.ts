@@ -2,7 +2,7 @@
 // store into another, the embedded one into PostgreSQL or back (a backup, a move back). Every queue
 // is read first (one that cannot be read stops the copy before anything is written), then written to
 // the target as a snapshot, with its verdict history. A target that holds queues is refused, and so
-// is a store in use: a server that owns the data directory, or a replica holding the writer lease.
+// is a store in use: a server that owns the data directory, or a replica holding a lease.
 import { mkdir, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { readQueue } from '../engine/replay.ts';
@@ -12,9 +12,8 @@ import { claimDataDir } from '../store/data-dir-owner.ts';
 import { LowdbStore } from '../store/lowdb-store.ts';
 import { openDatabase } from '../store/pg/database.ts';
 import { PgInbox } from '../store/pg/inbox.ts';
-import { Lease } from '../store/pg/lease.ts';
 import { PgStore } from '../store/pg/pg-store.ts';
-import { WRITER_LEASE } from '../store/pg/replica.ts';
+import { leaseHolder } from '../store/pg/queue-leases.ts';
 import type { QueueFile, Store } from '../store/types.ts';
 import type { VerdictRecord } from '../core/index.ts';
 import { parseCommand } from './args.ts';
@@ -52,9 +51,9 @@ async function openAt(where: string, log: Logger, role: 'source' | 'target'): Pr
   }
   const db = await openDatabase(where, log);
   try {
-    const lease = await new Lease(db.pool, WRITER_LEASE, 'store copy', 1000).current();
-    if (lease && lease.expiresAt > Date.now())
-      throw new SetupError(`store copy: replica ${lease.holder} is writing to ${db.label}: stop every replica first`);
+    const holder = await leaseHolder(db.pool);
+    if (holder)
+      throw new SetupError(`store copy: replica ${holder} is writing to ${db.label}: stop every replica first`);
     const waiting = (await new PgInbox(db.pool, 'store copy').counts()).waiting;
     if (role === 'source' && waiting > 0)
       throw new SetupError(

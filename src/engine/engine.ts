@@ -6,8 +6,8 @@ import { advance, step, type CoreEvent, type Effect, type Strategy } from '../co
 import { silentLogger, type Logger } from '../log.ts';
 import type { InboxItem, OutboxEntry, QueueFile, QueueNotice, QueueSetup } from '../store/types.ts';
 import { StoreWriteError } from '../store/errors.ts';
-import { toQueueSettings, type QueueCi, type RepoConfig } from '../config/repo.ts';
-import { configChanges } from './config-change.ts';
+import type { QueueCi, RepoConfig } from '../config/repo.ts';
+import { configureQueue, type ConfigureOutcome } from './config-change.ts';
 import { effectKey, type DispatchContext } from './effects.ts';
 import { KeyedLock } from './lock.ts';
 import { WakeTimers } from './wake-timers.ts';
@@ -16,6 +16,7 @@ import { QueueFiles } from './queue-files.ts';
 import { ReadModel } from './read-model.ts';
 import { recordStep } from './replay.ts';
 import { recoverQueues } from './recovery.ts';
+import { QueueMoves } from './queue-moves.ts';
 import { QueueOwnedError, type EngineOptions, type StateBefore, type SubmitOptions } from './options.ts';
 
 export { VERDICTS_KEPT } from './queue-files.ts';
@@ -39,6 +40,8 @@ export class Engine {
   private readonly wakes: WakeTimers;
   /** What is asked of the queues: a change, a run, a config, a page's queue. */
   readonly reads: ReadModel;
+  /** Queues moving between replicas: taken over, let go, settled. */
+  readonly moves: QueueMoves;
 
   constructor(private readonly opts: EngineOptions) {
     this.now = opts.now ?? Date.now;
@@ -56,7 +59,7 @@ export class Engine {
     this.reads = new ReadModel(
       this.files,
       () => opts.store.listQueues(),
-      () => this.forwarding(),
+      opts.role ? (queue) => this.forwarding(queue) : undefined,
     );
     this.outbox = new Outbox({
       lock: this.lock,
@@ -64,13 +67,15 @@ export class Engine {
       performer: opts.performer,
       log: this.log,
       context: (queue, file) => this.context(queue, file),
-      mayRetry: () => !this.forwarding(),
+      mayRetry: (queue) => !this.forwarding(queue),
     });
     this.wakes = new WakeTimers(this.now, (queue) => {
       this.submit(queue, { type: 'tick', at: this.now() }).catch((err) =>
         this.log.error({ queue, err: (err as Error).message }, 'waking the queue for a held change failed'),
       );
     });
+    const { lock, files, outbox, wakes, reads } = this;
+    this.moves = new QueueMoves({ lock, files, outbox, wakes, reads, recover: (queues) => this.recover(queues) });
   }
 
   /**
@@ -79,10 +84,15 @@ export class Engine {
    * before, or a tick changed nothing.
    */
   async submit(queue: string, event: CoreEvent, options: SubmitOptions = {}): Promise<boolean> {
-    if (this.forwarding()) {
+    if (this.forwarding(queue)) {
       const item: InboxItem = { type: 'event', event, ...(options.setup ? { setup: options.setup } : {}) };
       return this.opts.role!.forward(queue, item, options.delivery);
     }
+    return this.step(queue, event, options);
+  }
+
+  /** Steps the queue here, under its lock, then performs the effects (or starts to, with `wait: false`). */
+  private async step(queue: string, event: CoreEvent, options: SubmitOptions): Promise<boolean> {
     const applied = await this.lock.run(queue, () => this.stepLocked(queue, event, options));
     if (applied) {
       const drained = this.outbox.drain(queue);
@@ -199,14 +209,13 @@ export class Engine {
     };
   }
 
-  /** Performs the queue's pending outbox entries. */
-  drain(queue: string): Promise<void> {
-    return this.outbox.drain(queue);
-  }
-
-  /** On start: performs every pending effect again and lets dispatchers pick up runs in flight. */
-  async recover(): Promise<void> {
+  /**
+   * On start, or when this replica takes queues over (`only`): performs every pending effect again and
+   * lets dispatchers pick up runs in flight.
+   */
+  async recover(only?: string[]): Promise<void> {
     await recoverQueues({
+      only,
       store: this.opts.store,
       files: this.files,
       outbox: this.outbox,
@@ -216,10 +225,14 @@ export class Engine {
     });
   }
 
-  /** Ticks every queue (time-outs, deadlines); one whose tick fails is logged, and the others still tick. */
+  /**
+   * Ticks every queue this process writes (time-outs, deadlines); one whose tick fails is logged, and
+   * the others still tick.
+   */
   async tick(): Promise<void> {
     const at = this.now();
     for (const queue of await this.opts.store.listQueues()) {
+      if (this.forwarding(queue)) continue;
       try {
         await this.submit(queue, { type: 'tick', at });
       } catch (err) {
@@ -229,56 +242,43 @@ export class Engine {
   }
 
   /**
-   * Applies a repo config to a queue (core settings, CI target, report settings) only when it differs
-   * from the queue's. With `owner`, a queue without one is claimed; one owned by another is left
-   * untouched and its owner returned.
+   * Applies a repo config to a queue only when it differs from the queue's; with `owner`, a queue
+   * without one is claimed, and one owned by another is left untouched (config-change.ts).
    */
-  async configure(
-    queue: string,
-    config: RepoConfig,
-    ci: QueueCi,
-    at: number,
-    owner?: string,
-  ): Promise<{ refused: true; owner: string } | { refused: false }> {
-    const settings = toQueueSettings(config);
-    const file = await this.files.get(queue);
-    if (owner && file?.owner && file.owner !== owner) return { refused: true, owner: file.owner };
-    if (!configChanges(file, { settings, config, ci, owner })) return { refused: false };
-    try {
-      const setup = { ci, repoConfig: config, ...(owner ? { owner } : {}) };
-      await this.submit(queue, { type: 'configure', at, settings }, { setup });
-    } catch (err) {
-      if (err instanceof QueueOwnedError) return { refused: true, owner: err.owner };
-      throw err;
-    }
-    return { refused: false };
+  configure(queue: string, config: RepoConfig, ci: QueueCi, at: number, owner?: string): Promise<ConfigureOutcome> {
+    return configureQueue(this, { queue, config, ci, at, owner });
   }
 
-  /** Whether what this replica accepts goes to the writer's inbox (it does not hold the writer lease). */
-  forwarding(): boolean {
-    return !!this.opts.role && !this.opts.role.isWriter();
+  /** Whether what this replica accepts for the queue goes to the inbox (another replica writes it). */
+  forwarding(queue: string): boolean {
+    return !!this.opts.role && !this.opts.role.writes(queue);
   }
 
   /** Applies an item another replica stored in the inbox, with the delivery id it was stored under. */
   async applyForwarded(queue: string, item: InboxItem, delivery: string): Promise<void> {
-    // applied here, or not at all: never sent back to the inbox it is being taken from
-    if (this.forwarding()) throw new StoreWriteError('this replica does not hold the writer lease now', null);
-    if (item.type === 'notice') await this.addNotice(queue, item.notice);
-    else await this.submit(queue, item.event, { delivery, wait: false, ...(item.setup ? { setup: item.setup } : {}) });
+    // applied here, or not at all: never sent back to the inbox it is being taken from; a queue being
+    // taken over is not written yet, but its lease is held, and what waited for it is applied first
+    if (this.opts.role && !this.opts.role.holds(queue))
+      throw new StoreWriteError(`this replica does not hold the lease of queue ${queue} now`, null);
+    if (item.type === 'notice') await this.noticeHere(queue, item.notice);
+    else await this.step(queue, item.event, { delivery, wait: false, ...(item.setup ? { setup: item.setup } : {}) });
   }
 
-  /** Forgets the queues held in memory (another replica writes them): they are read again when asked for. */
-  dropCaches(): void {
-    this.wakes.clear();
-    this.reads.forgetAll();
+  /** Forgets the copies of the queues other replicas write: they are read again, fresh, when asked for. */
+  forgetOthers(): void {
+    this.reads.forgetFresh();
   }
 
   /** Adds a notice for the dashboard to an existing queue (a config error, say) without stepping it. */
   async addNotice(queue: string, notice: QueueNotice): Promise<void> {
-    if (this.forwarding()) {
+    if (this.forwarding(queue)) {
       await this.opts.role!.forward(queue, { type: 'notice', notice });
       return;
     }
+    await this.noticeHere(queue, notice);
+  }
+
+  private async noticeHere(queue: string, notice: QueueNotice): Promise<void> {
     await this.lock.run(queue, async () => {
       const file = await this.files.get(queue);
       if (file) await this.files.append(file, { type: 'notice', notice });
@@ -290,8 +290,8 @@ export class Engine {
     this.wakes.clear();
     this.outbox.stop();
     await this.idle();
-    // a replica that does not write has nothing of its own to snapshot
-    for (const queue of this.forwarding() ? [] : this.files.withJournal()) {
+    // only the queues this process writes are its own to snapshot
+    for (const queue of this.files.withJournal().filter((q) => !this.forwarding(q))) {
       try {
         await this.lock.run(queue, async () => {
           const file = await this.files.get(queue);

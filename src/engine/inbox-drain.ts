@@ -1,5 +1,5 @@
-// The writer's side of the inbox: what other replicas accepted is taken in the order it came and
-// applied, each queue's items one after another and different queues side by side; an applied item is
+// The side of the inbox of the replica that writes a queue: what other replicas accepted for the
+// queues written here is taken in the order it came and applied, each queue's items one after another and different queues side by side; an applied item is
 // deleted. An item that cannot be applied (a queue another repository owns, a bug) is kept aside with
 // why; when the store cannot be written or read now (the database is down, the lease was lost) that
 // queue's items wait for the next round.
@@ -10,7 +10,7 @@ import type { Engine } from './engine.ts';
 
 /** The inbox as the drain uses it (store/pg/inbox.ts). */
 export interface InboxSource {
-  next(limit: number): Promise<{ id: string; queue: string; delivery: string; item: InboxItem }[]>;
+  next(limit: number, queues: string[]): Promise<{ id: string; queue: string; delivery: string; item: InboxItem }[]>;
   applied(id: string): Promise<void>;
   failed(id: string, reason: string): Promise<void>;
 }
@@ -35,7 +35,16 @@ export class InboxDrain {
   private timer: NodeJS.Timeout | null = null;
   private round: Promise<number> | null = null;
 
-  constructor(private readonly opts: { inbox: InboxSource; engine: Engine; log: Logger; intervalMs: number }) {}
+  constructor(
+    private readonly opts: {
+      inbox: InboxSource;
+      engine: Engine;
+      log: Logger;
+      intervalMs: number;
+      /** The queues this replica writes now (their items are taken; the others wait for their writers). */
+      queues: () => string[];
+    },
+  ) {}
 
   /** Drains now and then every `intervalMs`, until stopped. */
   start(): void {
@@ -53,6 +62,7 @@ export class InboxDrain {
   /** One round (never two at a time): every item waiting now; returns how many were applied. */
   drainOnce(): Promise<number> {
     this.round ??= this.drain()
+      .then((r) => r.applied)
       .catch((err: Error) => {
         this.opts.log.warn({ err: err.message }, 'the inbox could not be read now; trying again');
         return 0;
@@ -63,16 +73,27 @@ export class InboxDrain {
     return this.round;
   }
 
-  private async drain(): Promise<number> {
+  /**
+   * Applies every item waiting for `queues` (being taken over: not in this drain's rounds yet); rejects
+   * when the store stopped it, so that the queues are not written here with items left behind.
+   */
+  async catchUp(queues: string[]): Promise<void> {
+    const { stopped } = await this.drain(queues);
+    if (stopped)
+      throw new Error(`the inbox of ${queues.length} queue(s) being taken over could not all be applied now`);
+  }
+
+  private async drain(queues = this.opts.queues()): Promise<{ applied: number; stopped: boolean }> {
     let applied = 0;
     for (;;) {
-      const rows = await this.opts.inbox.next(BATCH);
-      if (rows.length === 0) return applied;
+      const rows = await this.opts.inbox.next(BATCH, queues);
+      if (rows.length === 0) return { applied, stopped: false };
       const byQueue = new Map<string, typeof rows>();
       for (const row of rows) byQueue.set(row.queue, [...(byQueue.get(row.queue) ?? []), row]);
       const results = await Promise.all([...byQueue.values()].map((items) => this.applyInOrder(items)));
       applied += results.reduce((a, b) => a + b.applied, 0);
-      if (results.some((r) => r.stopped) || rows.length < BATCH) return applied;
+      const stopped = results.some((r) => r.stopped);
+      if (stopped || rows.length < BATCH) return { applied, stopped };
     }
   }
 

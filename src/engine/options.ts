@@ -16,19 +16,25 @@ export interface EngineOptions {
   observer?: StepObserver;
   /** The journal size from which a snapshot may be written (tests make it small). */
   snapshotMinJournalBytes?: number;
-  /** Replicas on PostgreSQL: whether this one writes now, and where it sends what it accepts when not. */
+  /** Replicas on PostgreSQL: which queues this one writes now, and where it sends what it accepts for the others. */
   role?: EngineRole;
   /** Effects the server adds to a step's own (mails, from the queue's report settings), journaled with them. */
   moreEffects?: (file: QueueFile, effects: readonly Effect[]) => Effect[];
 }
 
 /**
- * A replica's part: the one that holds the writer lease steps the queues; the others store what they
- * accept in the inbox (before they answer), and the writer applies it.
+ * A replica's part: the replica that holds a queue's lease steps it; the others store what they accept
+ * for it in the inbox (before they answer), and the queue's writer applies it.
  */
 export interface EngineRole {
-  isWriter(): boolean;
-  /** Stores an item for the writer, durably; false when the queue's inbox had its delivery already. */
+  /** Whether this replica writes the queue now (what it accepts for it is stepped here at once). */
+  writes(queue: string): boolean;
+  /**
+   * Whether this replica holds the queue's lease: it writes it, or is taking it over and applies what
+   * waited in the inbox for it first.
+   */
+  holds(queue: string): boolean;
+  /** Stores an item for the queue's writer, durably; false when the queue's inbox had its delivery already. */
   forward(queue: string, item: InboxItem, delivery?: string): Promise<boolean>;
 }
 

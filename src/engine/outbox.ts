@@ -21,8 +21,8 @@ export interface OutboxOptions {
   log: Logger;
   /** The dispatch context effects are performed in. */
   context: (queue: string, file: QueueFile) => DispatchContext;
-  /** Whether failed entries may be tried again now (a replica that stopped writing leaves them). */
-  mayRetry: () => boolean;
+  /** Whether the queue's failed entries may be tried again now (a replica that stopped writing it leaves them). */
+  mayRetry: (queue: string) => boolean;
 }
 
 /**
@@ -37,7 +37,7 @@ export class Outbox {
   /** Entries this process decided and has not tried yet, by slot: performed without asking whether they took. */
   private readonly unperformed = new Set<string>();
   /** Queues whose outbox is being drained, with the promise of that drain. */
-  private readonly draining = new Map<string, Promise<void>>();
+  private readonly drains = new Map<string, Promise<void>>();
   /** Queues with a failed entry: how many drains in a row failed, and the timer of the next try. */
   private readonly retries = new Map<string, { failed: number; timer: NodeJS.Timeout }>();
 
@@ -63,7 +63,7 @@ export class Outbox {
     clearTimeout(this.retries.get(queue)?.timer);
     const timer = setTimeout(
       () => {
-        if (!this.opts.mayRetry()) return void this.retries.delete(queue);
+        if (!this.opts.mayRetry(queue)) return void this.retries.delete(queue);
         void this.drain(queue).catch(() => undefined);
       },
       Math.max(Math.min(1000 * 2 ** (failed - 1), RETRY_MAX_MS), Math.min(atLeastMs, 10 * RETRY_MAX_MS)),
@@ -72,18 +72,34 @@ export class Outbox {
     this.retries.set(queue, { failed, timer });
   }
 
+  /**
+   * Forgets what this process knew of the queue's entries (another replica writes it now): the ones
+   * it decided are checked with their target like any other if it writes the queue again.
+   */
+  forget(queue: string): void {
+    const prefix = slot(queue, '');
+    for (const s of [...this.unperformed]) if (s.startsWith(prefix)) this.unperformed.delete(s);
+    clearTimeout(this.retries.get(queue)?.timer);
+    this.retries.delete(queue);
+  }
+
+  /** The queue's drain under way, if any. */
+  draining(queue: string): Promise<void> | undefined {
+    return this.drains.get(queue);
+  }
+
   /** The drains under way. */
   running(): Promise<void>[] {
-    return [...this.draining.values()];
+    return [...this.drains.values()];
   }
 
   /** Performs the queue's pending entries (after any drain of it under way). */
   drain(queue: string): Promise<void> {
-    const running = this.draining.get(queue);
+    const running = this.drains.get(queue);
     const p = running ? running.then(() => this.drainOnce(queue)) : this.drainOnce(queue);
-    this.draining.set(queue, p);
+    this.drains.set(queue, p);
     return p.finally(() => {
-      if (this.draining.get(queue) === p) this.draining.delete(queue);
+      if (this.drains.get(queue) === p) this.drains.delete(queue);
     });
   }
 

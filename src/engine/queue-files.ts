@@ -88,11 +88,16 @@ export class QueueFiles {
     return this.files.size;
   }
 
-  /** Drops every queue from memory: each is loaded again from the store when asked for. */
-  clear(): void {
-    this.files.clear();
-    this.journaled.clear();
-    this.unreadable.clear();
+  /** The queues in memory (or being loaded). */
+  names(): string[] {
+    return [...this.files.keys()];
+  }
+
+  /** Drops what is kept of a queue (another replica writes it): it is loaded again when asked for. */
+  drop(queue: string): void {
+    this.files.delete(queue);
+    this.journaled.delete(queue);
+    this.unreadable.delete(queue);
   }
 
   /** Drops the queue's file from memory (after a step that failed half way): it is loaded again. */

@@ -41,17 +41,28 @@ export class ReadModel {
     private readonly files: QueueFiles,
     private readonly names: () => Promise<string[]>,
     /**
-     * Whether the copies may lag the store by a moment (a replica that does not write): a change or
-     * run not found is then looked for once more, fresh.
+     * Replicas: whether a queue's copy may lag the store by a moment (another replica writes it). A
+     * change or run not found is then looked for once more, with such queues read fresh.
      */
-    private readonly lagging: () => boolean = () => false,
+    private readonly lags?: (queue: string) => boolean,
   ) {}
 
-  /** Forgets every queue read and the indexes: each is read again from the store when asked for. */
-  forgetAll(): void {
+  /**
+   * Forgets the copies that may lag the store (every copy, on a replica that writes none) and their
+   * index entries: each is read again from the store when asked for.
+   */
+  forgetFresh(): void {
     this.generation++;
-    this.files.clear();
-    this.clear();
+    for (const queue of this.files.names()) if (this.lags?.(queue) ?? true) this.forget(queue);
+    for (const queue of [...this.indexed.keys()]) if (this.lags?.(queue) ?? true) this.drop(queue);
+    this.everything = null;
+  }
+
+  /** Forgets one queue's copy and index entries (it moved to another replica, or comes back from one). */
+  forget(queue: string): void {
+    this.files.drop(queue);
+    this.drop(queue);
+    this.changed.delete(queue);
   }
 
   /**
@@ -67,8 +78,8 @@ export class ReadModel {
       const found = await find();
       if (found) return found;
       if (this.generation !== generation) continue;
-      if (fresh || !this.lagging()) return null;
-      this.forgetAll();
+      if (fresh || !this.lags) return null;
+      this.forgetFresh();
       fresh = true;
     }
     return null;
@@ -77,13 +88,6 @@ export class ReadModel {
   /** Marks a queue as changed: its entries are indexed again before the next question. */
   index(file: QueueFile): void {
     this.changed.set(file.name, file);
-  }
-
-  /** Empties the indexes: they are built again from the queues as they are loaded next. */
-  private clear(): void {
-    for (const queue of [...this.indexed.keys()]) this.drop(queue);
-    this.changed.clear();
-    this.everything = null;
   }
 
   /** Indexes the queues changed since the last question. */

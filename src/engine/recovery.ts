@@ -13,9 +13,11 @@ export interface Recovery {
   performer: Performer;
   log: Logger;
   context: (queue: string, file: QueueFile) => DispatchContext;
+  /** Only these queues (a replica taking them over); every stored queue when absent. */
+  only?: string[] | undefined;
 }
 
-/** Recovers every queue the store lists; a queue that cannot be read is logged, and the others go on. */
+/** Recovers every queue the store lists (or `only`); a queue that cannot be read is logged, and the others go on. */
 export async function recoverQueues(deps: Recovery): Promise<void> {
   const { store, files, outbox, log } = deps;
   const damaged = (await store.unreadableFiles?.()) ?? [];
@@ -26,7 +28,7 @@ export async function recoverQueues(deps: Recovery): Promise<void> {
       `queue file ${bad.file} cannot be read (${bad.reason}): its queue is not started and the file is left ` +
         'as it is; restore it from a backup, or move it away to start that queue afresh',
     );
-  for (const queue of await store.listQueues()) {
+  for (const queue of deps.only ?? (await store.listQueues())) {
     let file: QueueFile | null;
     try {
       await outbox.drain(queue);

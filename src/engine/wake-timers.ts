@@ -34,6 +34,12 @@ export class WakeTimers {
     this.timers.set(queue, { at: until, timer });
   }
 
+  /** Stops the queue's timer (another replica writes it now). */
+  cancel(queue: string): void {
+    clearTimeout(this.timers.get(queue)?.timer);
+    this.timers.delete(queue);
+  }
+
   /** Stops every timer (the engine is closing). */
   clear(): void {
     for (const { timer } of this.timers.values()) clearTimeout(timer);

@@ -1,7 +1,7 @@
 // Which store the server writes to: PostgreSQL when OST_DATABASE_URL is set (its schema migrated, this
-// replica's part decided by the writer lease, every write fenced by it, an inbox for what the others
-// accept), else the embedded store in OST_DATA_DIR. Either way the data directory keeps this replica's
-// run logs.
+// replica's part decided by leases, every write of a queue fenced by the queue's lease, an inbox for
+// what is accepted for queues other replicas write), else the embedded store in OST_DATA_DIR. Either
+// way the data directory keeps this replica's run logs.
 import type { Logger } from '../log.ts';
 import { SetupError } from '../config/setup-error.ts';
 import { LowdbStore } from './lowdb-store.ts';
@@ -9,20 +9,14 @@ import type { PgInbox } from './pg/inbox.ts';
 import type { Replica } from './pg/replica.ts';
 import type { Store } from './types.ts';
 
-/** What the server does when this replica starts or stops writing (set once the server is wired). */
-export interface ReplicaHooks {
-  promoted: () => Promise<void>;
-  demoted: (holder: string) => Promise<void>;
-}
-
 export interface OpenedStore {
   store: Store;
   /** What the store is, for the log line at start-up. */
   summary: string;
-  /** On PostgreSQL: this replica's part, and the inbox the others fill for the writer. */
+  /** On PostgreSQL: this replica's part (started once the server is wired), and the inbox. */
   replica?: Replica;
   inbox?: PgInbox;
-  /** Gives up the lease and closes connections (after the engine closed). */
+  /** Gives up the leases and closes connections (after the engine closed). */
   close(): Promise<void>;
 }
 
@@ -30,7 +24,6 @@ export interface OpenStoreOptions {
   env: NodeJS.ProcessEnv;
   dataDir: string;
   log: Logger;
-  hooks: ReplicaHooks;
 }
 
 /** The lease's time to live from OST_LEASE_SECONDS (default `defaultMs`), or a SetupError naming it. */
@@ -43,7 +36,7 @@ function leaseMs(env: NodeJS.ProcessEnv, defaultMs: number): number {
   return seconds * 1000;
 }
 
-export async function openStore({ env, dataDir, log, hooks }: OpenStoreOptions): Promise<OpenedStore> {
+export async function openStore({ env, dataDir, log }: OpenStoreOptions): Promise<OpenedStore> {
   const url = env.OST_DATABASE_URL;
   if (!url) {
     const store = new LowdbStore(dataDir);
@@ -54,39 +47,30 @@ export async function openStore({ env, dataDir, log, hooks }: OpenStoreOptions):
     };
   }
   // pg and the migration tool load only for a database: the embedded store starts without them
-  const [{ openDatabase }, { PgInbox }, { PgStore }, { DEFAULT_LEASE_MS, Replica, WRITER_LEASE }] = await Promise.all([
-    import('./pg/database.ts'),
-    import('./pg/inbox.ts'),
-    import('./pg/pg-store.ts'),
-    import('./pg/replica.ts'),
-  ]);
+  const [{ openDatabase }, { PgInbox }, { PgStore }, { DEFAULT_LEASE_MS, Replica }, { queueLeaseName }] =
+    await Promise.all([
+      import('./pg/database.ts'),
+      import('./pg/inbox.ts'),
+      import('./pg/pg-store.ts'),
+      import('./pg/replica.ts'),
+      import('./pg/queue-leases.ts'),
+    ]);
   const ttlMs = leaseMs(env, DEFAULT_LEASE_MS);
   const db = await openDatabase(url, log);
-  try {
-    const replica = await Replica.join({
-      pool: db.pool,
-      log,
-      ttlMs,
-      onPromoted: () => hooks.promoted(),
-      onDemoted: (holder) => hooks.demoted(holder),
-    });
-    const store = new PgStore({
-      pool: db.pool,
-      scratchDir: dataDir,
-      fence: { lease: WRITER_LEASE, token: () => replica.lease.token() },
-    });
-    return {
-      store,
-      replica,
-      inbox: new PgInbox(db.pool, replica.name),
-      summary: `PostgreSQL ${db.label} (replica ${replica.name}, writer lease of ${ttlMs / 1000} s; run logs in ${dataDir})`,
-      async close() {
-        await replica.leave();
-        await db.close();
-      },
-    };
-  } catch (err) {
-    await db.close().catch(() => undefined);
-    throw err;
-  }
+  const replica = new Replica({ pool: db.pool, log, ttlMs });
+  const store = new PgStore({
+    pool: db.pool,
+    scratchDir: dataDir,
+    fence: { lease: queueLeaseName, token: (queue) => replica.queueLeases.token(queue) },
+  });
+  return {
+    store,
+    replica,
+    inbox: new PgInbox(db.pool, replica.name),
+    summary: `PostgreSQL ${db.label} (replica ${replica.name}, leases of ${ttlMs / 1000} s; run logs in ${dataDir})`,
+    async close() {
+      await replica.leave();
+      await db.close();
+    },
+  };
 }

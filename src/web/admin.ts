@@ -60,7 +60,7 @@ export async function runAdminCommand(
     replyTo: null,
   };
   // a replica that does not write stores the command for the one that does: no reply to read
-  const forwarded = opts.engine.forwarding();
+  const forwarded = opts.engine.forwarding(queue);
   await opts.engine.submit(queue, event, {
     onEffects: (effects) => {
       const r = effects.find((e) => e.type === 'reply');
@@ -70,7 +70,7 @@ export async function runAdminCommand(
   const answer =
     reply ??
     (forwarded
-      ? { ok: true, message: `${verb} accepted: the replica that writes applies it in a moment` }
+      ? { ok: true, message: `${verb} accepted: the replica that writes this queue applies it in a moment` }
       : { ok: false, message: 'the command changed nothing' });
   opts.log.info(
     { queue, verb, change, ok: answer.ok },

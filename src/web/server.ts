@@ -29,6 +29,8 @@ export interface ServerOptions {
   labelOf?: ChangeLabeler;
   /** Reported by /healthz. */
   components?: Record<string, string>;
+  /** Replicas on PostgreSQL: this one's name, the queues it writes, whether it runs the watchers (/healthz). */
+  replica?: () => { name: string; queues: string[]; sources: boolean };
   metrics?: Metrics;
   history?: (queue: string, limit: number) => Promise<VerdictRecord[]>;
   historyPage?: RunsApiOptions['historyPage'];
@@ -199,6 +201,7 @@ function sendHealth({ opts, now, started }: Site, res: ServerResponse): void {
     components: { ...opts.components, store: store.ok ? (opts.components?.store ?? 'ok') : 'failing' },
     ...(store.ok ? {} : { store_problem: store.reason }),
     ...(stopped.length ? { stopped_queues: stopped } : {}),
+    ...(opts.replica ? { replica: opts.replica() } : {}),
   });
 }
 

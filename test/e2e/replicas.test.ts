@@ -1,7 +1,8 @@
-// `ost-gate serve` on PostgreSQL (OST_DATABASE_URL) as child processes. The first replica writes; a
-// second one serves the same queues and stores what it accepts in the inbox, which the writer
-// applies. When the writer is frozen (SIGSTOP) past its lease, the second takes over and goes on with
-// new changes; the first, continued, finds its lease gone, writes nothing and goes on as a reader.
+// `ost-gate serve` on PostgreSQL (OST_DATABASE_URL) as child processes. The first replica takes the
+// one queue's lease and writes it; a second one serves the same queue and stores what it accepts for it
+// in the inbox, which the writer applies. When the writer is frozen (SIGSTOP) past its lease, the second
+// takes the queue over and goes on with new changes; the first, continued, finds the queue's lease
+// gone, writes nothing to it and forwards what it accepts for it.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -28,7 +29,7 @@ async function until<T>(probe: () => Promise<T | null | undefined>, output: () =
 type QueueJson = { changes: { id: string; state: string }[]; paused: unknown };
 
 describe('replicas on PostgreSQL', () => {
-  it('a reader forwards to the writer, takes over from a frozen one, which then reads', async () => {
+  it("a replica forwards to the queue's writer, takes the queue over from a frozen one, which then forwards", async () => {
     const { dir, repo, serverConfig, git } = await watchedRepo(
       'ci:\n  provider: command:check\nflaky:\n  confirm: 1\n  confidence: 0\n',
     );
@@ -48,9 +49,11 @@ describe('replicas on PostgreSQL', () => {
         const res = await fetch(`${base}/api/queues/${QUEUE}`);
         return res.ok ? ((await res.json()) as QueueJson) : null;
       };
+      /** Whether this replica writes the queue (holds its lease), as /healthz says. */
       const part = async () => {
         const res = await fetch(`${base}/healthz`);
-        return ((await res.json()) as { components: { store: string } }).components.store;
+        const { replica } = (await res.json()) as { replica: { queues: string[] } };
+        return replica.queues.includes(decodeURIComponent(QUEUE)) ? 'writes' : 'reads';
       };
       const command = async (verb: string) => {
         const res = await fetch(`${base}/api/queues/${QUEUE}/commands`, {
@@ -81,13 +84,13 @@ describe('replicas on PostgreSQL', () => {
         return q && states(q).filter((s) => s !== 'queued' && s !== 'testing').length === 3 ? q : null;
       }, a.output);
       expect(states(judged), a.output()).toEqual(['passed', 'culprit', 'blocked']);
-      expect(await a.part()).toBe('writer');
+      expect(await a.part()).toBe('writes');
 
       // a second replica reads the same queue, and what it accepts reaches the writer through the inbox
       b = await replica('b');
       const reader = b;
       expect(states((await until(reader.queue, reader.output))!)).toEqual(['passed', 'culprit', 'blocked']);
-      expect(await reader.part()).toBe('reader');
+      expect(await reader.part()).toBe('reads');
       const forwarded = await reader.command('pause');
       expect(forwarded).toEqual({ status: 200, body: { ok: true, message: expect.stringMatching(/^pause accepted/) } });
       await paused(a, true);
@@ -96,7 +99,7 @@ describe('replicas on PostgreSQL', () => {
 
       // the writer is frozen past its lease: the reader takes over and goes on with the next change
       a.child.kill('SIGSTOP');
-      await until(async () => (await reader.part()) === 'writer', reader.output);
+      await until(async () => (await reader.part()) === 'writes', reader.output);
       await writeFile(join(repo, 'value.txt'), 'ok\n');
       await git('commit', '-qam', 'fix');
       const next = await until(async () => {
@@ -108,7 +111,7 @@ describe('replicas on PostgreSQL', () => {
       // the old writer wakes up: its lease is gone, it says so and goes on as a reader that forwards
       a.child.kill('SIGCONT');
       // (its log reaches the pipe a moment after /healthz says so)
-      await until(async () => (await a.part()) === 'reader' && /lost the writer lease/.test(a.output()), a.output);
+      await until(async () => (await a.part()) === 'reads' && /lost the leases of 1 queue/.test(a.output()), a.output);
       expect((await a.command('pause')).body.message).toMatch(/^pause accepted/);
       await paused(reader, true);
       for (const output of [a.output(), reader.output()]) expect(output).not.toContain(new URL(database).password);

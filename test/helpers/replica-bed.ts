@@ -113,7 +113,7 @@ export class ReplicaBed {
     );
     for (let i = 0; i < opts.replicas; i++) {
       bed.replicas.push(await bed.launch(`r${i}`, await freePort()));
-      await bed.until(async () => (await bed.part(bed.replicas[i]!)) !== null);
+      await bed.until(async () => (await fetch(`${bed.replicas[i]!.base}/healthz`)).ok);
     }
     return bed;
   }
@@ -179,11 +179,11 @@ export class ReplicaBed {
     return replica;
   }
 
-  /** The store part a replica reports (`writer`, `reader`), or null when it does not answer. */
-  async part(replica: BedReplica): Promise<string | null> {
+  /** The queues a replica writes, as its /healthz says (null when it does not answer, or has no database). */
+  async part(replica: BedReplica): Promise<string[] | null> {
     const res = await fetch(`${replica.base}/healthz`).catch(() => null);
     if (!res) return null;
-    return ((await res.json()) as { components: { store?: string } }).components.store ?? null;
+    return ((await res.json()) as { replica?: { queues: string[] } }).replica?.queues ?? null;
   }
 
   private randomLive(): BedReplica {
@@ -207,13 +207,18 @@ export class ReplicaBed {
     return res?.status ?? 0;
   }
 
-  /** The writing replica (the one server on the embedded store), or null while none says it writes. */
+  /**
+   * A replica that writes queues, the one writing the most (the one server on the embedded store), or
+   * null while none says it writes any.
+   */
   async writer(): Promise<BedReplica | null> {
+    if (!this.opts.databaseUrl) return this.replicas.find((x) => x.alive) ?? null;
+    let best: { replica: BedReplica; queues: number } | null = null;
     for (const r of this.replicas.filter((x) => x.alive)) {
-      const part = await this.part(r);
-      if (part === 'writer' || (part === 'ok' && !this.opts.databaseUrl)) return r;
+      const queues = (await this.part(r))?.length ?? 0;
+      if (queues > (best?.queues ?? 0)) best = { replica: r, queues };
     }
-    return null;
+    return best?.replica ?? null;
   }
 
   /** SIGKILLs a replica and starts it again on the same data directory and port. */

@@ -1,5 +1,5 @@
-// The inbox between replicas on a real PostgreSQL: what a reader accepts is stored (a redelivery
-// adds nothing) and the writer's drain applies it in order, once, even when a crash came between
+// The inbox between replicas on a real PostgreSQL: what a replica accepts for a queue it does not
+// write is stored (a redelivery adds nothing) and the drain of the queue's writer applies it in order, once, even when a crash came between
 // applying and deleting; an item that cannot be applied is kept aside with why.
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,7 +10,7 @@ import { Engine } from '../../src/engine/engine.ts';
 import { InboxDrain } from '../../src/engine/inbox-drain.ts';
 import { createLogger } from '../../src/log.ts';
 import { PgInbox } from '../../src/store/pg/inbox.ts';
-import { Lease } from '../../src/store/pg/lease.ts';
+import { QueueLeases, queueLeaseName } from '../../src/store/pg/queue-leases.ts';
 import { migrate } from '../../src/store/pg/migrate.ts';
 import { PgStore } from '../../src/store/pg/pg-store.ts';
 import { noopPerformer } from '../helpers/web.ts';
@@ -35,30 +35,40 @@ async function twoReplicas() {
   const writerPool = postgres.pool(url);
   const readerPool = postgres.pool(url);
   await migrate(writerPool, quiet);
-  const lease = new Lease(writerPool, 'writer', 'w', 60_000);
-  await lease.acquire();
+  const leases = new QueueLeases(writerPool, 'w', 60_000);
+  expect(await leases.take(['q', 'other'], 2)).toHaveLength(2);
   const scratchDir = await mkdtemp(join(tmpdir(), 'ost-inbox-'));
-  const fence = { lease: 'writer', token: () => lease.token() };
+  const fence = { lease: queueLeaseName, token: (q: string) => leases.token(q) };
   const writerStore = new PgStore({ pool: writerPool, scratchDir, fence });
   const inbox = new PgInbox(readerPool, 'r');
   const writer = new Engine({
     store: writerStore,
     performer: noopPerformer,
-    role: { isWriter: () => true, forward: () => Promise.reject(new Error('the writer forwards nothing')) },
+    role: {
+      writes: () => true,
+      holds: () => true,
+      forward: () => Promise.reject(new Error('the writer forwards nothing')),
+    },
   });
   const reader = new Engine({
-    store: new PgStore({ pool: readerPool, scratchDir, fence: { lease: 'writer', token: () => null } }),
+    store: new PgStore({ pool: readerPool, scratchDir, fence: { lease: queueLeaseName, token: () => null } }),
     performer: noopPerformer,
-    role: { isWriter: () => false, forward: (q, item, d) => inbox.put(q, item, d) },
+    role: { writes: () => false, holds: () => false, forward: (q, item, d) => inbox.put(q, item, d) },
   });
-  const drain = new InboxDrain({ inbox: new PgInbox(writerPool, 'w'), engine: writer, log: quiet, intervalMs: 60_000 });
+  const drain = new InboxDrain({
+    inbox: new PgInbox(writerPool, 'w'),
+    engine: writer,
+    log: quiet,
+    intervalMs: 60_000,
+    queues: () => leases.queues(),
+  });
   return { writer, reader, inbox, drain, writerPool };
 }
 
 describe('the inbox', () => {
   it('takes what a reader accepts once and the writer applies it in order', async () => {
     const { writer, reader, inbox, drain, writerPool } = await twoReplicas();
-    expect(reader.forwarding()).toBe(true);
+    expect(reader.forwarding('q')).toBe(true);
     expect(await reader.submit('q', merged('a', 'base'), { delivery: 'd1' })).toBe(true);
     expect(await reader.submit('q', merged('b', 'sha-a'), { delivery: 'd2' })).toBe(true);
     expect(await reader.submit('q', merged('a', 'base'), { delivery: 'd1' })).toBe(false); // a redelivery
@@ -69,13 +79,13 @@ describe('the inbox', () => {
     expect(await drain.drainOnce()).toBe(3);
     expect(await inbox.counts()).toEqual({ waiting: 0, failed: 0 });
     expect((await writer.reads.queue('q'))!.state.active).toEqual(['a', 'b']);
-    reader.dropCaches();
+    reader.forgetOthers();
     expect((await reader.reads.queue('q'))!.state.active).toEqual(['a', 'b']);
     expect((await reader.reads.queue('other'))!.state.active).toEqual(['x']);
 
     // a crash between applying and deleting: the item is applied again, and changes nothing
     await reader.submit('q', merged('c', 'sha-b'), { delivery: 'd3' });
-    const [row] = await new PgInbox(writerPool, 'w').next(10);
+    const [row] = await new PgInbox(writerPool, 'w').next(10, ['q']);
     await writer.applyForwarded(row!.queue, row!.item, row!.delivery);
     const journal = async () => Number((await writerPool.query('SELECT count(*) AS n FROM ost_journal')).rows[0].n);
     const before = await journal();
@@ -97,7 +107,7 @@ describe('the inbox', () => {
   it('is not applied by a replica that stopped writing: the items wait for the next writer', async () => {
     const { reader, inbox } = await twoReplicas();
     await reader.submit('q', merged('a', 'base'), { delivery: 'd1' });
-    const demoted = new InboxDrain({ inbox, engine: reader, log: quiet, intervalMs: 60_000 });
+    const demoted = new InboxDrain({ inbox, engine: reader, log: quiet, intervalMs: 60_000, queues: () => ['q'] });
     expect(await demoted.drainOnce()).toBe(0);
     expect(await inbox.counts()).toEqual({ waiting: 1, failed: 0 });
   });

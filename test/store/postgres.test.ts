@@ -1,15 +1,16 @@
 // The PostgreSQL store's own promises, on a real server: migrations applied once (also by replicas
-// starting together) and a newer schema refused; leases that change hands with a growing fencing
-// token, and a holder that lost its lease writes nothing; one line for each connection mistake.
+// starting together) and a newer schema refused; queue leases that change hands with a growing fencing
+// token, and a holder that lost a queue's lease writes nothing to it; one line for each connection mistake.
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../../src/log.ts';
 import { openDatabase } from '../../src/store/pg/database.ts';
 import { Lease } from '../../src/store/pg/lease.ts';
 import { knownMigrations, migrate } from '../../src/store/pg/migrate.ts';
 import { FencedError, PgStore } from '../../src/store/pg/pg-store.ts';
+import { QueueLeases, queueLeaseName } from '../../src/store/pg/queue-leases.ts';
 import { emptyQueueFile } from '../helpers/stores.ts';
 import { usePostgres } from '../helpers/postgres.ts';
 
@@ -32,6 +33,7 @@ describe('migrations', () => {
       'ost_leases',
       'ost_migrations',
       'ost_queues',
+      'ost_replicas',
     ]);
   });
 
@@ -46,32 +48,33 @@ describe('migrations', () => {
 });
 
 describe('leases and fencing', () => {
-  it('a holder that lost its lease while paused writes nothing; the new holder has a greater token', async () => {
+  it('a holder that lost a queue while paused writes nothing to it; the new holder has a greater token', async () => {
     const pool = await postgres.freshPool();
     await migrate(pool, quiet);
     const scratchDir = await mkdtemp(join(tmpdir(), 'ost-pg-'));
-    const a = new Lease(pool, 'writer', 'replica-a', 5_000);
-    const b = new Lease(pool, 'writer', 'replica-b', 5_000);
-    expect(await a.acquire()).toBeNull();
-    const held = await b.acquire();
-    expect(held).toMatchObject({ holder: 'replica-a', token: a.token() });
-    expect(b.token()).toBeNull();
+    const a = new QueueLeases(pool, 'replica-a', 5_000);
+    const b = new QueueLeases(pool, 'replica-b', 5_000);
+    expect(await a.take(['q', 'r'], 5)).toEqual(expect.arrayContaining(['q', 'r']));
+    expect(await b.take(['q', 'r'], 5)).toEqual([]);
+    expect(b.token('q')).toBeNull();
 
-    const storeA = new PgStore({ pool, scratchDir, fence: { lease: 'writer', token: () => a.token() } });
+    const storeA = new PgStore({ pool, scratchDir, fence: { lease: queueLeaseName, token: (q) => a.token(q) } });
     await storeA.writeSnapshot(file('q'));
+    await storeA.writeSnapshot(file('r'));
     await storeA.appendJournal('q', {
       n: 1,
       type: 'notice',
       notice: { at: 1, level: 'info', code: 'x', message: 'a' },
     });
-    expect(await a.renew()).toBe(true);
+    expect(await a.renew()).toEqual([]);
 
-    // replica A is paused past its lease (as SIGSTOP would): the lease runs out and B takes it
-    await pool.query("UPDATE ost_leases SET expires_at = now() - interval '1 second'");
-    expect(await b.acquire()).toBeNull();
-    expect(BigInt(b.token()!)).toBeGreaterThan(BigInt(a.token()!));
+    // replica A is paused past the lease of q (as SIGSTOP would): it runs out and B takes it
+    await pool.query("UPDATE ost_leases SET expires_at = now() - interval '1 second' WHERE name = 'queue:q'");
+    const tokenA = a.token('q')!;
+    expect(await b.take(['q', 'r'], 5)).toEqual(['q']);
+    expect(BigInt(b.token('q')!)).toBeGreaterThan(BigInt(tokenA));
 
-    // A wakes up still believing it holds the lease: every write is refused
+    // A wakes up still believing it holds q: every write to q is refused; r it still writes
     const before = await pool.query(
       'SELECT (SELECT count(*) FROM ost_journal) AS j, (SELECT count(*) FROM ost_history) AS h',
     );
@@ -79,7 +82,7 @@ describe('leases and fencing', () => {
       storeA.appendJournal('q', { n: 2, type: 'notice', notice: { at: 2, level: 'info', code: 'x', message: 'late' } }),
     ).rejects.toThrow(FencedError);
     await expect(storeA.writeSnapshot({ ...file('q'), journalSeq: 1 })).rejects.toThrow(
-      /no longer holds the writer lease/,
+      /no longer holds the queue:q lease/,
     );
     await expect(storeA.appendHistory('q', [{ change: 'c', verdict: 'passed', at: 1 }], 0)).rejects.toThrow(
       FencedError,
@@ -88,17 +91,44 @@ describe('leases and fencing', () => {
       'SELECT (SELECT count(*) FROM ost_journal) AS j, (SELECT count(*) FROM ost_history) AS h',
     );
     expect(after.rows).toEqual(before.rows);
-    // and it learns it lost the lease at its next renewal
-    expect(await a.renew()).toBe(false);
-    expect(a.token()).toBeNull();
+    await storeA.appendJournal('r', { n: 1, type: 'done', ids: [] });
+    // and it learns it lost q at its next renewal
+    expect(await a.renew()).toEqual(['q']);
+    expect(a.token('q')).toBeNull();
+    expect(a.queues()).toEqual(['r']);
     await expect(storeA.appendJournal('q', { n: 2, type: 'done', ids: [] })).rejects.toThrow(FencedError);
 
     // B writes under its own token, and after a clean release another replica takes the lease at once
-    const storeB = new PgStore({ pool, scratchDir, fence: { lease: 'writer', token: () => b.token() } });
+    const storeB = new PgStore({ pool, scratchDir, fence: { lease: queueLeaseName, token: (q) => b.token(q) } });
     await storeB.loadQueue('q');
     await storeB.appendJournal('q', { n: 2, type: 'done', ids: [] });
-    await b.release();
-    expect(await new Lease(pool, 'writer', 'replica-c', 5_000).acquire()).toBeNull();
+    await b.release(['q']);
+    expect(await new QueueLeases(pool, 'replica-c', 5_000).take(['q'], 1)).toEqual(['q']);
+  });
+
+  it('a holder stops using its token once the lease may have run out by its own clock', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      const pool = await postgres.freshPool();
+      await migrate(pool, quiet);
+      const sources = new Lease(pool, 'sources', 'replica-a', 5_000);
+      const queues = new QueueLeases(pool, 'replica-a', 5_000);
+      expect(await sources.acquire()).toBeNull();
+      expect(await queues.take(['q'], 1)).toEqual(['q']);
+      expect(sources.token()).not.toBeNull();
+      expect(queues.token('q')).not.toBeNull();
+      // paused past the lease (a long GC, SIGSTOP): nothing is written or performed under it any more
+      vi.setSystemTime(Date.now() + 5_001);
+      expect(sources.token()).toBeNull();
+      expect(queues.token('q')).toBeNull();
+      // nobody took them meanwhile: a renewal gives them back
+      expect(await sources.renew()).toBe(true);
+      expect(await queues.renew()).toEqual([]);
+      expect(sources.token()).not.toBeNull();
+      expect(queues.token('q')).not.toBeNull();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 

@@ -1,6 +1,6 @@
-// The inbox table (migrations/0002_inbox.sql): a replica that does not hold the writer lease stores
-// what it accepts here before answering, and the writer takes the items in the order they came,
-// applies them and deletes them. An item is applied with its delivery id (or `inbox:<id>`), so an
+// The inbox table (migrations/0002_inbox.sql): a replica that does not hold a queue's lease stores
+// what it accepts for that queue here before answering, and the replica that holds it takes the items
+// in the order they came, applies them and deletes them. An item is applied with its delivery id (or `inbox:<id>`), so an
 // item applied again after a crash between applying and deleting changes nothing.
 import type pg from 'pg';
 import type { InboxItem } from '../types.ts';
@@ -30,11 +30,12 @@ export class PgInbox {
     return result.rowCount === 1;
   }
 
-  /** The oldest items not applied yet (nor failed), in the order they came. */
-  async next(limit: number): Promise<InboxRow[]> {
+  /** The oldest items of `queues` not applied yet (nor failed), in the order they came. */
+  async next(limit: number, queues: string[]): Promise<InboxRow[]> {
+    if (queues.length === 0) return [];
     const result = await this.pool.query<{ id: string; queue: string; delivery: string | null; item: InboxItem }>(
-      'SELECT id, queue, delivery, item FROM ost_inbox WHERE failed IS NULL ORDER BY id LIMIT $1',
-      [limit],
+      'SELECT id, queue, delivery, item FROM ost_inbox WHERE failed IS NULL AND queue = ANY($2) ORDER BY id LIMIT $1',
+      [limit, queues],
     );
     return result.rows.map((r) => ({
       id: String(r.id),

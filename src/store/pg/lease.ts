@@ -16,23 +16,30 @@ export class Lease {
 
   constructor(
     private readonly pool: pg.Pool,
-    /** The lease's name: `writer` for the server's one writer. */
+    /** The lease's name: `sources` for the watchers (queue leases are kept by queue-leases.ts). */
     readonly name: string,
     /** Who asks: unique per process (host, pid and a random part). */
     readonly holder: string,
     readonly ttlMs: number,
   ) {}
 
-  /** The token of the lease while this process holds it, else null. */
+  /**
+   * The token of the lease while this process holds it, else null; also null once the lease may have
+   * run out by this process's own clock (a pause past it: its writes and effects stop at once).
+   */
   token(): string | null {
-    return this.held?.token ?? null;
+    return this.held && Date.now() < this.localDeadline ? this.held.token : null;
   }
+
+  /** When the lease runs out at the earliest, by this process's clock (set before each query that extends it). */
+  private localDeadline = 0;
 
   /**
    * Takes the lease when it is free or has expired (with a new token). Returns null when it got it,
    * else who holds it and until when.
    */
   async acquire(): Promise<LeaseHolding | null> {
+    const asked = Date.now();
     const taken = await this.pool.query<{ token: string; expires_at: Date }>(
       `INSERT INTO ost_leases (name, holder, token, expires_at)
        VALUES ($1, $2, nextval('ost_fencing_tokens'), now() + $3 * interval '1 millisecond')
@@ -45,6 +52,7 @@ export class Lease {
     const row = taken.rows[0];
     if (row) {
       this.held = { holder: this.holder, token: String(row.token), expiresAt: row.expires_at.getTime() };
+      this.localDeadline = asked + this.ttlMs;
       return null;
     }
     return this.current();
@@ -66,6 +74,7 @@ export class Lease {
    */
   async renew(): Promise<boolean> {
     if (!this.held) return false;
+    const asked = Date.now();
     const renewed = await this.pool.query<{ expires_at: Date }>(
       `UPDATE ost_leases SET expires_at = now() + $3 * interval '1 millisecond'
        WHERE name = $1 AND token = $2 RETURNING expires_at`,
@@ -77,6 +86,7 @@ export class Lease {
       return false;
     }
     this.held.expiresAt = row.expires_at.getTime();
+    this.localDeadline = asked + this.ttlMs;
     return true;
   }
 

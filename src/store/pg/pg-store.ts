@@ -23,8 +23,8 @@ export interface PgStoreOptions {
   pool: pg.Pool;
   /** Where run logs are kept on this replica's disk. */
   scratchDir: string;
-  /** The lease every write is made under; without it writes are not fenced (copies, tests). */
-  fence?: { lease: string; token: () => string | null };
+  /** The lease each queue's writes are made under; without it writes are not fenced (copies, tests). */
+  fence?: { lease: (queue: string) => string; token: (queue: string) => string | null };
 }
 
 /** The condition that fences a write: $lease holds $token, its row locked until the write commits. */
@@ -37,13 +37,13 @@ export class PgStore implements Store {
 
   constructor(private readonly opts: PgStoreOptions) {}
 
-  /** The fence's lease and token as the last two query parameters ($5, $6), or a FencedError. */
-  private fenceParams(): [string, string] | [] {
+  /** The queue's lease and token as the last two query parameters ($5, $6), or a FencedError. */
+  private fenceParams(queue: string): [string, string] | [] {
     const fence = this.opts.fence;
     if (!fence) return [];
-    const token = fence.token();
-    if (token === null) throw new FencedError(fence.lease);
-    return [fence.lease, token];
+    const token = fence.token(queue);
+    if (token === null) throw new FencedError(fence.lease(queue));
+    return [fence.lease(queue), token];
   }
 
   async loadQueue(name: string): Promise<StoredQueue | null> {
@@ -76,14 +76,14 @@ export class PgStore implements Store {
   async appendJournal(name: string, record: JournalRecord): Promise<JournalSize> {
     const text = JSON.stringify(record);
     const bytes = Buffer.byteLength(text);
-    const fence = this.fenceParams();
+    const fence = this.fenceParams(name);
     const inserted = await this.opts.pool.query(
       fence.length
         ? `INSERT INTO ost_journal (queue, n, record, bytes) SELECT $1, $2, $3::json, $4 WHERE ${FENCED}`
         : 'INSERT INTO ost_journal (queue, n, record, bytes) VALUES ($1, $2, $3::json, $4)',
       [name, record.n, text, bytes, ...fence],
     );
-    if (inserted.rowCount === 0) throw new FencedError(this.opts.fence!.lease);
+    if (inserted.rowCount === 0) throw new FencedError(this.opts.fence!.lease(name));
     const journalBytes = (this.journalBytes.get(name) ?? (await this.storedJournalBytes(name))) + bytes;
     this.journalBytes.set(name, journalBytes);
     return { journalBytes, snapshotBytes: this.snapshotBytes.get(name) ?? 0 };
@@ -103,7 +103,7 @@ export class PgStore implements Store {
     const text = JSON.stringify(file);
     const bytes = Buffer.byteLength(text);
     const seq = file.journalSeq ?? 0;
-    await this.transaction(async (client) => {
+    await this.transaction(file.name, async (client) => {
       await client.query(
         `INSERT INTO ost_queues (name, snapshot, journal_seq, snapshot_bytes) VALUES ($1, $2::json, $3, $4)
          ON CONFLICT (name) DO UPDATE SET snapshot = EXCLUDED.snapshot, journal_seq = EXCLUDED.journal_seq,
@@ -123,7 +123,7 @@ export class PgStore implements Store {
 
   async appendHistory(name: string, verdicts: VerdictRecord[], firstSeq: number): Promise<void> {
     if (verdicts.length === 0) return;
-    await this.transaction(async (client) => {
+    await this.transaction(name, async (client) => {
       // a crash between this and the next snapshot moves the same verdicts again: kept once
       await client.query(
         `INSERT INTO ost_history (queue, seq, at, verdict)
@@ -167,14 +167,14 @@ export class PgStore implements Store {
     return join(this.opts.scratchDir, 'runs', `${safeSlug(key)}.log`);
   }
 
-  /** Runs `work` in a transaction that first checks the fence; a FencedError rolls it back. */
-  private async transaction(work: (client: pg.PoolClient) => Promise<void>): Promise<void> {
+  /** Runs `work` in a transaction that first checks the queue's fence; a FencedError rolls it back. */
+  private async transaction(queue: string, work: (client: pg.PoolClient) => Promise<void>): Promise<void> {
     const client = await this.opts.pool.connect();
     // a connection that failed mid-transaction is closed, not given back to the pool
     let broken: Error | undefined;
     try {
       await client.query('BEGIN');
-      const fence = this.fenceParams();
+      const fence = this.fenceParams(queue);
       if (fence.length) {
         const held = await client.query('SELECT 1 FROM ost_leases WHERE name = $1 AND token = $2 FOR SHARE', fence);
         if (held.rowCount === 0) throw new FencedError(fence[0]);

@@ -1,77 +1,133 @@
-// A replica's part on a shared PostgreSQL database, decided by the writer lease: the replica that
-// holds it steps the queues, performs their effects and runs the watchers; the others serve reads and
-// store what they accept in the inbox. Every quarter of the lease the writer renews it and the others
-// try to take it, so a dead writer's part moves within about one lease. A writer that finds its lease
-// gone (it was paused or cut off past it) stops writing, and goes on as one of the others; its writes
-// meanwhile were refused by the database (fencing, pg-store.ts).
+// A replica's part on a shared PostgreSQL database, decided by leases: each queue is written by the
+// replica that holds its lease (it steps the queue, applies its inbox, performs its effects), and the
+// queues are shared out among the replicas alive, about as many each; the watchers (git, Gerrit
+// stream-events) run on the replica that holds the `sources` lease. Every quarter of a lease the
+// replica renews what it holds, takes free queues up to its share and gives idle ones up above it, so
+// a dead replica's queues move within about one lease. A queue whose lease was lost (this process was
+// paused or cut off past it) stops being written here at once; its writes meanwhile were refused by the
+// database (fencing, pg-store.ts).
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type pg from 'pg';
 import type { Logger } from '../../log.ts';
 import { Lease } from './lease.ts';
+import { census, leaveCensus, QueueLeases } from './queue-leases.ts';
 
-/** The lease's name in ost_leases. */
-export const WRITER_LEASE = 'writer';
-/** How long the lease lasts unless renewed: a dead writer's part moves within this and a quarter. */
+/** The watchers' lease in ost_leases. */
+export const SOURCES_LEASE = 'sources';
+/** How long a lease lasts unless renewed: a dead replica's part moves within this and a quarter. */
 export const DEFAULT_LEASE_MS = 8_000;
+
+/** What the server does as this replica's part changes (each called outside the beats, one at a time). */
+export interface ReplicaHooks {
+  /** This replica took the sources lease: start the watchers. */
+  sourcesStarted(): Promise<void>;
+  /** Another replica (`holder`) has the sources lease now: stop the watchers. */
+  sourcesStopped(holder: string): Promise<void>;
+  /** This replica took these queues' leases: recover them; once this resolves, they are written here. */
+  queuesGained(queues: string[]): Promise<void>;
+  /** Another replica took these queues' leases: forget what this one held of them. */
+  queuesLost(queues: string[]): Promise<void>;
+  /** Whether a queue may move to another replica now (nothing of it in flight here). */
+  mayMove(queue: string): Promise<boolean>;
+  /** A queue is about to move: resolves once what this replica was doing for it has ended. */
+  queueLeaving(queue: string): Promise<void>;
+  /**
+   * Applies what waits in the inbox for queues being taken over (their leases held, not written yet);
+   * rejects when some of it cannot be applied now.
+   */
+  catchUp(queues: string[]): Promise<void>;
+}
 
 export interface ReplicaOptions {
   pool: pg.Pool;
   log: Logger;
   ttlMs: number;
-  /** This replica took the lease (not called for the first try at start-up: see isWriter()). */
-  onPromoted: () => Promise<void>;
-  /** This replica lost the lease to `holder`. */
-  onDemoted: (holder: string) => Promise<void>;
 }
 
 export class Replica {
-  readonly lease: Lease;
-  private writer = false;
+  readonly name = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  readonly sources: Lease;
+  readonly queueLeases: QueueLeases;
+  /** Queues written here: their leases held and their recovery done. */
+  private readonly ready = new Set<string>();
+  /** Queues being given up: still held (and renewed) until their work here has ended. */
+  private readonly leaving = new Set<string>();
+  private watching = false;
   private timer: NodeJS.Timeout | null = null;
   private beating: Promise<void> | null = null;
-  /** A promotion or demotion under way (run outside the beats, so that renewals go on meanwhile). */
+  /** Changes of part under way, one after another, outside the beats (renewals go on meanwhile). */
   private change: Promise<void> = Promise.resolve();
+  /** How many queues there were, and replicas alive, at the last beat; the queues by name. */
+  private seen = { queues: 0, replicas: 1 };
+  private known = new Set<string>();
+  private hooks: ReplicaHooks | null = null;
+  /** Items this replica stored in the inbox per queue: how many it began, and how many are being stored now. */
+  private readonly forwards = { started: new Map<string, number>(), inFlight: new Map<string, number>() };
 
-  private constructor(private readonly opts: ReplicaOptions) {
-    this.lease = new Lease(
-      opts.pool,
-      WRITER_LEASE,
-      `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
-      opts.ttlMs,
-    );
+  constructor(private readonly opts: ReplicaOptions) {
+    this.sources = new Lease(opts.pool, SOURCES_LEASE, this.name, opts.ttlMs);
+    this.queueLeases = new QueueLeases(opts.pool, this.name, opts.ttlMs);
   }
 
-  /** Joins the database: takes the lease when it is free, and keeps trying (or renewing) from then on. */
-  static async join(opts: ReplicaOptions): Promise<Replica> {
-    const replica = new Replica(opts);
-    const holder = await replica.lease.acquire();
-    replica.writer = holder === null;
-    if (replica.writer) opts.log.info({ replica: replica.name }, 'this replica holds the writer lease: it writes');
-    else
-      opts.log.info(
-        { replica: replica.name, writer: holder!.holder },
-        `replica ${holder!.holder} writes; this one serves reads, stores what it accepts for it, and takes over if it stops`,
-      );
-    replica.timer = setInterval(() => void replica.beat(), Math.max(100, Math.floor(opts.ttlMs / 4)));
-    replica.timer.unref();
-    return replica;
+  /** Takes a first part at once (once the server is wired: `hooks` start and stop its work), then beats. */
+  async start(hooks: ReplicaHooks): Promise<void> {
+    this.hooks = hooks;
+    await this.beat();
+    await this.settled();
+    this.timer = setInterval(() => void this.beat(), Math.max(100, Math.floor(this.opts.ttlMs / 4)));
+    this.timer.unref();
   }
 
-  /** This replica's name in the lease table and the logs. */
-  get name(): string {
-    return this.lease.holder;
+  /** Whether this replica writes the queue now (its lease held, its recovery done, not moving away). */
+  writes(queue: string): boolean {
+    return this.ready.has(queue) && this.queueLeases.token(queue) !== null;
   }
 
-  isWriter(): boolean {
-    return this.writer;
+  /** Whether this replica holds the queue's lease (it writes the queue, takes it over or is giving it up). */
+  holds(queue: string): boolean {
+    return this.queueLeases.token(queue) !== null;
   }
 
-  /** One beat (never two at a time): the writer renews the lease, the others try to take it. */
+  /**
+   * Stores an item for a queue another replica writes (`put`), counted: a queue taken over is written
+   * here only once every item this replica stored for it before has been applied. A queue no replica
+   * knew yet is shared out at once, not at the next beat.
+   */
+  async forward<T>(queue: string, put: () => Promise<T>): Promise<T> {
+    this.forwards.started.set(queue, (this.forwards.started.get(queue) ?? 0) + 1);
+    this.forwards.inFlight.set(queue, (this.forwards.inFlight.get(queue) ?? 0) + 1);
+    try {
+      return await put();
+    } finally {
+      const left = this.forwards.inFlight.get(queue)! - 1;
+      if (left) this.forwards.inFlight.set(queue, left);
+      else this.forwards.inFlight.delete(queue);
+      if (this.timer && !this.known.has(queue)) void this.beat();
+    }
+  }
+
+  /** The queues written here now. */
+  written(): string[] {
+    return [...this.ready].filter((q) => this.writes(q));
+  }
+
+  /** Whether this replica runs the watchers now. */
+  watches(): boolean {
+    return this.watching;
+  }
+
+  /** What this replica does, for /healthz and the log. */
+  summary(): { name: string; queues: string[]; of: number; replicas: number; sources: boolean } {
+    const { queues: of, replicas } = this.seen;
+    return { name: this.name, queues: this.written().sort(), of, replicas, sources: this.watching };
+  }
+
+  /** One beat (never two at a time); a failure is logged, and the next beat tries again. */
   beat(): Promise<void> {
-    this.beating ??= this.renewOrTake()
+    this.beating ??= this.beatOnce()
       .catch((err: Error) =>
-        this.opts.log.warn({ err: err.message }, 'the writer lease could not be checked now; trying again'),
+        this.opts.log.warn({ err: err.message }, 'the leases could not be checked now; trying again'),
       )
       .finally(() => {
         this.beating = null;
@@ -79,56 +135,157 @@ export class Replica {
     return this.beating;
   }
 
-  private async renewOrTake(): Promise<void> {
-    if (this.writer) {
-      if (await this.lease.renew()) return;
-      this.writer = false;
-      const holder = (await this.lease.current().catch(() => null))?.holder ?? 'another replica';
-      this.opts.log.error(
-        { holder },
-        `this replica lost the writer lease to ${holder} (it was paused or cut off past its lease): it stops writing and goes on as a reader`,
+  private async beatOnce(): Promise<void> {
+    if (!this.hooks) return;
+    const { pool, ttlMs } = this.opts;
+    // a replica counts as alive while it beat within half a lease: a dead one stops counting before its leases run out
+    const seen = await census(pool, this.name, ttlMs / 2);
+    this.seen = { queues: seen.queues.length, replicas: seen.replicas };
+    this.known = new Set(seen.queues);
+    await this.keepSources();
+    const lost = await this.queueLeases.renew();
+    if (lost.length) this.lose(lost);
+    const share = Math.ceil(seen.queues.length / seen.replicas);
+    const held = this.queueLeases.queues();
+    const staying = held.length - this.leaving.size;
+    if (staying < share) {
+      const mine = new Set(held);
+      const gained = await this.queueLeases.take(
+        seen.queues.filter((q) => !mine.has(q)),
+        share - staying,
       );
-      this.change = this.change.then(() =>
-        this.opts
-          .onDemoted(holder)
-          .catch((err: Error) => this.opts.log.error({ err: err.message }, "stopping the writer's work failed")),
-      );
+      if (gained.length) this.gain(gained);
+    } else if (staying > share) await this.giveUp(staying - share);
+  }
+
+  /** Renews the sources lease, or takes it when free; starts or stops the watchers as that changes. */
+  private async keepSources(): Promise<void> {
+    if (this.watching) {
+      if (await this.sources.renew()) return;
+      this.watching = false;
+      const holder = (await this.sources.current().catch(() => null))?.holder ?? 'another replica';
+      this.opts.log.error({ holder }, `this replica lost the sources lease to ${holder}: it stops its watchers`);
+      this.afterOthers('stopping the watchers', () => this.hooks!.sourcesStopped(holder));
       return;
     }
-    if ((await this.lease.acquire()) !== null) return;
-    this.writer = true;
-    this.opts.log.warn({ replica: this.name }, 'this replica took the writer lease: it writes from now on');
-    this.change = this.change.then(() => this.promote());
+    if ((await this.sources.acquire()) !== null) return;
+    this.watching = true;
+    this.opts.log.info({ replica: this.name }, 'this replica took the sources lease: it runs the watchers');
+    this.afterOthers(
+      'starting the watchers',
+      () => this.hooks!.sourcesStarted(),
+      async () => {
+        this.watching = false;
+        await this.sources.release();
+      },
+    );
   }
 
-  /** Starts the writer's work; when that fails, the lease is given up for another replica to try. */
-  private async promote(): Promise<void> {
-    try {
-      await this.opts.onPromoted();
-    } catch (err) {
-      this.opts.log.error(
-        { err: (err as Error).message },
-        'this replica could not start writing; it gives the writer lease up and tries again later',
-      );
-      this.writer = false;
-      await this.lease.release().catch(() => undefined);
+  /**
+   * Queues taken: recovered, what waited in the inbox for them applied, then written here. If the
+   * recovery fails they are given up for another replica to try.
+   */
+  private gain(queues: string[]): void {
+    this.opts.log.info(
+      { queues: queues.length, replica: this.name },
+      `this replica writes ${queues.length} more queue(s) now`,
+    );
+    this.afterOthers(
+      'taking over queues',
+      async () => {
+        await this.hooks!.queuesGained(queues);
+        await this.caughtUp(queues);
+        for (const q of queues) if (this.holds(q)) this.ready.add(q);
+      },
+      () => this.queueLeases.release(queues),
+    );
+  }
+
+  /**
+   * Applies what waits in the inbox for the queues until nothing this replica stored for them can be
+   * missing: no item of theirs was being stored when the inbox was read, and none began since. Then
+   * (in the same turn of the event loop) they can be written here without passing what came before.
+   */
+  private async caughtUp(queues: string[]): Promise<void> {
+    const began = () => queues.reduce((n, q) => n + (this.forwards.started.get(q) ?? 0), 0);
+    for (;;) {
+      while (queues.some((q) => this.forwards.inFlight.has(q))) await new Promise((ok) => setTimeout(ok, 5));
+      const before = began();
+      await this.hooks!.catchUp(queues);
+      if (began() === before && !queues.some((q) => this.forwards.inFlight.has(q))) return;
     }
   }
 
-  /** Resolves when a promotion or demotion under way is done. */
+  /** Queues another replica took: they stop being written here at once. */
+  private lose(queues: string[]): void {
+    for (const q of queues) this.ready.delete(q);
+    this.opts.log.error(
+      { queues },
+      `this replica lost the leases of ${queues.length} queue(s) (it was paused or cut off past them): it stops writing them`,
+    );
+    this.afterOthers('letting queues go', () => this.hooks!.queuesLost(queues));
+  }
+
+  /** Gives up to `count` idle queues up, for replicas with fewer to take. */
+  private async giveUp(count: number): Promise<void> {
+    const idle: string[] = [];
+    for (const q of this.ready) {
+      if (idle.length === count) break;
+      if (!this.leaving.has(q) && (await this.hooks!.mayMove(q))) idle.push(q);
+    }
+    if (idle.length === 0) return;
+    for (const q of idle) {
+      this.ready.delete(q);
+      this.leaving.add(q);
+    }
+    this.opts.log.info({ queues: idle }, `this replica gives ${idle.length} queue(s) up for replicas with fewer`);
+    this.afterOthers('giving queues up', async () => {
+      try {
+        for (const q of idle) await this.hooks!.queueLeaving(q);
+        await this.queueLeases.release(idle);
+      } finally {
+        for (const q of idle) this.leaving.delete(q);
+      }
+    });
+  }
+
+  /** Runs a change of part after those before it; on failure logs it and runs `undo`. */
+  private afterOthers(what: string, work: () => Promise<void>, undo?: () => Promise<void>): void {
+    this.change = this.change.then(() =>
+      work().catch(async (err: Error) => {
+        this.opts.log.error(
+          { err: err.message },
+          `${what} failed${undo ? '; given up for another replica to try' : ''}`,
+        );
+        await undo?.().catch(() => undefined);
+      }),
+    );
+  }
+
+  /** Resolves when the changes of part under way are done. */
   settled(): Promise<void> {
     return this.change;
   }
 
-  /** Stops beating and gives the lease up, so that another replica need not wait for it to run out. */
-  async leave(): Promise<void> {
+  /** Stops beating (a clean stop): this replica's part changes no more; its leases are still held. */
+  async quiet(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.beating;
-    await this.change.catch(() => undefined);
-    this.writer = false;
-    await this.lease
-      .release()
-      .catch((err: Error) => this.opts.log.warn({ err: err.message }, 'the writer lease was not given up'));
+    await this.change;
+    this.hooks = null;
+  }
+
+  /** Stops beating and gives every lease up, so that the other replicas need not wait for them to run out. */
+  async leave(): Promise<void> {
+    await this.quiet();
+    this.ready.clear();
+    this.watching = false;
+    const { pool, log } = this.opts;
+    await Promise.all([
+      this.queueLeases.release(this.queueLeases.queues()),
+      this.sources.release(),
+      leaveCensus(pool, this.name),
+    ]).catch((err: Error) => log.warn({ err: err.message }, 'the leases were not all given up'));
   }
 }
