@@ -53,7 +53,7 @@ export class ReplicaWork {
     this.startTicker();
     this.drain = new InboxDrain({ inbox, engine, log, intervalMs: INBOX_POLL_MS, queues: () => replica.written() });
     this.drain.start();
-    const reader = setInterval(() => engine.forgetOthers(), READ_AGAIN_MS);
+    const reader = setInterval(() => engine.markOthersStale(), READ_AGAIN_MS);
     reader.unref();
     this.timers.push(reader);
     await replica.start(this.hooks());

@@ -59,7 +59,8 @@ export class Engine {
     this.reads = new ReadModel(
       this.files,
       () => opts.store.listQueues(),
-      opts.role ? (queue) => this.forwarding(queue) : undefined,
+      // a copy lags while another replica may write the queue: never one whose lease this replica holds
+      opts.role ? (queue) => !opts.role!.holds(queue) : undefined,
     );
     this.outbox = new Outbox({
       lock: this.lock,
@@ -264,9 +265,9 @@ export class Engine {
     else await this.step(queue, item.event, { delivery, wait: false, ...(item.setup ? { setup: item.setup } : {}) });
   }
 
-  /** Forgets the copies of the queues other replicas write: they are read again, fresh, when asked for. */
-  forgetOthers(): void {
-    this.reads.forgetFresh();
+  /** Marks the copies of the queues other replicas write as behind the store: brought up to date when next asked for. */
+  markOthersStale(): void {
+    this.reads.markStale();
   }
 
   /** Adds a notice for the dashboard to an existing queue (a config error, say) without stepping it. */

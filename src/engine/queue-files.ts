@@ -34,6 +34,8 @@ export class QueueFiles {
   private readonly files = new Map<string, Promise<QueueFile | null>>();
   /** Queues with journal records since their last snapshot. */
   private readonly journaled = new Set<string>();
+  /** Queues whose copies may lag the store (another replica writes them): brought up to date when next asked for. */
+  private readonly stale = new Set<string>();
   /** Queues whose files could not be read, with why (cleared when one loads). */
   private readonly unreadable = new Map<string, string>();
   /** Stored files found unreadable at start-up (their queue is not known by name). */
@@ -49,25 +51,46 @@ export class QueueFiles {
    * QueueUnavailableError.
    */
   get(queue: string): Promise<QueueFile | null> {
-    let file = this.files.get(queue);
-    if (!file) {
-      file = this.load(queue).then(
-        (loaded) => {
-          this.unreadable.delete(queue);
-          if (loaded) this.opts.onLoad?.(loaded);
-          return loaded;
-        },
-        (err: unknown) => {
-          const reason = (err as Error).message;
-          this.unreadable.set(queue, reason);
-          throw new QueueUnavailableError(queue, reason);
-        },
-      );
-      this.files.set(queue, file);
-      const forget = () => void (this.files.get(queue) === file && this.files.delete(queue));
-      file.then((f) => f ?? forget(), forget);
-    }
+    const kept = this.files.get(queue);
+    if (kept && this.stale.delete(queue))
+      return this.read(queue, () => kept.then((f) => (f ? this.catchUp(f) : this.load(queue))));
+    return kept ?? this.read(queue, () => this.load(queue));
+  }
+
+  /** Reads a queue with `how`, keeping the promise of it; one that does not exist, or failed, is not kept. */
+  private read(queue: string, how: () => Promise<QueueFile | null>): Promise<QueueFile | null> {
+    const file = how().then(
+      (loaded) => {
+        this.unreadable.delete(queue);
+        if (loaded) this.opts.onLoad?.(loaded);
+        return loaded;
+      },
+      (err: unknown) => {
+        const reason = (err as Error).message;
+        this.unreadable.set(queue, reason);
+        throw new QueueUnavailableError(queue, reason);
+      },
+    );
+    this.files.set(queue, file);
+    const forget = () => void (this.files.get(queue) === file && this.files.delete(queue));
+    file.then((f) => f ?? forget(), forget);
     return file;
+  }
+
+  /**
+   * Brings a copy read before up to date with the records written since (by another replica), or
+   * reads the queue whole when the store cannot say (a snapshot took them in, or it has no way to).
+   */
+  private async catchUp(file: QueueFile): Promise<QueueFile | null> {
+    const newer = await this.opts.store.journalAfter?.(file.name, file.journalSeq ?? 0);
+    if (!newer) return this.load(file.name);
+    for (const record of newer) applyRecord(file, record, this.opts.strategies);
+    return file;
+  }
+
+  /** Marks the copy of a queue another replica writes as possibly behind the store: brought up to date when next asked for. */
+  markStale(queue: string): void {
+    if (this.files.has(queue)) this.stale.add(queue);
   }
 
   private async load(queue: string): Promise<QueueFile | null> {
@@ -96,6 +119,7 @@ export class QueueFiles {
   /** Drops what is kept of a queue (another replica writes it): it is loaded again when asked for. */
   drop(queue: string): void {
     this.files.delete(queue);
+    this.stale.delete(queue);
     this.journaled.delete(queue);
     this.unreadable.delete(queue);
   }

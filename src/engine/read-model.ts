@@ -48,13 +48,12 @@ export class ReadModel {
   ) {}
 
   /**
-   * Forgets the copies that may lag the store (every copy, on a replica that writes none) and their
-   * index entries: each is read again from the store when asked for.
+   * Marks the copies that may lag the store (queues other replicas write) as behind it: each is
+   * brought up to date from the store's journal when next asked for, and indexed again.
    */
-  forgetFresh(): void {
+  markStale(): void {
     this.generation++;
-    for (const queue of this.files.names()) if (this.lags?.(queue) ?? true) this.forget(queue);
-    for (const queue of [...this.indexed.keys()]) if (this.lags?.(queue) ?? true) this.drop(queue);
+    for (const queue of this.files.names()) if (this.lags?.(queue) ?? true) this.files.markStale(queue);
     this.everything = null;
   }
 
@@ -79,7 +78,7 @@ export class ReadModel {
       if (found) return found;
       if (this.generation !== generation) continue;
       if (fresh || !this.lags) return null;
-      this.forgetFresh();
+      this.markStale();
       fresh = true;
     }
     return null;

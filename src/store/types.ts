@@ -155,6 +155,12 @@ export interface JournalSize {
 export interface Store {
   /** The queue's snapshot and journal, or null when the queue does not exist yet. */
   loadQueue(name: string): Promise<StoredQueue | null>;
+  /**
+   * The journal records after record `seq`, oldest first, to bring a copy read before up to date (a
+   * replica reading a queue another writes); null when a snapshot has taken records after `seq` in
+   * (the copy must be read whole again) or the queue is gone. Stores without it are read whole.
+   */
+  journalAfter?(name: string, seq: number): Promise<JournalRecord[] | null>;
   /** Appends a record to the queue's journal, durably; returns the sizes that decide the next snapshot. */
   appendJournal(name: string, record: JournalRecord): Promise<JournalSize>;
   /** Replaces the queue's snapshot by `file` (atomically, durably), then empties its journal. */

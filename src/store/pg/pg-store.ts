@@ -73,6 +73,18 @@ export class PgStore implements Store {
     return { snapshot: row.snapshot, journal: row.journal };
   }
 
+  async journalAfter(name: string, seq: number): Promise<JournalRecord[] | null> {
+    const result = await this.opts.pool.query<{ journal_seq: string; journal: JournalRecord[] }>(
+      `SELECT q.journal_seq,
+         coalesce((SELECT json_agg(j.record ORDER BY j.n) FROM ost_journal j WHERE j.queue = q.name AND j.n > $2),
+           '[]'::json) AS journal
+       FROM ost_queues q WHERE q.name = $1`,
+      [name, seq],
+    );
+    const row = result.rows[0];
+    return row && Number(row.journal_seq) <= seq ? row.journal : null;
+  }
+
   async appendJournal(name: string, record: JournalRecord): Promise<JournalSize> {
     const text = JSON.stringify(record);
     const bytes = Buffer.byteLength(text);

@@ -84,10 +84,9 @@ export class BranchUpdates {
     if (this.landed.has(key)) return;
     // a bad config is told on the newest change that landed with it, once that is known
     const complaint: { text?: string } = {};
+    const place = () => placement(this.projects, { project, branch }, async (text) => void (complaint.text = text));
     const kept = this.placements.get(`${project}:${branch}`);
-    const placed =
-      kept?.placed ??
-      (await placement(this.projects, { project, branch }, async (text) => void (complaint.text = text)));
+    let placed = kept?.placed ?? (await place());
     if (!placed) return notGated(this.projects, { project, branch });
     const stream = { host: HOST, project, branch };
     const known = await this.streamShas(placed.queue, stream);
@@ -95,8 +94,12 @@ export class BranchUpdates {
     const landing = await this.read(move, known.tip);
     if (!landing) return;
     if (kept && (await this.configMoved(move, kept.tip, landing))) {
+      // read again; what landed does not depend on the config unless the config moves the branch to another queue
       this.placements.delete(`${project}:${branch}`);
-      return this.land(move);
+      const queue = placed.queue;
+      placed = await place();
+      if (!placed) return notGated(this.projects, { project, branch });
+      if (placed.queue !== queue) return this.land(move);
     }
     this.placements.set(`${project}:${branch}`, { placed, tip: to });
     const changes = await landedChanges(
