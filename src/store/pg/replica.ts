@@ -1,7 +1,7 @@
 // A replica's part on a shared PostgreSQL database, decided by leases: each queue is written by the
 // replica that holds its lease (it steps the queue, applies its inbox, performs its effects), and the
 // queues are shared out among the replicas alive, about as many each; the watchers (git, Gerrit
-// stream-events) run on the replica that holds the `sources` lease. Every quarter of a lease the
+// stream-events) run on the replica that holds the `sources` lease. Eight times per lease the
 // replica renews what it holds, takes free queues up to its share and gives idle ones up above it, so
 // a dead replica's queues move within about one lease. A queue whose lease was lost (this process was
 // paused or cut off past it) stops being written here at once; its writes meanwhile were refused by the
@@ -15,8 +15,14 @@ import { census, leaveCensus, QueueLeases } from './queue-leases.ts';
 
 /** The watchers' lease in ost_leases. */
 export const SOURCES_LEASE = 'sources';
-/** How long a lease lasts unless renewed: a dead replica's part moves within this and a quarter. */
+/** How long a lease lasts unless renewed: a dead replica's part moves within this and an eighth. */
 export const DEFAULT_LEASE_MS = 8_000;
+/**
+ * Beats per lease: each renews what the replica holds and takes what ran out. With eight, a late beat
+ * still has seven eighths of the lease, and a dead replica's queues are taken within an eighth of a
+ * lease of their running out, for three small queries a beat.
+ */
+const BEATS_PER_LEASE = 8;
 
 /** What the server does as this replica's part changes (each called outside the beats, one at a time). */
 export interface ReplicaHooks {
@@ -75,7 +81,7 @@ export class Replica {
     this.hooks = hooks;
     await this.beat();
     await this.settled();
-    this.timer = setInterval(() => void this.beat(), Math.max(100, Math.floor(this.opts.ttlMs / 4)));
+    this.timer = setInterval(() => void this.beat(), Math.max(100, Math.floor(this.opts.ttlMs / BEATS_PER_LEASE)));
     this.timer.unref();
   }
 
@@ -194,8 +200,13 @@ export class Replica {
       'taking over queues',
       async () => {
         await this.hooks!.queuesGained(queues);
-        await this.caughtUp(queues);
-        for (const q of queues) if (this.holds(q)) this.ready.add(q);
+        // each queue is written here as soon as its own inbox is applied, not after the slowest one's
+        await Promise.all(
+          queues.map(async (q) => {
+            await this.caughtUp([q]);
+            if (this.holds(q)) this.ready.add(q);
+          }),
+        );
       },
       () => this.queueLeases.release(queues),
     );
