@@ -65,7 +65,7 @@ export class ReadModel {
   }
 
   /**
-   * Looks something up with `find`. A miss is final on the writer. On a replica whose copies may lag,
+   * Looks something up with `find`. A miss is final with the embedded store. On a replica whose copies may lag,
    * it reads everything again, fresh, and looks once more. A miss during which the copies were
    * forgotten (a replica's refresh, every second) saw a partial index and proves nothing: it looks
    * again. Bounded: a lookup never loops for ever on a busy replica.

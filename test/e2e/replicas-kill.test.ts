@@ -1,7 +1,7 @@
 // Three replicas on one PostgreSQL under a steady stream of Gerrit events sent to random replicas,
-// with a stand-in CI that reports through the callback of a random replica; the writing replica is
-// SIGKILLed and started again several times. Every event a replica acknowledged is applied, no
-// review is posted twice, and after each kill another replica writes and the queues move on.
+// with a stand-in CI that reports through the callback of a random replica; the replica writing the
+// most queues is SIGKILLed and started again several times. Every event a replica acknowledged is
+// applied, no review is posted twice, and after each kill its queues move to the others and go on.
 import { describe, expect, it } from 'vitest';
 import type { GerritEvent } from '../../src/hosts/gerrit/types.ts';
 import { usePostgres } from '../helpers/postgres.ts';
@@ -13,8 +13,8 @@ const PROJECTS = 6;
 const CHANGES = 36;
 const KILLS = 3;
 
-describe('replicas on PostgreSQL, the writer killed', () => {
-  it(`applies every acknowledged event and posts no review twice through ${KILLS} kills of the writer`, async () => {
+describe('replicas on PostgreSQL, one writing queues killed', () => {
+  it(`applies every acknowledged event and posts no review twice through ${KILLS} kills of a replica writing queues`, async () => {
     const bed = await ReplicaBed.start({
       databaseUrl: await postgres.server().database(),
       replicas: 3,
