@@ -2,7 +2,6 @@
 // dispatchers and code hosts from their registries, the HTTP server and the ticker. It knows no host
 // or CI by name. `ost-gate serve` and the demo both start it here.
 import type { AddressInfo } from 'node:net';
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { checkRunnerKinds, ciFactories, type CiContext } from './ci/index.ts';
 import type { ConfigRules } from './config/rules.ts';
@@ -200,7 +199,7 @@ async function startWith(
   });
   engineRef = engine;
 
-  startRunners(wiring, { env, config, log, dataDir, runLogPath: (k) => store.runLogPath(k), callbackUrl });
+  startRunners(wiring, { env, config, log, dataDir, keepRunLog: (k, text) => store.keepRunLog(k, text), callbackUrl });
   const providers = () => Object.keys(dispatchers);
   const rules = opts.rules ?? configRules;
   // with a shared database, what a host accepts must be in the database before its answer
@@ -269,7 +268,7 @@ function httpServerFor(parts: {
     metrics,
     history: (q, n) => store.readHistory(q, n),
     historyPage: (q, before, n) => store.readHistoryPage(q, before, n),
-    runLog: (key) => readFile(store.runLogPath(key), 'utf8').catch(() => null),
+    runLog: (key) => store.readRunLog(key).catch(() => null),
     dashboardToken: env.OST_DASHBOARD_TOKEN,
     metricsToken: env.OST_METRICS_TOKEN ?? env.OST_DASHBOARD_TOKEN,
     adminToken: env.OST_ADMIN_TOKEN,

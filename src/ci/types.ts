@@ -10,8 +10,8 @@ export interface CiContext {
   log: Logger;
   /** OST_DATA_DIR, resolved: command runners work under it. */
   dataDir: string;
-  /** Where a run keeps its output log. */
-  runLogPath(key: string): string;
+  /** Keeps the last lines of a run's output (the store's run logs). */
+  keepRunLog(key: string, text: string): Promise<void>;
   /** OST_PUBLIC_URL + /api/ci/callback, when the server has a public URL. */
   callbackUrl: string | undefined;
 }

@@ -63,7 +63,7 @@ async function openAt(where: string, log: Logger, role: 'source' | 'target'): Pr
     await db.close();
     throw err;
   }
-  return { store: new PgStore({ pool: db.pool, scratchDir: '.' }), label: db.label, close: () => db.close() };
+  return { store: new PgStore({ pool: db.pool }), label: db.label, close: () => db.close() };
 }
 
 /** Every queue of the source with its history, or a SetupError naming the first that cannot be read. */

@@ -1,7 +1,7 @@
 // The default store: per queue, a snapshot (a lowdb file through the checksummed SnapshotFile
 // adapter) at OST_DATA_DIR/queues/<slug>.json and a journal of what happened since at
 // queues/<slug>.journal; verdict history as JSON lines under OST_DATA_DIR/history.
-import { mkdir, open, readdir, readFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Low } from 'lowdb';
 import type { VerdictRecord } from '../core/index.ts';
@@ -209,7 +209,16 @@ export class LowdbStore implements Store {
     return [...bySeq.entries()].sort((a, b) => a[0] - b[0]).map(([, v]) => v);
   }
 
+  /** A run's log file: runs/ in the data directory, its name made safe. */
   runLogPath(key: string): string {
     return join(this.dataDir, 'runs', `${safeSlug(key)}.log`);
+  }
+
+  async keepRunLog(key: string, text: string): Promise<void> {
+    await writeFile(this.runLogPath(key), text);
+  }
+
+  readRunLog(key: string): Promise<string | null> {
+    return readFile(this.runLogPath(key), 'utf8').catch(() => null);
   }
 }

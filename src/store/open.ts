@@ -1,7 +1,6 @@
 // Which store the server writes to: PostgreSQL when OST_DATABASE_URL is set (its schema migrated, this
 // replica's part decided by leases, every write of a queue fenced by the queue's lease, an inbox for
-// what is accepted for queues other replicas write), else the embedded store in OST_DATA_DIR. Either
-// way the data directory keeps this replica's run logs.
+// what is accepted for queues other replicas write, run logs), else the embedded store in OST_DATA_DIR.
 import type { Logger } from '../log.ts';
 import { SetupError } from '../config/setup-error.ts';
 import { LowdbStore } from './lowdb-store.ts';
@@ -60,14 +59,13 @@ export async function openStore({ env, dataDir, log }: OpenStoreOptions): Promis
   const replica = new Replica({ pool: db.pool, log, ttlMs });
   const store = new PgStore({
     pool: db.pool,
-    scratchDir: dataDir,
     fence: { lease: queueLeaseName, token: (queue) => replica.queueLeases.token(queue) },
   });
   return {
     store,
     replica,
     inbox: new PgInbox(db.pool, replica.name),
-    summary: `PostgreSQL ${db.label} (replica ${replica.name}, leases of ${ttlMs / 1000} s; run logs in ${dataDir})`,
+    summary: `PostgreSQL ${db.label} (replica ${replica.name}, leases of ${ttlMs / 1000} s)`,
     async close() {
       await replica.leave();
       await db.close();

@@ -186,8 +186,10 @@ export interface Store {
     before: number | undefined,
     limit: number,
   ): Promise<{ verdicts: VerdictRecord[]; more: boolean }>;
-  /** Where a run may keep its output log. */
-  runLogPath(key: string): string;
+  /** Keeps the last lines of a run's output (a `command:` run's log), in place of what was kept before. */
+  keepRunLog(key: string, text: string): Promise<void>;
+  /** A run's kept log, or null when there is none. */
+  readRunLog(key: string): Promise<string | null>;
   /** Releases open files; the store is not used afterwards. */
   close?(): Promise<void>;
 }

@@ -1,6 +1,6 @@
 // Tests of the command runner: the contract in its environment, exit codes, kept output, killing on time-out.
 import { readFileSync } from 'node:fs';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -29,7 +29,11 @@ async function harness(command: string[], log?: Logger) {
   const d = new CommandDispatcher(
     't',
     { command },
-    { workRoot: join(dir, 'work'), logPath: (k) => join(dir, `${k}.log`), ...(log ? { log } : {}) },
+    {
+      workRoot: join(dir, 'work'),
+      keepLog: (k, text) => writeFile(join(dir, `${k}.log`), text),
+      ...(log ? { log } : {}),
+    },
   );
   const ctx = {
     queue: 'q',
@@ -159,7 +163,7 @@ describe('command runner', () => {
     const d = new CommandDispatcher(
       'hang',
       { command: ['sleep', '60'] },
-      { workRoot: join(dir, 'work'), logPath: (k) => store.runLogPath(k) },
+      { workRoot: join(dir, 'work'), keepLog: (k, text) => store.keepRunLog(k, text) },
     );
     let clock = 0;
     const engine = new Engine({

@@ -25,7 +25,7 @@ describe('test processes left by a stopped server', () => {
     const dir = await mkdtemp(join(tmpdir(), 'ost-orphans-'));
     const pidFile = join(dir, 'pid');
     const workRoot = join(dir, 'work');
-    const options = { workRoot, logPath: (k: string) => join(dir, `${k}.log`), endLeftovers: true };
+    const options = { workRoot, keepLog: async () => undefined, endLeftovers: true };
     // the test script starts a child of its own: the whole process group must go
     const command = ['sh', '-c', `sleep 600 & echo $! > ${pidFile}; wait`];
     const before = new CommandDispatcher('ost', { command }, options);
@@ -72,7 +72,7 @@ describe('test processes left by a stopped server', () => {
       const runner = new CommandDispatcher(
         'ost',
         { command: ['true'] },
-        { workRoot, logPath: (k) => join(dir, k), endLeftovers: true },
+        { workRoot, keepLog: async () => undefined, endLeftovers: true },
       );
       await runner.resume({ key: 'q.2' } as never, { queue: 'q', now: () => 0, submit: async () => true } as never);
       expect(others.map((c) => alive(c.pid!))).toEqual([true, true, true]);

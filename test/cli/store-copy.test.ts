@@ -60,7 +60,7 @@ describe('ost-gate store copy', () => {
     expect(there.out).not.toContain(new URL(url).password);
 
     const pool = postgres.pool(url);
-    const inDb = new PgStore({ pool, scratchDir: dir });
+    const inDb = new PgStore({ pool });
     const original = new LowdbStore(dir, { readOnly: true });
     expect(await inDb.listQueues()).toEqual(['git:app@main', 'git:lib@main']);
     for (const name of ['git:app@main', 'git:lib@main'])

@@ -91,6 +91,14 @@ describe('replicas on PostgreSQL', () => {
       const reader = b;
       expect(states((await until(reader.queue, reader.output))!)).toEqual(['passed', 'culprit', 'blocked']);
       expect(await reader.part()).toBe('reads');
+      // the log of a run the first replica ran, served by the second (run logs live in the database)
+      type Runs = { runs: { key: string; state: string }[] };
+      const runs = ((await (await fetch(`${a.base}/api/queues/${QUEUE}`)).json()) as Runs).runs;
+      const failed = runs.find((r) => r.state === 'failed');
+      expect(failed, JSON.stringify(runs)).toBeDefined();
+      const log = await fetch(`${reader.base}/api/runs/${encodeURIComponent(failed!.key)}/log`);
+      expect(log.status).toBe(200);
+      expect(await log.text()).toMatch(/^ost-gate: .* exited with code [01]$/m);
       const forwarded = await reader.command('pause');
       expect(forwarded).toEqual({ status: 200, body: { ok: true, message: expect.stringMatching(/^pause accepted/) } });
       await paused(a, true);

@@ -47,8 +47,8 @@ export function storeKinds(): { make(kind: StoreKind): Promise<TestStore> } {
       const first = postgres.pool(url);
       await migrate(first, quiet);
       return {
-        store: new PgStore({ pool: first, scratchDir }),
-        reopen: () => new PgStore({ pool: postgres.pool(url), scratchDir }),
+        store: new PgStore({ pool: first }),
+        reopen: () => new PgStore({ pool: postgres.pool(url) }),
       };
     },
   };

@@ -116,10 +116,14 @@ describe.each(STORE_KINDS)('the %s store', (kind) => {
     expect(await store.readHistoryPage('none', undefined, 5)).toEqual({ verdicts: [], more: false });
   });
 
-  it('gives a run a log path of a safe file name under the data directory', async () => {
-    const { store } = await stores.make(kind);
-    const path = store.runLogPath('../../etc/passwd#1');
-    expect(path).toMatch(/\/runs\/[^/]+\.log$/);
-    expect(path).not.toContain('..');
+  it("keeps a run's log, the last one given, and none for a run without one", async () => {
+    const { store, reopen } = await stores.make(kind);
+    await store.keepRunLog('q.1-abc', 'line 1\n');
+    await store.keepRunLog('q.1-abc', 'line 1\nline 2\n');
+    await store.keepRunLog('../../etc/passwd#1', 'elsewhere\n');
+    const again = reopen();
+    expect(await again.readRunLog('q.1-abc')).toBe('line 1\nline 2\n');
+    expect(await again.readRunLog('../../etc/passwd#1')).toBe('elsewhere\n');
+    expect(await again.readRunLog('q.2-def')).toBeNull();
   });
 });

@@ -1,11 +1,7 @@
 // The inbox between replicas on a real PostgreSQL: what a replica accepts for a queue it does not
 // write is stored (a redelivery adds nothing) and the drain of the queue's writer applies it in order, once, even when a crash came between
 // applying and deleting; an item that cannot be applied is kept aside with why.
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { CoreEvent } from '../../src/core/index.ts';
 import { Engine } from '../../src/engine/engine.ts';
 import { InboxDrain } from '../../src/engine/inbox-drain.ts';
 import { createLogger } from '../../src/log.ts';
@@ -15,19 +11,10 @@ import { migrate } from '../../src/store/pg/migrate.ts';
 import { PgStore } from '../../src/store/pg/pg-store.ts';
 import { noopPerformer } from '../helpers/web.ts';
 import { usePostgres } from '../helpers/postgres.ts';
+import { mergedAfter } from '../helpers/queue.ts';
 
 const quiet = createLogger({ level: 'silent' });
 const postgres = usePostgres();
-
-const S = { host: 'git', project: 'app', branch: 'main' };
-const merged = (id: string, before: string): CoreEvent => ({
-  type: 'merged',
-  at: 0,
-  stream: S,
-  before,
-  after: `sha-${id}`,
-  changes: [{ id, sha: `sha-${id}`, parent: before }],
-});
 
 /** A writer and a reader on one fresh database, each with its own pool, store and engine. */
 async function twoReplicas() {
@@ -37,9 +24,8 @@ async function twoReplicas() {
   await migrate(writerPool, quiet);
   const leases = new QueueLeases(writerPool, 'w', 60_000);
   expect(await leases.take(['q', 'other'], 2)).toHaveLength(2);
-  const scratchDir = await mkdtemp(join(tmpdir(), 'ost-inbox-'));
   const fence = { lease: queueLeaseName, token: (q: string) => leases.token(q) };
-  const writerStore = new PgStore({ pool: writerPool, scratchDir, fence });
+  const writerStore = new PgStore({ pool: writerPool, fence });
   const inbox = new PgInbox(readerPool, 'r');
   const writer = new Engine({
     store: writerStore,
@@ -51,7 +37,7 @@ async function twoReplicas() {
     },
   });
   const reader = new Engine({
-    store: new PgStore({ pool: readerPool, scratchDir, fence: { lease: queueLeaseName, token: () => null } }),
+    store: new PgStore({ pool: readerPool, fence: { lease: queueLeaseName, token: () => null } }),
     performer: noopPerformer,
     role: { writes: () => false, holds: () => false, forward: (q, item, d) => inbox.put(q, item, d) },
   });
@@ -69,10 +55,10 @@ describe('the inbox', () => {
   it('takes what a reader accepts once and the writer applies it in order', async () => {
     const { writer, reader, inbox, drain, writerPool } = await twoReplicas();
     expect(reader.forwarding('q')).toBe(true);
-    expect(await reader.submit('q', merged('a', 'base'), { delivery: 'd1' })).toBe(true);
-    expect(await reader.submit('q', merged('b', 'sha-a'), { delivery: 'd2' })).toBe(true);
-    expect(await reader.submit('q', merged('a', 'base'), { delivery: 'd1' })).toBe(false); // a redelivery
-    await reader.submit('other', merged('x', 'base'));
+    expect(await reader.submit('q', mergedAfter('a', 'base'), { delivery: 'd1' })).toBe(true);
+    expect(await reader.submit('q', mergedAfter('b', 'sha-a'), { delivery: 'd2' })).toBe(true);
+    expect(await reader.submit('q', mergedAfter('a', 'base'), { delivery: 'd1' })).toBe(false); // a redelivery
+    await reader.submit('other', mergedAfter('x', 'base'));
     expect(await inbox.counts()).toEqual({ waiting: 3, failed: 0 });
     expect(await reader.reads.queue('q')).toBeNull(); // nothing applied yet
 
@@ -84,7 +70,7 @@ describe('the inbox', () => {
     expect((await reader.reads.queue('other'))!.state.active).toEqual(['x']);
 
     // a crash between applying and deleting: the item is applied again, and changes nothing
-    await reader.submit('q', merged('c', 'sha-b'), { delivery: 'd3' });
+    await reader.submit('q', mergedAfter('c', 'sha-b'), { delivery: 'd3' });
     const [row] = await new PgInbox(writerPool, 'w').next(10, ['q']);
     await writer.applyForwarded(row!.queue, row!.item, row!.delivery);
     const journal = async () => Number((await writerPool.query('SELECT count(*) AS n FROM ost_journal')).rows[0].n);
@@ -96,9 +82,9 @@ describe('the inbox', () => {
 
   it('keeps an item the writer cannot apply aside, with why, and goes on with the next', async () => {
     const { writer, reader, inbox, drain } = await twoReplicas();
-    await writer.submit('q', merged('a', 'base'), { setup: { owner: 'github:o/first' } });
+    await writer.submit('q', mergedAfter('a', 'base'), { setup: { owner: 'github:o/first' } });
     await reader.submit('q', { type: 'configure', at: 1, settings: {} }, { setup: { owner: 'github:o/second' } });
-    await reader.submit('q', merged('b', 'sha-a'), { delivery: 'd2' });
+    await reader.submit('q', mergedAfter('b', 'sha-a'), { delivery: 'd2' });
     expect(await drain.drainOnce()).toBe(1);
     expect(await inbox.counts()).toEqual({ waiting: 0, failed: 1 });
     expect((await writer.reads.queue('q'))!.state.active).toEqual(['a', 'b']);
@@ -106,7 +92,7 @@ describe('the inbox', () => {
 
   it('is not applied by a replica that stopped writing: the items wait for the next writer', async () => {
     const { reader, inbox } = await twoReplicas();
-    await reader.submit('q', merged('a', 'base'), { delivery: 'd1' });
+    await reader.submit('q', mergedAfter('a', 'base'), { delivery: 'd1' });
     const demoted = new InboxDrain({ inbox, engine: reader, log: quiet, intervalMs: 60_000, queues: () => ['q'] });
     expect(await demoted.drainOnce()).toBe(0);
     expect(await inbox.counts()).toEqual({ waiting: 1, failed: 0 });

@@ -1,9 +1,6 @@
 // The PostgreSQL store's own promises, on a real server: migrations applied once (also by replicas
 // starting together) and a newer schema refused; queue leases that change hands with a growing fencing
 // token, and a holder that lost a queue's lease writes nothing to it; one line for each connection mistake.
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../../src/log.ts';
 import { openDatabase } from '../../src/store/pg/database.ts';
@@ -34,6 +31,7 @@ describe('migrations', () => {
       'ost_migrations',
       'ost_queues',
       'ost_replicas',
+      'ost_run_logs',
     ]);
   });
 
@@ -51,14 +49,13 @@ describe('leases and fencing', () => {
   it('a holder that lost a queue while paused writes nothing to it; the new holder has a greater token', async () => {
     const pool = await postgres.freshPool();
     await migrate(pool, quiet);
-    const scratchDir = await mkdtemp(join(tmpdir(), 'ost-pg-'));
     const a = new QueueLeases(pool, 'replica-a', 5_000);
     const b = new QueueLeases(pool, 'replica-b', 5_000);
     expect(await a.take(['q', 'r'], 5)).toEqual(expect.arrayContaining(['q', 'r']));
     expect(await b.take(['q', 'r'], 5)).toEqual([]);
     expect(b.token('q')).toBeNull();
 
-    const storeA = new PgStore({ pool, scratchDir, fence: { lease: queueLeaseName, token: (q) => a.token(q) } });
+    const storeA = new PgStore({ pool, fence: { lease: queueLeaseName, token: (q) => a.token(q) } });
     await storeA.writeSnapshot(file('q'));
     await storeA.writeSnapshot(file('r'));
     await storeA.appendJournal('q', {
@@ -99,7 +96,7 @@ describe('leases and fencing', () => {
     await expect(storeA.appendJournal('q', { n: 2, type: 'done', ids: [] })).rejects.toThrow(FencedError);
 
     // B writes under its own token, and after a clean release another replica takes the lease at once
-    const storeB = new PgStore({ pool, scratchDir, fence: { lease: queueLeaseName, token: (q) => b.token(q) } });
+    const storeB = new PgStore({ pool, fence: { lease: queueLeaseName, token: (q) => b.token(q) } });
     await storeB.loadQueue('q');
     await storeB.appendJournal('q', { n: 2, type: 'done', ids: [] });
     await b.release(['q']);

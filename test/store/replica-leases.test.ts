@@ -24,7 +24,7 @@ afterEach(async () => {
 async function withQueues(count: number): Promise<pg.Pool> {
   const pool = await postgres.freshPool();
   await migrate(pool, quiet);
-  const store = new PgStore({ pool, scratchDir: '.' });
+  const store = new PgStore({ pool });
   for (let i = 0; i < count; i++) await store.writeSnapshot(emptyQueueFile(`q${i}`));
   return pool;
 }

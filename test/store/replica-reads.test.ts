@@ -2,7 +2,6 @@
 // date from the journal records written since (not read whole), and read whole again only once a
 // snapshot has taken those records in. Either way it ends equal to a fresh read.
 import { describe, expect, it } from 'vitest';
-import type { CoreEvent } from '../../src/core/index.ts';
 import { Engine } from '../../src/engine/engine.ts';
 import { readQueue } from '../../src/engine/replay.ts';
 import { createLogger } from '../../src/log.ts';
@@ -10,25 +9,16 @@ import { migrate } from '../../src/store/pg/migrate.ts';
 import { PgStore } from '../../src/store/pg/pg-store.ts';
 import { noopPerformer } from '../helpers/web.ts';
 import { usePostgres } from '../helpers/postgres.ts';
+import { mergedAfter } from '../helpers/queue.ts';
 
 const quiet = createLogger({ level: 'silent' });
 const postgres = usePostgres();
 
-const S = { host: 'git', project: 'app', branch: 'main' };
-const merged = (id: string, before: string): CoreEvent => ({
-  type: 'merged',
-  at: 0,
-  stream: S,
-  before,
-  after: `sha-${id}`,
-  changes: [{ id, sha: `sha-${id}`, parent: before }],
-});
-
 async function writerAndReader(snapshotMinJournalBytes: number) {
   const pool = await postgres.freshPool();
   await migrate(pool, quiet);
-  const writerStore = new PgStore({ pool, scratchDir: '.' });
-  const readerStore = new PgStore({ pool, scratchDir: '.' });
+  const writerStore = new PgStore({ pool });
+  const readerStore = new PgStore({ pool });
   const loads = { whole: 0 };
   const load = readerStore.loadQueue.bind(readerStore);
   readerStore.loadQueue = (name) => {
@@ -53,13 +43,13 @@ async function writerAndReader(snapshotMinJournalBytes: number) {
 describe('a queue another replica writes, read by this one', () => {
   it('is brought up to date from the records written since, in place', async () => {
     const { writer, reader, loads, writerStore } = await writerAndReader(1024 * 1024);
-    await writer.submit('q', merged('a', 'base'));
+    await writer.submit('q', mergedAfter('a', 'base'));
     const copy = await reader.reads.queue('q');
     expect(copy!.state.active).toEqual(['a']);
     expect(loads.whole).toBe(1);
 
-    await writer.submit('q', merged('b', 'sha-a'));
-    await writer.submit('q', merged('c', 'sha-b'));
+    await writer.submit('q', mergedAfter('b', 'sha-a'));
+    await writer.submit('q', mergedAfter('c', 'sha-b'));
     // until it is marked behind, the copy is what was read
     expect((await reader.reads.queue('q'))!.state.active).toEqual(['a']);
     reader.markOthersStale();
@@ -74,9 +64,9 @@ describe('a queue another replica writes, read by this one', () => {
 
   it('is read whole again once a snapshot took the records in', async () => {
     const { writer, reader, loads, writerStore } = await writerAndReader(1);
-    await writer.submit('q', merged('a', 'base'));
+    await writer.submit('q', mergedAfter('a', 'base'));
     expect((await reader.reads.queue('q'))!.state.active).toEqual(['a']);
-    await writer.submit('q', merged('b', 'sha-a'));
+    await writer.submit('q', mergedAfter('b', 'sha-a'));
     reader.markOthersStale();
     const again = await reader.reads.queue('q');
     expect(again!.state.active).toEqual(['a', 'b']);

@@ -25,7 +25,7 @@ async function setup(dashboardToken?: string) {
     log: silentLogger,
     dashboardToken,
     historyPage: (q, before, n) => store.readHistoryPage(q, before, n),
-    runLog: (key) => readFile(store.runLogPath(key), 'utf8').catch(() => null),
+    runLog: (key) => store.readRunLog(key),
   });
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
   servers.push(server);
@@ -83,7 +83,7 @@ describe('GET /api/queues/:name/history', () => {
 describe('GET /api/runs/:key/log', () => {
   it("serves a command runner's log, and says where the log is for a run without one", async () => {
     const { store, base } = await setup('dash-token');
-    await writeFile(store.runLogPath('git_app_main.7-abc'), 'line 1\nline 2\n');
+    await store.keepRunLog('git_app_main.7-abc', 'line 1\nline 2\n');
     const log = await fetch(`${base}/api/runs/git_app_main.7-abc/log`, {
       headers: { authorization: 'Bearer dash-token' },
     });
@@ -103,7 +103,7 @@ describe('GET /api/runs/:key/log', () => {
     const runner = new CommandDispatcher(
       'ost',
       { command: ['sh', '-c', `echo started; while [ ! -e ${release} ]; do sleep 0.05; done; echo done`] },
-      { workRoot: join(dir, 'work'), logPath },
+      { workRoot: join(dir, 'work'), keepLog: (key, text) => writeFile(logPath(key), text) },
     );
     const finished: string[] = [];
     await runner.dispatch(

@@ -28,8 +28,8 @@ export interface CommandRunner {
 export interface CommandDispatcherOptions {
   /** Where per-run work directories are made. */
   workRoot: string;
-  /** Where the last lines of a run's output are kept. */
-  logPath: (key: string) => string;
+  /** Keeps the last lines of a run's output (the store's run logs). */
+  keepLog: (key: string, text: string) => Promise<void>;
   log?: Logger;
   /** Whether to end, before the first run, the test processes a crash of the server left (orphans.ts). */
   endLeftovers?: boolean;
@@ -98,7 +98,7 @@ export class CommandDispatcher implements Dispatcher {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.running.set(run.key, child);
-    const log = new CommandLog(this.opts.logPath(run.key));
+    const log = new CommandLog((text) => this.opts.keepLog(run.key, text));
     child.stdout?.on('data', log.keep);
     child.stderr?.on('data', log.keep);
     const finished = new Promise<void>((resolve) => {

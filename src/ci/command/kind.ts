@@ -21,14 +21,14 @@ export const commandKind: RunnerKind = {
   factory: {
     id: 'runners',
     howToEnable: 'declare command runners under runners: in OST_SERVER_CONFIG',
-    create({ config, dataDir, log, runLogPath }) {
+    create({ config, dataDir, log, keepRunLog }) {
       const runners = Object.entries(commandRunners(config)).map(
         ([runner, spec]) =>
           [
             runner,
             new CommandDispatcher(runner, spec, {
               workRoot: join(dataDir, 'work'),
-              logPath: runLogPath,
+              keepLog: keepRunLog,
               log,
               endLeftovers: true,
             }),

@@ -1,6 +1,5 @@
-// The last lines a `command:` run printed, written to its log file while it runs (every couple of
-// seconds when there is something new) and once more when it ends, one write at a time.
-import { writeFile } from 'node:fs/promises';
+// The last lines a `command:` run printed, kept (in the store's run logs) while it runs (every couple
+// of seconds when there is something new) and once more when it ends, one write at a time.
 
 const LOG_LINES = 200;
 /** How often a running command's log is written out, when it printed something new. */
@@ -12,7 +11,7 @@ export class CommandLog {
   private dirty = false;
   private readonly flusher: NodeJS.Timeout;
 
-  constructor(private readonly path: string) {
+  constructor(private readonly write: (text: string) => Promise<void>) {
     this.flusher = setInterval(() => void (this.dirty && this.save()), LOG_FLUSH_MS);
     this.flusher.unref();
   }
@@ -39,7 +38,7 @@ export class CommandLog {
   private save(): Promise<void> {
     this.dirty = false;
     const text = this.lines.join('\n') + '\n';
-    this.written = this.written.then(() => writeFile(this.path, text)).catch(() => undefined);
+    this.written = this.written.then(() => this.write(text)).catch(() => undefined);
     return this.written;
   }
 }

@@ -3,10 +3,8 @@
 // token of a lease and the database refuses it once the lease has another token (FencedError); the
 // lease row is read FOR SHARE in the write's transaction, so a takeover waits for a write under way,
 // and a new holder loads the queue only after every write of the old one has committed or failed.
-import { join } from 'node:path';
 import type pg from 'pg';
 import type { VerdictRecord } from '../../core/index.ts';
-import { safeSlug } from '../slug.ts';
 import type { JournalRecord, JournalSize, QueueFile, Store, StoredQueue } from '../types.ts';
 
 /** A write refused because this process no longer holds the lease it writes under. */
@@ -21,8 +19,6 @@ export class FencedError extends Error {
 
 export interface PgStoreOptions {
   pool: pg.Pool;
-  /** Where run logs are kept on this replica's disk. */
-  scratchDir: string;
   /** The lease each queue's writes are made under; without it writes are not fenced (copies, tests). */
   fence?: { lease: (queue: string) => string; token: (queue: string) => string | null };
 }
@@ -175,8 +171,17 @@ export class PgStore implements Store {
     }
   }
 
-  runLogPath(key: string): string {
-    return join(this.opts.scratchDir, 'runs', `${safeSlug(key)}.log`);
+  async keepRunLog(key: string, text: string): Promise<void> {
+    await this.opts.pool.query(
+      `INSERT INTO ost_run_logs (key, text) VALUES ($1, $2)
+       ON CONFLICT (key) DO UPDATE SET text = EXCLUDED.text, written_at = now()`,
+      [key, text],
+    );
+  }
+
+  async readRunLog(key: string): Promise<string | null> {
+    const result = await this.opts.pool.query<{ text: string }>('SELECT text FROM ost_run_logs WHERE key = $1', [key]);
+    return result.rows[0]?.text ?? null;
   }
 
   /** Runs `work` in a transaction that first checks the queue's fence; a FencedError rolls it back. */
