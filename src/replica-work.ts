@@ -2,7 +2,7 @@
 // writes every queue: it recovers them, starts the hosts' watchers and the ticker. On PostgreSQL its
 // part follows its leases (store/pg/replica.ts): queues taken over are recovered, queues lost or given
 // up are let go, the watchers run while it holds the sources lease; the ticker ticks and the inbox
-// drain applies only the queues written here, and the copies of the others are read fresh every second.
+// drain applies only the queues written here, and the copies of the others are brought up to date every second.
 import type { Engine, EngineRole } from './engine/engine.ts';
 import { InboxDrain, type InboxSource } from './engine/inbox-drain.ts';
 import type { Host } from './hosts/types.ts';
@@ -10,7 +10,7 @@ import type { Logger } from './log.ts';
 import type { PgInbox } from './store/pg/inbox.ts';
 import type { Replica, ReplicaHooks } from './store/pg/replica.ts';
 
-/** How often the copies of queues other replicas write are forgotten, and the inbox looked at. */
+/** How often the copies of queues other replicas write are marked behind the store, and the inbox looked at. */
 const READ_AGAIN_MS = 1000;
 const INBOX_POLL_MS = 200;
 
@@ -53,7 +53,7 @@ export class ReplicaWork {
     this.startTicker();
     this.drain = new InboxDrain({ inbox, engine, log, intervalMs: INBOX_POLL_MS, queues: () => replica.written() });
     this.drain.start();
-    const reader = setInterval(() => engine.markOthersStale(), READ_AGAIN_MS);
+    const reader = setInterval(() => engine.reads.markStale(), READ_AGAIN_MS);
     reader.unref();
     this.timers.push(reader);
     await replica.start(this.hooks());

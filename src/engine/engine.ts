@@ -255,19 +255,15 @@ export class Engine {
     return !!this.opts.role && !this.opts.role.writes(queue);
   }
 
-  /** Applies an item another replica stored in the inbox, with the delivery id it was stored under. */
+  /**
+   * Applies an item stored in the inbox, with its delivery id: here or not at all, never sent back to
+   * the inbox. A queue being taken over is not written yet, but its lease is held: its items come first.
+   */
   async applyForwarded(queue: string, item: InboxItem, delivery: string): Promise<void> {
-    // applied here, or not at all: never sent back to the inbox it is being taken from; a queue being
-    // taken over is not written yet, but its lease is held, and what waited for it is applied first
     if (this.opts.role && !this.opts.role.holds(queue))
       throw new StoreWriteError(`this replica does not hold the lease of queue ${queue} now`, null);
     if (item.type === 'notice') await this.noticeHere(queue, item.notice);
     else await this.step(queue, item.event, { delivery, wait: false, ...(item.setup ? { setup: item.setup } : {}) });
-  }
-
-  /** Marks the copies of the queues other replicas write as behind the store: brought up to date when next asked for. */
-  markOthersStale(): void {
-    this.reads.markStale();
   }
 
   /** Adds a notice for the dashboard to an existing queue (a config error, say) without stepping it. */

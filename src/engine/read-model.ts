@@ -34,7 +34,7 @@ export class ReadModel {
   /** Queues changed (or loaded) since their entries were last indexed. */
   private readonly changed = new Map<string, QueueFile>();
   private everything: Promise<void> | null = null;
-  /** How many times the copies were forgotten: a lookup during which this moved saw a partial index. */
+  /** How many times the copies were marked behind the store: a lookup during which this moved may have seen an old index. */
   private generation = 0;
 
   constructor(
@@ -65,10 +65,10 @@ export class ReadModel {
   }
 
   /**
-   * Looks something up with `find`. A miss is final with the embedded store. On a replica whose copies may lag,
-   * it reads everything again, fresh, and looks once more. A miss during which the copies were
-   * forgotten (a replica's refresh, every second) saw a partial index and proves nothing: it looks
-   * again. Bounded: a lookup never loops for ever on a busy replica.
+   * Looks something up with `find`. A miss is final with the embedded store. On a replica whose
+   * copies may lag, it brings them all up to date and looks once more. A miss during which the copies
+   * were marked behind (a replica's refresh, every second) proves nothing: it looks again. Bounded: a
+   * lookup never loops for ever on a busy replica.
    */
   private async lookup<T>(find: () => Promise<T | null>): Promise<T | null> {
     let fresh = false;

@@ -215,6 +215,7 @@ export class LowdbStore implements Store {
   }
 
   async keepRunLog(key: string, text: string): Promise<void> {
+    await this.ready;
     await writeFile(this.runLogPath(key), text);
   }
 

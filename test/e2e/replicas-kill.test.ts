@@ -48,7 +48,9 @@ describe('replicas on PostgreSQL, one writing queues killed', () => {
       const changes = await bed
         .until(async () => {
           last = await bed.changes();
-          return last.length >= CHANGES && last.every((c) => c.state === 'passed') ? last : null;
+          // every change passed, and its review posted (a review is posted after the step that decided it)
+          const reviewed = new Set(bed.gerrit.reviews.map((r) => `${r.project}~${r.number}`)).size;
+          return last.length >= CHANGES && last.every((c) => c.state === 'passed') && reviewed >= CHANGES ? last : null;
         }, 3000)
         .catch((err: Error) => {
           const waiting = last.filter((c) => c.state !== 'passed').map((c) => `${c.id} ${c.state}`);

@@ -42,9 +42,12 @@ describe('PostgreSQL restarted under load', () => {
         if (i === CHANGES / 4) restarted = postgres.server().restart();
       }
       await restarted;
+      // every change passed, and its review posted (a review waits for its step; one whose posting met
+      // the outage is tried again after a backoff)
+      const reviewed = () => new Set(bed.gerrit.reviews.map((r) => `${r.project}~${r.number}`)).size;
       const changes = await bed.until(async () => {
         const all = await bed.changes();
-        return all.length === CHANGES && all.every((c) => c.state === 'passed') ? all : null;
+        return all.length === CHANGES && all.every((c) => c.state === 'passed') && reviewed() === CHANGES ? all : null;
       });
       expect(changes).toHaveLength(CHANGES);
       // only acknowledgements and refusals: never an error that leaves the sender guessing

@@ -65,7 +65,7 @@ describe('the inbox', () => {
     expect(await drain.drainOnce()).toBe(3);
     expect(await inbox.counts()).toEqual({ waiting: 0, failed: 0 });
     expect((await writer.reads.queue('q'))!.state.active).toEqual(['a', 'b']);
-    reader.markOthersStale();
+    reader.reads.markStale();
     expect((await reader.reads.queue('q'))!.state.active).toEqual(['a', 'b']);
     expect((await reader.reads.queue('other'))!.state.active).toEqual(['x']);
 

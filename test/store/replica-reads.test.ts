@@ -52,7 +52,7 @@ describe('a queue another replica writes, read by this one', () => {
     await writer.submit('q', mergedAfter('c', 'sha-b'));
     // until it is marked behind, the copy is what was read
     expect((await reader.reads.queue('q'))!.state.active).toEqual(['a']);
-    reader.markOthersStale();
+    reader.reads.markStale();
     const caughtUp = await reader.reads.queue('q');
     expect(caughtUp).toBe(copy);
     expect(caughtUp!.state.active).toEqual(['a', 'b', 'c']);
@@ -67,7 +67,7 @@ describe('a queue another replica writes, read by this one', () => {
     await writer.submit('q', mergedAfter('a', 'base'));
     expect((await reader.reads.queue('q'))!.state.active).toEqual(['a']);
     await writer.submit('q', mergedAfter('b', 'sha-a'));
-    reader.markOthersStale();
+    reader.reads.markStale();
     const again = await reader.reads.queue('q');
     expect(again!.state.active).toEqual(['a', 'b']);
     expect(loads.whole).toBe(2);
