@@ -2,7 +2,7 @@
 // report settings or owner, so that every push does not rewrite it; never to a queue another owns.
 import type { QueueSettings } from '../core/index.ts';
 import { toQueueSettings, type QueueCi, type RepoConfig } from '../config/repo.ts';
-import type { QueueFile } from '../store/types.ts';
+import type { QueueView } from '../store/types.ts';
 import type { Engine } from './engine.ts';
 import { QueueOwnedError } from './options.ts';
 
@@ -16,7 +16,7 @@ export async function configureQueue(
 ): Promise<ConfigureOutcome> {
   const { queue, config, ci, at, owner } = target;
   const settings = toQueueSettings(config);
-  const file = (await engine.reads.queue(queue)) as QueueFile | null;
+  const file = await engine.reads.queue(queue);
   if (owner && file?.owner && file.owner !== owner) return { refused: true, owner: file.owner };
   if (!configChanges(file, { settings, config, ci, owner })) return { refused: false };
   try {
@@ -30,7 +30,7 @@ export async function configureQueue(
 }
 
 export function configChanges(
-  file: QueueFile | null,
+  file: QueueView | null,
   change: { settings: Partial<QueueSettings>; config: RepoConfig; ci: QueueCi; owner?: string | undefined },
 ): boolean {
   if (!file) return true;

@@ -34,8 +34,6 @@ export class ReadModel {
   /** Queues changed (or loaded) since their entries were last indexed. */
   private readonly changed = new Map<string, QueueFile>();
   private everything: Promise<void> | null = null;
-  /** How many times the copies were marked behind the store: a lookup during which this moved may have seen an old index. */
-  private generation = 0;
 
   constructor(
     private readonly files: QueueFiles,
@@ -52,7 +50,6 @@ export class ReadModel {
    * brought up to date from the store's journal when next asked for, and indexed again.
    */
   markStale(): void {
-    this.generation++;
     for (const queue of this.files.names()) if (this.lags?.(queue) ?? true) this.files.markStale(queue);
     this.everything = null;
   }
@@ -66,22 +63,14 @@ export class ReadModel {
 
   /**
    * Looks something up with `find`. A miss is final with the embedded store. On a replica whose
-   * copies may lag, it brings them all up to date and looks once more. A miss during which the copies
-   * were marked behind (a replica's refresh, every second) proves nothing: it looks again. Bounded: a
-   * lookup never loops for ever on a busy replica.
+   * copies may lag, it brings them all up to date and looks once more. (Copies are only ever marked
+   * behind, never dropped, so a look never sees a partial index.)
    */
   private async lookup<T>(find: () => Promise<T | null>): Promise<T | null> {
-    let fresh = false;
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const generation = this.generation;
-      const found = await find();
-      if (found) return found;
-      if (this.generation !== generation) continue;
-      if (fresh || !this.lags) return null;
-      this.markStale();
-      fresh = true;
-    }
-    return null;
+    const found = await find();
+    if (found || !this.lags) return found;
+    this.markStale();
+    return find();
   }
 
   /** Marks a queue as changed: its entries are indexed again before the next question. */
