@@ -2,7 +2,6 @@
 // contract values in its environment. Exit 0 passes, 1 fails, 125 (cannot test) and anything else is an
 // infra error. A cancel (for example on ci.timeout) kills the whole process group. JUnit XML files the
 // program leaves in OST_RESULTS_DIR tell which tests failed (results-dir.ts).
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DispatchSpec, Run, RunStatus } from '../../core/index.ts';
@@ -12,6 +11,7 @@ import { safeSlug } from '../../store/slug.ts';
 import { CommandLog } from './log.ts';
 import { contractValues } from '../contract.ts';
 import type { TestResults } from '../test-results.ts';
+import { launcher, type CommandEnd, type Launched } from './launcher.ts';
 import { endLeftovers } from './orphans.ts';
 import { readResultsDir } from './results-dir.ts';
 
@@ -33,13 +33,6 @@ export interface CommandDispatcherOptions {
   log?: Logger;
   /** Whether to end, before the first run, the test processes a crash of the server left (orphans.ts). */
   endLeftovers?: boolean;
-}
-
-/** How a command ended: its exit code or signal, or the error that kept it from starting. */
-interface CommandEnd {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  error?: Error;
 }
 
 /** The line ost-gate adds to the log when the command did not exit 0. */
@@ -65,7 +58,8 @@ export function exitStatus(code: number | null, signal: NodeJS.Signals | null): 
 }
 
 export class CommandDispatcher implements Dispatcher {
-  private readonly running = new Map<string, ChildProcess>();
+  /** The runs' commands, by run key, from the moment they are asked for (started by launcher.ts). */
+  private readonly running = new Map<string, Promise<Launched>>();
   private readonly cancelled = new Set<string>();
   private readonly log: Logger;
 
@@ -86,35 +80,32 @@ export class CommandDispatcher implements Dispatcher {
   async dispatch(run: DispatchSpec, ctx: DispatchContext): Promise<{ ciRunId: number }> {
     await this.leftovers;
     const existing = this.running.get(run.key);
-    if (existing?.pid) return { ciRunId: existing.pid };
+    if (existing) return { ciRunId: (await existing).pid ?? 0 };
     const workdir = join(this.opts.workRoot, safeSlug(run.key));
     const resultsDir = join(workdir, 'results');
     await mkdir(resultsDir, { recursive: true });
     const [program, ...args] = this.runner.command;
-    const child = spawn(program!, args, {
-      cwd: this.runner.workdir ?? workdir,
-      env: this.environment({ run, queue: ctx.queue, workdir, resultsDir }),
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    this.running.set(run.key, child);
     const log = new CommandLog((text) => this.opts.keepLog(run.key, text));
-    child.stdout?.on('data', log.keep);
-    child.stderr?.on('data', log.keep);
-    const finished = new Promise<void>((resolve) => {
-      const done = async (end: CommandEnd) => {
-        this.running.delete(run.key);
-        await log.close(endLine(program!, end));
-        const tests = this.cancelled.has(run.key) ? null : await this.testsOf(run.key, resultsDir);
-        await rm(workdir, { recursive: true, force: true }).catch(() => undefined);
-        if (!this.cancelled.delete(run.key)) await this.report({ key: run.key, program: program!, end, ctx, tests });
-        resolve();
-      };
-      child.once('error', (error) => void done({ code: null, signal: null, error }));
-      child.once('close', (code, signal) => void done({ code, signal }));
+    const launching = launcher.launch(
+      {
+        program: program!,
+        args,
+        cwd: this.runner.workdir ?? workdir,
+        env: this.environment({ run, queue: ctx.queue, workdir, resultsDir }),
+      },
+      log.keep,
+    );
+    this.running.set(run.key, launching);
+    const launched = await launching;
+    const finished = launched.ended.then(async (end) => {
+      this.running.delete(run.key);
+      await log.close(endLine(program!, end));
+      const tests = this.cancelled.has(run.key) ? null : await this.testsOf(run.key, resultsDir);
+      await rm(workdir, { recursive: true, force: true }).catch(() => undefined);
+      if (!this.cancelled.delete(run.key)) await this.report({ key: run.key, program: program!, end, ctx, tests });
     });
     this.finishing.set(run.key, finished);
-    return { ciRunId: child.pid ?? 0 };
+    return { ciRunId: launched.pid ?? 0 };
   }
 
   /** The tests a run's JUnit XML files report, or null (none, or unusable: logged). */
@@ -175,10 +166,10 @@ export class CommandDispatcher implements Dispatcher {
   readonly finishing = new Map<string, Promise<void>>();
 
   async cancel(key: string): Promise<void> {
-    const child = this.running.get(key);
-    if (!child?.pid) return;
+    const launched = await this.running.get(key);
+    const pid = launched?.pid;
+    if (!launched || !pid) return;
     this.cancelled.add(key);
-    const pid = child.pid;
     const kill = (signal: NodeJS.Signals) => {
       try {
         process.kill(-pid, signal); // the whole process group: the command and everything it started
@@ -189,7 +180,7 @@ export class CommandDispatcher implements Dispatcher {
     kill('SIGTERM');
     const timer = setTimeout(() => kill('SIGKILL'), KILL_GRACE_MS);
     timer.unref();
-    child.once('close', () => clearTimeout(timer));
+    void launched.ended.then(() => clearTimeout(timer));
   }
 
   /**
