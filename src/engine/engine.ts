@@ -1,7 +1,7 @@
 // The engine steps queues: under a queue's lock it steps the pure core on the queue's file, appends the event and
 // the effects decided to the journal (durably, queue-files.ts), and only then performs them (outbox.ts). On start,
 // pending effects are performed again and runs in flight picked up. Questions go to the read model (read-model.ts).
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { advance, step, type CoreEvent, type Effect, type Strategy } from '../core/index.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import type { InboxItem, OutboxEntry, QueueFile, QueueNotice, QueueSetup } from '../store/types.ts';
@@ -114,8 +114,9 @@ export class Engine {
       this.log.info({ queue, delivery: options.delivery }, 'delivery seen before; ignored');
       return false;
     }
-    // new run keys carry random text, so that nobody can guess a key from the queue's name
-    const salted: CoreEvent = event.salt ? event : { ...event, salt: randomBytes(5).toString('hex') };
+    // new run keys carry random text, so that nobody can guess a key from the queue's name (40 bits
+    // from a UUID's first twelve random hex digits: randomUUID draws from a cache, randomBytes does not)
+    const salted: CoreEvent = event.salt ? event : { ...event, salt: randomUUID().replace('-', '').slice(0, 10) };
     const before: StateBefore = {
       stats: { ...file.state.stats },
       seq: file.state.seq,

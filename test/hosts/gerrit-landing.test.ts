@@ -234,6 +234,25 @@ describe('commits pushed past review', () => {
     bed.close();
   });
 
+  it("reads a reviewed change's commit with the change (one query), and the project's commit only for a push", async () => {
+    const bed = await gerritBed(() => CONFIG);
+    await bed.merge('app', { number: 1 });
+    const commitReads = () => bed.fake.calls.filter((c) => /^GET \/a\/projects\/app\/commits\/[0-9a-f]+$/.test(c));
+    const before = commitReads().length;
+    await bed.merge('app', { number: 2 });
+    expect(commitReads().length).toBe(before);
+    const pushed = bed.fake.push('app', [{ subject: 'hotfix' }]);
+    await bed.send(pushed);
+    expect(commitReads()).toEqual([`GET /a/projects/app/commits/${pushed[0]!.refUpdate!.newRev!}`]);
+    const { changes } = await queued(bed);
+    expect(changes.map((c) => [c.id, c.title, c.parent])).toEqual([
+      [id(1), expect.any(String), expect.any(String)],
+      [id(2), expect.any(String), changes[0]!.sha],
+      [`gerrit:gerrit.example.org/app@${pushed[0]!.refUpdate!.newRev!}`, 'hotfix', changes[1]!.sha],
+    ]);
+    bed.close();
+  });
+
   it('ignores branch creation, deletion, patch set refs and tags', async () => {
     const bed = await gerritBed(() => CONFIG);
     const zero = '0'.repeat(40);

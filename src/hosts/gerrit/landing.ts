@@ -72,8 +72,7 @@ export class LandingReader {
     const commits: LandedCommit[] = [];
     let sha: string | null = q.to;
     while (sha !== null && sha !== q.from && commits.length < q.limit) {
-      const info = await this.client.commit(q.project, sha);
-      const changes = await this.changesOf(q, info);
+      const { info, changes } = await this.landedAt(q, sha);
       if (q.from === null && q.submission && !changes.some((c) => sameSubmission(c, q.submission!))) break;
       const parent = info.parents[0]?.commit ?? null;
       commits.push({ sha, parent, info, changes });
@@ -101,14 +100,37 @@ export class LandingReader {
     }
   }
 
-  /** The changes of this project and branch that a commit on the first-parent line carries. */
-  private async changesOf(q: LandingQuery, info: GerritCommitInfo): Promise<GerritChangeInfo[]> {
+  /**
+   * The commit at `sha` and the changes it carries. The change whose current patch set it is answers
+   * both in one call (its CURRENT_COMMIT); a merge, or a commit no change has as its current patch
+   * set, is read from the project's commits.
+   */
+  private async landedAt(
+    q: LandingQuery,
+    sha: string,
+  ): Promise<{ info: GerritCommitInfo; changes: GerritChangeInfo[] }> {
+    const own = await this.changeWithCommit(q, sha);
+    const commit = own?.current_revision === sha ? own.revisions?.[sha]?.commit : undefined;
+    if (own && commit?.parents?.length === 1 && commit.message !== undefined) {
+      const { message, parents } = commit;
+      const info = { ...commit, commit: sha, parents, message, subject: commit.subject ?? message.split('\n')[0]! };
+      return { info, changes: [own] };
+    }
+    const info = await this.client.commit(q.project, sha);
+    return { info, changes: await this.changesOf(q, info, own) };
+  }
+
+  /** The changes of this project and branch that a commit on the first-parent line carries (`own`: the change that has it). */
+  private async changesOf(
+    q: LandingQuery,
+    info: GerritCommitInfo,
+    own: GerritChangeInfo | null,
+  ): Promise<GerritChangeInfo[]> {
     if (info.parents.length > 1) {
       // a merge: the stack whose top is its second parent (another branch merged in: none)
       const top = await this.changeWithCommit(q, info.parents[1]!.commit);
       return top ? this.stackUnder(q, top) : [];
     }
-    const own = await this.changeWithCommit(q, info.commit);
     if (own) return [own];
     // a commit Gerrit has not indexed yet under its patch set, or pushed with the Change-Id of a change
     // it then closes: the change is found by its Change-Id

@@ -23,7 +23,8 @@ export interface GerritChangeInfo {
       _number: number;
       /** The ref the patch set can be fetched from: `refs/changes/34/1234/2`. */
       ref?: string;
-      commit?: { message?: string; parents?: { commit: string }[] };
+      /** The revision's commit (CURRENT_COMMIT): the commit info without its own sha. */
+      commit?: Partial<Omit<GerritCommitInfo, 'commit'>>;
       /** The files the revision touches (the CURRENT_FILES option). */
       files?: Record<string, unknown>;
     }
