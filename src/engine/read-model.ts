@@ -19,6 +19,11 @@ interface Indexed {
   streams: string[];
 }
 
+/** The key prefix of the queue that made a run key: keys are `<prefix>.<seq>`, with `-<salt>` after it (core/runs.ts). */
+export function runKeyPrefix(key: string): string | null {
+  return /^(.+)\.\d+(?:-[0-9a-f]+)?$/.exec(key)?.[1] ?? null;
+}
+
 /** A CI result's run: by run key, or by the CI's own run id. */
 type RunMatch = { key?: string; ciRunId?: string | number };
 
@@ -26,6 +31,8 @@ export class ReadModel {
   /** Change id -> the queue and the id it is known by there (another's, for a change that landed with it). */
   private readonly changes = new Map<string, { queue: string; id: string }>();
   private readonly runs = new Map<string, string>();
+  /** A queue's run key prefix -> the queue (prefixes never change). */
+  private readonly prefixes = new Map<string, string>();
   /** The CI's own run id -> the queue and run key. */
   private readonly ciRuns = new Map<string, { queue: string; key: string }>();
   /** Stream id -> the queues that hold it. */
@@ -51,7 +58,6 @@ export class ReadModel {
    */
   markStale(): void {
     for (const queue of this.files.names()) if (this.lags?.(queue) ?? true) this.files.markStale(queue);
-    this.everything = null;
   }
 
   /** Forgets one queue's copy and index entries (it moved to another replica, or comes back from one). */
@@ -63,13 +69,16 @@ export class ReadModel {
 
   /**
    * Looks something up with `find`. A miss is final with the embedded store. On a replica whose
-   * copies may lag, it brings them all up to date and looks once more. (Copies are only ever marked
-   * behind, never dropped, so a look never sees a partial index.)
+   * copies may lag, the first look uses the indexes as they are (the queue found is brought up to
+   * date); after a miss every copy is brought up to date, the queues made since are read, and it
+   * looks once more. (Copies are only ever marked behind, never dropped, so a look never sees a
+   * partial index.)
    */
   private async lookup<T>(find: () => Promise<T | null>): Promise<T | null> {
     const found = await find();
     if (found || !this.lags) return found;
     this.markStale();
+    this.everything = null;
     return find();
   }
 
@@ -88,6 +97,7 @@ export class ReadModel {
   private reindex(file: QueueFile): void {
     const queue = file.name;
     this.drop(queue);
+    this.prefixes.set(file.state.keyPrefix, queue);
     const mine: Indexed = { changes: [], runs: [], ciRuns: [], streams: [] };
     const change = (id: string, as: string) => {
       this.changes.set(id, { queue, id: as });
@@ -169,6 +179,18 @@ export class ReadModel {
 
   /** The queue and run a CI result belongs to: by run key, or by the CI's own run id. */
   async run(match: RunMatch): Promise<{ queue: string; run: Run; file: QueueView } | null> {
+    const found = await this.findRun(match);
+    if (found || !this.lags) return found;
+    // a run key starts with its queue's key prefix: that copy alone is brought up to date first, rather
+    // than every copy (a CI's callback usually reaches a replica that does not write its queue)
+    const prefix = match.key ? runKeyPrefix(match.key) : null;
+    const queue = prefix ? this.prefixes.get(prefix) : undefined;
+    if (queue && this.lags(queue)) {
+      this.files.markStale(queue);
+      await this.files.get(queue).catch(() => null);
+      const again = await this.findRun(match);
+      if (again) return again;
+    }
     return this.lookup(() => this.findRun(match));
   }
 

@@ -19,11 +19,16 @@ async function writerAndReader(snapshotMinJournalBytes: number) {
   await migrate(pool, quiet);
   const writerStore = new PgStore({ pool });
   const readerStore = new PgStore({ pool });
-  const loads = { whole: 0 };
+  const loads = { whole: 0, caughtUp: [] as string[] };
   const load = readerStore.loadQueue.bind(readerStore);
   readerStore.loadQueue = (name) => {
     loads.whole++;
     return load(name);
+  };
+  const after = readerStore.journalAfter.bind(readerStore);
+  readerStore.journalAfter = (name, seq) => {
+    loads.caughtUp.push(name);
+    return after(name, seq);
   };
   const forward = () => Promise.reject(new Error('not in this test'));
   const writer = new Engine({
@@ -72,5 +77,27 @@ describe('a queue another replica writes, read by this one', () => {
     expect(again!.state.active).toEqual(['a', 'b']);
     expect(loads.whole).toBe(2);
     expect(JSON.stringify(again)).toBe(JSON.stringify(await readQueue(writerStore, 'q')));
+  });
+
+  it("finds a run another replica just made by bringing only that run's queue up to date", async () => {
+    const { writer, reader, loads } = await writerAndReader(1024 * 1024);
+    for (const q of ['q1', 'q2', 'q3']) await writer.submit(q, mergedAfter(`${q}-a`, 'base'));
+    // the reader knows every queue, as after any earlier lookup
+    expect(await reader.reads.change('q3-a')).not.toBeNull();
+    const first = Object.keys((await writer.reads.queue('q2'))!.state.runs)[0]!;
+    await writer.submit('q2', { type: 'run-finished', at: 1, key: first, status: 'success' });
+    await writer.submit('q2', mergedAfter('q2-b', 'sha-q2-a'));
+    await writer.submit('q2', { type: 'tick', at: 24 * 3600_000 }); // past any batch hold
+    const file = (await writer.reads.queue('q2'))!;
+    const key = Object.keys(file.state.runs).find((k) => file.state.runs[k]!.changes.includes('q2-b'));
+    expect(key).toBeDefined();
+    reader.reads.markStale();
+    loads.caughtUp.length = 0;
+    const found = await reader.reads.run({ key: key! });
+    expect(found?.queue).toBe('q2');
+    expect(loads.caughtUp).toEqual(['q2']);
+    // a key no queue made: every copy is brought up to date before the answer is no
+    expect(await reader.reads.run({ key: 'nobody.1-abc' })).toBeNull();
+    expect(loads.caughtUp.slice(1).sort()).toEqual(['q1', 'q2', 'q3']);
   });
 });
