@@ -31,7 +31,7 @@ function leaseMs(env: NodeJS.ProcessEnv, defaultMs: number): number {
   if (raw === undefined || raw === '') return defaultMs;
   const seconds = Number(raw);
   if (!Number.isFinite(seconds) || seconds < 1 || seconds > 300)
-    throw new SetupError(`OST_LEASE_SECONDS=${raw} is not a number of seconds from 1 to 300: set it to 8, the default`);
+    throw new SetupError(`OST_LEASE_SECONDS=${raw} is not a number of seconds from 1 to 300: set it to 6, the default`);
   return seconds * 1000;
 }
 

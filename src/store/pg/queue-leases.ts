@@ -95,16 +95,17 @@ export class QueueLeases {
 }
 
 /**
- * Says this replica is alive, and returns how many replicas are (seen within `aliveMs`) and every
- * queue there is: stored, or waiting in the inbox for its first step. Replicas not seen for an hour
- * are forgotten.
+ * Says this replica is alive, and returns how many replicas are (seen within `aliveMs`), every queue
+ * there is (stored, or waiting in the inbox for its first step), and in how many milliseconds the
+ * first queue lease of a replica no longer alive runs out (null: none held), so that the others can
+ * take it then rather than at their next beat. Replicas not seen for an hour are forgotten.
  */
 export async function census(
   pool: pg.Pool,
   holder: string,
   aliveMs: number,
-): Promise<{ replicas: number; queues: string[] }> {
-  const result = await pool.query<{ replicas: string; queues: string[] | null }>(
+): Promise<{ replicas: number; queues: string[]; orphanedInMs: number | null }> {
+  const result = await pool.query<{ replicas: string; queues: string[] | null; orphaned_in_ms: number | null }>(
     `WITH seen AS (
        INSERT INTO ost_replicas (name, seen_at) VALUES ($1, now())
        ON CONFLICT (name) DO UPDATE SET seen_at = now()),
@@ -113,11 +114,15 @@ export async function census(
        (SELECT count(*) FROM ost_replicas WHERE seen_at > now() - $2 * interval '1 millisecond' AND name <> $1) + 1
          AS replicas,
        (SELECT array_agg(name) FROM (SELECT name FROM ost_queues
-          UNION SELECT DISTINCT queue FROM ost_inbox WHERE failed IS NULL) AS all_queues) AS queues`,
-    [holder, aliveMs],
+          UNION SELECT DISTINCT queue FROM ost_inbox WHERE failed IS NULL) AS all_queues) AS queues,
+       (SELECT (extract(epoch FROM min(l.expires_at) - now()) * 1000)::float8 FROM ost_leases l
+          WHERE l.name LIKE $3 || '%' AND l.expires_at > now() AND l.holder <> $1
+            AND NOT EXISTS (SELECT 1 FROM ost_replicas r
+              WHERE r.name = l.holder AND r.seen_at > now() - $2 * interval '1 millisecond')) AS orphaned_in_ms`,
+    [holder, aliveMs, PREFIX],
   );
   const row = result.rows[0]!;
-  return { replicas: Number(row.replicas), queues: row.queues ?? [] };
+  return { replicas: Number(row.replicas), queues: row.queues ?? [], orphanedInMs: row.orphaned_in_ms };
 }
 
 /** Forgets a replica that stopped cleanly, so that it no longer counts when the queues are shared out. */

@@ -16,13 +16,15 @@ import { census, leaveCensus, QueueLeases } from './queue-leases.ts';
 /** The watchers' lease in ost_leases. */
 export const SOURCES_LEASE = 'sources';
 /** How long a lease lasts unless renewed: a dead replica's part moves within this and an eighth. */
-export const DEFAULT_LEASE_MS = 8_000;
+export const DEFAULT_LEASE_MS = 6_000;
 /**
  * Beats per lease: each renews what the replica holds and takes what ran out. With eight, a late beat
- * still has seven eighths of the lease, and a dead replica's queues are taken within an eighth of a
- * lease of their running out, for three small queries a beat.
+ * still has seven eighths of the lease, for three small queries a beat. A dead replica's queues are
+ * taken by an extra beat as soon as their leases run out.
  */
 const BEATS_PER_LEASE = 8;
+/** How long after a dead replica's lease runs out (by the database's clock) the extra beat comes. */
+const WAKE_MARGIN_MS = 20;
 
 /** What the server does as this replica's part changes (each called outside the beats, one at a time). */
 export interface ReplicaHooks {
@@ -61,6 +63,8 @@ export class Replica {
   private readonly leaving = new Set<string>();
   private watching = false;
   private timer: NodeJS.Timeout | null = null;
+  /** A beat asked for when a dead replica's first queue lease runs out, between the regular beats. */
+  private wake: { at: number; timer: NodeJS.Timeout } | null = null;
   private beating: Promise<void> | null = null;
   /** Changes of part under way, one after another, outside the beats (renewals go on meanwhile). */
   private change: Promise<void> = Promise.resolve();
@@ -96,9 +100,8 @@ export class Replica {
   }
 
   /**
-   * Stores an item for a queue another replica writes (`put`), counted: a queue taken over is written
-   * here only once every item this replica stored for it before has been applied. A queue no replica
-   * knew yet is shared out at once, not at the next beat.
+   * Stores an item for a queue another replica writes (`put`), counted: a queue taken over is written here only once
+   * every item this replica stored for it before has been applied. A new queue is shared out at once.
    */
   async forward<T>(queue: string, put: () => Promise<T>): Promise<T> {
     this.forwards.started.set(queue, (this.forwards.started.get(queue) ?? 0) + 1);
@@ -107,8 +110,7 @@ export class Replica {
       return await put();
     } finally {
       const left = this.forwards.inFlight.get(queue)! - 1;
-      if (left) this.forwards.inFlight.set(queue, left);
-      else this.forwards.inFlight.delete(queue);
+      void (left ? this.forwards.inFlight.set(queue, left) : this.forwards.inFlight.delete(queue));
       if (this.timer && !this.known.has(queue)) void this.beat();
     }
   }
@@ -146,6 +148,7 @@ export class Replica {
     const { pool, ttlMs } = this.opts;
     // a replica counts as alive while it beat within half a lease: a dead one stops counting before its leases run out
     const seen = await census(pool, this.name, ttlMs / 2);
+    if (seen.orphanedInMs !== null) this.wakeIn(seen.orphanedInMs + WAKE_MARGIN_MS);
     this.seen = { queues: seen.queues.length, replicas: seen.replicas };
     this.known = new Set(seen.queues);
     await this.keepSources();
@@ -162,6 +165,19 @@ export class Replica {
       );
       if (gained.length) this.gain(gained);
     } else if (staying > share) await this.giveUp(staying - share);
+  }
+
+  /** Beats once more in `ms` (unless an earlier such beat is due), between the regular beats. */
+  private wakeIn(ms: number): void {
+    const at = Date.now() + ms;
+    if (!this.timer || (this.wake && this.wake.at <= at)) return;
+    const timer = setTimeout(() => {
+      this.wake = null;
+      void this.beat();
+    }, ms);
+    timer.unref();
+    if (this.wake) clearTimeout(this.wake.timer);
+    this.wake = { at, timer };
   }
 
   /** Renews the sources lease, or takes it when free; starts or stops the watchers as that changes. */
@@ -282,6 +298,8 @@ export class Replica {
   async quiet(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    if (this.wake) clearTimeout(this.wake.timer);
+    this.wake = null;
     await this.beating;
     await this.change;
     this.hooks = null;
