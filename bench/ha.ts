@@ -26,6 +26,8 @@ import { ReplicaBed } from '../test/helpers/replica-bed.ts';
 nock.restore();
 
 const POLL_MS = 1000;
+/** How often the changes are read while the senders send. */
+const SENDING_POLL_MS = 5000;
 /** How long the next kill waits after the killed replica's queues were taken over. */
 const KILL_SPACING_MS = 3000;
 const { values } = parseArgs({
@@ -174,20 +176,22 @@ async function run(
   };
   let sending = true;
   let progressAt = Date.now();
+  let polledAt = 0;
   const poll = async () => {
     while (sending || seen.size < changes.length) {
-      // reading every queue costs the server a request per queue: not while the senders are measured
-      if (sending) {
+      // reading every queue costs the servers a request per queue: seldom while the senders are
+      // measured, often enough to see each change before it is pruned (50 finished kept per queue)
+      if (sending && Date.now() - polledAt < SENDING_POLL_MS) {
         await sleep(POLL_MS);
-        progressAt = Date.now();
         continue;
       }
+      polledAt = Date.now();
       const writer = await bed.writer();
       const all = writer ? await bed.changes(writer).catch(() => []) : [];
       const now = Date.now();
       const before = seen.size;
       for (const c of all) seen.add(c.id.replace(/^gerrit:[^/]+\//, ''));
-      if (seen.size > before) progressAt = now;
+      if (seen.size > before || sending) progressAt = now;
       if (now - progressAt > 60_000) {
         const missing = changes.filter((c) => !seen.has(c.id)).map((c) => c.id);
         throw new Error(`gave up: ${seen.size} of ${changes.length} applied; missing ${missing.join(' ')}`);
