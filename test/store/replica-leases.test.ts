@@ -114,4 +114,20 @@ describe('queue leases among replicas', () => {
     expect(a.replica.writes('new')).toBe(true);
     expect(a.told.gained).toEqual(['new']);
   });
+
+  it("takes a dead replica's queues as soon as their leases run out, not at its next beat", async () => {
+    const pool = await withQueues(2);
+    // a replica that died a minute ago, whose leases run out in 1.5 s
+    await pool.query("INSERT INTO ost_replicas (name, seen_at) VALUES ('dead', now() - interval '1 minute')");
+    await pool.query(
+      `INSERT INTO ost_leases (name, holder, token, expires_at)
+       SELECT 'queue:' || q, 'dead', nextval('ost_fencing_tokens'), now() + interval '1500 milliseconds'
+       FROM unnest(ARRAY['q0', 'q1']) AS q`,
+    );
+    // a minute's lease: the next regular beat is 7.5 s away
+    const a = await join(pool, new Set(), 60_000);
+    expect(a.replica.written()).toEqual([]);
+    for (let i = 0; i < 40 && a.replica.written().length < 2; i++) await new Promise((ok) => setTimeout(ok, 100));
+    expect(a.replica.written().sort()).toEqual(['q0', 'q1']);
+  });
 });

@@ -170,7 +170,7 @@ export class Replica {
   /** Beats once more in `ms` (unless an earlier such beat is due), between the regular beats. */
   private wakeIn(ms: number): void {
     const at = Date.now() + ms;
-    if (!this.timer || (this.wake && this.wake.at <= at)) return;
+    if (!this.hooks || (this.wake && this.wake.at <= at)) return;
     const timer = setTimeout(() => {
       this.wake = null;
       void this.beat();
