@@ -23,7 +23,7 @@ async function twoReplicas() {
   const readerPool = postgres.pool(url);
   await migrate(writerPool, quiet);
   const leases = new QueueLeases(writerPool, 'w', 60_000);
-  expect(await leases.take(['q', 'other'], 2)).toHaveLength(2);
+  expect(await leases.take(['q', 'other'], 2, { aliveMs: 2_500, eldest: true })).toHaveLength(2);
   const fence = { lease: queueLeaseName, token: (q: string) => leases.token(q) };
   const writerStore = new PgStore({ pool: writerPool, fence });
   const inbox = new PgInbox(readerPool, 'r');

@@ -51,8 +51,8 @@ describe('leases and fencing', () => {
     await migrate(pool, quiet);
     const a = new QueueLeases(pool, 'replica-a', 5_000);
     const b = new QueueLeases(pool, 'replica-b', 5_000);
-    expect(await a.take(['q', 'r'], 5)).toEqual(expect.arrayContaining(['q', 'r']));
-    expect(await b.take(['q', 'r'], 5)).toEqual([]);
+    expect(await a.take(['q', 'r'], 5, { aliveMs: 2_500, eldest: true })).toEqual(expect.arrayContaining(['q', 'r']));
+    expect(await b.take(['q', 'r'], 5, { aliveMs: 2_500, eldest: true })).toEqual([]);
     expect(b.token('q')).toBeNull();
 
     const storeA = new PgStore({ pool, fence: { lease: queueLeaseName, token: (q) => a.token(q) } });
@@ -68,7 +68,7 @@ describe('leases and fencing', () => {
     // replica A is paused past the lease of q (as SIGSTOP would): it runs out and B takes it
     await pool.query("UPDATE ost_leases SET expires_at = now() - interval '1 second' WHERE name = 'queue:q'");
     const tokenA = a.token('q')!;
-    expect(await b.take(['q', 'r'], 5)).toEqual(['q']);
+    expect(await b.take(['q', 'r'], 5, { aliveMs: 2_500, eldest: true })).toEqual(['q']);
     expect(BigInt(b.token('q')!)).toBeGreaterThan(BigInt(tokenA));
 
     // A wakes up still believing it holds q: every write to q is refused; r it still writes
@@ -100,7 +100,29 @@ describe('leases and fencing', () => {
     await storeB.loadQueue('q');
     await storeB.appendJournal('q', { n: 2, type: 'done', ids: [] });
     await b.release(['q']);
-    expect(await new QueueLeases(pool, 'replica-c', 5_000).take(['q'], 1)).toEqual(['q']);
+    expect(await new QueueLeases(pool, 'replica-c', 5_000).take(['q'], 1, { aliveMs: 2_500, eldest: true })).toEqual([
+      'q',
+    ]);
+  });
+
+  it("a dead replica's queues are taken past the share by the eldest replica; a live one's only within it", async () => {
+    const pool = await postgres.freshPool();
+    await migrate(pool, quiet);
+    const a = new QueueLeases(pool, 'replica-a', 5_000);
+    const b = new QueueLeases(pool, 'replica-b', 5_000);
+    expect((await a.take(['q', 'r'], 2, { aliveMs: 2_500, eldest: true })).sort()).toEqual(['q', 'r']);
+    await pool.query("INSERT INTO ost_replicas (name, seen_at) VALUES ('replica-a', now())");
+    // a, alive, gives q up: b takes it only within its share
+    await a.release(['q']);
+    expect(await b.take(['q'], 0, { aliveMs: 2_500, eldest: true })).toEqual([]);
+    expect(await b.take(['q'], 1, { aliveMs: 2_500, eldest: true })).toEqual(['q']);
+    // a dies (not seen for a minute) and r's lease runs out: b takes it with no room left in its share
+    await pool.query("UPDATE ost_replicas SET seen_at = now() - interval '1 minute' WHERE name = 'replica-a'");
+    await pool.query("UPDATE ost_leases SET expires_at = now() - interval '1 second' WHERE name = 'queue:r'");
+    expect(await new QueueLeases(pool, 'replica-c', 5_000).take(['r'], 0, { aliveMs: 2_500, eldest: false })).toEqual(
+      [],
+    );
+    expect(await b.take(['r'], 0, { aliveMs: 2_500, eldest: true })).toEqual(['r']);
   });
 
   it('a holder stops using its token once the lease may have run out by its own clock', async () => {
@@ -111,7 +133,7 @@ describe('leases and fencing', () => {
       const sources = new Lease(pool, 'sources', 'replica-a', 5_000);
       const queues = new QueueLeases(pool, 'replica-a', 5_000);
       expect(await sources.acquire()).toBeNull();
-      expect(await queues.take(['q'], 1)).toEqual(['q']);
+      expect(await queues.take(['q'], 1, { aliveMs: 2_500, eldest: true })).toEqual(['q']);
       expect(sources.token()).not.toBeNull();
       expect(queues.token('q')).not.toBeNull();
       // paused past the lease (a long GC, SIGSTOP): nothing is written or performed under it any more

@@ -127,7 +127,10 @@ describe('queue leases among replicas', () => {
     // a minute's lease: the next regular beat is 7.5 s away
     const a = await join(pool, new Set(), 60_000);
     expect(a.replica.written()).toEqual([]);
+    // a replica that joins later is not the eldest: it takes queues only within its share
+    const b = await join(pool, new Set(), 60_000);
     for (let i = 0; i < 40 && a.replica.written().length < 2; i++) await new Promise((ok) => setTimeout(ok, 100));
     expect(a.replica.written().sort()).toEqual(['q0', 'q1']);
+    expect(b.replica.written()).toEqual([]);
   });
 });

@@ -57,23 +57,33 @@ export class QueueLeases {
     return lost;
   }
 
-  /** Takes at most `max` of `queues` whose leases are free or ran out (with new tokens); returns those taken. */
-  async take(queues: string[], max: number): Promise<string[]> {
-    if (max <= 0 || queues.length === 0) return [];
+  /**
+   * Takes at most `max` of `queues` whose leases are free or were given up by a replica alive (seen
+   * within `aliveMs`). The leases that ran out in the hands of a replica no longer alive (dead, or
+   * stalled) only the eldest replica takes (`eldest`), every one of them, even past `max`: they move on
+   * by choice later. New tokens; returns the queues taken.
+   */
+  async take(queues: string[], max: number, who: { aliveMs: number; eldest: boolean }): Promise<string[]> {
+    if (queues.length === 0) return [];
     const asked = Date.now();
     const taken = await this.pool.query<{ name: string; token: string }>(
-      `WITH free AS (
-         SELECT $4 || q.name AS name FROM unnest($1::text[]) AS q(name)
+      `WITH candidates AS (
+         SELECT $4 || q.name AS name,
+           l.name IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ost_replicas r
+             WHERE r.name = l.holder AND r.seen_at > now() - $6 * interval '1 millisecond') AS orphaned
+         FROM unnest($1::text[]) AS q(name)
          LEFT JOIN ost_leases l ON l.name = $4 || q.name
-         WHERE l.name IS NULL OR l.expires_at < now()
-         ORDER BY random() LIMIT $2)
+         WHERE l.name IS NULL OR l.expires_at < now()),
+       free AS (
+         SELECT name FROM candidates WHERE orphaned AND $7
+         UNION (SELECT name FROM candidates WHERE NOT orphaned ORDER BY random() LIMIT greatest($2, 0)))
        INSERT INTO ost_leases (name, holder, token, expires_at)
        SELECT name, $3, nextval('ost_fencing_tokens'), now() + $5 * interval '1 millisecond' FROM free
        ON CONFLICT (name) DO UPDATE
          SET holder = EXCLUDED.holder, token = EXCLUDED.token, expires_at = EXCLUDED.expires_at
          WHERE ost_leases.expires_at < now()
        RETURNING name, token`,
-      [queues, max, this.holder, PREFIX, this.ttlMs],
+      [queues, max, this.holder, PREFIX, this.ttlMs, who.aliveMs, who.eldest],
     );
     const gained = taken.rows.map((r) => r.name.slice(PREFIX.length));
     taken.rows.forEach((r, i) => this.held.set(gained[i]!, { token: String(r.token), deadline: asked + this.ttlMs }));
@@ -96,16 +106,22 @@ export class QueueLeases {
 
 /**
  * Says this replica is alive, and returns how many replicas are (seen within `aliveMs`), every queue
- * there is (stored, or waiting in the inbox for its first step), and in how many milliseconds the
- * first queue lease of a replica no longer alive runs out (null: none held), so that the others can
- * take it then rather than at their next beat. Replicas not seen for an hour are forgotten.
+ * there is (stored, or waiting in the inbox for its first step), in how many milliseconds the first
+ * queue lease of a replica no longer alive runs out (null: none held), so that the others can take it
+ * then rather than at their next beat, and whether this replica has run longest of those alive.
+ * Replicas not seen for an hour are forgotten.
  */
 export async function census(
   pool: pg.Pool,
   holder: string,
   aliveMs: number,
-): Promise<{ replicas: number; queues: string[]; orphanedInMs: number | null }> {
-  const result = await pool.query<{ replicas: string; queues: string[] | null; orphaned_in_ms: number | null }>(
+): Promise<{ replicas: number; queues: string[]; orphanedInMs: number | null; eldest: boolean }> {
+  const result = await pool.query<{
+    replicas: string;
+    queues: string[] | null;
+    orphaned_in_ms: number | null;
+    eldest: boolean;
+  }>(
     `WITH seen AS (
        INSERT INTO ost_replicas (name, seen_at) VALUES ($1, now())
        ON CONFLICT (name) DO UPDATE SET seen_at = now()),
@@ -118,11 +134,14 @@ export async function census(
        (SELECT (extract(epoch FROM min(l.expires_at) - now()) * 1000)::float8 FROM ost_leases l
           WHERE l.name LIKE $3 || '%' AND l.expires_at > now() AND l.holder <> $1
             AND NOT EXISTS (SELECT 1 FROM ost_replicas r
-              WHERE r.name = l.holder AND r.seen_at > now() - $2 * interval '1 millisecond')) AS orphaned_in_ms`,
+              WHERE r.name = l.holder AND r.seen_at > now() - $2 * interval '1 millisecond')) AS orphaned_in_ms,
+       coalesce((SELECT name = $1 FROM ost_replicas WHERE seen_at > now() - $2 * interval '1 millisecond' OR name = $1
+          ORDER BY started_at, name LIMIT 1), true) AS eldest`,
     [holder, aliveMs, PREFIX],
   );
   const row = result.rows[0]!;
-  return { replicas: Number(row.replicas), queues: row.queues ?? [], orphanedInMs: row.orphaned_in_ms };
+  const { orphaned_in_ms: orphanedInMs, eldest } = row;
+  return { replicas: Number(row.replicas), queues: row.queues ?? [], orphanedInMs, eldest };
 }
 
 /** Forgets a replica that stopped cleanly, so that it no longer counts when the queues are shared out. */

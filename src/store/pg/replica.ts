@@ -157,14 +157,12 @@ export class Replica {
     const share = Math.ceil(seen.queues.length / seen.replicas);
     const held = this.queueLeases.queues();
     const staying = held.length - this.leaving.size;
-    if (staying < share) {
-      const mine = new Set(held);
-      const gained = await this.queueLeases.take(
-        seen.queues.filter((q) => !mine.has(q)),
-        share - staying,
-      );
-      if (gained.length) this.gain(gained);
-    } else if (staying > share) await this.giveUp(staying - share);
+    // free queues up to the share; a dead replica's only the eldest replica takes, whatever its share
+    const mine = new Set(held);
+    const others = seen.queues.filter((q) => !mine.has(q));
+    const gained = await this.queueLeases.take(others, share - staying, { aliveMs: ttlMs / 2, eldest: seen.eldest });
+    if (gained.length) this.gain(gained);
+    else if (staying > share) await this.giveUp(staying - share);
   }
 
   /** Beats once more in `ms` (unless an earlier such beat is due), between the regular beats. */
