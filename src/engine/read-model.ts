@@ -135,10 +135,14 @@ export class ReadModel {
 
   /** Loads (and so indexes) every queue once, so that the indexes cover queues not touched since the start. */
   private loadAll(): Promise<void> {
-    this.everything ??= (async () => {
+    const loading = (this.everything ??= (async () => {
       for (const queue of await this.names()) await this.files.get(queue).catch(() => null);
-    })();
-    return this.everything;
+    })());
+    // a load that failed (the store was unreachable) is tried again by the next question, not kept
+    loading.catch(() => {
+      if (this.everything === loading) this.everything = null;
+    });
+    return loading;
   }
 
   /** The names of every stored queue that can be read. */

@@ -204,6 +204,16 @@ describe.each(STORE_KINDS)('Engine on the %s store', (kind) => {
     expect(await engine.reads.change('nope')).toBeNull();
   });
 
+  it('answers again once the store answers again: a failed look over every queue is not kept', async () => {
+    const { store, engine } = await setup(kind);
+    await engine.submit('q', merged(['a']));
+    const list = store.listQueues.bind(store);
+    store.listQueues = () => Promise.reject(new Error('the database system is shutting down'));
+    await expect(engine.reads.change('a')).rejects.toThrow(/shutting down/);
+    store.listQueues = list;
+    expect((await engine.reads.change('a'))?.queue).toBe('q');
+  });
+
   it('applies a repo config once: the same config again writes nothing, a changed one is applied', async () => {
     const { store, engine } = await setup(kind);
     const config = configRules.parseRepo('ci: {provider: command:ost, max_parallel: 3}\n');
