@@ -11,6 +11,7 @@ export {
   type BatchSettings,
 } from './batching/index.ts';
 export { streamId } from './streams.ts';
+export { runKeyPrefix } from './runs.ts';
 export { heldChange, heldUntil } from './schedule.ts';
 export { builtinStrategies, STRATEGY_NAMES, type BuiltinStrategyName } from './strategies/index.ts';
 export type { Strategy, SearchView, Blame } from './strategies/index.ts';

@@ -30,11 +30,21 @@ export function refsFor(ctx: StepContext, changes: string[]): Record<string, str
 /** What a new run tests: its line, the prefix (its last change, the changes, the refs), its kind and attempt. */
 export type RunSpec = Pick<Run, 'line' | 'end' | 'kind' | 'attempt' | 'changes' | 'refs' | 'try'>;
 
+/** A run key: the queue's key prefix, the queue's sequence number and, when the step has one, its salt. */
+function runKey(prefix: string, seq: number, salt: string | undefined): string {
+  return `${prefix}.${seq}${salt ? `-${salt}` : ''}`;
+}
+
+/** The key prefix of the queue that made a run key (runKey), or null for a key no queue made. */
+export function runKeyPrefix(key: string): string | null {
+  return /^(.+)\.\d+(?:-[0-9a-f]+)?$/.exec(key)?.[1] ?? null;
+}
+
 /** A new run of `spec`, dispatched: keyed, stamped with the step's time, and its deadline set. */
 export function createRun(ctx: StepContext, spec: RunSpec): Run {
   const { at } = ctx;
   const { line, end, kind, attempt, changes, refs, try: tried } = spec;
-  const key = `${ctx.state.keyPrefix}.${++ctx.state.seq}${ctx.salt ? `-${ctx.salt}` : ''}`;
+  const key = runKey(ctx.state.keyPrefix, ++ctx.state.seq, ctx.salt);
   const run: Run = {
     key,
     line,

@@ -5,7 +5,7 @@
 // or by the CI's own id), which holds a stream (for its last good config). Queues are handed out as
 // read-only views of the engine's own copy.
 import type { RepoConfig } from '../config/repo.ts';
-import type { Run } from '../core/index.ts';
+import { runKeyPrefix, type Run } from '../core/index.ts';
 import type { QueueFile, QueueView } from '../store/types.ts';
 import type { QueueFiles } from './queue-files.ts';
 
@@ -17,11 +17,6 @@ interface Indexed {
   runs: string[];
   ciRuns: string[];
   streams: string[];
-}
-
-/** The key prefix of the queue that made a run key: keys are `<prefix>.<seq>`, with `-<salt>` after it (core/runs.ts). */
-export function runKeyPrefix(key: string): string | null {
-  return /^(.+)\.\d+(?:-[0-9a-f]+)?$/.exec(key)?.[1] ?? null;
 }
 
 /** A CI result's run: by run key, or by the CI's own run id. */

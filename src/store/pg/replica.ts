@@ -15,7 +15,7 @@ import { census, leaveCensus, QueueLeases } from './queue-leases.ts';
 
 /** The watchers' lease in ost_leases. */
 export const SOURCES_LEASE = 'sources';
-/** How long a lease lasts unless renewed: a dead replica's part moves within this and an eighth. */
+/** How long a lease lasts unless renewed: a dead replica's queues move once their leases run out. */
 export const DEFAULT_LEASE_MS = 6_000;
 /**
  * Beats per lease: each renews what the replica holds and takes what ran out. With eight, a late beat
