@@ -1,5 +1,4 @@
 // Tests of the command runner: the contract in its environment, exit codes, kept output, killing on time-out.
-import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +11,7 @@ import { RoutingPerformer } from '../../src/engine/performer.ts';
 import { LowdbStore } from '../../src/store/lowdb-store.ts';
 import { readQueue } from '../../src/engine/replay.ts';
 import { silentLogger, type Logger } from '../../src/log.ts';
+import { isRunning } from '../helpers/processes.ts';
 
 const spec = (key: string): DispatchSpec => ({
   key,
@@ -43,21 +43,6 @@ async function harness(command: string[], log?: Logger) {
   } satisfies DispatchContext;
   return { dir, d, ctx, events };
 }
-
-/** Running, not merely a zombie waiting to be reaped (an orphan's new parent may never reap it here). */
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-};
 
 describe('command runner', () => {
   it.each([
@@ -148,12 +133,12 @@ describe('command runner', () => {
     await new Promise((r) => setTimeout(r, 200));
     const workdirs = await import('node:fs/promises').then((fs) => fs.readdir(childPidFile));
     const grandchild = Number(await readFile(join(childPidFile, workdirs[0]!, 'child.pid'), 'utf8'));
-    expect(alive(ciRunId) && alive(grandchild)).toBe(true);
+    expect(isRunning(ciRunId) && isRunning(grandchild)).toBe(true);
     await d.cancel('q.4');
     await d.finishing.get('q.4');
     await new Promise((r) => setTimeout(r, 100));
-    expect(alive(ciRunId)).toBe(false);
-    expect(alive(grandchild)).toBe(false);
+    expect(isRunning(ciRunId)).toBe(false);
+    expect(isRunning(grandchild)).toBe(false);
     expect(events).toEqual([]);
   });
 
@@ -186,12 +171,12 @@ describe('command runner', () => {
     const pid =
       Number(first.ciRunId ?? 0) ||
       [...(d as unknown as { running: Map<string, { pid: number }> }).running.values()][0]!.pid;
-    expect(alive(pid)).toBe(true);
+    expect(isRunning(pid)).toBe(true);
     clock = 1000;
     await engine.tick();
     await d.finishing.get(first.key);
     await new Promise((r) => setTimeout(r, 100));
-    expect(alive(pid)).toBe(false);
+    expect(isRunning(pid)).toBe(false);
     const file = (await readQueue(store, 'q'))!;
     expect(file.state.runs[first.key]!.state).toBe('timed-out');
     expect(Object.values(file.state.runs).find((r) => r.attempt === 2)).toMatchObject({

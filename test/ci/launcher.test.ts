@@ -1,8 +1,8 @@
 // Tests of the launcher: commands start from the helper process, with exactly the environment given,
 // their output and end come back, and a helper that dies takes its commands with it and is replaced.
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Launcher, type LaunchRequest } from '../../src/ci/command/launcher.ts';
+import { isRunning, parentOf } from '../helpers/processes.ts';
 
 const shell = (script: string, env: Record<string, string> = {}): LaunchRequest => ({
   program: '/bin/sh',
@@ -10,25 +10,6 @@ const shell = (script: string, env: Record<string, string> = {}): LaunchRequest 
   cwd: '/',
   env: { PATH: '/usr/bin:/bin', ...env },
 });
-
-/** The parent of a process, from /proc (null when it is gone). */
-function parentOf(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-  } catch {
-    return null;
-  }
-}
-
-const running = (pid: number) => {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-};
 
 describe('the launcher', () => {
   it('starts a command from its helper, not from the server, with only the environment given, and returns its output and exit code', async () => {
@@ -65,8 +46,8 @@ describe('the launcher', () => {
     process.kill(helper, 'SIGKILL');
     const end = await launched.ended;
     expect(end.error?.message).toMatch(/the launcher process (was killed by SIGKILL|exited)/);
-    for (let i = 0; i < 100 && running(pid); i++) await new Promise((ok) => setTimeout(ok, 50));
-    expect(running(pid)).toBe(false);
+    for (let i = 0; i < 100 && isRunning(pid); i++) await new Promise((ok) => setTimeout(ok, 50));
+    expect(isRunning(pid)).toBe(false);
     const again = await launcher.launch(shell('exit 0'), () => undefined);
     expect(await again.ended).toEqual({ code: 0, signal: null });
     expect(parentOf(again.pid!) ?? 'gone').not.toBe(helper);
