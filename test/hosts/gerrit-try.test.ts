@@ -57,6 +57,13 @@ describe('/ost try on Gerrit', () => {
     expect(after.state.stats).toEqual(before.state.stats);
     expect(after.state.verdicts).toEqual(before.state.verdicts);
     expect(Object.values(after.state.streams).map((s) => s.good)).toEqual([good]);
+    // `/ost status` on the open change shows its try, with the run and its link
+    await bed.send([bed.fake.commentAdded(2, '/ost status', 'mallory')]);
+    const status = bed.reviews.at(-1)!.body.message;
+    expect(status).toMatch(/gerrit:gerrit\.example\.org\/app~2 is in no ost-gate queue/);
+    expect(status).toContain(`A try in queue ${QUEUE}: run`);
+    expect(status).toMatch(/ failed \(asked by lead at \d{4}-/);
+    expect(status).toContain(`${JENKINS}/job/ost/${bed.builds.length}/`);
     // the change merges later and is tested as any other: the failed try blames nobody
     bed.setFails(() => false);
     await bed.send(bed.fake.submit([open]));
@@ -77,6 +84,10 @@ describe('/ost try on Gerrit', () => {
     await bed.until(async () => bed.builds.length === 2);
     await bed.send([bed.fake.commentAdded(2, '/ost try', 'lead')]);
     expect(bed.reviews.at(-1)!.body.message).toMatch(/replaces the earlier try/);
+    await bed.send([bed.fake.commentAdded(2, '/ost status', 'lead')]);
+    expect(bed.reviews.at(-1)!.body.message).toMatch(
+      /run \S+ cancelled \(asked by lead[^]*A try (waits for an idle runner|in queue \S+: run \S+ under test)/,
+    );
     await bed.until(async () => bed.builds.length === 3);
     bed.setBuilding(false);
     await bed.until(async () => bed.reviews.some((r) => r.body.message.includes('ost-gate try: passed')));

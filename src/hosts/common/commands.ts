@@ -8,7 +8,7 @@ import type { Placement } from './repo-config.ts';
 import type { Engine } from '../../engine/engine.ts';
 import { code, type Doc, type Inline } from '../../report/doc.ts';
 import { helpDoc } from '../../report/help.ts';
-import { statusDoc } from '../../report/status.ts';
+import { statusDoc, triesOf } from '../../report/status.ts';
 
 /** A merged change as the host knows it, for `/ost enqueue` of a change no queue has. */
 export interface MissedChange {
@@ -117,7 +117,9 @@ export async function runCommands(deps: CommandLoopDeps, port: CommandPort, inpu
       }
     }
     if (cmd.verb === 'status') {
-      await port.reply(port.render(statusDoc(found?.queue ?? null, found?.file ?? null, id, deps)));
+      // a change no queue has may be an open one that was tried
+      const tries = found ? [] : triesOf(await deps.engine.reads.all(), id);
+      await port.reply(port.render(statusDoc(found?.queue ?? null, found?.file ?? null, id, { ...deps, tries })));
       continue;
     }
     if (cmd.verb === 'try') {
