@@ -9,6 +9,13 @@ export const queueLeaseName = (queue: string): string => `queue:${queue}`;
 
 const PREFIX = 'queue:';
 
+/** SQL: a replica's row (`ost_replicas`) was seen within the milliseconds in parameter `ms`: it is alive. */
+const aliveWithin = (ms: string): string => `seen_at > now() - ${ms} * interval '1 millisecond'`;
+
+/** SQL: the holder of lease row `l` is no replica alive (see `aliveWithin`). */
+const holderDead = (ms: string): string =>
+  `NOT EXISTS (SELECT 1 FROM ost_replicas r WHERE r.name = l.holder AND r.${aliveWithin(ms)})`;
+
 interface Held {
   token: string;
   /** When the lease runs out at the earliest, by this process's clock. */
@@ -69,8 +76,7 @@ export class QueueLeases {
     const taken = await this.pool.query<{ name: string; token: string }>(
       `WITH candidates AS (
          SELECT $4 || q.name AS name,
-           l.name IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ost_replicas r
-             WHERE r.name = l.holder AND r.seen_at > now() - $6 * interval '1 millisecond') AS orphaned
+           l.name IS NOT NULL AND ${holderDead('$6')} AS orphaned
          FROM unnest($1::text[]) AS q(name)
          LEFT JOIN ost_leases l ON l.name = $4 || q.name
          WHERE l.name IS NULL OR l.expires_at < now()),
@@ -127,15 +133,13 @@ export async function census(
        ON CONFLICT (name) DO UPDATE SET seen_at = now()),
      gone AS (DELETE FROM ost_replicas WHERE seen_at < now() - interval '1 hour')
      SELECT
-       (SELECT count(*) FROM ost_replicas WHERE seen_at > now() - $2 * interval '1 millisecond' AND name <> $1) + 1
-         AS replicas,
+       (SELECT count(*) FROM ost_replicas WHERE ${aliveWithin('$2')} AND name <> $1) + 1 AS replicas,
        (SELECT array_agg(name) FROM (SELECT name FROM ost_queues
           UNION SELECT DISTINCT queue FROM ost_inbox WHERE failed IS NULL) AS all_queues) AS queues,
        (SELECT (extract(epoch FROM min(l.expires_at) - now()) * 1000)::float8 FROM ost_leases l
           WHERE l.name LIKE $3 || '%' AND l.expires_at > now() AND l.holder <> $1
-            AND NOT EXISTS (SELECT 1 FROM ost_replicas r
-              WHERE r.name = l.holder AND r.seen_at > now() - $2 * interval '1 millisecond')) AS orphaned_in_ms,
-       coalesce((SELECT name = $1 FROM ost_replicas WHERE seen_at > now() - $2 * interval '1 millisecond' OR name = $1
+            AND ${holderDead('$2')}) AS orphaned_in_ms,
+       coalesce((SELECT name = $1 FROM ost_replicas WHERE ${aliveWithin('$2')} OR name = $1
           ORDER BY started_at, name LIMIT 1), true) AS eldest`,
     [holder, aliveMs, PREFIX],
   );
