@@ -36,8 +36,8 @@ export class Metrics {
     });
     this.runsDispatched = new Counter({
       name: 'ost_runs_dispatched_total',
-      help: 'System-test runs dispatched',
-      labelNames: ['queue'],
+      help: 'System-test runs dispatched, by kind (batch, probe, confirm, retry, check, try)',
+      labelNames: ['queue', 'kind'],
       registers,
     });
     this.runsFinished = new Counter({
@@ -94,7 +94,7 @@ export class Metrics {
   /** The engine's step observer. */
   observe = (queue: string, event: CoreEvent, effects: Effect[], before: StateBefore, after: QueueState): void => {
     for (const e of effects) {
-      if (e.type === 'dispatch') this.runsDispatched.inc({ queue });
+      if (e.type === 'dispatch') this.runsDispatched.inc({ queue, kind: e.run.kind });
       if (e.type === 'report' && !e.verdict.retracted) {
         this.verdicts.inc({ queue, verdict: e.verdict.verdict });
         const c = after.changes[e.change];

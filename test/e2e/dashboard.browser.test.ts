@@ -75,7 +75,7 @@ describe.skipIf(!hasChromium)('dashboard in chromium', () => {
     expect(dialogs).toEqual([]);
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     expect(metrics).toMatch(/ost_verdicts_total\{queue="git:app@main",verdict="culprit"\} 1/);
-    expect(metrics).toMatch(/ost_runs_dispatched_total\{queue="git:app@main"\} \d+/);
+    expect(metrics).toMatch(/ost_runs_dispatched_total\{queue="git:app@main",kind="batch"\} \d+/);
     expect(metrics).toMatch(/ost_queue_depth\{queue="git:app@main"\} 0/);
     expect(metrics).toMatch(/ost_time_to_verdict_seconds_count\{queue="git:app@main"\} 4/);
   }, 60_000);

@@ -147,7 +147,7 @@ describe('dashboard pages', () => {
     expect(res.headers.get('content-type')).toMatch(/text\/plain/);
     const text = await res.text();
     expect(text).toMatch(/ost_queue_depth\{queue="q"\} 1/);
-    expect(text).toMatch(/ost_runs_dispatched_total\{queue="q"\} 1/);
+    expect(text).toMatch(/ost_runs_dispatched_total\{queue="q",kind="batch"\} 1/);
     expect(text).toContain('ost_webhook_deliveries_total{source="ci-callback",result="401"} 1');
     expect(text).toContain('ost_webhook_deliveries_total{source="ci-callback",result="accepted"} 1');
     for (const name of [
