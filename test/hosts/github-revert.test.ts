@@ -15,14 +15,19 @@ import type { RevertRequest } from '../../src/engine/effects.ts';
 offline();
 
 const MERGE_SHA = 'd'.repeat(40);
+const GHE = 'http://ghe.example.org';
 
 /** A GitHub with pull request #3 merged, its comments, and the pull requests GraphQL opens. */
-function standIn(opts: { body?: string; mergeMessage?: string; forbidden?: boolean; noAutoMerge?: boolean } = {}) {
+function standIn(
+  opts: { body?: string; mergeMessage?: string; forbidden?: boolean; noAutoMerge?: boolean; ghe?: boolean } = {},
+) {
   const comments = new Map<number, string[]>();
   const pulls: Record<string, unknown>[] = [];
   const graphqlCalls: string[] = [];
   let failNextComment = false;
-  const api = nock('https://api.github.com').persist();
+  // GitHub Enterprise Server: REST under /api/v3, GraphQL at /api/graphql
+  const api = nock(opts.ghe ? GHE : 'https://api.github.com').persist();
+  const rest = opts.ghe ? '/api/v3' : '';
   api.get(/\/repos\/Codertocat\/Hello-World\/issues\/(\d+)\/comments/).reply((uri) => {
     const n = Number(/issues\/(\d+)\//.exec(uri)![1]);
     return [200, (comments.get(n) ?? []).map((body, i) => issueComment({ id: n * 100 + i, body }))];
@@ -37,7 +42,7 @@ function standIn(opts: { body?: string; mergeMessage?: string; forbidden?: boole
     comments.set(n, [...(comments.get(n) ?? []), text]);
     return [201, issueComment({ id: n * 100 + comments.get(n)!.length, body: text })];
   });
-  api.get(`/repos/${REPO}/pulls/3`).reply(200, () =>
+  api.get(`${rest}/repos/${REPO}/pulls/3`).reply(200, () =>
     pullRequest({
       number: 3,
       node_id: 'PR_kwDOA3',
@@ -46,17 +51,17 @@ function standIn(opts: { body?: string; mergeMessage?: string; forbidden?: boole
       merge_commit_sha: MERGE_SHA,
     }),
   );
-  api.get(`/repos/${REPO}/git/commits/${MERGE_SHA}`).reply(200, () =>
+  api.get(`${rest}/repos/${REPO}/git/commits/${MERGE_SHA}`).reply(200, () =>
     documentedAnswer('GET /repos/{owner}/{repo}/git/commits/{commit_sha}', 200, {
       sha: MERGE_SHA,
       message: opts.mergeMessage ?? 'Merge pull request #3\n\nAdds a thing',
     }),
   );
   api
-    .get(`/repos/${REPO}/pulls`)
+    .get(`${rest}/repos/${REPO}/pulls`)
     .query(true)
     .reply(200, () => pulls);
-  api.post('/graphql').reply((_uri, body) => {
+  api.post(opts.ghe ? '/api/graphql' : '/graphql').reply((_uri, body) => {
     const { query, variables } = body as { query: string; variables: Record<string, string> };
     graphqlCalls.push(query.includes('revertPullRequest') ? 'revertPullRequest' : 'enablePullRequestAutoMerge');
     if (query.includes('revertPullRequest')) {
@@ -176,6 +181,16 @@ describe('the GitHub reverter', () => {
     await reverter.revert(request());
     expect(gh.graphqlCalls).toEqual(['revertPullRequest']);
     expect(gh.comments.get(3)).toHaveLength(1);
+  });
+
+  it('sends GraphQL to /api/graphql on GitHub Enterprise Server, not under the REST API', async () => {
+    const gh = standIn({ ghe: true });
+    const onGhe = new GithubReverter(
+      async () => new octokitForTests({ auth: 'test-token', baseUrl: `${GHE}/api/v3` }) as never,
+    );
+    await onGhe.revert(request());
+    expect(gh.graphqlCalls).toEqual(['revertPullRequest']);
+    expect(gh.comments.get(3)).toEqual([expect.stringMatching(/^ost-gate opened a revert of this change/)]);
   });
 
   it('finds the revert it opened before a crash instead of opening another', async () => {

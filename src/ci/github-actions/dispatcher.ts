@@ -11,9 +11,14 @@ import type { QueueCi } from '../../config/repo.ts';
 import { ciField } from '../kind.ts';
 import { failedRunTests } from './results-artifact.ts';
 
-/** The slice of Octokit this dispatcher uses. */
+/** The slice of Octokit the GitHub host uses. */
 export interface RequestOctokit {
   request(route: string, params?: Record<string, unknown>): Promise<{ status: number; data: unknown }>;
+  /**
+   * A GraphQL request (@octokit/graphql): to `/graphql`, or on GitHub Enterprise Server to
+   * `/api/graphql`, which is not under the REST API's `/api/v3`. Throws when the answer has errors.
+   */
+  graphql<T>(query: string, variables?: Record<string, unknown>): Promise<T>;
 }
 
 export type OctokitFor = (repo: string) => Promise<RequestOctokit>;

@@ -17,33 +17,33 @@ export const AUTO_MERGE_MUTATION = `mutation EnableAutoMerge($pullRequestId: ID!
   }
 }`;
 
-interface GraphqlAnswer<T> {
-  data?: T | null;
-  errors?: { type?: string; message: string }[];
+/** A GraphQL error as GitHub gives it (its `type`: FORBIDDEN, UNPROCESSABLE, NOT_FOUND, ...). */
+interface GraphqlError {
+  type?: string;
+  message: string;
 }
 
 /** What a GraphQL answer with errors means for a revert: a refusal to post (a permission), or a throw. */
 export class GraphqlRefusal extends Error {}
 
+/** Sends a GraphQL request; an answer with errors throws, a `GraphqlRefusal` when GitHub would refuse again. */
 export async function graphql<T>(
   octokit: RequestOctokit,
   query: string,
   variables: Record<string, unknown>,
 ): Promise<T> {
-  const res = await octokit.request('POST /graphql', { query, variables });
-  const answer = res.data as GraphqlAnswer<T>;
-  if (answer.errors?.length) {
-    const message = answer.errors.map((e) => e.message).join('; ');
+  try {
+    return await octokit.graphql<T>(query, variables);
+  } catch (err) {
+    // @octokit/graphql's GraphqlResponseError carries the answer's errors; anything else (HTTP) is a failure
+    const errors = (err as { errors?: GraphqlError[] }).errors;
+    if (!Array.isArray(errors) || errors.length === 0) throw err;
+    const message = errors.map((e) => e.message).join('; ');
     // FORBIDDEN, a missing permission, an unprocessable state: GitHub will say the same again
-    if (
-      answer.errors.some(
-        (e) => e.type === 'FORBIDDEN' || e.type === 'UNPROCESSABLE' || /not accessible/i.test(e.message),
-      )
-    )
-      throw new GraphqlRefusal(message);
-    throw new Error(`GitHub GraphQL: ${message}`);
+    if (errors.some((e) => e.type === 'FORBIDDEN' || e.type === 'UNPROCESSABLE' || /not accessible/i.test(e.message)))
+      throw new GraphqlRefusal(message, { cause: err });
+    throw new Error(`GitHub GraphQL: ${message}`, { cause: err });
   }
-  return answer.data as T;
 }
 
 export function split(repo: string): { owner: string; repo: string } {
