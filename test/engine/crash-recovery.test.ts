@@ -1,7 +1,8 @@
 // Crash recovery: a server process is killed with SIGKILL at random points (at least 50 times over
 // different seeds) and started again each time. Its final verdicts must equal those of a run that was
-// never killed, no report may be made twice, and no queue file may ever be unreadable. Some kills land
-// at the store's write points: a snapshot on disk but not renamed, renamed but the journal not emptied.
+// never killed, no report may be made twice, and no queue file may ever be unreadable. The first three
+// starts of each seed stop at one of the store's write points in turn: a snapshot on disk but not
+// renamed, renamed but the journal not emptied, the journal emptied.
 // The worker is bundled to plain JavaScript once, so that each restart costs a Node start, not a
 // TypeScript compile: the test is bounded by its number of kills, not by how busy the machine is.
 import { mkdtemp, readFile } from 'node:fs/promises';
@@ -11,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seeded } from '../../src/sim/random.ts';
 import { LowdbStore } from '../../src/store/lowdb-store.ts';
 import { readQueue } from '../../src/engine/replay.ts';
-import { bundleCrashWorker, startWorker } from '../helpers/crash-worker-run.ts';
+import { bundleCrashWorker, startWorker, type WorkerRun } from '../helpers/crash-worker-run.ts';
+import type { WritePoint } from '../../src/store/lowdb-store.ts';
 
 let worker: Awaited<ReturnType<typeof bundleCrashWorker>>;
 beforeAll(async () => {
@@ -20,10 +22,15 @@ beforeAll(async () => {
 afterAll(() => worker.remove());
 
 const QUEUE = 'crash-test';
+/** Starts per seed that end at a store write point. */
+const POINT_STARTS = 3;
 
 /** Starts the worker; see startWorker. */
-const start = (dataDir: string, reports: string, killAfterMs: number | null, pointSeed?: number) =>
-  startWorker(worker.path, { dataDir, reports, killAfterMs, pointSeed });
+const start = (dataDir: string, reports: string, killAfterMs: number | null, stopAt?: WorkerRun['stopAt']) =>
+  startWorker(worker.path, { dataDir, reports, killAfterMs, stopAt });
+
+/** The store's write points a start may stop at, each in turn. */
+const POINTS: WritePoint[] = ['snapshot-on-disk', 'snapshot-renamed', 'journal-emptied'];
 
 async function verdicts(dataDir: string): Promise<Record<string, string>> {
   const store = new LowdbStore(dataDir, { readOnly: true });
@@ -59,9 +66,14 @@ describe('crash recovery', () => {
       let finished = false;
       let killsHere = 0;
       for (let attempt = 0; attempt < 40 && !finished; attempt++) {
-        const killAt = killsHere < 6 ? Math.floor(rng.next() * 150) : null;
-        // the first starts may also stop themselves at a write point of a snapshot
-        const outcome = await start(dataDir, reports, killAt, attempt < 10 ? seed * 100 + attempt : undefined);
+        // the first starts stop themselves at a write point of a snapshot or of the journal's rotation
+        // (each point in turn, the next time it is reached: set by counts, never by how fast the machine
+        // is); the next ones are killed at a random moment; the last one runs to its end
+        const atPoint = attempt < POINT_STARTS;
+        const stopAt = atPoint ? POINTS[(seed + attempt) % POINTS.length]! : undefined;
+        const killAt = !atPoint && killsHere < POINT_STARTS + 6 ? Math.floor(rng.next() * 150) : null;
+        const outcome = await start(dataDir, reports, killAt, stopAt);
+        if (stopAt) expect(outcome.point, `start ${attempt} of seed ${seed}`).toBe(stopAt);
         if (outcome.killed) {
           kills += 1;
           killsHere += 1;
@@ -85,6 +97,7 @@ describe('crash recovery', () => {
         `reports made twice, seed ${seed}`,
       ).toEqual([]);
     }
+    console.log('KILLS', kills, JSON.stringify([...points]));
     expect(kills).toBeGreaterThanOrEqual(50);
     // every write point of a snapshot and of the journal's rotation was hit by a kill
     expect([...points.keys()].sort()).toEqual(['journal-emptied', 'snapshot-on-disk', 'snapshot-renamed']);

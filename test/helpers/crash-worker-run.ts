@@ -2,6 +2,7 @@
 // is bundled to plain JavaScript once per test file, so that each restart costs a Node start, not a
 // TypeScript compile, and the tests are bounded by their number of kills, not by how busy the
 // machine is.
+import type { WritePoint } from '../../src/store/lowdb-store.ts';
 import { spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -40,8 +41,8 @@ export interface WorkerRun {
   reports: string;
   /** SIGKILL this long after the worker says READY; null: never. */
   killAfterMs: number | null;
-  /** The worker also kills itself at some of the store's write points (snapshot, journal rotation). */
-  pointSeed?: number | undefined;
+  /** The worker kills itself the first time the store reaches this write point (snapshot, journal rotation). */
+  stopAt?: WritePoint | undefined;
   /** The queue mails its verdicts to this SMTP server. */
   smtpUrl?: string | undefined;
   /** ...and to the Matrix stand-in at this homeserver URL (chat-services.ts). */
@@ -52,13 +53,7 @@ export interface WorkerRun {
 
 /** Starts the worker at `path` and says how it ended. */
 export function startWorker(path: string, run: WorkerRun): Promise<Outcome> {
-  const args = [
-    run.dataDir,
-    run.reports,
-    run.pointSeed ? String(run.pointSeed) : '',
-    run.smtpUrl ?? '',
-    run.matrixUrl ?? '',
-  ];
+  const args = [run.dataDir, run.reports, run.stopAt ?? '', run.smtpUrl ?? '', run.matrixUrl ?? ''];
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [path, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let killed = false;
