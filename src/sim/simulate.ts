@@ -72,8 +72,8 @@ export interface SimOptions {
   tests?: number;
   /** Of those, how many flake; the flake rate is spread over them unevenly (suite.ts). */
   flakyTests?: number;
-  /** Called for every run dispatched, for analyses of where runs go. */
-  onDispatch?: (run: DispatchSpec) => void;
+  /** Called for every run dispatched (and when, in T), for analyses of where runs go. */
+  onDispatch?: (run: DispatchSpec, at: number) => void;
 }
 
 const STREAM = { host: 'sim', project: 'sim', branch: 'main' };
@@ -255,7 +255,7 @@ class Simulation {
     for (const e of effects) {
       if (e.type === 'dispatch') {
         this.runs += 1;
-        this.opts.onDispatch?.(e.run);
+        this.opts.onDispatch?.(e.run, this.now);
         const tests = this.suite?.failing(this.unfixedCulprits(e.run.end).flatMap((c) => this.broken.get(c) ?? []));
         const fails = tests
           ? tests.length > 0
