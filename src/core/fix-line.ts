@@ -3,8 +3,8 @@
 // line. Emits: fixed, passed and blocked verdicts, notices. Tip checks are in tip-check.ts.
 import type { StepContext } from './context.ts';
 import { log, notice } from './emit.ts';
-import { type LineView, isInFlight, liveRuns, viewLine } from './lines.ts';
-import { createRunAt, supersede, supersedeLine } from './runs.ts';
+import { type LineView, MAIN, isInFlight, liveRuns, viewLine } from './lines.ts';
+import { createRunAt, refsFor, supersede } from './runs.ts';
 import type { Run, StreamState } from './types.ts';
 import {
   failuresToBlockRevert,
@@ -170,7 +170,7 @@ export function fix(ctx: StepContext, stream: StreamState): void {
   });
   const passRun = liveRuns(ctx.state, stream.id).find((r) => r.state === 'passed' && r.end === view.changes[highest]);
   const first = liveRuns(ctx.state, stream.id).find((r) => r.state === 'passed' && r.end === view.changes[0]);
-  supersedeLine(ctx, stream.id, `${stream.id} is fixed`);
+  for (const r of liveRuns(ctx.state, stream.id)) if (!isInFlight(r)) supersede(ctx, r, `${stream.id} is fixed`);
   const passed = view.changes.slice(0, highest + 1);
   const rest = view.changes.slice(highest + 1);
   stream.broken = null;
@@ -183,5 +183,26 @@ export function fix(ctx: StepContext, stream: StreamState): void {
   ctx.state.active.push(
     ...[...rest, ...reopened].sort((a, b) => ctx.state.changes[a]!.seq - ctx.state.changes[b]!.seq),
   );
+  keepRunsOfMainPrefixes(ctx, stream.id);
   notice(ctx, 'info', 'stream-fixed', `${stream.id} passes again: ${passed[0]} fixed ${broken.culprit}`, passed[0]);
+}
+
+/**
+ * The runs still in flight on a fix line that was just fixed: one that tests exactly what a main-line
+ * run up to its last change would (the same commits of every project) goes on as that run, since its
+ * result holds for the main line; the others are cancelled. Without this, a run over the changes
+ * after a revert (a priority change's, say) was thrown away as the revert passed, and done again.
+ */
+function keepRunsOfMainPrefixes(ctx: StepContext, line: string): void {
+  const { active } = ctx.state;
+  for (const run of liveRuns(ctx.state, line)) {
+    const end = active.indexOf(run.end);
+    if (end >= 0 && sameRefs(run.refs, refsFor(ctx, active.slice(0, end + 1)))) run.line = MAIN;
+    else supersede(ctx, run, `${line} is fixed`);
+  }
+}
+
+function sameRefs(a: Record<string, string>, b: Record<string, string>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
 }

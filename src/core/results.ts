@@ -82,7 +82,8 @@ export function runFinished(ctx: StepContext, event: Extract<CoreEvent, { type: 
       passMain(ctx, cleared);
     }
   } else if (run.state === 'failed') failFixLine(ctx, run);
-  else supersedeAbove(ctx, run.line, run.end, `prefix up to ${run.end} passed`);
+  // a passing fix-line prefix fixes the stream (settle): runs above it go on in the main line when
+  // they test one of its prefixes, and are cancelled otherwise (fix-line.ts)
 }
 
 /**

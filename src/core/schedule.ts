@@ -1,6 +1,6 @@
-// Scheduling: what to run while runners are free, in order: a priority change, the search for a culprit, tip checks,
-// fix lines, then batches of new changes (as the queue's batching policy says). Changes: runs.
-// Emits: dispatches.
+// Scheduling: what to run while runners are free, in order: a priority change, the search for a culprit,
+// tip checks, fix lines (a priority change there first), then batches of new changes (as the queue's
+// batching policy says). Changes: runs. Emits: dispatches.
 import type { StepContext } from './context.ts';
 import { revertInDoubt } from './fix-line.ts';
 import { dispatchCheck } from './tip-check.ts';
@@ -74,7 +74,14 @@ export function schedule(ctx: StepContext): void {
     .sort((a, b) => a.broken!.since - b.broken!.since);
   for (const stream of broken) {
     if (free <= 0) return;
-    const view = viewLine(ctx.state, stream.id);
+    let view = viewLine(ctx.state, stream.id);
+    // a priority change merged while its stream is broken waits in the fix line: it jumps that line,
+    // unless the revert failed once (a run over it would fail with the revert)
+    if (revertInDoubt(ctx, stream, view) < 0 && dispatchPriority(ctx, view, free) > 0) {
+      free -= 1;
+      if (free <= 0) return;
+      view = viewLine(ctx.state, stream.id);
+    }
     if (view.bounds.some((n) => n > 0)) {
       if (probing(view)) continue;
       const sv = searchView(ctx.state, view, free, 0);

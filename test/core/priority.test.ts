@@ -1,5 +1,6 @@
 // Priority: a change marked to jump the line is covered by the next run at once, without the hold
-// or the one-batch-in-flight limit, even beside a search; `/ost priority` marks a queued change.
+// or the one-batch-in-flight limit, even beside a search or in a broken stream's fix line; `/ost priority`
+// marks a queued change.
 import { describe, expect, it } from 'vitest';
 import { Harness, streamRef } from '../helpers/harness.ts';
 
@@ -45,6 +46,41 @@ describe('priority', () => {
     for (let i = 0; i < 10 && h.inFlight().length > 0; i++) h.round(fails);
     expect(h.verdictOf('bad')).toBe('culprit');
     expect(h.verdicts().get('urgent')).toMatchObject({ verdict: 'blocked', culprit: 'bad' });
+  });
+
+  it("jumps a broken stream's fix line too: its run goes out beside the revert's, and counts once it passes", () => {
+    const h = new Harness({ maxParallel: 2, confirm: 1, confidence: 0 });
+    h.merge(['bad']);
+    h.round(() => true);
+    h.round(() => true);
+    expect(h.verdictOf('bad')).toBe('culprit');
+    h.merge(['revert'], undefined, { revert: { reverts: ['bad'] } });
+    h.merge(['after']); // waits: the revert's run is the fix line's batch in flight
+    h.merge(['hotfix'], streamRef(), { hotfix: { priority: true } });
+    expect(h.inFlight().map((r) => r.changes)).toEqual([['revert'], ['revert', 'after', 'hotfix']]);
+    h.round(() => false);
+    expect(h.verdictOf('revert')).toBe('fixed');
+    expect(h.verdictOf('hotfix')).toBe('passed');
+    expect(h.verdictOf('after')).toBe('passed');
+  });
+
+  it("cancels its fix-line run when the revert passes if the main line's prefix differs (another project moved)", () => {
+    const h = new Harness({ maxParallel: 3, confirm: 1, confidence: 0 });
+    h.merge(['bad']);
+    h.round(() => true);
+    h.round(() => true);
+    h.merge(['other'], streamRef('lib')); // held for company: untested when the revert passes
+    h.merge(['revert'], undefined, { revert: { reverts: ['bad'] } });
+    h.merge(['hotfix'], streamRef(), { hotfix: { priority: true } });
+    const early = h.inFlight().find((r) => r.end === 'hotfix')!;
+    expect(early.refs).toEqual({ app: 'sha-hotfix', lib: 'base' });
+    h.round(() => false);
+    expect(h.ofType('cancel')).toContainEqual({ type: 'cancel', key: early.key, reason: 'git:app@main is fixed' });
+    expect(h.inFlight().map((r) => [r.line, r.end, r.refs])).toEqual([
+      ['main', 'hotfix', { app: 'sha-hotfix', lib: 'sha-other' }],
+    ]);
+    h.round(() => false);
+    expect(h.verdictOf('hotfix')).toBe('passed');
   });
 
   it('marks a queued change with /ost priority, and refuses one that has its verdict', () => {
