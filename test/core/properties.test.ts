@@ -40,6 +40,9 @@ interface World {
   deps: [number, number][];
   /** Rounds at which someone disputes the newest culprit verdict (`/ost not-culprit`) or re-tests a blocked change (`/ost retry`). */
   disputes: { round: number; verb: 'not-culprit' | 'retry' }[];
+  /** Changes marked priority (`/ost priority`) as they merge, by index, and whether fixes are too. */
+  priority: number[];
+  priorityFixes: boolean;
 }
 
 const world = (flaky: boolean) =>
@@ -73,6 +76,8 @@ const world = (flaky: boolean) =>
         }),
         { maxLength: 2 },
       ),
+      priority: fc.uniqueArray(fc.integer({ min: 0, max: 23 }), { maxLength: 3 }),
+      priorityFixes: fc.boolean(),
     })
     // Known limit: a stream holds one culprit. A dependent of a culprit in another stream breaks its
     // stream while older changes of it are still tested; if one of those is then blamed too (after a
@@ -111,7 +116,12 @@ function play(w: World, onStep?: (h: Harness) => void) {
       h.merge(
         mine.map((c) => `fix-${c}`),
         streamRef(project),
-        w.reverts ? Object.fromEntries(mine.map((c) => [`fix-${c}`, { reverts: [c] }])) : {},
+        Object.fromEntries(
+          mine.map((c) => [
+            `fix-${c}`,
+            { ...(w.reverts ? { reverts: [c] } : {}), ...(w.priorityFixes ? { priority: true } : {}) },
+          ]),
+        ),
       );
     }
   };
@@ -143,9 +153,10 @@ function play(w: World, onStep?: (h: Harness) => void) {
       const project = PROJECTS[round % w.projects]!;
       const batch = ids.slice(next, next + chunk);
       batch.forEach((id) => projectOf.set(id, project));
-      const footers: Record<string, { dependsOn: string[] }> = {};
+      const footers: Record<string, { dependsOn?: string[]; priority?: boolean }> = {};
       for (const [i, j] of w.deps)
-        if (i !== j && i < w.n && j < w.n) (footers[`c${i + 1}`] ??= { dependsOn: [] }).dependsOn.push(`c${j + 1}`);
+        if (i !== j && i < w.n && j < w.n) ((footers[`c${i + 1}`] ??= {}).dependsOn ??= []).push(`c${j + 1}`);
+      for (const i of w.priority) if (i < w.n) (footers[`c${i + 1}`] ??= {}).priority = true;
       h.merge(batch, streamRef(project), footers);
       next += chunk;
     }
