@@ -170,7 +170,6 @@ export function fix(ctx: StepContext, stream: StreamState): void {
   });
   const passRun = liveRuns(ctx.state, stream.id).find((r) => r.state === 'passed' && r.end === view.changes[highest]);
   const first = liveRuns(ctx.state, stream.id).find((r) => r.state === 'passed' && r.end === view.changes[0]);
-  for (const r of liveRuns(ctx.state, stream.id)) if (!isInFlight(r)) supersede(ctx, r, `${stream.id} is fixed`);
   const passed = view.changes.slice(0, highest + 1);
   const rest = view.changes.slice(highest + 1);
   stream.broken = null;
@@ -180,25 +179,26 @@ export function fix(ctx: StepContext, stream: StreamState): void {
   for (const id of passed.slice(1)) verdict(ctx, id, 'passed', { run: passRun?.key });
   // changes blocked at once after the passing prefix (a flaky failure had blocked the revert, say)
   const reopened = reopenBlockedAtOnce(ctx, stream, stream.good, broken.culprit);
-  ctx.state.active.push(
-    ...[...rest, ...reopened].sort((a, b) => ctx.state.changes[a]!.seq - ctx.state.changes[b]!.seq),
-  );
-  keepRunsOfMainPrefixes(ctx, stream.id);
+  rejoinMain(ctx, stream.id, [...rest, ...reopened], `${stream.id} is fixed`);
   notice(ctx, 'info', 'stream-fixed', `${stream.id} passes again: ${passed[0]} fixed ${broken.culprit}`, passed[0]);
 }
 
 /**
- * The runs still in flight on a fix line that was just fixed: one that tests exactly what a main-line
- * run up to its last change would (the same commits of every project) goes on as that run, since its
- * result holds for the main line; the others are cancelled. Without this, a run over the changes
- * after a revert (a priority change's, say) was thrown away as the revert passed, and done again.
+ * A stream is whole again: `changes` (its changes still to test) rejoin the main line in merge order.
+ * A run of its fix line still in flight (not a tip check) that tests exactly what a main-line run up
+ * to its last change would, the same commits of every project, goes on as that main-line run: its
+ * result holds there, so a run over the changes after a revert (a priority change's, say) is not
+ * done twice. The line's other runs are superseded with `why`.
  */
-function keepRunsOfMainPrefixes(ctx: StepContext, line: string): void {
+export function rejoinMain(ctx: StepContext, line: string, changes: string[], why: string): void {
   const { active } = ctx.state;
+  active.push(...[...changes].sort((a, b) => ctx.state.changes[a]!.seq - ctx.state.changes[b]!.seq));
   for (const run of liveRuns(ctx.state, line)) {
     const end = active.indexOf(run.end);
-    if (end >= 0 && sameRefs(run.refs, refsFor(ctx, active.slice(0, end + 1)))) run.line = MAIN;
-    else supersede(ctx, run, `${line} is fixed`);
+    const testsMainPrefix =
+      isInFlight(run) && run.kind !== 'check' && end >= 0 && sameRefs(run.refs, refsFor(ctx, active.slice(0, end + 1)));
+    if (testsMainPrefix) run.line = MAIN;
+    else if (isInFlight(run) || run.state === 'failed' || run.state === 'passed') supersede(ctx, run, why);
   }
 }
 

@@ -7,8 +7,9 @@ import { createRunAt } from './runs.ts';
 
 /**
  * Dispatches a run over a line (the main line or a fix line) up to its newest priority change,
- * unless a live run already covers it (in flight, or failed: then the search takes it from there). Returns how many runs went
- * out (0 or 1).
+ * unless a live run already covers it: one in flight, or one whose result counts in the line (a
+ * failure in the main line, which the search takes from there; a pass in a fix line). Returns how
+ * many runs went out (0 or 1).
  */
 export function dispatchPriority(ctx: StepContext, line: LineView, free: number): number {
   if (free <= 0) return 0;

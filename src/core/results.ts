@@ -82,8 +82,7 @@ export function runFinished(ctx: StepContext, event: Extract<CoreEvent, { type: 
       passMain(ctx, cleared);
     }
   } else if (run.state === 'failed') failFixLine(ctx, run);
-  // a passing fix-line prefix fixes the stream (settle): runs above it go on in the main line when
-  // they test one of its prefixes, and are cancelled otherwise (fix-line.ts)
+  // a fix-line pass fixes the stream when it settles (fix-line.ts: fix, rejoinMain)
 }
 
 /**

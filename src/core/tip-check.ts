@@ -7,7 +7,8 @@ import { notice, short } from './emit.ts';
 import { blockedAtOnce, failuresToBlockRevert, reopenBlockedAtOnce, seqOfSha } from './blocked-at-once.ts';
 import { isInFlight } from './lines.ts';
 import { own } from './own.ts';
-import { createRun, refsFor, supersedeLine } from './runs.ts';
+import { createRun, refsFor } from './runs.ts';
+import { rejoinMain } from './fix-line.ts';
 import type { ChangeRecord, Run, StreamState } from './types.ts';
 import { retract, verdict } from './verdicts.ts';
 
@@ -28,7 +29,6 @@ export function finishCheck(ctx: StepContext, run: Run): void {
     searchForwardFix(ctx, stream, run, candidates);
     return;
   }
-  supersedeLine(ctx, stream.id, `${stream.id} passes again`);
   stream.good = tip ?? stream.good;
   stream.goodRun = run.key;
   const fixer = candidates[0];
@@ -39,11 +39,9 @@ export function finishCheck(ctx: StepContext, run: Run): void {
   // changes merged after the checked tip were blocked at once on the belief that the culprit was
   // still in: that belief is gone, so they are reopened and tested like any change
   const reopened = reopenBlockedAtOnce(ctx, stream, stream.good, culprit);
-  const rest = [...reopened, ...stream.broken.line].sort(
-    (a, b) => ctx.state.changes[a]!.seq - ctx.state.changes[b]!.seq,
-  );
+  const rest = [...reopened, ...stream.broken.line];
   stream.broken = null;
-  ctx.state.active.push(...rest);
+  rejoinMain(ctx, stream.id, rest, `${stream.id} passes again`);
   const again = reopened.length ? `; ${reopened.length} change(s) merged during the check are reopened and tested` : '';
   const by = fixer
     ? `${fixer.id}, which does not revert ${culprit}, fixed it`

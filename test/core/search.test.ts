@@ -452,6 +452,25 @@ describe('broken streams', () => {
       h.round(() => false);
       expect(h.verdictOf('next')).toBe('passed');
     });
+    it('keeps a fix-line run in flight when a tip check un-breaks the stream: it goes on in the main line', () => {
+      const h = new Harness({ maxParallel: 2, confirm: 0, confidence: 0, recheckMs: 2 * HOUR });
+      h.merge(['bad']);
+      h.round(() => true);
+      h.merge(['forward-fix'], undefined, { 'forward-fix': { title: 'Fix the regression from sha-bad' } });
+      h.now += 2 * HOUR;
+      h.send({ type: 'tick', at: h.now });
+      h.merge(['revert'], undefined, { revert: { reverts: ['bad'] } });
+      const [check, revertRun] = h.inFlight();
+      expect([check!.kind, revertRun!.line, revertRun!.end]).toEqual(['check', 'git:app@main', 'revert']);
+      const sent = h.dispatched().length;
+      h.finish(check!.key, 'success');
+      expect(h.state.streams['git:app@main']!.broken).toBeNull();
+      expect(h.inFlight()).toMatchObject([{ key: revertRun!.key, line: 'main' }]);
+      h.finish(revertRun!.key, 'success');
+      expect(h.verdicts().get('revert')).toMatchObject({ verdict: 'passed', run: revertRun!.key });
+      expect(h.dispatched()).toHaveLength(sent);
+    });
+
     it('finds which of several blocked changes fixed the stream forward, and names it fixed', () => {
       const h = new Harness({ maxParallel: 2, confirm: 0, confidence: 0, recheckMs: 2 * HOUR });
       h.merge(['bad']);
