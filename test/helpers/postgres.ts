@@ -156,17 +156,37 @@ export function usePostgres(): {
   freshPool: () => Promise<pg.Pool>;
 } {
   let server: TestPostgres | null = null;
-  const pools: pg.Pool[] = [];
+  const pools: { pool: pg.Pool; closed: () => Promise<void> }[] = [];
   beforeAll(async () => {
     server = await startPostgres();
   });
   afterAll(async () => {
-    for (const pool of pools) await pool.end().catch(() => undefined);
+    // pool.end() resolves before its connections are closed: the server is stopped only once they
+    // are, or it would end them itself and their error would come out of an idle connection
+    for (const { pool, closed } of pools) {
+      await pool.end().catch(() => undefined);
+      await closed();
+    }
     await server?.stop();
   });
   const pool = (url: string) => {
     const opened = new pg.Pool({ connectionString: url, max: 4 });
-    pools.push(opened);
+    // an idle connection the server ends (a stop or restart a test makes, a backend that crashed)
+    // errors on its pool, and without a listener that error is thrown out of the test file, whatever
+    // its tests found; the pool opens another connection for the next query, as a replica's does
+    // (database.ts). A query that fails fails its test.
+    opened.on('error', (err: Error & { code?: string }) => {
+      if (err.code !== '57P01') console.warn(`test PostgreSQL: an idle connection failed: ${err.message}`);
+    });
+    const connections = new Set<pg.PoolClient>();
+    const waiting: (() => void)[] = [];
+    opened.on('connect', (client) => connections.add(client));
+    opened.on('remove', (client) => {
+      connections.delete(client);
+      if (connections.size === 0) for (const done of waiting.splice(0)) done();
+    });
+    const closed = () => (connections.size === 0 ? Promise.resolve() : new Promise<void>((done) => waiting.push(done)));
+    pools.push({ pool: opened, closed });
     return opened;
   };
   return { server: () => server!, pool, freshPool: async () => pool(await server!.database()) };

@@ -1,6 +1,8 @@
 // The PostgreSQL store's own promises, on a real server: migrations applied once (also by replicas
 // starting together) and a newer schema refused; queue leases that change hands with a growing fencing
-// token, and a holder that lost a queue's lease writes nothing to it; one line for each connection mistake.
+// token, and a holder that lost a queue's lease writes nothing to it; one line for each connection
+// mistake, and an idle connection the server ends replaced without a throw.
+import { Writable } from 'node:stream';
 import { describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../../src/log.ts';
 import { openDatabase } from '../../src/store/pg/database.ts';
@@ -180,6 +182,31 @@ describe('connecting', () => {
       expect(err!.message).not.toContain(secret);
       expect(err!.message).not.toContain(url.password);
       expect(err!.message).not.toContain('\n');
+    }
+  });
+
+  it('an idle connection the server ends is logged and replaced: the next query works, nothing is thrown', async () => {
+    const lines: string[] = [];
+    const log = createLogger({
+      level: 'warn',
+      destination: new Writable({ write: (c, _e, done) => (lines.push(String(c)), done()) }),
+    });
+    const url = await postgres.server().database();
+    const db = await openDatabase(url, log);
+    try {
+      const pid = (await db.pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+      // as a restart, a failover or an administrator's pg_terminate_backend would
+      const admin = postgres.pool(postgres.server().url);
+      await admin.query('SELECT pg_terminate_backend($1)', [pid]);
+      await vi.waitFor(() => expect(lines.join('')).toContain('a PostgreSQL connection was closed'), {
+        timeout: 30_000,
+        interval: 20,
+      });
+      const next = (await db.pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+      expect(next).not.toBe(pid);
+      expect(lines.join('')).not.toContain(new URL(url).password);
+    } finally {
+      await db.close();
     }
   });
 });
