@@ -10,7 +10,7 @@ import { MAIN, liveRuns, searchView, viewLine } from './lines.ts';
 import { supersede, supersedeLine } from './runs.ts';
 import { strategyOf } from './schedule.ts';
 import { flakeLikely, signatureSearches } from './signatures.ts';
-import { recordCulpritTests } from './test-book.ts';
+import { noteBrokenTests, recordCulpritTests } from './test-book.ts';
 import type { Evidence, StreamState } from './types.ts';
 import { verdict } from './verdicts.ts';
 
@@ -104,6 +104,7 @@ export function blame(
   ctx.state.stats.culprits += 1;
   const spare = (ids: string[]) => (byTests ? ids.filter((b) => !byTests.spare.has(b)) : ids);
   const blocked = spare(breakStream(ctx, stream, id, id));
+  if (byTests) noteBrokenTests(stream, byTests.tests);
   // dependents already in a line go now; those still pending go when their stream reaches them (feed)
   const dependents = Object.values(ctx.state.changes)
     .filter(

@@ -12,6 +12,7 @@ import {
   reopenBlockedAtOnce,
   revertsCulprit,
 } from './blocked-at-once.ts';
+import { learnFlakesOfBreak } from './test-book.ts';
 import { verdict } from './verdicts.ts';
 
 /** A failing fix-line prefix: its changes still contain the culprit and are blocked by it. */
@@ -172,6 +173,7 @@ export function fix(ctx: StepContext, stream: StreamState): void {
   const first = liveRuns(ctx.state, stream.id).find((r) => r.state === 'passed' && r.end === view.changes[0]);
   const passed = view.changes.slice(0, highest + 1);
   const rest = view.changes.slice(highest + 1);
+  if (passRun) learnFlakesOfBreak(ctx, stream, passRun);
   stream.broken = null;
   stream.good = ctx.state.changes[passed.at(-1)!]!.sha;
   stream.goodRun = passRun?.key ?? null;

@@ -5,6 +5,7 @@ import { log, notice } from './emit.ts';
 import { failFixLine } from './fix-line.ts';
 import { finishCheck } from './tip-check.ts';
 import { MAIN, isInFlight, liveRuns, viewLine } from './lines.ts';
+import { namesChange } from './blocked-at-once.ts';
 import { own } from './own.ts';
 import { createRun, supersede, supersedeAbove } from './runs.ts';
 import { speculating } from './schedule.ts';
@@ -146,7 +147,7 @@ export function passMain(ctx: StepContext, run: Run): void {
 function revertedAmong(ctx: StepContext, id: string, ids: string[]): string | undefined {
   const c = own(ctx.state.changes, id);
   if (!c) return undefined;
-  const names = (r: string) => r === c.id || r === c.sha || (r.length >= 7 && c.sha.startsWith(r));
+  const names = (r: string) => namesChange(r, c);
   return ids.find((other) => {
     const o = own(ctx.state.changes, other);
     return !!o && o.stream === c.stream && o.seq > c.seq && !!o.reverts?.some(names);

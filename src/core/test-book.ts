@@ -5,7 +5,8 @@
 import type { StepContext } from './context.ts';
 import { notice } from './emit.ts';
 import { own } from './own.ts';
-import type { QueueState, Run, RunTests, TestBook, TestRecord } from './types.ts';
+import type { QueueState, Run, RunTests, StreamState, TestBook, TestRecord } from './types.ts';
+import { namesChange, seqOfSha } from './blocked-at-once.ts';
 import { latestVerdict, verdict } from './verdicts.ts';
 import { estimatedRates } from './lines.ts';
 
@@ -178,6 +179,48 @@ export function markTestFlaky(ctx: StepContext, run: Run, test: string): void {
   if (!rec) return;
   rec.flakes += 1;
   reviewQuarantine(ctx, test, testFlakeRate(ctx.state, test));
+}
+
+/** The most tests a broken stream keeps as its culprits' (a run keeps at most `MAX_RUN_FAILURES` failures). */
+const MAX_BROKEN_TESTS = 2 * MAX_RUN_FAILURES;
+
+/** Adds the tests a culprit of `stream`'s break broke to the break's (for `learnFlakesOfBreak`). */
+export function noteBrokenTests(stream: StreamState, tests: string[]): void {
+  if (!stream.broken) return;
+  stream.broken.tests = [...new Set([...(stream.broken.tests ?? []), ...tests])].sort().slice(0, MAX_BROKEN_TESTS);
+}
+
+/**
+ * A broken stream is whole again: `pass` passed on top of every change its failing runs held since
+ * the culprit. Another test than the culprits' that failed in such a run flaked there, as a passing
+ * run above a failure shows in the main line (signatures.ts, clearTestFlakes): it is marked, so that
+ * the flakes of the tip checks, of the fix line and of the runs the blame cancelled count towards
+ * that test's flake rate. Without them, a test that flaked only while the stream was broken would
+ * look as if it never flaked, and two flakes of it in a row would be enough to blame a change.
+ * Only runs of the stream's commits up to the pass, with every other project where the pass has it.
+ */
+export function learnFlakesOfBreak(ctx: StepContext, stream: StreamState, pass: Run): void {
+  const broken = stream.broken;
+  if (!broken?.tests || pass.state !== 'passed') return;
+  const explained = new Set(broken.tests);
+  const from = ctx.state.changes[broken.culprit]?.seq;
+  const upTo = seqOfSha(ctx, stream, pass.refs[stream.project]);
+  if (from === undefined || upTo === undefined) return;
+  // a revert of another change (one the culprit masked, say) between a run and the pass may have
+  // undone what made that run fail
+  const culprit = ctx.state.changes[broken.culprit]!;
+  const otherReverts = Object.values(ctx.state.changes)
+    .filter((c) => c.stream === stream.id && c.seq > from && c.seq <= upTo)
+    .filter((c) => c.reverts?.some((r) => !namesChange(r, culprit)))
+    .map((c) => c.seq);
+  for (const run of Object.values(ctx.state.runs)) {
+    if (run === pass || run.state !== 'failed' || !run.tests || run.flake || run.kind === 'try') continue;
+    const seq = seqOfSha(ctx, stream, run.refs[stream.project]);
+    if (seq === undefined || seq < from || seq > upTo || otherReverts.some((s) => s > seq)) continue;
+    const sameElsewhere = Object.entries(run.refs).every(([p, sha]) => p === stream.project || pass.refs[p] === sha);
+    if (!sameElsewhere) continue;
+    for (const t of countedFailures(run)) if (!explained.has(t)) markTestFlaky(ctx, run, t);
+  }
 }
 
 /** Puts a test in quarantine, or takes it out, as its flake rate `rate` now says. */

@@ -10,6 +10,7 @@ import { own } from './own.ts';
 import { createRun, refsFor } from './runs.ts';
 import { rejoinMain } from './fix-line.ts';
 import type { ChangeRecord, Run, StreamState } from './types.ts';
+import { learnFlakesOfBreak } from './test-book.ts';
 import { retract, verdict } from './verdicts.ts';
 
 /**
@@ -29,6 +30,7 @@ export function finishCheck(ctx: StepContext, run: Run): void {
     searchForwardFix(ctx, stream, run, candidates);
     return;
   }
+  learnFlakesOfBreak(ctx, stream, run);
   stream.good = tip ?? stream.good;
   stream.goodRun = run.key;
   const fixer = candidates[0];

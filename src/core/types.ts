@@ -188,6 +188,11 @@ export interface BrokenStream {
   sinceCheck?: number;
   /** A change blocked at once since the last tip check names the culprit in its title: it may fix it. */
   fixHint?: boolean;
+  /**
+   * The tests the culprits of this break broke, when the CI reports tests: another test failing in a
+   * run that held the culprit flaked, once the run that makes the stream whole passes it (test-book.ts).
+   */
+  tests?: string[];
 }
 
 /** A push that arrived before the history it builds on. */

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { flakeRatesOf } from '../../src/core/test-book.ts';
 import { estimatedRates } from '../../src/core/lines.ts';
 import { posterior } from '../../src/core/strategies/posterior.ts';
+import type { Run } from '../../src/core/types.ts';
 import { Harness } from '../helpers/harness.ts';
 
 const ids = (n: number, prefix = 'c') => Array.from({ length: n }, (_, i) => `${prefix}${i + 1}`);
@@ -114,6 +115,67 @@ describe('culprits per failing test', () => {
     expect(notorious.first).toBeGreaterThan(steady.later);
     expect(notorious.first).toBeGreaterThan(10 * steady.first);
     expect(notorious.later).toBe(notorious.first);
+  });
+});
+
+/**
+ * A CI reporting tests: each culprit breaks its tests in every run that holds it and not its revert
+ * (`revert-<culprit>`); `flakes(run)` adds the tests that flake in a run.
+ */
+function breaksUntilReverted(
+  h: Harness,
+  culprits: Record<string, string[]>,
+  flakes: (run: Run) => string[] = () => [],
+) {
+  return (run: Run) => {
+    const ids = h.contents(run);
+    const broken = Object.entries(culprits).flatMap(([c, tests]) =>
+      ids.has(c) && !ids.has(`revert-${c}`) ? tests : [],
+    );
+    return [...new Set([...broken, ...flakes(run)])].sort();
+  };
+}
+
+describe('flakes seen while a stream is broken', () => {
+  it('counts a test that failed beside the culprit’s in a fix-line run as flaky once the revert passes', () => {
+    const h = withHistory(30);
+    h.merge(['c1', 'bad', 'c3']);
+    settle(h, h.breaksTests({ bad: ['suite/alpha'] }));
+    expect(h.verdicts().get('bad')).toMatchObject({ verdict: 'culprit', tests: ['suite/alpha'] });
+    expect(h.state.streams[Object.keys(h.state.streams)[0]!]!.broken?.tests).toEqual(['suite/alpha']);
+    h.merge(['revert-bad'], undefined, { 'revert-bad': { reverts: ['bad'] } });
+    // the revert's first run flakes in suite/flaky, a test that never failed before
+    let first = true;
+    settle(
+      h,
+      breaksUntilReverted(h, { bad: ['suite/alpha'] }, (run) =>
+        run.line !== 'main' && first ? ((first = false), ['suite/flaky']) : [],
+      ),
+    );
+    expect(h.verdictOf('revert-bad')).toBe('fixed');
+    expect(h.state.testBook!.tests['suite/flaky']).toMatchObject({ failures: 1, flakes: 1 });
+    // the culprit's own test is no flake: the revert undid it
+    expect(h.state.testBook!.tests['suite/alpha']!.flakes).toBe(0);
+  });
+
+  it('does not count as flaky the test of a change merged during the break and reverted before the pass', () => {
+    const h = withHistory(30);
+    h.merge(['c1', 'bad', 'c3']);
+    const ci = breaksUntilReverted(h, { bad: ['suite/alpha'], late: ['suite/beta'] });
+    settle(h, ci);
+    expect(h.verdictOf('bad')).toBe('culprit');
+    // merged while the stream is broken: blocked at once, never blamed, and it breaks suite/beta
+    h.merge(['late']);
+    h.merge(['revert-bad'], undefined, { 'revert-bad': { reverts: ['bad'] } });
+    settle(h, ci);
+    expect(h.verdicts().get('revert-bad')).toMatchObject({ verdict: 'blocked', culprit: 'bad' });
+    h.merge(['revert-late'], undefined, { 'revert-late': { reverts: ['late'] } });
+    settle(h, ci);
+    expect(h.verdictOf('revert-late')).toBe('fixed');
+    // the revert's runs failed in suite/beta, and the pass has no such failure: but a revert of
+    // another change came between them, so that is no evidence of a flake
+    expect(h.state.testBook!.tests['suite/beta']!.failures).toBeGreaterThan(0);
+    expect(h.state.testBook!.tests['suite/beta']!.flakes).toBe(0);
   });
 });
 
