@@ -11,8 +11,8 @@ const saveRuns = batchingBySettings('save-runs', { batchMaxInFlight: 1, speculat
 /**
  * `use-idle-runners`: spend runners the search does not need on speed, as ost-gate did by default
  * before: batches as runners allow, new changes tested while a failure is searched, and no lone
- * change kept waiting. At the reference point its p90 time to verdict is about 0.65 T shorter, for
- * about 0.37 more runs per change (README, "Benchmark").
+ * change kept waiting. At the reference point its p90 time to verdict is about 0.8 T shorter, for
+ * about 0.36 more runs per change (README, "Benchmark").
  */
 const useIdleRunners = batchingBySettings('use-idle-runners', { batchMaxInFlight: 0, speculate: true, holdShare: 0 });
 
