@@ -31,12 +31,12 @@ export function blockAtOnce(ctx: StepContext, stream: StreamState, change: Chang
   return !stream.broken.line.some((id) => revertsCulprit(ctx, stream, ctx.state.changes[id]!));
 }
 
-/** Position of the stream's change with this sha in the order the queue learned of changes. */
 /** Whether `ref`, as a revert names what it reverts (an id, a sha, or 7+ leading hex digits), names `change`. */
 export function namesChange(ref: string, change: ChangeRecord): boolean {
   return ref === change.id || ref === change.sha || (ref.length >= 7 && change.sha.startsWith(ref));
 }
 
+/** Position of the stream's change with this sha in the order the queue learned of changes. */
 export function seqOfSha(ctx: StepContext, stream: StreamState, sha: string | null | undefined): number | undefined {
   return Object.values(ctx.state.changes).find((c) => c.stream === stream.id && c.sha === sha)?.seq;
 }

@@ -6,7 +6,7 @@ import type { StepContext } from './context.ts';
 import { notice } from './emit.ts';
 import { own } from './own.ts';
 import type { QueueState, Run, RunTests, StreamState, TestBook, TestRecord } from './types.ts';
-import { namesChange, seqOfSha } from './blocked-at-once.ts';
+import { namesChange } from './blocked-at-once.ts';
 import { latestVerdict, verdict } from './verdicts.ts';
 import { estimatedRates } from './lines.ts';
 
@@ -201,21 +201,22 @@ export function noteBrokenTests(stream: StreamState, tests: string[]): void {
  */
 export function learnFlakesOfBreak(ctx: StepContext, stream: StreamState, pass: Run): void {
   const broken = stream.broken;
-  if (!broken?.tests || pass.state !== 'passed') return;
-  const explained = new Set(broken.tests);
-  const from = ctx.state.changes[broken.culprit]?.seq;
-  const upTo = seqOfSha(ctx, stream, pass.refs[stream.project]);
-  if (from === undefined || upTo === undefined) return;
+  const culprit = broken && own(ctx.state.changes, broken.culprit);
+  if (!broken?.tests || !culprit || pass.state !== 'passed') return;
+  const mine = Object.values(ctx.state.changes).filter((c) => c.stream === stream.id);
+  const seqOf = new Map(mine.map((c) => [c.sha, c.seq]));
+  const from = culprit.seq;
+  const upTo = seqOf.get(pass.refs[stream.project] ?? '');
+  if (upTo === undefined) return;
   // a revert of another change (one the culprit masked, say) between a run and the pass may have
   // undone what made that run fail
-  const culprit = ctx.state.changes[broken.culprit]!;
-  const otherReverts = Object.values(ctx.state.changes)
-    .filter((c) => c.stream === stream.id && c.seq > from && c.seq <= upTo)
-    .filter((c) => c.reverts?.some((r) => !namesChange(r, culprit)))
+  const otherReverts = mine
+    .filter((c) => c.seq > from && c.seq <= upTo && c.reverts?.some((r) => !namesChange(r, culprit)))
     .map((c) => c.seq);
+  const explained = new Set(broken.tests);
   for (const run of Object.values(ctx.state.runs)) {
-    if (run === pass || run.state !== 'failed' || !run.tests || run.flake || run.kind === 'try') continue;
-    const seq = seqOfSha(ctx, stream, run.refs[stream.project]);
+    if (run === pass || run.state !== 'failed' || !run.tests || run.flake) continue;
+    const seq = seqOf.get(run.refs[stream.project] ?? '');
     if (seq === undefined || seq < from || seq > upTo || otherReverts.some((s) => s > seq)) continue;
     const sameElsewhere = Object.entries(run.refs).every(([p, sha]) => p === stream.project || pass.refs[p] === sha);
     if (!sameElsewhere) continue;
