@@ -14,11 +14,10 @@ import { latestVerdict, retract } from './verdicts.ts';
 export function revertsCulprit(ctx: StepContext, stream: StreamState, change: ChangeRecord): boolean {
   const culprit = stream.broken?.culprit;
   if (!culprit || !change.reverts?.length) return false;
-  const broken = (c: ChangeRecord | undefined) =>
-    !!c && c.stream === stream.id && (c.id === culprit || c.culprit === culprit);
-  return change.reverts.some(
-    (r) => broken(own(ctx.state.changes, r)) || Object.values(ctx.state.changes).some((c) => c.sha === r && broken(c)),
+  const broken = Object.values(ctx.state.changes).filter(
+    (c) => c.stream === stream.id && (c.id === culprit || c.culprit === culprit),
   );
+  return change.reverts.some((r) => broken.some((c) => namesChange(r, c)));
 }
 
 /**

@@ -147,10 +147,9 @@ export function passMain(ctx: StepContext, run: Run): void {
 function revertedAmong(ctx: StepContext, id: string, ids: string[]): string | undefined {
   const c = own(ctx.state.changes, id);
   if (!c) return undefined;
-  const names = (r: string) => namesChange(r, c);
   return ids.find((other) => {
     const o = own(ctx.state.changes, other);
-    return !!o && o.stream === c.stream && o.seq > c.seq && !!o.reverts?.some(names);
+    return !!o && o.stream === c.stream && o.seq > c.seq && !!o.reverts?.some((r) => namesChange(r, c));
   });
 }
 

@@ -184,10 +184,15 @@ export function markTestFlaky(ctx: StepContext, run: Run, test: string): void {
 /** The most tests a broken stream keeps as its culprits' (a run keeps at most `MAX_RUN_FAILURES` failures). */
 const MAX_BROKEN_TESTS = 2 * MAX_RUN_FAILURES;
 
-/** Adds the tests a culprit of `stream`'s break broke to the break's (for `learnFlakesOfBreak`). */
+/**
+ * Adds the tests a culprit of `stream`'s break broke to the break's (for `learnFlakesOfBreak`). Past
+ * `MAX_BROKEN_TESTS` they become `null`, "too many to tell": a culprit's test left out would be
+ * taken for a flake, so nothing is learned from that break.
+ */
 export function noteBrokenTests(stream: StreamState, tests: string[]): void {
-  if (!stream.broken) return;
-  stream.broken.tests = [...new Set([...(stream.broken.tests ?? []), ...tests])].sort().slice(0, MAX_BROKEN_TESTS);
+  if (!stream.broken || stream.broken.tests === null) return;
+  const all = [...new Set([...(stream.broken.tests ?? []), ...tests])].sort();
+  stream.broken.tests = all.length > MAX_BROKEN_TESTS ? null : all;
 }
 
 /**

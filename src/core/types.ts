@@ -190,9 +190,10 @@ export interface BrokenStream {
   fixHint?: boolean;
   /**
    * The tests the culprits of this break broke, when the CI reports tests: another test failing in a
-   * run that held the culprit flaked, once the run that makes the stream whole passes it (test-book.ts).
+   * run that held the culprit flaked, once the run that makes the stream whole passes it (test-book.ts);
+   * `null` when there were too many to keep.
    */
-  tests?: string[];
+  tests?: string[] | null;
 }
 
 /** A push that arrived before the history it builds on. */

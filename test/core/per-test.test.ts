@@ -1,10 +1,10 @@
 // Culprits per failing test: the core searching each failure signature on its own, with each
 // test's own flake rate, and quarantining the flaky ones.
 import { describe, expect, it } from 'vitest';
-import { flakeRatesOf } from '../../src/core/test-book.ts';
+import { MAX_RUN_FAILURES, flakeRatesOf, noteBrokenTests } from '../../src/core/test-book.ts';
 import { estimatedRates } from '../../src/core/lines.ts';
 import { posterior } from '../../src/core/strategies/posterior.ts';
-import type { Run } from '../../src/core/types.ts';
+import type { Run, StreamState } from '../../src/core/types.ts';
 import { Harness } from '../helpers/harness.ts';
 
 const ids = (n: number, prefix = 'c') => Array.from({ length: n }, (_, i) => `${prefix}${i + 1}`);
@@ -176,6 +176,18 @@ describe('flakes seen while a stream is broken', () => {
     // another change came between them, so that is no evidence of a flake
     expect(h.state.testBook!.tests['suite/beta']!.failures).toBeGreaterThan(0);
     expect(h.state.testBook!.tests['suite/beta']!.flakes).toBe(0);
+  });
+
+  it('learns nothing from a break whose culprits broke more tests than it keeps', () => {
+    const stream = { broken: { culprit: 'bad' } } as unknown as StreamState;
+    noteBrokenTests(stream, ['suite/a', 'suite/b']);
+    expect(stream.broken!.tests).toEqual(['suite/a', 'suite/b']);
+    const many = Array.from({ length: 2 * MAX_RUN_FAILURES }, (_, i) => `suite/t${i}`);
+    noteBrokenTests(stream, many);
+    // kept, some of them would be missing, and their failures taken for flakes
+    expect(stream.broken!.tests).toBeNull();
+    noteBrokenTests(stream, ['suite/c']);
+    expect(stream.broken!.tests).toBeNull();
   });
 });
 

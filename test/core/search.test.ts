@@ -277,6 +277,19 @@ describe('broken streams', () => {
       expect(h.state.streams['git:app@main']!.broken).toBeNull();
     });
 
+    it('takes a change naming the culprit by a short sha for its revert', () => {
+      const h = new Harness({ maxParallel: 2, confirm: 0, confidence: 0 });
+      h.merge(['bad'], undefined, { bad: { sha: '0123456789abcdef0123456789abcdef01234567' } });
+      h.round(() => true);
+      h.merge(['x1', 'revert'], undefined, { revert: { reverts: ['0123456'] } });
+      expect(h.verdictOf('x1')).toBe('blocked');
+      // tested, not blocked at once as a change that does not revert the culprit
+      expect(h.state.streams['git:app@main']!.broken!.line).toEqual(['revert']);
+      const fails = h.brokenBy({ bad: 'revert' });
+      for (let i = 0; i < 5 && h.inFlight().length > 0; i++) h.round(fails);
+      expect(h.verdicts().get('revert')).toMatchObject({ verdict: 'fixed', culprit: 'bad' });
+    });
+
     it('while a revert that failed may have flaked, runs it alone again and holds the changes after it', () => {
       const h = new Harness({ maxParallel: 2, confirm: 1, confidence: 0 });
       h.merge(['bad']);
