@@ -58,6 +58,8 @@ Queue:
   --use-idle-runners     the same as --batching use-idle-runners (ci.use_idle_runners)
   --confirm N            flaky.confirm (default ${defaultSettings.confirm})
   --confidence C         flaky.confidence (default ${defaultSettings.confidence})
+  --quarantine R         flaky.quarantine, with --tests: the flake rate above which a test is
+                         quarantined, or off (default ${defaultSettings.quarantine ?? 'off'})
   --duration-spread S    runs take T x U(1-S, 1+S) instead of exactly T (default 0, at most 0.95)
 
 Output:
@@ -86,6 +88,11 @@ const optionsSchema = z.object({
   tests: z.coerce.number().int().min(0).max(100_000),
   'priority-share': z.coerce.number().min(0).max(1),
   'flaky-tests': z.coerce.number().int().min(0).max(100_000),
+  quarantine: z
+    .union([z.literal('off').transform(() => null), z.coerce.number().min(0).max(1)], {
+      error: 'expected a flake rate from 0 to 1, or off',
+    })
+    .optional(),
 });
 
 const options = {
@@ -110,6 +117,7 @@ const options = {
   tests: { type: 'string', default: '0' },
   'priority-share': { type: 'string', default: '0' },
   'flaky-tests': { type: 'string', default: '10' },
+  quarantine: { type: 'string' },
   seed: { type: 'string', default: '1' },
   trace: { type: 'string' },
   json: { type: 'boolean', default: false },
@@ -170,6 +178,7 @@ export async function runSimulate(argv: string[], out: (s: string) => void): Pro
     tests: o.tests,
     priorityShare: o['priority-share'],
     flakyTests: o['flaky-tests'],
+    ...(o.quarantine !== undefined ? { quarantine: o.quarantine } : {}),
     seed: o.seed,
     verdicts: v.verdicts,
     ...(trace ? { trace } : {}),

@@ -1,13 +1,13 @@
 // The test book: what the queue knows of each test its CI reports, for culprits per failing test.
 // Changes: `state.testBook` (per-test failures and flakes, quarantine), a run's `tests`, `flakyTests`
-// and `quarantined`. Emits: notices when a test enters or leaves quarantine, and the culprit a
-// quarantined test names once it fails consistently.
+// and `quarantined`. Emits: notices when a test enters or leaves quarantine (what a quarantined
+// test that keeps failing says of its culprit is in quarantine-streak.ts).
 import type { StepContext } from './context.ts';
 import { notice } from './emit.ts';
 import { own } from './own.ts';
-import type { QueueState, Run, RunTests, StreamState, TestBook, TestRecord } from './types.ts';
+import type { QueueState, Run, RunTests, StreamState, TestBook } from './types.ts';
 import { namesChange } from './blocked-at-once.ts';
-import { latestVerdict, verdict } from './verdicts.ts';
+import { followStreaks } from './quarantine-streak.ts';
 import { estimatedRates } from './lines.ts';
 
 /** The most failing test ids a run keeps (sorted; the count says how many there were). */
@@ -163,8 +163,15 @@ export function recordRunTests(ctx: StepContext, run: Run, main: boolean): boole
   }
   const held = Object.keys(b.tests).filter((id) => b.tests[id]!.quarantinedSince !== undefined);
   if (held.length > 0) {
+    if (main) {
+      const rateOf = flakeRatesOf(ctx.state);
+      const streaks = held.map((id) => ({ id, rec: b.tests[id]!, flakeRate: rateOf(id).later }));
+      const culpritRate = estimatedRates(ctx.state).culpritRate * testCulpritShare(ctx.state);
+      // a quarantined test's failures are shown flakes only when a pass ends its streak; counted
+      // then, its rate stays what it is instead of falling with every run it fails
+      for (const ended of followStreaks(ctx, run, streaks, culpritRate)) b.tests[ended.id]!.flakes += ended.flakes;
+    }
     const rateOf = flakeRatesOf(ctx.state);
-    if (main) followStreaks(ctx, run, held, rateOf);
     for (const id of held) reviewQuarantine(ctx, id, rateOf(id).later);
   }
   trimBook(b);
@@ -243,65 +250,15 @@ function reviewQuarantine(ctx: StepContext, id: string, rate: number): void {
       'warn',
       'test-quarantined',
       `test ${id} is quarantined: it flaked in ${rec.flakes} runs (estimated rate ${pct(rate)}, above flaky.quarantine ` +
-        `${pct(limit)}); its failures no longer stop the line, and blame only when it fails in every run`,
+        `${pct(limit)}); its failures no longer stop the line, and name a culprit only when the runs that fail it single one change out`,
     );
-  } else if (limit === null || limit === undefined || rate < limit * RELEASE_SHARE) {
+    // it stays while it fails in every run: its rate only falls then (those failures are neither
+    // flakes nor passes), and released it would stop the line at the first change not yet passed
+  } else if (limit === null || limit === undefined || (rate < limit * RELEASE_SHARE && !rec.streak)) {
     delete rec.quarantinedSince;
     delete rec.streak;
     notice(ctx, 'info', 'test-released', `test ${id} left quarantine: its estimated flake rate is now ${pct(rate)}`);
   }
-}
-
-/**
- * A quarantined test that fails in every run of the main line since some change is likely broken
- * by it: once the failures in a row make a flake story unlikelier than `flaky.confidence` allows
- * (and at least `1 + flaky.confirm` of them), the change is named culprit when the streak's first
- * run held it alone, or the suspects are named in a notice (never an innocent change blamed).
- */
-function followStreaks(ctx: StepContext, run: Run, quarantined: string[], rateOf: (id: string) => TestRates): void {
-  const b = book(ctx.state);
-  const failed = new Set(run.tests?.failed ?? []);
-  const { confidence, confirm } = ctx.state.settings;
-  for (const id of quarantined) {
-    const rec = b.tests[id]!;
-    if (!failed.has(id)) {
-      delete rec.streak;
-      continue;
-    }
-    rec.streak ??= { runs: 0, since: run.end, suspects: run.changes.slice(0, 10) };
-    rec.streak.runs += 1;
-    const rate = rateOf(id).later;
-    const unlikely = Math.pow(Math.min(rate, 0.999), rec.streak.runs) <= 1 - confidence;
-    if (rec.streak.named || !unlikely || rec.streak.runs < 1 + confirm) continue;
-    rec.streak.named = true;
-    nameStreakCulprit(ctx, id, rec, rate);
-  }
-}
-
-function nameStreakCulprit(ctx: StepContext, id: string, rec: TestRecord, rate: number): void {
-  const streak = rec.streak!;
-  const [only, ...others] = streak.suspects;
-  const change = only && others.length === 0 ? own(ctx.state.changes, only) : undefined;
-  const why = `quarantined test ${id} failed in all ${streak.runs} runs since ${streak.since} merged`;
-  if (change) {
-    // it passed while the test was quarantined: that verdict is taken back, so one stands
-    const passed = latestVerdict(ctx, change.id);
-    if (passed) passed.retracted = true;
-    ctx.state.stats.culprits += 1;
-    verdict(ctx, change.id, 'culprit', {
-      culprit: change.id,
-      confidence: 1 - Math.pow(rate, streak.runs),
-      reason: why,
-      tests: [id],
-    });
-    return;
-  }
-  notice(
-    ctx,
-    'warn',
-    'quarantined-test-broken',
-    `${why}: it is likely broken by one of ${streak.suspects.join(', ')} (not blamed: the runs held them together)`,
-  );
 }
 
 /** Keeps the book to `MAX_BOOK_TESTS` tests: the ones that failed longest ago go first, never a quarantined one. */

@@ -151,6 +151,17 @@ export interface RunTests {
   passed?: number;
 }
 
+/** A change the runs of a quarantined test's streak held: in how many of them, and when it passed. */
+export interface StreakSuspect {
+  id: string;
+  runs: number;
+  /** Its stream and sha: which runs hold it (a run's sha of that stream is it or later). */
+  stream?: string;
+  sha?: string;
+  /** When it passed: every main-line run made after that holds it (its stream's good sha does). */
+  passedAt?: number;
+}
+
 /** What the queue knows of one test that failed at least once (test-book.ts). */
 export interface TestRecord {
   /** Failures of runs that ended failed for it. */
@@ -161,8 +172,20 @@ export interface TestRecord {
   lastFailedAt: number;
   /** Set while its flake rate is above `flaky.quarantine`: its failures do not stop the line. */
   quarantinedSince?: number;
-  /** While quarantined: runs of the main line in a row it failed, from the first of them. */
-  streak?: { runs: number; since: string; suspects: string[]; named?: boolean };
+  /**
+   * While quarantined: the main line's runs that failed it since it last passed (quarantine-streak.ts):
+   * how many, the change whose run began them, the changes those runs held, whether more changes
+   * were held than are kept, and whether a culprit or a notice was given.
+   */
+  streak?: {
+    runs: number;
+    since: string;
+    /** A bare id: a streak recorded before suspects were counted, whose changes were in every run. */
+    suspects: (StreakSuspect | string)[];
+    crowded?: boolean;
+    named?: boolean;
+    noticed?: boolean;
+  };
 }
 
 /** The queue's record of its tests: each failing test's own counts, and the runs they count against. */

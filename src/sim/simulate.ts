@@ -72,6 +72,8 @@ export interface SimOptions {
   tests?: number;
   /** Of those, how many flake; the flake rate is spread over them unevenly (suite.ts). */
   flakyTests?: number;
+  /** `flaky.quarantine`: the flake rate above which a test is quarantined (null: never; default as a queue's). */
+  quarantine?: number | null;
   /** Called for every run dispatched (and when, in T), for analyses of where runs go. */
   onDispatch?: (run: DispatchSpec, at: number) => void;
 }
@@ -99,6 +101,7 @@ function simSettings(opts: SimOptions): Partial<QueueSettings> {
     retries: 0,
     ...(opts.confirm !== undefined ? { confirm: opts.confirm } : {}),
     ...(opts.confidence !== undefined ? { confidence: opts.confidence } : {}),
+    ...(opts.quarantine !== undefined ? { quarantine: opts.quarantine } : {}),
   };
 }
 

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { MAX_RUN_FAILURES, flakeRatesOf, noteBrokenTests } from '../../src/core/test-book.ts';
 import { estimatedRates } from '../../src/core/lines.ts';
 import { posterior } from '../../src/core/strategies/posterior.ts';
+import { streakPosterior } from '../../src/core/quarantine-streak.ts';
 import type { Run, StreamState } from '../../src/core/types.ts';
 import { Harness } from '../helpers/harness.ts';
 
@@ -223,26 +224,113 @@ describe('quarantine', () => {
     expect(h.state.testBook!.tests['suite/flaky']!.quarantinedSince).toBeUndefined();
   });
 
-  it('names the change after which a quarantined test fails in every run, once past flaky.confidence', () => {
+  /** The culprit verdicts given, in order. */
+  const blamed = (h: Harness) =>
+    h
+      .reports()
+      .filter((v) => v.verdict === 'culprit')
+      .map((v) => v.change);
+
+  it('names the likeliest suspects of a quarantined test that keeps failing, and blames none the runs held together', () => {
     const h = flakyHistory();
     h.merge(['breaker']);
     settle(h, h.breaksTests({ breaker: ['suite/flaky'] }));
     expect(h.verdictOf('breaker')).toBe('passed'); // quarantined: it did not stop the line
-    for (let i = 0; i < 12 && h.verdictOf('breaker') !== 'culprit'; i++) {
+    for (let i = 0; i < 12; i++) {
       h.merge([`later${i}`]);
       settle(h, h.breaksTests({ breaker: ['suite/flaky'] }));
     }
-    expect(h.verdicts().get('breaker')).toMatchObject({ verdict: 'culprit', tests: ['suite/flaky'] });
-    expect(h.verdicts().get('breaker')!.reason).toMatch(/quarantined test suite\/flaky failed in all \d+ runs/);
-    // its passed verdict is taken back: one verdict stands
-    expect(h.standingVerdicts().get('breaker')).toBe(1);
-    // the changes after it were never blamed
-    expect(
-      h
-        .reports()
-        .filter((v) => v.verdict === 'culprit')
-        .map((v) => v.change),
-    ).toEqual(['breaker']);
+    // the test flakes in most runs: the breaker's own run failing says little, and every later
+    // run held it with a later change, so no change is singled out
+    expect(blamed(h)).toEqual([]);
+    const warned = h.ofType('notice').filter((n) => n.code === 'quarantined-test-broken');
+    expect(warned).toHaveLength(1);
+    expect(warned[0]!.message).toMatch(/quarantined test suite\/flaky failed in all \d+ runs since breaker merged/);
+    // the breaker passed at once, and every run after held it
+    const streak = h.state.testBook!.tests['suite/flaky']!.streak!;
+    expect(streak.suspects.slice(0, 2)).toMatchObject([
+      { id: 'breaker', runs: streak.runs },
+      { id: 'later0', runs: streak.runs - 1 },
+    ]);
+    // the change in every run is the likeliest
+    expect(warned[0]!.message).toMatch(/by one of breaker \(\d+%\), later0 /);
+    // a fix makes it pass: the streak ends, and its failures, which looked like a break, are no flakes
+    const flakes = h.state.testBook!.tests['suite/flaky']!.flakes;
+    h.merge(['fix']);
+    settle(h, () => []);
+    expect(h.state.testBook!.tests['suite/flaky']!.streak).toBeUndefined();
+    expect(h.state.testBook!.tests['suite/flaky']!.flakes).toBe(flakes);
+  });
+
+  it("never blames the change alone in a quarantined test's first failing run when a later change broke it", () => {
+    const h = flakyHistory();
+    h.merge(['lone']);
+    let once = true;
+    settle(h, () => (once ? ((once = false), ['suite/flaky']) : [])); // a flake
+    h.merge(['breaker']);
+    settle(h, h.breaksTests({ breaker: ['suite/flaky'] }));
+    for (let i = 0; i < 12; i++) {
+      h.merge([`later${i}`]);
+      settle(h, h.breaksTests({ breaker: ['suite/flaky'] }));
+    }
+    expect(h.state.testBook!.tests['suite/flaky']!.streak).toMatchObject({ since: 'lone' });
+    expect(blamed(h)).toEqual([]);
+    expect(h.verdictOf('lone')).toBe('passed');
+  });
+
+  it('ends a streak once a passing run held every suspect, its failures then counted as flakes', () => {
+    const h = flakyHistory();
+    h.merge(['a']);
+    let once = true;
+    settle(h, () => (once ? ((once = false), ['suite/flaky']) : []));
+    // flakyHistory's last batch passed, so the flake began a streak; the next run passes over it
+    expect(h.state.testBook!.tests['suite/flaky']!.streak).toMatchObject({ suspects: [{ id: 'a', runs: 1 }] });
+    const flakes = h.state.testBook!.tests['suite/flaky']!.flakes;
+    h.merge(['b']);
+    settle(h, () => []);
+    expect(h.state.testBook!.tests['suite/flaky']!.streak).toBeUndefined();
+    // its failure was a flake, and counts toward the test's rate (which would fall otherwise)
+    expect(h.state.testBook!.tests['suite/flaky']!.flakes).toBe(flakes + 1);
+  });
+
+  it('reads a streak recorded before suspects were counted as one whose changes were in every run', () => {
+    const h = flakyHistory();
+    h.merge(['a']);
+    let once = true;
+    settle(h, () => (once ? ((once = false), ['suite/flaky']) : []));
+    const rec = h.state.testBook!.tests['suite/flaky']!;
+    rec.streak = { runs: 1, since: 'a', suspects: ['a'] };
+    h.merge(['b']);
+    settle(h, () => ['suite/flaky']);
+    expect(h.state.testBook!.tests['suite/flaky']!.streak!.suspects).toMatchObject([
+      { id: 'a', runs: 2, passedAt: expect.any(Number) },
+      { id: 'b', runs: 1, sha: expect.any(String) },
+    ]);
+  });
+});
+
+describe("a quarantined test's streak", () => {
+  it('weighs a suspect in every run against one in all but one by the flake rate', () => {
+    const post = streakPosterior([12, 11], 12, 0.3, 0.001);
+    expect(post.suspects[1]! / post.suspects[0]!).toBeCloseTo(0.3, 6);
+    expect(post.none).toBeLessThan(0.001);
+    // so a notorious test never singles out the first of changes that ran together
+    expect(post.suspects[0]).toBeLessThan(0.8);
+  });
+
+  it('singles out a suspect only when the runs that held it alone failed past what the flake rate explains', () => {
+    const few = streakPosterior([3, 1], 3, 0.3, 0.001);
+    expect(few.none).toBeGreaterThan(0.01);
+    const many = streakPosterior([12, 1], 12, 0.3, 0.001);
+    expect(many.suspects[0]).toBeGreaterThan(0.999);
+    // a steadier test needs fewer runs
+    expect(streakPosterior([5, 1], 5, 0.05, 0.001).suspects[0]).toBeGreaterThan(0.999);
+  });
+
+  it('finds every failure a flake likelier than any culprit after a single run of a flaky test', () => {
+    const one = streakPosterior([1], 1, 0.3, 0.001);
+    expect(one.none).toBeGreaterThan(0.99);
+    expect(one.none + one.suspects[0]!).toBeCloseTo(1, 9);
   });
 });
 

@@ -40,6 +40,17 @@ describe('simulate', () => {
     expect(suite.ttv_p90).toBeLessThan(oneBit.ttv_p90);
   });
 
+  it('with --quarantine, a notorious test stops nothing and blames nobody; off, its flakes cost runs', () => {
+    const notorious = { ...reference, changes: 600, flakeRate: 0.3, culpritRate: 0.03, tests: 200, flakyTests: 1 };
+    const quarantined = simulate(notorious);
+    expect(simulate({ ...notorious, quarantine: 0.2 })).toEqual(quarantined); // the default
+    const off = simulate({ ...notorious, quarantine: null });
+    expect(quarantined.false_blame_rate).toBe(0);
+    expect(quarantined.unfinished).toBe(0);
+    expect(quarantined.runs_per_change).toBeLessThan(off.runs_per_change);
+    expect(quarantined.ttv_p90).toBeLessThan(off.ttv_p90);
+  });
+
   it('with --priority-share, marks changes priority on its own random stream and reports their p90 apart', () => {
     const base = { ...reference, changes: 400 };
     const plain = simulate(base);
@@ -187,6 +198,10 @@ describe('ost-gate simulate', () => {
       err: expect.stringContaining('--duration-spread'),
     });
     expect(await run('simulate', '--hold', '5')).toMatchObject({ code: 2, err: expect.stringContaining('--hold') });
+    expect(await run('simulate', '--tests', '200', '--quarantine', 'maybe')).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('--quarantine: expected a flake rate from 0 to 1, or off'),
+    });
     expect(await run('simulate', '--trace', '/nonexistent/t.json')).toMatchObject({
       code: 2,
       err: expect.stringContaining('ENOENT'),
