@@ -138,5 +138,6 @@ export function reopen(ctx: StepContext, culprit: string, flake: boolean): numbe
 
 export function recordDisputed(ctx: StepContext, culprit: string): void {
   for (const r of Object.values(ctx.state.runs))
-    if (r.state === 'failed' && r.end === culprit && r.kind !== 'try') markFlake(ctx, r);
+    if (r.state === 'failed' && r.end === culprit && r.kind !== 'try' && r.kind !== 'quarantine-check')
+      markFlake(ctx, r);
 }

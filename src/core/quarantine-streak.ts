@@ -1,12 +1,13 @@
 // Quarantined tests that fail in every run since some change: who likely broke them. A quarantined
 // test's failures do not stop the line, so its culprit is not searched; the main line's runs that
-// failed it since it last passed are weighed instead. Changes: a quarantined test's `streak`.
+// failed it since it last passed, and the checks of old prefixes that a likely break sends
+// (quarantine-check.ts), are weighed instead. Changes: a quarantined test's `streak`.
 // Emits: the culprit, when the runs single one change out past `flaky.confidence`, or else a notice
 // naming the likeliest suspects once "every failure was a flake" is unlikelier than that.
 import type { StepContext } from './context.ts';
 import { notice } from './emit.ts';
 import { own } from './own.ts';
-import type { ChangeRecord, Run, StreakSuspect, TestRecord } from './types.ts';
+import type { ChangeRecord, Run, Streak, StreakSuspect, TestRecord } from './types.ts';
 import { latestVerdict, verdict } from './verdicts.ts';
 
 /** The most changes a streak weighs; past them it names suspects but never a culprit. */
@@ -46,8 +47,6 @@ export function streakPosterior(
   const sum = weights.reduce((a, b) => a + b, noneW);
   return { suspects: weights.map((w) => w / sum), none: noneW / sum };
 }
-
-type Streak = NonNullable<TestRecord['streak']>;
 
 /** The streak's suspects as records (a bare id from an older streak was in every run of it). */
 function suspectsOf(streak: Streak): StreakSuspect[] {
@@ -118,7 +117,10 @@ export function followStreaks(
         continue;
       }
       const change = own(ctx.state.changes, id);
-      suspects.push({ id, runs: 1, ...(change ? { stream: change.stream, sha: change.sha } : {}) });
+      const project = change && own(ctx.state.streams, change.stream)?.project;
+      // what a check of the prefix up to it runs: this run's commits, its project moved back to it
+      const refs = project ? { refs: { ...run.refs, [project]: change.sha } } : {};
+      suspects.push({ id, runs: 1, ...(change ? { stream: change.stream, sha: change.sha } : {}), ...refs });
     }
     judgeStreak(ctx, id, streak, flakeRate, culpritRate);
   }
@@ -139,7 +141,7 @@ function judgeStreak(ctx: StepContext, id: string, streak: Streak, flakeRate: nu
   const change = own(ctx.state.changes, suspects[best]?.id ?? '');
   if (change && !streak.crowded && (post.suspects[best] ?? 0) >= confidence) {
     streak.named = true;
-    nameCulprit(ctx, id, streak, change, post.suspects[best]!);
+    nameCulprit(ctx, id, streak, change, { chance: post.suspects[best]!, runs: suspects[best]!.runs });
     return;
   }
   if (streak.noticed || post.none > 1 - confidence) return;
@@ -159,7 +161,14 @@ function judgeStreak(ctx: StepContext, id: string, streak: Streak, flakeRate: nu
   );
 }
 
-function nameCulprit(ctx: StepContext, id: string, streak: Streak, change: ChangeRecord, chance: number): void {
+function nameCulprit(
+  ctx: StepContext,
+  id: string,
+  streak: Streak,
+  change: ChangeRecord,
+  how: { chance: number; runs: number },
+): void {
+  const { chance, runs } = how;
   // it passed while the test was quarantined: that verdict is taken back, so one stands
   const passed = latestVerdict(ctx, change.id);
   if (passed) passed.retracted = true;
@@ -167,7 +176,7 @@ function nameCulprit(ctx: StepContext, id: string, streak: Streak, change: Chang
   verdict(ctx, change.id, 'culprit', {
     culprit: change.id,
     confidence: chance,
-    reason: `quarantined test ${id} failed in all ${streak.runs} runs since ${streak.since} merged`,
+    reason: `quarantined test ${id} failed in every run that held ${change.id} since ${streak.since} merged (${runs} runs)`,
     tests: [id],
   });
 }

@@ -13,6 +13,7 @@ import { schedule } from './schedule.ts';
 import { builtinStrategies, type Strategy } from './strategies/index.ts';
 import { expireEarlyPushes, merge } from './streams.ts';
 import { dispatchTries, requestTry } from './tries.ts';
+import { dispatchQuarantineChecks } from './quarantine-check.ts';
 import type { CoreEvent, QueueState, StepResult } from './types.ts';
 
 export interface StepOptions {
@@ -84,6 +85,7 @@ function settleAndSchedule(ctx: StepContext): void {
     before = ctx.effects.length;
     schedule(ctx);
   }
-  // tries take only the runners the queue left idle
+  // tries, then the checks of quarantined tests that keep failing, take only the runners the queue left idle
   dispatchTries(ctx);
+  dispatchQuarantineChecks(ctx);
 }

@@ -1,6 +1,7 @@
 // The plain-JSON data model of one queue: changes, runs, verdicts, streams and settings (the events the
 // core accepts and the effects it returns are in events.ts).
 import type { TryTarget } from './events.ts';
+import type { RunTests, TestBook } from './test-types.ts';
 
 /** Where a change lives: `<host>:<project>@<branch>`. Every change of a stream contains all earlier ones. */
 export interface StreamRef {
@@ -100,8 +101,11 @@ export interface VerdictRecord {
 }
 
 export type RunState = 'dispatched' | 'running' | 'passed' | 'failed' | 'error' | 'timed-out' | 'cancelled';
-/** `try`: a run of an open change over the queue's last passing commits (tries.ts); never a line's run. */
-export type RunKind = 'batch' | 'probe' | 'confirm' | 'retry' | 'check' | 'try';
+/**
+ * `try`: a run of an open change over the queue's last passing commits (tries.ts); `quarantine-check`:
+ * a run of an old prefix for a quarantined test that keeps failing (quarantine-check.ts). Neither is a line's run.
+ */
+export type RunKind = 'batch' | 'probe' | 'confirm' | 'retry' | 'check' | 'try' | 'quarantine-check';
 
 /** One system-test run over a prefix of a line. */
 export interface Run {
@@ -139,65 +143,8 @@ export interface Run {
   quarantined?: string[];
   /** For a `try` run: the open change it tries, and who asked. */
   try?: TryTarget;
-}
-
-/** What a run's CI said of its tests. */
-export interface RunTests {
-  /** Ids of the failing tests, sorted, at most `MAX_RUN_FAILURES` of them. */
-  failed: string[];
-  /** How many tests failed in all (more than `failed` lists when cut). */
-  failedCount: number;
-  /** How many passed, when the CI said. */
-  passed?: number;
-}
-
-/** A change the runs of a quarantined test's streak held: in how many of them, and when it passed. */
-export interface StreakSuspect {
-  id: string;
-  runs: number;
-  /** Its stream and sha: which runs hold it (a run's sha of that stream is it or later). */
-  stream?: string;
-  sha?: string;
-  /** When it passed: every main-line run made after that holds it (its stream's good sha does). */
-  passedAt?: number;
-}
-
-/** What the queue knows of one test that failed at least once (test-book.ts). */
-export interface TestRecord {
-  /** Failures of runs that ended failed for it. */
-  failures: number;
-  /** Of those, failures later shown to be flakes. */
-  flakes: number;
-  /** When it last failed. */
-  lastFailedAt: number;
-  /** Set while its flake rate is above `flaky.quarantine`: its failures do not stop the line. */
-  quarantinedSince?: number;
-  /**
-   * While quarantined: the main line's runs that failed it since it last passed (quarantine-streak.ts):
-   * how many, the change whose run began them, the changes those runs held, whether more changes
-   * were held than are kept, and whether a culprit or a notice was given.
-   */
-  streak?: {
-    runs: number;
-    since: string;
-    /** A bare id: a streak recorded before suspects were counted, whose changes were in every run. */
-    suspects: (StreakSuspect | string)[];
-    crowded?: boolean;
-    named?: boolean;
-    noticed?: boolean;
-  };
-}
-
-/** The queue's record of its tests: each failing test's own counts, and the runs they count against. */
-export interface TestBook {
-  /** Runs with test results that turned out to pass or flake: the chances every test had to flake. */
-  judgedRuns: number;
-  /** The most tests a run reported (passed and failed), when the CI says how many passed. */
-  suiteSize?: number;
-  /** Culprits named with their tests, and how many tests they broke in all: how many tests a culprit breaks. */
-  culprits?: number;
-  brokenTests?: number;
-  tests: Record<string, TestRecord>;
+  /** For a `quarantine-check` run: the quarantined test whose suspects it weighs. */
+  checksTest?: string;
 }
 
 export interface BrokenStream {
@@ -334,3 +281,4 @@ export interface QueueState {
 }
 
 export * from './events.ts';
+export * from './test-types.ts';

@@ -231,33 +231,44 @@ describe('quarantine', () => {
       .filter((v) => v.verdict === 'culprit')
       .map((v) => v.change);
 
-  it('names the likeliest suspects of a quarantined test that keeps failing, and blames none the runs held together', () => {
+  /** The quarantine checks run so far (kept ones), by the change they ran up to and how they ended. */
+  const checks = (h: Harness) =>
+    Object.values(h.state.runs)
+      .filter((r) => r.kind === 'quarantine-check')
+      .map((r) => `${r.end}:${r.state}`);
+
+  it('names the suspects of a quarantined test that keeps failing, then checks their own commits until one is singled out', () => {
     const h = flakyHistory();
     h.merge(['breaker']);
     settle(h, h.breaksTests({ breaker: ['suite/flaky'] }));
     expect(h.verdictOf('breaker')).toBe('passed'); // quarantined: it did not stop the line
-    for (let i = 0; i < 12; i++) {
+    for (let i = 0; i < 12 && h.verdictOf('breaker') !== 'culprit'; i++) {
       h.merge([`later${i}`]);
       settle(h, h.breaksTests({ breaker: ['suite/flaky'] }));
     }
-    // the test flakes in most runs: the breaker's own run failing says little, and every later
-    // run held it with a later change, so no change is singled out
-    expect(blamed(h)).toEqual([]);
+    // the test flakes in most runs: the breaker's own run failing said little, and every later
+    // main-line run held it with a later change; a notice named the suspects, the likeliest first
     const warned = h.ofType('notice').filter((n) => n.code === 'quarantined-test-broken');
     expect(warned).toHaveLength(1);
     expect(warned[0]!.message).toMatch(/quarantined test suite\/flaky failed in all \d+ runs since breaker merged/);
-    // the breaker passed at once, and every run after held it
-    const streak = h.state.testBook!.tests['suite/flaky']!.streak!;
-    expect(streak.suspects.slice(0, 2)).toMatchObject([
-      { id: 'breaker', runs: streak.runs },
-      { id: 'later0', runs: streak.runs - 1 },
-    ]);
-    // the change in every run is the likeliest
     expect(warned[0]!.message).toMatch(/by one of breaker \(\d+%\), later0 /);
-    // a fix makes it pass: the streak ends, and its failures, which looked like a break, are no flakes
+    // then runs of the commits up to the breaker alone, on idle runners, failed it often enough
+    expect(checks(h).length).toBeGreaterThan(1);
+    expect(new Set(checks(h))).toEqual(new Set(['breaker:failed']));
+    expect(h.verdicts().get('breaker')).toMatchObject({ verdict: 'culprit', tests: ['suite/flaky'] });
+    expect(h.verdicts().get('breaker')!.confidence).toBeGreaterThanOrEqual(h.state.settings.confidence);
+    expect(h.verdicts().get('breaker')!.reason).toMatch(
+      /quarantined test suite\/flaky failed in every run that held breaker since breaker merged \(\d+ runs\)/,
+    );
+    // its passed verdict is taken back: one verdict stands, and nobody else was blamed
+    expect(h.standingVerdicts().get('breaker')).toBe(1);
+    expect(blamed(h)).toEqual(['breaker']);
+    // named: no more checks; a fix ends the streak, and its failures, a break's, are no flakes
+    const sent = checks(h).length;
     const flakes = h.state.testBook!.tests['suite/flaky']!.flakes;
     h.merge(['fix']);
     settle(h, () => []);
+    expect(checks(h).length).toBe(sent);
     expect(h.state.testBook!.tests['suite/flaky']!.streak).toBeUndefined();
     expect(h.state.testBook!.tests['suite/flaky']!.flakes).toBe(flakes);
   });
@@ -269,13 +280,38 @@ describe('quarantine', () => {
     settle(h, () => (once ? ((once = false), ['suite/flaky']) : [])); // a flake
     h.merge(['breaker']);
     settle(h, h.breaksTests({ breaker: ['suite/flaky'] }));
-    for (let i = 0; i < 12; i++) {
+    for (let i = 0; i < 12 && h.verdictOf('breaker') !== 'culprit'; i++) {
       h.merge([`later${i}`]);
       settle(h, h.breaksTests({ breaker: ['suite/flaky'] }));
     }
-    expect(h.state.testBook!.tests['suite/flaky']!.streak).toMatchObject({ since: 'lone' });
-    expect(blamed(h)).toEqual([]);
+    // a check of the commits up to the lone change passed: it was cleared, and the breaker named
+    expect(checks(h)).toContain('lone:passed');
+    expect(blamed(h)).toEqual(['breaker']);
     expect(h.verdictOf('lone')).toBe('passed');
+  });
+
+  it('stops checking a streak after three checks in a row end without a result', () => {
+    const h = flakyHistory();
+    const ci = h.breaksTests({ breaker: ['suite/flaky'] });
+    const checking = () => h.inFlight().find((r) => r.kind === 'quarantine-check');
+    h.merge(['breaker']);
+    for (let i = 0; i < 12 && !checking(); i++) {
+      h.merge([`later${i}`]);
+      h.wakeHeld();
+      for (let round = 0; round < 20 && h.inFlight().length > 0 && !checking(); round++) h.testRound(ci);
+    }
+    let errors = 0;
+    for (let check = checking(); check && errors < 10; check = checking()) {
+      h.finish(check.key, 'error');
+      errors += 1;
+    }
+    expect(errors).toBe(3);
+    const streak = h.state.testBook!.tests['suite/flaky']!.streak!;
+    expect(streak).toMatchObject({ noticed: true, checksWithoutResult: 3 });
+    expect(streak.named).toBeUndefined();
+    expect(h.ofType('log').map((l) => l.message)).toContainEqual(
+      expect.stringMatching(/ended error: it says nothing; 3 in a row, so the checks stop/),
+    );
   });
 
   it('ends a streak once a passing run held every suspect, its failures then counted as flakes', () => {

@@ -4,7 +4,7 @@
 import html from 'html-template-tag';
 import { scaleUtc } from 'd3-scale';
 import { MAIN } from '../../../core/lines.ts';
-import type { Run, VerdictRecord } from '../../../core/index.ts';
+import type { Run, RunKind, VerdictRecord } from '../../../core/index.ts';
 import type { QueueView } from '../../../store/types.ts';
 import { logKeptHere, type ChangeLabeler } from '../../../report/model.ts';
 import { changeLabel, changeLink, duration, runLinks, runLogPath, time } from '../format.ts';
@@ -47,10 +47,17 @@ export function runOutcome(run: Run): RunOutcome {
 /** What a run was for, in the words of the dashboard. */
 export function runPurpose(run: Run): string {
   if (run.kind === 'try') return 'try';
+  if (run.kind === 'quarantine-check') return 'quarantined test check';
   if (run.line !== MAIN) return 'fix line';
-  return { batch: 'batch', probe: 'probe', confirm: 'confirmation', retry: 'retry', check: 'tip check', try: 'try' }[
-    run.kind
-  ];
+  const purposes: Record<Exclude<RunKind, 'quarantine-check'>, string> = {
+    batch: 'batch',
+    probe: 'probe',
+    confirm: 'confirmation',
+    retry: 'retry',
+    check: 'tip check',
+    try: 'try',
+  };
+  return purposes[run.kind];
 }
 
 interface Placed {
