@@ -56,7 +56,7 @@ function suspectsOf(streak: Streak): StreakSuspect[] {
 /**
  * Whether `run` tested `suspect`: it is among the run's changes, or the run's sha of its project is
  * the suspect's or later in its stream. Past the stream's memory of shas, a change that passed is
- * in every main-line run made after that (its stream's good sha holds it).
+ * in every main-line run made after that (its stream's good sha holds it); a check holds only its own.
  */
 function holds(ctx: StepContext, run: Run, suspect: StreakSuspect): boolean {
   if (run.changes.includes(suspect.id)) return true;
@@ -67,6 +67,8 @@ function holds(ctx: StepContext, run: Run, suspect: StreakSuspect): boolean {
     const mine = stream.shas.indexOf(suspect.sha);
     if (at >= 0 && mine >= 0) return at >= mine;
   }
+  // a check runs an old prefix: made after a suspect passed, it need not hold it
+  if (run.kind === 'quarantine-check') return false;
   if (suspect.passedAt === undefined) {
     const v = latestVerdict(ctx, suspect.id);
     if (v?.verdict === 'passed' && !v.retracted) suspect.passedAt = v.at;

@@ -314,6 +314,29 @@ describe('quarantine', () => {
     );
   });
 
+  it('takes a passing check for a pass of its own commits only, even past the memory of shas', () => {
+    const h = flakyHistory();
+    const ci = h.breaksTests({ breaker: ['suite/flaky'] });
+    const checking = () => h.inFlight().find((r) => r.kind === 'quarantine-check');
+    h.merge(['breaker']);
+    for (let i = 0; i < 12 && !checking(); i++) {
+      h.merge([`later${i}`]);
+      h.wakeHeld();
+      for (let round = 0; round < 20 && h.inFlight().length > 0 && !checking(); round++) h.testRound(ci);
+    }
+    const check = checking()!;
+    const idsOf = () =>
+      (h.state.testBook!.tests['suite/flaky']!.streak?.suspects ?? []).map((s) => (typeof s === 'string' ? s : s.id));
+    const after = idsOf().slice(idsOf().indexOf(check.end) + 1);
+    expect(after.length).toBeGreaterThan(0);
+    // the stream no longer remembers the shas: which runs hold which change is read from verdicts
+    for (const stream of Object.values(h.state.streams)) stream.shas = [];
+    h.finish(check.key, 'success');
+    // the changes after the checked one passed before the check was made, but it ran none of them
+    expect(idsOf()).not.toContain(check.end);
+    expect(idsOf()).toEqual(expect.arrayContaining(after));
+  });
+
   it('ends a streak once a passing run held every suspect, its failures then counted as flakes', () => {
     const h = flakyHistory();
     h.merge(['a']);
