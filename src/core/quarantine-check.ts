@@ -10,7 +10,7 @@ import { log } from './emit.ts';
 import { estimatedRates, isInFlight } from './lines.ts';
 import { own } from './own.ts';
 import { followStreaks, streakPosterior } from './quarantine-streak.ts';
-import { createRun } from './runs.ts';
+import { createRun, endOutsideLines } from './runs.ts';
 import { flakeRatesOf, runTests, testCulpritShare } from './test-book.ts';
 import type { QueueState, Run, RunStatus, StreakSuspect, TestRecord } from './types.ts';
 
@@ -82,15 +82,6 @@ export function dispatchQuarantineChecks(ctx: StepContext): number {
   return sent;
 }
 
-const ENDED: Record<RunStatus | 'timed-out', Run['state']> = {
-  success: 'passed',
-  failure: 'failed',
-  error: 'error',
-  cancelled: 'cancelled',
-  lost: 'cancelled',
-  'timed-out': 'timed-out',
-};
-
 /**
  * A quarantine check's result: a pass or a failure that names the test weighs its streak's
  * suspects; anything else says nothing, and the next idle runner checks again, up to
@@ -99,11 +90,10 @@ const ENDED: Record<RunStatus | 'timed-out', Run['state']> = {
 export function finishQuarantineCheck(
   ctx: StepContext,
   run: Run,
-  status: RunStatus | 'timed-out',
-  tests?: { failed: string[]; passed?: number | null } | null,
+  result: { status: RunStatus | 'timed-out'; tests?: { failed: string[]; passed?: number | null } | null },
 ): void {
-  run.finishedAt = ctx.at;
-  run.state = ENDED[status];
+  const { status, tests } = result;
+  endOutsideLines(ctx, run, status);
   const id = run.checksTest ?? '';
   const rec = own(ctx.state.testBook?.tests ?? {}, id);
   const said = (why: string) => log(ctx, 'info', `quarantine check ${run.key} for ${id} ${why}`);

@@ -58,7 +58,7 @@ export function runFinished(ctx: StepContext, event: Extract<CoreEvent, { type: 
   const noResult = status === 'error' || status === 'cancelled';
   if (noResult && reason) run.error = reason.length > ERROR_KEPT ? `${reason.slice(0, ERROR_KEPT - 1)}…` : reason;
   if (run.kind === 'try') return finishTry(ctx, run, status, event.tests);
-  if (run.kind === 'quarantine-check') return finishQuarantineCheck(ctx, run, status, event.tests);
+  if (run.kind === 'quarantine-check') return finishQuarantineCheck(ctx, run, { status, tests: event.tests });
   if (status === 'lost') {
     lostRun(ctx, run);
     return;
@@ -218,7 +218,7 @@ export function expireRuns(ctx: StepContext): void {
       ctx.effects.push({ type: 'cancel', key: run.key, reason: 'timed out' });
       run.error = `no result within ci.timeout (${Math.round((run.deadline - run.createdAt) / 60_000)} min)`;
       if (run.kind === 'try') finishTry(ctx, run, 'timed-out');
-      else if (run.kind === 'quarantine-check') finishQuarantineCheck(ctx, run, 'timed-out');
+      else if (run.kind === 'quarantine-check') finishQuarantineCheck(ctx, run, { status: 'timed-out' });
       else infraFailure(ctx, run, 'timed-out');
     }
   }

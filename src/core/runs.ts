@@ -2,7 +2,7 @@
 // Changes: runs, seq. Emits: dispatches and cancels.
 import type { StepContext } from './context.ts';
 import { type LineView, isInFlight, liveRuns, viewLine } from './lines.ts';
-import type { Run, RunKind } from './types.ts';
+import type { Run, RunKind, RunState, RunStatus } from './types.ts';
 
 export function createRunAt(ctx: StepContext, view: LineView, pos: number, kind: RunKind): Run {
   const changes = view.changes.slice(0, pos + 1);
@@ -94,4 +94,20 @@ export function supersedeAbove(ctx: StepContext, line: string, end: string, why:
     if (keepBatches && r.kind === 'batch') continue;
     if (isInFlight(r) && changes.indexOf(r.end) > pos) supersede(ctx, r, why);
   }
+}
+
+/** The state a run outside the lines (a try, a quarantine check) ends in, by what its runner reported. */
+const ENDED_BY_STATUS: Readonly<Record<RunStatus | 'timed-out', RunState>> = {
+  success: 'passed',
+  failure: 'failed',
+  error: 'error',
+  cancelled: 'cancelled',
+  lost: 'cancelled',
+  'timed-out': 'timed-out',
+};
+
+/** Ends a run outside the lines (a try, a quarantine check) as its runner reported: its state and end time. */
+export function endOutsideLines(ctx: StepContext, run: Run, status: RunStatus | 'timed-out'): void {
+  run.finishedAt = ctx.at;
+  run.state = ENDED_BY_STATUS[status];
 }

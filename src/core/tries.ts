@@ -6,9 +6,9 @@ import type { StepContext } from './context.ts';
 import { log } from './emit.ts';
 import { isInFlight } from './lines.ts';
 import { own } from './own.ts';
-import { createRun, refsFor, supersede } from './runs.ts';
+import { createRun, endOutsideLines, refsFor, supersede } from './runs.ts';
 import { runTests } from './test-book.ts';
-import type { CoreEvent, Run, RunState, RunStatus, TryTarget } from './types.ts';
+import type { CoreEvent, Run, RunStatus, TryTarget } from './types.ts';
 
 /** The line a try run names: no line of the queue has it. */
 export const TRY_LINE = 'try';
@@ -89,16 +89,6 @@ function createTryRun(ctx: StepContext, target: TryTarget, attempt: number): Run
   });
 }
 
-/** The state a try run ends in, by what its runner reported (or a time-out). */
-const ENDED: Record<RunStatus | 'timed-out', RunState> = {
-  success: 'passed',
-  failure: 'failed',
-  error: 'error',
-  cancelled: 'cancelled',
-  lost: 'cancelled',
-  'timed-out': 'timed-out',
-};
-
 /**
  * A try run's result: passed or failed is posted on its change; no result (an error, a cancel by the
  * CI, a time-out) is tried again up to `retries` times, then posted; a run lost with a server that
@@ -110,8 +100,7 @@ export function finishTry(
   status: RunStatus | 'timed-out',
   tests?: { failed: string[]; passed?: number | null } | null,
 ): void {
-  run.finishedAt = ctx.at;
-  run.state = ENDED[status];
+  endOutsideLines(ctx, run, status);
   if (run.state === 'failed' && tests?.failed.length) run.tests = runTests(tests);
   const tryAgain =
     status === 'lost' || (!['passed', 'failed'].includes(run.state) && run.attempt <= ctx.state.settings.retries);

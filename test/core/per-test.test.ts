@@ -290,16 +290,27 @@ describe('quarantine', () => {
     expect(h.verdictOf('lone')).toBe('passed');
   });
 
-  it('stops checking a streak after three checks in a row end without a result', () => {
-    const h = flakyHistory();
+  /** The quarantine check in flight, if any. */
+  const checking = (h: Harness) => h.inFlight().find((r) => r.kind === 'quarantine-check');
+
+  /**
+   * Merges "breaker", which breaks suite/flaky, then a change a round, until a quarantine check is in
+   * flight (left unanswered); returns a reader of the check in flight.
+   */
+  function untilChecking(h: Harness): () => Run | undefined {
     const ci = h.breaksTests({ breaker: ['suite/flaky'] });
-    const checking = () => h.inFlight().find((r) => r.kind === 'quarantine-check');
     h.merge(['breaker']);
-    for (let i = 0; i < 12 && !checking(); i++) {
+    for (let i = 0; i < 12 && !checking(h); i++) {
       h.merge([`later${i}`]);
       h.wakeHeld();
-      for (let round = 0; round < 20 && h.inFlight().length > 0 && !checking(); round++) h.testRound(ci);
+      for (let round = 0; round < 20 && h.inFlight().length > 0 && !checking(h); round++) h.testRound(ci);
     }
+    return () => checking(h);
+  }
+
+  it('stops checking a streak after three checks in a row end without a result', () => {
+    const h = flakyHistory();
+    const checking = untilChecking(h);
     let errors = 0;
     for (let check = checking(); check && errors < 10; check = checking()) {
       h.finish(check.key, 'error');
@@ -316,14 +327,7 @@ describe('quarantine', () => {
 
   it('takes a passing check for a pass of its own commits only, even past the memory of shas', () => {
     const h = flakyHistory();
-    const ci = h.breaksTests({ breaker: ['suite/flaky'] });
-    const checking = () => h.inFlight().find((r) => r.kind === 'quarantine-check');
-    h.merge(['breaker']);
-    for (let i = 0; i < 12 && !checking(); i++) {
-      h.merge([`later${i}`]);
-      h.wakeHeld();
-      for (let round = 0; round < 20 && h.inFlight().length > 0 && !checking(); round++) h.testRound(ci);
-    }
+    const checking = untilChecking(h);
     const check = checking()!;
     const idsOf = () =>
       (h.state.testBook!.tests['suite/flaky']!.streak?.suspects ?? []).map((s) => (typeof s === 'string' ? s : s.id));
