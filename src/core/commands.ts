@@ -6,7 +6,7 @@ import { notice } from './emit.ts';
 import { MAIN, liveRuns, viewLine } from './lines.ts';
 import { own } from './own.ts';
 import { markFlake } from './results.ts';
-import { createRun, supersede, supersedeLine } from './runs.ts';
+import { createRun, outsideLines, supersede, supersedeLine } from './runs.ts';
 import { isKnownId, merge } from './streams.ts';
 import type { CoreEvent } from './types.ts';
 import { retract, verdict } from './verdicts.ts';
@@ -138,6 +138,5 @@ export function reopen(ctx: StepContext, culprit: string, flake: boolean): numbe
 
 export function recordDisputed(ctx: StepContext, culprit: string): void {
   for (const r of Object.values(ctx.state.runs))
-    if (r.state === 'failed' && r.end === culprit && r.kind !== 'try' && r.kind !== 'quarantine-check')
-      markFlake(ctx, r);
+    if (r.state === 'failed' && r.end === culprit && !outsideLines(r)) markFlake(ctx, r);
 }

@@ -7,44 +7,40 @@
 // Changes: runs, a quarantined test's streak. Emits: dispatches (and through the streak a culprit).
 import type { StepContext } from './context.ts';
 import { log } from './emit.ts';
-import { estimatedRates, isInFlight } from './lines.ts';
+import { isInFlight } from './lines.ts';
 import { own } from './own.ts';
-import { followStreaks, streakPosterior } from './quarantine-streak.ts';
+import { followStreaks, weighStreak } from './quarantine-streak.ts';
 import { createRun, endOutsideLines } from './runs.ts';
-import { flakeRatesOf, runTests, testCulpritShare } from './test-book.ts';
-import type { QueueState, Run, RunStatus, StreakSuspect, TestRecord } from './types.ts';
+import { flakeRatesOf, runTests, testCulpritRate } from './test-book.ts';
+import type { Run, RunStatus, TestRecord } from './types.ts';
 
 /** The line a quarantine check names: no line of the queue has it. */
 export const QUARANTINE_CHECK_LINE = 'quarantine-check';
 /** Checks of one streak in a row that may end without a result before its checks stop. */
 export const MAX_CHECKS_WITHOUT_RESULT = 3;
 
-/** The chance that a change breaks one given test, as the streaks weigh it. */
-function testCulpritRate(state: QueueState): number {
-  return estimatedRates(state).culpritRate * testCulpritShare(state);
+/** Whether a test's streak wants checks: a likely break that named nobody yet, and a CI that answers. */
+function wantsChecks(rec: TestRecord): boolean {
+  const streak = rec.streak;
+  if (rec.quarantinedSince === undefined || !streak?.noticed || streak.named || streak.crowded) return false;
+  return (streak.checksWithoutResult ?? 0) < MAX_CHECKS_WITHOUT_RESULT;
 }
 
 /**
- * The suspect whose prefix to run: the first, in the order the runs met them, at which the
- * suspects' chances add up to half of theirs in all; null when the streak needs no check.
+ * The suspect whose commits to run, and those commits: the first suspect, in the order the runs
+ * met them, at which the suspects' chances add up to half of theirs in all (null without its commits).
  */
-export function checkTarget(rec: TestRecord, flakeRate: number, culpritRate: number): StreakSuspect | null {
-  const streak = rec.streak;
-  if (!streak || !streak.noticed || streak.named || streak.crowded) return null;
-  if ((streak.checksWithoutResult ?? 0) >= MAX_CHECKS_WITHOUT_RESULT) return null;
-  const suspects = streak.suspects.filter((s): s is StreakSuspect => typeof s !== 'string');
-  if (suspects.length !== streak.suspects.length || suspects.length === 0) return null;
-  const post = streakPosterior(
-    suspects.map((s) => s.runs),
-    streak.runs,
-    flakeRate,
-    culpritRate,
-  );
-  const total = post.suspects.reduce((a, b) => a + b, 0);
+function checkTarget(
+  rec: TestRecord,
+  flakeRate: number,
+  culpritRate: number,
+): { id: string; refs: Record<string, string> } | null {
+  const { suspects } = weighStreak(rec.streak!, { flakeRate, culpritRate });
+  const total = suspects.reduce((a, s) => a + s.chance, 0);
   let sum = 0;
-  for (const [i, s] of suspects.entries()) {
-    sum += post.suspects[i]!;
-    if (sum >= total / 2) return s.refs ? s : null;
+  for (const { suspect, chance } of suspects) {
+    sum += chance;
+    if (sum >= total / 2) return suspect.refs ? { id: suspect.id, refs: suspect.refs } : null;
   }
   return null;
 }
@@ -52,8 +48,9 @@ export function checkTarget(rec: TestRecord, flakeRate: number, culpritRate: num
 /** Sends the checks the quarantined tests' streaks want, on the runners the queue left idle. Returns how many. */
 export function dispatchQuarantineChecks(ctx: StepContext): number {
   const { state } = ctx;
-  const tests = state.testBook?.tests;
-  if (state.paused || !tests) return 0;
+  // every step comes here: most find no streak to check, and stop before reading rates
+  const wanting = Object.entries(state.testBook?.tests ?? {}).filter(([, rec]) => wantsChecks(rec));
+  if (state.paused || wanting.length === 0) return 0;
   const inFlight = Object.values(state.runs).filter(isInFlight);
   let free = state.settings.maxParallel - inFlight.length;
   if (free <= 0) return 0;
@@ -61,9 +58,9 @@ export function dispatchQuarantineChecks(ctx: StepContext): number {
   const rateOf = flakeRatesOf(state);
   const culpritRate = testCulpritRate(state);
   let sent = 0;
-  for (const [id, rec] of Object.entries(tests)) {
+  for (const [id, rec] of wanting) {
     if (free <= 0) break;
-    if (rec.quarantinedSince === undefined || checking.has(id)) continue;
+    if (checking.has(id)) continue;
     const target = checkTarget(rec, rateOf(id).later, culpritRate);
     if (!target) continue;
     const run = createRun(ctx, {
@@ -72,7 +69,7 @@ export function dispatchQuarantineChecks(ctx: StepContext): number {
       kind: 'quarantine-check',
       attempt: 1,
       changes: [target.id],
-      refs: target.refs!,
+      refs: target.refs,
     });
     run.checksTest = id;
     log(ctx, 'info', `quarantine check ${run.key} runs the commits up to ${target.id} for ${id}`);
@@ -109,7 +106,6 @@ export function finishQuarantineCheck(
   delete streak.checksWithoutResult;
   run.tests = runTests(run.state === 'passed' ? { ...tests, failed: [] } : tests!);
   const flakeRate = flakeRatesOf(ctx.state)(id).later;
-  const ended = followStreaks(ctx, run, [{ id, rec, flakeRate }], testCulpritRate(ctx.state));
-  for (const e of ended) rec.flakes += e.flakes;
+  followStreaks(ctx, run, [{ id, rec, flakeRate }], testCulpritRate(ctx.state));
   said(`${run.tests.failed.includes(id) ? 'failed' : 'passed'} it`);
 }

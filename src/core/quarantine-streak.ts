@@ -48,6 +48,21 @@ export function streakPosterior(
   return { suspects: weights.map((w) => w / sum), none: noneW / sum };
 }
 
+/** A streak's suspects, each with its chance to have broken the test (`streakPosterior`), and "none did". */
+export function weighStreak(
+  streak: Streak,
+  rates: { flakeRate: number; culpritRate: number },
+): { suspects: { suspect: StreakSuspect; chance: number }[]; none: number } {
+  const suspects = suspectsOf(streak);
+  const post = streakPosterior(
+    suspects.map((s) => s.runs),
+    streak.runs,
+    rates.flakeRate,
+    rates.culpritRate,
+  );
+  return { suspects: suspects.map((suspect, i) => ({ suspect, chance: post.suspects[i]! })), none: post.none };
+}
+
 /** The streak's suspects as records (a bare id from an older streak was in every run of it). */
 function suspectsOf(streak: Streak): StreakSuspect[] {
   return (streak.suspects = streak.suspects.map((s) => (typeof s === 'string' ? { id: s, runs: streak.runs } : s)));
@@ -76,27 +91,20 @@ function holds(ctx: StepContext, run: Run, suspect: StreakSuspect): boolean {
   return suspect.passedAt !== undefined && suspect.passedAt <= run.createdAt;
 }
 
-/** A quarantined test whose streak a passing run ended: its failures in the streak were flakes. */
-export interface EndedStreak {
-  id: string;
-  flakes: number;
-}
-
 /**
- * Follows the quarantined tests' streaks over a main-line run that ended with tests: a run that
- * failed one adds to its streak (its new changes become suspects); a run that passed it clears
- * the suspects it held (a pass is trusted). Returns the streaks that ended, none of their
- * suspects left, that never looked like a break: every failure in them was a flake, for the
- * test's rate to count.
+ * Follows the quarantined tests' streaks over a main-line run or a quarantine check that ended
+ * with tests: a run that failed one adds to its streak (its new changes become suspects); a run
+ * that passed it clears the suspects it held (a pass is trusted). A streak left without suspects
+ * ends, and unless it looked like a break its failures were flakes: they count toward the test's
+ * rate, which would otherwise fall with every run the test fails.
  */
 export function followStreaks(
   ctx: StepContext,
   run: Run,
   streaks: { id: string; rec: TestRecord; flakeRate: number }[],
   culpritRate: number,
-): EndedStreak[] {
+): void {
   const failed = new Set(run.tests?.failed ?? []);
-  const ended: EndedStreak[] = [];
   for (const { id, rec, flakeRate } of streaks) {
     if (!failed.has(id)) {
       const streak = rec.streak;
@@ -105,54 +113,48 @@ export function followStreaks(
       if (streak.suspects.length > 0) continue;
       delete rec.streak;
       // after a blame or a notice the failures looked like a break, undone since (a revert, say)
-      if (!streak.named && !streak.noticed) ended.push({ id, flakes: streak.runs });
+      if (!streak.named && !streak.noticed) rec.flakes += streak.runs;
       continue;
     }
     const streak = (rec.streak ??= { runs: 0, since: run.end, suspects: [] });
     const suspects = suspectsOf(streak);
     streak.runs += 1;
     for (const s of suspects) if (holds(ctx, run, s)) s.runs += 1;
-    for (const id of run.changes) {
-      if (suspects.some((s) => s.id === id)) continue;
-      if (suspects.length >= MAX_STREAK_SUSPECTS) {
-        streak.crowded = true;
-        continue;
-      }
-      const change = own(ctx.state.changes, id);
-      const project = change && own(ctx.state.streams, change.stream)?.project;
-      // what a check of the prefix up to it runs: this run's commits, its project moved back to it
-      const refs = project ? { refs: { ...run.refs, [project]: change.sha } } : {};
-      suspects.push({ id, runs: 1, ...(change ? { stream: change.stream, sha: change.sha } : {}), ...refs });
+    for (const changeId of run.changes) {
+      if (suspects.some((s) => s.id === changeId)) continue;
+      if (suspects.length >= MAX_STREAK_SUSPECTS) streak.crowded = true;
+      else suspects.push(newSuspect(ctx, run, changeId));
     }
     judgeStreak(ctx, id, streak, flakeRate, culpritRate);
   }
-  return ended;
+}
+
+/** A change `run` held, as a suspect: where it is, and what a check of the commits up to it runs. */
+function newSuspect(ctx: StepContext, run: Run, id: string): StreakSuspect {
+  const change = own(ctx.state.changes, id);
+  const project = change && own(ctx.state.streams, change.stream)?.project;
+  if (!change || !project) return { id, runs: 1 };
+  // this run's commits, the change's project moved back to it
+  return { id, runs: 1, stream: change.stream, sha: change.sha, refs: { ...run.refs, [project]: change.sha } };
 }
 
 function judgeStreak(ctx: StepContext, id: string, streak: Streak, flakeRate: number, culpritRate: number): void {
   const { confidence, confirm } = ctx.state.settings;
   if (streak.named || streak.runs < 1 + confirm) return;
-  const suspects = suspectsOf(streak);
-  const post = streakPosterior(
-    suspects.map((s) => s.runs),
-    streak.runs,
-    flakeRate,
-    culpritRate,
-  );
-  const best = post.suspects.reduce((b, p, i) => (p > (post.suspects[b] ?? -1) ? i : b), 0);
-  const change = own(ctx.state.changes, suspects[best]?.id ?? '');
-  if (change && !streak.crowded && (post.suspects[best] ?? 0) >= confidence) {
+  const weighed = weighStreak(streak, { flakeRate, culpritRate });
+  const byChance = [...weighed.suspects].sort((a, b) => b.chance - a.chance);
+  const best = byChance[0];
+  const change = best && own(ctx.state.changes, best.suspect.id);
+  if (change && !streak.crowded && best.chance >= confidence) {
     streak.named = true;
-    nameCulprit(ctx, id, streak, change, { chance: post.suspects[best]!, runs: suspects[best]!.runs });
+    nameCulprit(ctx, id, streak, change, { chance: best.chance, runs: best.suspect.runs });
     return;
   }
-  if (streak.noticed || post.none > 1 - confidence) return;
+  if (streak.noticed || weighed.none > 1 - confidence) return;
   streak.noticed = true;
-  const likeliest = suspects
-    .map((s, i) => ({ s: s.id, p: post.suspects[i]! }))
-    .sort((a, b) => b.p - a.p)
+  const likeliest = byChance
     .slice(0, NOTICE_SUSPECTS)
-    .map(({ s, p }) => `${s} (${(p * 100).toFixed(0)}%)`);
+    .map(({ suspect, chance }) => `${suspect.id} (${(chance * 100).toFixed(0)}%)`);
   notice(
     ctx,
     'warn',

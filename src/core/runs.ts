@@ -96,6 +96,11 @@ export function supersedeAbove(ctx: StepContext, line: string, end: string, why:
   }
 }
 
+/** Whether a run is outside the queue's lines (a try, a quarantine check): it never passes or blames a line's change. */
+export function outsideLines(run: Pick<Run, 'kind'>): boolean {
+  return run.kind === 'try' || run.kind === 'quarantine-check';
+}
+
 /** The state a run outside the lines (a try, a quarantine check) ends in, by what its runner reported. */
 const ENDED_BY_STATUS: Readonly<Record<RunStatus | 'timed-out', RunState>> = {
   success: 'passed',

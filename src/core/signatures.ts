@@ -3,10 +3,10 @@
 // flake rate and its own search; a run speaks for every test it ran. Read-only but for
 // `clearTestFlakes`, which marks the failures a later run showed to be flakes (test-book.ts).
 import type { StepContext } from './context.ts';
-import { type LineView, estimatedRates, liveRuns } from './lines.ts';
+import { type LineView, liveRuns } from './lines.ts';
 import { posterior } from './strategies/posterior.ts';
 import type { SearchView, Strategy } from './strategies/strategy.ts';
-import { countedFailures, flakeRatesOf, markTestFlaky, testCulpritShare } from './test-book.ts';
+import { countedFailures, flakeRatesOf, markTestFlaky, testCulpritRate } from './test-book.ts';
 import type { QueueState, Run } from './types.ts';
 
 /** The search for the first change that broke one signature, on the main line. */
@@ -70,7 +70,7 @@ export function signatureSearches(
   const groups = new Map<string, string[]>();
   for (const [t, keys] of runsOf) groups.set(keys.join(' '), [...(groups.get(keys.join(' ')) ?? []), t]);
   // a change breaks one given test far less often than it breaks some test
-  const culpritRate = estimatedRates(state).culpritRate * testCulpritShare(state);
+  const culpritRate = testCulpritRate(state);
   const rateOf = flakeRatesOf(state);
   const searches: SignatureSearch[] = [];
   for (const tests of groups.values()) {

@@ -117,11 +117,12 @@ export function flakyTests(state: QueueState): FlakyTest[] {
  * suite a culprit breaks (the tests its culprits broke, one in all with no history). Without the
  * suite's size, every test counts as the whole suite, as with one bit per run.
  */
-export function testCulpritShare(state: QueueState): number {
+export function testCulpritRate(state: QueueState): number {
+  const { culpritRate } = estimatedRates(state);
   const b = state.testBook;
-  if (!b?.suiteSize) return 1;
+  if (!b?.suiteSize) return culpritRate;
   const perCulprit = ((b.brokenTests ?? 0) + 1) / ((b.culprits ?? 0) + 1);
-  return Math.min(1, perCulprit / b.suiteSize);
+  return culpritRate * Math.min(1, perCulprit / b.suiteSize);
 }
 
 /** Counts a culprit named with the tests it broke (for `testCulpritShare`). */
@@ -164,13 +165,11 @@ export function recordRunTests(ctx: StepContext, run: Run, main: boolean): boole
   const held = Object.keys(b.tests).filter((id) => b.tests[id]!.quarantinedSince !== undefined);
   if (held.length > 0) {
     if (main) {
-      const rateOf = flakeRatesOf(ctx.state);
-      const streaks = held.map((id) => ({ id, rec: b.tests[id]!, flakeRate: rateOf(id).later }));
-      const culpritRate = estimatedRates(ctx.state).culpritRate * testCulpritShare(ctx.state);
-      // a quarantined test's failures are shown flakes only when a pass ends its streak; counted
-      // then, its rate stays what it is instead of falling with every run it fails
-      for (const ended of followStreaks(ctx, run, streaks, culpritRate)) b.tests[ended.id]!.flakes += ended.flakes;
+      const before = flakeRatesOf(ctx.state);
+      const streaks = held.map((id) => ({ id, rec: b.tests[id]!, flakeRate: before(id).later }));
+      followStreaks(ctx, run, streaks, testCulpritRate(ctx.state));
     }
+    // a streak that ended counted its flakes
     const rateOf = flakeRatesOf(ctx.state);
     for (const id of held) reviewQuarantine(ctx, id, rateOf(id).later);
   }
@@ -236,7 +235,11 @@ export function learnFlakesOfBreak(ctx: StepContext, stream: StreamState, pass: 
   }
 }
 
-/** Puts a test in quarantine, or takes it out, as its flake rate `rate` now says. */
+/**
+ * Puts a test in quarantine, or takes it out, as its flake rate `rate` now says. It stays while it
+ * fails in every run (a streak): its rate only falls then, those failures being neither flakes nor
+ * passes yet, and released it would stop the line at the first change not yet passed, an innocent one.
+ */
 function reviewQuarantine(ctx: StepContext, id: string, rate: number): void {
   const rec = own(book(ctx.state).tests, id);
   if (!rec) return;
@@ -252,8 +255,6 @@ function reviewQuarantine(ctx: StepContext, id: string, rate: number): void {
       `test ${id} is quarantined: it flaked in ${rec.flakes} runs (estimated rate ${pct(rate)}, above flaky.quarantine ` +
         `${pct(limit)}); its failures no longer stop the line, and name a culprit only when the runs that fail it single one change out`,
     );
-    // it stays while it fails in every run: its rate only falls then (those failures are neither
-    // flakes nor passes), and released it would stop the line at the first change not yet passed
   } else if (limit === null || limit === undefined || (rate < limit * RELEASE_SHARE && !rec.streak)) {
     delete rec.quarantinedSince;
     delete rec.streak;

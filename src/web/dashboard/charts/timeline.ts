@@ -4,6 +4,7 @@
 import html from 'html-template-tag';
 import { scaleUtc } from 'd3-scale';
 import { MAIN } from '../../../core/lines.ts';
+import { outsideLines } from '../../../core/runs.ts';
 import type { Run, RunKind, VerdictRecord } from '../../../core/index.ts';
 import type { QueueView } from '../../../store/types.ts';
 import { logKeptHere, type ChangeLabeler } from '../../../report/model.ts';
@@ -44,20 +45,20 @@ export function runOutcome(run: Run): RunOutcome {
   }
 }
 
-/** What a run was for, in the words of the dashboard. */
+/** Each run kind in the words of the dashboard. */
+const PURPOSES: Readonly<Record<RunKind, string>> = {
+  batch: 'batch',
+  probe: 'probe',
+  confirm: 'confirmation',
+  retry: 'retry',
+  check: 'tip check',
+  try: 'try',
+  'quarantine-check': 'quarantined test check',
+};
+
+/** What a run was for, in the words of the dashboard: a line's run off the main line is a fix line's. */
 export function runPurpose(run: Run): string {
-  if (run.kind === 'try') return 'try';
-  if (run.kind === 'quarantine-check') return 'quarantined test check';
-  if (run.line !== MAIN) return 'fix line';
-  const purposes: Record<Exclude<RunKind, 'quarantine-check'>, string> = {
-    batch: 'batch',
-    probe: 'probe',
-    confirm: 'confirmation',
-    retry: 'retry',
-    check: 'tip check',
-    try: 'try',
-  };
-  return purposes[run.kind];
+  return !outsideLines(run) && run.line !== MAIN ? 'fix line' : PURPOSES[run.kind];
 }
 
 interface Placed {
