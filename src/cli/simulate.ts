@@ -60,12 +60,17 @@ Queue:
   --confidence C         flaky.confidence (default ${defaultSettings.confidence})
   --quarantine R         flaky.quarantine, with --tests: the flake rate above which a test is
                          quarantined, or off (default ${defaultSettings.quarantine ?? 'off'})
+  --early-pass P         flaky.early_pass, with --tests: how likely a flake the failures of tests
+                         known to flake must be for their run's changes to pass at once,
+                         provisionally, or off (default ${defaultSettings.earlyPass ?? 'off'})
   --duration-spread S    runs take T x U(1-S, 1+S) instead of exactly T (default 0, at most 0.95)
 
 Output:
   --json                 print the metrics as JSON
   --verdicts             add every change's final verdict
 `;
+
+const EARLY_PASS_RANGE = 'expected a chance from 0.5 to 0.999999, or off';
 
 const optionsSchema = z.object({
   changes: z.coerce.number().int().min(1).max(100_000),
@@ -93,6 +98,15 @@ const optionsSchema = z.object({
       error: 'expected a flake rate from 0 to 1, or off',
     })
     .optional(),
+  'early-pass': z
+    .union(
+      [
+        z.literal('off').transform(() => null),
+        z.coerce.number().min(0.5, EARLY_PASS_RANGE).max(0.999999, EARLY_PASS_RANGE),
+      ],
+      { error: EARLY_PASS_RANGE },
+    )
+    .optional(),
 });
 
 const options = {
@@ -118,6 +132,7 @@ const options = {
   'priority-share': { type: 'string', default: '0' },
   'flaky-tests': { type: 'string', default: '10' },
   quarantine: { type: 'string' },
+  'early-pass': { type: 'string' },
   seed: { type: 'string', default: '1' },
   trace: { type: 'string' },
   json: { type: 'boolean', default: false },
@@ -179,6 +194,7 @@ export async function runSimulate(argv: string[], out: (s: string) => void): Pro
     priorityShare: o['priority-share'],
     flakyTests: o['flaky-tests'],
     ...(o.quarantine !== undefined ? { quarantine: o.quarantine } : {}),
+    ...(o['early-pass'] !== undefined ? { earlyPass: o['early-pass'] } : {}),
     seed: o.seed,
     verdicts: v.verdicts,
     ...(trace ? { trace } : {}),

@@ -61,6 +61,9 @@ const fixedSections = {
       confidence: z.number().min(0).max(0.999999).default(d.confidence),
       // a test whose own flake rate is above this no longer stops the line; null: never quarantine
       quarantine: z.number().gt(0).max(1).nullable().default(d.quarantine),
+      // a run that failed only in tests known to flake, each failure at least this likely a flake,
+      // tells its changes a provisional passed at once; null: wait for the run that makes sure
+      early_pass: z.number().min(0.5).max(0.999999).nullable().default(d.earlyPass),
     })
     .strict()
     .prefault({}),
@@ -272,6 +275,7 @@ export function toQueueSettings(cfg: RepoConfig): Partial<QueueSettings> {
     confirm: cfg.flaky.confirm,
     confidence: cfg.flaky.confidence,
     quarantine: cfg.flaky.quarantine,
+    earlyPass: cfg.flaky.early_pass,
     strategy: cfg.strategy,
     dependencyTimeoutMs: cfg.dependencies.timeout,
     awaitRevert: cfg.broken.await_revert,

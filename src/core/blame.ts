@@ -6,6 +6,7 @@ import { notice } from './emit.ts';
 import { feed } from './feed.ts';
 import { revertsCulprit } from './blocked-at-once.ts';
 import { fix } from './fix-line.ts';
+import { passEarly } from './early-pass.ts';
 import { MAIN, liveRuns, searchView, viewLine } from './lines.ts';
 import { supersede, supersedeLine } from './runs.ts';
 import { strategyOf } from './schedule.ts';
@@ -23,6 +24,7 @@ export function settle(ctx: StepContext): void {
       : null;
     if (searches) {
       if (blameByTests(ctx, main.changes, searches)) continue;
+      passEarly(ctx, main, searches);
     } else if ((main.bounds[0] ?? 0) > 0) {
       const found = strategyOf(ctx).decide(searchView(ctx.state, main, 0, ctx.state.settings.confirm));
       if (found) {

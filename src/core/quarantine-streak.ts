@@ -86,7 +86,7 @@ function holds(ctx: StepContext, run: Run, suspect: StreakSuspect): boolean {
   if (run.kind === 'quarantine-check') return false;
   if (suspect.passedAt === undefined) {
     const v = latestVerdict(ctx, suspect.id);
-    if (v?.verdict === 'passed' && !v.retracted) suspect.passedAt = v.at;
+    if (v?.verdict === 'passed' && !v.retracted && !v.provisional) suspect.passedAt = v.at;
   }
   return suspect.passedAt !== undefined && suspect.passedAt <= run.createdAt;
 }

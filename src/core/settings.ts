@@ -22,6 +22,7 @@ export const defaultSettings: Readonly<QueueSettings> = Object.freeze({
   confidence: 0.999,
   dependencyTimeoutMs: 24 * HOUR,
   quarantine: 0.2,
+  earlyPass: 0.8,
   gapTimeoutMs: 10 * 60_000,
   tryMaxParallel: 1,
 });

@@ -64,6 +64,8 @@ export interface ChangeRecord extends ChangeInput {
   verdict?: VerdictKind;
   /** For `blocked` and `fixed`: the culprit named by the verdict. */
   culprit?: string;
+  /** The run whose likely flakes told it a provisional `passed` (early-pass.ts), until its final verdict. */
+  passedEarly?: string;
 }
 
 /** Every verdict kind, the one list the config schema and the messages use. `rejected` and `error` are never given (docs/architecture.md, "Verdicts"). */
@@ -98,6 +100,11 @@ export interface VerdictRecord {
   testsBroken?: number;
   /** Set when a command reopened the change; a later verdict follows. */
   retracted?: boolean;
+  /**
+   * A `passed` given before the run that makes sure ended: the change's run failed only in these
+   * tests, every failure a flake with chance `flake` (early-pass.ts). Dropped once it is final.
+   */
+  provisional?: { tests: string[]; flake: number };
 }
 
 export type RunState = 'dispatched' | 'running' | 'passed' | 'failed' | 'error' | 'timed-out' | 'cancelled';
@@ -240,6 +247,11 @@ export interface QueueSettings {
   dependencyTimeoutMs: number;
   /** `flaky.quarantine`: a test whose flake rate is above this no longer stops the line; null: never. */
   quarantine: number | null;
+  /**
+   * `flaky.early_pass`: a main-line run that failed only in tests known to flake, each failure at
+   * least this likely a flake, tells its changes a provisional `passed` at once; null: never.
+   */
+  earlyPass: number | null;
   /** How long a push that arrived ahead of its history waits for the gap to fill. */
   gapTimeoutMs: number;
   /** `try.max_parallel`: try runs of open changes at once, on runners the queue leaves idle. */

@@ -1,7 +1,7 @@
-// Verdicts: records a change's final verdict and takes one back. Changes: the change, every line it
-// was in, the verdict list, stats. Emits: report effects.
+// Verdicts: records a change's final verdict (settling an early pass) and takes one back. Changes:
+// the change, every line it was in, the verdict list, stats. Emits: report effects.
 import type { StepContext } from './context.ts';
-import { notice, short, stripUndefined } from './emit.ts';
+import { log, notice, short, stripUndefined } from './emit.ts';
 import { own } from './own.ts';
 import type { ChangeRecord, VerdictKind, VerdictRecord } from './types.ts';
 
@@ -21,10 +21,33 @@ export function verdict(ctx: StepContext, id: string, kind: VerdictKind, extra: 
     if (stream.broken) stream.broken.line = stream.broken.line.filter((c) => c !== id);
   }
   const record: VerdictRecord = { change: id, verdict: kind, at, ...stripUndefined(extra) };
-  ctx.state.verdicts.push(record);
+  if (keptEarlyPass(ctx, change, kind)) return;
   ctx.state.stats.verdicts += 1;
+  ctx.state.verdicts.push(record);
   ctx.effects.push({ type: 'report', change: id, verdict: record });
   if (!change.number && (kind === 'culprit' || kind === 'fixed')) tellDirectPush(ctx, change, record);
+}
+
+/**
+ * Settles a provisional `passed` (early-pass.ts) as the final verdict `kind` comes: a pass keeps it
+ * as it was told, counted, and nothing more is reported (returns true); any other verdict takes it
+ * back (its record, if the list still holds it, is marked retracted) and is reported as usual.
+ */
+function keptEarlyPass(ctx: StepContext, change: ChangeRecord, kind: VerdictKind): boolean {
+  if (change.passedEarly === undefined) return false;
+  const run = change.passedEarly;
+  delete change.passedEarly;
+  const told = latestVerdict(ctx, change.id);
+  const standing = told?.provisional && !told.retracted ? told : undefined;
+  if (kind === 'passed') {
+    if (standing) delete standing.provisional;
+    ctx.state.stats.verdicts += 1;
+    log(ctx, 'info', `the early pass of ${change.id} stands: the failure of run ${run} was a flake`);
+    return true;
+  }
+  if (standing) standing.retracted = true;
+  log(ctx, 'info', `the early pass of ${change.id} is taken back: ${kind}`);
+  return false;
 }
 
 /**
@@ -47,6 +70,7 @@ function tellDirectPush(ctx: StepContext, change: ChangeRecord, v: VerdictRecord
 export function retract(ctx: StepContext, c: ChangeRecord): void {
   const v = latestVerdict(ctx, c.id);
   if (v) v.retracted = true;
+  delete c.passedEarly;
   c.state = 'queued';
   delete c.verdict;
   delete c.culprit;

@@ -11,7 +11,8 @@ import { brokeText, brokenTests, moreTests } from './tests.ts';
  */
 export function verdictDoc(r: VerdictReport, postedOn: string = r.verdict.change): Doc {
   const v = r.verdict;
-  const doc: Doc = [{ heading: `ost-gate: ${v.verdict}` }, { para: ['Queue ', code(r.queue), '.'] }];
+  const heading = `ost-gate: ${v.verdict}${v.provisional ? ' (provisional)' : ''}`;
+  const doc: Doc = [{ heading }, { para: ['Queue ', code(r.queue), '.'] }];
   if (r.landedWith.length) {
     const all = [...r.landedWith, r.change].filter((c) => c.id !== postedOn);
     doc.push({
@@ -78,7 +79,8 @@ export function verdictDoc(r: VerdictReport, postedOn: string = r.verdict.change
       });
       break;
     case 'passed':
-      doc.push({ para: ['The system tests passed with this change included', ...inRun, '.'] });
+      doc.push(...(v.provisional ? provisionalParagraphs(v.provisional, inRun) : []));
+      if (!v.provisional) doc.push({ para: ['The system tests passed with this change included', ...inRun, '.'] });
       break;
     default:
       if (v.reason) doc.push({ para: [v.reason] });
@@ -86,6 +88,32 @@ export function verdictDoc(r: VerdictReport, postedOn: string = r.verdict.change
   if (r.dashboardUrl) doc.push({ para: [link('Details on the dashboard', r.dashboardUrl)] });
   doc.push({ marker: verdictMarker(r.queue, postedOn, v.verdict) });
   return doc;
+}
+
+/** Why a pass came before the run that makes sure (early-pass.ts), and what happens if it was wrong. */
+function provisionalParagraphs(p: NonNullable<VerdictReport['verdict']['provisional']>, inRun: Inline[]): Doc {
+  const shown = p.tests.slice(0, 3);
+  const more = p.tests.length - shown.length;
+  return [
+    {
+      para: [
+        'The system tests passed with this change included, except ',
+        ...joined(shown.map((t) => code(t))),
+        more > 0 ? ` and ${more} more` : '',
+        ...inRun,
+        `: ${p.tests.length === 1 ? 'a test that has' : 'tests that have'} flaked before, and this failure is a flake `,
+        'with a chance of ',
+        strong(`${(p.flake * 100).toFixed(1)}%`),
+        '.',
+      ],
+    },
+    {
+      para: [
+        'This pass is provisional: the queue is making sure with another run. If it shows a break, ',
+        'a new verdict replaces this one; otherwise nothing more is posted.',
+      ],
+    },
+  ];
 }
 
 /** `It broke `a`, `b` and 3 more tests.`, when the CI reported tests. */
@@ -101,5 +129,6 @@ export function verdictSummary(queue: string, r: Pick<VerdictReport, 'verdict'>)
   const culprit = v.culprit && v.culprit !== v.change ? ` (culprit ${v.culprit})` : '';
   const confidence = v.confidence !== undefined ? ` confidence ${v.confidence.toFixed(4)}` : '';
   const b = brokenTests(v);
-  return `ost-gate: ${v.verdict}${culprit}${confidence}${b ? `, ${brokeText(b, (t) => t)}` : ''} in queue ${queue}`;
+  const provisional = v.provisional ? ' (provisional)' : '';
+  return `ost-gate: ${v.verdict}${provisional}${culprit}${confidence}${b ? `, ${brokeText(b, (t) => t)}` : ''} in queue ${queue}`;
 }

@@ -64,6 +64,8 @@ export interface SimMetrics {
   p90_others?: number;
   /** The queue's own estimate of the flake rate at the end (core/lines.ts estimatedRates). */
   flake_rate_estimate?: number;
+  /** With --tests: the provisional passes given (flaky.early_pass), and how many a later verdict took back. */
+  early_passes?: { given: number; taken_back: number };
   verdicts?: SimVerdict[];
   /** With the verdicts: the culprits that were detectable and not blamed. */
   missed_ids?: string[];

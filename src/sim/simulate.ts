@@ -2,108 +2,23 @@
 import {
   advance,
   BATCHING_NAMES,
-  batchSettings,
-  defaultSettings,
   emptyQueue,
   heldUntil,
   type CoreEvent,
-  type DispatchSpec,
   type Effect,
-  type QueueSettings,
   type QueueState,
-  type Strategy,
 } from '../core/index.ts';
 import { estimatedRates } from '../core/lines.ts';
 import { computeMetrics, type SimMetrics, type SimTruth } from './metrics.ts';
 import { seeded } from './random.ts';
-import type { TraceEntry } from './trace.ts';
+import { simSettings, T, type SimOptions } from './options.ts';
 import { Agenda, type Pending } from './agenda.ts';
 import { SimSuite } from './suite.ts';
 
-/** One time unit T (the length of a run) in the core's milliseconds. */
-export const T = 3_600_000;
-
-export interface SimOptions {
-  changes: number;
-  arrivalRate: number;
-  culpritRate: number;
-  flakeRate: number;
-  runners: number;
-  strategy: string;
-  batch: number;
-  seed: number;
-  confirm?: number;
-  confidence?: number;
-  /**
-   * Uneven run times: each run takes T x U(1 - s, 1 + s), drawn from its own random stream so that
-   * arrivals and flakes stay the same (default 0: every run takes exactly T, as the simulator's model says: README, "Simulator reference").
-   */
-  durationSpread?: number;
-  /** Runs over new changes allowed in flight at once (0: as runners allow; default as a queue's). */
-  batchInFlight?: number;
-  /** Keep testing new changes while a failure is searched (default as a queue's). */
-  speculate?: boolean;
-  /** `batch.hold`: how long a lone change waits for a second, as a share of a run (default as a queue's). */
-  hold?: number;
-  /** `batch.policy`: the batching policy by name, which sets the defaults of the three settings above (default save-runs). */
-  batching?: string;
-  /** Probes at once while searching (0: as runners allow). */
-  searchWidth?: number;
-  /** Block changes of a broken stream at once unless they revert the culprit (default true). */
-  awaitRevert?: boolean;
-  /** Treat reverts of the culprit as likely fixes (default true; off for the baselines). */
-  revertAware?: boolean;
-  /** With awaitRevert: how often, in T, a broken stream's tip is checked anyway (default 2). */
-  recheck?: number;
-  fixDelay?: number;
-  fixDelayMissed?: number;
-  /**
-   * The share of fixes that are new changes repairing the break without reverting it (default 0):
-   * nothing marks them as fixes, so revert-awareness cannot see them.
-   */
-  forwardFixShare?: number;
-  trace?: TraceEntry[];
-  verdicts?: boolean;
-  /** Strategies beyond the built-in ones, by name (the benchmark's baselines). */
-  strategies?: Record<string, Strategy>;
-  /** The share of changes marked priority (`/ost priority`, a label): they jump the line (default 0). */
-  priorityShare?: number;
-  /** Tests in the suite (0: one bit per run, as without tests); each culprit breaks one to three of them. */
-  tests?: number;
-  /** Of those, how many flake; the flake rate is spread over them unevenly (suite.ts). */
-  flakyTests?: number;
-  /** `flaky.quarantine`: the flake rate above which a test is quarantined (null: never; default as a queue's). */
-  quarantine?: number | null;
-  /** Called for every run dispatched (and when, in T), for analyses of where runs go. */
-  onDispatch?: (run: DispatchSpec, at: number) => void;
-}
+export { T, type SimOptions } from './options.ts';
 
 const STREAM = { host: 'sim', project: 'sim', branch: 'main' };
 const MAX_EVENTS = 2_000_000;
-
-/** The queue settings a simulation runs with: the queue's defaults but where the options say otherwise. */
-function simSettings(opts: SimOptions): Partial<QueueSettings> {
-  return {
-    maxParallel: opts.runners,
-    batchMaxSize: opts.batch,
-    ...(opts.batching ? { batching: opts.batching } : {}),
-    ...batchSettings(opts.batching ?? defaultSettings.batching, {
-      batchMaxInFlight: opts.batchInFlight,
-      speculate: opts.speculate,
-      holdShare: opts.hold,
-    }),
-    searchWidth: opts.searchWidth ?? 0,
-    awaitRevert: opts.awaitRevert ?? true,
-    revertAware: opts.revertAware ?? true,
-    recheckMs: (opts.recheck ?? 2) * T,
-    strategy: opts.strategy,
-    timeoutMs: 1000 * T,
-    retries: 0,
-    ...(opts.confirm !== undefined ? { confirm: opts.confirm } : {}),
-    ...(opts.confidence !== undefined ? { confidence: opts.confidence } : {}),
-    ...(opts.quarantine !== undefined ? { quarantine: opts.quarantine } : {}),
-  };
-}
 
 /**
  * One simulation: the real core stepped on its own state, a CI whose runs end after about T and
@@ -135,6 +50,8 @@ class Simulation {
   private readonly broken = new Map<string, string[]>();
   private runs = 0;
   private now = 0;
+  /** Early passes given (flaky.early_pass), and how many a later verdict took back. */
+  private readonly early = { given: 0, takenBack: 0, standing: new Set<string>() };
 
   constructor(private readonly opts: SimOptions) {
     this.flakeRng = seeded(opts.seed ^ 0x5bd1e995);
@@ -200,6 +117,7 @@ class Simulation {
     return {
       ...computeMetrics(this.truth, this.runs, this.opts.verdicts ?? false),
       flake_rate_estimate: estimatedRates(this.state).flakeRate,
+      ...(this.early.given > 0 ? { early_passes: { given: this.early.given, taken_back: this.early.takenBack } } : {}),
     };
   }
 
@@ -273,11 +191,20 @@ class Simulation {
         });
       } else if (e.type === 'cancel') this.agenda.cancelRun(e.key);
       else if (e.type === 'report') {
+        this.countEarlyPass(e.change, e.verdict);
         this.truth.verdicts.set(e.change, { verdict: e.verdict.verdict, culprit: e.verdict.culprit, at: this.now });
         if (e.verdict.verdict === 'culprit' && this.truth.culprits.has(e.change))
           this.scheduleFix(e.change, this.now + (this.opts.fixDelay ?? 2));
       }
     }
+  }
+
+  /** Counts a provisional pass (flaky.early_pass), and a later verdict that takes one back. */
+  private countEarlyPass(change: string, verdict: { provisional?: unknown }): void {
+    if (verdict.provisional) {
+      this.early.given += 1;
+      this.early.standing.add(change);
+    } else if (this.early.standing.delete(change)) this.early.takenBack += 1;
   }
 
   /** A run's length in T: exactly 1, or 1 +- the spread. */

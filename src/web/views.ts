@@ -85,6 +85,7 @@ export function queueDetail(file: QueueView) {
     ...(v.tests ? { tests: v.tests } : {}),
     ...(v.testsBroken ? { testsBroken: v.testsBroken } : {}),
     ...(v.retracted ? { retracted: true } : {}),
+    ...(v.provisional ? { provisional: v.provisional } : {}),
   }));
   return {
     ...queueSummary(file),

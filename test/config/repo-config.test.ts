@@ -36,6 +36,16 @@ describe('repo config', () => {
     });
   });
 
+  it('passes a run early on a likely flake of a known flaky test unless told otherwise, and names a bad setting', () => {
+    const parse = (flaky: string) => configRules.parseRepo(`ci: {provider: jenkins, job: x}\n${flaky}`);
+    expect(toQueueSettings(parse('')).earlyPass).toBe(0.8);
+    expect(toQueueSettings(parse('flaky: {early_pass: 0.95}\n')).earlyPass).toBe(0.95);
+    expect(toQueueSettings(parse('flaky: {early_pass: null}\n')).earlyPass).toBeNull();
+    expect(problems(() => parse('flaky: {early_pass: 0.3}\n'))).toEqual([
+      expect.stringMatching(/^flaky\.early_pass: got 0\.3/),
+    ]);
+  });
+
   it('lets one try run go out at once unless told otherwise, and maps it to the queue settings', () => {
     const cfg = configRules.parseRepo('ci:\n  provider: jenkins\n  job: ost\n');
     expect(toQueueSettings(cfg).tryMaxParallel).toBe(1);

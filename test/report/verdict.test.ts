@@ -130,6 +130,35 @@ describe('verdict messages', () => {
   });
 });
 
+describe('a provisional pass (flaky.early_pass)', () => {
+  const early: VerdictRecord = {
+    change: 'a',
+    verdict: 'passed',
+    run: 'q.4',
+    at: 1,
+    provisional: { tests: ['net.flaky'], flake: 0.9731 },
+  };
+
+  it.each([
+    ['markdown', '### ost-gate: passed (provisional)', 'except `net.flaky` ([q.4](https://ci.example/4))'],
+    ['text', 'ost-gate: passed (provisional)', 'except net.flaky (https://ci.example/4)'],
+  ] as const)('in %s: says which test failed, how likely a flake, and that a run makes sure', (as, first, except) => {
+    const text = message(early, as);
+    expect(text.split('\n')[0]).toBe(first);
+    expect(text).toContain(except);
+    expect(text).toContain('97.3%');
+    expect(text).toContain('This pass is provisional');
+    expect(text).not.toContain('The system tests passed with this change included.');
+    expect(verdictSummary('q', { verdict: early })).toBe('ost-gate: passed (provisional) in queue q');
+  });
+
+  it('counts the tests past the first three', () => {
+    const tests = ['t1', 't2', 't3', 't4', 't5'];
+    const text = message({ ...early, provisional: { tests, flake: 0.9 } }, 'text');
+    expect(text).toContain('except t1, t2, t3 and 2 more (https://ci.example/4): tests that have flaked before');
+  });
+});
+
 describe('report keys', () => {
   it.each([
     ['report:q:github:o/r#3:culprit', 'github:o/r#3', { queue: 'q', verdict: 'culprit' }],

@@ -51,6 +51,19 @@ describe('simulate', () => {
     expect(quarantined.ttv_p90).toBeLessThan(off.ttv_p90);
   });
 
+  it('with --early-pass, tells the changes of runs that flaked passed sooner, taking few back, blaming no innocent', () => {
+    const suite = { ...reference, changes: 600, flakeRate: 0.15, culpritRate: 0.03, tests: 200, flakyTests: 10 };
+    const early = simulate(suite);
+    expect(simulate({ ...suite, earlyPass: 0.8 })).toEqual(early); // the default
+    const off = simulate({ ...suite, earlyPass: null });
+    expect(off.early_passes).toBeUndefined();
+    expect(early.early_passes!.given).toBeGreaterThan(20);
+    expect(early.early_passes!.taken_back).toBeLessThan(early.early_passes!.given / 5);
+    expect(early.false_blame_rate).toBe(0);
+    expect(early.unfinished).toBe(0);
+    expect(early.ttv_mean).toBeLessThan(off.ttv_mean);
+  });
+
   it('with --priority-share, marks changes priority on its own random stream and reports their p90 apart', () => {
     const base = { ...reference, changes: 400 };
     const plain = simulate(base);
@@ -201,6 +214,10 @@ describe('ost-gate simulate', () => {
     expect(await run('simulate', '--tests', '200', '--quarantine', 'maybe')).toMatchObject({
       code: 2,
       err: expect.stringContaining('--quarantine: expected a flake rate from 0 to 1, or off'),
+    });
+    expect(await run('simulate', '--tests', '200', '--early-pass', '0.2')).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('--early-pass: expected a chance from 0.5 to 0.999999, or off'),
     });
     expect(await run('simulate', '--trace', '/nonexistent/t.json')).toMatchObject({
       code: 2,

@@ -18,7 +18,10 @@ function verdictDetails(v: VerdictRecord, id: string, ref: (id: string) => { sho
       : '';
   const confidence = v.confidence !== undefined ? html` · confidence ${(v.confidence * 100).toFixed(2)}%` : '';
   const reason = v.reason ? html` · ${v.reason}` : '';
-  return culprit + confidence + brokeNote(v) + reason;
+  const early = v.provisional
+    ? html` · ${v.provisional.tests.join(', ')} failed, a flake with chance ${(v.provisional.flake * 100).toFixed(1)}%; another run makes sure`
+    : '';
+  return culprit + confidence + brokeNote(v) + reason + early;
 }
 
 export function changePage(
@@ -48,7 +51,7 @@ export function changePage(
 $${changeActions(admin, file, id)}
 $${
     current
-      ? html`<h2>Verdict: ${current.verdict}</h2><p>${time(current.at)}$${verdictDetails(current, id, ref)}</p>
+      ? html`<h2>Verdict: ${current.verdict}${current.provisional ? ' (provisional)' : ''}</h2><p>${time(current.at)}$${verdictDetails(current, id, ref)}</p>
 $${
           current.evidence?.length
             ? html`<div class="table"><table>

@@ -63,8 +63,9 @@ function lineTable(file: QueueView, line: string, caption: string, mainLine: boo
 function verdictNote(v: VerdictRecord, ref: (id: string) => { short: string }): string {
   const by = v.culprit && v.culprit !== v.change ? html` by ${ref(v.culprit).short}` : '';
   const confidence = v.confidence !== undefined ? html` (confidence ${(v.confidence * 100).toFixed(2)}%)` : '';
-  const reopened = v.retracted ? html` <span class="muted">(reopened)</span>` : '';
-  return by + confidence + brokeNote(v) + reopened;
+  const provisional = v.provisional && !v.retracted ? html` <span class="muted">(provisional)</span>` : '';
+  const reopened = v.retracted ? html` <span class="muted">(${v.provisional ? 'taken back' : 'reopened'})</span>` : '';
+  return by + confidence + brokeNote(v) + provisional + reopened;
 }
 
 export function queuePage(file: QueueView, now: number, labelOf: ChangeLabeler, admin?: AdminView): string {
