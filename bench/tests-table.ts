@@ -24,9 +24,20 @@ interface Pooled {
   missed: number;
   mostMissed: number;
   unfinished: number;
+  /** Provisional passes told (flaky.early_pass) and taken back, over seeds. */
+  early: number;
+  earlyBack: number;
 }
 
-function pooled(f: number, tests: number): Pooled {
+/** The three ways a row runs: the default with tests, the same without early passes, one bit per run. */
+const VARIANTS = [
+  { tests: SUITE.tests, earlyPass: undefined, label: `${SUITE.tests} tests, ${SUITE.flakyTests} flaky` },
+  { tests: SUITE.tests, earlyPass: null, label: 'the same, `flaky.early_pass: null`' },
+  { tests: 0, earlyPass: undefined, label: 'one bit per run' },
+] as const;
+
+function pooled(f: number, variant: (typeof VARIANTS)[number]): Pooled {
+  const { tests, earlyPass } = variant;
   const out: Pooled = {
     runs: 0,
     p90Mean: 0,
@@ -36,6 +47,8 @@ function pooled(f: number, tests: number): Pooled {
     missed: 0,
     mostMissed: 0,
     unfinished: 0,
+    early: 0,
+    earlyBack: 0,
   };
   for (let seed = 1; seed <= SEEDS; seed++) {
     const m: SimMetrics = simulate({
@@ -48,6 +61,7 @@ function pooled(f: number, tests: number): Pooled {
       batch: 20,
       seed,
       ...(tests > 0 ? SUITE : {}),
+      ...(earlyPass !== undefined ? { earlyPass } : {}),
     });
     out.runs += m.runs_per_change / SEEDS;
     out.p90Mean += m.ttv_p90 / SEEDS;
@@ -57,6 +71,8 @@ function pooled(f: number, tests: number): Pooled {
     out.missed += m.missed_culprits;
     out.mostMissed = Math.max(out.mostMissed, m.missed_culprits);
     out.unfinished += m.unfinished;
+    out.early += m.early_passes?.given ?? 0;
+    out.earlyBack += m.early_passes?.taken_back ?? 0;
   }
   return out;
 }
@@ -64,24 +80,25 @@ function pooled(f: number, tests: number): Pooled {
 /** The section of bench/results/strategies.md with tests, and a line per target missed (for the log). */
 export function testsSection(): { markdown: string; missed: string[] } {
   const head =
-    '| flake rate | results | runs/change | ttv p90 mean (T) | ttv p90 worst seed (T) | false blames | missed (most on a seed) | unfinished |\n|---:|---|---:|---:|---:|---:|---:|---:|';
+    '| flake rate | results | runs/change | ttv p90 mean (T) | ttv p90 worst seed (T) | false blames | missed (most on a seed) | unfinished | early passes (taken back) |\n|---:|---|---:|---:|---:|---:|---:|---:|---:|';
   const rows: string[] = [];
   const missed: string[] = [];
   const mark = (ok: boolean) => (ok ? '' : ' ✗');
   for (const t of TARGETS) {
-    for (const tests of [SUITE.tests, 0]) {
-      const r = pooled(t.f, tests);
+    for (const variant of VARIANTS) {
+      const r = pooled(t.f, variant);
       const rate = r.blamed ? r.innocent / r.blamed : 0;
-      const judged = tests > 0;
+      // the targets are for the defaults with tests
+      const judged = variant === VARIANTS[0];
       const ok = { runs: r.runs <= t.runs, p90: r.p90Worst <= t.p90, blame: rate <= t.falseBlames };
       if (judged)
         for (const [what, good] of Object.entries(ok)) if (!good) missed.push(`f = ${t.f}: ${what} target missed`);
       rows.push(
-        `| ${t.f} | ${judged ? `${SUITE.tests} tests, ${SUITE.flakyTests} flaky` : 'one bit per run'} | ` +
+        `| ${t.f} | ${variant.label} | ` +
           `${r.runs.toFixed(3)}${judged ? ` (≤ ${t.runs})${mark(ok.runs)}` : ''} | ${r.p90Mean.toFixed(2)} | ` +
           `${r.p90Worst.toFixed(2)}${judged ? ` (≤ ${t.p90})${mark(ok.p90)}` : ''} | ` +
           `${r.innocent} of ${r.blamed} (${rate.toFixed(4)})${judged ? ` (≤ ${t.falseBlames})${mark(ok.blame)}` : ''} | ` +
-          `${r.missed} (${r.mostMissed}) | ${r.unfinished} |`,
+          `${r.missed} (${r.mostMissed}) | ${r.unfinished} | ${variant.tests > 0 ? `${r.early} (${r.earlyBack})` : '-'} |`,
       );
     }
   }
@@ -89,7 +106,10 @@ export function testsSection(): { markdown: string; missed: string[] } {
 
 The CI reports each run's failing tests (\`ost-gate simulate --tests ${SUITE.tests} --flaky-tests ${SUITE.flakyTests}\`):
 each culprit breaks one test (sometimes two or three) and the flake rate is spread over the flaky
-tests unevenly. The same streams on one bit per run are beside each row. ✗ marks a target missed.
+tests unevenly. Beside each row: the same streams without early passes (\`flaky.early_pass: null\`, a
+run's changes wait for the run that makes sure) and on one bit per run. ✗ marks a target missed.
+A provisional pass that stands counts from when it was told; one taken back, from the verdict that
+replaced it.
 
 ${[head, ...rows].join('\n')}
 `;
