@@ -10,7 +10,7 @@ import { namesChange } from './blocked-at-once.ts';
 import { own } from './own.ts';
 import { createRun, supersede, supersedeAbove } from './runs.ts';
 import { speculating } from './schedule.ts';
-import { clearTestFlakes, otherFailuresAbove } from './signatures.ts';
+import { clearTestFlakes, keepsRunsAbove } from './signatures.ts';
 import { countedFailures, markTestFlaky, recordRunTests, runTests } from './test-book.ts';
 import type { CoreEvent, Run, RunState } from './types.ts';
 import { verdict } from './verdicts.ts';
@@ -77,7 +77,7 @@ export function runFinished(ctx: StepContext, event: Extract<CoreEvent, { type: 
     finishCheck(ctx, run);
   } else if (run.line === MAIN) {
     if (run.state === 'passed') passMain(ctx, run);
-    else if (!otherFailuresAbove(ctx.state, viewLine(ctx.state, MAIN), run))
+    else if (!keepsRunsAbove(ctx.state, viewLine(ctx.state, MAIN), run))
       supersedeAbove(ctx, MAIN, run.end, `prefix up to ${run.end} failed`, speculating(ctx));
     // a failure of a test that a run at or above did not fail was a flake of that test
     for (const cleared of clearTestFlakes(ctx, viewLine(ctx.state, MAIN))) {

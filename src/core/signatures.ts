@@ -7,6 +7,7 @@ import { type LineView, liveRuns } from './lines.ts';
 import { posterior } from './strategies/posterior.ts';
 import type { SearchView, Strategy } from './strategies/strategy.ts';
 import { countedFailures, flakeRatesOf, markTestFlaky, testCulpritRate } from './test-book.ts';
+import { own } from './own.ts';
 import type { QueueState, Run } from './types.ts';
 
 /** The search for the first change that broke one signature, on the main line. */
@@ -142,6 +143,11 @@ export function planSignatures(
     let positions = strategy.plan(view);
     if (positions.length === 0 && !view.inFlight.some((n) => n > 0)) positions = fallback.plan(view);
     for (const p of positions.slice(0, left)) take(p + s.offset);
+    // a likely break: one more run of the failed prefix beside the probes fails with whichever change
+    // broke it, and counts toward its confirmation (failures above do), so the culprit is named when
+    // the probes come back instead of a round later
+    const probing = positions.length > 0 && positions.every((p) => p + s.offset < s.top);
+    if (probing && free - chosen.length > 0 && (inFlight[s.top] ?? 0) === 0) take(s.top);
   }
   return chosen;
 }
@@ -174,12 +180,22 @@ export function allFlakesPlausible(searches: SignatureSearch[], share: number): 
 }
 
 /**
- * Whether a failed main-line run leaves other tests' failures above it to search: then the runs in
- * flight above it are kept, since they still speak for those tests.
+ * Whether the runs in flight above a failed main-line run are kept: when it failed only in tests
+ * that never flaked (a likely break: they hold its suspects too, fail the same tests, and confirm
+ * it, failures above counting toward flaky.confirm), or when other tests' failures above it are
+ * left to search (those runs still speak for them).
  */
-export function otherFailuresAbove(state: QueueState, main: LineView, run: Run): boolean {
+export function keepsRunsAbove(state: QueueState, main: LineView, run: Run): boolean {
   if (!run.tests) return false;
-  const mine = new Set(run.tests.failed);
+  const failing = countedFailures(run);
+  const steady = (t: string) => ((state.testBook && own(state.testBook.tests, t)?.flakes) ?? 0) === 0;
+  if (failing.length > 0 && failing.every(steady)) return true;
+  return otherFailuresAbove(state, main, run);
+}
+
+/** Whether a failed main-line run leaves other tests' failures above it to search. */
+function otherFailuresAbove(state: QueueState, main: LineView, run: Run): boolean {
+  const mine = new Set(run.tests?.failed);
   const placed = placedRuns(state, main);
   const at = placed.find((p) => p.run === run)?.pos ?? -1;
   return placed.some((p) => p.pos > at && p.run.state === 'failed' && countedFailures(p.run).some((t) => !mine.has(t)));
