@@ -75,7 +75,8 @@ export function messageContent(
   switch (about.kind) {
     case 'verdict': {
       const report = buildVerdictReport(queue, file, about.verdict, { labelOf, publicUrl });
-      const subject = `[ost-gate] ${queue}: ${about.verdict.verdict} ${shortRef(about.change)}`;
+      const provisional = about.verdict.provisional ? ' (provisional)' : '';
+      const subject = `[ost-gate] ${queue}: ${about.verdict.verdict}${provisional} ${shortRef(about.change)}`;
       // a comment sits on its change; a mail says which change it is about
       const doc = verdictDoc(report);
       doc.splice(1, 0, { para: ['Change ', { change: report.change }, '.'] });

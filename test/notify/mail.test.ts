@@ -156,6 +156,23 @@ describe('a mail as written', () => {
     expect(mail.html).not.toContain('<2>');
   });
 
+  it('says a provisional pass in its subject and text', () => {
+    const early = { ...verdict(2, 'passed'), run: 'q.7', provisional: { tests: ['net.flaky'], flake: 0.95 } };
+    const mail = mailMessage(
+      {
+        type: 'mail',
+        to: ['infra@example.org'],
+        about: { kind: 'verdict', change: id(2), verdict: early },
+        startsThread: true,
+      },
+      'mail:2',
+      ctx,
+    );
+    expect(mail.subject).toBe(`[ost-gate] q: passed (provisional) ${'2'.repeat(10)} change <2> & more`);
+    expect(mail.text).toMatch(/^ost-gate: passed \(provisional\)\n/);
+    expect(mail.text).toContain('This pass is provisional');
+  });
+
   it('answers in the thread once a mail about the change was sent, with a Message-ID of its entry', () => {
     const later = ctx;
     const about = { kind: 'verdict' as const, change: id(2), verdict: culprit };
