@@ -84,7 +84,7 @@ const ours: SystemSetting[] = [
 ];
 
 /** One system in one scenario: the simulator's metrics over every seed. */
-export type Row = Omit<SimMetrics, 'changes' | 'runs' | 'verdicts'> & {
+export type Row = Omit<SimMetrics, 'changes' | 'runs' | 'verdicts' | 'told_mean' | 'told_p90'> & {
   scenario: string;
   system: string;
   baseline: boolean;

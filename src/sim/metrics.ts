@@ -13,6 +13,8 @@ export interface SimTruth {
   priority: Set<string>;
   /** Final verdict per change, with its time in T. */
   verdicts: Map<string, { verdict: string; culprit?: string | undefined; at: number }>;
+  /** When a change was told its final verdict, in T, where that came before it was final (an early pass that stood). */
+  told?: Map<string, number>;
 }
 
 export interface SimVerdict {
@@ -31,6 +33,12 @@ export interface SimMetrics {
   runs_per_change: number;
   ttv_mean: number;
   ttv_p90: number;
+  /**
+   * Time from merge to when the change was told the verdict it kept, in T: a provisional pass that
+   * stood (flaky.early_pass) counts from when it was told; otherwise the same as `ttv_*`.
+   */
+  told_mean: number;
+  told_p90: number;
   false_blame_rate: number;
   /** Changes given a culprit verdict, rightly or not. */
   blamed: number;
@@ -82,13 +90,19 @@ const round = (x: number) => Math.round(x * 1000) / 1000;
 
 export function computeMetrics(truth: SimTruth, runs: number, withVerdicts: boolean): SimMetrics {
   const ttv: number[] = [];
+  const told: number[] = [];
   let unfinished = 0;
   for (const id of truth.order) {
     const v = truth.verdicts.get(id);
     if (!v) unfinished += 1;
-    else ttv.push(v.at - truth.mergedAt.get(id)!);
+    else {
+      ttv.push(v.at - truth.mergedAt.get(id)!);
+      told.push((truth.told?.get(id) ?? v.at) - truth.mergedAt.get(id)!);
+    }
   }
   ttv.sort((a, b) => a - b);
+  told.sort((a, b) => a - b);
+  const mean = (xs: number[]) => round(xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
   const blamed = truth.order.filter((id) => truth.verdicts.get(id)?.verdict === 'culprit');
   const innocent = blamed.filter((id) => !truth.culprits.has(id)).length;
   const index = new Map(truth.order.map((id, i) => [id, i]));
@@ -115,8 +129,10 @@ export function computeMetrics(truth: SimTruth, runs: number, withVerdicts: bool
   }
   const metrics: SimMetrics = {
     runs_per_change: round(truth.order.length ? runs / truth.order.length : 0),
-    ttv_mean: round(ttv.length ? ttv.reduce((a, b) => a + b, 0) / ttv.length : 0),
+    ttv_mean: mean(ttv),
     ttv_p90: round(quantile(ttv, 0.9)),
+    told_mean: mean(told),
+    told_p90: round(quantile(told, 0.9)),
     false_blame_rate: round(blamed.length ? innocent / blamed.length : 0),
     blamed: blamed.length,
     culprits_found: found,

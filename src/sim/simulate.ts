@@ -36,6 +36,7 @@ class Simulation {
     forwardFixes: new Set(),
     priority: new Set(),
     verdicts: new Map(),
+    told: new Map(),
   };
   private readonly agenda = new Agenda();
   private readonly fixScheduled = new Set<string>();
@@ -162,6 +163,7 @@ class Simulation {
     this.state = result.state;
     if (this.state.verdicts.length > 64) this.state.verdicts = this.state.verdicts.slice(-32);
     this.apply(result.effects);
+    this.settleEarlyPasses();
     // a lone change held for company goes out at a known time: the queue is woken then, as a
     // server's ticks would (the first whole millisecond after it)
     const until = heldUntil(this.state);
@@ -196,6 +198,23 @@ class Simulation {
         if (e.verdict.verdict === 'culprit' && this.truth.culprits.has(e.change))
           this.scheduleFix(e.change, this.now + (this.opts.fixDelay ?? 2));
       }
+    }
+  }
+
+  /**
+   * A provisional pass that stands becomes final without a report, when its change is done: its
+   * final verdict is from then (README, "Simulator reference": `ttv_*`), and it was told when given
+   * (`told_*`).
+   */
+  private settleEarlyPasses(): void {
+    for (const id of this.early.standing) {
+      const change = this.state.changes[id];
+      if (change && change.state !== 'done') continue;
+      this.early.standing.delete(id);
+      const told = this.truth.verdicts.get(id);
+      if (!told) continue;
+      this.truth.told!.set(id, told.at);
+      told.at = this.now;
     }
   }
 
