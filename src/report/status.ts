@@ -108,5 +108,14 @@ function whereIs(queue: string, file: QueueView, id: string): Inline[] {
         ]
       : [change.state === 'waiting' ? 'waiting for a dependency' : 'queued for the next run'];
   const paused: Inline[] = file.state.paused ? [` The queue is paused: ${file.state.paused.reason}.`] : [];
-  return ['ost-gate: ', code(id), ' is ', ...where, ...inQueue, '.', ...paused];
+  const early: Inline[] = change.passedEarly
+    ? [
+        ' It passed provisionally: run ',
+        code(change.passedEarly),
+        ' failed only in tests known to flake (',
+        code('flaky.early_pass'),
+        '), and another run makes sure.',
+      ]
+    : [];
+  return ['ost-gate: ', code(id), ' is ', ...where, ...inQueue, '.', ...early, ...paused];
 }

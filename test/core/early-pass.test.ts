@@ -2,7 +2,10 @@
 // changes `passed` at once, provisionally, and the final verdict keeps that pass or takes it back.
 import { describe, expect, it } from 'vitest';
 import type { Run } from '../../src/core/types.ts';
+import { statusDoc } from '../../src/report/status.ts';
+import { toText } from '../../src/report/text.ts';
 import { Harness } from '../helpers/harness.ts';
+import { queueFile } from '../helpers/report.ts';
 
 const HOUR = 3_600_000;
 
@@ -51,6 +54,9 @@ describe('early passes', () => {
       ]);
       expect(h.state.changes[id]).toMatchObject({ state: 'queued', passedEarly: run.key });
     }
+    expect(toText(statusDoc('q', Object.assign(queueFile('q'), { state: h.state }), 'a'))).toContain(
+      `It passed provisionally: run ${run.key} failed only in tests known to flake (flaky.early_pass), and another run makes sure.`,
+    );
     const told = reportsOf(h, 'a')[0]!.provisional!;
     expect(told.tests).toEqual(['suite/flaky']);
     expect(told.flake).toBeGreaterThanOrEqual(0.8);
