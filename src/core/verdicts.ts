@@ -21,7 +21,7 @@ export function verdict(ctx: StepContext, id: string, kind: VerdictKind, extra: 
     if (stream.broken) stream.broken.line = stream.broken.line.filter((c) => c !== id);
   }
   const record: VerdictRecord = { change: id, verdict: kind, at, ...stripUndefined(extra) };
-  if (keptEarlyPass(ctx, change, kind)) return;
+  if (keptEarlyPass(ctx, change, record)) return;
   ctx.state.stats.verdicts += 1;
   ctx.state.verdicts.push(record);
   ctx.effects.push({ type: 'report', change: id, verdict: record });
@@ -29,18 +29,23 @@ export function verdict(ctx: StepContext, id: string, kind: VerdictKind, extra: 
 }
 
 /**
- * Settles a provisional `passed` (early-pass.ts) as the final verdict `kind` comes: a pass keeps it
- * as it was told, counted, and nothing more is reported (returns true); any other verdict takes it
- * back (its record, if the list still holds it, is marked retracted) and is reported as usual.
+ * Settles a provisional `passed` (early-pass.ts) as the final verdict comes: a pass keeps it as it
+ * was told (now on the run that passed), counted, and nothing more is reported (returns true); any
+ * other verdict takes it back (its record, if the list still holds it, is marked retracted) and is
+ * reported as usual.
  */
-function keptEarlyPass(ctx: StepContext, change: ChangeRecord, kind: VerdictKind): boolean {
+function keptEarlyPass(ctx: StepContext, change: ChangeRecord, final: VerdictRecord): boolean {
   if (change.passedEarly === undefined) return false;
   const run = change.passedEarly;
+  const kind = final.verdict;
   delete change.passedEarly;
   const told = latestVerdict(ctx, change.id);
   const standing = told?.provisional && !told.retracted ? told : undefined;
   if (kind === 'passed') {
-    if (standing) delete standing.provisional;
+    if (standing) {
+      delete standing.provisional;
+      if (final.run) standing.run = final.run;
+    }
     ctx.state.stats.verdicts += 1;
     log(ctx, 'info', `the early pass of ${change.id} stands: the failure of run ${run} was a flake`);
     return true;

@@ -72,6 +72,9 @@ describe('early passes', () => {
     const kept = h.state.verdicts.filter((v) => v.change === 'a');
     expect(kept).toEqual([expect.objectContaining({ verdict: 'passed' })]);
     expect(kept[0]!.provisional).toBeUndefined();
+    // it now names the run that passed
+    expect(kept[0]!.run).not.toBe(run.key);
+    expect(h.state.runs[kept[0]!.run!]).toMatchObject({ state: 'passed' });
     expect(h.state.testBook!.tests['suite/flaky']).toMatchObject({ flakes: 5 });
   });
 
