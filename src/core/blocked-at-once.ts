@@ -8,14 +8,18 @@ import type { BrokenStream, ChangeRecord, StreamState } from './types.ts';
 import { latestVerdict, retract } from './verdicts.ts';
 
 /**
- * True when `change` reverts the culprit of its broken stream, or a change blocked by it (a culprit
- * masked by the first one is reverted the same way).
+ * True when `change` reverts the culprit of its broken stream, a change blocked by it (a culprit
+ * masked by the first one is reverted the same way), or another culprit named after it in the same
+ * stream (with test results, one batch can hold two: the stream is whole once both are undone).
  */
 export function revertsCulprit(ctx: StepContext, stream: StreamState, change: ChangeRecord): boolean {
   const culprit = stream.broken?.culprit;
   if (!culprit || !change.reverts?.length) return false;
+  const from = own(ctx.state.changes, culprit)?.seq ?? Infinity;
   const broken = Object.values(ctx.state.changes).filter(
-    (c) => c.stream === stream.id && (c.id === culprit || c.culprit === culprit),
+    (c) =>
+      c.stream === stream.id &&
+      (c.id === culprit || c.culprit === culprit || (c.verdict === 'culprit' && c.seq > from)),
   );
   return change.reverts.some((r) => broken.some((c) => namesChange(r, c)));
 }

@@ -137,6 +137,29 @@ function breaksUntilReverted(
   };
 }
 
+describe('two culprits of one stream', () => {
+  it('tests the revert of the second culprit instead of blocking it, and the stream is fixed once both are undone', () => {
+    const h = withHistory(30);
+    h.merge(['c1', 'a', 'b', 'c4']);
+    const ci = breaksUntilReverted(h, { a: ['suite/alpha'], b: ['suite/beta'] });
+    settle(h, ci);
+    expect(h.verdictOf('a')).toBe('culprit');
+    expect(h.verdictOf('b')).toBe('culprit');
+    // the revert of a fails on b's test: it is blocked, and so would be everything after it
+    h.merge(['revert-a'], undefined, { 'revert-a': { reverts: ['a'] } });
+    settle(h, ci);
+    expect(h.verdicts().get('revert-a')).toMatchObject({ verdict: 'blocked', culprit: 'a' });
+    // the revert of b undoes the rest of the break: it is tested, not blocked at once
+    h.merge(['revert-b'], undefined, { 'revert-b': { reverts: ['b'] } });
+    settle(h, ci);
+    const told = h.reports().filter((v) => v.change === 'revert-b');
+    expect(told).toEqual([expect.objectContaining({ verdict: 'fixed', culprit: 'a' })]);
+    h.merge(['after']);
+    settle(h, ci);
+    expect(h.verdictOf('after')).toBe('passed');
+  });
+});
+
 describe('flakes seen while a stream is broken', () => {
   it('counts a test that failed beside the culprit’s in a fix-line run as flaky once the revert passes', () => {
     const h = withHistory(30);
