@@ -7,12 +7,12 @@ import type { StepContext } from './context.ts';
 import { type LineView, liveRuns } from './lines.ts';
 import { own } from './own.ts';
 import type { SignatureSearch } from './signatures.ts';
-import { countedFailures } from './test-book.ts';
+import { countedFailures, hasFlaked } from './test-book.ts';
 import type { QueueState, Run, VerdictRecord } from './types.ts';
 
 /** Why a run's changes may pass early: its failing tests, and the chance that all of them flaked. */
 interface FlakyFailure {
-  run: Run;
+  run: string;
   tests: string[];
   flake: number;
 }
@@ -39,12 +39,12 @@ export function passEarly(ctx: StepContext, main: LineView, searches: SignatureS
   for (const id of main.changes.slice(0, upTo + 1)) {
     const change = own(ctx.state.changes, id);
     if (!change || change.state === 'done' || change.passedEarly) continue;
-    change.passedEarly = because.run.key;
+    change.passedEarly = because.run;
     const record: VerdictRecord = {
       change: id,
       verdict: 'passed',
       at: ctx.at,
-      run: because.run.key,
+      run: because.run,
       provisional: { tests: because.tests, flake: because.flake },
     };
     ctx.state.verdicts.push(record);
@@ -65,13 +65,12 @@ function flakyFailure(
 ): FlakyFailure | null {
   const failing = countedFailures(run);
   if (!run.tests || failing.length === 0) return null;
-  const known = (t: string) => ((state.testBook && own(state.testBook.tests, t)?.flakes) ?? 0) > 0;
-  if (!failing.every(known)) return null;
+  if (!failing.every((t) => hasFlaked(state, t))) return null;
   let flake = 1;
   for (const t of failing) {
     const search = searches.find((s) => s.tests.includes(t));
     if (!search || search.none < threshold) return null;
     flake = Math.min(flake, search.none);
   }
-  return { run, tests: failing, flake };
+  return { run: run.key, tests: failing, flake };
 }

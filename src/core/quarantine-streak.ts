@@ -173,9 +173,7 @@ function nameCulprit(
   how: { chance: number; runs: number },
 ): void {
   const { chance, runs } = how;
-  // it passed while the test was quarantined: that verdict is taken back, so one stands
-  const passed = latestVerdict(ctx, change.id);
-  if (passed) passed.retracted = true;
+  // it passed while the test was quarantined: the verdict takes that pass back
   ctx.state.stats.culprits += 1;
   verdict(ctx, change.id, 'culprit', {
     culprit: change.id,

@@ -6,8 +6,7 @@ import type { StepContext } from './context.ts';
 import { type LineView, liveRuns } from './lines.ts';
 import { posterior } from './strategies/posterior.ts';
 import type { SearchView, Strategy } from './strategies/strategy.ts';
-import { countedFailures, flakeRatesOf, markTestFlaky, testCulpritRate } from './test-book.ts';
-import { own } from './own.ts';
+import { countedFailures, flakeRatesOf, hasFlaked, markTestFlaky, testCulpritRate } from './test-book.ts';
 import type { QueueState, Run } from './types.ts';
 
 /** The search for the first change that broke one signature, on the main line. */
@@ -188,8 +187,7 @@ export function allFlakesPlausible(searches: SignatureSearch[], share: number): 
 export function keepsRunsAbove(state: QueueState, main: LineView, run: Run): boolean {
   if (!run.tests) return false;
   const failing = countedFailures(run);
-  const steady = (t: string) => ((state.testBook && own(state.testBook.tests, t)?.flakes) ?? 0) === 0;
-  if (failing.length > 0 && failing.every(steady)) return true;
+  if (failing.length > 0 && !failing.some((t) => hasFlaked(state, t))) return true;
   return otherFailuresAbove(state, main, run);
 }
 

@@ -76,11 +76,20 @@ export function flakeRatesOf(state: QueueState): (id: string) => TestRates {
   const flakyMean = (counts.flakes + PRIOR_RUNS * queueRate) / ((counts.flaky + 1) * (judged + PRIOR_RUNS));
   const never: TestRates = { first: unseen, later: Math.max(unseen, flakyMean) };
   return (id) => {
-    const mine = (b && own(b.tests, id)?.flakes) ?? 0;
+    const mine = flakesOf(b, id);
     if (mine === 0) return never;
     const rate = (mine + PRIOR_RUNS * unseen) / (judged + PRIOR_RUNS);
     return { first: rate, later: rate };
   };
+}
+
+/** Whether a test has flaked in this queue before (a test that never did is the kind culprits break). */
+export function hasFlaked(state: QueueState, id: string): boolean {
+  return flakesOf(state.testBook, id) > 0;
+}
+
+function flakesOf(b: TestBook | undefined, id: string): number {
+  return (b && own(b.tests, id)?.flakes) ?? 0;
 }
 
 /** A test's flake rate, as quarantine and the dashboard judge it (the rate of its next flake). */

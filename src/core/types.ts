@@ -98,7 +98,7 @@ export interface VerdictRecord {
   tests?: string[];
   /** How many tests it broke in all, when more than `tests` lists. */
   testsBroken?: number;
-  /** Set when a command reopened the change; a later verdict follows. */
+  /** Set when a command reopened the change (a later verdict follows), or a later verdict replaced this one. */
   retracted?: boolean;
   /**
    * A `passed` given before the run that makes sure ended: the change's run failed only in these

@@ -1,15 +1,23 @@
-// Verdicts: records a change's final verdict (settling an early pass) and takes one back. Changes:
-// the change, every line it was in, the verdict list, stats. Emits: report effects.
+// Verdicts: records a change's final verdict (taking back or keeping one told before) and takes one
+// back. Changes: the change, every line it was in, the verdict list, stats. Emits: report effects.
 import type { StepContext } from './context.ts';
 import { log, notice, short, stripUndefined } from './emit.ts';
 import { own } from './own.ts';
 import type { ChangeRecord, VerdictKind, VerdictRecord } from './types.ts';
 
-/** Records a final verdict, removes the change from every line and emits a report effect. */
+/**
+ * Records a final verdict, removes the change from every line and emits a report effect. A verdict
+ * the change was told before and that still stands (a provisional pass, a pass while its test was
+ * quarantined) is taken back: marked retracted, so that one stands. A provisional pass confirmed
+ * by a final `passed` stays as it was told instead, and nothing more is reported.
+ */
 export function verdict(ctx: StepContext, id: string, kind: VerdictKind, extra: Partial<VerdictRecord> = {}): void {
   const { at } = ctx;
   const change = own(ctx.state.changes, id);
   if (!change) return;
+  const early = change.passedEarly;
+  const told = change.state === 'done' || early !== undefined ? standingVerdict(ctx, id) : undefined;
+  delete change.passedEarly;
   change.state = 'done';
   change.verdict = kind;
   if (extra.culprit && kind !== 'culprit') change.culprit = extra.culprit;
@@ -21,38 +29,28 @@ export function verdict(ctx: StepContext, id: string, kind: VerdictKind, extra: 
     if (stream.broken) stream.broken.line = stream.broken.line.filter((c) => c !== id);
   }
   const record: VerdictRecord = { change: id, verdict: kind, at, ...stripUndefined(extra) };
-  if (keptEarlyPass(ctx, change, record)) return;
   ctx.state.stats.verdicts += 1;
+  if (early !== undefined && kind === 'passed') {
+    if (told?.provisional) {
+      delete told.provisional;
+      if (record.run) told.run = record.run;
+    }
+    log(ctx, 'info', `the early pass of ${id} stands: the failure of run ${early} was a flake`);
+    return;
+  }
+  if (told) {
+    told.retracted = true;
+    log(ctx, 'info', `${id}'s earlier verdict ${told.verdict} is taken back: ${kind}`);
+  }
   ctx.state.verdicts.push(record);
   ctx.effects.push({ type: 'report', change: id, verdict: record });
   if (!change.number && (kind === 'culprit' || kind === 'fixed')) tellDirectPush(ctx, change, record);
 }
 
-/**
- * Settles a provisional `passed` (early-pass.ts) as the final verdict comes: a pass keeps it as it
- * was told (now on the run that passed), counted, and nothing more is reported (returns true); any
- * other verdict takes it back (its record, if the list still holds it, is marked retracted) and is
- * reported as usual.
- */
-function keptEarlyPass(ctx: StepContext, change: ChangeRecord, final: VerdictRecord): boolean {
-  if (change.passedEarly === undefined) return false;
-  const run = change.passedEarly;
-  const kind = final.verdict;
-  delete change.passedEarly;
-  const told = latestVerdict(ctx, change.id);
-  const standing = told?.provisional && !told.retracted ? told : undefined;
-  if (kind === 'passed') {
-    if (standing) {
-      delete standing.provisional;
-      if (final.run) standing.run = final.run;
-    }
-    ctx.state.stats.verdicts += 1;
-    log(ctx, 'info', `the early pass of ${change.id} stands: the failure of run ${run} was a flake`);
-    return true;
-  }
-  if (standing) standing.retracted = true;
-  log(ctx, 'info', `the early pass of ${change.id} is taken back: ${kind}`);
-  return false;
+/** The change's latest verdict in the list, unless it was taken back (or the list no longer holds it). */
+function standingVerdict(ctx: StepContext, id: string): VerdictRecord | undefined {
+  const v = latestVerdict(ctx, id);
+  return v && !v.retracted ? v : undefined;
 }
 
 /**

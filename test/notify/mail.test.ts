@@ -127,18 +127,21 @@ describe('a mail as written', () => {
   } as never;
   const ctx = { queue: 'q', file, labelOf: defaultLabel, publicUrl: 'https://ost.example.org', domain: 'example.org' };
   const culprit = { ...verdict(2, 'culprit'), run: 'q.7', confidence: 0.99 };
-
-  it('has the subject, threading headers and both parts of the verdict', () => {
-    const mail = mailMessage(
+  /** The first mail about change 2, telling `v`. */
+  const firstMail = (v: VerdictRecord, key: string) =>
+    mailMessage(
       {
         type: 'mail',
         to: ['infra@example.org'],
-        about: { kind: 'verdict', change: id(2), verdict: culprit },
+        about: { kind: 'verdict', change: id(2), verdict: v },
         startsThread: true,
       },
-      'mail:1',
+      key,
       ctx,
     );
+
+  it('has the subject, threading headers and both parts of the verdict', () => {
+    const mail = firstMail(culprit, 'mail:1');
     expect(mail.subject).toBe(`[ost-gate] q: culprit ${'2'.repeat(10)} change <2> & more`);
     // the first mail about the change starts its thread
     expect(mail.messageId).toBe(threadId('q', id(2), 'example.org'));
@@ -158,16 +161,7 @@ describe('a mail as written', () => {
 
   it('says a provisional pass in its subject and text', () => {
     const early = { ...verdict(2, 'passed'), run: 'q.7', provisional: { tests: ['net.flaky'], flake: 0.95 } };
-    const mail = mailMessage(
-      {
-        type: 'mail',
-        to: ['infra@example.org'],
-        about: { kind: 'verdict', change: id(2), verdict: early },
-        startsThread: true,
-      },
-      'mail:2',
-      ctx,
-    );
+    const mail = firstMail(early, 'mail:2');
     expect(mail.subject).toBe(`[ost-gate] q: passed (provisional) ${'2'.repeat(10)} change <2> & more`);
     expect(mail.text).toMatch(/^ost-gate: passed \(provisional\)\n/);
     expect(mail.text).toContain('This pass is provisional');
